@@ -1,0 +1,28 @@
+// Package parallel is the goroutine pool under adjoint's GEMM and
+// elementwise kernels.
+//
+// A fixed set of worker goroutines, started on first use and kept for the
+// life of the process, runs the tasks of Do and the ranges of For. The
+// calling goroutine always takes part, so one thread means no goroutine
+// switches at all.
+//
+// # Threads
+//
+// The number of threads (the caller counts as one) defaults to GOMAXPROCS,
+// is overridden at start-up by the environment variable ADJOINT_NUM_THREADS,
+// and at run time by SetThreads.
+//
+// # Concurrency
+//
+// Do and For are safe for any number of concurrent callers, and may be
+// called from inside a body (nested). A caller hands work only to workers
+// that are idle at that moment and does the rest itself, so nested or
+// concurrent calls never wait for a worker to come free and cannot deadlock;
+// with the pool busy they simply run serially.
+//
+// # Panics
+//
+// A panic inside a body is recovered on whichever goroutine ran it and
+// raised again, with the same value, on the caller's goroutine after the
+// other running tasks return. SetThreads panics for a count below one.
+package parallel

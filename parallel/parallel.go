@@ -1,0 +1,196 @@
+package parallel
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrThreads is the panic value (wrapped with the offending number) for a
+// non-positive thread count passed to SetThreads.
+var ErrThreads = fmt.Errorf("parallel: thread count must be positive")
+
+// EnvThreads is the environment variable read once at start-up to set the
+// default number of threads. Unset, empty or invalid, GOMAXPROCS is used.
+const EnvThreads = "ADJOINT_NUM_THREADS"
+
+var threads atomic.Int64
+
+func init() {
+	n := runtime.GOMAXPROCS(0)
+	if s := os.Getenv(EnvThreads); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v > 0 {
+			n = v
+		}
+	}
+	threads.Store(int64(n))
+}
+
+// Threads reports how many goroutines a loop may use at most, counting the
+// caller's own.
+func Threads() int { return int(threads.Load()) }
+
+// SetThreads sets the number of threads loops may use and returns the
+// previous value. It panics if n < 1. It is safe to call at any time; loops
+// already running keep the count they started with.
+func SetThreads(n int) int {
+	if n < 1 {
+		panic(fmt.Errorf("%w: SetThreads(%d)", ErrThreads, n))
+	}
+	return int(threads.Swap(int64(n)))
+}
+
+// job is one call of Do (or For), shared by the goroutines working on it.
+type job struct {
+	body   func(i int)
+	count  int
+	next   atomic.Int64
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	pnc    any // first panic value, if any
+	failed bool
+}
+
+var jobPool = sync.Pool{New: func() any { return new(job) }}
+
+// work runs tasks until none are left, recording the first panic.
+func (j *job) work() {
+	defer func() {
+		if p := recover(); p != nil {
+			j.mu.Lock()
+			if !j.failed {
+				j.failed, j.pnc = true, p
+			}
+			j.mu.Unlock()
+			// Claim the remaining tasks so the caller does not wait on
+			// work nobody will do.
+			for int(j.next.Add(1)-1) < j.count {
+				j.wg.Done()
+			}
+		}
+	}()
+	for {
+		i := int(j.next.Add(1) - 1)
+		if i >= j.count {
+			return
+		}
+		func() {
+			defer j.wg.Done()
+			j.body(i)
+		}()
+	}
+}
+
+// The pool: workers block on an unbuffered channel, so a send succeeds only
+// when a worker is idle. A caller never blocks waiting for a worker; if none
+// is idle it does the work itself. That is what makes nested calls safe: a
+// worker inside For that calls For only hands work to idle workers and
+// otherwise runs it inline.
+var (
+	tasks   = make(chan *job)
+	poolMu  sync.Mutex
+	workers int // started so far; they live for the life of the process
+)
+
+func worker() {
+	for j := range tasks {
+		j.work()
+		j.wg.Done() // the helper's own token
+	}
+}
+
+// ensureWorkers starts workers up to n; they persist and are shared by all
+// callers.
+func ensureWorkers(n int) {
+	poolMu.Lock()
+	for workers < n {
+		workers++
+		go worker()
+	}
+	poolMu.Unlock()
+}
+
+// Do calls body(i) for every i in [0, count), using up to Threads()
+// goroutines including the caller's, and returns when all calls are done.
+// Each index is passed exactly once, so it may select per-task scratch space.
+// With count 1 or one thread, everything runs on the caller's goroutine.
+//
+// If body panics, the tasks not yet started are skipped and Do re-panics on
+// the caller's goroutine with the first panic value once the running tasks
+// have returned.
+func Do(count int, body func(i int)) {
+	if count <= 0 {
+		return
+	}
+	t := Threads()
+	if count == 1 || t == 1 {
+		for i := range count {
+			body(i)
+		}
+		return
+	}
+	j := jobPool.Get().(*job)
+	j.body, j.count = body, count
+	j.next.Store(0)
+	j.pnc, j.failed = nil, false
+	j.wg.Add(count)
+	ensureWorkers(t - 1)
+	// Offer the job to up to min(count, t)-1 idle workers; each holds a token.
+	for h := 1; h < min(count, t); h++ {
+		j.wg.Add(1)
+		select {
+		case tasks <- j:
+		default:
+			j.wg.Done()
+			h = count // nobody idle now: stop offering
+		}
+	}
+	j.work()
+	j.wg.Wait()
+	failed, p := j.failed, j.pnc
+	j.body, j.pnc = nil, nil
+	jobPool.Put(j)
+	if failed {
+		panic(p)
+	}
+}
+
+// For calls body over [0, n) split into NumChunks(n, grain) contiguous ranges
+// of nearly equal size, at least grain iterations each (grain < 1 is taken as
+// 1), running them as Do does. Below 2*grain iterations, or with one thread,
+// body(0, n) runs on the caller's goroutine: that is the serial cut-off.
+func For(n, grain int, body func(lo, hi int)) {
+	c := NumChunks(n, grain)
+	switch c {
+	case 0:
+		return
+	case 1:
+		body(0, n)
+		return
+	}
+	q, r := n/c, n%c
+	Do(c, func(i int) {
+		lo := i*q + min(i, r)
+		hi := lo + q
+		if i < r {
+			hi++
+		}
+		body(lo, hi)
+	})
+}
+
+// NumChunks reports how many ranges For splits n iterations into with the
+// given grain under the current thread count: at most Threads(), each at
+// least grain long, and 1 when n < 2*grain. It is 0 when n <= 0.
+func NumChunks(n, grain int) int {
+	if n <= 0 {
+		return 0
+	}
+	if grain < 1 {
+		grain = 1
+	}
+	return max(min(n/grain, Threads()), 1)
+}
