@@ -1,0 +1,302 @@
+// Command _asm generates gemm_amd64.s, the AVX-512 and AVX2+FMA
+// microkernels of package gemm, with avo.
+//
+// Run it through go generate in the gemm package (see kernel_amd64.go); the
+// Go prototypes are written by hand in kernel_amd64.go, so only the assembly
+// is emitted. The output is committed, and .ci/check-asm.sh fails when it is
+// out of date.
+//
+// Every kernel computes, for an MR×NR tile,
+//
+//	C(i,j) = alpha·Σ_p a[p*MR+i]·b[p*NR+j] + beta·C(i,j)
+//
+// with a and b packed micro-panels and C a full tile with row stride ldc. The
+// MR×NR accumulators live in vector registers for the whole k loop: per k
+// step it loads NR/VL vectors of B, broadcasts MR scalars of A and issues
+// MR·NR/VL independent FMAs, so the FMA units never wait on a result.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// kernel describes one microkernel variant.
+type kernel struct {
+	name   string
+	double bool // float64 (else float32)
+	wide   bool // AVX-512 zmm (else AVX2 ymm)
+	mr     int  // rows of the tile
+	nv     int  // vectors per row; NR = nv * lanes
+	unroll int  // k steps per main-loop iteration
+	bcst   bool // A through embedded broadcast {1toN} in the FMA (AVX-512 only)
+	pfA    int  // prefetch distance for A in bytes (0: none)
+}
+
+func (k kernel) es() int { // element size in bytes
+	if k.double {
+		return 8
+	}
+	return 4
+}
+
+func (k kernel) vl() int { return map[bool]int{true: 64, false: 32}[k.wide] } // vector bytes
+func (k kernel) lanes() int { return k.vl() / k.es() }
+func (k kernel) nr() int    { return k.nv * k.lanes() }
+
+func (k kernel) vec(i int) VecPhysical {
+	if k.wide {
+		return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+			Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+	}
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+
+func (k kernel) typ() string {
+	if k.double {
+		return "float64"
+	}
+	return "float32"
+}
+
+// Instruction selection by element type.
+func (k kernel) fma(ops ...Op) {
+	if k.double {
+		VFMADD231PD(ops...)
+	} else {
+		VFMADD231PS(ops...)
+	}
+}
+
+func (k kernel) fmaBcst(ops ...Op) {
+	if k.double {
+		VFMADD231PD_BCST(ops...)
+	} else {
+		VFMADD231PS_BCST(ops...)
+	}
+}
+
+func (k kernel) bcast(ops ...Op) {
+	if k.double {
+		VBROADCASTSD(ops...)
+	} else {
+		VBROADCASTSS(ops...)
+	}
+}
+
+func (k kernel) mul(ops ...Op) {
+	if k.double {
+		VMULPD(ops...)
+	} else {
+		VMULPS(ops...)
+	}
+}
+
+func (k kernel) mov(ops ...Op) {
+	if k.double {
+		VMOVUPD(ops...)
+	} else {
+		VMOVUPS(ops...)
+	}
+}
+
+// zero clears a vector register. VXORPS on zmm needs AVX512DQ, so the wide
+// kernels use VPXORD (AVX512F).
+func (k kernel) zero(r VecPhysical) {
+	if k.wide {
+		VPXORD(r, r, r)
+	} else {
+		VXORPS(r, r, r)
+	}
+}
+
+func (k kernel) generate() {
+	TEXT(k.name, NOSPLIT, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
+	Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from packed panels (see kernel_amd64.go).",
+		k.name, k.mr, k.nr()))
+
+	es, vl, mr, nv := k.es(), k.vl(), k.mr, k.nv
+	nacc := mr * nv
+	acc := func(i, v int) VecPhysical { return k.vec(i*nv + v) }
+	bv := func(v int) VecPhysical { return k.vec(nacc + v) }
+	ntmp := map[bool]int{true: 32, false: 16}[k.wide] - nacc - nv // free registers for A broadcasts
+	tmp := func(i int) VecPhysical { return k.vec(nacc + nv + i%ntmp) }
+
+	kreg, a, b, c, ldc := RAX, RSI, RDI, RCX, RDX
+	Load(Param("k"), kreg)
+	Load(Param("a"), a)
+	Load(Param("b"), b)
+	Load(Param("c"), c)
+	Load(Param("ldc"), ldc)
+	shift := map[int]uint64{4: 2, 8: 3}[es]
+	SHLQ(U8(shift), ldc) // ldc in bytes
+
+	Comment("Prefetch the C tile: every cache line each row touches.")
+	MOVQ(c, R8)
+	rowBytes := k.nr() * es
+	for range mr {
+		for off := 0; off < rowBytes; off += 64 {
+			PREFETCHT0(Mem{Base: R8, Disp: off})
+		}
+		PREFETCHT0(Mem{Base: R8, Disp: rowBytes - 1})
+		ADDQ(ldc, R8)
+	}
+
+	Comment("Zero the accumulators.")
+	for i := range nacc {
+		k.zero(k.vec(i))
+	}
+
+	// step emits one k step reading A and B at byte offsets aoff and boff.
+	step := func(aoff, boff int) {
+		for v := range nv {
+			k.mov(Mem{Base: b, Disp: boff + v*vl}, bv(v))
+		}
+		for i := range mr {
+			am := Mem{Base: a, Disp: aoff + i*es}
+			if k.bcst {
+				for v := range nv {
+					k.fmaBcst(am, bv(v), acc(i, v))
+				}
+				continue
+			}
+			t := tmp(i)
+			k.bcast(am, t)
+			for v := range nv {
+				k.fma(bv(v), t, acc(i, v))
+			}
+		}
+	}
+
+	aStep, bStep := mr*es, k.nr()*es
+	Comment(fmt.Sprintf("Main loop: %d k steps per iteration.", k.unroll))
+	MOVQ(kreg, RBX)
+	SHRQ(U8(log2(k.unroll)), RBX)
+	JZ(LabelRef(k.name + "_tail"))
+	Label(k.name + "_loop")
+	for u := range k.unroll {
+		if k.pfA > 0 && (u*aStep)%64 == 0 {
+			PREFETCHT0(Mem{Base: a, Disp: k.pfA + u*aStep})
+		}
+		step(u*aStep, u*bStep)
+	}
+	ADDQ(U32(k.unroll*aStep), a)
+	ADDQ(U32(k.unroll*bStep), b)
+	DECQ(RBX)
+	JNZ(LabelRef(k.name + "_loop"))
+
+	Label(k.name + "_tail")
+	ANDQ(U8(k.unroll-1), kreg)
+	JZ(LabelRef(k.name + "_epilogue"))
+	Label(k.name + "_tailloop")
+	step(0, 0)
+	ADDQ(U8(aStep), a)
+	ADDQ(U32(bStep), b)
+	DECQ(kreg)
+	JNZ(LabelRef(k.name + "_tailloop"))
+
+	Label(k.name + "_epilogue")
+	Comment("Scale by alpha.")
+	alpha, beta := bv(0), tmp(0)
+	ab, _ := Param("alpha").Resolve()
+	bb, _ := Param("beta").Resolve()
+	k.bcast(ab.Addr, alpha)
+	for i := range nacc {
+		k.mul(alpha, k.vec(i), k.vec(i))
+	}
+	Comment("beta == 0 (either sign) must not read C: test the bits without the sign.")
+	if k.double {
+		MOVQ(bb.Addr, RBX)
+		SHLQ(U8(1), RBX)
+	} else {
+		MOVL(bb.Addr, EBX)
+		SHLL(U8(1), EBX)
+	}
+	JZ(LabelRef(k.name + "_store"))
+
+	Comment("C = beta·C + alpha·A·B")
+	k.bcast(bb.Addr, beta)
+	for i := range mr {
+		for v := range nv {
+			k.fma(Mem{Base: c, Disp: v * vl}, beta, acc(i, v))
+			k.mov(acc(i, v), Mem{Base: c, Disp: v * vl})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(k.name + "_store")
+	Comment("C = alpha·A·B")
+	for i := range mr {
+		for v := range nv {
+			k.mov(acc(i, v), Mem{Base: c, Disp: v * vl})
+		}
+		if i < mr-1 {
+			ADDQ(ldc, c)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func log2(n int) int {
+	l := 0
+	for 1<<l < n {
+		l++
+	}
+	if 1<<l != n {
+		panic("unroll must be a power of two")
+	}
+	return l
+}
+
+// peak emits fmaPeak<suffix>(n int): n iterations of as many independent
+// FMA chains as the kernel of the same width has accumulators, the ceiling a
+// kernel can approach.
+func peak(name string, wide, double bool, chains int) {
+	k := kernel{wide: wide, double: double}
+	TEXT(name, NOSPLIT, "func(n int)")
+	Doc(fmt.Sprintf("%s runs n iterations of %d independent %s FMA chains (the throughput ceiling).",
+		name, chains, map[bool]string{true: "zmm", false: "ymm"}[wide]))
+	Load(Param("n"), RAX)
+	x, y := k.vec(chains), k.vec(chains+1)
+	for i := range chains + 2 {
+		k.zero(k.vec(i))
+	}
+	TESTQ(RAX, RAX)
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	for i := range chains {
+		k.fma(x, y, k.vec(i))
+	}
+	DECQ(RAX)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func main() {
+	ConstraintExpr("amd64,gc,!purego")
+
+	for _, k := range []kernel{
+		{name: "sgemmKernelAVX512", wide: true, mr: 8, nv: 3, unroll: 4, bcst: false},
+		{name: "dgemmKernelAVX512", wide: true, double: true, mr: 8, nv: 3, unroll: 4, bcst: false},
+		{name: "sgemmKernelAVX2", mr: 6, nv: 2, unroll: 4},
+		{name: "dgemmKernelAVX2", double: true, mr: 6, nv: 2, unroll: 4},
+	} {
+		k.generate()
+	}
+	peak("fmaPeakAVX512PS", true, false, 24)
+	peak("fmaPeakAVX512PD", true, true, 24)
+	peak("fmaPeakAVX2PS", false, false, 12)
+	peak("fmaPeakAVX2PD", false, true, 12)
+
+	Generate()
+}
