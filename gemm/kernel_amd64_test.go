@@ -221,19 +221,15 @@ func benchAsmKernel[T float32 | float64](b *testing.B, kern asmKernel[T], typ st
 		b.ReportMetric(peakFlops*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 	for _, k := range []int{64, 256} {
-		b.Run(prefix+fmt.Sprintf("k=%d", k), func(b *testing.B) {
+		b.Run(prefix+fmt.Sprintf("k=%d/panels=l1", k), func(b *testing.B) {
 			if !kern.ok {
 				b.Skipf("CPU lacks %s", kern.impl)
 			}
 			peak := fmaPeakGFLOPS(kern.peak, peakFlops)
 			pa, pb := alignedSlice[T](k*kern.mr), alignedSlice[T](k*kern.nr)
 			c := alignedSlice[T](kern.mr * kern.nr)
-			for i := range pa {
-				pa[i] = 1
-			}
-			for i := range pb {
-				pb[i] = 1
-			}
+			fill(pa, 1)
+			fill(pb, 1)
 			for b.Loop() {
 				kern.fn(k, &pa[0], &pb[0], &c[0], kern.nr, 1, 1)
 			}
@@ -241,6 +237,38 @@ func benchAsmKernel[T float32 | float64](b *testing.B, kern asmKernel[T], typ st
 			b.ReportMetric(gf, "GFLOP/s")
 			b.ReportMetric(100*gf/peak, "%peak")
 		})
+	}
+	// The macro-kernel's access pattern: for each B micro-panel (reused from
+	// L1/L2), sweep 24 A micro-panels streamed from L2, writing a 24·MR × 4·NR
+	// block of C. This is where prefetching and the C stores show.
+	const k, nA, nB = 256, 24, 4
+	b.Run(prefix+fmt.Sprintf("k=%d/panels=l2", k), func(b *testing.B) {
+		if !kern.ok {
+			b.Skipf("CPU lacks %s", kern.impl)
+		}
+		peak := fmaPeakGFLOPS(kern.peak, peakFlops)
+		mr, nr := kern.mr, kern.nr
+		pa, pb := alignedSlice[T](nA*k*mr), alignedSlice[T](nB*k*nr)
+		ldc := nB * nr
+		c := alignedSlice[T](nA * mr * ldc)
+		fill(pa, 1)
+		fill(pb, 1)
+		for b.Loop() {
+			for jr := range nB {
+				for ir := range nA {
+					kern.fn(k, &pa[ir*k*mr], &pb[jr*k*nr], &c[ir*mr*ldc+jr*nr], ldc, 1, 1)
+				}
+			}
+		}
+		gf := float64(2*nA*mr*nB*nr*k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+		b.ReportMetric(gf, "GFLOP/s")
+		b.ReportMetric(100*gf/peak, "%peak")
+	})
+}
+
+func fill[T float32 | float64](x []T, v T) {
+	for i := range x {
+		x[i] = v
 	}
 }
 

@@ -43,7 +43,7 @@ func (k kernel) es() int { // element size in bytes
 	return 4
 }
 
-func (k kernel) vl() int { return map[bool]int{true: 64, false: 32}[k.wide] } // vector bytes
+func (k kernel) vl() int    { return map[bool]int{true: 64, false: 32}[k.wide] } // vector bytes
 func (k kernel) lanes() int { return k.vl() / k.es() }
 func (k kernel) nr() int    { return k.nv * k.lanes() }
 
