@@ -4,46 +4,65 @@ package gemm
 type Transpose byte
 
 const (
-	NoTrans Transpose = 'N'
-	Trans   Transpose = 'T'
+	NoTrans Transpose = 'N' // use the matrix as stored
+	Trans   Transpose = 'T' // use its transpose
 )
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
-// matrices. op(A) is m×k and op(B) is k×n.
+// matrices, where op(X) is X or Xᵀ as tA and tB say, op(A) is m×k, op(B) is
+// k×n and C is m×n. lda, ldb and ldc are the row strides of A, B and C as
+// stored (see the package documentation for the layout).
 //
-// TEMPORARY naive implementation: the packed, blocked version replaces it.
+// As in the reference BLAS, C is not read when beta == 0 (NaNs in it are
+// overwritten), A and B are not read when alpha == 0 or k == 0, and nothing
+// is done when m or n is 0, or when beta == 1 and alpha or k is 0.
+//
+// Sgemm panics, before writing anything, if tA or tB is invalid, a dimension
+// is negative, a leading dimension is too small, a slice is too short for its
+// dimensions, or the part of c that is written overlaps the part of a or b
+// that is read; the panic value wraps ErrTranspose, ErrShape, ErrLeadingDim,
+// ErrShort or ErrOverlap.
 func Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	check("Sgemm", tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	run(0, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// Dgemm is Sgemm for float64.
+// Dgemm is Sgemm for float64: C = alpha·op(A)·op(B) + beta·C, with the same
+// semantics and panics.
 func Dgemm(tA, tB Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	naive(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	check("Dgemm", tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
+	run(1, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func naive[T float32 | float64](tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// run handles the degenerate cases, then hands the product to the blocked
+// driver. ti is 0 for float32, 1 for float64.
+func run[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		if beta != 1 {
+			scale(m, n, beta, c, ldc)
+		}
+		return
+	}
+	if isSmall(m, n, k) {
+		gemmSmall(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemm(int(current.Load()), ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// scale sets C = beta·C, or C = 0 without reading it when beta == 0.
+func scale[T float32 | float64](m, n int, beta T, c []T, ldc int) {
 	for i := range m {
-		for j := range n {
-			var s T
-			for p := range k {
-				var x, y T
-				if tA == NoTrans {
-					x = a[i*lda+p]
-				} else {
-					x = a[p*lda+i]
-				}
-				if tB == NoTrans {
-					y = b[p*ldb+j]
-				} else {
-					y = b[j*ldb+p]
-				}
-				s += x * y
-			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
-			}
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package gemm
+
+import "github.com/klauspost/cpuid/v2"
+
+// blocking holds the register tile and cache block sizes for one kernel and
+// one element type.
+type blocking struct {
+	mr, nr     int // register tile: the microkernel computes mr×nr of C
+	kc, mc, nc int // cache blocks: multiples of 1, mr, nr respectively
+}
+
+// cacheGeom describes the data caches the model uses. cpuid reports only
+// sizes; the associativities are typical of current x86 parts (and of most
+// arm64 ones) and only steer how much of each level is budgeted.
+type cacheGeom struct {
+	l1, l2, l3 int // bytes per core (l3: shared)
+	w1, w2, w3 int // ways
+	line       int // bytes
+}
+
+// Safe defaults when cpuid cannot tell (non-x86, virtualised, old CPUs):
+// small enough to fit almost any core made in the last fifteen years.
+const (
+	defL1 = 32 << 10
+	defL2 = 256 << 10
+	defL3 = 4 << 20
+)
+
+func hostCaches() cacheGeom {
+	g := cacheGeom{l1: defL1, l2: defL2, l3: defL3, w1: 8, w2: 8, w3: 16, line: 64}
+	c := cpuid.CPU.Cache
+	if c.L1D > 0 {
+		g.l1 = c.L1D
+	}
+	if c.L2 > 0 {
+		g.l2 = c.L2
+	}
+	if c.L3 > 0 {
+		g.l3 = c.L3
+	}
+	if cpuid.CPU.CacheLine > 0 {
+		g.line = cpuid.CPU.CacheLine
+	}
+	return g
+}
+
+// maxNC bounds the B panel so the pack buffer stays modest (a few MiB) even
+// when the L3 is huge; beyond a few thousand columns a wider panel saves
+// nothing measurable.
+const maxNC = 4096
+
+// model derives KC, MC and NC from the cache geometry with the analytical
+// model of Low, Igual, Smith and Quintana-Ortí, "Analytical modeling is
+// enough for high-performance BLIS" (ACM TOMS 43(2), 2016):
+//
+//   - L1 keeps the KC×NR micro-panel of B (reused by every MR-row micro-panel
+//     of A in the ir loop) while A's MR×KC micro-panel streams through. Of
+//     the W1 ways, one is left for C, and A gets CAr = ⌊(W1−1)/(1+NR/MR)⌋
+//     ways (at least one), B the proportional rest; so
+//     KC = CAr·sets1·line / (MR·size).
+//   - L2 keeps the MC×KC block of A, reused by every NR-column micro-panel
+//     of B in the jr loop; one way is left for C and enough ways for a B
+//     micro-panel, A gets the rest: MC = CAc·sets2·line / (KC·size).
+//   - L3 keeps the KC×NC panel of B the same way: NC = CBc·sets3·line /
+//     (KC·size), capped at maxNC.
+//
+// MC and NC are rounded down to multiples of MR and NR.
+func model(g cacheGeom, mr, nr, size int) blocking {
+	sets1 := g.l1 / (g.w1 * g.line)
+	car := max(int(float64(g.w1-1)/(1+float64(nr)/float64(mr))), 1)
+	kc := max(car*sets1*g.line/(mr*size), 16)
+
+	sets2 := g.l2 / (g.w2 * g.line)
+	way2 := sets2 * g.line
+	cbr := ceilDiv(nr*kc*size, way2)
+	cac := max(g.w2-1-cbr, 1)
+	mc := max(cac*way2/(kc*size)/mr*mr, mr)
+
+	sets3 := g.l3 / (g.w3 * g.line)
+	way3 := sets3 * g.line
+	cac3 := ceilDiv(mc*kc*size, way3)
+	cbc := max(g.w3-1-cac3, 1)
+	nc := min(cbc*way3/(kc*size), maxNC) / nr * nr
+	nc = max(nc, nr)
+	return blocking{mr: mr, nr: nr, kc: kc, mc: mc, nc: nc}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// blocks[kernel][0 for float32, 1 for float64], fixed at start-up.
+var blocks [numKernels][2]blocking
+
+func init() {
+	g := hostCaches()
+	blocks[kernGeneric][0] = model(g, mrGenS, nrGenS, 4)
+	blocks[kernGeneric][1] = model(g, mrGenD, nrGenD, 8)
+	blocks[kernAVX2][0] = model(g, mrS256, nrS256, 4)
+	blocks[kernAVX2][1] = model(g, mrD256, nrD256, 8)
+	blocks[kernAVX512][0] = model(g, mrS512, nrS512, 4)
+	blocks[kernAVX512][1] = model(g, mrD512, nrD512, 8)
+}

@@ -1,0 +1,231 @@
+package gemm
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// parMinFlops is the smallest product (2·m·n·k) worth splitting across
+// goroutines: below it the hand-off costs more than it saves.
+var parMinFlops = 2 * 96 * 96 * 96
+
+// call carries one GEMM call through the blocked loops. It is pooled, and its
+// task methods are bound once (doCompute, doPackB) so that handing them to
+// parallel.Do allocates nothing.
+type call[T float32 | float64] struct {
+	kern int
+	ti   int // 0 float32, 1 float64
+	bl   blocking
+
+	tA, tB      Transpose
+	m, n, k     int
+	alpha, beta T
+	a, b, c     []T
+	lda, ldb    int
+	ldc         int
+
+	// State of the current (jc, pc) iteration, read by the tasks.
+	jc, nb, pc, kb int
+	betaP          T
+	pb             []T
+	tm, tn         int // task grid over rows × columns
+	nPackB         int // tasks packing B
+
+	bArena             arena[T]
+	doCompute, doPackB func(int)
+}
+
+var callPools [2]sync.Pool
+
+func getCall[T float32 | float64](ti int) *call[T] {
+	if v := callPools[ti].Get(); v != nil {
+		return v.(*call[T])
+	}
+	cl := new(call[T])
+	cl.doCompute = cl.computeTask
+	cl.doPackB = cl.packBTask
+	return cl
+}
+
+// gemm runs a checked, non-trivial call (m, n, k > 0, alpha != 0).
+//
+// The blocking follows Goto and van de Geijn (and BLIS): five loops around a
+// microkernel that keeps an MR×NR tile of C in registers.
+//
+//	for jc over n by NC:               B panel columns
+//	  for pc over k by KC:             depth; pack op(B)[pc:+KC, jc:+NC] → pb (L3)
+//	    for ic over m by MC:           pack op(A)[ic:+MC, pc:+KC] → pa (L2)
+//	      for jr over NC by NR:        pb micro-panel KC×NR stays in L1
+//	        for ir over MC by MR:      pa micro-panel MR×KC streams from L2
+//	          kernel: C[ic+ir:+MR, jc+jr:+NR] = alpha·pa·pb + beta'·C
+//
+// Packing lays each micro-panel out in the exact order the kernel reads it
+// (k-major groups of MR or NR values), absorbs the transposes, and pads the
+// edges with zeros, so the kernel never sees a stride or a partial tile in
+// its inputs. Partial tiles of C are computed into a scratch tile and merged.
+// beta' is the caller's beta for the first depth block and 1 for the rest,
+// which accumulate onto it.
+//
+// Parallelism: B is packed by several goroutines (split by micro-panel), then
+// the (ic, jr) space of the iteration is cut into a grid of tm×tn tasks at
+// MR/NR boundaries; each task packs its own A rows. The k loop is never
+// split, and every C element gets the same kernel with the same operands in
+// the same order whatever the split, so results are bitwise identical for
+// any thread count.
+func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	cl := getCall[T](ti)
+	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
+	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
+	cl.alpha, cl.beta = alpha, beta
+	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
+	bl := cl.bl
+
+	threads := parallel.Threads()
+	if 2*m*n*k < parMinFlops {
+		threads = 1
+	}
+	cl.pb = cl.bArena.get(min(k, bl.kc) * roundUp(min(n, bl.nc), bl.nr))
+	for jc := 0; jc < n; jc += bl.nc {
+		nb := min(bl.nc, n-jc)
+		nTiles := ceilDiv(nb, bl.nr)
+		cl.tm, cl.tn = grid(threads, ceilDiv(m, bl.mr), nTiles)
+		for pc := 0; pc < k; pc += bl.kc {
+			kb := min(bl.kc, k-pc)
+			cl.jc, cl.nb, cl.pc, cl.kb = jc, nb, pc, kb
+			cl.betaP = 1
+			if pc == 0 {
+				cl.betaP = beta
+			}
+			cl.nPackB = 1
+			if threads > 1 && kb*nb >= 16<<10 {
+				cl.nPackB = min(threads, nTiles)
+			}
+			if cl.nPackB > 1 {
+				parallel.Do(cl.nPackB, cl.doPackB)
+			} else {
+				cl.packBTask(0)
+			}
+			if nt := cl.tm * cl.tn; nt > 1 {
+				parallel.Do(nt, cl.doCompute)
+			} else {
+				cl.computeTask(0)
+			}
+		}
+	}
+	cl.a, cl.b, cl.c, cl.pb = nil, nil, nil, nil
+	callPools[ti].Put(cl)
+}
+
+func roundUp(x, m int) int { return ceilDiv(x, m) * m }
+
+// grid chooses tm×tn <= threads tasks over mt row tiles and nt column tiles,
+// minimising the largest task; ties go to more row tasks, since each row task
+// packs its own A while column tasks of the same rows would pack it twice.
+func grid(threads, mt, nt int) (tm, tn int) {
+	tm, tn = 1, 1
+	best := mt * nt
+	for r := min(threads, mt); r >= 1; r-- {
+		c := min(threads/r, nt)
+		if w := ceilDiv(mt, r) * ceilDiv(nt, c); w < best {
+			best, tm, tn = w, r, c
+		}
+	}
+	return tm, tn
+}
+
+// split returns the i-th of parts nearly equal ranges of [0, n).
+func split(n, parts, i int) (lo, hi int) {
+	q, r := n/parts, n%parts
+	lo = i*q + min(i, r)
+	hi = lo + q
+	if i < r {
+		hi++
+	}
+	return lo, hi
+}
+
+func (cl *call[T]) packBTask(i int) {
+	q0, q1 := split(ceilDiv(cl.nb, cl.bl.nr), cl.nPackB, i)
+	packB(cl.pb, cl.tB, cl.b, cl.ldb, cl.pc, cl.jc, cl.nb, cl.kb, cl.bl.nr, q0, q1)
+}
+
+// computeTask runs task i of the tm×tn grid: its rows in MC blocks (packing
+// A for each), its micro-panel columns of the packed B panel.
+func (cl *call[T]) computeTask(i int) {
+	bl := cl.bl
+	mt0, mt1 := split(ceilDiv(cl.m, bl.mr), cl.tm, i/cl.tn)
+	nt0, nt1 := split(ceilDiv(cl.nb, bl.nr), cl.tn, i%cl.tn)
+	rlo, rhi := mt0*bl.mr, min(mt1*bl.mr, cl.m)
+	clo, chi := nt0*bl.nr, min(nt1*bl.nr, cl.nb)
+	if rlo >= rhi || clo >= chi {
+		return
+	}
+	ar := getArena[T](cl.ti)
+	buf := ar.get(bl.mc*cl.kb + bl.mr*bl.nr)
+	pa, tile := buf[:bl.mc*cl.kb], buf[bl.mc*cl.kb:]
+	for ic := rlo; ic < rhi; ic += bl.mc {
+		mb := min(bl.mc, rhi-ic)
+		packA(pa, cl.tA, cl.a, cl.lda, ic, cl.pc, mb, cl.kb, bl.mr)
+		cl.macro(pa, tile, ic, mb, clo, chi)
+	}
+	aPools[cl.ti].Put(ar)
+}
+
+// macro multiplies the packed mb×kb block pa by columns [clo, chi) of the
+// packed panel, updating C from row ic and column jc+clo.
+func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
+	mr, nr, kb := cl.bl.mr, cl.bl.nr, cl.kb
+	alpha, beta := cl.alpha, cl.betaP
+	ldc := cl.ldc
+	for jr := clo; jr < chi; jr += nr {
+		cols := min(nr, cl.nb-jr)
+		pb := cl.pb[jr*kb : jr*kb+nr*kb]
+		for ir := 0; ir < mb; ir += mr {
+			rows := min(mr, mb-ir)
+			ap := pa[ir*kb : ir*kb+mr*kb]
+			off := (ic+ir)*ldc + cl.jc + jr
+			if rows == mr && cols == nr {
+				cl.micro(ap, pb, cl.c[off:], ldc, alpha, beta)
+				continue
+			}
+			// Edge: full tile into scratch, then merge the valid part.
+			cl.micro(ap, pb, tile, nr, alpha, 0)
+			for r := range rows {
+				dst := cl.c[off+r*ldc : off+r*ldc+cols]
+				src := tile[r*nr : r*nr+cols]
+				if beta == 0 {
+					copy(dst, src)
+				} else {
+					for j, v := range src {
+						dst[j] = v + beta*dst[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// micro calls the kernel chosen for this call on one full tile.
+func (cl *call[T]) micro(a, b, c []T, ldc int, alpha, beta T) {
+	switch cl.kern {
+	case kernAVX512:
+		if cl.ti == 1 {
+			dgemmKernelAVX512(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+		} else {
+			sgemmKernelAVX512(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+		}
+	case kernAVX2:
+		if cl.ti == 1 {
+			dgemmKernelAVX2(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+		} else {
+			sgemmKernelAVX2(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+		}
+	default:
+		kernelGeneric(cl.kb, a, b, c, ldc, alpha, beta)
+	}
+}
+
+func pf32[T float32 | float64](s []T) *float32 { return (*float32)(unsafe.Pointer(&s[0])) }
+func pf64[T float32 | float64](s []T) *float64 { return (*float64)(unsafe.Pointer(&s[0])) }

@@ -1,0 +1,115 @@
+package gemm
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// arena is a reusable, 64-byte aligned scratch buffer.
+type arena[T float32 | float64] struct{ raw []T }
+
+const cacheAlign = 64
+
+// get returns an aligned slice of n elements (contents undefined), growing
+// the arena if needed.
+func (ar *arena[T]) get(n int) []T {
+	var z T
+	sz := int(unsafe.Sizeof(z))
+	extra := cacheAlign / sz
+	if cap(ar.raw) < n+extra {
+		ar.raw = make([]T, n+extra)
+	}
+	ar.raw = ar.raw[:cap(ar.raw)]
+	mis := int(uintptr(unsafe.Pointer(&ar.raw[0])) % cacheAlign)
+	off := ((cacheAlign - mis) % cacheAlign) / sz
+	return ar.raw[off : off+n : off+n]
+}
+
+// aPools[0] holds *arena[float32], aPools[1] *arena[float64]: the per-task
+// buffers for a packed A block and an edge tile.
+var aPools [2]sync.Pool
+
+func getArena[T float32 | float64](ti int) *arena[T] {
+	if v := aPools[ti].Get(); v != nil {
+		return v.(*arena[T])
+	}
+	return new(arena[T])
+}
+
+// packA copies the mb×kb block of op(A) at (i0, p0) into dst as a sequence
+// of MR-row micro-panels, each holding kb groups of mr values
+// (dst[q*mr*kb + p*mr + i] = op(A)(i0+q*mr+i, p0+p)); rows past mb are zero.
+func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, kb, mr int) {
+	for ir := 0; ir < mb; ir += mr {
+		rows := min(mr, mb-ir)
+		d := dst[ir*kb : ir*kb+mr*kb]
+		if tA == Trans {
+			// op(A)(i, p) = a[p*lda + i]: each k step is a contiguous run.
+			src := a[p0*lda+i0+ir:]
+			for p := range kb {
+				copy(d[p*mr:p*mr+rows], src[p*lda:p*lda+rows])
+			}
+		} else {
+			// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
+			packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
+		}
+		if rows < mr {
+			for p := range kb {
+				clear(d[p*mr+rows : p*mr+mr])
+			}
+		}
+	}
+}
+
+// packB copies the kb×nb panel of op(B) at (p0, j0) into dst as NR-column
+// micro-panels of kb groups of nr values
+// (dst[q*nr*kb + p*nr + j] = op(B)(p0+p, j0+q*nr+j)); columns past nb are
+// zero. Only micro-panels [q0, q1) are written, so several goroutines can
+// share the work.
+func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, kb, nr, q0, q1 int) {
+	for q := q0; q < q1; q++ {
+		jr := q * nr
+		cols := min(nr, nb-jr)
+		d := dst[jr*kb : jr*kb+nr*kb]
+		if tB == NoTrans {
+			// op(B)(p, j) = b[p*ldb + j]: contiguous per k step.
+			src := b[p0*ldb+j0+jr:]
+			for p := range kb {
+				copy(d[p*nr:p*nr+cols], src[p*ldb:p*ldb+cols])
+			}
+		} else {
+			// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
+			packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
+		}
+		if cols < nr {
+			for p := range kb {
+				clear(d[p*nr+cols : p*nr+nr])
+			}
+		}
+	}
+}
+
+// packStrided transposes rows×kb values (row r at src[r*ld:], kb long) into
+// d[p*w + r]. Four source rows go together so that each pass over d writes
+// four neighbouring values.
+func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0 := src[r*ld : r*ld+kb]
+		s1 := src[(r+1)*ld : (r+1)*ld+kb]
+		s2 := src[(r+2)*ld : (r+2)*ld+kb]
+		s3 := src[(r+3)*ld : (r+3)*ld+kb]
+		dd := d[r:]
+		for p := range kb {
+			o := dd[p*w : p*w+4 : p*w+4]
+			o[0], o[1], o[2], o[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; r < rows; r++ {
+		s := src[r*ld : r*ld+kb]
+		dd := d[r:]
+		for p, v := range s {
+			dd[p*w] = v
+		}
+	}
+}
