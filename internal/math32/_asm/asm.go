@@ -1,0 +1,241 @@
+// Command asm generates internal/math32's amd64 kernels with avo:
+//
+//	cd internal/math32/_asm && go run . -out ../kernels_amd64.s -stubs ../kernels_amd64_stubs.go -pkg math32
+//
+// (go generate in internal/math32 runs exactly that.) Each kernel has the Go
+// prototype func(dst, src *float32, n int) and processes n elements, n a
+// multiple of the vector width; the Go side handles the tail. The algorithms
+// are those of the scalar Go code in math32.go (same constants, same range
+// reduction), with fused multiply-adds, so results may differ from the
+// scalar code in the last bit but stay within the documented ulp bounds.
+package main
+
+import (
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// Keep in sync with the constants in math32.go (the tests catch drift by
+// checking every kernel's accuracy).
+var constants = []struct {
+	name string
+	bits uint32
+}{
+	{"expMin", f(-104.0)},
+	{"expMax", f(89.0)},
+	{"log2e", f(1.4426950216293335)},
+	{"magic", f(12582912.0)},
+	{"ln2Hi", f(0.693145751953125)},
+	{"ln2Lo", f(1.428606765330187e-06)},
+	{"e0", f(0.4999999403953552)},
+	{"e1", f(0.16666515171527863)},
+	{"e2", f(0.04166845604777336)},
+	{"e3", f(0.008369418792426586)},
+	{"e4", f(0.0013813144760206342)},
+	{"one", f(1)},
+	{"two", f(2)},
+	{"zero", 0},
+	{"bias", 127},
+	{"absMask", 0x7fffffff},
+	{"signMask", 0x80000000},
+	{"tanhSmall", f(0.625)},
+	{"t0", f(-0.33333277702331543)},
+	{"t1", f(0.13331303000450134)},
+	{"t2", f(-0.05372752994298935)},
+	{"t3", f(0.02059786580502987)},
+	{"t4", f(-0.005657474510371685)},
+}
+
+func f(x float64) uint32 { return math.Float32bits(float32(x)) }
+
+var (
+	table Mem
+	index = map[string]int{}
+)
+
+// c returns the memory operand of a constant, replicated across 64 bytes so
+// the same table serves ymm and zmm operands.
+func c(name string) Mem {
+	i, ok := index[name]
+	if !ok {
+		panic("unknown constant " + name)
+	}
+	return table.Offset(64 * i)
+}
+
+type isa struct {
+	suffix string
+	width  int
+	vec    func() VecVirtual
+	avx512 bool
+}
+
+var (
+	avx2   = isa{"AVX2", 8, YMM, false}
+	avx512 = isa{"AVX512", 16, ZMM, true}
+)
+
+func main() {
+	ConstraintExpr("amd64,gc,!purego")
+	table = GLOBL("m32consts", RODATA|NOPTR)
+	for i, k := range constants {
+		index[k.name] = i
+		for j := 0; j < 16; j++ {
+			DATA(64*i+4*j, U32(k.bits))
+		}
+	}
+	for _, is := range []isa{avx512, avx2} {
+		kernel("exp", is, expCore)
+		kernel("tanh", is, tanhCore)
+		kernel("sigmoid", is, sigmoidCore)
+	}
+	Generate()
+}
+
+// kernel emits one loop: load a vector of src, apply body, store to dst.
+func kernel(name string, is isa, body func(isa, VecVirtual) VecVirtual) {
+	fn := name + is.suffix
+	TEXT(fn, NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape")
+	Doc(fn+" sets dst[i] = "+name+"(src[i]) for i < n; n must be a multiple of", itoa(is.width)+".")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	Label(fn + "_loop")
+	TESTQ(n, n)
+	JZ(LabelRef(fn + "_done"))
+	x := is.vec()
+	VMOVUPS(Mem{Base: src}, x)
+	out := body(is, x)
+	VMOVUPS(out, Mem{Base: dst})
+	ADDQ(U32(4*is.width), src)
+	ADDQ(U32(4*is.width), dst)
+	SUBQ(U32(is.width), n)
+	JMP(LabelRef(fn + "_loop"))
+	Label(fn + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func itoa(n int) string {
+	if n >= 10 {
+		return itoa(n/10) + string(rune('0'+n%10))
+	}
+	return string(rune('0' + n))
+}
+
+// load returns a register holding constant name.
+func load(is isa, name string) VecVirtual {
+	r := is.vec()
+	VMOVUPS(c(name), r)
+	return r
+}
+
+// expCore returns a new register with e^x (x unchanged).
+func expCore(is isa, x VecVirtual) VecVirtual {
+	Comment("exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)")
+	xc := load(is, "expMin")
+	VMAXPS(x, xc, xc)
+	hi := load(is, "expMax")
+	VMINPS(xc, hi, xc)
+	Comment("t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)")
+	t := load(is, "log2e")
+	VFMADD213PS(c("magic"), xc, t)
+	nf := is.vec()
+	VSUBPS(c("magic"), t, nf)
+	Comment("r = x - nf*ln2, Cody-Waite in two parts")
+	r := is.vec()
+	VMOVAPS(xc, r)
+	VFNMADD231PS(c("ln2Hi"), nf, r)
+	VFNMADD231PS(c("ln2Lo"), nf, r)
+	Comment("p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))")
+	p := load(is, "e4")
+	for _, k := range []string{"e3", "e2", "e1", "e0"} {
+		VFMADD213PS(c(k), r, p)
+	}
+	r2 := is.vec()
+	VMULPS(r, r, r2)
+	VFMADD213PS(r, r2, p)
+	VADDPS(c("one"), p, p)
+	if is.avx512 {
+		Comment("p *= 2^nf with one rounding, overflow and gradual underflow included")
+		VSCALEFPS(nf, p, p)
+		return p
+	}
+	Comment("p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end")
+	n := is.vec()
+	VPSUBD(c("magic"), t, n)
+	n1 := is.vec()
+	VPSRAD(U8(1), n, n1)
+	VPSUBD(n1, n, n)
+	VPADDD(c("bias"), n1, n1)
+	VPSLLD(U8(23), n1, n1)
+	VPADDD(c("bias"), n, n)
+	VPSLLD(U8(23), n, n)
+	VMULPS(n1, p, p)
+	VMULPS(n, p, p)
+	return p
+}
+
+// tanhCore: odd polynomial below tanhSmall, 1 - 2/(e^2|x| + 1) with x's sign
+// above it.
+func tanhCore(is isa, x VecVirtual) VecVirtual {
+	a := is.vec()
+	VANDPS(c("absMask"), x, a)
+	y := is.vec()
+	VADDPS(a, a, y)
+	e := expCore(is, y)
+	Comment("tanh, large |x|: 1 - 2/(e+1)")
+	VADDPS(c("one"), e, e)
+	q := load(is, "two")
+	VDIVPS(e, q, q)
+	big := load(is, "one")
+	VSUBPS(q, big, big)
+	Comment("tanh, small |x|: x + x^3*(t0 + z*(t1 + z*(t2 + z*(t3 + z*t4)))), z = x^2")
+	z := is.vec()
+	VMULPS(x, x, z)
+	p := load(is, "t4")
+	for _, k := range []string{"t3", "t2", "t1", "t0"} {
+		VFMADD213PS(c(k), z, p)
+	}
+	VMULPS(x, z, z)
+	VFMADD213PS(x, z, p)
+	Comment("select on |x| < tanhSmall (false for NaN, which the large branch propagates)")
+	if is.avx512 {
+		k := K()
+		VCMPPS(U8(1), c("tanhSmall"), a, k) // LT_OS
+		VMOVAPS(p, k, big)
+	} else {
+		m := is.vec()
+		VCMPPS(U8(1), c("tanhSmall"), a, m)
+		VBLENDVPS(m, p, big, big)
+	}
+	Comment("copy x's sign in: the large branch computed |tanh x|, the small one gives +0 for x = -0")
+	sgn := is.vec()
+	VANDPS(c("signMask"), x, sgn)
+	VORPS(sgn, big, big)
+	return big
+}
+
+// sigmoidCore: e = e^-|x|; 1/(1+e) for x >= 0, e/(1+e) for x < 0.
+func sigmoidCore(is isa, x VecVirtual) VecVirtual {
+	na := is.vec()
+	VORPS(c("signMask"), x, na)
+	e := expCore(is, na)
+	d := is.vec()
+	VADDPS(c("one"), e, d)
+	num := load(is, "one")
+	if is.avx512 {
+		k := K()
+		VCMPPS(U8(1), c("zero"), x, k) // x < 0
+		VMOVAPS(e, k, num)
+	} else {
+		// BLENDV selects on the sign bit of x; for -0 both choices are 1.
+		VBLENDVPS(x, e, num, num)
+	}
+	VDIVPS(d, num, num)
+	return num
+}

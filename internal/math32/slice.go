@@ -1,0 +1,82 @@
+package math32
+
+// The slice functions write dst[i] for i < len(src) and leave the rest of dst
+// alone. They panic (wrapping ErrLength) if len(dst) < len(src), before
+// writing anything. dst may be src itself (in-place); other overlaps are not
+// allowed.
+//
+// On amd64 the bulk of the slice goes through AVX-512 or AVX2+FMA kernels
+// (kernels_amd64.s) and the last partial vector through the same kernel on a
+// padded copy, so every element gets the same bits wherever it sits in the
+// slice. Elsewhere, or with -tags purego, they loop over the scalar
+// functions. Both stay within the ulp bounds documented on the package.
+
+// ExpSlice sets dst[i] = Exp(src[i]) for every i < len(src).
+func ExpSlice(dst, src []float32) {
+	checkLen("ExpSlice", dst, src)
+	if vecKernel(kExp, dst, src) {
+		return
+	}
+	expGeneric(dst[:len(src)], src)
+}
+
+// LogSlice sets dst[i] = Log(src[i]) for every i < len(src).
+func LogSlice(dst, src []float32) {
+	checkLen("LogSlice", dst, src)
+	logGeneric(dst[:len(src)], src)
+}
+
+// TanhSlice sets dst[i] = Tanh(src[i]) for every i < len(src).
+func TanhSlice(dst, src []float32) {
+	checkLen("TanhSlice", dst, src)
+	if vecKernel(kTanh, dst, src) {
+		return
+	}
+	tanhGeneric(dst[:len(src)], src)
+}
+
+// SigmoidSlice sets dst[i] = Sigmoid(src[i]) for every i < len(src).
+func SigmoidSlice(dst, src []float32) {
+	checkLen("SigmoidSlice", dst, src)
+	if vecKernel(kSigmoid, dst, src) {
+		return
+	}
+	sigmoidGeneric(dst[:len(src)], src)
+}
+
+// kernel names the vectorised functions for vecKernel.
+type kernel int
+
+const (
+	kExp kernel = iota
+	kTanh
+	kSigmoid
+)
+
+func expGeneric(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = Exp(x)
+	}
+}
+
+func logGeneric(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = Log(x)
+	}
+}
+
+func tanhGeneric(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = Tanh(x)
+	}
+}
+
+func sigmoidGeneric(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		dst[i] = Sigmoid(x)
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !amd64 || !gc || purego
+
+package math32
+
+var useAVX512, useAVX2 = false, false
+
+func vecKernel(kernel, []float32, []float32) bool { return false }
