@@ -1,0 +1,19 @@
+// Package bench holds benchmarks comparing adjoint's kernels with naive loops, gonum and OpenBLAS.
+//
+// The benchmarks live in the _test.go files (go test -run '^$' -bench . ./bench);
+// this package's exported code is the list of GEMM implementations and shapes
+// they share with cmd/gemmbench.
+//
+// OpenBLAS is linked through cgo only when built with -tags openblas (Debian:
+// apt-get install libopenblas-dev). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+// if set in the environment, force an OpenBLAS kernel; unset them for a fair
+// comparison:
+//
+//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -tags openblas -run '^$' -bench Sgemm ./bench
+//
+// # Concurrency
+//
+// An Impl's Use changes process-wide settings (the gemm kernel, the thread
+// counts of package parallel, runtime.GOMAXPROCS or OpenBLAS): run one
+// implementation at a time.
+package bench
