@@ -1,9 +1,6 @@
 package tensor
 
-import (
-	"fmt"
-	"slices"
-)
+import "slices"
 
 // Float is the element type constraint of Dense.
 type Float interface{ ~float32 | ~float64 }
@@ -38,7 +35,7 @@ func Zeros[T Float](shape ...int) *Dense[T] { return New[T](shape...) }
 func FromSlice[T Float](data []T, shape ...int) *Dense[T] {
 	n := checkShape("FromSlice", shape)
 	if len(data) != n {
-		panic(fmt.Errorf("%w: FromSlice: %d elements for shape %v (needs %d)", ErrShape, len(data), shape, n))
+		fail(ErrShape, "FromSlice: %d elements for shape %v (needs %d)", len(data), shape, n)
 	}
 	return &Dense[T]{data: data, shape: slices.Clone(shape), strides: rowMajor(shape)}
 }
@@ -48,7 +45,7 @@ func checkShape(op string, shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Errorf("%w: %s: negative dimension in shape %v", ErrShape, op, shape))
+			fail(ErrShape, "%s: negative dimension in shape %v", op, shape)
 		}
 		n *= d
 	}
@@ -105,7 +102,7 @@ func (t *Dense[T]) IsContiguous() bool {
 // panics if the tensor is not contiguous; use Contiguous first.
 func (t *Dense[T]) Data() []T {
 	if !t.IsContiguous() {
-		panic(fmt.Errorf("%w: Data: tensor of shape %v with strides %v is not contiguous", ErrNotContiguous, t.shape, t.strides))
+		fail(ErrNotContiguous, "Data: tensor of shape %v with strides %v is not contiguous", t.shape, t.strides)
 	}
 	return t.data[t.offset : t.offset+t.Size() : t.offset+t.Size()]
 }
@@ -130,12 +127,12 @@ func (t *Dense[T]) Clone() *Dense[T] {
 // with op's name if idx has the wrong length or is out of range.
 func (t *Dense[T]) index(op string, idx []int) int {
 	if len(idx) != len(t.shape) {
-		panic(fmt.Errorf("%w: %s: %d indices for shape %v", ErrIndex, op, len(idx), t.shape))
+		fail(ErrIndex, "%s: %d indices for shape %v", op, len(idx), t.shape)
 	}
 	p := t.offset
 	for i, x := range idx {
 		if x < 0 || x >= t.shape[i] {
-			panic(fmt.Errorf("%w: %s: index %v out of range for shape %v", ErrIndex, op, idx, t.shape))
+			fail(ErrIndex, "%s: index %v out of range for shape %v", op, slices.Clone(idx), t.shape)
 		}
 		p += x * t.strides[i]
 	}
@@ -153,22 +150,7 @@ func (t *Dense[T]) Set(v T, idx ...int) { t.data[t.index("Set", idx)] = v }
 // src may be any view, including one that overlaps t only if they are the
 // same view.
 func (t *Dense[T]) Copy(src *Dense[T]) {
-	if !slices.Equal(t.shape, src.shape) {
-		panic(fmt.Errorf("%w: Copy: shapes %v and %v differ", ErrShape, t.shape, src.shape))
-	}
-	if t.IsContiguous() && src.IsContiguous() {
-		copy(t.Data(), src.Data())
-		return
-	}
-	n := t.Size()
-	if n == 0 {
-		return
-	}
-	idx := make([]int, len(t.shape))
-	for range n {
-		t.data[t.offsetOf(idx)] = src.data[src.offsetOf(idx)]
-		next(idx, t.shape)
-	}
+	unary(opCopy, "Copy", 0, t, src)
 }
 
 // offsetOf is index without checks.

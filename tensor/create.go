@@ -1,0 +1,63 @@
+package tensor
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Full returns a contiguous tensor of the given shape with every element v.
+func Full[T Float](v T, shape ...int) *Dense[T] { return New[T](shape...).Fill(v) }
+
+// Ones returns a contiguous tensor of the given shape filled with 1.
+func Ones[T Float](shape ...int) *Dense[T] { return Full(T(1), shape...) }
+
+// Scalar returns a 0-dimensional tensor holding v.
+func Scalar[T Float](v T) *Dense[T] { return FromSlice([]T{v}) }
+
+// Arange returns the 1-D tensor start, start+step, ... of the values below
+// stop (above stop for a negative step), as NumPy's arange. It panics with
+// ErrShape if step is 0 or not finite.
+func Arange[T Float](start, stop, step T) *Dense[T] {
+	if step == 0 || math.IsNaN(float64(step)) || math.IsInf(float64(step), 0) {
+		fail(ErrShape, "Arange: step %v", step)
+	}
+	n := int(math.Ceil(float64(stop-start) / float64(step)))
+	if n < 0 {
+		n = 0
+	}
+	t := New[T](n)
+	for i := range t.data {
+		t.data[i] = start + T(i)*step
+	}
+	return t
+}
+
+// Eye returns the n×n identity matrix.
+func Eye[T Float](n int) *Dense[T] {
+	t := New[T](n, n)
+	for i := range n {
+		t.data[i*n+i] = 1
+	}
+	return t
+}
+
+// RandNormal returns a tensor of the given shape with independent normal
+// samples of the given mean and standard deviation drawn from rng (seed it
+// for reproducible results).
+func RandNormal[T Float](rng *rand.Rand, mean, std T, shape ...int) *Dense[T] {
+	t := New[T](shape...)
+	for i := range t.data {
+		t.data[i] = mean + std*T(rng.NormFloat64())
+	}
+	return t
+}
+
+// RandUniform returns a tensor of the given shape with independent samples
+// uniform on [lo, hi) drawn from rng.
+func RandUniform[T Float](rng *rand.Rand, lo, hi T, shape ...int) *Dense[T] {
+	t := New[T](shape...)
+	for i := range t.data {
+		t.data[i] = lo + (hi-lo)*T(rng.Float64())
+	}
+	return t
+}

@@ -1,0 +1,309 @@
+package tensor
+
+import "unsafe"
+
+// broadcastCheck verifies that a and b broadcast and that d has exactly the
+// broadcast shape, panicking with op's name otherwise.
+func broadcastCheck[T Float](op string, d, a, b *Dense[T]) {
+	r := max(len(a.shape), len(b.shape))
+	ok := len(d.shape) == r
+	for i := range r {
+		x, y := dimAt(a.shape, i, r), dimAt(b.shape, i, r)
+		z := x
+		switch {
+		case x == y:
+		case x == 1:
+			z = y
+		case y == 1:
+		default:
+			fail(ErrShape, "%s: shapes %v and %v do not broadcast", op, a.shape, b.shape)
+		}
+		if ok && d.shape[i] != z {
+			ok = false
+		}
+	}
+	if !ok {
+		fail(ErrShape, "%s: destination shape %v, want %v (from %v and %v)", op, d.shape, BroadcastShapes(a.shape, b.shape), a.shape, b.shape)
+	}
+}
+
+// dimAt returns dimension i of shape right-aligned to rank r (1 if absent).
+func dimAt(shape []int, i, r int) int {
+	j := i - (r - len(shape))
+	if j < 0 {
+		return 1
+	}
+	return shape[j]
+}
+
+// BroadcastShapes returns the shape that shapes of x and y broadcast to
+// under NumPy's rules (align on the right; dimensions must be equal or one
+// of them 1), or panics with ErrShape if they do not broadcast.
+func BroadcastShapes(x, y []int) []int {
+	r := max(len(x), len(y))
+	out := make([]int, r)
+	for i := range r {
+		a, b := dimAt(x, i, r), dimAt(y, i, r)
+		switch {
+		case a == b, b == 1:
+			out[i] = a
+		case a == 1:
+			out[i] = b
+		default:
+			fail(ErrShape, "BroadcastShapes: shapes %v and %v do not broadcast", x, y)
+		}
+	}
+	return out
+}
+
+// sameShape panics unless d has a's shape.
+func sameShape[T Float](op string, d, a *Dense[T]) {
+	if len(d.shape) != len(a.shape) {
+		fail(ErrShape, "%s: destination shape %v, want %v", op, d.shape, a.shape)
+	}
+	for i, x := range a.shape {
+		if d.shape[i] != x {
+			fail(ErrShape, "%s: destination shape %v, want %v", op, d.shape, a.shape)
+		}
+	}
+}
+
+// exec runs an elementwise operation described by it on the storage of the
+// operands, resolving the element type once.
+func exec[T Float](it *iter, op opcode, p T, d, a, b []T) {
+	if it.n == 0 {
+		return
+	}
+	grain := grainCheap
+	if isMath(op) {
+		grain = grainMath
+	}
+	if unsafe.Sizeof(T(0)) == 4 {
+		t := ewTask[float32]{it: *it, op: op, p: float32(p), d: as[float32](d), a: as[float32](a), b: as[float32](b)}
+		runEW(&t, grain)
+	} else {
+		t := ewTask[float64]{it: *it, op: op, p: float64(p), d: as[float64](d), a: as[float64](a), b: as[float64](b)}
+		runEW(&t, grain)
+	}
+}
+
+// binary runs d = op(a, b) with broadcasting.
+func binary[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T] {
+	broadcastCheck(name, d, a, b)
+	var it iter
+	it.init(name, d.shape, 3)
+	it.operand(0, d.shape, d.strides, d.offset)
+	it.operand(1, a.shape, a.strides, a.offset)
+	it.operand(2, b.shape, b.strides, b.offset)
+	it.coalesce()
+	exec(&it, op, p, d.data, a.data, b.data)
+	return d
+}
+
+// unary runs d = op(a) (parameter p) for d of a's shape.
+func unary[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
+	sameShape(name, d, a)
+	var it iter
+	it.init(name, d.shape, 2)
+	it.operand(0, d.shape, d.strides, d.offset)
+	it.operand(1, a.shape, a.strides, a.offset)
+	it.coalesce()
+	exec(&it, op, p, d.data, a.data, nil)
+	return d
+}
+
+// Add sets d = a + b elementwise with NumPy broadcasting and returns d. It
+// panics with ErrShape if a and b do not broadcast or d does not have
+// exactly their broadcast shape. d may be the same view as a or b.
+func (d *Dense[T]) Add(a, b *Dense[T]) *Dense[T] { return binary(opAdd, "Add", 0, d, a, b) }
+
+// Sub sets d = a − b elementwise with broadcasting; see Add.
+func (d *Dense[T]) Sub(a, b *Dense[T]) *Dense[T] { return binary(opSub, "Sub", 0, d, a, b) }
+
+// Mul sets d = a · b elementwise with broadcasting; see Add.
+func (d *Dense[T]) Mul(a, b *Dense[T]) *Dense[T] { return binary(opMul, "Mul", 0, d, a, b) }
+
+// Div sets d = a / b elementwise with broadcasting; see Add.
+func (d *Dense[T]) Div(a, b *Dense[T]) *Dense[T] { return binary(opDiv, "Div", 0, d, a, b) }
+
+// Maximum sets d = max(a, b) elementwise with broadcasting; a NaN on either
+// side gives NaN. See Add.
+func (d *Dense[T]) Maximum(a, b *Dense[T]) *Dense[T] { return binary(opMax, "Maximum", 0, d, a, b) }
+
+// Minimum sets d = min(a, b) elementwise with broadcasting; a NaN on either
+// side gives NaN. See Add.
+func (d *Dense[T]) Minimum(a, b *Dense[T]) *Dense[T] { return binary(opMin, "Minimum", 0, d, a, b) }
+
+// AddScaled sets d = a + s·b elementwise with broadcasting (an axpy); see Add.
+func (d *Dense[T]) AddScaled(a *Dense[T], s T, b *Dense[T]) *Dense[T] {
+	return binary(opAddScaled, "AddScaled", s, d, a, b)
+}
+
+// TanhBackward sets d = g·(1 − y²), the adjoint of tanh's input given its
+// output y and the output's adjoint g (broadcasting; see Add).
+func (d *Dense[T]) TanhBackward(y, g *Dense[T]) *Dense[T] {
+	return binary(opTanhBack, "TanhBackward", 0, d, y, g)
+}
+
+// SigmoidBackward sets d = g·y·(1 − y), the adjoint of sigmoid's input given
+// its output y and the output's adjoint g.
+func (d *Dense[T]) SigmoidBackward(y, g *Dense[T]) *Dense[T] {
+	return binary(opSigmoidBack, "SigmoidBackward", 0, d, y, g)
+}
+
+// ReluBackward sets d = g where x > 0 and 0 elsewhere; x may be relu's input
+// or its output (they are positive at the same places).
+func (d *Dense[T]) ReluBackward(x, g *Dense[T]) *Dense[T] {
+	return binary(opReluBack, "ReluBackward", 0, d, x, g)
+}
+
+// LeakyReluBackward sets d = g where x > 0 and slope·g elsewhere; x is the
+// input of LeakyRelu (or its output, for a positive slope).
+func (d *Dense[T]) LeakyReluBackward(x, g *Dense[T], slope T) *Dense[T] {
+	return binary(opLeakyBack, "LeakyReluBackward", slope, d, x, g)
+}
+
+// GeluBackward sets d = g·gelu′(x) for Gelu's input x.
+func (d *Dense[T]) GeluBackward(x, g *Dense[T]) *Dense[T] {
+	return binary(opGeluBack, "GeluBackward", 0, d, x, g)
+}
+
+// Add returns a new tensor a + b (broadcasting).
+func Add[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Add(a, b) }
+
+// Sub returns a new tensor a − b (broadcasting).
+func Sub[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Sub(a, b) }
+
+// Mul returns a new tensor a · b (broadcasting).
+func Mul[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Mul(a, b) }
+
+// Div returns a new tensor a / b (broadcasting).
+func Div[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Div(a, b) }
+
+// Maximum returns a new tensor max(a, b) (broadcasting).
+func Maximum[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Maximum(a, b) }
+
+// Minimum returns a new tensor min(a, b) (broadcasting).
+func Minimum[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Minimum(a, b) }
+
+func newBroadcast[T Float](a, b *Dense[T]) *Dense[T] {
+	r := max(len(a.shape), len(b.shape))
+	shape := make([]int, r)
+	for i := range r {
+		x, y := dimAt(a.shape, i, r), dimAt(b.shape, i, r)
+		switch {
+		case x == y, y == 1:
+			shape[i] = x
+		case x == 1:
+			shape[i] = y
+		default:
+			// Let the method report it with its own name.
+			shape[i] = x
+		}
+	}
+	return New[T](shape...)
+}
+
+// AddScalar sets d = a + s and returns d. d must have a's shape (ErrShape).
+func (d *Dense[T]) AddScalar(a *Dense[T], s T) *Dense[T] { return unary(opAddS, "AddScalar", s, d, a) }
+
+// MulScalar sets d = a · s and returns d. d must have a's shape (ErrShape).
+func (d *Dense[T]) MulScalar(a *Dense[T], s T) *Dense[T] { return unary(opMulS, "MulScalar", s, d, a) }
+
+// Neg sets d = −a. Like every unary operation, d must have exactly a's
+// shape (ErrShape) and may be the same view as a.
+func (d *Dense[T]) Neg(a *Dense[T]) *Dense[T] { return unary(opNeg, "Neg", 0, d, a) }
+
+// Abs sets d = |a|.
+func (d *Dense[T]) Abs(a *Dense[T]) *Dense[T] { return unary(opAbs, "Abs", 0, d, a) }
+
+// Exp sets d = eᵃ. float32 uses internal/math32 (a few ulp), not float64
+// math.
+func (d *Dense[T]) Exp(a *Dense[T]) *Dense[T] { return unary(opExp, "Exp", 0, d, a) }
+
+// Log sets d = ln a (NaN below 0, −Inf at 0).
+func (d *Dense[T]) Log(a *Dense[T]) *Dense[T] { return unary(opLog, "Log", 0, d, a) }
+
+// Sqrt sets d = √a (correctly rounded).
+func (d *Dense[T]) Sqrt(a *Dense[T]) *Dense[T] { return unary(opSqrt, "Sqrt", 0, d, a) }
+
+// Square sets d = a².
+func (d *Dense[T]) Square(a *Dense[T]) *Dense[T] { return unary(opSquare, "Square", 0, d, a) }
+
+// Pow sets d = aᵖ. p = 1, 2 and 0.5 are exact shortcuts; otherwise float64
+// math.Pow is used for both element types.
+func (d *Dense[T]) Pow(a *Dense[T], p T) *Dense[T] { return unary(opPow, "Pow", p, d, a) }
+
+// Tanh sets d = tanh a.
+func (d *Dense[T]) Tanh(a *Dense[T]) *Dense[T] { return unary(opTanh, "Tanh", 0, d, a) }
+
+// Sigmoid sets d = 1/(1 + e⁻ᵃ).
+func (d *Dense[T]) Sigmoid(a *Dense[T]) *Dense[T] { return unary(opSigmoid, "Sigmoid", 0, d, a) }
+
+// Relu sets d = max(a, 0) (NaN stays NaN).
+func (d *Dense[T]) Relu(a *Dense[T]) *Dense[T] { return unary(opRelu, "Relu", 0, d, a) }
+
+// LeakyRelu sets d = a where a ≥ 0 and slope·a elsewhere.
+func (d *Dense[T]) LeakyRelu(a *Dense[T], slope T) *Dense[T] {
+	return unary(opLeaky, "LeakyRelu", slope, d, a)
+}
+
+// Gelu sets d = gelu(a) with the tanh approximation
+// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))), which is within
+// about 1e-3 of the exact x·Φ(x).
+func (d *Dense[T]) Gelu(a *Dense[T]) *Dense[T] { return unary(opGelu, "Gelu", 0, d, a) }
+
+// AddScalar returns a new tensor a + s.
+func AddScalar[T Float](a *Dense[T], s T) *Dense[T] { return New[T](a.shape...).AddScalar(a, s) }
+
+// MulScalar returns a new tensor a · s.
+func MulScalar[T Float](a *Dense[T], s T) *Dense[T] { return New[T](a.shape...).MulScalar(a, s) }
+
+// Neg returns a new tensor −a.
+func Neg[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Neg(a) }
+
+// Abs returns a new tensor |a|.
+func Abs[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Abs(a) }
+
+// Exp returns a new tensor eᵃ.
+func Exp[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Exp(a) }
+
+// Log returns a new tensor ln a.
+func Log[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Log(a) }
+
+// Sqrt returns a new tensor √a.
+func Sqrt[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Sqrt(a) }
+
+// Square returns a new tensor a².
+func Square[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Square(a) }
+
+// Pow returns a new tensor aᵖ.
+func Pow[T Float](a *Dense[T], p T) *Dense[T] { return New[T](a.shape...).Pow(a, p) }
+
+// Tanh returns a new tensor tanh a.
+func Tanh[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Tanh(a) }
+
+// Sigmoid returns a new tensor 1/(1 + e⁻ᵃ).
+func Sigmoid[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Sigmoid(a) }
+
+// Relu returns a new tensor max(a, 0).
+func Relu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Relu(a) }
+
+// LeakyRelu returns a new tensor: a where a ≥ 0, slope·a elsewhere.
+func LeakyRelu[T Float](a *Dense[T], slope T) *Dense[T] { return New[T](a.shape...).LeakyRelu(a, slope) }
+
+// Gelu returns a new tensor gelu(a) (tanh approximation; see Dense.Gelu).
+func Gelu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Gelu(a) }
+
+// Fill sets every element of d to v and returns d.
+func (d *Dense[T]) Fill(v T) *Dense[T] {
+	var it iter
+	it.init("Fill", d.shape, 1)
+	it.operand(0, d.shape, d.strides, d.offset)
+	it.coalesce()
+	exec(&it, opFill, v, d.data, nil, nil)
+	return d
+}
+
+// Zero sets every element of d to 0 and returns d.
+func (d *Dense[T]) Zero() *Dense[T] { return d.Fill(0) }

@@ -1,0 +1,462 @@
+package tensor
+
+import (
+	"math"
+
+	"github.com/adjoint-go/adjoint/internal/math32"
+)
+
+// opcode names an elementwise operation. Binary operations come first, then
+// unary ones (one input, optional parameter p), then fill.
+type opcode uint8
+
+const (
+	opAdd opcode = iota
+	opSub
+	opMul
+	opDiv
+	opMax
+	opMin
+	opTanhBack    // b·(1−a²), a = tanh output, b = upstream adjoint
+	opSigmoidBack // b·a·(1−a), a = sigmoid output
+	opReluBack    // b where a > 0, else 0
+	opLeakyBack   // b where a > 0, else p·b
+	opGeluBack    // b·gelu′(a), a = gelu input
+	opAddScaled   // a + p·b
+
+	opCopy // first unary
+	opNeg
+	opAbs
+	opExp
+	opLog
+	opSqrt
+	opSquare
+	opPow
+	opTanh
+	opSigmoid
+	opRelu
+	opLeaky
+	opGelu
+	opAddS
+	opMulS
+
+	opFill // nullary
+)
+
+// isMath reports whether op costs a transcendental function per element.
+func isMath(op opcode) bool {
+	switch op {
+	case opGeluBack, opExp, opLog, opPow, opTanh, opSigmoid, opGelu:
+		return true
+	}
+	return false
+}
+
+// ewTask is one elementwise operation over an iter: operand 0 is d, 1 is a,
+// 2 is b.
+type ewTask[E elem] struct {
+	it      iter
+	op      opcode
+	p       E
+	d, a, b []E
+}
+
+// run does flat positions [lo, hi) of the iteration.
+func (t *ewTask[E]) run(lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	var c cursor
+	t.it.seek(&c, lo)
+	r := t.it.rank - 1
+	inner := t.it.shape[r]
+	s0, s1, s2 := t.it.st[0][r], t.it.st[1][r], t.it.st[2][r]
+	for p := lo; p < hi; {
+		n := min(inner-c.idx[r], hi-p)
+		t.seg(n, c.off[0], c.off[1], c.off[2], s0, s1, s2)
+		p += n
+		if p < hi {
+			t.it.advance(&c, n)
+		}
+	}
+}
+
+// bufLen is the block size for strided operands, which are gathered into a
+// stack buffer, processed by the unit-stride kernel and scattered back.
+const bufLen = 256
+
+// seg runs the operation on n elements starting at offsets o0, o1, o2 with
+// strides s0, s1, s2.
+func (t *ewTask[E]) seg(n, o0, o1, o2, s0, s1, s2 int) {
+	switch {
+	case t.op >= opFill:
+		if s0 == 1 {
+			d := t.d[o0 : o0+n]
+			for i := range d {
+				d[i] = t.p
+			}
+			return
+		}
+		for i := range n {
+			t.d[o0+i*s0] = t.p
+		}
+	case t.op >= opCopy:
+		if s0 == 1 && s1 == 1 {
+			unaryVV(t.op, t.p, t.d[o0:o0+n], t.a[o1:o1+n])
+			return
+		}
+		var buf [bufLen]E
+		for j := 0; j < n; j += bufLen {
+			m := min(bufLen, n-j)
+			gather(buf[:m], t.a, o1+j*s1, s1)
+			unaryVV(t.op, t.p, buf[:m], buf[:m])
+			scatter(t.d, o0+j*s0, s0, buf[:m])
+		}
+	default:
+		if s0 == 1 && s1 == 1 && s2 == 1 {
+			binVV(t.op, t.p, t.d[o0:o0+n], t.a[o1:o1+n], t.b[o2:o2+n])
+			return
+		}
+		if t.op <= opMin && s0 == 1 {
+			if s1 == 1 && s2 == 0 {
+				binVS(t.op, t.d[o0:o0+n], t.a[o1:o1+n], t.b[o2])
+				return
+			}
+			if s1 == 0 && s2 == 1 {
+				binSV(t.op, t.d[o0:o0+n], t.a[o1], t.b[o2:o2+n])
+				return
+			}
+		}
+		var ba, bb [bufLen]E
+		for j := 0; j < n; j += bufLen {
+			m := min(bufLen, n-j)
+			gather(ba[:m], t.a, o1+j*s1, s1)
+			gather(bb[:m], t.b, o2+j*s2, s2)
+			binVV(t.op, t.p, ba[:m], ba[:m], bb[:m])
+			scatter(t.d, o0+j*s0, s0, ba[:m])
+		}
+	}
+}
+
+func gather[E elem](dst, src []E, off, stride int) {
+	for i := range dst {
+		dst[i] = src[off]
+		off += stride
+	}
+}
+
+func scatter[E elem](dst []E, off, stride int, src []E) {
+	for _, v := range src {
+		dst[off] = v
+		off += stride
+	}
+}
+
+// binVV sets d[i] = op(a[i], b[i]). d may be a or b.
+func binVV[E elem](op opcode, p E, d, a, b []E) {
+	a = a[:len(d)]
+	b = b[:len(d)]
+	switch op {
+	case opAdd:
+		for i := range d {
+			d[i] = a[i] + b[i]
+		}
+	case opSub:
+		for i := range d {
+			d[i] = a[i] - b[i]
+		}
+	case opMul:
+		for i := range d {
+			d[i] = a[i] * b[i]
+		}
+	case opDiv:
+		for i := range d {
+			d[i] = a[i] / b[i]
+		}
+	case opMax:
+		for i := range d {
+			d[i] = maxNaN(a[i], b[i])
+		}
+	case opMin:
+		for i := range d {
+			d[i] = minNaN(a[i], b[i])
+		}
+	case opTanhBack:
+		for i := range d {
+			y := a[i]
+			d[i] = b[i] * (1 - y*y)
+		}
+	case opSigmoidBack:
+		for i := range d {
+			y := a[i]
+			d[i] = b[i] * y * (1 - y)
+		}
+	case opReluBack:
+		for i := range d {
+			if a[i] > 0 {
+				d[i] = b[i]
+			} else {
+				d[i] = 0
+			}
+		}
+	case opLeakyBack:
+		for i := range d {
+			if a[i] > 0 {
+				d[i] = b[i]
+			} else {
+				d[i] = p * b[i]
+			}
+		}
+	case opGeluBack:
+		for i := range d {
+			d[i] = b[i] * geluGrad(a[i])
+		}
+	case opAddScaled:
+		for i := range d {
+			d[i] = a[i] + p*b[i]
+		}
+	default:
+		panic("tensor: internal error: bad binary opcode")
+	}
+}
+
+// binVS sets d[i] = op(a[i], s) for the basic binary operations.
+func binVS[E elem](op opcode, d, a []E, s E) {
+	a = a[:len(d)]
+	switch op {
+	case opAdd:
+		for i := range d {
+			d[i] = a[i] + s
+		}
+	case opSub:
+		for i := range d {
+			d[i] = a[i] - s
+		}
+	case opMul:
+		for i := range d {
+			d[i] = a[i] * s
+		}
+	case opDiv:
+		for i := range d {
+			d[i] = a[i] / s
+		}
+	case opMax:
+		for i := range d {
+			d[i] = maxNaN(a[i], s)
+		}
+	case opMin:
+		for i := range d {
+			d[i] = minNaN(a[i], s)
+		}
+	}
+}
+
+// binSV sets d[i] = op(s, b[i]) for the basic binary operations.
+func binSV[E elem](op opcode, d []E, s E, b []E) {
+	b = b[:len(d)]
+	switch op {
+	case opAdd:
+		for i := range d {
+			d[i] = s + b[i]
+		}
+	case opSub:
+		for i := range d {
+			d[i] = s - b[i]
+		}
+	case opMul:
+		for i := range d {
+			d[i] = s * b[i]
+		}
+	case opDiv:
+		for i := range d {
+			d[i] = s / b[i]
+		}
+	case opMax:
+		for i := range d {
+			d[i] = maxNaN(s, b[i])
+		}
+	case opMin:
+		for i := range d {
+			d[i] = minNaN(s, b[i])
+		}
+	}
+}
+
+// maxNaN and minNaN propagate NaN from either side, as NumPy's maximum and
+// minimum do.
+func maxNaN[E elem](x, y E) E {
+	if y > x || y != y {
+		return y
+	}
+	return x
+}
+
+func minNaN[E elem](x, y E) E {
+	if y < x || y != y {
+		return y
+	}
+	return x
+}
+
+// unaryVV sets d[i] = op(a[i]) (with parameter p). d may be a.
+func unaryVV[E elem](op opcode, p E, d, a []E) {
+	a = a[:len(d)]
+	switch op {
+	case opCopy:
+		copy(d, a)
+	case opNeg:
+		for i := range d {
+			d[i] = -a[i]
+		}
+	case opAbs:
+		for i := range d {
+			d[i] = E(math.Abs(float64(a[i])))
+		}
+	case opExp:
+		if is32[E]() {
+			exp32(f32(d), f32(a))
+		} else {
+			for i := range d {
+				d[i] = E(math.Exp(float64(a[i])))
+			}
+		}
+	case opLog:
+		if is32[E]() {
+			d, a := f32(d), f32(a)
+			for i := range d {
+				d[i] = math32.Log(a[i])
+			}
+		} else {
+			for i := range d {
+				d[i] = E(math.Log(float64(a[i])))
+			}
+		}
+	case opSqrt:
+		for i := range d {
+			d[i] = E(math.Sqrt(float64(a[i])))
+		}
+	case opSquare:
+		for i := range d {
+			d[i] = a[i] * a[i]
+		}
+	case opPow:
+		switch p {
+		case 1:
+			copy(d, a)
+		case 2:
+			for i := range d {
+				d[i] = a[i] * a[i]
+			}
+		case 0.5:
+			for i := range d {
+				d[i] = E(math.Sqrt(float64(a[i])))
+			}
+		default:
+			for i := range d {
+				d[i] = E(math.Pow(float64(a[i]), float64(p)))
+			}
+		}
+	case opTanh:
+		if is32[E]() {
+			tanh32(f32(d), f32(a))
+		} else {
+			for i := range d {
+				d[i] = E(math.Tanh(float64(a[i])))
+			}
+		}
+	case opSigmoid:
+		if is32[E]() {
+			d, a := f32(d), f32(a)
+			for i := range d {
+				d[i] = math32.Sigmoid(a[i])
+			}
+		} else {
+			for i := range d {
+				d[i] = E(1 / (1 + math.Exp(-float64(a[i]))))
+			}
+		}
+	case opRelu:
+		for i := range d {
+			x := a[i]
+			if x < 0 {
+				x = 0
+			}
+			d[i] = x
+		}
+	case opLeaky:
+		for i := range d {
+			x := a[i]
+			if x < 0 {
+				x *= p
+			}
+			d[i] = x
+		}
+	case opGelu:
+		for i := range d {
+			d[i] = gelu(a[i])
+		}
+	case opAddS:
+		for i := range d {
+			d[i] = a[i] + p
+		}
+	case opMulS:
+		for i := range d {
+			d[i] = a[i] * p
+		}
+	default:
+		panic("tensor: internal error: bad unary opcode")
+	}
+}
+
+func exp32(d, a []float32) {
+	for i := range d {
+		d[i] = math32.Exp(a[i])
+	}
+}
+
+func tanh32(d, a []float32) {
+	for i := range d {
+		d[i] = math32.Tanh(a[i])
+	}
+}
+
+// tanhE is tanh in E's own precision.
+func tanhE[E elem](x E) E {
+	if is32[E]() {
+		return E(math32.Tanh(float32(x)))
+	}
+	return E(math.Tanh(float64(x)))
+}
+
+// expE and logE are exp and log in E's own precision.
+func expE[E elem](x E) E {
+	if is32[E]() {
+		return E(math32.Exp(float32(x)))
+	}
+	return E(math.Exp(float64(x)))
+}
+
+func logE[E elem](x E) E {
+	if is32[E]() {
+		return E(math32.Log(float32(x)))
+	}
+	return E(math.Log(float64(x)))
+}
+
+// GELU, tanh approximation (Hendrycks & Gimpel):
+// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))).
+const (
+	geluC = 0.7978845608028654 // √(2/π)
+	geluK = 0.044715
+)
+
+func gelu[E elem](x E) E {
+	t := tanhE(E(geluC) * (x + E(geluK)*x*x*x))
+	return E(0.5) * x * (1 + t)
+}
+
+// geluGrad is the derivative of gelu.
+func geluGrad[E elem](x E) E {
+	t := tanhE(E(geluC) * (x + E(geluK)*x*x*x))
+	return E(0.5)*(1+t) + E(0.5)*x*(1-t*t)*E(geluC)*(1+3*E(geluK)*x*x)
+}
