@@ -1,0 +1,88 @@
+// Package autograd is reverse-mode automatic differentiation on a
+// reusable tape, in the notation of Giles (2008): for a scalar loss E every
+// value X gets an adjoint X̄ = ∂E/∂X of X's shape, and Backward sends
+// adjoints from the loss back to the leaves.
+//
+//	tp := autograd.NewTape[float64]()
+//	x := autograd.NewVar(tensor.FromSlice([]float64{3}), true)
+//	y := autograd.NewVar(tensor.FromSlice([]float64{2}), true)
+//	f := tp.Mul(tp.Square(x), y) // x²y
+//	err := tp.Backward(f)        // x.Grad() = 2xy = 12, y.Grad() = x² = 9
+//
+// # Layout and the tape model
+//
+// Define-by-run: each op (a method of Tape) computes its value at once and
+// records a node holding its inputs, an op code and what its backward needs
+// (the output, a contiguous copy of a strided input, softmax
+// probabilities). Nothing is a closure, so recording allocates nothing.
+// Backward walks the nodes in reverse recording order, which is a
+// topological order, and skips those the loss does not reach.
+//
+// Leaves (NewVar) are parameters and inputs. They belong to no tape; their
+// gradients (Grad) accumulate over every Backward until ZeroGrad, which
+// clears them in place. Per-step inputs can also be recorded with
+// Tape.Const, which allocates nothing in steady state.
+//
+// Node values and adjoints are contiguous row-major tensors from the tape's
+// buffer pool. Tape.Reset returns them to the pool by shape and recycles
+// the node structs, so a training loop that records the same computation
+// every step (forward, Backward, in-place update, Reset) stops allocating
+// after its first step. Nodes and their values must not be used after
+// Reset. Leaf values may be any view; a transposed 2-D view is read by GEMM
+// through its transpose flag, other strided values are copied once per op.
+//
+// Matrix products (MatMul, MatMulT, Linear) call the gemm package with
+// transpose flags in both directions: X̄ += Z̄·Yᵀ and Ȳ += Xᵀ·Z̄ are one GEMM
+// each with beta = 1 into the adjoint, with no transpose materialised and
+// no temporary. Elementwise backward is one fused pass ā (+)= h̄ ⊙ g′ over
+// contiguous slices, taking g′ from the saved output where cheaper (tanh
+// 1 − h², sigmoid h(1 − h), relu h > 0), split across cores by
+// parallel.For above a grain size. Broadcasting ops sum adjoints over the
+// broadcast axes within that pass. The first contribution to an adjoint in
+// a pass overwrites it (beta = 0) and later ones add, so a value used on
+// several paths gets the sum of the adjoints of every path and no buffer
+// is zeroed first.
+//
+// After Backward the graph is released: node values stay readable until
+// Reset, but a second Backward returns ErrGraphReleased unless
+// RetainGraph(true) was set. NoGrad(true) records values only (evaluation).
+// Detach stops adjoints. KeepGrad makes an intermediate's adjoint readable.
+//
+// The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
+// Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
+// LeakyRelu, Gelu; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
+// Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
+// BCEWithLogits; Const, Detach.
+//
+// CheckGrad compares the adjoints of any float64 function built from these
+// ops with central differences.
+//
+// # Panics
+//
+// Programmer errors panic at once, before anything is written, with an
+// *Error naming the op and the shapes or values: shapes that do not fit
+// (wraps ErrShape, the tensor package's sentinel), an axis, slice bound or
+// class label out of range (ErrIndex), a nil Var or a node from another
+// tape or from before a Reset (ErrMisuse). Conditions that depend on data
+// or on the state of the graph are errors returned by Backward: a
+// non-scalar loss without a seed (ErrNotScalar), a released graph
+// (ErrGraphReleased), a loss that requires no gradient (ErrNoGrad), and a
+// NaN or Inf found in anomaly mode (*AnomalyError wrapping ErrAnomaly,
+// naming the op and whether forward or backward produced it).
+//
+// # Aliasing
+//
+// NewVar, Const, Detach and Reshape (of a contiguous value) share storage
+// with their input; every other op writes a fresh buffer. An optimiser may
+// update a leaf's Value in place between steps, not between an op that
+// reads the leaf and the Backward that follows it.
+//
+// # Concurrency
+//
+// A Tape and the nodes on it are used by one goroutine at a time; use one
+// tape per goroutine. Leaves may be read by several tapes at once, but
+// Backward writes leaf gradients, so tapes that share a leaf that requires
+// a gradient must not run Backward concurrently. Large elementwise kernels
+// and the GEMMs use the parallel package's workers internally, with results
+// independent of the thread count.
+package autograd

@@ -1,0 +1,166 @@
+package autograd
+
+import "github.com/adjoint-go/adjoint/tensor"
+
+// Add returns a + b with NumPy broadcasting (shapes aligned from the last
+// dimension; a dimension of 1 stretches). Backward sums the adjoint over
+// the broadcast axes back to each operand's shape in the same pass. It
+// panics (ErrShape) if the shapes do not broadcast.
+func (tp *Tape[T]) Add(a, b *Var[T]) *Var[T] { return tp.binary(opAdd, a, b) }
+
+// Sub returns a − b with broadcasting, as Add.
+func (tp *Tape[T]) Sub(a, b *Var[T]) *Var[T] { return tp.binary(opSub, a, b) }
+
+// Mul returns the elementwise product a ⊙ b with broadcasting, as Add.
+func (tp *Tape[T]) Mul(a, b *Var[T]) *Var[T] { return tp.binary(opMul, a, b) }
+
+// Div returns the elementwise quotient a / b with broadcasting, as Add.
+func (tp *Tape[T]) Div(a, b *Var[T]) *Var[T] { return tp.binary(opDiv, a, b) }
+
+func (tp *Tape[T]) binary(op opKind, a, b *Var[T]) *Var[T] {
+	name := op.String()
+	tp.check(name, a)
+	tp.check(name, b)
+	xa, ca := tp.contig(a.value)
+	xb, cb := tp.contig(b.value)
+	j := &tp.job
+	j.op = op
+	var out *tensor.Dense[T]
+	if sameShape(a.value.Shape(), b.value.Shape()) {
+		out = tp.allocLike(a.value)
+		j.mode, j.d, j.x, j.y = jBinFwd, out.Data(), xa, xb
+		tp.par(len(xa), grainOf(op))
+	} else {
+		bc := &tp.bc
+		out = tp.alloc(bc.init(name, a.value.Shape(), b.value.Shape())...)
+		j.mode, j.d, j.x, j.y, j.bc = jBcastFwd, out.Data(), xa, xb, bc
+		tp.par(bc.rows, rowGrain(grainOf(op), bc.inner))
+	}
+	v := tp.node(op, out, a, b, nil)
+	v.aux, v.aux2 = ca, cb
+	return v
+}
+
+// rowGrain converts an element grain into a row grain.
+func rowGrain(grain, inner int) int { return max(grain/max(inner, 1), 1) }
+
+func (tp *Tape[T]) backBinary(u *Var[T]) {
+	a, b := u.a, u.b
+	xa, xb := data(a.value, u.aux), data(b.value, u.aux2)
+	g := u.grad.Data()
+	same := sameShape(a.value.Shape(), b.value.Shape())
+	j := &tp.job
+	for side, in := range [2]*Var[T]{a, b} {
+		if !in.requiresGrad {
+			continue
+		}
+		ga, acc := tp.grad(in)
+		j.op, j.side, j.acc, j.d, j.g, j.x, j.y = u.op, side, acc, ga, g, xa, xb
+		if same {
+			if u.op == opDiv && side == 1 {
+				j.x = u.value.Data() // ȳ = −h̄·h/y
+			}
+			j.mode = jBinBwd
+			tp.par(len(g), grainOf(u.op))
+			continue
+		}
+		bc := &tp.bc
+		bc.init(u.op.String(), a.value.Shape(), b.value.Shape())
+		if !acc {
+			clear(ga)
+		}
+		j.mode, j.bc = jBcastBwd, bc
+		if len(ga) < len(g) {
+			// Broadcast operand: several rows add into the same
+			// elements, so this pass stays on one goroutine.
+			j.exec(0, bc.rows)
+			j.d, j.x, j.y, j.g, j.bc = nil, nil, nil, nil, nil
+		} else {
+			tp.par(bc.rows, rowGrain(grainOf(u.op), bc.inner))
+		}
+	}
+}
+
+// Neg returns −a.
+func (tp *Tape[T]) Neg(a *Var[T]) *Var[T] { return tp.unary(opNeg, a, 0) }
+
+// Scale returns s·a.
+func (tp *Tape[T]) Scale(a *Var[T], s T) *Var[T] { return tp.unary(opScale, a, s) }
+
+// AddScalar returns a + s.
+func (tp *Tape[T]) AddScalar(a *Var[T], s T) *Var[T] { return tp.unary(opAddScalar, a, s) }
+
+// Exp returns eᵃ elementwise; backward uses the output (ā += h̄·h).
+func (tp *Tape[T]) Exp(a *Var[T]) *Var[T] { return tp.unary(opExp, a, 0) }
+
+// Log returns the natural logarithm elementwise (ā += h̄/a).
+func (tp *Tape[T]) Log(a *Var[T]) *Var[T] { return tp.unary(opLog, a, 0) }
+
+// Sqrt returns √a elementwise; backward uses the output (ā += h̄/(2h)).
+func (tp *Tape[T]) Sqrt(a *Var[T]) *Var[T] { return tp.unary(opSqrt, a, 0) }
+
+// Square returns a² elementwise (ā += 2a·h̄).
+func (tp *Tape[T]) Square(a *Var[T]) *Var[T] { return tp.unary(opSquare, a, 0) }
+
+// Pow returns aᵖ elementwise (ā += h̄·p·aᵖ⁻¹).
+func (tp *Tape[T]) Pow(a *Var[T], p T) *Var[T] { return tp.unary(opPow, a, p) }
+
+// Abs returns |a| elementwise; its adjoint at 0 is 0.
+func (tp *Tape[T]) Abs(a *Var[T]) *Var[T] { return tp.unary(opAbs, a, 0) }
+
+// Tanh returns tanh a; backward uses the output (ā += h̄·(1 − h²)).
+func (tp *Tape[T]) Tanh(a *Var[T]) *Var[T] { return tp.unary(opTanh, a, 0) }
+
+// Sigmoid returns 1/(1 + e⁻ᵃ); backward uses the output (ā += h̄·h(1 − h)).
+func (tp *Tape[T]) Sigmoid(a *Var[T]) *Var[T] { return tp.unary(opSigmoid, a, 0) }
+
+// Relu returns max(a, 0); backward uses the output (ā += h̄ where h > 0),
+// so the adjoint at exactly 0 is 0.
+func (tp *Tape[T]) Relu(a *Var[T]) *Var[T] { return tp.unary(opRelu, a, 0) }
+
+// LeakyRelu returns a where a ≥ 0 and slope·a elsewhere; the adjoint at
+// exactly 0 uses slope.
+func (tp *Tape[T]) LeakyRelu(a *Var[T], slope T) *Var[T] { return tp.unary(opLeakyRelu, a, slope) }
+
+// Gelu returns the GELU of a in its tanh approximation (as the tensor
+// package): a/2·(1 + tanh(√(2/π)(a + 0.044715a³))).
+func (tp *Tape[T]) Gelu(a *Var[T]) *Var[T] { return tp.unary(opGelu, a, 0) }
+
+// needsInput reports whether op's backward reads the input rather than
+// only the output.
+func needsInput(op opKind, p float64) bool {
+	switch op {
+	case opLog, opSquare, opPow, opAbs, opGelu:
+		return true
+	case opLeakyRelu:
+		return !(p > 0)
+	}
+	return false
+}
+
+func (tp *Tape[T]) unary(op opKind, a *Var[T], p T) *Var[T] {
+	tp.check(op.String(), a)
+	x, cx := tp.contig(a.value)
+	out := tp.allocLike(a.value)
+	j := &tp.job
+	j.mode, j.op, j.d, j.x, j.p = jUnaryFwd, op, out.Data(), x, p
+	tp.par(len(x), grainOf(op))
+	v := tp.node(op, out, a, nil, nil)
+	v.p, v.aux = float64(p), cx
+	return v
+}
+
+func (tp *Tape[T]) backUnary(u *Var[T]) {
+	a := u.a
+	if !a.requiresGrad {
+		return
+	}
+	var x []T
+	if needsInput(u.op, u.p) {
+		x = data(a.value, u.aux)
+	}
+	ga, acc := tp.grad(a)
+	j := &tp.job
+	j.mode, j.op, j.acc, j.d, j.g, j.x, j.y, j.p = jUnaryBwd, u.op, acc, ga, u.grad.Data(), x, u.value.Data(), T(u.p)
+	tp.par(len(ga), grainOf(u.op))
+}

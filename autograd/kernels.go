@@ -1,0 +1,422 @@
+package autograd
+
+import (
+	"math"
+	"unsafe"
+
+	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// Fused elementwise kernels. Each backward kernel makes one pass over
+// contiguous slices, ā (+)= h̄ ⊙ g′, with g′ taken from the saved output h
+// where that is cheaper than the input x. acc false means the adjoint
+// buffer holds nothing yet this pass and is overwritten (saving a zeroing
+// pass). Above a grain size the pass is split across cores by
+// parallel.For; the split is over disjoint index ranges, so the results do
+// not depend on the thread count.
+
+const (
+	grainCheap = 1 << 14 // add, mul, relu: memory bound
+	grainMath  = 1 << 11 // exp, tanh, pow: compute bound
+)
+
+func grainOf(op opKind) int {
+	switch op {
+	case opExp, opLog, opTanh, opSigmoid, opPow, opGelu, opSqrt, opDiv:
+		return grainMath
+	}
+	return grainCheap
+}
+
+const (
+	jUnaryFwd = iota
+	jUnaryBwd
+	jBinFwd
+	jBinBwd
+	jBcastFwd
+	jBcastBwd
+)
+
+// kjob carries the arguments of one kernel to the workers. The tape owns
+// one and binds run to exec once, so handing a kernel to parallel.For
+// allocates nothing.
+type kjob[T tensor.Float] struct {
+	mode       int
+	op         opKind
+	acc        bool
+	side       int // binary backward: 0 for a, 1 for b
+	d, x, y, g []T
+	p          T
+	bc         *bcast
+	run        func(lo, hi int)
+}
+
+func sub[T any](s []T, lo, hi int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+func (j *kjob[T]) exec(lo, hi int) {
+	switch j.mode {
+	case jUnaryFwd:
+		unaryFwd(j.op, j.d[lo:hi], j.x[lo:hi], j.p)
+	case jUnaryBwd:
+		unaryBwd(j.op, j.acc, j.d[lo:hi], j.g[lo:hi], sub(j.x, lo, hi), sub(j.y, lo, hi), j.p)
+	case jBinFwd:
+		binFwd(j.op, j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
+	case jBinBwd:
+		binBwd(j.op, j.side, j.acc, j.d[lo:hi], j.g[lo:hi], sub(j.x, lo, hi), sub(j.y, lo, hi))
+	case jBcastFwd:
+		bcastFwd(j.bc, j.op, j.d, j.x, j.y, lo, hi)
+	case jBcastBwd:
+		bcastBwd(j.bc, j.op, j.side, j.d, j.g, j.x, j.y, lo, hi)
+	}
+}
+
+// par runs the tape's job over [0, n), split across cores when n is large.
+func (tp *Tape[T]) par(n, grain int) {
+	j := &tp.job
+	if parallel.NumChunks(n, grain) <= 1 {
+		j.exec(0, n)
+	} else {
+		parallel.For(n, grain, j.run)
+	}
+	j.d, j.x, j.y, j.g, j.bc = nil, nil, nil, nil, nil
+}
+
+func is32[T tensor.Float]() bool { return unsafe.Sizeof(T(0)) == 4 }
+
+func f32[T tensor.Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func f64[T tensor.Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func expT[T tensor.Float](x T) T {
+	if is32[T]() {
+		return T(math32.Exp(float32(x)))
+	}
+	return T(math.Exp(float64(x)))
+}
+
+func logT[T tensor.Float](x T) T {
+	if is32[T]() {
+		return T(math32.Log(float32(x)))
+	}
+	return T(math.Log(float64(x)))
+}
+
+func tanhT[T tensor.Float](x T) T {
+	if is32[T]() {
+		return T(math32.Tanh(float32(x)))
+	}
+	return T(math.Tanh(float64(x)))
+}
+
+// GELU, tanh approximation, as the tensor package computes it:
+// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))).
+const (
+	geluC = 0.7978845608028654 // √(2/π)
+	geluK = 0.044715
+)
+
+func geluT[T tensor.Float](x T) T {
+	t := tanhT(T(geluC) * (x + T(geluK)*x*x*x))
+	return T(0.5) * x * (1 + t)
+}
+
+func geluGradT[T tensor.Float](x T) T {
+	t := tanhT(T(geluC) * (x + T(geluK)*x*x*x))
+	return T(0.5)*(1+t) + T(0.5)*x*(1-t*t)*T(geluC)*(1+3*T(geluK)*x*x)
+}
+
+// unaryFwd sets d = g(x) elementwise.
+func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
+	d = d[:len(x)]
+	switch op {
+	case opNeg:
+		for i, v := range x {
+			d[i] = -v
+		}
+	case opScale:
+		for i, v := range x {
+			d[i] = p * v
+		}
+	case opAddScalar:
+		for i, v := range x {
+			d[i] = v + p
+		}
+	case opSquare:
+		for i, v := range x {
+			d[i] = v * v
+		}
+	case opAbs:
+		for i, v := range x {
+			if v < 0 {
+				v = -v
+			}
+			d[i] = v
+		}
+	case opRelu:
+		for i, v := range x {
+			if v < 0 {
+				v = 0
+			}
+			d[i] = v // NaN passes through; relu(−0) is −0
+		}
+	case opLeakyRelu:
+		for i, v := range x {
+			if v < 0 {
+				v *= p
+			}
+			d[i] = v
+		}
+	case opSqrt:
+		for i, v := range x {
+			d[i] = T(math.Sqrt(float64(v))) // correctly rounded in float32 too
+		}
+	case opPow:
+		for i, v := range x {
+			d[i] = T(math.Pow(float64(v), float64(p)))
+		}
+	case opGelu:
+		for i, v := range x {
+			d[i] = geluT(v)
+		}
+	case opExp:
+		if is32[T]() {
+			math32.ExpSlice(f32(d), f32(x))
+			return
+		}
+		for i, v := range f64(x) {
+			d[i] = T(math.Exp(v))
+		}
+	case opLog:
+		if is32[T]() {
+			math32.LogSlice(f32(d), f32(x))
+			return
+		}
+		for i, v := range f64(x) {
+			d[i] = T(math.Log(v))
+		}
+	case opTanh:
+		if is32[T]() {
+			math32.TanhSlice(f32(d), f32(x))
+			return
+		}
+		for i, v := range f64(x) {
+			d[i] = T(math.Tanh(v))
+		}
+	case opSigmoid:
+		if is32[T]() {
+			math32.SigmoidSlice(f32(d), f32(x))
+			return
+		}
+		for i, v := range f64(x) {
+			d[i] = T(sigmoid64(v))
+		}
+	default:
+		panic("autograd: unaryFwd: bad op " + op.String())
+	}
+}
+
+// sigmoid64 is 1/(1+e^−x) without overflow for large |x|.
+func sigmoid64(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// put stores t into ga[i], adding when acc.
+func put[T tensor.Float](ga []T, i int, acc bool, t T) {
+	if acc {
+		ga[i] += t
+	} else {
+		ga[i] = t
+	}
+}
+
+// unaryBwd does ga (+)= gh ⊙ g′ for h = g(x). x is the input (nil for ops
+// that need only the output), h the saved output.
+func unaryBwd[T tensor.Float](op opKind, acc bool, ga, gh, x, h []T, p T) {
+	ga = ga[:len(gh)]
+	switch op {
+	case opNeg:
+		for i, g := range gh {
+			put(ga, i, acc, -g)
+		}
+	case opScale:
+		for i, g := range gh {
+			put(ga, i, acc, p*g)
+		}
+	case opAddScalar:
+		if acc {
+			for i, g := range gh {
+				ga[i] += g
+			}
+		} else {
+			copy(ga, gh)
+		}
+	case opExp:
+		h = h[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*h[i])
+		}
+	case opLog:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g/x[i])
+		}
+	case opSqrt:
+		h = h[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*0.5/h[i])
+		}
+	case opSquare:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, 2*g*x[i])
+		}
+	case opPow:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*p*T(math.Pow(float64(x[i]), float64(p)-1)))
+		}
+	case opAbs:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			var t T
+			if x[i] > 0 {
+				t = g
+			} else if x[i] < 0 {
+				t = -g
+			}
+			put(ga, i, acc, t)
+		}
+	case opTanh:
+		h = h[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*(1-h[i]*h[i]))
+		}
+	case opSigmoid:
+		h = h[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*h[i]*(1-h[i]))
+		}
+	case opRelu:
+		// From the output: h > 0 exactly where x > 0, so relu′(0) = 0.
+		h = h[:len(gh)]
+		if acc {
+			for i, g := range gh {
+				if h[i] > 0 {
+					ga[i] += g
+				}
+			}
+		} else {
+			for i, g := range gh {
+				if h[i] > 0 {
+					ga[i] = g
+				} else {
+					ga[i] = 0
+				}
+			}
+		}
+	case opLeakyRelu:
+		// x > 0 decides; x is nil when the slope is positive, and then
+		// h > 0 decides the same way.
+		s := h
+		if x != nil {
+			s = x
+		}
+		s = s[:len(gh)]
+		for i, g := range gh {
+			if !(s[i] > 0) {
+				g *= p
+			}
+			put(ga, i, acc, g)
+		}
+	case opGelu:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*geluGradT(x[i]))
+		}
+	default:
+		panic("autograd: unaryBwd: bad op " + op.String())
+	}
+}
+
+// binFwd sets d = x op y elementwise for same-shape operands.
+func binFwd[T tensor.Float](op opKind, d, x, y []T) {
+	d, y = d[:len(x)], y[:len(x)]
+	switch op {
+	case opAdd:
+		for i, v := range x {
+			d[i] = v + y[i]
+		}
+	case opSub:
+		for i, v := range x {
+			d[i] = v - y[i]
+		}
+	case opMul:
+		for i, v := range x {
+			d[i] = v * y[i]
+		}
+	case opDiv:
+		for i, v := range x {
+			d[i] = v / y[i]
+		}
+	default:
+		panic("autograd: binFwd: bad op " + op.String())
+	}
+}
+
+// binBwd accumulates the adjoint of one operand (side 0: x, side 1: y) of
+// h = x op y for same-shape operands: g is h̄; x, y the inputs; for Div's
+// y-side, x holds h instead (ȳ = −h̄·h/y).
+func binBwd[T tensor.Float](op opKind, side int, acc bool, ga, g, x, y []T) {
+	ga = ga[:len(g)]
+	switch {
+	case op == opAdd || (op == opSub && side == 0):
+		if acc {
+			for i, v := range g {
+				ga[i] += v
+			}
+		} else {
+			copy(ga, g)
+		}
+	case op == opSub:
+		for i, v := range g {
+			put(ga, i, acc, -v)
+		}
+	case op == opMul && side == 0:
+		y = y[:len(g)]
+		for i, v := range g {
+			put(ga, i, acc, v*y[i])
+		}
+	case op == opMul:
+		x = x[:len(g)]
+		for i, v := range g {
+			put(ga, i, acc, v*x[i])
+		}
+	case op == opDiv && side == 0:
+		y = y[:len(g)]
+		for i, v := range g {
+			put(ga, i, acc, v/y[i])
+		}
+	case op == opDiv:
+		x, y = x[:len(g)], y[:len(g)]
+		for i, v := range g {
+			put(ga, i, acc, -v*x[i]/y[i])
+		}
+	default:
+		panic("autograd: binBwd: bad op " + op.String())
+	}
+}

@@ -1,0 +1,195 @@
+package autograd
+
+import (
+	"math"
+
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// MSE returns the mean squared error mean((pred − target)²) as a scalar.
+// Both may require gradients. It panics (ErrShape) if the shapes differ.
+func (tp *Tape[T]) MSE(pred, target *Var[T]) *Var[T] {
+	tp.check("MSE", pred)
+	tp.check("MSE", target)
+	if !sameShape(pred.value.Shape(), target.value.Shape()) {
+		fail(ErrShape, "MSE: pred shape %v and target shape %v differ", pred.value.Shape(), target.value.Shape())
+	}
+	p, cp := tp.contig(pred.value)
+	t, ct := tp.contig(target.value)
+	var s float64
+	for i, v := range p {
+		d := float64(v) - float64(t[i])
+		s += d * d
+	}
+	out := tp.alloc()
+	out.Data()[0] = T(s / float64(len(p)))
+	v := tp.node(opMSE, out, pred, target, nil)
+	v.aux, v.aux2 = cp, ct
+	return v
+}
+
+func (tp *Tape[T]) backMSE(u *Var[T]) {
+	p, t := data(u.a.value, u.aux), data(u.b.value, u.aux2)
+	c := 2 * u.grad.Data()[0] / T(len(p))
+	if u.a.requiresGrad {
+		ga, acc := tp.grad(u.a)
+		for i, v := range p {
+			put(ga, i, acc, c*(v-t[i]))
+		}
+	}
+	if u.b.requiresGrad {
+		gb, acc := tp.grad(u.b)
+		for i, v := range p {
+			put(gb, i, acc, c*(t[i]-v))
+		}
+	}
+}
+
+// CrossEntropy returns the mean over the batch of −log softmax(logits)[y]
+// for logits of shape N×C and N integer labels in [0, C): the classifier
+// loss, fused and stable for any logits (the log-sum-exp subtracts the row
+// maximum). Backward: z̄ = ḡ·(softmax(z) − onehot(y))/N, from the
+// probabilities saved in forward. labels is copied. It panics (ErrShape)
+// if logits is not N×C with len(labels) == N, and (ErrIndex) if a label is
+// out of range.
+func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
+	tp.check("CrossEntropy", logits)
+	s := logits.value.Shape()
+	if len(s) != 2 || s[0] != len(labels) {
+		fail(ErrShape, "CrossEntropy: logits shape %v with %d labels (want N×C with N labels)", s, len(labels))
+	}
+	n, c := s[0], s[1]
+	for i, y := range labels {
+		if y < 0 || y >= c {
+			fail(ErrIndex, "CrossEntropy: label %d at %d out of range for %d classes", y, i, c)
+		}
+	}
+	z, _ := tp.contig(logits.value)
+	prob := tp.allocLike(logits.value)
+	pr := prob.Data()
+	var sum float64
+	for i := range n {
+		row := z[i*c : i*c+c]
+		l := lse(row, c, 1)
+		sum += float64(l) - float64(row[labels[i]])
+		pi := pr[i*c : i*c+c]
+		for j, v := range row {
+			pi[j] = expT(v - l)
+		}
+	}
+	out := tp.alloc()
+	out.Data()[0] = T(sum / float64(n))
+	v := tp.node(opCrossEntropy, out, logits, nil, nil)
+	v.aux = prob
+	v.labels = append(v.labels[:0], labels...)
+	return v
+}
+
+func (tp *Tape[T]) backCrossEntropy(u *Var[T]) {
+	if !u.a.requiresGrad {
+		return
+	}
+	s := u.a.value.Shape()
+	n, c := s[0], s[1]
+	pr := u.aux.Data()
+	k := u.grad.Data()[0] / T(n)
+	ga, acc := tp.grad(u.a)
+	for i, y := range u.labels {
+		gi, pi := ga[i*c:i*c+c], pr[i*c:i*c+c]
+		for j, p := range pi {
+			put(gi, j, acc, k*p)
+		}
+		gi[y] -= k
+	}
+}
+
+// BCEWithLogits returns the mean binary cross-entropy between
+// sigmoid(logits) and targets in [0, 1], computed from the logits stably
+// as max(z, 0) − z·t + log(1 + e^−|z|). Backward: z̄ = ḡ·(σ(z) − t)/n and,
+// if targets require a gradient, t̄ = −ḡ·z/n. It panics (ErrShape) if the
+// shapes differ.
+func (tp *Tape[T]) BCEWithLogits(logits, targets *Var[T]) *Var[T] {
+	tp.check("BCEWithLogits", logits)
+	tp.check("BCEWithLogits", targets)
+	if !sameShape(logits.value.Shape(), targets.value.Shape()) {
+		fail(ErrShape, "BCEWithLogits: logits shape %v and targets shape %v differ", logits.value.Shape(), targets.value.Shape())
+	}
+	z, cz := tp.contig(logits.value)
+	t, ct := tp.contig(targets.value)
+	var s float64
+	for i, v := range z {
+		x := float64(v)
+		s += max(x, 0) - x*float64(t[i]) + math.Log1p(math.Exp(-math.Abs(x)))
+	}
+	out := tp.alloc()
+	out.Data()[0] = T(s / float64(len(z)))
+	v := tp.node(opBCEWithLogits, out, logits, targets, nil)
+	v.aux, v.aux2 = cz, ct
+	return v
+}
+
+func (tp *Tape[T]) backBCE(u *Var[T]) {
+	z, t := data(u.a.value, u.aux), data(u.b.value, u.aux2)
+	k := u.grad.Data()[0] / T(len(z))
+	if u.a.requiresGrad {
+		ga, acc := tp.grad(u.a)
+		for i, v := range z {
+			put(ga, i, acc, k*(sigmoidT(v)-t[i]))
+		}
+	}
+	if u.b.requiresGrad {
+		gb, acc := tp.grad(u.b)
+		for i, v := range z {
+			put(gb, i, acc, -k*v)
+		}
+	}
+}
+
+func sigmoidT[T tensor.Float](x T) T {
+	if x >= 0 {
+		return 1 / (1 + expT(-x))
+	}
+	e := expT(x)
+	return e / (1 + e)
+}
+
+// back runs node u's backward: u.grad holds ū; it adds to the adjoints of
+// u's inputs that require a gradient.
+func (tp *Tape[T]) back(u *Var[T]) {
+	switch u.op {
+	case opMatMul:
+		tp.backMatMul(u)
+	case opLinear:
+		tp.backLinear(u)
+	case opAdd, opSub, opMul, opDiv:
+		tp.backBinary(u)
+	case opNeg, opScale, opAddScalar, opExp, opLog, opSqrt, opSquare, opPow, opAbs,
+		opTanh, opSigmoid, opRelu, opLeakyRelu, opGelu:
+		tp.backUnary(u)
+	case opSum, opMean:
+		tp.backSumAll(u)
+	case opSumAxis, opMeanAxis:
+		tp.backSumAxis(u)
+	case opLogSumExp:
+		tp.backLogSumExp(u)
+	case opSoftmax, opLogSoftmax:
+		tp.backSoftmax(u)
+	case opReshape:
+		tp.backReshape(u)
+	case opTranspose:
+		tp.backTranspose(u)
+	case opSlice:
+		tp.backSlice(u)
+	case opConcat:
+		tp.backConcat(u)
+	case opMSE:
+		tp.backMSE(u)
+	case opCrossEntropy:
+		tp.backCrossEntropy(u)
+	case opBCEWithLogits:
+		tp.backBCE(u)
+	case opConst, opDetach:
+	default:
+		panic("autograd: backward of " + u.op.String() + " not implemented")
+	}
+}

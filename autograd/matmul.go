@@ -1,0 +1,266 @@
+package autograd
+
+import (
+	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// mat is a matrix operand as GEMM sees it: row-major storage S with leading
+// dimension ld, and t set when the logical matrix is Sᵀ (a transposed view
+// such as x.T() of a contiguous x, which is read in place, not copied).
+type mat[T tensor.Float] struct {
+	data []T
+	ld   int
+	t    bool
+}
+
+// matOf resolves a 2-D value to GEMM storage. A contiguous value is used as
+// is, a transposed view of contiguous storage through the transpose flag;
+// anything else is copied into a step buffer, returned as copied so that
+// backward can reuse it.
+func (tp *Tape[T]) matOf(op, arg string, d *tensor.Dense[T]) (m mat[T], copied *tensor.Dense[T]) {
+	if d.Dims() != 2 {
+		fail(ErrShape, "%s: %s has shape %v, want a matrix", op, arg, d.Shape())
+	}
+	return tp.storage(d)
+}
+
+func (tp *Tape[T]) storage(d *tensor.Dense[T]) (mat[T], *tensor.Dense[T]) {
+	s := d.Shape()
+	if d.IsContiguous() {
+		return mat[T]{data: d.Data(), ld: max(s[1], 1)}, nil
+	}
+	if d.Strides()[0] == 1 {
+		if dt := d.T(); dt.IsContiguous() {
+			return mat[T]{data: dt.Data(), ld: max(s[0], 1), t: true}, nil
+		}
+	}
+	c := tp.allocLike(d)
+	c.Copy(d)
+	return mat[T]{data: c.Data(), ld: max(s[1], 1)}, c
+}
+
+// savedMat is storage for backward: the copy made in forward, or the value
+// resolved again.
+func (tp *Tape[T]) savedMat(in *Var[T], copied *tensor.Dense[T]) mat[T] {
+	if copied != nil {
+		return mat[T]{data: copied.Data(), ld: max(copied.Shape()[1], 1)}
+	}
+	m, _ := tp.storage(in.value)
+	return m
+}
+
+// mm computes C = op(A)·op(B) + beta·C with GEMM, op(X) = Xᵀ when the flag
+// is set. m×n is C's shape, k the inner dimension.
+func mm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := gemm.NoTrans, gemm.NoTrans
+	if tA {
+		ta = gemm.Trans
+	}
+	if tB {
+		tb = gemm.Trans
+	}
+	if is32[T]() {
+		gemm.Sgemm(ta, tb, m, n, k, 1, f32(a), lda, f32(b), ldb, float32(beta), f32(c), ldc)
+	} else {
+		gemm.Dgemm(ta, tb, m, n, k, 1, f64(a), lda, f64(b), ldb, float64(beta), f64(c), ldc)
+	}
+}
+
+func betaOf[T tensor.Float](acc bool) T {
+	if acc {
+		return 1
+	}
+	return 0
+}
+
+// MatMul returns the matrix product a·b of an m×k and a k×n matrix. A
+// transposed view (x.Value().T() of a contiguous x given to NewVar) is read
+// through GEMM's transpose flag, not copied. Backward is one GEMM per
+// operand with beta = 1 into the adjoint: ā += z̄·bᵀ, b̄ += aᵀ·z̄. It panics
+// (ErrShape) unless both are matrices with matching inner dimensions.
+func (tp *Tape[T]) MatMul(a, b *Var[T]) *Var[T] { return tp.matmul("MatMul", a, b, false, false) }
+
+// MatMulT returns op(a)·op(b) where op transposes its operand when the flag
+// is set: MatMulT(x, w, false, true) is x·wᵀ. No transpose is materialised,
+// forward or backward. It panics as MatMul does.
+func (tp *Tape[T]) MatMulT(a, b *Var[T], transA, transB bool) *Var[T] {
+	return tp.matmul("MatMulT", a, b, transA, transB)
+}
+
+func (tp *Tape[T]) matmul(op string, a, b *Var[T], tA, tB bool) *Var[T] {
+	tp.check(op, a)
+	tp.check(op, b)
+	sa, sb := a.value.Shape(), b.value.Shape()
+	if len(sa) != 2 || len(sb) != 2 {
+		fail(ErrShape, "%s: shapes %v and %v are not both matrices", op, sa, sb)
+	}
+	m, k := sa[0], sa[1]
+	if tA {
+		m, k = k, m
+	}
+	k2, n := sb[0], sb[1]
+	if tB {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		fail(ErrShape, "%s: shapes %v and %v (transA %v, transB %v): inner dimensions %d and %d differ", op, sa, sb, tA, tB, k, k2)
+	}
+	ma, ca := tp.storage(a.value)
+	mb, cb := tp.storage(b.value)
+	out := tp.alloc(m, n)
+	mm(ma.t != tA, mb.t != tB, m, n, k, ma.data, ma.ld, mb.data, mb.ld, 0, out.Data(), max(n, 1))
+	v := tp.node(opMatMul, out, a, b, nil)
+	v.tA, v.tB, v.aux, v.aux2 = tA, tB, ca, cb
+	return v
+}
+
+func (tp *Tape[T]) backMatMul(u *Var[T]) {
+	a, b := u.a, u.b
+	tA, tB := u.tA, u.tB
+	zs := u.value.Shape()
+	m, n := zs[0], zs[1]
+	k := a.value.Shape()[1]
+	if tA {
+		k = a.value.Shape()[0]
+	}
+	z := u.grad.Data()
+	ldz := max(n, 1)
+	if a.requiresGrad {
+		sb := tp.savedMat(b, u.aux2)
+		fB := sb.t != tB // op(b) = fB ? Sᵀ : S
+		ga, acc := tp.grad(a)
+		if !tA { // ā (m×k) += z̄·op(b)ᵀ
+			mm(false, !fB, m, k, n, z, ldz, sb.data, sb.ld, betaOf[T](acc), ga, max(k, 1))
+		} else { // ā (k×m) += op(b)·z̄ᵀ
+			mm(fB, true, k, m, n, sb.data, sb.ld, z, ldz, betaOf[T](acc), ga, max(m, 1))
+		}
+		if m == 0 || k == 0 || n == 0 {
+			zeroIfFresh(ga, acc)
+		}
+	}
+	if b.requiresGrad {
+		sa := tp.savedMat(a, u.aux)
+		fA := sa.t != tA
+		gb, acc := tp.grad(b)
+		if !tB { // b̄ (k×n) += op(a)ᵀ·z̄
+			mm(!fA, false, k, n, m, sa.data, sa.ld, z, ldz, betaOf[T](acc), gb, max(n, 1))
+		} else { // b̄ (n×k) += z̄ᵀ·op(a)
+			mm(true, fA, n, k, m, z, ldz, sa.data, sa.ld, betaOf[T](acc), gb, max(k, 1))
+		}
+		if m == 0 || k == 0 || n == 0 {
+			zeroIfFresh(gb, acc)
+		}
+	}
+}
+
+// zeroIfFresh clears an adjoint that a degenerate (empty) product left
+// unwritten on its first contribution.
+func zeroIfFresh[T tensor.Float](g []T, acc bool) {
+	if !acc {
+		clear(g)
+	}
+}
+
+// Linear returns x·w + b, the fused affine layer: x is N×K (a batch of
+// rows), w is K×M, b has M elements (shape [M] or [1 M]) or is nil. The
+// bias is written first and the product added by one GEMM with beta = 1.
+// Backward: x̄ += z̄·wᵀ and w̄ += xᵀ·z̄ (one GEMM each, transpose flags, beta
+// = 1) and b̄ += the column sums of z̄. It panics (ErrShape) if the shapes do
+// not fit.
+func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
+	tp.check("Linear", x)
+	tp.check("Linear", w)
+	sx, sw := x.value.Shape(), w.value.Shape()
+	if len(sx) != 2 || len(sw) != 2 || sx[1] != sw[0] {
+		fail(ErrShape, "Linear: x shape %v and w shape %v do not fit (want N×K and K×M)", sx, sw)
+	}
+	n, k, m := sx[0], sx[1], sw[1]
+	var bias []T
+	var cb *tensor.Dense[T]
+	if b != nil {
+		tp.check("Linear", b)
+		sb := b.value.Shape()
+		if !(len(sb) == 1 && sb[0] == m) && !(len(sb) == 2 && sb[0] == 1 && sb[1] == m) {
+			fail(ErrShape, "Linear: bias shape %v does not fit w shape %v (want [%d])", sb, sw, m)
+		}
+		bias, cb = tp.contig(b.value)
+	}
+	mx, cx := tp.storage(x.value)
+	mw, cw := tp.storage(w.value)
+	out := tp.alloc(n, m)
+	z := out.Data()
+	beta := T(0)
+	if bias != nil {
+		for i := range n {
+			copy(z[i*m:i*m+m], bias)
+		}
+		beta = 1
+	}
+	mm(mx.t, mw.t, n, m, k, mx.data, mx.ld, mw.data, mw.ld, beta, z, max(m, 1))
+	if k == 0 && bias == nil {
+		clear(z)
+	}
+	v := tp.node(opLinear, out, x, w, b)
+	v.aux, v.aux2, v.aux3 = cx, cw, cb
+	return v
+}
+
+func (tp *Tape[T]) backLinear(u *Var[T]) {
+	x, w, b := u.a, u.b, u.c
+	sx := x.value.Shape()
+	n, k := sx[0], sx[1]
+	m := w.value.Shape()[1]
+	z := u.grad.Data()
+	ldz := max(m, 1)
+	if x.requiresGrad { // x̄ (n×k) += z̄·wᵀ
+		sw := tp.savedMat(w, u.aux2)
+		gx, acc := tp.grad(x)
+		mm(false, !sw.t, n, k, m, z, ldz, sw.data, sw.ld, betaOf[T](acc), gx, max(k, 1))
+		if m == 0 {
+			zeroIfFresh(gx, acc)
+		}
+	}
+	if w.requiresGrad { // w̄ (k×m) += xᵀ·z̄
+		sx := tp.savedMat(x, u.aux)
+		gw, acc := tp.grad(w)
+		mm(!sx.t, false, k, m, n, sx.data, sx.ld, z, ldz, betaOf[T](acc), gw, max(m, 1))
+		if n == 0 {
+			zeroIfFresh(gw, acc)
+		}
+	}
+	if b != nil && b.requiresGrad { // b̄ += Σ_rows z̄
+		gb, acc := tp.grad(b)
+		if !acc {
+			clear(gb)
+		}
+		for i := range n {
+			row := z[i*m : i*m+m]
+			for j, g := range row {
+				gb[j] += g
+			}
+		}
+	}
+}
+
+// contig returns d's elements in row-major order: d's own storage when it
+// is contiguous, else a step buffer holding a copy (also returned).
+func (tp *Tape[T]) contig(d *tensor.Dense[T]) ([]T, *tensor.Dense[T]) {
+	if d.IsContiguous() {
+		return d.Data(), nil
+	}
+	c := tp.allocLike(d)
+	c.Copy(d)
+	return c.Data(), c
+}
+
+// data is contig's result for backward: the saved copy or d's storage.
+func data[T tensor.Float](d, copied *tensor.Dense[T]) []T {
+	if copied != nil {
+		return copied.Data()
+	}
+	return d.Data()
+}

@@ -1,0 +1,232 @@
+package autograd
+
+import "github.com/adjoint-go/adjoint/tensor"
+
+// Reshape returns a with a new shape of the same size; one dimension may
+// be −1, inferred. A contiguous value is shared (a view), otherwise copied.
+// It panics (ErrShape) if the sizes differ.
+func (tp *Tape[T]) Reshape(a *Var[T], shape ...int) *Var[T] {
+	tp.check("Reshape", a)
+	size := a.value.Size()
+	tp.shp = append(tp.shp[:0], shape...)
+	s := tp.shp
+	infer, n := -1, 1
+	for i, d := range s {
+		switch {
+		case d == -1 && infer < 0:
+			infer = i
+		case d < 0:
+			fail(ErrShape, "Reshape: bad dimension in %v", shape)
+		default:
+			n *= d
+		}
+	}
+	if infer >= 0 && n != 0 && size%n == 0 {
+		s[infer] = size / n
+		n = size
+	}
+	if n != size || (infer >= 0 && s[infer] < 0) {
+		fail(ErrShape, "Reshape: cannot reshape %v (%d elements) to %v", a.value.Shape(), size, shape)
+	}
+	var out *tensor.Dense[T]
+	if a.value.IsContiguous() {
+		v := tp.slot()
+		if v.view != nil && v.viewSrc == a.value && sameShape(v.view.Shape(), s) {
+			out = v.view // the header made for the same step last time
+		} else {
+			out = tensor.FromSlice(a.value.Data(), s...)
+			v.view, v.viewSrc = out, a.value
+		}
+	} else {
+		x, _ := tp.contig(a.value)
+		out = tp.alloc(s...)
+		copy(out.Data(), x)
+	}
+	return tp.node(opReshape, out, a, nil, nil)
+}
+
+func (tp *Tape[T]) backReshape(u *Var[T]) {
+	if !u.a.requiresGrad {
+		return
+	}
+	ga, acc := tp.grad(u.a)
+	g := u.grad.Data()
+	if acc {
+		for i, v := range g {
+			ga[i] += v
+		}
+	} else {
+		copy(ga, g)
+	}
+}
+
+// Transpose returns a with its last two axes swapped, copied into a
+// contiguous buffer (for a product with a transposed operand, MatMulT
+// avoids the copy). It panics (ErrShape) if a has fewer than 2 dimensions.
+func (tp *Tape[T]) Transpose(a *Var[T]) *Var[T] {
+	tp.check("Transpose", a)
+	shape := a.value.Shape()
+	nd := len(shape)
+	if nd < 2 {
+		fail(ErrShape, "Transpose: shape %v has fewer than 2 dimensions", shape)
+	}
+	r, c := shape[nd-2], shape[nd-1]
+	tp.shp = append(tp.shp[:0], shape...)
+	tp.shp[nd-2], tp.shp[nd-1] = c, r
+	x, cx := tp.contig(a.value)
+	out := tp.alloc(tp.shp...)
+	transposeAdd(out.Data(), x, r, c, false)
+	v := tp.node(opTranspose, out, a, nil, nil)
+	v.aux = cx
+	return v
+}
+
+// transposeAdd sets (or adds into, with acc) d = batches of sᵀ, s being
+// batches of r×c matrices. Blocked so both sides stay in cache.
+func transposeAdd[T tensor.Float](d, s []T, r, c int, acc bool) {
+	const blk = 32
+	m := r * c
+	if m == 0 {
+		return
+	}
+	for b := 0; b < len(s); b += m {
+		sb, db := s[b:b+m], d[b:b+m]
+		for i0 := 0; i0 < r; i0 += blk {
+			for j0 := 0; j0 < c; j0 += blk {
+				for i := i0; i < min(i0+blk, r); i++ {
+					for j := j0; j < min(j0+blk, c); j++ {
+						put(db, j*r+i, acc, sb[i*c+j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func (tp *Tape[T]) backTranspose(u *Var[T]) {
+	if !u.a.requiresGrad {
+		return
+	}
+	shape := u.value.Shape()
+	nd := len(shape)
+	ga, acc := tp.grad(u.a)
+	transposeAdd(ga, u.grad.Data(), shape[nd-2], shape[nd-1], acc)
+}
+
+// Slice returns the elements lo ≤ i < hi along axis (negative counts from
+// the end), copied. It panics (ErrIndex) if the axis or range is out of
+// bounds.
+func (tp *Tape[T]) Slice(a *Var[T], axis, lo, hi int) *Var[T] {
+	tp.check("Slice", a)
+	shape := a.value.Shape()
+	ax := axisOf("Slice", axis, shape)
+	if lo < 0 || hi < lo || hi > shape[ax] {
+		fail(ErrIndex, "Slice: range [%d, %d) out of bounds for axis %d of shape %v", lo, hi, axis, shape)
+	}
+	outer, n, inner := split(shape, ax)
+	tp.shp = append(tp.shp[:0], shape...)
+	tp.shp[ax] = hi - lo
+	x, cx := tp.contig(a.value)
+	out := tp.alloc(tp.shp...)
+	o := out.Data()
+	w := (hi - lo) * inner
+	for i := range outer {
+		copy(o[i*w:i*w+w], x[(i*n+lo)*inner:])
+	}
+	v := tp.node(opSlice, out, a, nil, nil)
+	v.axis, v.lo, v.hi, v.aux = ax, lo, hi, cx
+	return v
+}
+
+func (tp *Tape[T]) backSlice(u *Var[T]) {
+	a := u.a
+	if !a.requiresGrad {
+		return
+	}
+	outer, n, inner := split(a.value.Shape(), u.axis)
+	ga, acc := tp.grad(a)
+	if !acc {
+		clear(ga)
+	}
+	g := u.grad.Data()
+	w := (u.hi - u.lo) * inner
+	for i := range outer {
+		dst := ga[(i*n+u.lo)*inner : (i*n+u.lo)*inner+w]
+		for k, v := range g[i*w : i*w+w] {
+			dst[k] += v
+		}
+	}
+}
+
+// Concat joins vs along axis (negative counts from the end); all shapes
+// must agree except along axis. It panics (ErrShape) if they do not, or if
+// vs is empty.
+func (tp *Tape[T]) Concat(axis int, vs ...*Var[T]) *Var[T] {
+	if len(vs) == 0 {
+		fail(ErrShape, "Concat: no inputs")
+	}
+	for _, v := range vs {
+		tp.check("Concat", v)
+	}
+	s0 := vs[0].value.Shape()
+	ax := axisOf("Concat", axis, s0)
+	total := 0
+	for _, v := range vs {
+		s := v.value.Shape()
+		ok := len(s) == len(s0)
+		for d := 0; ok && d < len(s); d++ {
+			ok = d == ax || s[d] == s0[d]
+		}
+		if !ok {
+			fail(ErrShape, "Concat: shape %v does not match %v except along axis %d", s, s0, ax)
+		}
+		total += s[ax]
+	}
+	outer, _, inner := split(s0, ax)
+	tp.shp = append(tp.shp[:0], s0...)
+	tp.shp[ax] = total
+	out := tp.alloc(tp.shp...)
+	o := out.Data()
+	off := 0
+	for _, v := range vs {
+		x, _ := tp.contig(v.value)
+		w := v.value.Shape()[ax] * inner
+		for i := range outer {
+			copy(o[i*total*inner+off:i*total*inner+off+w], x[i*w:i*w+w])
+		}
+		off += w
+	}
+	r := tp.node(opConcat, out, nil, nil, nil)
+	r.axis = ax
+	r.ins = append(r.ins[:0], vs...)
+	if !tp.noGrad {
+		for _, v := range vs {
+			r.requiresGrad = r.requiresGrad || v.requiresGrad
+		}
+	}
+	return r
+}
+
+func (tp *Tape[T]) backConcat(u *Var[T]) {
+	g := u.grad.Data()
+	outer, total, inner := split(u.value.Shape(), u.axis)
+	off := 0
+	for _, v := range u.ins {
+		w := v.value.Shape()[u.axis] * inner
+		if v.requiresGrad {
+			ga, acc := tp.grad(v)
+			for i := range outer {
+				src := g[i*total*inner+off : i*total*inner+off+w]
+				dst := ga[i*w : i*w+w]
+				if acc {
+					for k, x := range src {
+						dst[k] += x
+					}
+				} else {
+					copy(dst, src)
+				}
+			}
+		}
+		off += w
+	}
+}

@@ -1,0 +1,418 @@
+package autograd
+
+import (
+	"math"
+
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// opKind names what a node computed; backward switches on it, so recording
+// an op stores no closure and allocates nothing.
+type opKind uint8
+
+const (
+	opNone opKind = iota
+	opConst
+	opDetach
+	opMatMul
+	opLinear
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opNeg
+	opScale
+	opAddScalar
+	opExp
+	opLog
+	opSqrt
+	opSquare
+	opPow
+	opAbs
+	opTanh
+	opSigmoid
+	opRelu
+	opLeakyRelu
+	opGelu
+	opSum
+	opMean
+	opSumAxis
+	opMeanAxis
+	opLogSumExp
+	opReshape
+	opTranspose
+	opSlice
+	opConcat
+	opSoftmax
+	opLogSoftmax
+	opMSE
+	opCrossEntropy
+	opBCEWithLogits
+	nOps
+)
+
+var opNames = [nOps]string{
+	opNone: "None", opConst: "Const", opDetach: "Detach", opMatMul: "MatMul", opLinear: "Linear",
+	opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div", opNeg: "Neg", opScale: "Scale",
+	opAddScalar: "AddScalar", opExp: "Exp", opLog: "Log", opSqrt: "Sqrt", opSquare: "Square",
+	opPow: "Pow", opAbs: "Abs", opTanh: "Tanh", opSigmoid: "Sigmoid", opRelu: "Relu",
+	opLeakyRelu: "LeakyRelu", opGelu: "Gelu", opSum: "Sum", opMean: "Mean", opSumAxis: "SumAxis",
+	opMeanAxis: "MeanAxis", opLogSumExp: "LogSumExp", opReshape: "Reshape",
+	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
+	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
+	opBCEWithLogits: "BCEWithLogits",
+}
+
+func (k opKind) String() string {
+	if k < nOps {
+		return opNames[k]
+	}
+	return "op?"
+}
+
+// maxPoolDims bounds the shapes whose buffers Reset recycles; larger ranks
+// still work but allocate each step.
+const maxPoolDims = 8
+
+type shapeKey struct {
+	n int
+	d [maxPoolDims]int
+}
+
+func keyOf(shape []int) (shapeKey, bool) {
+	var k shapeKey
+	if len(shape) > maxPoolDims {
+		return k, false
+	}
+	k.n = len(shape)
+	copy(k.d[:], shape)
+	return k, true
+}
+
+// Tape records ops define-by-run and replays them backwards. A tape is
+// used by one goroutine at a time; separate tapes are independent.
+//
+// The zero value is not usable; call NewTape.
+type Tape[T tensor.Float] struct {
+	nodes []*Var[T] // nodes[:n] are this step's, in recording order
+	n     int
+	gen   uint64
+
+	used []*tensor.Dense[T]              // buffers handed out this step
+	free map[shapeKey][]*tensor.Dense[T] // recycled buffers by shape
+
+	noGrad   bool
+	retain   bool
+	anomaly  bool
+	released bool
+	err      error // first anomaly seen in forward
+
+	job kjob[T] // the one elementwise job; ops run one at a time
+	bc  bcast   // broadcast layout scratch
+	shp []int   // shape scratch
+}
+
+// NewTape returns an empty tape.
+func NewTape[T tensor.Float]() *Tape[T] {
+	tp := &Tape[T]{free: make(map[shapeKey][]*tensor.Dense[T]), gen: 1}
+	tp.job.run = tp.job.exec
+	return tp
+}
+
+// Reset forgets every node recorded since the last Reset and keeps their
+// buffers, by shape, for the ops of the next step: a loop that records the
+// same computation each step stops allocating after the first. Nodes and
+// their values must not be used after Reset. Leaves and their gradients are
+// untouched. Reset also clears the released state and any anomaly seen.
+func (tp *Tape[T]) Reset() {
+	for i, d := range tp.used {
+		if k, ok := keyOf(d.Shape()); ok {
+			tp.free[k] = append(tp.free[k], d)
+		}
+		tp.used[i] = nil
+	}
+	tp.used = tp.used[:0]
+	for _, v := range tp.nodes[:tp.n] {
+		v.clearRefs()
+	}
+	tp.n = 0
+	tp.gen++
+	tp.released = false
+	tp.err = nil
+}
+
+// Len reports how many nodes were recorded since the last Reset.
+func (tp *Tape[T]) Len() int { return tp.n }
+
+// NoGrad switches no-grad mode and returns the previous setting. In no-grad
+// mode ops compute values but record nothing for Backward: their results
+// do not require a gradient (evaluation, or updates written as ops).
+func (tp *Tape[T]) NoGrad(on bool) (prev bool) {
+	prev, tp.noGrad = tp.noGrad, on
+	return prev
+}
+
+// RetainGraph switches whether Backward keeps the graph for another
+// Backward (off by default) and returns the previous setting. A second
+// Backward over a released graph returns ErrGraphReleased.
+func (tp *Tape[T]) RetainGraph(on bool) (prev bool) {
+	prev, tp.retain = tp.retain, on
+	return prev
+}
+
+// Anomaly switches anomaly mode and returns the previous setting. In
+// anomaly mode every op checks its output, and Backward every adjoint it
+// writes, for NaN and ±Inf. The first one found is kept as an *AnomalyError
+// (wrapping ErrAnomaly) naming the op: Err returns it, and Backward returns
+// it instead of running (forward) or stops there (backward). Values are
+// data, so this is an error, never a panic. It costs a pass over each
+// tensor; leave it off for speed.
+func (tp *Tape[T]) Anomaly(on bool) (prev bool) {
+	prev, tp.anomaly = tp.anomaly, on
+	return prev
+}
+
+// Err returns the first anomaly recorded in forward since the last Reset,
+// or nil.
+func (tp *Tape[T]) Err() error { return tp.err }
+
+// alloc returns a contiguous buffer of the given shape for this step. Its
+// contents are arbitrary.
+func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
+	var d *tensor.Dense[T]
+	if k, ok := keyOf(shape); ok {
+		if l := tp.free[k]; len(l) > 0 {
+			d = l[len(l)-1]
+			l[len(l)-1] = nil
+			tp.free[k] = l[:len(l)-1]
+		}
+	}
+	if d == nil {
+		d = tensor.New[T](shape...)
+	}
+	tp.used = append(tp.used, d)
+	return d
+}
+
+// allocLike is alloc with d's shape.
+func (tp *Tape[T]) allocLike(d *tensor.Dense[T]) *tensor.Dense[T] { return tp.alloc(d.Shape()...) }
+
+// clearRefs drops the references a recycled node holds (keeping slice
+// capacity and the view cache).
+func (v *Var[T]) clearRefs() {
+	ins, labels, view, viewSrc := v.ins[:0], v.labels[:0], v.view, v.viewSrc
+	clear(v.ins[:cap(v.ins)])
+	*v = Var[T]{ins: ins, labels: labels, view: view, viewSrc: viewSrc}
+}
+
+// check panics unless v can be used as an input on tp.
+func (tp *Tape[T]) check(op string, v *Var[T]) {
+	if v == nil {
+		fail(ErrMisuse, "%s: nil Var", op)
+	}
+	if v.leaf {
+		return
+	}
+	if v.tape != tp {
+		fail(ErrMisuse, "%s: Var (from %s) was recorded on another tape", op, v.op)
+	}
+	if v.gen != tp.gen {
+		fail(ErrMisuse, "%s: Var (from %s) was recycled by Reset", op, v.op)
+	}
+}
+
+// node records a new node with the given value. It requires a gradient if
+// any input does and the tape is not in no-grad mode.
+func (tp *Tape[T]) node(op opKind, value *tensor.Dense[T], a, b, c *Var[T]) *Var[T] {
+	v := tp.slot()
+	v.id = tp.n
+	tp.n++
+	v.tape, v.gen, v.op, v.value = tp, tp.gen, op, value
+	v.a, v.b, v.c = a, b, c
+	if !tp.noGrad {
+		v.requiresGrad = (a != nil && a.requiresGrad) || (b != nil && b.requiresGrad) || (c != nil && c.requiresGrad)
+	}
+	if tp.anomaly && tp.err == nil {
+		tp.err = findBad(op, "forward", value)
+	}
+	return v
+}
+
+// slot returns the Var that the next node will use.
+func (tp *Tape[T]) slot() *Var[T] {
+	if tp.n < len(tp.nodes) {
+		return tp.nodes[tp.n]
+	}
+	v := new(Var[T])
+	tp.nodes = append(tp.nodes, v)
+	return v
+}
+
+// Const records value as a node that requires no gradient. Unlike NewVar it
+// allocates nothing in a steady-state loop, so it suits per-step inputs.
+// value is not copied. It panics if value is nil.
+func (tp *Tape[T]) Const(value *tensor.Dense[T]) *Var[T] {
+	if value == nil {
+		fail(ErrMisuse, "Const: nil value")
+	}
+	return tp.node(opConst, value, nil, nil, nil)
+}
+
+// Detach returns a node with v's value (shared, not copied) that requires
+// no gradient: adjoints stop there.
+func (tp *Tape[T]) Detach(v *Var[T]) *Var[T] {
+	tp.check("Detach", v)
+	r := tp.node(opDetach, v.value, nil, nil, nil)
+	r.requiresGrad = false
+	return r
+}
+
+// findBad returns an *AnomalyError for the first NaN or Inf in d, or nil.
+func findBad[T tensor.Float](op opKind, phase string, d *tensor.Dense[T]) error {
+	dd := d.Contiguous().Data()
+	for i, x := range dd {
+		f := float64(x)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return &AnomalyError{Op: op.String(), Phase: phase, Index: i, Value: f, Shape: append([]int(nil), d.Shape()...)}
+		}
+	}
+	return nil
+}
+
+// grad returns v's adjoint buffer for the current pass, and whether a
+// contribution must be added (true) or may overwrite it (false, the first
+// contribution of the pass). The caller must write every element when it
+// overwrites.
+func (tp *Tape[T]) grad(v *Var[T]) ([]T, bool) {
+	if v.grad == nil {
+		if v.leaf {
+			v.grad = tensor.New[T](v.value.Shape()...)
+		} else {
+			v.grad = tp.allocLike(v.value)
+		}
+		v.fresh = true
+	}
+	if v.fresh {
+		v.fresh = false
+		return v.grad.Data(), false
+	}
+	return v.grad.Data(), true
+}
+
+// Backward computes the adjoint of every node and leaf that loss depends
+// on, starting from ∂loss/∂loss = 1, and adds leaves' adjoints to their
+// Grad. loss must be on this tape (or be a leaf). It returns ErrNotScalar if
+// loss has more than one element, ErrNoGrad if it requires no gradient,
+// ErrGraphReleased after an earlier Backward released the graph, and the
+// *AnomalyError of anomaly mode. It panics (ErrMisuse) if loss is nil, from
+// another tape or recycled.
+func (tp *Tape[T]) Backward(loss *Var[T]) error {
+	tp.check("Backward", loss)
+	if loss.value.Size() != 1 {
+		return &Error{Err: ErrNotScalar, Msg: "autograd: Backward: loss of shape " + shapeString(loss.value.Shape()) + " is not a scalar; use BackwardSeed"}
+	}
+	return tp.backward(loss, nil)
+}
+
+// BackwardSeed is Backward from v with the adjoint v̄ = seed (v's shape)
+// instead of 1. It panics if seed is nil or its shape differs from v's.
+func (tp *Tape[T]) BackwardSeed(v *Var[T], seed *tensor.Dense[T]) error {
+	tp.check("BackwardSeed", v)
+	if seed == nil {
+		fail(ErrMisuse, "BackwardSeed: nil seed")
+	}
+	if !sameShape(seed.Shape(), v.value.Shape()) {
+		fail(ErrShape, "BackwardSeed: seed shape %v differs from Var shape %v", seed.Shape(), v.value.Shape())
+	}
+	return tp.backward(v, seed)
+}
+
+func (tp *Tape[T]) backward(v *Var[T], seed *tensor.Dense[T]) error {
+	if tp.err != nil {
+		return tp.err
+	}
+	if tp.released {
+		return ErrGraphReleased
+	}
+	if !v.requiresGrad {
+		return ErrNoGrad
+	}
+	if v.leaf {
+		g, acc := tp.grad(v)
+		seedInto(g, acc, seed)
+		return nil
+	}
+	// Nodes keep their grad buffers when the graph is retained; mark
+	// them all unreached for this pass.
+	for _, u := range tp.nodes[:tp.n] {
+		u.fresh = true
+	}
+	g, acc := tp.grad(v)
+	seedInto(g, acc, seed)
+	if !tp.retain {
+		tp.released = true
+	}
+	for i := v.id; i >= 0; i-- {
+		u := tp.nodes[i]
+		if !u.requiresGrad || u.grad == nil || u.fresh {
+			continue // not reached
+		}
+		tp.back(u)
+		if tp.anomaly {
+			if err := tp.checkInputs(u); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func seedInto[T tensor.Float](g []T, acc bool, seed *tensor.Dense[T]) {
+	if seed == nil {
+		if acc {
+			g[0]++
+		} else {
+			g[0] = 1
+		}
+		return
+	}
+	s := seed.Contiguous().Data()
+	if acc {
+		for i := range g {
+			g[i] += s[i]
+		}
+	} else {
+		copy(g, s)
+	}
+}
+
+// checkInputs looks for a non-finite adjoint among u's inputs.
+func (tp *Tape[T]) checkInputs(u *Var[T]) error {
+	for _, in := range [...]*Var[T]{u.a, u.b, u.c} {
+		if in != nil && in.requiresGrad && in.grad != nil && !in.fresh {
+			if err := findBad(u.op, "backward", in.grad); err != nil {
+				return err
+			}
+		}
+	}
+	for _, in := range u.ins {
+		if in.requiresGrad && in.grad != nil && !in.fresh {
+			if err := findBad(u.op, "backward", in.grad); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,107 @@
+package autograd
+
+import "github.com/adjoint-go/adjoint/tensor"
+
+// Var is a value in a computation: a leaf made by NewVar (a parameter or an
+// input) or a node recorded by an op on a Tape. It holds the value and, once
+// Backward has reached it, its adjoint (gradient).
+//
+// Nodes belong to their tape and are recycled by Tape.Reset: a node must
+// not be used after the Reset that follows its step (ops panic with
+// ErrMisuse if it is). Leaves live as long as the caller keeps them.
+type Var[T tensor.Float] struct {
+	value *tensor.Dense[T]
+	grad  *tensor.Dense[T]
+
+	requiresGrad bool
+	keepGrad     bool
+	leaf         bool
+	// fresh: grad holds no contribution from the current backward pass
+	// yet, so the first contribution overwrites it instead of adding.
+	fresh bool
+
+	tape *Tape[T]
+	gen  uint64
+	id   int
+
+	// What the node computed, for its backward.
+	op              opKind
+	a, b, c         *Var[T]
+	ins             []*Var[T]        // Concat's inputs
+	aux, aux2, aux3 *tensor.Dense[T] // saved tensors (probabilities, contiguous copies of inputs)
+	p, q            float64          // scalar parameters
+	axis            int
+	lo, hi          int
+	tA, tB          bool
+	labels          []int
+
+	// View cache: Reshape of a contiguous value reuses the header it made
+	// last step when the source tensor and shape are unchanged.
+	view    *tensor.Dense[T]
+	viewSrc *tensor.Dense[T]
+}
+
+// NewVar returns a leaf holding value (not copied: the Var reads and, for an
+// optimiser, updates value's storage). A leaf is tied to no tape and can be
+// used by any number of tapes and steps. With requiresGrad, Backward
+// accumulates its gradient into Grad. It panics if value is nil.
+func NewVar[T tensor.Float](value *tensor.Dense[T], requiresGrad bool) *Var[T] {
+	if value == nil {
+		fail(ErrMisuse, "NewVar: nil value")
+	}
+	return &Var[T]{value: value, requiresGrad: requiresGrad, leaf: true}
+}
+
+// Value returns the value. For a leaf it is the tensor given to NewVar; for
+// a node it is owned by the tape and valid until Reset.
+func (v *Var[T]) Value() *tensor.Dense[T] { return v.value }
+
+// Shape returns the value's shape. The slice must not be modified.
+func (v *Var[T]) Shape() []int { return v.value.Shape() }
+
+// Grad returns the adjoint ∂loss/∂v. For a leaf it is the gradient
+// accumulated over every Backward since the last ZeroGrad, nil until a
+// Backward first reaches the leaf; the same tensor is returned every time,
+// so an optimiser may keep it. For a node it is nil unless KeepGrad was
+// called before Backward and the pass reached the node; it is then
+// read-only and valid until Reset.
+func (v *Var[T]) Grad() *tensor.Dense[T] {
+	if v.leaf {
+		return v.grad
+	}
+	if !v.keepGrad || v.fresh {
+		return nil
+	}
+	return v.grad
+}
+
+// ZeroGrad sets a leaf's gradient to zero in place (no allocation). On a
+// node, or a leaf that has no gradient yet, it does nothing.
+func (v *Var[T]) ZeroGrad() {
+	if v.leaf && v.grad != nil {
+		clear(v.grad.Data())
+	}
+}
+
+// RequiresGrad reports whether Backward computes an adjoint for v: a leaf
+// made with requiresGrad, or a node recorded outside no-grad mode with at
+// least one input that requires it.
+func (v *Var[T]) RequiresGrad() bool { return v.requiresGrad }
+
+// IsLeaf reports whether v was made by NewVar.
+func (v *Var[T]) IsLeaf() bool { return v.leaf }
+
+// KeepGrad asks Backward to keep v's adjoint readable through Grad (nodes
+// only; leaves always keep theirs). It returns v.
+func (v *Var[T]) KeepGrad() *Var[T] {
+	v.keepGrad = true
+	return v
+}
+
+// Op returns the name of the op that made v ("Leaf" for a leaf).
+func (v *Var[T]) Op() string {
+	if v.leaf {
+		return "Leaf"
+	}
+	return v.op.String()
+}
