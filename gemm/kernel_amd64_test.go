@@ -48,90 +48,130 @@ func TestKernelAsm(t *testing.T) {
 	})
 }
 
-// testAsmKernel checks kern against a float64 triple loop over the same
-// packed panels. The tolerance is the standard bound for a k-term dot
-// product plus the final alpha/beta update, (k+3)·u·(|alpha|·Σ|a·b| + |beta·c|)
-// with u the unit roundoff; any error in indexing is far above it.
+// testAsmKernel runs checkAsmKernel over the k values either side of the
+// unroll factor (4) and the alpha/beta pairs that take distinct paths.
 func testAsmKernel[T float32 | float64](t *testing.T, kern asmKernel[T], u float64) {
 	if !kern.ok {
 		t.Skipf("CPU lacks %s (AVX-512F %v, AVX2+FMA %v)", kern.impl, hasAVX512, hasAVX2FMA)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	mr, nr := kern.mr, kern.nr
-	nan := T(math.NaN())
 	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 31, 256, 257} {
-		a := make([]T, k*mr)
-		b := make([]T, k*nr)
-		for i := range a {
-			a[i] = T(rng.Float64()*2 - 1)
-		}
-		for i := range b {
-			b[i] = T(rng.Float64()*2 - 1)
-		}
-		a0, b0 := append([]T(nil), a...), append([]T(nil), b...)
 		for _, alpha := range []T{0, 1, -1, 0.5} {
 			for _, beta := range []T{0, 1, -1, 0.5} {
-				name := fmt.Sprintf("k=%d/alpha=%v/beta=%v", k, alpha, beta)
-				// The tile sits inside a NaN frame: one guard row above and
-				// below, two guard columns left and three right (ldc = nr+5).
-				ldc := nr + 5
-				buf := make([]T, (mr+2)*ldc)
-				for i := range buf {
-					buf[i] = nan
-				}
-				off := ldc + 2
-				c0 := make([]T, mr*nr)
-				for i := range mr {
-					for j := range nr {
-						if beta != 0 { // beta == 0 leaves NaN in the tile: it must be overwritten
-							c0[i*nr+j] = T(rng.Float64()*2 - 1)
-							buf[off+i*ldc+j] = c0[i*nr+j]
-						}
-					}
-				}
-				kern.fn(k, &a[0], &b[0], &buf[off], ldc, alpha, beta)
-
-				for i := range mr {
-					for j := range nr {
-						var s, mag float64
-						for p := range k {
-							x, y := float64(a[p*mr+i]), float64(b[p*nr+j])
-							s += x * y
-							mag += math.Abs(x * y)
-						}
-						want := float64(alpha) * s
-						bound := math.Abs(float64(alpha)) * mag
-						if beta != 0 {
-							want += float64(beta) * float64(c0[i*nr+j])
-							bound += math.Abs(float64(beta) * float64(c0[i*nr+j]))
-						}
-						bound *= float64(k+3) * u
-						got := float64(buf[off+i*ldc+j])
-						if !(math.Abs(got-want) <= bound) {
-							t.Fatalf("%s: C(%d,%d) = %v, want %v (error bound %g)", name, i, j, got, want, bound)
-						}
-					}
-				}
-				for x, v := range buf {
-					r, col := x/ldc, x%ldc-2
-					inTile := r >= 1 && r <= mr && col >= 0 && col < nr
-					if !inTile && v == v {
-						t.Fatalf("%s: wrote %v outside the tile at row %d, column %d", name, v, r-1, col)
-					}
-				}
-				for i := range a {
-					if a[i] != a0[i] {
-						t.Fatalf("%s: a[%d] changed", name, i)
-					}
-				}
-				for i := range b {
-					if b[i] != b0[i] {
-						t.Fatalf("%s: b[%d] changed", name, i)
-					}
+				if err := checkAsmKernel(kern, u, k, alpha, beta, 3, rng); err != nil {
+					t.Fatalf("k=%d/alpha=%v/beta=%v: %v", k, alpha, beta, err)
 				}
 			}
 		}
 	}
+}
+
+// checkAsmKernel runs kern once on random panels and checks it against a
+// float64 triple loop over the same packed panels. The tolerance is the
+// standard bound for a k-term dot product plus the final alpha/beta update,
+// (k+3)·u·(|alpha|·Σ|a·b| + |beta·c|) with u the unit roundoff; any indexing
+// error is far above it. The tile sits inside a NaN frame (one guard row
+// above and below, two guard columns left, pad right, so ldc = nr+2+pad)
+// that must stay untouched; with beta == 0 the tile itself starts as NaN and
+// must be overwritten. a and b must be unchanged.
+func checkAsmKernel[T float32 | float64](kern asmKernel[T], u float64, k int, alpha, beta T, pad int, rng *rand.Rand) error {
+	mr, nr := kern.mr, kern.nr
+	a := make([]T, k*mr)
+	b := make([]T, k*nr)
+	for i := range a {
+		a[i] = T(rng.Float64()*2 - 1)
+	}
+	for i := range b {
+		b[i] = T(rng.Float64()*2 - 1)
+	}
+	a0, b0 := append([]T(nil), a...), append([]T(nil), b...)
+	ldc := nr + 2 + pad
+	buf := make([]T, (mr+2)*ldc)
+	for i := range buf {
+		buf[i] = T(math.NaN())
+	}
+	off := ldc + 2
+	c0 := make([]T, mr*nr)
+	if beta != 0 {
+		for i := range mr {
+			for j := range nr {
+				c0[i*nr+j] = T(rng.Float64()*2 - 1)
+				buf[off+i*ldc+j] = c0[i*nr+j]
+			}
+		}
+	}
+
+	kern.fn(k, &a[0], &b[0], &buf[off], ldc, alpha, beta)
+
+	for i := range mr {
+		for j := range nr {
+			var s, mag float64
+			for p := range k {
+				x, y := float64(a[p*mr+i]), float64(b[p*nr+j])
+				s += x * y
+				mag += math.Abs(x * y)
+			}
+			want := float64(alpha) * s
+			bound := math.Abs(float64(alpha)) * mag
+			if beta != 0 {
+				want += float64(beta) * float64(c0[i*nr+j])
+				bound += math.Abs(float64(beta) * float64(c0[i*nr+j]))
+			}
+			bound *= float64(k+3) * u
+			got := float64(buf[off+i*ldc+j])
+			if !(math.Abs(got-want) <= bound) {
+				return fmt.Errorf("C(%d,%d) = %v, want %v (error bound %g)", i, j, got, want, bound)
+			}
+		}
+	}
+	for x, v := range buf {
+		r, col := x/ldc, x%ldc-2
+		inTile := r >= 1 && r <= mr && col >= 0 && col < nr
+		if !inTile && v == v {
+			return fmt.Errorf("wrote %v outside the tile at row %d, column %d (ldc %d)", v, r-1, col, ldc)
+		}
+	}
+	for i := range a {
+		if a[i] != a0[i] {
+			return fmt.Errorf("a[%d] changed", i)
+		}
+	}
+	for i := range b {
+		if b[i] != b0[i] {
+			return fmt.Errorf("b[%d] changed", i)
+		}
+	}
+	return nil
+}
+
+// FuzzKernelAsm drives every assembly kernel this CPU runs with fuzzed k,
+// alpha, beta and row stride, against the float64 reference.
+func FuzzKernelAsm(f *testing.F) {
+	f.Add(uint16(1), 1.0, 0.0, uint8(0), uint64(1))
+	f.Add(uint16(257), -1.0, 0.5, uint8(7), uint64(2))
+	f.Add(uint16(6), 0.0, -0.0, uint8(64), uint64(3))
+	f.Fuzz(func(t *testing.T, k16 uint16, alpha, beta float64, pad uint8, seed uint64) {
+		k := 1 + int(k16)%600
+		if math.IsNaN(alpha) || math.IsInf(alpha, 0) || math.IsNaN(beta) || math.IsInf(beta, 0) ||
+			math.Abs(alpha) > 1e6 || math.Abs(beta) > 1e6 {
+			t.Skip("alpha, beta must be finite and moderate for the error bound")
+		}
+		rng := rand.New(rand.NewPCG(seed, 7))
+		for _, kern := range asmKernelsS() {
+			if kern.ok {
+				if err := checkAsmKernel(kern, 0x1p-24, k, float32(alpha), float32(beta), int(pad), rng); err != nil {
+					t.Fatalf("f32 %s k=%d alpha=%v beta=%v pad=%d: %v", kern.impl, k, alpha, beta, pad, err)
+				}
+			}
+		}
+		for _, kern := range asmKernelsD() {
+			if kern.ok {
+				if err := checkAsmKernel(kern, 0x1p-53, k, alpha, beta, int(pad), rng); err != nil {
+					t.Fatalf("f64 %s k=%d alpha=%v beta=%v pad=%d: %v", kern.impl, k, alpha, beta, pad, err)
+				}
+			}
+		}
+	})
 }
 
 // TestKernelAsmNaN checks that a NaN or Inf in A or B reaches exactly the
