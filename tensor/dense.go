@@ -150,7 +150,7 @@ func (t *Dense[T]) Set(v T, idx ...int) { t.data[t.index("Set", idx)] = v }
 // src may be any view, including one that overlaps t only if they are the
 // same view.
 func (t *Dense[T]) Copy(src *Dense[T]) {
-	unary(opCopy, "Copy", 0, t, src)
+	unaryOp(opCopy, "Copy", 0, t, src)
 }
 
 // offsetOf is index without checks.

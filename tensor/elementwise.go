@@ -88,7 +88,7 @@ func exec[T Float](it *iter, op opcode, p T, d, a, b []T) {
 }
 
 // binary runs d = op(a, b) with broadcasting.
-func binary[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T] {
+func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T] {
 	broadcastCheck(name, d, a, b)
 	var it iter
 	it.init(name, d.shape, 3)
@@ -101,7 +101,7 @@ func binary[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T] {
 }
 
 // unary runs d = op(a) (parameter p) for d of a's shape.
-func unary[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
+func unaryOp[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
 	sameShape(name, d, a)
 	var it iter
 	it.init(name, d.shape, 2)
@@ -115,57 +115,57 @@ func unary[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
 // Add sets d = a + b elementwise with NumPy broadcasting and returns d. It
 // panics with ErrShape if a and b do not broadcast or d does not have
 // exactly their broadcast shape. d may be the same view as a or b.
-func (d *Dense[T]) Add(a, b *Dense[T]) *Dense[T] { return binary(opAdd, "Add", 0, d, a, b) }
+func (d *Dense[T]) Add(a, b *Dense[T]) *Dense[T] { return binaryOp(opAdd, "Add", 0, d, a, b) }
 
 // Sub sets d = a − b elementwise with broadcasting; see Add.
-func (d *Dense[T]) Sub(a, b *Dense[T]) *Dense[T] { return binary(opSub, "Sub", 0, d, a, b) }
+func (d *Dense[T]) Sub(a, b *Dense[T]) *Dense[T] { return binaryOp(opSub, "Sub", 0, d, a, b) }
 
 // Mul sets d = a · b elementwise with broadcasting; see Add.
-func (d *Dense[T]) Mul(a, b *Dense[T]) *Dense[T] { return binary(opMul, "Mul", 0, d, a, b) }
+func (d *Dense[T]) Mul(a, b *Dense[T]) *Dense[T] { return binaryOp(opMul, "Mul", 0, d, a, b) }
 
 // Div sets d = a / b elementwise with broadcasting; see Add.
-func (d *Dense[T]) Div(a, b *Dense[T]) *Dense[T] { return binary(opDiv, "Div", 0, d, a, b) }
+func (d *Dense[T]) Div(a, b *Dense[T]) *Dense[T] { return binaryOp(opDiv, "Div", 0, d, a, b) }
 
 // Maximum sets d = max(a, b) elementwise with broadcasting; a NaN on either
 // side gives NaN. See Add.
-func (d *Dense[T]) Maximum(a, b *Dense[T]) *Dense[T] { return binary(opMax, "Maximum", 0, d, a, b) }
+func (d *Dense[T]) Maximum(a, b *Dense[T]) *Dense[T] { return binaryOp(opMax, "Maximum", 0, d, a, b) }
 
 // Minimum sets d = min(a, b) elementwise with broadcasting; a NaN on either
 // side gives NaN. See Add.
-func (d *Dense[T]) Minimum(a, b *Dense[T]) *Dense[T] { return binary(opMin, "Minimum", 0, d, a, b) }
+func (d *Dense[T]) Minimum(a, b *Dense[T]) *Dense[T] { return binaryOp(opMin, "Minimum", 0, d, a, b) }
 
 // AddScaled sets d = a + s·b elementwise with broadcasting (an axpy); see Add.
 func (d *Dense[T]) AddScaled(a *Dense[T], s T, b *Dense[T]) *Dense[T] {
-	return binary(opAddScaled, "AddScaled", s, d, a, b)
+	return binaryOp(opAddScaled, "AddScaled", s, d, a, b)
 }
 
 // TanhBackward sets d = g·(1 − y²), the adjoint of tanh's input given its
 // output y and the output's adjoint g (broadcasting; see Add).
 func (d *Dense[T]) TanhBackward(y, g *Dense[T]) *Dense[T] {
-	return binary(opTanhBack, "TanhBackward", 0, d, y, g)
+	return binaryOp(opTanhBack, "TanhBackward", 0, d, y, g)
 }
 
 // SigmoidBackward sets d = g·y·(1 − y), the adjoint of sigmoid's input given
 // its output y and the output's adjoint g.
 func (d *Dense[T]) SigmoidBackward(y, g *Dense[T]) *Dense[T] {
-	return binary(opSigmoidBack, "SigmoidBackward", 0, d, y, g)
+	return binaryOp(opSigmoidBack, "SigmoidBackward", 0, d, y, g)
 }
 
 // ReluBackward sets d = g where x > 0 and 0 elsewhere; x may be relu's input
 // or its output (they are positive at the same places).
 func (d *Dense[T]) ReluBackward(x, g *Dense[T]) *Dense[T] {
-	return binary(opReluBack, "ReluBackward", 0, d, x, g)
+	return binaryOp(opReluBack, "ReluBackward", 0, d, x, g)
 }
 
 // LeakyReluBackward sets d = g where x > 0 and slope·g elsewhere; x is the
 // input of LeakyRelu (or its output, for a positive slope).
 func (d *Dense[T]) LeakyReluBackward(x, g *Dense[T], slope T) *Dense[T] {
-	return binary(opLeakyBack, "LeakyReluBackward", slope, d, x, g)
+	return binaryOp(opLeakyBack, "LeakyReluBackward", slope, d, x, g)
 }
 
 // GeluBackward sets d = g·gelu′(x) for Gelu's input x.
 func (d *Dense[T]) GeluBackward(x, g *Dense[T]) *Dense[T] {
-	return binary(opGeluBack, "GeluBackward", 0, d, x, g)
+	return binaryOp(opGeluBack, "GeluBackward", 0, d, x, g)
 }
 
 // Add returns a new tensor a + b (broadcasting).
@@ -205,53 +205,53 @@ func newBroadcast[T Float](a, b *Dense[T]) *Dense[T] {
 }
 
 // AddScalar sets d = a + s and returns d. d must have a's shape (ErrShape).
-func (d *Dense[T]) AddScalar(a *Dense[T], s T) *Dense[T] { return unary(opAddS, "AddScalar", s, d, a) }
+func (d *Dense[T]) AddScalar(a *Dense[T], s T) *Dense[T] { return unaryOp(opAddS, "AddScalar", s, d, a) }
 
 // MulScalar sets d = a · s and returns d. d must have a's shape (ErrShape).
-func (d *Dense[T]) MulScalar(a *Dense[T], s T) *Dense[T] { return unary(opMulS, "MulScalar", s, d, a) }
+func (d *Dense[T]) MulScalar(a *Dense[T], s T) *Dense[T] { return unaryOp(opMulS, "MulScalar", s, d, a) }
 
 // Neg sets d = −a. Like every unary operation, d must have exactly a's
 // shape (ErrShape) and may be the same view as a.
-func (d *Dense[T]) Neg(a *Dense[T]) *Dense[T] { return unary(opNeg, "Neg", 0, d, a) }
+func (d *Dense[T]) Neg(a *Dense[T]) *Dense[T] { return unaryOp(opNeg, "Neg", 0, d, a) }
 
 // Abs sets d = |a|.
-func (d *Dense[T]) Abs(a *Dense[T]) *Dense[T] { return unary(opAbs, "Abs", 0, d, a) }
+func (d *Dense[T]) Abs(a *Dense[T]) *Dense[T] { return unaryOp(opAbs, "Abs", 0, d, a) }
 
 // Exp sets d = eᵃ. float32 uses internal/math32 (a few ulp), not float64
 // math.
-func (d *Dense[T]) Exp(a *Dense[T]) *Dense[T] { return unary(opExp, "Exp", 0, d, a) }
+func (d *Dense[T]) Exp(a *Dense[T]) *Dense[T] { return unaryOp(opExp, "Exp", 0, d, a) }
 
 // Log sets d = ln a (NaN below 0, −Inf at 0).
-func (d *Dense[T]) Log(a *Dense[T]) *Dense[T] { return unary(opLog, "Log", 0, d, a) }
+func (d *Dense[T]) Log(a *Dense[T]) *Dense[T] { return unaryOp(opLog, "Log", 0, d, a) }
 
 // Sqrt sets d = √a (correctly rounded).
-func (d *Dense[T]) Sqrt(a *Dense[T]) *Dense[T] { return unary(opSqrt, "Sqrt", 0, d, a) }
+func (d *Dense[T]) Sqrt(a *Dense[T]) *Dense[T] { return unaryOp(opSqrt, "Sqrt", 0, d, a) }
 
 // Square sets d = a².
-func (d *Dense[T]) Square(a *Dense[T]) *Dense[T] { return unary(opSquare, "Square", 0, d, a) }
+func (d *Dense[T]) Square(a *Dense[T]) *Dense[T] { return unaryOp(opSquare, "Square", 0, d, a) }
 
 // Pow sets d = aᵖ. p = 1, 2 and 0.5 are exact shortcuts; otherwise float64
 // math.Pow is used for both element types.
-func (d *Dense[T]) Pow(a *Dense[T], p T) *Dense[T] { return unary(opPow, "Pow", p, d, a) }
+func (d *Dense[T]) Pow(a *Dense[T], p T) *Dense[T] { return unaryOp(opPow, "Pow", p, d, a) }
 
 // Tanh sets d = tanh a.
-func (d *Dense[T]) Tanh(a *Dense[T]) *Dense[T] { return unary(opTanh, "Tanh", 0, d, a) }
+func (d *Dense[T]) Tanh(a *Dense[T]) *Dense[T] { return unaryOp(opTanh, "Tanh", 0, d, a) }
 
 // Sigmoid sets d = 1/(1 + e⁻ᵃ).
-func (d *Dense[T]) Sigmoid(a *Dense[T]) *Dense[T] { return unary(opSigmoid, "Sigmoid", 0, d, a) }
+func (d *Dense[T]) Sigmoid(a *Dense[T]) *Dense[T] { return unaryOp(opSigmoid, "Sigmoid", 0, d, a) }
 
 // Relu sets d = max(a, 0) (NaN stays NaN).
-func (d *Dense[T]) Relu(a *Dense[T]) *Dense[T] { return unary(opRelu, "Relu", 0, d, a) }
+func (d *Dense[T]) Relu(a *Dense[T]) *Dense[T] { return unaryOp(opRelu, "Relu", 0, d, a) }
 
 // LeakyRelu sets d = a where a ≥ 0 and slope·a elsewhere.
 func (d *Dense[T]) LeakyRelu(a *Dense[T], slope T) *Dense[T] {
-	return unary(opLeaky, "LeakyRelu", slope, d, a)
+	return unaryOp(opLeaky, "LeakyRelu", slope, d, a)
 }
 
 // Gelu sets d = gelu(a) with the tanh approximation
 // gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))), which is within
 // about 1e-3 of the exact x·Φ(x).
-func (d *Dense[T]) Gelu(a *Dense[T]) *Dense[T] { return unary(opGelu, "Gelu", 0, d, a) }
+func (d *Dense[T]) Gelu(a *Dense[T]) *Dense[T] { return unaryOp(opGelu, "Gelu", 0, d, a) }
 
 // AddScalar returns a new tensor a + s.
 func AddScalar[T Float](a *Dense[T], s T) *Dense[T] { return New[T](a.shape...).AddScalar(a, s) }
@@ -290,7 +290,9 @@ func Sigmoid[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Sigmoid
 func Relu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Relu(a) }
 
 // LeakyRelu returns a new tensor: a where a ≥ 0, slope·a elsewhere.
-func LeakyRelu[T Float](a *Dense[T], slope T) *Dense[T] { return New[T](a.shape...).LeakyRelu(a, slope) }
+func LeakyRelu[T Float](a *Dense[T], slope T) *Dense[T] {
+	return New[T](a.shape...).LeakyRelu(a, slope)
+}
 
 // Gelu returns a new tensor gelu(a) (tanh approximation; see Dense.Gelu).
 func Gelu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Gelu(a) }
