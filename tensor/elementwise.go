@@ -205,10 +205,14 @@ func newBroadcast[T Float](a, b *Dense[T]) *Dense[T] {
 }
 
 // AddScalar sets d = a + s and returns d. d must have a's shape (ErrShape).
-func (d *Dense[T]) AddScalar(a *Dense[T], s T) *Dense[T] { return unaryOp(opAddS, "AddScalar", s, d, a) }
+func (d *Dense[T]) AddScalar(a *Dense[T], s T) *Dense[T] {
+	return unaryOp(opAddS, "AddScalar", s, d, a)
+}
 
 // MulScalar sets d = a · s and returns d. d must have a's shape (ErrShape).
-func (d *Dense[T]) MulScalar(a *Dense[T], s T) *Dense[T] { return unaryOp(opMulS, "MulScalar", s, d, a) }
+func (d *Dense[T]) MulScalar(a *Dense[T], s T) *Dense[T] {
+	return unaryOp(opMulS, "MulScalar", s, d, a)
+}
 
 // Neg sets d = −a. Like every unary operation, d must have exactly a's
 // shape (ErrShape) and may be the same view as a.
