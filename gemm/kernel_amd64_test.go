@@ -279,31 +279,37 @@ func benchAsmKernel[T float32 | float64](b *testing.B, kern asmKernel[T], typ st
 		})
 	}
 	// The macro-kernel's access pattern: for each B micro-panel (reused from
-	// L1/L2), sweep 24 A micro-panels streamed from L2, writing a 24·MR × 4·NR
-	// block of C. This is where prefetching and the C stores show.
-	const k, nA, nB = 256, 24, 4
-	b.Run(prefix+fmt.Sprintf("k=%d/panels=l2", k), func(b *testing.B) {
-		if !kern.ok {
-			b.Skipf("CPU lacks %s", kern.impl)
-		}
-		peak := fmaPeakGFLOPS(kern.peak, peakFlops)
-		mr, nr := kern.mr, kern.nr
-		pa, pb := alignedSlice[T](nA*k*mr), alignedSlice[T](nB*k*nr)
-		ldc := nB * nr
-		c := alignedSlice[T](nA * mr * ldc)
-		fill(pa, 1)
-		fill(pb, 1)
-		for b.Loop() {
-			for jr := range nB {
-				for ir := range nA {
-					kern.fn(k, &pa[ir*k*mr], &pb[jr*k*nr], &c[ir*mr*ldc+jr*nr], ldc, 1, 1)
+	// L1/L2), sweep 24 A micro-panels streamed from L2, updating a
+	// 24·MR × 4·NR block of C that is either compact (ldc = 4·NR) or part of
+	// a 1024-column matrix (ldc = 1024: rows 4 or 8 KiB apart, the
+	// cache-set aliasing a real GEMM of that size sees). This is where
+	// prefetching and the C loads and stores show.
+	const nA, nB = 24, 4
+	for _, k := range []int{128, 256} {
+		for _, ldc := range []int{nB * kern.nr, 1024} {
+			b.Run(prefix+fmt.Sprintf("k=%d/panels=l2/ldc=%d", k, ldc), func(b *testing.B) {
+				if !kern.ok {
+					b.Skipf("CPU lacks %s", kern.impl)
 				}
-			}
+				peak := fmaPeakGFLOPS(kern.peak, peakFlops)
+				mr, nr := kern.mr, kern.nr
+				pa, pb := alignedSlice[T](nA*k*mr), alignedSlice[T](nB*k*nr)
+				c := alignedSlice[T](nA * mr * ldc)
+				fill(pa, 1)
+				fill(pb, 1)
+				for b.Loop() {
+					for jr := range nB {
+						for ir := range nA {
+							kern.fn(k, &pa[ir*k*mr], &pb[jr*k*nr], &c[ir*mr*ldc+jr*nr], ldc, 1, 1)
+						}
+					}
+				}
+				gf := float64(2*nA*mr*nB*nr*k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
+				b.ReportMetric(gf, "GFLOP/s")
+				b.ReportMetric(100*gf/peak, "%peak")
+			})
 		}
-		gf := float64(2*nA*mr*nB*nr*k) * float64(b.N) / b.Elapsed().Seconds() / 1e9
-		b.ReportMetric(gf, "GFLOP/s")
-		b.ReportMetric(100*gf/peak, "%peak")
-	})
+	}
 }
 
 func fill[T float32 | float64](x []T, v T) {
