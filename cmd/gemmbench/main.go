@@ -1,0 +1,306 @@
+// Command gemmbench compares GEMM implementations on this machine and
+// prints a table of GFLOP/s with the percentage of this CPU's FMA peak, and
+// writes a plot of GFLOP/s against matrix size.
+//
+// Implementations: naive loops (sizes up to 256), adjoint's kernels
+// (generic, avx2, avx512: those this CPU can run), gonum's pure-Go BLAS, and
+// OpenBLAS when built with -tags openblas (cgo, Debian libopenblas-dev).
+//
+//	go run ./cmd/gemmbench                      # full run, about 2 minutes
+//	go run ./cmd/gemmbench -quick               # seconds
+//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go run -tags openblas ./cmd/gemmbench -plot docs/gemm.png
+//
+// The FMA peak is measured in the same run by an assembly loop of
+// independent vector FMAs (generated with avo in _asm), on as many threads
+// as the row uses; the best of several timings is kept.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/adjoint-go/adjoint/bench"
+	"github.com/adjoint-go/adjoint/gemm"
+)
+
+func main() {
+	var (
+		sizes    = flag.String("sizes", "64,128,256,512,1024,2048", "square NN sizes, comma separated")
+		threads  = flag.String("threads", "1,2", "thread counts, comma separated")
+		quick    = flag.Bool("quick", false, "short timings, sizes up to 1024, one thread, no extra shapes")
+		extra    = flag.Bool("extra", true, "also NT/TN at 1024 and the MLP shapes")
+		plotFile = flag.String("plot", "gemm.png", "write a PNG plot of GFLOP/s against size here (empty: no plot)")
+		tableMD  = flag.String("md", "", "also write the report (header and table, markdown) to this file")
+		gonumMax = flag.Int("gonummax", 1024, "largest dimension timed for gonum (it is slow)")
+		implsArg = flag.String("impls", "", "only these implementations, comma separated (default all)")
+		minTime  = flag.Duration("mintime", 150*time.Millisecond, "time spent per measurement")
+	)
+	flag.Parse()
+	cfg := config{minTime: *minTime, batches: 3, gonumMax: *gonumMax, extra: *extra}
+	var err error
+	if cfg.sizes, err = ints(*sizes); err != nil {
+		fatalf("-sizes: %v", err)
+	}
+	if cfg.threads, err = ints(*threads); err != nil {
+		fatalf("-threads: %v", err)
+	}
+	if *quick {
+		setBy := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { setBy[f.Name] = true })
+		if !setBy["sizes"] {
+			cfg.sizes = slices.DeleteFunc(cfg.sizes, func(n int) bool { return n > 1024 })
+		}
+		if !setBy["threads"] {
+			cfg.threads = []int{1}
+		}
+		if !setBy["extra"] {
+			cfg.extra = false
+		}
+		if !setBy["mintime"] {
+			cfg.minTime = 30 * time.Millisecond
+		}
+		cfg.batches = 2
+	}
+	for _, im := range bench.Impls() {
+		if *implsArg == "" || slices.Contains(strings.Split(*implsArg, ","), im.Name) {
+			cfg.impls = append(cfg.impls, im)
+		}
+	}
+
+	start := time.Now()
+	// The peak is measured before and after the GEMMs and the higher kept:
+	// on a shared machine either can be slowed by other work.
+	pk := measurePeaks(cfg.threads, 5, 40*time.Millisecond)
+	res := run(cfg)
+	pk.merge(measurePeaks(cfg.threads, 5, 40*time.Millisecond))
+
+	var out io.Writer = os.Stdout
+	var md *os.File
+	if *tableMD != "" {
+		if md, err = os.Create(*tableMD); err != nil {
+			fatalf("%v", err)
+		}
+		out = io.MultiWriter(os.Stdout, md)
+	}
+	report(out, cfg, pk, res, time.Since(start))
+	if md != nil {
+		if err := md.Close(); err != nil {
+			fatalf("%v", err)
+		}
+	}
+	if *plotFile != "" {
+		if err := writePlot(*plotFile, cfg, pk, res); err != nil {
+			fatalf("plot: %v", err)
+		}
+		fmt.Fprintf(os.Stderr, "gemmbench: wrote %s\n", *plotFile)
+	}
+}
+
+type config struct {
+	sizes, threads []int
+	impls          []bench.Impl
+	minTime        time.Duration
+	batches        int
+	gonumMax       int
+	extra          bool
+}
+
+func (c config) shapes() []bench.Shape {
+	var ss []bench.Shape
+	for _, n := range c.sizes {
+		ss = append(ss, bench.Square(n))
+	}
+	if c.extra {
+		for _, s := range bench.Shapes() {
+			if s.Note != "" {
+				ss = append(ss, s)
+			}
+		}
+	}
+	return ss
+}
+
+// result is one measurement; key fields identify the table cell.
+type result struct {
+	double  bool
+	shape   bench.Shape
+	impl    string
+	threads int
+	gflops  float64
+}
+
+func run(cfg config) []result {
+	var res []result
+	shapes := cfg.shapes()
+	for _, double := range []bool{false, true} {
+		for _, s := range shapes {
+			fmt.Fprintf(os.Stderr, "gemmbench: %s %v\n", typeName(double), s)
+			for _, im := range cfg.impls {
+				if im.MaxDim > 0 && s.MaxDim() > im.MaxDim || im.Name == "gonum" && s.MaxDim() > cfg.gonumMax {
+					continue
+				}
+				for _, th := range cfg.threads {
+					if im.SingleThread && th > 1 {
+						continue
+					}
+					restore := im.Use(th)
+					var sec float64
+					if double {
+						sec = timeGemm(im.Dgemm, s, cfg)
+					} else {
+						sec = timeGemm(im.Sgemm, s, cfg)
+					}
+					restore()
+					res = append(res, result{double, s, im.Name, th, s.Flops() / sec / 1e9})
+				}
+			}
+		}
+	}
+	return res
+}
+
+// timeGemm returns the seconds per call of C = A·B for s: one warm-up call
+// (page faults, pack buffers), then the best of cfg.batches batches, each of
+// about cfg.minTime/cfg.batches (at least one call).
+func timeGemm[T float32 | float64](f func(tA, tB gemm.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), s bench.Shape, cfg config) float64 {
+	a, lda, b, ldb, c, ldc := bench.Operands[T](s)
+	call := func() { f(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, ldc) }
+	t := time.Now()
+	call()
+	per := time.Since(t)
+	calls := max(1, int(cfg.minTime/time.Duration(cfg.batches)/max(per, time.Microsecond)))
+	best := math.Inf(1)
+	for range cfg.batches {
+		t := time.Now()
+		for range calls {
+			call()
+		}
+		best = min(best, time.Since(t).Seconds()/float64(calls))
+	}
+	return best
+}
+
+func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration) {
+	fmt.Fprintf(w, "## GEMM on %s\n\n", cpuName())
+	fmt.Fprintf(w, "- %s, %d logical CPUs, GOMAXPROCS %d, %s %s/%s; L1d %s, L2 %s, L3 %s per cpuid\n",
+		cpuid.CPU.BrandName, cpuid.CPU.LogicalCores, runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH,
+		kib(cpuid.CPU.Cache.L1D), kib(cpuid.CPU.Cache.L2), kib(cpuid.CPU.Cache.L3))
+	fmt.Fprintf(w, "- adjoint kernels this CPU runs: %s (default %s)\n", strings.Join(gemm.Kernels(), ", "), gemm.Kernel())
+	if core := bench.OpenBLASCore(); core != "" {
+		fmt.Fprintf(w, "- OpenBLAS core: %s", core)
+		for _, v := range []string{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"} {
+			if s, ok := os.LookupEnv(v); ok {
+				fmt.Fprintf(w, " (warning: %s=%s is set and may force an older kernel)", v, s)
+			}
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintln(w, "- OpenBLAS: not built in (go run -tags openblas ./cmd/gemmbench, needs cgo and libopenblas-dev)")
+	}
+	fmt.Fprintln(w, "- FMA peak, measured in this run by an assembly loop of 96 independent vector FMAs per iteration, one copy per thread, best of 5 timings before and 5 after the GEMMs:")
+	for _, double := range []bool{false, true} {
+		for _, th := range cfg.threads {
+			k := peakKey{double, th}
+			if len(pk.all[k]) == 0 {
+				continue
+			}
+			var parts []string
+			for _, name := range []string{"avx512 zmm", "avx2 ymm"} {
+				if g, ok := pk.all[k][name]; ok {
+					parts = append(parts, fmt.Sprintf("%s %.1f", name, g))
+				}
+			}
+			fmt.Fprintf(w, "  %s, %d thread(s): %s GFLOP/s (percentages below use %s)\n", typeName(double), th, strings.Join(parts, ", "), pk.which[k])
+		}
+	}
+	if len(pk.best) == 0 {
+		fmt.Fprintln(w, "  (no FMA loop for this CPU or build: no percentages)")
+	}
+	fmt.Fprintf(w, "- Each cell: GFLOP/s (2·M·N·K per second) of C = op(A)·op(B), best of %d batches of about %v each after a warm-up call, and %% of that FMA peak. Run took %.0f s.\n\n",
+		cfg.batches, cfg.minTime/time.Duration(cfg.batches), took.Seconds())
+
+	var names []string
+	for _, im := range cfg.impls {
+		names = append(names, im.Name)
+	}
+	fmt.Fprintf(w, "| type | M×N×K | op | note | threads | %s |\n", strings.Join(names, " | "))
+	fmt.Fprintf(w, "|---|---|---|---|---|%s\n", strings.Repeat("---|", len(names)))
+	cell := map[string]float64{}
+	key := func(double bool, s bench.Shape, impl string, th int) string {
+		return fmt.Sprint(double, s, impl, th)
+	}
+	for _, r := range res {
+		cell[key(r.double, r.shape, r.impl, r.threads)] = r.gflops
+	}
+	for _, double := range []bool{false, true} {
+		for _, s := range cfg.shapes() {
+			for _, th := range cfg.threads {
+				fmt.Fprintf(w, "| %s | %d×%d×%d | %c%c | %s | %d |", typeName(double), s.M, s.N, s.K, s.TA, s.TB, s.Note, th)
+				for _, name := range names {
+					g, ok := cell[key(double, s, name, th)]
+					switch {
+					case !ok:
+						fmt.Fprint(w, " – |")
+					case pk.best[peakKey{double, th}] > 0:
+						fmt.Fprintf(w, " %.1f (%.0f%%) |", g, 100*g/pk.best[peakKey{double, th}])
+					default:
+						fmt.Fprintf(w, " %.1f |", g)
+					}
+				}
+				fmt.Fprintln(w)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\n– : not timed (naive only up to 256, gonum only up to -gonummax, naive single-threaded).")
+}
+
+func cpuName() string {
+	if n := strings.TrimSpace(cpuid.CPU.BrandName); n != "" {
+		return n
+	}
+	return runtime.GOARCH + " CPU"
+}
+
+func kib(bytes int) string {
+	if bytes <= 0 {
+		return "?"
+	}
+	if bytes >= 1<<20 {
+		return fmt.Sprintf("%d MiB", bytes>>20)
+	}
+	return fmt.Sprintf("%d KiB", bytes>>10)
+}
+
+func typeName(double bool) string {
+	if double {
+		return "f64"
+	}
+	return "f32"
+}
+
+func ints(s string) ([]int, error) {
+	var xs []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		xs = append(xs, n)
+	}
+	return xs, nil
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "gemmbench: "+format+"\n", args...)
+	os.Exit(1)
+}
