@@ -50,7 +50,7 @@
 //
 // The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
 // Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
-// LeakyRelu, Gelu; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
+// LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
 // Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
 // BCEWithLogits; Const, Detach.
 //

@@ -126,11 +126,17 @@ func (tp *Tape[T]) LeakyRelu(a *Var[T], slope T) *Var[T] { return tp.unary(opLea
 // package): a/2·(1 + tanh(√(2/π)(a + 0.044715a³))).
 func (tp *Tape[T]) Gelu(a *Var[T]) *Var[T] { return tp.unary(opGelu, a, 0) }
 
+// Sin returns sin a elementwise (ā += h̄·cos a).
+func (tp *Tape[T]) Sin(a *Var[T]) *Var[T] { return tp.unary(opSin, a, 0) }
+
+// Cos returns cos a elementwise (ā −= h̄·sin a).
+func (tp *Tape[T]) Cos(a *Var[T]) *Var[T] { return tp.unary(opCos, a, 0) }
+
 // needsInput reports whether op's backward reads the input rather than
 // only the output.
 func needsInput(op opKind, p float64) bool {
 	switch op {
-	case opLog, opSquare, opPow, opAbs, opGelu:
+	case opLog, opSquare, opPow, opAbs, opGelu, opSin, opCos:
 		return true
 	case opLeakyRelu:
 		return !(p > 0)

@@ -24,7 +24,7 @@ const (
 
 func grainOf(op opKind) int {
 	switch op {
-	case opExp, opLog, opTanh, opSigmoid, opPow, opGelu, opSqrt, opDiv:
+	case opExp, opLog, opTanh, opSigmoid, opPow, opGelu, opSqrt, opDiv, opSin, opCos:
 		return grainMath
 	}
 	return grainCheap
@@ -189,6 +189,14 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		for i, v := range x {
 			d[i] = geluT(v)
 		}
+	case opSin:
+		for i, v := range x {
+			d[i] = T(math.Sin(float64(v)))
+		}
+	case opCos:
+		for i, v := range x {
+			d[i] = T(math.Cos(float64(v)))
+		}
 	case opExp:
 		if is32[T]() {
 			math32.ExpSlice(f32(d), f32(x))
@@ -347,6 +355,16 @@ func unaryBwd[T tensor.Float](op opKind, acc bool, ga, gh, x, h []T, p T) {
 		x = x[:len(gh)]
 		for i, g := range gh {
 			put(ga, i, acc, g*geluGradT(x[i]))
+		}
+	case opSin:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, g*T(math.Cos(float64(x[i]))))
+		}
+	case opCos:
+		x = x[:len(gh)]
+		for i, g := range gh {
+			put(ga, i, acc, -g*T(math.Sin(float64(x[i]))))
 		}
 	default:
 		panic("autograd: unaryBwd: bad op " + op.String())

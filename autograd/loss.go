@@ -164,7 +164,7 @@ func (tp *Tape[T]) back(u *Var[T]) {
 	case opAdd, opSub, opMul, opDiv:
 		tp.backBinary(u)
 	case opNeg, opScale, opAddScalar, opExp, opLog, opSqrt, opSquare, opPow, opAbs,
-		opTanh, opSigmoid, opRelu, opLeakyRelu, opGelu:
+		opTanh, opSigmoid, opRelu, opLeakyRelu, opGelu, opSin, opCos:
 		tp.backUnary(u)
 	case opSum, opMean:
 		tp.backSumAll(u)

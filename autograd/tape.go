@@ -34,6 +34,8 @@ const (
 	opRelu
 	opLeakyRelu
 	opGelu
+	opSin
+	opCos
 	opSum
 	opMean
 	opSumAxis
@@ -56,7 +58,7 @@ var opNames = [nOps]string{
 	opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div", opNeg: "Neg", opScale: "Scale",
 	opAddScalar: "AddScalar", opExp: "Exp", opLog: "Log", opSqrt: "Sqrt", opSquare: "Square",
 	opPow: "Pow", opAbs: "Abs", opTanh: "Tanh", opSigmoid: "Sigmoid", opRelu: "Relu",
-	opLeakyRelu: "LeakyRelu", opGelu: "Gelu", opSum: "Sum", opMean: "Mean", opSumAxis: "SumAxis",
+	opLeakyRelu: "LeakyRelu", opGelu: "Gelu", opSin: "Sin", opCos: "Cos", opSum: "Sum", opMean: "Mean", opSumAxis: "SumAxis",
 	opMeanAxis: "MeanAxis", opLogSumExp: "LogSumExp", opReshape: "Reshape",
 	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
 	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
