@@ -143,7 +143,9 @@ func TestCheckGradEveryOp(t *testing.T) {
 		{"LogSoftmax/-1", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] { return weigh(tp, tp.LogSoftmax(in[0], -1)) }},
 		{"LogSoftmax/0", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] { return weigh(tp, tp.LogSoftmax(in[0], 0)) }},
 
-		{"Reshape", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] { return weigh(tp, tp.Reshape(in[0], 2, -1, 3)) }},
+		{"Reshape", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.Reshape(in[0], 2, -1, 3))
+		}},
 		{"Transpose/2d", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] { return weigh(tp, tp.Transpose(in[0])) }},
 		{"Transpose/3d", []*tensor.Dense[float64]{rn(2, 3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] { return weigh(tp, tp.Transpose(in[0])) }},
 		{"Slice/0", []*tensor.Dense[float64]{rn(5, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] { return weigh(tp, tp.Slice(in[0], 0, 1, 4)) }},
