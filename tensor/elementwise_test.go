@@ -97,11 +97,11 @@ func testBinaryRandom[T Float](t *testing.T) {
 }
 
 func TestBinaryBroadcastRandom(t *testing.T) {
-	both(t, testBinaryRandom[float32], testBinaryRandom[float64])
+	bothTypes(t, testBinaryRandom[float32], testBinaryRandom[float64])
 }
 
 func TestBinaryHandComputed(t *testing.T) {
-	both(t, testBinaryHand[float32], testBinaryHand[float64])
+	bothTypes(t, testBinaryHand[float32], testBinaryHand[float64])
 }
 
 func testBinaryHand[T Float](t *testing.T) {
@@ -202,7 +202,7 @@ func testUnaryRandom[T Float](t *testing.T) {
 				}
 				callUnary(name, d, a, p)
 				rel := tol[T]()
-				if isF32[T]() && name != "Neg" && name != "Abs" && name != "Copy" {
+				if is32T[T]() && name != "Neg" && name != "Abs" && name != "Copy" {
 					rel = 1e-5 // a few ulp from math32 and float32 rounding
 				}
 				requireClose(t, d, want, rel, fmt.Sprint("trial ", trial, " shape ", shape, " p ", p))
@@ -212,7 +212,7 @@ func testUnaryRandom[T Float](t *testing.T) {
 }
 
 func TestUnaryRandom(t *testing.T) {
-	both(t, testUnaryRandom[float32], testUnaryRandom[float64])
+	bothTypes(t, testUnaryRandom[float32], testUnaryRandom[float64])
 }
 
 func testUnarySpecial[T Float](t *testing.T) {
@@ -223,7 +223,7 @@ func testUnarySpecial[T Float](t *testing.T) {
 		want := make([]float64, 9)
 		for i := range want {
 			want[i] = unaryRefs[name](float64(x.At(i)), 0)
-			if isF32[T]() {
+			if is32T[T]() {
 				want[i] = float64(float32(want[i]))
 			}
 		}
@@ -232,7 +232,7 @@ func testUnarySpecial[T Float](t *testing.T) {
 }
 
 func TestUnarySpecialValues(t *testing.T) {
-	both(t, testUnarySpecial[float32], testUnarySpecial[float64])
+	bothTypes(t, testUnarySpecial[float32], testUnarySpecial[float64])
 }
 
 // Large operations split across threads; the result must match a serial
@@ -260,7 +260,7 @@ func testParallelElementwise[T Float](t *testing.T) {
 }
 
 func TestParallelElementwise(t *testing.T) {
-	both(t, testParallelElementwise[float32], testParallelElementwise[float64])
+	bothTypes(t, testParallelElementwise[float32], testParallelElementwise[float64])
 }
 
 func TestFillZero(t *testing.T) {

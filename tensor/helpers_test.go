@@ -97,13 +97,11 @@ func randBroadcastPair(rng *rand.Rand) (out, a, b []int) {
 // tol returns the tolerance for comparing a result of element type T with
 // a float64 reference.
 func tol[T Float]() float64 {
-	if isF32[T]() {
+	if is32T[T]() {
 		return 2e-6
 	}
 	return 1e-13
 }
-
-func isF32[T Float]() bool { return is32T[T]() }
 
 func is32T[T Float]() bool {
 	var z T
@@ -140,7 +138,7 @@ func requireClose[T Float](t *testing.T, got *Dense[T], want []float64, rel floa
 }
 
 // both runs f as float32 and float64 subtests.
-func both(t *testing.T, f32 func(t *testing.T), f64 func(t *testing.T)) {
+func bothTypes(t *testing.T, f32 func(t *testing.T), f64 func(t *testing.T)) {
 	t.Run("type=float32", f32)
 	t.Run("type=float64", f64)
 }
