@@ -204,7 +204,8 @@ func (tp *Tape[T]) allocLike(d *tensor.Dense[T]) *tensor.Dense[T] { return tp.al
 func (v *Var[T]) clearRefs() {
 	ins, labels, view, viewSrc := v.ins[:0], v.labels[:0], v.view, v.viewSrc
 	clear(v.ins[:cap(v.ins)])
-	*v = Var[T]{ins: ins, labels: labels, view: view, viewSrc: viewSrc}
+	// Keep tape, gen and op so that a stale use is reported as such.
+	*v = Var[T]{ins: ins, labels: labels, view: view, viewSrc: viewSrc, tape: v.tape, gen: v.gen, op: v.op}
 }
 
 // check panics unless v can be used as an input on tp.

@@ -7,8 +7,10 @@ import "github.com/adjoint-go/adjoint/tensor"
 // Backward has reached it, its adjoint (gradient).
 //
 // Nodes belong to their tape and are recycled by Tape.Reset: a node must
-// not be used after the Reset that follows its step (ops panic with
-// ErrMisuse if it is). Leaves live as long as the caller keeps them.
+// not be used after the Reset that follows its step. Ops panic with
+// ErrMisuse on such a node until the tape reuses its struct for a node of
+// a later step; from then on the old pointer silently means the new node.
+// Leaves live as long as the caller keeps them.
 type Var[T tensor.Float] struct {
 	value *tensor.Dense[T]
 	grad  *tensor.Dense[T]
