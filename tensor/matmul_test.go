@@ -115,7 +115,9 @@ func testBatchedMatMul[T Float](t *testing.T) {
 	requireClose(t, d, want, 4*tol[T]())
 }
 
-func TestBatchedMatMul(t *testing.T) { bothTypes(t, testBatchedMatMul[float32], testBatchedMatMul[float64]) }
+func TestBatchedMatMul(t *testing.T) {
+	bothTypes(t, testBatchedMatMul[float32], testBatchedMatMul[float64])
+}
 
 func TestMatMulPanics(t *testing.T) {
 	a, b := New[float32](2, 3), New[float32](4, 2)

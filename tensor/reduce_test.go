@@ -230,7 +230,9 @@ func testSumAllMeanAll[T Float](t *testing.T) {
 	requireClose(t, LogSumExpAxis(New[T](2, 0), 1, false), []float64{math.Inf(-1), math.Inf(-1)}, 0)
 }
 
-func TestSumAllMeanAll(t *testing.T) { bothTypes(t, testSumAllMeanAll[float32], testSumAllMeanAll[float64]) }
+func TestSumAllMeanAll(t *testing.T) {
+	bothTypes(t, testSumAllMeanAll[float32], testSumAllMeanAll[float64])
+}
 
 func testStableSoftmax[T Float](t *testing.T) {
 	inf := T(math.Inf(1))
@@ -251,7 +253,9 @@ func testStableSoftmax[T Float](t *testing.T) {
 	requireClose(t, LogSumExpAxis(FromSlice([]T{inf, 1}, 2), 0, false), []float64{math.Inf(1)}, 0)
 }
 
-func TestStableSoftmax(t *testing.T) { bothTypes(t, testStableSoftmax[float32], testStableSoftmax[float64]) }
+func TestStableSoftmax(t *testing.T) {
+	bothTypes(t, testStableSoftmax[float32], testStableSoftmax[float64])
+}
 
 // Reductions give the same bits at any thread count.
 func testReductionThreads[T Float](t *testing.T) {
