@@ -1,0 +1,154 @@
+package tensor
+
+import (
+	"archive/zip"
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// npzTime is the modification time stamped on every member, so the same
+// arrays always give the same bytes (1980-01-01, the start of the MS-DOS
+// dates that zip stores).
+var npzTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// WriteNPZ writes arrays to w as a NumPy .npz archive: a zip with one stored
+// (uncompressed, as numpy.savez writes) member "name.npy" per entry, in
+// sorted name order with fixed timestamps, so equal input gives equal bytes.
+// Each member is written as WriteNPY writes it. It panics if a name is empty
+// or a tensor is nil, before writing anything, and returns the first error
+// from w.
+func WriteNPZ[T Float](w io.Writer, arrays map[string]*Dense[T]) error {
+	names := npzNames("WriteNPZ", arrays)
+	zw := zip.NewWriter(w)
+	for _, name := range names {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store, Modified: npzTime})
+		if err != nil {
+			return err
+		}
+		if err := WriteNPY(fw, arrays[name]); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// npzNames checks the arrays (panicking for op) and returns their names in
+// sorted order.
+func npzNames[T Float](op string, arrays map[string]*Dense[T]) []string {
+	names := make([]string, 0, len(arrays))
+	for name, t := range arrays {
+		if name == "" {
+			panic(fmt.Errorf("%w: %s: empty array name", ErrShape, op))
+		}
+		if t == nil {
+			panic(fmt.Errorf("%w: %s: nil tensor for %q", ErrShape, op, name))
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ReadNPZ reads every array of a NumPy .npz archive (numpy.savez or
+// numpy.savez_compressed: stored and deflated members both work) of size
+// bytes from r. The map keys are the member names without their ".npy"
+// suffix. Each member is read as ReadNPY reads it (so f4 and f8 are both
+// accepted and converted to T). A member whose name does not end in ".npy",
+// a duplicate name, or a member that holds more or less than one array is
+// an error wrapping ErrNPY, as is anything wrong inside a member.
+func ReadNPZ[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ReadNPZ: %w", ErrNPY, err)
+	}
+	out := make(map[string]*Dense[T], len(zr.File))
+	for _, f := range zr.File {
+		name, ok := strings.CutSuffix(f.Name, ".npy")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%w: ReadNPZ: member %q is not an .npy file", ErrNPY, f.Name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("%w: ReadNPZ: duplicate member %q", ErrNPY, f.Name)
+		}
+		t, err := readNPZMember[T](f)
+		if err != nil {
+			return nil, fmt.Errorf("tensor: ReadNPZ: member %q: %w", f.Name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+func readNPZMember[T Float](f *zip.File) (*Dense[T], error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNPY, err)
+	}
+	defer rc.Close()
+	// The declared uncompressed size bounds the data (archive/zip fails
+	// reads past it), so a lying .npy header inside fails before any large
+	// allocation.
+	limit := int64(-1)
+	if f.UncompressedSize64 <= 1<<62 {
+		limit = int64(f.UncompressedSize64)
+	}
+	br := bufio.NewReaderSize(rc, npyChunk)
+	t, err := readNPY[T](br, limit)
+	if err != nil {
+		return nil, err
+	}
+	// One array per member: anything after it is malformed (reading to the
+	// end also makes archive/zip verify the CRC).
+	var one [1]byte
+	n, err := io.ReadFull(br, one[:])
+	switch {
+	case n > 0:
+		return nil, fmt.Errorf("%w: trailing bytes after the array", ErrNPY)
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
+		return nil, fmt.Errorf("%w: %w", ErrNPY, err)
+	}
+	return t, nil
+}
+
+// SaveNPZ writes arrays to the file at path (created or truncated) with
+// WriteNPZ.
+func SaveNPZ[T Float](path string, arrays map[string]*Dense[T]) (err error) {
+	npzNames("SaveNPZ", arrays) // panic before creating the file
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	bw := bufio.NewWriterSize(f, npyChunk)
+	if err := WriteNPZ(bw, arrays); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// LoadNPZ reads the .npz file at path with ReadNPZ.
+func LoadNPZ[T Float](path string) (map[string]*Dense[T], error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	m, err := ReadNPZ[T](f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
