@@ -109,7 +109,7 @@ func (t *ewTask[E]) seg(n, o0, o1, o2, s0, s1, s2 int) {
 		for j := 0; j < n; j += bufLen {
 			m := min(bufLen, n-j)
 			gather(buf[:m], t.a, o1+j*s1, s1)
-			unaryVV(t.op, t.p, buf[:m], buf[:m])
+			unaryCore(t.op, t.p, buf[:m], buf[:m])
 			scatter(t.d, o0+j*s0, s0, buf[:m])
 		}
 	default:
@@ -298,8 +298,32 @@ func minNaN[E elem](x, y E) E {
 	return x
 }
 
-// unaryVV sets d[i] = op(a[i]) (with parameter p). d may be a.
+// unaryVV sets d[i] = op(a[i]) (with parameter p). d may be a. float32
+// transcendental functions go to math32's vectorised slice kernels.
 func unaryVV[E elem](op opcode, p E, d, a []E) {
+	if is32[E]() {
+		switch op {
+		case opExp:
+			math32.ExpSlice(f32(d), f32(a))
+			return
+		case opLog:
+			math32.LogSlice(f32(d), f32(a))
+			return
+		case opTanh:
+			math32.TanhSlice(f32(d), f32(a))
+			return
+		case opSigmoid:
+			math32.SigmoidSlice(f32(d), f32(a))
+			return
+		}
+	}
+	unaryCore(op, p, d, a)
+}
+
+// unaryCore is unaryVV with scalar functions only. The math32 slice kernels
+// let their arguments escape, so the stack buffers of the strided path must
+// come here instead.
+func unaryCore[E elem](op opcode, p E, d, a []E) {
 	a = a[:len(d)]
 	switch op {
 	case opCopy:
@@ -313,23 +337,12 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 			d[i] = E(math.Abs(float64(a[i])))
 		}
 	case opExp:
-		if is32[E]() {
-			exp32(f32(d), f32(a))
-		} else {
-			for i := range d {
-				d[i] = E(math.Exp(float64(a[i])))
-			}
+		for i := range d {
+			d[i] = expE(a[i])
 		}
 	case opLog:
-		if is32[E]() {
-			d, a := f32(d), f32(a)
-			for i := range d {
-				d[i] = math32.Log(a[i])
-			}
-		} else {
-			for i := range d {
-				d[i] = E(math.Log(float64(a[i])))
-			}
+		for i := range d {
+			d[i] = logE(a[i])
 		}
 	case opSqrt:
 		for i := range d {
@@ -357,12 +370,8 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 			}
 		}
 	case opTanh:
-		if is32[E]() {
-			tanh32(f32(d), f32(a))
-		} else {
-			for i := range d {
-				d[i] = E(math.Tanh(float64(a[i])))
-			}
+		for i := range d {
+			d[i] = tanhE(a[i])
 		}
 	case opSigmoid:
 		if is32[E]() {
@@ -405,18 +414,6 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 		}
 	default:
 		panic("tensor: internal error: bad unary opcode")
-	}
-}
-
-func exp32(d, a []float32) {
-	for i := range d {
-		d[i] = math32.Exp(a[i])
-	}
-}
-
-func tanh32(d, a []float32) {
-	for i := range d {
-		d[i] = math32.Tanh(a[i])
 	}
 }
 
