@@ -50,7 +50,8 @@ type kjob[T tensor.Float] struct {
 	d, x, y, g []T
 	p          T
 	bc         *bcast
-	run        func(lo, hi int)
+	n, chunks  int
+	run        func(i int) // chunk, bound once
 }
 
 func sub[T any](s []T, lo, hi int) []T {
@@ -77,15 +78,30 @@ func (j *kjob[T]) exec(lo, hi int) {
 	}
 }
 
-// par runs the tape's job over [0, n), split across cores when n is large.
+// par runs the tape's job over [0, n), split across cores when n is large:
+// into parallel.NumChunks(n, grain) near-equal ranges, as parallel.For
+// would, but through parallel.Do and the job's bound method so that no
+// closure is allocated per call.
 func (tp *Tape[T]) par(n, grain int) {
 	j := &tp.job
-	if parallel.NumChunks(n, grain) <= 1 {
+	if c := parallel.NumChunks(n, grain); c <= 1 {
 		j.exec(0, n)
 	} else {
-		parallel.For(n, grain, j.run)
+		j.n, j.chunks = n, c
+		parallel.Do(c, j.run)
 	}
 	j.d, j.x, j.y, j.g, j.bc = nil, nil, nil, nil, nil
+}
+
+// chunk runs the i-th of j.chunks ranges of [0, j.n).
+func (j *kjob[T]) chunk(i int) {
+	q, r := j.n/j.chunks, j.n%j.chunks
+	lo := i*q + min(i, r)
+	hi := lo + q
+	if i < r {
+		hi++
+	}
+	j.exec(lo, hi)
 }
 
 func is32[T tensor.Float]() bool { return unsafe.Sizeof(T(0)) == 4 }

@@ -1,6 +1,10 @@
 package autograd
 
-import "github.com/adjoint-go/adjoint/tensor"
+import (
+	"slices"
+
+	"github.com/adjoint-go/adjoint/tensor"
+)
 
 // Reshape returns a with a new shape of the same size; one dimension may
 // be −1, inferred. A contiguous value is shared (a view), otherwise copied.
@@ -16,7 +20,7 @@ func (tp *Tape[T]) Reshape(a *Var[T], shape ...int) *Var[T] {
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			fail(ErrShape, "Reshape: bad dimension in %v", shape)
+			fail(ErrShape, "Reshape: bad dimension in %v", slices.Clone(shape))
 		default:
 			n *= d
 		}
@@ -26,7 +30,7 @@ func (tp *Tape[T]) Reshape(a *Var[T], shape ...int) *Var[T] {
 		n = size
 	}
 	if n != size || (infer >= 0 && s[infer] < 0) {
-		fail(ErrShape, "Reshape: cannot reshape %v (%d elements) to %v", a.value.Shape(), size, shape)
+		fail(ErrShape, "Reshape: cannot reshape %v (%d elements) to %v", a.value.Shape(), size, slices.Clone(shape))
 	}
 	var out *tensor.Dense[T]
 	if a.value.IsContiguous() {

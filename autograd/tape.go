@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math"
+	"slices"
 
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -117,7 +118,7 @@ type Tape[T tensor.Float] struct {
 // NewTape returns an empty tape.
 func NewTape[T tensor.Float]() *Tape[T] {
 	tp := &Tape[T]{free: make(map[shapeKey][]*tensor.Dense[T]), gen: 1}
-	tp.job.run = tp.job.exec
+	tp.job.run = tp.job.chunk
 	return tp
 }
 
@@ -127,7 +128,11 @@ func NewTape[T tensor.Float]() *Tape[T] {
 // their values must not be used after Reset. Leaves and their gradients are
 // untouched. Reset also clears the released state and any anomaly seen.
 func (tp *Tape[T]) Reset() {
-	for i, d := range tp.used {
+	// Push in reverse so that alloc, popping from the end, hands each op
+	// of an identical next step the same buffer as before (that keeps
+	// Reshape's view cache hitting).
+	for i := len(tp.used) - 1; i >= 0; i-- {
+		d := tp.used[i]
 		if k, ok := keyOf(d.Shape()); ok {
 			tp.free[k] = append(tp.free[k], d)
 		}
@@ -190,7 +195,9 @@ func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
 		}
 	}
 	if d == nil {
-		d = tensor.New[T](shape...)
+		// Clone so that shape (often a caller's variadic slice) does not
+		// escape through New's error path.
+		d = tensor.New[T](slices.Clone(shape)...)
 	}
 	tp.used = append(tp.used, d)
 	return d
