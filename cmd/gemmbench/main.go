@@ -46,7 +46,7 @@ func main() {
 		minTime  = flag.Duration("mintime", 150*time.Millisecond, "time spent per measurement")
 	)
 	flag.Parse()
-	cfg := config{minTime: *minTime, batches: 3, gonumMax: *gonumMax, extra: *extra}
+	cfg := config{minTime: *minTime, batches: 8, gonumMax: *gonumMax, extra: *extra}
 	var err error
 	if cfg.sizes, err = ints(*sizes); err != nil {
 		fatalf("-sizes: %v", err)
@@ -69,7 +69,7 @@ func main() {
 		if !setBy["mintime"] {
 			cfg.minTime = 30 * time.Millisecond
 		}
-		cfg.batches = 2
+		cfg.batches = 4
 	}
 	for _, im := range bench.Impls() {
 		if *implsArg == "" || slices.Contains(strings.Split(*implsArg, ","), im.Name) {
@@ -78,11 +78,12 @@ func main() {
 	}
 
 	start := time.Now()
-	// The peak is measured before and after the GEMMs and the higher kept:
-	// on a shared machine either can be slowed by other work.
-	pk := measurePeaks(cfg.threads, 5, 40*time.Millisecond)
+	// The peak is the best of many short timings, before and after the
+	// GEMMs: on a shared machine a short window is likelier to run
+	// undisturbed, and other work can only slow a timing down.
+	pk := measurePeaks(cfg.threads, 40, 2*time.Millisecond)
 	res := run(cfg)
-	pk.merge(measurePeaks(cfg.threads, 5, 40*time.Millisecond))
+	pk.merge(measurePeaks(cfg.threads, 40, 2*time.Millisecond))
 
 	var out io.Writer = os.Stdout
 	var md *os.File
@@ -207,7 +208,7 @@ func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration)
 	} else {
 		fmt.Fprintln(w, "- OpenBLAS: not built in (go run -tags openblas ./cmd/gemmbench, needs cgo and libopenblas-dev)")
 	}
-	fmt.Fprintln(w, "- FMA peak, measured in this run by an assembly loop of 96 independent vector FMAs per iteration, one copy per thread, best of 5 timings before and 5 after the GEMMs:")
+	fmt.Fprintln(w, "- FMA peak, measured in this run by an assembly loop of 96 independent vector FMAs per iteration, one copy per thread, best of 40 timings of 2 ms before and 40 after the GEMMs:")
 	for _, double := range []bool{false, true} {
 		for _, th := range cfg.threads {
 			k := peakKey{double, th}
@@ -264,11 +265,18 @@ func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration)
 	fmt.Fprintln(w, "\n– : not timed (naive only up to 256, gonum only up to -gonummax, naive single-threaded).")
 }
 
+// cpuName is the brand string with the CPUID family and model, which
+// identify the microarchitecture when a VM shortens the brand (e.g. "AMD
+// EPYC", family 25 model 17: Zen 4).
 func cpuName() string {
-	if n := strings.TrimSpace(cpuid.CPU.BrandName); n != "" {
-		return n
+	n := strings.TrimSpace(cpuid.CPU.BrandName)
+	if n == "" {
+		n = runtime.GOARCH + " CPU"
 	}
-	return runtime.GOARCH + " CPU"
+	if cpuid.CPU.Family > 0 {
+		n += fmt.Sprintf(" (family %d, model %d)", cpuid.CPU.Family, cpuid.CPU.Model)
+	}
+	return n
 }
 
 func kib(bytes int) string {
