@@ -1,0 +1,52 @@
+// Package nn builds neural networks on adjoint's autograd: fully connected
+// layers (Linear), multilayer perceptrons (MLP), activations, seeded weight
+// initialisers (Kaiming and Xavier, uniform and normal) and checkpoints in
+// NumPy's .npz format.
+//
+// A model's forward pass records ops on an autograd.Tape; its parameters
+// are leaf Vars that an optimiser from package optim updates in place:
+//
+//	rng := rand.New(rand.NewPCG(seed, 0))
+//	m := nn.NewMLP[float32](rng, []int{784, 512, 256, 10}, nn.ReLU)
+//	opt := optim.NewAdam(m.Params(), optim.AdamConfig{LR: 1e-3})
+//	tp := autograd.NewTape[float32]()
+//	for each batch x, labels {
+//		tp.Reset()
+//		loss := tp.CrossEntropy(m.Forward(tp, x), labels)
+//		tp.Backward(loss)
+//		opt.Step()
+//		opt.ZeroGrad()
+//	}
+//
+// # Layout
+//
+// Linear computes y = x·W + b for a batch x of shape [batch, in], with W of
+// shape [in, out] and b of shape [out], row-major. PyTorch's nn.Linear
+// stores the transpose of W ([out, in]); transpose when moving weights
+// between the two.
+//
+// Checkpoints (Save, Load, MLP.Save, MLP.Load) hold one array per parameter,
+// named as NamedParams lists them ("layer0.weight", "layer0.bias",
+// "layer1.weight", ...), in the parameter's shape and element type
+// (float32 or float64): numpy.load("model.npz")["layer0.weight"] is W of
+// the first layer. Load checks names and shapes and writes into the
+// existing parameter tensors, so an optimiser built on them keeps working.
+//
+// # Determinism
+//
+// Initialisers draw from the math/rand/v2 generator they are given, element
+// by element in row-major order, layer by layer, so a seed fixes a model.
+//
+// # Panics
+//
+// Constructors panic, with a value wrapping ErrArg, for sizes below one, an
+// unknown activation or initialiser, or a nil generator; Save panics if two
+// parameters share a name. Ops panic as autograd's do for inputs of the
+// wrong shape. Load returns an error (wrapping ErrCheckpoint when the file
+// does not match the model) and then leaves the model unchanged.
+//
+// # Concurrency
+//
+// Forward passes only read parameters, so several goroutines may run them
+// at once, each on its own tape, while nothing updates the parameters.
+package nn

@@ -1,0 +1,92 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// MLP is a multilayer perceptron: Linear layers with Act between them (not
+// after the last, whose outputs are the logits or regression values).
+type MLP[T tensor.Float] struct {
+	Layers []*Linear[T]
+	Act    Activation
+}
+
+// NewMLP returns an MLP with layer widths sizes (input first, output last,
+// at least two), act between layers, and weights drawn from rng layer by
+// layer with act.DefaultInit(). It panics (wrapping ErrArg) for fewer than
+// two sizes, a size < 1, an unknown activation or a nil rng.
+func NewMLP[T tensor.Float](rng *rand.Rand, sizes []int, act Activation) *MLP[T] {
+	if len(sizes) < 2 {
+		panic(fmt.Errorf("%w: NewMLP: sizes %v (need at least input and output)", ErrArg, sizes))
+	}
+	if act < 0 || int(act) >= len(actNames) {
+		panic(fmt.Errorf("%w: NewMLP: unknown activation %v", ErrArg, act))
+	}
+	m := &MLP[T]{Act: act}
+	for i := range len(sizes) - 1 {
+		m.Layers = append(m.Layers, NewLinear[T](rng, sizes[i], sizes[i+1], act.DefaultInit()))
+	}
+	return m
+}
+
+// Forward records the network applied to x ([batch, In]) on tp and returns
+// the output ([batch, Out]).
+func (m *MLP[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	for i, l := range m.Layers {
+		x = l.Forward(tp, x)
+		if i < len(m.Layers)-1 {
+			x = Activate(tp, m.Act, x)
+		}
+	}
+	return x
+}
+
+// Sizes returns the layer widths, input first.
+func (m *MLP[T]) Sizes() []int {
+	s := []int{m.Layers[0].In}
+	for _, l := range m.Layers {
+		s = append(s, l.Out)
+	}
+	return s
+}
+
+// NamedParams returns every parameter with its stable name: "layer0.weight",
+// "layer0.bias", "layer1.weight", ... in layer order.
+func (m *MLP[T]) NamedParams() []Param[T] {
+	var ps []Param[T]
+	for i, l := range m.Layers {
+		ps = append(ps, l.NamedParams("layer"+strconv.Itoa(i)+".")...)
+	}
+	return ps
+}
+
+// Params returns the parameters in the order of NamedParams, for an
+// optimiser.
+func (m *MLP[T]) Params() []*autograd.Var[T] {
+	var ps []*autograd.Var[T]
+	for _, p := range m.NamedParams() {
+		ps = append(ps, p.Var)
+	}
+	return ps
+}
+
+// NumParams returns the total number of scalar parameters.
+func (m *MLP[T]) NumParams() int {
+	n := 0
+	for _, p := range m.NamedParams() {
+		n += p.Var.Value().Size()
+	}
+	return n
+}
+
+// Save writes every parameter to path as a NumPy .npz archive under its
+// name (see NamedParams).
+func (m *MLP[T]) Save(path string) error { return Save(path, m.NamedParams()) }
+
+// Load reads parameters saved by Save into the model, in place.
+func (m *MLP[T]) Load(path string) error { return Load(path, m.NamedParams()) }

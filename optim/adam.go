@@ -1,0 +1,127 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// AdamConfig configures Adam and AdamW. The zero value of a field means its
+// default.
+type AdamConfig struct {
+	LR          float64  // learning rate; default 1e-3
+	Beta1       float64  // β₁ in [0, 1); default 0.9
+	Beta2       float64  // β₂ in [0, 1); default 0.999
+	Eps         float64  // ε; default 1e-8
+	WeightDecay float64  // λ: L2 for Adam (default 0), decoupled for AdamW (default 0.01)
+	Schedule    Schedule // if set, overrides LR at every step
+}
+
+// Adam is the optimiser of Kingma and Ba (2015), and with decoupled weight
+// decay AdamW (Loshchilov and Hutter, 2019), as in PyTorch's torch.optim.
+// Per element, at step t = 1, 2, ... with g the gradient and p the
+// parameter:
+//
+//	g ← g + λ·p                      (Adam only)
+//	p ← p·(1 − lr·λ)                 (AdamW only)
+//	m ← β₁·m + (1 − β₁)·g
+//	v ← β₂·v + (1 − β₂)·g²
+//	p ← p − lr·m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)
+type Adam[T tensor.Float] struct {
+	core[T]
+	cfg       AdamConfig
+	decoupled bool
+	m, v      [][]T // moment buffers, made on the first step
+
+	// Per-step scalars read by the segment updates.
+	lrT, b1, b2, nb1, nb2, c1, c2, eps, wd, decay T
+}
+
+// NewAdam returns an Adam optimiser (weight decay as an L2 term in the
+// gradient). It panics (wrapping ErrConfig) on a negative LR, Eps or
+// WeightDecay, a beta outside [0, 1), or a nil parameter.
+func NewAdam[T tensor.Float](params []*autograd.Var[T], cfg AdamConfig) *Adam[T] {
+	return newAdam("NewAdam", params, cfg, false)
+}
+
+// NewAdamW returns an AdamW optimiser (decoupled weight decay, default
+// 0.01). It panics as NewAdam does.
+func NewAdamW[T tensor.Float](params []*autograd.Var[T], cfg AdamConfig) *Adam[T] {
+	if cfg.WeightDecay == 0 {
+		cfg.WeightDecay = 0.01
+	}
+	return newAdam("NewAdamW", params, cfg, true)
+}
+
+func newAdam[T tensor.Float](fn string, params []*autograd.Var[T], cfg AdamConfig, decoupled bool) *Adam[T] {
+	def := func(x *float64, d float64) {
+		if *x == 0 {
+			*x = d
+		}
+	}
+	def(&cfg.LR, 1e-3)
+	def(&cfg.Beta1, 0.9)
+	def(&cfg.Beta2, 0.999)
+	def(&cfg.Eps, 1e-8)
+	for _, b := range []struct {
+		name string
+		v    float64
+	}{{"Beta1", cfg.Beta1}, {"Beta2", cfg.Beta2}} {
+		if b.v < 0 || b.v >= 1 {
+			panic(fmt.Errorf("%w: %s: %s %g outside [0, 1)", ErrConfig, fn, b.name, b.v))
+		}
+	}
+	if cfg.Eps < 0 || cfg.WeightDecay < 0 {
+		panic(fmt.Errorf("%w: %s: Eps %g and WeightDecay %g must be >= 0", ErrConfig, fn, cfg.Eps, cfg.WeightDecay))
+	}
+	o := &Adam[T]{core: newCore(fn, params, cfg.LR, cfg.Schedule), cfg: cfg, decoupled: decoupled}
+	o.run = o.segment
+	return o
+}
+
+// Step updates every parameter that has a gradient. It allocates only on
+// the first call (the moment buffers).
+func (o *Adam[T]) Step() {
+	if o.m == nil {
+		o.m, o.v = o.state(), o.state()
+	}
+	t := float64(o.steps + 1)
+	lr := o.LR()
+	o.lrT = T(lr)
+	o.b1, o.b2 = T(o.cfg.Beta1), T(o.cfg.Beta2)
+	o.nb1, o.nb2 = T(1-o.cfg.Beta1), T(1-o.cfg.Beta2)
+	o.c1 = T(1 / (1 - math.Pow(o.cfg.Beta1, t)))
+	o.c2 = T(1 / (1 - math.Pow(o.cfg.Beta2, t)))
+	o.eps = T(o.cfg.Eps)
+	o.wd, o.decay = 0, 1
+	if o.decoupled {
+		o.decay = T(1 - lr*o.cfg.WeightDecay)
+	} else {
+		o.wd = T(o.cfg.WeightDecay)
+	}
+	o.apply()
+}
+
+func (o *Adam[T]) segment(i int) {
+	s := o.segs[i]
+	p, g := o.slices(s)
+	if g == nil {
+		return
+	}
+	m := o.m[s.param][s.lo:s.hi]
+	v := o.v[s.param][s.lo:s.hi]
+	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
+	lr, b1, b2, nb1, nb2 := o.lrT, o.b1, o.b2, o.nb1, o.nb2
+	c1, c2, eps, wd, decay := o.c1, o.c2, o.eps, o.wd, o.decay
+	for j := range p {
+		pj := p[j]
+		gj := g[j] + wd*pj
+		pj *= decay
+		mj := b1*m[j] + nb1*gj
+		vj := b2*v[j] + nb2*gj*gj
+		m[j], v[j] = mj, vj
+		p[j] = pj - lr*(mj*c1)/(T(math.Sqrt(float64(vj*c2)))+eps)
+	}
+}
