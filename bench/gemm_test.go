@@ -55,7 +55,6 @@ func skipReason(s Shape, impl Impl) string {
 }
 
 func benchGemm[T float32 | float64](b *testing.B) {
-	logEnv(b)
 	for _, s := range Shapes() {
 		for _, impl := range Impls() {
 			for _, th := range benchThreads {
@@ -66,6 +65,7 @@ func benchGemm[T float32 | float64](b *testing.B) {
 					if why := skipReason(s, impl); why != "" {
 						b.Skip(why)
 					}
+					logEnv(b) // in a sub-benchmark: a parent's log is not printed
 					a, lda, bm, ldb, c, ldc := Operands[T](s)
 					restore := impl.Use(th)
 					defer restore()
