@@ -372,7 +372,215 @@ DATA m32consts<>+1456(SB)/4, $0xbbb96256
 DATA m32consts<>+1460(SB)/4, $0xbbb96256
 DATA m32consts<>+1464(SB)/4, $0xbbb96256
 DATA m32consts<>+1468(SB)/4, $0xbbb96256
-GLOBL m32consts<>(SB), RODATA|NOPTR, $1472
+DATA m32consts<>+1472(SB)/4, $0x00800000
+DATA m32consts<>+1476(SB)/4, $0x00800000
+DATA m32consts<>+1480(SB)/4, $0x00800000
+DATA m32consts<>+1484(SB)/4, $0x00800000
+DATA m32consts<>+1488(SB)/4, $0x00800000
+DATA m32consts<>+1492(SB)/4, $0x00800000
+DATA m32consts<>+1496(SB)/4, $0x00800000
+DATA m32consts<>+1500(SB)/4, $0x00800000
+DATA m32consts<>+1504(SB)/4, $0x00800000
+DATA m32consts<>+1508(SB)/4, $0x00800000
+DATA m32consts<>+1512(SB)/4, $0x00800000
+DATA m32consts<>+1516(SB)/4, $0x00800000
+DATA m32consts<>+1520(SB)/4, $0x00800000
+DATA m32consts<>+1524(SB)/4, $0x00800000
+DATA m32consts<>+1528(SB)/4, $0x00800000
+DATA m32consts<>+1532(SB)/4, $0x00800000
+DATA m32consts<>+1536(SB)/4, $0x4b000000
+DATA m32consts<>+1540(SB)/4, $0x4b000000
+DATA m32consts<>+1544(SB)/4, $0x4b000000
+DATA m32consts<>+1548(SB)/4, $0x4b000000
+DATA m32consts<>+1552(SB)/4, $0x4b000000
+DATA m32consts<>+1556(SB)/4, $0x4b000000
+DATA m32consts<>+1560(SB)/4, $0x4b000000
+DATA m32consts<>+1564(SB)/4, $0x4b000000
+DATA m32consts<>+1568(SB)/4, $0x4b000000
+DATA m32consts<>+1572(SB)/4, $0x4b000000
+DATA m32consts<>+1576(SB)/4, $0x4b000000
+DATA m32consts<>+1580(SB)/4, $0x4b000000
+DATA m32consts<>+1584(SB)/4, $0x4b000000
+DATA m32consts<>+1588(SB)/4, $0x4b000000
+DATA m32consts<>+1592(SB)/4, $0x4b000000
+DATA m32consts<>+1596(SB)/4, $0x4b000000
+DATA m32consts<>+1600(SB)/4, $0xc1b80000
+DATA m32consts<>+1604(SB)/4, $0xc1b80000
+DATA m32consts<>+1608(SB)/4, $0xc1b80000
+DATA m32consts<>+1612(SB)/4, $0xc1b80000
+DATA m32consts<>+1616(SB)/4, $0xc1b80000
+DATA m32consts<>+1620(SB)/4, $0xc1b80000
+DATA m32consts<>+1624(SB)/4, $0xc1b80000
+DATA m32consts<>+1628(SB)/4, $0xc1b80000
+DATA m32consts<>+1632(SB)/4, $0xc1b80000
+DATA m32consts<>+1636(SB)/4, $0xc1b80000
+DATA m32consts<>+1640(SB)/4, $0xc1b80000
+DATA m32consts<>+1644(SB)/4, $0xc1b80000
+DATA m32consts<>+1648(SB)/4, $0xc1b80000
+DATA m32consts<>+1652(SB)/4, $0xc1b80000
+DATA m32consts<>+1656(SB)/4, $0xc1b80000
+DATA m32consts<>+1660(SB)/4, $0xc1b80000
+DATA m32consts<>+1664(SB)/4, $0x004afb0d
+DATA m32consts<>+1668(SB)/4, $0x004afb0d
+DATA m32consts<>+1672(SB)/4, $0x004afb0d
+DATA m32consts<>+1676(SB)/4, $0x004afb0d
+DATA m32consts<>+1680(SB)/4, $0x004afb0d
+DATA m32consts<>+1684(SB)/4, $0x004afb0d
+DATA m32consts<>+1688(SB)/4, $0x004afb0d
+DATA m32consts<>+1692(SB)/4, $0x004afb0d
+DATA m32consts<>+1696(SB)/4, $0x004afb0d
+DATA m32consts<>+1700(SB)/4, $0x004afb0d
+DATA m32consts<>+1704(SB)/4, $0x004afb0d
+DATA m32consts<>+1708(SB)/4, $0x004afb0d
+DATA m32consts<>+1712(SB)/4, $0x004afb0d
+DATA m32consts<>+1716(SB)/4, $0x004afb0d
+DATA m32consts<>+1720(SB)/4, $0x004afb0d
+DATA m32consts<>+1724(SB)/4, $0x004afb0d
+DATA m32consts<>+1728(SB)/4, $0x007fffff
+DATA m32consts<>+1732(SB)/4, $0x007fffff
+DATA m32consts<>+1736(SB)/4, $0x007fffff
+DATA m32consts<>+1740(SB)/4, $0x007fffff
+DATA m32consts<>+1744(SB)/4, $0x007fffff
+DATA m32consts<>+1748(SB)/4, $0x007fffff
+DATA m32consts<>+1752(SB)/4, $0x007fffff
+DATA m32consts<>+1756(SB)/4, $0x007fffff
+DATA m32consts<>+1760(SB)/4, $0x007fffff
+DATA m32consts<>+1764(SB)/4, $0x007fffff
+DATA m32consts<>+1768(SB)/4, $0x007fffff
+DATA m32consts<>+1772(SB)/4, $0x007fffff
+DATA m32consts<>+1776(SB)/4, $0x007fffff
+DATA m32consts<>+1780(SB)/4, $0x007fffff
+DATA m32consts<>+1784(SB)/4, $0x007fffff
+DATA m32consts<>+1788(SB)/4, $0x007fffff
+DATA m32consts<>+1792(SB)/4, $0x3f3504f3
+DATA m32consts<>+1796(SB)/4, $0x3f3504f3
+DATA m32consts<>+1800(SB)/4, $0x3f3504f3
+DATA m32consts<>+1804(SB)/4, $0x3f3504f3
+DATA m32consts<>+1808(SB)/4, $0x3f3504f3
+DATA m32consts<>+1812(SB)/4, $0x3f3504f3
+DATA m32consts<>+1816(SB)/4, $0x3f3504f3
+DATA m32consts<>+1820(SB)/4, $0x3f3504f3
+DATA m32consts<>+1824(SB)/4, $0x3f3504f3
+DATA m32consts<>+1828(SB)/4, $0x3f3504f3
+DATA m32consts<>+1832(SB)/4, $0x3f3504f3
+DATA m32consts<>+1836(SB)/4, $0x3f3504f3
+DATA m32consts<>+1840(SB)/4, $0x3f3504f3
+DATA m32consts<>+1844(SB)/4, $0x3f3504f3
+DATA m32consts<>+1848(SB)/4, $0x3f3504f3
+DATA m32consts<>+1852(SB)/4, $0x3f3504f3
+DATA m32consts<>+1856(SB)/4, $0x3f000000
+DATA m32consts<>+1860(SB)/4, $0x3f000000
+DATA m32consts<>+1864(SB)/4, $0x3f000000
+DATA m32consts<>+1868(SB)/4, $0x3f000000
+DATA m32consts<>+1872(SB)/4, $0x3f000000
+DATA m32consts<>+1876(SB)/4, $0x3f000000
+DATA m32consts<>+1880(SB)/4, $0x3f000000
+DATA m32consts<>+1884(SB)/4, $0x3f000000
+DATA m32consts<>+1888(SB)/4, $0x3f000000
+DATA m32consts<>+1892(SB)/4, $0x3f000000
+DATA m32consts<>+1896(SB)/4, $0x3f000000
+DATA m32consts<>+1900(SB)/4, $0x3f000000
+DATA m32consts<>+1904(SB)/4, $0x3f000000
+DATA m32consts<>+1908(SB)/4, $0x3f000000
+DATA m32consts<>+1912(SB)/4, $0x3f000000
+DATA m32consts<>+1916(SB)/4, $0x3f000000
+DATA m32consts<>+1920(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1924(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1928(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1932(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1936(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1940(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1944(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1948(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1952(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1956(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1960(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1964(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1968(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1972(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1976(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1980(SB)/4, $0x3f2aaac0
+DATA m32consts<>+1984(SB)/4, $0x3eccac79
+DATA m32consts<>+1988(SB)/4, $0x3eccac79
+DATA m32consts<>+1992(SB)/4, $0x3eccac79
+DATA m32consts<>+1996(SB)/4, $0x3eccac79
+DATA m32consts<>+2000(SB)/4, $0x3eccac79
+DATA m32consts<>+2004(SB)/4, $0x3eccac79
+DATA m32consts<>+2008(SB)/4, $0x3eccac79
+DATA m32consts<>+2012(SB)/4, $0x3eccac79
+DATA m32consts<>+2016(SB)/4, $0x3eccac79
+DATA m32consts<>+2020(SB)/4, $0x3eccac79
+DATA m32consts<>+2024(SB)/4, $0x3eccac79
+DATA m32consts<>+2028(SB)/4, $0x3eccac79
+DATA m32consts<>+2032(SB)/4, $0x3eccac79
+DATA m32consts<>+2036(SB)/4, $0x3eccac79
+DATA m32consts<>+2040(SB)/4, $0x3eccac79
+DATA m32consts<>+2044(SB)/4, $0x3eccac79
+DATA m32consts<>+2048(SB)/4, $0x3e994460
+DATA m32consts<>+2052(SB)/4, $0x3e994460
+DATA m32consts<>+2056(SB)/4, $0x3e994460
+DATA m32consts<>+2060(SB)/4, $0x3e994460
+DATA m32consts<>+2064(SB)/4, $0x3e994460
+DATA m32consts<>+2068(SB)/4, $0x3e994460
+DATA m32consts<>+2072(SB)/4, $0x3e994460
+DATA m32consts<>+2076(SB)/4, $0x3e994460
+DATA m32consts<>+2080(SB)/4, $0x3e994460
+DATA m32consts<>+2084(SB)/4, $0x3e994460
+DATA m32consts<>+2088(SB)/4, $0x3e994460
+DATA m32consts<>+2092(SB)/4, $0x3e994460
+DATA m32consts<>+2096(SB)/4, $0x3e994460
+DATA m32consts<>+2100(SB)/4, $0x3e994460
+DATA m32consts<>+2104(SB)/4, $0x3e994460
+DATA m32consts<>+2108(SB)/4, $0x3e994460
+DATA m32consts<>+2112(SB)/4, $0x7f800000
+DATA m32consts<>+2116(SB)/4, $0x7f800000
+DATA m32consts<>+2120(SB)/4, $0x7f800000
+DATA m32consts<>+2124(SB)/4, $0x7f800000
+DATA m32consts<>+2128(SB)/4, $0x7f800000
+DATA m32consts<>+2132(SB)/4, $0x7f800000
+DATA m32consts<>+2136(SB)/4, $0x7f800000
+DATA m32consts<>+2140(SB)/4, $0x7f800000
+DATA m32consts<>+2144(SB)/4, $0x7f800000
+DATA m32consts<>+2148(SB)/4, $0x7f800000
+DATA m32consts<>+2152(SB)/4, $0x7f800000
+DATA m32consts<>+2156(SB)/4, $0x7f800000
+DATA m32consts<>+2160(SB)/4, $0x7f800000
+DATA m32consts<>+2164(SB)/4, $0x7f800000
+DATA m32consts<>+2168(SB)/4, $0x7f800000
+DATA m32consts<>+2172(SB)/4, $0x7f800000
+DATA m32consts<>+2176(SB)/4, $0xff800000
+DATA m32consts<>+2180(SB)/4, $0xff800000
+DATA m32consts<>+2184(SB)/4, $0xff800000
+DATA m32consts<>+2188(SB)/4, $0xff800000
+DATA m32consts<>+2192(SB)/4, $0xff800000
+DATA m32consts<>+2196(SB)/4, $0xff800000
+DATA m32consts<>+2200(SB)/4, $0xff800000
+DATA m32consts<>+2204(SB)/4, $0xff800000
+DATA m32consts<>+2208(SB)/4, $0xff800000
+DATA m32consts<>+2212(SB)/4, $0xff800000
+DATA m32consts<>+2216(SB)/4, $0xff800000
+DATA m32consts<>+2220(SB)/4, $0xff800000
+DATA m32consts<>+2224(SB)/4, $0xff800000
+DATA m32consts<>+2228(SB)/4, $0xff800000
+DATA m32consts<>+2232(SB)/4, $0xff800000
+DATA m32consts<>+2236(SB)/4, $0xff800000
+DATA m32consts<>+2240(SB)/4, $0x7fc00000
+DATA m32consts<>+2244(SB)/4, $0x7fc00000
+DATA m32consts<>+2248(SB)/4, $0x7fc00000
+DATA m32consts<>+2252(SB)/4, $0x7fc00000
+DATA m32consts<>+2256(SB)/4, $0x7fc00000
+DATA m32consts<>+2260(SB)/4, $0x7fc00000
+DATA m32consts<>+2264(SB)/4, $0x7fc00000
+DATA m32consts<>+2268(SB)/4, $0x7fc00000
+DATA m32consts<>+2272(SB)/4, $0x7fc00000
+DATA m32consts<>+2276(SB)/4, $0x7fc00000
+DATA m32consts<>+2280(SB)/4, $0x7fc00000
+DATA m32consts<>+2284(SB)/4, $0x7fc00000
+DATA m32consts<>+2288(SB)/4, $0x7fc00000
+DATA m32consts<>+2292(SB)/4, $0x7fc00000
+DATA m32consts<>+2296(SB)/4, $0x7fc00000
+DATA m32consts<>+2300(SB)/4, $0x7fc00000
+GLOBL m32consts<>(SB), RODATA|NOPTR, $2304
 
 // func expAVX512(dst *float32, src *float32, n int)
 // Requires: AVX, AVX512F
@@ -554,6 +762,74 @@ sigmoidAVX512_loop:
 	JMP       sigmoidAVX512_loop
 
 sigmoidAVX512_done:
+	VZEROUPPER
+	RET
+
+// func logAVX512(dst *float32, src *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·logAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+logAVX512_loop:
+	TESTQ   DX, DX
+	JZ      logAVX512_done
+	VMOVUPS (CX), Z0
+
+	// log: scale subnormals (and the lanes patched later) by 2^23
+	VCMPPS    $0x01, m32consts<>+1472(SB), Z0, K1
+	VMOVAPS   Z0, Z1
+	VMULPS    m32consts<>+1536(SB), Z0, Z2
+	VMOVAPS   Z2, K1, Z1
+	VMOVUPS.Z m32consts<>+1600(SB), K1, Z2
+
+	// k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))
+	VPADDD    m32consts<>+1664(SB), Z1, Z1
+	VPSRLD    $0x17, Z1, Z3
+	VPSUBD    m32consts<>+896(SB), Z3, Z3
+	VCVTDQ2PS Z3, Z3
+	VADDPS    Z2, Z3, Z3
+	VPANDD    m32consts<>+1728(SB), Z1, Z1
+	VPADDD    m32consts<>+1792(SB), Z1, Z1
+
+	// f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))
+	VSUBPS      m32consts<>+704(SB), Z1, Z1
+	VMOVUPS     m32consts<>+768(SB), Z2
+	VADDPS      Z1, Z2, Z2
+	VDIVPS      Z2, Z1, Z2
+	VMULPS      Z2, Z2, Z4
+	VMULPS      Z1, Z1, Z5
+	VMULPS      m32consts<>+1856(SB), Z5, Z5
+	VMOVUPS     m32consts<>+2048(SB), Z6
+	VFMADD213PS m32consts<>+1984(SB), Z4, Z6
+	VFMADD213PS m32consts<>+1920(SB), Z4, Z6
+	VMULPS      Z4, Z6, Z6
+
+	// log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))
+	VADDPS      Z5, Z6, Z6
+	VMULPS      m32consts<>+320(SB), Z3, Z4
+	VFMADD231PS Z2, Z6, Z4
+	VSUBPS      Z4, Z5, Z5
+	VSUBPS      Z5, Z1, Z1
+	VFMADD231PS m32consts<>+256(SB), Z3, Z1
+
+	// +Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf
+	VCMPPS  $0x05, m32consts<>+2112(SB), Z0, K1
+	VMOVAPS Z0, K1, Z1
+	VMOVUPS m32consts<>+2240(SB), Z2
+	VCMPPS  $0x01, m32consts<>+832(SB), Z0, K1
+	VMOVAPS Z2, K1, Z1
+	VMOVUPS m32consts<>+2176(SB), Z2
+	VCMPPS  $0x00, m32consts<>+832(SB), Z0, K1
+	VMOVAPS Z2, K1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     logAVX512_loop
+
+logAVX512_done:
 	VZEROUPPER
 	RET
 
@@ -760,5 +1036,73 @@ sigmoidAVX2_loop:
 	JMP       sigmoidAVX2_loop
 
 sigmoidAVX2_done:
+	VZEROUPPER
+	RET
+
+// func logAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·logAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+logAVX2_loop:
+	TESTQ   DX, DX
+	JZ      logAVX2_done
+	VMOVUPS (CX), Y0
+
+	// log: scale subnormals (and the lanes patched later) by 2^23
+	VCMPPS    $0x01, m32consts<>+1472(SB), Y0, Y1
+	VMOVAPS   Y0, Y2
+	VMULPS    m32consts<>+1536(SB), Y0, Y3
+	VBLENDVPS Y1, Y3, Y2, Y2
+	VANDPS    m32consts<>+1600(SB), Y1, Y1
+
+	// k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))
+	VPADDD    m32consts<>+1664(SB), Y2, Y2
+	VPSRLD    $0x17, Y2, Y3
+	VPSUBD    m32consts<>+896(SB), Y3, Y3
+	VCVTDQ2PS Y3, Y3
+	VADDPS    Y1, Y3, Y3
+	VPAND     m32consts<>+1728(SB), Y2, Y2
+	VPADDD    m32consts<>+1792(SB), Y2, Y2
+
+	// f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))
+	VSUBPS      m32consts<>+704(SB), Y2, Y2
+	VMOVUPS     m32consts<>+768(SB), Y1
+	VADDPS      Y2, Y1, Y1
+	VDIVPS      Y1, Y2, Y1
+	VMULPS      Y1, Y1, Y4
+	VMULPS      Y2, Y2, Y5
+	VMULPS      m32consts<>+1856(SB), Y5, Y5
+	VMOVUPS     m32consts<>+2048(SB), Y6
+	VFMADD213PS m32consts<>+1984(SB), Y4, Y6
+	VFMADD213PS m32consts<>+1920(SB), Y4, Y6
+	VMULPS      Y4, Y6, Y6
+
+	// log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))
+	VADDPS      Y5, Y6, Y6
+	VMULPS      m32consts<>+320(SB), Y3, Y4
+	VFMADD231PS Y1, Y6, Y4
+	VSUBPS      Y4, Y5, Y5
+	VSUBPS      Y5, Y2, Y2
+	VFMADD231PS m32consts<>+256(SB), Y3, Y2
+
+	// +Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf
+	VCMPPS    $0x05, m32consts<>+2112(SB), Y0, Y1
+	VBLENDVPS Y1, Y0, Y2, Y2
+	VMOVUPS   m32consts<>+2240(SB), Y1
+	VCMPPS    $0x01, m32consts<>+832(SB), Y0, Y3
+	VBLENDVPS Y3, Y1, Y2, Y2
+	VMOVUPS   m32consts<>+2176(SB), Y1
+	VCMPPS    $0x00, m32consts<>+832(SB), Y0, Y0
+	VBLENDVPS Y0, Y1, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, AX
+	SUBQ      $0x00000008, DX
+	JMP       logAVX2_loop
+
+logAVX2_done:
 	VZEROUPPER
 	RET

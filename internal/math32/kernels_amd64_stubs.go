@@ -22,6 +22,12 @@ func tanhAVX512(dst *float32, src *float32, n int)
 //go:noescape
 func sigmoidAVX512(dst *float32, src *float32, n int)
 
+// logAVX512 sets dst[i] = log(src[i]) for i < n; n must be a multiple of
+// 16.
+//
+//go:noescape
+func logAVX512(dst *float32, src *float32, n int)
+
 // expAVX2 sets dst[i] = exp(src[i]) for i < n; n must be a multiple of
 // 8.
 //
@@ -39,3 +45,9 @@ func tanhAVX2(dst *float32, src *float32, n int)
 //
 //go:noescape
 func sigmoidAVX2(dst *float32, src *float32, n int)
+
+// logAVX2 sets dst[i] = log(src[i]) for i < n; n must be a multiple of
+// 8.
+//
+//go:noescape
+func logAVX2(dst *float32, src *float32, n int)

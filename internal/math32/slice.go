@@ -23,6 +23,9 @@ func ExpSlice(dst, src []float32) {
 // LogSlice sets dst[i] = Log(src[i]) for every i < len(src).
 func LogSlice(dst, src []float32) {
 	checkLen("LogSlice", dst, src)
+	if vecKernel(kLog, dst, src) {
+		return
+	}
 	logGeneric(dst[:len(src)], src)
 }
 
@@ -51,6 +54,7 @@ const (
 	kExp kernel = iota
 	kTanh
 	kSigmoid
+	kLog
 )
 
 func expGeneric(dst, src []float32) {

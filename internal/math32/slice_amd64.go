@@ -30,6 +30,8 @@ func vecKernel(k kernel, dst, src []float32) bool {
 			run = expAVX512
 		case kTanh:
 			run = tanhAVX512
+		case kLog:
+			run = logAVX512
 		default:
 			run = sigmoidAVX512
 		}
@@ -40,6 +42,8 @@ func vecKernel(k kernel, dst, src []float32) bool {
 			run = expAVX2
 		case kTanh:
 			run = tanhAVX2
+		case kLog:
+			run = logAVX2
 		default:
 			run = sigmoidAVX2
 		}

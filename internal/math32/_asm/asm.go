@@ -47,6 +47,19 @@ var constants = []struct {
 	{"t2", f(-0.05372752994298935)},
 	{"t3", f(0.02059786580502987)},
 	{"t4", f(-0.005657474510371685)},
+	{"minNormal", 0x00800000},
+	{"two23", f(8388608)},
+	{"minus23", f(-23)},
+	{"mantShift", 0x3f800000 - 0x3f3504f3},
+	{"mantMask", 0x007fffff},
+	{"sqrtHalfBits", 0x3f3504f3},
+	{"half", f(0.5)},
+	{"l0", f(0.6666679382324219)},
+	{"l1", f(0.3997533619403839)},
+	{"l2", f(0.2993497848510742)},
+	{"inf", 0x7f800000},
+	{"negInf", 0xff800000},
+	{"nan", 0x7fc00000},
 }
 
 func f(x float64) uint32 { return math.Float32bits(float32(x)) }
@@ -91,6 +104,7 @@ func main() {
 		kernel("exp", is, expCore)
 		kernel("tanh", is, tanhCore)
 		kernel("sigmoid", is, sigmoidCore)
+		kernel("log", is, logCore)
 	}
 	Generate()
 }
@@ -238,4 +252,101 @@ func sigmoidCore(is isa, x VecVirtual) VecVirtual {
 	}
 	VDIVPS(d, num, num)
 	return num
+}
+
+// blend sets dst = src in the lanes where mask (a K register for AVX-512, a
+// vector of all-ones lanes for AVX2) is set.
+func blend(is isa, mask Op, src Op, dst VecVirtual) {
+	if is.avx512 {
+		VMOVAPS(src, mask, dst)
+	} else {
+		VBLENDVPS(mask, src, dst, dst)
+	}
+}
+
+// cmp returns the mask of lanes where predicate(x, constant) holds.
+func cmp(is isa, pred uint8, name string, x VecVirtual) Op {
+	if is.avx512 {
+		k := K()
+		VCMPPS(U8(pred), c(name), x, k)
+		return k
+	}
+	m := is.vec()
+	VCMPPS(U8(pred), c(name), x, m)
+	return m
+}
+
+// Comparison predicates.
+const (
+	cmpEQ  = 0 // EQ_OQ
+	cmpLT  = 1 // LT_OS
+	cmpNLT = 5 // NLT_US: true for NaN
+)
+
+// logCore: x = 2^k * m with m in [sqrt(1/2), sqrt(2)), f = m-1, s = f/(2+f),
+// log x = k*ln2 + f - f^2/2 + s*(f^2/2 + R(s^2)); subnormals are scaled by
+// 2^23 first; zero, negative, +Inf and NaN lanes are patched at the end.
+func logCore(is isa, x VecVirtual) VecVirtual {
+	Comment("log: scale subnormals (and the lanes patched later) by 2^23")
+	sub := cmp(is, cmpLT, "minNormal", x)
+	xs := is.vec()
+	VMOVAPS(x, xs)
+	scaled := is.vec()
+	VMULPS(c("two23"), x, scaled)
+	blend(is, sub, scaled, xs)
+	adj := is.vec()
+	if is.avx512 {
+		VMOVUPS_Z(c("minus23"), sub, adj) // the table is not 64-byte aligned
+	} else {
+		VANDPS(c("minus23"), sub, adj)
+	}
+	Comment("k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))")
+	b := is.vec()
+	VPADDD(c("mantShift"), xs, b)
+	kf := is.vec()
+	VPSRLD(U8(23), b, kf)
+	VPSUBD(c("bias"), kf, kf)
+	VCVTDQ2PS(kf, kf)
+	VADDPS(adj, kf, kf)
+	VPANDD_or_VPAND(is, c("mantMask"), b)
+	VPADDD(c("sqrtHalfBits"), b, b)
+	Comment("f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))")
+	f := b
+	VSUBPS(c("one"), f, f)
+	s := load(is, "two")
+	VADDPS(f, s, s)
+	VDIVPS(s, f, s)
+	z := is.vec()
+	VMULPS(s, s, z)
+	hfsq := is.vec()
+	VMULPS(f, f, hfsq)
+	VMULPS(c("half"), hfsq, hfsq)
+	r := load(is, "l2")
+	VFMADD213PS(c("l1"), z, r)
+	VFMADD213PS(c("l0"), z, r)
+	VMULPS(z, r, r)
+	Comment("log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))")
+	VADDPS(hfsq, r, r)
+	v := is.vec()
+	VMULPS(c("ln2Lo"), kf, v)
+	VFMADD231PS(s, r, v)
+	VSUBPS(v, hfsq, hfsq)
+	VSUBPS(hfsq, f, f)
+	VFMADD231PS(c("ln2Hi"), kf, f)
+	Comment("+Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf")
+	blend(is, cmp(is, cmpNLT, "inf", x), x, f)
+	nan := load(is, "nan")
+	blend(is, cmp(is, cmpLT, "zero", x), nan, f)
+	ninf := load(is, "negInf")
+	blend(is, cmp(is, cmpEQ, "zero", x), ninf, f)
+	return f
+}
+
+// VPANDD_or_VPAND ands a constant into dst: VPANDD on zmm, VPAND on ymm.
+func VPANDD_or_VPAND(is isa, m Mem, dst VecVirtual) {
+	if is.avx512 {
+		VPANDD(m, dst, dst)
+	} else {
+		VPAND(m, dst, dst)
+	}
 }
