@@ -57,7 +57,12 @@ func RandNormal[T Float](rng *rand.Rand, mean, std T, shape ...int) *Dense[T] {
 func RandUniform[T Float](rng *rand.Rand, lo, hi T, shape ...int) *Dense[T] {
 	t := New[T](shape...)
 	for i := range t.data {
-		t.data[i] = lo + (hi-lo)*T(rng.Float64())
+		v := lo + (hi-lo)*T(rng.Float64())
+		for v >= hi && hi > lo {
+			// Rounding to T reached hi: draw again, keeping [lo, hi).
+			v = lo + (hi-lo)*T(rng.Float64())
+		}
+		t.data[i] = v
 	}
 	return t
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -106,6 +107,17 @@ func (t *rowTask[E]) row(p, od, oa int) {
 			return
 		}
 		m := t.rowMaxOf(oa)
+		if la == 1 && ld == 1 {
+			// Unit stride: shift into d, exponentiate in place with the
+			// vectorised kernel, normalise.
+			row, src := d[od:od+L], a[oa:oa+L]
+			shiftExp(row, src, m)
+			inv := 1 / sumRun(row, 0, L, 1)
+			for i := range row {
+				row[i] *= inv
+			}
+			return
+		}
 		var s E
 		for i := range L {
 			e := expE(a[oa+i*la] - m)
@@ -121,6 +133,15 @@ func (t *rowTask[E]) row(p, od, oa int) {
 			return
 		}
 		m := t.rowMaxOf(oa)
+		if la == 1 && ld == 1 && &d[od] != &a[oa] {
+			row, src := d[od:od+L], a[oa:oa+L]
+			shiftExp(row, src, m)
+			ls := logE(sumRun(row, 0, L, 1))
+			for i := range row {
+				row[i] = (src[i] - m) - ls
+			}
+			return
+		}
 		var s E
 		for i := range L {
 			s += expE(a[oa+i*la] - m)
@@ -326,4 +347,19 @@ func extremeAll[T Float](name string, a *Dense[T], isMax bool) T {
 		}
 	}
 	return m
+}
+
+// shiftExp sets row[i] = exp(src[i] − m); row may be src.
+func shiftExp[E elem](row, src []E, m E) {
+	src = src[:len(row)]
+	for i := range row {
+		row[i] = src[i] - m
+	}
+	if is32[E]() {
+		math32.ExpSlice(f32(row), f32(row))
+		return
+	}
+	for i := range row {
+		row[i] = E(math.Exp(float64(row[i])))
+	}
 }
