@@ -174,24 +174,13 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		}
 	case opAbs:
 		for i, v := range x {
-			if v < 0 {
-				v = -v
-			}
-			d[i] = v
+			d[i] = T(math.Abs(float64(v))) // exact in float32 too
 		}
 	case opRelu:
-		for i, v := range x {
-			if v < 0 {
-				v = 0
-			}
-			d[i] = v // NaN passes through; relu(−0) is −0
-		}
+		reluFwd(d, x)
 	case opLeakyRelu:
 		for i, v := range x {
-			if v < 0 {
-				v *= p
-			}
-			d[i] = v
+			d[i] = v * (1 + (p-1)*negBit(v)) // v·p where v < 0
 		}
 	case opSqrt:
 		for i, v := range x {
@@ -337,22 +326,7 @@ func unaryBwd[T tensor.Float](op opKind, acc bool, ga, gh, x, h []T, p T) {
 		}
 	case opRelu:
 		// From the output: h > 0 exactly where x > 0, so relu′(0) = 0.
-		h = h[:len(gh)]
-		if acc {
-			for i, g := range gh {
-				if h[i] > 0 {
-					ga[i] += g
-				}
-			}
-		} else {
-			for i, g := range gh {
-				if h[i] > 0 {
-					ga[i] = g
-				} else {
-					ga[i] = 0
-				}
-			}
-		}
+		reluBwd(acc, ga, gh, h)
 	case opLeakyRelu:
 		// x > 0 decides; x is nil when the slope is positive, and then
 		// h > 0 decides the same way.
@@ -362,10 +336,7 @@ func unaryBwd[T tensor.Float](op opKind, acc bool, ga, gh, x, h []T, p T) {
 		}
 		s = s[:len(gh)]
 		for i, g := range gh {
-			if !(s[i] > 0) {
-				g *= p
-			}
-			put(ga, i, acc, g)
+			put(ga, i, acc, g*(p+(1-p)*posBit(s[i]))) // g where x > 0, else p·g
 		}
 	case opGelu:
 		x = x[:len(gh)]

@@ -1,0 +1,180 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// The MLP of BenchmarkMLPStep: 784-512-512-10, ReLU, cross-entropy from
+// logits, batch 256, float32, plain SGD with learning rate 0.1.
+const (
+	mlpBatch = 256
+	mlpLR    = 0.1
+)
+
+var mlpSizes = []int{784, 512, 512, 10}
+
+type mlpBench struct {
+	tp     *autograd.Tape[float32]
+	x      *tensor.Dense[float32]
+	labels []int
+	params []*autograd.Var[float32] // w1, b1, w2, b2, w3, b3
+	loss   float32
+}
+
+func newMLPBench(seed uint64) *mlpBench {
+	r := rand.New(rand.NewPCG(seed, seed))
+	m := &mlpBench{tp: autograd.NewTape[float32](), x: tensor.New[float32](mlpBatch, mlpSizes[0])}
+	for i := range m.x.Data() {
+		m.x.Data()[i] = float32(r.Float64()) // pixel-like inputs in [0, 1)
+	}
+	m.labels = make([]int, mlpBatch)
+	for i := range m.labels {
+		m.labels[i] = r.IntN(mlpSizes[len(mlpSizes)-1])
+	}
+	for l := 0; l+1 < len(mlpSizes); l++ {
+		in, out := mlpSizes[l], mlpSizes[l+1]
+		w := tensor.New[float32](in, out)
+		std := math.Sqrt(2 / float64(in)) // Kaiming normal
+		for i := range w.Data() {
+			w.Data()[i] = float32(r.NormFloat64() * std)
+		}
+		m.params = append(m.params, autograd.NewVar(w, true), autograd.NewVar(tensor.New[float32](out), true))
+	}
+	return m
+}
+
+// step is one full training step: forward, backward, SGD update in place
+// (which also zeroes each gradient in the same pass), tape reset.
+func (m *mlpBench) step() {
+	tp, p := m.tp, m.params
+	h := tp.Const(m.x)
+	h = tp.Relu(tp.Linear(h, p[0], p[1]))
+	h = tp.Relu(tp.Linear(h, p[2], p[3]))
+	loss := tp.CrossEntropy(tp.Linear(h, p[4], p[5]), m.labels)
+	if err := tp.Backward(loss); err != nil {
+		panic(err)
+	}
+	m.loss = loss.Value().Data()[0]
+	for _, v := range p {
+		w, g := v.Value().Data(), v.Grad().Data()
+		g = g[:len(w)]
+		for i := range w {
+			w[i] -= mlpLR * g[i]
+			g[i] = 0
+		}
+	}
+	tp.Reset()
+}
+
+// mlpGemms replays the GEMM calls of one step with the same shapes,
+// transpose flags, betas and leading dimensions on buffers of the same
+// sizes: forward z = x·W (beta 1 onto the bias), backward x̄ = z̄·Wᵀ (NT,
+// beta 0: a fresh adjoint) and W̄ = xᵀ·z̄ (TN, beta 1: the parameter
+// gradient accumulates). The first layer's input needs no adjoint.
+type mlpGemms struct {
+	act, adj [4][]float32 // activations / their adjoints per layer boundary
+	w, gw    [3][]float32
+}
+
+func newMLPGemms() *mlpGemms {
+	g := &mlpGemms{}
+	for i, d := range mlpSizes {
+		g.act[i] = make([]float32, mlpBatch*d)
+		g.adj[i] = make([]float32, mlpBatch*d)
+		if i > 0 {
+			g.w[i-1] = make([]float32, mlpSizes[i-1]*d)
+			g.gw[i-1] = make([]float32, mlpSizes[i-1]*d)
+		}
+	}
+	for i := range g.act[0] {
+		g.act[0][i] = float32(i%7) / 7
+	}
+	return g
+}
+
+func (g *mlpGemms) run() {
+	n := mlpBatch
+	for l := range 3 {
+		k, m := mlpSizes[l], mlpSizes[l+1]
+		gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, n, m, k, 1, g.act[l], k, g.w[l], m, 1, g.act[l+1], m)
+	}
+	for l := 2; l >= 0; l-- {
+		k, m := mlpSizes[l], mlpSizes[l+1]
+		if l > 0 {
+			gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, k, m, 1, g.adj[l+1], m, g.w[l], m, 0, g.adj[l], k)
+		}
+		gemm.Sgemm(gemm.Trans, gemm.NoTrans, k, m, n, 1, g.act[l], k, g.adj[l+1], m, 1, g.gw[l], m)
+	}
+}
+
+// mlpFlops is the floating-point work of one step: 2·batch·(in·out) per
+// forward product and per backward product (two per layer, one for the
+// first).
+func mlpFlops() float64 {
+	var f float64
+	for l := range 3 {
+		mults := 2.0
+		if l > 0 {
+			mults = 3
+		}
+		f += mults * 2 * mlpBatch * float64(mlpSizes[l]*mlpSizes[l+1])
+	}
+	return f
+}
+
+// BenchmarkMLPStep times one training step of the 784-512-512-10 ReLU MLP
+// (batch 256, float32, cross-entropy from logits, SGD lr 0.1 in place) on
+// an autograd tape, reporting ms/step, GFLOP/s and allocations. Targets
+// (issue 4; PyTorch 1.13 with OpenBLAS measured 4.0 ms and 2.2 ms on the
+// same machine): ≤ 3.8 ms with one thread, ≤ 2.2 ms with two, ≤ 1 KB
+// allocated per step.
+//
+// The GEMM share: after the timed loop the same benchmark replays, for as
+// many iterations, exactly the eight GEMM calls a step makes (same shapes,
+// flags, betas, leading dimensions; mlpGemms) on its own buffers, and
+// reports their time per step as gemm-ms/step and its fraction of the step
+// as gemm-%. Measured side by side in one run, so the ratio is meaningful
+// even on a shared machine; it is an estimate, since the replay's buffers
+// are warm in cache in the same way but not identical to the step's.
+func BenchmarkMLPStep(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			prev := parallel.SetThreads(threads)
+			defer parallel.SetThreads(prev)
+			m := newMLPBench(1)
+			m.step()
+			m.step()
+			first := m.loss
+			b.ReportAllocs()
+			for b.Loop() {
+				m.step()
+			}
+			if !(m.loss < first) || math.IsNaN(float64(m.loss)) {
+				b.Fatalf("loss did not fall: %v after %d steps, %v at the start", m.loss, b.N+2, first)
+			}
+			step := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(step*1e3, "ms/step")
+			b.ReportMetric(mlpFlops()/step/1e9, "GFLOP/s")
+
+			g := newMLPGemms()
+			g.run()
+			iters := max(b.N, 3)
+			t0 := time.Now()
+			for range iters {
+				g.run()
+			}
+			gs := time.Since(t0).Seconds() / float64(iters)
+			b.ReportMetric(gs*1e3, "gemm-ms/step")
+			b.ReportMetric(100*gs/step, "gemm-%")
+		})
+	}
+}
