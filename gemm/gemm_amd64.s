@@ -14,6 +14,38 @@ TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-48
 	MOVQ ldc+32(FP), DX
 	SHLQ $0x02, DX
 
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	// Main loop: 4 k steps per iteration.
+	MOVQ AX, BX
+	SHRQ $0x02, BX
+	CMPQ BX, $0x04
+	JGT  sgemmKernelAVX512_loop
+
 	// Prefetch the C tile: every cache line each row touches.
 	MOVQ       CX, R8
 	PREFETCHT0 (R8)
@@ -56,37 +88,8 @@ TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-48
 	PREFETCHT0 128(R8)
 	PREFETCHT0 191(R8)
 	ADDQ       DX, R8
-
-	// Zero the accumulators.
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-
-	// Main loop: 4 k steps per iteration.
-	MOVQ AX, BX
-	SHRQ $0x02, BX
-	JZ   sgemmKernelAVX512_tail
+	TESTQ      BX, BX
+	JZ         sgemmKernelAVX512_tail
 
 sgemmKernelAVX512_loop:
 	VMOVUPS      (DI), Z24
@@ -232,7 +235,53 @@ sgemmKernelAVX512_loop:
 	ADDQ         $0x00000080, SI
 	ADDQ         $0x00000300, DI
 	DECQ         BX
-	JNZ          sgemmKernelAVX512_loop
+	JZ           sgemmKernelAVX512_tail
+	CMPQ         BX, $0x04
+	JNE          sgemmKernelAVX512_loop
+
+	// Prefetch the C tile: every cache line each row touches.
+	MOVQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	JMP        sgemmKernelAVX512_loop
 
 sgemmKernelAVX512_tail:
 	ANDQ $0x03, AX
@@ -418,6 +467,38 @@ TEXT ·dgemmKernelAVX512(SB), NOSPLIT, $0-56
 	MOVQ ldc+32(FP), DX
 	SHLQ $0x03, DX
 
+	// Zero the accumulators.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	// Main loop: 4 k steps per iteration.
+	MOVQ AX, BX
+	SHRQ $0x02, BX
+	CMPQ BX, $0x04
+	JGT  dgemmKernelAVX512_loop
+
 	// Prefetch the C tile: every cache line each row touches.
 	MOVQ       CX, R8
 	PREFETCHT0 (R8)
@@ -460,37 +541,8 @@ TEXT ·dgemmKernelAVX512(SB), NOSPLIT, $0-56
 	PREFETCHT0 128(R8)
 	PREFETCHT0 191(R8)
 	ADDQ       DX, R8
-
-	// Zero the accumulators.
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-
-	// Main loop: 4 k steps per iteration.
-	MOVQ AX, BX
-	SHRQ $0x02, BX
-	JZ   dgemmKernelAVX512_tail
+	TESTQ      BX, BX
+	JZ         dgemmKernelAVX512_tail
 
 dgemmKernelAVX512_loop:
 	VMOVUPD      (DI), Z24
@@ -636,7 +688,53 @@ dgemmKernelAVX512_loop:
 	ADDQ         $0x00000100, SI
 	ADDQ         $0x00000300, DI
 	DECQ         BX
-	JNZ          dgemmKernelAVX512_loop
+	JZ           dgemmKernelAVX512_tail
+	CMPQ         BX, $0x04
+	JNE          dgemmKernelAVX512_loop
+
+	// Prefetch the C tile: every cache line each row touches.
+	MOVQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 128(R8)
+	PREFETCHT0 191(R8)
+	ADDQ       DX, R8
+	JMP        dgemmKernelAVX512_loop
 
 dgemmKernelAVX512_tail:
 	ANDQ $0x03, AX
@@ -822,6 +920,26 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-48
 	MOVQ ldc+32(FP), DX
 	SHLQ $0x02, DX
 
+	// Zero the accumulators.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// Main loop: 4 k steps per iteration.
+	MOVQ AX, BX
+	SHRQ $0x02, BX
+	CMPQ BX, $0x08
+	JGT  sgemmKernelAVX2_loop
+
 	// Prefetch the C tile: every cache line each row touches.
 	MOVQ       CX, R8
 	PREFETCHT0 (R8)
@@ -842,25 +960,8 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-48
 	PREFETCHT0 (R8)
 	PREFETCHT0 63(R8)
 	ADDQ       DX, R8
-
-	// Zero the accumulators.
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
-	// Main loop: 4 k steps per iteration.
-	MOVQ AX, BX
-	SHRQ $0x02, BX
-	JZ   sgemmKernelAVX2_tail
+	TESTQ      BX, BX
+	JZ         sgemmKernelAVX2_tail
 
 sgemmKernelAVX2_loop:
 	VMOVUPS      (DI), Y12
@@ -946,7 +1047,31 @@ sgemmKernelAVX2_loop:
 	ADDQ         $0x00000060, SI
 	ADDQ         $0x00000100, DI
 	DECQ         BX
-	JNZ          sgemmKernelAVX2_loop
+	JZ           sgemmKernelAVX2_tail
+	CMPQ         BX, $0x08
+	JNE          sgemmKernelAVX2_loop
+
+	// Prefetch the C tile: every cache line each row touches.
+	MOVQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	JMP        sgemmKernelAVX2_loop
 
 sgemmKernelAVX2_tail:
 	ANDQ $0x03, AX
@@ -1065,6 +1190,26 @@ TEXT ·dgemmKernelAVX2(SB), NOSPLIT, $0-56
 	MOVQ ldc+32(FP), DX
 	SHLQ $0x03, DX
 
+	// Zero the accumulators.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// Main loop: 4 k steps per iteration.
+	MOVQ AX, BX
+	SHRQ $0x02, BX
+	CMPQ BX, $0x08
+	JGT  dgemmKernelAVX2_loop
+
 	// Prefetch the C tile: every cache line each row touches.
 	MOVQ       CX, R8
 	PREFETCHT0 (R8)
@@ -1085,25 +1230,8 @@ TEXT ·dgemmKernelAVX2(SB), NOSPLIT, $0-56
 	PREFETCHT0 (R8)
 	PREFETCHT0 63(R8)
 	ADDQ       DX, R8
-
-	// Zero the accumulators.
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-
-	// Main loop: 4 k steps per iteration.
-	MOVQ AX, BX
-	SHRQ $0x02, BX
-	JZ   dgemmKernelAVX2_tail
+	TESTQ      BX, BX
+	JZ         dgemmKernelAVX2_tail
 
 dgemmKernelAVX2_loop:
 	VMOVUPD      (DI), Y12
@@ -1189,7 +1317,31 @@ dgemmKernelAVX2_loop:
 	ADDQ         $0x000000c0, SI
 	ADDQ         $0x00000100, DI
 	DECQ         BX
-	JNZ          dgemmKernelAVX2_loop
+	JZ           dgemmKernelAVX2_tail
+	CMPQ         BX, $0x08
+	JNE          dgemmKernelAVX2_loop
+
+	// Prefetch the C tile: every cache line each row touches.
+	MOVQ       CX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 63(R8)
+	ADDQ       DX, R8
+	JMP        dgemmKernelAVX2_loop
 
 dgemmKernelAVX2_tail:
 	ANDQ $0x03, AX
