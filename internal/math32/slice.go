@@ -1,5 +1,7 @@
 package math32
 
+import "math"
+
 // The slice functions write dst[i] for i < len(src) and leave the rest of dst
 // alone. They panic (wrapping ErrLength) if len(dst) < len(src), before
 // writing anything. dst may be src itself (in-place); other overlaps are not
@@ -57,10 +59,29 @@ const (
 	kLog
 )
 
+// expGeneric is Exp over a slice with the body written out, so there is no
+// call per element (expFinite is too big for the inliner).
 func expGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, x := range src {
-		dst[i] = Exp(x)
+		if x != x {
+			dst[i] = x
+			continue
+		}
+		if x < expMin {
+			x = expMin
+		}
+		if x > expMax {
+			x = expMax
+		}
+		t := x*log2e + magic
+		n := int32(math.Float32bits(t) - math.Float32bits(magic))
+		nf := t - magic
+		r := x - nf*ln2Hi
+		r -= nf * ln2Lo
+		p := 1 + (r + r*r*(e0+r*(e1+r*(e2+r*(e3+r*e4)))))
+		n1 := n >> 1
+		dst[i] = p * math.Float32frombits(uint32(n1+127)<<23) * math.Float32frombits(uint32(n-n1+127)<<23)
 	}
 }
 
