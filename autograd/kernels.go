@@ -37,6 +37,8 @@ const (
 	jBinBwd
 	jBcastFwd
 	jBcastBwd
+	jColSum  // d[lo:hi] += Σ_rows g[r, lo:hi]  (bias adjoint)
+	jRowFill // rows [lo, hi) of g (width len(x)) = x  (bias broadcast)
 )
 
 // kjob carries the arguments of one kernel to the workers. The tape owns
@@ -73,6 +75,19 @@ func (j *kjob[T]) exec(lo, hi int) {
 		binBwd(j.op, j.side, j.acc, j.d[lo:hi], j.g[lo:hi], sub(j.x, lo, hi), sub(j.y, lo, hi))
 	case jBcastFwd:
 		bcastFwd(j.bc, j.op, j.d, j.x, j.y, lo, hi)
+	case jColSum:
+		m := len(j.d)
+		for r := 0; m > 0 && r+m <= len(j.g); r += m {
+			src, dst := j.g[r+lo:r+hi], j.d[lo:hi]
+			for k, v := range src {
+				dst[k] += v
+			}
+		}
+	case jRowFill:
+		m := len(j.x)
+		for r := lo; r < hi; r++ {
+			copy(j.g[r*m:r*m+m], j.x)
+		}
 	case jBcastBwd:
 		bcastBwd(j.bc, j.op, j.side, j.d, j.g, j.x, j.y, lo, hi)
 	}

@@ -194,10 +194,10 @@ func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 	out := tp.alloc(n, m)
 	z := out.Data()
 	beta := T(0)
-	if bias != nil {
-		for i := range n {
-			copy(z[i*m:i*m+m], bias)
-		}
+	if bias != nil && m > 0 {
+		j := &tp.job
+		j.mode, j.g, j.x = jRowFill, z, bias
+		tp.par(n, rowGrain(grainCheap, m))
 		beta = 1
 	}
 	mm(mx.t, mw.t, n, m, k, mx.data, mx.ld, mw.data, mw.ld, beta, z, max(m, 1))
@@ -237,12 +237,11 @@ func (tp *Tape[T]) backLinear(u *Var[T]) {
 		if !acc {
 			clear(gb)
 		}
-		for i := range n {
-			row := z[i*m : i*m+m]
-			for j, g := range row {
-				gb[j] += g
-			}
-		}
+		// Split by columns, so each worker owns its bias elements and
+		// sums rows in the same order whatever the thread count.
+		j := &tp.job
+		j.mode, j.d, j.g = jColSum, gb, z
+		tp.par(m, rowGrain(grainCheap, n))
 	}
 }
 

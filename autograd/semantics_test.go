@@ -378,16 +378,19 @@ func TestThreadsGiveIdenticalResults(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 11))
 	x := randT(r, -2, 2, 300, 500) // above the parallel grain
 	bias := randT(r, -1, 1, 500)
+	w := randT(r, -0.1, 0.1, 500, 500)
 	run := func(threads int) ([]float64, []float64, float64) {
 		prev := parallel.SetThreads(threads)
 		defer parallel.SetThreads(prev)
 		xv, bv := NewVar(x, true), NewVar(bias, true)
+		wv := NewVar(w, true)
 		tp := NewTape[float64]()
 		h := tp.Tanh(tp.Add(xv, bv))
 		h = tp.Mul(tp.Relu(h), tp.Exp(h))
+		h = tp.Sigmoid(tp.Linear(h, wv, bv)) // parallel bias fill and column sums
 		l := weigh(tp, h)
 		require.NoError(t, tp.Backward(l))
-		return clone(xv.Grad().Data()), clone(bv.Grad().Data()), l.Value().Data()[0]
+		return clone(xv.Grad().Data()), append(clone(bv.Grad().Data()), wv.Grad().Data()...), l.Value().Data()[0]
 	}
 	g1, b1, l1 := run(1)
 	g2, b2, l2 := run(2)

@@ -28,7 +28,11 @@ type mlpBench struct {
 	labels []int
 	params []*autograd.Var[float32] // w1, b1, w2, b2, w3, b3
 	loss   float32
+	tasks  []sgdTask
+	update func(i int) // m.sgd, bound once
 }
+
+type sgdTask struct{ w, g []float32 }
 
 func newMLPBench(seed uint64) *mlpBench {
 	r := rand.New(rand.NewPCG(seed, seed))
@@ -64,15 +68,36 @@ func (m *mlpBench) step() {
 		panic(err)
 	}
 	m.loss = loss.Value().Data()[0]
-	for _, v := range p {
+	if m.tasks == nil {
+		m.plan()
+	}
+	parallel.Do(len(m.tasks), m.update)
+	tp.Reset()
+}
+
+// plan splits the parameters into update tasks of at most 64K elements,
+// once (the gradients exist after the first Backward).
+func (m *mlpBench) plan() {
+	const chunk = 1 << 16
+	for _, v := range m.params {
 		w, g := v.Value().Data(), v.Grad().Data()
-		g = g[:len(w)]
-		for i := range w {
-			w[i] -= mlpLR * g[i]
-			g[i] = 0
+		for lo := 0; lo < len(w); lo += chunk {
+			hi := min(lo+chunk, len(w))
+			m.tasks = append(m.tasks, sgdTask{w[lo:hi], g[lo:hi]})
 		}
 	}
-	tp.Reset()
+	m.update = m.sgd
+}
+
+// sgd is plain SGD on task i, zeroing the gradient in the same pass (what
+// ZeroGrad would do in a second one).
+func (m *mlpBench) sgd(i int) {
+	t := m.tasks[i]
+	g := t.g[:len(t.w)]
+	for k := range t.w {
+		t.w[k] -= mlpLR * g[k]
+		g[k] = 0
+	}
 }
 
 // mlpGemms replays the GEMM calls of one step with the same shapes,
