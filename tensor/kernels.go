@@ -152,10 +152,27 @@ func scatter[E elem](dst []E, off, stride int, src []E) {
 	}
 }
 
-// binVV sets d[i] = op(a[i], b[i]). d may be a or b.
+// Kernel levels for the elementwise assembly (ewLevel holds the one in use).
+const (
+	levelGeneric = iota
+	levelAVX2
+	levelAVX512
+)
+
+// binVV sets d[i] = op(a[i], b[i]). d may be a or b. Add, sub, mul and div
+// run their bulk in assembly where the CPU has it.
 func binVV[E elem](op opcode, p E, d, a, b []E) {
 	a = a[:len(d)]
 	b = b[:len(d)]
+	if op <= opDiv && len(d) >= 32 && ewLevel != levelGeneric {
+		var k int
+		if is32[E]() {
+			k = vvAsm32(op, f32(d), f32(a), f32(b))
+		} else {
+			k = vvAsm64(op, f64(d), f64(a), f64(b))
+		}
+		d, a, b = d[k:], a[k:], b[k:]
+	}
 	switch op {
 	case opAdd:
 		for i := range d {

@@ -1,0 +1,98 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/stretchr/testify/require"
+)
+
+// levels lists the elementwise kernel levels this CPU and build can run.
+func levels() []int {
+	var l []int
+	for lv := levelGeneric; lv <= ewLevel; lv++ {
+		l = append(l, lv)
+	}
+	return l
+}
+
+// Every kernel level gives the generic loop's bits for every length and
+// misalignment, writes nothing outside d, and works in place.
+func testKernelLevels[T elem](t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	saved := ewLevel
+	defer func() { ewLevel = saved }()
+	for _, lv := range levels() {
+		for _, op := range []opcode{opAdd, opSub, opMul, opDiv} {
+			t.Run(fmt.Sprintf("level=%d/op=%d", lv, op), func(t *testing.T) {
+				for n := 0; n < 300; n += 1 + n/16 {
+					for off := range 3 {
+						guard := T(math.NaN())
+						buf := func() []T {
+							s := make([]T, n+off+4)
+							for i := range s {
+								s[i] = T(rng.NormFloat64())
+							}
+							return s
+						}
+						a, b := buf(), buf()
+						d := make([]T, n+off+4)
+						for i := range d {
+							d[i] = guard
+						}
+						want := make([]T, n)
+						ewLevel = levelGeneric
+						binVV(op, 0, want, a[off:off+n], b[off:off+n])
+						ewLevel = lv
+						binVV(op, 0, d[off:off+n], a[off:off+n], b[off:off+n])
+						require.Equal(t, bitsOf(want), bitsOf(d[off:off+n]), "n=%d off=%d", n, off)
+						for i, v := range d {
+							if i < off || i >= off+n {
+								require.True(t, v != v, "write outside d at %d", i)
+							}
+						}
+						// In place: d is a.
+						binVV(op, 0, a[off:off+n], a[off:off+n], b[off:off+n])
+						require.Equal(t, bitsOf(want), bitsOf(a[off:off+n]))
+					}
+				}
+			})
+		}
+	}
+}
+
+func bitsOf[T Float](s []T) []uint64 {
+	o := make([]uint64, len(s))
+	for i, v := range s {
+		o[i] = math.Float64bits(float64(v))
+	}
+	return o
+}
+
+func TestKernelLevels(t *testing.T) {
+	bothTypes(t, testKernelLevels[float32], testKernelLevels[float64])
+}
+
+// BenchmarkAddLevels compares the elementwise kernel levels on float32 add,
+// in cache (8K elements) and from memory (16M, 64 MiB per array), one
+// thread, through the public API.
+func BenchmarkAddLevels(b *testing.B) {
+	saved := ewLevel
+	defer func() { ewLevel = saved }()
+	for _, n := range []int{1 << 13, 1 << 24} {
+		x, y, d := Full[float32](1, n), Full[float32](2, n), New[float32](n)
+		for _, lv := range levels() {
+			b.Run(fmt.Sprintf("size=%d/level=%s", n, []string{"generic", "avx2", "avx512"}[lv]), func(b *testing.B) {
+				defer parallel.SetThreads(parallel.SetThreads(1))
+				ewLevel = lv
+				b.SetBytes(int64(12 * n))
+				for b.Loop() {
+					d.Add(x, y)
+				}
+			})
+		}
+	}
+}
