@@ -24,3 +24,9 @@ func sgemmKernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32) { 
 func dgemmKernelAVX512(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
 func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)   { panic(errNoAsm) }
 func dgemmKernelAVX2(k int, a, b, c *float64, ldc int, alpha, beta float64)   { panic(errNoAsm) }
+
+// FMA throughput probes (see kernel_amd64.go), for benchmarks.
+func fmaPeakAVX512PS(n int) { panic(errNoAsm) }
+func fmaPeakAVX512PD(n int) { panic(errNoAsm) }
+func fmaPeakAVX2PS(n int)   { panic(errNoAsm) }
+func fmaPeakAVX2PD(n int)   { panic(errNoAsm) }
