@@ -11,6 +11,10 @@ import (
 // goroutines: below it the hand-off costs more than it saves.
 var parMinFlops = 2 * 96 * 96 * 96
 
+// swapEdges enables the transposed computation of a narrow last column strip
+// (a variable so that benchmarks can compare).
+var swapEdges = true
+
 // call carries one GEMM call through the blocked loops. It is pooled, and its
 // task methods are bound once (doCompute, doPackB) so that handing them to
 // parallel.Do allocates nothing.
@@ -25,6 +29,7 @@ type call[T float32 | float64] struct {
 	a, b, c     []T
 	lda, ldb    int
 	ldc         int
+	cT          bool // C is stored transposed: C(i, j) is c[j*ldc+i]
 
 	// State of the current (jc, pc) iteration, read by the tasks.
 	jc, nb, pc, kb int
@@ -75,24 +80,75 @@ func getCall[T float32 | float64](ti int) *call[T] {
 // the same order whatever the split, so results are bitwise identical for
 // any thread count.
 func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	bl := blocks[kern][ti]
+	w := n % bl.nr
+	// A last strip of w < NR columns wastes NR−w of every tile's columns.
+	// Computed transposed, C[:, n−w:]ᵀ = op(B)[:, n−w:]ᵀ·op(A)ᵀ, the strip's
+	// w columns fall on the tile's MR side and m on its NR side, which can
+	// take far fewer tiles (m = 256, n = 10 with an 8×48 tile: 12 instead of
+	// 32). Packing absorbs the transposes; the tiles go through the scratch
+	// tile and are merged into C transposed. The choice depends only on the
+	// shape, so it is the same for every thread count.
+	if swapEdges && w > 0 && swapPays(bl, m, n, w) {
+		n0 := n - w
+		if n0 > 0 {
+			drive(kern, ti, tA, tB, m, n0, k, alpha, a, lda, b, ldb, beta, c, ldc, false)
+		}
+		// op(B)ᵀ restricted to the strip: stored B from column (or row) n0.
+		bOff := n0
+		if tB == Trans {
+			bOff = n0 * ldb
+		}
+		drive(kern, ti, flip(tB), flip(tA), w, m, k, alpha, b[bOff:], ldb, a, lda, beta, c[n0:], ldc, true)
+		return
+	}
+	drive(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false)
+}
+
+// swapPays reports whether computing the last w columns transposed takes
+// clearly fewer tiles than the plain way. It is used only when the whole
+// product is narrower than a tile (n == w): with columns left for a plain
+// pass, the swapped strip must pack all of op(A) a second time, which
+// measured (Zen 4, m, n, k from 64 to 1024) costs as much as it saves.
+func swapPays(bl blocking, m, n, w int) bool {
+	if n != w {
+		return false
+	}
+	return 4*ceilDiv(w, bl.mr)*ceilDiv(m, bl.nr) < 3*ceilDiv(m, bl.mr)
+}
+
+func flip(t Transpose) Transpose {
+	if t == Trans {
+		return NoTrans
+	}
+	return Trans
+}
+
+// drive runs the five loops for C (or, with cT, Cᵀ stored in c).
+func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cT bool) {
 	cl := getCall[T](ti)
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
 	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
 	cl.alpha, cl.beta = alpha, beta
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
+	cl.cT = cT
 	bl := cl.bl
 
 	threads := parallel.Threads()
 	if 2*m*n*k < parMinFlops {
 		threads = 1
 	}
-	cl.pb = cl.bArena.get(min(k, bl.kc) * roundUp(min(n, bl.nc), bl.nr))
+	cl.pb = cl.bArena.get(ceilDiv(k, ceilDiv(k, bl.kc)) * roundUp(min(n, bl.nc), bl.nr))
 	for jc := 0; jc < n; jc += bl.nc {
 		nb := min(bl.nc, n-jc)
 		nTiles := ceilDiv(nb, bl.nr)
 		cl.tm, cl.tn = grid(threads, ceilDiv(m, bl.mr), nTiles)
-		for pc := 0; pc < k; pc += bl.kc {
-			kb := min(bl.kc, k-pc)
+		// Depth blocks of nearly equal size, at most KC: k = KC+1 becomes two
+		// halves rather than KC and a sliver.
+		nk := ceilDiv(k, bl.kc)
+		for kbi := range nk {
+			pc, pe := split(k, nk, kbi)
+			kb := pe - pc
 			cl.jc, cl.nb, cl.pc, cl.kb = jc, nb, pc, kb
 			cl.betaP = 1
 			if pc == 0 {
@@ -186,6 +242,11 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 			rows := min(mr, mb-ir)
 			ap := pa[ir*kb : ir*kb+mr*kb]
 			off := (ic+ir)*ldc + cl.jc + jr
+			if cl.cT {
+				cl.micro(ap, pb, tile, nr, alpha, 0)
+				cl.mergeT(tile, ic+ir, cl.jc+jr, rows, cols, beta)
+				continue
+			}
 			if rows == mr && cols == nr {
 				cl.micro(ap, pb, cl.c[off:], ldc, alpha, beta)
 				continue
@@ -202,6 +263,24 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 						dst[j] = v + beta*dst[j]
 					}
 				}
+			}
+		}
+	}
+}
+
+// mergeT adds the rows×cols corner of the scratch tile to C stored
+// transposed, at C(i0, j0), i.e. c[(j0+j)*ldc + i0+i].
+func (cl *call[T]) mergeT(tile []T, i0, j0, rows, cols int, beta T) {
+	nr, ldc := cl.bl.nr, cl.ldc
+	for j := range cols {
+		dst := cl.c[(j0+j)*ldc+i0:][:rows]
+		if beta == 0 {
+			for i := range dst {
+				dst[i] = tile[i*nr+j]
+			}
+		} else {
+			for i := range dst {
+				dst[i] = tile[i*nr+j] + beta*dst[i]
 			}
 		}
 	}

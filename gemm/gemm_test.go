@@ -382,6 +382,7 @@ func testThreadsBitwise[T float](t *testing.T) {
 		{203, 301, bl.kc + 9},          // rows split
 		{bl.mr, 40 * bl.nr, 150},       // only columns can split
 		{3*bl.mr + 1, 9*bl.nr + 2, 97}, // both
+		{301, max(bl.nr/2, 1), 200},    // narrow: computed transposed
 	}
 	for _, sh := range shapes {
 		// Deep enough to be worth splitting.

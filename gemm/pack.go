@@ -45,10 +45,7 @@ func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, k
 		d := dst[ir*kb : ir*kb+mr*kb]
 		if tA == Trans {
 			// op(A)(i, p) = a[p*lda + i]: each k step is a contiguous run.
-			src := a[p0*lda+i0+ir:]
-			for p := range kb {
-				copy(d[p*mr:p*mr+rows], src[p*lda:p*lda+rows])
-			}
+			packRuns(d, a[p0*lda+i0+ir:], lda, rows, kb, mr)
 		} else {
 			// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
 			packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
@@ -73,10 +70,7 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 		d := dst[jr*kb : jr*kb+nr*kb]
 		if tB == NoTrans {
 			// op(B)(p, j) = b[p*ldb + j]: contiguous per k step.
-			src := b[p0*ldb+j0+jr:]
-			for p := range kb {
-				copy(d[p*nr:p*nr+cols], src[p*ldb:p*ldb+cols])
-			}
+			packRuns(d, b[p0*ldb+j0+jr:], ldb, cols, kb, nr)
 		} else {
 			// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
 			packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
@@ -90,26 +84,85 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 }
 
 // packStrided transposes rows×kb values (row r at src[r*ld:], kb long) into
-// d[p*w + r]. Four source rows go together so that each pass over d writes
-// four neighbouring values.
+// d[p*w + r]. Eight (then four, then one) source rows go together so that
+// each step writes a run of neighbouring values.
 func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 	r := 0
-	for ; r+4 <= rows; r += 4 {
-		s0 := src[r*ld : r*ld+kb]
-		s1 := src[(r+1)*ld : (r+1)*ld+kb]
-		s2 := src[(r+2)*ld : (r+2)*ld+kb]
-		s3 := src[(r+3)*ld : (r+3)*ld+kb]
+	for ; r+8 <= rows; r += 8 {
+		s0 := src[r*ld:][:kb]
+		s1 := src[(r+1)*ld:][:kb]
+		s2 := src[(r+2)*ld:][:kb]
+		s3 := src[(r+3)*ld:][:kb]
+		s4 := src[(r+4)*ld:][:kb]
+		s5 := src[(r+5)*ld:][:kb]
+		s6 := src[(r+6)*ld:][:kb]
+		s7 := src[(r+7)*ld:][:kb]
 		dd := d[r:]
-		for p := range kb {
-			o := dd[p*w : p*w+4 : p*w+4]
+		for p := range s0 {
+			o := (*[8]T)(dd[p*w:])
+			o[0], o[1], o[2], o[3] = s0[p], s1[p], s2[p], s3[p]
+			o[4], o[5], o[6], o[7] = s4[p], s5[p], s6[p], s7[p]
+		}
+	}
+	for ; r+4 <= rows; r += 4 {
+		s0 := src[r*ld:][:kb]
+		s1 := src[(r+1)*ld:][:kb]
+		s2 := src[(r+2)*ld:][:kb]
+		s3 := src[(r+3)*ld:][:kb]
+		dd := d[r:]
+		for p := range s0 {
+			o := (*[4]T)(dd[p*w:])
 			o[0], o[1], o[2], o[3] = s0[p], s1[p], s2[p], s3[p]
 		}
 	}
 	for ; r < rows; r++ {
-		s := src[r*ld : r*ld+kb]
+		s := src[r*ld:][:kb]
 		dd := d[r:]
 		for p, v := range s {
 			dd[p*w] = v
 		}
+	}
+}
+
+// packRuns copies kb runs of n values (run p at src[p*ld:]) to d[p*w:],
+// n <= w. Full runs of the common tile widths are fixed-size array copies,
+// which compile to a few vector moves instead of a memmove call.
+func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
+	if n == w {
+		switch w {
+		case 4:
+			for p := range kb {
+				*(*[4]T)(d[p*4:]) = *(*[4]T)(src[p*ld:])
+			}
+			return
+		case 6:
+			for p := range kb {
+				*(*[6]T)(d[p*6:]) = *(*[6]T)(src[p*ld:])
+			}
+			return
+		case 8:
+			for p := range kb {
+				*(*[8]T)(d[p*8:]) = *(*[8]T)(src[p*ld:])
+			}
+			return
+		case 16:
+			for p := range kb {
+				*(*[16]T)(d[p*16:]) = *(*[16]T)(src[p*ld:])
+			}
+			return
+		case 24:
+			for p := range kb {
+				*(*[24]T)(d[p*24:]) = *(*[24]T)(src[p*ld:])
+			}
+			return
+		case 48:
+			for p := range kb {
+				*(*[48]T)(d[p*48:]) = *(*[48]T)(src[p*ld:])
+			}
+			return
+		}
+	}
+	for p := range kb {
+		copy(d[p*w:p*w+n], src[p*ld:p*ld+n])
 	}
 }
