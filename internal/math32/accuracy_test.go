@@ -327,3 +327,28 @@ func TestShortDstPanics(t *testing.T) {
 		require.Equal(t, []float32{7, 7}, dst, "%s wrote before panicking", f.name)
 	}
 }
+
+// FuzzSlice feeds arbitrary bit patterns and lengths through every
+// implementation and checks each element against the float64 reference.
+func FuzzSlice(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x7f, 0, 0, 0xc0, 0x7f, 1, 0, 0, 0})
+	f.Add(make([]byte, 4*37))
+	f.Add([]byte("\x00\x00\xb2\x42\x00\x00\xd0\xc2\x01\x02\x03\x04\xff\xff\x7f\x7f"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := make([]float32, len(data)/4)
+		for i := range src {
+			src[i] = math.Float32frombits(uint32(data[4*i]) | uint32(data[4*i+1])<<8 | uint32(data[4*i+2])<<16 | uint32(data[4*i+3])<<24)
+		}
+		dst := make([]float32, len(src))
+		for _, fn := range fns {
+			for _, im := range impls() {
+				im.run(fn, dst, src)
+				for i, x := range src {
+					if d := ulpDiff(dst[i], fn.ref(x)); d > fn.maxUlp {
+						t.Fatalf("%s/%s(%g [%#x]) = %g, want %g (%d ulp)", fn.name, im.name, x, math.Float32bits(x), dst[i], fn.ref(x), d)
+					}
+				}
+			}
+		}
+	})
+}
