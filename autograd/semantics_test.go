@@ -404,3 +404,55 @@ func TestErrorsAreDistinct(t *testing.T) {
 		require.False(t, errors.Is(e, ErrShape))
 	}
 }
+
+func TestEmptyShapes(t *testing.T) {
+	tp := NewTape[float64]()
+	a := NewVar(tensor.New[float64](2, 0), true)
+	b := NewVar(tensor.New[float64](0, 3), true)
+	z := tp.MatMul(a, b)
+	for i := range z.Value().Data() {
+		z.Value().Data()[i] = 7 // a fresh tape buffer may hold anything; recompute below
+	}
+	tp.Reset()
+	z = tp.MatMul(a, b)
+	require.Equal(t, []int{2, 3}, z.Value().Shape())
+	require.Equal(t, make([]float64, 6), z.Value().Data(), "an empty inner dimension gives zeros")
+	l := tp.Sum(tp.Linear(a, b, NewVar(vec(1, 2, 3), true)))
+	assert.Equal(t, 12.0, l.Value().Data()[0])
+	require.NoError(t, tp.Backward(l))
+	assert.Equal(t, []int{2, 0}, a.Grad().Shape())
+	assert.Equal(t, []int{0, 3}, b.Grad().Shape())
+
+	tp.Reset()
+	e := NewVar(tensor.New[float64](0, 4), true)
+	s := tp.Sum(tp.Relu(e))
+	assert.Equal(t, 0.0, s.Value().Data()[0])
+	require.NoError(t, tp.Backward(s))
+	assert.Equal(t, []int{0, 4}, e.Grad().Shape())
+}
+
+// ZeroGrad is lazy: the next Backward overwrites, Grad reads zeros if no
+// Backward came first, and the tensor stays the same.
+func TestLazyZeroGrad(t *testing.T) {
+	w := NewVar(vec(1, 2, 3), true)
+	u := NewVar(vec(5), true)
+	tp := NewTape[float64]()
+	require.NoError(t, tp.Backward(tp.Sum(tp.Mul(tp.Square(w), u))))
+	g := w.Grad()
+	require.Equal(t, []float64{10, 20, 30}, g.Data())
+	w.ZeroGrad()
+	u.ZeroGrad()
+	tp.Reset()
+	require.NoError(t, tp.Backward(tp.Sum(tp.Scale(w, 4)))) // u not reached
+	require.Same(t, g, w.Grad())
+	assert.Equal(t, []float64{4, 4, 4}, g.Data(), "overwritten, not added")
+	assert.Equal(t, []float64{0}, u.Grad().Data(), "an unreached zeroed gradient reads as zero")
+	tp.Reset()
+	require.NoError(t, tp.Backward(tp.Sum(tp.Scale(tp.Mul(w, u), 1))))
+	assert.Equal(t, []float64{9, 9, 9}, w.Grad().Data(), "added after a read")
+	assert.Equal(t, []float64{6}, u.Grad().Data())
+	require.Panics(t, func() { tp.Sum(w).SetRequiresGrad(false) })
+	w.SetRequiresGrad(false)
+	tp.Reset()
+	require.ErrorIs(t, tp.Backward(tp.Sum(w)), ErrNoGrad)
+}

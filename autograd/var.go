@@ -21,6 +21,9 @@ type Var[T tensor.Float] struct {
 	// fresh: grad holds no contribution from the current backward pass
 	// yet, so the first contribution overwrites it instead of adding.
 	fresh bool
+	// zeroed: a leaf's grad was zeroed lazily by ZeroGrad; it reads as
+	// zero and the next contribution overwrites it.
+	zeroed bool
 
 	tape *Tape[T]
 	gen  uint64
@@ -63,12 +66,17 @@ func (v *Var[T]) Shape() []int { return v.value.Shape() }
 
 // Grad returns the adjoint ∂loss/∂v. For a leaf it is the gradient
 // accumulated over every Backward since the last ZeroGrad, nil until a
-// Backward first reaches the leaf; the same tensor is returned every time,
-// so an optimiser may keep it. For a node it is nil unless KeepGrad was
-// called before Backward and the pass reached the node; it is then
-// read-only and valid until Reset.
+// Backward first reaches the leaf; it is always the same tensor. Because
+// ZeroGrad is lazy, read a leaf's gradient through Grad after a ZeroGrad
+// rather than through a pointer kept from before it. For a node it is nil
+// unless KeepGrad was called before Backward and the pass reached the
+// node; it is then read-only and valid until Reset.
 func (v *Var[T]) Grad() *tensor.Dense[T] {
 	if v.leaf {
+		if v.zeroed {
+			clear(v.grad.Data())
+			v.zeroed = false
+		}
 		return v.grad
 	}
 	if !v.keepGrad || v.fresh {
@@ -77,12 +85,26 @@ func (v *Var[T]) Grad() *tensor.Dense[T] {
 	return v.grad
 }
 
-// ZeroGrad sets a leaf's gradient to zero in place (no allocation). On a
-// node, or a leaf that has no gradient yet, it does nothing.
+// ZeroGrad sets a leaf's gradient to zero, in place and lazily: it costs
+// nothing now, the next Backward that reaches the leaf overwrites the
+// buffer instead of adding to it (GEMMs run with beta = 0, so no zeroing
+// pass and no read of the old values), and Grad clears it first if it is
+// read before that. On a node, or a leaf that has no gradient yet, it does
+// nothing.
 func (v *Var[T]) ZeroGrad() {
 	if v.leaf && v.grad != nil {
-		clear(v.grad.Data())
+		v.zeroed = true
 	}
+}
+
+// SetRequiresGrad switches whether Backward computes a gradient for a
+// leaf (freeze or unfreeze a parameter); it affects ops recorded after the
+// call. It panics (ErrMisuse) on a node.
+func (v *Var[T]) SetRequiresGrad(on bool) {
+	if !v.leaf {
+		fail(ErrMisuse, "SetRequiresGrad: Var made by %s is not a leaf", v.op)
+	}
+	v.requiresGrad = on
 }
 
 // RequiresGrad reports whether Backward computes an adjoint for v: a leaf

@@ -56,8 +56,8 @@ func newMLPBench(seed uint64) *mlpBench {
 	return m
 }
 
-// step is one full training step: forward, backward, SGD update in place
-// (which also zeroes each gradient in the same pass), tape reset.
+// step is one full training step: forward, backward, SGD update in place,
+// ZeroGrad, tape reset.
 func (m *mlpBench) step() {
 	tp, p := m.tp, m.params
 	h := tp.Const(m.x)
@@ -72,6 +72,9 @@ func (m *mlpBench) step() {
 		m.plan()
 	}
 	parallel.Do(len(m.tasks), m.update)
+	for _, v := range p {
+		v.ZeroGrad() // lazy: the next Backward overwrites
+	}
 	tp.Reset()
 }
 
@@ -89,22 +92,21 @@ func (m *mlpBench) plan() {
 	m.update = m.sgd
 }
 
-// sgd is plain SGD on task i, zeroing the gradient in the same pass (what
-// ZeroGrad would do in a second one).
+// sgd is plain SGD on task i.
 func (m *mlpBench) sgd(i int) {
 	t := m.tasks[i]
 	g := t.g[:len(t.w)]
 	for k := range t.w {
 		t.w[k] -= mlpLR * g[k]
-		g[k] = 0
 	}
 }
 
 // mlpGemms replays the GEMM calls of one step with the same shapes,
 // transpose flags, betas and leading dimensions on buffers of the same
-// sizes: forward z = x·W (beta 1 onto the bias), backward x̄ = z̄·Wᵀ (NT,
-// beta 0: a fresh adjoint) and W̄ = xᵀ·z̄ (TN, beta 1: the parameter
-// gradient accumulates). The first layer's input needs no adjoint.
+// sizes: forward z = x·W (beta 1 onto the bias), backward x̄ = z̄·Wᵀ (NT)
+// and W̄ = xᵀ·z̄ (TN), both beta 0 (a fresh adjoint, and a parameter
+// gradient after the lazy ZeroGrad). The first layer's input needs no
+// adjoint.
 type mlpGemms struct {
 	act, adj [4][]float32 // activations / their adjoints per layer boundary
 	w, gw    [3][]float32
@@ -137,7 +139,7 @@ func (g *mlpGemms) run() {
 		if l > 0 {
 			gemm.Sgemm(gemm.NoTrans, gemm.Trans, n, k, m, 1, g.adj[l+1], m, g.w[l], m, 0, g.adj[l], k)
 		}
-		gemm.Sgemm(gemm.Trans, gemm.NoTrans, k, m, n, 1, g.act[l], k, g.adj[l+1], m, 1, g.gw[l], m)
+		gemm.Sgemm(gemm.Trans, gemm.NoTrans, k, m, n, 1, g.act[l], k, g.adj[l+1], m, 0, g.gw[l], m)
 	}
 }
 
