@@ -53,10 +53,10 @@
 //
 // An elementwise destination may be the very same view as an input
 // (d.Add(d, b) is an in-place add, d.Exp(d) too), and Softmax/LogSoftmax may
-// run in place. Any other overlap between a destination and an input, such
-// as a shifted or transposed view of the same storage, gives unspecified
-// results. Reduction destinations must not overlap their input. MatMul and
-// Gemm panic with ErrOverlap if the destination overlaps an input.
+// run in place. Any other overlap between a destination and an input (a
+// shifted, transposed or broadcast view of the same storage) panics with
+// ErrOverlap, as does any overlap between a reduction's or MatMul's
+// destination and its inputs. Inputs may overlap each other freely.
 //
 // # Concurrency
 //
@@ -66,6 +66,16 @@
 // bit for bit for any thread count, because work is split only between
 // output elements or over fixed-size chunks combined in order. A Dense is
 // not safe for concurrent writes; concurrent reads are fine.
+//
+// # Kernels
+//
+// Unit-stride runs of Add, Sub, Mul and Div use AVX-512 or AVX2 loops on
+// amd64 (generated with avo from _asm; the purego build tag removes them),
+// chosen once from the CPU's features; everything else is plain Go. After
+// dimensions of size 1 are dropped and contiguous neighbours merged, a
+// same-shape contiguous operation is one flat run and a row-vector
+// broadcast is one run per row; strided operands are gathered into a small
+// stack buffer, processed as a run and scattered back.
 //
 // # Precision
 //

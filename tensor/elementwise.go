@@ -87,9 +87,27 @@ func exec[T Float](it *iter, op opcode, p T, d, a, b []T) {
 	}
 }
 
-// binary runs d = op(a, b) with broadcasting.
+// checkAlias panics if d overlaps x without being the very same view, the
+// one overlap an elementwise operation handles (each element is read
+// before it is written, at the same place).
+func checkAlias[T Float](name string, d, x *Dense[T]) {
+	if !overlaps(d, x) {
+		return
+	}
+	same := &d.data[d.offset] == &x.data[x.offset] && len(d.shape) == len(x.shape)
+	for i := 0; same && i < len(d.shape); i++ {
+		same = d.shape[i] == x.shape[i] && (d.shape[i] == 1 || d.strides[i] == x.strides[i])
+	}
+	if !same {
+		fail(ErrOverlap, "%s: destination (shape %v, strides %v) overlaps an input (shape %v, strides %v) without being the same view", name, d.shape, d.strides, x.shape, x.strides)
+	}
+}
+
+// binaryOp runs d = op(a, b) with broadcasting.
 func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T] {
 	broadcastCheck(name, d, a, b)
+	checkAlias(name, d, a)
+	checkAlias(name, d, b)
 	var it iter
 	it.init(name, d.shape, 3)
 	it.operand(0, d.shape, d.strides, d.offset)
@@ -103,6 +121,7 @@ func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T]
 // unary runs d = op(a) (parameter p) for d of a's shape.
 func unaryOp[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
 	sameShape(name, d, a)
+	checkAlias(name, d, a)
 	var it iter
 	it.init(name, d.shape, 2)
 	it.operand(0, d.shape, d.strides, d.offset)

@@ -284,3 +284,23 @@ func TestElementwisePanics(t *testing.T) {
 	mustPanic(t, ErrShape, func() { d.Add(New[float32](2, 2), New[float32](3)) })
 	requireClose(t, d, []float64{9, 9, 9, 9}, 0)
 }
+
+func TestOverlapPanics(t *testing.T) {
+	x := Arange(0.0, 9, 1).Reshape(3, 3)
+	mustPanic(t, ErrOverlap, func() { x.Add(x.T(), Ones[float64](3, 3)) })
+	mustPanic(t, ErrOverlap, func() { x.Add(x, x.Slice(0, 0, 1)) })
+	mustPanic(t, ErrOverlap, func() { x.Slice(0, 1, 3).Exp(x.Slice(0, 0, 2)) })
+	mustPanic(t, ErrOverlap, func() { x.Slice(1, 0, 1).SumAxis(x, 1) })
+	mustPanic(t, ErrOverlap, func() { x.Slice(0, 0, 1).SumTo(x) })
+	mustPanic(t, ErrOverlap, func() { x.Slice(1, 0, 1).MaxAxis(x, 1) })
+	mustPanic(t, ErrOverlap, func() { x.Softmax(x.T(), 0) })
+	requireClose(t, x, []float64{0, 1, 2, 3, 4, 5, 6, 7, 8}, 0) // untouched
+	// The same view, also through a different slice of the same array,
+	// is in place and allowed.
+	buf := []float64{9, 0, 1, 2}
+	y := FromSlice(buf[1:], 3)
+	FromSlice(buf, 4).Slice(0, 1, 4).Add(y, Scalar(1.0))
+	requireClose(t, y, []float64{1, 2, 3}, 0)
+	x.Softmax(x, 1)
+	requireClose(t, SumAxis(x, 1, false), []float64{1, 1, 1}, 1e-15)
+}

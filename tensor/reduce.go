@@ -248,6 +248,9 @@ type reducePlan struct {
 
 // sumInto runs a planned sum. acc selects d += sum; otherwise d = scale·sum.
 func sumInto[T Float](op string, pl *reducePlan, d, src *Dense[T], acc bool, scale T) {
+	if overlaps(d, src) {
+		fail(ErrOverlap, "%s: destination overlaps the input", op)
+	}
 	if unsafe.Sizeof(T(0)) == 4 {
 		sumIntoE(op, pl, as[float32](d.data), src, as[float32](src.data), acc, float32(scale))
 	} else {

@@ -210,6 +210,9 @@ func rowRun[T Float](op rowOp, name string, d, a *Dense[T], ax int, dst *[maxRan
 func rowReduce[T Float](op rowOp, name string, d, a *Dense[T], axis int) *Dense[T] {
 	var pl reducePlan
 	ax := axisPlan(name, &pl, d, a, axis)
+	if overlaps(d, a) {
+		fail(ErrOverlap, "%s: destination overlaps the input", name)
+	}
 	rowRun(op, name, d, a, ax, &pl.dst, nil)
 	return d
 }
@@ -221,6 +224,7 @@ func rowMap[T Float](op rowOp, name string, d, a *Dense[T], axis int) *Dense[T] 
 		fail(ErrShape, "%s: rank %d exceeds the maximum %d", name, r, maxRank)
 	}
 	ax := axisIndex(name, axis, r)
+	checkAlias(name, d, a)
 	var dst [maxRank]int
 	copy(dst[:], d.strides)
 	rowRun(op, name, d, a, ax, &dst, nil)
