@@ -19,9 +19,11 @@
 // topological order, and skips those the loss does not reach.
 //
 // Leaves (NewVar) are parameters and inputs. They belong to no tape; their
-// gradients (Grad) accumulate over every Backward until ZeroGrad, which
-// clears them in place. Per-step inputs can also be recorded with
-// Tape.Const, which allocates nothing in steady state.
+// gradients (Grad) accumulate over every Backward until ZeroGrad. ZeroGrad
+// is lazy and in place: the next Backward overwrites the gradient (its
+// GEMMs run with beta = 0) and Grad clears it if it is read first, so
+// zeroing costs no pass over memory. Per-step inputs can also be recorded
+// with Tape.Const, which allocates nothing in steady state.
 //
 // Node values and adjoints are contiguous row-major tensors from the tape's
 // buffer pool. Tape.Reset returns them to the pool by shape and recycles
