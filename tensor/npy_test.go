@@ -599,3 +599,28 @@ func FuzzReadNPY(f *testing.F) {
 		_, _ = ReadNPY[float32](bytes.NewReader(data))
 	})
 }
+
+// BenchmarkNPY measures encoding and decoding of a 1M-element float32 array
+// in memory (bytes/s of .npy data).
+func BenchmarkNPY(b *testing.B) {
+	const n = 1 << 20
+	src := FromSlice(npyValues[float32](n), 1024, 1024)
+	var buf bytes.Buffer
+	_ = WriteNPY(&buf, src)
+	raw := buf.Bytes()
+	b.Run("op=write/size=1M/dtype=f4", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			buf.Reset()
+			_ = WriteNPY(&buf, src)
+		}
+	})
+	b.Run("op=read/size=1M/dtype=f4", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			if _, err := ReadNPY[float32](bytes.NewReader(raw)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
