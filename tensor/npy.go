@@ -45,10 +45,10 @@ const (
 )
 
 // WriteNPY writes t to w in .npy format: C (row-major) order whatever t's
-// strides (a non-contiguous view is copied once first), little-endian '<f4' for float32 or '<f8' for
-// float64, header padded so the data starts at a multiple of 64 bytes,
-// version 1.0 (2.0 if the header does not fit in 65535 bytes). It panics if
-// t is nil, and returns the first error from w.
+// strides (a non-contiguous view is copied once first), little-endian
+// '<f4' for float32 or '<f8' for float64, header padded so the data starts
+// at a multiple of 64 bytes, version 1.0 (2.0 if the header does not fit in
+// 65535 bytes). It panics if t is nil, and returns the first error from w.
 func WriteNPY[T Float](w io.Writer, t *Dense[T]) error {
 	if t == nil {
 		panic(fmt.Errorf("%w: WriteNPY: nil tensor", ErrShape))
