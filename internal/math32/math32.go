@@ -102,9 +102,9 @@ func Log(x float32) float32 {
 	if b-0x00800000 >= 0x7f800000-0x00800000 {
 		switch {
 		case b<<1 == 0:
-			return float32(math.Inf(-1))
+			return math.Float32frombits(0xff800000) // -Inf
 		case b>>31 != 0:
-			return float32(math.NaN())
+			return math.Float32frombits(0x7fc00000) // NaN
 		case b >= 0x7f800000: // +Inf or NaN
 			return x
 		}
