@@ -98,10 +98,19 @@ func Load(dir string) (train, test Dataset, err error) {
 			return Dataset{}, Dataset{}, err
 		}
 	}
-	if train, err = ReadSet(paths[0], paths[1]); err != nil {
-		return Dataset{}, Dataset{}, err
+	// The two sets decompress in parallel: gunzip is most of the time.
+	var testErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		test, testErr = ReadSet(paths[2], paths[3])
+	}()
+	train, err = ReadSet(paths[0], paths[1])
+	<-done
+	if err == nil {
+		err = testErr
 	}
-	if test, err = ReadSet(paths[2], paths[3]); err != nil {
+	if err != nil {
 		return Dataset{}, Dataset{}, err
 	}
 	if train.Rows != test.Rows || train.Cols != test.Cols {
