@@ -299,3 +299,66 @@ func TestReductionPanics(t *testing.T) {
 	mustPanic(t, ErrIndex, func() { Softmax(a, -3) })
 	mustPanic(t, ErrShape, func() { ArgMaxAxis(make([]int, 2), a, 0) })
 }
+
+// Larger shapes reach the column-accumulating sum (many outputs, reduced
+// axis not innermost) and the parallel splits; check them against the
+// naive reduction too, on random views.
+func testReductionsLarge[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	old := parallel.SetThreads(3)
+	defer parallel.SetThreads(old)
+	for _, shape := range [][]int{{5, 130}, {3, 4, 70}, {130, 2, 3}, {64, 300}, {40, 50, 30}, {2, 3000}} {
+		for ax := range shape {
+			for trial := range 2 {
+				a := randView[T](rng, shape...)
+				if trial == 1 {
+					a = RandNormal[T](rng, 0, 1, shape...)
+				}
+				name := fmt.Sprint("shape ", shape, " axis ", ax, " trial ", trial)
+				rel := 1e-5
+				if !is32T[T]() {
+					rel = 1e-12
+				}
+				requireClose(t, SumAxis(a, ax, true), naiveAxis(a, ax, refSum), rel, name)
+				requireClose(t, MeanAxis(a, ax, false), naiveAxis(a, ax, func(r []float64) float64 { return refSum(r) / float64(len(r)) }), rel, name)
+				requireClose(t, MaxAxis(a, ax, false), naiveAxis(a, ax, refMax), 0, name)
+				requireClose(t, LogSumExpAxis(a, ax, false), naiveAxis(a, ax, refLSE), rel, name)
+				small := slices.Clone(shape)
+				small[ax] = 1
+				requireClose(t, SumTo(a, small[1:]...), naiveSumTo(a, small[1:]), rel, name)
+				acc := Ones[T](small...)
+				want := naiveAxis(a, ax, refSum)
+				for i := range want {
+					want[i]++
+				}
+				requireClose(t, acc.AddSumTo(a), want, rel, name)
+			}
+		}
+	}
+}
+
+// naiveSumTo sums a to shape (which broadcasts to a's shape).
+func naiveSumTo[T Float](a *Dense[T], shape []int) []float64 {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	out := make([]float64, n)
+	lead := len(a.shape) - len(shape)
+	forEach(a.shape, func(idx []int) {
+		k := 0
+		for i, d := range shape {
+			j := idx[i+lead]
+			if d == 1 {
+				j = 0
+			}
+			k = k*d + j
+		}
+		out[k] += float64(a.At(idx...))
+	})
+	return out
+}
+
+func TestReductionsLarge(t *testing.T) {
+	bothTypes(t, testReductionsLarge[float32], testReductionsLarge[float64])
+}
