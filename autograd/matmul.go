@@ -14,17 +14,10 @@ type mat[T tensor.Float] struct {
 	t    bool
 }
 
-// matOf resolves a 2-D value to GEMM storage. A contiguous value is used as
-// is, a transposed view of contiguous storage through the transpose flag;
-// anything else is copied into a step buffer, returned as copied so that
-// backward can reuse it.
-func (tp *Tape[T]) matOf(op, arg string, d *tensor.Dense[T]) (m mat[T], copied *tensor.Dense[T]) {
-	if d.Dims() != 2 {
-		fail(ErrShape, "%s: %s has shape %v, want a matrix", op, arg, d.Shape())
-	}
-	return tp.storage(d)
-}
-
+// storage resolves a 2-D value to GEMM storage. A contiguous value is
+// used as is, a transposed view of contiguous storage through the
+// transpose flag; anything else is copied into a step buffer, returned so
+// that backward can reuse it.
 func (tp *Tape[T]) storage(d *tensor.Dense[T]) (mat[T], *tensor.Dense[T]) {
 	s := d.Shape()
 	if d.IsContiguous() {

@@ -456,3 +456,31 @@ func TestLazyZeroGrad(t *testing.T) {
 	tp.Reset()
 	require.ErrorIs(t, tp.Backward(tp.Sum(w)), ErrNoGrad)
 }
+
+// Strided leaves that are not plain transposes (column slices) are copied
+// once per op; values and gradients match contiguous copies.
+func TestStridedViews(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	base := randT(r, -1, 1, 4, 6)
+	wbase := randT(r, -1, 1, 5, 3)
+	run := func(x, w *tensor.Dense[float64]) (float64, []float64, []float64) {
+		xv, wv := NewVar(x, true), NewVar(w, true)
+		tp := NewTape[float64]()
+		z := tp.MatMul(xv, wv)                                    // 4×3
+		y := tp.Linear(xv, wv, nil)                               // same product through Linear
+		s := tp.Mul(tp.Reshape(xv, 2, 10), tp.Reshape(xv, 2, 10)) // strided input to a binary op, used twice
+		l := tp.Add(tp.Add(weigh(tp, z), weigh(tp, tp.Tanh(y))), weigh(tp, s))
+		require.NoError(t, tp.Backward(l))
+		return l.Value().Data()[0], clone(xv.Grad().Data()), clone(wv.Grad().Data())
+	}
+	orig := clone(base.Data())
+	xview := base.Slice(1, 1, 6) // 4×5, row stride 6
+	wview := wbase.T().T()       // contiguous after all
+	require.False(t, xview.IsContiguous())
+	l1, gx1, gw1 := run(xview, wview)
+	l2, gx2, gw2 := run(xview.Clone(), wview.Clone())
+	assert.InDelta(t, l2, l1, 1e-13)
+	assert.InDeltaSlice(t, gx2, gx1, 1e-13)
+	assert.InDeltaSlice(t, gw2, gw1, 1e-13)
+	assert.Equal(t, orig, base.Data(), "inputs unchanged")
+}
