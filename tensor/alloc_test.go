@@ -24,6 +24,7 @@ func testNoAllocs[T Float](t *testing.T) {
 		idx := make([]int, rows)
 		m1, m2, mc := RandNormal[T](rng, 0, 1, 16, 16), RandNormal[T](rng, 0, 1, 16, 16), New[T](16, 16)
 		m1t := m1.T()
+		odd, oddIn := New[T](37), RandNormal[T](rng, 0, 1, 37)
 		cases := map[string]func(){
 			"Add":         func() { d.Add(a, b) },
 			"AddRow":      func() { d.Add(a, row) },
@@ -47,6 +48,9 @@ func testNoAllocs[T Float](t *testing.T) {
 			"SumAll":      func() { SumAll(a) },
 			"MatMul":      func() { mc.MatMul(m1, m2) },
 			"MatMulTrans": func() { mc.MatMul(m1t, m2) },
+			"ExpOddLen":   func() { odd.Exp(oddIn) },
+			"SoftmaxOdd":  func() { odd.Softmax(oddIn, 0) },
+			"LogSoftOdd":  func() { odd.LogSoftmax(oddIn, 0) },
 		}
 		for name, f := range cases {
 			for _, th := range []int{1, 2} {

@@ -318,24 +318,34 @@ func minNaN[E elem](x, y E) E {
 // unaryVV sets d[i] = op(a[i]) (with parameter p). d may be a. float32
 // transcendental functions go to math32's vectorised slice kernels.
 func unaryVV[E elem](op opcode, p E, d, a []E) {
-	if is32[E]() {
+	if is32[E]() && len(d) >= vecMin {
 		switch op {
-		case opExp:
-			math32.ExpSlice(f32(d), f32(a))
-			return
-		case opLog:
-			math32.LogSlice(f32(d), f32(a))
-			return
-		case opTanh:
-			math32.TanhSlice(f32(d), f32(a))
-			return
-		case opSigmoid:
-			math32.SigmoidSlice(f32(d), f32(a))
-			return
+		case opExp, opLog, opTanh, opSigmoid:
+			// The vector kernels take the bulk; the tail (and short runs)
+			// go through the scalar functions below, because math32's
+			// slice functions allocate for a tail that is not a whole
+			// vector.
+			k := len(d) &^ (vecMin - 1)
+			d32, a32 := f32(d), f32(a)
+			switch op {
+			case opExp:
+				math32.ExpSlice(d32[:k], a32[:k])
+			case opLog:
+				math32.LogSlice(d32[:k], a32[:k])
+			case opTanh:
+				math32.TanhSlice(d32[:k], a32[:k])
+			default:
+				math32.SigmoidSlice(d32[:k], a32[:k])
+			}
+			d, a = d[k:], a[k:len(d)]
 		}
 	}
 	unaryCore(op, p, d, a)
 }
+
+// vecMin is the run length handed to math32's slice functions: a multiple
+// of every vector width they use.
+const vecMin = 16
 
 // unaryCore is unaryVV with scalar functions only. The math32 slice kernels
 // let their arguments escape, so the stack buffers of the strided path must

@@ -4,7 +4,6 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -359,11 +358,5 @@ func shiftExp[E elem](row, src []E, m E) {
 	for i := range row {
 		row[i] = src[i] - m
 	}
-	if is32[E]() {
-		math32.ExpSlice(f32(row), f32(row))
-		return
-	}
-	for i := range row {
-		row[i] = E(math.Exp(float64(row[i])))
-	}
+	unaryVV(opExp, 0, row, row)
 }
