@@ -68,23 +68,46 @@ func sameShape[T Float](op string, d, a *Dense[T]) {
 	}
 }
 
-// exec runs an elementwise operation described by it on the storage of the
-// operands, resolving the element type once.
-func exec[T Float](it *iter, op opcode, p T, d, a, b []T) {
-	if it.n == 0 {
+// exec runs an elementwise operation over d's shape with up to two inputs
+// (nil when absent, broadcasting to d's shape), resolving the element type
+// once.
+func exec[T Float](name string, op opcode, p T, d, a, b *Dense[T]) {
+	if unsafe.Sizeof(T(0)) == 4 {
+		execE[float32](name, op, float32(p), d, a, b)
+	} else {
+		execE[float64](name, op, float64(p), d, a, b)
+	}
+}
+
+func execE[E elem, T Float](name string, op opcode, p E, d, a, b *Dense[T]) {
+	var t ewTask[E]
+	t.op, t.p = op, p
+	nops := 1
+	if b != nil {
+		nops = 3
+	} else if a != nil {
+		nops = 2
+	}
+	t.it.init(name, d.shape, nops)
+	if t.it.n == 0 {
 		return
 	}
+	t.it.operand(0, d.shape, d.strides, d.offset)
+	t.d = as[E](d.data)
+	if a != nil {
+		t.it.operand(1, a.shape, a.strides, a.offset)
+		t.a = as[E](a.data)
+	}
+	if b != nil {
+		t.it.operand(2, b.shape, b.strides, b.offset)
+		t.b = as[E](b.data)
+	}
+	t.it.coalesce()
 	grain := grainCheap
 	if isMath(op) {
 		grain = grainMath
 	}
-	if unsafe.Sizeof(T(0)) == 4 {
-		t := ewTask[float32]{it: *it, op: op, p: float32(p), d: as[float32](d), a: as[float32](a), b: as[float32](b)}
-		runEW(&t, grain)
-	} else {
-		t := ewTask[float64]{it: *it, op: op, p: float64(p), d: as[float64](d), a: as[float64](a), b: as[float64](b)}
-		runEW(&t, grain)
-	}
+	runEW(&t, grain)
 }
 
 // checkAlias panics if d overlaps x without being the very same view, the
@@ -108,13 +131,7 @@ func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T]
 	broadcastCheck(name, d, a, b)
 	checkAlias(name, d, a)
 	checkAlias(name, d, b)
-	var it iter
-	it.init(name, d.shape, 3)
-	it.operand(0, d.shape, d.strides, d.offset)
-	it.operand(1, a.shape, a.strides, a.offset)
-	it.operand(2, b.shape, b.strides, b.offset)
-	it.coalesce()
-	exec(&it, op, p, d.data, a.data, b.data)
+	exec(name, op, p, d, a, b)
 	return d
 }
 
@@ -122,12 +139,7 @@ func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T]
 func unaryOp[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
 	sameShape(name, d, a)
 	checkAlias(name, d, a)
-	var it iter
-	it.init(name, d.shape, 2)
-	it.operand(0, d.shape, d.strides, d.offset)
-	it.operand(1, a.shape, a.strides, a.offset)
-	it.coalesce()
-	exec(&it, op, p, d.data, a.data, nil)
+	exec(name, op, p, d, a, nil)
 	return d
 }
 
@@ -322,11 +334,7 @@ func Gelu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Gelu(a) }
 
 // Fill sets every element of d to v and returns d.
 func (d *Dense[T]) Fill(v T) *Dense[T] {
-	var it iter
-	it.init("Fill", d.shape, 1)
-	it.operand(0, d.shape, d.strides, d.offset)
-	it.coalesce()
-	exec(&it, opFill, v, d.data, nil, nil)
+	exec("Fill", opFill, v, d, nil, nil)
 	return d
 }
 
