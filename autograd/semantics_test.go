@@ -484,3 +484,48 @@ func TestStridedViews(t *testing.T) {
 	assert.InDeltaSlice(t, gw2, gw1, 1e-13)
 	assert.Equal(t, orig, base.Data(), "inputs unchanged")
 }
+
+// One tape per goroutine, sharing read-only leaves; concurrent Grad calls
+// on a lazily zeroed leaf (an optimiser's parallel segments) are safe.
+func TestConcurrentTapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 17))
+	w := NewVar(randT(r, -1, 1, 20, 30), false)
+	x := randT(r, -1, 1, 8, 20)
+	want := func() float64 {
+		tp := NewTape[float64]()
+		return tp.Sum(tp.Tanh(tp.MatMul(tp.Const(x), w))).Value().Data()[0]
+	}()
+	done := make(chan float64, 4)
+	for range 4 {
+		go func() {
+			tp := NewTape[float64]()
+			var v float64
+			for range 20 {
+				v = tp.Sum(tp.Tanh(tp.MatMul(tp.Const(x), w))).Value().Data()[0]
+				tp.Reset()
+			}
+			done <- v
+		}()
+	}
+	for range 4 {
+		require.Equal(t, want, <-done)
+	}
+
+	p := NewVar(randT(r, -1, 1, 100), true)
+	tp := NewTape[float64]()
+	require.NoError(t, tp.Backward(tp.Sum(p)))
+	p.ZeroGrad()
+	sums := make(chan float64, 4)
+	for range 4 {
+		go func() {
+			var s float64
+			for _, g := range p.Grad().Data() {
+				s += g
+			}
+			sums <- s
+		}()
+	}
+	for range 4 {
+		require.Equal(t, 0.0, <-sums)
+	}
+}

@@ -302,8 +302,9 @@ func (tp *Tape[T]) grad(v *Var[T]) ([]T, bool) {
 		}
 		v.fresh = true
 	}
-	if v.zeroed {
-		v.zeroed, v.fresh = false, true
+	if v.leaf && v.lazy.pending.Load() {
+		v.lazy.pending.Store(false)
+		v.fresh = true
 	}
 	if v.fresh {
 		v.fresh = false

@@ -1,6 +1,11 @@
 package autograd
 
-import "github.com/adjoint-go/adjoint/tensor"
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/adjoint-go/adjoint/tensor"
+)
 
 // Var is a value in a computation: a leaf made by NewVar (a parameter or an
 // input) or a node recorded by an op on a Tape. It holds the value and, once
@@ -21,9 +26,8 @@ type Var[T tensor.Float] struct {
 	// fresh: grad holds no contribution from the current backward pass
 	// yet, so the first contribution overwrites it instead of adding.
 	fresh bool
-	// zeroed: a leaf's grad was zeroed lazily by ZeroGrad; it reads as
-	// zero and the next contribution overwrites it.
-	zeroed bool
+	// lazy: a leaf's ZeroGrad state (nil for nodes).
+	lazy *lazyZero
 
 	tape *Tape[T]
 	gen  uint64
@@ -54,7 +58,16 @@ func NewVar[T tensor.Float](value *tensor.Dense[T], requiresGrad bool) *Var[T] {
 	if value == nil {
 		fail(ErrMisuse, "NewVar: nil value")
 	}
-	return &Var[T]{value: value, requiresGrad: requiresGrad, leaf: true}
+	return &Var[T]{value: value, requiresGrad: requiresGrad, leaf: true, lazy: new(lazyZero)}
+}
+
+// lazyZero records that ZeroGrad zeroed a leaf's gradient without touching
+// it: it reads as zero, and the next contribution overwrites it. Grad may
+// be called from several goroutines (an optimiser's parallel segments), so
+// the deferred clear happens once, under a lock.
+type lazyZero struct {
+	pending atomic.Bool
+	mu      sync.Mutex
 }
 
 // Value returns the value. For a leaf it is the tensor given to NewVar; for
@@ -73,9 +86,13 @@ func (v *Var[T]) Shape() []int { return v.value.Shape() }
 // node; it is then read-only and valid until Reset.
 func (v *Var[T]) Grad() *tensor.Dense[T] {
 	if v.leaf {
-		if v.zeroed {
-			clear(v.grad.Data())
-			v.zeroed = false
+		if z := v.lazy; z.pending.Load() {
+			z.mu.Lock()
+			if z.pending.Load() {
+				clear(v.grad.Data())
+				z.pending.Store(false)
+			}
+			z.mu.Unlock()
 		}
 		return v.grad
 	}
@@ -93,7 +110,7 @@ func (v *Var[T]) Grad() *tensor.Dense[T] {
 // nothing.
 func (v *Var[T]) ZeroGrad() {
 	if v.leaf && v.grad != nil {
-		v.zeroed = true
+		v.lazy.pending.Store(true)
 	}
 }
 
