@@ -149,6 +149,18 @@ func (d *Dense[T]) matmul(op string, alpha T, a, b *Dense[T], beta T) *Dense[T] 
 	if bb == 1 {
 		bbs = 0
 	}
+	// A shared b with a stack of row-major a matrices laid out back to back
+	// (and d likewise) is one product of batch·m rows: one gemm call, which
+	// blocks and parallelises better than batch small ones.
+	if batch > 1 && bb == 1 && ba == batch && ta == gemm.NoTrans && (m == 1 || abs == m*lda) && dbs == m*ldc && (m > 1 || abs >= k) {
+		if m == 1 {
+			lda = abs
+		}
+		if m == 1 {
+			ldc = dbs
+		}
+		m, batch = batch*m, 1
+	}
 	for i := range batch {
 		ao, bo, do := a.offset+i*abs, b.offset+i*bbs, d.offset+i*dbs
 		if unsafe.Sizeof(T(0)) == 4 {

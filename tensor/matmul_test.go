@@ -108,6 +108,20 @@ func testBatchedMatMul[T Float](t *testing.T) {
 	// Batch dimension innermost in memory: no unit stride, packed.
 	ap := RandNormal[T](rng, 0, 1, 4, 5, 3).Permute(2, 0, 1)
 	requireClose(t, MatMul(ap, b), naiveMatMul(1, ap, b, 0, nil), 4*tol[T]())
+	// Shared b: merged into one product when a and d stack row-major.
+	for _, m := range []int{1, 4} {
+		am := RandNormal[T](rng, 0, 1, 3, m, 5)
+		requireClose(t, MatMul(am, b2), naiveMatMul(1, am, b2, 0, nil), 4*tol[T](), "m", m)
+		// Rows padded (not mergeable into one matrix with the batch).
+		ap := RandNormal[T](rng, 0, 1, 3, m, 7).Slice(2, 1, 6)
+		requireClose(t, MatMul(ap, b2), naiveMatMul(1, ap, b2, 0, nil), 4*tol[T](), "m", m)
+		// Batches apart (every other one of a larger stack).
+		as := RandNormal[T](rng, 0, 1, 6, m, 5).Reshape(3, 2, m, 5).Slice(1, 0, 1).Squeeze(1)
+		dd := RandNormal[T](rng, 0, 1, 3, m, 4).Slice(2, 1, 3)
+		want := naiveMatMul(1, as, b2, 2, dd)
+		dd.Gemm(1, as, b2, 2)
+		requireClose(t, dd, want, 4*tol[T](), "m", m)
+	}
 	// Gemm accumulates into a batched destination.
 	d := RandNormal[T](rng, 0, 1, 3, 4, 2)
 	want := naiveMatMul(1, a, b, 1, d)
