@@ -46,10 +46,10 @@ func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, k
 		if tA == Trans {
 			// op(A)(i, p) = a[p*lda + i]: each k step is a contiguous run.
 			packRuns(d, a[p0*lda+i0+ir:], lda, rows, kb, mr)
-		} else {
-			// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
-			packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
+			continue // packRuns pads
 		}
+		// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
+		packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
 		if rows < mr {
 			for p := range kb {
 				clear(d[p*mr+rows : p*mr+mr])
@@ -71,10 +71,10 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 		if tB == NoTrans {
 			// op(B)(p, j) = b[p*ldb + j]: contiguous per k step.
 			packRuns(d, b[p0*ldb+j0+jr:], ldb, cols, kb, nr)
-		} else {
-			// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
-			packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
+			continue // packRuns pads
 		}
+		// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
+		packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
 		if cols < nr {
 			for p := range kb {
 				clear(d[p*nr+cols : p*nr+nr])
@@ -88,20 +88,32 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 // each step writes a run of neighbouring values.
 func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 	r := 0
-	for ; r+8 <= rows; r += 8 {
-		s0 := src[r*ld:][:kb]
-		s1 := src[(r+1)*ld:][:kb]
-		s2 := src[(r+2)*ld:][:kb]
-		s3 := src[(r+3)*ld:][:kb]
-		s4 := src[(r+4)*ld:][:kb]
-		s5 := src[(r+5)*ld:][:kb]
-		s6 := src[(r+6)*ld:][:kb]
-		s7 := src[(r+7)*ld:][:kb]
-		dd := d[r:]
-		for p := range s0 {
-			o := (*[8]T)(dd[p*w:])
-			o[0], o[1], o[2], o[3] = s0[p], s1[p], s2[p], s3[p]
-			o[4], o[5], o[6], o[7] = s4[p], s5[p], s6[p], s7[p]
+	if r+8 <= rows {
+		// Bounds for every row of this block are checked once up front; the
+		// loop then addresses them from one base pointer, which keeps the
+		// eight source rows out of the register allocator's way.
+		var z T
+		sz := unsafe.Sizeof(z)
+		ldb := uintptr(ld) * sz
+		for ; r+8 <= rows; r += 8 {
+			_ = src[(r+7)*ld+kb-1]
+			_ = d[(kb-1)*w+r+7]
+			sp := unsafe.Pointer(&src[r*ld])
+			dp := unsafe.Pointer(&d[r])
+			for range kb {
+				o := (*[8]T)(dp)
+				q4 := unsafe.Add(sp, 4*ldb)
+				o[0] = *(*T)(sp)
+				o[1] = *(*T)(unsafe.Add(sp, ldb))
+				o[2] = *(*T)(unsafe.Add(sp, 2*ldb))
+				o[3] = *(*T)(unsafe.Add(q4, -ldb))
+				o[4] = *(*T)(q4)
+				o[5] = *(*T)(unsafe.Add(q4, ldb))
+				o[6] = *(*T)(unsafe.Add(q4, 2*ldb))
+				o[7] = *(*T)(unsafe.Add(q4, 3*ldb))
+				sp = unsafe.Add(sp, sz)
+				dp = unsafe.Add(dp, uintptr(w)*sz)
+			}
 		}
 	}
 	for ; r+4 <= rows; r += 4 {
@@ -125,7 +137,7 @@ func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 }
 
 // packRuns copies kb runs of n values (run p at src[p*ld:]) to d[p*w:],
-// n <= w. Full runs of the common tile widths are fixed-size array copies,
+// n <= w, padding each with w-n zeros. Full runs of the common tile widths are fixed-size array copies,
 // which compile to a few vector moves instead of a memmove call.
 func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 	if n == w {
@@ -163,6 +175,15 @@ func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 		}
 	}
 	for p := range kb {
-		copy(d[p*w:p*w+n], src[p*ld:p*ld+n])
+		dst := d[p*w : p*w+w]
+		s := src[p*ld:][:n]
+		// Element loops: for runs this short a memmove/memclr call costs
+		// more than the copy.
+		for j, v := range s {
+			dst[j] = v
+		}
+		for j := n; j < len(dst); j++ {
+			dst[j] = 0
+		}
 	}
 }
