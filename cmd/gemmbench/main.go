@@ -41,12 +41,12 @@ func main() {
 		extra    = flag.Bool("extra", true, "also NT/TN at 1024 and the MLP shapes")
 		plotFile = flag.String("plot", "gemm.png", "write a PNG plot of GFLOP/s against size here (empty: no plot)")
 		tableMD  = flag.String("md", "", "also write the report (header and table, markdown) to this file")
-		gonumMax = flag.Int("gonummax", 1024, "largest dimension timed for gonum (it is slow)")
+		maxCall  = flag.Duration("maxcall", 1500*time.Millisecond, "skip a product whose single call would take longer than this, predicted from the same implementation's speed at the previous shape")
 		implsArg = flag.String("impls", "", "only these implementations, comma separated (default all)")
 		minTime  = flag.Duration("mintime", 150*time.Millisecond, "time spent per measurement")
 	)
 	flag.Parse()
-	cfg := config{minTime: *minTime, batches: 8, gonumMax: *gonumMax, extra: *extra}
+	cfg := config{minTime: *minTime, batches: 8, maxCall: *maxCall, extra: *extra}
 	var err error
 	if cfg.sizes, err = ints(*sizes); err != nil {
 		fatalf("-sizes: %v", err)
@@ -112,7 +112,7 @@ type config struct {
 	impls          []bench.Impl
 	minTime        time.Duration
 	batches        int
-	gonumMax       int
+	maxCall        time.Duration
 	extra          bool
 }
 
@@ -143,15 +143,27 @@ type result struct {
 func run(cfg config) []result {
 	var res []result
 	shapes := cfg.shapes()
+	// last speed of each implementation, type and thread count, to predict
+	// the time of the next call.
+	type speedKey struct {
+		double  bool
+		impl    string
+		threads int
+	}
+	last := map[speedKey]float64{}
 	for _, double := range []bool{false, true} {
 		for _, s := range shapes {
 			fmt.Fprintf(os.Stderr, "gemmbench: %s %v\n", typeName(double), s)
 			for _, im := range cfg.impls {
-				if im.MaxDim > 0 && s.MaxDim() > im.MaxDim || im.Name == "gonum" && s.MaxDim() > cfg.gonumMax {
+				if im.MaxDim > 0 && s.MaxDim() > im.MaxDim {
 					continue
 				}
 				for _, th := range cfg.threads {
 					if im.SingleThread && th > 1 {
+						continue
+					}
+					sk := speedKey{double, im.Name, th}
+					if g := last[sk]; g > 0 && s.Flops()/g/1e9 > cfg.maxCall.Seconds() {
 						continue
 					}
 					restore := im.Use(th)
@@ -162,7 +174,8 @@ func run(cfg config) []result {
 						sec = timeGemm(im.Sgemm, s, cfg)
 					}
 					restore()
-					res = append(res, result{double, s, im.Name, th, s.Flops() / sec / 1e9})
+					last[sk] = s.Flops() / sec / 1e9
+					res = append(res, result{double, s, im.Name, th, last[sk]})
 				}
 			}
 		}
@@ -172,13 +185,19 @@ func run(cfg config) []result {
 
 // timeGemm returns the seconds per call of C = A·B for s: one warm-up call
 // (page faults, pack buffers), then the best of cfg.batches batches, each of
-// about cfg.minTime/cfg.batches (at least one call).
+// about cfg.minTime/cfg.batches (at least one call). A call slower than
+// cfg.minTime is timed once more and the faster of the two kept.
 func timeGemm[T float32 | float64](f func(tA, tB gemm.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), s bench.Shape, cfg config) float64 {
 	a, lda, b, ldb, c, ldc := bench.Operands[T](s)
 	call := func() { f(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, ldc) }
 	t := time.Now()
 	call()
 	per := time.Since(t)
+	if per > cfg.minTime {
+		t := time.Now()
+		call()
+		return min(per, time.Since(t)).Seconds()
+	}
 	calls := max(1, int(cfg.minTime/time.Duration(cfg.batches)/max(per, time.Microsecond)))
 	best := math.Inf(1)
 	for range cfg.batches {
@@ -193,6 +212,11 @@ func timeGemm[T float32 | float64](f func(tA, tB gemm.Transpose, m, n, k int, al
 
 func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration) {
 	fmt.Fprintf(w, "## GEMM on %s\n\n", cpuName())
+	tags := ""
+	if bench.OpenBLASCore() != "" {
+		tags = "-tags openblas "
+	}
+	fmt.Fprintf(w, "- Command: `go run %s./cmd/gemmbench %s`\n", tags, strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(w, "- %s, %d logical CPUs, GOMAXPROCS %d, %s %s/%s; L1d %s, L2 %s, L3 %s per cpuid\n",
 		cpuid.CPU.BrandName, cpuid.CPU.LogicalCores, runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH,
 		kib(cpuid.CPU.Cache.L1D), kib(cpuid.CPU.Cache.L2), kib(cpuid.CPU.Cache.L3))
@@ -262,7 +286,7 @@ func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration)
 			}
 		}
 	}
-	fmt.Fprintln(w, "\n– : not timed (naive only up to 256, gonum only up to -gonummax, naive single-threaded).")
+	fmt.Fprintf(w, "\n– : not timed (naive: single-threaded and only up to 256; any product predicted to take over -maxcall %v per call from the same implementation's previous speed).\n", cfg.maxCall)
 }
 
 // cpuName is the brand string with the CPUID family and model, which
