@@ -3,6 +3,7 @@ package optim
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/tensor"
@@ -34,9 +35,13 @@ type Adam[T tensor.Float] struct {
 	cfg       AdamConfig
 	decoupled bool
 	m, v      [][]T // moment buffers, made on the first step
+	s         adamScalars[T]
+}
 
-	// Per-step scalars read by the segment updates.
-	lrT, b1, b2, nb1, nb2, c1, c2, eps, wd, decay T
+// adamScalars holds one step's constants. The assembly reads the float32
+// instance as ten consecutive float32s in this order (see _asm).
+type adamScalars[T tensor.Float] struct {
+	lr, b1, b2, nb1, nb2, c1, c2, eps, wd, decay T
 }
 
 // NewAdam returns an Adam optimiser (weight decay as an L2 term in the
@@ -89,17 +94,19 @@ func (o *Adam[T]) Step() {
 	}
 	t := float64(o.steps + 1)
 	lr := o.LR()
-	o.lrT = T(lr)
-	o.b1, o.b2 = T(o.cfg.Beta1), T(o.cfg.Beta2)
-	o.nb1, o.nb2 = T(1-o.cfg.Beta1), T(1-o.cfg.Beta2)
-	o.c1 = T(1 / (1 - math.Pow(o.cfg.Beta1, t)))
-	o.c2 = T(1 / (1 - math.Pow(o.cfg.Beta2, t)))
-	o.eps = T(o.cfg.Eps)
-	o.wd, o.decay = 0, 1
+	o.s = adamScalars[T]{
+		lr: T(lr),
+		b1: T(o.cfg.Beta1), b2: T(o.cfg.Beta2),
+		nb1: T(1 - o.cfg.Beta1), nb2: T(1 - o.cfg.Beta2),
+		c1:    T(1 / (1 - math.Pow(o.cfg.Beta1, t))),
+		c2:    T(1 / (1 - math.Pow(o.cfg.Beta2, t))),
+		eps:   T(o.cfg.Eps),
+		decay: 1,
+	}
 	if o.decoupled {
-		o.decay = T(1 - lr*o.cfg.WeightDecay)
+		o.s.decay = T(1 - lr*o.cfg.WeightDecay)
 	} else {
-		o.wd = T(o.cfg.WeightDecay)
+		o.s.wd = T(o.cfg.WeightDecay)
 	}
 	o.apply()
 }
@@ -112,16 +119,48 @@ func (o *Adam[T]) segment(i int) {
 	}
 	m := o.m[s.param][s.lo:s.hi]
 	v := o.v[s.param][s.lo:s.hi]
-	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
-	lr, b1, b2, nb1, nb2 := o.lrT, o.b1, o.b2, o.nb1, o.nb2
-	c1, c2, eps, wd, decay := o.c1, o.c2, o.eps, o.wd, o.decay
+	adam(p, g, m, v, &o.s)
+}
+
+// adam runs adamGeneric, through a vector kernel for float32 where the CPU
+// has one (bitwise the same result).
+func adam[T tensor.Float](p, g, m, v []T, s *adamScalars[T]) {
+	if unsafe.Sizeof(T(0)) == 4 && len(p) > 0 {
+		var done int
+		switch {
+		case hasAVX512:
+			done = len(p) &^ 15
+			if done > 0 {
+				adamAVX512(done, f32ptr(p), f32ptr(g[:len(p)]), f32ptr(m[:len(p)]), f32ptr(v[:len(p)]), (*float32)(unsafe.Pointer(s)))
+			}
+		case hasAVX2:
+			done = len(p) &^ 7
+			if done > 0 {
+				adamAVX2(done, f32ptr(p), f32ptr(g[:len(p)]), f32ptr(m[:len(p)]), f32ptr(v[:len(p)]), (*float32)(unsafe.Pointer(s)))
+			}
+		}
+		p, g, m, v = p[done:], g[done:], m[done:], v[done:]
+	}
+	adamGeneric(p, g, m, v, s)
+}
+
+// f32ptr returns the first element of a float32-sized slice as *float32.
+func f32ptr[T tensor.Float](x []T) *float32 { return (*float32)(unsafe.Pointer(unsafe.SliceData(x))) }
+
+// adamGeneric is the Adam update of one range (see the Adam type for the
+// formulas). Every product is converted to T, which forbids fusing it into
+// a multiply-add, so the result is defined to the bit and the assembly
+// kernels reproduce it.
+func adamGeneric[T tensor.Float](p, g, m, v []T, s *adamScalars[T]) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for j := range p {
 		pj := p[j]
-		gj := g[j] + wd*pj
-		pj *= decay
-		mj := b1*m[j] + nb1*gj
-		vj := b2*v[j] + nb2*gj*gj
+		gj := g[j] + T(s.wd*pj)
+		pj = T(pj * s.decay)
+		mj := T(s.b1*m[j]) + T(s.nb1*gj)
+		vj := T(s.b2*v[j]) + T(T(s.nb2*gj)*gj)
 		m[j], v[j] = mj, vj
-		p[j] = pj - lr*(mj*c1)/(T(math.Sqrt(float64(vj*c2)))+eps)
+		d := T(math.Sqrt(float64(T(vj*s.c2)))) + s.eps
+		p[j] = pj - T(s.lr*T(mj*s.c1))/d
 	}
 }

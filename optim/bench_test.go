@@ -35,16 +35,23 @@ func BenchmarkStep(b *testing.B) {
 		"adam":     func() Optimizer { return NewAdam(params, AdamConfig{}) },
 	}
 	for _, name := range []string{"sgd", "momentum", "adam"} {
-		for _, threads := range []int{1, 2} {
-			b.Run(fmt.Sprintf("opt=%s/threads=%d", name, threads), func(b *testing.B) {
-				defer parallel.SetThreads(parallel.SetThreads(threads))
-				o := opts[name]()
-				o.Step()
-				for b.Loop() {
+		impls := map[string][2]bool{"default": {hasAVX512, hasAVX2}}
+		if name == "adam" {
+			impls = kernels()
+		}
+		for impl, k := range impls {
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("opt=%s/impl=%s/threads=%d", name, impl, threads), func(b *testing.B) {
+					defer parallel.SetThreads(parallel.SetThreads(threads))
+					withKernel(b, k)
+					o := opts[name]()
 					o.Step()
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/param")
-			})
+					for b.Loop() {
+						o.Step()
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/param")
+				})
+			}
 		}
 	}
 }
