@@ -53,7 +53,8 @@ type kjob[T tensor.Float] struct {
 	p          T
 	bc         *bcast
 	n, chunks  int
-	run        func(i int) // chunk, bound once
+	pad        [vecAlign]float32 // the math32 tail, see vec32
+	run        func(i int)       // chunk, bound once
 }
 
 func sub[T any](s []T, lo, hi int) []T {
@@ -66,7 +67,7 @@ func sub[T any](s []T, lo, hi int) []T {
 func (j *kjob[T]) exec(lo, hi int) {
 	switch j.mode {
 	case jUnaryFwd:
-		unaryFwd(j.op, j.d[lo:hi], j.x[lo:hi], j.p)
+		unaryFwd(j.op, j.d[lo:hi], j.x[lo:hi], j.p, &j.pad)
 	case jUnaryBwd:
 		unaryBwd(j.op, j.acc, j.d[lo:hi], j.g[lo:hi], sub(j.x, lo, hi), sub(j.y, lo, hi), j.p)
 	case jBinFwd:
@@ -108,16 +109,23 @@ func (tp *Tape[T]) par(n, grain int) {
 	j.d, j.x, j.y, j.g, j.bc = nil, nil, nil, nil, nil
 }
 
-// chunk runs the i-th of j.chunks ranges of [0, j.n).
+// chunk runs the i-th of j.chunks ranges of [0, j.n). Boundaries fall on
+// multiples of vecAlign, so only the last range has a partial vector at
+// its end, exactly as a serial pass does: the vector kernels of math32 then
+// give every element the same bits whatever the thread count.
 func (j *kjob[T]) chunk(i int) {
-	q, r := j.n/j.chunks, j.n%j.chunks
+	nb := (j.n + vecAlign - 1) / vecAlign
+	q, r := nb/j.chunks, nb%j.chunks
 	lo := i*q + min(i, r)
 	hi := lo + q
 	if i < r {
 		hi++
 	}
-	j.exec(lo, hi)
+	j.exec(min(lo*vecAlign, j.n), min(hi*vecAlign, j.n))
 }
+
+// vecAlign is a multiple of every math32 vector width (8 and 16 lanes).
+const vecAlign = 16
 
 func is32[T tensor.Float]() bool { return unsafe.Sizeof(T(0)) == 4 }
 
@@ -168,7 +176,7 @@ func geluGradT[T tensor.Float](x T) T {
 }
 
 // unaryFwd sets d = g(x) elementwise.
-func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
+func unaryFwd[T tensor.Float](op opKind, d, x []T, p T, pad *[vecAlign]float32) {
 	d = d[:len(x)]
 	switch op {
 	case opNeg:
@@ -219,7 +227,7 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		}
 	case opExp:
 		if is32[T]() {
-			math32.ExpSlice(f32(d), f32(x))
+			vec32(math32.ExpSlice, f32(d), f32(x), pad)
 			return
 		}
 		for i, v := range f64(x) {
@@ -227,7 +235,7 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		}
 	case opLog:
 		if is32[T]() {
-			math32.LogSlice(f32(d), f32(x))
+			vec32(math32.LogSlice, f32(d), f32(x), pad)
 			return
 		}
 		for i, v := range f64(x) {
@@ -235,7 +243,7 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		}
 	case opTanh:
 		if is32[T]() {
-			math32.TanhSlice(f32(d), f32(x))
+			vec32(math32.TanhSlice, f32(d), f32(x), pad)
 			return
 		}
 		for i, v := range f64(x) {
@@ -243,7 +251,7 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		}
 	case opSigmoid:
 		if is32[T]() {
-			math32.SigmoidSlice(f32(d), f32(x))
+			vec32(math32.SigmoidSlice, f32(d), f32(x), pad)
 			return
 		}
 		for i, v := range f64(x) {
@@ -251,6 +259,23 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T) {
 		}
 	default:
 		panic("autograd: unaryFwd: bad op " + op.String())
+	}
+}
+
+// vec32 applies a math32 slice function to the whole vectors of x and runs
+// the partial vector at the end through the same function on pad, a
+// buffer that already lives on the heap: math32's own tail buffer escapes
+// (one allocation per call), and a scalar tail could round differently.
+func vec32(f func(dst, src []float32), d, x []float32, pad *[vecAlign]float32) {
+	body := len(x) - len(x)%vecAlign
+	if body > 0 {
+		f(d[:body], x[:body])
+	}
+	if body < len(x) {
+		m := copy(pad[:], x[body:])
+		clear(pad[m:])
+		f(pad[:], pad[:])
+		copy(d[body:len(x)], pad[:m])
 	}
 }
 

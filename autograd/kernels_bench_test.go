@@ -16,12 +16,12 @@ func BenchmarkKernel(b *testing.B) {
 		x[i] = float32(r.NormFloat64())
 		g[i] = float32(r.NormFloat64())
 	}
-	unaryFwd(opRelu, h, x, 0)
+	unaryFwd(opRelu, h, x, 0, nil)
 	for _, op := range []opKind{opRelu, opTanh, opSigmoid, opExp} {
 		b.Run(fmt.Sprintf("op=%v/dir=fwd", op), func(b *testing.B) {
 			b.SetBytes(n * 8)
 			for b.Loop() {
-				unaryFwd(op, h, x, 0)
+				unaryFwd(op, h, x, 0, new([vecAlign]float32))
 			}
 		})
 		b.Run(fmt.Sprintf("op=%v/dir=bwd", op), func(b *testing.B) {

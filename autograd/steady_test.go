@@ -120,3 +120,45 @@ func TestSteadyStateAllocs(t *testing.T) {
 		require.Zero(t, allocs, "threads=%d", threads)
 	}
 }
+
+// float32 transcendental kernels on lengths that are not a multiple of the
+// vector width: the same bits with one or two threads (chunk boundaries
+// fall on whole vectors), and no allocation for the tail.
+func TestVectorTailsFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 41))
+	for _, n := range []int{1, 15, 17, 4099, 8 * 1031} {
+		x := tensor.New[float32](n)
+		for i := range x.Data() {
+			x.Data()[i] = float32(r.Float64()*6 - 3)
+		}
+		xv := NewVar(x, true)
+		run := func(threads int) ([]float32, []float32) {
+			prev := parallel.SetThreads(threads)
+			defer parallel.SetThreads(prev)
+			tp := NewTape[float32]()
+			h := tp.Add(tp.Tanh(xv), tp.Sigmoid(xv))
+			h = tp.Add(h, tp.Exp(xv))
+			h = tp.Log(tp.AddScalar(tp.Square(h), 1))
+			xv.ZeroGrad()
+			require.NoError(t, tp.Backward(tp.Sum(h)))
+			return append([]float32(nil), h.Value().Data()...), append([]float32(nil), xv.Grad().Data()...)
+		}
+		v1, g1 := run(1)
+		v2, g2 := run(2)
+		require.Equal(t, v1, v2, "n=%d", n)
+		require.Equal(t, g1, g2, "n=%d", n)
+		for i, v := range x.Data() {
+			want := math.Log(math.Pow(math.Tanh(float64(v))+1/(1+math.Exp(-float64(v)))+math.Exp(float64(v)), 2) + 1)
+			require.InDelta(t, want, float64(v1[i]), 1e-5*(1+math.Abs(want)), "n=%d i=%d", n, i)
+		}
+		if !raceEnabled {
+			tp := NewTape[float32]()
+			step := func() {
+				tp.Log(tp.Exp(tp.Sigmoid(tp.Tanh(xv))))
+				tp.Reset()
+			}
+			step()
+			require.Zero(t, testing.AllocsPerRun(10, step), "n=%d", n)
+		}
+	}
+}
