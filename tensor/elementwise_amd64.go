@@ -8,8 +8,8 @@ import "golang.org/x/sys/cpu"
 // _asm; edit that, never the .s file.
 //go:generate sh -c "cd _asm && go run . -out ../elementwise_amd64.s -pkg tensor"
 
-// CPU features, read once; tests lower ewLevel to run every kernel this CPU
-// can.
+// ewLevel is the best kernel level of this CPU, read once; tests lower it to
+// run every level the CPU can.
 var ewLevel = func() int {
 	switch {
 	case cpu.X86.HasAVX512F:
@@ -20,14 +20,15 @@ var ewLevel = func() int {
 	return levelGeneric
 }()
 
-// Each routine sets d[i] = a[i] op b[i] for i < n, n a multiple of 4
-// vectors (64 float32 or 32 float64 elements for AVX-512, half that for
-// AVX2). In Go:
+// The assembly routines. Each handles n elements, n a multiple of 4
+// vectors (64 float32 or 32 float64 for AVX-512, half that for AVX2). In Go:
 //
 //	for i := range n {
-//		d[i] = a[i] + b[i] // or -, *, /
+//		d[i] = a[i] + b[i] // addVV*; sub, mul, div likewise
+//		d[i] = a[i] + s    // addVS*
+//		d[i] = s - b[i]    // subSV*; divSV* likewise
 //	}
-
+//
 //go:noescape
 func addVVPSAVX512(d, a, b *float32, n int)
 
@@ -39,6 +40,24 @@ func mulVVPSAVX512(d, a, b *float32, n int)
 
 //go:noescape
 func divVVPSAVX512(d, a, b *float32, n int)
+
+//go:noescape
+func addVSPSAVX512(d, a *float32, s float32, n int)
+
+//go:noescape
+func subVSPSAVX512(d, a *float32, s float32, n int)
+
+//go:noescape
+func mulVSPSAVX512(d, a *float32, s float32, n int)
+
+//go:noescape
+func divVSPSAVX512(d, a *float32, s float32, n int)
+
+//go:noescape
+func subSVPSAVX512(d *float32, s float32, b *float32, n int)
+
+//go:noescape
+func divSVPSAVX512(d *float32, s float32, b *float32, n int)
 
 //go:noescape
 func addVVPDAVX512(d, a, b *float64, n int)
@@ -53,6 +72,24 @@ func mulVVPDAVX512(d, a, b *float64, n int)
 func divVVPDAVX512(d, a, b *float64, n int)
 
 //go:noescape
+func addVSPDAVX512(d, a *float64, s float64, n int)
+
+//go:noescape
+func subVSPDAVX512(d, a *float64, s float64, n int)
+
+//go:noescape
+func mulVSPDAVX512(d, a *float64, s float64, n int)
+
+//go:noescape
+func divVSPDAVX512(d, a *float64, s float64, n int)
+
+//go:noescape
+func subSVPDAVX512(d *float64, s float64, b *float64, n int)
+
+//go:noescape
+func divSVPDAVX512(d *float64, s float64, b *float64, n int)
+
+//go:noescape
 func addVVPSAVX2(d, a, b *float32, n int)
 
 //go:noescape
@@ -63,6 +100,24 @@ func mulVVPSAVX2(d, a, b *float32, n int)
 
 //go:noescape
 func divVVPSAVX2(d, a, b *float32, n int)
+
+//go:noescape
+func addVSPSAVX2(d, a *float32, s float32, n int)
+
+//go:noescape
+func subVSPSAVX2(d, a *float32, s float32, n int)
+
+//go:noescape
+func mulVSPSAVX2(d, a *float32, s float32, n int)
+
+//go:noescape
+func divVSPSAVX2(d, a *float32, s float32, n int)
+
+//go:noescape
+func subSVPSAVX2(d *float32, s float32, b *float32, n int)
+
+//go:noescape
+func divSVPSAVX2(d *float32, s float32, b *float32, n int)
 
 //go:noescape
 func addVVPDAVX2(d, a, b *float64, n int)
@@ -76,17 +131,41 @@ func mulVVPDAVX2(d, a, b *float64, n int)
 //go:noescape
 func divVVPDAVX2(d, a, b *float64, n int)
 
+//go:noescape
+func addVSPDAVX2(d, a *float64, s float64, n int)
+
+//go:noescape
+func subVSPDAVX2(d, a *float64, s float64, n int)
+
+//go:noescape
+func mulVSPDAVX2(d, a *float64, s float64, n int)
+
+//go:noescape
+func divVSPDAVX2(d, a *float64, s float64, n int)
+
+//go:noescape
+func subSVPDAVX2(d *float64, s float64, b *float64, n int)
+
+//go:noescape
+func divSVPDAVX2(d *float64, s float64, b *float64, n int)
+
+// asmLen returns how many leading elements of an n-element run the
+// assembly of the current level handles.
+func asmLen32(n int) int {
+	switch ewLevel {
+	case levelAVX512:
+		return n &^ 63
+	case levelAVX2:
+		return n &^ 31
+	}
+	return 0
+}
+
 // vvAsm32 runs the largest prefix of d = a op b (op add, sub, mul or div)
 // that the assembly handles and returns its length; the caller does the
 // rest. a and b are at least as long as d.
 func vvAsm32(op opcode, d, a, b []float32) int {
-	var n int
-	switch ewLevel {
-	case levelAVX512:
-		n = len(d) &^ 63
-	case levelAVX2:
-		n = len(d) &^ 31
-	}
+	n := asmLen32(len(d))
 	if n == 0 {
 		return 0
 	}
@@ -118,15 +197,86 @@ func vvAsm32(op opcode, d, a, b []float32) int {
 	return n
 }
 
-// vvAsm64 is vvAsm32 for float64.
-func vvAsm64(op opcode, d, a, b []float64) int {
-	var n int
+// vsAsm32 is vvAsm32 for d = a op s.
+func vsAsm32(op opcode, d, a []float32, s float32) int {
+	n := asmLen32(len(d))
+	if n == 0 {
+		return 0
+	}
+	_ = a[n-1]
+	pd, pa := &d[0], &a[0]
+	if ewLevel == levelAVX512 {
+		switch op {
+		case opAdd:
+			addVSPSAVX512(pd, pa, s, n)
+		case opSub:
+			subVSPSAVX512(pd, pa, s, n)
+		case opMul:
+			mulVSPSAVX512(pd, pa, s, n)
+		case opDiv:
+			divVSPSAVX512(pd, pa, s, n)
+		}
+		return n
+	}
+	switch op {
+	case opAdd:
+		addVSPSAVX2(pd, pa, s, n)
+	case opSub:
+		subVSPSAVX2(pd, pa, s, n)
+	case opMul:
+		mulVSPSAVX2(pd, pa, s, n)
+	case opDiv:
+		divVSPSAVX2(pd, pa, s, n)
+	}
+	return n
+}
+
+// svAsm32 is vvAsm32 for d = s op b, op sub or div (add and mul go
+// to vsAsm32).
+func svAsm32(op opcode, d []float32, s float32, b []float32) int {
+	n := asmLen32(len(d))
+	if n == 0 {
+		return 0
+	}
+	_ = b[n-1]
+	pd, pb := &d[0], &b[0]
+	if ewLevel == levelAVX512 {
+		switch op {
+		case opSub:
+			subSVPSAVX512(pd, s, pb, n)
+		case opDiv:
+			divSVPSAVX512(pd, s, pb, n)
+		default:
+			return 0
+		}
+		return n
+	}
+	switch op {
+	case opSub:
+		subSVPSAVX2(pd, s, pb, n)
+	case opDiv:
+		divSVPSAVX2(pd, s, pb, n)
+	default:
+		return 0
+	}
+	return n
+}
+
+func asmLen64(n int) int {
 	switch ewLevel {
 	case levelAVX512:
-		n = len(d) &^ 31
+		return n &^ 31
 	case levelAVX2:
-		n = len(d) &^ 15
+		return n &^ 15
 	}
+	return 0
+}
+
+// vvAsm64 runs the largest prefix of d = a op b (op add, sub, mul or div)
+// that the assembly handles and returns its length; the caller does the
+// rest. a and b are at least as long as d.
+func vvAsm64(op opcode, d, a, b []float64) int {
+	n := asmLen64(len(d))
 	if n == 0 {
 		return 0
 	}
@@ -154,6 +304,71 @@ func vvAsm64(op opcode, d, a, b []float64) int {
 		mulVVPDAVX2(pd, pa, pb, n)
 	case opDiv:
 		divVVPDAVX2(pd, pa, pb, n)
+	}
+	return n
+}
+
+// vsAsm64 is vvAsm64 for d = a op s.
+func vsAsm64(op opcode, d, a []float64, s float64) int {
+	n := asmLen64(len(d))
+	if n == 0 {
+		return 0
+	}
+	_ = a[n-1]
+	pd, pa := &d[0], &a[0]
+	if ewLevel == levelAVX512 {
+		switch op {
+		case opAdd:
+			addVSPDAVX512(pd, pa, s, n)
+		case opSub:
+			subVSPDAVX512(pd, pa, s, n)
+		case opMul:
+			mulVSPDAVX512(pd, pa, s, n)
+		case opDiv:
+			divVSPDAVX512(pd, pa, s, n)
+		}
+		return n
+	}
+	switch op {
+	case opAdd:
+		addVSPDAVX2(pd, pa, s, n)
+	case opSub:
+		subVSPDAVX2(pd, pa, s, n)
+	case opMul:
+		mulVSPDAVX2(pd, pa, s, n)
+	case opDiv:
+		divVSPDAVX2(pd, pa, s, n)
+	}
+	return n
+}
+
+// svAsm64 is vvAsm64 for d = s op b, op sub or div (add and mul go
+// to vsAsm64).
+func svAsm64(op opcode, d []float64, s float64, b []float64) int {
+	n := asmLen64(len(d))
+	if n == 0 {
+		return 0
+	}
+	_ = b[n-1]
+	pd, pb := &d[0], &b[0]
+	if ewLevel == levelAVX512 {
+		switch op {
+		case opSub:
+			subSVPDAVX512(pd, s, pb, n)
+		case opDiv:
+			divSVPDAVX512(pd, s, pb, n)
+		default:
+			return 0
+		}
+		return n
+	}
+	switch op {
+	case opSub:
+		subSVPDAVX2(pd, s, pb, n)
+	case opDiv:
+		divSVPDAVX2(pd, s, pb, n)
+	default:
+		return 0
 	}
 	return n
 }

@@ -136,6 +136,196 @@ done:
 	VZEROUPPER
 	RET
 
+// func addVSPSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·addVSPSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	VMOVUPS 192(CX), Z3
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z4, Z3, Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subVSPSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·subVSPSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	VMOVUPS 192(CX), Z3
+	VSUBPS  Z4, Z0, Z0
+	VSUBPS  Z4, Z1, Z1
+	VSUBPS  Z4, Z2, Z2
+	VSUBPS  Z4, Z3, Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func mulVSPSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·mulVSPSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	VMOVUPS 192(CX), Z3
+	VMULPS  Z4, Z0, Z0
+	VMULPS  Z4, Z1, Z1
+	VMULPS  Z4, Z2, Z2
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divVSPSAVX512(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·divVSPSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	VMOVUPS 192(CX), Z3
+	VDIVPS  Z4, Z0, Z0
+	VDIVPS  Z4, Z1, Z1
+	VDIVPS  Z4, Z2, Z2
+	VDIVPS  Z4, Z3, Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subSVPSAVX512(d *float32, s float32, b *float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·subSVPSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSS        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VSUBPS  (CX), Z4, Z0
+	VSUBPS  64(CX), Z4, Z1
+	VSUBPS  128(CX), Z4, Z2
+	VSUBPS  192(CX), Z4, Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divSVPSAVX512(d *float32, s float32, b *float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·divSVPSAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSS        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VDIVPS  (CX), Z4, Z0
+	VDIVPS  64(CX), Z4, Z1
+	VDIVPS  128(CX), Z4, Z2
+	VDIVPS  192(CX), Z4, Z3
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000040, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func addVVPDAVX512(d *float64, a *float64, b *float64, n int)
 // Requires: AVX, AVX512F
 TEXT ·addVVPDAVX512(SB), NOSPLIT, $0-32
@@ -262,6 +452,196 @@ loop:
 	ADDQ    $0x00000100, DX
 	ADDQ    $0x00000100, AX
 	SUBQ    $0x00000020, BX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func addVSPDAVX512(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·addVSPDAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD 64(CX), Z1
+	VMOVUPD 128(CX), Z2
+	VMOVUPD 192(CX), Z3
+	VADDPD  Z4, Z0, Z0
+	VADDPD  Z4, Z1, Z1
+	VADDPD  Z4, Z2, Z2
+	VADDPD  Z4, Z3, Z3
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subVSPDAVX512(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·subVSPDAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD 64(CX), Z1
+	VMOVUPD 128(CX), Z2
+	VMOVUPD 192(CX), Z3
+	VSUBPD  Z4, Z0, Z0
+	VSUBPD  Z4, Z1, Z1
+	VSUBPD  Z4, Z2, Z2
+	VSUBPD  Z4, Z3, Z3
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func mulVSPDAVX512(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·mulVSPDAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD 64(CX), Z1
+	VMOVUPD 128(CX), Z2
+	VMOVUPD 192(CX), Z3
+	VMULPD  Z4, Z0, Z0
+	VMULPD  Z4, Z1, Z1
+	VMULPD  Z4, Z2, Z2
+	VMULPD  Z4, Z3, Z3
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divVSPDAVX512(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·divVSPDAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Z0
+	VMOVUPD 64(CX), Z1
+	VMOVUPD 128(CX), Z2
+	VMOVUPD 192(CX), Z3
+	VDIVPD  Z4, Z0, Z0
+	VDIVPD  Z4, Z1, Z1
+	VDIVPD  Z4, Z2, Z2
+	VDIVPD  Z4, Z3, Z3
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subSVPDAVX512(d *float64, s float64, b *float64, n int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·subSVPDAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSD        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VSUBPD  (CX), Z4, Z0
+	VSUBPD  64(CX), Z4, Z1
+	VSUBPD  128(CX), Z4, Z2
+	VSUBPD  192(CX), Z4, Z3
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divSVPDAVX512(d *float64, s float64, b *float64, n int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·divSVPDAVX512(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSD        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Z4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VDIVPD  (CX), Z4, Z0
+	VDIVPD  64(CX), Z4, Z1
+	VDIVPD  128(CX), Z4, Z2
+	VDIVPD  192(CX), Z4, Z3
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VMOVUPD Z2, 128(AX)
+	VMOVUPD Z3, 192(AX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x00000020, DX
 	JMP     loop
 
 done:
@@ -400,6 +780,196 @@ done:
 	VZEROUPPER
 	RET
 
+// func addVSPSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·addVSPSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 64(CX), Y2
+	VMOVUPS 96(CX), Y3
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y4, Y1, Y1
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subVSPSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·subVSPSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 64(CX), Y2
+	VMOVUPS 96(CX), Y3
+	VSUBPS  Y4, Y0, Y0
+	VSUBPS  Y4, Y1, Y1
+	VSUBPS  Y4, Y2, Y2
+	VSUBPS  Y4, Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func mulVSPSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·mulVSPSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 64(CX), Y2
+	VMOVUPS 96(CX), Y3
+	VMULPS  Y4, Y0, Y0
+	VMULPS  Y4, Y1, Y1
+	VMULPS  Y4, Y2, Y2
+	VMULPS  Y4, Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divVSPSAVX2(d *float32, a *float32, s float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·divVSPSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSS        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VMOVUPS 64(CX), Y2
+	VMOVUPS 96(CX), Y3
+	VDIVPS  Y4, Y0, Y0
+	VDIVPS  Y4, Y1, Y1
+	VDIVPS  Y4, Y2, Y2
+	VDIVPS  Y4, Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subSVPSAVX2(d *float32, s float32, b *float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·subSVPSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSS        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VSUBPS  (CX), Y4, Y0
+	VSUBPS  32(CX), Y4, Y1
+	VSUBPS  64(CX), Y4, Y2
+	VSUBPS  96(CX), Y4, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divSVPSAVX2(d *float32, s float32, b *float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·divSVPSAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSS        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VDIVPS  (CX), Y4, Y0
+	VDIVPS  32(CX), Y4, Y1
+	VDIVPS  64(CX), Y4, Y2
+	VDIVPS  96(CX), Y4, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000020, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func addVVPDAVX2(d *float64, a *float64, b *float64, n int)
 // Requires: AVX
 TEXT ·addVVPDAVX2(SB), NOSPLIT, $0-32
@@ -526,6 +1096,196 @@ loop:
 	ADDQ    $0x00000080, DX
 	ADDQ    $0x00000080, AX
 	SUBQ    $0x00000010, BX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func addVSPDAVX2(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·addVSPDAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Y0
+	VMOVUPD 32(CX), Y1
+	VMOVUPD 64(CX), Y2
+	VMOVUPD 96(CX), Y3
+	VADDPD  Y4, Y0, Y0
+	VADDPD  Y4, Y1, Y1
+	VADDPD  Y4, Y2, Y2
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subVSPDAVX2(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·subVSPDAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Y0
+	VMOVUPD 32(CX), Y1
+	VMOVUPD 64(CX), Y2
+	VMOVUPD 96(CX), Y3
+	VSUBPD  Y4, Y0, Y0
+	VSUBPD  Y4, Y1, Y1
+	VSUBPD  Y4, Y2, Y2
+	VSUBPD  Y4, Y3, Y3
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func mulVSPDAVX2(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·mulVSPDAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Y0
+	VMOVUPD 32(CX), Y1
+	VMOVUPD 64(CX), Y2
+	VMOVUPD 96(CX), Y3
+	VMULPD  Y4, Y0, Y0
+	VMULPD  Y4, Y1, Y1
+	VMULPD  Y4, Y2, Y2
+	VMULPD  Y4, Y3, Y3
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divVSPDAVX2(d *float64, a *float64, s float64, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·divVSPDAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVSD        s+16(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VMOVUPD (CX), Y0
+	VMOVUPD 32(CX), Y1
+	VMOVUPD 64(CX), Y2
+	VMOVUPD 96(CX), Y3
+	VDIVPD  Y4, Y0, Y0
+	VDIVPD  Y4, Y1, Y1
+	VDIVPD  Y4, Y2, Y2
+	VDIVPD  Y4, Y3, Y3
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func subSVPDAVX2(d *float64, s float64, b *float64, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·subSVPDAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSD        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VSUBPD  (CX), Y4, Y0
+	VSUBPD  32(CX), Y4, Y1
+	VSUBPD  64(CX), Y4, Y2
+	VSUBPD  96(CX), Y4, Y3
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func divSVPDAVX2(d *float64, s float64, b *float64, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·divSVPDAVX2(SB), NOSPLIT, $0-32
+	MOVQ         d+0(FP), AX
+	MOVQ         b+16(FP), CX
+	MOVSD        s+8(FP), X0
+	MOVQ         n+24(FP), DX
+	VBROADCASTSD X0, Y4
+
+loop:
+	TESTQ   DX, DX
+	JZ      done
+	VDIVPD  (CX), Y4, Y0
+	VDIVPD  32(CX), Y4, Y1
+	VDIVPD  64(CX), Y4, Y2
+	VDIVPD  96(CX), Y4, Y3
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x00000010, DX
 	JMP     loop
 
 done:

@@ -240,6 +240,15 @@ func binVV[E elem](op opcode, p E, d, a, b []E) {
 // binVS sets d[i] = op(a[i], s) for the basic binary operations.
 func binVS[E elem](op opcode, d, a []E, s E) {
 	a = a[:len(d)]
+	if op <= opDiv && len(d) >= 32 && ewLevel != levelGeneric {
+		var k int
+		if is32[E]() {
+			k = vsAsm32(op, f32(d), f32(a), float32(s))
+		} else {
+			k = vsAsm64(op, f64(d), f64(a), float64(s))
+		}
+		d, a = d[k:], a[k:]
+	}
 	switch op {
 	case opAdd:
 		for i := range d {
@@ -271,6 +280,22 @@ func binVS[E elem](op opcode, d, a []E, s E) {
 // binSV sets d[i] = op(s, b[i]) for the basic binary operations.
 func binSV[E elem](op opcode, d []E, s E, b []E) {
 	b = b[:len(d)]
+	if op <= opDiv && len(d) >= 32 && ewLevel != levelGeneric {
+		var k int
+		switch {
+		case op == opAdd || op == opMul: // commutative, bit for bit
+			if is32[E]() {
+				k = vsAsm32(op, f32(d), f32(b), float32(s))
+			} else {
+				k = vsAsm64(op, f64(d), f64(b), float64(s))
+			}
+		case is32[E]():
+			k = svAsm32(op, f32(d), float32(s), f32(b))
+		default:
+			k = svAsm64(op, f64(d), float64(s), f64(b))
+		}
+		d, b = d[k:], b[k:]
+	}
 	switch op {
 	case opAdd:
 		for i := range d {
@@ -339,6 +364,14 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 			}
 			d, a = d[k:], a[k:len(d)]
 		}
+	}
+	switch op {
+	case opAddS:
+		binVS(opAdd, d, a, p)
+		return
+	case opMulS:
+		binVS(opMul, d, a, p)
+		return
 	}
 	unaryCore(op, p, d, a)
 }

@@ -54,7 +54,35 @@ func testKernelLevels[T elem](t *testing.T) {
 								require.True(t, v != v, "write outside d at %d", i)
 							}
 						}
+						// Scalar forms.
+						sc := T(rng.NormFloat64())
+						for form := range 2 {
+							for i := range d {
+								d[i] = guard
+							}
+							ewLevel = levelGeneric
+							if form == 0 {
+								binVS(op, want, a[off:off+n], sc)
+							} else {
+								binSV(op, want, sc, b[off:off+n])
+							}
+							ewLevel = lv
+							if form == 0 {
+								binVS(op, d[off:off+n], a[off:off+n], sc)
+							} else {
+								binSV(op, d[off:off+n], sc, b[off:off+n])
+							}
+							require.Equal(t, bitsOf(want), bitsOf(d[off:off+n]), "form=%d n=%d off=%d", form, n, off)
+							for i, v := range d {
+								if i < off || i >= off+n {
+									require.True(t, v != v, "write outside d at %d", i)
+								}
+							}
+						}
 						// In place: d is a.
+						ewLevel = levelGeneric
+						binVV(op, 0, want, a[off:off+n], b[off:off+n])
+						ewLevel = lv
 						binVV(op, 0, a[off:off+n], a[off:off+n], b[off:off+n])
 						require.Equal(t, bitsOf(want), bitsOf(a[off:off+n]))
 					}

@@ -5,8 +5,9 @@
 // elementwise_amd64.go); the Go prototypes are written by hand there, so only
 // the assembly is emitted. The output is committed; nobody edits it by hand.
 //
-// Every routine computes d[i] = a[i] op b[i] for i < n, where n is a
-// multiple of 4 vectors (the caller runs the remainder in Go). Each loop
+// The VV routines compute d[i] = a[i] op b[i], the VS ones d[i] = a[i] op s
+// and the SV ones (sub and div only) d[i] = s op b[i], for i < n, where n is
+// a multiple of 4 vectors (the caller runs the remainder in Go). Each loop
 // iteration loads four vectors of a, applies op with four vectors of b as
 // memory operands and stores four vectors: four independent chains, so the
 // loop is bound by loads and stores, not by latency. d may be a or b.
@@ -80,6 +81,14 @@ func main() {
 			for _, op := range ops {
 				gen(v, op)
 			}
+			for _, op := range ops {
+				genScalar(v, op, false)
+			}
+			for _, op := range ops {
+				if op.name == "sub" || op.name == "div" {
+					genScalar(v, op, true)
+				}
+			}
 		}
 	}
 	Generate()
@@ -113,6 +122,59 @@ func gen(v variant, op opDef) {
 	}
 	ADDQ(U32(step), a)
 	ADDQ(U32(step), b)
+	ADDQ(U32(step), d)
+	SUBQ(U32(unroll*v.lanes()), n)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// genScalar emits d[i] = a[i] op s (or, sv, d[i] = s op b[i]).
+func genScalar(v variant, op opDef, sv bool) {
+	typ := "float32"
+	move, apply, bcast := VMOVUPS, op.ps, VBROADCASTSS
+	if v.double {
+		typ, move, apply, bcast = "float64", VMOVUPD, op.pd, VBROADCASTSD
+	}
+	form, sig := "VS", fmt.Sprintf("func(d, a *%s, s %s, n int)", typ, typ)
+	if sv {
+		form, sig = "SV", fmt.Sprintf("func(d *%s, s %s, b *%s, n int)", typ, typ, typ)
+	}
+	TEXT(fmt.Sprintf("%s%s%s", op.name, form, v.suffix()), NOSPLIT, sig)
+	d := Load(Param("d"), GP64())
+	src := "a"
+	if sv {
+		src = "b"
+	}
+	x := Load(Param(src), GP64())
+	sx := Load(Param("s"), XMM())
+	n := Load(Param("n"), GP64())
+	var sreg VecPhysical = Z4
+	if !v.wide {
+		sreg = Y4
+	}
+	bcast(sx, sreg)
+	step := unroll * v.vl()
+	Label("loop")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	if sv {
+		for u := range unroll {
+			apply(Mem{Base: x, Disp: u * v.vl()}, sreg, v.reg(u)) // s op b
+		}
+	} else {
+		for u := range unroll {
+			move(Mem{Base: x, Disp: u * v.vl()}, v.reg(u))
+		}
+		for u := range unroll {
+			apply(sreg, v.reg(u), v.reg(u)) // a op s
+		}
+	}
+	for u := range unroll {
+		move(v.reg(u), Mem{Base: d, Disp: u * v.vl()})
+	}
+	ADDQ(U32(step), x)
 	ADDQ(U32(step), d)
 	SUBQ(U32(unroll*v.lanes()), n)
 	JMP(LabelRef("loop"))
