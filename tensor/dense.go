@@ -146,8 +146,8 @@ func (t *Dense[T]) At(idx ...int) T { return t.data[t.index("At", idx)] }
 // Set stores v at the given indices. It panics if an index is out of range.
 func (t *Dense[T]) Set(v T, idx ...int) { t.data[t.index("Set", idx)] = v }
 
-// Copy copies src into t element by element. It panics if the shapes differ.
-// src may be any view, including one that overlaps t only if they are the
+// Copy copies src into t element by element. It panics with ErrShape if
+// the shapes differ and with ErrOverlap if src overlaps t without being the
 // same view.
 func (t *Dense[T]) Copy(src *Dense[T]) {
 	unaryOp(opCopy, "Copy", 0, t, src)
