@@ -43,7 +43,7 @@ func main() {
 		tableMD  = flag.String("md", "", "also write the report (header and table, markdown) to this file")
 		maxCall  = flag.Duration("maxcall", 1500*time.Millisecond, "skip a product whose single call would take longer than this, predicted from the same implementation's speed at the previous shape")
 		implsArg = flag.String("impls", "", "only these implementations, comma separated (default all)")
-		minTime  = flag.Duration("mintime", 150*time.Millisecond, "time spent per measurement")
+		minTime  = flag.Duration("mintime", 100*time.Millisecond, "time spent per measurement")
 	)
 	flag.Parse()
 	cfg := config{minTime: *minTime, batches: 8, maxCall: *maxCall, extra: *extra}
@@ -232,7 +232,7 @@ func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration)
 	} else {
 		fmt.Fprintln(w, "- OpenBLAS: not built in (go run -tags openblas ./cmd/gemmbench, needs cgo and libopenblas-dev)")
 	}
-	fmt.Fprintln(w, "- FMA peak, measured in this run by an assembly loop of 96 independent vector FMAs per iteration, one copy per thread, best of 40 timings of 2 ms before and 40 after the GEMMs:")
+	fmt.Fprintln(w, "- FMA peak, measured in this run by an assembly loop of 96 independent vector FMAs per iteration, one copy per thread, best of 40 timings of 2 ms before and 40 after the GEMMs (for 2+ threads: the higher of the concurrent copies and threads × the one-thread figure):")
 	for _, double := range []bool{false, true} {
 		for _, th := range cfg.threads {
 			k := peakKey{double, th}
