@@ -50,7 +50,8 @@ func writePlot(path string, cfg config, pk peaks, res []result) error {
 				if err != nil {
 					return err
 				}
-				l.Color, s.Color = plotutil.Color(j), plotutil.Color(j)
+				c := implColor(im.Name, j)
+				l.Color, s.Color = c, c
 				l.Width = vg.Points(2)
 				s.Shape = plotutil.Shape(j)
 				p.Add(l, s)
@@ -90,4 +91,24 @@ func writePlot(path string, cfg config, pk peaks, res []result) error {
 		return err
 	}
 	return f.Close()
+}
+
+// implColor gives each implementation the same colour in every panel and
+// every run.
+func implColor(name string, i int) color.Color {
+	switch name {
+	case "naive":
+		return color.RGBA{150, 150, 150, 255}
+	case "generic":
+		return color.RGBA{80, 170, 80, 255}
+	case "avx2":
+		return color.RGBA{60, 120, 210, 255}
+	case "avx512":
+		return color.RGBA{230, 120, 30, 255}
+	case "gonum":
+		return color.RGBA{150, 70, 170, 255}
+	case "openblas":
+		return color.RGBA{20, 20, 20, 255}
+	}
+	return plotutil.Color(i)
 }
