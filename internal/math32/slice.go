@@ -92,16 +92,53 @@ func logGeneric(dst, src []float32) {
 	}
 }
 
+// genericBlock is how many elements tanhGeneric and sigmoidGeneric pass
+// through expGeneric at a time (a stack buffer that stays in L1).
+const genericBlock = 256
+
+// tanhGeneric is Tanh over a slice, bit for bit: the exponentials of a block
+// go through expGeneric's call-free loop, then each element is finished.
 func tanhGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = Tanh(x)
+	var e [genericBlock]float32
+	for len(src) > 0 {
+		n := min(len(src), genericBlock)
+		for i, x := range src[:n] {
+			e[i] = 2 * math.Float32frombits(math.Float32bits(x)&^(1<<31))
+		}
+		expGeneric(e[:n], e[:n])
+		for i, x := range src[:n] {
+			var y float32
+			if a := math.Float32frombits(math.Float32bits(x) &^ (1 << 31)); a < tanhSmall {
+				z := x * x
+				y = x + x*z*(t0+z*(t1+z*(t2+z*(t3+z*t4))))
+			} else {
+				y = 1 - 2/(e[i]+1) // NaN stays NaN
+			}
+			dst[i] = math.Float32frombits(math.Float32bits(y) | math.Float32bits(x)&(1<<31))
+		}
+		src, dst = src[n:], dst[n:]
 	}
 }
 
+// sigmoidGeneric is Sigmoid over a slice, bit for bit, organised like
+// tanhGeneric.
 func sigmoidGeneric(dst, src []float32) {
 	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = Sigmoid(x)
+	var e [genericBlock]float32
+	for len(src) > 0 {
+		n := min(len(src), genericBlock)
+		for i, x := range src[:n] {
+			e[i] = math.Float32frombits(math.Float32bits(x) | 1<<31) // -|x|
+		}
+		expGeneric(e[:n], e[:n])
+		for i, x := range src[:n] {
+			num := float32(1)
+			if x < 0 {
+				num = e[i]
+			}
+			dst[i] = num / (1 + e[i])
+		}
+		src, dst = src[n:], dst[n:]
 	}
 }
