@@ -87,3 +87,33 @@ func TestToMatPanics(t *testing.T) {
 		})
 	}
 }
+
+// Views that are not contiguous (a transpose, a column slice) are copied:
+// the values match, and writes no longer reach the tensor.
+func TestToMatViewsCopy(t *testing.T) {
+	base := tensor.FromSlice([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 3, 4)
+	for name, v := range map[string]*tensor.Dense[float64]{
+		"transpose":    base.T(),
+		"column slice": base.Slice(1, 1, 3),
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.False(t, v.IsContiguous())
+			m := gonumblas.ToMat(v)
+			r, c := m.Dims()
+			require.Equal(t, v.Shape(), []int{r, c})
+			for i := range r {
+				for j := range c {
+					assert.Equal(t, v.At(i, j), m.At(i, j))
+				}
+			}
+			before := v.At(0, 0)
+			m.Set(0, 0, -1)
+			assert.Equal(t, before, v.At(0, 0), "copy must be independent")
+		})
+	}
+	// A row slice of a contiguous tensor is contiguous: shared.
+	rows := base.Slice(0, 1, 3)
+	require.True(t, rows.IsContiguous())
+	gonumblas.ToMat(rows).Set(0, 0, 50)
+	assert.Equal(t, 50.0, base.At(1, 0))
+}
