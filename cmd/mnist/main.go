@@ -53,7 +53,11 @@ func main() {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "mnist:", err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "mnist: ") {
+			msg = "mnist: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	case res.Interrupted:
 		os.Exit(130)

@@ -21,6 +21,9 @@ import (
 // cache (it is in go.mod, so `go mod download` or any build fetches it).
 func needData(t *testing.T) {
 	t.Helper()
+	if testing.Short() && t.Name() != "TestOneEpochSubset" {
+		t.Skip("-short: only the one-epoch subset run reads MNIST")
+	}
 	if _, err := mnist.DefaultDir(); err != nil {
 		t.Skipf("MNIST data not available: %v", err)
 	}

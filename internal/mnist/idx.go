@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -27,8 +28,9 @@ const idxUbyte = 0x08
 const Classes = 10
 
 // maxElems bounds the element count a header may declare (far above
-// MNIST's 47 million) so a corrupt header cannot claim absurd sizes.
-const maxElems = 1 << 31
+// MNIST's 47 million, and within a 32-bit int) so a corrupt header cannot
+// claim absurd sizes.
+const maxElems = 1 << 30
 
 // IDX is the contents of one IDX file of unsigned bytes.
 type IDX struct {
@@ -67,28 +69,32 @@ func readIDX(r io.Reader, name string) (*IDX, error) {
 		return nil, fmt.Errorf("%w: %s: zero dimensions", ErrFormat, name)
 	}
 	dims := make([]int, nd)
-	n := 1
+	n := int64(1)
 	for i := range dims {
 		var d uint32
 		if err := binary.Read(r, binary.BigEndian, &d); err != nil {
 			return nil, fmt.Errorf("%w: %s: truncated header (dimension %d of %d): %v", ErrFormat, name, i, nd, err)
 		}
-		dims[i] = int(d)
-		n *= int(d)
+		n *= int64(d) // at most 2^30 · 2^32: no overflow
 		if n > maxElems {
-			return nil, fmt.Errorf("%w: %s: dimensions %v declare more than %d elements", ErrFormat, name, dims[:i+1], maxElems)
+			return nil, fmt.Errorf("%w: %s: dimensions %v declare more than %d elements", ErrFormat, name, append(dims[:i], int(d)), maxElems)
 		}
+		dims[i] = int(d)
 	}
-	// Read one byte more than declared to detect trailing data; io.ReadAll
-	// grows as it goes, so a lying header does not allocate up front.
-	data, err := io.ReadAll(io.LimitReader(r, int64(n)+1))
-	if err != nil {
+	// Read one byte more than declared to detect trailing data. Room for
+	// up to 64 MiB (all of MNIST's largest file) is made up front; beyond
+	// that the buffer grows as data arrive, so a lying header cannot make
+	// us allocate a gigabyte for a short file.
+	var buf bytes.Buffer
+	buf.Grow(int(min(n+1, 64<<20)))
+	if _, err := buf.ReadFrom(io.LimitReader(r, n+1)); err != nil {
 		return nil, fmt.Errorf("%w: %s: reading data: %v", ErrFormat, name, err)
 	}
+	data := buf.Bytes()
 	switch {
-	case len(data) < n:
+	case int64(len(data)) < n:
 		return nil, fmt.Errorf("%w: %s: truncated: %d of %d data bytes for dimensions %v", ErrFormat, name, len(data), n, dims)
-	case len(data) > n:
+	case int64(len(data)) > n:
 		return nil, fmt.Errorf("%w: %s: data continue past the %d bytes declared by dimensions %v", ErrFormat, name, n, dims)
 	}
 	return &IDX{Dims: dims, Data: data[:n:n]}, nil
