@@ -27,8 +27,16 @@ func Save[T tensor.Float](path string, params []Param[T]) error {
 // value of the parameter with the same name, in place (optimisers holding
 // the parameters see the new values). The archive must hold exactly the
 // parameters' names with their shapes; otherwise Load returns an error
-// wrapping ErrCheckpoint and changes nothing.
+// wrapping ErrCheckpoint and changes nothing. It panics (wrapping ErrArg)
+// if two parameters share a name.
 func Load[T tensor.Float](path string, params []Param[T]) error {
+	seen := make(map[string]bool, len(params))
+	for _, p := range params {
+		if seen[p.Name] {
+			panic(fmt.Errorf("%w: Load: parameter name %q used twice", ErrArg, p.Name))
+		}
+		seen[p.Name] = true
+	}
 	arrays, err := tensor.LoadNPZ[T](path)
 	if err != nil {
 		return err
@@ -50,7 +58,7 @@ func Load[T tensor.Float](path string, params []Param[T]) error {
 	if len(arrays) != len(params) {
 		var extra []string
 		for name := range arrays {
-			if !slices.ContainsFunc(params, func(p Param[T]) bool { return p.Name == name }) {
+			if !seen[name] {
 				extra = append(extra, name)
 			}
 		}

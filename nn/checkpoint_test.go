@@ -154,3 +154,22 @@ json.dump({k: [float(x) for x in v.ravel()] for k, v in a.items()}, sys.stdout)
 		assert.Equal(t, want[p.Name], got, p.Name)
 	}
 }
+
+func TestDuplicateNamesPanic(t *testing.T) {
+	m := NewMLP[float32](rand.New(rand.NewPCG(1, 1)), []int{3, 2}, ReLU)
+	ps := append(m.NamedParams(), m.NamedParams()[0])
+	path := filepath.Join(t.TempDir(), "d.npz")
+	for name, f := range map[string]func(){
+		"Save": func() { _ = Save(path, ps) },
+		"Load": func() { _ = Load(path, ps) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				err, _ := recover().(error)
+				require.ErrorIs(t, err, ErrArg)
+				assert.Contains(t, err.Error(), `"layer0.weight" used twice`)
+			}()
+			f()
+		})
+	}
+}
