@@ -365,6 +365,21 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 			d, a = d[k:], a[k:len(d)]
 		}
 	}
+	if is32[E]() && op == opGelu && len(d) >= vecMin && &d[0] != &a[0] {
+		// Vector tanh on the bulk: d holds the tanh argument, then the
+		// result. (In place the input would be lost; that takes the scalar
+		// path.)
+		k := len(d) &^ (vecMin - 1)
+		dk, ak := f32(d[:k]), f32(a[:k])
+		for i, x := range ak {
+			dk[i] = geluC * (x + geluK*x*x*x)
+		}
+		math32.TanhSlice(dk, dk)
+		for i, x := range ak {
+			dk[i] = 0.5 * x * (1 + dk[i])
+		}
+		d, a = d[k:], a[k:len(d)]
+	}
 	switch op {
 	case opAddS:
 		binVS(opAdd, d, a, p)
