@@ -29,6 +29,11 @@
 // return a value. ArgMaxAxis returns indices as a []int in row-major order
 // of the reduced shape. Negative axes count from the end.
 //
+// For reverse-mode differentiation there are fused one-pass kernels that
+// take a saved value and an upstream adjoint (TanhBackward, SigmoidBackward,
+// ReluBackward, LeakyReluBackward, GeluBackward), an axpy (AddScaled), and
+// SumTo/AddSumTo, which sum an adjoint back over broadcast dimensions.
+//
 // # Broadcasting
 //
 // Binary elementwise operations follow NumPy: shapes are aligned on the
