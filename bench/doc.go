@@ -4,6 +4,19 @@
 // this package's exported code is the list of GEMM implementations and shapes
 // they share with cmd/gemmbench.
 //
+// Sub-benchmarks are named so benchstat can split them, e.g.
+//
+//	BenchmarkSgemm/shape=1024x1024x1024/trans=NN/impl=avx512/threads=1
+//	BenchmarkMatDenseMul/size=1024/blas=adjoint/threads=1
+//
+// (benchstat -col /impl). With -short, the 2048 products, gonum from 1024 up
+// and the naive loops are skipped, so that
+//
+//	go test -short -run '^$' -bench . -benchtime=1x ./bench
+//
+// takes seconds; without -short the same command takes about a minute on two
+// cores.
+//
 // OpenBLAS is linked through cgo only when built with -tags openblas (Debian:
 // apt-get install libopenblas-dev). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
 // if set in the environment, force an OpenBLAS kernel; unset them for a fair
