@@ -124,3 +124,58 @@ func BenchmarkAddLevels(b *testing.B) {
 		}
 	}
 }
+
+// FuzzKernels checks the assembly levels against the generic loops on
+// random lengths, offsets, operations and values (go test -fuzz
+// FuzzKernels ./tensor).
+func FuzzKernels(f *testing.F) {
+	f.Add(uint16(100), uint8(1), uint8(0), uint64(1), false)
+	f.Add(uint16(64), uint8(0), uint8(3), uint64(2), true)
+	f.Fuzz(func(t *testing.T, n16 uint16, off8, op8 uint8, seed uint64, double bool) {
+		n, off, op := int(n16%2048), int(off8%8), opcode(op8%4)
+		rng := rand.New(rand.NewPCG(seed, 7))
+		if double {
+			fuzzLevels[float64](t, rng, n, off, op)
+		} else {
+			fuzzLevels[float32](t, rng, n, off, op)
+		}
+	})
+}
+
+func fuzzLevels[T elem](t *testing.T, rng *rand.Rand, n, off int, op opcode) {
+	saved := ewLevel
+	defer func() { ewLevel = saved }()
+	vals := func() []T {
+		s := make([]T, n+off)
+		for i := range s {
+			switch rng.IntN(20) {
+			case 0:
+				s[i] = T(math.Inf(1 - 2*rng.IntN(2)))
+			case 1:
+				s[i] = T(math.NaN())
+			case 2:
+				s[i] = 0
+			default:
+				s[i] = T(rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20)))
+			}
+		}
+		return s[off:]
+	}
+	a, b := vals(), vals()
+	s := T(rng.NormFloat64())
+	want := [3][]T{make([]T, n), make([]T, n), make([]T, n)}
+	ewLevel = levelGeneric
+	binVV(op, 0, want[0], a, b)
+	binVS(op, want[1], a, s)
+	binSV(op, want[2], s, b)
+	for _, lv := range levels() {
+		ewLevel = lv
+		got := [3][]T{make([]T, n), make([]T, n), make([]T, n)}
+		binVV(op, 0, got[0], a, b)
+		binVS(op, got[1], a, s)
+		binSV(op, got[2], s, b)
+		for k := range got {
+			require.Equal(t, bitsOf(want[k]), bitsOf(got[k]), "level %d form %d", lv, k)
+		}
+	}
+}
