@@ -79,10 +79,7 @@ func (j *kjob[T]) exec(lo, hi int) {
 	case jColSum:
 		m := len(j.d)
 		for r := 0; m > 0 && r+m <= len(j.g); r += m {
-			src, dst := j.g[r+lo:r+hi], j.d[lo:hi]
-			for k, v := range src {
-				dst[k] += v
-			}
+			addAcc(j.d[lo:hi], j.g[r+lo:r+hi])
 		}
 	case jRowFill:
 		m := len(j.x)
