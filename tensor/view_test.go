@@ -1,6 +1,7 @@
 package tensor
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -101,4 +102,24 @@ func TestString(t *testing.T) {
 	want := "[[0 1 2 ... 47 48 49]\n [50 51 52 ... 97 98 99]\n [100 101 102 ... 147 148 149]\n ...\n" +
 		" [1850 1851 1852 ... 1897 1898 1899]\n [1900 1901 1902 ... 1947 1948 1949]\n [1950 1951 1952 ... 1997 1998 1999]]"
 	require.Equal(t, want, big.String())
+}
+
+type myFloat float32
+
+// A named float type runs through the same kernels as its underlying type.
+func TestNamedFloatType(t *testing.T) {
+	a := FromSlice([]myFloat{1, 2, 3, 4, 5, 6}, 2, 3)
+	b := FromSlice([]myFloat{10, 20, 30}, 3)
+	requireClose(t, Add(a, b), []float64{11, 22, 33, 14, 25, 36}, 0)
+	requireClose(t, MatMul(a, a.T()), []float64{14, 32, 32, 77}, 0)
+	requireClose(t, SumAxis(a, 0, false), []float64{5, 7, 9}, 0)
+	require.Equal(t, myFloat(21), SumAll(a))
+	e := Exp(a)
+	want := make([]float64, 6)
+	for i := range want {
+		want[i] = math.Exp(float64(i + 1))
+	}
+	requireClose(t, e, want, 1e-6)
+	require.Equal(t, "[[1 2 3]\n [4 5 6]]", a.String())
+	require.Equal(t, "[0.1]", FromSlice([]myFloat{0.1}, 1).String())
 }
