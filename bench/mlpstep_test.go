@@ -28,11 +28,12 @@ type mlpBench struct {
 	labels []int
 	params []*autograd.Var[float32] // w1, b1, w2, b2, w3, b3
 	loss   float32
-	tasks  []sgdTask
+	chunks []sgdChunk
+	shares int
 	update func(i int) // m.sgd, bound once
 }
 
-type sgdTask struct{ w, g []float32 }
+type sgdChunk struct{ w, g, tmp *tensor.Dense[float32] }
 
 func newMLPBench(seed uint64) *mlpBench {
 	r := rand.New(rand.NewPCG(seed, seed))
@@ -56,8 +57,8 @@ func newMLPBench(seed uint64) *mlpBench {
 	return m
 }
 
-// step is one full training step: forward, backward, SGD update in place,
-// ZeroGrad, tape reset.
+// step is one full training step: forward, backward, SGD update in place
+// (split across the threads), ZeroGrad, tape reset.
 func (m *mlpBench) step() {
 	tp, p := m.tp, m.params
 	h := tp.Const(m.x)
@@ -68,36 +69,50 @@ func (m *mlpBench) step() {
 		panic(err)
 	}
 	m.loss = loss.Value().Data()[0]
-	if m.tasks == nil {
+	if m.chunks == nil {
 		m.plan()
 	}
-	parallel.Do(len(m.tasks), m.update)
+	parallel.Do(m.shares, m.update)
 	for _, v := range p {
 		v.ZeroGrad() // lazy: the next Backward overwrites
 	}
 	tp.Reset()
 }
 
-// plan splits the parameters into update tasks of at most 64K elements,
-// once (the gradients exist after the first Backward).
+// plan splits the parameters into chunks of 16K elements (64 KB, so a
+// chunk and its scratch stay in L2) and the chunks into one contiguous
+// share per thread, once (the gradients exist after the first Backward).
+// Each chunk holds tensor views of Value().Data(), Grad().Data() and its
+// share's scratch, made here so that the step allocates nothing.
 func (m *mlpBench) plan() {
-	const chunk = 1 << 16
+	const chunk = 1 << 14
 	for _, v := range m.params {
 		w, g := v.Value().Data(), v.Grad().Data()
 		for lo := 0; lo < len(w); lo += chunk {
 			hi := min(lo+chunk, len(w))
-			m.tasks = append(m.tasks, sgdTask{w[lo:hi], g[lo:hi]})
+			m.chunks = append(m.chunks, sgdChunk{w: tensor.FromSlice(w[lo:hi], hi-lo), g: tensor.FromSlice(g[lo:hi], hi-lo)})
+		}
+	}
+	m.shares = parallel.Threads()
+	n := len(m.chunks)
+	for i := range m.shares {
+		scratch := make([]float32, chunk)
+		for k := i * n / m.shares; k < (i+1)*n/m.shares; k++ {
+			c := &m.chunks[k]
+			c.tmp = tensor.FromSlice(scratch[:c.w.Size()], c.w.Size())
 		}
 	}
 	m.update = m.sgd
 }
 
-// sgd is plain SGD on task i.
+// sgd is plain SGD, w −= lr·g, on the i-th share of the chunks, with the
+// tensor package's destination-style (vectorised) MulScalar and Sub
+// through the share's scratch.
 func (m *mlpBench) sgd(i int) {
-	t := m.tasks[i]
-	g := t.g[:len(t.w)]
-	for k := range t.w {
-		t.w[k] -= mlpLR * g[k]
+	n := len(m.chunks)
+	for _, c := range m.chunks[i*n/m.shares : (i+1)*n/m.shares] {
+		c.tmp.MulScalar(c.g, mlpLR)
+		c.w.Sub(c.w, c.tmp)
 	}
 }
 
