@@ -243,11 +243,15 @@ func testShapes[T float](t *testing.T) {
 	if testing.Short() {
 		edge = []int{1, bl.mr - 1, bl.mr + 1, bl.nr + 1}
 	}
+	ks := []int{1, 5, bl.kc + 1}
+	if testing.Short() {
+		ks = []int{1, 5}
+	}
 	for _, tp := range transPairs {
 		// m and n across the tile edges, a short k and one past KC.
 		for _, m := range edge {
 			for _, n := range edge {
-				for _, k := range []int{1, 5, bl.kc + 1} {
+				for _, k := range ks {
 					checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: m, n: n, k: k, alpha: 1, beta: 0.5})
 				}
 			}
@@ -278,10 +282,14 @@ func TestGemmAlphaBeta(t *testing.T) {
 func testAlphaBeta[T float](t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	vals := []float64{0, 1, -1, 0.5}
+	sizes := [][3]int{{3, 5, 4}, {37, 61, 29}, {50, 70, 140}}
+	if testing.Short() {
+		sizes = sizes[:2]
+	}
 	for _, tp := range transPairs {
 		for _, alpha := range vals {
 			for _, beta := range vals {
-				for _, sz := range [][3]int{{3, 5, 4}, {37, 61, 29}, {50, 70, 140}} {
+				for _, sz := range sizes {
 					tc := gemmCase{tA: tp[0], tB: tp[1], m: sz[0], n: sz[1], k: sz[2], alpha: alpha, beta: beta, ldPad: 2, cNaN: beta == 0}
 					checkGemm[T](t, rng, tc)
 				}
@@ -387,12 +395,16 @@ func testThreadsBitwise[T float](t *testing.T) {
 	for _, sh := range shapes {
 		// Deep enough to be worth splitting.
 		sh[2] = max(sh[2], ceilDiv(parMinFlops, 2*sh[0]*sh[1])+1)
-		for _, tp := range transPairs {
+		pairs, counts := transPairs, []int{1, 2, 4}
+		if testing.Short() {
+			pairs, counts = transPairs[1:3], []int{1, 2}
+		}
+		for _, tp := range pairs {
 			tc := gemmCase{tA: tp[0], tB: tp[1], m: sh[0], n: sh[1], k: sh[2], alpha: 0.5, beta: -1, ldPad: 1}
 			require.GreaterOrEqual(t, 2*tc.m*tc.n*tc.k, parMinFlops, "shape too small to split")
 			o := makeOperands[T](rng, tc)
 			var ref []T
-			for _, th := range []int{1, 2, 4} {
+			for _, th := range counts {
 				parallel.SetThreads(th)
 				c := o.c.clone()
 				o.run(tc, c[guardPad:guardPad+len(o.c.s)])

@@ -24,9 +24,10 @@ func kernelGeneric[T float32 | float64](k int, a, b, c []T, ldc int, alpha, beta
 	pb := unsafe.Pointer(&b[:4*k][0])
 	var z T
 	sz := unsafe.Sizeof(z)
+	var xa, xb uintptr // offsets: a pointer stepped past the end is invalid
 	for range k {
-		aa := (*[2]T)(pa)
-		bb := (*[4]T)(pb)
+		aa := (*[2]T)(unsafe.Add(pa, xa))
+		bb := (*[4]T)(unsafe.Add(pb, xb))
 		a0, a1 := aa[0], aa[1]
 		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
 		c00 += a0 * b0
@@ -37,8 +38,8 @@ func kernelGeneric[T float32 | float64](k int, a, b, c []T, ldc int, alpha, beta
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		pa = unsafe.Add(pa, 2*sz)
-		pb = unsafe.Add(pb, 4*sz)
+		xa += 2 * sz
+		xb += 4 * sz
 	}
 	r0 := c[0:4:4]
 	r1 := c[ldc : ldc+4 : ldc+4]

@@ -51,9 +51,7 @@ func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, k
 		// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
 		packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
 		if rows < mr {
-			for p := range kb {
-				clear(d[p*mr+rows : p*mr+mr])
-			}
+			zeroTail(d, rows, kb, mr)
 		}
 	}
 }
@@ -76,9 +74,7 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 		// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
 		packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
 		if cols < nr {
-			for p := range kb {
-				clear(d[p*nr+cols : p*nr+nr])
-			}
+			zeroTail(d, cols, kb, nr)
 		}
 	}
 }
@@ -98,10 +94,15 @@ func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 		for ; r+8 <= rows; r += 8 {
 			_ = src[(r+7)*ld+kb-1]
 			_ = d[(kb-1)*w+r+7]
-			sp := unsafe.Pointer(&src[r*ld])
-			dp := unsafe.Pointer(&d[r])
+			s0 := unsafe.Pointer(&src[r*ld])
+			d0 := unsafe.Pointer(&d[r])
+			dw := uintptr(w) * sz
+			// Offsets, not moving pointers: a pointer stepped past the last
+			// element would point outside the allocation.
+			var xs, xd uintptr
 			for range kb {
-				o := (*[8]T)(dp)
+				o := (*[8]T)(unsafe.Add(d0, xd))
+				sp := unsafe.Add(s0, xs)
 				q4 := unsafe.Add(sp, 4*ldb)
 				o[0] = *(*T)(sp)
 				o[1] = *(*T)(unsafe.Add(sp, ldb))
@@ -111,8 +112,8 @@ func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 				o[5] = *(*T)(unsafe.Add(q4, ldb))
 				o[6] = *(*T)(unsafe.Add(q4, 2*ldb))
 				o[7] = *(*T)(unsafe.Add(q4, 3*ldb))
-				sp = unsafe.Add(sp, sz)
-				dp = unsafe.Add(dp, uintptr(w)*sz)
+				xs += sz
+				xd += dw
 			}
 		}
 	}
@@ -184,6 +185,17 @@ func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 		}
 		for j := n; j < len(dst); j++ {
 			dst[j] = 0
+		}
+	}
+}
+
+// zeroTail zeroes d[p*w+n : p*w+w] for every p < kb (the padding of a
+// partial micro-panel), with plain loops: the runs are too short for memclr.
+func zeroTail[T float32 | float64](d []T, n, kb, w int) {
+	for p := range kb {
+		row := d[p*w : p*w+w]
+		for j := n; j < len(row); j++ {
+			row[j] = 0
 		}
 	}
 }
