@@ -309,9 +309,7 @@ func unaryBwd[T tensor.Float](op opKind, acc bool, ga, gh, x, h []T, p T) {
 		}
 	case opAddScalar:
 		if acc {
-			for i, g := range gh {
-				ga[i] += g
-			}
+			addAcc(ga, gh)
 		} else {
 			copy(ga, gh)
 		}
@@ -428,9 +426,7 @@ func binBwd[T tensor.Float](op opKind, side int, acc bool, ga, g, x, y []T) {
 	switch {
 	case op == opAdd || (op == opSub && side == 0):
 		if acc {
-			for i, v := range g {
-				ga[i] += v
-			}
+			addAcc(ga, g)
 		} else {
 			copy(ga, g)
 		}

@@ -54,13 +54,10 @@ func (tp *Tape[T]) backReshape(u *Var[T]) {
 		return
 	}
 	ga, acc := tp.grad(u.a)
-	g := u.grad.Data()
 	if acc {
-		for i, v := range g {
-			ga[i] += v
-		}
+		addAcc(ga, u.grad.Data())
 	} else {
-		copy(ga, g)
+		copy(ga, u.grad.Data())
 	}
 }
 
@@ -155,10 +152,7 @@ func (tp *Tape[T]) backSlice(u *Var[T]) {
 	g := u.grad.Data()
 	w := (u.hi - u.lo) * inner
 	for i := range outer {
-		dst := ga[(i*n+u.lo)*inner : (i*n+u.lo)*inner+w]
-		for k, v := range g[i*w : i*w+w] {
-			dst[k] += v
-		}
+		addAcc(ga[(i*n+u.lo)*inner:(i*n+u.lo)*inner+w], g[i*w:i*w+w])
 	}
 }
 
@@ -223,9 +217,7 @@ func (tp *Tape[T]) backConcat(u *Var[T]) {
 				src := g[i*total*inner+off : i*total*inner+off+w]
 				dst := ga[i*w : i*w+w]
 				if acc {
-					for k, x := range src {
-						dst[k] += x
-					}
+					addAcc(dst, src)
 				} else {
 					copy(dst, src)
 				}
