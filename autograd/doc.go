@@ -39,7 +39,11 @@
 // no temporary. Elementwise backward is one fused pass ā (+)= h̄ ⊙ g′ over
 // contiguous slices, taking g′ from the saved output where cheaper (tanh
 // 1 − h², sigmoid h(1 − h), relu h > 0), split across cores by
-// parallel.For above a grain size. Broadcasting ops sum adjoints over the
+// parallel.Do above a grain size. ReLU forward and backward and the
+// accumulation of adjoints run in AVX-512 or AVX2 assembly (generated with
+// avo from autograd/_asm, bit-identical to the Go kernels, chosen once from
+// the CPU's features; ADJOINT_KERNEL=generic|avx2 lowers the choice, and
+// the purego build tag removes the assembly). Broadcasting ops sum adjoints over the
 // broadcast axes within that pass. The first contribution to an adjoint in
 // a pass overwrites it (beta = 0) and later ones add, so a value used on
 // several paths gets the sum of the adjoints of every path and no buffer
