@@ -35,19 +35,21 @@
 //
 // Matrix products (MatMul, MatMulT, Linear) call the gemm package with
 // transpose flags in both directions: X̄ += Z̄·Yᵀ and Ȳ += Xᵀ·Z̄ are one GEMM
-// each with beta = 1 into the adjoint, with no transpose materialised and
-// no temporary. Elementwise backward is one fused pass ā (+)= h̄ ⊙ g′ over
-// contiguous slices, taking g′ from the saved output where cheaper (tanh
-// 1 − h², sigmoid h(1 − h), relu h > 0), split across cores by
-// parallel.Do above a grain size. ReLU forward and backward and the
-// accumulation of adjoints run in AVX-512 or AVX2 assembly (generated with
-// avo from autograd/_asm, bit-identical to the Go kernels, chosen once from
-// the CPU's features; ADJOINT_KERNEL=generic|avx2 lowers the choice, and
-// the purego build tag removes the assembly). Broadcasting ops sum adjoints over the
-// broadcast axes within that pass. The first contribution to an adjoint in
-// a pass overwrites it (beta = 0) and later ones add, so a value used on
-// several paths gets the sum of the adjoints of every path and no buffer
-// is zeroed first.
+// each, accumulating into the adjoint with beta = 1, with no transpose
+// materialised and no temporary. Elementwise backward is one fused pass
+// ā (+)= h̄ ⊙ g′ over contiguous slices, taking g′ from the saved output
+// where cheaper (tanh 1 − h², sigmoid h(1 − h), relu h > 0), split across
+// cores by parallel.Do above a grain size. Broadcasting ops sum adjoints
+// over the broadcast axes within that pass. The first contribution to an
+// adjoint in a pass overwrites it (beta = 0) and later ones add, so a value
+// used on several paths gets the sum of the adjoints of every path and no
+// buffer is zeroed first.
+//
+// ReLU forward and backward and the accumulation of adjoints run in
+// AVX-512 or AVX2 assembly, generated with avo from autograd/_asm and
+// bit-identical to the Go kernels. The level is chosen once from the CPU's
+// features; ADJOINT_KERNEL=generic|avx2 lowers it (as for gemm), and the
+// purego build tag removes the assembly.
 //
 // After Backward the graph is released: node values stay readable until
 // Reset, but a second Backward returns ErrGraphReleased unless
