@@ -8,8 +8,15 @@ import (
 )
 
 // parMinFlops is the smallest product (2·m·n·k) worth splitting across
-// goroutines: below it the hand-off costs more than it saves.
-var parMinFlops = 2 * 96 * 96 * 96
+// goroutines. Each depth block hands work to the pool twice (pack B, then
+// compute), and waking a parked worker costs a few microseconds on a VM; a
+// 128³ product takes about 40 µs on one Zen 4 core, so below that the
+// hand-offs would eat most of the gain.
+var parMinFlops = 2 * 128 * 128 * 128
+
+// parMinPackB is the smallest B panel (elements) packed by several
+// goroutines: about 20 µs of copying.
+const parMinPackB = 64 << 10
 
 // swapEdges enables the transposed computation of a narrow last column strip
 // (a variable so that benchmarks can compare).
@@ -155,7 +162,7 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 				cl.betaP = beta
 			}
 			cl.nPackB = 1
-			if threads > 1 && kb*nb >= 16<<10 {
+			if threads > 1 && kb*nb >= parMinPackB {
 				cl.nPackB = min(threads, nTiles)
 			}
 			if cl.nPackB > 1 {
