@@ -529,3 +529,18 @@ func TestConcurrentTapes(t *testing.T) {
 		require.Equal(t, 0.0, <-sums)
 	}
 }
+
+func TestResetReusesBuffersAndTrim(t *testing.T) {
+	x := NewVar(vec(1, 2, 3), true)
+	tp := NewTape[float64]()
+	h := tp.Exp(x)
+	first := h.Value()
+	tp.Reset()
+	h = tp.Exp(x)
+	require.Same(t, first, h.Value(), "the same op in the next step gets the same buffer")
+	tp.Reset()
+	tp.Trim()
+	h = tp.Exp(x)
+	require.NotSame(t, first, h.Value(), "after Trim buffers are new")
+	assert.Equal(t, []float64{math.Exp(1), math.Exp(2), math.Exp(3)}, h.Value().Data())
+}

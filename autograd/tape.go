@@ -148,6 +148,14 @@ func (tp *Tape[T]) Reset() {
 	tp.err = nil
 }
 
+// Trim drops the buffers that Reset keeps for reuse, so the garbage
+// collector can reclaim them: call it after Reset when the shapes a loop
+// records change for good (the pool keeps every shape it has seen). Nodes
+// of the current step keep their buffers.
+func (tp *Tape[T]) Trim() {
+	clear(tp.free)
+}
+
 // Len reports how many nodes were recorded since the last Reset.
 func (tp *Tape[T]) Len() int { return tp.n }
 
