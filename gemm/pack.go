@@ -49,10 +49,10 @@ func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, k
 			continue // packRuns pads
 		}
 		// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
-		packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
 		if rows < mr {
-			zeroTail(d, rows, kb, mr)
+			clear(d) // the padding; one vectorised call beats per-row loops
 		}
+		packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
 	}
 }
 
@@ -72,10 +72,10 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 			continue // packRuns pads
 		}
 		// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
-		packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
 		if cols < nr {
-			zeroTail(d, cols, kb, nr)
+			clear(d)
 		}
+		packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
 	}
 }
 
@@ -175,27 +175,19 @@ func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 			return
 		}
 	}
-	for p := range kb {
-		dst := d[p*w : p*w+w]
-		s := src[p*ld:][:n]
-		// Element loops: for runs this short a memmove/memclr call costs
-		// more than the copy.
-		for j, v := range s {
-			dst[j] = v
+	// Partial runs: clear the whole micro-panel in one vectorised call, then
+	// copy the values in.
+	clear(d[:kb*w])
+	if n >= 8 {
+		for p := range kb {
+			copy(d[p*w:p*w+n], src[p*ld:p*ld+n])
 		}
-		for j := n; j < len(dst); j++ {
-			dst[j] = 0
-		}
+		return
 	}
-}
-
-// zeroTail zeroes d[p*w+n : p*w+w] for every p < kb (the padding of a
-// partial micro-panel), with plain loops: the runs are too short for memclr.
-func zeroTail[T float32 | float64](d []T, n, kb, w int) {
 	for p := range kb {
-		row := d[p*w : p*w+w]
-		for j := n; j < len(row); j++ {
-			row[j] = 0
+		dst := d[p*w:][:n]
+		for j, v := range src[p*ld:][:n] {
+			dst[j] = v
 		}
 	}
 }
