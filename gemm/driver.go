@@ -1,7 +1,9 @@
 package gemm
 
 import (
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/parallel"
@@ -24,8 +26,8 @@ const parMinPackB = 64 << 10
 var swapEdges = true
 
 // call carries one GEMM call through the blocked loops. It is pooled, and its
-// task methods are bound once (doCompute, doPackB) so that handing them to
-// parallel.Do allocates nothing.
+// step method is bound once (doStep) so that handing it to parallel.Do
+// allocates nothing.
 type call[T float32 | float64] struct {
 	kern int
 	ti   int // 0 float32, 1 float64
@@ -44,10 +46,14 @@ type call[T float32 | float64] struct {
 	betaP          T
 	pb             []T
 	tm, tn         int // task grid over rows × columns
-	nPackB         int // tasks packing B
+	nPackB         int // shares of the B panel, packed by whoever claims them
 
-	bArena             arena[T]
-	doCompute, doPackB func(int)
+	// Work claimed by the goroutines of one step: B shares, then tasks.
+	packNext, packDone, taskNext atomic.Int64
+	abort                        atomic.Bool // a share panicked: stop waiting
+
+	bArena arena[T]
+	doStep func(int)
 }
 
 var callPools [2]sync.Pool
@@ -57,8 +63,7 @@ func getCall[T float32 | float64](ti int) *call[T] {
 		return v.(*call[T])
 	}
 	cl := new(call[T])
-	cl.doCompute = cl.computeTask
-	cl.doPackB = cl.packBTask
+	cl.doStep = cl.step
 	return cl
 }
 
@@ -81,12 +86,13 @@ func getCall[T float32 | float64](ti int) *call[T] {
 // beta' is the caller's beta for the first depth block and 1 for the rest,
 // which accumulate onto it.
 //
-// Parallelism: B is packed by several goroutines (split by micro-panel), then
-// the (ic, jr) space of the iteration is cut into a grid of tm×tn tasks at
-// MR/NR boundaries; each task packs its own A rows. The k loop is never
-// split, and every C element gets the same kernel with the same operands in
-// the same order whatever the split, so results are bitwise identical for
-// any thread count.
+// Parallelism, per (jc, pc) iteration with one hand-off to the pool: the
+// goroutines first share the packing of B (split by micro-panel), wait until
+// the panel is complete, then share a grid of tm×tn tasks that cut the
+// (ic, jr) space at MR/NR boundaries; each task packs its own A rows. The k
+// loop is never split, and every C element gets the same kernel with the
+// same operands in the same order whatever the split, so results are bitwise
+// identical for any thread count.
 func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bl := blocks[kern][ti]
 	w := n % bl.nr
@@ -166,15 +172,16 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 			if threads > 1 && kb*nb >= parMinPackB {
 				cl.nPackB = min(threads, nTiles)
 			}
-			if cl.nPackB > 1 {
-				parallel.Do(cl.nPackB, cl.doPackB)
+			cl.packNext.Store(0)
+			cl.packDone.Store(0)
+			cl.taskNext.Store(0)
+			cl.abort.Store(false)
+			// One hand-off per step: each goroutine packs B shares, waits
+			// for the panel to be complete, then computes tasks.
+			if g := min(threads, max(cl.nPackB, cl.tm*cl.tn)); g > 1 {
+				parallel.Do(g, cl.doStep)
 			} else {
-				cl.packBTask(0)
-			}
-			if nt := cl.tm * cl.tn; nt > 1 {
-				parallel.Do(nt, cl.doCompute)
-			} else {
-				cl.computeTask(0)
+				cl.step(0)
 			}
 		}
 	}
@@ -208,6 +215,38 @@ func split(n, parts, i int) (lo, hi int) {
 		hi++
 	}
 	return lo, hi
+}
+
+// step is run by every goroutine taking part in one (jc, pc) iteration. It
+// claims B shares until none are left, waits until the shares claimed by
+// others are packed (they are being packed by running goroutines, so the
+// wait ends; if a share panics, abort ends it and Do re-raises the panic),
+// then claims compute tasks until none are left. A goroutine that joins late
+// finds nothing left and returns; if no worker joins, the caller does it all.
+func (cl *call[T]) step(int) {
+	n := int64(cl.nPackB)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				cl.abort.Store(true)
+				panic(r)
+			}
+		}()
+		for s := cl.packNext.Add(1) - 1; s < n; s = cl.packNext.Add(1) - 1 {
+			cl.packBTask(int(s))
+			cl.packDone.Add(1)
+		}
+	}()
+	for cl.packDone.Load() < n {
+		if cl.abort.Load() {
+			return
+		}
+		runtime.Gosched()
+	}
+	nt := int64(cl.tm * cl.tn)
+	for t := cl.taskNext.Add(1) - 1; t < nt; t = cl.taskNext.Add(1) - 1 {
+		cl.computeTask(int(t))
+	}
 }
 
 func (cl *call[T]) packBTask(i int) {
