@@ -149,7 +149,7 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 	bl := cl.bl
 
 	threads := parallel.Threads()
-	if 2*m*n*k < parMinFlops {
+	if flops(m, n, k) < float64(parMinFlops) {
 		threads = 1
 	}
 	cl.pb = cl.bArena.get(ceilDiv(k, ceilDiv(k, bl.kc)) * roundUp(min(n, bl.nc), bl.nr))
@@ -188,6 +188,9 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 	cl.a, cl.b, cl.c, cl.pb = nil, nil, nil, nil
 	callPools[ti].Put(cl)
 }
+
+// flops is 2·m·n·k, in float64 so that it cannot overflow a 32-bit int.
+func flops(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k) }
 
 func roundUp(x, m int) int { return ceilDiv(x, m) * m }
 

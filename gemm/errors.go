@@ -109,7 +109,10 @@ func checkLen(fn, name string, l, rows, cols, ld int) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	if need := (rows-1)*ld + cols; l < need {
+	// l >= (rows-1)*ld + cols, written so that it cannot overflow (ld >= 1
+	// was checked): the unsafe loops downstream rely on it.
+	if l < cols || rows-1 > (l-cols)/ld {
+		need := int64(rows-1)*int64(ld) + int64(cols)
 		usage(ErrShort, fn, "len(%s) %d < %d (%d×%d, ld %d)", name, l, need, rows, cols, ld)
 	}
 }

@@ -2,6 +2,8 @@ package gemm
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -11,6 +13,7 @@ import (
 // and that C is untouched when it does.
 func TestGemmPanics(t *testing.T) {
 	s := func(n int) []float32 { return make([]float32, n) }
+	const hugeLD = math.MaxInt - 2
 	buf := s(100)
 	cases := []struct {
 		name string
@@ -46,6 +49,9 @@ func TestGemmPanics(t *testing.T) {
 			func(c []float32) { Sgemm(NoTrans, Trans, 2, 2, 3, 1, s(6), 3, s(6), 4, 0, c, 2) }},
 		{"len(c)", ErrShort, "gemm: Sgemm: len(c) 3 < 4 (2×2, ld 2)",
 			func(c []float32) { Sgemm(NoTrans, NoTrans, 2, 2, 2, 1, s(4), 2, s(4), 2, 0, c[:3], 2) }},
+		// (rows-1)*ld + cols overflows int: still reported, with the true need.
+		{"len(a)/overflow", ErrShort, fmt.Sprintf("gemm: Sgemm: len(a) 4 < %d (2×2, ld %d)", int64(hugeLD)+2, hugeLD),
+			func(c []float32) { Sgemm(NoTrans, NoTrans, 2, 2, 2, 1, s(4), hugeLD, s(4), 2, 0, c, 2) }},
 		{"overlap/a", ErrOverlap, "gemm: Sgemm: c overlaps a",
 			func(c []float32) { Sgemm(NoTrans, NoTrans, 2, 2, 2, 1, buf[3:7], 2, s(4), 2, 0, buf[:4], 2) }},
 		{"overlap/b", ErrOverlap, "gemm: Sgemm: c overlaps b",

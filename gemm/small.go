@@ -10,7 +10,10 @@ import "unsafe"
 // 4³, 268 against 376 at 8³, and loses from 12³ (762 against 670).
 var smallMax = 10
 
-func isSmall(m, n, k int) bool { return m*n*k <= smallMax*smallMax*smallMax }
+func isSmall(m, n, k int) bool {
+	// In float64: m·n·k can overflow a 32-bit int.
+	return float64(m)*float64(n)*float64(k) <= float64(smallMax*smallMax*smallMax)
+}
 
 // gemmSmall computes C = alpha·op(A)·op(B) + beta·C straight from A and B
 // (alpha != 0, k >= 1): 2×4 blocks of C accumulate in registers, edges one
