@@ -21,8 +21,8 @@ var parMinFlops = 2 * 200 * 200 * 200
 // goroutines: about 20 µs of copying.
 const parMinPackB = 64 << 10
 
-// swapEdges enables the transposed computation of a narrow last column strip
-// (a variable so that benchmarks can compare).
+// swapEdges enables the transposed computation of products narrower than a
+// tile (a variable so that the tuning harness can compare).
 var swapEdges = true
 
 // call carries one GEMM call through the blocked loops. It is pooled, and its
@@ -75,8 +75,8 @@ func getCall[T float32 | float64](ti int) *call[T] {
 //	for jc over n by NC:               B panel columns
 //	  for pc over k by KC:             depth; pack op(B)[pc:+KC, jc:+NC] → pb (L3)
 //	    for ic over m by MC:           pack op(A)[ic:+MC, pc:+KC] → pa (L2)
-//	      for jr over NC by NR:        pb micro-panel KC×NR stays in L1
-//	        for ir over MC by MR:      pa micro-panel MR×KC streams from L2
+//	      for jr over NC by NR:        pb micro-panel KC×NR, reused by every ir
+//	        for ir over MC by MR:      pa micro-panel MR×KC, from L2
 //	          kernel: C[ic+ir:+MR, jc+jr:+NR] = alpha·pa·pb + beta'·C
 //
 // Packing lays each micro-panel out in the exact order the kernel reads it
@@ -95,40 +95,30 @@ func getCall[T float32 | float64](ti int) *call[T] {
 // identical for any thread count.
 func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bl := blocks[kern][ti]
-	w := n % bl.nr
-	// A last strip of w < NR columns wastes NR−w of every tile's columns.
-	// Computed transposed, C[:, n−w:]ᵀ = op(B)[:, n−w:]ᵀ·op(A)ᵀ, the strip's
-	// w columns fall on the tile's MR side and m on its NR side, which can
-	// take far fewer tiles (m = 256, n = 10 with an 8×48 tile: 12 instead of
-	// 32). Packing absorbs the transposes; the tiles go through the scratch
-	// tile and are merged into C transposed. The choice depends only on the
-	// shape, so it is the same for every thread count.
-	if swapEdges && w > 0 && swapPays(bl, m, n, w) {
-		n0 := n - w
-		if n0 > 0 {
-			drive(kern, ti, tA, tB, m, n0, k, alpha, a, lda, b, ldb, beta, c, ldc, false)
-		}
-		// op(B)ᵀ restricted to the strip: stored B from column (or row) n0.
-		bOff := n0
-		if tB == Trans {
-			bOff = n0 * ldb
-		}
-		drive(kern, ti, flip(tB), flip(tA), w, m, k, alpha, b[bOff:], ldb, a, lda, beta, c[n0:], ldc, true)
+	// A product narrower than one tile (n < NR) wastes NR−n of every tile's
+	// columns. Computed transposed, Cᵀ = op(B)ᵀ·op(A)ᵀ, its n columns fall
+	// on the tile's MR side and m on its NR side, which can take far fewer
+	// tiles (m = 256, n = 10 with an 8×48 tile: 12 instead of 32). Packing
+	// absorbs the transposes; the tiles go through the scratch tile and are
+	// merged into C transposed. The choice depends only on the shape, so it
+	// is the same for every thread count.
+	if swapEdges && swapPays(bl, m, n) {
+		drive(kern, ti, flip(tB), flip(tA), n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, true)
 		return
 	}
 	drive(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false)
 }
 
-// swapPays reports whether computing the last w columns transposed takes
-// clearly fewer tiles than the plain way. It is used only when the whole
-// product is narrower than a tile (n == w): with columns left for a plain
-// pass, the swapped strip must pack all of op(A) a second time, which
-// measured (Zen 4, m, n, k from 64 to 1024) costs as much as it saves.
-func swapPays(bl blocking, m, n, w int) bool {
-	if n != w {
+// swapPays reports whether a product narrower than a tile (n < NR) takes
+// clearly fewer tiles transposed. Only such products are swapped: for a
+// narrow last strip of a wider product, the swapped strip must pack all of
+// op(A) a second time, which measured (Zen 4, m, n, k from 64 to 1024) costs
+// as much as it saves.
+func swapPays(bl blocking, m, n int) bool {
+	if n >= bl.nr {
 		return false
 	}
-	return 4*ceilDiv(w, bl.mr)*ceilDiv(m, bl.nr) < 3*ceilDiv(m, bl.mr)
+	return 4*ceilDiv(n, bl.mr)*ceilDiv(m, bl.nr) < 3*ceilDiv(m, bl.mr)
 }
 
 func flip(t Transpose) Transpose {
