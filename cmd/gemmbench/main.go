@@ -286,6 +286,7 @@ func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration)
 			}
 		}
 	}
+	summary(w, cfg, cell, key)
 	fmt.Fprintf(w, "\n– : not timed (naive: single-threaded and only up to 256; any product predicted to take over -maxcall %v per call from the same implementation's previous speed).\n", cfg.maxCall)
 }
 
@@ -335,4 +336,35 @@ func ints(s string) ([]int, error) {
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "gemmbench: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+// summary prints, for the largest square size measured with each thread
+// count, the default kernel against gonum and OpenBLAS as ratios.
+func summary(w io.Writer, cfg config, cell map[string]float64, key func(bool, bench.Shape, string, int) string) {
+	if len(cfg.sizes) == 0 {
+		return
+	}
+	ours := gemm.Kernel()
+	fmt.Fprintf(w, "\nDefault kernel (%s) against the others, square NN, same run:\n\n", ours)
+	for _, double := range []bool{false, true} {
+		for _, th := range cfg.threads {
+			for _, n := range []int{256, 1024, 2048} {
+				if !slices.Contains(cfg.sizes, n) {
+					continue
+				}
+				s := bench.Square(n)
+				g, ok := cell[key(double, s, ours, th)]
+				if !ok {
+					continue
+				}
+				line := fmt.Sprintf("- %s %d³, %d thread(s): %s %.1f GFLOP/s", typeName(double), n, th, ours, g)
+				for _, other := range []string{"gonum", "openblas"} {
+					if o, ok := cell[key(double, s, other, th)]; ok {
+						line += fmt.Sprintf("; %s %.1f (ours %.2f×)", other, o, g/o)
+					}
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+	}
 }
