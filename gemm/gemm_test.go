@@ -256,6 +256,12 @@ func testShapes[T float](t *testing.T) {
 				}
 			}
 		}
+		// Either side of the small-matrix cut-off (m·n·k <= smallMax³).
+		for _, d := range [][3]int{{0, 0, 0}, {0, 0, 1}, {1, 0, 0}, {-1, 0, 0}, {0, 1, 1}} {
+			m, n, k := smallMax+d[0], smallMax+d[1], smallMax+d[2]
+			require.Equal(t, d[0]+d[1]+d[2] <= 0, isSmall(m, n, k))
+			checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: m, n: n, k: k, alpha: 2.5, beta: 1, ldPad: 2})
+		}
 		// k either side of KC, ld larger than the row.
 		for _, k := range sizesAround(bl.kc, 2*bl.kc) {
 			checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: bl.mr + 3, n: bl.nr + 5, k: k, alpha: -1, beta: 1, ldPad: 3})
