@@ -61,7 +61,20 @@ func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, k
 // (dst[q*nr*kb + p*nr + j] = op(B)(p0+p, j0+q*nr+j)); columns past nb are
 // zero. Only micro-panels [q0, q1) are written, so several goroutines can
 // share the work.
+// packBRows selects the row-by-row packing of full NoTrans B micro-panels
+// (a variable so that the tuning harness can compare).
+var packBRows = true
+
 func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, kb, nr, q0, q1 int) {
+	if packBRows && tB == NoTrans {
+		// Full micro-panels row by row, so that B is read in long sequential
+		// runs rather than nr values from each of kb rows in turn (about 1%
+		// faster at 1024³ on Zen 4). Partial ones fall through below.
+		if qf := min(q1, nb/nr); qf > q0 {
+			packBFullRows(dst, b[p0*ldb+j0:], ldb, kb, nr, q0, qf)
+			q0 = qf
+		}
+	}
 	for q := q0; q < q1; q++ {
 		jr := q * nr
 		cols := min(nr, nb-jr)
@@ -188,6 +201,38 @@ func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 		dst := d[p*w:][:n]
 		for j, v := range src[p*ld:][:n] {
 			dst[j] = v
+		}
+	}
+}
+
+// packBFullRows packs full micro-panels [q0, q1) of a NoTrans B block whose
+// first element is src[0], one row of B at a time.
+func packBFullRows[T float32 | float64](dst, src []T, ldb, kb, nr, q0, q1 int) {
+	for p := range kb {
+		row := src[p*ldb+q0*nr : p*ldb+q1*nr]
+		d := dst[q0*nr*kb+p*nr:]
+		step := nr * kb
+		switch nr {
+		case 48:
+			for q := range q1 - q0 {
+				*(*[48]T)(d[q*step:]) = *(*[48]T)(row[q*48:])
+			}
+		case 24:
+			for q := range q1 - q0 {
+				*(*[24]T)(d[q*step:]) = *(*[24]T)(row[q*24:])
+			}
+		case 16:
+			for q := range q1 - q0 {
+				*(*[16]T)(d[q*step:]) = *(*[16]T)(row[q*16:])
+			}
+		case 8:
+			for q := range q1 - q0 {
+				*(*[8]T)(d[q*step:]) = *(*[8]T)(row[q*8:])
+			}
+		default:
+			for q := range q1 - q0 {
+				copy(d[q*step:q*step+nr], row[q*nr:(q+1)*nr])
+			}
 		}
 	}
 }

@@ -110,6 +110,7 @@ func apply(v string) {
 		saved["small"] = smallMax
 	}
 	swapEdges = saved["swap"].(bool)
+	packBRows = true
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
 	parMinFlops = saved["par"].(int)
@@ -124,6 +125,8 @@ func apply(v string) {
 		}
 		kern := current.Load()
 		switch key {
+		case "bcols":
+			packBRows = false
 		case "noswap":
 			swapEdges = false
 		case "kc":
