@@ -1,25 +1,37 @@
 #!/bin/sh
-# check-asm.sh: regenerate gemm/gemm_amd64.s from the avo generator in
-# gemm/_asm and fail if the committed file differs, so the assembly can never
-# drift from its generator (nobody edits the .s by hand).
+# check-asm.sh: rerun every //go:generate line in the module (each drives an
+# avo generator in a sibling _asm folder with its own go.mod) and fail if any
+# generated file differs from what is committed, so the assembly can never
+# drift from its generator. Nobody edits a generated .s by hand.
 #
-# Needs only the Go toolchain and the module proxy: the generator's own
-# go.mod/go.sum pin avo. Runs the exact //go:generate line of
-# gemm/kernel_amd64.go, from gemm/, on any host architecture.
+# Needs only the Go toolchain and the module proxy: each generator's own
+# go.mod/go.sum pins avo. Works on any host architecture.
 set -eu
 cd "$(dirname "$0")/.."
 
-gen=$(sed -n 's|^//go:generate ||p' gemm/kernel_amd64.go)
-[ -n "$gen" ] || { echo "check-asm: no //go:generate line in gemm/kernel_amd64.go" >&2; exit 1; }
+snapshot() { git diff; git status --porcelain --untracked-files=all; }
+before=$(snapshot)
+found=0
+for f in $(git ls-files '*.go' | xargs grep -l '^//go:generate '); do
+	dir=$(dirname "$f")
+	found=$((found + 1))
+	for gen in $(ls -d "$dir"/_asm 2>/dev/null); do
+		(cd "$gen" && go vet ./... && test -z "$(gofmt -l .)") || {
+			echo "check-asm: $gen fails go vet or gofmt" >&2
+			exit 1
+		}
+	done
+	sed -n 's|^//go:generate ||p' "$f" | while IFS= read -r line; do
+		echo "check-asm: $dir: $line"
+		(cd "$dir" && eval "$line")
+	done
+done
+[ "$found" -gt 0 ] || { echo "check-asm: no //go:generate lines found" >&2; exit 1; }
 
-(cd gemm/_asm && go vet ./... && test -z "$(gofmt -l .)") || {
-	echo "check-asm: gemm/_asm fails go vet or gofmt" >&2
-	exit 1
-}
-(cd gemm && eval "$gen")
-
-if ! git diff --exit-code -- gemm/gemm_amd64.s; then
-	echo "check-asm: gemm/gemm_amd64.s is out of date; run go generate ./gemm and commit it" >&2
+if [ "$(snapshot)" != "$before" ]; then
+	git status --porcelain --untracked-files=all
+	git diff --stat
+	echo "check-asm: generated files are out of date; run go generate ./... and commit them" >&2
 	exit 1
 fi
-echo "check-asm: gemm/gemm_amd64.s is up to date"
+echo "check-asm: $found generated file sets are up to date"
