@@ -17,49 +17,55 @@ var (
 // and reports whether it did. len(dst) >= len(src) is already checked.
 func vecKernel(k kernel, dst, src []float32) bool {
 	n := len(src)
-	if n == 0 {
-		return useAVX512 || useAVX2
-	}
-	var run func(dst, src *float32, n int)
 	var w int
 	switch {
 	case useAVX512:
 		w = 16
-		switch k {
-		case kExp:
-			run = expAVX512
-		case kTanh:
-			run = tanhAVX512
-		case kLog:
-			run = logAVX512
-		default:
-			run = sigmoidAVX512
-		}
 	case useAVX2:
 		w = 8
-		switch k {
-		case kExp:
-			run = expAVX2
-		case kTanh:
-			run = tanhAVX2
-		case kLog:
-			run = logAVX2
-		default:
-			run = sigmoidAVX2
-		}
 	default:
 		return false
 	}
 	body := n - n%w
 	if body > 0 {
-		run(&dst[0], &src[0], body)
+		runKernel(k, w == 16, &dst[0], &src[0], body)
 	}
 	if body < n {
-		// The tail through the same kernel on a padded copy.
+		// The tail through the same kernel on a padded copy. The kernels
+		// are called directly (not through a func value) so their
+		// go:noescape keeps buf on the stack.
 		var buf [16]float32
 		m := copy(buf[:], src[body:n])
-		run(&buf[0], &buf[0], w)
+		runKernel(k, w == 16, &buf[0], &buf[0], w)
 		copy(dst[body:n], buf[:m])
 	}
 	return true
+}
+
+// runKernel calls the AVX-512 (wide) or AVX2 kernel for k over n elements,
+// n a multiple of the vector width.
+func runKernel(k kernel, wide bool, dst, src *float32, n int) {
+	if wide {
+		switch k {
+		case kExp:
+			expAVX512(dst, src, n)
+		case kTanh:
+			tanhAVX512(dst, src, n)
+		case kLog:
+			logAVX512(dst, src, n)
+		default:
+			sigmoidAVX512(dst, src, n)
+		}
+		return
+	}
+	switch k {
+	case kExp:
+		expAVX2(dst, src, n)
+	case kTanh:
+		tanhAVX2(dst, src, n)
+	case kLog:
+		logAVX2(dst, src, n)
+	default:
+		sigmoidAVX2(dst, src, n)
+	}
 }
