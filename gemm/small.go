@@ -6,9 +6,9 @@ import "unsafe"
 // is computed directly from the caller's strided operands, with no packing
 // and no pools. Below it the packed path's fixed cost (about 0.2 µs: pools,
 // packing and padding to a whole tile) exceeds the arithmetic; measured on
-// Zen 4 with the AVX-512 kernel, the direct loop takes 70 ns against 256 at
-// 4³, 268 against 376 at 8³, and loses from 12³ (762 against 670).
-var smallMax = 10
+// Zen 4 with the AVX-512 kernel, the direct loop takes 79 ns against 228 at
+// 4³, ties at 8³ (308 against 296) and loses from 10³ (538 against 455).
+var smallMax = 8
 
 func isSmall(m, n, k int) bool {
 	// In float64: m·n·k can overflow a 32-bit int.
@@ -16,7 +16,8 @@ func isSmall(m, n, k int) bool {
 }
 
 // gemmSmall computes C = alpha·op(A)·op(B) + beta·C straight from A and B
-// (alpha != 0, k >= 1): 2×4 blocks of C accumulate in registers, edges one
+// (alpha != 0, k >= 1): 2×2 blocks of C accumulate in registers (as in the
+// generic kernel, the largest block Go keeps out of memory), edges one
 // element at a time. Every element is one dot product summed in p order.
 func gemmSmall[T float32 | float64](tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	// Strides of op(A) along i and p, and of op(B) along p and j.
@@ -33,42 +34,37 @@ func gemmSmall[T float32 | float64](tA, tB Transpose, m, n, k int, alpha T, a []
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		j := 0
-		for ; j+4 <= n; j += 4 {
-			var s00, s01, s02, s03, s10, s11, s12, s13 T
+		for ; j+2 <= n; j += 2 {
+			var s00, s01, s10, s11 T
 			// Every index below was validated by check (op(A) rows i, i+1
-			// and op(B) columns j..j+3 exist for all p < k), so the loop
-			// walks raw pointers instead of paying six bounds checks a step.
+			// and op(B) columns j, j+1 exist for all p < k), so the loop
+			// reads through pointers instead of paying four bounds checks a
+			// step; offsets, not moving pointers, since a pointer stepped
+			// past the last element would point outside the allocation.
 			pa := unsafe.Pointer(&a[i*ai])
 			pb := unsafe.Pointer(&b[j*bj])
 			oa, ob := uintptr(ai)*sz, uintptr(bj)*sz
 			sa, sb := uintptr(ap)*sz, uintptr(bp)*sz
-			// Offsets, not moving pointers: a pointer stepped past the last
-			// element would point outside the allocation.
 			var xa, xb uintptr
 			for range k {
 				qa, qb := unsafe.Add(pa, xa), unsafe.Add(pb, xb)
 				a0, a1 := *(*T)(qa), *(*T)(unsafe.Add(qa, oa))
 				b0, b1 := *(*T)(qb), *(*T)(unsafe.Add(qb, ob))
-				b2, b3 := *(*T)(unsafe.Add(qb, 2*ob)), *(*T)(unsafe.Add(qb, 3*ob))
 				s00 += a0 * b0
 				s01 += a0 * b1
-				s02 += a0 * b2
-				s03 += a0 * b3
 				s10 += a1 * b0
 				s11 += a1 * b1
-				s12 += a1 * b2
-				s13 += a1 * b3
 				xa += sa
 				xb += sb
 			}
-			r0 := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
-			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4 : (i+1)*ldc+j+4]
+			r0 := c[i*ldc+j : i*ldc+j+2 : i*ldc+j+2]
+			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+2 : (i+1)*ldc+j+2]
 			if beta == 0 {
-				r0[0], r0[1], r0[2], r0[3] = alpha*s00, alpha*s01, alpha*s02, alpha*s03
-				r1[0], r1[1], r1[2], r1[3] = alpha*s10, alpha*s11, alpha*s12, alpha*s13
+				r0[0], r0[1] = alpha*s00, alpha*s01
+				r1[0], r1[1] = alpha*s10, alpha*s11
 			} else {
-				r0[0], r0[1], r0[2], r0[3] = alpha*s00+beta*r0[0], alpha*s01+beta*r0[1], alpha*s02+beta*r0[2], alpha*s03+beta*r0[3]
-				r1[0], r1[1], r1[2], r1[3] = alpha*s10+beta*r1[0], alpha*s11+beta*r1[1], alpha*s12+beta*r1[2], alpha*s13+beta*r1[3]
+				r0[0], r0[1] = alpha*s00+beta*r0[0], alpha*s01+beta*r0[1]
+				r1[0], r1[1] = alpha*s10+beta*r1[0], alpha*s11+beta*r1[1]
 			}
 		}
 		smallDots(i, i+2, j, n, ai, ap, bp, bj, k, alpha, a, b, beta, c, ldc)
