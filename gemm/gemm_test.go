@@ -426,8 +426,11 @@ func testThreadsBitwise[T float](t *testing.T) {
 	}
 }
 
-// TestGemmConcurrent has 16 goroutines multiply at once (run it with -race).
+// TestGemmConcurrent has 16 goroutines multiply at once (run it with -race),
+// one of them with a product that is itself split across threads.
 func TestGemmConcurrent(t *testing.T) {
+	defer parallel.SetThreads(parallel.SetThreads(2))
+	require.GreaterOrEqual(t, flops(400, 200, 110), float64(parMinFlops))
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {
@@ -436,6 +439,9 @@ func TestGemmConcurrent(t *testing.T) {
 			m, n, k := 20+g*7, 30+g*5, 40+g*3
 			if g%2 == 0 {
 				m, n, k = 100+g, 90+g, 110
+			}
+			if g == 0 {
+				m, n, k = 400, 200, 110 // large enough to split across threads
 			}
 			a := make([]float32, m*k)
 			b := make([]float32, k*n)
