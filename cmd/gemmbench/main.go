@@ -78,6 +78,7 @@ func main() {
 	}
 
 	start := time.Now()
+	loadBefore := loadAvg()
 	// The peak is the best of many short timings, before and after the
 	// GEMMs: on a shared machine a short window is likelier to run
 	// undisturbed, and other work can only slow a timing down.
@@ -93,7 +94,7 @@ func main() {
 		}
 		out = io.MultiWriter(os.Stdout, md)
 	}
-	report(out, cfg, pk, res, time.Since(start))
+	report(out, cfg, pk, res, time.Since(start), loadBefore, loadAvg())
 	if md != nil {
 		if err := md.Close(); err != nil {
 			fatalf("%v", err)
@@ -210,7 +211,17 @@ func timeGemm[T float32 | float64](f func(tA, tB gemm.Transpose, m, n, k int, al
 	return best
 }
 
-func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration) {
+// loadAvg returns the one-minute load average from /proc/loadavg, or "?"
+// where there is none: on a shared machine it says how much else was running.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration, loadBefore, loadAfter string) {
 	fmt.Fprintf(w, "## GEMM on %s\n\n", cpuName())
 	tags := ""
 	if bench.OpenBLASCore() != "" {
@@ -251,8 +262,8 @@ func report(w io.Writer, cfg config, pk peaks, res []result, took time.Duration)
 	if len(pk.best) == 0 {
 		fmt.Fprintln(w, "  (no FMA loop for this CPU or build: no percentages)")
 	}
-	fmt.Fprintf(w, "- Each cell: GFLOP/s (2·M·N·K per second) of C = op(A)·op(B), best of %d batches of about %v each after a warm-up call, and %% of that FMA peak. Run took %.0f s.\n\n",
-		cfg.batches, cfg.minTime/time.Duration(cfg.batches), took.Seconds())
+	fmt.Fprintf(w, "- Each cell: GFLOP/s (2·M·N·K per second) of C = op(A)·op(B), best of %d batches of about %v each after a warm-up call, and %% of that FMA peak. Run took %.0f s; one-minute load average %s before, %s after (other work on the machine lowers the figures, two-thread ones most).\n\n",
+		cfg.batches, cfg.minTime/time.Duration(cfg.batches), took.Seconds(), loadBefore, loadAfter)
 
 	var names []string
 	for _, im := range cfg.impls {

@@ -44,7 +44,7 @@ func TestSmallRun(t *testing.T) {
 	pk := measurePeaks(cfg.threads, 2, time.Millisecond)
 	res := run(cfg)
 	var buf bytes.Buffer
-	report(&buf, cfg, pk, res, time.Second)
+	report(&buf, cfg, pk, res, time.Second, "0.5", "1.0")
 	out := buf.String()
 	rows := 0
 	for _, line := range strings.Split(out, "\n") {
