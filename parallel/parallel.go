@@ -44,10 +44,15 @@ func SetThreads(n int) int {
 }
 
 // job is one call of Do (or For), shared by the goroutines working on it.
+// It is recycled through jobPool once the last goroutine holding a
+// reference (the caller, and each worker it was handed to) lets go, so a
+// caller need not wait for workers that woke up too late to find any task.
 type job struct {
 	body   func(i int)
 	count  int
-	next   atomic.Int64
+	next   atomic.Int64 // next task index to claim
+	refs   atomic.Int32 // goroutines still holding the job
+	skip   atomic.Bool  // a task panicked: claim the rest without running them
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	pnc    any // first panic value, if any
@@ -56,8 +61,20 @@ type job struct {
 
 var jobPool = sync.Pool{New: func() any { return new(job) }}
 
-// work runs tasks until none are left, recording the first panic.
+// work claims and runs tasks until none are left.
 func (j *job) work() {
+	for {
+		i := int(j.next.Add(1) - 1)
+		if i >= j.count {
+			return
+		}
+		j.run(i)
+	}
+}
+
+// run runs task i, recording a panic before marking the task done so the
+// caller, released by the WaitGroup, always sees it.
+func (j *job) run(i int) {
 	defer func() {
 		if p := recover(); p != nil {
 			j.mu.Lock()
@@ -65,22 +82,20 @@ func (j *job) work() {
 				j.failed, j.pnc = true, p
 			}
 			j.mu.Unlock()
-			// Claim the remaining tasks so the caller does not wait on
-			// work nobody will do.
-			for int(j.next.Add(1)-1) < j.count {
-				j.wg.Done()
-			}
+			j.skip.Store(true)
 		}
+		j.wg.Done()
 	}()
-	for {
-		i := int(j.next.Add(1) - 1)
-		if i >= j.count {
-			return
-		}
-		func() {
-			defer j.wg.Done()
-			j.body(i)
-		}()
+	if !j.skip.Load() {
+		j.body(i)
+	}
+}
+
+// release drops one reference and recycles the job with the last one.
+func (j *job) release() {
+	if j.refs.Add(-1) == 0 {
+		j.body, j.pnc = nil, nil
+		jobPool.Put(j)
 	}
 }
 
@@ -92,22 +107,25 @@ func (j *job) work() {
 var (
 	tasks   = make(chan *job)
 	poolMu  sync.Mutex
-	workers int // started so far; they live for the life of the process
+	workers atomic.Int64 // started so far; they live for the life of the process
 )
 
 func worker() {
 	for j := range tasks {
 		j.work()
-		j.wg.Done() // the helper's own token
+		j.release()
 	}
 }
 
 // ensureWorkers starts workers up to n; they persist and are shared by all
 // callers.
 func ensureWorkers(n int) {
+	if workers.Load() >= int64(n) {
+		return
+	}
 	poolMu.Lock()
-	for workers < n {
-		workers++
+	for workers.Load() < int64(n) {
+		workers.Add(1)
 		go worker()
 	}
 	poolMu.Unlock()
@@ -135,24 +153,25 @@ func Do(count int, body func(i int)) {
 	j := jobPool.Get().(*job)
 	j.body, j.count = body, count
 	j.next.Store(0)
+	j.skip.Store(false)
 	j.pnc, j.failed = nil, false
+	j.refs.Store(1) // the caller's
 	j.wg.Add(count)
 	ensureWorkers(t - 1)
-	// Offer the job to up to min(count, t)-1 idle workers; each holds a token.
+	// Offer the job to up to min(count, t)-1 idle workers.
 	for h := 1; h < min(count, t); h++ {
-		j.wg.Add(1)
+		j.refs.Add(1)
 		select {
 		case tasks <- j:
 		default:
-			j.wg.Done()
+			j.refs.Add(-1)
 			h = count // nobody idle now: stop offering
 		}
 	}
 	j.work()
 	j.wg.Wait()
 	failed, p := j.failed, j.pnc
-	j.body, j.pnc = nil, nil
-	jobPool.Put(j)
+	j.release()
 	if failed {
 		panic(p)
 	}
