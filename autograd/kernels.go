@@ -18,12 +18,15 @@ import (
 // not depend on the thread count.
 
 const (
-	grainCheap = 1 << 14 // add, mul, relu: memory bound
+	grainVec   = 1 << 17 // relu, bias fill, column sums: vector code, about 10 µs per 128K
+	grainCheap = 1 << 14 // add, mul: Go loops, memory bound
 	grainMath  = 1 << 11 // exp, tanh, pow: compute bound
 )
 
 func grainOf(op opKind) int {
 	switch op {
+	case opRelu:
+		return grainVec
 	case opExp, opLog, opTanh, opSigmoid, opPow, opGelu, opSqrt, opDiv, opSin, opCos:
 		return grainMath
 	}

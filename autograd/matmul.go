@@ -190,7 +190,7 @@ func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 	if bias != nil && m > 0 {
 		j := &tp.job
 		j.mode, j.g, j.x = jRowFill, z, bias
-		tp.par(n, rowGrain(grainCheap, m))
+		tp.par(n, rowGrain(grainVec, m))
 		beta = 1
 	}
 	mm(mx.t, mw.t, n, m, k, mx.data, mx.ld, mw.data, mw.ld, beta, z, max(m, 1))
@@ -234,7 +234,7 @@ func (tp *Tape[T]) backLinear(u *Var[T]) {
 		// sums rows in the same order whatever the thread count.
 		j := &tp.job
 		j.mode, j.d, j.g = jColSum, gb, z
-		tp.par(m, rowGrain(grainCheap, n))
+		tp.par(m, rowGrain(grainVec, n))
 	}
 }
 

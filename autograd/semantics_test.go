@@ -376,7 +376,7 @@ func TestTransposedViews(t *testing.T) {
 
 func TestThreadsGiveIdenticalResults(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 11))
-	x := randT(r, -2, 2, 300, 500) // above the parallel grain
+	x := randT(r, -2, 2, 600, 500) // above the parallel grains (grainVec for relu, bias fill and sums)
 	bias := randT(r, -1, 1, 500)
 	w := randT(r, -0.1, 0.1, 500, 500)
 	run := func(threads int) ([]float64, []float64, float64) {
