@@ -7,6 +7,20 @@ import "github.com/klauspost/cpuid/v2"
 type blocking struct {
 	mr, nr     int // register tile: the microkernel computes mr×nr of C
 	kc, mc, nc int // cache blocks: multiples of 1, mr, nr respectively
+	// nrEdge lists, narrowest first, the widths (< nr) of the kernels of
+	// the same family for the last, partial column panel; 0 = none.
+	nrEdge [2]int
+}
+
+// edgeNR returns the width of the tile computing a column panel of cols
+// columns: the narrowest kernel that covers them, nr if none is narrower.
+func (bl *blocking) edgeNR(cols int) int {
+	for _, w := range bl.nrEdge {
+		if w != 0 && cols <= w {
+			return w
+		}
+	}
+	return bl.nr
 }
 
 // cacheGeom describes the data caches the model uses. cpuid reports only
@@ -109,4 +123,6 @@ func init() {
 	blocks[kernAVX2][1] = model(g, mrD256, nrD256, 8)
 	blocks[kernAVX512][0] = model(g, mrS512, nrS512, 4)
 	blocks[kernAVX512][1] = model(g, mrD512, nrD512, 8)
+	blocks[kernAVX512][0].nrEdge = [2]int{16, 32}
+	blocks[kernAVX512][1].nrEdge = [2]int{8, 16}
 }

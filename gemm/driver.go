@@ -110,10 +110,14 @@ func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alph
 }
 
 // swapPays reports whether a product narrower than a tile (n < NR) takes
-// clearly fewer tiles transposed. Only such products are swapped: for a
-// narrow last strip of a wider product, the swapped strip must pack all of
-// op(A) a second time, which measured (Zen 4, m, n, k from 64 to 1024) costs
-// as much as it saves.
+// clearly fewer full-width tiles transposed. Only such products are swapped:
+// for a narrow last strip of a wider product, the swapped strip must pack all
+// of op(A) a second time, which measured (Zen 4, m, n, k from 64 to 1024)
+// costs as much as it saves. The count ignores the narrow edge kernels on
+// purpose: computed straight, n = 10 goes through the 16-wide edge kernel
+// with the same padded area as swapped, yet measured slower (Zen 4, f32,
+// best of 40 in CPU time: 512×10×256 TN 24 GFLOP/s straight, 41 swapped;
+// 256×10×512 NN 24 and 27; float64 within ±5% either way).
 func swapPays(bl blocking, m, n int) bool {
 	if n >= bl.nr {
 		return false
@@ -244,7 +248,8 @@ func (cl *call[T]) step(int) {
 
 func (cl *call[T]) packBTask(i int) {
 	q0, q1 := split(ceilDiv(cl.nb, cl.bl.nr), cl.nPackB, i)
-	packB(cl.pb, cl.tB, cl.b, cl.ldb, cl.pc, cl.jc, cl.nb, cl.kb, cl.bl.nr, q0, q1)
+	bl := &cl.bl
+	packB(cl.pb, cl.tB, cl.b, cl.ldb, cl.pc, cl.jc, cl.nb, cl.kb, bl.nr, bl.edgeNR(cl.nb%bl.nr), q0, q1)
 }
 
 // computeTask runs task i of the tm×tn grid: its rows in MC blocks (packing
@@ -277,25 +282,31 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 	ldc := cl.ldc
 	for jr := clo; jr < chi; jr += nr {
 		cols := min(nr, cl.nb-jr)
-		pb := cl.pb[jr*kb : jr*kb+nr*kb]
+		// The last, partial panel was packed for the narrowest kernel
+		// covering it (w wide), so its padding costs in proportion.
+		w := nr
+		if cols < nr {
+			w = cl.bl.edgeNR(cols)
+		}
+		pb := cl.pb[jr*kb : jr*kb+w*kb]
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			ap := pa[ir*kb : ir*kb+mr*kb]
 			off := (ic+ir)*ldc + cl.jc + jr
 			if cl.cT {
-				cl.micro(ap, pb, tile, nr, alpha, 0)
-				cl.mergeT(tile, ic+ir, cl.jc+jr, rows, cols, beta)
+				cl.micro(w, ap, pb, tile, w, alpha, 0)
+				cl.mergeT(tile, w, ic+ir, cl.jc+jr, rows, cols, beta)
 				continue
 			}
-			if rows == mr && cols == nr {
-				cl.micro(ap, pb, cl.c[off:], ldc, alpha, beta)
+			if rows == mr && cols == w {
+				cl.micro(w, ap, pb, cl.c[off:], ldc, alpha, beta)
 				continue
 			}
-			// Edge: full tile into scratch, then merge the valid part.
-			cl.micro(ap, pb, tile, nr, alpha, 0)
+			// Edge: whole tile into scratch, then merge the valid part.
+			cl.micro(w, ap, pb, tile, w, alpha, 0)
 			for r := range rows {
 				dst := cl.c[off+r*ldc : off+r*ldc+cols]
-				src := tile[r*nr : r*nr+cols]
+				src := tile[r*w : r*w+cols]
 				if beta == 0 {
 					copy(dst, src)
 				} else {
@@ -308,10 +319,10 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 	}
 }
 
-// mergeT adds the rows×cols corner of the scratch tile to C stored
-// transposed, at C(i0, j0), i.e. c[(j0+j)*ldc + i0+i].
-func (cl *call[T]) mergeT(tile []T, i0, j0, rows, cols int, beta T) {
-	nr, ldc := cl.bl.nr, cl.ldc
+// mergeT adds the rows×cols corner of the scratch tile (row stride nr) to C
+// stored transposed, at C(i0, j0), i.e. c[(j0+j)*ldc + i0+i].
+func (cl *call[T]) mergeT(tile []T, nr, i0, j0, rows, cols int, beta T) {
+	ldc := cl.ldc
 	for j := range cols {
 		dst := cl.c[(j0+j)*ldc+i0:][:rows]
 		if beta == 0 {
@@ -326,14 +337,35 @@ func (cl *call[T]) mergeT(tile []T, i0, j0, rows, cols int, beta T) {
 	}
 }
 
-// micro calls the kernel chosen for this call on one full tile.
-func (cl *call[T]) micro(a, b, c []T, ldc int, alpha, beta T) {
+// micro calls the kernel chosen for this call on one full tile nr wide
+// (the family's NR or one of its nrEdge widths).
+func (cl *call[T]) micro(nr int, a, b, c []T, ldc int, alpha, beta T) {
 	switch cl.kern {
 	case kernAVX512:
 		if cl.ti == 1 {
-			dgemmKernelAVX512(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+			pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
+			switch nr {
+			case nrD512:
+				dgemmKernelAVX512(cl.kb, pa, pb, pc, ldc, al, be)
+			case 16:
+				dgemmKernelAVX512x16(cl.kb, pa, pb, pc, ldc, al, be)
+			case 8:
+				dgemmKernelAVX512x8(cl.kb, pa, pb, pc, ldc, al, be)
+			default:
+				panic("gemm: no float64 avx512 kernel of this width")
+			}
 		} else {
-			sgemmKernelAVX512(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+			pa, pb, pc, al, be := pf32(a), pf32(b), pf32(c), float32(alpha), float32(beta)
+			switch nr {
+			case nrS512:
+				sgemmKernelAVX512(cl.kb, pa, pb, pc, ldc, al, be)
+			case 32:
+				sgemmKernelAVX512x32(cl.kb, pa, pb, pc, ldc, al, be)
+			case 16:
+				sgemmKernelAVX512x16(cl.kb, pa, pb, pc, ldc, al, be)
+			default:
+				panic("gemm: no float32 avx512 kernel of this width")
+			}
 		}
 	case kernAVX2:
 		if cl.ti == 1 {

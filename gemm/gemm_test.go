@@ -256,6 +256,22 @@ func testShapes[T float](t *testing.T) {
 				}
 			}
 		}
+		// n either side of each narrow edge-kernel width, alone and after
+		// full panels; and m likewise for narrow products (n < NR), which
+		// may be computed transposed with the edge kernel on the m side.
+		for _, w := range bl.nrEdge {
+			if w == 0 {
+				continue
+			}
+			ns := sizesAround(w, bl.nr+w)
+			if testing.Short() {
+				ns = []int{w + 1, bl.nr + w - 1}
+			}
+			for _, x := range ns {
+				checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: 2*bl.mr + 3, n: x, k: ks[len(ks)-1], alpha: 1, beta: 0.5, ldPad: 1})
+				checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: bl.nr + x, n: 3, k: 7, alpha: -1, beta: 0, cNaN: true})
+			}
+		}
 		// Either side of the small-matrix cut-off (m·n·k <= smallMax³).
 		for _, d := range [][3]int{{0, 0, 0}, {0, 0, 1}, {1, 0, 0}, {-1, 0, 0}, {0, 1, 1}} {
 			m, n, k := smallMax+d[0], smallMax+d[1], smallMax+d[2]
@@ -397,6 +413,10 @@ func testThreadsBitwise[T float](t *testing.T) {
 		{bl.mr, 40 * bl.nr, 150},       // only columns can split
 		{3*bl.mr + 1, 9*bl.nr + 2, 97}, // both
 		{301, max(bl.nr/2, 1), 200},    // narrow: computed transposed
+	}
+	if w := bl.nrEdge[0]; w != 0 {
+		// Columns split, the last panel through the narrow edge kernel.
+		shapes = append(shapes, [3]int{2*bl.mr + 1, 6*bl.nr + w - 3, 150})
 	}
 	for _, sh := range shapes {
 		// Deep enough to be worth splitting.

@@ -56,6 +56,21 @@ func sgemmKernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func dgemmKernelAVX512(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
+// Narrow AVX-512 variants with the same MR and contract, for the last,
+// partial column panel: NR = 32 and 16 (float32), 16 and 8 (float64).
+
+//go:noescape
+func sgemmKernelAVX512x32(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dgemmKernelAVX512x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
 //go:noescape
 func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 

@@ -24,6 +24,8 @@ type asmKernel[T float32 | float64] struct {
 func asmKernelsS() []asmKernel[float32] {
 	return []asmKernel[float32]{
 		{"avx512", hasAVX512, mrS512, nrS512, sgemmKernelAVX512, fmaPeakAVX512PS, 24},
+		{"avx512x32", hasAVX512, mrS512, 32, sgemmKernelAVX512x32, fmaPeakAVX512PS, 24},
+		{"avx512x16", hasAVX512, mrS512, 16, sgemmKernelAVX512x16, fmaPeakAVX512PS, 24},
 		{"avx2", hasAVX2FMA, mrS256, nrS256, sgemmKernelAVX2, fmaPeakAVX2PS, 12},
 	}
 }
@@ -31,6 +33,8 @@ func asmKernelsS() []asmKernel[float32] {
 func asmKernelsD() []asmKernel[float64] {
 	return []asmKernel[float64]{
 		{"avx512", hasAVX512, mrD512, nrD512, dgemmKernelAVX512, fmaPeakAVX512PD, 24},
+		{"avx512x16", hasAVX512, mrD512, 16, dgemmKernelAVX512x16, fmaPeakAVX512PD, 24},
+		{"avx512x8", hasAVX512, mrD512, 8, dgemmKernelAVX512x8, fmaPeakAVX512PD, 24},
 		{"avx2", hasAVX2FMA, mrD256, nrD256, dgemmKernelAVX2, fmaPeakAVX2PD, 12},
 	}
 }
@@ -245,6 +249,7 @@ func BenchmarkKernel(b *testing.B) {
 func benchAsmKernel[T float32 | float64](b *testing.B, kern asmKernel[T], typ string) {
 	var z T
 	lanes := 64 / int(unsafe.Sizeof(z)) // zmm lanes
+	// The avx512 variants (narrow ones included) all use zmm.
 	if kern.impl == "avx2" {
 		lanes /= 2
 	}

@@ -59,13 +59,15 @@ func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, k
 // packB copies the kb×nb panel of op(B) at (p0, j0) into dst as NR-column
 // micro-panels of kb groups of nr values
 // (dst[q*nr*kb + p*nr + j] = op(B)(p0+p, j0+q*nr+j)); columns past nb are
-// zero. Only micro-panels [q0, q1) are written, so several goroutines can
-// share the work.
+// zero. A partial last micro-panel (nb−jr < nr columns) is packed ew wide
+// instead (ew >= its columns, the width of the edge kernel that reads it),
+// still from dst[jr*kb]. Only micro-panels [q0, q1) are written, so several
+// goroutines can share the work.
 // packBRows selects the row-by-row packing of full NoTrans B micro-panels
 // (a variable so that the tuning harness can compare).
 var packBRows = true
 
-func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, kb, nr, q0, q1 int) {
+func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 	if packBRows && tB == NoTrans {
 		// Full micro-panels row by row, so that B is read in long sequential
 		// runs rather than nr values from each of kb rows in turn (about 1%
@@ -78,17 +80,21 @@ func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, k
 	for q := q0; q < q1; q++ {
 		jr := q * nr
 		cols := min(nr, nb-jr)
-		d := dst[jr*kb : jr*kb+nr*kb]
+		w := nr
+		if cols < nr {
+			w = ew
+		}
+		d := dst[jr*kb : jr*kb+w*kb]
 		if tB == NoTrans {
 			// op(B)(p, j) = b[p*ldb + j]: contiguous per k step.
-			packRuns(d, b[p0*ldb+j0+jr:], ldb, cols, kb, nr)
+			packRuns(d, b[p0*ldb+j0+jr:], ldb, cols, kb, w)
 			continue // packRuns pads
 		}
-		// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride nr.
-		if cols < nr {
+		// op(B)(p, j) = b[j*ldb + p]: read rows of B, write with stride w.
+		if cols < w {
 			clear(d)
 		}
-		packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, nr)
+		packStrided(d, b[(j0+jr)*ldb+p0:], ldb, cols, kb, w)
 	}
 }
 
@@ -179,6 +185,11 @@ func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 		case 24:
 			for p := range kb {
 				*(*[24]T)(d[p*24:]) = *(*[24]T)(src[p*ld:])
+			}
+			return
+		case 32:
+			for p := range kb {
+				*(*[32]T)(d[p*32:]) = *(*[32]T)(src[p*ld:])
 			}
 			return
 		case 48:

@@ -25,7 +25,7 @@ func BenchmarkPack(b *testing.B) {
 			b.Run(fmt.Sprintf("op=B%c/w=%d/kc=%d", tr, tc.mr, tc.kc), func(b *testing.B) {
 				q := ceilDiv(n, tc.mr)
 				for b.Loop() {
-					packB(dst, tr, src, n, 0, 0, n, tc.kc, tc.mr, 0, q)
+					packB(dst, tr, src, n, 0, 0, n, tc.kc, tc.mr, tc.mr, 0, q)
 				}
 				b.ReportMetric(float64(n*tc.kc)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
 			})

@@ -25,7 +25,8 @@ import (
 //	go test -tags adjoint_tune -run 'TestTune$' -v ./gemm
 //
 // A variant is a ;-separated list of overrides: kc, kc32, kc64, mc32, mc64,
-// nc32, nc64, small, par, noswap, and threads=N (default 1).
+// nc32, nc64, small, par, noswap, nonarrow (full-width kernel on the last
+// column panel), and threads=N (default 1).
 func TestTune(t *testing.T) {
 	if os.Getenv("ADJOINT_TUNE") == "" {
 		t.Skip()
@@ -129,6 +130,9 @@ func apply(v string) {
 			packBRows = false
 		case "noswap":
 			swapEdges = false
+
+		case "nonarrow":
+			blocks[kern][0].nrEdge, blocks[kern][1].nrEdge = [2]int{}, [2]int{}
 		case "kc":
 			blocks[kern][0].kc, blocks[kern][1].kc = val, val
 		case "kc32":

@@ -320,6 +320,14 @@ func main() {
 		// are off; the options stay for other CPUs.
 		{name: "sgemmKernelAVX512", wide: true, mr: 8, nv: 3, unroll: 4, pfC: 4},
 		{name: "dgemmKernelAVX512", wide: true, double: true, mr: 8, nv: 3, unroll: 4, pfC: 4},
+		// Narrow variants (same MR, NR of 2 or 1 vectors) for the last,
+		// partial column panel, so that its padding costs in proportion.
+		// 8 or 16 accumulators still cover the FMA latency on Zen 4 (one
+		// 512-bit FMA per cycle, latency 4).
+		{name: "sgemmKernelAVX512x32", wide: true, mr: 8, nv: 2, unroll: 4, pfC: 4},
+		{name: "sgemmKernelAVX512x16", wide: true, mr: 8, nv: 1, unroll: 4, pfC: 4, bcst: true},
+		{name: "dgemmKernelAVX512x16", wide: true, double: true, mr: 8, nv: 2, unroll: 4, pfC: 4},
+		{name: "dgemmKernelAVX512x8", wide: true, double: true, mr: 8, nv: 1, unroll: 4, pfC: 4, bcst: true},
 		{name: "sgemmKernelAVX2", mr: 6, nv: 2, unroll: 4, pfC: 8},
 		{name: "dgemmKernelAVX2", double: true, mr: 6, nv: 2, unroll: 4, pfC: 8},
 	} {
