@@ -2787,3 +2787,130 @@ fmaPeakAVX2PD_loop:
 fmaPeakAVX2PD_done:
 	VZEROUPPER
 	RET
+
+// func transpose8x8PS(src *float32, ld int, dst *float32, w int, n int)
+// Requires: AVX
+TEXT ·transpose8x8PS(SB), NOSPLIT, $0-40
+	MOVQ  src+0(FP), R8
+	MOVQ  ld+8(FP), DX
+	MOVQ  dst+16(FP), R11
+	MOVQ  w+24(FP), CX
+	MOVQ  n+32(FP), AX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, CX
+	LEAQ  (DX)(DX*2), R10
+	LEAQ  (CX)(CX*2), R12
+	LEAQ  (R8)(DX*4), R9
+	TESTQ AX, AX
+	JLE   transpose8x8PS_done
+
+transpose8x8PS_loop:
+	VMOVUPS    (R8), Y0
+	VMOVUPS    (R8)(DX*1), Y1
+	VMOVUPS    (R8)(DX*2), Y2
+	VMOVUPS    (R8)(R10*1), Y3
+	VMOVUPS    (R9), Y4
+	VMOVUPS    (R9)(DX*1), Y5
+	VMOVUPS    (R9)(DX*2), Y6
+	VMOVUPS    (R9)(R10*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	LEAQ       (R11)(CX*4), R13
+	VMOVUPS    Y8, (R11)
+	VMOVUPS    Y9, (R11)(CX*1)
+	VMOVUPS    Y10, (R11)(CX*2)
+	VMOVUPS    Y11, (R11)(R12*1)
+	VMOVUPS    Y12, (R13)
+	VMOVUPS    Y13, (R13)(CX*1)
+	VMOVUPS    Y14, (R13)(CX*2)
+	VMOVUPS    Y15, (R13)(R12*1)
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	LEAQ       (R13)(CX*4), R11
+	DECQ       AX
+	JNZ        transpose8x8PS_loop
+
+transpose8x8PS_done:
+	VZEROUPPER
+	RET
+
+// func transpose8x4PD(src *float64, ld int, dst *float64, w int, n int)
+// Requires: AVX
+TEXT ·transpose8x4PD(SB), NOSPLIT, $0-40
+	MOVQ  src+0(FP), R8
+	MOVQ  ld+8(FP), DX
+	MOVQ  dst+16(FP), R11
+	MOVQ  w+24(FP), CX
+	MOVQ  n+32(FP), AX
+	SHLQ  $0x03, DX
+	SHLQ  $0x03, CX
+	LEAQ  (DX)(DX*2), R10
+	LEAQ  (CX)(CX*2), R12
+	LEAQ  (R8)(DX*4), R9
+	TESTQ AX, AX
+	JLE   transpose8x4PD_done
+
+transpose8x4PD_loop:
+	VMOVUPD    (R8), Y0
+	VMOVUPD    (R8)(DX*1), Y1
+	VMOVUPD    (R8)(DX*2), Y2
+	VMOVUPD    (R8)(R10*1), Y3
+	VMOVUPD    (R9), Y4
+	VMOVUPD    (R9)(DX*1), Y5
+	VMOVUPD    (R9)(DX*2), Y6
+	VMOVUPD    (R9)(R10*1), Y7
+	VUNPCKLPD  Y1, Y0, Y8
+	VUNPCKHPD  Y1, Y0, Y9
+	VUNPCKLPD  Y3, Y2, Y10
+	VUNPCKHPD  Y3, Y2, Y11
+	VUNPCKLPD  Y5, Y4, Y12
+	VUNPCKHPD  Y5, Y4, Y13
+	VUNPCKLPD  Y7, Y6, Y14
+	VUNPCKHPD  Y7, Y6, Y15
+	VPERM2F128 $0x20, Y10, Y8, Y0
+	VPERM2F128 $0x20, Y11, Y9, Y1
+	VPERM2F128 $0x31, Y10, Y8, Y2
+	VPERM2F128 $0x31, Y11, Y9, Y3
+	VPERM2F128 $0x20, Y14, Y12, Y4
+	VPERM2F128 $0x20, Y15, Y13, Y5
+	VPERM2F128 $0x31, Y14, Y12, Y6
+	VPERM2F128 $0x31, Y15, Y13, Y7
+	VMOVUPD    Y0, (R11)
+	VMOVUPD    Y4, 32(R11)
+	VMOVUPD    Y1, (R11)(CX*1)
+	VMOVUPD    Y5, 32(R11)(CX*1)
+	VMOVUPD    Y2, (R11)(CX*2)
+	VMOVUPD    Y6, 32(R11)(CX*2)
+	VMOVUPD    Y3, (R11)(R12*1)
+	VMOVUPD    Y7, 32(R11)(R12*1)
+	ADDQ       $0x20, R8
+	ADDQ       $0x20, R9
+	LEAQ       (R11)(CX*4), R11
+	DECQ       AX
+	JNZ        transpose8x4PD_loop
+
+transpose8x4PD_done:
+	VZEROUPPER
+	RET

@@ -113,13 +113,16 @@ func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 		for ; r+8 <= rows; r += 8 {
 			_ = src[(r+7)*ld+kb-1]
 			_ = d[(kb-1)*w+r+7]
+			// Whole 8×8 (8×4) blocks in vector registers where the
+			// assembly is available, the remaining columns below.
+			done := transpose8(d[r:], src[r*ld:], ld, w, kb)
 			s0 := unsafe.Pointer(&src[r*ld])
 			d0 := unsafe.Pointer(&d[r])
 			dw := uintptr(w) * sz
 			// Offsets, not moving pointers: a pointer stepped past the last
 			// element would point outside the allocation.
-			var xs, xd uintptr
-			for range kb {
+			xs, xd := uintptr(done)*sz, uintptr(done)*dw
+			for range kb - done {
 				o := (*[8]T)(unsafe.Add(d0, xd))
 				sp := unsafe.Add(s0, xs)
 				q4 := unsafe.Add(sp, 4*ldb)

@@ -26,7 +26,7 @@ import (
 //
 // A variant is a ;-separated list of overrides: kc, kc32, kc64, mc32, mc64,
 // nc32, nc64, small, par, noswap, nonarrow (full-width kernel on the last
-// column panel), and threads=N (default 1).
+// column panel), nopackasm (Go transposing pack), and threads=N (default 1).
 func TestTune(t *testing.T) {
 	if os.Getenv("ADJOINT_TUNE") == "" {
 		t.Skip()
@@ -111,6 +111,7 @@ func apply(v string) {
 		saved["small"] = smallMax
 	}
 	swapEdges = saved["swap"].(bool)
+	packAsm = hasAVX2FMA
 	packBRows = true
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
@@ -131,6 +132,8 @@ func apply(v string) {
 		case "noswap":
 			swapEdges = false
 
+		case "nopackasm":
+			packAsm = false
 		case "nonarrow":
 			blocks[kern][0].nrEdge, blocks[kern][1].nrEdge = [2]int{}, [2]int{}
 		case "kc":

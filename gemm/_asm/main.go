@@ -310,6 +310,152 @@ func peak(name string, wide, double bool, chains int) {
 	RET()
 }
 
+// transposePS emits transpose8x8PS(src *float32, ld int, dst *float32, w, n int):
+// for n chunks of 8 columns of 8 rows (row r at src + r·ld elements), it
+// writes column p of the 8 rows, rows in order, to dst + p·w elements: the
+// packed micro-panel layout, 8 values per k step. Each chunk is an 8×8
+// transpose in ymm registers (unpack, shuffle, lane permute), so that
+// packing reads and writes whole vectors instead of single elements.
+func transposePS() {
+	name := "transpose8x8PS"
+	TEXT(name, NOSPLIT, "func(src *float32, ld int, dst *float32, w, n int)")
+	Doc(name + " transposes n 8×8 blocks of float32 from 8 rows ld apart into columns w apart (see pack_amd64.go).")
+	src, ld, dst, w, n := R8, RDX, R11, RCX, RAX
+	src4, ld3, dst4, w3 := R9, R10, R13, R12
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("dst"), dst)
+	Load(Param("w"), w)
+	Load(Param("n"), n)
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), w)
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+	LEAQ(Mem{Base: src, Index: ld, Scale: 4}, src4)
+	TESTQ(n, n)
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	y := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	rowMem := func(i int) Mem {
+		base := src
+		if i >= 4 {
+			base = src4
+		}
+		switch i % 4 {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: ld, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: ld, Scale: 2}
+		}
+		return Mem{Base: base, Index: ld3, Scale: 1}
+	}
+	r, t := y[0:8], y[8:16]
+	for i := range 8 {
+		VMOVUPS(rowMem(i), r[i])
+	}
+	// t[2i] = lo(r[2i], r[2i+1]), t[2i+1] = hi(...), per 128-bit lane.
+	for i := 0; i < 8; i += 2 {
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	// s[0..3]: rows 0-3 of columns (0|4, 1|5, 2|6, 3|7); s[4..7]: rows 4-7.
+	s := r
+	for h := 0; h < 2; h++ {
+		a, b := t[4*h], t[4*h+2]   // unpacklo pairs
+		c, d := t[4*h+1], t[4*h+3] // unpackhi pairs
+		VSHUFPS(U8(0x44), b, a, s[4*h+0])
+		VSHUFPS(U8(0xEE), b, a, s[4*h+1])
+		VSHUFPS(U8(0x44), d, c, s[4*h+2])
+		VSHUFPS(U8(0xEE), d, c, s[4*h+3])
+	}
+	// Column j (rows 0-7): low lanes for j < 4, high lanes for j >= 4.
+	out := t
+	for j := range 4 {
+		VPERM2F128(U8(0x20), s[4+j], s[j], out[j])
+		VPERM2F128(U8(0x31), s[4+j], s[j], out[4+j])
+	}
+	LEAQ(Mem{Base: dst, Index: w, Scale: 4}, dst4)
+	for j := range 8 {
+		base := dst
+		if j >= 4 {
+			base = dst4
+		}
+		m := []Mem{{Base: base}, {Base: base, Index: w, Scale: 1}, {Base: base, Index: w, Scale: 2}, {Base: base, Index: w3, Scale: 1}}[j%4]
+		VMOVUPS(out[j], m)
+	}
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), src4)
+	LEAQ(Mem{Base: dst4, Index: w, Scale: 4}, dst)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// transposePD emits transpose8x4PD(src *float64, ld int, dst *float64, w, n int),
+// the float64 twin of transpose8x8PS: n chunks of 4 columns of 8 rows, each
+// two 4×4 transposes in ymm registers.
+func transposePD() {
+	name := "transpose8x4PD"
+	TEXT(name, NOSPLIT, "func(src *float64, ld int, dst *float64, w, n int)")
+	Doc(name + " transposes n 8×4 blocks of float64 from 8 rows ld apart into columns w apart (see pack_amd64.go).")
+	src, ld, dst, w, n := R8, RDX, R11, RCX, RAX
+	src4, ld3, w3 := R9, R10, R12
+	Load(Param("src"), src)
+	Load(Param("ld"), ld)
+	Load(Param("dst"), dst)
+	Load(Param("w"), w)
+	Load(Param("n"), n)
+	SHLQ(U8(3), ld)
+	SHLQ(U8(3), w)
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	LEAQ(Mem{Base: w, Index: w, Scale: 2}, w3)
+	LEAQ(Mem{Base: src, Index: ld, Scale: 4}, src4)
+	TESTQ(n, n)
+	JLE(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	y := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	r, t := y[0:8], y[8:16]
+	for i := range 8 {
+		base := src
+		if i >= 4 {
+			base = src4
+		}
+		m := []Mem{{Base: base}, {Base: base, Index: ld, Scale: 1}, {Base: base, Index: ld, Scale: 2}, {Base: base, Index: ld3, Scale: 1}}[i%4]
+		VMOVUPD(m, r[i])
+	}
+	for i := 0; i < 8; i += 2 {
+		VUNPCKLPD(r[i+1], r[i], t[i])
+		VUNPCKHPD(r[i+1], r[i], t[i+1])
+	}
+	// For each half h (rows 4h..4h+3): column j = lanes of t.
+	out := r
+	for h := range 2 {
+		lo0, hi0, lo1, hi1 := t[4*h], t[4*h+1], t[4*h+2], t[4*h+3]
+		VPERM2F128(U8(0x20), lo1, lo0, out[4*h+0]) // column 0
+		VPERM2F128(U8(0x20), hi1, hi0, out[4*h+1]) // column 1
+		VPERM2F128(U8(0x31), lo1, lo0, out[4*h+2]) // column 2
+		VPERM2F128(U8(0x31), hi1, hi0, out[4*h+3]) // column 3
+	}
+	for j := range 4 {
+		m := []Mem{{Base: dst}, {Base: dst, Index: w, Scale: 1}, {Base: dst, Index: w, Scale: 2}, {Base: dst, Index: w3, Scale: 1}}[j]
+		VMOVUPD(out[j], m)
+		m.Disp = 32
+		VMOVUPD(out[4+j], m)
+	}
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), src4)
+	LEAQ(Mem{Base: dst, Index: w, Scale: 4}, dst)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
 func main() {
 	ConstraintExpr("amd64,gc,!purego")
 
@@ -337,6 +483,8 @@ func main() {
 	peak("fmaPeakAVX512PD", true, true, 24)
 	peak("fmaPeakAVX2PS", false, false, 12)
 	peak("fmaPeakAVX2PD", false, true, 12)
+	transposePS()
+	transposePD()
 
 	Generate()
 }

@@ -1,0 +1,46 @@
+//go:build amd64 && gc && !purego
+
+package gemm
+
+import "unsafe"
+
+// Transposing copies for packing (generated into gemm_amd64.s by _asm).
+// For n chunks of 8 (float32) or 4 (float64) columns of 8 rows, row r
+// starting at src + r·ld elements, each writes column p of the 8 rows, in
+// row order, to dst + p·w elements: the packed micro-panel layout. They need
+// AVX only; all 8 rows must hold the n·8 (n·4) columns, and dst must hold
+// (n·8−1)·w + 8 ((n·4−1)·w + 8) elements.
+
+//go:noescape
+func transpose8x8PS(src *float32, ld int, dst *float32, w, n int)
+
+//go:noescape
+func transpose8x4PD(src *float64, ld int, dst *float64, w, n int)
+
+// packAsm enables the assembly transposes (a variable so that tests and the
+// tuning harness can compare with the Go loop). The CPUs with AVX2 and FMA
+// all have AVX.
+var packAsm = hasAVX2FMA
+
+// transpose8 packs the leading columns of 8 rows of src (row r at
+// src[r*ld:], kb columns, all checked by the caller) into d[p*w + r] with
+// the assembly, and returns how many columns it did (a multiple of 8 or 4;
+// 0 without the assembly); the caller does the rest.
+func transpose8[T float32 | float64](d, src []T, ld, w, kb int) int {
+	if !packAsm {
+		return 0
+	}
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		n := kb / 8
+		if n > 0 {
+			transpose8x8PS((*float32)(unsafe.Pointer(&src[0])), ld, (*float32)(unsafe.Pointer(&d[0])), w, n)
+		}
+		return 8 * n
+	}
+	n := kb / 4
+	if n > 0 {
+		transpose8x4PD((*float64)(unsafe.Pointer(&src[0])), ld, (*float64)(unsafe.Pointer(&d[0])), w, n)
+	}
+	return 4 * n
+}
