@@ -10,6 +10,19 @@ type blocking struct {
 	// nrEdge lists, narrowest first, the widths (< nr) of the kernels of
 	// the same family for the last, partial column panel; 0 = none.
 	nrEdge [2]int
+	// mrEdge likewise lists the heights (< mr) of the kernels for the last,
+	// partial row panel.
+	mrEdge [2]int
+}
+
+// edgeMR returns the height of the tile computing a row panel of rows rows.
+func (bl *blocking) edgeMR(rows int) int {
+	for _, h := range bl.mrEdge {
+		if h != 0 && rows <= h {
+			return h
+		}
+	}
+	return bl.mr
 }
 
 // edgeNR returns the width of the tile computing a column panel of cols
@@ -125,4 +138,6 @@ func init() {
 	blocks[kernAVX512][1] = model(g, mrD512, nrD512, 8)
 	blocks[kernAVX512][0].nrEdge = [2]int{16, 32}
 	blocks[kernAVX512][1].nrEdge = [2]int{8, 16}
+	blocks[kernAVX512][0].mrEdge = [2]int{2, 4}
+	blocks[kernAVX512][1].mrEdge = [2]int{2, 4}
 }

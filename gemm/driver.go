@@ -268,7 +268,7 @@ func (cl *call[T]) computeTask(i int) {
 	pa, tile := buf[:bl.mc*cl.kb], buf[bl.mc*cl.kb:]
 	for ic := rlo; ic < rhi; ic += bl.mc {
 		mb := min(bl.mc, rhi-ic)
-		packA(pa, cl.tA, cl.a, cl.lda, ic, cl.pc, mb, cl.kb, bl.mr)
+		packA(pa, cl.tA, cl.a, cl.lda, ic, cl.pc, mb, cl.kb, bl.mr, bl.edgeMR(cl.m%bl.mr))
 		cl.macro(pa, tile, ic, mb, clo, chi)
 	}
 	aPools[cl.ti].Put(ar)
@@ -291,19 +291,24 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 		pb := cl.pb[jr*kb : jr*kb+w*kb]
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
-			ap := pa[ir*kb : ir*kb+mr*kb]
+			// Likewise the last, partial row panel (h high).
+			h := mr
+			if rows < mr {
+				h = cl.bl.edgeMR(rows)
+			}
+			ap := pa[ir*kb : ir*kb+h*kb]
 			off := (ic+ir)*ldc + cl.jc + jr
 			if cl.cT {
-				cl.micro(w, ap, pb, tile, w, alpha, 0)
+				cl.micro(h, w, ap, pb, tile, w, alpha, 0)
 				cl.mergeT(tile, w, ic+ir, cl.jc+jr, rows, cols, beta)
 				continue
 			}
-			if rows == mr && cols == w {
-				cl.micro(w, ap, pb, cl.c[off:], ldc, alpha, beta)
+			if rows == h && cols == w {
+				cl.micro(h, w, ap, pb, cl.c[off:], ldc, alpha, beta)
 				continue
 			}
 			// Edge: whole tile into scratch, then merge the valid part.
-			cl.micro(w, ap, pb, tile, w, alpha, 0)
+			cl.micro(h, w, ap, pb, tile, w, alpha, 0)
 			for r := range rows {
 				dst := cl.c[off+r*ldc : off+r*ldc+cols]
 				src := tile[r*w : r*w+cols]
@@ -337,13 +342,17 @@ func (cl *call[T]) mergeT(tile []T, nr, i0, j0, rows, cols int, beta T) {
 	}
 }
 
-// micro calls the kernel chosen for this call on one full tile nr wide
-// (the family's NR or one of its nrEdge widths).
-func (cl *call[T]) micro(nr int, a, b, c []T, ldc int, alpha, beta T) {
+// micro calls the kernel chosen for this call on one full mr×nr tile (the
+// family's MR and NR or one of its edge sizes).
+func (cl *call[T]) micro(mr, nr int, a, b, c []T, ldc int, alpha, beta T) {
 	switch cl.kern {
 	case kernAVX512:
 		if cl.ti == 1 {
 			pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
+			if mr != mrD512 {
+				d512Short[mr/4][nr/8-1](cl.kb, pa, pb, pc, ldc, al, be)
+				return
+			}
 			switch nr {
 			case nrD512:
 				dgemmKernelAVX512(cl.kb, pa, pb, pc, ldc, al, be)
@@ -356,6 +365,10 @@ func (cl *call[T]) micro(nr int, a, b, c []T, ldc int, alpha, beta T) {
 			}
 		} else {
 			pa, pb, pc, al, be := pf32(a), pf32(b), pf32(c), float32(alpha), float32(beta)
+			if mr != mrS512 {
+				s512Short[mr/4][nr/16-1](cl.kb, pa, pb, pc, ldc, al, be)
+				return
+			}
 			switch nr {
 			case nrS512:
 				sgemmKernelAVX512(cl.kb, pa, pb, pc, ldc, al, be)
@@ -377,6 +390,19 @@ func (cl *call[T]) micro(nr int, a, b, c []T, ldc int, alpha, beta T) {
 		kernelGeneric(cl.kb, a, b, c, ldc, alpha, beta)
 	}
 }
+
+// The short AVX-512 kernels, by [mr/4][nr/VL−1] for mr = 2 or 4: only
+// the last row panel uses them, so a call through a func value costs little.
+var (
+	s512Short = [2][3]func(k int, a, b, c *float32, ldc int, alpha, beta float32){
+		{sgemmKernelAVX512m2x16, sgemmKernelAVX512m2x32, sgemmKernelAVX512m2x48},
+		{sgemmKernelAVX512m4x16, sgemmKernelAVX512m4x32, sgemmKernelAVX512m4x48},
+	}
+	d512Short = [2][3]func(k int, a, b, c *float64, ldc int, alpha, beta float64){
+		{dgemmKernelAVX512m2x8, dgemmKernelAVX512m2x16, dgemmKernelAVX512m2x24},
+		{dgemmKernelAVX512m4x8, dgemmKernelAVX512m4x16, dgemmKernelAVX512m4x24},
+	}
+)
 
 func pf32[T float32 | float64](s []T) *float32 { return (*float32)(unsafe.Pointer(&s[0])) }
 func pf64[T float32 | float64](s []T) *float64 { return (*float64)(unsafe.Pointer(&s[0])) }

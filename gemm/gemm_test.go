@@ -272,6 +272,22 @@ func testShapes[T float](t *testing.T) {
 				checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: bl.nr + x, n: 3, k: 7, alpha: -1, beta: 0, cNaN: true})
 			}
 		}
+		// m either side of each short edge-kernel height, alone and after a
+		// full panel, against full, narrow and no column edges (corners).
+		for _, h := range bl.mrEdge {
+			if h == 0 {
+				continue
+			}
+			ms, ns := sizesAround(h, bl.mr+h), []int{bl.nr + 3, 2 * bl.nr, bl.nr - 1}
+			if testing.Short() {
+				ms, ns = []int{h - 1, bl.mr + h}, []int{bl.nr + 3}
+			}
+			for _, m := range ms {
+				for _, n := range ns {
+					checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: m, n: n, k: ks[len(ks)-1], alpha: 0.5, beta: 1, ldPad: 2})
+				}
+			}
+		}
 		// Either side of the small-matrix cut-off (m·n·k <= smallMax³).
 		for _, d := range [][3]int{{0, 0, 0}, {0, 0, 1}, {1, 0, 0}, {-1, 0, 0}, {0, 1, 1}} {
 			m, n, k := smallMax+d[0], smallMax+d[1], smallMax+d[2]

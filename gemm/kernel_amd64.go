@@ -71,6 +71,45 @@ func dgemmKernelAVX512x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
 //go:noescape
 func dgemmKernelAVX512x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
+// Short AVX-512 variants (MR = 4 and 2, each NR above) for the last,
+// partial row panel.
+
+//go:noescape
+func sgemmKernelAVX512m4x48(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512m4x32(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512m4x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512m2x48(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512m2x32(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512m2x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dgemmKernelAVX512m4x24(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512m4x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512m4x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512m2x24(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512m2x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512m2x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
 //go:noescape
 func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 

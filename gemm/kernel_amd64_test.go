@@ -26,6 +26,12 @@ func asmKernelsS() []asmKernel[float32] {
 		{"avx512", hasAVX512, mrS512, nrS512, sgemmKernelAVX512, fmaPeakAVX512PS, 24},
 		{"avx512x32", hasAVX512, mrS512, 32, sgemmKernelAVX512x32, fmaPeakAVX512PS, 24},
 		{"avx512x16", hasAVX512, mrS512, 16, sgemmKernelAVX512x16, fmaPeakAVX512PS, 24},
+		{"avx512m4x48", hasAVX512, 4, 48, sgemmKernelAVX512m4x48, fmaPeakAVX512PS, 24},
+		{"avx512m4x32", hasAVX512, 4, 32, sgemmKernelAVX512m4x32, fmaPeakAVX512PS, 24},
+		{"avx512m4x16", hasAVX512, 4, 16, sgemmKernelAVX512m4x16, fmaPeakAVX512PS, 24},
+		{"avx512m2x48", hasAVX512, 2, 48, sgemmKernelAVX512m2x48, fmaPeakAVX512PS, 24},
+		{"avx512m2x32", hasAVX512, 2, 32, sgemmKernelAVX512m2x32, fmaPeakAVX512PS, 24},
+		{"avx512m2x16", hasAVX512, 2, 16, sgemmKernelAVX512m2x16, fmaPeakAVX512PS, 24},
 		{"avx2", hasAVX2FMA, mrS256, nrS256, sgemmKernelAVX2, fmaPeakAVX2PS, 12},
 	}
 }
@@ -35,6 +41,12 @@ func asmKernelsD() []asmKernel[float64] {
 		{"avx512", hasAVX512, mrD512, nrD512, dgemmKernelAVX512, fmaPeakAVX512PD, 24},
 		{"avx512x16", hasAVX512, mrD512, 16, dgemmKernelAVX512x16, fmaPeakAVX512PD, 24},
 		{"avx512x8", hasAVX512, mrD512, 8, dgemmKernelAVX512x8, fmaPeakAVX512PD, 24},
+		{"avx512m4x24", hasAVX512, 4, 24, dgemmKernelAVX512m4x24, fmaPeakAVX512PD, 24},
+		{"avx512m4x16", hasAVX512, 4, 16, dgemmKernelAVX512m4x16, fmaPeakAVX512PD, 24},
+		{"avx512m4x8", hasAVX512, 4, 8, dgemmKernelAVX512m4x8, fmaPeakAVX512PD, 24},
+		{"avx512m2x24", hasAVX512, 2, 24, dgemmKernelAVX512m2x24, fmaPeakAVX512PD, 24},
+		{"avx512m2x16", hasAVX512, 2, 16, dgemmKernelAVX512m2x16, fmaPeakAVX512PD, 24},
+		{"avx512m2x8", hasAVX512, 2, 8, dgemmKernelAVX512m2x8, fmaPeakAVX512PD, 24},
 		{"avx2", hasAVX2FMA, mrD256, nrD256, dgemmKernelAVX2, fmaPeakAVX2PD, 12},
 	}
 }
@@ -202,7 +214,7 @@ func testAsmKernelNaN[T float32 | float64](t *testing.T, kern asmKernel[T]) {
 	for i := range b {
 		b[i] = 1
 	}
-	const ri, cj = 2, 5         // NaN in row ri of A, +Inf in column cj of B
+	ri, cj := min(2, mr-1), 5   // NaN in row ri of A, +Inf in column cj of B
 	a[6*mr+ri] = T(math.NaN())  // p = 6
 	b[8*nr+cj] = T(math.Inf(1)) // p = 8, the remainder-loop step
 	c := make([]T, mr*nr)

@@ -20,14 +20,26 @@ var (
 
 const errNoAsm = "gemm: assembly kernel called on a build without it"
 
-func sgemmKernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)    { panic(errNoAsm) }
-func dgemmKernelAVX512(k int, a, b, c *float64, ldc int, alpha, beta float64)    { panic(errNoAsm) }
-func sgemmKernelAVX512x32(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
-func sgemmKernelAVX512x16(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
-func dgemmKernelAVX512x16(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
-func dgemmKernelAVX512x8(k int, a, b, c *float64, ldc int, alpha, beta float64)  { panic(errNoAsm) }
-func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)      { panic(errNoAsm) }
-func dgemmKernelAVX2(k int, a, b, c *float64, ldc int, alpha, beta float64)      { panic(errNoAsm) }
+func sgemmKernelAVX512(k int, a, b, c *float32, ldc int, alpha, beta float32)      { panic(errNoAsm) }
+func dgemmKernelAVX512(k int, a, b, c *float64, ldc int, alpha, beta float64)      { panic(errNoAsm) }
+func sgemmKernelAVX512x32(k int, a, b, c *float32, ldc int, alpha, beta float32)   { panic(errNoAsm) }
+func sgemmKernelAVX512x16(k int, a, b, c *float32, ldc int, alpha, beta float32)   { panic(errNoAsm) }
+func dgemmKernelAVX512x16(k int, a, b, c *float64, ldc int, alpha, beta float64)   { panic(errNoAsm) }
+func dgemmKernelAVX512x8(k int, a, b, c *float64, ldc int, alpha, beta float64)    { panic(errNoAsm) }
+func sgemmKernelAVX512m4x48(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func sgemmKernelAVX512m4x32(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func sgemmKernelAVX512m4x16(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func sgemmKernelAVX512m2x48(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func sgemmKernelAVX512m2x32(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func sgemmKernelAVX512m2x16(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func dgemmKernelAVX512m4x24(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
+func dgemmKernelAVX512m4x16(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
+func dgemmKernelAVX512m4x8(k int, a, b, c *float64, ldc int, alpha, beta float64)  { panic(errNoAsm) }
+func dgemmKernelAVX512m2x24(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
+func dgemmKernelAVX512m2x16(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
+func dgemmKernelAVX512m2x8(k int, a, b, c *float64, ldc int, alpha, beta float64)  { panic(errNoAsm) }
+func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)        { panic(errNoAsm) }
+func dgemmKernelAVX2(k int, a, b, c *float64, ldc int, alpha, beta float64)        { panic(errNoAsm) }
 
 // FMA throughput probes (see kernel_amd64.go), for benchmarks.
 func fmaPeakAVX512PS(n int) { panic(errNoAsm) }

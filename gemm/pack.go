@@ -39,20 +39,26 @@ func getArena[T float32 | float64](ti int) *arena[T] {
 // packA copies the mb×kb block of op(A) at (i0, p0) into dst as a sequence
 // of MR-row micro-panels, each holding kb groups of mr values
 // (dst[q*mr*kb + p*mr + i] = op(A)(i0+q*mr+i, p0+p)); rows past mb are zero.
-func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, kb, mr int) {
+// A partial last micro-panel is packed me high instead (me >= its rows, the
+// height of the edge kernel that reads it), still from dst[ir*kb].
+func packA[T float32 | float64](dst []T, tA Transpose, a []T, lda, i0, p0, mb, kb, mr, me int) {
 	for ir := 0; ir < mb; ir += mr {
 		rows := min(mr, mb-ir)
-		d := dst[ir*kb : ir*kb+mr*kb]
+		h := mr
+		if rows < mr {
+			h = me
+		}
+		d := dst[ir*kb : ir*kb+h*kb]
 		if tA == Trans {
 			// op(A)(i, p) = a[p*lda + i]: each k step is a contiguous run.
-			packRuns(d, a[p0*lda+i0+ir:], lda, rows, kb, mr)
+			packRuns(d, a[p0*lda+i0+ir:], lda, rows, kb, h)
 			continue // packRuns pads
 		}
-		// op(A)(i, p) = a[i*lda + p]: read rows, write with stride mr.
-		if rows < mr {
+		// op(A)(i, p) = a[i*lda + p]: read rows, write with stride h.
+		if rows < h {
 			clear(d) // the padding; one vectorised call beats per-row loops
 		}
-		packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, mr)
+		packStrided(d, a[(i0+ir)*lda+p0:], lda, rows, kb, h)
 	}
 }
 
@@ -165,6 +171,11 @@ func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 func packRuns[T float32 | float64](d, src []T, ld, n, kb, w int) {
 	if n == w {
 		switch w {
+		case 2:
+			for p := range kb {
+				*(*[2]T)(d[p*2:]) = *(*[2]T)(src[p*ld:])
+			}
+			return
 		case 4:
 			for p := range kb {
 				*(*[4]T)(d[p*4:]) = *(*[4]T)(src[p*ld:])

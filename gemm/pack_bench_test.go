@@ -18,7 +18,7 @@ func BenchmarkPack(b *testing.B) {
 		for _, tr := range []Transpose{NoTrans, Trans} {
 			b.Run(fmt.Sprintf("op=A%c/w=%d/kc=%d", tr, tc.mr, tc.kc), func(b *testing.B) {
 				for b.Loop() {
-					packA(dst, tr, src, n, 0, 0, n, tc.kc, tc.mr)
+					packA(dst, tr, src, n, 0, 0, n, tc.kc, tc.mr, tc.mr)
 				}
 				b.ReportMetric(float64(n*tc.kc)*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "elem/ns")
 			})

@@ -26,7 +26,7 @@ import (
 //
 // A variant is a ;-separated list of overrides: kc, kc32, kc64, mc32, mc64,
 // nc32, nc64, small, par, noswap, nonarrow (full-width kernel on the last
-// column panel), nopackasm (Go transposing pack), and threads=N (default 1).
+// column panel), nomedge (full-height kernel on the last row panel), nopackasm (Go transposing pack), and threads=N (default 1).
 func TestTune(t *testing.T) {
 	if os.Getenv("ADJOINT_TUNE") == "" {
 		t.Skip()
@@ -134,6 +134,8 @@ func apply(v string) {
 
 		case "nopackasm":
 			packAsm = false
+		case "nomedge":
+			blocks[kern][0].mrEdge, blocks[kern][1].mrEdge = [2]int{}, [2]int{}
 		case "nonarrow":
 			blocks[kern][0].nrEdge, blocks[kern][1].nrEdge = [2]int{}, [2]int{}
 		case "kc":

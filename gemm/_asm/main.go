@@ -474,6 +474,20 @@ func main() {
 		{name: "sgemmKernelAVX512x16", wide: true, mr: 8, nv: 1, unroll: 4, pfC: 4, bcst: true},
 		{name: "dgemmKernelAVX512x16", wide: true, double: true, mr: 8, nv: 2, unroll: 4, pfC: 4},
 		{name: "dgemmKernelAVX512x8", wide: true, double: true, mr: 8, nv: 1, unroll: 4, pfC: 4, bcst: true},
+		// Short variants (MR = 4 and 2, every NR) for the last, partial row
+		// panel and its corner with the last column panel.
+		{name: "sgemmKernelAVX512m4x48", wide: true, mr: 4, nv: 3, unroll: 4, pfC: 4},
+		{name: "sgemmKernelAVX512m4x32", wide: true, mr: 4, nv: 2, unroll: 4, pfC: 4},
+		{name: "sgemmKernelAVX512m4x16", wide: true, mr: 4, nv: 1, unroll: 4, pfC: 4, bcst: true},
+		{name: "sgemmKernelAVX512m2x48", wide: true, mr: 2, nv: 3, unroll: 4, pfC: 4},
+		{name: "sgemmKernelAVX512m2x32", wide: true, mr: 2, nv: 2, unroll: 4, pfC: 4},
+		{name: "sgemmKernelAVX512m2x16", wide: true, mr: 2, nv: 1, unroll: 4, pfC: 4, bcst: true},
+		{name: "dgemmKernelAVX512m4x24", wide: true, double: true, mr: 4, nv: 3, unroll: 4, pfC: 4},
+		{name: "dgemmKernelAVX512m4x16", wide: true, double: true, mr: 4, nv: 2, unroll: 4, pfC: 4},
+		{name: "dgemmKernelAVX512m4x8", wide: true, double: true, mr: 4, nv: 1, unroll: 4, pfC: 4, bcst: true},
+		{name: "dgemmKernelAVX512m2x24", wide: true, double: true, mr: 2, nv: 3, unroll: 4, pfC: 4},
+		{name: "dgemmKernelAVX512m2x16", wide: true, double: true, mr: 2, nv: 2, unroll: 4, pfC: 4},
+		{name: "dgemmKernelAVX512m2x8", wide: true, double: true, mr: 2, nv: 1, unroll: 4, pfC: 4, bcst: true},
 		{name: "sgemmKernelAVX2", mr: 6, nv: 2, unroll: 4, pfC: 8},
 		{name: "dgemmKernelAVX2", double: true, mr: 6, nv: 2, unroll: 4, pfC: 8},
 	} {
