@@ -25,6 +25,19 @@ const parMinPackB = 64 << 10
 // tile (a variable so that the tuning harness can compare).
 var swapEdges = true
 
+// directBRows is the most rows (m, after any swap) for which the AVX-512
+// kernels read NoTrans B in place instead of packing it: each B element is
+// then used by few row panels, and packing it (a read and a write of all of
+// B) costs more than streaming it from L2 inside the kernel, whose 8×48 tile
+// needs only 3 vector loads of B per 24 FMAs. Only the last, partial column
+// panel is packed. Measured on Zen 4 (one thread, f32, GFLOP/s packed ->
+// in place): 512×10×256 TN (computed transposed, m = 10) 52 -> 88,
+// 64×512×512 99 -> 113, 64³ 86 -> 97, 64×1024×1024 95 -> 109; from m = 96 it
+// still gains at ldb = 512 (104 -> 114) but ties at ldb = 1024 and 2048,
+// where rows 4 or 8 KiB apart alias in the caches, so the cut-off is 64.
+// A variable so that the tuning harness can compare.
+var directBRows = 64
+
 // call carries one GEMM call through the blocked loops. It is pooled, and its
 // step method is bound once (doStep) so that handing it to parallel.Do
 // allocates nothing.
@@ -40,6 +53,7 @@ type call[T float32 | float64] struct {
 	lda, ldb    int
 	ldc         int
 	cT          bool // C is stored transposed: C(i, j) is c[j*ldc+i]
+	bDirect     bool // full B micro-panels read in place (see directB)
 
 	// State of the current (jc, pc) iteration, read by the tasks.
 	jc, nb, pc, kb int
@@ -141,6 +155,7 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
 	bl := cl.bl
+	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {
@@ -249,6 +264,9 @@ func (cl *call[T]) step(int) {
 func (cl *call[T]) packBTask(i int) {
 	q0, q1 := split(ceilDiv(cl.nb, cl.bl.nr), cl.nPackB, i)
 	bl := &cl.bl
+	if cl.bDirect {
+		q0 = max(q0, cl.nb/bl.nr) // full micro-panels are read in place
+	}
 	packB(cl.pb, cl.tB, cl.b, cl.ldb, cl.pc, cl.jc, cl.nb, cl.kb, bl.nr, bl.edgeNR(cl.nb%bl.nr), q0, q1)
 }
 
@@ -298,6 +316,21 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 			}
 			ap := pa[ir*kb : ir*kb+h*kb]
 			off := (ic+ir)*ldc + cl.jc + jr
+			if cl.bDirect && cols == nr {
+				// B read in place from row pc, column jc+jr.
+				bs := cl.b[cl.pc*cl.ldb+cl.jc+jr:]
+				if cl.cT || rows != h {
+					cl.microB(h, ap, bs, tile, nr, alpha, 0)
+					if cl.cT {
+						cl.mergeT(tile, nr, ic+ir, cl.jc+jr, rows, cols, beta)
+					} else {
+						cl.merge(tile, nr, off, rows, cols, beta)
+					}
+				} else {
+					cl.microB(h, ap, bs, cl.c[off:], ldc, alpha, beta)
+				}
+				continue
+			}
 			if cl.cT {
 				cl.micro(h, w, ap, pb, tile, w, alpha, 0)
 				cl.mergeT(tile, w, ic+ir, cl.jc+jr, rows, cols, beta)
@@ -309,18 +342,51 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 			}
 			// Edge: whole tile into scratch, then merge the valid part.
 			cl.micro(h, w, ap, pb, tile, w, alpha, 0)
-			for r := range rows {
-				dst := cl.c[off+r*ldc : off+r*ldc+cols]
-				src := tile[r*w : r*w+cols]
-				if beta == 0 {
-					copy(dst, src)
-				} else {
-					for j, v := range src {
-						dst[j] = v + beta*dst[j]
-					}
-				}
+			cl.merge(tile, w, off, rows, cols, beta)
+		}
+	}
+}
+
+// merge adds the rows×cols corner of the scratch tile (row stride nr) to C
+// from c[off].
+func (cl *call[T]) merge(tile []T, nr, off, rows, cols int, beta T) {
+	ldc := cl.ldc
+	for r := range rows {
+		dst := cl.c[off+r*ldc : off+r*ldc+cols]
+		src := tile[r*nr : r*nr+cols]
+		if beta == 0 {
+			copy(dst, src)
+		} else {
+			for j, v := range src {
+				dst[j] = v + beta*dst[j]
 			}
 		}
+	}
+}
+
+// microB calls the AVX-512 kernel of height mr (8, 4 or 2) that reads a
+// full-width B block in place (row p at b[p*ldb:]).
+func (cl *call[T]) microB(mr int, a, b, c []T, ldc int, alpha, beta T) {
+	if cl.ti == 1 {
+		pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
+		switch mr {
+		case 8:
+			dgemmKernelAVX512Bld(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+		case 4:
+			dgemmKernelAVX512Bldm4(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+		default:
+			dgemmKernelAVX512Bldm2(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+		}
+		return
+	}
+	pa, pb, pc, al, be := pf32(a), pf32(b), pf32(c), float32(alpha), float32(beta)
+	switch mr {
+	case 8:
+		sgemmKernelAVX512Bld(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+	case 4:
+		sgemmKernelAVX512Bldm4(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+	default:
+		sgemmKernelAVX512Bldm2(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
 	}
 }
 

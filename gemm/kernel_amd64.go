@@ -71,6 +71,29 @@ func dgemmKernelAVX512x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
 //go:noescape
 func dgemmKernelAVX512x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
+// Full-width AVX-512 variants (MR = 8, 4, 2) that read B unpacked: row p
+// of the k×NR block at b + p·ldb. For products with so few rows that each
+// B element is used once or twice, packing B would cost more than the
+// product.
+
+//go:noescape
+func sgemmKernelAVX512Bld(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512Bldm4(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512Bldm2(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32)
+
+//go:noescape
+func dgemmKernelAVX512Bld(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512Bldm4(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmKernelAVX512Bldm2(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64)
+
 // Short AVX-512 variants (MR = 4 and 2, each NR above) for the last,
 // partial row panel.
 

@@ -38,8 +38,26 @@ func dgemmKernelAVX512m4x8(k int, a, b, c *float64, ldc int, alpha, beta float64
 func dgemmKernelAVX512m2x24(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
 func dgemmKernelAVX512m2x16(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
 func dgemmKernelAVX512m2x8(k int, a, b, c *float64, ldc int, alpha, beta float64)  { panic(errNoAsm) }
-func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)        { panic(errNoAsm) }
-func dgemmKernelAVX2(k int, a, b, c *float64, ldc int, alpha, beta float64)        { panic(errNoAsm) }
+func sgemmKernelAVX512Bld(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func sgemmKernelAVX512Bldm4(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func sgemmKernelAVX512Bldm2(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX512Bld(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX512Bldm4(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX512Bldm2(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
+func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
+func dgemmKernelAVX2(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
 
 // FMA throughput probes (see kernel_amd64.go), for benchmarks.
 func fmaPeakAVX512PS(n int) { panic(errNoAsm) }

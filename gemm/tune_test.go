@@ -26,7 +26,7 @@ import (
 //
 // A variant is a ;-separated list of overrides: kc, kc32, kc64, mc32, mc64,
 // nc32, nc64, small, par, noswap, nonarrow (full-width kernel on the last
-// column panel), nomedge (full-height kernel on the last row panel), nopackasm (Go transposing pack), and threads=N (default 1).
+// column panel), directb=N (B read in place up to N rows), nomedge (full-height kernel on the last row panel), nopackasm (Go transposing pack), and threads=N (default 1).
 func TestTune(t *testing.T) {
 	if os.Getenv("ADJOINT_TUNE") == "" {
 		t.Skip()
@@ -106,11 +106,13 @@ var saved = map[string]any{}
 func apply(v string) {
 	if len(saved) == 0 {
 		saved["swap"] = swapEdges
+		saved["directb"] = directBRows
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
 		saved["small"] = smallMax
 	}
 	swapEdges = saved["swap"].(bool)
+	directBRows = saved["directb"].(int)
 	packAsm = hasAVX2FMA
 	packBRows = true
 	parallel.SetThreads(1)
@@ -134,6 +136,8 @@ func apply(v string) {
 
 		case "nopackasm":
 			packAsm = false
+		case "directb":
+			directBRows = val
 		case "nomedge":
 			blocks[kern][0].mrEdge, blocks[kern][1].mrEdge = [2]int{}, [2]int{}
 		case "nonarrow":

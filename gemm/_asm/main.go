@@ -43,6 +43,9 @@ type kernel struct {
 	// ldc = 1024: 94.6% of peak at entry, 96.0% never, 96.0% late (f32
 	// AVX-512); 92.4%, 94.9%, 94.7% (f32 AVX2).
 	pfC int
+	// bld reads B unpacked, as rows ldb elements apart (an extra ldb
+	// argument before ldc), instead of a packed micro-panel.
+	bld bool
 }
 
 func (k kernel) es() int { // element size in bytes
@@ -123,9 +126,15 @@ func (k kernel) zero(r VecPhysical) {
 }
 
 func (k kernel) generate() {
-	TEXT(k.name, NOSPLIT, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
-	Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from packed panels (see kernel_amd64.go).",
-		k.name, k.mr, k.nr()))
+	if k.bld {
+		TEXT(k.name, NOSPLIT, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldb, ldc int, alpha, beta %[1]s)", k.typ()))
+		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from a packed A panel and B rows ldb apart (see kernel_amd64.go).",
+			k.name, k.mr, k.nr()))
+	} else {
+		TEXT(k.name, NOSPLIT, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
+		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from packed panels (see kernel_amd64.go).",
+			k.name, k.mr, k.nr()))
+	}
 
 	es, vl, mr, nv := k.es(), k.vl(), k.mr, k.nv
 	nacc := mr * nv
@@ -142,6 +151,22 @@ func (k kernel) generate() {
 	Load(Param("ldc"), ldc)
 	shift := map[int]uint64{4: 2, 8: 3}[es]
 	SHLQ(U8(shift), ldc) // ldc in bytes
+	ldb, ldb3 := R9, R10
+	if k.bld {
+		if k.unroll != 4 {
+			panic("bld kernels address 4 rows of B per iteration")
+		}
+		Load(Param("ldb"), ldb)
+		SHLQ(U8(shift), ldb)
+		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	}
+	// bRow addresses row u of B in this iteration.
+	bRow := func(u int) Mem {
+		if !k.bld {
+			return Mem{Base: b, Disp: u * k.nr() * es}
+		}
+		return []Mem{{Base: b}, {Base: b, Index: ldb, Scale: 1}, {Base: b, Index: ldb, Scale: 2}, {Base: b, Index: ldb3, Scale: 1}}[u]
+	}
 
 	prefetchC := func() {
 		Comment("Prefetch the C tile: every cache line each row touches.")
@@ -164,10 +189,12 @@ func (k kernel) generate() {
 		k.zero(k.vec(i))
 	}
 
-	// step emits one k step reading A and B at byte offsets aoff and boff.
-	step := func(aoff, boff int) {
+	// step emits one k step reading A at byte offset aoff and B at row brow.
+	step := func(aoff int, brow Mem) {
 		for v := range nv {
-			k.mov(Mem{Base: b, Disp: boff + v*vl}, bv(v))
+			m := brow
+			m.Disp += v * vl
+			k.mov(m, bv(v))
 		}
 		for i := range mr {
 			am := Mem{Base: a, Disp: aoff + i*es}
@@ -201,10 +228,14 @@ func (k kernel) generate() {
 		if k.pfA > 0 && (u*aStep)%64 == 0 {
 			PREFETCHT0(Mem{Base: a, Disp: k.pfA + u*aStep})
 		}
-		step(u*aStep, u*bStep)
+		step(u*aStep, bRow(u))
 	}
 	ADDQ(U32(k.unroll*aStep), a)
-	ADDQ(U32(k.unroll*bStep), b)
+	if k.bld {
+		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
+	} else {
+		ADDQ(U32(k.unroll*bStep), b)
+	}
 	DECQ(RBX)
 	if k.pfC > 0 {
 		JZ(LabelRef(k.name + "_tail"))
@@ -220,9 +251,13 @@ func (k kernel) generate() {
 	ANDQ(U8(k.unroll-1), kreg)
 	JZ(LabelRef(k.name + "_epilogue"))
 	Label(k.name + "_tailloop")
-	step(0, 0)
+	step(0, bRow(0))
 	ADDQ(U8(aStep), a)
-	ADDQ(U32(bStep), b)
+	if k.bld {
+		ADDQ(ldb, b)
+	} else {
+		ADDQ(U32(bStep), b)
+	}
 	DECQ(kreg)
 	JNZ(LabelRef(k.name + "_tailloop"))
 
@@ -474,6 +509,14 @@ func main() {
 		{name: "sgemmKernelAVX512x16", wide: true, mr: 8, nv: 1, unroll: 4, pfC: 4, bcst: true},
 		{name: "dgemmKernelAVX512x16", wide: true, double: true, mr: 8, nv: 2, unroll: 4, pfC: 4},
 		{name: "dgemmKernelAVX512x8", wide: true, double: true, mr: 8, nv: 1, unroll: 4, pfC: 4, bcst: true},
+		// Full-width variants reading B unpacked (rows ldb apart), for
+		// products so short that packing B would cost more than it saves.
+		{name: "sgemmKernelAVX512Bld", wide: true, mr: 8, nv: 3, unroll: 4, pfC: 4, bld: true},
+		{name: "sgemmKernelAVX512Bldm4", wide: true, mr: 4, nv: 3, unroll: 4, pfC: 4, bld: true},
+		{name: "sgemmKernelAVX512Bldm2", wide: true, mr: 2, nv: 3, unroll: 4, pfC: 4, bld: true},
+		{name: "dgemmKernelAVX512Bld", wide: true, double: true, mr: 8, nv: 3, unroll: 4, pfC: 4, bld: true},
+		{name: "dgemmKernelAVX512Bldm4", wide: true, double: true, mr: 4, nv: 3, unroll: 4, pfC: 4, bld: true},
+		{name: "dgemmKernelAVX512Bldm2", wide: true, double: true, mr: 2, nv: 3, unroll: 4, pfC: 4, bld: true},
 		// Short variants (MR = 4 and 2, every NR) for the last, partial row
 		// panel and its corner with the last column panel.
 		{name: "sgemmKernelAVX512m4x48", wide: true, mr: 4, nv: 3, unroll: 4, pfC: 4},
