@@ -26,12 +26,19 @@ var benchShapes = []benchShape{
 	{NoTrans, NoTrans, 16, 16, 16},
 	{NoTrans, NoTrans, 32, 32, 32},
 	{NoTrans, NoTrans, 64, 64, 64},
+	{NoTrans, NoTrans, 96, 96, 96},
+	{NoTrans, NoTrans, 128, 128, 128},
 	{NoTrans, NoTrans, 256, 256, 256},
 	{NoTrans, NoTrans, 1024, 1024, 1024},
 	{NoTrans, Trans, 1024, 1024, 1024},
 	{Trans, NoTrans, 1024, 1024, 1024},
 	{NoTrans, NoTrans, 256, 512, 784},
 	{NoTrans, NoTrans, 256, 10, 512},
+	// The MLP's backward products: X̄ = Z̄·Yᵀ and Ȳ = Xᵀ·Z̄.
+	{Trans, NoTrans, 784, 512, 256},
+	{NoTrans, Trans, 256, 784, 512},
+	{NoTrans, Trans, 256, 512, 10},
+	{Trans, NoTrans, 512, 10, 256},
 }
 
 // BenchmarkSgemm reports GFLOP/s (2·m·n·k per call) for every kernel this
