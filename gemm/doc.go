@@ -26,6 +26,15 @@
 // architectures or with the purego build tag). The environment variable
 // ADJOINT_KERNEL=generic|avx2|avx512 forces one at start-up, and SetKernel at
 // run time; Kernel names the one in use and Kernels lists those available.
+//
+// The AVX-512 family has, besides its 8×48 (float32) and 8×24 (float64)
+// tile, narrower and shorter variants for the last partial column and row
+// panels (NR 32, 16 or 16, 8; MR 4, 2), so edge tiles cost in proportion to
+// their size, and variants that read B in place for products of at most 64
+// rows, where packing B would cost more than it saves. The choice depends
+// only on the shape. Packing transposes 8-row blocks in vector registers
+// where AVX is available.
+//
 // Different kernels round differently (the assembly fuses multiply-adds), so
 // results can differ between kernels in the last bits, never between runs or
 // thread counts with the same kernel.
