@@ -15,6 +15,25 @@ type blocking struct {
 	mrEdge [2]int
 }
 
+// padM returns the rows computed for m rows: whole tiles, the last one
+// through the shortest edge kernel that covers it.
+func (bl *blocking) padM(m int) int {
+	p := m / bl.mr * bl.mr
+	if m%bl.mr != 0 {
+		p += bl.edgeMR(m % bl.mr)
+	}
+	return p
+}
+
+// padN is padM for columns.
+func (bl *blocking) padN(n int) int {
+	p := n / bl.nr * bl.nr
+	if n%bl.nr != 0 {
+		p += bl.edgeNR(n % bl.nr)
+	}
+	return p
+}
+
 // edgeMR returns the height of the tile computing a row panel of rows rows.
 func (bl *blocking) edgeMR(rows int) int {
 	for _, h := range bl.mrEdge {

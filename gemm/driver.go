@@ -123,21 +123,27 @@ func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alph
 	drive(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false)
 }
 
-// swapPays reports whether a product narrower than a tile (n < NR) takes
-// clearly fewer full-width tiles transposed. Only such products are swapped:
-// for a narrow last strip of a wider product, the swapped strip must pack all
-// of op(A) a second time, which measured (Zen 4, m, n, k from 64 to 1024)
-// costs as much as it saves. The count ignores the narrow edge kernels on
-// purpose: computed straight, n = 10 goes through the 16-wide edge kernel
-// with the same padded area as swapped, yet measured slower (Zen 4, f32,
-// best of 40 in CPU time: 512×10×256 TN 24 GFLOP/s straight, 41 swapped;
-// 256×10×512 NN 24 and 27; float64 within ±5% either way).
+// swapPays reports whether a product narrower than a tile (n < NR) is
+// clearly cheaper transposed: it takes fewer full-width tiles, or computes
+// less padded area with the edge kernels (padM, padN). Only such products
+// are swapped: for a narrow last strip of a wider product, the swapped strip
+// must pack all of op(A) a second time, which measured (Zen 4, m, n, k from
+// 64 to 1024) costs as much as it saves. Either test alone loses somewhere
+// (Zen 4, f32, best of 40 in CPU time, GFLOP/s straight / swapped): the
+// tile count misses 64×20×300 (55 / 66) and 32×20×500 (47 / 52); the area
+// misses 301×24×200 (70 / 77) and 128×12×128 (57 / 59), where the areas
+// tie but the full-width kernel beats the narrow one.
 func swapPays(bl blocking, m, n int) bool {
 	if n >= bl.nr {
 		return false
 	}
-	return 4*ceilDiv(n, bl.mr)*ceilDiv(m, bl.nr) < 3*ceilDiv(m, bl.mr)
+	tiles := 4*ceilDiv(n, bl.mr)*ceilDiv(m, bl.nr) < 3*ceilDiv(m, bl.mr)
+	return tiles || swapByArea && 4*bl.padM(n)*bl.padN(m) < 3*bl.padM(m)*bl.padN(n)
 }
+
+// swapByArea enables the area test of swapPays (a variable so that the
+// tuning harness can compare).
+var swapByArea = true
 
 func flip(t Transpose) Transpose {
 	if t == Trans {

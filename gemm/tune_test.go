@@ -25,7 +25,7 @@ import (
 //	go test -tags adjoint_tune -run 'TestTune$' -v ./gemm
 //
 // A variant is a ;-separated list of overrides: kc, kc32, kc64, mc32, mc64,
-// nc32, nc64, small, par, noswap, nonarrow (full-width kernel on the last
+// nc32, nc64, small, par, noswap, swaptiles (swap by tile count only), nonarrow (full-width kernel on the last
 // column panel), directb=N (B read in place up to N rows), nomedge (full-height kernel on the last row panel), nopackasm (Go transposing pack), and threads=N (default 1).
 func TestTune(t *testing.T) {
 	if os.Getenv("ADJOINT_TUNE") == "" {
@@ -112,6 +112,7 @@ func apply(v string) {
 		saved["small"] = smallMax
 	}
 	swapEdges = saved["swap"].(bool)
+	swapByArea = true
 	directBRows = saved["directb"].(int)
 	packAsm = hasAVX2FMA
 	packBRows = true
@@ -133,6 +134,8 @@ func apply(v string) {
 			packBRows = false
 		case "noswap":
 			swapEdges = false
+		case "swaptiles":
+			swapByArea = false
 
 		case "nopackasm":
 			packAsm = false
