@@ -49,6 +49,8 @@ func SetThreads(n int) int {
 // caller need not wait for workers that woke up too late to find any task.
 type job struct {
 	body   func(i int)
+	rbody  func(lo, hi int) // For's body, used when body is nil
+	n      int              // For's iteration count
 	count  int
 	next   atomic.Int64 // next task index to claim
 	refs   atomic.Int32 // goroutines still holding the job
@@ -86,15 +88,27 @@ func (j *job) run(i int) {
 		}
 		j.wg.Done()
 	}()
-	if !j.skip.Load() {
-		j.body(i)
+	if j.skip.Load() {
+		return
 	}
+	if j.body != nil {
+		j.body(i)
+		return
+	}
+	// Range i of For: the ranges differ in length by at most one.
+	q, r := j.n/j.count, j.n%j.count
+	lo := i*q + min(i, r)
+	hi := lo + q
+	if i < r {
+		hi++
+	}
+	j.rbody(lo, hi)
 }
 
 // release drops one reference and recycles the job with the last one.
 func (j *job) release() {
 	if j.refs.Add(-1) == 0 {
-		j.body, j.pnc = nil, nil
+		j.body, j.rbody, j.pnc = nil, nil, nil
 		jobPool.Put(j)
 	}
 }
@@ -150,8 +164,16 @@ func Do(count int, body func(i int)) {
 		}
 		return
 	}
+	run(t, count, body, nil, 0)
+}
+
+// run hands count tasks (body, or the ranges of rbody over n) to up to t
+// goroutines and waits for them. Keeping For's range arithmetic in the job,
+// rather than in a closure around Do, is what lets For run without
+// allocating.
+func run(t, count int, body func(i int), rbody func(lo, hi int), n int) {
 	j := jobPool.Get().(*job)
-	j.body, j.count = body, count
+	j.body, j.rbody, j.n, j.count = body, rbody, n, count
 	j.next.Store(0)
 	j.skip.Store(false)
 	j.pnc, j.failed = nil, false
@@ -190,15 +212,7 @@ func For(n, grain int, body func(lo, hi int)) {
 		body(0, n)
 		return
 	}
-	q, r := n/c, n%c
-	Do(c, func(i int) {
-		lo := i*q + min(i, r)
-		hi := lo + q
-		if i < r {
-			hi++
-		}
-		body(lo, hi)
-	})
+	run(Threads(), c, nil, body, n)
 }
 
 // NumChunks reports how many ranges For splits n iterations into with the

@@ -232,11 +232,19 @@ func TestSetThreads(t *testing.T) {
 	assert.Equal(t, 5, Threads(), "a rejected SetThreads must not change the count")
 }
 
-func TestDoZeroAlloc(t *testing.T) {
-	withThreads(t, 1, func() {
-		body := func(lo, hi int) {}
-		assert.Zero(t, testing.AllocsPerRun(100, func() { For(1000, 1, body) }))
-	})
+func TestZeroAlloc(t *testing.T) {
+	for _, threads := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			withThreads(t, threads, func() {
+				var sink [8]atomic.Int64
+				body := func(lo, hi int) { sink[lo%8].Add(int64(hi - lo)) }
+				task := func(i int) { sink[i%8].Add(1) }
+				For(1000, 1, body) // start the workers
+				assert.Zero(t, testing.AllocsPerRun(100, func() { For(1000, 1, body) }), "For")
+				assert.Zero(t, testing.AllocsPerRun(100, func() { Do(4, task) }), "Do")
+			})
+		})
+	}
 }
 
 func BenchmarkFor(b *testing.B) {
