@@ -80,17 +80,44 @@ func check[T float32 | float64](fn string, tA, tB Transpose, m, n, k int, a []T,
 	if m == 0 || n == 0 {
 		return
 	}
+	if ar > 0 && ac > 0 && overlaps(a, ar, ac, lda, c, m, n, ldc) {
+		usage(ErrOverlap, fn, "c overlaps a")
+	}
+	if br > 0 && bc > 0 && overlaps(b, br, bc, ldb, c, m, n, ldc) {
+		usage(ErrOverlap, fn, "c overlaps b")
+	}
+}
+
+// overlaps reports whether the rows×cols matrix x (leading dimension ldx)
+// shares an element with the m×n matrix c (ldc). Disjoint blocks of one
+// matrix, as LAPACK-style callers pass them (same leading dimension), are
+// told apart exactly; matrices with different leading dimensions whose
+// address ranges intersect are reported as overlapping.
+func overlaps[T float32 | float64](x []T, rows, cols, ldx int, c []T, m, n, ldc int) bool {
+	xLo, xHi := span(x, rows, cols, ldx)
 	cLo, cHi := span(c, m, n, ldc)
-	if ar > 0 && ac > 0 {
-		if lo, hi := span(a, ar, ac, lda); lo < cHi && cLo < hi {
-			usage(ErrOverlap, fn, "c overlaps a")
-		}
+	if xHi <= cLo || cHi <= xLo {
+		return false
 	}
-	if br > 0 && bc > 0 {
-		if lo, hi := span(b, br, bc, ldb); lo < cHi && cLo < hi {
-			usage(ErrOverlap, fn, "c overlaps b")
-		}
+	size := unsafe.Sizeof(x[0])
+	if ldx != ldc || (xLo-cLo)%size != 0 {
+		return true
 	}
+	// x(p, q) and c(i, j) are the same element when d + p·ld + q = i·ld + j,
+	// d the element offset of x from c. With d = dr·ld + dc, 0 <= dc < ld,
+	// and q, j < ld, that is either row i = p+dr with j = q+dc, or, where
+	// q+dc wraps past ld, row i = p+dr+1 with j = q+dc-ld.
+	ld := ldc
+	d := int(int64(xLo-cLo) / int64(size)) // wraps to negative when x starts first
+	dr, dc := d/ld, d%ld
+	if dc < 0 {
+		dr, dc = dr-1, dc+ld
+	}
+	rowsMeet := func(first int) bool { return first < m && first+rows > 0 }
+	if rowsMeet(dr) && min(cols, n-dc) > 0 {
+		return true
+	}
+	return rowsMeet(dr+1) && ld-dc < cols
 }
 
 func checkLD(fn, name string, ld, cols int, colsName string) {
