@@ -75,7 +75,10 @@ func TestDoRunsEachTaskOnceConcurrently(t *testing.T) {
 			close(release)
 		}()
 		seen := make([]atomic.Int32, count)
-		deadline := time.After(10 * time.Second)
+		// A closed channel, not time.After: every waiting task must see it.
+		deadline := make(chan struct{})
+		timer := time.AfterFunc(2*time.Second, func() { close(deadline) })
+		defer timer.Stop()
 		var timedOut atomic.Bool
 		Do(count, func(i int) {
 			seen[i].Add(1)
