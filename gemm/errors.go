@@ -108,7 +108,7 @@ func overlaps[T float32 | float64](x []T, rows, cols, ldx int, c []T, m, n, ldc 
 	// and q, j < ld, that is either row i = p+dr with j = q+dc, or, where
 	// q+dc wraps past ld, row i = p+dr+1 with j = q+dc-ld.
 	ld := ldc
-	d := int(int64(xLo-cLo) / int64(size)) // wraps to negative when x starts first
+	d := int(xLo-cLo) / int(size) // int(...) wraps to negative when x starts first, on 32- and 64-bit
 	dr, dc := d/ld, d%ld
 	if dc < 0 {
 		dr, dc = dr-1, dc+ld
