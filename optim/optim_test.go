@@ -187,7 +187,7 @@ func largeParams[T tensor.Float](t *testing.T) {
 	c1, c2 := T(1/(1-b1)), T(1/(1-b2))
 	for k := range ref {
 		for i, x := range ref[k] {
-			g := grads[k][i] + T(0.01)*x
+			g := grads[k][i] + T(T(0.01)*x) // T(...): no fused multiply-add (arm64, s390x)
 			m := nb1 * g
 			v := nb2 * g * g
 			ref[k][i] = x - T(0.01)*(m*c1)/(T(math.Sqrt(float64(v*c2)))+T(1e-8))
