@@ -347,9 +347,12 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 		switch op {
 		case opExp, opLog, opTanh, opSigmoid:
 			// The vector kernels take the bulk; the tail (and short runs)
-			// go through the scalar functions below, because math32's
-			// slice functions allocate for a tail that is not a whole
-			// vector.
+			// go through the scalar functions below. (This split dates
+			// from when math32's slice functions allocated for a partial
+			// last vector; they no longer do, so handing them the whole
+			// run is a possible simplification, at the cost of tail
+			// values taking the vector kernel's bits instead of the
+			// scalar function's.)
 			k := len(d) &^ (vecMin - 1)
 			d32, a32 := f32(d), f32(a)
 			switch op {
