@@ -3,6 +3,7 @@ package gemm
 import (
 	"errors"
 	"fmt"
+	"github.com/adjoint-go/adjoint/internal/testenv"
 	"os"
 	"os/exec"
 	"strings"
@@ -22,6 +23,7 @@ func TestEnvKernel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns the test binary")
 	}
+	testenv.MustHaveExec(t)
 	run := func(val string) (stdout, stderr string) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvKernel$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "ADJOINT_KERNEL_CHILD=1", EnvKernel+"="+val)

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"github.com/adjoint-go/adjoint/internal/testenv"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 // assembly at all, for toolchains (gccgo, TinyGo, a sanitizer) that cannot
 // take Plan 9 assembly.
 func TestPureGoHasNoAssembly(t *testing.T) {
+	testenv.MustHaveExec(t)
 	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := exec.LookPath(gotool); err != nil {
 		if gotool, err = exec.LookPath("go"); err != nil {

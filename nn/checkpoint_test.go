@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"github.com/adjoint-go/adjoint/internal/testenv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -61,6 +62,7 @@ type numpyDump map[string]struct {
 }
 
 func python(t *testing.T) string {
+	testenv.MustHaveExec(t)
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
 		if py, err = exec.LookPath("python3"); err != nil {

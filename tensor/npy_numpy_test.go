@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"encoding/json"
+	"github.com/adjoint-go/adjoint/internal/testenv"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -112,6 +113,7 @@ func checkNumpy[T Float](t *testing.T, name string, want numpyArray, got *Dense[
 // TestNPYNumpyCrossCheck has numpy read files written here and this package
 // read files numpy wrote. CI installs python3-numpy; elsewhere it skips.
 func TestNPYNumpyCrossCheck(t *testing.T) {
+	testenv.MustHaveExec(t)
 	py := numpyPython()
 	if py == "" {
 		t.Skip("python3 with numpy not found (tried /usr/bin/python3 and python3 on PATH); install python3-numpy to run the numpy cross-check")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/adjoint-go/adjoint/internal/testenv"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,7 @@ func needData(t *testing.T) {
 	if testing.Short() && t.Name() != "TestOneEpochSubset" {
 		t.Skip("-short: only the one-epoch subset run reads MNIST")
 	}
+	testenv.MustHaveExec(t) // DefaultDir runs the go tool
 	if _, err := mnist.DefaultDir(); err != nil {
 		t.Skipf("MNIST data not available: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"github.com/adjoint-go/adjoint/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,6 +194,7 @@ func TestEscapePath(t *testing.T) {
 // TestDefaultDir runs against the real module cache. The data module is in
 // adjoint's go.mod, so it is only missing when the cache was never filled.
 func TestDefaultDir(t *testing.T) {
+	testenv.MustHaveExec(t)
 	dir, err := DefaultDir()
 	if errors.Is(err, ErrNotFound) {
 		t.Skipf("MNIST module not in the module cache: %v", err)
@@ -209,6 +211,7 @@ func TestDefaultDir(t *testing.T) {
 // TestCacheFallback checks the path built without `go list` agrees with
 // the go command's answer.
 func TestCacheFallback(t *testing.T) {
+	testenv.MustHaveExec(t)
 	dir, err := DefaultDir()
 	if errors.Is(err, ErrNotFound) {
 		t.Skipf("MNIST module not in the module cache: %v", err)
