@@ -389,6 +389,49 @@ func (tp *Tape[T]) backward(v *Var[T], seed *tensor.Dense[T]) error {
 	return nil
 }
 
+// back is the one dispatch from an op kind to its backward, kept beside
+// backward so a new op family adds its case here. It runs node u's backward:
+// u.grad holds ū; it adds to the adjoints of
+// u's inputs that require a gradient.
+func (tp *Tape[T]) back(u *Var[T]) {
+	switch u.op {
+	case opMatMul:
+		tp.backMatMul(u)
+	case opLinear:
+		tp.backLinear(u)
+	case opAdd, opSub, opMul, opDiv:
+		tp.backBinary(u)
+	case opNeg, opScale, opAddScalar, opExp, opLog, opSqrt, opSquare, opPow, opAbs,
+		opTanh, opSigmoid, opRelu, opLeakyRelu, opGelu, opSin, opCos:
+		tp.backUnary(u)
+	case opSum, opMean:
+		tp.backSumAll(u)
+	case opSumAxis, opMeanAxis:
+		tp.backSumAxis(u)
+	case opLogSumExp:
+		tp.backLogSumExp(u)
+	case opSoftmax, opLogSoftmax:
+		tp.backSoftmax(u)
+	case opReshape:
+		tp.backReshape(u)
+	case opTranspose:
+		tp.backTranspose(u)
+	case opSlice:
+		tp.backSlice(u)
+	case opConcat:
+		tp.backConcat(u)
+	case opMSE:
+		tp.backMSE(u)
+	case opCrossEntropy:
+		tp.backCrossEntropy(u)
+	case opBCEWithLogits:
+		tp.backBCE(u)
+	case opConst, opDetach:
+	default:
+		panic("autograd: backward of " + u.op.String() + " not implemented")
+	}
+}
+
 func seedInto[T tensor.Float](g []T, acc bool, seed *tensor.Dense[T]) {
 	if seed == nil {
 		if acc {
