@@ -51,6 +51,7 @@ const (
 	opMSE
 	opCrossEntropy
 	opBCEWithLogits
+	opConv2d
 	nOps
 )
 
@@ -64,6 +65,7 @@ var opNames = [nOps]string{
 	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
 	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
 	opBCEWithLogits: "BCEWithLogits",
+	opConv2d:        "Conv2d",
 }
 
 func (k opKind) String() string {
@@ -113,6 +115,7 @@ type Tape[T tensor.Float] struct {
 	job kjob[T] // the one elementwise job; ops run one at a time
 	bc  bcast   // broadcast layout scratch
 	shp []int   // shape scratch
+	cj  cjob[T] // the one convolution job (conv.go)
 }
 
 // NewTape returns an empty tape.
@@ -426,6 +429,8 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backCrossEntropy(u)
 	case opBCEWithLogits:
 		tp.backBCE(u)
+	case opConv2d:
+		tp.backConv2d(u)
 	case opConst, opDetach:
 	default:
 		panic("autograd: backward of " + u.op.String() + " not implemented")

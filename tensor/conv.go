@@ -1,5 +1,7 @@
 package tensor
 
+import "fmt"
+
 // Conv2D is the geometry of a 2-D convolution (or pooling window) over one
 // NCHW image: C channels of H×W, a KH×KW window moved by StrideH×StrideW,
 // sampled every DilationH×DilationW pixels, over the image with PadH rows
@@ -37,28 +39,37 @@ func (g Conv2D) norm() Conv2D {
 	return g
 }
 
-// Check panics (ErrShape) naming the offending field if the geometry is
-// invalid: a negative or zero size, a negative stride, padding or
-// dilation, or a (dilated) window larger than the padded image. op names
-// the caller in the message.
+// Check panics (ErrShape) with Problem's description, prefixed by op, if
+// the geometry is invalid.
 func (g Conv2D) Check(op string) {
+	if p := g.Problem(); p != "" {
+		fail(ErrShape, "%s: %s", op, p)
+	}
+}
+
+// Problem describes what makes the geometry invalid, naming the field and
+// its values, or returns "" if it is valid: a size below 1, a negative
+// stride, padding or dilation, or a (dilated) window larger than the
+// padded image.
+func (g Conv2D) Problem() string {
 	g = g.norm()
 	switch {
 	case g.C < 1 || g.H < 1 || g.W < 1:
-		fail(ErrShape, "%s: input C %d, H %d, W %d (all must be >= 1)", op, g.C, g.H, g.W)
+		return fmt.Sprintf("input C %d, H %d, W %d (all must be >= 1)", g.C, g.H, g.W)
 	case g.KH < 1 || g.KW < 1:
-		fail(ErrShape, "%s: kernel %dx%d (both must be >= 1)", op, g.KH, g.KW)
+		return fmt.Sprintf("kernel %dx%d (both must be >= 1)", g.KH, g.KW)
 	case g.StrideH < 1 || g.StrideW < 1:
-		fail(ErrShape, "%s: stride %dx%d (both must be >= 1)", op, g.StrideH, g.StrideW)
+		return fmt.Sprintf("stride %dx%d (both must be >= 1)", g.StrideH, g.StrideW)
 	case g.PadH < 0 || g.PadW < 0:
-		fail(ErrShape, "%s: padding %dx%d (both must be >= 0)", op, g.PadH, g.PadW)
+		return fmt.Sprintf("padding %dx%d (both must be >= 0)", g.PadH, g.PadW)
 	case g.DilationH < 1 || g.DilationW < 1:
-		fail(ErrShape, "%s: dilation %dx%d (both must be >= 1)", op, g.DilationH, g.DilationW)
+		return fmt.Sprintf("dilation %dx%d (both must be >= 1)", g.DilationH, g.DilationW)
 	}
 	if eh, ew := g.DilationH*(g.KH-1)+1, g.DilationW*(g.KW-1)+1; eh > g.H+2*g.PadH || ew > g.W+2*g.PadW {
-		fail(ErrShape, "%s: kernel %dx%d (dilated %dx%d) is larger than the padded input %dx%d",
-			op, g.KH, g.KW, eh, ew, g.H+2*g.PadH, g.W+2*g.PadW)
+		return fmt.Sprintf("kernel %dx%d (dilated %dx%d) is larger than the padded input %dx%d",
+			g.KH, g.KW, eh, ew, g.H+2*g.PadH, g.W+2*g.PadW)
 	}
+	return ""
 }
 
 // Out returns the output height and width, as PyTorch computes them:
