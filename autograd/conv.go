@@ -93,21 +93,13 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 
 	v := tp.node(opConv2d, out, x, w, b)
 	v.aux, v.aux2, v.aux3, v.tA = col, cx, cw, save
-	v.labels = append(v.labels[:0], g.StrideH, g.StrideW, g.PadH, g.PadW, g.DilationH, g.DilationW, groups)
+	v.geom, v.axis = g, groups
 	return v
-}
-
-// geometry rebuilds the Conv2D that a Conv2d node recorded (in labels).
-func convGeom[T tensor.Float](u *Var[T]) (tensor.Conv2D, int) {
-	sx, sw := u.a.value.Shape(), u.b.value.Shape()
-	l := u.labels
-	return tensor.Conv2D{C: sx[1], H: sx[2], W: sx[3], KH: sw[2], KW: sw[3],
-		StrideH: l[0], StrideW: l[1], PadH: l[2], PadW: l[3], DilationH: l[4], DilationW: l[5]}, l[6]
 }
 
 func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	x, w, b := u.a, u.b, u.c
-	g, groups := convGeom(u)
+	g, groups := u.geom, u.axis
 	n, oc := x.value.Shape()[0], w.value.Shape()[0]
 	rows, cols := g.ColShape()
 	gy := u.grad.Data()
@@ -169,11 +161,19 @@ func (tp *Tape[T]) convJob() *cjob[T] {
 const (
 	cjForward = iota
 	cjBackX
+	cjMaxPool
+	cjMaxPoolBack
+	cjAvgPool
+	cjAvgPoolBack
+	cjBatchNorm
+	cjBatchNormBack
 )
 
-// cjob is a convolution pass over the images of a batch, split into
-// chunks of whole images: each image's result is computed the same way
-// whatever the chunking, so results do not depend on the thread count.
+// cjob is a pass over the images of a batch (convolution) or the planes or
+// channels of an NCHW tensor (pooling, batch norm), split into chunks of
+// whole images, planes or channels: each one's result is computed the same
+// way whatever the chunking, so results do not depend on the thread count.
+// The tape has one, reused by every such op.
 type cjob[T tensor.Float] struct {
 	mode               int
 	g                  tensor.Conv2D
@@ -182,6 +182,8 @@ type cjob[T tensor.Float] struct {
 	x, w, bias, y, col []T
 	perImage           bool // col holds one patch matrix per image (else per chunk)
 	acc                bool // backward: add into x instead of overwriting
+	idx                []int
+	bn                 bnArgs[T]
 	run                func(i int)
 }
 
@@ -193,10 +195,11 @@ func (j *cjob[T]) runAll() {
 			parallel.Do(j.chunks, j.run)
 		}
 	}
-	j.x, j.w, j.bias, j.y, j.col = nil, nil, nil, nil, nil
+	j.x, j.w, j.bias, j.y, j.col, j.idx = nil, nil, nil, nil, nil, nil
+	j.bn = bnArgs[T]{}
 }
 
-// chunk runs images [lo, hi) of chunk i.
+// chunk runs range i of the j.chunks ranges of [0, j.n).
 func (j *cjob[T]) chunk(i int) {
 	chunks := max(j.chunks, 1)
 	q, r := j.n/chunks, j.n%chunks
@@ -205,6 +208,24 @@ func (j *cjob[T]) chunk(i int) {
 	if i < r {
 		hi++
 	}
+	switch j.mode {
+	case cjForward, cjBackX:
+		j.conv(i, lo, hi)
+	case cjMaxPool:
+		j.maxPool(lo, hi)
+	case cjMaxPoolBack:
+		j.maxPoolBack(lo, hi)
+	case cjAvgPool, cjAvgPoolBack:
+		j.avgPool(lo, hi, j.mode == cjAvgPoolBack)
+	case cjBatchNorm:
+		j.batchNorm(lo, hi)
+	case cjBatchNormBack:
+		j.batchNormBack(lo, hi)
+	}
+}
+
+// conv runs images [lo, hi), chunk i of a Conv2d pass.
+func (j *cjob[T]) conv(i, lo, hi int) {
 	g := j.g
 	rows, cols := g.ColShape()
 	img := g.C * g.H * g.W

@@ -52,6 +52,10 @@ const (
 	opCrossEntropy
 	opBCEWithLogits
 	opConv2d
+	opMaxPool2d
+	opAvgPool2d
+	opBatchNorm2d
+	opDropout
 	nOps
 )
 
@@ -431,6 +435,14 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backBCE(u)
 	case opConv2d:
 		tp.backConv2d(u)
+	case opMaxPool2d:
+		tp.backMaxPool2d(u)
+	case opAvgPool2d:
+		tp.backAvgPool2d(u)
+	case opBatchNorm2d:
+		tp.backBatchNorm2d(u)
+	case opDropout:
+		tp.backDropout(u)
 	case opConst, opDetach:
 	default:
 		panic("autograd: backward of " + u.op.String() + " not implemented")
