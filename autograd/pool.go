@@ -85,6 +85,10 @@ func (j *cjob[T]) maxPool(lo, hi int) {
 	dh, dw := max(g.DilationH, 1), max(g.DilationW, 1)
 	oh, ow := g.Out()
 	hw := g.H * g.W
+	if g.PadH == 0 && g.PadW == 0 {
+		j.maxPoolInside(lo, hi)
+		return
+	}
 	for p := lo; p < hi; p++ {
 		x := j.x[p*hw : (p+1)*hw]
 		y := j.y[p*oh*ow : (p+1)*oh*ow]
@@ -112,6 +116,55 @@ func (j *cjob[T]) maxPool(lo, hi int) {
 				}
 				y[i*ow+q] = best
 				idx[i*ow+q] = p*hw + at
+			}
+		}
+	}
+}
+
+// maxPoolInside is maxPool without padding, where every window lies
+// inside the image: no bounds tests, and the common 2×2 window unrolled.
+func (j *cjob[T]) maxPoolInside(lo, hi int) {
+	g := j.g
+	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
+	dh, dw := max(g.DilationH, 1)*g.W, max(g.DilationW, 1)
+	oh, ow := g.Out()
+	hw, ohw := g.H*g.W, oh*ow
+	for p := lo; p < hi; p++ {
+		x := j.x[p*hw : (p+1)*hw]
+		y := j.y[p*ohw : (p+1)*ohw]
+		idx := j.idx[p*ohw : (p+1)*ohw]
+		for i := range oh {
+			yr, ir := y[i*ow:(i+1)*ow], idx[i*ow:(i+1)*ow]
+			base := i * sh * g.W
+			if g.KH == 2 && g.KW == 2 {
+				for q := range yr {
+					k := base + q*sw
+					best, at := x[k], k
+					if v := x[k+dw]; v > best || v != v {
+						best, at = v, k+dw
+					}
+					if v := x[k+dh]; v > best || v != v {
+						best, at = v, k+dh
+					}
+					if v := x[k+dh+dw]; v > best || v != v {
+						best, at = v, k+dh+dw
+					}
+					yr[q], ir[q] = best, p*hw+at
+				}
+				continue
+			}
+			for q := range yr {
+				k0 := base + q*sw
+				best, at := x[k0], k0
+				for kh := range g.KH {
+					for kw := range g.KW {
+						k := k0 + kh*dh + kw*dw
+						if v := x[k]; v > best || v != v {
+							best, at = v, k
+						}
+					}
+				}
+				yr[q], ir[q] = best, p*hw+at
 			}
 		}
 	}

@@ -23,6 +23,17 @@ var poolCases = []struct {
 	{[]int{1, 1, 3, 3}, Pool2dOptions{Kernel: [2]int{3, 3}}},
 }
 
+// Max pooling without padding (the unrolled 2×2 path and the general one)
+// with dilation, which average pooling does not take.
+var maxPoolDilated = []struct {
+	shape []int
+	o     Pool2dOptions
+}{
+	{[]int{1, 2, 7, 8}, Pool2dOptions{Kernel: [2]int{2, 2}, Stride: [2]int{1, 2}, Dilation: [2]int{2, 1}}},
+	{[]int{2, 1, 7, 9}, Pool2dOptions{Kernel: [2]int{3, 2}, Stride: [2]int{2, 3}, Dilation: [2]int{1, 2}}},
+	{[]int{2, 2, 6, 7}, Pool2dOptions{Kernel: [2]int{2, 2}, Stride: [2]int{1, 2}, Dilation: [2]int{2, 2}, Padding: [2]int{1, 0}}},
+}
+
 // naivePool returns max (or average, divisor KH·KW) pooling per window.
 func naivePool(x *tensor.Dense[float64], o Pool2dOptions, avg bool) []float64 {
 	s := x.Shape()
@@ -87,15 +98,16 @@ func TestPool2d(t *testing.T) {
 			}
 		})
 	}
-	t.Run("dilation", func(t *testing.T) {
-		o := Pool2dOptions{Kernel: [2]int{2, 2}, Stride: [2]int{1, 2}, Dilation: [2]int{2, 2}, Padding: [2]int{1, 0}}
-		x := randT(rand.New(rand.NewPCG(9, 9)), -1, 1, 2, 2, 6, 7)
-		tp := NewTape[float64]()
-		require.Equal(t, naivePool(x, o, false), tp.MaxPool2d(NewVar(x, false), o).Value().Data())
-		require.NoError(t, CheckGrad(func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.MaxPool2d(in[0], o))
-		}, []*tensor.Dense[float64]{x}, CheckOptions{}))
-	})
+	for i, pc := range maxPoolDilated {
+		t.Run(fmt.Sprintf("dilated_%v_%+v", pc.shape, pc.o), func(t *testing.T) {
+			x := randT(rand.New(rand.NewPCG(9, uint64(i))), -1, 1, pc.shape...)
+			tp := NewTape[float64]()
+			require.Equal(t, naivePool(x, pc.o, false), tp.MaxPool2d(NewVar(x, false), pc.o).Value().Data())
+			require.NoError(t, CheckGrad(func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+				return weigh(tp, tp.MaxPool2d(in[0], pc.o))
+			}, []*tensor.Dense[float64]{x}, CheckOptions{}))
+		})
+	}
 }
 
 // TestMaxPoolTies: on a tie the first maximum in window order (row by

@@ -138,6 +138,29 @@ func Im2Col[T Float](g Conv2D, col, x []T) {
 				wlo, whi := convSpan(ow, g.W, g.StrideW, g.PadW, kw*g.DilationW)
 				clear(row[:hlo*ow])
 				clear(row[hhi*ow:])
+				if g.StrideH == 1 && g.StrideW == 1 && ow == g.W {
+					// At stride 1 with rows of col and of the image of one length,
+					// the valid rows are the image shifted by a constant:
+					// one copy, then zero the columns that fell off the left
+					// or right edge (they hold pixels of the next or
+					// previous image row, or nothing where the copy was
+					// clipped at the ends of the image).
+					shift := (kh*g.DilationH-g.PadH)*g.W + kw*g.DilationW - g.PadW
+					lo, hi := max(hlo*ow, -shift), min(hhi*ow, g.H*g.W-shift)
+					if lo < hi {
+						copy(row[lo:hi], img[lo+shift:hi+shift])
+					}
+					for o := hlo; o < hhi; o++ {
+						d := row[o*ow : (o+1)*ow]
+						for q := 0; q < wlo; q++ {
+							d[q] = 0
+						}
+						for q := whi; q < ow; q++ {
+							d[q] = 0
+						}
+					}
+					continue
+				}
 				for o := hlo; o < hhi; o++ {
 					dst := row[o*ow : (o+1)*ow]
 					src := img[(o*g.StrideH-g.PadH+kh*g.DilationH)*g.W:]

@@ -23,6 +23,10 @@ var convCases = []Conv2D{
 	{C: 1, H: 3, W: 3, KH: 5, KW: 5, PadH: 1, PadW: 1},
 	{C: 3, H: 11, W: 10, KH: 5, KW: 3, StrideH: 3, StrideW: 2, PadH: 2, PadW: 1, DilationH: 2},
 	{C: 1, H: 28, W: 28, KH: 5, KW: 5, PadH: 2, PadW: 2},
+	// Output as wide as the input: the shifted-copy path of Im2Col.
+	{C: 2, H: 6, W: 7, KH: 3, KW: 3, PadH: 1, PadW: 2, DilationW: 2},
+	{C: 2, H: 8, W: 5, KH: 4, KW: 3, PadH: 1, PadW: 1, DilationH: 2, StrideH: 2},
+	{C: 1, H: 2, W: 3, KH: 1, KW: 3, PadW: 1},
 }
 
 // pixel returns the input pixel that patch row r, column p of g's patch
