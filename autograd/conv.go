@@ -172,16 +172,11 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 		pb = j.part[i*(ws+j.oc)+ws : (i+1)*(ws+j.oc)]
 		clear(pb)
 	}
+	hw, kk := g.H*g.W, g.KH*g.KW
+	cb := convBlock(g, j.groups)
 	for n := lo; n < hi; n++ {
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
-		if j.needW {
-			col := j.col[i*rows*cols : (i+1)*rows*cols]
-			tensor.Im2Col(g, col, j.x[n*img:(n+1)*img])
-			beta := betaOf[T](n > lo)
-			for gr := range j.groups {
-				mm(false, true, ocg, kg, cols, y[gr*ocg*cols:], cols, col[gr*kg*cols:], cols, beta, pw[gr*ocg*kg:], kg)
-			}
-		}
+		x := j.x[n*img : (n+1)*img]
 		if j.needB {
 			for o := range j.oc {
 				s := T(0)
@@ -191,14 +186,43 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 				pb[o] += s
 			}
 		}
+		var gx []T
 		if j.gx != nil {
+			gx = j.gx[n*img : (n+1)*img]
+			if !j.acc {
+				clear(gx)
+			}
+		}
+		beta := betaOf[T](n > lo)
+		if j.groups == 1 {
+			for c0 := 0; c0 < g.C; c0 += cb {
+				gb := g
+				gb.C = min(cb, g.C-c0)
+				rb := gb.C * kk
+				if j.needW {
+					col := j.col[i*rows*cols : i*rows*cols+rb*cols]
+					tensor.Im2Col(gb, col, x[c0*hw:])
+					mm(false, true, j.oc, rb, cols, y, cols, col, cols, beta, pw[c0*kk:], kg)
+				}
+				if gx != nil {
+					dcol := j.dcol[i*rows*cols : i*rows*cols+rb*cols]
+					mm(true, false, rb, cols, j.oc, j.w[c0*kk:], kg, y, cols, 0, dcol, cols)
+					tensor.Col2Im(gb, gx[c0*hw:], dcol)
+				}
+			}
+			continue
+		}
+		if j.needW {
+			col := j.col[i*rows*cols : (i+1)*rows*cols]
+			tensor.Im2Col(g, col, x)
+			for gr := range j.groups {
+				mm(false, true, ocg, kg, cols, y[gr*ocg*cols:], cols, col[gr*kg*cols:], cols, beta, pw[gr*ocg*kg:], kg)
+			}
+		}
+		if gx != nil {
 			dcol := j.dcol[i*rows*cols : (i+1)*rows*cols]
 			for gr := range j.groups {
 				mm(true, false, kg, cols, ocg, j.w[gr*ocg*kg:], kg, y[gr*ocg*cols:], cols, 0, dcol[gr*kg*cols:], cols)
-			}
-			gx := j.gx[n*img : (n+1)*img]
-			if !j.acc {
-				clear(gx)
 			}
 			tensor.Col2Im(g, gx, dcol)
 		}
@@ -285,16 +309,34 @@ func (j *cjob[T]) chunk(i int) {
 	}
 }
 
+// convBlock is the number of input channels whose patch rows are built
+// and multiplied at a time with one group: about 32K elements of patch
+// matrix (128 KB in float32), so that im2col's writes and GEMM's packing
+// reads stay in the core's L2 cache instead of streaming C·KH·KW·OH·OW
+// elements per image through memory. Each block adds its share to Y (and
+// W̄, X̄) with beta = 1, always in channel order.
+func convBlock(g tensor.Conv2D, groups int) int {
+	if groups != 1 {
+		return g.C
+	}
+	_, cols := g.ColShape()
+	return max(1, min(g.C, convBlockElems/max(g.KH*g.KW*cols, 1)))
+}
+
+// convBlockElems is convBlock's budget; tests lower it to run many blocks.
+var convBlockElems = 32 << 10
+
 // conv runs the forward pass over the images of part i.
 func (j *cjob[T]) conv(i, lo, hi int) {
 	g := j.g
 	rows, cols := g.ColShape()
-	img := g.C * g.H * g.W
+	hw, img, kk := g.H*g.W, g.C*g.H*g.W, g.KH*g.KW
 	ocg, kg := j.oc/j.groups, rows/j.groups
 	col := j.col[i*rows*cols : (i+1)*rows*cols]
+	cb := convBlock(g, j.groups)
 	for n := lo; n < hi; n++ {
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
-		tensor.Im2Col(g, col, j.x[n*img:(n+1)*img])
+		x := j.x[n*img : (n+1)*img]
 		beta := T(0)
 		if j.bias != nil {
 			for o, bv := range j.bias {
@@ -305,6 +347,18 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 			}
 			beta = 1
 		}
+		if j.groups == 1 {
+			for c0 := 0; c0 < g.C; c0 += cb {
+				gb := g
+				gb.C = min(cb, g.C-c0)
+				rb := gb.C * kk
+				tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
+				mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
+				beta = 1
+			}
+			continue
+		}
+		tensor.Im2Col(g, col, x)
 		for gr := range j.groups {
 			mm(false, false, ocg, cols, kg, j.w[gr*ocg*kg:], kg, col[gr*kg*cols:], cols, beta, y[gr*ocg*cols:], cols)
 		}
