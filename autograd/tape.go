@@ -51,6 +51,11 @@ const (
 	opMSE
 	opCrossEntropy
 	opBCEWithLogits
+	opBatchedMatMul
+	opPermute
+	opEmbedding
+	opLayerNorm
+	opCausalSoftmax
 	nOps
 )
 
@@ -64,6 +69,8 @@ var opNames = [nOps]string{
 	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
 	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
 	opBCEWithLogits: "BCEWithLogits",
+	opBatchedMatMul: "BatchedMatMul", opPermute: "Permute", opEmbedding: "Embedding",
+	opLayerNorm: "LayerNorm", opCausalSoftmax: "CausalSoftmax",
 }
 
 func (k opKind) String() string {
@@ -426,6 +433,16 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backCrossEntropy(u)
 	case opBCEWithLogits:
 		tp.backBCE(u)
+	case opBatchedMatMul:
+		tp.backBatchedMatMul(u)
+	case opPermute:
+		tp.backPermute(u)
+	case opEmbedding:
+		tp.backEmbedding(u)
+	case opLayerNorm:
+		tp.backLayerNorm(u)
+	case opCausalSoftmax:
+		tp.backCausalSoftmax(u)
 	case opConst, opDetach:
 	default:
 		panic("autograd: backward of " + u.op.String() + " not implemented")
