@@ -56,6 +56,7 @@ const (
 	opEmbedding
 	opLayerNorm
 	opCausalSoftmax
+	opCausalAttention
 	nOps
 )
 
@@ -71,6 +72,7 @@ var opNames = [nOps]string{
 	opBCEWithLogits: "BCEWithLogits",
 	opBatchedMatMul: "BatchedMatMul", opPermute: "Permute", opEmbedding: "Embedding",
 	opLayerNorm: "LayerNorm", opCausalSoftmax: "CausalSoftmax",
+	opCausalAttention: "CausalAttention",
 }
 
 func (k opKind) String() string {
@@ -443,6 +445,8 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backLayerNorm(u)
 	case opCausalSoftmax:
 		tp.backCausalSoftmax(u)
+	case opCausalAttention:
+		tp.backCausalAttention(u)
 	case opConst, opDetach:
 	default:
 		panic("autograd: backward of " + u.op.String() + " not implemented")

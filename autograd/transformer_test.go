@@ -249,3 +249,43 @@ func TestTransformerOpsNoAllocs(t *testing.T) {
 	step()
 	require.Zero(t, testing.AllocsPerRun(10, step))
 }
+
+// composedAttention is CausalAttention written with the general ops:
+// permute the heads out of qkv, two batched products around the masked
+// softmax, permute back.
+func composedAttention(tp *Tape[float64], qkv *Var[float64], b, t, h int) *Var[float64] {
+	c := qkv.Shape()[1] / 3
+	d := c / h
+	x := tp.Permute(tp.Reshape(qkv, b, t, 3, h, d), 2, 0, 3, 1, 4) // [3, B, H, T, d]
+	q := tp.Reshape(tp.Slice(x, 0, 0, 1), b*h, t, d)
+	k := tp.Reshape(tp.Slice(x, 0, 1, 2), b*h, t, d)
+	v := tp.Reshape(tp.Slice(x, 0, 2, 3), b*h, t, d)
+	p := tp.CausalSoftmax(tp.BatchedMatMul(q, k, false, true), 1/math.Sqrt(float64(d)))
+	y := tp.BatchedMatMul(p, v, false, false)
+	return tp.Reshape(tp.Permute(tp.Reshape(y, b, h, t, d), 0, 2, 1, 3), b*t, c)
+}
+
+func TestCausalAttention(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, tc := range []struct{ b, t, h, d int }{{1, 1, 1, 2}, {1, 4, 1, 3}, {2, 3, 2, 2}, {3, 5, 3, 2}, {2, 1, 2, 3}} {
+		t.Run(fmt.Sprintf("B=%d/T=%d/H=%d/d=%d", tc.b, tc.t, tc.h, tc.d), func(t *testing.T) {
+			x := randT(r, -2, 2, tc.b*tc.t, 3*tc.h*tc.d)
+			tp := NewTape[float64]()
+			got := tp.CausalAttention(NewVar(x, false), tc.b, tc.t, tc.h).Value()
+			want := composedAttention(tp, NewVar(x, false), tc.b, tc.t, tc.h).Value()
+			require.Equal(t, want.Shape(), got.Shape())
+			require.InDeltaSlice(t, want.Data(), got.Data(), 1e-12)
+			checkCase(t, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+				// qkv used twice: the adjoint both overwrites and adds.
+				y := tp.CausalAttention(in[0], tc.b, tc.t, tc.h)
+				return tp.Add(weigh(tp, y), weigh(tp, tp.Sum(tp.Square(in[0]))))
+			}, x)
+			checkCase(t, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+				return weigh(tp, composedAttention(tp, in[0], tc.b, tc.t, tc.h))
+			}, x)
+		})
+	}
+	tp := NewTape[float64]()
+	require.Panics(t, func() { tp.CausalAttention(NewVar(randT(r, 0, 1, 6, 12), false), 2, 4, 2) })
+	require.Panics(t, func() { tp.CausalAttention(NewVar(randT(r, 0, 1, 6, 12), false), 2, 3, 5) })
+}

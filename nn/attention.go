@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/adjoint-go/adjoint/autograd"
@@ -17,9 +16,9 @@ import (
 //
 //	O = causal-softmax(Q·Kᵀ / √(Embd/Heads))·V
 //
-// Both products are one batched GEMM over batch × heads with a transpose
-// flag (autograd.BatchedMatMul), and the scaled, masked softmax one fused
-// op (autograd.CausalSoftmax).
+// computed by one fused op, autograd.CausalAttention: both products are
+// strided batched GEMMs over the heads with transpose flags, reading the
+// heads in place, around a fused scaled, masked softmax.
 //
 // As everywhere in this package the Linear weights are [in, out]; PyTorch
 // stores the transpose, so c_attn.weight here is PyTorch's transposed.
@@ -66,20 +65,16 @@ func (a *CausalSelfAttention[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T
 	if len(s) != 3 || s[2] != a.Embd {
 		panic(fmt.Errorf("%w: CausalSelfAttention.Forward: x shape %v (want [B, T, %d])", ErrArg, s, a.Embd))
 	}
-	b, t, c, h := s[0], s[1], a.Embd, a.Heads
-	hd := c / h
-	qkv := tp.Linear(tp.Reshape(x, b*t, c), a.Attn.W, a.Attn.B) // [B·T, 3C]
-	// [B, T, 3, H, hd] → [3, B, H, T, hd]: q, k, v each [B·H, T, hd].
-	qkv = tp.Permute(tp.Reshape(qkv, b, t, 3, h, hd), 2, 0, 3, 1, 4)
-	q := tp.Reshape(tp.Slice(qkv, 0, 0, 1), b*h, t, hd)
-	k := tp.Reshape(tp.Slice(qkv, 0, 1, 2), b*h, t, hd)
-	v := tp.Reshape(tp.Slice(qkv, 0, 2, 3), b*h, t, hd)
-	att := tp.BatchedMatMul(q, k, false, true) // [B·H, T, T]
-	p := tp.CausalSoftmax(att, 1/math.Sqrt(float64(hd)))
-	y := tp.BatchedMatMul(p, v, false, false) // [B·H, T, hd]
-	// [B, H, T, hd] → [B, T, H, hd] = [B·T, C]: the heads side by side.
-	y = tp.Reshape(tp.Permute(tp.Reshape(y, b, h, t, hd), 0, 2, 1, 3), b*t, c)
-	return tp.Reshape(tp.Linear(y, a.Proj.W, a.Proj.B), b, t, c)
+	return tp.Reshape(a.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1]), s...)
+}
+
+// forward is attention over the rows of x ([b·t, Embd], sequence after
+// sequence): c_attn, the fused heads (autograd.CausalAttention reads them
+// in place, no permuted copies), c_proj.
+func (a *CausalSelfAttention[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
+	qkv := tp.Linear(x, a.Attn.W, a.Attn.B) // [B·T, 3C]
+	y := tp.CausalAttention(qkv, b, t, a.Heads)
+	return tp.Linear(y, a.Proj.W, a.Proj.B)
 }
 
 // NamedParams returns c_attn's and c_proj's weights and biases, as

@@ -69,13 +69,21 @@ type Block[T tensor.Float] struct {
 	FC, Proj *Linear[T] // mlp.c_fc, mlp.c_proj
 }
 
-// Forward records the block on x ([B, T, Embd]) and returns the same shape.
+// Forward records the block on x ([B, T, Embd]) and returns the same
+// shape. It panics (wrapping ErrArg) if x has another shape.
 func (bl *Block[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
 	s := x.Shape()
-	x = tp.Add(x, bl.Attn.Forward(tp, bl.LN1.Forward(tp, x)))
-	h := tp.Reshape(bl.LN2.Forward(tp, x), s[0]*s[1], s[2])
-	h = tp.Linear(tp.Gelu(tp.Linear(h, bl.FC.W, bl.FC.B)), bl.Proj.W, bl.Proj.B)
-	return tp.Add(x, tp.Reshape(h, s...))
+	if len(s) != 3 || s[2] != bl.Attn.Embd {
+		panic(fmt.Errorf("%w: Block.Forward: x shape %v (want [B, T, %d])", ErrArg, s, bl.Attn.Embd))
+	}
+	return tp.Reshape(bl.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1]), s...)
+}
+
+// forward is the block on the rows of x ([b·t, Embd]).
+func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
+	x = tp.Add(x, bl.Attn.forward(tp, bl.LN1.Forward(tp, x), b, t))
+	h := tp.Linear(tp.Gelu(tp.Linear(bl.LN2.Forward(tp, x), bl.FC.W, bl.FC.B)), bl.Proj.W, bl.Proj.B)
+	return tp.Add(x, h)
 }
 
 // NamedParams returns the parameters with nanoGPT's names below prefix:
@@ -164,12 +172,11 @@ func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var
 			}
 		}
 	}
-	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, g.pos))
-	x = tp.Reshape(x, b, t, c.Embd)
+	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, g.pos)) // [b·t, Embd]
 	for _, bl := range g.H {
-		x = bl.Forward(tp, x)
+		x = bl.forward(tp, x, b, t)
 	}
-	h := tp.Reshape(g.LNF.Forward(tp, x), b*t, c.Embd)
+	h := g.LNF.Forward(tp, x)
 	return tp.MatMulT(h, g.WTE.W, false, true) // lm_head, tied to wte
 }
 
