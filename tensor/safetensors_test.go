@@ -64,11 +64,11 @@ func stU16(vs ...uint16) []byte {
 func stRoundTrip[T Float](t *testing.T) {
 	base := FromSlice(npyValues[T](24), 2, 3, 4)
 	m := map[string]*Dense[T]{
-		"layer.0.weight": base,
-		"T":              base.Permute(2, 0, 1), // a strided view: written in C order
-		"scalar":         FromSlice([]T{-7.125}),
-		"empty":          New[T](2, 0, 3),
-		"vector":         FromSlice(npyValues[T](5), 5),
+		"layer.0.weight":  base,
+		"T":               base.Permute(2, 0, 1), // a strided view: written in C order
+		"scalar":          FromSlice([]T{-7.125}),
+		"empty":           New[T](2, 0, 3),
+		"vector":          FromSlice(npyValues[T](5), 5),
 		"ünïcode \"q\"\\": FromSlice([]T{1, 2}, 2, 1),
 	}
 	meta := map[string]string{"format": "pt", "note": "a \"quoted\" ü"}
