@@ -35,9 +35,14 @@
 // # Panics
 //
 // Constructors panic, with a value wrapping ErrConfig, for settings that
-// cannot be right (negative learning rate, momentum or beta outside
-// [0, 1), Nesterov without momentum, a nil parameter); Step panics the
-// same way if a gradient's size differs from its parameter's.
+// cannot be right, before anything is written: a learning rate, eps or
+// weight decay that is negative, NaN, Inf or too large for the element
+// type; momentum or a beta outside [0, 1) or NaN; Nesterov without
+// momentum; a parameter that is nil, not contiguous, or listed twice (or
+// sharing storage with another, which would update it twice per Step). The
+// message names the constructor and the setting or parameter index. Step
+// panics the same way, before it updates any parameter, if a gradient's
+// size differs from its parameter's or a Schedule returns a bad rate.
 //
 // # Concurrency
 //
