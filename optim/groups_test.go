@@ -149,7 +149,9 @@ func groupsMatch[T tensor.Float](t *testing.T) {
 func TestAdamWGroupsPanics(t *testing.T) {
 	a := autograd.NewVar(tensor.New[float32](2), true)
 	b := autograd.NewVar(tensor.New[float32](3), true)
-	g := func(wd float64, ps ...*autograd.Var[float32]) Group[float32] { return Group[float32]{Params: ps, WeightDecay: wd} }
+	g := func(wd float64, ps ...*autograd.Var[float32]) Group[float32] {
+		return Group[float32]{Params: ps, WeightDecay: wd}
+	}
 	for name, f := range map[string]func(){
 		"in two groups":    func() { NewAdamWGroups([]Group[float32]{g(0.1, a, b), g(0, a)}, AdamConfig{}) },
 		"twice in a group": func() { NewAdamWGroups([]Group[float32]{g(0, a, b, a)}, AdamConfig{}) },
