@@ -282,4 +282,3 @@ func FuzzReadNPZ(f *testing.F) {
 		}
 	})
 }
-
