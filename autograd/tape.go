@@ -51,6 +51,11 @@ const (
 	opMSE
 	opCrossEntropy
 	opBCEWithLogits
+	opConv2d
+	opMaxPool2d
+	opAvgPool2d
+	opBatchNorm2d
+	opDropout
 	nOps
 )
 
@@ -64,6 +69,7 @@ var opNames = [nOps]string{
 	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
 	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
 	opBCEWithLogits: "BCEWithLogits",
+	opConv2d:        "Conv2d",
 }
 
 func (k opKind) String() string {
@@ -113,6 +119,7 @@ type Tape[T tensor.Float] struct {
 	job kjob[T] // the one elementwise job; ops run one at a time
 	bc  bcast   // broadcast layout scratch
 	shp []int   // shape scratch
+	cj  cjob[T] // the one convolution job (conv.go)
 }
 
 // NewTape returns an empty tape.
@@ -426,6 +433,16 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backCrossEntropy(u)
 	case opBCEWithLogits:
 		tp.backBCE(u)
+	case opConv2d:
+		tp.backConv2d(u)
+	case opMaxPool2d:
+		tp.backMaxPool2d(u)
+	case opAvgPool2d:
+		tp.backAvgPool2d(u)
+	case opBatchNorm2d:
+		tp.backBatchNorm2d(u)
+	case opDropout:
+		tp.backDropout(u)
 	case opConst, opDetach:
 	default:
 		panic("autograd: backward of " + u.op.String() + " not implemented")
