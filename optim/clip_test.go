@@ -86,14 +86,18 @@ func clipNaive[T tensor.Float](t *testing.T, tol float64) {
 			assert.Equal(t, c.clips, coef < 1)
 			after := gradsOf(ps)
 			require.Nil(t, after[1], "a parameter without gradient stays so")
+			// Plain comparisons: 10⁵ testify calls are slow under qemu.
 			for k, g := range before {
 				for i, x := range g {
 					if !c.clips {
-						require.Equal(t, x, after[k][i], "untouched when not clipped")
+						if x != after[k][i] {
+							t.Fatalf("param %d elem %d: %v changed to %v without clipping", k, i, x, after[k][i])
+						}
 						continue
 					}
-					want := float64(x) * coef
-					require.InDelta(t, want, float64(after[k][i]), tol*math.Abs(want)+1e-300, "param %d elem %d", k, i)
+					if want := float64(x) * coef; math.Abs(float64(after[k][i])-want) > tol*math.Abs(want) {
+						t.Fatalf("param %d elem %d: %v, want %v", k, i, after[k][i], want)
+					}
 				}
 			}
 			if c.clips && c.maxNorm > 0 {
