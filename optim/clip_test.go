@@ -186,3 +186,31 @@ func TestClipGradNormNoAllocsAndThreads(t *testing.T) {
 	require.Equal(t, math.Float64bits(totals[0]), math.Float64bits(totals[1]))
 	require.Equal(t, results[0], results[1])
 }
+
+// BenchmarkClipGradNorm: the default chargpt model's gradient size (about
+// 0.8M float32 elements in three tensors). op=norm never clips (the sum of
+// squares only); op=clip clips every call and then restores the gradients
+// with a copy (counted), so the values stay the same from call to call.
+func BenchmarkClipGradNorm(b *testing.B) {
+	n := 800_000
+	if testing.Short() {
+		n = 10_000
+	}
+	ps := clipParams[float32](b, 1, 1, n/2, n/4, n/4)
+	saved := gradsOf(ps)
+	b.Run("op=norm", func(b *testing.B) {
+		b.SetBytes(int64(4 * n))
+		for b.Loop() {
+			ClipGradNorm(ps, math.Inf(1))
+		}
+	})
+	b.Run("op=clip", func(b *testing.B) {
+		b.SetBytes(int64(4 * n))
+		for b.Loop() {
+			ClipGradNorm(ps, 1e-3)
+			for k, p := range ps {
+				copy(p.Grad().Data(), saved[k])
+			}
+		}
+	})
+}
