@@ -16,8 +16,8 @@ import (
 // training images (8 steps) must classify the 10,000 test images far
 // better than chance (10%). About 5 s of CPU, so not under -short.
 func TestCNNSubset(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the CNN subset run takes a few seconds")
+	if testing.Short() || puregoBuild {
+		t.Skip("-short or purego: the CNN subset run takes a few seconds (minutes with the generic GEMM kernel)")
 	}
 	needData(t)
 	res, out := runArgs(t, context.Background(), "-model", "cnn", "-limit", "1000", "-epochs", "1", "-quiet")
@@ -32,8 +32,8 @@ func TestCNNSubset(t *testing.T) {
 // checkpoint it saves evaluates to the same accuracy under -load, holds
 // the Sequential's names, and is refused by the MLP.
 func TestCNNSaveLoadDeterministic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the CNN runs take a few seconds")
+	if testing.Short() || puregoBuild {
+		t.Skip("-short or purego: the CNN runs take a few seconds (minutes with the generic GEMM kernel)")
 	}
 	needData(t)
 	path := filepath.Join(t.TempDir(), "cnn.npz")
