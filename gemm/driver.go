@@ -2,7 +2,6 @@ package gemm
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -33,7 +32,8 @@ var swapEdges = true
 // A variable so that the tuning harness can compare.
 var directBRows = 64
 
-// call carries one GEMM call through the blocked loops. It is pooled, and its
+// call carries one GEMM call through the blocked loops. It is kept on a
+// free list (callList), and its
 // team method is bound once (doTeam) so that handing it to parallel.Do
 // allocates nothing.
 type call[T float32 | float64] struct {
@@ -79,11 +79,9 @@ type paddedInt64 struct {
 	_ [56]byte
 }
 
-var callPools [2]sync.Pool
-
-func getCall[T float32 | float64](ti int) *call[T] {
-	if v := callPools[ti].Get(); v != nil {
-		return v.(*call[T])
+func getCall[T float32 | float64]() *call[T] {
+	if cl := callList[T]().get(); cl != nil {
+		return cl
 	}
 	cl := new(call[T])
 	cl.doTeam = cl.teamRun
@@ -163,7 +161,7 @@ func flip(t Transpose) Transpose {
 
 // drive runs the five loops for C (or, with cT, Cᵀ stored in c).
 func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cT bool) {
-	cl := getCall[T](ti)
+	cl := getCall[T]()
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
 	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
 	cl.alpha, cl.beta = alpha, beta
@@ -182,7 +180,7 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 		cl.teamRun(0)
 	}
 	cl.a, cl.b, cl.c = nil, nil, nil
-	callPools[ti].Put(cl)
+	callList[T]().put(cl)
 }
 
 // plan sizes the team, the per-block state and the B panel buffers for a
@@ -294,7 +292,7 @@ func (cl *call[T]) teamRun(int) {
 			panic(r)
 		}
 		if ar != nil {
-			aPools[cl.ti].Put(ar)
+			arenaList[T]().put(ar)
 		}
 	}()
 	for s := range cl.nblk {
@@ -317,7 +315,7 @@ func (cl *call[T]) teamRun(int) {
 		nt := int64(bk.tm * bk.tn)
 		for t := st.taskNext.Add(1) - 1; t < nt; t = st.taskNext.Add(1) - 1 {
 			if ar == nil {
-				ar = getArena[T](cl.ti)
+				ar = getArena[T]()
 				buf := ar.get(bl.mc*ceilDiv(cl.k, cl.nk) + bl.mr*bl.nr)
 				pa, tile = buf[:bl.mc*ceilDiv(cl.k, cl.nk)], buf[bl.mc*ceilDiv(cl.k, cl.nk):]
 			}

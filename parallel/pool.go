@@ -8,7 +8,7 @@ import (
 )
 
 // job is one call of Do (or For), shared by the goroutines working on it.
-// It is recycled through jobPool once the last goroutine holding a
+// It is recycled through freeJobs once the last goroutine holding a
 // reference (the caller, and each worker it was handed to) lets go, so a
 // caller need not wait for workers that woke up too late to find any task.
 type job struct {
@@ -37,7 +37,39 @@ const (
 	waitDone
 )
 
-var jobPool = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
+// freeJobs holds recycled jobs. Not a sync.Pool: a pool is emptied by every
+// second garbage collection, and each refill allocates (a job and its
+// channel) inside what should be an allocation-free training step. It keeps
+// at most maxFreeJobs, more than the calls ever in flight at once in
+// practice.
+var (
+	freeMu   sync.Mutex
+	freeJobs []*job
+)
+
+const maxFreeJobs = 64
+
+func getJob() *job {
+	freeMu.Lock()
+	n := len(freeJobs)
+	if n == 0 {
+		freeMu.Unlock()
+		return &job{done: make(chan struct{}, 1)}
+	}
+	j := freeJobs[n-1]
+	freeJobs[n-1] = nil
+	freeJobs = freeJobs[:n-1]
+	freeMu.Unlock()
+	return j
+}
+
+func putJob(j *job) {
+	freeMu.Lock()
+	if len(freeJobs) < maxFreeJobs {
+		freeJobs = append(freeJobs, j)
+	}
+	freeMu.Unlock()
+}
 
 // work claims and runs tasks until none are left.
 func (j *job) work() {
@@ -103,7 +135,7 @@ func (j *job) finish() {
 func (j *job) release() {
 	if j.refs.Add(-1) == 0 {
 		j.body, j.rbody, j.pnc = nil, nil, nil
-		jobPool.Put(j)
+		putJob(j)
 	}
 }
 
@@ -274,7 +306,7 @@ func ensureWorkers(n int) {
 // rather than in a closure around Do, is what lets For run without
 // allocating.
 func run(t, count int, body func(i int), rbody func(lo, hi int), n int) {
-	j := jobPool.Get().(*job)
+	j := getJob()
 	j.body, j.rbody, j.n, j.count = body, rbody, n, count
 	j.next.Store(0)
 	j.left.Store(int64(count))
