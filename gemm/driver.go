@@ -543,9 +543,9 @@ func (cl *call[T]) micro(mr, nr, kb int, a, b, c []T, ldc int, alpha, beta T) {
 		}
 	case kernNEON:
 		if cl.ti == 1 {
-			dgemmKernelNEON(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+			dgemmKernelNEON(kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
 		} else {
-			sgemmKernelNEON(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+			sgemmKernelNEON(kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
 		}
 	default:
 		kernelGeneric(kb, a, b, c, ldc, alpha, beta)

@@ -174,6 +174,7 @@ var (
 	pool     atomic.Pointer[[]*worker] // copy on write under poolMu
 	spinners atomic.Int32              // workers spinning now
 	maxSpin  atomic.Int32              // GOMAXPROCS−1, refreshed when workers start
+	workers  atomic.Int64              // started so far; they live for the life of the process
 )
 
 // spinFor bounds how long an idle worker (or a caller waiting for the last
@@ -299,6 +300,7 @@ func ensureWorkers(n int) {
 		}
 	}
 	pool.Store(&ws)
+	workers.Store(int64(len(ws)))
 }
 
 // run hands count tasks (body, or the ranges of rbody over n) to up to t
