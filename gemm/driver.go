@@ -8,11 +8,16 @@ import (
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
-// parMinFlops is the smallest product (2·m·n·k) worth splitting across
-// goroutines. A call hands work to the pool once; a worker still spinning
-// from the previous call takes it within a microsecond, and a parked one is
-// simply not waited for (the caller claims the work it has not started). See
-// BenchmarkSgemmThreads for the measurements behind the value.
+// parMinFlops is the smallest product (2·m·n·k) split across goroutines.
+// A call now hands work to the pool once, and a worker still spinning from
+// the previous call takes it within about a microsecond, where the old
+// per-depth-block hand-off to parked workers cost 10–16 µs each and needed
+// 2·200³. The value is a judgement, not a tuned optimum: on the shared
+// 2-core VM under load 8–10 the best of 360 calls at 128³ went from 182 to
+// 240 GFLOP/s with two threads, while under load 25 no size gained at all
+// (the second core was never free; 96³ lost 4%), and at 96³ a call lasts
+// about 10 µs, the time a descheduled worker takes to come back. Re-measure
+// on an idle machine (parallel gains need one).
 var parMinFlops = 2 * 96 * 96 * 96
 
 // swapEdges enables the transposed computation of products narrower than a
