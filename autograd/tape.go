@@ -57,6 +57,12 @@ const (
 	opAvgPool2d
 	opBatchNorm2d
 	opDropout
+	opBatchedMatMul
+	opPermute
+	opEmbedding
+	opLayerNorm
+	opCausalSoftmax
+	opCausalAttention
 	nOps
 )
 
@@ -70,7 +76,11 @@ var opNames = [nOps]string{
 	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
 	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
 	opBCEWithLogits: "BCEWithLogits",
-	opConv2d:        "Conv2d",
+	opConv2d:        "Conv2d", opMaxPool2d: "MaxPool2d", opAvgPool2d: "AvgPool2d", opBatchNorm2d: "BatchNorm2d",
+	opDropout:       "Dropout",
+	opBatchedMatMul: "BatchedMatMul", opPermute: "Permute", opEmbedding: "Embedding",
+	opLayerNorm: "LayerNorm", opCausalSoftmax: "CausalSoftmax",
+	opCausalAttention: "CausalAttention",
 }
 
 func (k opKind) String() string {
@@ -509,6 +519,18 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backBatchNorm2d(u)
 	case opDropout:
 		tp.backDropout(u)
+	case opBatchedMatMul:
+		tp.backBatchedMatMul(u)
+	case opPermute:
+		tp.backPermute(u)
+	case opEmbedding:
+		tp.backEmbedding(u)
+	case opLayerNorm:
+		tp.backLayerNorm(u)
+	case opCausalSoftmax:
+		tp.backCausalSoftmax(u)
+	case opCausalAttention:
+		tp.backCausalAttention(u)
 	case opConst, opDetach:
 	default:
 		panic("autograd: backward of " + u.op.String() + " not implemented")

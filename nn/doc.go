@@ -31,6 +31,9 @@
 // (float32 or float64): numpy.load("model.npz")["layer0.weight"] is W of
 // the first layer. Load checks names and shapes and writes into the
 // existing parameter tensors, so an optimiser built on them keeps working.
+// The extension picks the format: ".npz" or ".safetensors" (what PyTorch
+// and Hugging Face exchange; F16 and BF16 files load too); any other is an
+// error (CheckpointPath tells in advance).
 //
 // # Determinism
 //

@@ -84,8 +84,8 @@ func (m *MLP[T]) NumParams() int {
 	return n
 }
 
-// Save writes every parameter to path as a NumPy .npz archive under its
-// name (see NamedParams).
+// Save writes every parameter to path under its name (see NamedParams),
+// as .npz or .safetensors by path's extension (see Save).
 func (m *MLP[T]) Save(path string) error { return Save(path, m.NamedParams()) }
 
 // Load reads parameters saved by Save into the model, in place.

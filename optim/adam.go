@@ -35,6 +35,7 @@ type Adam[T tensor.Float] struct {
 	decoupled bool
 	m, v      [][]T // moment buffers, made on the first step
 	s         adamScalars[T]
+	groups    *adamGroups[T] // per-group weight decay (NewAdamWGroups), else nil
 }
 
 // adamScalars holds one step's constants. The assembly reads the float32
@@ -102,6 +103,9 @@ func (o *Adam[T]) Step() {
 	} else {
 		o.s.wd = T(o.cfg.WeightDecay)
 	}
+	if o.groups != nil {
+		o.groups.set(&o.s, lr)
+	}
 	o.apply()
 }
 
@@ -113,7 +117,11 @@ func (o *Adam[T]) segment(i int) {
 	}
 	m := o.m[s.param][s.lo:s.hi]
 	v := o.v[s.param][s.lo:s.hi]
-	adam(p, g, m, v, &o.s)
+	sc := &o.s
+	if o.groups != nil {
+		sc = &o.groups.s[o.groups.of[s.param]]
+	}
+	adam(p, g, m, v, sc)
 }
 
 // adam runs adamGeneric, through a vector kernel for float32 where the CPU

@@ -1,6 +1,8 @@
 // Package optim holds the optimisers that train adjoint's models: SGD (with
-// momentum, Nesterov momentum and L2 weight decay), Adam and AdamW, and
-// learning-rate schedules (StepDecay, Cosine).
+// momentum, Nesterov momentum and L2 weight decay), Adam and AdamW (also
+// over parameter groups, each with its own weight decay: NewAdamWGroups),
+// learning-rate schedules (StepDecay, Cosine) and gradient clipping by the
+// global norm (ClipGradNorm).
 //
 // An optimiser is built over a fixed list of parameters (leaf Vars made
 // with requiresGrad, usually from nn's Params). Each Step reads every
@@ -14,6 +16,7 @@
 //	tp.Reset()
 //	loss := tp.CrossEntropy(model.Forward(tp, x), labels)
 //	tp.Backward(loss)
+//	optim.ClipGradNorm(params, 1.0) // optional
 //	opt.Step()
 //	opt.ZeroGrad()
 //

@@ -1,0 +1,47 @@
+package autograd
+
+// Embedding returns the rows of table ([V, C]) at the given indices: a
+// [len(indices), C] matrix whose row i is table row indices[i] (a gather).
+// Backward scatter-adds each row's adjoint into the table's, so an index
+// that repeats receives the sum over its occurrences, and a table that is
+// also used elsewhere (weight tying: the same token embedding as a GPT's
+// output matrix) sums the adjoints of both paths. indices is copied. It
+// panics (ErrShape) unless table is a matrix, and (ErrIndex) if an index is
+// outside [0, V).
+func (tp *Tape[T]) Embedding(table *Var[T], indices []int) *Var[T] {
+	tp.check("Embedding", table)
+	s := table.value.Shape()
+	if len(s) != 2 {
+		fail(ErrShape, "Embedding: table shape %v is not a matrix [V, C]", s)
+	}
+	nv, c := s[0], s[1]
+	for i, r := range indices {
+		if r < 0 || r >= nv {
+			fail(ErrIndex, "Embedding: index %d at %d out of range for %d rows", r, i, nv)
+		}
+	}
+	w, _ := tp.contig(table.value)
+	out := tp.alloc(len(indices), c)
+	o := out.Data()
+	for i, r := range indices {
+		copy(o[i*c:i*c+c], w[r*c:r*c+c])
+	}
+	v := tp.node(opEmbedding, out, table, nil, nil)
+	v.labels = append(v.labels[:0], indices...)
+	return v
+}
+
+func (tp *Tape[T]) backEmbedding(u *Var[T]) {
+	if !u.a.requiresGrad {
+		return
+	}
+	c := u.a.value.Shape()[1]
+	gt, acc := tp.grad(u.a)
+	if !acc {
+		clear(gt)
+	}
+	g := u.grad.Data()
+	for i, r := range u.labels {
+		addAcc(gt[r*c:r*c+c], g[i*c:i*c+c])
+	}
+}

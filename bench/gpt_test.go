@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/optim"
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// gptBench is one training step of cmd/chargpt's default configuration
+// (nanoGPT's CPU character-level example: 4 layers, 4 heads, width 128,
+// context 64, batch 12, biases, tanh-GELU MLP 512, float32): forward,
+// cross-entropy over the 768×256 logits, backward, AdamW (betas 0.9/0.99,
+// weight decay 0.1 on matrices and embeddings, none on biases and
+// LayerNorms) and ZeroGrad. The batch is random bytes drawn once (the
+// work does not depend on the values). Gradient clipping is left out:
+// optim.ClipGradNorm is not on main yet (bench/gpt_torch.py leaves it out
+// too, so the comparison holds).
+type gptBench struct {
+	g           *nn.GPT[float32]
+	tp          *autograd.Tape[float32]
+	opts        []optim.Optimizer
+	idx, target []int
+	loss        float32
+}
+
+const gptBatch = 12
+
+func newGPTBench(seed uint64) *gptBench {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	g := nn.NewGPT[float32](rng, nn.GPTConfig{})
+	decay, rest := nn.DecaySplit(g.NamedParams(""))
+	cfg := optim.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99}
+	dc := cfg
+	dc.WeightDecay = 0.1
+	m := &gptBench{g: g, tp: autograd.NewTape[float32](),
+		opts: []optim.Optimizer{optim.NewAdamW(decay, dc), optim.NewAdam(rest, cfg)}}
+	n := gptBatch * g.Config.BlockSize
+	m.idx, m.target = make([]int, n), make([]int, n)
+	for i := range m.idx {
+		m.idx[i], m.target[i] = rng.IntN(256), rng.IntN(256)
+	}
+	return m
+}
+
+func (m *gptBench) step() {
+	m.tp.Reset()
+	for _, o := range m.opts {
+		o.ZeroGrad()
+	}
+	loss := m.g.Loss(m.tp, m.idx, m.target, gptBatch, m.g.Config.BlockSize)
+	if err := m.tp.Backward(loss); err != nil {
+		panic(err)
+	}
+	for _, o := range m.opts {
+		o.Step()
+	}
+	m.loss = loss.Value().Data()[0]
+}
+
+// BenchmarkGPTStep times one training step of cmd/chargpt's default model
+// (see gptBench) and reports ms/step. Target (issue 12): at most PyTorch
+// 1.13's time for the same step at one and at two threads, run alternated
+// with bench/gpt_torch.py.
+func BenchmarkGPTStep(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			defer parallel.SetThreads(parallel.SetThreads(threads))
+			m := newGPTBench(1)
+			m.step()
+			first := m.loss
+			b.ReportAllocs()
+			for b.Loop() {
+				m.step()
+			}
+			// The same batch every step: the loss must fall.
+			if l := float64(m.loss); math.IsNaN(l) || !(m.loss < first) {
+				b.Fatalf("loss %v after %d steps, %v after the first", m.loss, b.N+1, first)
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/step")
+		})
+	}
+}
+
+// BenchmarkGPTSample times sampling from the default model at one thread
+// (KV cache, no tape) and reports bytes/s. Target (issue 12): ≥ 2,000.
+func BenchmarkGPTSample(b *testing.B) {
+	defer parallel.SetThreads(parallel.SetThreads(1))
+	g := nn.NewGPT[float32](rand.New(rand.NewPCG(1, 1)), nn.GPTConfig{})
+	gen := nn.NewGenerator(g)
+	rng := rand.New(rand.NewPCG(2, 2))
+	const n = 256
+	dst := make([]int, 0, n)
+	gen.Generate(dst, []int{'f', 'u', 'n', 'c', ' '}, 1, 0.8, rng)
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		dst = gen.Generate(dst[:0], nil, n, 0.8, rng)
+	}
+	b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "bytes/s")
+}

@@ -1,0 +1,245 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// GPTConfig describes a GPT. The zero value of a field means its default:
+// the configuration nanoGPT documents for its character-level example on a
+// CPU, with a byte vocabulary.
+type GPTConfig struct {
+	VocabSize int  // tokens; default 256 (bytes)
+	BlockSize int  // context length; default 64
+	Layers    int  // transformer blocks; default 4
+	Heads     int  // attention heads; default 4
+	Embd      int  // width; default 128
+	Hidden    int  // MLP width; default 4·Embd
+	NoBias    bool // Linear layers and LayerNorms without bias (nanoGPT's bias=False)
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c GPTConfig) WithDefaults() GPTConfig {
+	def := func(x *int, d int) {
+		if *x == 0 {
+			*x = d
+		}
+	}
+	def(&c.VocabSize, 256)
+	def(&c.BlockSize, 64)
+	def(&c.Layers, 4)
+	def(&c.Heads, 4)
+	def(&c.Embd, 128)
+	def(&c.Hidden, 4*c.Embd)
+	return c
+}
+
+// Validate reports a setting that cannot make a model (after defaults).
+func (c GPTConfig) Validate() error {
+	c = c.WithDefaults()
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"VocabSize", c.VocabSize}, {"BlockSize", c.BlockSize}, {"Layers", c.Layers}, {"Heads", c.Heads}, {"Embd", c.Embd}, {"Hidden", c.Hidden}} {
+		if f.v < 1 {
+			return fmt.Errorf("%w: GPTConfig: %s %d < 1", ErrArg, f.name, f.v)
+		}
+	}
+	if c.Embd%c.Heads != 0 {
+		return fmt.Errorf("%w: GPTConfig: Heads %d does not divide Embd %d", ErrArg, c.Heads, c.Embd)
+	}
+	return nil
+}
+
+// Block is a pre-norm transformer block, as GPT-2's:
+//
+//	x = x + attn(ln_1(x))
+//	x = x + c_proj(gelu(c_fc(ln_2(x))))
+//
+// with the tanh approximation of GELU (GPT-2's; nanoGPT's nn.GELU() is the
+// exact erf form, which differs by under 1e-3).
+type Block[T tensor.Float] struct {
+	LN1, LN2 *LayerNorm[T]
+	Attn     *CausalSelfAttention[T]
+	FC, Proj *Linear[T] // mlp.c_fc, mlp.c_proj
+}
+
+// Forward records the block on x ([B, T, Embd]) and returns the same
+// shape. It panics (wrapping ErrArg) if x has another shape.
+func (bl *Block[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	s := x.Shape()
+	if len(s) != 3 || s[2] != bl.Attn.Embd {
+		panic(fmt.Errorf("%w: Block.Forward: x shape %v (want [B, T, %d])", ErrArg, s, bl.Attn.Embd))
+	}
+	return tp.Reshape(bl.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1]), s...)
+}
+
+// forward is the block on the rows of x ([b·t, Embd]).
+func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
+	x = tp.Add(x, bl.Attn.forward(tp, bl.LN1.Forward(tp, x), b, t))
+	h := tp.Linear(tp.Gelu(tp.Linear(bl.LN2.Forward(tp, x), bl.FC.W, bl.FC.B)), bl.Proj.W, bl.Proj.B)
+	return tp.Add(x, h)
+}
+
+// NamedParams returns the parameters with nanoGPT's names below prefix:
+// ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj.
+func (bl *Block[T]) NamedParams(prefix string) []Param[T] {
+	ps := bl.LN1.NamedParams(prefix + "ln_1.")
+	ps = append(ps, bl.Attn.NamedParams(prefix+"attn.")...)
+	ps = append(ps, bl.LN2.NamedParams(prefix+"ln_2.")...)
+	ps = append(ps, linearParams(prefix+"mlp.c_fc.", bl.FC)...)
+	return append(ps, linearParams(prefix+"mlp.c_proj.", bl.Proj)...)
+}
+
+// GPT is a decoder-only transformer (GPT-2's architecture, as nanoGPT
+// builds it): token embedding wte and position embedding wpe, the blocks
+// h.0 … h.(Layers−1), a final LayerNorm ln_f, and logits from the head
+// lm_head, whose weight is wte's (weight tying: the head computes h·wteᵀ,
+// so wte receives the adjoints of both its uses). No dropout.
+//
+// Parameter names are nanoGPT's state_dict names (transformer.wte.weight,
+// transformer.h.0.attn.c_attn.weight, …). The tied lm_head.weight, which
+// PyTorch's state_dict lists a second time, is not repeated. Linear weights
+// are [in, out], the transpose of PyTorch's [out, in]; embeddings and
+// LayerNorms have PyTorch's shapes.
+type GPT[T tensor.Float] struct {
+	Config GPTConfig // with defaults applied
+	WTE    *Embedding[T]
+	WPE    *Embedding[T]
+	H      []*Block[T]
+	LNF    *LayerNorm[T]
+
+	idx, pos   []int // Forward's scratch
+	posB, posT int   // the shape pos was made for
+}
+
+// NewGPT returns a GPT initialised as nanoGPT does: every Linear and
+// embedding weight from N(0, 0.02²), the residual projections (attn.c_proj,
+// mlp.c_proj) from N(0, (0.02/√(2·Layers))²), biases 0, LayerNorm weights 1.
+// It panics (wrapping ErrArg) if cfg does not validate or rng is nil.
+func NewGPT[T tensor.Float](rng *rand.Rand, cfg GPTConfig) *GPT[T] {
+	if err := cfg.Validate(); err != nil {
+		panic(fmt.Errorf("NewGPT: %w", err))
+	}
+	if rng == nil {
+		panic(fmt.Errorf("%w: NewGPT: nil rng", ErrArg))
+	}
+	c := cfg.WithDefaults()
+	const std = 0.02
+	projStd := std / math.Sqrt(2*float64(c.Layers))
+	bias := !c.NoBias
+	g := &GPT[T]{Config: c}
+	g.WTE = NewEmbedding[T](rng, c.VocabSize, c.Embd, std)
+	g.WPE = NewEmbedding[T](rng, c.BlockSize, c.Embd, std)
+	for range c.Layers {
+		g.H = append(g.H, &Block[T]{
+			LN1:  NewLayerNorm[T](c.Embd, bias),
+			Attn: NewCausalSelfAttention[T](rng, c.Embd, c.Heads, bias, std, projStd),
+			LN2:  NewLayerNorm[T](c.Embd, bias),
+			FC:   newNormalLinear[T](rng, c.Embd, c.Hidden, std, bias),
+			Proj: newNormalLinear[T](rng, c.Hidden, c.Embd, projStd, bias),
+		})
+	}
+	g.LNF = NewLayerNorm[T](c.Embd, bias)
+	return g
+}
+
+// Logits records the model on b sequences of t tokens (idx, b·t of them,
+// sequence after sequence) and returns the logits [b·t, VocabSize]. It
+// panics (wrapping ErrArg) if len(idx) != b·t, t is not in [1, BlockSize]
+// or a token is out of range.
+func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var[T] {
+	c := g.Config
+	if b < 1 || t < 1 || t > c.BlockSize || len(idx) != b*t {
+		panic(fmt.Errorf("%w: GPT.Logits: %d tokens for b %d, t %d (want b·t tokens, 1 <= t <= %d)", ErrArg, len(idx), b, t, c.BlockSize))
+	}
+	for i, v := range idx {
+		if v < 0 || v >= c.VocabSize {
+			panic(fmt.Errorf("%w: GPT.Logits: token %d at %d out of range [0, %d)", ErrArg, v, i, c.VocabSize))
+		}
+	}
+	if g.posB != b || g.posT != t {
+		g.posB, g.posT = b, t
+		g.pos = g.pos[:0]
+		for range b {
+			for j := range t {
+				g.pos = append(g.pos, j)
+			}
+		}
+	}
+	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, g.pos)) // [b·t, Embd]
+	for _, bl := range g.H {
+		x = bl.forward(tp, x, b, t)
+	}
+	h := g.LNF.Forward(tp, x)
+	return tp.MatMulT(h, g.WTE.W, false, true) // lm_head, tied to wte
+}
+
+// Loss records the mean cross-entropy (nats per token) of predicting
+// targets[i] from the tokens up to idx[i], over b sequences of t tokens.
+// It panics as Logits does, or if len(targets) != len(idx).
+func (g *GPT[T]) Loss(tp *autograd.Tape[T], idx, targets []int, b, t int) *autograd.Var[T] {
+	if len(targets) != len(idx) {
+		panic(fmt.Errorf("%w: GPT.Loss: %d targets for %d tokens", ErrArg, len(targets), len(idx)))
+	}
+	return tp.CrossEntropy(g.Logits(tp, idx, b, t), targets)
+}
+
+// Forward is Logits for token indices held as the values of x, of shape
+// [B, T] (as PyTorch passes a LongTensor). It panics (wrapping ErrArg) if x
+// is not [B, T] or an element is not a token index.
+func (g *GPT[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	s := x.Shape()
+	if len(s) != 2 {
+		panic(fmt.Errorf("%w: GPT.Forward: x shape %v (want [B, T])", ErrArg, s))
+	}
+	g.idx = g.idx[:0]
+	for i, v := range x.Value().Contiguous().Data() {
+		r := int(v)
+		if T(r) != v {
+			panic(fmt.Errorf("%w: GPT.Forward: element %d of x is %v, not a token index", ErrArg, i, v))
+		}
+		g.idx = append(g.idx, r)
+	}
+	return g.Logits(tp, g.idx, s[0], s[1])
+}
+
+// NamedParams returns every parameter under nanoGPT's state_dict names
+// (below prefix): transformer.wte.weight, transformer.wpe.weight,
+// transformer.h.N.…, transformer.ln_f.weight and .bias.
+func (g *GPT[T]) NamedParams(prefix string) []Param[T] {
+	p := prefix + "transformer."
+	ps := g.WTE.NamedParams(p + "wte.")
+	ps = append(ps, g.WPE.NamedParams(p+"wpe.")...)
+	for i, bl := range g.H {
+		ps = append(ps, bl.NamedParams(p+"h."+strconv.Itoa(i)+".")...)
+	}
+	return append(ps, g.LNF.NamedParams(p+"ln_f.")...)
+}
+
+// DecaySplit splits parameters as nanoGPT's configure_optimizers does for
+// AdamW: those of two or more dimensions (matrices and embeddings) take
+// weight decay, the rest (biases, LayerNorm weights) do not.
+func DecaySplit[T tensor.Float](ps []Param[T]) (decay, noDecay []*autograd.Var[T]) {
+	for _, p := range ps {
+		if len(p.Var.Shape()) >= 2 {
+			decay = append(decay, p.Var)
+		} else {
+			noDecay = append(noDecay, p.Var)
+		}
+	}
+	return decay, noDecay
+}
+
+var (
+	_ Layer[float32] = (*GPT[float32])(nil)
+	_ Layer[float32] = (*Block[float32])(nil)
+	_ Layer[float32] = (*CausalSelfAttention[float32])(nil)
+	_ Layer[float32] = (*Embedding[float32])(nil)
+	_ Layer[float32] = (*LayerNorm[float32])(nil)
+)
