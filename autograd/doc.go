@@ -56,11 +56,24 @@
 // RetainGraph(true) was set. NoGrad(true) records values only (evaluation).
 // Detach stops adjoints. KeepGrad makes an intermediate's adjoint readable.
 //
+// Convolution (Conv2d, NCHW with PyTorch's weight layout [OC, C/groups,
+// KH, KW]) is the matrix product again, over image patches: per image
+// Y = W·col(X) + b, W̄ += Ȳ·col(X)ᵀ, and col(X)‾ = Wᵀ·Ȳ scattered back by
+// col2im (tensor.Im2Col, tensor.Col2Im), each one GEMM with transpose
+// flags. The patch rows are built a block of channels at a time so that
+// they stay in cache, and recomputed in backward rather than saved. Images
+// run in parallel in a fixed number of parts whose partial W̄ are summed in
+// order, so results do not depend on the thread count. Pooling (MaxPool2d,
+// which saves its argmax; AvgPool2d; GlobalAvgPool2d) and BatchNorm2d
+// (batch or running statistics, one fused backward pass per channel) run
+// in parallel over planes or channels the same way.
+//
 // The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
 // Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
 // LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
 // Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
-// BCEWithLogits; Const, Detach.
+// BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
+// BatchNorm2d, Dropout; Const, Detach.
 //
 // CheckGrad compares the adjoints of any float64 function built from these
 // ops with central differences.

