@@ -51,6 +51,11 @@ const (
 	opMSE
 	opCrossEntropy
 	opBCEWithLogits
+	opConv2d
+	opMaxPool2d
+	opAvgPool2d
+	opBatchNorm2d
+	opDropout
 	opBatchedMatMul
 	opPermute
 	opEmbedding
@@ -70,6 +75,8 @@ var opNames = [nOps]string{
 	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
 	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
 	opBCEWithLogits: "BCEWithLogits",
+	opConv2d:        "Conv2d", opMaxPool2d: "MaxPool2d", opAvgPool2d: "AvgPool2d", opBatchNorm2d: "BatchNorm2d",
+	opDropout:       "Dropout",
 	opBatchedMatMul: "BatchedMatMul", opPermute: "Permute", opEmbedding: "Embedding",
 	opLayerNorm: "LayerNorm", opCausalSoftmax: "CausalSoftmax",
 	opCausalAttention: "CausalAttention",
@@ -122,6 +129,7 @@ type Tape[T tensor.Float] struct {
 	job kjob[T] // the one elementwise job; ops run one at a time
 	bc  bcast   // broadcast layout scratch
 	shp []int   // shape scratch
+	cj  cjob[T] // the one convolution job (conv.go)
 }
 
 // NewTape returns an empty tape.
@@ -435,6 +443,16 @@ func (tp *Tape[T]) back(u *Var[T]) {
 		tp.backCrossEntropy(u)
 	case opBCEWithLogits:
 		tp.backBCE(u)
+	case opConv2d:
+		tp.backConv2d(u)
+	case opMaxPool2d:
+		tp.backMaxPool2d(u)
+	case opAvgPool2d:
+		tp.backAvgPool2d(u)
+	case opBatchNorm2d:
+		tp.backBatchNorm2d(u)
+	case opDropout:
+		tp.backDropout(u)
 	case opBatchedMatMul:
 		tp.backBatchedMatMul(u)
 	case opPermute:

@@ -43,6 +43,7 @@ type Var[T tensor.Float] struct {
 	lo, hi          int
 	tA, tB          bool
 	labels          []int
+	geom            tensor.Conv2D // window geometry of Conv2d and the pools
 
 	// View cache: Reshape of a contiguous value reuses the header it made
 	// last step when the source tensor and shape are unchanged.

@@ -155,6 +155,8 @@ func init() {
 	blocks[kernAVX2][1] = model(g, mrD256, nrD256, 8)
 	blocks[kernAVX512][0] = model(g, mrS512, nrS512, 4)
 	blocks[kernAVX512][1] = model(g, mrD512, nrD512, 8)
+	blocks[kernNEON][0] = model(g, mrSNEON, nrSNEON, 4)
+	blocks[kernNEON][1] = model(g, mrDNEON, nrDNEON, 8)
 	blocks[kernAVX512][0].nrEdge = [2]int{16, 32}
 	blocks[kernAVX512][1].nrEdge = [2]int{8, 16}
 	blocks[kernAVX512][0].mrEdge = [2]int{2, 4}

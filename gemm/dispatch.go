@@ -12,13 +12,14 @@ const (
 	kernGeneric = iota
 	kernAVX2
 	kernAVX512
+	kernNEON // arm64 Advanced SIMD
 	numKernels
 )
 
-var kernelNames = [numKernels]string{"generic", "avx2", "avx512"}
+var kernelNames = [numKernels]string{"generic", "avx2", "avx512", "neon"}
 
 // EnvKernel is the environment variable read at start-up to force a kernel:
-// generic, avx2 or avx512. A kernel this CPU cannot run is ignored with one
+// generic, avx2 or avx512 (amd64), neon (arm64). A kernel this CPU cannot run is ignored with one
 // warning line on standard error.
 const EnvKernel = "ADJOINT_KERNEL"
 
@@ -44,6 +45,8 @@ func available(id int) bool {
 		return hasAVX2FMA
 	case kernAVX512:
 		return hasAVX512
+	case kernNEON:
+		return hasNEON
 	}
 	return false
 }
@@ -57,8 +60,8 @@ func bestKernel() int {
 	return kernGeneric
 }
 
-// Kernel returns the name of the microkernel in use: "avx512", "avx2" or
-// "generic".
+// Kernel returns the name of the microkernel in use: "avx512", "avx2",
+// "neon" or "generic".
 func Kernel() string { return kernelNames[current.Load()] }
 
 // Kernels returns the names of the kernels this CPU and build can run, best

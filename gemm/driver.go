@@ -458,6 +458,12 @@ func (cl *call[T]) micro(mr, nr int, a, b, c []T, ldc int, alpha, beta T) {
 		} else {
 			sgemmKernelAVX2(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
 		}
+	case kernNEON:
+		if cl.ti == 1 {
+			dgemmKernelNEON(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+		} else {
+			sgemmKernelNEON(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+		}
 	default:
 		kernelGeneric(cl.kb, a, b, c, ldc, alpha, beta)
 	}

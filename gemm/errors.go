@@ -3,6 +3,7 @@ package gemm
 import (
 	"errors"
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -139,8 +140,13 @@ func checkLen(fn, name string, l, rows, cols, ld int) {
 	// l >= (rows-1)*ld + cols, written so that it cannot overflow (ld >= 1
 	// was checked): the unsafe loops downstream rely on it.
 	if l < cols || rows-1 > (l-cols)/ld {
-		need := int64(rows-1)*int64(ld) + int64(cols)
-		usage(ErrShort, fn, "len(%s) %d < %d (%d×%d, ld %d)", name, l, need, rows, cols, ld)
+		// The length needed may not fit an int64 (it printed as negative
+		// once: "len(a) 4 < -9223372036854775807"); say so instead.
+		need := fmt.Sprintf("%d·%d + %d (more than MaxInt64)", rows-1, ld, cols)
+		if int64(rows-1) <= (math.MaxInt64-int64(cols))/int64(ld) {
+			need = fmt.Sprint(int64(rows-1)*int64(ld) + int64(cols))
+		}
+		usage(ErrShort, fn, "len(%s) %d < %s (%d×%d, ld %d)", name, l, need, rows, cols, ld)
 	}
 }
 

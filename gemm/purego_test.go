@@ -26,8 +26,8 @@ func TestPureGoHasNoAssembly(t *testing.T) {
 		t.Skip("runs go list over the module")
 	}
 	// Check for every architecture that has assembly, not only the host's.
-	goarchs := []string{"amd64"}
-	if runtime.GOARCH != "amd64" {
+	goarchs := []string{"amd64", "arm64"}
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
 		goarchs = append(goarchs, runtime.GOARCH)
 	}
 	for _, goarch := range goarchs {

@@ -8,54 +8,77 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// Save writes the values of params to path as a NumPy .npz archive, one
-// array per parameter under its name, in the parameter's shape and element
-// type: numpy.load(path)[name] is the parameter. It panics (wrapping
-// ErrArg) if two parameters share a name.
-func Save[T tensor.Float](path string, params []Param[T]) error {
-	arrays := make(map[string]*tensor.Dense[T], len(params))
-	for _, p := range params {
-		if _, dup := arrays[p.Name]; dup {
-			panic(fmt.Errorf("%w: Save: parameter name %q used twice", ErrArg, p.Name))
+// entry is one named tensor of a checkpoint: a parameter's value or a
+// buffer.
+type entry[T tensor.Float] struct {
+	name  string
+	value *tensor.Dense[T]
+}
+
+// entries lists params then buffers, panicking (wrapping ErrArg) on a
+// name used twice.
+func entries[T tensor.Float](op string, params []Param[T], buffers []Buffer[T]) []entry[T] {
+	es := make([]entry[T], 0, len(params)+len(buffers))
+	seen := make(map[string]bool, cap(es))
+	add := func(kind, name string, v *tensor.Dense[T]) {
+		if seen[name] {
+			panic(fmt.Errorf("%w: %s: %s name %q used twice", ErrArg, op, kind, name))
 		}
-		arrays[p.Name] = p.Var.Value()
+		seen[name] = true
+		es = append(es, entry[T]{name, v})
+	}
+	for _, p := range params {
+		add("parameter", p.Name, p.Var.Value())
+	}
+	for _, b := range buffers {
+		add("buffer", b.Name, b.Value)
+	}
+	return es
+}
+
+// Save writes the values of params, and any buffers (BatchNorm2d's running
+// statistics: see NamedBuffers), to path as a NumPy .npz archive, one array
+// per parameter or buffer under its name, in its shape and element type:
+// numpy.load(path)[name] is the tensor. It panics (wrapping ErrArg) if two
+// of them share a name.
+func Save[T tensor.Float](path string, params []Param[T], buffers ...Buffer[T]) error {
+	es := entries("Save", params, buffers)
+	arrays := make(map[string]*tensor.Dense[T], len(es))
+	for _, e := range es {
+		arrays[e.name] = e.value
 	}
 	return tensor.SaveNPZ(path, arrays)
 }
 
 // Load reads an archive written by Save and copies each array into the
-// value of the parameter with the same name, in place (optimisers holding
-// the parameters see the new values). The archive must hold exactly the
-// parameters' names with their shapes; otherwise Load returns an error
-// wrapping ErrCheckpoint and changes nothing. It panics (wrapping ErrArg)
-// if two parameters share a name.
-func Load[T tensor.Float](path string, params []Param[T]) error {
-	seen := make(map[string]bool, len(params))
-	for _, p := range params {
-		if seen[p.Name] {
-			panic(fmt.Errorf("%w: Load: parameter name %q used twice", ErrArg, p.Name))
-		}
-		seen[p.Name] = true
-	}
+// value of the parameter or buffer with the same name, in place
+// (optimisers holding the parameters see the new values). The archive must
+// hold exactly those names with their shapes; otherwise Load returns an
+// error wrapping ErrCheckpoint and changes nothing. It panics (wrapping
+// ErrArg) if two of them share a name.
+func Load[T tensor.Float](path string, params []Param[T], buffers ...Buffer[T]) error {
+	es := entries("Load", params, buffers)
 	arrays, err := tensor.LoadNPZ[T](path)
 	if err != nil {
 		return err
 	}
 	var missing []string
-	for _, p := range params {
-		a, ok := arrays[p.Name]
+	seen := make(map[string]bool, len(es))
+	for _, e := range es {
+		seen[e.name] = true
+		a, ok := arrays[e.name]
 		if !ok {
-			missing = append(missing, p.Name)
+			missing = append(missing, e.name)
 			continue
 		}
-		if !slices.Equal(a.Shape(), p.Var.Value().Shape()) {
-			return fmt.Errorf("%w: %s: %q has shape %v, the model needs %v", ErrCheckpoint, path, p.Name, a.Shape(), p.Var.Value().Shape())
+		if !slices.Equal(a.Shape(), e.value.Shape()) {
+			return fmt.Errorf("%w: %s: %q has shape %v, the model needs %v", ErrCheckpoint, path, e.name, a.Shape(), e.value.Shape())
 		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: %s: no arrays for %v", ErrCheckpoint, path, missing)
 	}
-	if len(arrays) != len(params) {
+	if len(arrays) != len(es) {
 		var extra []string
 		for name := range arrays {
 			if !seen[name] {
@@ -63,10 +86,22 @@ func Load[T tensor.Float](path string, params []Param[T]) error {
 			}
 		}
 		sort.Strings(extra)
-		return fmt.Errorf("%w: %s: arrays %v are not parameters of the model", ErrCheckpoint, path, extra)
+		return fmt.Errorf("%w: %s: arrays %v are not parameters or buffers of the model", ErrCheckpoint, path, extra)
 	}
-	for _, p := range params {
-		p.Var.Value().Copy(arrays[p.Name])
+	for _, e := range es {
+		e.value.Copy(arrays[e.name])
 	}
 	return nil
+}
+
+// SaveLayer saves every parameter and buffer of l (a whole model) under
+// their names, as Save.
+func SaveLayer[T tensor.Float](path string, l Layer[T]) error {
+	return Save(path, l.NamedParams(""), NamedBuffers(l, "")...)
+}
+
+// LoadLayer loads what SaveLayer wrote into l's parameters and buffers, in
+// place, as Load.
+func LoadLayer[T tensor.Float](path string, l Layer[T]) error {
+	return Load(path, l.NamedParams(""), NamedBuffers(l, "")...)
 }

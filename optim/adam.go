@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"fmt"
 	"math"
 	"unsafe"
 
@@ -36,6 +35,7 @@ type Adam[T tensor.Float] struct {
 	decoupled bool
 	m, v      [][]T // moment buffers, made on the first step
 	s         adamScalars[T]
+	groups    *adamGroups[T] // per-group weight decay (NewAdamWGroups), else nil
 }
 
 // adamScalars holds one step's constants. The assembly reads the float32
@@ -45,8 +45,10 @@ type adamScalars[T tensor.Float] struct {
 }
 
 // NewAdam returns an Adam optimiser (weight decay as an L2 term in the
-// gradient). It panics (wrapping ErrConfig) on a negative LR, Eps or
-// WeightDecay, a beta outside [0, 1), or a nil parameter.
+// gradient). It panics (wrapping ErrConfig), before anything is written,
+// on an LR, Eps or WeightDecay that is negative, NaN, Inf or too large for
+// T, a beta outside [0, 1) or NaN, or a parameter that is nil, not
+// contiguous or listed twice (see ErrConfig).
 func NewAdam[T tensor.Float](params []*autograd.Var[T], cfg AdamConfig) *Adam[T] {
 	return newAdam("NewAdam", params, cfg, false)
 }
@@ -70,17 +72,10 @@ func newAdam[T tensor.Float](fn string, params []*autograd.Var[T], cfg AdamConfi
 	def(&cfg.Beta1, 0.9)
 	def(&cfg.Beta2, 0.999)
 	def(&cfg.Eps, 1e-8)
-	for _, b := range []struct {
-		name string
-		v    float64
-	}{{"Beta1", cfg.Beta1}, {"Beta2", cfg.Beta2}} {
-		if b.v < 0 || b.v >= 1 {
-			panic(fmt.Errorf("%w: %s: %s %g outside [0, 1)", ErrConfig, fn, b.name, b.v))
-		}
-	}
-	if cfg.Eps < 0 || cfg.WeightDecay < 0 {
-		panic(fmt.Errorf("%w: %s: Eps %g and WeightDecay %g must be >= 0", ErrConfig, fn, cfg.Eps, cfg.WeightDecay))
-	}
+	checkUnit(fn, "Beta1", cfg.Beta1)
+	checkUnit(fn, "Beta2", cfg.Beta2)
+	checkRate[T](fn, "Eps", cfg.Eps)
+	checkRate[T](fn, "WeightDecay", cfg.WeightDecay)
 	o := &Adam[T]{core: newCore(fn, params, cfg.LR, cfg.Schedule), cfg: cfg, decoupled: decoupled}
 	o.run = o.segment
 	return o
@@ -89,11 +84,11 @@ func newAdam[T tensor.Float](fn string, params []*autograd.Var[T], cfg AdamConfi
 // Step updates every parameter that has a gradient. It allocates only on
 // the first call (the moment buffers).
 func (o *Adam[T]) Step() {
+	lr := o.stepLR("Adam.Step")
 	if o.m == nil {
 		o.m, o.v = o.state(), o.state()
 	}
 	t := float64(o.steps + 1)
-	lr := o.LR()
 	o.s = adamScalars[T]{
 		lr: T(lr),
 		b1: T(o.cfg.Beta1), b2: T(o.cfg.Beta2),
@@ -108,6 +103,9 @@ func (o *Adam[T]) Step() {
 	} else {
 		o.s.wd = T(o.cfg.WeightDecay)
 	}
+	if o.groups != nil {
+		o.groups.set(&o.s, lr)
+	}
 	o.apply()
 }
 
@@ -119,7 +117,11 @@ func (o *Adam[T]) segment(i int) {
 	}
 	m := o.m[s.param][s.lo:s.hi]
 	v := o.v[s.param][s.lo:s.hi]
-	adam(p, g, m, v, &o.s)
+	sc := &o.s
+	if o.groups != nil {
+		sc = &o.groups.s[o.groups.of[s.param]]
+	}
+	adam(p, g, m, v, sc)
 }
 
 // adam runs adamGeneric, through a vector kernel for float32 where the CPU

@@ -1,6 +1,8 @@
 // Package optim holds the optimisers that train adjoint's models: SGD (with
-// momentum, Nesterov momentum and L2 weight decay), Adam and AdamW, and
-// learning-rate schedules (StepDecay, Cosine).
+// momentum, Nesterov momentum and L2 weight decay), Adam and AdamW (also
+// over parameter groups, each with its own weight decay: NewAdamWGroups),
+// learning-rate schedules (StepDecay, Cosine) and gradient clipping by the
+// global norm (ClipGradNorm).
 //
 // An optimiser is built over a fixed list of parameters (leaf Vars made
 // with requiresGrad, usually from nn's Params). Each Step reads every
@@ -14,6 +16,7 @@
 //	tp.Reset()
 //	loss := tp.CrossEntropy(model.Forward(tp, x), labels)
 //	tp.Backward(loss)
+//	optim.ClipGradNorm(params, 1.0) // optional
 //	opt.Step()
 //	opt.ZeroGrad()
 //
@@ -35,9 +38,14 @@
 // # Panics
 //
 // Constructors panic, with a value wrapping ErrConfig, for settings that
-// cannot be right (negative learning rate, momentum or beta outside
-// [0, 1), Nesterov without momentum, a nil parameter); Step panics the
-// same way if a gradient's size differs from its parameter's.
+// cannot be right, before anything is written: a learning rate, eps or
+// weight decay that is negative, NaN, Inf or too large for the element
+// type; momentum or a beta outside [0, 1) or NaN; Nesterov without
+// momentum; a parameter that is nil, not contiguous, or listed twice (or
+// sharing storage with another, which would update it twice per Step). The
+// message names the constructor and the setting or parameter index. Step
+// panics the same way, before it updates any parameter, if a gradient's
+// size differs from its parameter's or a Schedule returns a bad rate.
 //
 // # Concurrency
 //

@@ -284,3 +284,104 @@ func TestConfigPanics(t *testing.T) {
 		})
 	}
 }
+
+// nanSchedule is a Schedule that poisons the learning rate from step 1.
+type nanSchedule struct{}
+
+func (nanSchedule) LR(step int) float64 {
+	if step == 0 {
+		return 0.1
+	}
+	return math.NaN()
+}
+
+// TestBadSettings covers the cases of issue 9 item 4: NaN, Inf and
+// out-of-range settings used to be accepted (b < 0 || b >= 1 lets NaN
+// through) and turned every parameter into NaN after one Step; a
+// non-contiguous parameter panicked inside Step after earlier parameters
+// had been updated; a parameter listed twice was updated twice. Each must
+// panic at construction (or, for a schedule's value, at the start of
+// Step), wrapping ErrConfig, naming the optimiser and the setting or
+// parameter index, with no parameter changed.
+func TestBadSettings(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	type f32s = []*autograd.Var[float32]
+	fresh := func() f32s {
+		return f32s{
+			autograd.NewVar(tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3), true),
+			autograd.NewVar(tensor.FromSlice([]float32{7, 8}, 2), true),
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		build func(ps f32s)
+		want  []string // substrings of the message
+	}{
+		{"SGD lr NaN", func(ps f32s) { NewSGD(ps, SGDConfig{LR: nan}) }, []string{"NewSGD", "learning rate NaN"}},
+		{"SGD lr Inf", func(ps f32s) { NewSGD(ps, SGDConfig{LR: inf}) }, []string{"NewSGD", "learning rate +Inf"}},
+		{"SGD lr 1e39 overflows float32", func(ps f32s) { NewSGD(ps, SGDConfig{LR: 1e39}) }, []string{"NewSGD", "1e+39", "float32"}},
+		{"SGD momentum NaN", func(ps f32s) { NewSGD(ps, SGDConfig{Momentum: nan}) }, []string{"NewSGD", "momentum NaN"}},
+		{"SGD momentum -Inf", func(ps f32s) { NewSGD(ps, SGDConfig{Momentum: -inf}) }, []string{"NewSGD", "momentum -Inf"}},
+		{"SGD weight decay NaN", func(ps f32s) { NewSGD(ps, SGDConfig{WeightDecay: nan}) }, []string{"NewSGD", "weight decay NaN"}},
+		{"SGD weight decay Inf", func(ps f32s) { NewSGD(ps, SGDConfig{WeightDecay: inf}) }, []string{"NewSGD", "weight decay +Inf"}},
+		{"Adam lr NaN", func(ps f32s) { NewAdam(ps, AdamConfig{LR: nan}) }, []string{"NewAdam", "learning rate NaN"}},
+		{"Adam lr -1", func(ps f32s) { NewAdam(ps, AdamConfig{LR: -1}) }, []string{"NewAdam", "learning rate -1"}},
+		{"Adam beta1 NaN", func(ps f32s) { NewAdam(ps, AdamConfig{Beta1: nan}) }, []string{"NewAdam", "Beta1 NaN"}},
+		{"Adam beta2 NaN", func(ps f32s) { NewAdam(ps, AdamConfig{Beta2: nan}) }, []string{"NewAdam", "Beta2 NaN"}},
+		{"Adam beta2 1.5", func(ps f32s) { NewAdam(ps, AdamConfig{Beta2: 1.5}) }, []string{"NewAdam", "Beta2 1.5"}},
+		{"Adam eps NaN", func(ps f32s) { NewAdam(ps, AdamConfig{Eps: nan}) }, []string{"NewAdam", "Eps NaN"}},
+		{"Adam eps Inf", func(ps f32s) { NewAdam(ps, AdamConfig{Eps: inf}) }, []string{"NewAdam", "Eps +Inf"}},
+		{"AdamW weight decay NaN", func(ps f32s) { NewAdamW(ps, AdamConfig{WeightDecay: nan}) }, []string{"NewAdamW", "WeightDecay NaN"}},
+		{"AdamW weight decay -1", func(ps f32s) { NewAdamW(ps, AdamConfig{WeightDecay: -1}) }, []string{"NewAdamW", "WeightDecay -1"}},
+		{"SetLR NaN", func(ps f32s) { NewSGD(ps, SGDConfig{}).SetLR(nan) }, []string{"SetLR", "learning rate NaN"}},
+		{"SetLR Inf", func(ps f32s) { NewAdam(ps, AdamConfig{}).SetLR(inf) }, []string{"SetLR", "learning rate +Inf"}},
+		{"nil parameter 1", func(ps f32s) { NewSGD(f32s{ps[0], nil}, SGDConfig{}) }, []string{"NewSGD", "parameter 1 is nil"}},
+		{"non-contiguous parameter 1", func(ps f32s) {
+			NewAdam(f32s{ps[1], autograd.NewVar(ps[0].Value().T(), true)}, AdamConfig{})
+		}, []string{"NewAdam", "parameter 1", "not contiguous"}},
+		{"same parameter twice", func(ps f32s) { NewSGD(f32s{ps[0], ps[1], ps[0]}, SGDConfig{}) }, []string{"NewSGD", "parameter 2 is the same Var as parameter 0"}},
+		{"two Vars over one tensor", func(ps f32s) {
+			NewAdamW(f32s{ps[0], ps[1], autograd.NewVar(ps[1].Value(), true)}, AdamConfig{})
+		}, []string{"NewAdamW", "parameter 2 shares storage with parameter 1"}},
+		{"Vars over overlapping views", func(ps f32s) {
+			v := ps[0].Value()
+			NewSGD(f32s{autograd.NewVar(v.Reshape(6).Slice(0, 2, 5), true), autograd.NewVar(v.Reshape(6).Slice(0, 0, 3), true)}, SGDConfig{})
+		}, []string{"NewSGD", "parameter 1 shares storage with parameter 0"}},
+		{"schedule NaN at step 1", func(ps f32s) {
+			o := NewSGD(ps, SGDConfig{Schedule: nanSchedule{}})
+			tp := autograd.NewTape[float32]()
+			setGrads(t, tp, ps, []float32{1, 1, 1, 1, 1, 1}, []float32{1, 1})
+			o.Step()
+			for i, p := range ps { // restore so the check below sees the originals
+				copy(p.Value().Data(), fresh()[i].Value().Data())
+			}
+			o.Step()
+		}, []string{"SGD.Step", "learning rate NaN"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := fresh()
+			func() {
+				defer func() {
+					r := recover()
+					require.NotNil(t, r, "no panic")
+					err, ok := r.(error)
+					require.True(t, ok, "panic value %v is not an error", r)
+					assert.ErrorIs(t, err, ErrConfig)
+					for _, w := range tc.want {
+						assert.Contains(t, err.Error(), w)
+					}
+				}()
+				tc.build(ps)
+			}()
+			for i, p := range ps {
+				assert.Equal(t, fresh()[i].Value().Data(), p.Value().Data(), "parameter %d was written", i)
+			}
+		})
+	}
+
+	// The boundary values are still accepted.
+	ps := fresh()
+	NewSGD(ps, SGDConfig{LR: math.MaxFloat32, Momentum: math.Nextafter(1, 0)})
+	NewAdam(ps[:1], AdamConfig{Beta1: math.SmallestNonzeroFloat64})
+	NewSGD([]*autograd.Var[float64]{vec(1)}, SGDConfig{LR: 1e39})
+}

@@ -35,18 +35,17 @@ type SGD[T tensor.Float] struct {
 }
 
 // NewSGD returns an SGD optimiser over params. It panics (wrapping
-// ErrConfig) if LR, Momentum or WeightDecay is negative, Momentum >= 1,
-// Nesterov is set without Momentum, or a parameter is nil.
+// ErrConfig), before anything is written, if LR or WeightDecay is
+// negative, NaN, Inf or too large for T, Momentum is outside [0, 1) or
+// NaN, Nesterov is set without Momentum, or a parameter is nil, not
+// contiguous or listed twice (see ErrConfig).
 func NewSGD[T tensor.Float](params []*autograd.Var[T], cfg SGDConfig) *SGD[T] {
 	if cfg.LR == 0 {
 		cfg.LR = 1e-3
 	}
-	switch {
-	case cfg.Momentum < 0 || cfg.Momentum >= 1:
-		panic(fmt.Errorf("%w: NewSGD: momentum %g outside [0, 1)", ErrConfig, cfg.Momentum))
-	case cfg.WeightDecay < 0:
-		panic(fmt.Errorf("%w: NewSGD: weight decay %g < 0", ErrConfig, cfg.WeightDecay))
-	case cfg.Nesterov && cfg.Momentum == 0:
+	checkUnit("NewSGD", "momentum", cfg.Momentum)
+	checkRate[T]("NewSGD", "weight decay", cfg.WeightDecay)
+	if cfg.Nesterov && cfg.Momentum == 0 {
 		panic(fmt.Errorf("%w: NewSGD: Nesterov needs momentum > 0", ErrConfig))
 	}
 	o := &SGD[T]{core: newCore("NewSGD", params, cfg.LR, cfg.Schedule), cfg: cfg}
@@ -57,10 +56,11 @@ func NewSGD[T tensor.Float](params []*autograd.Var[T], cfg SGDConfig) *SGD[T] {
 // Step updates every parameter that has a gradient. It allocates only on
 // the first call (the momentum buffers).
 func (o *SGD[T]) Step() {
+	lr := o.stepLR("SGD.Step")
 	if o.cfg.Momentum != 0 && o.vel == nil {
 		o.vel = o.state()
 	}
-	o.lrT, o.muT, o.wdT = T(o.LR()), T(o.cfg.Momentum), T(o.cfg.WeightDecay)
+	o.lrT, o.muT, o.wdT = T(lr), T(o.cfg.Momentum), T(o.cfg.WeightDecay)
 	o.apply()
 }
 

@@ -10,7 +10,9 @@
 //
 // The number of threads (the caller counts as one) defaults to GOMAXPROCS,
 // is overridden at start-up by the environment variable ADJOINT_NUM_THREADS,
-// and at run time by SetThreads.
+// and at run time by SetThreads. Both are capped at MaxThreads (8 per CPU,
+// at least 64): a larger count is taken as MaxThreads, since more goroutines
+// than that only cost memory and scheduling.
 //
 // # Concurrency
 //

@@ -19,6 +19,12 @@ const EnvThreads = "ADJOINT_NUM_THREADS"
 
 var threads atomic.Int64
 
+// maxThreads is the cap on the thread count: 8 goroutines per CPU, and at
+// least 64 so that tests of uneven splits run on any machine. More threads
+// than that only add scheduling and memory (a goroutine's stack each: 10^5
+// threads cost 273 MB) without any more work done at once.
+var maxThreads = max(8*runtime.NumCPU(), 64)
+
 func init() {
 	n := runtime.GOMAXPROCS(0)
 	if s := os.Getenv(EnvThreads); s != "" {
@@ -26,21 +32,26 @@ func init() {
 			n = v
 		}
 	}
-	threads.Store(int64(n))
+	threads.Store(int64(min(n, maxThreads)))
 }
+
+// MaxThreads returns the largest thread count SetThreads and
+// ADJOINT_NUM_THREADS will set: 8 times runtime.NumCPU, and at least 64.
+func MaxThreads() int { return maxThreads }
 
 // Threads reports how many goroutines a loop may use at most, counting the
 // caller's own.
 func Threads() int { return int(threads.Load()) }
 
 // SetThreads sets the number of threads loops may use and returns the
-// previous value. It panics if n < 1. It is safe to call at any time; loops
-// already running keep the count they started with.
+// previous value. A count above MaxThreads sets MaxThreads. It panics if
+// n < 1. It is safe to call at any time; loops already running keep the
+// count they started with.
 func SetThreads(n int) int {
 	if n < 1 {
 		panic(fmt.Errorf("%w: SetThreads(%d)", ErrThreads, n))
 	}
-	return int(threads.Swap(int64(n)))
+	return int(threads.Swap(int64(min(n, maxThreads))))
 }
 
 // job is one call of Do (or For), shared by the goroutines working on it.

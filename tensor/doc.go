@@ -72,6 +72,15 @@
 // output elements or over fixed-size chunks combined in order. A Dense is
 // not safe for concurrent writes; concurrent reads are fine.
 //
+// # Files
+//
+// NumPy's .npy and .npz (ReadNPY, SaveNPZ, ...) and safetensors, the format
+// PyTorch and Hugging Face exchange weights in (ReadSafetensors,
+// SaveSafetensors, ...), are read and written. Files are untrusted: every
+// size, shape and offset a header declares is checked against the bytes
+// present before anything is allocated, and bad files are errors wrapping
+// ErrNPY, ErrNPYType, ErrSafetensors or ErrSafetensorsType, never panics.
+//
 // # Kernels
 //
 // Unit-stride runs of Add, Sub, Mul and Div use AVX-512 or AVX2 loops on

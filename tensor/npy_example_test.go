@@ -64,3 +64,31 @@ func ExampleSaveNPZ() {
 	// [2 2] [0.5 -1 2 0]
 	// [2] [0.25 0.75]
 }
+
+// Save named tensors as safetensors (safetensors.torch.load_file reads
+// it) and load them back; F16 and BF16 files load too.
+func ExampleSaveSafetensors() {
+	dir, err := os.MkdirTemp("", "safetensors-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "model.safetensors")
+
+	params := map[string]*tensor.Dense[float32]{
+		"fc.weight": tensor.FromSlice([]float32{0.5, -1, 2, 0, 1, 3}, 2, 3),
+		"fc.bias":   tensor.FromSlice([]float32{0.25, 0.75}, 2),
+	}
+	if err := tensor.SaveSafetensors(path, params); err != nil {
+		panic(err)
+	}
+	back, err := tensor.LoadSafetensors[float64](path)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(back["fc.weight"].Shape(), back["fc.weight"].Data())
+	fmt.Println(back["fc.bias"].Shape(), back["fc.bias"].Data())
+	// Output:
+	// [2 3] [0.5 -1 2 0 1 3]
+	// [2] [0.25 0.75]
+}

