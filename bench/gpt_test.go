@@ -18,14 +18,15 @@ import (
 // context 64, batch 12, biases, tanh-GELU MLP 512, float32): forward,
 // cross-entropy over the 768×256 logits, backward, AdamW (betas 0.9/0.99,
 // weight decay 0.1 on matrices and embeddings, none on biases and
-// LayerNorms) and ZeroGrad. The batch is random bytes drawn once (the
-// work does not depend on the values). Gradient clipping is left out:
-// optim.ClipGradNorm is not on main yet (bench/gpt_torch.py leaves it out
-// too, so the comparison holds).
+// LayerNorms; optim.NewAdamWGroups), gradient clipping to global norm 1.0
+// and ZeroGrad, as cmd/chargpt trains and bench/gpt_torch.py step times
+// it. The batch is random bytes drawn once (the work does not depend on
+// the values).
 type gptBench struct {
 	g           *nn.GPT[float32]
 	tp          *autograd.Tape[float32]
-	opts        []optim.Optimizer
+	opt         optim.Optimizer
+	params      []*autograd.Var[float32]
 	idx, target []int
 	loss        float32
 }
@@ -36,11 +37,9 @@ func newGPTBench(seed uint64) *gptBench {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	g := nn.NewGPT[float32](rng, nn.GPTConfig{})
 	decay, rest := nn.DecaySplit(g.NamedParams(""))
-	cfg := optim.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99}
-	dc := cfg
-	dc.WeightDecay = 0.1
-	m := &gptBench{g: g, tp: autograd.NewTape[float32](),
-		opts: []optim.Optimizer{optim.NewAdamW(decay, dc), optim.NewAdam(rest, cfg)}}
+	m := &gptBench{g: g, tp: autograd.NewTape[float32](), params: append(append([]*autograd.Var[float32](nil), decay...), rest...),
+		opt: optim.NewAdamWGroups([]optim.Group[float32]{{Params: decay, WeightDecay: 0.1}, {Params: rest}},
+			optim.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99})}
 	n := gptBatch * g.Config.BlockSize
 	m.idx, m.target = make([]int, n), make([]int, n)
 	for i := range m.idx {
@@ -51,16 +50,13 @@ func newGPTBench(seed uint64) *gptBench {
 
 func (m *gptBench) step() {
 	m.tp.Reset()
-	for _, o := range m.opts {
-		o.ZeroGrad()
-	}
+	m.opt.ZeroGrad()
 	loss := m.g.Loss(m.tp, m.idx, m.target, gptBatch, m.g.Config.BlockSize)
 	if err := m.tp.Backward(loss); err != nil {
 		panic(err)
 	}
-	for _, o := range m.opts {
-		o.Step()
-	}
+	optim.ClipGradNorm(m.params, 1.0)
+	m.opt.Step()
 	m.loss = loss.Value().Data()[0]
 }
 
