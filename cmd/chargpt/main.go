@@ -3,8 +3,8 @@
 //
 //	go run ./cmd/chargpt                       # nanoGPT's CPU configuration, 2000 iterations
 //	go run ./cmd/chargpt -iters 200 -sample 300
-X
-//	go run ./cmd/chargpt -load gpt.npz -iters 0 -prompt 'func (b *Buffer) '
+//	go run ./cmd/chargpt -save gpt.safetensors # nanoGPT's parameter names
+//	go run ./cmd/chargpt -load gpt.safetensors -iters 0 -prompt 'func (b *Buffer) '
 //
 // The corpus is every .go file under $(go env GOROOT)/src that is not a
 // test and not in a testdata folder, sorted by path and concatenated; the
