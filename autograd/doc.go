@@ -73,7 +73,14 @@
 // LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
 // Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
 // BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
-// BatchNorm2d, Dropout; Const, Detach.
+// BatchNorm2d, Dropout; Const, Detach. For transformers: BatchedMatMul (products
+// over leading dimensions with transpose flags, one strided batched GEMM
+// each way), Permute, Embedding (a gather whose backward scatter-adds, so
+// repeated indices and a table tied to an output matrix sum their
+// adjoints), LayerNorm, CausalSoftmax (scaled and causally masked, fused;
+// masked entries are never exponentiated and get an adjoint of exactly 0)
+// and CausalAttention (multi-head attention reading the heads in place from
+// GPT-2's fused QKV rows, no permuted copies).
 //
 // CheckGrad compares the adjoints of any float64 function built from these
 // ops with central differences.
