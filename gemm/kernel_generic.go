@@ -24,7 +24,11 @@ const (
 //     without unrolling; every unrolled tile from 2×2 to 3×3 lands between
 //     11.3 and 11.8, the scalar multiply and add throughput, so the tile
 //     barely matters there once the add latency is covered. 2×4 without
-//     unrolling spills (8.4).
+//     unrolling spills (8.4). The whole 1024³ product, one thread (best
+//     of 5 in process CPU time, loaded VM): 10.3 GFLOP/s float32 and 10.0
+//     float64, against 8.3 and 7.9 with the former kernel, 5.3 and 5.0 for
+//     gonum built with -tags noasm, and 11.9 and 7.3 for gonum with its
+//     assembly.
 //   - arm64 has 32 FP registers and the compiler fuses x*y + z into one
 //     FMADD, so no product needs a register: a 4×4 tile (16 accumulators,
 //     4 + 4 operands) fits with room to spare and issues 16 independent
