@@ -22,10 +22,12 @@
 // # Kernels
 //
 // The best kernel the CPU supports is chosen at start-up: "avx512" (AVX-512F),
-// "avx2" (AVX2 and FMA) or "generic" (pure Go; the only one on other
-// architectures or with the purego build tag). The environment variable
-// ADJOINT_KERNEL=generic|avx2|avx512 forces one at start-up, and SetKernel at
-// run time; Kernel names the one in use and Kernels lists those available.
+// "avx2" (AVX2 and FMA) or "generic" on amd64; "neon" on arm64 (Advanced
+// SIMD is mandatory there, so it is always the default); "generic" (pure Go)
+// on every other architecture or with the purego build tag. The environment
+// variable ADJOINT_KERNEL=generic|avx2|avx512|neon forces one at start-up,
+// and SetKernel at run time; Kernel names the one in use and Kernels lists
+// those available.
 //
 // The AVX-512 family has, besides its 8×48 (float32) and 8×24 (float64)
 // tile, narrower and shorter variants for the last partial column and row
@@ -34,6 +36,44 @@
 // rows, where packing B would cost more than it saves. The choice depends
 // only on the shape. Packing transposes 8-row blocks in vector registers
 // where AVX is available.
+//
+// # arm64
+//
+// The NEON kernels keep their tile in 24 of the 32 128-bit vector registers
+// (V8–V31) and take each A value by element (FMLA Vd.4s, Vn.4s, Vm.s[i]), so
+// B is loaded once per k step and no register or instruction goes to
+// broadcasts. Per k step:
+//
+//	kernel        tile   loads (bytes)            FMLAs  flops
+//	float32 neon  8×12   3 B + 2 A vectors (80)   24     192
+//	float64 neon  6×8    4 B + 3 A vectors (112)  24      96
+//
+// Both issue 2 load instructions (LD1 of 2–4 registers, post-increment) and
+// 24 FMLAs, so each step is FMA-bound on every core below, and its 24
+// independent chains are at least the FMA latency × FMA pipes (8 or 16)
+// those cores need to keep every pipe busy. The
+// expected fraction of peak is the kernel's alone (k = KC = 384, panels in
+// L1); the C tile's load, alpha scaling and store add 48 vector operations
+// per call, 0.5% at that depth. From the vendors' software optimisation
+// guides (Neoverse N1, V1: FMLA vector latency 4 cycles, throughput 2 and 4
+// per cycle) and third-party measurements of Apple Firestorm (4 FMA pipes,
+// latency 4):
+//
+//	core (example)          FMA pipes  needed chains  cycles/step  peak f32 / f64 per GHz  expected
+//	Neoverse N1 (Graviton2)    2          8             12         16 / 8 flops            ~90%
+//	Neoverse V1 (Graviton3)    4         16              6         32 / 16 flops           ~85–90%
+//	Apple M1 (Firestorm)       4         16              6         32 / 16 flops           ~90%
+//
+// (V1's 5-wide decode must take 26 instructions per 6 cycles, close to its
+// limit outside the macro-op cache, hence the lower estimate.) At 2.5, 2.6
+// and 3.2 GHz the peaks are 40, 83 and 102 GFLOP/s float32 per core. These
+// are estimates on paper: the kernels are tested for correctness under
+// qemu-aarch64, which says nothing about speed. On an arm64 machine,
+// go test -run '^$' -bench KernelNEON ./gemm/ reports each kernel's %peak
+// against an FMA probe, and go test -bench Sgemm ./bench GFLOP/s of the
+// whole product (impl=neon). cpuid reports no cache sizes on arm64, so the
+// blocking uses the safe defaults (32 KiB L1, 256 KiB L2, 4 MiB L3). Partial
+// tiles go through a scratch tile, as with the AVX2 kernels.
 //
 // Different kernels round differently (the assembly fuses multiply-adds), so
 // results can differ between kernels in the last bits, never between runs or

