@@ -5,8 +5,9 @@ The same model as nn.GPT with chargpt's defaults, written as nanoGPT's
 model.py writes it (pre-norm blocks, fused c_attn, causal softmax, GELU in
 its tanh form, tied lm_head, biases, no dropout), float32 on the CPU.
 
-  step:  time one training step (forward, cross-entropy, backward, AdamW
-         betas 0.9/0.99, weight decay 0.1 on dim >= 2 only, zero_grad) on a
+  step:  time one training step (forward, cross-entropy, backward,
+         clip_grad_norm 1.0, AdamW betas 0.9/0.99, weight decay 0.1 on
+         dim >= 2 only, zero_grad) on a
          fixed random batch, as BenchmarkGPTStep does; prints ms/step.
   train: chargpt's run: every non-test .go file under GOROOT/src outside
          testdata, sorted by path, concatenated, 90% train; random batches;
@@ -106,6 +107,7 @@ def step_bench(a):
     def step():
         loss = model(idx, tgt)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
         return loss.item()

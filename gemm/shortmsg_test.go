@@ -15,8 +15,8 @@ func TestShortMessageOverflow(t *testing.T) {
 	if bits.UintSize < 64 {
 		t.Skip("needs 64-bit ints to express the sizes")
 	}
-	const m, k = 1 << 32, 2
-	const lda = 1 << 32
+	s := 32 // a variable, so that the 32-bit build compiles
+	m, k, lda := 1<<s, 2, 1<<s
 	want := "gemm: Sgemm: len(a) 4 < 4294967295·4294967296 + 2 (more than MaxInt64) (4294967296×2, ld 4294967296)"
 	defer func() {
 		err, ok := recover().(error)

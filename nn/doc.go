@@ -55,6 +55,17 @@
 // NamedParams and NamedBuffers: a Sequential's are PyTorch's state_dict
 // names for the same nn.Sequential.
 //
+// # Transformers
+//
+// Embedding, LayerNorm, CausalSelfAttention and the pre-norm Block compose
+// into GPT, GPT-2's architecture as nanoGPT builds it, with the output head
+// tied to the token embedding. Its parameters carry nanoGPT's state_dict
+// names (transformer.wte.weight, transformer.h.0.attn.c_attn.weight, …;
+// the tied lm_head.weight is not repeated), in PyTorch's shapes except the
+// Linear weights, which are [in, out] as above. DecaySplit splits them for
+// AdamW as nanoGPT does. Generator samples from a GPT without a tape, with
+// a KV cache and no allocation per token.
+//
 // # Determinism
 //
 // Initialisers draw from the math/rand/v2 generator they are given, element

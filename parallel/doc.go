@@ -22,6 +22,18 @@
 // concurrent calls never wait for a worker to come free and cannot deadlock;
 // with the pool busy they simply run serially.
 //
+// # Waking
+//
+// An idle worker polls for new work for up to 50 µs (yielding its P between
+// polls) before it parks, and a caller whose own tasks are done polls for the
+// others' completion as long before it blocks. Waking a parked goroutine
+// takes an OS thread wake-up and a steal from the caller's run queue, from a
+// few to tens of microseconds on a virtual machine, as long as a whole
+// elementwise pass; a spinning worker takes a job within about a
+// microsecond, so the calls of a training step, which follow each other
+// closely, find the workers awake. At most GOMAXPROCS−1 workers spin at
+// once. BenchmarkWake measures the delay both ways.
+//
 // # Panics
 //
 // A panic inside a body is recovered on whichever goroutine ran it and

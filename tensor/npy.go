@@ -172,7 +172,7 @@ func readNPY[T Float](r io.Reader, limit int64, exact bool) (*Dense[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	dataBytes := int64(h.count) * int64(h.size) // count <= MaxInt/8: no overflow
+	dataBytes := int64(h.count) * int64(h.size) // count <= MaxInt/size: no overflow
 	if limit >= 0 && dataBytes > limit-int64(hbytes) {
 		return nil, fmt.Errorf("%w: ReadNPY: shape %v needs %d bytes of data, only %d present: %w",
 			ErrNPY, h.shape, dataBytes, max(limit-int64(hbytes), 0), io.ErrUnexpectedEOF)
@@ -333,10 +333,10 @@ func parseNPYHeader(s string, h *npyHeader) error {
 	// made by hand, and we read it as little-endian, which is what NumPy
 	// on the machines that make such files means.
 	// The product of the non-zero dimensions is bounded too, so that no
-	// stride overflows in a shape such as (0, 2^62, 2^62), and by 8 bytes
-	// an element whatever the file's type, since f4 data may be read into a
-	// float64 tensor.
-	n, ok := shapeElems(h.shape, math.MaxInt/8)
+	// stride overflows in a shape such as (0, 2^62, 2^62). (f4 data read
+	// into float64 needs twice the bytes: readNPYData checks that bound as
+	// the data arrive.)
+	n, ok := shapeElems(h.shape, math.MaxInt/h.size)
 	if !ok {
 		return bad("shape %v is too large", h.shape)
 	}
@@ -360,10 +360,16 @@ func readNPYData[T Float](r io.Reader, h npyHeader, exact bool) ([]T, error) {
 	if !exact {
 		capHint = min(want, npyChunk)
 	}
+	if exact && want > MaxElements[T]() {
+		return nil, fmt.Errorf("%w: ReadNPY: %d elements do not fit a %T slice", ErrNPY, want, T(0))
+	}
 	data := make([]T, 0, capHint)
 	buf := make([]byte, min(npyChunk, want*h.size))
 	for len(data) < want {
 		n := min(want-len(data), len(buf)/h.size)
+		if len(data)+n > MaxElements[T]() { // f4 read as float64 on a 32-bit machine
+			return nil, fmt.Errorf("%w: ReadNPY: %d elements do not fit a %T slice", ErrNPY, want, T(0))
+		}
 		b := buf[:n*h.size]
 		if _, err := io.ReadFull(r, b); err != nil {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {

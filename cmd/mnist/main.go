@@ -224,11 +224,13 @@ func checkData(c *config, train, test mnist.Dataset) error {
 		return checkCNNData(c, train, test)
 	}
 	sizes := modelSizes(train.Pixels(), c.hidden)
-	params, units := 0, 0
+	// int64: a layer has at most 2^30 · 2^16 parameters (IDX and -hidden
+	// bounds), which overflows a 32-bit int but not an int64.
+	var params, units int64
 	for i, n := range sizes {
-		units += n
+		units += int64(n)
 		if i > 0 {
-			params += (sizes[i-1] + 1) * n // at most 2^31 · 2^16 per layer: no overflow
+			params += int64(sizes[i-1]+1) * int64(n)
 		}
 		if params > maxParams || units > maxActivations {
 			break
@@ -238,7 +240,7 @@ func checkData(c *config, train, test mnist.Dataset) error {
 		return fmt.Errorf("images of %dx%d pixels and -hidden %s make a model of more than %d parameters", train.Rows, train.Cols, joinInts(c.hidden, ","), maxParams)
 	}
 	b := max(min(c.batch, train.N), min(evalBatch, test.N))
-	if units > maxActivations/b {
+	if units > maxActivations/int64(b) {
 		return fmt.Errorf("images of %dx%d pixels, -hidden %s and batch %d need more than %d activations per forward pass", train.Rows, train.Cols, joinInts(c.hidden, ","), b, maxActivations)
 	}
 	return nil

@@ -105,7 +105,7 @@ func TestBadRuns(t *testing.T) {
 		{"-lr 1e39", []string{"-data", small, "-lr", "1e39"}, "-lr 1e+39 must be > 0 and finite as a float32"},
 		{"-lr NaN", []string{"-data", small, "-lr", "NaN"}, "-lr NaN"},
 		{"-batch huge", []string{"-data", small, "-batch", "100000000"}, "-batch 100000000 outside"},
-		{"-epochs huge", []string{"-data", small, "-epochs", "1000000000000"}, "-epochs 1000000000000 outside"},
+		{"-epochs huge", []string{"-data", small, "-epochs", "1000000000000"}, "1000000000000"}, // on 32-bit the flag package refuses it first
 		{"-save in a missing folder", []string{"-data", small, "-save", filepath.Join(t.TempDir(), "no", "such", "m.npz")}, "-save"},
 		{"-save is a folder", []string{"-data", small, "-save", t.TempDir()}, "not a regular file"},
 		{"-load missing", []string{"-data", small, "-load", filepath.Join(t.TempDir(), "none.npz")}, "-load"},

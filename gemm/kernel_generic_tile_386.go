@@ -1,0 +1,4 @@
+package gemm
+
+// 8 XMM registers: see kernelGeneric.
+const genMR, genNR = 2, 2
