@@ -2,7 +2,10 @@ package autograd
 
 import (
 	"math"
+	"sync"
 
+	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -47,10 +50,22 @@ func causalSoftmaxRows[T tensor.Float](p, x []T, t int, scale T) {
 			mx = max(mx, scale*v)
 		}
 		var sum T
-		for j, v := range row[:i+1] {
-			e := expT(scale*v - mx)
-			pr[j] = e
-			sum += e
+		if is32[T]() {
+			// The row's exponentials through the vector kernel.
+			for j, v := range row[:i+1] {
+				pr[j] = scale*v - mx
+			}
+			p32 := f32(pr[:i+1])
+			math32.ExpSlice(p32, p32)
+			for _, e := range pr[:i+1] {
+				sum += e
+			}
+		} else {
+			for j, v := range row[:i+1] {
+				e := expT(scale*v - mx)
+				pr[j] = e
+				sum += e
+			}
 		}
 		inv := 1 / sum
 		for j := range pr[:i+1] {
@@ -116,17 +131,10 @@ func (tp *Tape[T]) CausalAttention(qkv *Var[T], b, t, heads int) *Var[T] {
 	x, cx := tp.contig(qkv.value)
 	p := tp.alloc(b*heads, t, t)
 	out := tp.alloc(b*t, c)
-	pd, y := p.Data(), out.Data()
 	scale := 1 / math.Sqrt(float64(d))
-	for i := range b {
-		q := x[i*t*3*c:]
-		bmm(false, true, t, t, d, q, 3*c, d, q[c:], 3*c, d, 0, pd[i*heads*t*t:], t, t*t, heads)
-	}
-	causalSoftmaxRows(pd, pd, t, T(scale))
-	for i := range b {
-		v := x[i*t*3*c+2*c:]
-		bmm(false, false, t, d, t, pd[i*heads*t*t:], t, t*t, v, 3*c, d, 0, y[i*t*c:], c, d, heads)
-	}
+	a := getAttn[T]()
+	a.x, a.p, a.y, a.t, a.c, a.d, a.heads, a.scale = x, p.Data(), out.Data(), t, c, d, heads, T(scale)
+	a.run(b, false)
 	r := tp.node(opCausalAttention, out, qkv, nil, nil)
 	r.aux, r.aux2 = p, cx
 	r.lo, r.hi, r.axis, r.p = b, t, heads, scale
@@ -144,17 +152,84 @@ func (tp *Tape[T]) backCausalAttention(u *Var[T]) {
 	pd := u.aux.Data()
 	yg := u.grad.Data()
 	gq, acc := tp.grad(u.a)
-	beta := betaOf[T](acc)
-	dp := tp.allocLike(u.aux).Data()
-	for i := range b {
-		q, k, v := x[i*t*3*c:], x[i*t*3*c+c:], x[i*t*3*c+2*c:]
-		gQ, gK, gV := gq[i*t*3*c:], gq[i*t*3*c+c:], gq[i*t*3*c+2*c:]
-		pb, dpb, yb := pd[i*heads*t*t:], dp[i*heads*t*t:], yg[i*t*c:]
-		bmm(false, true, t, t, d, yb, c, d, v, 3*c, d, 0, dpb, t, t*t, heads)       // P̄ = Ȳ·Vᵀ
-		bmm(true, false, t, d, t, pb, t, t*t, yb, c, d, beta, gV, 3*c, d, heads)    // V̄ = Pᵀ·Ȳ
-		softmaxBackRows(dpb[:heads*t*t], pb[:heads*t*t], t, scale)                  // S̄, in place
-		bmm(false, false, t, d, t, dpb, t, t*t, k, 3*c, d, beta, gQ, 3*c, d, heads) // Q̄ = S̄·K
-		bmm(true, false, t, d, t, dpb, t, t*t, q, 3*c, d, beta, gK, 3*c, d, heads)  // K̄ = S̄ᵀ·Q
+	a := getAttn[T]()
+	a.x, a.p, a.y, a.t, a.c, a.d, a.heads, a.scale = x, pd, yg, t, c, d, heads, scale
+	a.gq, a.dp, a.beta = gq, tp.allocLike(u.aux).Data(), betaOf[T](acc)
+	a.run(b, true)
+}
+
+// attnTask is one CausalAttention pass split across the sequences (each
+// sequence's products and softmax rows are independent and written by one
+// goroutine, so the result is the same for every thread count). It is
+// pooled and its body bound once, so a pass allocates nothing.
+type attnTask[T tensor.Float] struct {
+	x, p, y          []T // qkv, probabilities, output (forward) or its adjoint (backward)
+	gq, dp           []T // backward: qkv's adjoint, P̄ then S̄
+	beta, scale      T
+	t, c, d, heads   int
+	backward         bool
+	fwdBody, bwdBody func(lo, hi int)
+}
+
+var attnPools [2]sync.Pool
+
+func getAttn[T tensor.Float]() *attnTask[T] {
+	i := 0
+	if !is32[T]() {
+		i = 1
+	}
+	if v := attnPools[i].Get(); v != nil {
+		return v.(*attnTask[T])
+	}
+	a := new(attnTask[T])
+	a.fwdBody, a.bwdBody = a.forward, a.backwardRange
+	return a
+}
+
+// attnGrain is the fewest sequences one goroutine takes: a sequence of the
+// default GPT (64 positions, 4 heads of 32) is about 2 MFLOP, worth a
+// hand-off on its own.
+const attnGrain = 1
+
+func (a *attnTask[T]) run(b int, backward bool) {
+	if backward {
+		parallel.For(b, attnGrain, a.bwdBody)
+	} else {
+		parallel.For(b, attnGrain, a.fwdBody)
+	}
+	*a = attnTask[T]{fwdBody: a.fwdBody, bwdBody: a.bwdBody}
+	i := 0
+	if !is32[T]() {
+		i = 1
+	}
+	attnPools[i].Put(a)
+}
+
+// forward computes sequences [lo, hi): S = Q·Kᵀ into P, the masked
+// softmax in place, Y = P·V.
+func (a *attnTask[T]) forward(lo, hi int) {
+	t, c, d, h := a.t, a.c, a.d, a.heads
+	for i := lo; i < hi; i++ {
+		q := a.x[i*t*3*c:]
+		pb := a.p[i*h*t*t : (i+1)*h*t*t]
+		bmm(false, true, t, t, d, q, 3*c, d, q[c:], 3*c, d, 0, pb, t, t*t, h)
+		causalSoftmaxRows(pb, pb, t, a.scale)
+		bmm(false, false, t, d, t, pb, t, t*t, q[2*c:], 3*c, d, 0, a.y[i*t*c:], c, d, h)
+	}
+}
+
+// backwardRange computes the adjoints of sequences [lo, hi).
+func (a *attnTask[T]) backwardRange(lo, hi int) {
+	t, c, d, h := a.t, a.c, a.d, a.heads
+	for i := lo; i < hi; i++ {
+		q, k, v := a.x[i*t*3*c:], a.x[i*t*3*c+c:], a.x[i*t*3*c+2*c:]
+		gQ, gK, gV := a.gq[i*t*3*c:], a.gq[i*t*3*c+c:], a.gq[i*t*3*c+2*c:]
+		pb, dpb, yb := a.p[i*h*t*t:(i+1)*h*t*t], a.dp[i*h*t*t:(i+1)*h*t*t], a.y[i*t*c:]
+		bmm(false, true, t, t, d, yb, c, d, v, 3*c, d, 0, dpb, t, t*t, h)         // P̄ = Ȳ·Vᵀ
+		bmm(true, false, t, d, t, pb, t, t*t, yb, c, d, a.beta, gV, 3*c, d, h)    // V̄ = Pᵀ·Ȳ
+		softmaxBackRows(dpb, pb, t, a.scale)                                      // S̄, in place
+		bmm(false, false, t, d, t, dpb, t, t*t, k, 3*c, d, a.beta, gQ, 3*c, d, h) // Q̄ = S̄·K
+		bmm(true, false, t, d, t, dpb, t, t*t, q, 3*c, d, a.beta, gK, 3*c, d, h)  // K̄ = S̄ᵀ·Q
 	}
 }
 

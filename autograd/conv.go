@@ -24,11 +24,14 @@ type Conv2dOptions struct {
 // Per image and group it is one GEMM over the patch matrix (im2col),
 // Y = W·col(X), with the bias written first and the product added with
 // beta = 1. Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
-// (one GEMM per image, transpose flag, beta = 1, images in order so the
-// sum is the same for any thread count), col(X)‾ = Wᵀ·Ȳ scattered back into
-// X̄ by col2im, and b̄ += Ȳ summed over N, OH, OW. Images run in parallel;
-// the patch matrices of the batch are kept for backward when w needs a
-// gradient (N·C·KH·KW·OH·OW elements), else one per thread.
+// (one GEMM per image, transpose flag, beta = 1), col(X)‾ = Wᵀ·Ȳ scattered
+// back into X̄ by col2im, and b̄ += Ȳ summed over N, OH and OW. The batch is
+// split into a fixed number of parts that run in parallel, each with its
+// own patch matrix (kept in cache, and recomputed in backward rather than
+// saved: a batch's worth would be N·C·KH·KW·OH·OW elements streamed through
+// memory twice) and, in backward, its own partial W̄ and b̄, summed in part
+// order. The split does not depend on the thread count, so neither do the
+// results, bit for bit.
 //
 // It panics (ErrShape) naming the argument when x or w is not 4-D, groups
 // do not divide C or OC, x's channels do not match w's (C ≠
@@ -78,73 +81,151 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	out := tp.alloc(n, oc, oh, ow)
 
 	j := tp.convJob()
-	chunks := parallel.NumChunks(n, 1)
-	// Keep the patch matrices for W̄ only when it will be wanted.
-	save := !tp.noGrad && w.requiresGrad && n > 0
-	var col *tensor.Dense[T]
-	if save {
-		col = tp.alloc(n, rows, cols)
-	} else {
-		col = tp.alloc(max(chunks, 1), rows, cols)
-	}
-	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, chunks, groups, oc
-	j.x, j.w, j.bias, j.y, j.col, j.perImage = xd, wd, bias, out.Data(), col.Data(), save
+	parts := convParts(n)
+	col := tp.alloc(max(parts, 1), rows, cols)
+	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
+	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
 	j.runAll()
 
 	v := tp.node(opConv2d, out, x, w, b)
-	v.aux, v.aux2, v.aux3, v.tA = col, cx, cw, save
+	v.aux2, v.aux3 = cx, cw
 	v.geom, v.axis = g, groups
 	return v
 }
+
+// convParts is the number of parts a batch of n images is split into:
+// fixed, not the thread count, because backward sums W̄ part by part, and
+// a fixed split gives the same sum, bit for bit, on any number of
+// threads. Eight parts keep two to eight threads busy on a batch of 128.
+func convParts(n int) int { return min(n, 8) }
 
 func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	x, w, b := u.a, u.b, u.c
 	g, groups := u.geom, u.axis
 	n, oc := x.value.Shape()[0], w.value.Shape()[0]
 	rows, cols := g.ColShape()
-	gy := u.grad.Data()
-	if b != nil && b.requiresGrad { // b̄[o] += Σ_n Σ_p ȳ[n, o, p]
-		gb, acc := tp.grad(b)
-		for o := range oc {
-			s := T(0)
-			for i := range n {
-				for _, v := range gy[(i*oc+o)*cols : (i*oc+o+1)*cols] {
-					s += v
-				}
-			}
-			if acc {
-				gb[o] += s
-			} else {
-				gb[o] = s
-			}
-		}
+	parts := convParts(n)
+	needW, needB := w.requiresGrad, b != nil && b.requiresGrad
+	j := tp.convJob()
+	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjBackward, g, n, parts, groups, oc
+	j.x, j.w, j.y = data(x.value, u.aux2), data(w.value, u.aux3), u.grad.Data()
+	if needW || needB {
+		// Each part's W̄ and b̄ (one row each), summed in part order below.
+		j.part = tp.alloc(max(parts, 1), w.value.Size()+oc).Data()
 	}
-	wd := data(w.value, u.aux3)
-	ocg, kg := oc/groups, rows/groups
-	if w.requiresGrad && u.tA { // W̄_g += Σ_n Ȳ_n,g · col_n,gᵀ, images in order
-		gw, acc := tp.grad(w)
-		col := u.aux.Data()
-		for i := range n {
-			beta := betaOf[T](acc || i > 0)
-			for gr := range groups {
-				mm(false, true, ocg, kg, cols,
-					gy[(i*oc+gr*ocg)*cols:], cols,
-					col[(i*rows+gr*kg)*cols:], cols,
-					beta, gw[gr*ocg*kg:], kg)
-			}
-		}
-		if n == 0 {
+	j.needW, j.needB = needW, needB
+	if needW {
+		j.col = tp.alloc(max(parts, 1), rows, cols).Data()
+	}
+	if x.requiresGrad {
+		j.gx, j.acc = tp.grad(x)
+		j.dcol = tp.alloc(max(parts, 1), rows, cols).Data()
+	}
+	part := j.part
+	j.runAll()
+	if n == 0 {
+		if needW {
+			gw, acc := tp.grad(w)
 			zeroIfFresh(gw, acc)
 		}
+		if needB {
+			gb, acc := tp.grad(b)
+			zeroIfFresh(gb, acc)
+		}
+		return
 	}
-	if x.requiresGrad { // col(X)‾ = Wᵀ·Ȳ per image, then col2im into X̄
-		gx, acc := tp.grad(x)
-		j := tp.convJob()
-		chunks := parallel.NumChunks(n, 1)
-		dcol := tp.alloc(max(chunks, 1), rows, cols)
-		j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjBackX, g, n, chunks, groups, oc
-		j.w, j.y, j.col, j.x, j.acc, j.perImage = wd, gy, dcol.Data(), gx, acc, false
-		j.runAll()
+	ws := w.value.Size()
+	sum := func(dst []T, acc bool, off, size int) {
+		for k := range parts {
+			src := part[k*(ws+oc)+off : k*(ws+oc)+off+size]
+			if k == 0 && !acc {
+				copy(dst, src)
+			} else {
+				addAcc(dst, src)
+			}
+		}
+	}
+	if needW {
+		gw, acc := tp.grad(w)
+		sum(gw, acc, 0, ws)
+	}
+	if needB {
+		gb, acc := tp.grad(b)
+		sum(gb, acc, ws, oc)
+	}
+}
+
+// convBack runs backward over the images of part i: with needW, W̄_i =
+// Σ_n Ȳ_n·col(X_n)ᵀ and b̄_i = Σ_n Σ_p Ȳ_n into the part's row of j.part,
+// recomputing each patch matrix (cache-resident, where a batch's worth
+// saved from forward would not be); with gx, col(X_n)‾ = Wᵀ·Ȳ_n and col2im
+// into X̄_n.
+func (j *cjob[T]) convBack(i, lo, hi int) {
+	g := j.g
+	rows, cols := g.ColShape()
+	img := g.C * g.H * g.W
+	ocg, kg := j.oc/j.groups, rows/j.groups
+	ws := j.oc * kg
+	var pw, pb []T
+	if j.part != nil {
+		pw = j.part[i*(ws+j.oc) : i*(ws+j.oc)+ws]
+		pb = j.part[i*(ws+j.oc)+ws : (i+1)*(ws+j.oc)]
+		clear(pb)
+	}
+	hw, kk := g.H*g.W, g.KH*g.KW
+	cb := convBlock(g, j.groups)
+	for n := lo; n < hi; n++ {
+		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
+		x := j.x[n*img : (n+1)*img]
+		if j.needB {
+			for o := range j.oc {
+				s := T(0)
+				for _, v := range y[o*cols : (o+1)*cols] {
+					s += v
+				}
+				pb[o] += s
+			}
+		}
+		var gx []T
+		if j.gx != nil {
+			gx = j.gx[n*img : (n+1)*img]
+			if !j.acc {
+				clear(gx)
+			}
+		}
+		beta := betaOf[T](n > lo)
+		if j.groups == 1 {
+			for c0 := 0; c0 < g.C; c0 += cb {
+				gb := g
+				gb.C = min(cb, g.C-c0)
+				rb := gb.C * kk
+				if j.needW {
+					col := j.col[i*rows*cols : i*rows*cols+rb*cols]
+					tensor.Im2Col(gb, col, x[c0*hw:])
+					mm(false, true, j.oc, rb, cols, y, cols, col, cols, beta, pw[c0*kk:], kg)
+				}
+				if gx != nil {
+					dcol := j.dcol[i*rows*cols : i*rows*cols+rb*cols]
+					mm(true, false, rb, cols, j.oc, j.w[c0*kk:], kg, y, cols, 0, dcol, cols)
+					tensor.Col2Im(gb, gx[c0*hw:], dcol)
+				}
+			}
+			continue
+		}
+		if j.needW {
+			col := j.col[i*rows*cols : (i+1)*rows*cols]
+			tensor.Im2Col(g, col, x)
+			for gr := range j.groups {
+				mm(false, true, ocg, kg, cols, y[gr*ocg*cols:], cols, col[gr*kg*cols:], cols, beta, pw[gr*ocg*kg:], kg)
+			}
+		}
+		if gx != nil {
+			dcol := j.dcol[i*rows*cols : (i+1)*rows*cols]
+			for gr := range j.groups {
+				mm(true, false, kg, cols, ocg, j.w[gr*ocg*kg:], kg, y[gr*ocg*cols:], cols, 0, dcol[gr*kg*cols:], cols)
+			}
+			tensor.Col2Im(g, gx, dcol)
+		}
 	}
 }
 
@@ -160,7 +241,7 @@ func (tp *Tape[T]) convJob() *cjob[T] {
 
 const (
 	cjForward = iota
-	cjBackX
+	cjBackward
 	cjMaxPool
 	cjMaxPoolBack
 	cjAvgPool
@@ -180,8 +261,9 @@ type cjob[T tensor.Float] struct {
 	n, chunks          int
 	groups, oc         int
 	x, w, bias, y, col []T
-	perImage           bool // col holds one patch matrix per image (else per chunk)
-	acc                bool // backward: add into x instead of overwriting
+	gx, dcol, part     []T  // Conv2d backward: X̄, col(X)‾ per part, W̄ and b̄ per part
+	needW, needB       bool // Conv2d backward: W̄, b̄ wanted
+	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
 	run                func(i int)
@@ -196,6 +278,7 @@ func (j *cjob[T]) runAll() {
 		}
 	}
 	j.x, j.w, j.bias, j.y, j.col, j.idx = nil, nil, nil, nil, nil, nil
+	j.gx, j.dcol, j.part = nil, nil, nil
 	j.bn = bnArgs[T]{}
 }
 
@@ -209,8 +292,10 @@ func (j *cjob[T]) chunk(i int) {
 		hi++
 	}
 	switch j.mode {
-	case cjForward, cjBackX:
+	case cjForward:
 		j.conv(i, lo, hi)
+	case cjBackward:
+		j.convBack(i, lo, hi)
 	case cjMaxPool:
 		j.maxPool(lo, hi)
 	case cjMaxPoolBack:
@@ -224,45 +309,58 @@ func (j *cjob[T]) chunk(i int) {
 	}
 }
 
-// conv runs images [lo, hi), chunk i of a Conv2d pass.
+// convBlock is the number of input channels whose patch rows are built
+// and multiplied at a time with one group: about 32K elements of patch
+// matrix (128 KB in float32), so that im2col's writes and GEMM's packing
+// reads stay in the core's L2 cache instead of streaming C·KH·KW·OH·OW
+// elements per image through memory. Each block adds its share to Y (and
+// W̄, X̄) with beta = 1, always in channel order.
+func convBlock(g tensor.Conv2D, groups int) int {
+	if groups != 1 {
+		return g.C
+	}
+	_, cols := g.ColShape()
+	return max(1, min(g.C, convBlockElems/max(g.KH*g.KW*cols, 1)))
+}
+
+// convBlockElems is convBlock's budget; tests lower it to run many blocks.
+var convBlockElems = 32 << 10
+
+// conv runs the forward pass over the images of part i.
 func (j *cjob[T]) conv(i, lo, hi int) {
 	g := j.g
 	rows, cols := g.ColShape()
-	img := g.C * g.H * g.W
+	hw, img, kk := g.H*g.W, g.C*g.H*g.W, g.KH*g.KW
 	ocg, kg := j.oc/j.groups, rows/j.groups
+	col := j.col[i*rows*cols : (i+1)*rows*cols]
+	cb := convBlock(g, j.groups)
 	for n := lo; n < hi; n++ {
-		var col []T
-		if j.perImage {
-			col = j.col[n*rows*cols : (n+1)*rows*cols]
-		} else {
-			col = j.col[i*rows*cols : (i+1)*rows*cols]
-		}
-		x := j.x[n*img : (n+1)*img]
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
-		switch j.mode {
-		case cjForward:
-			tensor.Im2Col(g, col, x)
-			beta := T(0)
-			if j.bias != nil {
-				for o, bv := range j.bias {
-					row := y[o*cols : (o+1)*cols]
-					for p := range row {
-						row[p] = bv
-					}
+		x := j.x[n*img : (n+1)*img]
+		beta := T(0)
+		if j.bias != nil {
+			for o, bv := range j.bias {
+				row := y[o*cols : (o+1)*cols]
+				for p := range row {
+					row[p] = bv
 				}
+			}
+			beta = 1
+		}
+		if j.groups == 1 {
+			for c0 := 0; c0 < g.C; c0 += cb {
+				gb := g
+				gb.C = min(cb, g.C-c0)
+				rb := gb.C * kk
+				tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
+				mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
 				beta = 1
 			}
-			for gr := range j.groups {
-				mm(false, false, ocg, cols, kg, j.w[gr*ocg*kg:], kg, col[gr*kg*cols:], cols, beta, y[gr*ocg*cols:], cols)
-			}
-		case cjBackX:
-			for gr := range j.groups {
-				mm(true, false, kg, cols, ocg, j.w[gr*ocg*kg:], kg, y[gr*ocg*cols:], cols, 0, col[gr*kg*cols:], cols)
-			}
-			if !j.acc {
-				clear(x)
-			}
-			tensor.Col2Im(g, x, col)
+			continue
+		}
+		tensor.Im2Col(g, col, x)
+		for gr := range j.groups {
+			mm(false, false, ocg, cols, kg, j.w[gr*ocg*kg:], kg, col[gr*kg*cols:], cols, beta, y[gr*ocg*cols:], cols)
 		}
 	}
 }

@@ -80,7 +80,20 @@ func convInputs(cc convCase, seed uint64) (x, w, b *tensor.Dense[float64]) {
 	return randT(r, -1, 1, cc.n, cc.c, cc.h, cc.w), randT(r, -1, 1, cc.oc, cc.c/g, cc.kh, cc.kw), randT(r, -1, 1, cc.oc)
 }
 
-func TestConv2dForward(t *testing.T) {
+// eachBlocking runs f with the default channel blocking and with one
+// channel per block (many blocks, each adding into Y, W̄ and X̄).
+func eachBlocking(t *testing.T, f func(t *testing.T)) {
+	t.Run("block=default", f)
+	t.Run("block=1", func(t *testing.T) {
+		defer func(prev int) { convBlockElems = prev }(convBlockElems)
+		convBlockElems = 1
+		f(t)
+	})
+}
+
+func TestConv2dForward(t *testing.T) { eachBlocking(t, testConv2dForward) }
+
+func testConv2dForward(t *testing.T) {
 	for _, cc := range convGradCases {
 		t.Run(cc.String(), func(t *testing.T) {
 			x, w, b := convInputs(cc, 1)
@@ -110,7 +123,9 @@ func TestConv2dForward(t *testing.T) {
 	}
 }
 
-func TestConv2dGrad(t *testing.T) {
+func TestConv2dGrad(t *testing.T) { eachBlocking(t, testConv2dGrad) }
+
+func testConv2dGrad(t *testing.T) {
 	for _, cc := range convGradCases {
 		t.Run(cc.String(), func(t *testing.T) {
 			x, w, b := convInputs(cc, 2)
@@ -131,7 +146,9 @@ func TestConv2dGrad(t *testing.T) {
 }
 
 // TestConv2dThreads: every result is bitwise the same at 1 and 2 threads.
-func TestConv2dThreads(t *testing.T) {
+func TestConv2dThreads(t *testing.T) { eachBlocking(t, testConv2dThreads) }
+
+func testConv2dThreads(t *testing.T) {
 	cc := convCase{n: 5, c: 3, h: 9, w: 8, oc: 4, kh: 3, kw: 3, o: Conv2dOptions{Padding: [2]int{1, 1}}}
 	x64, w64, b64 := convInputs(cc, 4)
 	x, w, b := toF32(x64), toF32(w64), toF32(b64)
@@ -147,6 +164,9 @@ func TestConv2dThreads(t *testing.T) {
 }
 
 func TestConv2dSteadyAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
 	cc := convCase{n: 4, c: 2, h: 8, w: 8, oc: 3, kh: 3, kw: 3, o: Conv2dOptions{Padding: [2]int{1, 1}}}
 	x64, w64, b64 := convInputs(cc, 5)
 	xv, wv, bv := NewVar(toF32(x64), true), NewVar(toF32(w64), true), NewVar(toF32(b64), true)

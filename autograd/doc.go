@@ -56,11 +56,31 @@
 // RetainGraph(true) was set. NoGrad(true) records values only (evaluation).
 // Detach stops adjoints. KeepGrad makes an intermediate's adjoint readable.
 //
+// Convolution (Conv2d, NCHW with PyTorch's weight layout [OC, C/groups,
+// KH, KW]) is the matrix product again, over image patches: per image
+// Y = W·col(X) + b, W̄ += Ȳ·col(X)ᵀ, and col(X)‾ = Wᵀ·Ȳ scattered back by
+// col2im (tensor.Im2Col, tensor.Col2Im), each one GEMM with transpose
+// flags. The patch rows are built a block of channels at a time so that
+// they stay in cache, and recomputed in backward rather than saved. Images
+// run in parallel in a fixed number of parts whose partial W̄ are summed in
+// order, so results do not depend on the thread count. Pooling (MaxPool2d,
+// which saves its argmax; AvgPool2d; GlobalAvgPool2d) and BatchNorm2d
+// (batch or running statistics, one fused backward pass per channel) run
+// in parallel over planes or channels the same way.
+//
 // The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
 // Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
 // LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
 // Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
-// BCEWithLogits; Const, Detach.
+// BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
+// BatchNorm2d, Dropout; Const, Detach. For transformers: BatchedMatMul (products
+// over leading dimensions with transpose flags, one strided batched GEMM
+// each way), Permute, Embedding (a gather whose backward scatter-adds, so
+// repeated indices and a table tied to an output matrix sum their
+// adjoints), LayerNorm, CausalSoftmax (scaled and causally masked, fused;
+// masked entries are never exponentiated and get an adjoint of exactly 0)
+// and CausalAttention (multi-head attention reading the heads in place from
+// GPT-2's fused QKV rows, no permuted copies).
 //
 // CheckGrad compares the adjoints of any float64 function built from these
 // ops with central differences.
@@ -87,10 +107,31 @@
 //
 // # Concurrency
 //
-// A Tape and the nodes on it are used by one goroutine at a time; use one
-// tape per goroutine. Leaves may be read by several tapes at once, but
-// Backward writes leaf gradients, so tapes that share a leaf that requires
-// a gradient must not run Backward concurrently. Large elementwise kernels
-// and the GEMMs use the parallel package's workers internally, with results
-// independent of the thread count.
+// The contract, in three rules:
+//
+//   - One Tape per goroutine. A Tape and the nodes recorded on it are used
+//     by one goroutine at a time (recording ops, Backward, Reset, reading
+//     node values and gradients). To train or evaluate in parallel, give
+//     each goroutine its own tape; tapes share nothing.
+//   - Leaves may be shared for forward. Any number of tapes, on any
+//     number of goroutines, may read the same leaf (a model's parameters)
+//     at once, provided nothing writes its Value meanwhile (an optimiser's
+//     Step, Load).
+//   - Concurrent Backward into a shared leaf is not allowed. Backward
+//     writes the gradients of the leaves it reaches, so two tapes whose
+//     graphs reach the same leaf that requires a gradient must not run
+//     Backward at the same time; give each goroutine its own copy of the
+//     parameters (or serialise the Backward calls) and sum the gradients.
+//
+// A Tape used from two goroutines at once panics, wrapping ErrMisuse, with
+// "Tape used from two goroutines at once" and what each was doing, rather
+// than corrupting itself silently. The check is a cheap in-use flag (one
+// atomic compare-and-swap per op and per Backward, no allocation), so it
+// is best-effort: it catches an op or Reset during another goroutine's
+// Backward or Reset, and most other overlaps, but two goroutines inside
+// ops at the same instant can still race undetected. The race detector
+// (go test -race) finds every case.
+//
+// Large elementwise kernels and the GEMMs use the parallel package's
+// workers internally, with results independent of the thread count.
 package autograd

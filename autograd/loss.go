@@ -47,9 +47,12 @@ func (tp *Tape[T]) backMSE(u *Var[T]) {
 
 // CrossEntropy returns the mean over the batch of −log softmax(logits)[y]
 // for logits of shape N×C and N integer labels in [0, C): the classifier
-// loss, fused and stable for any logits (the log-sum-exp subtracts the row
-// maximum). Backward: z̄ = ḡ·(softmax(z) − onehot(y))/N, from the
-// probabilities saved in forward. labels is copied. It panics (ErrShape)
+// loss, fused and stable for any logits: with m the row maximum and
+// s = Σ e^(z−m), the loss of a row is log s − (z_y − m) and the saved
+// probabilities are e^(z−m)/s, so large logits keep every digit (logits
+// [1e8, 1e8] give ln 2 and gradients ±0.5, as PyTorch does). Backward:
+// z̄ = ḡ·(softmax(z) − onehot(y))/N, from the probabilities saved in
+// forward. labels is copied. It panics (ErrShape)
 // if logits is not N×C with len(labels) == N, and (ErrIndex) if a label is
 // out of range.
 func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
@@ -70,11 +73,18 @@ func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 	var sum float64
 	for i := range n {
 		row := z[i*c : i*c+c]
-		l := lse(row, c, 1)
-		sum += float64(l) - float64(row[labels[i]])
+		m, ls, s := lseParts(row, c, 1)
 		pi := pr[i*c : i*c+c]
+		if s == 0 { // m is ±Inf or NaN: the loss is Inf or NaN anyway
+			sum += float64(m) - float64(row[labels[i]])
+			for j, v := range row {
+				pi[j] = expT(v - m)
+			}
+			continue
+		}
+		sum += float64(ls) - float64(row[labels[i]]-m)
 		for j, v := range row {
-			pi[j] = expT(v - l)
+			pi[j] = expT(v-m) / s
 		}
 	}
 	out := tp.alloc()

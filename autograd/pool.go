@@ -8,9 +8,10 @@ import (
 )
 
 // Pool2dOptions configures MaxPool2d and AvgPool2d. Index 0 is the height,
-// 1 the width. Kernel is required; a zero Stride is the kernel size (as
-// PyTorch's default), zero Padding none, zero Dilation 1. Output sizes round
-// down (PyTorch's ceil_mode=False).
+// 1 the width. Kernel is required; a Stride of {0, 0} is the kernel size
+// (PyTorch's default), and otherwise a zero stride is 1; zero Padding is
+// none, a zero dilation 1. Output sizes round down (PyTorch's
+// ceil_mode=False).
 type Pool2dOptions struct {
 	Kernel, Stride, Padding, Dilation [2]int
 }
@@ -46,8 +47,9 @@ func poolGeom(op string, x []int, o Pool2dOptions, dilation bool) tensor.Conv2D 
 // channel, N×C×OH×OW; padding reads as −∞. Backward sends each output's
 // adjoint to the input element that was the maximum, saved in forward (the
 // first one in window order on ties, the last NaN if the window has any,
-// as PyTorch's CPU kernel). It panics (ErrShape) if x is not 4-D, the kernel is missing or
-// larger than the padded input, or padding exceeds half the kernel.
+// as PyTorch's CPU kernel). It panics (ErrShape) if x is not 4-D, the
+// kernel is missing or larger than the padded input, or padding exceeds
+// half the kernel.
 func (tp *Tape[T]) MaxPool2d(x *Var[T], o Pool2dOptions) *Var[T] {
 	tp.check("MaxPool2d", x)
 	sx := x.value.Shape()

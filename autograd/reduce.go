@@ -165,20 +165,30 @@ func (tp *Tape[T]) LogSumExp(a *Var[T], axis int) *Var[T] {
 
 // lse returns log Σ_k exp(x[k·stride]) for k < n, stably.
 func lse[T tensor.Float](x []T, n, stride int) T {
-	m := T(math.Inf(-1))
+	m, ls, _ := lseParts(x, n, stride)
+	return m + ls
+}
+
+// lseParts returns the maximum m of x[k·stride] for k < n, s = Σ e^(x−m)
+// and ls = log s. Log-probabilities must be formed as (x − m) − ls and
+// probabilities as e^(x−m)/s: going through lse = m + ls instead rounds ls
+// away when m is large (logits [1e8, 1e8] gave a float32 loss of 0 and a
+// float64 gradient of 0.49999999905 instead of ln 2 and 0.5). If m is ±Inf
+// or NaN (or n is 0), s and ls are 0 and m is the whole answer.
+func lseParts[T tensor.Float](x []T, n, stride int) (m, ls, s T) {
+	m = T(math.Inf(-1))
 	for k := range n {
 		if v := x[k*stride]; v > m || v != v {
 			m = v
 		}
 	}
 	if math.IsInf(float64(m), 0) || m != m {
-		return m
+		return m, 0, 0
 	}
-	var s T
 	for k := range n {
 		s += expT(x[k*stride] - m)
 	}
-	return m + logT(s)
+	return m, logT(s), s
 }
 
 func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
@@ -193,10 +203,17 @@ func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
 	for i := range outer {
 		for j := range inner {
 			hv, gv := h[i*inner+j], g[i*inner+j]
+			base := i*n*inner + j
+			// ∂lse/∂x = e^(x−m)/s, recomputed from the input: e^(x−lse)
+			// loses the digits that lse = m + log s rounded away.
+			m, _, s := lseParts(x[base:], n, inner)
 			for k := range n {
-				p := i*n*inner + k*inner + j
+				p := base + k*inner
 				var t T
-				if !math.IsInf(float64(hv), -1) {
+				switch {
+				case s != 0:
+					t = gv * (expT(x[p]-m) / s)
+				case !math.IsInf(float64(hv), -1):
 					t = gv * expT(x[p]-hv)
 				}
 				put(ga, p, acc, t)
@@ -206,11 +223,12 @@ func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
 }
 
 // Softmax returns exp(a)/Σ exp(a) along axis (same shape), computed
-// stably. Backward: ā += h ⊙ (h̄ − Σ h̄⊙h).
+// stably as e^(a−m)/Σ e^(a−m), m the maximum. Backward: ā += h ⊙ (h̄ − Σ h̄⊙h).
 func (tp *Tape[T]) Softmax(a *Var[T], axis int) *Var[T] { return tp.softmax(opSoftmax, a, axis) }
 
 // LogSoftmax returns a − log Σ exp(a) along axis (same shape), computed
-// stably. Backward: ā += h̄ − exp(h)·Σ h̄.
+// stably as (a − m) − log Σ e^(a−m), m the maximum. Backward:
+// ā += h̄ − exp(h)·Σ h̄.
 func (tp *Tape[T]) LogSoftmax(a *Var[T], axis int) *Var[T] {
 	return tp.softmax(opLogSoftmax, a, axis)
 }
@@ -227,13 +245,20 @@ func (tp *Tape[T]) softmax(op opKind, a *Var[T], axis int) *Var[T] {
 	for i := range outer {
 		for j := range inner {
 			base := i*n*inner + j
-			l := lse(x[base:], n, inner)
+			m, ls, s := lseParts(x[base:], n, inner)
 			for k := range n {
 				p := base + k*inner
-				if op == opLogSoftmax {
-					o[p] = x[p] - l
-				} else {
-					o[p] = expT(x[p] - l)
+				switch {
+				case s == 0: // m is ±Inf or NaN: the old formulas give NumPy's answers
+					if op == opLogSoftmax {
+						o[p] = x[p] - m
+					} else {
+						o[p] = expT(x[p] - m)
+					}
+				case op == opLogSoftmax:
+					o[p] = (x[p] - m) - ls
+				default:
+					o[p] = expT(x[p]-m) / s
 				}
 			}
 		}

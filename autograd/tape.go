@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -109,7 +110,9 @@ func keyOf(shape []int) (shapeKey, bool) {
 }
 
 // Tape records ops define-by-run and replays them backwards. A tape is
-// used by one goroutine at a time; separate tapes are independent.
+// used by one goroutine at a time; separate tapes are independent. Use
+// from two goroutines at once is detected on a best-effort basis and
+// panics (ErrMisuse); see the package documentation, "Concurrency".
 //
 // The zero value is not usable; call NewTape.
 type Tape[T tensor.Float] struct {
@@ -130,6 +133,44 @@ type Tape[T tensor.Float] struct {
 	bc  bcast   // broadcast layout scratch
 	shp []int   // shape scratch
 	cj  cjob[T] // the one convolution job (conv.go)
+
+	// busy is the in-use flag that catches a tape shared between
+	// goroutines: tapeRecording while node records an op, tapeWalking
+	// during Backward, tapeResetting during Reset, tapeIdle otherwise.
+	// An op checks it on entry (check), in alloc and in node: one atomic
+	// load each and one compare-and-swap and store per op. It is
+	// best-effort: an op between those points is not flagged (flagging
+	// the whole op would leave the flag set when an op panics and the
+	// caller recovers), so a race there can go unseen.
+	busy atomic.Int32
+}
+
+const (
+	tapeIdle int32 = iota
+	tapeRecording
+	tapeWalking
+	tapeResetting
+)
+
+// concurrentUse panics for a tape found in use by another goroutine.
+//
+//go:noinline
+func concurrentUse(what string, state int32) {
+	other := "recording an op"
+	switch state {
+	case tapeWalking:
+		other = "in Backward"
+	case tapeResetting:
+		other = "in Reset"
+	}
+	fail(ErrMisuse, "Tape used from two goroutines at once: %s while another goroutine is %s (use one Tape per goroutine)", what, other)
+}
+
+// enter marks the tape busy with state (tapeWalking or tapeResetting).
+func (tp *Tape[T]) enter(what string, state int32) {
+	if !tp.busy.CompareAndSwap(tapeIdle, state) {
+		concurrentUse(what, tp.busy.Load())
+	}
 }
 
 // NewTape returns an empty tape.
@@ -145,6 +186,8 @@ func NewTape[T tensor.Float]() *Tape[T] {
 // their values must not be used after Reset. Leaves and their gradients are
 // untouched. Reset also clears the released state and any anomaly seen.
 func (tp *Tape[T]) Reset() {
+	tp.enter("Reset", tapeResetting)
+	defer tp.busy.Store(tapeIdle)
 	// Push in reverse so that alloc, popping from the end, hands each op
 	// of an identical next step the same buffer as before (that keeps
 	// Reshape's view cache hitting).
@@ -211,6 +254,11 @@ func (tp *Tape[T]) Err() error { return tp.err }
 // alloc returns a contiguous buffer of the given shape for this step. Its
 // contents are arbitrary.
 func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
+	// Neither node nor Reset allocates, so either state means another
+	// goroutine (Backward does allocate: its state cannot be told apart).
+	if st := tp.busy.Load(); st == tapeRecording || st == tapeResetting {
+		concurrentUse("an op", st)
+	}
 	var d *tensor.Dense[T]
 	if k, ok := keyOf(shape); ok {
 		if l := tp.free[k]; len(l) > 0 {
@@ -242,6 +290,9 @@ func (v *Var[T]) clearRefs() {
 
 // check panics unless v can be used as an input on tp.
 func (tp *Tape[T]) check(op string, v *Var[T]) {
+	if st := tp.busy.Load(); st != tapeIdle {
+		concurrentUse(op, st)
+	}
 	if v == nil {
 		fail(ErrMisuse, "%s: nil Var", op)
 	}
@@ -259,6 +310,15 @@ func (tp *Tape[T]) check(op string, v *Var[T]) {
 // node records a new node with the given value. It requires a gradient if
 // any input does and the tape is not in no-grad mode.
 func (tp *Tape[T]) node(op opKind, value *tensor.Dense[T], a, b, c *Var[T]) *Var[T] {
+	if !tp.busy.CompareAndSwap(tapeIdle, tapeRecording) {
+		concurrentUse(op.String(), tp.busy.Load())
+	}
+	// check saw the inputs current; one goroutine cannot Reset between
+	// check and node, so a recycled input means another goroutine did.
+	if stale(a, tp.gen) || stale(b, tp.gen) || stale(c, tp.gen) {
+		tp.busy.Store(tapeIdle)
+		concurrentUse(op.String(), tapeResetting)
+	}
 	v := tp.slot()
 	v.id = tp.n
 	tp.n++
@@ -270,8 +330,12 @@ func (tp *Tape[T]) node(op opKind, value *tensor.Dense[T], a, b, c *Var[T]) *Var
 	if tp.anomaly && tp.err == nil {
 		tp.err = findBad(op, "forward", value)
 	}
+	tp.busy.Store(tapeIdle)
 	return v
 }
+
+// stale reports whether x is a node of an earlier generation.
+func stale[T tensor.Float](x *Var[T], gen uint64) bool { return x != nil && !x.leaf && x.gen != gen }
 
 // slot returns the Var that the next node will use.
 func (tp *Tape[T]) slot() *Var[T] {
@@ -367,6 +431,8 @@ func (tp *Tape[T]) BackwardSeed(v *Var[T], seed *tensor.Dense[T]) error {
 }
 
 func (tp *Tape[T]) backward(v *Var[T], seed *tensor.Dense[T]) error {
+	tp.enter("Backward", tapeWalking)
+	defer tp.busy.Store(tapeIdle)
 	if tp.err != nil {
 		return tp.err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -219,6 +220,9 @@ func TestGradCausalSoftmax(t *testing.T) {
 // TestTransformerOpsNoAllocs: the ops a GPT step records stop allocating
 // once the tape is warm.
 func TestTransformerOpsNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	r := rand.New(rand.NewPCG(1, 1))
 	toF32 := func(d *tensor.Dense[float64]) *tensor.Dense[float32] {
 		o := tensor.New[float32](d.Shape()...)
@@ -288,4 +292,68 @@ func TestCausalAttention(t *testing.T) {
 	tp := NewTape[float64]()
 	require.Panics(t, func() { tp.CausalAttention(NewVar(randT(r, 0, 1, 6, 12), false), 2, 4, 2) })
 	require.Panics(t, func() { tp.CausalAttention(NewVar(randT(r, 0, 1, 6, 12), false), 2, 3, 5) })
+}
+
+// TestGeluFloat32Vector: the float32 GELU passes (vector tanh, a block at
+// a time) against the float64 formula, at lengths around the block size,
+// overwriting and accumulating.
+func TestGeluFloat32Vector(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, n := range []int{0, 1, 15, 255, 256, 257, 1000} {
+		x, gh := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], gh[i] = float32(r.Float64()*12-6), float32(r.Float64()*2-1)
+		}
+		d := make([]float32, n)
+		geluFwd32(d, x)
+		ga := make([]float32, n)
+		geluBwd32(ga, gh, x, false)
+		acc := make([]float32, n)
+		for i := range acc {
+			acc[i] = 1
+		}
+		geluBwd32(acc, gh, x, true)
+		for i, v := range x {
+			require.InDelta(t, geluT(float64(v)), float64(d[i]), 2e-6, "n=%d i=%d x=%v", n, i, v)
+			g := float64(gh[i]) * geluGradT(float64(v))
+			require.InDelta(t, g, float64(ga[i]), 2e-6, "n=%d i=%d", n, i)
+			require.InDelta(t, 1+g, float64(acc[i]), 4e-6, "n=%d i=%d", n, i)
+		}
+	}
+	x := make([]float32, 1000)
+	d := make([]float32, 1000)
+	require.Zero(t, testing.AllocsPerRun(10, func() { geluFwd32(d, x); geluBwd32(d, x, x, true) }))
+}
+
+// TestTransformerOpsThreads: LayerNorm and CausalAttention, forward and
+// backward, give the same bits at one, two and three threads.
+func TestTransformerOpsThreads(t *testing.T) {
+	defer parallel.SetThreads(parallel.Threads())
+	r := rand.New(rand.NewPCG(41, 42))
+	const bs, ts = 25, 16 // 400 rows of 96: LayerNorm splits too
+	qkv := tensor.New[float32](bs*ts, 3*32)
+	for i := range qkv.Data() {
+		qkv.Data()[i] = float32(r.Float64()*2 - 1)
+	}
+	w, b := tensor.New[float32](96), tensor.New[float32](96)
+	for i := range w.Data() {
+		w.Data()[i], b.Data()[i] = float32(r.Float64()+0.5), float32(r.Float64()-0.5)
+	}
+	run := func() [][]float32 {
+		x, wv, bv := NewVar(qkv.Clone(), true), NewVar(w.Clone(), true), NewVar(b.Clone(), true)
+		tp := NewTape[float32]()
+		h := tp.LayerNorm(x, wv, bv, 1e-5)
+		y := tp.CausalAttention(h, bs, ts, 4)
+		z := tp.Mul(y, y)
+		if err := tp.Backward(tp.Sum(z)); err != nil {
+			panic(err)
+		}
+		return [][]float32{y.Value().Clone().Data(), x.Grad().Data(), wv.Grad().Data(), bv.Grad().Data()}
+	}
+	parallel.SetThreads(1)
+	want := run()
+	for _, th := range []int{2, 3} {
+		parallel.SetThreads(th)
+		require.Equal(t, want, run(), "threads=%d", th)
+	}
 }

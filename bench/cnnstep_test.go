@@ -86,7 +86,8 @@ func cnnFlops() float64 {
 // float32, Adam 1e-3), reporting ms/step, GFLOP/s and allocations. Target
 // (issue 11): no slower than PyTorch 1.13's step on the same machine in
 // the same run (bench/torch/cnn_step.py; measured about 67 ms at one
-// thread and 37 ms at two).
+// thread and 37 ms at two). cpu-ms/step is the process's CPU time per step
+// (all threads), which a loaded machine inflates far less than wall time.
 func BenchmarkCNNStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
@@ -96,9 +97,11 @@ func BenchmarkCNNStep(b *testing.B) {
 			m.step()
 			first := m.loss
 			b.ReportAllocs()
+			c0 := cpuTime()
 			for b.Loop() {
 				m.step()
 			}
+			cpu := cpuTime() - c0
 			if l := float64(m.loss); math.IsNaN(l) || math.IsInf(l, 0) {
 				b.Fatalf("loss is %v after %d steps", m.loss, b.N+2)
 			}
@@ -108,6 +111,9 @@ func BenchmarkCNNStep(b *testing.B) {
 			step := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(step*1e3, "ms/step")
 			b.ReportMetric(cnnFlops()/step/1e9, "GFLOP/s")
+			// Process CPU time per step (all threads): with threads=1 it is
+			// the step's time were the machine idle, near enough.
+			b.ReportMetric(cpu.Seconds()/float64(b.N)*1e3, "cpu-ms/step")
 		})
 	}
 }

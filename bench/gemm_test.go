@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/adjoint-go/adjoint/gemm"
 )
@@ -70,10 +71,18 @@ func benchGemm[T float32 | float64](b *testing.B) {
 					restore := impl.Use(th)
 					defer restore()
 					run := gemmOf[T](impl)
+					// best-GFLOP/s is from the fastest single call: on a
+					// shared, loaded machine the mean mostly measures the
+					// other tenants, while the best call shows what the
+					// code does when it gets the cores it asked for.
+					best := time.Duration(math.MaxInt64)
 					for b.Loop() {
+						t0 := time.Now()
 						run(s.TA, s.TB, s.M, s.N, s.K, 1, a, lda, bm, ldb, 0, c, ldc)
+						best = min(best, time.Since(t0))
 					}
 					b.ReportMetric(s.Flops()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					b.ReportMetric(s.Flops()/best.Seconds()/1e9, "best-GFLOP/s")
 				})
 			}
 		}

@@ -96,12 +96,58 @@
 // panics with ErrOverlap. A and B may alias each other freely (for example
 // A·Aᵀ with the same slice), since both are only read.
 //
+// # Threads
+//
+// A product of at least 2·96³ flops is split over up to P =
+// parallel.Threads() goroutines (the caller's included) with one hand-off
+// to the pool per call. The goroutines of the team walk the blocks of the
+// loop nest in the same order (column panels of NC, and within each, depth
+// blocks of at most KC), and each block has two phases:
+//
+//   - B: the KC×NC panel of op(B) is packed in min(P, micro-panels) shares,
+//     claimed from a shared counter; a goroutine that runs out of shares
+//     waits until the panel is complete.
+//   - Compute: the panel's C (m rows × NC columns, cut into MR×NR tiles) is
+//     divided into a tm×tn grid of rectangles, tm·tn <= P, chosen to
+//     minimise the largest rectangle in tiles with ties going to more row
+//     runs. Row tiles are split into tm runs and column tiles into tn runs
+//     whose lengths differ by at most one, so every tile belongs to exactly
+//     one rectangle and the rectangles balance within one tile row and one
+//     tile column. Each rectangle is a task, claimed from a shared counter;
+//     its goroutine packs the rectangle's rows of A (MC at a time) and runs
+//     the kernels over its columns of the shared panel.
+//
+// When the row tiles divide well among P (the MLP's 256-row products have
+// 32 row tiles: 2×1 at P = 2, 16×1 at P = 16) the grid is P×1: each
+// goroutine packs only its own rows of A and reads all of B, which is packed
+// once between them: the ic loop of BLIS. With few row tiles for P (a
+// 32-row product at P = 16 has four) each row run gets several column runs,
+// i.e. each goroutine its own slice of N: BLIS's jr loop. The k loop is
+// never split.
+//
+// The B panel is double-buffered: block s packs into buffer s mod 2 after
+// the tasks of block s−2 (the last readers of that buffer) are done, so a
+// single wait per block does the work of the two barriers of a textbook
+// parallel GEMM, and packing the next panel overlaps computing the last
+// tasks of the current one. A task of a later depth block waits for the
+// same rectangle of the block before it, so C accumulates in depth order.
+// Every wait is for work already claimed by a running goroutine, so a call
+// cannot deadlock whatever joins it: if the pool is busy (nested or
+// concurrent calls), the caller claims and does everything itself.
+//
+// The grid, the shares and the order of operations on every C element
+// depend only on the shape and P, and each element is computed by the same
+// kernel calls in the same order for any P, so results are bitwise
+// identical for every thread count (tested at P = 1, 2, 3, 4, 8 and 16 for
+// every kernel). Pack buffers, per-call state and the pool's jobs are kept
+// on free lists that survive garbage collections, so a warm call, serial
+// or parallel, allocates nothing.
+//
 // # Concurrency
 //
 // Sgemm and Dgemm may be called from any number of goroutines at once, as
 // long as no two calls write overlapping parts of C. A large product is split
-// over up to parallel.Threads() goroutines, over the rows and columns of C
-// only, never over k, so the result is bitwise identical for any thread
-// count. Pack buffers come from sync.Pools, so a warm single-threaded call
-// does not allocate.
+// over up to parallel.Threads() goroutines (see # Threads), over the rows
+// and columns of C only, never over k, so the result is bitwise identical
+// for any thread count.
 package gemm

@@ -2,24 +2,23 @@ package gemm
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
-// parMinFlops is the smallest product (2·m·n·k) worth splitting across
-// goroutines. Each depth block hands work to the pool (B packing, then the
-// compute tasks), and a hand-off to a parked worker costs 10–16 µs on
-// average on this VM. Measured with two threads on the shared 2-core Zen 4
-// VM (wall time, best of 40): 160³ 120 µs against 101 on one thread, 192³
-// 150 against 143, 224³ 230 against 238, 256³ 293 against 380.
-var parMinFlops = 2 * 200 * 200 * 200
-
-// parMinPackB is the smallest B panel (elements) packed by several
-// goroutines: about 20 µs of copying.
-const parMinPackB = 64 << 10
+// parMinFlops is the smallest product (2·m·n·k) split across goroutines.
+// A call now hands work to the pool once, and a worker still spinning from
+// the previous call takes it within about a microsecond, where the old
+// per-depth-block hand-off to parked workers cost 10–16 µs each and needed
+// 2·200³. The value is a judgement, not a tuned optimum: on the shared
+// 2-core VM under load 8–10 the best of 360 calls at 128³ went from 182 to
+// 240 GFLOP/s with two threads, while under load 25 no size gained at all
+// (the second core was never free; 96³ lost 4%), and at 96³ a call lasts
+// about 10 µs, the time a descheduled worker takes to come back. Re-measure
+// on an idle machine (parallel gains need one).
+var parMinFlops = 2 * 96 * 96 * 96
 
 // swapEdges enables the transposed computation of products narrower than a
 // tile (a variable so that the tuning harness can compare).
@@ -38,8 +37,9 @@ var swapEdges = true
 // A variable so that the tuning harness can compare.
 var directBRows = 64
 
-// call carries one GEMM call through the blocked loops. It is pooled, and its
-// step method is bound once (doStep) so that handing it to parallel.Do
+// call carries one GEMM call through the blocked loops. It is kept on a
+// free list (callList), and its
+// team method is bound once (doTeam) so that handing it to parallel.Do
 // allocates nothing.
 type call[T float32 | float64] struct {
 	kern int
@@ -55,29 +55,41 @@ type call[T float32 | float64] struct {
 	cT          bool // C is stored transposed: C(i, j) is c[j*ldc+i]
 	bDirect     bool // full B micro-panels read in place (see directB)
 
-	// State of the current (jc, pc) iteration, read by the tasks.
-	jc, nb, pc, kb int
-	betaP          T
-	pb             []T
-	tm, tn         int // task grid over rows × columns
-	nPackB         int // shares of the B panel, packed by whoever claims them
+	// The plan, fixed before the team starts (see plan).
+	team     int // goroutines invited
+	tasks    int // compute tasks wanted per block (the grid's budget)
+	nk, nblk int // depth blocks per column panel; blocks in all
 
-	// Work claimed by the goroutines of one step: B shares, then tasks.
-	packNext, packDone, taskNext atomic.Int64
-	abort                        atomic.Bool // a share panicked: stop waiting
+	// Shared progress of the team, one entry per block, and per compute
+	// task the number of blocks it has finished (see teamRun).
+	blk      []blockState
+	rectDone []paddedInt64
+	abort    atomic.Bool // a goroutine of the team panicked: the rest stop
 
-	bArena arena[T]
-	doStep func(int)
+	pb     [2][]T // B panels: block s packs into pb[s%2] when team > 1
+	bArena [2]arena[T]
+	doTeam func(int)
 }
 
-var callPools [2]sync.Pool
+// blockState is the shared progress of one (jc, pc) block: B shares claimed
+// and packed, compute tasks claimed and finished. Padded so that two blocks'
+// counters never share a cache line.
+type blockState struct {
+	packNext, packDone, taskNext, taskDone atomic.Int64
+	_                                      [32]byte
+}
 
-func getCall[T float32 | float64](ti int) *call[T] {
-	if v := callPools[ti].Get(); v != nil {
-		return v.(*call[T])
+type paddedInt64 struct {
+	atomic.Int64
+	_ [56]byte
+}
+
+func getCall[T float32 | float64]() *call[T] {
+	if cl := callList[T]().get(); cl != nil {
+		return cl
 	}
 	cl := new(call[T])
-	cl.doStep = cl.step
+	cl.doTeam = cl.teamRun
 	return cl
 }
 
@@ -100,13 +112,13 @@ func getCall[T float32 | float64](ti int) *call[T] {
 // beta' is the caller's beta for the first depth block and 1 for the rest,
 // which accumulate onto it.
 //
-// Parallelism, per (jc, pc) iteration with one hand-off to the pool: the
-// goroutines first share the packing of B (split by micro-panel), wait until
-// the panel is complete, then share a grid of tm×tn tasks that cut the
-// (ic, jr) space at MR/NR boundaries; each task packs its own A rows. The k
+// Parallelism (see the package documentation, # Threads): one hand-off to
+// the pool per call; the goroutines of the team walk the (jc, pc) blocks
+// together, sharing the packing of each B panel and then a grid of tasks
+// that cut C at MR/NR boundaries, each task packing its own rows of A. The k
 // loop is never split, and every C element gets the same kernel with the
-// same operands in the same order whatever the split, so results are bitwise
-// identical for any thread count.
+// same operands in the same order whatever the split, so results are
+// bitwise identical for any thread count.
 func gemm[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	bl := blocks[kern][ti]
 	// A product narrower than one tile (n < NR) wastes NR−n of every tile's
@@ -154,54 +166,66 @@ func flip(t Transpose) Transpose {
 
 // drive runs the five loops for C (or, with cT, Cᵀ stored in c).
 func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cT bool) {
-	cl := getCall[T](ti)
+	cl := getCall[T]()
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
 	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
 	cl.alpha, cl.beta = alpha, beta
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
-	bl := cl.bl
 	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {
 		threads = 1
 	}
-	cl.pb = cl.bArena.get(ceilDiv(k, ceilDiv(k, bl.kc)) * roundUp(min(n, bl.nc), bl.nr))
-	for jc := 0; jc < n; jc += bl.nc {
-		nb := min(bl.nc, n-jc)
-		nTiles := ceilDiv(nb, bl.nr)
-		cl.tm, cl.tn = grid(threads, ceilDiv(m, bl.mr), nTiles)
-		// Depth blocks of nearly equal size, at most KC: k = KC+1 becomes two
-		// halves rather than KC and a sliver.
-		nk := ceilDiv(k, bl.kc)
-		for kbi := range nk {
-			pc, pe := split(k, nk, kbi)
-			kb := pe - pc
-			cl.jc, cl.nb, cl.pc, cl.kb = jc, nb, pc, kb
-			cl.betaP = 1
-			if pc == 0 {
-				cl.betaP = beta
-			}
-			cl.nPackB = 1
-			if threads > 1 && kb*nb >= parMinPackB {
-				cl.nPackB = min(threads, nTiles)
-			}
-			cl.packNext.Store(0)
-			cl.packDone.Store(0)
-			cl.taskNext.Store(0)
-			cl.abort.Store(false)
-			// One hand-off per step: each goroutine packs B shares, waits
-			// for the panel to be complete, then computes tasks.
-			if g := min(threads, max(cl.nPackB, cl.tm*cl.tn)); g > 1 {
-				parallel.Do(g, cl.doStep)
-			} else {
-				cl.step(0)
-			}
-		}
+	cl.plan(threads)
+	if cl.team > 1 {
+		parallel.Do(cl.team, cl.doTeam)
+	} else {
+		cl.teamRun(0)
 	}
-	cl.a, cl.b, cl.c, cl.pb = nil, nil, nil, nil
-	callPools[ti].Put(cl)
+	cl.a, cl.b, cl.c = nil, nil, nil
+	callList[T]().put(cl)
+}
+
+// plan sizes the team, the per-block state and the B panel buffers for a
+// call on up to threads goroutines.
+func (cl *call[T]) plan(threads int) {
+	bl := &cl.bl
+	// Depth blocks of nearly equal size, at most KC: k = KC+1 becomes two
+	// halves rather than KC and a sliver.
+	cl.nk = ceilDiv(cl.k, bl.kc)
+	cl.nblk = ceilDiv(cl.n, bl.nc) * cl.nk
+	mt, nt := ceilDiv(cl.m, bl.mr), ceilDiv(min(cl.n, bl.nc), bl.nr)
+	cl.tasks = threads
+	tm, tn := grid(threads, mt, nt)
+	// Goroutines beyond the tasks of the widest panel would find nothing to
+	// do but help pack B.
+	cl.team = min(threads, max(tm*tn, min(nt, threads)))
+	if cap(cl.blk) < cl.nblk {
+		cl.blk = make([]blockState, cl.nblk)
+	}
+	cl.blk = cl.blk[:cl.nblk]
+	for i := range cl.blk {
+		b := &cl.blk[i]
+		b.packNext.Store(0)
+		b.packDone.Store(0)
+		b.taskNext.Store(0)
+		b.taskDone.Store(0)
+	}
+	if len(cl.rectDone) < threads {
+		cl.rectDone = make([]paddedInt64, threads)
+	}
+	for i := range cl.rectDone[:threads] {
+		cl.rectDone[i].Store(0)
+	}
+	cl.abort.Store(false)
+	panel := ceilDiv(cl.k, cl.nk) * roundUp(min(cl.n, bl.nc), bl.nr)
+	cl.pb[0] = cl.bArena[0].get(panel)
+	cl.pb[1] = nil
+	if cl.team > 1 && cl.nblk > 1 {
+		cl.pb[1] = cl.bArena[1].get(panel)
+	}
 }
 
 // flops is 2·m·n·k, in float64 so that it cannot overflow a 32-bit int.
@@ -209,110 +233,174 @@ func flops(m, n, k int) float64 { return 2 * float64(m) * float64(n) * float64(k
 
 func roundUp(x, m int) int { return ceilDiv(x, m) * m }
 
-// grid chooses tm×tn <= threads tasks over mt row tiles and nt column tiles,
-// minimising the largest task; ties go to more row tasks, since each row task
-// packs its own A while column tasks of the same rows would pack it twice.
-func grid(threads, mt, nt int) (tm, tn int) {
-	tm, tn = 1, 1
-	best := mt * nt
-	for r := min(threads, mt); r >= 1; r-- {
-		c := min(threads/r, nt)
-		if w := ceilDiv(mt, r) * ceilDiv(nt, c); w < best {
-			best, tm, tn = w, r, c
+// block describes block s of a call: column panel jc (nb wide), depth
+// range pc (kb deep), whether it is the first depth block of its panel, its
+// task grid and its B shares.
+type block struct {
+	s, jc, nb, pc, kb int
+	first             bool
+	tm, tn            int // task grid over row tiles × column tiles
+	q0, q1            int // micro-panels of B to pack
+	nPack             int // B shares
+}
+
+func (cl *call[T]) block(s int) block {
+	bl := &cl.bl
+	jci, kbi := s/cl.nk, s%cl.nk
+	jc := jci * bl.nc
+	nb := min(bl.nc, cl.n-jc)
+	pc, pe := split(cl.k, cl.nk, kbi)
+	bk := block{s: s, jc: jc, nb: nb, pc: pc, kb: pe - pc, first: kbi == 0}
+	nTiles := ceilDiv(nb, bl.nr)
+	bk.tm, bk.tn = grid(cl.tasks, ceilDiv(cl.m, bl.mr), nTiles)
+	bk.q1 = nTiles
+	if cl.bDirect {
+		bk.q0 = nb / bl.nr // full micro-panels are read in place
+	}
+	if bk.q1 > bk.q0 {
+		bk.nPack = min(cl.team, bk.q1-bk.q0)
+	}
+	return bk
+}
+
+// teamRun is run by every goroutine of the team (the caller's included); a
+// goroutine that joins late, or not at all, is not waited for. Each block
+// goes through two phases, and every piece of work is claimed from a shared
+// counter by whichever goroutine gets there first:
+//
+//  1. B shares: pack micro-panels [q0, q1) of the panel into pb[s%2], then
+//     wait until the shares claimed by others are packed too.
+//  2. Compute tasks: rectangle t of the block's grid; it packs its rows of A
+//     in MC blocks and runs the kernels against its columns of the panel.
+//
+// Three waits keep it correct, and each waits only for work already claimed
+// by a running goroutine (a goroutine claims in block s only once everything
+// in blocks before s is claimed), so none can deadlock, even when the caller
+// ends up doing everything alone:
+//   - phase 2 of block s starts once its panel is complete;
+//   - packing block s into pb[s%2] starts once block s−2's tasks, which read
+//     that buffer, are done (so one wait per block serves as the barrier);
+//   - task t of a depth block other than the first starts once task t of
+//     the block before it (the same rectangle of C, one depth block earlier)
+//     is done, so C accumulates in depth order and no two goroutines write
+//     the same tile at once.
+//
+// If any goroutine panics, abort makes the others stop waiting and return,
+// and parallel.Do re-raises the panic on the caller's goroutine.
+func (cl *call[T]) teamRun(int) {
+	bl := &cl.bl
+	var ar *arena[T]
+	var pa, tile []T
+	defer func() {
+		if r := recover(); r != nil {
+			cl.abort.Store(true)
+			panic(r)
 		}
-	}
-	return tm, tn
-}
-
-// split returns the i-th of parts nearly equal ranges of [0, n).
-func split(n, parts, i int) (lo, hi int) {
-	q, r := n/parts, n%parts
-	lo = i*q + min(i, r)
-	hi = lo + q
-	if i < r {
-		hi++
-	}
-	return lo, hi
-}
-
-// step is run by every goroutine taking part in one (jc, pc) iteration. It
-// claims B shares until none are left, waits until the shares claimed by
-// others are packed (they are being packed by running goroutines, so the
-// wait ends; if a share panics, abort ends it and Do re-raises the panic),
-// then claims compute tasks until none are left. A goroutine that joins late
-// finds nothing left and returns; if no worker joins, the caller does it all.
-func (cl *call[T]) step(int) {
-	n := int64(cl.nPackB)
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				cl.abort.Store(true)
-				panic(r)
-			}
-		}()
-		for s := cl.packNext.Add(1) - 1; s < n; s = cl.packNext.Add(1) - 1 {
-			cl.packBTask(int(s))
-			cl.packDone.Add(1)
+		if ar != nil {
+			arenaList[T]().put(ar)
 		}
 	}()
-	for cl.packDone.Load() < n {
-		if cl.abort.Load() {
+	for s := range cl.nblk {
+		bk := cl.block(s)
+		st := &cl.blk[s]
+		pb := cl.pb[0]
+		if cl.pb[1] != nil {
+			pb = cl.pb[s&1]
+			if s >= 2 {
+				prev := &cl.blk[s-2]
+				pt := cl.block(s - 2)
+				if !cl.waitFor(&prev.taskDone, int64(pt.tm*pt.tn)) {
+					return
+				}
+			}
+		}
+		if !cl.packShares(&bk, st, pb) {
 			return
 		}
-		runtime.Gosched()
-	}
-	nt := int64(cl.tm * cl.tn)
-	for t := cl.taskNext.Add(1) - 1; t < nt; t = cl.taskNext.Add(1) - 1 {
-		cl.computeTask(int(t))
+		nt := int64(bk.tm * bk.tn)
+		for t := st.taskNext.Add(1) - 1; t < nt; t = st.taskNext.Add(1) - 1 {
+			if ar == nil {
+				ar = getArena[T]()
+				buf := ar.get(bl.mc*ceilDiv(cl.k, cl.nk) + bl.mr*bl.nr)
+				pa, tile = buf[:bl.mc*ceilDiv(cl.k, cl.nk)], buf[bl.mc*ceilDiv(cl.k, cl.nk):]
+			}
+			rd := &cl.rectDone[t]
+			if !bk.first && !cl.waitFor(&rd.Int64, int64(s)) {
+				return
+			}
+			cl.computeTask(&bk, pb, pa, tile, int(t))
+			// rectDone only grows: task t of a later panel's first block
+			// may finish before task t of this panel's last one.
+			for v := rd.Load(); v < int64(s+1) && !rd.CompareAndSwap(v, int64(s+1)); v = rd.Load() {
+			}
+			st.taskDone.Add(1)
+		}
 	}
 }
 
-func (cl *call[T]) packBTask(i int) {
-	q0, q1 := split(ceilDiv(cl.nb, cl.bl.nr), cl.nPackB, i)
+// packShares claims and packs B shares of block bk until none are left,
+// then waits for the panel to be complete; false if the team aborted.
+func (cl *call[T]) packShares(bk *block, st *blockState, pb []T) bool {
+	n := int64(bk.nPack)
 	bl := &cl.bl
-	if cl.bDirect {
-		q0 = max(q0, cl.nb/bl.nr) // full micro-panels are read in place
+	for s := st.packNext.Add(1) - 1; s < n; s = st.packNext.Add(1) - 1 {
+		q0, q1 := split(bk.q1-bk.q0, bk.nPack, int(s))
+		packB(pb, cl.tB, cl.b, cl.ldb, bk.pc, bk.jc, bk.nb, bk.kb, bl.nr, bl.edgeNR(bk.nb%bl.nr), bk.q0+q0, bk.q0+q1)
+		st.packDone.Add(1)
 	}
-	packB(cl.pb, cl.tB, cl.b, cl.ldb, cl.pc, cl.jc, cl.nb, cl.kb, bl.nr, bl.edgeNR(cl.nb%bl.nr), q0, q1)
+	return cl.waitFor(&st.packDone, n)
 }
 
-// computeTask runs task i of the tm×tn grid: its rows in MC blocks (packing
-// A for each), its micro-panel columns of the packed B panel.
-func (cl *call[T]) computeTask(i int) {
+// waitFor spins until v >= want, yielding the processor between polls: the
+// work it waits for is being done by a running goroutine, and usually takes
+// microseconds. It returns false, at once, if the team aborted.
+func (cl *call[T]) waitFor(v *atomic.Int64, want int64) bool {
+	for i := 0; v.Load() < want; i++ {
+		if cl.abort.Load() {
+			return false
+		}
+		if i%64 == 63 {
+			runtime.Gosched()
+		}
+	}
+	return true
+}
+
+// computeTask runs task i of block bk's tm×tn grid: its rows in MC blocks
+// (packing A for each), its micro-panel columns of the packed B panel pb.
+func (cl *call[T]) computeTask(bk *block, pb, pa, tile []T, i int) {
 	bl := cl.bl
-	mt0, mt1 := split(ceilDiv(cl.m, bl.mr), cl.tm, i/cl.tn)
-	nt0, nt1 := split(ceilDiv(cl.nb, bl.nr), cl.tn, i%cl.tn)
-	rlo, rhi := mt0*bl.mr, min(mt1*bl.mr, cl.m)
-	clo, chi := nt0*bl.nr, min(nt1*bl.nr, cl.nb)
+	rlo, rhi, clo, chi := taskRect(bl, cl.m, bk.nb, bk.tm, bk.tn, i)
 	if rlo >= rhi || clo >= chi {
 		return
 	}
-	ar := getArena[T](cl.ti)
-	buf := ar.get(bl.mc*cl.kb + bl.mr*bl.nr)
-	pa, tile := buf[:bl.mc*cl.kb], buf[bl.mc*cl.kb:]
 	for ic := rlo; ic < rhi; ic += bl.mc {
 		mb := min(bl.mc, rhi-ic)
-		packA(pa, cl.tA, cl.a, cl.lda, ic, cl.pc, mb, cl.kb, bl.mr, bl.edgeMR(cl.m%bl.mr))
-		cl.macro(pa, tile, ic, mb, clo, chi)
+		packA(pa, cl.tA, cl.a, cl.lda, ic, bk.pc, mb, bk.kb, bl.mr, bl.edgeMR(cl.m%bl.mr))
+		cl.macro(bk, pb, pa, tile, ic, mb, clo, chi)
 	}
-	aPools[cl.ti].Put(ar)
 }
 
 // macro multiplies the packed mb×kb block pa by columns [clo, chi) of the
-// packed panel, updating C from row ic and column jc+clo.
-func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
-	mr, nr, kb := cl.bl.mr, cl.bl.nr, cl.kb
-	alpha, beta := cl.alpha, cl.betaP
+// packed B panel, updating C from row ic and column jc+clo.
+func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
+	mr, nr, kb := cl.bl.mr, cl.bl.nr, bk.kb
+	jc := bk.jc
+	// beta' is the caller's beta for the first depth block and 1 after.
+	alpha, beta := cl.alpha, T(1)
+	if bk.first {
+		beta = cl.beta
+	}
 	ldc := cl.ldc
 	for jr := clo; jr < chi; jr += nr {
-		cols := min(nr, cl.nb-jr)
+		cols := min(nr, bk.nb-jr)
 		// The last, partial panel was packed for the narrowest kernel
 		// covering it (w wide), so its padding costs in proportion.
 		w := nr
 		if cols < nr {
 			w = cl.bl.edgeNR(cols)
 		}
-		pb := cl.pb[jr*kb : jr*kb+w*kb]
+		pb := panel[jr*kb : jr*kb+w*kb]
 		for ir := 0; ir < mb; ir += mr {
 			rows := min(mr, mb-ir)
 			// Likewise the last, partial row panel (h high).
@@ -321,33 +409,33 @@ func (cl *call[T]) macro(pa, tile []T, ic, mb, clo, chi int) {
 				h = cl.bl.edgeMR(rows)
 			}
 			ap := pa[ir*kb : ir*kb+h*kb]
-			off := (ic+ir)*ldc + cl.jc + jr
+			off := (ic+ir)*ldc + jc + jr
 			if cl.bDirect && cols == nr {
 				// B read in place from row pc, column jc+jr.
-				bs := cl.b[cl.pc*cl.ldb+cl.jc+jr:]
+				bs := cl.b[bk.pc*cl.ldb+jc+jr:]
 				if cl.cT || rows != h {
-					cl.microB(h, ap, bs, tile, nr, alpha, 0)
+					cl.microB(h, kb, ap, bs, tile, nr, alpha, 0)
 					if cl.cT {
-						cl.mergeT(tile, nr, ic+ir, cl.jc+jr, rows, cols, beta)
+						cl.mergeT(tile, nr, ic+ir, jc+jr, rows, cols, beta)
 					} else {
 						cl.merge(tile, nr, off, rows, cols, beta)
 					}
 				} else {
-					cl.microB(h, ap, bs, cl.c[off:], ldc, alpha, beta)
+					cl.microB(h, kb, ap, bs, cl.c[off:], ldc, alpha, beta)
 				}
 				continue
 			}
 			if cl.cT {
-				cl.micro(h, w, ap, pb, tile, w, alpha, 0)
-				cl.mergeT(tile, w, ic+ir, cl.jc+jr, rows, cols, beta)
+				cl.micro(h, w, kb, ap, pb, tile, w, alpha, 0)
+				cl.mergeT(tile, w, ic+ir, jc+jr, rows, cols, beta)
 				continue
 			}
 			if rows == h && cols == w {
-				cl.micro(h, w, ap, pb, cl.c[off:], ldc, alpha, beta)
+				cl.micro(h, w, kb, ap, pb, cl.c[off:], ldc, alpha, beta)
 				continue
 			}
 			// Edge: whole tile into scratch, then merge the valid part.
-			cl.micro(h, w, ap, pb, tile, w, alpha, 0)
+			cl.micro(h, w, kb, ap, pb, tile, w, alpha, 0)
 			cl.merge(tile, w, off, rows, cols, beta)
 		}
 	}
@@ -372,27 +460,27 @@ func (cl *call[T]) merge(tile []T, nr, off, rows, cols int, beta T) {
 
 // microB calls the AVX-512 kernel of height mr (8, 4 or 2) that reads a
 // full-width B block in place (row p at b[p*ldb:]).
-func (cl *call[T]) microB(mr int, a, b, c []T, ldc int, alpha, beta T) {
+func (cl *call[T]) microB(mr, kb int, a, b, c []T, ldc int, alpha, beta T) {
 	if cl.ti == 1 {
 		pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
 		switch mr {
 		case 8:
-			dgemmKernelAVX512Bld(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+			dgemmKernelAVX512Bld(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 		case 4:
-			dgemmKernelAVX512Bldm4(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+			dgemmKernelAVX512Bldm4(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 		default:
-			dgemmKernelAVX512Bldm2(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+			dgemmKernelAVX512Bldm2(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 		}
 		return
 	}
 	pa, pb, pc, al, be := pf32(a), pf32(b), pf32(c), float32(alpha), float32(beta)
 	switch mr {
 	case 8:
-		sgemmKernelAVX512Bld(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+		sgemmKernelAVX512Bld(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 	case 4:
-		sgemmKernelAVX512Bldm4(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+		sgemmKernelAVX512Bldm4(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 	default:
-		sgemmKernelAVX512Bldm2(cl.kb, pa, pb, pc, cl.ldb, ldc, al, be)
+		sgemmKernelAVX512Bldm2(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 	}
 }
 
@@ -416,56 +504,56 @@ func (cl *call[T]) mergeT(tile []T, nr, i0, j0, rows, cols int, beta T) {
 
 // micro calls the kernel chosen for this call on one full mr×nr tile (the
 // family's MR and NR or one of its edge sizes).
-func (cl *call[T]) micro(mr, nr int, a, b, c []T, ldc int, alpha, beta T) {
+func (cl *call[T]) micro(mr, nr, kb int, a, b, c []T, ldc int, alpha, beta T) {
 	switch cl.kern {
 	case kernAVX512:
 		if cl.ti == 1 {
 			pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
 			if mr != mrD512 {
-				d512Short[mr/4][nr/8-1](cl.kb, pa, pb, pc, ldc, al, be)
+				d512Short[mr/4][nr/8-1](kb, pa, pb, pc, ldc, al, be)
 				return
 			}
 			switch nr {
 			case nrD512:
-				dgemmKernelAVX512(cl.kb, pa, pb, pc, ldc, al, be)
+				dgemmKernelAVX512(kb, pa, pb, pc, ldc, al, be)
 			case 16:
-				dgemmKernelAVX512x16(cl.kb, pa, pb, pc, ldc, al, be)
+				dgemmKernelAVX512x16(kb, pa, pb, pc, ldc, al, be)
 			case 8:
-				dgemmKernelAVX512x8(cl.kb, pa, pb, pc, ldc, al, be)
+				dgemmKernelAVX512x8(kb, pa, pb, pc, ldc, al, be)
 			default:
 				panic("gemm: no float64 avx512 kernel of this width")
 			}
 		} else {
 			pa, pb, pc, al, be := pf32(a), pf32(b), pf32(c), float32(alpha), float32(beta)
 			if mr != mrS512 {
-				s512Short[mr/4][nr/16-1](cl.kb, pa, pb, pc, ldc, al, be)
+				s512Short[mr/4][nr/16-1](kb, pa, pb, pc, ldc, al, be)
 				return
 			}
 			switch nr {
 			case nrS512:
-				sgemmKernelAVX512(cl.kb, pa, pb, pc, ldc, al, be)
+				sgemmKernelAVX512(kb, pa, pb, pc, ldc, al, be)
 			case 32:
-				sgemmKernelAVX512x32(cl.kb, pa, pb, pc, ldc, al, be)
+				sgemmKernelAVX512x32(kb, pa, pb, pc, ldc, al, be)
 			case 16:
-				sgemmKernelAVX512x16(cl.kb, pa, pb, pc, ldc, al, be)
+				sgemmKernelAVX512x16(kb, pa, pb, pc, ldc, al, be)
 			default:
 				panic("gemm: no float32 avx512 kernel of this width")
 			}
 		}
 	case kernAVX2:
 		if cl.ti == 1 {
-			dgemmKernelAVX2(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+			dgemmKernelAVX2(kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
 		} else {
-			sgemmKernelAVX2(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+			sgemmKernelAVX2(kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
 		}
 	case kernNEON:
 		if cl.ti == 1 {
-			dgemmKernelNEON(cl.kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
+			dgemmKernelNEON(kb, pf64(a), pf64(b), pf64(c), ldc, float64(alpha), float64(beta))
 		} else {
-			sgemmKernelNEON(cl.kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
+			sgemmKernelNEON(kb, pf32(a), pf32(b), pf32(c), ldc, float32(alpha), float32(beta))
 		}
 	default:
-		kernelGeneric(cl.kb, a, b, c, ldc, alpha, beta)
+		kernelGeneric(kb, a, b, c, ldc, alpha, beta)
 	}
 }
 

@@ -1,7 +1,6 @@
 package gemm
 
 import (
-	"sync"
 	"unsafe"
 )
 
@@ -25,13 +24,11 @@ func (ar *arena[T]) get(n int) []T {
 	return ar.raw[off : off+n : off+n]
 }
 
-// aPools[0] holds *arena[float32], aPools[1] *arena[float64]: the per-task
-// buffers for a packed A block and an edge tile.
-var aPools [2]sync.Pool
-
-func getArena[T float32 | float64](ti int) *arena[T] {
-	if v := aPools[ti].Get(); v != nil {
-		return v.(*arena[T])
+// getArena returns a per-goroutine buffer for a packed A block and an edge
+// tile, from arenaList.
+func getArena[T float32 | float64]() *arena[T] {
+	if ar := arenaList[T]().get(); ar != nil {
+		return ar
 	}
 	return new(arena[T])
 }

@@ -2,8 +2,10 @@ package nn
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -36,29 +38,67 @@ func entries[T tensor.Float](op string, params []Param[T], buffers []Buffer[T]) 
 	return es
 }
 
+// CheckpointPath returns nil if path's extension names a checkpoint format
+// (".npz" or ".safetensors", in any letter case), else the error that Save
+// and Load return for it; commands call it to validate a flag before work.
+func CheckpointPath(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npz", ".safetensors":
+		return nil
+	}
+	return fmt.Errorf("%w: %s: unknown checkpoint format %q (the name must end in .npz or .safetensors)", ErrCheckpoint, path, filepath.Ext(path))
+}
+
+// saveArrays writes arrays in the format path's extension names.
+func saveArrays[T tensor.Float](path string, arrays map[string]*tensor.Dense[T]) error {
+	if err := CheckpointPath(path); err != nil {
+		return err
+	}
+	if strings.EqualFold(filepath.Ext(path), ".npz") {
+		return tensor.SaveNPZ(path, arrays)
+	}
+	return tensor.SaveSafetensors(path, arrays)
+}
+
+// loadArrays reads the file in the format path's extension names.
+func loadArrays[T tensor.Float](path string) (map[string]*tensor.Dense[T], error) {
+	if err := CheckpointPath(path); err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(filepath.Ext(path), ".npz") {
+		return tensor.LoadNPZ[T](path)
+	}
+	return tensor.LoadSafetensors[T](path)
+}
+
 // Save writes the values of params, and any buffers (BatchNorm2d's running
-// statistics: see NamedBuffers), to path as a NumPy .npz archive, one array
-// per parameter or buffer under its name, in its shape and element type:
-// numpy.load(path)[name] is the tensor. It panics (wrapping ErrArg) if two
-// of them share a name.
+// statistics: see NamedBuffers), to path, one tensor per parameter or
+// buffer under its name, in its shape and element type. The extension
+// picks the format: ".npz" a NumPy archive (numpy.load(path)[name] is the
+// tensor), ".safetensors" safetensors (F32 or F64; safetensors.torch's
+// load_file reads it); any other is an error wrapping ErrCheckpoint, and
+// nothing is written. It panics (wrapping ErrArg) if two of them share a
+// name.
 func Save[T tensor.Float](path string, params []Param[T], buffers ...Buffer[T]) error {
 	es := entries("Save", params, buffers)
 	arrays := make(map[string]*tensor.Dense[T], len(es))
 	for _, e := range es {
 		arrays[e.name] = e.value
 	}
-	return tensor.SaveNPZ(path, arrays)
+	return saveArrays(path, arrays)
 }
 
-// Load reads an archive written by Save and copies each array into the
-// value of the parameter or buffer with the same name, in place
-// (optimisers holding the parameters see the new values). The archive must
+// Load reads a file written by Save (or by PyTorch: safetensors F16 and
+// BF16 tensors are converted exactly), in the format its extension names,
+// and copies each tensor into the value of the parameter or buffer with the
+// same name, in place (optimisers holding the parameters see the new
+// values). The file must
 // hold exactly those names with their shapes; otherwise Load returns an
 // error wrapping ErrCheckpoint and changes nothing. It panics (wrapping
 // ErrArg) if two of them share a name.
 func Load[T tensor.Float](path string, params []Param[T], buffers ...Buffer[T]) error {
 	es := entries("Load", params, buffers)
-	arrays, err := tensor.LoadNPZ[T](path)
+	arrays, err := loadArrays[T](path)
 	if err != nil {
 		return err
 	}

@@ -117,3 +117,24 @@ func TestCNNLayerMisuse(t *testing.T) {
 		}()
 	}
 }
+
+// TestMLPLayer: an MLP as a Layer saves the checkpoint MLP.Save writes,
+// and nests in a Sequential with its names under the index.
+func TestMLPLayer(t *testing.T) {
+	dir := t.TempDir()
+	m := NewMLP[float32](rand.New(rand.NewPCG(1, 1)), []int{6, 5, 4}, ReLU)
+	require.NoError(t, SaveLayer(filepath.Join(dir, "a.npz"), m.Layer()))
+	m2 := NewMLP[float32](rand.New(rand.NewPCG(2, 2)), []int{6, 5, 4}, ReLU)
+	require.NoError(t, m2.Load(filepath.Join(dir, "a.npz")))
+	require.Equal(t, m.Layers[1].W.Value().Data(), m2.Layers[1].W.Value().Data())
+
+	s := NewSequential[float32](Flatten[float32]{}, m.Layer())
+	var names []string
+	for _, p := range s.NamedParams("") {
+		names = append(names, p.Name)
+	}
+	require.Equal(t, []string{"1.layer0.weight", "1.layer0.bias", "1.layer1.weight", "1.layer1.bias"}, names)
+	x := autograd.NewVar(tensor.RandNormal[float32](rand.New(rand.NewPCG(3, 3)), 0, 1, 2, 6), false)
+	tp := autograd.NewTape[float32]()
+	require.Equal(t, m.Forward(tp, x).Value().Data(), s.Forward(tp, x).Value().Data())
+}

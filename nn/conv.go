@@ -34,7 +34,6 @@ type Conv2dConfig struct {
 type Conv2d[T tensor.Float] struct {
 	Cfg  Conv2dConfig
 	W, B *autograd.Var[T] // B is nil with NoBias
-	opts autograd.Conv2dOptions
 }
 
 // NewConv2d returns a layer with weights drawn from rng by cfg.Init and
@@ -60,8 +59,7 @@ func NewConv2d[T tensor.Float](rng *rand.Rand, cfg Conv2dConfig) *Conv2d[T] {
 	kk := cfg.Kernel[0] * cfg.Kernel[1]
 	w := tensor.New[T](cfg.Out, cfg.In/g, cfg.Kernel[0], cfg.Kernel[1])
 	Initialize(rng, w, cfg.Init, cfg.In/g*kk, cfg.Out/g*kk)
-	l := &Conv2d[T]{Cfg: cfg, W: autograd.NewVar(w, true),
-		opts: autograd.Conv2dOptions{Stride: cfg.Stride, Padding: cfg.Padding, Dilation: cfg.Dilation, Groups: cfg.Groups}}
+	l := &Conv2d[T]{Cfg: cfg, W: autograd.NewVar(w, true)}
 	if !cfg.NoBias {
 		l.B = autograd.NewVar(tensor.New[T](cfg.Out), true)
 	}
@@ -70,7 +68,8 @@ func NewConv2d[T tensor.Float](rng *rand.Rand, cfg Conv2dConfig) *Conv2d[T] {
 
 // Forward records the convolution of x ([N, In, H, W]) on tp.
 func (l *Conv2d[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	return tp.Conv2d(x, l.W, l.B, l.opts)
+	c := &l.Cfg
+	return tp.Conv2d(x, l.W, l.B, autograd.Conv2dOptions{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, Groups: c.Groups})
 }
 
 // NamedParams returns prefix+"weight" and, with a bias, prefix+"bias".

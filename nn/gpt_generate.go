@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -36,6 +37,7 @@ type Generator[T tensor.Float] struct {
 	qkv    []T   // [BlockSize, 3·Embd]
 	y      []T   // attention output, [BlockSize, Embd]
 	fc     []T   // [BlockSize, Hidden]
+	tmp    []T   // GELU scratch, [BlockSize, Hidden]
 	att    []T   // one query's scores, [BlockSize]
 	logits []T   // [VocabSize]
 	probs  []float64
@@ -50,7 +52,7 @@ func NewGenerator[T tensor.Float](g *GPT[T]) *Generator[T] {
 		hist: make([]int, 0, bs),
 		x:    make([]T, bs*c.Embd), h: make([]T, bs*c.Embd),
 		qkv: make([]T, bs*3*c.Embd), y: make([]T, bs*c.Embd),
-		fc: make([]T, bs*c.Hidden), att: make([]T, bs),
+		fc: make([]T, bs*c.Hidden), tmp: make([]T, bs*c.Hidden), att: make([]T, bs),
 		logits: make([]T, c.VocabSize), probs: make([]float64, c.VocabSize),
 	}
 	for range c.Layers {
@@ -164,7 +166,7 @@ func (gen *Generator[T]) run(tokens []int) {
 		linearRows(x, y, m, bl.Attn.Proj, 1) // x += y·W + b
 		layerNormRows(h, x, e, bl.LN2)
 		linearRows(fc, h, m, bl.FC, 0)
-		geluInPlace(fc)
+		geluInPlace(fc, gen.tmp[:len(fc)])
 		linearRows(x, fc, m, bl.Proj, 1)
 	}
 	last := h[(m-1)*e : m*e]
@@ -271,12 +273,24 @@ func linearRows[T tensor.Float](dst, x []T, m int, l *Linear[T], beta T) {
 	}
 }
 
-// geluInPlace applies the tanh approximation of GELU, as autograd's Gelu.
-func geluInPlace[T tensor.Float](x []T) {
-	const c = 0.7978845608028654 // √(2/π)
+// geluInPlace applies the tanh approximation of GELU, as autograd's Gelu
+// (float32 through math32's vector tanh, scratch the size of x in tmp).
+func geluInPlace[T tensor.Float](x, tmp []T) {
+	const c, k = 0.7978845608028654, 0.044715 // √(2/π)
+	if x32, ok := any(x).([]float32); ok {
+		t32 := any(tmp).([]float32)[:len(x32)]
+		for i, v := range x32 {
+			t32[i] = c * (v + k*v*v*v)
+		}
+		math32.TanhSlice(t32, t32)
+		for i, v := range x32 {
+			x32[i] = 0.5 * v * (1 + t32[i])
+		}
+		return
+	}
 	for i, v := range x {
 		f := float64(v)
-		x[i] = T(0.5 * f * (1 + math.Tanh(c*(f+0.044715*f*f*f))))
+		x[i] = T(0.5 * f * (1 + math.Tanh(c*(f+k*f*f*f))))
 	}
 }
 

@@ -347,3 +347,15 @@ func TestGPTPanics(t *testing.T) {
 	require.Error(t, GPTConfig{Layers: -1}.Validate())
 	require.NoError(t, GPTConfig{}.Validate())
 }
+
+// TestGeneratorMatchesTapeFloat32: the float32 path (vector tanh in the
+// GELU) agrees with the tape's float32 forward pass.
+func TestGeneratorMatchesTapeFloat32(t *testing.T) {
+	g := NewGPT[float32](rand.New(rand.NewPCG(5, 5)), GPTConfig{BlockSize: 16, Layers: 2, Heads: 2, Embd: 32})
+	seq := []int{'p', 'a', 'c', 'k', 'a', 'g', 'e', ' ', 'm', 'a', 'i', 'n'}
+	tp := autograd.NewTape[float32]()
+	tp.NoGrad(true)
+	want := g.Logits(tp, seq, 1, len(seq)).Value().Data()[(len(seq)-1)*256:]
+	got := NewGenerator(g).Feed(seq...)
+	require.InDeltaSlice(t, want, got, 1e-4)
+}

@@ -37,10 +37,11 @@ func NewMLP[T tensor.Float](rng *rand.Rand, sizes []int, act Activation) *MLP[T]
 // Forward records the network applied to x ([batch, In]) on tp and returns
 // the output ([batch, Out]).
 func (m *MLP[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	act := Act[T]{m.Act}
 	for i, l := range m.Layers {
 		x = l.Forward(tp, x)
 		if i < len(m.Layers)-1 {
-			x = Activate(tp, m.Act, x)
+			x = act.Forward(tp, x)
 		}
 	}
 	return x
@@ -84,9 +85,31 @@ func (m *MLP[T]) NumParams() int {
 	return n
 }
 
-// Save writes every parameter to path as a NumPy .npz archive under its
-// name (see NamedParams).
+// Save writes every parameter to path under its name (see NamedParams),
+// as .npz or .safetensors by path's extension (see Save).
 func (m *MLP[T]) Save(path string) error { return Save(path, m.NamedParams()) }
 
 // Load reads parameters saved by Save into the model, in place.
 func (m *MLP[T]) Load(path string) error { return Load(path, m.NamedParams()) }
+
+// Layer returns m as a Layer, so that an MLP composes like any other
+// model: nested in a Sequential, saved by SaveLayer. Its forward pass is
+// m's (Linear, Act, ..., Linear, each a Layer applied in turn) and its
+// parameters are named as NamedParams names them ("layer0.weight", ...),
+// after the prefix, so SaveLayer(path, m.Layer()) writes the checkpoint
+// that m.Save writes.
+func (m *MLP[T]) Layer() Layer[T] { return mlpLayer[T]{m} }
+
+type mlpLayer[T tensor.Float] struct{ m *MLP[T] }
+
+func (l mlpLayer[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	return l.m.Forward(tp, x)
+}
+
+func (l mlpLayer[T]) NamedParams(prefix string) []Param[T] {
+	ps := l.m.NamedParams()
+	for i := range ps {
+		ps[i].Name = prefix + ps[i].Name
+	}
+	return ps
+}

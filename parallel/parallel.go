@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 )
 
@@ -54,108 +53,6 @@ func SetThreads(n int) int {
 	return int(threads.Swap(int64(min(n, maxThreads))))
 }
 
-// job is one call of Do (or For), shared by the goroutines working on it.
-// It is recycled through jobPool once the last goroutine holding a
-// reference (the caller, and each worker it was handed to) lets go, so a
-// caller need not wait for workers that woke up too late to find any task.
-type job struct {
-	body   func(i int)
-	rbody  func(lo, hi int) // For's body, used when body is nil
-	n      int              // For's iteration count
-	count  int
-	next   atomic.Int64 // next task index to claim
-	refs   atomic.Int32 // goroutines still holding the job
-	skip   atomic.Bool  // a task panicked: claim the rest without running them
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	pnc    any // first panic value, if any
-	failed bool
-}
-
-var jobPool = sync.Pool{New: func() any { return new(job) }}
-
-// work claims and runs tasks until none are left.
-func (j *job) work() {
-	for {
-		i := int(j.next.Add(1) - 1)
-		if i >= j.count {
-			return
-		}
-		j.run(i)
-	}
-}
-
-// run runs task i, recording a panic before marking the task done so the
-// caller, released by the WaitGroup, always sees it.
-func (j *job) run(i int) {
-	defer func() {
-		if p := recover(); p != nil {
-			j.mu.Lock()
-			if !j.failed {
-				j.failed, j.pnc = true, p
-			}
-			j.mu.Unlock()
-			j.skip.Store(true)
-		}
-		j.wg.Done()
-	}()
-	if j.skip.Load() {
-		return
-	}
-	if j.body != nil {
-		j.body(i)
-		return
-	}
-	// Range i of For: the ranges differ in length by at most one.
-	q, r := j.n/j.count, j.n%j.count
-	lo := i*q + min(i, r)
-	hi := lo + q
-	if i < r {
-		hi++
-	}
-	j.rbody(lo, hi)
-}
-
-// release drops one reference and recycles the job with the last one.
-func (j *job) release() {
-	if j.refs.Add(-1) == 0 {
-		j.body, j.rbody, j.pnc = nil, nil, nil
-		jobPool.Put(j)
-	}
-}
-
-// The pool: workers block on an unbuffered channel, so a send succeeds only
-// when a worker is idle. A caller never blocks waiting for a worker; if none
-// is idle it does the work itself. That is what makes nested calls safe: a
-// worker inside For that calls For only hands work to idle workers and
-// otherwise runs it inline.
-var (
-	tasks   = make(chan *job)
-	poolMu  sync.Mutex
-	workers atomic.Int64 // started so far; they live for the life of the process
-)
-
-func worker() {
-	for j := range tasks {
-		j.work()
-		j.release()
-	}
-}
-
-// ensureWorkers starts workers up to n; they persist and are shared by all
-// callers.
-func ensureWorkers(n int) {
-	if workers.Load() >= int64(n) {
-		return
-	}
-	poolMu.Lock()
-	for workers.Load() < int64(n) {
-		workers.Add(1)
-		go worker()
-	}
-	poolMu.Unlock()
-}
-
 // Do calls body(i) for every i in [0, count), using up to Threads()
 // goroutines including the caller's, and returns when all calls are done.
 // Each index is passed exactly once, so it may select per-task scratch space.
@@ -176,38 +73,6 @@ func Do(count int, body func(i int)) {
 		return
 	}
 	run(t, count, body, nil, 0)
-}
-
-// run hands count tasks (body, or the ranges of rbody over n) to up to t
-// goroutines and waits for them. Keeping For's range arithmetic in the job,
-// rather than in a closure around Do, is what lets For run without
-// allocating.
-func run(t, count int, body func(i int), rbody func(lo, hi int), n int) {
-	j := jobPool.Get().(*job)
-	j.body, j.rbody, j.n, j.count = body, rbody, n, count
-	j.next.Store(0)
-	j.skip.Store(false)
-	j.pnc, j.failed = nil, false
-	j.refs.Store(1) // the caller's
-	j.wg.Add(count)
-	ensureWorkers(t - 1)
-	// Offer the job to up to min(count, t)-1 idle workers.
-	for h := 1; h < min(count, t); h++ {
-		j.refs.Add(1)
-		select {
-		case tasks <- j:
-		default:
-			j.refs.Add(-1)
-			h = count // nobody idle now: stop offering
-		}
-	}
-	j.work()
-	j.wg.Wait()
-	failed, p := j.failed, j.pnc
-	j.release()
-	if failed {
-		panic(p)
-	}
 }
 
 // For calls body over [0, n) split into NumChunks(n, grain) contiguous ranges

@@ -16,14 +16,20 @@ func Scalar[T Float](v T) *Dense[T] { return FromSlice([]T{v}) }
 
 // Arange returns the 1-D tensor start, start+step, ... of the values below
 // stop (above stop for a negative step), as NumPy's arange. It panics with
-// ErrShape if step is 0 or not finite.
+// ErrShape if step is 0 or not finite, start or stop is not finite, or the
+// count exceeds MaxElements (Arange(0, 1e30, 1) used to return an empty
+// tensor after an out-of-range float-to-int conversion).
 func Arange[T Float](start, stop, step T) *Dense[T] {
-	if step == 0 || math.IsNaN(float64(step)) || math.IsInf(float64(step), 0) {
-		fail(ErrShape, "Arange: step %v", step)
+	if step == 0 || !finite(step) || !finite(start) || !finite(stop) {
+		fail(ErrShape, "Arange: start %v, stop %v, step %v (need finite values and a non-zero step)", start, stop, step)
 	}
-	n := int(math.Ceil(float64(stop-start) / float64(step)))
-	if n < 0 {
-		n = 0
+	c := math.Ceil((float64(stop) - float64(start)) / float64(step))
+	if c > float64(MaxElements[T]()) {
+		fail(ErrShape, "Arange(%v, %v, %v): %g elements exceeds %d", start, stop, step, c, MaxElements[T]())
+	}
+	n := 0
+	if c > 0 { // int(c) of a huge negative c is not defined on every GOARCH
+		n = int(c)
 	}
 	t := New[T](n)
 	for i := range t.data {
@@ -31,6 +37,9 @@ func Arange[T Float](start, stop, step T) *Dense[T] {
 	}
 	return t
 }
+
+// finite reports whether v is neither NaN nor ±Inf.
+func finite[T Float](v T) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
 
 // Eye returns the n×n identity matrix.
 func Eye[T Float](n int) *Dense[T] {

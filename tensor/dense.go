@@ -1,6 +1,10 @@
 package tensor
 
-import "slices"
+import (
+	"math"
+	"slices"
+	"unsafe"
+)
 
 // Float is the element type constraint of Dense.
 type Float interface{ ~float32 | ~float64 }
@@ -19,10 +23,11 @@ type Dense[T Float] struct {
 }
 
 // New returns a zero-filled contiguous (row-major) tensor of the given shape.
-// A tensor with no dimensions is a scalar holding one element. It panics if a
-// dimension is negative.
+// A tensor with no dimensions is a scalar holding one element. It panics
+// with ErrShape if a dimension is negative or the shape holds more elements
+// than a slice of T can (see MaxElements).
 func New[T Float](shape ...int) *Dense[T] {
-	n := checkShape("New", shape)
+	n := checkShape[T]("New", shape)
 	return &Dense[T]{data: make([]T, n), shape: slices.Clone(shape), strides: rowMajor(shape)}
 }
 
@@ -30,26 +35,72 @@ func New[T Float](shape ...int) *Dense[T] {
 func Zeros[T Float](shape ...int) *Dense[T] { return New[T](shape...) }
 
 // FromSlice returns a contiguous tensor of the given shape that uses data as
-// its storage (no copy). It panics if len(data) differs from the product of
-// the shape.
+// its storage (no copy). It panics with ErrShape if len(data) differs from
+// the product of the shape, or the shape is invalid as for New.
 func FromSlice[T Float](data []T, shape ...int) *Dense[T] {
-	n := checkShape("FromSlice", shape)
+	n := checkShape[T]("FromSlice", shape)
 	if len(data) != n {
 		fail(ErrShape, "FromSlice: %d elements for shape %v (needs %d)", len(data), shape, n)
 	}
 	return &Dense[T]{data: data, shape: slices.Clone(shape), strides: rowMajor(shape)}
 }
 
-// checkShape panics for negative dimensions and returns the element count.
-func checkShape(op string, shape []int) int {
-	n := 1
+// MaxElements returns the largest element count, and the largest product
+// of a shape's non-zero dimensions, that a tensor of T may have: the
+// largest slice length whose size in bytes fits an int. Beyond it a
+// product of dimensions or a stride would overflow (New(1<<62+1, 4)
+// wrapped round to 4 elements).
+func MaxElements[T Float]() int { return math.MaxInt / int(unsafe.Sizeof(T(0))) }
+
+// shapeElems returns the element count of shape, and ok false if a
+// dimension is negative or the product of the non-zero dimensions exceeds
+// max (so no stride overflows either, even in a shape that holds a zero).
+func shapeElems(shape []int, max int) (n int, ok bool) {
+	n, nz := 1, 1
 	for _, d := range shape {
 		if d < 0 {
-			fail(ErrShape, "%s: negative dimension in shape %v", op, shape)
+			return 0, false
 		}
+		if d == 0 {
+			n = 0
+			continue
+		}
+		if nz > max/d {
+			return 0, false
+		}
+		nz *= d
 		n *= d
 	}
+	return n, true
+}
+
+// checkShape panics for a negative dimension or a shape too large for T
+// and returns the element count.
+func checkShape[T Float](op string, shape []int) int {
+	n, ok := shapeElems(shape, MaxElements[T]())
+	if !ok {
+		for _, d := range shape {
+			if d < 0 {
+				fail(ErrShape, "%s: negative dimension in shape %v", op, shape)
+			}
+		}
+		fail(ErrShape, "%s: shape %v has more than %d elements (the most a %T slice can hold)", op, shape, MaxElements[T](), T(0))
+	}
 	return n
+}
+
+// notNil panics with ErrShape, naming op and the argument, if t is nil:
+// a clear message instead of a nil-pointer dereference deep inside.
+func notNil[T Float](op, arg string, t *Dense[T]) {
+	if t == nil {
+		fail(ErrShape, "%s: %s is nil", op, arg)
+	}
+}
+
+// shapeOf returns a's shape after checking that a is not nil.
+func shapeOf[T Float](op string, a *Dense[T]) []int {
+	notNil(op, "a", a)
+	return a.shape
 }
 
 // rowMajor returns the strides of a contiguous row-major tensor.

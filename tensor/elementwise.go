@@ -128,6 +128,9 @@ func checkAlias[T Float](name string, d, x *Dense[T]) {
 
 // binaryOp runs d = op(a, b) with broadcasting.
 func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T] {
+	notNil(name, "destination", d)
+	notNil(name, "a", a)
+	notNil(name, "b", b)
 	broadcastCheck(name, d, a, b)
 	checkAlias(name, d, a)
 	checkAlias(name, d, b)
@@ -137,6 +140,8 @@ func binaryOp[T Float](op opcode, name string, p T, d, a, b *Dense[T]) *Dense[T]
 
 // unary runs d = op(a) (parameter p) for d of a's shape.
 func unaryOp[T Float](op opcode, name string, p T, d, a *Dense[T]) *Dense[T] {
+	notNil(name, "destination", d)
+	notNil(name, "a", a)
 	sameShape(name, d, a)
 	checkAlias(name, d, a)
 	exec(name, op, p, d, a, nil)
@@ -200,24 +205,26 @@ func (d *Dense[T]) GeluBackward(x, g *Dense[T]) *Dense[T] {
 }
 
 // Add returns a new tensor a + b (broadcasting).
-func Add[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Add(a, b) }
+func Add[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast("Add", a, b).Add(a, b) }
 
 // Sub returns a new tensor a − b (broadcasting).
-func Sub[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Sub(a, b) }
+func Sub[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast("Sub", a, b).Sub(a, b) }
 
 // Mul returns a new tensor a · b (broadcasting).
-func Mul[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Mul(a, b) }
+func Mul[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast("Mul", a, b).Mul(a, b) }
 
 // Div returns a new tensor a / b (broadcasting).
-func Div[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Div(a, b) }
+func Div[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast("Div", a, b).Div(a, b) }
 
 // Maximum returns a new tensor max(a, b) (broadcasting).
-func Maximum[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Maximum(a, b) }
+func Maximum[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast("Maximum", a, b).Maximum(a, b) }
 
 // Minimum returns a new tensor min(a, b) (broadcasting).
-func Minimum[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast(a, b).Minimum(a, b) }
+func Minimum[T Float](a, b *Dense[T]) *Dense[T] { return newBroadcast("Minimum", a, b).Minimum(a, b) }
 
-func newBroadcast[T Float](a, b *Dense[T]) *Dense[T] {
+func newBroadcast[T Float](op string, a, b *Dense[T]) *Dense[T] {
+	notNil(op, "a", a)
+	notNil(op, "b", b)
 	r := max(len(a.shape), len(b.shape))
 	shape := make([]int, r)
 	for i := range r {
@@ -289,51 +296,56 @@ func (d *Dense[T]) LeakyRelu(a *Dense[T], slope T) *Dense[T] {
 func (d *Dense[T]) Gelu(a *Dense[T]) *Dense[T] { return unaryOp(opGelu, "Gelu", 0, d, a) }
 
 // AddScalar returns a new tensor a + s.
-func AddScalar[T Float](a *Dense[T], s T) *Dense[T] { return New[T](a.shape...).AddScalar(a, s) }
+func AddScalar[T Float](a *Dense[T], s T) *Dense[T] {
+	return New[T](shapeOf("AddScalar", a)...).AddScalar(a, s)
+}
 
 // MulScalar returns a new tensor a · s.
-func MulScalar[T Float](a *Dense[T], s T) *Dense[T] { return New[T](a.shape...).MulScalar(a, s) }
+func MulScalar[T Float](a *Dense[T], s T) *Dense[T] {
+	return New[T](shapeOf("MulScalar", a)...).MulScalar(a, s)
+}
 
 // Neg returns a new tensor −a.
-func Neg[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Neg(a) }
+func Neg[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Neg", a)...).Neg(a) }
 
 // Abs returns a new tensor |a|.
-func Abs[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Abs(a) }
+func Abs[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Abs", a)...).Abs(a) }
 
 // Exp returns a new tensor eᵃ.
-func Exp[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Exp(a) }
+func Exp[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Exp", a)...).Exp(a) }
 
 // Log returns a new tensor ln a.
-func Log[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Log(a) }
+func Log[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Log", a)...).Log(a) }
 
 // Sqrt returns a new tensor √a.
-func Sqrt[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Sqrt(a) }
+func Sqrt[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Sqrt", a)...).Sqrt(a) }
 
 // Square returns a new tensor a².
-func Square[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Square(a) }
+func Square[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Square", a)...).Square(a) }
 
 // Pow returns a new tensor aᵖ.
-func Pow[T Float](a *Dense[T], p T) *Dense[T] { return New[T](a.shape...).Pow(a, p) }
+func Pow[T Float](a *Dense[T], p T) *Dense[T] { return New[T](shapeOf("Pow", a)...).Pow(a, p) }
 
 // Tanh returns a new tensor tanh a.
-func Tanh[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Tanh(a) }
+func Tanh[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Tanh", a)...).Tanh(a) }
 
 // Sigmoid returns a new tensor 1/(1 + e⁻ᵃ).
-func Sigmoid[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Sigmoid(a) }
+func Sigmoid[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Sigmoid", a)...).Sigmoid(a) }
 
 // Relu returns a new tensor max(a, 0).
-func Relu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Relu(a) }
+func Relu[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Relu", a)...).Relu(a) }
 
 // LeakyRelu returns a new tensor: a where a ≥ 0, slope·a elsewhere.
 func LeakyRelu[T Float](a *Dense[T], slope T) *Dense[T] {
-	return New[T](a.shape...).LeakyRelu(a, slope)
+	return New[T](shapeOf("LeakyRelu", a)...).LeakyRelu(a, slope)
 }
 
 // Gelu returns a new tensor gelu(a) (tanh approximation; see Dense.Gelu).
-func Gelu[T Float](a *Dense[T]) *Dense[T] { return New[T](a.shape...).Gelu(a) }
+func Gelu[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Gelu", a)...).Gelu(a) }
 
 // Fill sets every element of d to v and returns d.
 func (d *Dense[T]) Fill(v T) *Dense[T] {
+	notNil("Fill", "destination", d)
 	exec("Fill", opFill, v, d, nil, nil)
 	return d
 }

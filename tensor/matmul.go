@@ -51,6 +51,7 @@ func overlaps[T Float](x, y *Dense[T]) bool {
 // matDims returns batch, rows, cols and the batch and matrix strides of a
 // 2-D or 3-D operand (batch 1, stride 0 for 2-D).
 func matDims[T Float](op, name string, t *Dense[T]) (batch, rows, cols, bs, s0, s1 int) {
+	notNil(op, name, t)
 	switch len(t.shape) {
 	case 2:
 		return 1, t.shape[0], t.shape[1], 0, t.strides[0], t.strides[1]
@@ -99,6 +100,7 @@ func MatMul[T Float](a, b *Dense[T]) *Dense[T] {
 }
 
 func (d *Dense[T]) matmul(op string, alpha T, a, b *Dense[T], beta T) *Dense[T] {
+	notNil(op, "destination", d)
 	ba, m, k, abs, as0, as1 := matDims(op, "a", a)
 	bb, kb, n, bbs, bs0, bs1 := matDims(op, "b", b)
 	if k != kb || (ba != bb && ba != 1 && bb != 1) {

@@ -159,22 +159,25 @@ func ReadNPY[T Float](r io.Reader) (*Dense[T], error) {
 	if l, ok := r.(interface{ Len() int }); ok {
 		limit = int64(l.Len()) // bytes.Reader, bytes.Buffer, strings.Reader
 	}
-	return readNPY[T](r, limit)
+	return readNPY[T](r, limit, limit >= 0)
 }
 
-// readNPY is ReadNPY with the number of bytes left in r when known (limit >=
-// 0), which lets it reject a short file before reading and allocate once.
-func readNPY[T Float](r io.Reader, limit int64) (*Dense[T], error) {
+// readNPY is ReadNPY with an upper bound on the bytes left in r when known
+// (limit >= 0), which lets it reject a short file before reading. Only if
+// the bound is a fact (exact: the size of a file or of bytes in memory,
+// not a size some header claims) does it allocate the whole result at once;
+// otherwise the result grows as data arrive.
+func readNPY[T Float](r io.Reader, limit int64, exact bool) (*Dense[T], error) {
 	h, hbytes, err := readNPYHeader(r)
 	if err != nil {
 		return nil, err
 	}
-	dataBytes := int64(h.count) * int64(h.size)
+	dataBytes := int64(h.count) * int64(h.size) // count <= MaxInt/8: no overflow
 	if limit >= 0 && dataBytes > limit-int64(hbytes) {
 		return nil, fmt.Errorf("%w: ReadNPY: shape %v needs %d bytes of data, only %d present: %w",
 			ErrNPY, h.shape, dataBytes, max(limit-int64(hbytes), 0), io.ErrUnexpectedEOF)
 	}
-	data, err := readNPYData[T](r, h, limit >= 0)
+	data, err := readNPYData[T](r, h, exact && limit >= 0)
 	if err != nil {
 		return nil, err
 	}
@@ -329,12 +332,13 @@ func parseNPYHeader(s string, h *npyHeader) error {
 	// NumPy writes '<' on every host; '=' (native) only appears in files
 	// made by hand, and we read it as little-endian, which is what NumPy
 	// on the machines that make such files means.
-	n := 1
-	for _, d := range h.shape {
-		if d != 0 && n > math.MaxInt/d/h.size {
-			return bad("shape %v is too large", h.shape)
-		}
-		n *= d
+	// The product of the non-zero dimensions is bounded too, so that no
+	// stride overflows in a shape such as (0, 2^62, 2^62), and by 8 bytes
+	// an element whatever the file's type, since f4 data may be read into a
+	// float64 tensor.
+	n, ok := shapeElems(h.shape, math.MaxInt/8)
+	if !ok {
+		return bad("shape %v is too large", h.shape)
 	}
 	h.count = n
 	return nil
@@ -521,7 +525,8 @@ func SaveNPY[T Float](path string, t *Dense[T]) (err error) {
 
 // LoadNPY reads the .npy file at path with ReadNPY. The file's size bounds
 // what the header may declare, so a truncated file fails before any large
-// allocation.
+// allocation. The file must hold exactly one array: bytes after it are an
+// error wrapping ErrNPY, as inside a ReadNPZ member.
 func LoadNPY[T Float](path string) (*Dense[T], error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -532,9 +537,27 @@ func LoadNPY[T Float](path string) (*Dense[T], error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		limit = st.Size()
 	}
-	t, err := readNPY[T](bufio.NewReaderSize(f, npyChunk), limit)
+	br := bufio.NewReaderSize(f, npyChunk)
+	t, err := readNPY[T](br, limit, limit >= 0)
+	if err == nil {
+		err = npyAtEnd(br)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return t, nil
+}
+
+// npyAtEnd returns an error unless r is at its end: a file or archive
+// member holds one array and nothing after it.
+func npyAtEnd(r io.Reader) error {
+	var one [1]byte
+	n, err := io.ReadFull(r, one[:])
+	switch {
+	case n > 0:
+		return fmt.Errorf("%w: trailing bytes after the array", ErrNPY)
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
+		return fmt.Errorf("%w: %w", ErrNPY, err)
+	}
+	return nil
 }

@@ -65,8 +65,9 @@ func ExampleSaveNPZ() {
 	// [2] [0.25 0.75]
 }
 
-// Save named tensors as safetensors (safetensors.torch.load_file reads
-// it) and load them back; F16 and BF16 files load too.
+// Save named tensors as safetensors (the format of
+// safetensors.torch.save_file) and load them back; F16 and BF16 files load
+// too.
 func ExampleSaveSafetensors() {
 	dir, err := os.MkdirTemp("", "safetensors-example")
 	if err != nil {

@@ -75,7 +75,7 @@ func ReadNPZ[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], error) {
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("%w: ReadNPZ: duplicate member %q", ErrNPY, f.Name)
 		}
-		t, err := readNPZMember[T](f)
+		t, err := readNPZMember[T](f, size)
 		if err != nil {
 			return nil, fmt.Errorf("tensor: ReadNPZ: member %q: %w", f.Name, err)
 		}
@@ -84,33 +84,41 @@ func ReadNPZ[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], error) {
 	return out, nil
 }
 
-func readNPZMember[T Float](f *zip.File) (*Dense[T], error) {
+// deflateMaxRatio bounds how far deflate can expand its input: each
+// 258-byte match costs at least 2 bits, about 1032:1. A member claiming
+// more than that of its compressed size is lying.
+const deflateMaxRatio = 1032
+
+// readNPZMember reads one member of an archive of size bytes. The sizes in
+// a zip header are claims: the declared uncompressed size only bounds what
+// the .npy header may declare (archive/zip fails reads past it, so a lying
+// .npy header fails before any large allocation), and the array is
+// allocated whole up front only for a stored member whose bytes lie inside
+// the archive; otherwise it grows as data are inflated. A 1,264-byte file
+// declaring a 1 TiB member used to be a fatal out-of-memory here.
+func readNPZMember[T Float](f *zip.File, size int64) (*Dense[T], error) {
+	if f.Method == zip.Deflate && f.UncompressedSize64/deflateMaxRatio > f.CompressedSize64+1 {
+		return nil, fmt.Errorf("%w: declares %d bytes from %d compressed, more than deflate can expand", ErrNPY, f.UncompressedSize64, f.CompressedSize64)
+	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNPY, err)
 	}
 	defer rc.Close()
-	// The declared uncompressed size bounds the data (archive/zip fails
-	// reads past it), so a lying .npy header inside fails before any large
-	// allocation.
 	limit := int64(-1)
 	if f.UncompressedSize64 <= 1<<62 {
 		limit = int64(f.UncompressedSize64)
 	}
+	exact := f.Method == zip.Store && f.CompressedSize64 == f.UncompressedSize64 && limit >= 0 && limit <= size
 	br := bufio.NewReaderSize(rc, npyChunk)
-	t, err := readNPY[T](br, limit)
+	t, err := readNPY[T](br, limit, exact)
 	if err != nil {
 		return nil, err
 	}
 	// One array per member: anything after it is malformed (reading to the
 	// end also makes archive/zip verify the CRC).
-	var one [1]byte
-	n, err := io.ReadFull(br, one[:])
-	switch {
-	case n > 0:
-		return nil, fmt.Errorf("%w: trailing bytes after the array", ErrNPY)
-	case err != io.EOF && err != io.ErrUnexpectedEOF:
-		return nil, fmt.Errorf("%w: %w", ErrNPY, err)
+	if err := npyAtEnd(br); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

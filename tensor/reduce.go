@@ -346,6 +346,8 @@ func abs(x int) int {
 // axisPlan checks that d has a's shape with axis set to 1 or removed and
 // plans the sum of a over axis into d.
 func axisPlan[T Float](op string, pl *reducePlan, d, a *Dense[T], axis int) int {
+	notNil(op, "destination", d)
+	notNil(op, "a", a)
 	r := len(a.shape)
 	if r > maxRank {
 		fail(ErrShape, "%s: rank %d exceeds the maximum %d", op, r, maxRank)
@@ -438,12 +440,12 @@ func (d *Dense[T]) MeanAxis(a *Dense[T], axis int) *Dense[T] {
 // SumAxis returns the sum of a along axis, keeping that axis with size 1
 // if keepDims, else removing it.
 func SumAxis[T Float](a *Dense[T], axis int, keepDims bool) *Dense[T] {
-	return New[T](reducedShape("SumAxis", a.shape, axis, keepDims)...).SumAxis(a, axis)
+	return New[T](reducedShape("SumAxis", shapeOf("SumAxis", a), axis, keepDims)...).SumAxis(a, axis)
 }
 
 // MeanAxis returns the mean of a along axis; see SumAxis.
 func MeanAxis[T Float](a *Dense[T], axis int, keepDims bool) *Dense[T] {
-	return New[T](reducedShape("MeanAxis", a.shape, axis, keepDims)...).MeanAxis(a, axis)
+	return New[T](reducedShape("MeanAxis", shapeOf("MeanAxis", a), axis, keepDims)...).MeanAxis(a, axis)
 }
 
 // SumTo overwrites d with src summed over the dimensions along which d's
@@ -473,6 +475,8 @@ func SumTo[T Float](src *Dense[T], shape ...int) *Dense[T] {
 }
 
 func sumToPlan[T Float](op string, pl *reducePlan, d, src *Dense[T]) {
+	notNil(op, "destination", d)
+	notNil(op, "src", src)
 	r := len(src.shape)
 	if r > maxRank {
 		fail(ErrShape, "%s: rank %d exceeds the maximum %d", op, r, maxRank)
@@ -501,6 +505,7 @@ func sumToPlan[T Float](op string, pl *reducePlan, d, src *Dense[T]) {
 // SumAll returns the sum of all elements of a (0 for an empty tensor). The
 // result is the same for any number of threads.
 func SumAll[T Float](a *Dense[T]) T {
+	notNil("SumAll", "a", a)
 	var it iter
 	it.init("SumAll", a.shape, 1)
 	it.operand(0, a.shape, a.strides, a.offset)
@@ -516,5 +521,6 @@ func SumAll[T Float](a *Dense[T]) T {
 
 // MeanAll returns the mean of all elements of a (NaN for an empty tensor).
 func MeanAll[T Float](a *Dense[T]) T {
+	notNil("MeanAll", "a", a)
 	return SumAll(a) / T(a.Size())
 }

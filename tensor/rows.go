@@ -207,6 +207,8 @@ func rowRun[T Float](op rowOp, name string, d, a *Dense[T], ax int, dst *[maxRan
 }
 
 func rowReduce[T Float](op rowOp, name string, d, a *Dense[T], axis int) *Dense[T] {
+	notNil(name, "destination", d)
+	notNil(name, "a", a)
 	var pl reducePlan
 	ax := axisPlan(name, &pl, d, a, axis)
 	if overlaps(d, a) {
@@ -217,6 +219,8 @@ func rowReduce[T Float](op rowOp, name string, d, a *Dense[T], axis int) *Dense[
 }
 
 func rowMap[T Float](op rowOp, name string, d, a *Dense[T], axis int) *Dense[T] {
+	notNil(name, "destination", d)
+	notNil(name, "a", a)
 	sameShape(name, d, a)
 	r := len(a.shape)
 	if r > maxRank {
@@ -264,25 +268,27 @@ func (d *Dense[T]) LogSoftmax(a *Dense[T], axis int) *Dense[T] {
 
 // MaxAxis returns the maximum of a along axis; see SumAxis for keepDims.
 func MaxAxis[T Float](a *Dense[T], axis int, keepDims bool) *Dense[T] {
-	return New[T](reducedShape("MaxAxis", a.shape, axis, keepDims)...).MaxAxis(a, axis)
+	return New[T](reducedShape("MaxAxis", shapeOf("MaxAxis", a), axis, keepDims)...).MaxAxis(a, axis)
 }
 
 // MinAxis returns the minimum of a along axis.
 func MinAxis[T Float](a *Dense[T], axis int, keepDims bool) *Dense[T] {
-	return New[T](reducedShape("MinAxis", a.shape, axis, keepDims)...).MinAxis(a, axis)
+	return New[T](reducedShape("MinAxis", shapeOf("MinAxis", a), axis, keepDims)...).MinAxis(a, axis)
 }
 
 // LogSumExpAxis returns log Σ exp(a) along axis (stable; see the method).
 func LogSumExpAxis[T Float](a *Dense[T], axis int, keepDims bool) *Dense[T] {
-	return New[T](reducedShape("LogSumExpAxis", a.shape, axis, keepDims)...).LogSumExpAxis(a, axis)
+	return New[T](reducedShape("LogSumExpAxis", shapeOf("LogSumExpAxis", a), axis, keepDims)...).LogSumExpAxis(a, axis)
 }
 
 // Softmax returns a new tensor, the softmax of a along axis.
-func Softmax[T Float](a *Dense[T], axis int) *Dense[T] { return New[T](a.shape...).Softmax(a, axis) }
+func Softmax[T Float](a *Dense[T], axis int) *Dense[T] {
+	return New[T](shapeOf("Softmax", a)...).Softmax(a, axis)
+}
 
 // LogSoftmax returns a new tensor, the log-softmax of a along axis.
 func LogSoftmax[T Float](a *Dense[T], axis int) *Dense[T] {
-	return New[T](a.shape...).LogSoftmax(a, axis)
+	return New[T](shapeOf("LogSoftmax", a)...).LogSoftmax(a, axis)
 }
 
 // ArgMaxAxis returns, for each position of a with axis removed (in
@@ -292,6 +298,7 @@ func LogSoftmax[T Float](a *Dense[T], axis int) *Dense[T] {
 // have exactly that many elements (ErrShape) and is filled and returned. It
 // panics with ErrShape for a zero-size axis.
 func ArgMaxAxis[T Float](dst []int, a *Dense[T], axis int) []int {
+	notNil("ArgMaxAxis", "a", a)
 	r := len(a.shape)
 	if r > maxRank {
 		fail(ErrShape, "ArgMaxAxis: rank %d exceeds the maximum %d", r, maxRank)
@@ -322,6 +329,7 @@ func MaxAll[T Float](a *Dense[T]) T { return extremeAll("MaxAll", a, true) }
 func MinAll[T Float](a *Dense[T]) T { return extremeAll("MinAll", a, false) }
 
 func extremeAll[T Float](name string, a *Dense[T], isMax bool) T {
+	notNil(name, "a", a)
 	var it iter
 	it.init(name, a.shape, 1)
 	it.operand(0, a.shape, a.strides, a.offset)

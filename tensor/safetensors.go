@@ -537,10 +537,11 @@ func WriteSafetensors[T Float](w io.Writer, tensors map[string]*Dense[T]) error 
 // strides, names in sorted order with their data in the same order, the
 // header padded with spaces so the data starts at a multiple of 8 bytes (as
 // the reference writer does), so equal input gives equal bytes. A non-nil
-// metadata is written as "__metadata__" with sorted keys. It panics, before
-// writing anything, if a name is empty, is "__metadata__" or is not valid
-// UTF-8, if a metadata key or value is not valid UTF-8, or if a tensor is
-// nil; it returns the first error from w.
+// metadata is written as "__metadata__" with sorted keys. Any UTF-8 name
+// is allowed, the empty one too, as the format allows it. It panics, before
+// writing anything, if a name is "__metadata__" or is not valid UTF-8, if a
+// metadata key or value is not valid UTF-8, or if a tensor is nil; it
+// returns the first error from w.
 func WriteSafetensorsMetadata[T Float](w io.Writer, tensors map[string]*Dense[T], metadata map[string]string) error {
 	names := stNames("WriteSafetensors", tensors, metadata)
 	hdr := stEncodeHeader(names, tensors, metadata)
@@ -561,8 +562,6 @@ func stNames[T Float](op string, tensors map[string]*Dense[T], metadata map[stri
 	names := make([]string, 0, len(tensors))
 	for name, t := range tensors {
 		switch {
-		case name == "":
-			fail(ErrShape, "%s: empty tensor name", op)
 		case name == stMetadataKey:
 			fail(ErrShape, "%s: tensor name %q is reserved for the metadata", op, name)
 		case !utf8.ValidString(name):

@@ -26,7 +26,7 @@ func axisIndex(op string, axis, r int) int {
 // contiguous (call Contiguous first; Reshape never copies).
 func (t *Dense[T]) Reshape(shape ...int) *Dense[T] {
 	s := slices.Clone(shape)
-	infer, n := -1, 1
+	infer, n, nz := -1, 1, 1
 	for i, d := range s {
 		switch {
 		case d == -1 && infer < 0:
@@ -34,6 +34,13 @@ func (t *Dense[T]) Reshape(shape ...int) *Dense[T] {
 		case d < 0:
 			fail(ErrShape, "Reshape: bad dimension in %v", shape)
 		default:
+			if d != 0 {
+				if nz > MaxElements[T]()/d {
+					// The product would wrap round (and might match the size).
+					fail(ErrShape, "Reshape: shape %v has more than %d elements", shape, MaxElements[T]())
+				}
+				nz *= d
+			}
 			n *= d
 		}
 	}
@@ -128,6 +135,7 @@ func (t *Dense[T]) BroadcastTo(shape ...int) *Dense[T] {
 	if len(t.shape) > r {
 		fail(ErrShape, "BroadcastTo: shape %v does not broadcast to %v", t.shape, shape)
 	}
+	checkShape[T]("BroadcastTo", shape)
 	strides := make([]int, r)
 	lead := r - len(t.shape)
 	for i := range r {

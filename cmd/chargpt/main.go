@@ -3,8 +3,8 @@
 //
 //	go run ./cmd/chargpt                       # nanoGPT's CPU configuration, 2000 iterations
 //	go run ./cmd/chargpt -iters 200 -sample 300
-//	go run ./cmd/chargpt -save gpt.npz         # nanoGPT's parameter names
-//	go run ./cmd/chargpt -load gpt.npz -iters 0 -prompt 'func (b *Buffer) '
+//	go run ./cmd/chargpt -save gpt.safetensors # nanoGPT's parameter names
+//	go run ./cmd/chargpt -load gpt.safetensors -iters 0 -prompt 'func (b *Buffer) '
 //
 // The corpus is every .go file under $(go env GOROOT)/src that is not a
 // test and not in a testdata folder, sorted by path and concatenated; the
@@ -112,8 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.evalBatches, "eval-batches", 20, "random batches per loss estimate")
 	fs.IntVar(&c.threads, "threads", 0, "threads for the kernels (0: ADJOINT_NUM_THREADS or GOMAXPROCS)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for initialisation, batches and sampling")
-	fs.StringVar(&c.save, "save", "", "write the trained parameters to this .npz file (nanoGPT's names)")
-	fs.StringVar(&c.load, "load", "", "read parameters from this .npz file before training")
+	fs.StringVar(&c.save, "save", "", "write the trained parameters to this file (nanoGPT's names; .safetensors or .npz by extension)")
+	fs.StringVar(&c.load, "load", "", "read parameters from this .safetensors or .npz file before training")
 	fs.IntVar(&c.sample, "sample", 500, "bytes to sample at the end (0: none)")
 	fs.Float64Var(&c.temperature, "temperature", 0.8, "sampling temperature (0: always the most likely byte)")
 	fs.StringVar(&c.prompt, "prompt", "func ", "text the sample starts from (non-empty)")
@@ -338,7 +338,7 @@ type trainer struct {
 	cfg         *config
 	train       []byte
 	tp, evalTp  *autograd.Tape[float32]
-	opts        []optim.Optimizer
+	opt         optim.Optimizer
 	params      []*autograd.Var[float32]
 	rng, evRng  *rand.Rand
 	idx, target []int
@@ -362,16 +362,8 @@ func newTrainer(model *nn.GPT[float32], data *corpus, c *config) *trainer {
 		cfg.Schedule = optim.Cosine{Base: c.lr, Min: c.lr / 10, Warmup: c.warmup, Total: max(c.iters, 1)}
 	}
 	// Two groups, as nanoGPT's configure_optimizers: decay on matrices and
-	// embeddings; none on biases and LayerNorms (Adam with weight decay 0
-	// is AdamW with 0). A stand-in for optim's parameter groups.
-	dc := cfg
-	dc.WeightDecay = c.wd
-	if c.wd > 0 {
-		t.opts = append(t.opts, optim.NewAdamW(decay, dc))
-	} else {
-		t.opts = append(t.opts, optim.NewAdam(decay, cfg))
-	}
-	t.opts = append(t.opts, optim.NewAdam(rest, cfg))
+	// embeddings, none on biases and LayerNorms.
+	t.opt = optim.NewAdamWGroups([]optim.Group[float32]{{Params: decay, WeightDecay: c.wd}, {Params: rest}}, cfg)
 	return t
 }
 
@@ -392,19 +384,15 @@ func (t *trainer) step() float64 {
 	bs := t.model.Config.BlockSize
 	batch(t.rng, t.train, bs, t.idx, t.target)
 	t.tp.Reset()
-	for _, o := range t.opts {
-		o.ZeroGrad()
-	}
+	t.opt.ZeroGrad()
 	loss := t.model.Loss(t.tp, t.idx, t.target, t.cfg.batch, bs)
 	if err := t.tp.Backward(loss); err != nil {
 		panic(err) // a scalar loss that depends on the parameters cannot fail
 	}
 	if t.cfg.clip > 0 {
-		clipGradNorm(t.params, t.cfg.clip)
+		optim.ClipGradNorm(t.params, t.cfg.clip)
 	}
-	for _, o := range t.opts {
-		o.Step()
-	}
+	t.opt.Step()
 	return float64(loss.Value().Data()[0])
 }
 

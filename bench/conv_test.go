@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// convLayers are the two convolutions of BenchmarkCNNStep's network.
+var convLayers = []struct {
+	name              string
+	n, c, h, w, oc, k int
+	pad               int
+}{
+	{"conv1", cnnBatch, 1, 28, 28, 32, 5, 2},
+	{"conv2", cnnBatch, 32, 14, 14, 64, 5, 2},
+}
+
+// BenchmarkConv2d times autograd's Conv2d over cmd/mnist's two layers at
+// one thread: forward (im2col, GEMM, bias), backward (W̄, b̄ and, for conv2,
+// x̄) and, as the yardstick, the forward's GEMMs alone (per image M = OC,
+// N = OH·OW, K = C·KH·KW, one thread, no im2col). GFLOP/s counts
+// 2·N·OC·OH·OW·C·KH·KW per product (one forward, two backward for conv2,
+// one for conv1, whose input needs no adjoint). Target (issue 11): forward
+// at ≥ 75% of the GEMM rate.
+func BenchmarkConv2d(b *testing.B) {
+	defer parallel.SetThreads(parallel.SetThreads(1))
+	for _, l := range convLayers {
+		r := rand.New(rand.NewPCG(1, 2))
+		x := tensor.RandNormal[float32](r, 0, 1, l.n, l.c, l.h, l.w)
+		w := tensor.RandNormal[float32](r, 0, 0.1, l.oc, l.c, l.k, l.k)
+		bias := tensor.RandNormal[float32](r, 0, 0.1, l.oc)
+		xv := autograd.NewVar(x, l.c > 1) // conv1's input (the images) needs no adjoint
+		wv, bv := autograd.NewVar(w, true), autograd.NewVar(bias, true)
+		o := autograd.Conv2dOptions{Padding: [2]int{l.pad, l.pad}}
+		oh, ow := l.h, l.w // "same" padding
+		prod := 2.0 * float64(l.n*l.oc*oh*ow*l.c*l.k*l.k)
+		tp := autograd.NewTape[float32]()
+		seed := tensor.Full[float32](1, l.n, l.oc, oh, ow)
+		b.Run(fmt.Sprintf("layer=%s/pass=forward", l.name), func(b *testing.B) {
+			c0 := cpuTime()
+			for b.Loop() {
+				tp.Reset()
+				tp.Conv2d(xv, wv, bv, o)
+			}
+			reportConv(b, prod, c0)
+		})
+		b.Run(fmt.Sprintf("layer=%s/pass=backward", l.name), func(b *testing.B) {
+			tp.Reset()
+			y := tp.Conv2d(xv, wv, bv, o)
+			tp.RetainGraph(true)
+			defer tp.RetainGraph(false)
+			products := 1.0
+			if l.c > 1 {
+				products = 2
+			}
+			c0 := cpuTime()
+			for b.Loop() {
+				if err := tp.BackwardSeed(y, seed); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportConv(b, products*prod, c0)
+		})
+		b.Run(fmt.Sprintf("layer=%s/pass=gemm", l.name), func(b *testing.B) {
+			m, n, k := l.oc, oh*ow, l.c*l.k*l.k
+			a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+			for i := range bb {
+				bb[i] = float32(i%7) / 7
+			}
+			c0 := cpuTime()
+			for b.Loop() {
+				for range l.n {
+					gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, m, n, k, 1, a, k, bb, n, 1, c, n)
+				}
+			}
+			reportConv(b, prod, c0)
+		})
+	}
+}
+
+// reportConv reports GFLOP/s for flops per op, by wall time and by the
+// process's CPU time since c0 (one thread: what an idle machine would
+// give, near enough, where wall time on a loaded one measures the
+// neighbours too).
+func reportConv(b *testing.B, flops float64, c0 time.Duration) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuTime() - c0; cpu > 0 {
+		b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "cpu-GFLOP/s")
+	}
+}

@@ -1,0 +1,218 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// TestPartition checks the task grid at P = 1..16 over panels from one
+// tile to many: the rectangles cover every tile exactly once, there are at
+// most P of them and none is empty, their row runs differ by at most one
+// tile row and their column runs by at most one tile column, and no other
+// grid of at most P tasks has a smaller largest task (checked by brute
+// force).
+func TestPartition(t *testing.T) {
+	bl := blocking{mr: 8, nr: 48}
+	for p := 1; p <= 16; p++ {
+		for _, m := range []int{1, 7, 8, 9, 24, 31, 64, 100, 128, 256, 784} {
+			for _, nb := range []int{1, 47, 48, 49, 100, 256, 512, 784, 2016} {
+				t.Run(fmt.Sprintf("P=%d/m=%d/nb=%d", p, m, nb), func(t *testing.T) {
+					mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
+					tm, tn := grid(p, mt, nt)
+					require.LessOrEqual(t, tm*tn, p)
+					require.LessOrEqual(t, tm, mt)
+					require.LessOrEqual(t, tn, nt)
+					hits := make([]int, mt*nt)
+					minR, maxR, minC, maxC := mt, 0, nt, 0
+					largest := 0
+					for i := range tm * tn {
+						rlo, rhi, clo, chi := taskRect(bl, m, nb, tm, tn, i)
+						require.Less(t, rlo, rhi, "task %d has no rows", i)
+						require.Less(t, clo, chi, "task %d has no columns", i)
+						require.Zero(t, rlo%bl.mr, "rows start on a tile")
+						require.Zero(t, clo%bl.nr, "columns start on a tile")
+						r0, r1 := rlo/bl.mr, ceilDiv(rhi, bl.mr)
+						c0, c1 := clo/bl.nr, ceilDiv(chi, bl.nr)
+						minR, maxR = min(minR, r1-r0), max(maxR, r1-r0)
+						minC, maxC = min(minC, c1-c0), max(maxC, c1-c0)
+						largest = max(largest, (r1-r0)*(c1-c0))
+						for r := r0; r < r1; r++ {
+							for c := c0; c < c1; c++ {
+								hits[r*nt+c]++
+							}
+						}
+					}
+					for i, h := range hits {
+						require.Equal(t, 1, h, "tile (%d, %d) covered %d times", i/nt, i%nt, h)
+					}
+					require.LessOrEqual(t, maxR-minR, 1, "row runs unbalanced")
+					require.LessOrEqual(t, maxC-minC, 1, "column runs unbalanced")
+					for r := 1; r <= min(p, mt); r++ {
+						for c := 1; r*c <= p && c <= nt; c++ {
+							require.LessOrEqual(t, largest, ceilDiv(mt, r)*ceilDiv(nt, c),
+								"grid %d×%d beats the chosen %d×%d", r, c, tm, tn)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// threadCounts are the counts every determinism test runs: oversubscribed
+// beyond this machine's cores, to exercise the partitions of larger ones.
+var threadCounts = []int{1, 2, 3, 4, 8, 16}
+
+// TestGemmThreadCounts checks, for every kernel, that the result at 2, 3,
+// 4, 8 and 16 threads is bitwise the one-thread result, and that the
+// 16-thread result is correct against the float64 loop. The shapes sit
+// either side of each switch in the parallel driver: the parallel cut-off,
+// the grid's change from rows only to rows and columns (fewer row tiles
+// than threads), the in-place B of short products, several depth blocks
+// (the B panel's double buffer is reused and C accumulates across depth
+// blocks) and several column panels.
+func TestGemmThreadCounts(t *testing.T) {
+	t.Run("type=f32", func(t *testing.T) { withKernel(t, testThreadCounts[float32]) })
+	t.Run("type=f64", func(t *testing.T) { withKernel(t, testThreadCounts[float64]) })
+}
+
+func testThreadCounts[T float](t *testing.T) {
+	defer parallel.SetThreads(parallel.Threads())
+	bl := blocks[current.Load()][typeIndex[T]()]
+	rng := rand.New(rand.NewPCG(11, 12))
+	c := ceilDiv(parMinFlops, 2*96*96) // k at the cut-off for 96×96
+	shapes := [][3]int{
+		{96, 96, c},             // at the cut-off: parallel
+		{96, 96, c - 1},         // just below: serial
+		{3 * bl.mr, 300, 200},   // 3 row tiles: P = 4 needs columns too
+		{4*bl.mr + 1, 300, 200}, // 5 row tiles
+		{directBRows, 4*bl.nr + 5, 300},
+		{directBRows + 1, 4*bl.nr + 5, 300},
+		{2*bl.mr + 3, bl.nr + 5, 4*bl.kc + 1},  // five depth blocks
+		{bl.mr + 1, 2*bl.nc + bl.nr + 3, 200},  // three column panels
+		{3*bl.mr + 2, bl.nc + 7, 2*bl.kc + 10}, // both
+	}
+	for si, sh := range shapes {
+		pairs := transPairs
+		if testing.Short() {
+			pairs = transPairs[1+si%2 : 2+si%2] // NT and TN in turn
+		}
+		for _, tp := range pairs {
+			tc := gemmCase{tA: tp[0], tB: tp[1], m: sh[0], n: sh[1], k: sh[2], alpha: 0.5, beta: -1, ldPad: 1}
+			o := makeOperands[T](rng, tc)
+			var ref []T
+			for _, th := range threadCounts {
+				parallel.SetThreads(th)
+				c := o.c.clone()
+				o.run(tc, c[guardPad:guardPad+len(o.c.s)])
+				if ref == nil {
+					ref = c
+					continue
+				}
+				for i := range c {
+					require.Equal(t, bitsOf(ref[i]), bitsOf(c[i]), "%v: threads=%d differs at %d", tc, th, i)
+				}
+			}
+			if !testing.Short() || sh == shapes[0] {
+				checkGemm[T](t, rng, tc) // at 16 threads
+			}
+		}
+	}
+}
+
+// TestGemmThreadsChanging multiplies on several goroutines at once while
+// another changes the thread count between 1 and 8; every result must be
+// bitwise the serial one (run with -race).
+func TestGemmThreadsChanging(t *testing.T) {
+	defer parallel.SetThreads(parallel.Threads())
+	const m, n, k = 70, 200, 450 // two depth blocks with KC = 384, split at 2+ threads
+	require.GreaterOrEqual(t, flops(m, n, k), float64(parMinFlops))
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	for i := range b {
+		b[i] = float32(rng.NormFloat64())
+	}
+	parallel.SetThreads(1)
+	want := make([]float32, m*n)
+	Sgemm(NoTrans, Trans, m, n, k, 1, a, k, transposed(b, k, n), k, 0, want, n)
+	bt := transposed(b, k, n)
+	reps := 60
+	if testing.Short() {
+		reps = 15
+	}
+	var stop atomic.Bool
+	var flip sync.WaitGroup
+	flip.Go(func() {
+		for i := 0; !stop.Load(); i++ {
+			parallel.SetThreads(1 + i%8)
+		}
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			c := make([]float32, m*n)
+			for r := range reps {
+				Sgemm(NoTrans, Trans, m, n, k, 1, a, k, bt, k, 0, c, n)
+				for i := range c {
+					if c[i] != want[i] {
+						errs <- fmt.Errorf("goroutine %d rep %d: C[%d] = %v, want %v", g, r, i, c[i], want[i])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stop.Store(true)
+	flip.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestGemmParallelNoAllocs: a warm call split across threads allocates
+// nothing (pools, the per-call block state and the hand-off included).
+func TestGemmParallelNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop items")
+	}
+	defer parallel.SetThreads(parallel.Threads())
+	const m, n, k = 100, 300, 800
+	a32, b32, c32 := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	a64, b64, c64 := make([]float64, m*k), make([]float64, k*n), make([]float64, m*n)
+	for _, th := range []int{2, 4} {
+		parallel.SetThreads(th)
+		// Warm: every pack arena on the free lists (some left small by
+		// earlier tests' shapes) grows to this shape's size on first use,
+		// and the pool's free jobs grow to as many as are ever held at once
+		// (a job offered to a parked worker is held until it wakes, which
+		// on a loaded machine may be several calls later; earlier tests
+		// started 15 workers). The pause lets late workers let go.
+		for range 2 {
+			for range 30 {
+				Sgemm(NoTrans, NoTrans, m, n, k, 1, a32, k, b32, n, 0, c32, n)
+				Dgemm(Trans, NoTrans, m, n, k, 1, a64, m, b64, n, 0, c64, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		require.Zero(t, testing.AllocsPerRun(10, func() {
+			Sgemm(NoTrans, NoTrans, m, n, k, 1, a32, k, b32, n, 0, c32, n)
+		}), "Sgemm allocations at %d threads", th)
+		require.Zero(t, testing.AllocsPerRun(10, func() {
+			Dgemm(Trans, NoTrans, m, n, k, 1, a64, m, b64, n, 0, c64, n)
+		}), "Dgemm allocations at %d threads", th)
+	}
+}
