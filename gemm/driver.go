@@ -9,16 +9,17 @@ import (
 )
 
 // parMinFlops is the smallest product (2·m·n·k) split across goroutines.
-// A call now hands work to the pool once, and a worker still spinning from
-// the previous call takes it within about a microsecond, where the old
-// per-depth-block hand-off to parked workers cost 10–16 µs each and needed
-// 2·200³. The value is a judgement, not a tuned optimum: on the shared
-// 2-core VM under load 8–10 the best of 360 calls at 128³ went from 182 to
-// 240 GFLOP/s with two threads, while under load 25 no size gained at all
-// (the second core was never free; 96³ lost 4%), and at 96³ a call lasts
-// about 10 µs, the time a descheduled worker takes to come back. Re-measure
-// on an idle machine (parallel gains need one).
-var parMinFlops = 2 * 96 * 96 * 96
+// A call hands work to the pool once, and a worker still spinning from the
+// previous call takes it within about a microsecond (the old per-depth-block
+// hand-off to parked workers cost 10–16 µs each). Measured on the 2-core
+// Zen 5 VM at load 2.5–4 (another process busy), f32 avx512, GFLOP/s one
+// thread → two: with the tuning harness (best of 40 interleaved calls, wall
+// time, workers often parked) 128³ 192 → 169, 160³ 195 → 178, 192³ 203 →
+// 161, 224³ 198 → 181, 256³ 193 → 161, 320³ 201 → 214, 384³ 201 → 269;
+// in back-to-back benchmark calls (workers spinning) 128³ lost 15–28% and
+// 256³ gained 13–33%. So products below 240³ stay on one thread; re-measure
+// on an idle machine, where a parallel gain needs a free second core.
+var parMinFlops = 2 * 240 * 240 * 240
 
 // swapEdges enables the transposed computation of products narrower than a
 // tile (a variable so that the tuning harness can compare).

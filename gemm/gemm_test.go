@@ -421,6 +421,7 @@ func TestGemmThreadsBitwise(t *testing.T) {
 }
 
 func testThreadsBitwise[T float](t *testing.T) {
+	lowParMin(t)
 	defer parallel.SetThreads(parallel.Threads())
 	bl := blocks[current.Load()][typeIndex[T]()]
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -465,6 +466,7 @@ func testThreadsBitwise[T float](t *testing.T) {
 // TestGemmConcurrent has 16 goroutines multiply at once (run it with -race),
 // one of them with a product that is itself split across threads.
 func TestGemmConcurrent(t *testing.T) {
+	lowParMin(t)
 	defer parallel.SetThreads(parallel.SetThreads(2))
 	require.GreaterOrEqual(t, flops(400, 200, 110), float64(parMinFlops))
 	var wg sync.WaitGroup
@@ -566,4 +568,14 @@ func TestKernelSelection(t *testing.T) {
 	require.NoError(t, SetKernel(prev))
 	// The default is the best available one.
 	require.Equal(t, ks[len(ks)-1], kernelNames[bestKernel()])
+}
+
+// lowParMin lowers the parallel cut-off for the rest of t to 2·96³, the
+// tests' reference value, so that their shapes split across threads while
+// staying small enough for the race detector and qemu; parMinFlops itself
+// is a tuned judgement (see driver.go) that may change.
+func lowParMin(t testing.TB) {
+	prev := parMinFlops
+	parMinFlops = 2 * 96 * 96 * 96
+	t.Cleanup(func() { parMinFlops = prev })
 }

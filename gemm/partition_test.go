@@ -85,6 +85,7 @@ func TestGemmThreadCounts(t *testing.T) {
 }
 
 func testThreadCounts[T float](t *testing.T) {
+	lowParMin(t)
 	defer parallel.SetThreads(parallel.Threads())
 	bl := blocks[current.Load()][typeIndex[T]()]
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -132,6 +133,7 @@ func testThreadCounts[T float](t *testing.T) {
 // another changes the thread count between 1 and 8; every result must be
 // bitwise the serial one (run with -race).
 func TestGemmThreadsChanging(t *testing.T) {
+	lowParMin(t)
 	defer parallel.SetThreads(parallel.Threads())
 	const m, n, k = 70, 200, 450 // two depth blocks with KC = 384, split at 2+ threads
 	require.GreaterOrEqual(t, flops(m, n, k), float64(parMinFlops))
