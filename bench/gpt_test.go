@@ -19,7 +19,7 @@ import (
 // cross-entropy over the 768×256 logits, backward, AdamW (betas 0.9/0.99,
 // weight decay 0.1 on matrices and embeddings, none on biases and
 // LayerNorms; optim.NewAdamWGroups), gradient clipping to global norm 1.0
-// and ZeroGrad, as cmd/chargpt trains and bench/gpt_torch.py step times
+// and ZeroGrad, as cmd/chargpt trains and bench/torch/gpt.py step times
 // it. The batch is random bytes drawn once (the work does not depend on
 // the values).
 type gptBench struct {
@@ -63,7 +63,7 @@ func (m *gptBench) step() {
 // BenchmarkGPTStep times one training step of cmd/chargpt's default model
 // (see gptBench) and reports ms/step. Target (issue 12): at most PyTorch
 // 1.13's time for the same step at one and at two threads, run alternated
-// with bench/gpt_torch.py. cpu-ms/step is the process's CPU time per step
+// with bench/torch/gpt.py. cpu-ms/step is the process's CPU time per step
 // (user + system), which a loaded machine inflates less than wall time.
 func BenchmarkGPTStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {

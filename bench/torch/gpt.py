@@ -14,7 +14,7 @@ its tanh form, tied lm_head, biases, no dropout), float32 on the CPU.
          clip_grad_norm 1.0; validation loss = mean over 20 random batches.
 
 Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, e.g.
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/gpt_torch.py step --threads 1
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/torch/gpt.py step --threads 1
 """
 import argparse
 import math
