@@ -509,24 +509,11 @@ func (p *pyParser) tuple() ([]int, string) {
 
 // SaveNPY writes t to the file at path (created or truncated) with
 // WriteNPY.
-func SaveNPY[T Float](path string, t *Dense[T]) (err error) {
+func SaveNPY[T Float](path string, t *Dense[T]) error {
 	if t == nil {
 		panic(fmt.Errorf("%w: SaveNPY: nil tensor", ErrShape))
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	bw := bufio.NewWriterSize(f, npyChunk)
-	if err := WriteNPY(bw, t); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return saveFile(path, func(w io.Writer) error { return WriteNPY(w, t) })
 }
 
 // LoadNPY reads the .npy file at path with ReadNPY. The file's size bounds

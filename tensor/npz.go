@@ -5,7 +5,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -125,38 +124,12 @@ func readNPZMember[T Float](f *zip.File, size int64) (*Dense[T], error) {
 
 // SaveNPZ writes arrays to the file at path (created or truncated) with
 // WriteNPZ.
-func SaveNPZ[T Float](path string, arrays map[string]*Dense[T]) (err error) {
+func SaveNPZ[T Float](path string, arrays map[string]*Dense[T]) error {
 	npzNames("SaveNPZ", arrays) // panic before creating the file
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	bw := bufio.NewWriterSize(f, npyChunk)
-	if err := WriteNPZ(bw, arrays); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return saveFile(path, func(w io.Writer) error { return WriteNPZ(w, arrays) })
 }
 
 // LoadNPZ reads the .npz file at path with ReadNPZ.
 func LoadNPZ[T Float](path string) (map[string]*Dense[T], error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	m, err := ReadNPZ[T](f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return loadFile(path, ReadNPZ[T])
 }

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -665,38 +663,12 @@ func SaveSafetensors[T Float](path string, tensors map[string]*Dense[T]) error {
 
 // SaveSafetensorsMetadata writes tensors and metadata to the file at path
 // (created or truncated) with WriteSafetensorsMetadata.
-func SaveSafetensorsMetadata[T Float](path string, tensors map[string]*Dense[T], metadata map[string]string) (err error) {
+func SaveSafetensorsMetadata[T Float](path string, tensors map[string]*Dense[T], metadata map[string]string) error {
 	stNames("SaveSafetensors", tensors, metadata) // panic before creating the file
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	bw := bufio.NewWriterSize(f, stChunk)
-	if err := WriteSafetensorsMetadata(bw, tensors, metadata); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return saveFile(path, func(w io.Writer) error { return WriteSafetensorsMetadata(w, tensors, metadata) })
 }
 
 // LoadSafetensors reads the safetensors file at path with ReadSafetensors.
 func LoadSafetensors[T Float](path string) (map[string]*Dense[T], error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	m, err := ReadSafetensors[T](f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
+	return loadFile(path, ReadSafetensors[T])
 }
