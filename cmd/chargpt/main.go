@@ -173,12 +173,29 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-eval-batches %d < 1", c.evalBatches)
 	case c.threads < 0:
 		return nil, fmt.Errorf("-threads %d < 0", c.threads)
+	case c.threads > parallel.MaxThreads():
+		return nil, fmt.Errorf("-threads %d > %d (the cap is 8 per CPU)", c.threads, parallel.MaxThreads())
 	case c.sample < 0:
 		return nil, fmt.Errorf("-sample %d < 0", c.sample)
 	case !finite(c.temperature) || c.temperature < 0:
 		return nil, fmt.Errorf("-temperature %g must be finite and >= 0", c.temperature)
 	case c.sample > 0 && c.prompt == "":
 		return nil, errors.New("-prompt must not be empty when sampling")
+	}
+	// Bound the model and one step's activations before anything is built,
+	// in float64 so that no product of flags can overflow: the weights,
+	// their gradients and AdamW's two moments take 16 bytes a parameter
+	// (maxParams: 1 GiB), and each layer keeps about 10 values of width
+	// -embd, 2 of -hidden and a T×T attention row per head for every
+	// position of the batch (maxActivations: 4 GiB in float32).
+	const maxParams, maxActivations = 1 << 26, 1 << 30
+	L, C, H := float64(m.Layers), float64(m.Embd), float64(m.Hidden)
+	T, B, nh := float64(m.BlockSize), float64(c.batch), float64(m.Heads)
+	if params := L*(4*C*C+2*C*H+9*C+H) + (256+T)*C + 2*C; params > maxParams {
+		return nil, fmt.Errorf("-layers %d, -embd %d, -hidden %d and -block %d make a model of about %.3g parameters, more than %d", m.Layers, m.Embd, m.Hidden, m.BlockSize, params, maxParams)
+	}
+	if acts := B * T * (L*(10*C+2*H+nh*T) + 256); acts > maxActivations {
+		return nil, fmt.Errorf("-batch %d, -block %d, -layers %d, -embd %d, -hidden %d and -heads %d need about %.3g activations a step, more than %d", c.batch, m.BlockSize, m.Layers, m.Embd, m.Hidden, m.Heads, acts, maxActivations)
 	}
 	return c, nil
 }

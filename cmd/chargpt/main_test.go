@@ -110,6 +110,11 @@ func TestFlagErrors(t *testing.T) {
 	}{
 		{[]string{"-layers", "0"}, "-layers 0 < 1"},
 		{[]string{"-heads", "3"}, "-heads 3 does not divide -embd 128"},
+		{[]string{"-threads", "100000000"}, "-threads 100000000 > "},
+		{[]string{"-embd", "1000000", "-heads", "1"}, "make a model of about"},
+		{[]string{"-layers", "1000000"}, "make a model of about"},
+		{[]string{"-batch", "100000000"}, "activations a step, more than"},
+		{[]string{"-block", "100000", "-batch", "1000"}, "activations a step, more than"},
 		{[]string{"-block", "0"}, "-block 0 < 1"},
 		{[]string{"-batch", "-1"}, "-batch -1 < 1"},
 		{[]string{"-iters", "-1"}, "-iters -1 < 0"},
