@@ -202,8 +202,9 @@ func TestGemmParallelNoAllocs(t *testing.T) {
 		// and the pool's free jobs grow to as many as are ever held at once
 		// (a job offered to a parked worker is held until it wakes, which
 		// on a loaded machine may be several calls later; earlier tests
-		// started 15 workers). The pause lets late workers let go.
-		for range 2 {
+		// started 15 workers). The pause lets late workers let go; five
+		// rounds, since two were once not enough on an idle CI machine.
+		for range 5 {
 			for range 30 {
 				Sgemm(NoTrans, NoTrans, m, n, k, 1, a32, k, b32, n, 0, c32, n)
 				Dgemm(Trans, NoTrans, m, n, k, 1, a64, m, b64, n, 0, c64, n)
