@@ -198,12 +198,12 @@ func TestGemmParallelNoAllocs(t *testing.T) {
 	for _, th := range []int{2, 4} {
 		parallel.SetThreads(th)
 		// Warm: every pack arena on the free lists (some left small by
-		// earlier tests' shapes) grows to this shape's size on first use,
-		// and the pool's free jobs grow to as many as are ever held at once
-		// (a job offered to a parked worker is held until it wakes, which
-		// on a loaded machine may be several calls later; earlier tests
-		// started 15 workers). The pause lets late workers let go; five
-		// rounds, since two were once not enough on an idle CI machine.
+		// earlier tests' shapes) grows to this shape's size on first use.
+		// Late workers holding jobs need no warm-up: the pool makes every
+		// job they can hold when it starts them (parallel's
+		// TestLateWorkersDoNotAllocate).
+		// Several rounds with pauses, so that every arena a team member can
+		// hold at once has been used at this size.
 		for range 5 {
 			for range 30 {
 				Sgemm(NoTrans, NoTrans, m, n, k, 1, a32, k, b32, n, 0, c32, n)

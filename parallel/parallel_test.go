@@ -263,3 +263,43 @@ func BenchmarkFor(b *testing.B) {
 		})
 	}
 }
+
+// TestLateWorkersDoNotAllocate: a job offered to a parked worker stays held
+// until that worker runs, which on a loaded machine may be after its caller
+// has made many more calls, each offered to another idle worker. With one P
+// a caller that never yields makes that happen every time: each call is
+// offered to a fresh worker that cannot run yet. Every job those calls need
+// must already exist. (Not testing.AllocsPerRun: its warm-up run would make
+// the jobs that the measured runs then reuse.)
+func TestLateWorkersDoNotAllocate(t *testing.T) {
+	withThreads(t, 16, func() {
+		task := func(int) {}
+		Do(16, task) // start the workers
+		time.Sleep(10 * time.Millisecond)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 40 {
+			Do(2, task)
+		}
+		runtime.ReadMemStats(&after)
+		assert.Zero(t, after.Mallocs-before.Mallocs, "allocations in 40 calls of Do with late workers")
+	})
+}
+
+// TestReservedJobs: after workers are started, the jobs that they and one
+// caller can hold at once exist already.
+func TestReservedJobs(t *testing.T) {
+	ensureWorkers(15)
+	n := 16
+	held := make([]*job, 0, n)
+	assert.Zero(t, testing.AllocsPerRun(10, func() {
+		for range n {
+			held = append(held, getJob())
+		}
+		for _, j := range held {
+			putJob(j)
+		}
+		held = held[:0]
+	}), "taking and returning %d jobs", n)
+}

@@ -39,36 +39,64 @@ const (
 
 // freeJobs holds recycled jobs. Not a sync.Pool: a pool is emptied by every
 // second garbage collection, and each refill allocates (a job and its
-// channel) inside what should be an allocation-free training step. It keeps
-// at most maxFreeJobs, more than the calls ever in flight at once in
-// practice.
+// channel) inside what should be an allocation-free training step.
+//
+// How many jobs can be in use at once is bounded, and ensureWorkers makes
+// that many up front, so that a warm call never allocates however late its
+// workers are. A job is held by its caller and by every worker it was
+// offered to until each lets go, and a worker handed a job while parked may
+// wake only milliseconds later on a loaded machine, after its caller has
+// finished and made more calls, each offered to another parked worker (CI
+// once saw five new jobs in ten calls at two threads, with fifteen workers
+// started by earlier tests). But a worker holds at most one job at a time
+// (it is offered work only when idle), so with w workers, one caller and no
+// nesting at most w+1 jobs are ever in use. Nested and concurrent callers
+// may need more; those are made on demand and kept, so jobsMade is the peak
+// ever in use, and freeJobs has room for all of them (putJob never grows
+// it).
 var (
 	freeMu   sync.Mutex
 	freeJobs []*job
+	jobsMade int
 )
 
-const maxFreeJobs = 64
+func newJob() *job { return &job{done: make(chan struct{}, 1)} }
 
 func getJob() *job {
 	freeMu.Lock()
+	defer freeMu.Unlock()
 	n := len(freeJobs)
 	if n == 0 {
-		freeMu.Unlock()
-		return &job{done: make(chan struct{}, 1)}
+		jobsMade++
+		if cap(freeJobs) < jobsMade {
+			freeJobs = make([]*job, 0, 2*jobsMade)
+		}
+		return newJob()
 	}
 	j := freeJobs[n-1]
 	freeJobs[n-1] = nil
 	freeJobs = freeJobs[:n-1]
-	freeMu.Unlock()
 	return j
 }
 
 func putJob(j *job) {
 	freeMu.Lock()
-	if len(freeJobs) < maxFreeJobs {
-		freeJobs = append(freeJobs, j)
-	}
+	freeJobs = append(freeJobs, j) // within capacity: see freeJobs
 	freeMu.Unlock()
+}
+
+// reserveJobs makes jobs until at least n exist, free or in use.
+func reserveJobs(n int) {
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	if cap(freeJobs) < n {
+		fj := make([]*job, len(freeJobs), 2*n)
+		copy(fj, freeJobs)
+		freeJobs = fj
+	}
+	for ; jobsMade < n; jobsMade++ {
+		freeJobs = append(freeJobs, newJob())
+	}
 }
 
 // work claims and runs tasks until none are left.
@@ -301,6 +329,9 @@ func ensureWorkers(n int) {
 	}
 	pool.Store(&ws)
 	workers.Store(int64(len(ws)))
+	// Each worker holds at most one job, and so does each caller: one
+	// caller per P plus nested callers beyond that are made on demand.
+	reserveJobs(len(ws) + runtime.GOMAXPROCS(0))
 }
 
 // run hands count tasks (body, or the ranges of rbody over n) to up to t
