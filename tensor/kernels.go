@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"runtime"
 
 	"github.com/adjoint-go/adjoint/internal/math32"
 )
@@ -152,12 +153,27 @@ func scatter[E elem](dst []E, off, stride int, src []E) {
 	}
 }
 
-// Kernel levels for the elementwise assembly (ewLevel holds the one in use).
+// Kernel levels for the elementwise assembly (ewLevel holds the one in use;
+// the levels up to it are the ones this CPU can run). arm64 has one vector
+// level, NEON, numbered like amd64's first since the two never meet.
 const (
 	levelGeneric = iota
 	levelAVX2
 	levelAVX512
+
+	levelNEON = levelAVX2
 )
+
+// levelName names a level of this architecture for benchmarks and messages.
+func levelName(lv int) string {
+	if lv == levelGeneric {
+		return "generic"
+	}
+	if runtime.GOARCH == "arm64" {
+		return "neon"
+	}
+	return []string{"generic", "avx2", "avx512"}[lv]
+}
 
 // binVV sets d[i] = op(a[i], b[i]). d may be a or b. Add, sub, mul and div
 // run their bulk in assembly where the CPU has it.

@@ -113,7 +113,7 @@ func BenchmarkAddLevels(b *testing.B) {
 	for _, n := range []int{1 << 13, 1 << 24} {
 		x, y, d := Full[float32](1, n), Full[float32](2, n), New[float32](n)
 		for _, lv := range levels() {
-			b.Run(fmt.Sprintf("size=%d/level=%s", n, []string{"generic", "avx2", "avx512"}[lv]), func(b *testing.B) {
+			b.Run(fmt.Sprintf("size=%d/level=%s", n, levelName(lv)), func(b *testing.B) {
 				defer parallel.SetThreads(parallel.SetThreads(1))
 				ewLevel = lv
 				b.SetBytes(int64(12 * n))
@@ -164,11 +164,12 @@ func fuzzLevels[T elem](t *testing.T, rng *rand.Rand, n, off int, op opcode) {
 	a, b := vals(), vals()
 	s := T(rng.NormFloat64())
 	want := [3][]T{make([]T, n), make([]T, n), make([]T, n)}
+	lvls := levels() // before ewLevel is lowered: levels() reads it
 	ewLevel = levelGeneric
 	binVV(op, 0, want[0], a, b)
 	binVS(op, want[1], a, s)
 	binSV(op, want[2], s, b)
-	for _, lv := range levels() {
+	for _, lv := range lvls {
 		ewLevel = lv
 		got := [3][]T{make([]T, n), make([]T, n), make([]T, n)}
 		binVV(op, 0, got[0], a, b)
