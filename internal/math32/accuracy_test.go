@@ -69,20 +69,23 @@ func impls() []impl {
 			dst[i] = f.scalar(x)
 		}
 	}}}
-	force := func(name string, a512, a2 bool) impl {
+	force := func(name string, a512, a2, neon bool) impl {
 		return impl{name, func(f fn, dst, src []float32) {
-			s512, s2 := useAVX512, useAVX2
-			useAVX512, useAVX2 = a512, a2
-			defer func() { useAVX512, useAVX2 = s512, s2 }()
+			s512, s2, sn := useAVX512, useAVX2, useNEON
+			useAVX512, useAVX2, useNEON = a512, a2, neon
+			defer func() { useAVX512, useAVX2, useNEON = s512, s2, sn }()
 			f.slice(dst, src)
 		}}
 	}
-	out = append(out, force("generic", false, false))
+	out = append(out, force("generic", false, false, false))
 	if useAVX2 {
-		out = append(out, force("avx2", false, true))
+		out = append(out, force("avx2", false, true, false))
 	}
 	if useAVX512 {
-		out = append(out, force("avx512", true, false))
+		out = append(out, force("avx512", true, false, false))
+	}
+	if useNEON {
+		out = append(out, force("neon", false, false, true))
 	}
 	return out
 }

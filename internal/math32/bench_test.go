@@ -63,10 +63,10 @@ func benchSlice(b *testing.B, name string) {
 	}{
 		{"math32", f.slice},
 		{"generic", func(dst, src []float32) {
-			s512, s2 := useAVX512, useAVX2
-			useAVX512, useAVX2 = false, false
+			s512, s2, sn := useAVX512, useAVX2, useNEON
+			useAVX512, useAVX2, useNEON = false, false, false
 			f.slice(dst, src)
-			useAVX512, useAVX2 = s512, s2
+			useAVX512, useAVX2, useNEON = s512, s2, sn
 		}},
 		{"float64", loopSlice(f.ref)},
 	}

@@ -9,6 +9,7 @@ import "golang.org/x/sys/cpu"
 // Kernel choice, read once; tests switch them to run every kernel this CPU
 // supports. x/sys/cpu already accounts for OS support of the wide registers.
 var (
+	useNEON   = false // arm64's kernel, named here for the tests
 	useAVX512 = cpu.X86.HasAVX512F
 	useAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 )

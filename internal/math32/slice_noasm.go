@@ -1,7 +1,7 @@
-//go:build !amd64 || !gc || purego
+//go:build !(amd64 || arm64) || !gc || purego
 
 package math32
 
-var useAVX512, useAVX2 = false, false
+var useAVX512, useAVX2, useNEON = false, false, false
 
 func vecKernel(kernel, []float32, []float32) bool { return false }

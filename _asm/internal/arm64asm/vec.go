@@ -79,3 +79,31 @@ func (o VecOp) Text(double bool, d, n, m int) string {
 func (f *File) V(o VecOp, double bool, d, n, m int) {
 	f.F("WORD $0x%08x // %s", o.Enc(double, d, n, m), o.Text(double, d, n, m))
 }
+
+// SSHR encodes "sshr Vd.T, Vn.T, #shift", the arithmetic right shift of
+// each lane ("Advanced SIMD shift by immediate", immh:immb = 2·esize −
+// shift). It panics on a register or shift out of range.
+func SSHR(double bool, d, n, shift int) uint32 {
+	es := 32
+	if double {
+		es = 64
+	}
+	if d < 0 || d > 31 || n < 0 || n > 31 || shift < 1 || shift > es {
+		panic(fmt.Sprintf("SSHR: v%d, v%d, #%d out of range", d, n, shift))
+	}
+	return 0x4f000400 | uint32(2*es-shift)<<16 | uint32(n)<<5 | uint32(d)
+}
+
+// SSHRText is the GNU syntax of the same instruction.
+func SSHRText(double bool, d, n, shift int) string {
+	t := "4s"
+	if double {
+		t = "2d"
+	}
+	return fmt.Sprintf("sshr v%d.%s, v%d.%s, #%d", d, t, n, t, shift)
+}
+
+// Sshr emits SSHR as a WORD with its GNU syntax beside it.
+func (f *File) Sshr(double bool, d, n, shift int) {
+	f.F("WORD $0x%08x // %s", SSHR(double, d, n, shift), SSHRText(double, d, n, shift))
+}

@@ -64,3 +64,31 @@ func TestVecOpRange(t *testing.T) {
 		}()
 	}
 }
+
+// TestSSHR checks the shift encoding against GNU as 2.40 words.
+func TestSSHR(t *testing.T) {
+	cases := []struct {
+		double      bool
+		d, n, shift int
+		word        uint32
+		gnu         string
+	}{
+		{false, 5, 6, 1, 0x4f3f04c5, "sshr v5.4s, v6.4s, #1"},
+		{true, 5, 6, 1, 0x4f7f04c5, "sshr v5.2d, v6.2d, #1"},
+		{false, 31, 0, 31, 0x4f21041f, "sshr v31.4s, v0.4s, #31"},
+	}
+	for _, c := range cases {
+		if got := SSHR(c.double, c.d, c.n, c.shift); got != c.word {
+			t.Errorf("%s: got %#08x, want %#08x", c.gnu, got, c.word)
+		}
+		if got := SSHRText(c.double, c.d, c.n, c.shift); got != c.gnu {
+			t.Errorf("text %q, want %q", got, c.gnu)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SSHR shift 0 did not panic")
+		}
+	}()
+	SSHR(false, 0, 0, 0)
+}
