@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,6 +22,9 @@ func levels() []int {
 }
 
 func levelName(l int) string {
+	if l != levelGeneric && runtime.GOARCH == "arm64" {
+		return "neon"
+	}
 	return [...]string{"generic", "avx2", "avx512"}[l]
 }
 

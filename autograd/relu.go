@@ -6,11 +6,14 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// Kernel levels: generic Go, AVX2, AVX-512 (asmLevel picks one).
+// Kernel levels: generic Go, AVX2, AVX-512 on amd64; generic Go, NEON on
+// arm64, numbered like AVX2 since the two never meet (asmLevel picks one).
 const (
 	levelGeneric = iota
 	levelAVX2
 	levelAVX512
+
+	levelNEON = levelAVX2
 )
 
 // Branch-free ReLU kernels. Activations have random signs, so a compare

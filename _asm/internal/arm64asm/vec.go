@@ -32,6 +32,10 @@ var (
 	// CMLTZ is the signed integer CMLT against #0: all ones where the sign
 	// bit of the lane is set.
 	CMLTZ = VecOp{Name: "cmlt", Word: 0x4ea0a800, Two: true, Zero: true}
+	// CMGTZ and CMGEZ are the signed integer compares with #0: all ones
+	// where the lane, as a signed integer, is > 0 (>= 0).
+	CMGTZ = VecOp{Name: "cmgt", Word: 0x4ea08800, Two: true, Zero: true}
+	CMGEZ = VecOp{Name: "cmge", Word: 0x6ea08800, Two: true, Zero: true}
 	// FRINTN rounds to the nearest integral value, ties to even.
 	FRINTN = VecOp{Name: "frintn", Word: 0x4e218800, Two: true}
 	// FCVTZS converts to signed integers of the same width, rounding toward
@@ -65,7 +69,7 @@ func (o VecOp) Text(double bool, d, n, m int) string {
 	}
 	s := fmt.Sprintf("%s v%d.%s, v%d.%s", o.Name, d, t, n, t)
 	switch {
-	case o.Zero && o.Name == "cmlt":
+	case o.Zero && o.Name[0] == 'c' && o.Name[1] == 'm': // integer compares
 		s += ", #0"
 	case o.Zero:
 		s += ", #0.0"
