@@ -128,19 +128,7 @@ func (o *Adam[T]) segment(i int) {
 // has one (bitwise the same result).
 func adam[T tensor.Float](p, g, m, v []T, s *adamScalars[T]) {
 	if unsafe.Sizeof(T(0)) == 4 && len(p) > 0 {
-		var done int
-		switch {
-		case hasAVX512:
-			done = len(p) &^ 15
-			if done > 0 {
-				adamAVX512(done, f32ptr(p), f32ptr(g[:len(p)]), f32ptr(m[:len(p)]), f32ptr(v[:len(p)]), (*float32)(unsafe.Pointer(s)))
-			}
-		case hasAVX2:
-			done = len(p) &^ 7
-			if done > 0 {
-				adamAVX2(done, f32ptr(p), f32ptr(g[:len(p)]), f32ptr(m[:len(p)]), f32ptr(v[:len(p)]), (*float32)(unsafe.Pointer(s)))
-			}
-		}
+		done := adamVec(len(p), f32ptr(p), f32ptr(g[:len(p)]), f32ptr(m[:len(p)]), f32ptr(v[:len(p)]), (*float32)(unsafe.Pointer(s)))
 		p, g, m, v = p[done:], g[done:], m[done:], v[done:]
 	}
 	adamGeneric(p, g, m, v, s)

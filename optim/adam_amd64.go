@@ -14,7 +14,27 @@ import "golang.org/x/sys/cpu"
 var (
 	hasAVX512 = cpu.X86.HasAVX512F
 	hasAVX2   = cpu.X86.HasAVX2
+	hasNEON   = false // arm64's kernel, named here for the tests
 )
+
+// adamVec runs the largest prefix of the n-element update that the best
+// kernel handles and returns its length; the caller does the rest.
+func adamVec(n int, p, g, m, v, s *float32) int {
+	var done int
+	switch {
+	case hasAVX512:
+		done = n &^ 15
+		if done > 0 {
+			adamAVX512(done, p, g, m, v, s)
+		}
+	case hasAVX2:
+		done = n &^ 7
+		if done > 0 {
+			adamAVX2(done, p, g, m, v, s)
+		}
+	}
+	return done
+}
 
 // adamAVX512 and adamAVX2 (declared in adam_amd64_stubs.go) are adamGeneric[float32] for n a multiple of 16
 // (AVX-512) or 8 (AVX2), bitwise:

@@ -10,21 +10,24 @@ import (
 
 // kernels lists the Adam implementations this CPU can run, as settings of
 // the feature switches; the generic code is always there.
-func kernels() map[string][2]bool {
-	ks := map[string][2]bool{"generic": {false, false}}
+func kernels() map[string][3]bool {
+	ks := map[string][3]bool{"generic": {false, false, false}}
 	if hasAVX2 {
-		ks["avx2"] = [2]bool{false, true}
+		ks["avx2"] = [3]bool{false, true, false}
 	}
 	if hasAVX512 {
-		ks["avx512"] = [2]bool{true, false}
+		ks["avx512"] = [3]bool{true, false, false}
+	}
+	if hasNEON {
+		ks["neon"] = [3]bool{false, false, true}
 	}
 	return ks
 }
 
-func withKernel(t testing.TB, k [2]bool) {
-	old512, old2 := hasAVX512, hasAVX2
-	hasAVX512, hasAVX2 = k[0], k[1]
-	t.Cleanup(func() { hasAVX512, hasAVX2 = old512, old2 })
+func withKernel(t testing.TB, k [3]bool) {
+	old512, old2, oldN := hasAVX512, hasAVX2, hasNEON
+	hasAVX512, hasAVX2, hasNEON = k[0], k[1], k[2]
+	t.Cleanup(func() { hasAVX512, hasAVX2, hasNEON = old512, old2, oldN })
 }
 
 // TestAdamKernelsBitwise runs every kernel on lengths around the vector

@@ -35,7 +35,7 @@ func BenchmarkStep(b *testing.B) {
 		"adam":     func() Optimizer { return NewAdam(params, AdamConfig{}) },
 	}
 	for _, name := range []string{"sgd", "momentum", "adam"} {
-		impls := map[string][2]bool{"default": {hasAVX512, hasAVX2}}
+		impls := map[string][3]bool{"default": {hasAVX512, hasAVX2, hasNEON}}
 		if name == "adam" {
 			impls = kernels()
 		}
