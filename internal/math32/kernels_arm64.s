@@ -368,3 +368,75 @@ loop:
 done:
 	RET
 
+// func logNEON(dst, src *float32, n int)
+TEXT ·logNEON(SB), NOSPLIT, $0-24
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVD $m32constsneon<>(SB), R4
+	CBZ R2, done
+loop:
+	VLD1.P 16(R1), [V0.S4]
+	// log: scale subnormals (and the lanes patched later) by 2^23
+	FMOVQ 368(R4), F2 // minNormal
+	WORD $0x6ea0e442 // fcmgt v2.4s, v2.4s, v0.4s
+	VORR V0.B16, V0.B16, V3.B16
+	FMOVQ 384(R4), F4 // two23
+	WORD $0x6e24dc04 // fmul v4.4s, v0.4s, v4.4s
+	VBIT V2.B16, V4.B16, V3.B16
+	FMOVQ 400(R4), F5 // minus23
+	VAND V2.B16, V5.B16, V5.B16
+	// k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))
+	FMOVQ 416(R4), F6 // mantShift
+	VADD V6.S4, V3.S4, V6.S4
+	VUSHR $23, V6.S4, V7.S4
+	FMOVQ 224(R4), F8 // bias
+	VSUB V8.S4, V7.S4, V7.S4
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x4e25d4e7 // fadd v7.4s, v7.4s, v5.4s
+	FMOVQ 432(R4), F8 // mantMask
+	VAND V8.B16, V6.B16, V6.B16
+	FMOVQ 448(R4), F8 // sqrtHalfBits
+	VADD V8.S4, V6.S4, V6.S4
+	// f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))
+	FMOVQ 176(R4), F8 // one
+	WORD $0x4ea8d4c6 // fsub v6.4s, v6.4s, v8.4s
+	FMOVQ 192(R4), F9 // two
+	WORD $0x4e26d529 // fadd v9.4s, v9.4s, v6.4s
+	WORD $0x6e29fcc9 // fdiv v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dd2a // fmul v10.4s, v9.4s, v9.4s
+	WORD $0x6e26dccb // fmul v11.4s, v6.4s, v6.4s
+	FMOVQ 464(R4), F8 // half
+	WORD $0x6e28dd6b // fmul v11.4s, v11.4s, v8.4s
+	FMOVQ 512(R4), F12 // l2
+	FMOVQ 496(R4), F13 // l1
+	VFMLA V10.S4, V12.S4, V13.S4
+	FMOVQ 480(R4), F12 // l0
+	VFMLA V10.S4, V13.S4, V12.S4
+	WORD $0x6e2cdd4c // fmul v12.4s, v10.4s, v12.4s
+	// log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))
+	WORD $0x4e2bd58c // fadd v12.4s, v12.4s, v11.4s
+	FMOVQ 80(R4), F13 // ln2Lo
+	WORD $0x6e2ddced // fmul v13.4s, v7.4s, v13.4s
+	VFMLA V12.S4, V9.S4, V13.S4
+	WORD $0x4eadd56b // fsub v11.4s, v11.4s, v13.4s
+	WORD $0x4eabd4c6 // fsub v6.4s, v6.4s, v11.4s
+	FMOVQ 64(R4), F14 // ln2Hi
+	VFMLA V14.S4, V7.S4, V6.S4
+	// +Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf
+	FMOVQ 528(R4), F2 // inf
+	WORD $0x6ea0e442 // fcmgt v2.4s, v2.4s, v0.4s
+	VBIF V2.B16, V0.B16, V6.B16
+	FMOVQ 208(R4), F3 // zero
+	WORD $0x6ea0e463 // fcmgt v3.4s, v3.4s, v0.4s
+	FMOVQ 560(R4), F4 // nan
+	VBIT V3.B16, V4.B16, V6.B16
+	WORD $0x4ea0d805 // fcmeq v5.4s, v0.4s, #0.0
+	FMOVQ 544(R4), F4 // negInf
+	VBIT V5.B16, V4.B16, V6.B16
+	VST1.P [V6.S4], 16(R0)
+	SUBS $4, R2, R2
+	BNE loop
+done:
+	RET
+

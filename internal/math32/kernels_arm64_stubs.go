@@ -18,3 +18,8 @@ func tanhNEON(dst, src *float32, n int)
 //
 //go:noescape
 func sigmoidNEON(dst, src *float32, n int)
+
+// logNEON sets dst[i] = log(src[i]) for i < n; n must be a multiple of 4.
+//
+//go:noescape
+func logNEON(dst, src *float32, n int)

@@ -8,9 +8,8 @@ import "math"
 // allowed.
 //
 // On amd64 the bulk of the slice goes through AVX-512 or AVX2+FMA kernels
-// (kernels_amd64.s), on arm64 through NEON kernels (kernels_arm64.s; not
-// LogSlice), and the last partial vector through the same kernel on a
-// padded copy, so every element gets the same bits wherever it sits in the
+// (kernels_amd64.s), on arm64 through NEON kernels (kernels_arm64.s), and
+// the last partial vector through the same kernel on a padded copy, so every element gets the same bits wherever it sits in the
 // slice. Elsewhere, or with -tags purego, they loop over the scalar
 // functions. Both stay within the ulp bounds documented on the package.
 

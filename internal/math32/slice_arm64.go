@@ -16,10 +16,9 @@ var (
 )
 
 // vecKernel runs kernel k over src into dst with NEON, and reports whether
-// it did (log has no NEON kernel yet). len(dst) >= len(src) is already
-// checked.
+// it did. len(dst) >= len(src) is already checked.
 func vecKernel(k kernel, dst, src []float32) bool {
-	if !useNEON || k == kLog {
+	if !useNEON {
 		return false
 	}
 	n := len(src)
@@ -45,6 +44,8 @@ func runKernel(k kernel, dst, src *float32, n int) {
 		expNEON(dst, src, n)
 	case kTanh:
 		tanhNEON(dst, src, n)
+	case kLog:
+		logNEON(dst, src, n)
 	default:
 		sigmoidNEON(dst, src, n)
 	}

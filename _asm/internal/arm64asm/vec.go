@@ -36,6 +36,10 @@ var (
 	// where the lane, as a signed integer, is > 0 (>= 0).
 	CMGTZ = VecOp{Name: "cmgt", Word: 0x4ea08800, Two: true, Zero: true}
 	CMGEZ = VecOp{Name: "cmge", Word: 0x6ea08800, Two: true, Zero: true}
+	// FCMEQZ is FCMEQ against #0.0: all ones where Vn is ±0.
+	FCMEQZ = VecOp{Name: "fcmeq", Word: 0x4ea0d800, Two: true, Zero: true}
+	// SCVTF converts signed integers to floating point of the same width.
+	SCVTF = VecOp{Name: "scvtf", Word: 0x4e21d800, Two: true}
 	// FRINTN rounds to the nearest integral value, ties to even.
 	FRINTN = VecOp{Name: "frintn", Word: 0x4e218800, Two: true}
 	// FCVTZS converts to signed integers of the same width, rounding toward

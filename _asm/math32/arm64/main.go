@@ -1,7 +1,7 @@
-// Command arm64 generates internal/math32's NEON kernels (exp, tanh and
-// sigmoid), kernels_arm64.s, and their Go prototypes, kernels_arm64_stubs.go,
-// with the writer in internal/arm64asm (go generate in internal/math32 runs
-// it; see slice_arm64.go).
+// Command arm64 generates internal/math32's NEON kernels (exp, tanh,
+// sigmoid and log), kernels_arm64.s, and their Go prototypes,
+// kernels_arm64_stubs.go, with the writer in internal/arm64asm (go generate
+// in internal/math32 runs it; see slice_arm64.go).
 //
 // Each kernel has the Go prototype func(dst, src *float32, n int) and
 // processes n elements, n a multiple of 4 (one vector per iteration); the
@@ -10,7 +10,8 @@
 // range reduction, the same polynomials, the two-factor 2^n scaling), so
 // they meet the same ulp bounds that the accuracy tests hold every kernel
 // to. Go's assembler has vector FMLA and FMLS but no vector FADD, FMUL,
-// FDIV, FMAX, compares or SSHR; those are WORDs encoded by arm64asm.
+// FDIV, FMAX, compares, SCVTF or SSHR; those are WORDs encoded by
+// arm64asm.
 package main
 
 import (
@@ -149,6 +150,69 @@ func sigmoidCore() int {
 	return 12
 }
 
+// logCore sets V6 = log(V0): x = 2^k * m with m in [sqrt(1/2), sqrt(2)),
+// f = m-1, s = f/(2+f), log x = k*ln2 + f - f^2/2 + s*(f^2/2 + R(s^2));
+// subnormals are scaled by 2^23 first; zero, negative, +Inf and NaN lanes
+// are patched at the end, as in the amd64 kernels.
+func logCore() int {
+	a.Comment("log: scale subnormals (and the lanes patched later) by 2^23")
+	ld("minNormal", 2)
+	v(arm64asm.FCMGT, 2, 2, 0) // sub = x < minNormal
+	mov(3, 0)
+	ld("two23", 4)
+	v(arm64asm.FMUL, 4, 0, 4)
+	a.F("VBIT V2.B16, V4.B16, V3.B16") // xs = sub ? x*2^23 : x
+	ld("minus23", 5)
+	a.F("VAND V2.B16, V5.B16, V5.B16") // adj = sub ? -23 : 0
+	a.Comment("k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))")
+	ld("mantShift", 6)
+	a.F("VADD V6.S4, V3.S4, V6.S4") // b
+	a.F("VUSHR $23, V6.S4, V7.S4")
+	ld("bias", 8)
+	a.F("VSUB V8.S4, V7.S4, V7.S4")
+	v(arm64asm.SCVTF, 7, 7, 0)
+	v(arm64asm.FADD, 7, 7, 5) // kf
+	ld("mantMask", 8)
+	a.F("VAND V8.B16, V6.B16, V6.B16")
+	ld("sqrtHalfBits", 8)
+	a.F("VADD V8.S4, V6.S4, V6.S4")
+	a.Comment("f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))")
+	ld("one", 8)
+	v(arm64asm.FSUB, 6, 6, 8) // f
+	ld("two", 9)
+	v(arm64asm.FADD, 9, 9, 6)
+	v(arm64asm.FDIV, 9, 6, 9)  // s
+	v(arm64asm.FMUL, 10, 9, 9) // z
+	v(arm64asm.FMUL, 11, 6, 6)
+	ld("half", 8)
+	v(arm64asm.FMUL, 11, 11, 8) // hfsq
+	ld("l2", 12)
+	r := fmaConst("l1", 12, 10, 13)
+	r = fmaConst("l0", r, 10, 12)
+	v(arm64asm.FMUL, r, 10, r) // R
+	a.Comment("log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))")
+	v(arm64asm.FADD, r, r, 11)
+	ld("ln2Lo", 13)
+	v(arm64asm.FMUL, 13, 7, 13)
+	a.F("VFMLA V%d.S4, V9.S4, V13.S4", r)
+	v(arm64asm.FSUB, 11, 11, 13)
+	v(arm64asm.FSUB, 6, 6, 11)
+	ld("ln2Hi", 14)
+	a.F("VFMLA V14.S4, V7.S4, V6.S4")
+	a.Comment("+Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf")
+	ld("inf", 2)
+	v(arm64asm.FCMGT, 2, 2, 0)         // x < +Inf (false for +Inf and NaN)
+	a.F("VBIF V2.B16, V0.B16, V6.B16") // else x
+	ld("zero", 3)
+	v(arm64asm.FCMGT, 3, 3, 0) // x < 0
+	ld("nan", 4)
+	a.F("VBIT V3.B16, V4.B16, V6.B16")
+	v(arm64asm.FCMEQZ, 5, 0, 0) // x == ±0
+	ld("negInf", 4)
+	a.F("VBIT V5.B16, V4.B16, V6.B16")
+	return 6
+}
+
 // kernel emits one loop: load a vector of src, apply body, store to dst.
 func kernel(name string, body func() int) {
 	fn := name + "NEON"
@@ -187,6 +251,7 @@ func main() {
 	kernel("exp", func() int { expCore(0, 1); return 1 })
 	kernel("tanh", tanhCore)
 	kernel("sigmoid", sigmoidCore)
+	kernel("log", logCore)
 	if err := a.Write(*out, *declOut); err != nil {
 		log.Fatal(err)
 	}
