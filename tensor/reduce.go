@@ -303,6 +303,25 @@ func sumIntoE[E elem, T Float](op string, pl *reducePlan, d []E, src *Dense[T], 
 		tk.run(0, it.n)
 		return
 	}
+	if rr == 0 {
+		// Nothing is summed over (d has src's shape, up to size-1
+		// dimensions): an elementwise copy, scale or add, at the speed of
+		// one. Summing each output over a run of one costs a reduction
+		// set-up per element (about 150× slower).
+		e := ewTask[E]{it: t.kept, op: opCopy, p: scale, d: d, a: s}
+		switch {
+		case acc:
+			e.op, e.a, e.b = opAdd, d, s
+			e.it.nops = 3
+			e.it.st[2], e.it.st[1] = e.it.st[1], e.it.st[0]
+			e.it.off = [3]int{pl.dOff, pl.dOff, src.offset}
+		case scale != 1:
+			e.op = opMulS
+		}
+		e.it.coalesce()
+		runEW(&e, grainCheap)
+		return
+	}
 	t.kept.coalesce()
 	t.red.coalesce()
 	if kr == 0 {
