@@ -193,10 +193,7 @@ func (t *redTask[E]) colPass(b, e, roff int, first bool) {
 			if first {
 				copy(d, s)
 			} else {
-				s = s[:len(d)]
-				for i := range d {
-					d[i] += s[i]
-				}
+				binVV(opAdd, 0, d, d, s) // the vector add where the CPU has one
 			}
 		} else if first {
 			for range n {
