@@ -2,8 +2,8 @@ package autograd
 
 import (
 	"math"
-	"sync"
 
+	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -353,7 +353,7 @@ type lnTask[T tensor.Float] struct {
 	fwdBody, bwdBody, colBody func(lo, hi int)
 }
 
-var lnPools [2]sync.Pool
+var lnPools [2]freelist.List[any] // not sync.Pools: they empty at every GC (see package freelist)
 
 func getLN[T tensor.Float]() *lnTask[T] {
 	if v := lnPools[typeIdx[T]()].Get(); v != nil {

@@ -86,7 +86,7 @@ type paddedInt64 struct {
 }
 
 func getCall[T float32 | float64]() *call[T] {
-	if cl := callList[T]().get(); cl != nil {
+	if cl := callList[T]().Get(); cl != nil {
 		return cl
 	}
 	cl := new(call[T])
@@ -186,7 +186,7 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 		cl.teamRun(0)
 	}
 	cl.a, cl.b, cl.c = nil, nil, nil
-	callList[T]().put(cl)
+	callList[T]().Put(cl)
 }
 
 // plan sizes the team, the per-block state and the B panel buffers for a
@@ -298,7 +298,7 @@ func (cl *call[T]) teamRun(int) {
 			panic(r)
 		}
 		if ar != nil {
-			arenaList[T]().put(ar)
+			arenaList[T]().Put(ar)
 		}
 	}()
 	for s := range cl.nblk {

@@ -11,7 +11,7 @@
 //	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go run -tags openblas ./cmd/gemmbench -plot docs/gemm.png
 //
 // The FMA peak is measured in the same run by an assembly loop of
-// independent vector FMAs (generated with avo in _asm), on as many threads
+// independent vector FMAs (generated with avo by /_asm/gemmbench/amd64), on as many threads
 // as the row uses; the best of several timings is kept.
 package main
 
