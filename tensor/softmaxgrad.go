@@ -1,9 +1,9 @@
 package tensor
 
 import (
-	"sync"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -18,7 +18,7 @@ type softBackTask[E elem] struct {
 	d, y, g    []E
 }
 
-var softBackPool32, softBackPool64 sync.Pool
+var softBackPool32, softBackPool64 freelist.List[any] // see iter.go
 
 func (t *softBackTask[E]) run(lo, hi int) {
 	if lo >= hi {
