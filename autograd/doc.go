@@ -39,8 +39,10 @@
 // materialised and no temporary. Elementwise backward is one fused pass
 // ā (+)= h̄ ⊙ g′ over contiguous slices, taking g′ from the saved output
 // where cheaper (tanh 1 − h², sigmoid h(1 − h), relu h > 0), split across
-// cores by parallel.Do above a grain size. Broadcasting ops sum adjoints
-// over the broadcast axes within that pass. The first contribution to an
+// cores by parallel.Do above a grain size. Reductions, softmaxes and
+// broadcasting run on the tensor package's kernels (SumAxis, Softmax,
+// SoftmaxBackward, broadcasting Add..Div, SumTo for the adjoint of a
+// broadcast) rather than copies of them. The first contribution to an
 // adjoint in a pass overwrites it (beta = 0) and later ones add, so a value
 // used on several paths gets the sum of the adjoints of every path and no
 // buffer is zeroed first.
