@@ -1,0 +1,92 @@
+package igemm
+
+// Patches is the patch matrix (im2col) of one C×H×W image as a Packer:
+// its C·KH·KW rows are (c, kh, kw) in that order and its OH·OW columns are
+// the output pixels p = oh·OW + ow, and B(r, p) is the pixel
+// X[c][oh·SH − PH + kh·DH][ow·SW − PW + kw·DW], zero where that falls in
+// the padding: exactly tensor.Im2Col's matrix. Strides and dilations must
+// be at least 1, and OH, OW the output size the geometry gives.
+type Patches[T float32 | float64] struct {
+	X              []T // the image, C×H×W contiguous
+	C, H, W        int
+	KH, KW         int
+	SH, SW, PH, PW int
+	DH, DW         int
+	OH, OW         int
+}
+
+// PackB implements Packer, one micro-panel at a time and within it one
+// patch row at a time: each row of a micro-panel is up to nr neighbouring
+// pixels, which span a few output rows, and within an output row the
+// pixels read are one run of the image row (strided by SW), with zeros
+// where the kernel overhangs the padding.
+func (pt *Patches[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	kk := pt.KH * pt.KW
+	for q := q0; q < q1; q++ {
+		jr := q * nr
+		cols := min(nr, nb-jr)
+		w := nr
+		if cols < nr {
+			w = ew
+		}
+		d := dst[jr*kb : jr*kb+w*kb]
+		s := j0 + jr
+		oh0, ow0 := s/pt.OW, s%pt.OW
+		c, kh, kw := p0/kk, p0%kk/pt.KW, p0%pt.KW
+		for p := range kb {
+			row := d[p*w : (p+1)*w]
+			pt.run(row[:cols], c, kh, kw, oh0, ow0)
+			clear(row[cols:])
+			if kw++; kw == pt.KW {
+				kw = 0
+				if kh++; kh == pt.KH {
+					kh = 0
+					c++
+				}
+			}
+		}
+	}
+}
+
+// run writes len(dst) neighbouring pixels of patch row (c, kh, kw) from
+// output pixel (oh, ow).
+func (pt *Patches[T]) run(dst []T, c, kh, kw, oh, ow int) {
+	// Valid output columns [wlo, whi): those whose input column
+	// ow·SW − PW + kw·DW lies in [0, W).
+	off := kw*pt.DW - pt.PW
+	wlo, whi := 0, pt.OW
+	if off < 0 {
+		wlo = (-off + pt.SW - 1) / pt.SW
+	}
+	if last := pt.W - 1 - off; last < 0 {
+		whi = 0
+	} else {
+		whi = min(last/pt.SW+1, pt.OW)
+	}
+	img := pt.X[c*pt.H*pt.W : (c+1)*pt.H*pt.W]
+	ihOff := kh*pt.DH - pt.PH
+	for len(dst) > 0 {
+		n := min(len(dst), pt.OW-ow)
+		seg := dst[:n]
+		dst = dst[n:]
+		ih := oh*pt.SH + ihOff
+		lo, hi := max(ow, wlo), min(ow+n, whi)
+		if ih < 0 || ih >= pt.H || lo >= hi {
+			clear(seg)
+		} else {
+			clear(seg[:lo-ow])
+			clear(seg[hi-ow:])
+			src := img[ih*pt.W+lo*pt.SW+off:]
+			out := seg[lo-ow : hi-ow]
+			if pt.SW == 1 {
+				copy(out, src)
+			} else {
+				for i := range out {
+					out[i] = src[i*pt.SW]
+				}
+			}
+		}
+		oh++
+		ow = 0
+	}
+}
