@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -85,6 +86,7 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	col := tp.alloc(max(parts, 1), rows, cols)
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
+	j.implicit = convImplicit(g, groups, oc)
 	j.runAll()
 
 	v := tp.node(opConv2d, out, x, w, b)
@@ -97,7 +99,9 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 // fixed, not the thread count, because backward sums W̄ part by part, and
 // a fixed split gives the same sum, bit for bit, on any number of
 // threads. Eight parts keep two to eight threads busy on a batch of 128.
-func convParts(n int) int { return min(n, 8) }
+func convParts(n int) int { return min(n, convMaxParts) }
+
+const convMaxParts = 8
 
 func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	x, w, b := u.a, u.b, u.c
@@ -266,6 +270,9 @@ type cjob[T tensor.Float] struct {
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
+	implicit           bool                                 // Conv2d: pack patches straight into GEMM's panels
+	pt32               [convMaxParts]igemm.Patches[float32] // per part: its image's patches (implicit)
+	pt64               [convMaxParts]igemm.Patches[float64]
 	run                func(i int)
 }
 
@@ -280,6 +287,9 @@ func (j *cjob[T]) runAll() {
 	j.x, j.w, j.bias, j.y, j.col, j.idx = nil, nil, nil, nil, nil, nil
 	j.gx, j.dcol, j.part = nil, nil, nil
 	j.bn = bnArgs[T]{}
+	for i := range convMaxParts {
+		j.pt32[i].X, j.pt64[i].X = nil, nil
+	}
 }
 
 // chunk runs range i of the j.chunks ranges of [0, j.n).
@@ -332,7 +342,10 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 	rows, cols := g.ColShape()
 	hw, img, kk := g.H*g.W, g.C*g.H*g.W, g.KH*g.KW
 	ocg, kg := j.oc/j.groups, rows/j.groups
-	col := j.col[i*rows*cols : (i+1)*rows*cols]
+	var col []T
+	if j.col != nil {
+		col = j.col[i*rows*cols : (i+1)*rows*cols]
+	}
 	cb := convBlock(g, j.groups)
 	for n := lo; n < hi; n++ {
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
@@ -340,10 +353,7 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 		beta := T(0)
 		if j.bias != nil {
 			for o, bv := range j.bias {
-				row := y[o*cols : (o+1)*cols]
-				for p := range row {
-					row[p] = bv
-				}
+				fillConst(y[o*cols:(o+1)*cols], bv)
 			}
 			beta = 1
 		}
@@ -352,15 +362,79 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 				gb := g
 				gb.C = min(cb, g.C-c0)
 				rb := gb.C * kk
-				tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
-				mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
+				if !j.implicit || !j.implicitMM(i, gb, x[c0*hw:], j.oc, j.w[c0*kk:], kg, beta, y) {
+					tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
+					mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
+				}
 				beta = 1
 			}
 			continue
 		}
-		tensor.Im2Col(g, col, x)
+		gg := g
+		gg.C = g.C / j.groups
+		built := false
 		for gr := range j.groups {
+			if j.implicit && j.implicitMM(i, gg, x[gr*gg.C*hw:], ocg, j.w[gr*ocg*kg:], kg, beta, y[gr*ocg*cols:]) {
+				continue
+			}
+			if !built {
+				tensor.Im2Col(g, col, x)
+				built = true
+			}
 			mm(false, false, ocg, cols, kg, j.w[gr*ocg*kg:], kg, col[gr*kg*cols:], cols, beta, y[gr*ocg*cols:], cols)
 		}
+	}
+}
+
+// convImplicit says whether the forward product packs the patches straight
+// into GEMM's panels (implicitMM) rather than building them with Im2Col;
+// the two give the same bits, so this is a choice of speed only.
+// igemm.ConvPath overrides it for tests and benchmarks.
+func convImplicit(g tensor.Conv2D, groups, oc int) bool {
+	switch igemm.ConvPath {
+	case igemm.ConvIm2Col:
+		return false
+	case igemm.ConvImplicit:
+		return true
+	}
+	return true // TODO rule
+}
+
+// implicitMM computes y = w·col(x) + beta·y for the image (or channel
+// block) x of geometry g without building col: GEMM packs the patches
+// straight into its B panels (internal/igemm), the same panels it would
+// pack from Im2Col's matrix, so the result is bitwise the same. It reports
+// false, doing nothing, where GEMM would take another path for the shape.
+// Part i's patches are the job's pt32[i] or pt64[i], kept there so that
+// handing them to GEMM allocates nothing.
+func (j *cjob[T]) implicitMM(i int, g tensor.Conv2D, x []T, oc int, w []T, ldw int, beta T, y []T) bool {
+	oh, ow := g.Out()
+	m, n, k := oc, oh*ow, g.C*g.KH*g.KW
+	if is32[T]() {
+		pt := &j.pt32[i]
+		setPatches(pt, g, f32(x), oh, ow)
+		return igemm.Sgemm(m, n, k, 1, f32(w), ldw, pt, float32(beta), f32(y), n)
+	}
+	pt := &j.pt64[i]
+	setPatches(pt, g, f64(x), oh, ow)
+	return igemm.Dgemm(m, n, k, 1, f64(w), ldw, pt, float64(beta), f64(y), n)
+}
+
+func setPatches[T float32 | float64](pt *igemm.Patches[T], g tensor.Conv2D, x []T, oh, ow int) {
+	*pt = igemm.Patches[T]{X: x, C: g.C, H: g.H, W: g.W, KH: g.KH, KW: g.KW,
+		SH: max(g.StrideH, 1), SW: max(g.StrideW, 1), PH: g.PadH, PW: g.PadW,
+		DH: max(g.DilationH, 1), DW: max(g.DilationW, 1), OH: oh, OW: ow}
+}
+
+// fillConst sets every element of s to v by doubling copies, which run as
+// vector moves where a loop of single stores does not (the bias rows of
+// conv1's output, 32×784 values per image, took as long as its GEMM).
+func fillConst[T tensor.Float](s []T, v T) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for f := 1; f < len(s); f *= 2 {
+		copy(s[f:], s[:f])
 	}
 }

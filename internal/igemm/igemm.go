@@ -57,3 +57,15 @@ func f32[T float32 | float64](s []T) []float32 {
 func f64[T float32 | float64](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
+
+// Convolution paths, for ConvPath.
+const (
+	ConvAuto     = iota // the module's rule picks per shape
+	ConvIm2Col          // materialise the patch matrix, then Sgemm
+	ConvImplicit        // pack patches straight into the panels (Patches)
+)
+
+// ConvPath forces the path of autograd's Conv2d, for the tests that
+// compare the two and for BenchmarkConv2d; ConvAuto otherwise. Not safe to
+// change while a convolution runs.
+var ConvPath = ConvAuto

@@ -21,6 +21,10 @@ type Patches[T float32 | float64] struct {
 // pixels read are one run of the image row (strided by SW), with zeros
 // where the kernel overhangs the padding.
 func (pt *Patches[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	if pt.SH == 1 && pt.SW == 1 && pt.OW == pt.W {
+		pt.packShift(dst, p0, j0, nb, kb, nr, ew, q0, q1)
+		return
+	}
 	kk := pt.KH * pt.KW
 	for q := q0; q < q1; q++ {
 		jr := q * nr
@@ -51,6 +55,7 @@ func (pt *Patches[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 // run writes len(dst) neighbouring pixels of patch row (c, kh, kw) from
 // output pixel (oh, ow).
 func (pt *Patches[T]) run(dst []T, c, kh, kw, oh, ow int) {
+
 	// Valid output columns [wlo, whi): those whose input column
 	// ow·SW − PW + kw·DW lies in [0, W).
 	off := kw*pt.DW - pt.PW
@@ -88,5 +93,73 @@ func (pt *Patches[T]) run(dst []T, c, kh, kw, oh, ow int) {
 		}
 		oh++
 		ow = 0
+	}
+}
+
+// packShift is PackB at stride 1 where output and input rows are equally
+// long ("same" padding): there, as in tensor.Im2Col, patch row (c, kh, kw)
+// is the image shifted by a constant, so each micro-panel row is one copy
+// (a fixed-size one for full rows of the common widths), with zeros where
+// it leaves the image's rows and in the columns that wrapped past the left
+// or right edge. Row by row, so that the row's constants are computed once
+// for all its micro-panels.
+func (pt *Patches[T]) packShift(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	kk := pt.KH * pt.KW
+	ow := pt.OW
+	hw := pt.H * pt.W
+	c, kh, kw := p0/kk, p0%kk/pt.KW, p0%pt.KW
+	for p := range kb {
+		img := pt.X[c*hw : (c+1)*hw]
+		dh, off := kh*pt.DH-pt.PH, kw*pt.DW-pt.PW
+		shift := dh*pt.W + off
+		// Valid pixels [vlo, vhi): input row oh+dh in [0, H), and inside img.
+		vlo := max(max(-dh, 0)*ow, -shift)
+		vhi := min(min(pt.H-dh, pt.OH)*ow, hw-shift)
+		// Output columns whose input column ow+off is outside [0, W).
+		wlo, whi := max(-off, 0), min(pt.W-off, ow)
+		edges := wlo > 0 || whi < ow
+		for q := q0; q < q1; q++ {
+			jr := q * nr
+			cols := min(nr, nb-jr)
+			w := nr
+			if cols < nr {
+				w = ew
+			}
+			row := dst[jr*kb+p*w : jr*kb+(p+1)*w]
+			s := j0 + jr
+			lo, hi := max(s, vlo), min(s+cols, vhi)
+			switch {
+			case lo >= hi:
+				clear(row)
+				continue
+			case lo == s && hi == s+w && w == 48:
+				*(*[48]T)(row) = *(*[48]T)(img[lo+shift:])
+			case lo == s && hi == s+w && w == 24:
+				*(*[24]T)(row) = *(*[24]T)(img[lo+shift:])
+			default:
+				clear(row[:lo-s])
+				copy(row[lo-s:hi-s], img[lo+shift:hi+shift])
+				clear(row[hi-s:])
+			}
+			if !edges {
+				continue
+			}
+			for r := lo / ow; r*ow < hi; r++ {
+				base := r*ow - s
+				for q := max(base, lo-s); q < min(base+wlo, hi-s); q++ {
+					row[q] = 0
+				}
+				for q := max(base+whi, lo-s); q < min(base+ow, hi-s); q++ {
+					row[q] = 0
+				}
+			}
+		}
+		if kw++; kw == pt.KW {
+			kw = 0
+			if kh++; kh == pt.KH {
+				kh = 0
+				c++
+			}
+		}
 	}
 }
