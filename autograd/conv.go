@@ -86,7 +86,7 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	col := tp.alloc(max(parts, 1), rows, cols)
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
-	j.implicit = convImplicit(g, groups, oc)
+	j.implicit = convImplicit(g, groups)
 	j.runAll()
 
 	v := tp.node(opConv2d, out, x, w, b)
@@ -388,17 +388,36 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 
 // convImplicit says whether the forward product packs the patches straight
 // into GEMM's panels (implicitMM) rather than building them with Im2Col;
-// the two give the same bits, so this is a choice of speed only.
+// the two give the same bits, so this is a choice of speed only, made from
+// the shape alone (so the same for every thread count).
+//
+// The implicit path wins where each image's product is shallow, K = C/groups
+// ·KH·KW at most implicitMaxK: the patch matrix is then a few rows of many
+// pixels, which it packs row by row in one pass, where im2col writes them
+// and GEMM reads them back. From K in the hundreds (in channel blocks of
+// convBlock's size) it ties or loses: with at most 64 output channels GEMM
+// reads im2col's matrix in place without packing it (directBRows), so
+// im2col's one pass of plain copies beats the packing's per-micro-panel
+// work; with more it packs either way. Measured (BenchmarkConv2d, one
+// thread, f32, cpu-GFLOP/s im2col / implicit, Zen 5 VM at load 3–4, two
+// runs each): conv1 of the MNIST CNN (1→32, 28×28, 5×5, K = 25) 34 / 66;
+// 3→64, 32×32, 3×3 (K = 27) 89 / 97; 16→32, 28×28, 3×3 (K = 144) 109–124 /
+// 90–94; conv2 (32→64, 14×14, 5×5, K = 800 in blocks of 150) 120 / 103;
+// 64→128, 7×7 and 16×16, 3×3 (K = 576) 92–99 / 92–94 and 143 / 143–144.
 // igemm.ConvPath overrides it for tests and benchmarks.
-func convImplicit(g tensor.Conv2D, groups, oc int) bool {
+func convImplicit(g tensor.Conv2D, groups int) bool {
 	switch igemm.ConvPath {
 	case igemm.ConvIm2Col:
 		return false
 	case igemm.ConvImplicit:
 		return true
 	}
-	return true // TODO rule
+	return g.C/groups*g.KH*g.KW <= implicitMaxK
 }
+
+// implicitMaxK is convImplicit's cut-off (see there): between the K = 27
+// measured to gain and the K = 144 measured to lose.
+const implicitMaxK = 64
 
 // implicitMM computes y = w·col(x) + beta·y for the image (or channel
 // block) x of geometry g without building col: GEMM packs the patches

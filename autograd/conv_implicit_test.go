@@ -120,4 +120,3 @@ func TestConv2dImplicitSteadyAllocs(t *testing.T) {
 		}()
 	}
 }
-
