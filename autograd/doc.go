@@ -46,7 +46,7 @@
 // buffer is zeroed first.
 //
 // ReLU forward and backward and the accumulation of adjoints run in
-// AVX-512 or AVX2 assembly, generated with avo from autograd/_asm and
+// AVX-512 or AVX2 assembly, generated with avo from /_asm/autograd/amd64 and
 // bit-identical to the Go kernels. The level is chosen once from the CPU's
 // features; ADJOINT_KERNEL=generic|avx2 lowers it (as for gemm), and the
 // purego build tag removes the assembly.

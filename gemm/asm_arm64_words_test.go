@@ -13,7 +13,7 @@ import (
 // decodeByElem decodes an Advanced SIMD "vector x indexed element" FMLA or
 // FMUL word (128-bit vectors) into GNU syntax, or reports why it is not one.
 // It reads the fields back out of the word as the Arm ARM lays them out; the
-// generator's encoder builds them the other way (gemm/_asm/arm64/enc.go) and
+// generator's encoder builds them the other way (/_asm/internal/arm64asm/enc.go) and
 // is tested against GNU as, so the two meet only in the manual.
 func decodeByElem(w uint32) (string, error) {
 	if w>>31 != 0 || w>>30&1 != 1 || w>>29&1 != 0 || w>>23&0x3f != 0x1f || w>>10&1 != 0 {

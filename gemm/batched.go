@@ -1,10 +1,6 @@
 package gemm
 
-import (
-	"sync"
-
-	"github.com/adjoint-go/adjoint/parallel"
-)
+import "github.com/adjoint-go/adjoint/parallel"
 
 // SgemmStrided computes batch products of the same shape at fixed strides,
 // for i in [0, batch):
@@ -130,7 +126,7 @@ func checkBatchOverlap[T float32 | float64](fn, name string, x []T, rows, cols, 
 }
 
 // stridedCall carries a batched call to the goroutines of parallel.For. It
-// is pooled and its method bound once, so a call allocates nothing.
+// is kept on a free list and its method bound once, so a call allocates nothing.
 type stridedCall[T float32 | float64] struct {
 	ti            int
 	tA, tB        Transpose
@@ -141,8 +137,6 @@ type stridedCall[T float32 | float64] struct {
 	sA, sB, sC    int
 	body          func(lo, hi int)
 }
-
-var stridedPools [2]sync.Pool
 
 func (s *stridedCall[T]) products(lo, hi int) {
 	for i := lo; i < hi; i++ {
@@ -176,10 +170,8 @@ func runStrided[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alph
 		}
 		return
 	}
-	var s *stridedCall[T]
-	if v := stridedPools[ti].Get(); v != nil {
-		s = v.(*stridedCall[T])
-	} else {
+	s := stridedList[T]().Get()
+	if s == nil {
 		s = new(stridedCall[T])
 		s.body = s.products
 	}
@@ -194,5 +186,5 @@ func runStrided[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alph
 	// Sgemm computes it, so the split does not change any bit.
 	parallel.For(batch, grain, s.body)
 	s.a, s.b, s.c = nil, nil, nil
-	stridedPools[ti].Put(s)
+	stridedList[T]().Put(s)
 }

@@ -88,7 +88,7 @@ type paddedInt64 struct {
 }
 
 func getCall[T float32 | float64]() *call[T] {
-	if cl := callList[T]().get(); cl != nil {
+	if cl := callList[T]().Get(); cl != nil {
 		return cl
 	}
 	cl := new(call[T])
@@ -195,7 +195,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 		cl.teamRun(0)
 	}
 	cl.a, cl.b, cl.c, cl.pk = nil, nil, nil, nil
-	callList[T]().put(cl)
+	callList[T]().Put(cl)
 }
 
 // plan sizes the team, the per-block state and the B panel buffers for a
@@ -307,7 +307,7 @@ func (cl *call[T]) teamRun(int) {
 			panic(r)
 		}
 		if ar != nil {
-			arenaList[T]().put(ar)
+			arenaList[T]().Put(ar)
 		}
 	}()
 	for s := range cl.nblk {
@@ -365,20 +365,28 @@ func (cl *call[T]) packShares(bk *block, st *blockState, pb []T) bool {
 	return cl.waitFor(&st.packDone, n)
 }
 
-// waitFor spins until v >= want, yielding the processor between polls: the
-// work it waits for is being done by a running goroutine, and usually takes
-// microseconds. It returns false, at once, if the team aborted.
+// waitFor spins until v >= want, yielding the processor every
+// pollsPerYield polls: the work it waits for is being done by a goroutine of
+// the team, usually running and microseconds from done, but maybe waiting
+// for a P (more team goroutines than Ps). It returns false, at once, if the
+// team aborted.
 func (cl *call[T]) waitFor(v *atomic.Int64, want int64) bool {
 	for i := 0; v.Load() < want; i++ {
 		if cl.abort.Load() {
 			return false
 		}
-		if i%64 == 63 {
+		if i%pollsPerYield == pollsPerYield-1 {
 			runtime.Gosched()
 		}
 	}
 	return true
 }
+
+// pollsPerYield: a poll is two atomic loads (a few ns), a yield a trip
+// through the scheduler under its global lock (0.1–0.5 µs), so yielding
+// every 64 polls, as the first version did, spent more time in the
+// scheduler than polling; 2048 polls are a few microseconds.
+const pollsPerYield = 2048
 
 // computeTask runs task i of block bk's tm×tn grid: its rows in MC blocks
 // (packing A for each), its micro-panel columns of the packed B panel pb.

@@ -27,7 +27,7 @@ func (ar *arena[T]) get(n int) []T {
 // getArena returns a per-goroutine buffer for a packed A block and an edge
 // tile, from arenaList.
 func getArena[T float32 | float64]() *arena[T] {
-	if ar := arenaList[T]().get(); ar != nil {
+	if ar := arenaList[T]().Get(); ar != nil {
 		return ar
 	}
 	return new(arena[T])

@@ -4,18 +4,13 @@ package gemm
 
 import "unsafe"
 
-// Transposing copies for packing (generated into gemm_amd64.s by _asm).
+// Transposing copies for packing (generated into gemm_amd64.s and
+// gemm_amd64_stubs.go by /_asm/gemm/amd64).
 // For n chunks of 8 (float32) or 4 (float64) columns of 8 rows, row r
 // starting at src + r·ld elements, each writes column p of the 8 rows, in
 // row order, to dst + p·w elements: the packed micro-panel layout. They need
 // AVX only; all 8 rows must hold the n·8 (n·4) columns, and dst must hold
 // (n·8−1)·w + 8 ((n·4−1)·w + 8) elements.
-
-//go:noescape
-func transpose8x8PS(src *float32, ld int, dst *float32, w, n int)
-
-//go:noescape
-func transpose8x4PD(src *float64, ld int, dst *float64, w, n int)
 
 // packAsm enables the assembly transposes (a variable so that tests and the
 // tuning harness can compare with the Go loop). The CPUs with AVX2 and FMA

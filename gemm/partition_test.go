@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -217,5 +218,33 @@ func TestGemmParallelNoAllocs(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(10, func() {
 			Dgemm(Trans, NoTrans, m, n, k, 1, a64, m, b64, n, 0, c64, n)
 		}), "Dgemm allocations at %d threads", th)
+	}
+}
+
+// TestGemmNoAllocsAfterGC: the call state, pack arenas and batched-call
+// state live on free lists that survive garbage collections (a sync.Pool
+// would be emptied, and refilling it would allocate and page-fault
+// megabytes of pack buffers mid-step).
+func TestGemmNoAllocsAfterGC(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes allocation counts")
+	}
+	lowParMin(t)
+	defer parallel.SetThreads(parallel.Threads())
+	const m, n, k, batch = 100, 120, 130, 6
+	a, b, c := make([]float32, batch*m*k), make([]float32, batch*k*n), make([]float32, batch*m*n)
+	for _, th := range []int{1, 2} {
+		parallel.SetThreads(th)
+		one := func() { Sgemm(NoTrans, Trans, m, n, k, 1, a, k, b, k, 0, c, n) }
+		many := func() {
+			SgemmStrided(NoTrans, NoTrans, m, n, k, 1, a, k, m*k, b, n, k*n, 0, c, n, m*n, batch)
+		}
+		for range 20 {
+			one()
+			many()
+		}
+		time.Sleep(20 * time.Millisecond) // let late workers return their arenas
+		require.Zero(t, testing.AllocsPerRun(3, func() { runtime.GC(); one() }), "Sgemm at %d threads after a GC", th)
+		require.Zero(t, testing.AllocsPerRun(3, func() { runtime.GC(); many() }), "SgemmStrided at %d threads after a GC", th)
 	}
 }

@@ -39,7 +39,7 @@ type Adam[T tensor.Float] struct {
 }
 
 // adamScalars holds one step's constants. The assembly reads the float32
-// instance as ten consecutive float32s in this order (see _asm).
+// instance as ten consecutive float32s in this order (see /_asm/optim/amd64).
 type adamScalars[T tensor.Float] struct {
 	lr, b1, b2, nb1, nb2, c1, c2, eps, wd, decay T
 }

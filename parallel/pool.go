@@ -210,25 +210,38 @@ var (
 // compare.
 var spinFor = 50 * time.Microsecond
 
-// pollsPerYield is how many times a spinning goroutine polls between
-// runtime.Gosched calls; a poll is one atomic load, a yield a trip through
-// the scheduler (about 0.1–0.3 µs).
-const pollsPerYield = 128
+// A spinning goroutine polls pollsPerCheck times between looks at the
+// clock, and yields its P (runtime.Gosched) once yieldEvery has passed since
+// its last yield. A poll is an atomic load, a look at the clock tens of
+// nanoseconds, a yield a trip through the scheduler that takes the global
+// scheduler lock (0.1–0.5 µs). Yielding after every 128 polls, as the first
+// version did, put runtime.gosched_m at a third of the CPU samples of a
+// two-thread training step; a few yields per spin window are enough for
+// fairness, since a goroutine waiting for this P waits at most yieldEvery.
+const (
+	pollsPerCheck = 256
+	yieldEvery    = 5 * time.Microsecond
+)
 
-// spinUntil polls cond, yielding every pollsPerYield polls, until it holds
-// (true) or spinFor has passed (false).
+// spinUntil polls cond until it holds (true) or spinFor has passed (false),
+// yielding every yieldEvery.
 func spinUntil(cond func() bool) bool {
 	start := time.Now()
+	last := start
 	for {
-		for range pollsPerYield {
+		for range pollsPerCheck {
 			if cond() {
 				return true
 			}
 		}
-		if time.Since(start) > spinFor {
+		now := time.Now()
+		if now.Sub(start) > spinFor {
 			return cond()
 		}
-		runtime.Gosched()
+		if now.Sub(last) > yieldEvery {
+			runtime.Gosched()
+			last = time.Now()
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/adjoint-go/adjoint/parallel"
@@ -9,7 +10,7 @@ import (
 )
 
 // Destination-style operations allocate nothing, serial or parallel,
-// contiguous or broadcast.
+// contiguous or broadcast, also right after a garbage collection.
 func testNoAllocs[T Float](t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes allocation counts")
@@ -60,8 +61,12 @@ func testNoAllocs[T Float](t *testing.T) {
 				old := parallel.SetThreads(th)
 				f() // warm pools
 				allocs := testing.AllocsPerRun(20, f)
+				// Also after garbage collections, which empty sync.Pools
+				// (the task lists are free lists that survive them).
+				allocsGC := testing.AllocsPerRun(2, func() { runtime.GC(); f() })
 				parallel.SetThreads(old)
 				require.Zero(t, allocs, "%s n=%d threads=%d", name, n, th)
+				require.Zero(t, allocsGC, "%s n=%d threads=%d, after a GC", name, n, th)
 			}
 		}
 	}

@@ -84,7 +84,7 @@
 // # Kernels
 //
 // Unit-stride runs of Add, Sub, Mul and Div use AVX-512 or AVX2 loops on
-// amd64 (generated with avo from _asm; the purego build tag removes them),
+// amd64 (generated with avo by /_asm/tensor/amd64; the purego build tag removes them),
 // chosen once from the CPU's features; everything else is plain Go. After
 // dimensions of size 1 are dropped and contiguous neighbours merged, a
 // same-shape contiguous operation is one flat run and a row-vector

@@ -1,9 +1,9 @@
 package tensor
 
 import (
-	"sync"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -198,12 +198,14 @@ type pooledTask[X any] struct {
 	fn   func(i int)
 }
 
-// Pools of pooledTask, one per task type and element type.
+// Free lists of pooledTask, one per task type and element type. Not
+// sync.Pools: a pool is emptied by garbage collections, after which every
+// parallel operation allocated again (see package freelist).
 var (
-	ewPool32, ewPool64   sync.Pool
-	redPool32, redPool64 sync.Pool
-	rowPool32, rowPool64 sync.Pool
-	allPool32, allPool64 sync.Pool
+	ewPool32, ewPool64   freelist.List[any]
+	redPool32, redPool64 freelist.List[any]
+	rowPool32, rowPool64 freelist.List[any]
+	allPool32, allPool64 freelist.List[any]
 )
 
 // runSplit runs t over [0, n) split into c ≥ 2 parts on parallel.Do, using
@@ -211,7 +213,7 @@ var (
 func runSplit[X any, PX interface {
 	*X
 	run(lo, hi int)
-}](pool *sync.Pool, t *X, n, c int) {
+}](pool *freelist.List[any], t *X, n, c int) {
 	p, _ := pool.Get().(*pooledTask[X])
 	if p == nil {
 		p = new(pooledTask[X])

@@ -2,9 +2,9 @@ package tensor
 
 import (
 	"math"
-	"sync"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -84,7 +84,7 @@ func (t *allTask[E]) run(lo, hi int) {
 	}
 }
 
-var partsPool32, partsPool64 sync.Pool
+var partsPool32, partsPool64 freelist.List[any]
 
 // sumAll returns the sum over a one-operand iteration, the same for any
 // thread count.

@@ -11,7 +11,7 @@
 //	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go run -tags openblas ./cmd/gemmbench -plot docs/gemm.png
 //
 // The FMA peak is measured in the same run by an assembly loop of
-// independent vector FMAs (generated with avo in _asm), on as many threads
+// independent vector FMAs (generated with avo by /_asm/gemmbench/amd64), on as many threads
 // as the row uses; the best of several timings is kept.
 package main
 
@@ -21,6 +21,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -44,9 +45,11 @@ func main() {
 		maxCall  = flag.Duration("maxcall", 1500*time.Millisecond, "skip a product whose single call would take longer than this, predicted from the same implementation's speed at the previous shape")
 		implsArg = flag.String("impls", "", "only these implementations, comma separated (default all)")
 		minTime  = flag.Duration("mintime", 100*time.Millisecond, "time spent per measurement")
+		isolate  = flag.Bool("isolate", true, "time OpenBLAS on 2+ threads in a child process (its idle threads spin after each call and would slow whatever runs next in the same process)")
+		emit     = flag.Bool("emit", false, "internal: only time, and print raw results for a parent gemmbench")
 	)
 	flag.Parse()
-	cfg := config{minTime: *minTime, batches: 8, maxCall: *maxCall, extra: *extra}
+	cfg := config{minTime: *minTime, batches: 8, maxCall: *maxCall, extra: *extra, isolate: *isolate && !*emit}
 	var err error
 	if cfg.sizes, err = ints(*sizes); err != nil {
 		fatalf("-sizes: %v", err)
@@ -75,6 +78,11 @@ func main() {
 		if *implsArg == "" || slices.Contains(strings.Split(*implsArg, ","), im.Name) {
 			cfg.impls = append(cfg.impls, im)
 		}
+	}
+
+	if *emit {
+		emitResults(os.Stdout, cfg, run(cfg))
+		return
 	}
 
 	start := time.Now()
@@ -115,6 +123,7 @@ type config struct {
 	batches        int
 	maxCall        time.Duration
 	extra          bool
+	isolate        bool // time spinning implementations on 2+ threads in a child process
 }
 
 func (c config) shapes() []bench.Shape {
@@ -160,7 +169,7 @@ func run(cfg config) []result {
 					continue
 				}
 				for _, th := range cfg.threads {
-					if im.SingleThread && th > 1 {
+					if im.SingleThread && th > 1 || cfg.isolate && spinsAfter(im) && th > 1 {
 						continue
 					}
 					sk := speedKey{double, im.Name, th}
@@ -181,7 +190,88 @@ func run(cfg config) []result {
 			}
 		}
 	}
+	if cfg.isolate {
+		res = append(res, runIsolated(cfg)...)
+	}
 	return res
+}
+
+// spinsAfter reports whether an implementation's worker threads may keep
+// spinning after a multi-threaded call returns, taking cores from whatever
+// runs next in the process. OpenBLAS's can (OPENBLAS_THREAD_TIMEOUT): on one
+// VM ours at two threads fell from 224 to 144 GFLOP/s on 256×512×512 right
+// after OpenBLAS had run on two. (Debian's 0.3.21 pthread build used no CPU
+// after its calls on the Zen 5 VM, sampled every 2 ms; isolating costs
+// nothing either way.)
+func spinsAfter(im bench.Impl) bool { return im.Name == "openblas" }
+
+// runIsolated times the spinning implementations on 2+ threads in a child
+// process running this same program with -emit, after everything else, so
+// that their spinning threads slow nothing but themselves.
+func runIsolated(cfg config) []result {
+	var names []string
+	for _, im := range cfg.impls {
+		if spinsAfter(im) && !im.SingleThread {
+			names = append(names, im.Name)
+		}
+	}
+	var ths []string
+	for _, th := range cfg.threads {
+		if th > 1 {
+			ths = append(ths, strconv.Itoa(th))
+		}
+	}
+	if len(names) == 0 || len(ths) == 0 {
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fatalf("isolate: %v", err)
+	}
+	var sizes []string
+	for _, n := range cfg.sizes {
+		sizes = append(sizes, strconv.Itoa(n))
+	}
+	cmd := exec.Command(exe, "-emit", "-impls", strings.Join(names, ","), "-threads", strings.Join(ths, ","),
+		"-sizes", strings.Join(sizes, ","), "-extra="+strconv.FormatBool(cfg.extra),
+		"-mintime", cfg.minTime.String(), "-maxcall", cfg.maxCall.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		fatalf("isolate: %s: %v", strings.Join(cmd.Args, " "), err)
+	}
+	res, err := parseResults(out, cfg.shapes())
+	if err != nil {
+		fatalf("isolate: %v", err)
+	}
+	return res
+}
+
+// emitResults prints res for a parent gemmbench, one line each: type
+// (f32/f64), shape index in cfg.shapes(), implementation, threads, GFLOP/s.
+func emitResults(w io.Writer, cfg config, res []result) {
+	shapes := cfg.shapes()
+	for _, r := range res {
+		fmt.Fprintf(w, "%s %d %s %d %g\n", typeName(r.double), slices.Index(shapes, r.shape), r.impl, r.threads, r.gflops)
+	}
+}
+
+// parseResults reads emitResults' lines back.
+func parseResults(out []byte, shapes []bench.Shape) ([]result, error) {
+	var res []result
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		var typ, impl string
+		var si, th int
+		var g float64
+		if _, err := fmt.Sscanf(line, "%s %d %s %d %g", &typ, &si, &impl, &th, &g); err != nil || si < 0 || si >= len(shapes) {
+			return nil, fmt.Errorf("bad result line %q", line)
+		}
+		res = append(res, result{typ == "f64", shapes[si], impl, th, g})
+	}
+	return res, nil
 }
 
 // timeGemm returns the seconds per call of C = A·B for s: one warm-up call

@@ -67,3 +67,17 @@ func TestSmallRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, img.Bounds().Dx(), 100)
 }
+
+// The child process's results come back unchanged, shape by shape.
+func TestEmitParse(t *testing.T) {
+	cfg := config{sizes: []int{16, 32}, extra: true}
+	shapes := cfg.shapes()
+	want := []result{{false, shapes[1], "openblas", 2, 123.5}, {true, shapes[len(shapes)-1], "openblas", 4, 0.25}}
+	var buf bytes.Buffer
+	emitResults(&buf, cfg, want)
+	got, err := parseResults(buf.Bytes(), shapes)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	_, err = parseResults([]byte("f32 99 openblas 2 1\n"), shapes)
+	assert.Error(t, err, "shape index out of range")
+}

@@ -3,7 +3,7 @@ package math32
 import "math"
 
 // Constants shared by the scalar code, the slice loops and (as literals) the
-// assembly generator in _asm. Polynomial coefficients were fitted for minimax
+// assembly generator in /_asm/math32/amd64. Polynomial coefficients were fitted for minimax
 // relative error (Lawson's iteration over Chebyshev nodes) and then rounded
 // to float32; the tests measure the resulting error, they do not assume it.
 const (

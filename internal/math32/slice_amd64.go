@@ -4,7 +4,7 @@ package math32
 
 import "golang.org/x/sys/cpu"
 
-//go:generate sh -c "cd _asm && go run . -out ../kernels_amd64.s -stubs ../kernels_amd64_stubs.go -pkg math32"
+//go:generate sh -c "cd ../../_asm && GOOS= GOARCH= go run ./math32/amd64 -out ../internal/math32/kernels_amd64.s -stubs ../internal/math32/kernels_amd64_stubs.go -pkg math32"
 
 // Kernel choice, read once; tests switch them to run every kernel this CPU
 // supports. x/sys/cpu already accounts for OS support of the wide registers.

@@ -1,10 +1,9 @@
-// Command _asm generates gemm_amd64.s, the AVX-512 and AVX2+FMA
-// microkernels of package gemm, with avo.
+// Command amd64 generates gemm_amd64.s, the AVX-512 and AVX2+FMA
+// microkernels of package gemm, and gemm_amd64_stubs.go, their Go
+// prototypes, with avo.
 //
-// Run it through go generate in the gemm package (see kernel_amd64.go); the
-// Go prototypes are written by hand in kernel_amd64.go, so only the assembly
-// is emitted. The output is committed, and .ci/check-asm.sh fails when it is
-// out of date.
+// Run it through go generate in the gemm package (see kernel_amd64.go). The
+// output is committed, and .ci/check-asm.sh fails when it is out of date.
 //
 // Every kernel computes, for an MR×NR tile,
 //
@@ -19,6 +18,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/adjoint-go/adjoint/_asm/internal/avoutil"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -127,11 +127,11 @@ func (k kernel) zero(r VecPhysical) {
 
 func (k kernel) generate() {
 	if k.bld {
-		TEXT(k.name, NOSPLIT, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldb, ldc int, alpha, beta %[1]s)", k.typ()))
+		avoutil.TEXT(k.name, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldb, ldc int, alpha, beta %[1]s)", k.typ()))
 		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from a packed A panel and B rows ldb apart (see kernel_amd64.go).",
 			k.name, k.mr, k.nr()))
 	} else {
-		TEXT(k.name, NOSPLIT, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
+		avoutil.TEXT(k.name, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
 		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from packed panels (see kernel_amd64.go).",
 			k.name, k.mr, k.nr()))
 	}
@@ -324,7 +324,7 @@ func log2(n int) int {
 // kernel can approach.
 func peak(name string, wide, double bool, chains int) {
 	k := kernel{wide: wide, double: double}
-	TEXT(name, NOSPLIT, "func(n int)")
+	avoutil.TEXT(name, "func(n int)")
 	Doc(fmt.Sprintf("%s runs n iterations of %d independent %s FMA chains (the throughput ceiling).",
 		name, chains, map[bool]string{true: "zmm", false: "ymm"}[wide]))
 	Load(Param("n"), RAX)
@@ -353,7 +353,7 @@ func peak(name string, wide, double bool, chains int) {
 // packing reads and writes whole vectors instead of single elements.
 func transposePS() {
 	name := "transpose8x8PS"
-	TEXT(name, NOSPLIT, "func(src *float32, ld int, dst *float32, w, n int)")
+	avoutil.TEXT(name, "func(src *float32, ld int, dst *float32, w, n int)")
 	Doc(name + " transposes n 8×8 blocks of float32 from 8 rows ld apart into columns w apart (see pack_amd64.go).")
 	src, ld, dst, w, n := R8, RDX, R11, RCX, RAX
 	src4, ld3, dst4, w3 := R9, R10, R13, R12
@@ -435,7 +435,7 @@ func transposePS() {
 // two 4×4 transposes in ymm registers.
 func transposePD() {
 	name := "transpose8x4PD"
-	TEXT(name, NOSPLIT, "func(src *float64, ld int, dst *float64, w, n int)")
+	avoutil.TEXT(name, "func(src *float64, ld int, dst *float64, w, n int)")
 	Doc(name + " transposes n 8×4 blocks of float64 from 8 rows ld apart into columns w apart (see pack_amd64.go).")
 	src, ld, dst, w, n := R8, RDX, R11, RCX, RAX
 	src4, ld3, w3 := R9, R10, R12
@@ -492,7 +492,7 @@ func transposePD() {
 }
 
 func main() {
-	ConstraintExpr("amd64,gc,!purego")
+	avoutil.Start()
 
 	for _, k := range []kernel{
 		// Embedded broadcast ({1to16} memory operands in the FMAs instead

@@ -3,7 +3,8 @@
 // so this is a small writer of its own: it prints Go assembler text, and
 // emits the one instruction the kernels need that Go's assembler lacks,
 // FMLA by element (and FMUL by element for the alpha scaling), as WORD
-// directives whose encodings come from enc.go, unit-tested against GNU as.
+// directives whose encodings come from internal/arm64asm, unit-tested
+// against GNU as.
 //
 // Run it through go generate in the gemm package (see kernel_arm64.go). The
 // output is committed, and .ci/check-asm.sh fails when it is out of date.
@@ -21,13 +22,11 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
-	"go/format"
 	"log"
-	"os"
-	"strings"
+
+	"github.com/adjoint-go/adjoint/_asm/internal/arm64asm"
 )
 
 // kernel describes one microkernel variant.
@@ -83,39 +82,19 @@ var kernels = []kernel{
 	{name: "dgemmKernelNEON", double: true, mr: 6, nv: 4, unroll: 4},
 }
 
-// asm accumulates the assembly text.
-type asm struct{ b bytes.Buffer }
-
-func (a *asm) f(format string, args ...any) { fmt.Fprintf(&a.b, "\t"+format+"\n", args...) }
-func (a *asm) label(l string)               { fmt.Fprintf(&a.b, "%s:\n", l) }
-func (a *asm) comment(s string)             { fmt.Fprintf(&a.b, "\t// %s\n", s) }
-
-// elem emits an FMLA or FMUL by element as a WORD with its GNU syntax.
-func (a *asm) elem(op uint32, double bool, d, n, m, idx int) {
-	a.f("WORD $0x%08x // %s", byElem(op, double, d, n, m, idx), byElemText(op, double, d, n, m, idx))
-}
-
-func vlist(first, n int, arr string) string {
-	var s []string
-	for i := range n {
-		s = append(s, fmt.Sprintf("V%d.%s", first+i, arr))
-	}
-	return "[" + strings.Join(s, ", ") + "]"
-}
-
 // step emits one k step: load B and A (post-incrementing their pointers),
 // then the MR·nv FMLAs, row by row.
-func (k kernel) step(a *asm) {
-	a.f("VLD1.P %d(R2), %s", 16*k.nv, vlist(k.bReg(0), k.nv, k.arr()))
-	a.f("VLD1.P %d(R1), %s", 16*k.na(), vlist(k.aReg(0), k.na(), k.arr()))
+func (k kernel) step(a *arm64asm.File) {
+	a.F("VLD1.P %d(R2), %s", 16*k.nv, arm64asm.VList(k.bReg(0), k.nv, k.arr()))
+	a.F("VLD1.P %d(R1), %s", 16*k.na(), arm64asm.VList(k.aReg(0), k.na(), k.arr()))
 	for i := range k.mr {
 		for j := range k.nv {
-			a.elem(opFMLA, k.double, k.acc(i, j), k.bReg(j), k.aReg(i/k.lanes()), i%k.lanes())
+			a.Elem(arm64asm.OpFMLA, k.double, k.acc(i, j), k.bReg(j), k.aReg(i/k.lanes()), i%k.lanes())
 		}
 	}
 }
 
-func (k kernel) gen(a *asm) {
+func (k kernel) gen(a *arm64asm.File) {
 	k.check()
 	es := k.es()
 	frame := 40 + 2*es
@@ -123,105 +102,98 @@ func (k kernel) gen(a *asm) {
 	if k.double {
 		fm = "FMOVD"
 	}
-	fmt.Fprintf(&a.b, "// func %s(k int, a, b, c *%s, ldc int, alpha, beta %s)\n", k.name, k.typ(), k.typ())
-	fmt.Fprintf(&a.b, "// %d×%d tile: %d accumulators, %d B and %d A vector loads and %d FMLAs per k step.\n",
-		k.mr, k.nr(), k.mr*k.nv, k.nv, k.na(), k.mr*k.nv)
-	fmt.Fprintf(&a.b, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", k.name, frame)
-	a.f("MOVD k+0(FP), R0")
-	a.f("MOVD a+8(FP), R1")
-	a.f("MOVD b+16(FP), R2")
-	a.f("MOVD c+24(FP), R3")
-	a.f("MOVD ldc+32(FP), R4")
-	a.f("LSL $%d, R4, R4", map[int]int{4: 2, 8: 3}[es])
-	a.comment("Zero the accumulators.")
+	a.Func(k.name, fmt.Sprintf("(k int, a, b, c *%s, ldc int, alpha, beta %s)", k.typ(), k.typ()), frame,
+		fmt.Sprintf("%s computes a %d×%d %s tile.", k.name, k.mr, k.nr(), k.typ()),
+		fmt.Sprintf("%d×%d tile: %d accumulators, %d B and %d A vector loads and %d FMLAs per k step.",
+			k.mr, k.nr(), k.mr*k.nv, k.nv, k.na(), k.mr*k.nv))
+	a.F("MOVD k+0(FP), R0")
+	a.F("MOVD a+8(FP), R1")
+	a.F("MOVD b+16(FP), R2")
+	a.F("MOVD c+24(FP), R3")
+	a.F("MOVD ldc+32(FP), R4")
+	a.F("LSL $%d, R4, R4", map[int]int{4: 2, 8: 3}[es])
+	a.Comment("Zero the accumulators.")
 	for i := range k.mr {
 		for j := range k.nv {
 			r := k.acc(i, j)
-			a.f("VEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
+			a.F("VEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
 		}
 	}
-	a.comment(fmt.Sprintf("R5 = k / %d main-loop iterations, R0 = k %% %d single steps.", k.unroll, k.unroll))
-	a.f("LSR $%d, R0, R5", map[int]int{1: 0, 2: 1, 4: 2, 8: 3}[k.unroll])
-	a.f("AND $%d, R0, R0", k.unroll-1)
-	a.f("CBZ R5, tail")
-	a.label("loop")
+	a.Comment(fmt.Sprintf("R5 = k / %d main-loop iterations, R0 = k %% %d single steps.", k.unroll, k.unroll))
+	a.F("LSR $%d, R0, R5", map[int]int{1: 0, 2: 1, 4: 2, 8: 3}[k.unroll])
+	a.F("AND $%d, R0, R0", k.unroll-1)
+	a.F("CBZ R5, tail")
+	a.Label("loop")
 	for range k.unroll {
 		k.step(a)
 	}
-	a.f("SUBS $1, R5, R5")
-	a.f("BNE loop")
-	a.label("tail")
-	a.f("CBZ R0, done")
-	a.label("loop1")
+	a.F("SUBS $1, R5, R5")
+	a.F("BNE loop")
+	a.Label("tail")
+	a.F("CBZ R0, done")
+	a.Label("loop1")
 	k.step(a)
-	a.f("SUBS $1, R0, R0")
-	a.f("BNE loop1")
-	a.label("done")
-	a.comment("Scale by alpha (V0 lane 0); beta in V1 lane 0.")
-	a.f("%s alpha+40(FP), F0", fm)
-	a.f("%s beta+%d(FP), F1", fm, 40+es)
+	a.F("SUBS $1, R0, R0")
+	a.F("BNE loop1")
+	a.Label("done")
+	a.Comment("Scale by alpha (V0 lane 0); beta in V1 lane 0.")
+	a.F("%s alpha+40(FP), F0", fm)
+	a.F("%s beta+%d(FP), F1", fm, 40+es)
 	for i := range k.mr {
 		for j := range k.nv {
 			r := k.acc(i, j)
-			a.elem(opFMUL, k.double, r, r, 0, 0)
+			a.Elem(arm64asm.OpFMUL, k.double, r, r, 0, 0)
 		}
 	}
-	a.comment("beta == 0 (either sign): C is written, never read, so NaN there does not propagate.")
-	a.f("%s $(0.0), F1", map[bool]string{false: "FCMPS", true: "FCMPD"}[k.double])
-	a.f("BEQ store")
-	a.comment("C = alpha·AB + beta·C, the beta product fused into the add, a row at a time.")
+	a.Comment("beta == 0 (either sign): C is written, never read, so NaN there does not propagate.")
+	a.F("%s $(0.0), F1", map[bool]string{false: "FCMPS", true: "FCMPD"}[k.double])
+	a.F("BEQ store")
+	a.Comment("C = alpha·AB + beta·C, the beta product fused into the add, a row at a time.")
 	for i := range k.mr {
-		a.f("VLD1 (R3), %s", vlist(2, k.nv, k.arr()))
+		a.F("VLD1 (R3), %s", arm64asm.VList(2, k.nv, k.arr()))
 		for j := range k.nv {
-			a.elem(opFMLA, k.double, k.acc(i, j), 2+j, 1, 0)
+			a.Elem(arm64asm.OpFMLA, k.double, k.acc(i, j), 2+j, 1, 0)
 		}
-		a.f("VST1 %s, (R3)", vlist(k.acc(i, 0), k.nv, k.arr()))
+		a.F("VST1 %s, (R3)", arm64asm.VList(k.acc(i, 0), k.nv, k.arr()))
 		if i < k.mr-1 {
-			a.f("ADD R4, R3, R3")
+			a.F("ADD R4, R3, R3")
 		}
 	}
-	a.f("RET")
-	a.label("store")
+	a.F("RET")
+	a.Label("store")
 	for i := range k.mr {
-		a.f("VST1 %s, (R3)", vlist(k.acc(i, 0), k.nv, k.arr()))
+		a.F("VST1 %s, (R3)", arm64asm.VList(k.acc(i, 0), k.nv, k.arr()))
 		if i < k.mr-1 {
-			a.f("ADD R4, R3, R3")
+			a.F("ADD R4, R3, R3")
 		}
 	}
-	a.f("RET")
-	a.b.WriteString("\n")
+	a.F("RET")
+	a.End()
 }
 
 // peak emits an FMA throughput probe: n iterations of 24 independent vector
 // FMLA chains on zeroed registers, the kernels' FMA count per k step.
-func peak(a *asm, name, arr string) {
-	fmt.Fprintf(&a.b, "// func %s(n int)\n", name)
-	fmt.Fprintf(&a.b, "TEXT ·%s(SB), NOSPLIT, $0-8\n", name)
-	a.f("MOVD n+0(FP), R0")
+func peak(a *arm64asm.File, name, arr string) {
+	a.Func(name, "(n int)", 8, "", "")
+	a.F("MOVD n+0(FP), R0")
 	for r := 0; r < 32; r++ {
-		a.f("VEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
+		a.F("VEOR V%d.B16, V%d.B16, V%d.B16", r, r, r)
 	}
-	a.f("CBZ R0, done")
-	a.label("loop")
+	a.F("CBZ R0, done")
+	a.Label("loop")
 	for r := 8; r < 32; r++ {
-		a.f("VFMLA V0.%s, V1.%s, V%d.%s", arr, arr, r, arr)
+		a.F("VFMLA V0.%s, V1.%s, V%d.%s", arr, arr, r, arr)
 	}
-	a.f("SUBS $1, R0, R0")
-	a.f("BNE loop")
-	a.label("done")
-	a.f("RET")
-	a.b.WriteString("\n")
+	a.F("SUBS $1, R0, R0")
+	a.F("BNE loop")
+	a.Label("done")
+	a.F("RET")
+	a.End()
 }
 
-const header = "// Code generated by command: go run ./arm64 -out ../gemm_arm64.s -decl ../gemm_arm64.go. DO NOT EDIT.\n\n"
-
-// decl writes the Go prototypes, each with the Go code it is equivalent to.
-func decl(pkg string) []byte {
-	var b bytes.Buffer
-	b.WriteString(header)
-	b.WriteString("//go:build arm64 && gc && !purego\n\n")
-	fmt.Fprintf(&b, "package %s\n\n", pkg)
-	b.WriteString(`// The NEON microkernels. For an MR×NR tile, with k >= 1, a packed as k
+// kernelDoc is the Go code every microkernel is equivalent to.
+const kernelDoc = `
+// The NEON microkernels. For an MR×NR tile, with k >= 1, a packed as k
 // groups of MR values and b as k groups of NR values, each is equivalent to
 //
 //	func kernel(k int, a, b, c []T, ldc int, alpha, beta T) {
@@ -243,12 +215,10 @@ func decl(pkg string) []byte {
 // up to rounding: the sum is accumulated with fused multiply-adds and
 // beta·C is fused into the final add. c must point to a full tile; the
 // caller handles edges and k == 0.
-`)
-	for _, k := range kernels {
-		fmt.Fprintf(&b, "\n// %s computes a %d×%d %s tile.\n//\n//go:noescape\nfunc %s(k int, a, b, c *%s, ldc int, alpha, beta %s)\n",
-			k.name, k.mr, k.nr(), k.typ(), k.name, k.typ(), k.typ())
-	}
-	b.WriteString(`
+`
+
+// peakDoc is the Go code the FMA throughput probes are equivalent to.
+const peakDoc = `
 // FMA throughput probes for the kernel benchmarks: n iterations of 24
 // independent vector FMLA chains (.4s, .2d) on zero registers,
 //
@@ -257,37 +227,22 @@ func decl(pkg string) []byte {
 //			acc[i] += x * y // one FMLA of a full vector
 //		}
 //	}
-
-//go:noescape
-func fmaPeakNEONS(n int)
-
-//go:noescape
-func fmaPeakNEOND(n int)
-`)
-	out, err := format.Source(b.Bytes())
-	if err != nil {
-		log.Fatalf("formatting prototypes: %v\n%s", err, b.Bytes())
-	}
-	return out
-}
+`
 
 func main() {
 	out := flag.String("out", "gemm_arm64.s", "assembly output file")
 	declOut := flag.String("decl", "gemm_arm64.go", "Go prototypes output file")
 	pkg := flag.String("pkg", "gemm", "package name")
 	flag.Parse()
-	var a asm
-	a.b.WriteString(header)
-	a.b.WriteString("//go:build arm64 && gc && !purego\n\n#include \"textflag.h\"\n\n")
+	a := arm64asm.New("./gemm/arm64", *pkg, "arm64 && gc && !purego")
+	a.DeclText(kernelDoc)
 	for _, k := range kernels {
-		k.gen(&a)
+		k.gen(a)
 	}
-	peak(&a, "fmaPeakNEONS", "S4")
-	peak(&a, "fmaPeakNEOND", "D2")
-	if err := os.WriteFile(*out, a.b.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	if err := os.WriteFile(*declOut, decl(*pkg), 0o644); err != nil {
+	a.DeclText(peakDoc)
+	peak(a, "fmaPeakNEONS", "S4")
+	peak(a, "fmaPeakNEOND", "D2")
+	if err := a.Write(*out, *declOut); err != nil {
 		log.Fatal(err)
 	}
 }

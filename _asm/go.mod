@@ -1,8 +1,6 @@
-module github.com/adjoint-go/adjoint/internal/math32/_asm
+module github.com/adjoint-go/adjoint/_asm
 
 go 1.26.0
-
-replace github.com/adjoint-go/adjoint => ../../..
 
 require github.com/mmcloughlin/avo v0.6.0
 

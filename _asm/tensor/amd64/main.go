@@ -1,9 +1,9 @@
-// Command _asm generates elementwise_amd64.s, the AVX-512 and AVX2 loops of
-// package tensor's hottest elementwise kernels, with avo.
+// Command amd64 generates elementwise_amd64.s, the AVX-512 and AVX2 loops of
+// package tensor's hottest elementwise kernels, and elementwise_amd64_stubs.go,
+// their Go prototypes, with avo.
 //
 // Run it through go generate in the tensor package (see
-// elementwise_amd64.go); the Go prototypes are written by hand there, so only
-// the assembly is emitted. The output is committed; nobody edits it by hand.
+// elementwise_amd64.go). The output is committed; nobody edits it by hand.
 //
 // The VV routines compute d[i] = a[i] op b[i], the VS ones d[i] = a[i] op s
 // and the SV ones (sub and div only) d[i] = s op b[i], for i < n, where n is
@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/adjoint-go/adjoint/_asm/internal/avoutil"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -73,8 +74,7 @@ var ops = []opDef{
 }
 
 func main() {
-	Package("github.com/adjoint-go/adjoint/tensor")
-	ConstraintExpr("amd64,gc,!purego")
+	avoutil.Start()
 	for _, wide := range []bool{true, false} {
 		for _, double := range []bool{false, true} {
 			v := variant{double: double, wide: wide}
@@ -101,7 +101,7 @@ func gen(v variant, op opDef) {
 		typ, move, apply = "float64", VMOVUPD, op.pd
 	}
 	name := fmt.Sprintf("%sVV%s", op.name, v.suffix())
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(d, a, b *%s, n int)", typ))
+	avoutil.TEXT(name, fmt.Sprintf("func(d, a, b *%s, n int)", typ))
 	Doc(fmt.Sprintf("%s sets d[i] = a[i] %s b[i] for i < n (n a multiple of %d).", name, map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}[op.name], unroll*v.lanes()))
 	d := Load(Param("d"), GP64())
 	a := Load(Param("a"), GP64())
@@ -141,7 +141,14 @@ func genScalar(v variant, op opDef, sv bool) {
 	if sv {
 		form, sig = "SV", fmt.Sprintf("func(d *%s, s %s, b *%s, n int)", typ, typ, typ)
 	}
-	TEXT(fmt.Sprintf("%s%s%s", op.name, form, v.suffix()), NOSPLIT, sig)
+	name := fmt.Sprintf("%s%s%s", op.name, form, v.suffix())
+	avoutil.TEXT(name, sig)
+	sym := map[string]string{"add": "+", "sub": "-", "mul": "*", "div": "/"}[op.name]
+	if sv {
+		Doc(fmt.Sprintf("%s sets d[i] = s %s b[i] for i < n (n a multiple of %d).", name, sym, unroll*v.lanes()))
+	} else {
+		Doc(fmt.Sprintf("%s sets d[i] = a[i] %s s for i < n (n a multiple of %d).", name, sym, unroll*v.lanes()))
+	}
 	d := Load(Param("d"), GP64())
 	src := "a"
 	if sv {

@@ -1,10 +1,8 @@
-// Command asm generates internal/math32's amd64 kernels with avo:
-//
-//	cd internal/math32/_asm && go run . -out ../kernels_amd64.s -stubs ../kernels_amd64_stubs.go -pkg math32
-//
-// (go generate in internal/math32 runs exactly that.) Each kernel has the Go
-// prototype func(dst, src *float32, n int) and processes n elements, n a
-// multiple of the vector width; the Go side handles the tail. The algorithms
+// Command amd64 generates internal/math32's amd64 kernels and their Go
+// prototypes with avo (go generate in internal/math32 runs it; see
+// slice_amd64.go). Each kernel has the Go prototype
+// func(dst, src *float32, n int) and processes n elements, n a multiple of
+// the vector width; the Go side handles the tail. The algorithms
 // are those of the scalar Go code in math32.go (same constants, same range
 // reduction), with fused multiply-adds, so results may differ from the
 // scalar code in the last bit but stay within the documented ulp bounds.
@@ -13,6 +11,7 @@ package main
 import (
 	"math"
 
+	"github.com/adjoint-go/adjoint/_asm/internal/avoutil"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -92,7 +91,7 @@ var (
 )
 
 func main() {
-	ConstraintExpr("amd64,gc,!purego")
+	avoutil.Start()
 	table = GLOBL("m32consts", RODATA|NOPTR)
 	for i, k := range constants {
 		index[k.name] = i
@@ -112,8 +111,7 @@ func main() {
 // kernel emits one loop: load a vector of src, apply body, store to dst.
 func kernel(name string, is isa, body func(isa, VecVirtual) VecVirtual) {
 	fn := name + is.suffix
-	TEXT(fn, NOSPLIT, "func(dst, src *float32, n int)")
-	Pragma("noescape")
+	avoutil.TEXT(fn, "func(dst, src *float32, n int)")
 	Doc(fn+" sets dst[i] = "+name+"(src[i]) for i < n; n must be a multiple of", itoa(is.width)+".")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())

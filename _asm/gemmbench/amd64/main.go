@@ -1,4 +1,5 @@
-// Command _asm generates peak_amd64.s for gemmbench with avo: loops of
+// Command amd64 generates peak_amd64.s (and peak_amd64_stubs.go, the Go
+// prototypes) for gemmbench with avo: loops of
 // independent vector FMAs that measure this CPU's floating-point peak.
 //
 // Run it through go generate in cmd/gemmbench (see peak_amd64.go).
@@ -13,6 +14,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/adjoint-go/adjoint/_asm/internal/avoutil"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -27,7 +29,7 @@ type loop struct {
 }
 
 func main() {
-	ConstraintExpr("amd64,gc,!purego")
+	avoutil.Start()
 	for _, l := range []loop{
 		{"fmaLoopZmmPS", false, true, 24, 4},
 		{"fmaLoopZmmPD", true, true, 24, 4},
@@ -40,7 +42,7 @@ func main() {
 }
 
 func gen(l loop) {
-	TEXT(l.name, NOSPLIT, "func(n int)")
+	avoutil.TEXT(l.name, "func(n int)")
 	Doc(fmt.Sprintf("%s runs n iterations of %d independent FMAs.", l.name, l.acc*l.unroll))
 	n := Load(Param("n"), GP64())
 	reg := func(i int) VecPhysical {

@@ -1,4 +1,8 @@
-package main
+// Package arm64asm is the arm64 assembly writer of the generators: avo has
+// no arm64 back end, so the arm64 commands print Go assembler text through
+// File, and emit the instructions Go's assembler lacks as WORD directives
+// whose encodings come from this file, unit-tested against GNU as.
+package arm64asm
 
 import "fmt"
 
@@ -15,29 +19,29 @@ import "fmt"
 // from GNU as.
 
 const (
-	opFMLA = 0b0001
-	opFMUL = 0b1001
+	OpFMLA = 0b0001
+	OpFMUL = 0b1001
 )
 
-// byElem encodes "op Vd.T, Vn.T, Vm.Ts[idx]" with T = 4s (double false) or
+// ByElem encodes "op Vd.T, Vn.T, Vm.Ts[idx]" with T = 4s (double false) or
 // 2d (double true). It panics on a register or index out of range.
-func byElem(op uint32, double bool, d, n, m, idx int) uint32 {
+func ByElem(op uint32, double bool, d, n, m, idx int) uint32 {
 	for _, r := range []int{d, n, m} {
 		if r < 0 || r > 31 {
-			panic(fmt.Sprintf("byElem: register V%d out of range", r))
+			panic(fmt.Sprintf("ByElem: register V%d out of range", r))
 		}
 	}
 	w := uint32(0x4F800000) // Q = 1, bits 28..23 = 011111
 	var h, l uint32
 	if double {
 		if idx < 0 || idx > 1 {
-			panic(fmt.Sprintf("byElem: .d index %d out of range", idx))
+			panic(fmt.Sprintf("ByElem: .d index %d out of range", idx))
 		}
 		w |= 1 << 22
 		h = uint32(idx)
 	} else {
 		if idx < 0 || idx > 3 {
-			panic(fmt.Sprintf("byElem: .s index %d out of range", idx))
+			panic(fmt.Sprintf("ByElem: .s index %d out of range", idx))
 		}
 		h, l = uint32(idx>>1), uint32(idx&1)
 	}
@@ -50,10 +54,10 @@ func byElem(op uint32, double bool, d, n, m, idx int) uint32 {
 	return w
 }
 
-// byElemText is the GNU syntax of the same instruction, for the comment
+// ByElemText is the GNU syntax of the same instruction, for the comment
 // beside each WORD (gemm's tests decode every word and compare it).
-func byElemText(op uint32, double bool, d, n, m, idx int) string {
-	name := map[uint32]string{opFMLA: "fmla", opFMUL: "fmul"}[op]
+func ByElemText(op uint32, double bool, d, n, m, idx int) string {
+	name := map[uint32]string{OpFMLA: "fmla", OpFMUL: "fmul"}[op]
 	t, ts := "4s", "s"
 	if double {
 		t, ts = "2d", "d"

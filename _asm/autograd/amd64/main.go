@@ -1,9 +1,9 @@
-// Command _asm generates kernels_amd64.s, the AVX-512 and AVX2 loops of
-// package autograd's ReLU kernels and the adjoint accumulation, with avo.
+// Command amd64 generates kernels_amd64.s, the AVX-512 and AVX2 loops of
+// package autograd's ReLU kernels and the adjoint accumulation, and
+// kernels_amd64_stubs.go, their Go prototypes, with avo.
 //
 // Run it through go generate in the autograd package (see
-// kernels_amd64.go); the Go prototypes are written by hand there, so only
-// the assembly is emitted. The output is committed; nobody edits it by hand.
+// kernels_amd64.go). The output is committed; nobody edits it by hand.
 //
 // Each routine handles n elements, n a multiple of 4 vectors (the caller
 // runs the remainder in Go), with the same bit-level semantics as the Go
@@ -21,6 +21,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/adjoint-go/adjoint/_asm/internal/avoutil"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -96,8 +97,7 @@ func (v variant) zero(r VecPhysical) {
 }
 
 func main() {
-	Package("github.com/adjoint-go/adjoint/autograd")
-	ConstraintExpr("amd64,gc,!purego")
+	avoutil.Start()
 	for _, wide := range []bool{true, false} {
 		for _, double := range []bool{false, true} {
 			v := variant{double: double, wide: wide}
@@ -129,7 +129,7 @@ func loop(v variant, n Register, ptrs []Register, body func()) {
 
 func reluFwd(v variant) {
 	name := "reluFwd" + v.suffix()
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(d, x *%s, n int)", v.typ()))
+	avoutil.TEXT(name, fmt.Sprintf("func(d, x *%s, n int)", v.typ()))
 	Doc(fmt.Sprintf("%s sets d[i] = x[i], or +0 where x[i] has its sign bit set, for i < n (n a multiple of %d).", name, unroll*v.lanes()))
 	d := Load(Param("d"), GP64())
 	x := Load(Param("x"), GP64())
@@ -172,7 +172,7 @@ func reluBwd(v variant, acc bool) {
 		name = "reluBwdAcc" + v.suffix()
 		what = "+="
 	}
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(d, gr, h *%s, n int)", v.typ()))
+	avoutil.TEXT(name, fmt.Sprintf("func(d, gr, h *%s, n int)", v.typ()))
 	Doc(fmt.Sprintf("%s sets d[i] %s gr[i] where h[i] > 0 (else +0), for i < n (n a multiple of %d).", name, what, unroll*v.lanes()))
 	d := Load(Param("d"), GP64())
 	g := Load(Param("gr"), GP64())
@@ -218,7 +218,7 @@ func reluBwd(v variant, acc bool) {
 
 func addAcc(v variant) {
 	name := "addAcc" + v.suffix()
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(d, s *%s, n int)", v.typ()))
+	avoutil.TEXT(name, fmt.Sprintf("func(d, s *%s, n int)", v.typ()))
 	Doc(fmt.Sprintf("%s sets d[i] += s[i] for i < n (n a multiple of %d).", name, unroll*v.lanes()))
 	d := Load(Param("d"), GP64())
 	s := Load(Param("s"), GP64())

@@ -1,8 +1,8 @@
-// Command _asm generates adam_amd64.s, the vector Adam update of package
-// optim, with avo.
+// Command amd64 generates adam_amd64.s, the vector Adam update of package
+// optim, and adam_amd64_stubs.go, its Go prototypes, with avo.
 //
-// Run it through go generate in the optim package (see adam_amd64.go); the
-// Go prototypes are written by hand there. The output is committed.
+// Run it through go generate in the optim package (see adam_amd64.go). The
+// output is committed.
 //
 // Each kernel runs, lane by lane over n elements (n a multiple of the
 // vector width), exactly the operations of adamGeneric in adam.go in the
@@ -14,6 +14,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/adjoint-go/adjoint/_asm/internal/avoutil"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -35,7 +36,7 @@ const (
 )
 
 func generate(name string, wide bool) {
-	TEXT(name, NOSPLIT, "func(n int, p, grad, m, v *float32, s *float32)")
+	avoutil.TEXT(name, "func(n int, p, grad, m, v *float32, s *float32)")
 	Doc(fmt.Sprintf("%s applies one Adam step to n float32 elements, n a multiple of %d (see adam_amd64.go).",
 		name, map[bool]int{true: 16, false: 8}[wide]))
 	vec := func(i int) VecPhysical {
@@ -99,7 +100,7 @@ func generate(name string, wide bool) {
 }
 
 func main() {
-	ConstraintExpr("amd64,gc,!purego")
+	avoutil.Start()
 	generate("adamAVX512", true)
 	generate("adamAVX2", false)
 	Generate()
