@@ -183,11 +183,7 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 		x := j.x[n*img : (n+1)*img]
 		if j.needB {
 			for o := range j.oc {
-				s := T(0)
-				for _, v := range y[o*cols : (o+1)*cols] {
-					s += v
-				}
-				pb[o] += s
+				pb[o] += sum8(y[o*cols : (o+1)*cols])
 			}
 		}
 		var gx []T
@@ -456,4 +452,28 @@ func fillConst[T tensor.Float](s []T, v T) {
 	for f := 1; f < len(s); f *= 2 {
 		copy(s[f:], s[:f])
 	}
+}
+
+// sum8 returns the sum of s in eight interleaved partial sums, combined in
+// a fixed order: one accumulator is a chain of dependent additions, four
+// cycles each, which made b̄'s sums over conv1's 784 pixels per channel a
+// sixth of its backward.
+func sum8[T tensor.Float](s []T) T {
+	var a [8]T
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := (*[8]T)(s[i:])
+		a[0] += v[0]
+		a[1] += v[1]
+		a[2] += v[2]
+		a[3] += v[3]
+		a[4] += v[4]
+		a[5] += v[5]
+		a[6] += v[6]
+		a[7] += v[7]
+	}
+	for ; i < len(s); i++ {
+		a[i%8] += s[i]
+	}
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }

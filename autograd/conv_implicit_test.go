@@ -120,3 +120,16 @@ func TestConv2dImplicitSteadyAllocs(t *testing.T) {
 		}()
 	}
 }
+
+// TestSum8 against a float64 sum, lengths either side of the unrolling.
+func TestSum8(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 784} {
+		s := make([]float32, n)
+		want := 0.0
+		for i := range s {
+			s[i] = float32(i%13) - 6.25
+			want += float64(s[i])
+		}
+		require.InDelta(t, want, float64(sum8(s)), 1e-3*float64(n+1), "n %d", n)
+	}
+}
