@@ -87,6 +87,16 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
 	j.implicit = convImplicit(g, groups)
+	if j.implicit && bias != nil && groups == 1 && convBlock(g, 1) == c && rows+1 <= fuseMaxK {
+		// The bias as a last column of W against a row of ones in the
+		// patches (see conv).
+		wb := tp.alloc(oc, rows+1).Data()
+		for o := range oc {
+			copy(wb[o*(rows+1):], wd[o*rows:(o+1)*rows])
+			wb[o*(rows+1)+rows] = bias[o]
+		}
+		j.wb = wb
+	}
 	j.runAll()
 
 	v := tp.node(opConv2d, out, x, w, b)
@@ -266,7 +276,8 @@ type cjob[T tensor.Float] struct {
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
-	implicit           bool                                 // Conv2d: pack patches straight into GEMM's panels
+	implicit           bool
+	wb                 []T                                  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias                                 // Conv2d: pack patches straight into GEMM's panels
 	pt32               [convMaxParts]igemm.Patches[float32] // per part: its image's patches (implicit)
 	pt64               [convMaxParts]igemm.Patches[float64]
 	run                func(i int)
@@ -280,7 +291,7 @@ func (j *cjob[T]) runAll() {
 			parallel.Do(j.chunks, j.run)
 		}
 	}
-	j.x, j.w, j.bias, j.y, j.col, j.idx = nil, nil, nil, nil, nil, nil
+	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb = nil, nil, nil, nil, nil, nil, nil
 	j.gx, j.dcol, j.part = nil, nil, nil
 	j.bn = bnArgs[T]{}
 	for i := range convMaxParts {
@@ -346,6 +357,9 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 	for n := lo; n < hi; n++ {
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
 		x := j.x[n*img : (n+1)*img]
+		if j.wb != nil && j.implicitMM(i, g, x, j.oc, j.wb, rows+1, 0, y, true) {
+			continue
+		}
 		beta := T(0)
 		if j.bias != nil {
 			for o, bv := range j.bias {
@@ -358,7 +372,7 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 				gb := g
 				gb.C = min(cb, g.C-c0)
 				rb := gb.C * kk
-				if !j.implicit || !j.implicitMM(i, gb, x[c0*hw:], j.oc, j.w[c0*kk:], kg, beta, y) {
+				if !j.implicit || !j.implicitMM(i, gb, x[c0*hw:], j.oc, j.w[c0*kk:], kg, beta, y, false) {
 					tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
 					mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
 				}
@@ -370,7 +384,7 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 		gg.C = g.C / j.groups
 		built := false
 		for gr := range j.groups {
-			if j.implicit && j.implicitMM(i, gg, x[gr*gg.C*hw:], ocg, j.w[gr*ocg*kg:], kg, beta, y[gr*ocg*cols:]) {
+			if j.implicit && j.implicitMM(i, gg, x[gr*gg.C*hw:], ocg, j.w[gr*ocg*kg:], kg, beta, y[gr*ocg*cols:], false) {
 				continue
 			}
 			if !built {
@@ -422,23 +436,38 @@ const implicitMaxK = 64
 // false, doing nothing, where GEMM would take another path for the shape.
 // Part i's patches are the job's pt32[i] or pt64[i], kept there so that
 // handing them to GEMM allocates nothing.
-func (j *cjob[T]) implicitMM(i int, g tensor.Conv2D, x []T, oc int, w []T, ldw int, beta T, y []T) bool {
+//
+// With ones, w is [W | b] and the patches get a last row of ones, so the
+// product adds the bias itself and y is written once, not filled with the
+// bias first and read back (for conv1, 32×784 values an image, that pass
+// cost as much as the GEMM). The bias is then the last term of each dot
+// product, fma(b, 1, acc) = round(acc + b), which is exactly what the
+// unfused path computes from C = b with beta = 1, provided the whole sum
+// is one depth block of GEMM (fuseMaxK), as it is with one channel block.
+func (j *cjob[T]) implicitMM(i int, g tensor.Conv2D, x []T, oc int, w []T, ldw int, beta T, y []T, ones bool) bool {
 	oh, ow := g.Out()
 	m, n, k := oc, oh*ow, g.C*g.KH*g.KW
+	if ones {
+		k++
+	}
 	if is32[T]() {
 		pt := &j.pt32[i]
-		setPatches(pt, g, f32(x), oh, ow)
+		setPatches(pt, g, f32(x), oh, ow, ones)
 		return igemm.Sgemm(m, n, k, 1, f32(w), ldw, pt, float32(beta), f32(y), n)
 	}
 	pt := &j.pt64[i]
-	setPatches(pt, g, f64(x), oh, ow)
+	setPatches(pt, g, f64(x), oh, ow, ones)
 	return igemm.Dgemm(m, n, k, 1, f64(w), ldw, pt, float64(beta), f64(y), n)
 }
 
-func setPatches[T float32 | float64](pt *igemm.Patches[T], g tensor.Conv2D, x []T, oh, ow int) {
+// fuseMaxK bounds C·KH·KW + 1 for the fused bias: below GEMM's smallest
+// depth block (kcMin, 384), so the product is one block.
+const fuseMaxK = 256
+
+func setPatches[T float32 | float64](pt *igemm.Patches[T], g tensor.Conv2D, x []T, oh, ow int, ones bool) {
 	*pt = igemm.Patches[T]{X: x, C: g.C, H: g.H, W: g.W, KH: g.KH, KW: g.KW,
 		SH: max(g.StrideH, 1), SW: max(g.StrideW, 1), PH: g.PadH, PW: g.PadW,
-		DH: max(g.DilationH, 1), DW: max(g.DilationW, 1), OH: oh, OW: ow}
+		DH: max(g.DilationH, 1), DW: max(g.DilationW, 1), OH: oh, OW: ow, Ones: ones}
 }
 
 // fillConst sets every element of s to v by doubling copies, which run as

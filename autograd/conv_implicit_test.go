@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
 )
@@ -30,11 +31,23 @@ var implicitCases = []convCase{
 // TestConv2dImplicitBitwise: the forward by the implicit GEMM (patches
 // packed straight into GEMM's panels) equals the im2col path's bit for
 // bit, in float32 and float64, with and without bias, with the default and
-// the finest channel blocking, at one and two threads; and both agree with
-// the naive 7-loop convolution.
+// the finest channel blocking, at one and two threads, on every GEMM
+// kernel this CPU runs (the bias fused into the product where the path
+// allows, which relies on each kernel summing in k order); and both agree
+// with the naive 7-loop convolution.
 func TestConv2dImplicitBitwise(t *testing.T) {
 	defer func(p int) { igemm.ConvPath = p }(igemm.ConvPath)
-	eachBlocking(t, func(t *testing.T) {
+	for _, kern := range gemm.Kernels() {
+		t.Run("kernel="+kern, func(t *testing.T) {
+			defer func(prev string) { require.NoError(t, gemm.SetKernel(prev)) }(gemm.Kernel())
+			require.NoError(t, gemm.SetKernel(kern))
+			eachBlocking(t, testImplicitBitwise)
+		})
+	}
+}
+
+func testImplicitBitwise(t *testing.T) {
+	{
 		for _, cc := range implicitCases {
 			t.Run(cc.String(), func(t *testing.T) {
 				x, w, b := convInputs(cc, 7)
@@ -71,7 +84,7 @@ func TestConv2dImplicitBitwise(t *testing.T) {
 				}
 			})
 		}
-	})
+	}
 }
 
 func bits64(s []float64) []uint64 {

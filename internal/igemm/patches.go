@@ -13,6 +13,9 @@ type Patches[T float32 | float64] struct {
 	SH, SW, PH, PW int
 	DH, DW         int
 	OH, OW         int
+	// Ones adds a last row of ones (row C·KH·KW), so that a bias in the
+	// last column of A is added by the product itself.
+	Ones bool
 }
 
 // PackB implements Packer, one micro-panel at a time and within it one
@@ -39,6 +42,10 @@ func (pt *Patches[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 		c, kh, kw := p0/kk, p0%kk/pt.KW, p0%pt.KW
 		for p := range kb {
 			row := d[p*w : (p+1)*w]
+			if c == pt.C {
+				onesRow(row, cols)
+				continue
+			}
 			pt.run(row[:cols], c, kh, kw, oh0, ow0)
 			clear(row[cols:])
 			if kw++; kw == pt.KW {
@@ -109,6 +116,18 @@ func (pt *Patches[T]) packShift(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 	hw := pt.H * pt.W
 	c, kh, kw := p0/kk, p0%kk/pt.KW, p0%pt.KW
 	for p := range kb {
+		if c == pt.C {
+			for q := q0; q < q1; q++ {
+				jr := q * nr
+				cols := min(nr, nb-jr)
+				w := nr
+				if cols < nr {
+					w = ew
+				}
+				onesRow(dst[jr*kb+p*w:jr*kb+(p+1)*w], cols)
+			}
+			continue
+		}
 		img := pt.X[c*hw : (c+1)*hw]
 		dh, off := kh*pt.DH-pt.PH, kw*pt.DW-pt.PW
 		shift := dh*pt.W + off
@@ -162,4 +181,12 @@ func (pt *Patches[T]) packShift(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 			}
 		}
 	}
+}
+
+// onesRow sets the first cols values of row to 1 and the rest to 0.
+func onesRow[T float32 | float64](row []T, cols int) {
+	for i := range row[:cols] {
+		row[i] = 1
+	}
+	clear(row[cols:])
 }
