@@ -24,7 +24,11 @@ type Conv2dOptions struct {
 //
 // Per image and group it is one GEMM over the patch matrix (im2col),
 // Y = W·col(X), with the bias written first and the product added with
-// beta = 1. Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
+// beta = 1. For shallow products (few input channels, as a network's
+// first layer) the forward is an implicit GEMM instead: GEMM packs the
+// patches straight into its panels and never builds col(X), and the bias
+// is a last column of W against a row of ones; the result is bitwise the
+// same either way (see convImplicit). Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
 // (one GEMM per image, transpose flag, beta = 1), col(X)‾ = Wᵀ·Ȳ scattered
 // back into X̄ by col2im, and b̄ += Ȳ summed over N, OH and OW. The batch is
 // split into a fixed number of parts that run in parallel, each with its
