@@ -90,7 +90,7 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	col := tp.alloc(max(parts, 1), rows, cols)
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
-	j.implicit = convImplicit(g, groups)
+	j.implicit = convImplicit(g, groups, oc)
 	if j.implicit && bias != nil && groups == 1 && convBlock(g, 1) == c && rows+1 <= fuseMaxK {
 		// The bias as a last column of W against a row of ones in the
 		// patches (see conv).
@@ -405,33 +405,42 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 // the two give the same bits, so this is a choice of speed only, made from
 // the shape alone (so the same for every thread count).
 //
-// The implicit path wins where each image's product is shallow, K = C/groups
-// ·KH·KW at most implicitMaxK: the patch matrix is then a few rows of many
-// pixels, which it packs row by row in one pass, where im2col writes them
-// and GEMM reads them back. From K in the hundreds (in channel blocks of
-// convBlock's size) it ties or loses: with at most 64 output channels GEMM
-// reads im2col's matrix in place without packing it (directBRows), so
-// im2col's one pass of plain copies beats the packing's per-micro-panel
-// work; with more it packs either way. Measured (BenchmarkConv2d, one
-// thread, f32, cpu-GFLOP/s im2col / implicit, Zen 5 VM at load 3–4, two
-// runs each): conv1 of the MNIST CNN (1→32, 28×28, 5×5, K = 25) 34 / 66;
-// 3→64, 32×32, 3×3 (K = 27) 89 / 97; 16→32, 28×28, 3×3 (K = 144) 109–124 /
-// 90–94; conv2 (32→64, 14×14, 5×5, K = 800 in blocks of 150) 120 / 103;
-// 64→128, 7×7 and 16×16, 3×3 (K = 576) 92–99 / 92–94 and 143 / 143–144.
+// With at most 64 output channels per group GEMM reads im2col's matrix in
+// place, without packing it (gemm's directBRows), so im2col is one pass of
+// plain row copies and the implicit path's per-micro-panel packing only
+// pays where the product is very shallow (K = C/groups·KH·KW at most
+// implicitMaxK: a few patch rows of many pixels). With more output
+// channels GEMM packs B either way, and packing the patches directly saves
+// im2col's pass. Measured (BenchmarkConv2d, one thread, f32, warm tape,
+// cpu-GFLOP/s im2col / implicit, best of 3 with the range, Zen 5 VM at
+// load 3–10, so ±20% run to run):
+//
+//	OC  C→   image  kernel  K    im2col        implicit
+//	32  1    28×28  5×5     25   78 (56–78)    80 (57–80)   conv1 of the MNIST CNN
+//	64  3    32×32  3×3     27   75 (51–75)    102 (67–102)
+//	32  2    28×28  5×5     50   76 (52–76)    60 (51–60)
+//	32  16   28×28  3×3     144  94 (67–94)    72 (60–72)
+//	64  32   14×14  5×5     800  125 (94–125)  100 (70–100) conv2 (channel blocks of 150)
+//	128 64   7×7    3×3     576  65 (50–65)    82 (66–82)
+//	128 64   16×16  3×3     576  134 (105–134) 128 (109–128)
+//
 // igemm.ConvPath overrides it for tests and benchmarks.
-func convImplicit(g tensor.Conv2D, groups int) bool {
+func convImplicit(g tensor.Conv2D, groups, oc int) bool {
 	switch igemm.ConvPath {
 	case igemm.ConvIm2Col:
 		return false
 	case igemm.ConvImplicit:
 		return true
 	}
-	return g.C/groups*g.KH*g.KW <= implicitMaxK
+	return oc/groups > implicitMinOC || g.C/groups*g.KH*g.KW <= implicitMaxK
 }
 
-// implicitMaxK is convImplicit's cut-off (see there): between the K = 27
-// measured to gain and the K = 144 measured to lose.
-const implicitMaxK = 64
+// convImplicit's cut-offs (see there): GEMM packs B from 65 rows of C
+// (directBRows is 64), and K = 27 gained where K = 50 lost.
+const (
+	implicitMinOC = 64
+	implicitMaxK  = 32
+)
 
 // implicitMM computes y = w·col(x) + beta·y for the image (or channel
 // block) x of geometry g without building col: GEMM packs the patches
