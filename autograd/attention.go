@@ -2,8 +2,8 @@ package autograd
 
 import (
 	"math"
-	"sync"
 
+	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
@@ -171,7 +171,7 @@ type attnTask[T tensor.Float] struct {
 	fwdBody, bwdBody func(lo, hi int)
 }
 
-var attnPools [2]sync.Pool
+var attnPools [2]freelist.List[any] // not sync.Pools: they empty at every GC (see package freelist)
 
 func getAttn[T tensor.Float]() *attnTask[T] {
 	i := 0

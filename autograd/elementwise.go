@@ -21,24 +21,38 @@ func (tp *Tape[T]) binary(op opKind, a, b *Var[T]) *Var[T] {
 	name := op.String()
 	tp.check(name, a)
 	tp.check(name, b)
+	if !sameShape(a.value.Shape(), b.value.Shape()) {
+		// Broadcasting: tensor's kernel reads both operands in place
+		// (broadcast axes as stride 0) and splits the work itself.
+		out := tp.alloc(tp.bc.init(name, a.value.Shape(), b.value.Shape())...)
+		tensorBinary(op, out, a.value, b.value)
+		return tp.node(op, out, a, b, nil)
+	}
 	xa, ca := tp.contig(a.value)
 	xb, cb := tp.contig(b.value)
 	j := &tp.job
-	j.op = op
-	var out *tensor.Dense[T]
-	if sameShape(a.value.Shape(), b.value.Shape()) {
-		out = tp.allocLike(a.value)
-		j.mode, j.d, j.x, j.y = jBinFwd, out.Data(), xa, xb
-		tp.par(len(xa), grainOf(op))
-	} else {
-		bc := &tp.bc
-		out = tp.alloc(bc.init(name, a.value.Shape(), b.value.Shape())...)
-		j.mode, j.d, j.x, j.y, j.bc = jBcastFwd, out.Data(), xa, xb, bc
-		tp.par(bc.rows, rowGrain(grainOf(op), bc.inner))
-	}
+	out := tp.allocLike(a.value)
+	j.op, j.mode, j.d, j.x, j.y = op, jBinFwd, out.Data(), xa, xb
+	tp.par(len(xa), grainOf(op))
 	v := tp.node(op, out, a, b, nil)
 	v.aux, v.aux2 = ca, cb
 	return v
+}
+
+// tensorBinary sets d = x op y through tensor's broadcasting kernels.
+func tensorBinary[T tensor.Float](op opKind, d, x, y *tensor.Dense[T]) {
+	switch op {
+	case opAdd:
+		d.Add(x, y)
+	case opSub:
+		d.Sub(x, y)
+	case opMul:
+		d.Mul(x, y)
+	case opDiv:
+		d.Div(x, y)
+	default:
+		panic("autograd: tensorBinary: bad op " + op.String())
+	}
 }
 
 // rowGrain converts an element grain into a row grain.
@@ -46,9 +60,12 @@ func rowGrain(grain, inner int) int { return max(grain/max(inner, 1), 1) }
 
 func (tp *Tape[T]) backBinary(u *Var[T]) {
 	a, b := u.a, u.b
+	if !sameShape(a.value.Shape(), b.value.Shape()) {
+		tp.backBroadcast(u)
+		return
+	}
 	xa, xb := data(a.value, u.aux), data(b.value, u.aux2)
 	g := u.grad.Data()
-	same := sameShape(a.value.Shape(), b.value.Shape())
 	j := &tp.job
 	for side, in := range [2]*Var[T]{a, b} {
 		if !in.requiresGrad {
@@ -56,27 +73,59 @@ func (tp *Tape[T]) backBinary(u *Var[T]) {
 		}
 		ga, acc := tp.grad(in)
 		j.op, j.side, j.acc, j.d, j.g, j.x, j.y = u.op, side, acc, ga, g, xa, xb
-		if same {
-			if u.op == opDiv && side == 1 {
-				j.x = u.value.Data() // ȳ = −h̄·h/y
-			}
-			j.mode = jBinBwd
-			tp.par(len(g), grainOf(u.op))
+		if u.op == opDiv && side == 1 {
+			j.x = u.value.Data() // ȳ = −h̄·h/y
+		}
+		j.mode = jBinBwd
+		tp.par(len(g), grainOf(u.op))
+	}
+}
+
+// backBroadcast is backBinary for operands of different shapes: each
+// operand's adjoint is its term of h̄ (formed at the output's shape by
+// tensor's broadcasting kernels, in a step buffer) summed over the axes it
+// was broadcast along by tensor's SumTo, the adjoint of broadcasting. An
+// operand of the output's full shape takes its term directly when nothing
+// is there to add to.
+func (tp *Tape[T]) backBroadcast(u *Var[T]) {
+	a, b, g := u.a.value, u.b.value, u.grad
+	for side, in := range [2]*Var[T]{u.a, u.b} {
+		if !in.requiresGrad {
 			continue
 		}
-		bc := &tp.bc
-		bc.init(u.op.String(), a.value.Shape(), b.value.Shape())
-		if !acc {
-			clear(ga)
+		ga, acc := tp.gradDense(in)
+		if u.op == opAdd || u.op == opSub && side == 0 {
+			if acc {
+				ga.AddSumTo(g)
+			} else {
+				ga.SumTo(g)
+			}
+			continue
 		}
-		j.mode, j.bc = jBcastBwd, bc
-		if len(ga) < len(g) {
-			// Broadcast operand: several rows add into the same
-			// elements, so this pass stays on one goroutine.
-			j.exec(0, bc.rows)
-			j.d, j.x, j.y, j.g, j.bc = nil, nil, nil, nil, nil
-		} else {
-			tp.par(bc.rows, rowGrain(grainOf(u.op), bc.inner))
+		term := ga
+		if acc || !sameShape(ga.Shape(), g.Shape()) {
+			term = tp.allocLike(g)
+		}
+		switch {
+		case u.op == opSub:
+			term.Neg(g)
+		case u.op == opMul && side == 0:
+			term.Mul(g, b)
+		case u.op == opMul:
+			term.Mul(g, a)
+		case u.op == opDiv && side == 0:
+			term.Div(g, b)
+		default: // ȳ = −h̄·h/y
+			term.Mul(g, u.value)
+			term.Div(term, b)
+			term.Neg(term)
+		}
+		switch {
+		case term == ga:
+		case acc:
+			ga.AddSumTo(term)
+		default:
+			ga.SumTo(term)
 		}
 	}
 }

@@ -38,8 +38,6 @@ const (
 	jUnaryBwd
 	jBinFwd
 	jBinBwd
-	jBcastFwd
-	jBcastBwd
 	jColSum  // d[lo:hi] += Σ_rows g[r, lo:hi]  (bias adjoint)
 	jRowFill // rows [lo, hi) of g (width len(x)) = x  (bias broadcast)
 )
@@ -54,7 +52,6 @@ type kjob[T tensor.Float] struct {
 	side       int // binary backward: 0 for a, 1 for b
 	d, x, y, g []T
 	p          T
-	bc         *bcast
 	n, chunks  int
 	pad        [vecAlign]float32 // the math32 tail, see vec32
 	run        func(i int)       // chunk, bound once
@@ -77,8 +74,6 @@ func (j *kjob[T]) exec(lo, hi int) {
 		binFwd(j.op, j.d[lo:hi], j.x[lo:hi], j.y[lo:hi])
 	case jBinBwd:
 		binBwd(j.op, j.side, j.acc, j.d[lo:hi], j.g[lo:hi], sub(j.x, lo, hi), sub(j.y, lo, hi))
-	case jBcastFwd:
-		bcastFwd(j.bc, j.op, j.d, j.x, j.y, lo, hi)
 	case jColSum:
 		m := len(j.d)
 		for r := 0; m > 0 && r+m <= len(j.g); r += m {
@@ -89,8 +84,6 @@ func (j *kjob[T]) exec(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			copy(j.g[r*m:r*m+m], j.x)
 		}
-	case jBcastBwd:
-		bcastBwd(j.bc, j.op, j.side, j.d, j.g, j.x, j.y, lo, hi)
 	}
 }
 
@@ -106,7 +99,7 @@ func (tp *Tape[T]) par(n, grain int) {
 		j.n, j.chunks = n, c
 		parallel.Do(c, j.run)
 	}
-	j.d, j.x, j.y, j.g, j.bc = nil, nil, nil, nil, nil
+	j.d, j.x, j.y, j.g = nil, nil, nil, nil
 }
 
 // chunk runs the i-th of j.chunks ranges of [0, j.n). Boundaries fall on

@@ -47,14 +47,14 @@ func (tp *Tape[T]) backMSE(u *Var[T]) {
 
 // CrossEntropy returns the mean over the batch of −log softmax(logits)[y]
 // for logits of shape N×C and N integer labels in [0, C): the classifier
-// loss, fused and stable for any logits: with m the row maximum and
-// s = Σ e^(z−m), the loss of a row is log s − (z_y − m) and the saved
-// probabilities are e^(z−m)/s, so large logits keep every digit (logits
-// [1e8, 1e8] give ln 2 and gradients ±0.5, as PyTorch does). Backward:
-// z̄ = ḡ·(softmax(z) − onehot(y))/N, from the probabilities saved in
-// forward. labels is copied. It panics (ErrShape)
-// if logits is not N×C with len(labels) == N, and (ErrIndex) if a label is
-// out of range.
+// loss, stable for any logits. Both halves run through tensor's row
+// kernels: the loss of a row is −LogSoftmax(z)[y], formed as
+// (z_y − m) − log Σ e^(z−m) with m the row maximum, and the saved
+// probabilities are Softmax(z) = e^(z−m)/Σ e^(z−m), so large logits keep
+// every digit (logits [1e8, 1e8] give ln 2 and gradients ±0.5, as PyTorch
+// does). Backward: z̄ = ḡ·(softmax(z) − onehot(y))/N, from the saved
+// probabilities. labels is copied. It panics (ErrShape) if logits is not
+// N×C with len(labels) == N, and (ErrIndex) if a label is out of range.
 func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 	tp.check("CrossEntropy", logits)
 	s := logits.value.Shape()
@@ -67,25 +67,14 @@ func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 			fail(ErrIndex, "CrossEntropy: label %d at %d out of range for %d classes", y, i, c)
 		}
 	}
-	z, _ := tp.contig(logits.value)
 	prob := tp.allocLike(logits.value)
-	pr := prob.Data()
+	prob.Softmax(logits.value, 1)
+	logp := tp.allocLike(logits.value)
+	logp.LogSoftmax(logits.value, 1)
+	lp := logp.Data()
 	var sum float64
-	for i := range n {
-		row := z[i*c : i*c+c]
-		m, ls, s := lseParts(row, c, 1)
-		pi := pr[i*c : i*c+c]
-		if s == 0 { // m is ±Inf or NaN: the loss is Inf or NaN anyway
-			sum += float64(m) - float64(row[labels[i]])
-			for j, v := range row {
-				pi[j] = expT(v - m)
-			}
-			continue
-		}
-		sum += float64(ls) - float64(row[labels[i]]-m)
-		for j, v := range row {
-			pi[j] = expT(v-m) / s
-		}
+	for i, y := range labels {
+		sum -= float64(lp[i*c+y])
 	}
 	out := tp.alloc()
 	out.Data()[0] = T(sum / float64(n))

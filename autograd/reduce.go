@@ -94,28 +94,16 @@ func (tp *Tape[T]) sumAxis(op opKind, a *Var[T], axis int) *Var[T] {
 	tp.check(name, a)
 	shape := a.value.Shape()
 	ax := axisOf(name, axis, shape)
-	outer, n, inner := split(shape, ax)
-	x, cx := tp.contig(a.value)
+	// tensor's reduction reads a in place, strided or not, splits the
+	// outputs across threads and sums each in a fixed order.
 	out := tp.alloc(tp.without(shape, ax)...)
-	o := out.Data()
-	clear(o)
-	for i := range outer {
-		oi := o[i*inner : i*inner+inner]
-		for k := range n {
-			xr := x[(i*n+k)*inner : (i*n+k)*inner+inner]
-			for j, v := range xr {
-				oi[j] += v
-			}
-		}
-	}
 	if op == opMeanAxis {
-		s := 1 / T(n)
-		for i := range o {
-			o[i] *= s
-		}
+		out.MeanAxis(a.value, ax)
+	} else {
+		out.SumAxis(a.value, ax)
 	}
 	v := tp.node(op, out, a, nil, nil)
-	v.axis, v.aux = ax, cx
+	v.axis = ax
 	return v
 }
 
@@ -149,46 +137,21 @@ func (tp *Tape[T]) LogSumExp(a *Var[T], axis int) *Var[T] {
 	tp.check("LogSumExp", a)
 	shape := a.value.Shape()
 	ax := axisOf("LogSumExp", axis, shape)
-	outer, n, inner := split(shape, ax)
-	x, cx := tp.contig(a.value)
+	_, cx := tp.contig(a.value) // backward reads it row by row
 	out := tp.alloc(tp.without(shape, ax)...)
-	o := out.Data()
-	for i := range outer {
-		for j := range inner {
-			o[i*inner+j] = lse(x[i*n*inner+j:], n, inner)
-		}
-	}
+	out.LogSumExpAxis(tensorOf(a.value, cx), ax)
 	v := tp.node(opLogSumExp, out, a, nil, nil)
 	v.axis, v.aux = ax, cx
 	return v
 }
 
-// lse returns log Σ_k exp(x[k·stride]) for k < n, stably.
-func lse[T tensor.Float](x []T, n, stride int) T {
-	m, ls, _ := lseParts(x, n, stride)
-	return m + ls
-}
-
-// lseParts returns the maximum m of x[k·stride] for k < n, s = Σ e^(x−m)
-// and ls = log s. Log-probabilities must be formed as (x − m) − ls and
-// probabilities as e^(x−m)/s: going through lse = m + ls instead rounds ls
-// away when m is large (logits [1e8, 1e8] gave a float32 loss of 0 and a
-// float64 gradient of 0.49999999905 instead of ln 2 and 0.5). If m is ±Inf
-// or NaN (or n is 0), s and ls are 0 and m is the whole answer.
-func lseParts[T tensor.Float](x []T, n, stride int) (m, ls, s T) {
-	m = T(math.Inf(-1))
-	for k := range n {
-		if v := x[k*stride]; v > m || v != v {
-			m = v
-		}
+// tensorOf is the saved input of a node as a tensor: the contiguous copy
+// contig made, or the value itself.
+func tensorOf[T tensor.Float](d, copied *tensor.Dense[T]) *tensor.Dense[T] {
+	if copied != nil {
+		return copied
 	}
-	if math.IsInf(float64(m), 0) || m != m {
-		return m, 0, 0
-	}
-	for k := range n {
-		s += expT(x[k*stride] - m)
-	}
-	return m, logT(s), s
+	return d
 }
 
 func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
@@ -197,38 +160,46 @@ func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
 		return
 	}
 	outer, n, inner := split(a.value.Shape(), u.axis)
-	x := data(a.value, u.aux)
+	in := tensorOf(a.value, u.aux)
+	x := in.Data()
+	// ∂lse/∂x = softmax(x), recomputed from the input by tensor's kernel:
+	// e^(x−lse) would lose the digits that lse = m + log s rounded away.
+	p := tp.allocLike(a.value)
+	p.Softmax(in, u.axis)
+	pd := p.Data()
 	h, g := u.value.Data(), u.grad.Data()
 	ga, acc := tp.grad(a)
 	for i := range outer {
 		for j := range inner {
 			hv, gv := h[i*inner+j], g[i*inner+j]
 			base := i*n*inner + j
-			// ∂lse/∂x = e^(x−m)/s, recomputed from the input: e^(x−lse)
-			// loses the digits that lse = m + log s rounded away.
-			m, _, s := lseParts(x[base:], n, inner)
+			finite := !math.IsInf(float64(hv), 0) && hv == hv
 			for k := range n {
-				p := base + k*inner
+				q := base + k*inner
 				var t T
 				switch {
-				case s != 0:
-					t = gv * (expT(x[p]-m) / s)
+				case finite:
+					t = gv * pd[q]
 				case !math.IsInf(float64(hv), -1):
-					t = gv * expT(x[p]-hv)
+					// +Inf or NaN: e^(x−lse) is 0, or NaN where x is
+					// +Inf or NaN, as PyTorch's adjoint.
+					t = gv * expT(x[q]-hv)
 				}
-				put(ga, p, acc, t)
+				put(ga, q, acc, t)
 			}
 		}
 	}
 }
 
 // Softmax returns exp(a)/Σ exp(a) along axis (same shape), computed
-// stably as e^(a−m)/Σ e^(a−m), m the maximum. Backward: ā += h ⊙ (h̄ − Σ h̄⊙h).
+// stably by tensor's kernel as e^(a−m)/Σ e^(a−m), m the maximum (a row
+// holding +Inf, or all −Inf, gives NaN, as NumPy and PyTorch). Backward:
+// ā += h ⊙ (h̄ − Σ h̄⊙h).
 func (tp *Tape[T]) Softmax(a *Var[T], axis int) *Var[T] { return tp.softmax(opSoftmax, a, axis) }
 
 // LogSoftmax returns a − log Σ exp(a) along axis (same shape), computed
-// stably as (a − m) − log Σ e^(a−m), m the maximum. Backward:
-// ā += h̄ − exp(h)·Σ h̄.
+// stably by tensor's kernel as (a − m) − log Σ e^(a−m), m the maximum.
+// Backward: ā += h̄ − exp(h)·Σ h̄.
 func (tp *Tape[T]) LogSoftmax(a *Var[T], axis int) *Var[T] {
 	return tp.softmax(opLogSoftmax, a, axis)
 }
@@ -236,38 +207,17 @@ func (tp *Tape[T]) LogSoftmax(a *Var[T], axis int) *Var[T] {
 func (tp *Tape[T]) softmax(op opKind, a *Var[T], axis int) *Var[T] {
 	name := op.String()
 	tp.check(name, a)
-	shape := a.value.Shape()
-	ax := axisOf(name, axis, shape)
-	outer, n, inner := split(shape, ax)
-	x, _ := tp.contig(a.value)
+	ax := axisOf(name, axis, a.value.Shape())
 	out := tp.allocLike(a.value)
-	o := out.Data()
-	for i := range outer {
-		for j := range inner {
-			base := i*n*inner + j
-			m, ls, s := lseParts(x[base:], n, inner)
-			for k := range n {
-				p := base + k*inner
-				switch {
-				case s == 0: // m is ±Inf or NaN: the old formulas give NumPy's answers
-					if op == opLogSoftmax {
-						o[p] = x[p] - m
-					} else {
-						o[p] = expT(x[p] - m)
-					}
-				case op == opLogSoftmax:
-					o[p] = (x[p] - m) - ls
-				default:
-					o[p] = expT(x[p]-m) / s
-				}
-			}
-		}
+	if op == opLogSoftmax {
+		out.LogSoftmax(a.value, ax)
+	} else {
+		out.Softmax(a.value, ax)
 	}
 	v := tp.node(op, out, a, nil, nil)
 	v.axis = ax
 	return v
 }
-
 func (tp *Tape[T]) backSoftmax(u *Var[T]) {
 	a := u.a
 	if !a.requiresGrad {

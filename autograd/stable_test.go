@@ -118,12 +118,21 @@ func TestLargeLogits(t *testing.T) {
 	}
 	t.Run("float32/"+stable32.name, func(t *testing.T) { checkStable[float32](t, stable32, 1e-7) })
 
-	// Rows whose maximum is not finite keep their old, NumPy-like answers.
+	// Rows whose maximum is not finite give what NumPy (exp(z − max) over
+	// its sum) and PyTorch 1.13 print for z = [+Inf, 0]: softmax and
+	// log_softmax [nan, nan], logsumexp +Inf with gradient [nan, 0].
 	tp := NewTape[float64]()
 	inf := math.Inf(1)
 	sm := tp.Softmax(tp.Const(tensor.FromSlice([]float64{inf, 0}, 1, 2)), 1).Value().Data()
-	assert.Equal(t, 0.0, sm[1])
-	assert.True(t, math.IsNaN(sm[0]))
+	assert.True(t, math.IsNaN(sm[0]) && math.IsNaN(sm[1]), "softmax %v", sm)
+	lsm := tp.LogSoftmax(tp.Const(tensor.FromSlice([]float64{inf, 0}, 1, 2)), 1).Value().Data()
+	assert.True(t, math.IsNaN(lsm[0]) && math.IsNaN(lsm[1]), "log_softmax %v", lsm)
+	zi := NewVar(tensor.FromSlice([]float64{inf, 0}, 1, 2), true)
+	li := tp.LogSumExp(zi, 1)
+	assert.True(t, math.IsInf(li.Value().Data()[0], 1))
+	require.NoError(t, tp.Backward(tp.Sum(li)))
+	assert.True(t, math.IsNaN(zi.Grad().Data()[0]))
+	assert.Equal(t, 0.0, zi.Grad().Data()[1])
 	lse := tp.LogSumExp(tp.Const(tensor.FromSlice([]float64{math.Inf(-1), math.Inf(-1)}, 1, 2)), 1).Value().Data()
 	assert.True(t, math.IsInf(lse[0], -1))
 }

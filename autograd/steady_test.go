@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -116,8 +117,11 @@ func TestSteadyStateAllocs(t *testing.T) {
 		step()
 		step()
 		allocs := testing.AllocsPerRun(20, step)
+		// A GC empties every sync.Pool; the step's state must not live in one.
+		allocsGC := testing.AllocsPerRun(2, func() { runtime.GC(); step() })
 		parallel.SetThreads(prev)
 		require.Zero(t, allocs, "threads=%d", threads)
+		require.Zero(t, allocsGC, "threads=%d, after a GC", threads)
 	}
 }
 

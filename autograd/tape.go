@@ -402,6 +402,13 @@ func (tp *Tape[T]) grad(v *Var[T]) ([]T, bool) {
 	return v.grad.Data(), true
 }
 
+// gradDense is grad with the adjoint as a tensor of v's shape, for the
+// backward passes that run through tensor's kernels.
+func (tp *Tape[T]) gradDense(v *Var[T]) (*tensor.Dense[T], bool) {
+	_, acc := tp.grad(v)
+	return v.grad, acc
+}
+
 // Backward computes the adjoint of every node and leaf that loss depends
 // on, starting from ∂loss/∂loss = 1, and adds leaves' adjoints to their
 // Grad. loss must be on this tape (or be a leaf). It returns ErrNotScalar if

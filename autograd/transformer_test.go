@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -252,6 +253,7 @@ func TestTransformerOpsNoAllocs(t *testing.T) {
 	step()
 	step()
 	require.Zero(t, testing.AllocsPerRun(10, step))
+	require.Zero(t, testing.AllocsPerRun(2, func() { runtime.GC(); step() }), "after a GC")
 }
 
 // composedAttention is CausalAttention written with the general ops:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -335,6 +336,7 @@ func TestGPTStepNoAllocs(t *testing.T) {
 	step()
 	step()
 	require.Zero(t, testing.AllocsPerRun(5, step))
+	require.Zero(t, testing.AllocsPerRun(2, func() { runtime.GC(); step() }), "after a GC")
 }
 
 func TestGPTPanics(t *testing.T) {
