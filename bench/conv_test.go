@@ -30,7 +30,8 @@ var convLayers = []struct {
 // one autograd's rule picks (path=auto); the backward, W̄ and b̄ alone
 // (pass=backward-w) and, for conv2, with x̄ too (pass=backward); and, as the
 // yardstick, the forward's GEMMs alone (per image M = OC, N = OH·OW,
-// K = C·KH·KW, one thread, no patches, B and C reused and so in cache).
+// K = C·KH·KW, one thread, no patches, B and C reused and so in cache;
+// pass=gemm-stream writes each image's C afresh, as the forward must).
 // GFLOP/s counts 2·N·OC·OH·OW·C·KH·KW per product (one forward, one for
 // W̄, one for x̄). Target (issue 11): forward at ≥ 75% of the one-thread GEMM
 // rate.
@@ -103,6 +104,24 @@ func BenchmarkConv2d(b *testing.B) {
 			for b.Loop() {
 				for range l.n {
 					gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, m, n, k, 1, a, k, bb, n, 1, c, n)
+				}
+			}
+			reportConv(b, prod, c0)
+		})
+		// The same GEMMs writing each image's product to its own C, as
+		// the forward writes y: what the output's trip to memory costs
+		// (conv1: 12.8 MB a batch, against 100 KB reused in cache above).
+		b.Run(fmt.Sprintf("layer=%s/threads=1/pass=gemm-stream", l.name), func(b *testing.B) {
+			defer parallel.SetThreads(parallel.SetThreads(1))
+			m, n, k := l.oc, oh*ow, l.c*l.k*l.k
+			a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, l.n*m*n)
+			for i := range bb {
+				bb[i] = float32(i%7) / 7
+			}
+			c0 := cpuTime()
+			for b.Loop() {
+				for i := range l.n {
+					gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, m, n, k, 1, a, k, bb, n, 0, c[i*m*n:], n)
 				}
 			}
 			reportConv(b, prod, c0)
