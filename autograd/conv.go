@@ -91,6 +91,15 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
 	j.implicit = convImplicit(g, groups, oc)
+	if j.implicit {
+		// Scratch for each part's staged image (igemm.Patches.Stage), where
+		// the geometry allows it; channel blocks and groups use less.
+		pt := igemm.Patches[float32]{}
+		setPatches(&pt, g, nil, oh, ow, false)
+		if sl := pt.StageLen(); sl > 0 {
+			j.stage, j.stageLen = tp.alloc(max(parts, 1), sl).Data(), sl
+		}
+	}
 	if j.implicit && bias != nil && groups == 1 && convBlock(g, 1) == c && rows+1 <= fuseMaxK {
 		// The bias as a last column of W against a row of ones in the
 		// patches (see conv).
@@ -280,8 +289,10 @@ type cjob[T tensor.Float] struct {
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
-	implicit           bool
-	wb                 []T                                  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias                                 // Conv2d: pack patches straight into GEMM's panels
+	implicit           bool // Conv2d forward: pack patches straight into GEMM's panels
+	wb                 []T  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias
+	stage              []T  // Conv2d forward: per part, stageLen elements of staged image (implicit)
+	stageLen           int
 	pt32               [convMaxParts]igemm.Patches[float32] // per part: its image's patches (implicit)
 	pt64               [convMaxParts]igemm.Patches[float64]
 	run                func(i int)
@@ -295,7 +306,7 @@ func (j *cjob[T]) runAll() {
 			parallel.Do(j.chunks, j.run)
 		}
 	}
-	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb = nil, nil, nil, nil, nil, nil, nil
+	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil, nil
 	j.gx, j.dcol, j.part = nil, nil, nil
 	j.bn = bnArgs[T]{}
 	for i := range convMaxParts {
@@ -463,13 +474,23 @@ func (j *cjob[T]) implicitMM(i int, g tensor.Conv2D, x []T, oc int, w []T, ldw i
 	if ones {
 		k++
 	}
+	var stage []T
+	if j.stage != nil {
+		stage = j.stage[i*j.stageLen : (i+1)*j.stageLen]
+	}
 	if is32[T]() {
 		pt := &j.pt32[i]
 		setPatches(pt, g, f32(x), oh, ow, ones)
+		if stage != nil {
+			pt.Stage(f32(stage))
+		}
 		return igemm.Sgemm(m, n, k, 1, f32(w), ldw, pt, float32(beta), f32(y), n)
 	}
 	pt := &j.pt64[i]
 	setPatches(pt, g, f64(x), oh, ow, ones)
+	if stage != nil {
+		pt.Stage(f64(stage))
+	}
 	return igemm.Dgemm(m, n, k, 1, f64(w), ldw, pt, float64(beta), f64(y), n)
 }
 

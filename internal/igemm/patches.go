@@ -16,6 +16,52 @@ type Patches[T float32 | float64] struct {
 	// Ones adds a last row of ones (row C·KH·KW), so that a bias in the
 	// last column of A is added by the product itself.
 	Ones bool
+
+	staged []T // set by Stage
+}
+
+// StageLen returns the scratch Stage needs, or 0 where the geometry
+// cannot be staged (only stride 1 with output rows as long as input rows).
+func (pt *Patches[T]) StageLen() int {
+	if pt.SH != 1 || pt.SW != 1 || pt.OW != pt.W {
+		return 0
+	}
+	return pt.C * pt.KW * (pt.H + 2*pt.PH) * pt.W
+}
+
+// Stage prepares buf (StageLen elements, not shared with another
+// goroutine's Patches) so that every patch row packs as one plain copy:
+// for each channel c and kernel column kw, the image shifted by kw·DW − PW
+// columns with the columns that fall off either edge zeroed, and PH rows
+// of zeros above and below. Patch row (c, kh, kw) is then that plane from
+// row kh·DH on, read straight through. It costs KW passes over the image,
+// against KH·KW patch rows that no longer need their edges fixed one
+// output row at a time.
+func (pt *Patches[T]) Stage(buf []T) {
+	w, rows := pt.W, pt.H+2*pt.PH
+	plane := rows * w
+	buf = buf[:pt.C*pt.KW*plane]
+	for c := range pt.C {
+		img := pt.X[c*pt.H*w : (c+1)*pt.H*w]
+		for kw := range pt.KW {
+			d := buf[(c*pt.KW+kw)*plane : (c*pt.KW+kw+1)*plane]
+			clear(d[:pt.PH*w])
+			clear(d[(pt.PH+pt.H)*w:])
+			off := kw*pt.DW - pt.PW
+			lo, hi := max(-off, 0), min(w-off, w) // output columns reading inside the row
+			for ih := range pt.H {
+				row := d[(ih+pt.PH)*w : (ih+pt.PH+1)*w]
+				if lo >= hi {
+					clear(row)
+					continue
+				}
+				clear(row[:lo])
+				copy(row[lo:hi], img[ih*w+lo+off:ih*w+hi+off])
+				clear(row[hi:])
+			}
+		}
+	}
+	pt.staged = buf
 }
 
 // PackB implements Packer, one micro-panel at a time and within it one
@@ -24,6 +70,10 @@ type Patches[T float32 | float64] struct {
 // pixels read are one run of the image row (strided by SW), with zeros
 // where the kernel overhangs the padding.
 func (pt *Patches[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	if pt.staged != nil {
+		pt.packStaged(dst, p0, j0, nb, kb, nr, ew, q0, q1)
+		return
+	}
 	if pt.SH == 1 && pt.SW == 1 && pt.OW == pt.W {
 		pt.packShift(dst, p0, j0, nb, kb, nr, ew, q0, q1)
 		return
@@ -189,4 +239,45 @@ func onesRow[T float32 | float64](row []T, cols int) {
 		row[i] = 1
 	}
 	clear(row[cols:])
+}
+
+// packStaged is PackB from the planes Stage built: each micro-panel row is
+// one copy.
+func (pt *Patches[T]) packStaged(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	kk := pt.KH * pt.KW
+	plane := (pt.H + 2*pt.PH) * pt.W
+	c, kh, kw := p0/kk, p0%kk/pt.KW, p0%pt.KW
+	for p := range kb {
+		var src []T
+		if c < pt.C {
+			src = pt.staged[(c*pt.KW+kw)*plane+kh*pt.DH*pt.W : (c*pt.KW+kw+1)*plane]
+		}
+		for q := q0; q < q1; q++ {
+			jr := q * nr
+			cols := min(nr, nb-jr)
+			w := nr
+			if cols < nr {
+				w = ew
+			}
+			row := dst[jr*kb+p*w : jr*kb+(p+1)*w]
+			switch {
+			case src == nil: // the row of ones
+				onesRow(row, cols)
+			case cols == 48 && w == 48:
+				*(*[48]T)(row) = *(*[48]T)(src[j0+jr:])
+			case cols == 24 && w == 24:
+				*(*[24]T)(row) = *(*[24]T)(src[j0+jr:])
+			default:
+				copy(row[:cols], src[j0+jr:j0+jr+cols])
+				clear(row[cols:])
+			}
+		}
+		if kw++; kw == pt.KW {
+			kw = 0
+			if kh++; kh == pt.KH {
+				kh = 0
+				c++
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package igemm_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -44,7 +45,8 @@ func image[T float32 | float64](g tensor.Conv2D, seed uint64) []T {
 }
 
 // TestPatchesPackB: every panel Patches packs is the panel of
-// tensor.Im2Col's matrix (with a row of ones below it, with Ones) in the documented layout (written here element
+// tensor.Im2Col's matrix (with a row of ones below it, with Ones; read
+// from the planes Stage builds, where the geometry allows) in the documented layout (written here element
 // by element), for panels at several offsets, depths, widths and edge
 // widths, and it writes nothing outside its micro-panels.
 func TestPatchesPackB(t *testing.T) {
@@ -64,45 +66,58 @@ func TestPatchesPackB(t *testing.T) {
 					}
 					rows++
 				}
-				for _, nr := range []int{48, 16, 8} {
-					for _, pc := range [][2]int{{0, rows}, {rows / 3, rows - rows/3}, {rows - 1, 1}} {
-						for _, jc := range [][2]int{{0, cols}, {cols / 2, cols - cols/2}, {1, min(cols-1, 2*nr+3)}} {
-							p0, kb, j0, nb := pc[0], pc[1], jc[0], jc[1]
-							if kb < 1 || nb < 1 {
-								continue
-							}
-							nq := (nb + nr - 1) / nr
-							ew := nr
-							if nb%nr != 0 {
-								ew = min(nr, (nb%nr+7)/8*8)
-							}
-							size := nq * nr * kb
-							want := make([]float32, size+8)
-							got := make([]float32, size+8)
-							for i := range want {
-								want[i], got[i] = -7, -7
-							}
-							for q := range nq {
-								jr := q * nr
-								w := nr
-								if nb-jr < nr {
-									w = ew
+				for _, staged := range []bool{false, true} {
+					if staged {
+						n := pt.StageLen()
+						if n == 0 {
+							continue
+						}
+						buf := make([]float32, n)
+						for i := range buf {
+							buf[i] = float32(math.NaN()) // Stage must write every element it reads back
+						}
+						pt.Stage(buf)
+					}
+					for _, nr := range []int{48, 16, 8} {
+						for _, pc := range [][2]int{{0, rows}, {rows / 3, rows - rows/3}, {rows - 1, 1}} {
+							for _, jc := range [][2]int{{0, cols}, {cols / 2, cols - cols/2}, {1, min(cols-1, 2*nr+3)}} {
+								p0, kb, j0, nb := pc[0], pc[1], jc[0], jc[1]
+								if kb < 1 || nb < 1 {
+									continue
 								}
-								for p := range kb {
-									for j := range w {
-										v := float32(0)
-										if jr+j < nb {
-											v = col[(p0+p)*cols+j0+jr+j]
+								nq := (nb + nr - 1) / nr
+								ew := nr
+								if nb%nr != 0 {
+									ew = min(nr, (nb%nr+7)/8*8)
+								}
+								size := nq * nr * kb
+								want := make([]float32, size+8)
+								got := make([]float32, size+8)
+								for i := range want {
+									want[i], got[i] = -7, -7
+								}
+								for q := range nq {
+									jr := q * nr
+									w := nr
+									if nb-jr < nr {
+										w = ew
+									}
+									for p := range kb {
+										for j := range w {
+											v := float32(0)
+											if jr+j < nb {
+												v = col[(p0+p)*cols+j0+jr+j]
+											}
+											want[jr*kb+p*w+j] = v
 										}
-										want[jr*kb+p*w+j] = v
 									}
 								}
+								// Two shares, as two goroutines of gemm's team would pack them.
+								h := nq / 2
+								pt.PackB(got, p0, j0, nb, kb, nr, ew, 0, h)
+								pt.PackB(got, p0, j0, nb, kb, nr, ew, h, nq)
+								require.Equal(t, want, got, "ones %v, staged %v, nr %d, rows [%d,+%d), cols [%d,+%d), ew %d", ones, staged, nr, p0, kb, j0, nb, ew)
 							}
-							// Two shares, as two goroutines of gemm's team would pack them.
-							h := nq / 2
-							pt.PackB(got, p0, j0, nb, kb, nr, ew, 0, h)
-							pt.PackB(got, p0, j0, nb, kb, nr, ew, h, nq)
-							require.Equal(t, want, got, "ones %v, nr %d, rows [%d,+%d), cols [%d,+%d), ew %d", ones, nr, p0, kb, j0, nb, ew)
 						}
 					}
 				}
