@@ -423,17 +423,17 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 // implicitMaxK: a few patch rows of many pixels). With more output
 // channels GEMM packs B either way, and packing the patches directly saves
 // im2col's pass. Measured (BenchmarkConv2d, one thread, f32, warm tape,
-// cpu-GFLOP/s im2col / implicit, best of 3 with the range, Zen 5 VM at
-// load 3–10, so ±20% run to run):
+// implicit with the staged image, cpu-GFLOP/s im2col / implicit, best of
+// 3 with the range, Zen 5 VM at load 3–10, so ±20% run to run):
 //
 //	OC  C→   image  kernel  K    im2col        implicit
-//	32  1    28×28  5×5     25   78 (56–78)    80 (57–80)   conv1 of the MNIST CNN
-//	64  3    32×32  3×3     27   75 (51–75)    102 (67–102)
-//	32  2    28×28  5×5     50   76 (52–76)    60 (51–60)
-//	32  16   28×28  3×3     144  94 (67–94)    72 (60–72)
-//	64  32   14×14  5×5     800  125 (94–125)  100 (70–100) conv2 (channel blocks of 150)
-//	128 64   7×7    3×3     576  65 (50–65)    82 (66–82)
-//	128 64   16×16  3×3     576  134 (105–134) 128 (109–128)
+//	32  1    28×28  5×5     25   85 (74–85)    98 (81–98)   conv1 of the MNIST CNN
+//	64  3    32×32  3×3     27   72 (65–72)    101 (99–101)
+//	32  2    28×28  5×5     50   83 (55–83)    74 (62–74)
+//	32  16   28×28  3×3     144  94 (68–94)    75 (70–75)
+//	64  32   14×14  5×5     800  130 (123–130) 119 (114–119) conv2 (channel blocks of 150)
+//	128 64   7×7    3×3     576  69 (46–69)    77 (73–77)
+//	128 64   16×16  3×3     576  118 (117–118) 124 (119–124)
 //
 // igemm.ConvPath overrides it for tests and benchmarks.
 func convImplicit(g tensor.Conv2D, groups, oc int) bool {
