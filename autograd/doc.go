@@ -65,7 +65,10 @@
 // Y = W·col(X) + b, W̄ += Ȳ·col(X)ᵀ, and col(X)‾ = Wᵀ·Ȳ scattered back by
 // col2im (tensor.Im2Col, tensor.Col2Im), each one GEMM with transpose
 // flags. The patch rows are built a block of channels at a time so that
-// they stay in cache, and recomputed in backward rather than saved. Images
+// they stay in cache, and recomputed in backward rather than saved; a
+// shallow forward (few input channels) skips them altogether, GEMM packing
+// the patches straight into its panels (an implicit GEMM, bitwise the
+// same). Images
 // run in parallel in a fixed number of parts whose partial W̄ are summed in
 // order, so results do not depend on the thread count. Pooling (MaxPool2d,
 // which saves its argmax; AvgPool2d; GlobalAvgPool2d) and BatchNorm2d
