@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -23,7 +24,11 @@ type Conv2dOptions struct {
 //
 // Per image and group it is one GEMM over the patch matrix (im2col),
 // Y = W·col(X), with the bias written first and the product added with
-// beta = 1. Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
+// beta = 1. For shallow products (few input channels, as a network's
+// first layer) the forward is an implicit GEMM instead: GEMM packs the
+// patches straight into its panels and never builds col(X), and the bias
+// is a last column of W against a row of ones; the result is bitwise the
+// same either way (see convImplicit). Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
 // (one GEMM per image, transpose flag, beta = 1), col(X)‾ = Wᵀ·Ȳ scattered
 // back into X̄ by col2im, and b̄ += Ȳ summed over N, OH and OW. The batch is
 // split into a fixed number of parts that run in parallel, each with its
@@ -85,6 +90,26 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	col := tp.alloc(max(parts, 1), rows, cols)
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
+	j.implicit = convImplicit(g, groups, oc)
+	if j.implicit {
+		// Scratch for each part's staged image (igemm.Patches.Stage), where
+		// the geometry allows it; channel blocks and groups use less.
+		pt := igemm.Patches[float32]{}
+		setPatches(&pt, g, nil, oh, ow, false)
+		if sl := pt.StageLen(); sl > 0 {
+			j.stage, j.stageLen = tp.alloc(max(parts, 1), sl).Data(), sl
+		}
+	}
+	if j.implicit && bias != nil && groups == 1 && convBlock(g, 1) == c && rows+1 <= fuseMaxK {
+		// The bias as a last column of W against a row of ones in the
+		// patches (see conv).
+		wb := tp.alloc(oc, rows+1).Data()
+		for o := range oc {
+			copy(wb[o*(rows+1):], wd[o*rows:(o+1)*rows])
+			wb[o*(rows+1)+rows] = bias[o]
+		}
+		j.wb = wb
+	}
 	j.runAll()
 
 	v := tp.node(opConv2d, out, x, w, b)
@@ -97,7 +122,9 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 // fixed, not the thread count, because backward sums W̄ part by part, and
 // a fixed split gives the same sum, bit for bit, on any number of
 // threads. Eight parts keep two to eight threads busy on a batch of 128.
-func convParts(n int) int { return min(n, 8) }
+func convParts(n int) int { return min(n, convMaxParts) }
+
+const convMaxParts = 8
 
 func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	x, w, b := u.a, u.b, u.c
@@ -179,11 +206,7 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 		x := j.x[n*img : (n+1)*img]
 		if j.needB {
 			for o := range j.oc {
-				s := T(0)
-				for _, v := range y[o*cols : (o+1)*cols] {
-					s += v
-				}
-				pb[o] += s
+				pb[o] += sum8(y[o*cols : (o+1)*cols])
 			}
 		}
 		var gx []T
@@ -266,6 +289,12 @@ type cjob[T tensor.Float] struct {
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
+	implicit           bool // Conv2d forward: pack patches straight into GEMM's panels
+	wb                 []T  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias
+	stage              []T  // Conv2d forward: per part, stageLen elements of staged image (implicit)
+	stageLen           int
+	pt32               [convMaxParts]igemm.Patches[float32] // per part: its image's patches (implicit)
+	pt64               [convMaxParts]igemm.Patches[float64]
 	run                func(i int)
 }
 
@@ -277,9 +306,12 @@ func (j *cjob[T]) runAll() {
 			parallel.Do(j.chunks, j.run)
 		}
 	}
-	j.x, j.w, j.bias, j.y, j.col, j.idx = nil, nil, nil, nil, nil, nil
+	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil, nil
 	j.gx, j.dcol, j.part = nil, nil, nil
 	j.bn = bnArgs[T]{}
+	for i := range convMaxParts {
+		j.pt32[i].X, j.pt64[i].X = nil, nil
+	}
 }
 
 // chunk runs range i of the j.chunks ranges of [0, j.n).
@@ -332,18 +364,21 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 	rows, cols := g.ColShape()
 	hw, img, kk := g.H*g.W, g.C*g.H*g.W, g.KH*g.KW
 	ocg, kg := j.oc/j.groups, rows/j.groups
-	col := j.col[i*rows*cols : (i+1)*rows*cols]
+	var col []T
+	if j.col != nil {
+		col = j.col[i*rows*cols : (i+1)*rows*cols]
+	}
 	cb := convBlock(g, j.groups)
 	for n := lo; n < hi; n++ {
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
 		x := j.x[n*img : (n+1)*img]
+		if j.wb != nil && j.implicitMM(i, g, x, j.oc, j.wb, rows+1, 0, y, true) {
+			continue
+		}
 		beta := T(0)
 		if j.bias != nil {
 			for o, bv := range j.bias {
-				row := y[o*cols : (o+1)*cols]
-				for p := range row {
-					row[p] = bv
-				}
+				fillConst(y[o*cols:(o+1)*cols], bv)
 			}
 			beta = 1
 		}
@@ -352,15 +387,156 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 				gb := g
 				gb.C = min(cb, g.C-c0)
 				rb := gb.C * kk
-				tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
-				mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
+				if !j.implicit || !j.implicitMM(i, gb, x[c0*hw:], j.oc, j.w[c0*kk:], kg, beta, y, false) {
+					tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
+					mm(false, false, j.oc, cols, rb, j.w[c0*kk:], kg, col, cols, beta, y, cols)
+				}
 				beta = 1
 			}
 			continue
 		}
-		tensor.Im2Col(g, col, x)
+		gg := g
+		gg.C = g.C / j.groups
+		built := false
 		for gr := range j.groups {
+			if j.implicit && j.implicitMM(i, gg, x[gr*gg.C*hw:], ocg, j.w[gr*ocg*kg:], kg, beta, y[gr*ocg*cols:], false) {
+				continue
+			}
+			if !built {
+				tensor.Im2Col(g, col, x)
+				built = true
+			}
 			mm(false, false, ocg, cols, kg, j.w[gr*ocg*kg:], kg, col[gr*kg*cols:], cols, beta, y[gr*ocg*cols:], cols)
 		}
 	}
+}
+
+// convImplicit says whether the forward product packs the patches straight
+// into GEMM's panels (implicitMM) rather than building them with Im2Col;
+// the two give the same bits, so this is a choice of speed only, made from
+// the shape alone (so the same for every thread count).
+//
+// With at most 64 output channels per group GEMM reads im2col's matrix in
+// place, without packing it (gemm's directBRows), so im2col is one pass of
+// plain row copies and the implicit path's per-micro-panel packing only
+// pays where the product is very shallow (K = C/groups·KH·KW at most
+// implicitMaxK: a few patch rows of many pixels). With more output
+// channels GEMM packs B either way, and packing the patches directly saves
+// im2col's pass. Measured (BenchmarkConv2d, one thread, f32, warm tape,
+// implicit with the staged image, cpu-GFLOP/s im2col / implicit, best of
+// 3 with the range, Zen 5 VM at load 3–10, so ±20% run to run):
+//
+//	OC  C→   image  kernel  K    im2col        implicit
+//	32  1    28×28  5×5     25   85 (74–85)    98 (81–98)   conv1 of the MNIST CNN
+//	64  3    32×32  3×3     27   72 (65–72)    101 (99–101)
+//	32  2    28×28  5×5     50   83 (55–83)    74 (62–74)
+//	32  16   28×28  3×3     144  94 (68–94)    75 (70–75)
+//	64  32   14×14  5×5     800  130 (123–130) 119 (114–119) conv2 (channel blocks of 150)
+//	128 64   7×7    3×3     576  69 (46–69)    77 (73–77)
+//	128 64   16×16  3×3     576  118 (117–118) 124 (119–124)
+//
+// igemm.ConvPath overrides it for tests and benchmarks.
+func convImplicit(g tensor.Conv2D, groups, oc int) bool {
+	switch igemm.ConvPath {
+	case igemm.ConvIm2Col:
+		return false
+	case igemm.ConvImplicit:
+		return true
+	}
+	return oc/groups > implicitMinOC || g.C/groups*g.KH*g.KW <= implicitMaxK
+}
+
+// convImplicit's cut-offs (see there): GEMM packs B from 65 rows of C
+// (directBRows is 64), and K = 27 gained where K = 50 lost.
+const (
+	implicitMinOC = 64
+	implicitMaxK  = 32
+)
+
+// implicitMM computes y = w·col(x) + beta·y for the image (or channel
+// block) x of geometry g without building col: GEMM packs the patches
+// straight into its B panels (internal/igemm), the same panels it would
+// pack from Im2Col's matrix, so the result is bitwise the same. It reports
+// false, doing nothing, where GEMM would take another path for the shape.
+// Part i's patches are the job's pt32[i] or pt64[i], kept there so that
+// handing them to GEMM allocates nothing.
+//
+// With ones, w is [W | b] and the patches get a last row of ones, so the
+// product adds the bias itself and y is written once, not filled with the
+// bias first and read back (for conv1, 32×784 values an image, that pass
+// cost as much as the GEMM). The bias is then the last term of each dot
+// product, fma(b, 1, acc) = round(acc + b), which is exactly what the
+// unfused path computes from C = b with beta = 1, provided the whole sum
+// is one depth block of GEMM (fuseMaxK), as it is with one channel block.
+func (j *cjob[T]) implicitMM(i int, g tensor.Conv2D, x []T, oc int, w []T, ldw int, beta T, y []T, ones bool) bool {
+	oh, ow := g.Out()
+	m, n, k := oc, oh*ow, g.C*g.KH*g.KW
+	if ones {
+		k++
+	}
+	var stage []T
+	if j.stage != nil {
+		stage = j.stage[i*j.stageLen : (i+1)*j.stageLen]
+	}
+	if is32[T]() {
+		pt := &j.pt32[i]
+		setPatches(pt, g, f32(x), oh, ow, ones)
+		if stage != nil {
+			pt.Stage(f32(stage))
+		}
+		return igemm.Sgemm(m, n, k, 1, f32(w), ldw, pt, float32(beta), f32(y), n)
+	}
+	pt := &j.pt64[i]
+	setPatches(pt, g, f64(x), oh, ow, ones)
+	if stage != nil {
+		pt.Stage(f64(stage))
+	}
+	return igemm.Dgemm(m, n, k, 1, f64(w), ldw, pt, float64(beta), f64(y), n)
+}
+
+// fuseMaxK bounds C·KH·KW + 1 for the fused bias: below GEMM's smallest
+// depth block (kcMin, 384), so the product is one block.
+const fuseMaxK = 256
+
+func setPatches[T float32 | float64](pt *igemm.Patches[T], g tensor.Conv2D, x []T, oh, ow int, ones bool) {
+	*pt = igemm.Patches[T]{X: x, C: g.C, H: g.H, W: g.W, KH: g.KH, KW: g.KW,
+		SH: max(g.StrideH, 1), SW: max(g.StrideW, 1), PH: g.PadH, PW: g.PadW,
+		DH: max(g.DilationH, 1), DW: max(g.DilationW, 1), OH: oh, OW: ow, Ones: ones}
+}
+
+// fillConst sets every element of s to v by doubling copies, which run as
+// vector moves where a loop of single stores does not (the bias rows of
+// conv1's output, 32×784 values per image, took as long as its GEMM).
+func fillConst[T tensor.Float](s []T, v T) {
+	if len(s) == 0 {
+		return
+	}
+	s[0] = v
+	for f := 1; f < len(s); f *= 2 {
+		copy(s[f:], s[:f])
+	}
+}
+
+// sum8 returns the sum of s in eight interleaved partial sums, combined in
+// a fixed order: one accumulator is a chain of dependent additions, four
+// cycles each, which made b̄'s sums over conv1's 784 pixels per channel a
+// sixth of its backward.
+func sum8[T tensor.Float](s []T) T {
+	var a [8]T
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := (*[8]T)(s[i:])
+		a[0] += v[0]
+		a[1] += v[1]
+		a[2] += v[2]
+		a[3] += v[3]
+		a[4] += v[4]
+		a[5] += v[5]
+		a[6] += v[6]
+		a[7] += v[7]
+	}
+	for ; i < len(s); i++ {
+		a[i%8] += s[i]
+	}
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }

@@ -39,8 +39,10 @@
 // materialised and no temporary. Elementwise backward is one fused pass
 // ā (+)= h̄ ⊙ g′ over contiguous slices, taking g′ from the saved output
 // where cheaper (tanh 1 − h², sigmoid h(1 − h), relu h > 0), split across
-// cores by parallel.Do above a grain size. Broadcasting ops sum adjoints
-// over the broadcast axes within that pass. The first contribution to an
+// cores by parallel.Do above a grain size. Reductions, softmaxes and
+// broadcasting run on the tensor package's kernels (SumAxis, Softmax,
+// SoftmaxBackward, broadcasting Add..Div, SumTo for the adjoint of a
+// broadcast) rather than copies of them. The first contribution to an
 // adjoint in a pass overwrites it (beta = 0) and later ones add, so a value
 // used on several paths gets the sum of the adjoints of every path and no
 // buffer is zeroed first.
@@ -63,7 +65,10 @@
 // Y = W·col(X) + b, W̄ += Ȳ·col(X)ᵀ, and col(X)‾ = Wᵀ·Ȳ scattered back by
 // col2im (tensor.Im2Col, tensor.Col2Im), each one GEMM with transpose
 // flags. The patch rows are built a block of channels at a time so that
-// they stay in cache, and recomputed in backward rather than saved. Images
+// they stay in cache, and recomputed in backward rather than saved; a
+// shallow forward (few input channels) skips them altogether, GEMM packing
+// the patches straight into its panels (an implicit GEMM, bitwise the
+// same). Images
 // run in parallel in a fixed number of parts whose partial W̄ are summed in
 // order, so results do not depend on the thread count. Pooling (MaxPool2d,
 // which saves its argmax; AvgPool2d; GlobalAvgPool2d) and BatchNorm2d

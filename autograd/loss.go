@@ -47,14 +47,14 @@ func (tp *Tape[T]) backMSE(u *Var[T]) {
 
 // CrossEntropy returns the mean over the batch of −log softmax(logits)[y]
 // for logits of shape N×C and N integer labels in [0, C): the classifier
-// loss, stable for any logits. Both halves run through tensor's row
-// kernels: the loss of a row is −LogSoftmax(z)[y], formed as
-// (z_y − m) − log Σ e^(z−m) with m the row maximum, and the saved
-// probabilities are Softmax(z) = e^(z−m)/Σ e^(z−m), so large logits keep
-// every digit (logits [1e8, 1e8] give ln 2 and gradients ±0.5, as PyTorch
-// does). Backward: z̄ = ḡ·(softmax(z) − onehot(y))/N, from the saved
-// probabilities. labels is copied. It panics (ErrShape) if logits is not
-// N×C with len(labels) == N, and (ErrIndex) if a label is out of range.
+// loss, stable for any logits, on tensor's kernels. The loss of a row is
+// −LogSoftmax(z)[y], formed as (z_y − m) − log Σ e^(z−m) with m the row
+// maximum, and the saved probabilities are the exponentials of those
+// log-probabilities, so large logits keep every digit (logits [1e8, 1e8]
+// give ln 2 and gradients ±0.5, as PyTorch does). Backward:
+// z̄ = ḡ·(softmax(z) − onehot(y))/N, from the saved probabilities. labels
+// is copied. It panics (ErrShape) if logits is not N×C with
+// len(labels) == N, and (ErrIndex) if a label is out of range.
 func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 	tp.check("CrossEntropy", logits)
 	s := logits.value.Shape()
@@ -67,15 +67,17 @@ func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 			fail(ErrIndex, "CrossEntropy: label %d at %d out of range for %d classes", y, i, c)
 		}
 	}
+	// One row pass (tensor's LogSoftmax) gives the loss terms, then the
+	// probabilities are its exponential, in place: one vectorised pass
+	// instead of a second row pass.
 	prob := tp.allocLike(logits.value)
-	prob.Softmax(logits.value, 1)
-	logp := tp.allocLike(logits.value)
-	logp.LogSoftmax(logits.value, 1)
-	lp := logp.Data()
+	prob.LogSoftmax(logits.value, 1)
+	lp := prob.Data()
 	var sum float64
 	for i, y := range labels {
 		sum -= float64(lp[i*c+y])
 	}
+	prob.Exp(prob)
 	out := tp.alloc()
 	out.Data()[0] = T(sum / float64(n))
 	v := tp.node(opCrossEntropy, out, logits, nil, nil)

@@ -223,31 +223,17 @@ func (tp *Tape[T]) backSoftmax(u *Var[T]) {
 	if !a.requiresGrad {
 		return
 	}
-	outer, n, inner := split(a.value.Shape(), u.axis)
-	h, g := u.value.Data(), u.grad.Data()
-	ga, acc := tp.grad(a)
-	for i := range outer {
-		for j := range inner {
-			base := i*n*inner + j
-			var s T
-			if u.op == opSoftmax {
-				for k := range n {
-					p := base + k*inner
-					s += g[p] * h[p]
-				}
-				for k := range n {
-					p := base + k*inner
-					put(ga, p, acc, h[p]*(g[p]-s))
-				}
-			} else {
-				for k := range n {
-					s += g[base+k*inner]
-				}
-				for k := range n {
-					p := base + k*inner
-					put(ga, p, acc, g[p]-expT(h[p])*s)
-				}
-			}
-		}
+	ga, acc := tp.gradDense(a)
+	d := ga
+	if acc {
+		d = tp.allocLike(ga) // the term, added below
+	}
+	if u.op == opSoftmax {
+		d.SoftmaxBackward(u.value, u.grad, u.axis)
+	} else {
+		d.LogSoftmaxBackward(u.value, u.grad, u.axis)
+	}
+	if acc {
+		ga.Add(ga, d)
 	}
 }

@@ -9,9 +9,9 @@ import (
 
 // BenchmarkRowOps times one forward and backward step (Reset, the op, a
 // seeded Backward) of the reductions, softmaxes, broadcasting products and
-// the classifier loss, in float32 on 256×512 (1024×256 for the loss, the
-// shape of a chargpt batch), so that moving their kernels into tensor can
-// be seen not to cost speed or allocations.
+// the classifier loss, in float32 on 256×512 (1024×256 and 128×10 for the
+// loss: a chargpt batch, and the MLP's and CNN's), so that moving their
+// kernels into tensor can be seen not to cost speed or allocations.
 func BenchmarkRowOps(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(shape ...int) *tensor.Dense[float32] {
@@ -30,6 +30,11 @@ func BenchmarkRowOps(b *testing.B) {
 	for i := range labels {
 		labels[i] = rng.IntN(256)
 	}
+	small := NewVar(fill(128, 10), true) // BenchmarkMLPStep's and the CNN's logits
+	smallLabels := make([]int, 128)
+	for i := range smallLabels {
+		smallLabels[i] = rng.IntN(10)
+	}
 	seeds := map[string]*tensor.Dense[float32]{}
 	cases := []struct {
 		name string
@@ -45,6 +50,7 @@ func BenchmarkRowOps(b *testing.B) {
 		{"Mul/bias", func(tp *Tape[float32]) *Var[float32] { return tp.Mul(x, bias) }},
 		{"Div/column", func(tp *Tape[float32]) *Var[float32] { return tp.Div(x, col) }},
 		{"CrossEntropy", func(tp *Tape[float32]) *Var[float32] { return tp.CrossEntropy(logits, labels) }},
+		{"CrossEntropy/128x10", func(tp *Tape[float32]) *Var[float32] { return tp.CrossEntropy(small, smallLabels) }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

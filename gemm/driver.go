@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -53,8 +54,9 @@ type call[T float32 | float64] struct {
 	a, b, c     []T
 	lda, ldb    int
 	ldc         int
-	cT          bool // C is stored transposed: C(i, j) is c[j*ldc+i]
-	bDirect     bool // full B micro-panels read in place (see directB)
+	cT          bool            // C is stored transposed: C(i, j) is c[j*ldc+i]
+	bDirect     bool            // full B micro-panels read in place (see directB)
+	pk          igemm.Packer[T] // packs B instead of packB (implicit B; b unused)
 
 	// The plan, fixed before the team starts (see plan).
 	team     int // goroutines invited
@@ -167,13 +169,20 @@ func flip(t Transpose) Transpose {
 
 // drive runs the five loops for C (or, with cT, Cᵀ stored in c).
 func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cT bool) {
+	drivePacked(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, cT)
+}
+
+// drivePacked is drive with B packed by pk when pk is not nil (NoTrans,
+// b unused; see implicit.go).
+func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, pk igemm.Packer[T], beta T, c []T, ldc int, cT bool) {
 	cl := getCall[T]()
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
 	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
 	cl.alpha, cl.beta = alpha, beta
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
-	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows
+	cl.pk = pk
+	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows && pk == nil
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {
@@ -185,7 +194,7 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 	} else {
 		cl.teamRun(0)
 	}
-	cl.a, cl.b, cl.c = nil, nil, nil
+	cl.a, cl.b, cl.c, cl.pk = nil, nil, nil, nil
 	callList[T]().Put(cl)
 }
 
@@ -346,7 +355,11 @@ func (cl *call[T]) packShares(bk *block, st *blockState, pb []T) bool {
 	bl := &cl.bl
 	for s := st.packNext.Add(1) - 1; s < n; s = st.packNext.Add(1) - 1 {
 		q0, q1 := split(bk.q1-bk.q0, bk.nPack, int(s))
-		packB(pb, cl.tB, cl.b, cl.ldb, bk.pc, bk.jc, bk.nb, bk.kb, bl.nr, bl.edgeNR(bk.nb%bl.nr), bk.q0+q0, bk.q0+q1)
+		if cl.pk != nil {
+			cl.pk.PackB(pb, bk.pc, bk.jc, bk.nb, bk.kb, bl.nr, bl.edgeNR(bk.nb%bl.nr), bk.q0+q0, bk.q0+q1)
+		} else {
+			packB(pb, cl.tB, cl.b, cl.ldb, bk.pc, bk.jc, bk.nb, bk.kb, bl.nr, bl.edgeNR(bk.nb%bl.nr), bk.q0+q0, bk.q0+q1)
+		}
 		st.packDone.Add(1)
 	}
 	return cl.waitFor(&st.packDone, n)

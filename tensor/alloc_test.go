@@ -55,6 +55,8 @@ func testNoAllocs[T Float](t *testing.T) {
 			"ExpOddLen":   func() { odd.Exp(oddIn) },
 			"SoftmaxOdd":  func() { odd.Softmax(oddIn, 0) },
 			"LogSoftOdd":  func() { odd.LogSoftmax(oddIn, 0) },
+			"SoftBack":    func() { d.SoftmaxBackward(a, b, 1) },
+			"LogSoftBack": func() { d.LogSoftmaxBackward(at, b, 0) },
 		}
 		for name, f := range cases {
 			for _, th := range []int{1, 2} {

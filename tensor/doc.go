@@ -31,8 +31,11 @@
 //
 // For reverse-mode differentiation there are fused one-pass kernels that
 // take a saved value and an upstream adjoint (TanhBackward, SigmoidBackward,
-// ReluBackward, LeakyReluBackward, GeluBackward), an axpy (AddScaled), and
-// SumTo/AddSumTo, which sum an adjoint back over broadcast dimensions.
+// ReluBackward, LeakyReluBackward, GeluBackward), the row kernels
+// SoftmaxBackward and LogSoftmaxBackward (from the saved output and its
+// adjoint, along an axis), an axpy (AddScaled), and SumTo/AddSumTo, which
+// sum an adjoint back over broadcast dimensions. autograd's softmax,
+// reduction and broadcasting ops are built on these.
 //
 // # Broadcasting
 //
@@ -58,7 +61,7 @@
 //
 // An elementwise destination may be the very same view as an input
 // (d.Add(d, b) is an in-place add, d.Exp(d) too), and Softmax/LogSoftmax may
-// run in place. Any other overlap between a destination and an input (a
+// run in place, as may SoftmaxBackward/LogSoftmaxBackward over y or g. Any other overlap between a destination and an input (a
 // shifted, transposed or broadcast view of the same storage) panics with
 // ErrOverlap, as does any overlap between a reduction's or MatMul's
 // destination and its inputs. Inputs may overlap each other freely.

@@ -104,3 +104,18 @@ func ExampleDense_Reshape() {
 	//  [2 5]] false
 	// [0 1 -1 3 4 5]
 }
+
+// The adjoint of a softmax from its output: with y = softmax(x) and the
+// output's adjoint g, x̄ = y ⊙ (g − Σ g⊙y). A g that is the same in every
+// position has a zero adjoint (softmax ignores a shift of x); an adjoint
+// on one output moves probability towards it and away from the rest.
+func ExampleDense_SoftmaxBackward() {
+	x := tensor.FromSlice([]float64{0, 0, 0, 0}, 2, 2)
+	y := tensor.Softmax(x, 1) // 0.5 everywhere
+	g := tensor.FromSlice([]float64{1, 1, 1, 0}, 2, 2)
+	dx := tensor.New[float64](2, 2).SoftmaxBackward(y, g, 1)
+	fmt.Println(dx)
+	// Output:
+	// [[0 0]
+	//  [0.25 -0.25]]
+}

@@ -193,10 +193,7 @@ func (t *redTask[E]) colPass(b, e, roff int, first bool) {
 			if first {
 				copy(d, s)
 			} else {
-				s = s[:len(d)]
-				for i := range d {
-					d[i] += s[i]
-				}
+				binVV(opAdd, 0, d, d, s) // the vector add where the CPU has one
 			}
 		} else if first {
 			for range n {
@@ -301,6 +298,25 @@ func sumIntoE[E elem, T Float](op string, pl *reducePlan, d []E, src *Dense[T], 
 		it.coalesce()
 		tk := ewTask[E]{it: it, op: opFill, d: d}
 		tk.run(0, it.n)
+		return
+	}
+	if rr == 0 {
+		// Nothing is summed over (d has src's shape, up to size-1
+		// dimensions): an elementwise copy, scale or add, at the speed of
+		// one. Summing each output over a run of one costs a reduction
+		// set-up per element (about 150× slower).
+		e := ewTask[E]{it: t.kept, op: opCopy, p: scale, d: d, a: s}
+		switch {
+		case acc:
+			e.op, e.a, e.b = opAdd, d, s
+			e.it.nops = 3
+			e.it.st[2], e.it.st[1] = e.it.st[1], e.it.st[0]
+			e.it.off = [3]int{pl.dOff, pl.dOff, src.offset}
+		case scale != 1:
+			e.op = opMulS
+		}
+		e.it.coalesce()
+		runEW(&e, grainCheap)
 		return
 	}
 	t.kept.coalesce()

@@ -362,3 +362,42 @@ func naiveSumTo[T Float](a *Dense[T], shape []int) []float64 {
 func TestReductionsLarge(t *testing.T) {
 	bothTypes(t, testReductionsLarge[float32], testReductionsLarge[float64])
 }
+
+// testSumToSameShape covers sums that reduce nothing (d has src's shape up
+// to size-1 dimensions), which run as an elementwise copy or add: strided
+// views on both sides, against the element-by-element reference.
+func testSumToSameShape[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	pairs := [][2][]int{
+		{{3, 4}, {3, 4}}, {{1, 3, 4}, {3, 4}}, {{3, 1, 4}, {3, 1, 4}}, {{2, 1, 3, 5}, {2, 1, 3, 5}},
+		{{300, 257}, {300, 257}}, // above the parallel grain
+	}
+	for trial, p := range append(pairs, pairs...) {
+		src, small := p[0], p[1]
+		s := randView[T](rng, src...)
+		d := randView[T](rng, small...)
+		init := d.Clone()
+		want := naiveSumTo(s, small)
+		if trial < len(pairs) {
+			d.SumTo(s)
+		} else {
+			d.AddSumTo(s)
+			k := 0
+			forEach(small, func(idx []int) { want[k] += float64(init.At(idx...)); k++ })
+		}
+		// A copy is exact; an add rounds once in T.
+		rel := 0.0
+		if trial >= len(pairs) {
+			rel = tol[T]()
+		}
+		requireClose(t, d, want, rel, fmt.Sprint("src ", src, " to ", small, " add ", trial >= len(pairs)))
+	}
+	// MeanAxis over an axis of size 1 is a copy too.
+	a := randView[T](rng, 4, 1, 6)
+	m := New[T](4, 6).MeanAxis(a, 1)
+	requireClose(t, m, naiveSumTo(a, []int{4, 1, 6}), 0)
+}
+
+func TestSumToSameShape(t *testing.T) {
+	bothTypes(t, testSumToSameShape[float32], testSumToSameShape[float64])
+}
