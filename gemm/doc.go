@@ -98,7 +98,7 @@
 //
 // # Threads
 //
-// A product of at least 2·240³ flops (parMinFlops) is split over up to P =
+// A product of at least 2·128³ flops (parMinFlops) is split over up to P =
 // parallel.Threads() goroutines (the caller's included) with one hand-off
 // to the pool per call. The goroutines of the team walk the blocks of the
 // loop nest in the same order (column panels of NC, and within each, depth

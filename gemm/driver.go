@@ -10,34 +10,43 @@ import (
 )
 
 // parMinFlops is the smallest product (2·m·n·k) split across goroutines.
-// A call hands work to the pool once, and a worker still spinning from the
-// previous call takes it within about a microsecond (the old per-depth-block
-// hand-off to parked workers cost 10–16 µs each). Measured on the 2-core
-// Zen 5 VM at load 2.5–4 (another process busy), f32 avx512, GFLOP/s one
-// thread → two: with the tuning harness (best of 40 interleaved calls, wall
-// time, workers often parked) 128³ 192 → 169, 160³ 195 → 178, 192³ 203 →
-// 161, 224³ 198 → 181, 256³ 193 → 161, 320³ 201 → 214, 384³ 201 → 269;
-// in back-to-back benchmark calls (workers spinning) 128³ lost 15–28% and
-// 256³ gained 13–33%. So products below 240³ stay on one thread; re-measure
-// on an idle machine, where a parallel gain needs a free second core.
-var parMinFlops = 2 * 240 * 240 * 240
+// A call hands work to the pool once; a worker still spinning from the
+// previous call takes it within about a microsecond, a parked one in tens.
+// Measured on the idle 2-core Zen 5 VM (tuning harness, best of 40, wall
+// time, f32 avx512, B read in place), GFLOP/s one thread → two, with the
+// workers awake (parallel calls back to back, as in a training step): 96³
+// 201 → 238, 128³ 206 → 276, 160³ 205 → 356, 192³ 216 → 409, 224³ 215 →
+// 389; with them parked (each parallel call after a serial one of about
+// 100 µs): 128³ 209 → 213, 160³ 210 → 194, 192³ 222 → 207. So from 128³ a
+// split gains a third or more in a sequence of calls and loses at most 7%
+// for a lone call. (At load 2.5–4 the first version measured losses up to
+// 240³ and split only from there.)
+var parMinFlops = 2 * 128 * 128 * 128
 
 // swapEdges enables the transposed computation of products narrower than a
 // tile (a variable so that the tuning harness can compare).
 var swapEdges = true
 
-// directBRows is the most rows (m, after any swap) for which the AVX-512
-// kernels read NoTrans B in place instead of packing it: each B element is
-// then used by few row panels, and packing it (a read and a write of all of
-// B) costs more than streaming it from L2 inside the kernel, whose 8×48 tile
-// needs only 3 vector loads of B per 24 FMAs. Only the last, partial column
-// panel is packed. Measured on Zen 4 (one thread, f32, GFLOP/s packed ->
-// in place): 512×10×256 TN (computed transposed, m = 10) 52 -> 88,
-// 64×512×512 99 -> 113, 64³ 86 -> 97, 64×1024×1024 95 -> 109; from m = 96 it
-// still gains at ldb = 512 (104 -> 114) but ties at ldb = 1024 and 2048,
-// where rows 4 or 8 KiB apart alias in the caches, so the cut-off is 64.
+// directBRows is, per type (f32, f64), the most rows (m, after any swap)
+// for which the AVX-512 kernels read NoTrans B in place instead of packing
+// it: packing is a read and a write of all of B, and on two threads also a
+// barrier (every goroutine waits until the shared panel is packed), while
+// the kernel's 8×48 (8×24) tile needs only 3 vector loads of B per 24 FMAs,
+// which stream well from L2. Only the last, partial column panel is packed.
+//
+// Measured on the Zen 5 VM (tuning harness, best of 40 interleaved calls,
+// wall time, idle machine), GFLOP/s packed -> in place, f32: one thread
+// 256³ 202 -> 216, 512³ 194 -> 211, 256×512×784 188 -> 220, 784×512×256 TN
+// 186 -> 201, 256×2048×512 171 -> 175, but 1024³ 194 -> 177 and
+// 1024×2048×256 194 -> 177; two threads 256³ 166 -> 373, 512³ 303 -> 401,
+// 256×512×784 283 -> 394, 784×512×256 TN 257 -> 389, 1024³ 369 -> 343.
+// f64: one thread 256³ 86 -> 109 but 512³ 95 -> 89 and 256×512×784 88 -> 87;
+// two threads 256³ 109 -> 202, 256×512×784 135 -> 153. (On Zen 4 the first
+// cut-off, 64, came from one-thread runs: in place gained up to m = 96 at
+// ldb = 512 and tied at ldb = 1024 and 2048.) Either way the kernels do the
+// same arithmetic in the same order, so the cut-off changes no result.
 // A variable so that the tuning harness can compare.
-var directBRows = 64
+var directBRows = [2]int{800, 256}
 
 // call carries one GEMM call through the blocked loops. It is kept on a
 // free list (callList), and its
@@ -182,7 +191,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
 	cl.pk = pk
-	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows && pk == nil
+	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && pk == nil
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {

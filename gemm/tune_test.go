@@ -109,16 +109,18 @@ func apply(v string) {
 		saved["directb"] = directBRows
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
+		saved["gridcols"] = gridCols
 		saved["small"] = smallMax
 	}
 	swapEdges = saved["swap"].(bool)
 	swapByArea = true
-	directBRows = saved["directb"].(int)
+	directBRows = saved["directb"].([2]int)
 	packAsm = hasAVX2FMA
 	packBRows = true
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
 	parMinFlops = saved["par"].(int)
+	gridCols = saved["gridcols"].(bool)
 	smallMax = saved["small"].(int)
 	for _, kv := range strings.Split(v, ";") {
 		var key string
@@ -130,6 +132,8 @@ func apply(v string) {
 		}
 		kern := current.Load()
 		switch key {
+		case "gridcols":
+			gridCols = true
 		case "bcols":
 			packBRows = false
 		case "noswap":
@@ -140,7 +144,7 @@ func apply(v string) {
 		case "nopackasm":
 			packAsm = false
 		case "directb":
-			directBRows = val
+			directBRows = [2]int{val, val}
 		case "nomedge":
 			blocks[kern][0].mrEdge, blocks[kern][1].mrEdge = [2]int{}, [2]int{}
 		case "nonarrow":
