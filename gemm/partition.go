@@ -20,15 +20,6 @@ package gemm
 func grid(threads, mt, nt int) (tm, tn int) {
 	tm, tn = 1, 1
 	best := mt * nt
-	if gridCols {
-		for r := 1; r <= min(threads, mt); r++ {
-			c := min(threads/r, nt)
-			if w := ceilDiv(mt, r) * ceilDiv(nt, c); w < best {
-				best, tm, tn = w, r, c
-			}
-		}
-		return tm, tn
-	}
 	for r := min(threads, mt); r >= 1; r-- {
 		c := min(threads/r, nt)
 		if w := ceilDiv(mt, r) * ceilDiv(nt, c); w < best {
@@ -61,6 +52,3 @@ func taskRect(bl blocking, m, nb, tm, tn, i int) (rlo, rhi, clo, chi int) {
 	nt0, nt1 := split(ceilDiv(nb, bl.nr), tn, i%tn)
 	return mt0 * bl.mr, min(mt1*bl.mr, m), nt0 * bl.nr, min(nt1*bl.nr, nb)
 }
-
-// gridCols makes ties go to more column tasks (tuning only).
-var gridCols = false

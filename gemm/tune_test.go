@@ -109,7 +109,6 @@ func apply(v string) {
 		saved["directb"] = directBRows
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
-		saved["gridcols"] = gridCols
 		saved["small"] = smallMax
 	}
 	swapEdges = saved["swap"].(bool)
@@ -120,7 +119,6 @@ func apply(v string) {
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
 	parMinFlops = saved["par"].(int)
-	gridCols = saved["gridcols"].(bool)
 	smallMax = saved["small"].(int)
 	for _, kv := range strings.Split(v, ";") {
 		var key string
@@ -132,8 +130,6 @@ func apply(v string) {
 		}
 		kern := current.Load()
 		switch key {
-		case "gridcols":
-			gridCols = true
 		case "bcols":
 			packBRows = false
 		case "noswap":
