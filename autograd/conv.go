@@ -501,7 +501,8 @@ const fuseMaxK = 256
 func setPatches[T float32 | float64](pt *igemm.Patches[T], g tensor.Conv2D, x []T, oh, ow int, ones bool) {
 	*pt = igemm.Patches[T]{X: x, C: g.C, H: g.H, W: g.W, KH: g.KH, KW: g.KW,
 		SH: max(g.StrideH, 1), SW: max(g.StrideW, 1), PH: g.PadH, PW: g.PadW,
-		DH: max(g.DilationH, 1), DW: max(g.DilationW, 1), OH: oh, OW: ow, Ones: ones}
+		DH: max(g.DilationH, 1), DW: max(g.DilationW, 1), OH: oh, OW: ow, Ones: ones,
+		Off: pt.Off} // Stage's offset table, kept so that it allocates once
 }
 
 // fillConst sets every element of s to v by doubling copies, which run as

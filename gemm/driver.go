@@ -65,7 +65,8 @@ type call[T float32 | float64] struct {
 	ldc         int
 	cT          bool            // C is stored transposed: C(i, j) is c[j*ldc+i]
 	bDirect     bool            // full B micro-panels read in place (see directB)
-	pk          igemm.Packer[T] // packs B instead of packB (implicit B; b unused)
+	pk          igemm.Packer[T] // packs B instead of packB (implicit B; b unused unless boff is set)
+	boff        []int           // with pk: row r of B also at b[boff[r]:] (igemm.InPlace)
 
 	// The plan, fixed before the team starts (see plan).
 	team     int // goroutines invited
@@ -178,20 +179,22 @@ func flip(t Transpose) Transpose {
 
 // drive runs the five loops for C (or, with cT, Cᵀ stored in c).
 func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, cT bool) {
-	drivePacked(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc, cT)
+	drivePacked(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, nil, nil, beta, c, ldc, cT)
 }
 
-// drivePacked is drive with B packed by pk when pk is not nil (NoTrans,
-// b unused; see implicit.go).
-func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, pk igemm.Packer[T], beta T, c []T, ldc int, cT bool) {
+// drivePacked is drive with B packed by pk when pk is not nil (NoTrans;
+// see implicit.go). With pk, b is unused unless boff is not nil: then row
+// r of B also lies at b[boff[r]:] (igemm.InPlace), and the AVX-512 kernels
+// read full micro-panels from there as they read a stored B in place.
+func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, pk igemm.Packer[T], boff []int, beta T, c []T, ldc int, cT bool) {
 	cl := getCall[T]()
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
 	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
 	cl.alpha, cl.beta = alpha, beta
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
-	cl.pk = pk
-	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && pk == nil
+	cl.pk, cl.boff = pk, boff
+	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && (pk == nil || boff != nil)
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {
@@ -203,7 +206,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	} else {
 		cl.teamRun(0)
 	}
-	cl.a, cl.b, cl.c, cl.pk = nil, nil, nil, nil
+	cl.a, cl.b, cl.c, cl.pk, cl.boff = nil, nil, nil, nil, nil
 	callList[T]().Put(cl)
 }
 
@@ -443,16 +446,22 @@ func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
 			off := (ic+ir)*ldc + jc + jr
 			if cl.bDirect && cols == nr {
 				// B read in place from row pc, column jc+jr.
-				bs := cl.b[bk.pc*cl.ldb+jc+jr:]
+				var bs []T
+				var boff []int
+				if cl.boff != nil {
+					bs, boff = cl.b[jc+jr:], cl.boff[bk.pc:]
+				} else {
+					bs = cl.b[bk.pc*cl.ldb+jc+jr:]
+				}
 				if cl.cT || rows != h {
-					cl.microB(h, kb, ap, bs, tile, nr, alpha, 0)
+					cl.microB(h, kb, ap, bs, boff, tile, nr, alpha, 0)
 					if cl.cT {
 						cl.mergeT(tile, nr, ic+ir, jc+jr, rows, cols, beta)
 					} else {
 						cl.merge(tile, nr, off, rows, cols, beta)
 					}
 				} else {
-					cl.microB(h, kb, ap, bs, cl.c[off:], ldc, alpha, beta)
+					cl.microB(h, kb, ap, bs, boff, cl.c[off:], ldc, alpha, beta)
 				}
 				continue
 			}
@@ -490,8 +499,13 @@ func (cl *call[T]) merge(tile []T, nr, off, rows, cols int, beta T) {
 }
 
 // microB calls the AVX-512 kernel of height mr (8, 4 or 2) that reads a
-// full-width B block in place (row p at b[p*ldb:]).
-func (cl *call[T]) microB(mr, kb int, a, b, c []T, ldc int, alpha, beta T) {
+// full-width B block in place (row p at b[p*ldb:], or with boff at
+// b[boff[p]:] when boff is not nil).
+func (cl *call[T]) microB(mr, kb int, a, b []T, boff []int, c []T, ldc int, alpha, beta T) {
+	if boff != nil {
+		cl.microInd(mr, kb, a, b, &boff[0], c, ldc, alpha, beta)
+		return
+	}
 	if cl.ti == 1 {
 		pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
 		switch mr {
@@ -512,6 +526,32 @@ func (cl *call[T]) microB(mr, kb int, a, b, c []T, ldc int, alpha, beta T) {
 		sgemmKernelAVX512Bldm4(kb, pa, pb, pc, cl.ldb, ldc, al, be)
 	default:
 		sgemmKernelAVX512Bldm2(kb, pa, pb, pc, cl.ldb, ldc, al, be)
+	}
+}
+
+// microInd calls the AVX-512 kernel of height mr (8, 4 or 2) that reads
+// a full-width B block through row offsets (row p at b[off[p]:]).
+func (cl *call[T]) microInd(mr, kb int, a, b []T, off *int, c []T, ldc int, alpha, beta T) {
+	if cl.ti == 1 {
+		pa, pb, pc, al, be := pf64(a), pf64(b), pf64(c), float64(alpha), float64(beta)
+		switch mr {
+		case 8:
+			dgemmKernelAVX512Ind(kb, pa, pb, off, pc, ldc, al, be)
+		case 4:
+			dgemmKernelAVX512Indm4(kb, pa, pb, off, pc, ldc, al, be)
+		default:
+			dgemmKernelAVX512Indm2(kb, pa, pb, off, pc, ldc, al, be)
+		}
+		return
+	}
+	pa, pb, pc, al, be := pf32(a), pf32(b), pf32(c), float32(alpha), float32(beta)
+	switch mr {
+	case 8:
+		sgemmKernelAVX512Ind(kb, pa, pb, off, pc, ldc, al, be)
+	case 4:
+		sgemmKernelAVX512Indm4(kb, pa, pb, off, pc, ldc, al, be)
+	default:
+		sgemmKernelAVX512Indm2(kb, pa, pb, off, pc, ldc, al, be)
 	}
 }
 

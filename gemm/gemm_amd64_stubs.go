@@ -64,6 +64,36 @@ func dgemmKernelAVX512Bldm4(k int, a *float64, b *float64, c *float64, ldb int, 
 //go:noescape
 func dgemmKernelAVX512Bldm2(k int, a *float64, b *float64, c *float64, ldb int, ldc int, alpha float64, beta float64)
 
+// sgemmKernelAVX512Ind computes an 8×48 tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).
+//
+//go:noescape
+func sgemmKernelAVX512Ind(k int, a *float32, b *float32, off *int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512Indm4 computes an 4×48 tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).
+//
+//go:noescape
+func sgemmKernelAVX512Indm4(k int, a *float32, b *float32, off *int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512Indm2 computes an 2×48 tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).
+//
+//go:noescape
+func sgemmKernelAVX512Indm2(k int, a *float32, b *float32, off *int, c *float32, ldc int, alpha float32, beta float32)
+
+// dgemmKernelAVX512Ind computes an 8×24 tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).
+//
+//go:noescape
+func dgemmKernelAVX512Ind(k int, a *float64, b *float64, off *int, c *float64, ldc int, alpha float64, beta float64)
+
+// dgemmKernelAVX512Indm4 computes an 4×24 tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).
+//
+//go:noescape
+func dgemmKernelAVX512Indm4(k int, a *float64, b *float64, off *int, c *float64, ldc int, alpha float64, beta float64)
+
+// dgemmKernelAVX512Indm2 computes an 2×24 tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).
+//
+//go:noescape
+func dgemmKernelAVX512Indm2(k int, a *float64, b *float64, off *int, c *float64, ldc int, alpha float64, beta float64)
+
 // sgemmKernelAVX512m4x48 computes an 4×48 tile C = alpha·A·B + beta·C from packed panels (see kernel_amd64.go).
 //
 //go:noescape

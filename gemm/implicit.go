@@ -19,9 +19,11 @@ func init() {
 // NoTrans, NoTrans on the materialised B, so the result is bitwise the
 // same. Where Sgemm would take another path (the direct small-matrix loop,
 // or the transposed computation of a product narrower than a tile) it
-// returns false and does nothing. B is always packed: the in-place reading
-// of B for short products (directBRows) needs a stored B, and gives the
-// same bits (TestImplicitMatchesSgemm).
+// returns false and does nothing. B is packed through pk, unless pk also
+// implements igemm.InPlace: then, as Sgemm reads a stored B in place for
+// short products (directBRows), the AVX-512 kernels read full
+// micro-panels through its row offsets, which gives the same bits
+// (TestImplicitMatchesSgemm).
 func implicit[T float32 | float64](m, n, k int, alpha T, a []T, lda int, pk igemm.Packer[T], beta T, c []T, ldc int) bool {
 	fn := "Sgemm (implicit)"
 	ti := 0
@@ -42,8 +44,35 @@ func implicit[T float32 | float64](m, n, k int, alpha T, a []T, lda int, pk igem
 	if isSmall(m, n, k) || swapEdges && swapPays(blocks[kern][ti], m, n) {
 		return false
 	}
-	drivePacked(kern, ti, NoTrans, NoTrans, m, n, k, alpha, a, lda, nil, 0, pk, beta, c, ldc, false)
+	// B in place where the packer offers it and Sgemm would read a
+	// stored B in place (the same cut-off, directBRows): the kernels
+	// differ only in where they load B's rows from, so the bits are
+	// Sgemm's either way.
+	var base []T
+	var boff []int
+	if ip, ok := pk.(igemm.InPlace[T]); ok && kern == kernAVX512 && m <= directBRows[ti] {
+		base, boff = ip.RowsInPlace()
+		if base == nil {
+			boff = nil
+		} else {
+			checkInPlace(fn, n, k, base, boff)
+		}
+	}
+	drivePacked(kern, ti, NoTrans, NoTrans, m, n, k, alpha, a, lda, base, 0, pk, boff, beta, c, ldc, false)
 	return true
+}
+
+// checkInPlace panics unless off has k entries and every row's n values,
+// base[off[r] : off[r]+n], lie inside base: the kernels read them unchecked.
+func checkInPlace[T float32 | float64](fn string, n, k int, base []T, off []int) {
+	if len(off) < k {
+		usage(ErrShort, fn, "in-place B: %d row offsets, want %d", len(off), k)
+	}
+	for r, o := range off[:k] {
+		if o < 0 || o > len(base)-n {
+			usage(ErrShort, fn, "in-place B: row %d at offset %d, %d values, base has %d", r, o, n, len(base))
+		}
+	}
 }
 
 // checkImplicit is check without B, which only the packer sees.

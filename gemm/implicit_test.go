@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -39,6 +40,31 @@ func (sp *storedPacker[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 	}
 }
 
+// inPlacePacker is a storedPacker that also offers its rows in place
+// (igemm.InPlace): a copy of B with the rows in reverse order, unevenly
+// spaced, NaN between them, so that a kernel reading a wrong row or past
+// a row's n values puts NaN into C.
+type inPlacePacker[T float] struct {
+	storedPacker[T]
+	base []T
+	off  []int
+}
+
+func newInPlacePacker[T float](b []T, ldb, k, n int) *inPlacePacker[T] {
+	ip := &inPlacePacker[T]{storedPacker: storedPacker[T]{b, ldb}, off: make([]int, k)}
+	ip.base = make([]T, k*(n+3)+3)
+	for i := range ip.base {
+		ip.base[i] = T(math.NaN())
+	}
+	for r := range k {
+		ip.off[r] = (k-1-r)*(n+3) + r%3
+		copy(ip.base[ip.off[r]:ip.off[r]+n], b[r*ldb:r*ldb+n])
+	}
+	return ip
+}
+
+func (ip *inPlacePacker[T]) RowsInPlace() ([]T, []int) { return ip.base, ip.off }
+
 func implicitCall[T float](m, n, k int, alpha T, a []T, lda int, pk igemm.Packer[T], beta T, c []T, ldc int) bool {
 	return igemm.Gemm(m, n, k, alpha, a, lda, pk, beta, c, ldc)
 }
@@ -46,8 +72,10 @@ func implicitCall[T float](m, n, k int, alpha T, a []T, lda int, pk igemm.Packer
 // TestImplicitMatchesSgemm: the implicit entry point gives Sgemm's (Dgemm's)
 // result bit for bit, on every kernel, at one and two threads, for shapes
 // either side of the tile, KC, NC, the in-place B cut-off (directBRows) and
-// the parallel threshold, with leading dimensions larger than the rows; and
-// it declines (false, C untouched) exactly where Sgemm takes another path.
+// the parallel threshold, with leading dimensions larger than the rows,
+// with B packed and with B read in place through row offsets
+// (igemm.InPlace); and it declines (false, C untouched) exactly where Sgemm
+// takes another path.
 func TestImplicitMatchesSgemm(t *testing.T) {
 	t.Run("type=float32", func(t *testing.T) { testImplicit[float32](t) })
 	t.Run("type=float64", func(t *testing.T) { testImplicit[float64](t) })
@@ -68,34 +96,40 @@ func testImplicit[T float](t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			for _, s := range shapes {
 				for _, ab := range [][2]T{{1, 0}, {1, 1}, {-0.5, 0.25}} {
-					m, n, k := s[0], s[1], s[2]
-					t.Run(fmt.Sprintf("threads=%d/m=%d/n=%d/k=%d/alpha=%v/beta=%v", threads, m, n, k, ab[0], ab[1]), func(t *testing.T) {
-						defer parallel.SetThreads(parallel.SetThreads(threads))
-						r := rand.New(rand.NewPCG(uint64(m), uint64(n*k)))
-						lda, ldb, ldc := k+3, n+2, n+1
-						a, b := make([]T, m*lda), make([]T, k*ldb)
-						for i := range a {
-							a[i] = T(r.NormFloat64())
-						}
-						for i := range b {
-							b[i] = T(r.NormFloat64())
-						}
-						want, got := make([]T, m*ldc), make([]T, m*ldc)
-						for i := range want {
-							want[i] = T(r.NormFloat64())
-							got[i] = want[i]
-						}
-						before := append([]T(nil), got...)
-						callGemm(NoTrans, NoTrans, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
-						ok := implicitCall(m, n, k, ab[0], a, lda, &storedPacker[T]{b, ldb}, ab[1], got, ldc)
-						declines := isSmall(m, n, k) || swapPays(blocks[current.Load()][typeIndex[T]()], m, n)
-						require.Equal(t, !declines, ok, "implicit reported %v", ok)
-						if !ok {
-							require.Equal(t, sliceBits(before), sliceBits(got), "declined but wrote C")
-							return
-						}
-						require.Equal(t, sliceBits(want), sliceBits(got))
-					})
+					for _, inPlace := range []bool{false, true} {
+						m, n, k := s[0], s[1], s[2]
+						t.Run(fmt.Sprintf("threads=%d/m=%d/n=%d/k=%d/alpha=%v/beta=%v/inplace=%v", threads, m, n, k, ab[0], ab[1], inPlace), func(t *testing.T) {
+							defer parallel.SetThreads(parallel.SetThreads(threads))
+							r := rand.New(rand.NewPCG(uint64(m), uint64(n*k)))
+							lda, ldb, ldc := k+3, n+2, n+1
+							a, b := make([]T, m*lda), make([]T, k*ldb)
+							for i := range a {
+								a[i] = T(r.NormFloat64())
+							}
+							for i := range b {
+								b[i] = T(r.NormFloat64())
+							}
+							want, got := make([]T, m*ldc), make([]T, m*ldc)
+							for i := range want {
+								want[i] = T(r.NormFloat64())
+								got[i] = want[i]
+							}
+							before := append([]T(nil), got...)
+							callGemm(NoTrans, NoTrans, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+							var pk igemm.Packer[T] = &storedPacker[T]{b, ldb}
+							if inPlace {
+								pk = newInPlacePacker(b, ldb, k, n)
+							}
+							ok := implicitCall(m, n, k, ab[0], a, lda, pk, ab[1], got, ldc)
+							declines := isSmall(m, n, k) || swapPays(blocks[current.Load()][typeIndex[T]()], m, n)
+							require.Equal(t, !declines, ok, "implicit reported %v", ok)
+							if !ok {
+								require.Equal(t, sliceBits(before), sliceBits(got), "declined but wrote C")
+								return
+							}
+							require.Equal(t, sliceBits(want), sliceBits(got))
+						})
+					}
 				}
 			}
 		}

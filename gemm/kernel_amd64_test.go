@@ -28,6 +28,9 @@ func asmKernelsS() []asmKernel[float32] {
 		{"avx512Bld", hasAVX512, 8, 48, inPlaceB(48, sgemmKernelAVX512Bld), fmaPeakAVX512PS, 24},
 		{"avx512Bldm4", hasAVX512, 4, 48, inPlaceB(48, sgemmKernelAVX512Bldm4), fmaPeakAVX512PS, 24},
 		{"avx512Bldm2", hasAVX512, 2, 48, inPlaceB(48, sgemmKernelAVX512Bldm2), fmaPeakAVX512PS, 24},
+		{"avx512Ind", hasAVX512, 8, 48, indirectB(48, sgemmKernelAVX512Ind), fmaPeakAVX512PS, 24},
+		{"avx512Indm4", hasAVX512, 4, 48, indirectB(48, sgemmKernelAVX512Indm4), fmaPeakAVX512PS, 24},
+		{"avx512Indm2", hasAVX512, 2, 48, indirectB(48, sgemmKernelAVX512Indm2), fmaPeakAVX512PS, 24},
 		{"avx512x32", hasAVX512, mrS512, 32, sgemmKernelAVX512x32, fmaPeakAVX512PS, 24},
 		{"avx512x16", hasAVX512, mrS512, 16, sgemmKernelAVX512x16, fmaPeakAVX512PS, 24},
 		{"avx512m4x48", hasAVX512, 4, 48, sgemmKernelAVX512m4x48, fmaPeakAVX512PS, 24},
@@ -46,6 +49,9 @@ func asmKernelsD() []asmKernel[float64] {
 		{"avx512Bld", hasAVX512, 8, 24, inPlaceB(24, dgemmKernelAVX512Bld), fmaPeakAVX512PD, 24},
 		{"avx512Bldm4", hasAVX512, 4, 24, inPlaceB(24, dgemmKernelAVX512Bldm4), fmaPeakAVX512PD, 24},
 		{"avx512Bldm2", hasAVX512, 2, 24, inPlaceB(24, dgemmKernelAVX512Bldm2), fmaPeakAVX512PD, 24},
+		{"avx512Ind", hasAVX512, 8, 24, indirectB(24, dgemmKernelAVX512Ind), fmaPeakAVX512PD, 24},
+		{"avx512Indm4", hasAVX512, 4, 24, indirectB(24, dgemmKernelAVX512Indm4), fmaPeakAVX512PD, 24},
+		{"avx512Indm2", hasAVX512, 2, 24, indirectB(24, dgemmKernelAVX512Indm2), fmaPeakAVX512PD, 24},
 		{"avx512x16", hasAVX512, mrD512, 16, dgemmKernelAVX512x16, fmaPeakAVX512PD, 24},
 		{"avx512x8", hasAVX512, mrD512, 8, dgemmKernelAVX512x8, fmaPeakAVX512PD, 24},
 		{"avx512m4x24", hasAVX512, 4, 24, dgemmKernelAVX512m4x24, fmaPeakAVX512PD, 24},
@@ -74,6 +80,28 @@ func inPlaceB[T float32 | float64](nr int, fn func(k int, a, b, c *T, ldb, ldc i
 			copy(rows[p*ldb:p*ldb+nr], src[p*nr:(p+1)*nr])
 		}
 		fn(k, a, &rows[0], c, ldb, ldc, alpha, beta)
+	}
+}
+
+// indirectB adapts a kernel that reads B rows through an offset table to
+// the packed-panel signature, for the tests: the rows are stored in reverse
+// order, unevenly spaced (row p at (k−1−p)·(nr+3) + p%3), with NaN in the
+// gaps, which would reach C if the kernel read a wrong row or outside its
+// columns.
+func indirectB[T float32 | float64](nr int, fn func(k int, a, b *T, off *int, c *T, ldc int, alpha, beta T)) func(k int, a, b, c *T, ldc int, alpha, beta T) {
+	return func(k int, a, b, c *T, ldc int, alpha, beta T) {
+		src := unsafe.Slice(b, k*nr)
+		off := make([]int, k+1) // one past k: the kernel must not need it
+		rows := make([]T, k*(nr+3)+nr)
+		for i := range rows {
+			rows[i] = T(math.NaN())
+		}
+		for p := range k {
+			off[p] = (k-1-p)*(nr+3) + p%3
+			copy(rows[off[p]:off[p]+nr], src[p*nr:(p+1)*nr])
+		}
+		off[k] = -1 << 40
+		fn(k, a, &rows[0], &off[0], c, ldc, alpha, beta)
 	}
 }
 
@@ -291,7 +319,7 @@ func benchAsmKernel[T float32 | float64](b *testing.B, kern asmKernel[T], typ st
 	if kern.impl == "avx2" {
 		lanes /= 2
 	}
-	if strings.Contains(kern.impl, "Bld") {
+	if strings.Contains(kern.impl, "Bld") || strings.Contains(kern.impl, "Ind") {
 		return // the test adapter copies B on every call
 	}
 	prefix := fmt.Sprintf("impl=%s/type=%s/", kern.impl, typ)

@@ -56,6 +56,24 @@ func dgemmKernelAVX512Bldm4(k int, a, b, c *float64, ldb, ldc int, alpha, beta f
 func dgemmKernelAVX512Bldm2(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64) {
 	panic(errNoAsm)
 }
+func sgemmKernelAVX512Ind(k int, a, b *float32, off *int, c *float32, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func sgemmKernelAVX512Indm4(k int, a, b *float32, off *int, c *float32, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func sgemmKernelAVX512Indm2(k int, a, b *float32, off *int, c *float32, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX512Ind(k int, a, b *float64, off *int, c *float64, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX512Indm4(k int, a, b *float64, off *int, c *float64, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX512Indm2(k int, a, b *float64, off *int, c *float64, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
 func sgemmKernelAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoAsm) }
 func dgemmKernelAVX2(k int, a, b, c *float64, ldc int, alpha, beta float64) { panic(errNoAsm) }
 

@@ -30,6 +30,21 @@ type Packer[T float32 | float64] interface {
 	PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int)
 }
 
+// InPlace is implemented by a Packer whose B can also be read where it
+// lies, row by row: B(r, j) = base[off[r]+j] for every row r < k and
+// column j < n of the product. GEMM's AVX-512 kernels then read full
+// micro-panels of B straight from base through the offset table, as Sgemm
+// reads a stored B in place for short products, and pack only the last,
+// partial micro-panel of each panel through PackB. The kernels perform the
+// same operations in the same order either way, so the result is bitwise
+// the same. GEMM checks that off has k entries and that every row's n
+// values lie inside base (it panics otherwise).
+type InPlace[T float32 | float64] interface {
+	// RowsInPlace returns base and off, or nil where B cannot be read in
+	// place now (PackB is used for all of it).
+	RowsInPlace() (base []T, off []int)
+}
+
 // Entry points, set by package gemm's init: C = alpha·A·B + beta·C with A
 // m×k row-major (stride lda), C m×n (stride ldc) and B packed by b. They
 // report false, doing nothing, where Sgemm (Dgemm) would not take its

@@ -16,17 +16,33 @@ type Patches[T float32 | float64] struct {
 	// Ones adds a last row of ones (row C·KH·KW), so that a bias in the
 	// last column of A is added by the product itself.
 	Ones bool
+	// Off is scratch for Stage's table of row offsets (RowsInPlace),
+	// kept by the caller between images so that staging allocates only
+	// when the table must grow.
+	Off []int
 
 	staged []T // set by Stage
 }
 
 // StageLen returns the scratch Stage needs, or 0 where the geometry
 // cannot be staged (only stride 1 with output rows as long as input rows).
+// It includes room for the row of ones, whether or not Ones is set.
 func (pt *Patches[T]) StageLen() int {
 	if pt.SH != 1 || pt.SW != 1 || pt.OW != pt.W {
 		return 0
 	}
-	return pt.C * pt.KW * (pt.H + 2*pt.PH) * pt.W
+	return pt.C*pt.KW*(pt.H+2*pt.PH)*pt.W + pt.OH*pt.OW
+}
+
+// RowsInPlace implements InPlace once Stage has run: patch row (c, kh, kw)
+// is the run of plane (c, kw) from row kh·DH on, OH·OW values long (the
+// plane has H + 2·PH = OH + (KH−1)·DH rows at stride 1), and the row of
+// ones is a run of ones after the planes. Before Stage it returns nil.
+func (pt *Patches[T]) RowsInPlace() ([]T, []int) {
+	if pt.staged == nil {
+		return nil, nil
+	}
+	return pt.staged, pt.Off
 }
 
 // Stage prepares buf (StageLen elements, not shared with another
@@ -36,11 +52,37 @@ func (pt *Patches[T]) StageLen() int {
 // of zeros above and below. Patch row (c, kh, kw) is then that plane from
 // row kh·DH on, read straight through. It costs KW passes over the image,
 // against KH·KW patch rows that no longer need their edges fixed one
-// output row at a time.
+// output row at a time. It also fills Off (growing it if needed) with
+// every patch row's offset in buf, and with Ones writes OH·OW ones after
+// the planes, for RowsInPlace.
 func (pt *Patches[T]) Stage(buf []T) {
 	w, rows := pt.W, pt.H+2*pt.PH
 	plane := rows * w
-	buf = buf[:pt.C*pt.KW*plane]
+	planes := pt.C * pt.KW * plane
+	buf = buf[:planes+pt.OH*pt.OW]
+	nr := pt.C * pt.KH * pt.KW
+	if pt.Ones {
+		nr++
+		for i := range buf[planes:] {
+			buf[planes+i] = 1
+		}
+	}
+	if cap(pt.Off) < nr {
+		pt.Off = make([]int, nr)
+	}
+	pt.Off = pt.Off[:nr]
+	r := 0
+	for c := range pt.C {
+		for kh := range pt.KH {
+			for kw := range pt.KW {
+				pt.Off[r] = (c*pt.KW+kw)*plane + kh*pt.DH*w
+				r++
+			}
+		}
+	}
+	if pt.Ones {
+		pt.Off[r] = planes
+	}
 	for c := range pt.C {
 		img := pt.X[c*pt.H*w : (c+1)*pt.H*w]
 		for kw := range pt.KW {

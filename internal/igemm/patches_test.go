@@ -35,6 +35,20 @@ func patches[T float32 | float64](g tensor.Conv2D, x []T) *igemm.Patches[T] {
 		DH: one(g.DilationH), DW: one(g.DilationW), OH: oh, OW: ow}
 }
 
+// bitsOf returns s's bit patterns, so that equality is bitwise (and NaN
+// from a wrong read shows).
+func bitsOf[T float32 | float64](s []T) []uint64 {
+	out := make([]uint64, len(s))
+	for i, v := range s {
+		if f, ok := any(v).(float32); ok {
+			out[i] = uint64(math.Float32bits(f))
+		} else {
+			out[i] = math.Float64bits(float64(v))
+		}
+	}
+	return out
+}
+
 func image[T float32 | float64](g tensor.Conv2D, seed uint64) []T {
 	r := rand.New(rand.NewPCG(seed, 7))
 	x := make([]T, g.C*g.H*g.W)
@@ -126,9 +140,59 @@ func TestPatchesPackB(t *testing.T) {
 	}
 }
 
+// TestPatchesRowsInPlace: after Stage, RowsInPlace gives every row of
+// tensor.Im2Col's matrix (and the row of ones, with Ones) at its offset,
+// OH·OW values long inside the buffer; before Stage it gives nil.
+func TestPatchesRowsInPlace(t *testing.T) {
+	ran := 0
+	for gi, g := range geoms {
+		rows, cols := g.ColShape()
+		x := image[float64](g, uint64(gi))
+		col := make([]float64, rows*cols)
+		tensor.Im2Col(g, col, x)
+		for _, ones := range []bool{false, true} {
+			pt := patches(g, x)
+			pt.Ones = ones
+			if base, off := pt.RowsInPlace(); base != nil || off != nil {
+				t.Fatalf("geom %d: rows in place before Stage", gi)
+			}
+			n := pt.StageLen()
+			if n == 0 {
+				continue
+			}
+			ran++
+			buf := make([]float64, n)
+			for i := range buf {
+				buf[i] = math.NaN()
+			}
+			pt.Stage(buf)
+			base, off := pt.RowsInPlace()
+			want := rows
+			if ones {
+				want++
+			}
+			require.Len(t, off, want, "geom %d", gi)
+			for r, o := range off {
+				require.True(t, o >= 0 && o+cols <= len(base), "geom %d row %d: offset %d, %d values, base %d", gi, r, o, cols, len(base))
+				for j := range cols {
+					v := 1.0
+					if r < rows {
+						v = col[r*cols+j]
+					}
+					require.Equal(t, v, base[o+j], "geom %d ones %v: B(%d, %d)", gi, ones, r, j)
+				}
+			}
+		}
+	}
+	require.Positive(t, ran, "no geometry could be staged")
+}
+
 // TestPatchesGemm: the implicit product W·col(X) equals Sgemm (Dgemm) on
-// tensor.Im2Col's matrix bit for bit, at one and two threads, wherever the
-// implicit entry point does not decline.
+// tensor.Im2Col's matrix bit for bit, at one and two threads, packed from
+// the image and (where the geometry allows) from the staged planes, which
+// GEMM then reads in place (RowsInPlace), with and without the row of ones
+// (W's last column against it), wherever the implicit entry point does
+// not decline.
 func TestPatchesGemm(t *testing.T) {
 	t.Run("type=float32", func(t *testing.T) { testPatchesGemm[float32](t) })
 	t.Run("type=float64", func(t *testing.T) { testPatchesGemm[float64](t) })
@@ -139,30 +203,52 @@ func testPatchesGemm[T float32 | float64](t *testing.T) {
 	for gi, g := range geoms {
 		for _, oc := range []int{5, 32, 70} {
 			for _, threads := range []int{1, 2} {
-				t.Run(fmt.Sprintf("geom=%d/oc=%d/threads=%d", gi, oc, threads), func(t *testing.T) {
-					defer parallel.SetThreads(parallel.SetThreads(threads))
-					rows, cols := g.ColShape()
-					x := image[T](g, uint64(gi))
-					w := image[T](tensor.Conv2D{C: oc, H: rows, W: 1}, uint64(oc))
-					col := make([]T, rows*cols)
-					tensor.Im2Col(g, col, x)
-					want, got := make([]T, oc*cols), make([]T, oc*cols)
-					for i := range want {
-						want[i] = T(i%5) - 2
-						got[i] = want[i]
-					}
-					if !igemm.Gemm(oc, cols, rows, 1, w, rows, igemm.Packer[T](patches(g, x)), 1, got, cols) {
-						return
-					}
-					ran++
-					switch w := any(w).(type) {
-					case []float32:
-						gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, oc, cols, rows, 1, w, rows, any(col).([]float32), cols, 1, any(want).([]float32), cols)
-					case []float64:
-						gemm.Dgemm(gemm.NoTrans, gemm.NoTrans, oc, cols, rows, 1, w, rows, any(col).([]float64), cols, 1, any(want).([]float64), cols)
-					}
-					require.Equal(t, want, got)
-				})
+				for _, mode := range []string{"packed", "staged", "staged+ones"} {
+					t.Run(fmt.Sprintf("geom=%d/oc=%d/threads=%d/%s", gi, oc, threads, mode), func(t *testing.T) {
+						defer parallel.SetThreads(parallel.SetThreads(threads))
+						rows, cols := g.ColShape()
+						x := image[T](g, uint64(gi))
+						pt := patches(g, x)
+						if mode != "packed" {
+							n := pt.StageLen()
+							if n == 0 {
+								return
+							}
+							pt.Ones = mode == "staged+ones"
+							buf := make([]T, n)
+							for i := range buf {
+								buf[i] = T(math.NaN())
+							}
+							pt.Stage(buf)
+						}
+						col := make([]T, rows*cols)
+						tensor.Im2Col(g, col, x)
+						k := rows
+						if pt.Ones {
+							k++
+							for range cols {
+								col = append(col, 1)
+							}
+						}
+						w := image[T](tensor.Conv2D{C: oc, H: k, W: 1}, uint64(oc))
+						want, got := make([]T, oc*cols), make([]T, oc*cols)
+						for i := range want {
+							want[i] = T(i%5) - 2
+							got[i] = want[i]
+						}
+						if !igemm.Gemm(oc, cols, k, 1, w, k, igemm.Packer[T](pt), 1, got, cols) {
+							return
+						}
+						ran++
+						switch w := any(w).(type) {
+						case []float32:
+							gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, oc, cols, k, 1, w, k, any(col).([]float32), cols, 1, any(want).([]float32), cols)
+						case []float64:
+							gemm.Dgemm(gemm.NoTrans, gemm.NoTrans, oc, cols, k, 1, w, k, any(col).([]float64), cols, 1, any(want).([]float64), cols)
+						}
+						require.Equal(t, bitsOf(want), bitsOf(got))
+					})
+				}
 			}
 		}
 	}

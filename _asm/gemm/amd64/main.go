@@ -46,6 +46,12 @@ type kernel struct {
 	// bld reads B unpacked, as rows ldb elements apart (an extra ldb
 	// argument before ldc), instead of a packed micro-panel.
 	bld bool
+	// ind reads B unpacked through a table of row offsets: row p of B is
+	// b[off[p]:], off an extra *int argument before c. It is bld with the
+	// row address loaded (one scalar load per k step against MR·NV
+	// FMAs), for a B whose rows are not evenly spaced: the patch rows of
+	// a convolution, each a run of a staged image (internal/igemm).
+	ind bool
 }
 
 func (k kernel) es() int { // element size in bytes
@@ -126,11 +132,16 @@ func (k kernel) zero(r VecPhysical) {
 }
 
 func (k kernel) generate() {
-	if k.bld {
+	switch {
+	case k.ind:
+		avoutil.TEXT(k.name, fmt.Sprintf("func(k int, a, b *%[1]s, off *int, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
+		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from a packed A panel and B row p at b[off[p]:] (see kernel_amd64.go).",
+			k.name, k.mr, k.nr()))
+	case k.bld:
 		avoutil.TEXT(k.name, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldb, ldc int, alpha, beta %[1]s)", k.typ()))
 		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from a packed A panel and B rows ldb apart (see kernel_amd64.go).",
 			k.name, k.mr, k.nr()))
-	} else {
+	default:
 		avoutil.TEXT(k.name, fmt.Sprintf("func(k int, a, b, c *%[1]s, ldc int, alpha, beta %[1]s)", k.typ()))
 		Doc(fmt.Sprintf("%s computes an %d×%d tile C = alpha·A·B + beta·C from packed panels (see kernel_amd64.go).",
 			k.name, k.mr, k.nr()))
@@ -160,8 +171,20 @@ func (k kernel) generate() {
 		SHLQ(U8(shift), ldb)
 		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 	}
+	// ind: the offset table in R9, the offsets of this iteration's rows
+	// (elements) in R10–R13.
+	offp, rowOff := R9, []GPPhysical{R10, R11, R12, R13}
+	if k.ind {
+		if k.unroll != 4 || k.bld {
+			panic("ind kernels load 4 row offsets per iteration")
+		}
+		Load(Param("off"), offp)
+	}
 	// bRow addresses row u of B in this iteration.
 	bRow := func(u int) Mem {
+		if k.ind {
+			return Mem{Base: b, Index: rowOff[u], Scale: uint8(es)}
+		}
 		if !k.bld {
 			return Mem{Base: b, Disp: u * k.nr() * es}
 		}
@@ -224,6 +247,11 @@ func (k kernel) generate() {
 	}
 	JZ(LabelRef(k.name + "_tail"))
 	Label(k.name + "_loop")
+	if k.ind {
+		for u := range k.unroll {
+			MOVQ(Mem{Base: offp, Disp: 8 * u}, rowOff[u])
+		}
+	}
 	for u := range k.unroll {
 		if k.pfA > 0 && (u*aStep)%64 == 0 {
 			PREFETCHT0(Mem{Base: a, Disp: k.pfA + u*aStep})
@@ -231,9 +259,12 @@ func (k kernel) generate() {
 		step(u*aStep, bRow(u))
 	}
 	ADDQ(U32(k.unroll*aStep), a)
-	if k.bld {
+	switch {
+	case k.ind:
+		ADDQ(U8(8*k.unroll), offp)
+	case k.bld:
 		LEAQ(Mem{Base: b, Index: ldb, Scale: 4}, b)
-	} else {
+	default:
 		ADDQ(U32(k.unroll*bStep), b)
 	}
 	DECQ(RBX)
@@ -251,11 +282,17 @@ func (k kernel) generate() {
 	ANDQ(U8(k.unroll-1), kreg)
 	JZ(LabelRef(k.name + "_epilogue"))
 	Label(k.name + "_tailloop")
+	if k.ind {
+		MOVQ(Mem{Base: offp}, rowOff[0])
+	}
 	step(0, bRow(0))
 	ADDQ(U8(aStep), a)
-	if k.bld {
+	switch {
+	case k.ind:
+		ADDQ(U8(8), offp)
+	case k.bld:
 		ADDQ(ldb, b)
-	} else {
+	default:
 		ADDQ(U32(bStep), b)
 	}
 	DECQ(kreg)
@@ -517,6 +554,15 @@ func main() {
 		{name: "dgemmKernelAVX512Bld", wide: true, double: true, mr: 8, nv: 3, unroll: 4, pfC: 4, bld: true},
 		{name: "dgemmKernelAVX512Bldm4", wide: true, double: true, mr: 4, nv: 3, unroll: 4, pfC: 4, bld: true},
 		{name: "dgemmKernelAVX512Bldm2", wide: true, double: true, mr: 2, nv: 3, unroll: 4, pfC: 4, bld: true},
+		// Full-width variants reading B rows through an offset table, for
+		// the implicit GEMM of a convolution (patch rows read in place
+		// from the staged image).
+		{name: "sgemmKernelAVX512Ind", wide: true, mr: 8, nv: 3, unroll: 4, pfC: 4, ind: true},
+		{name: "sgemmKernelAVX512Indm4", wide: true, mr: 4, nv: 3, unroll: 4, pfC: 4, ind: true},
+		{name: "sgemmKernelAVX512Indm2", wide: true, mr: 2, nv: 3, unroll: 4, pfC: 4, ind: true},
+		{name: "dgemmKernelAVX512Ind", wide: true, double: true, mr: 8, nv: 3, unroll: 4, pfC: 4, ind: true},
+		{name: "dgemmKernelAVX512Indm4", wide: true, double: true, mr: 4, nv: 3, unroll: 4, pfC: 4, ind: true},
+		{name: "dgemmKernelAVX512Indm2", wide: true, double: true, mr: 2, nv: 3, unroll: 4, pfC: 4, ind: true},
 		// Short variants (MR = 4 and 2, every NR) for the last, partial row
 		// panel and its corner with the last column panel.
 		{name: "sgemmKernelAVX512m4x48", wide: true, mr: 4, nv: 3, unroll: 4, pfC: 4},
