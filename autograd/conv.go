@@ -24,11 +24,13 @@ type Conv2dOptions struct {
 //
 // Per image and group it is one GEMM over the patch matrix (im2col),
 // Y = W·col(X), with the bias written first and the product added with
-// beta = 1. For shallow products (few input channels, as a network's
-// first layer) the forward is an implicit GEMM instead: GEMM packs the
-// patches straight into its panels and never builds col(X), and the bias
-// is a last column of W against a row of ones; the result is bitwise the
-// same either way (see convImplicit). Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
+// beta = 1. Where it measured faster (stride 1 with "same" rows on the
+// AVX-512 kernels, and shallow products otherwise; see convImplicit) the
+// forward is an implicit GEMM instead: GEMM reads the patches from KW
+// shifted copies of the image (or packs them straight into its panels)
+// and never builds col(X), and with one channel block the bias is a last
+// column of W against a row of ones; the result is bitwise the same
+// either way. Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
 // (one GEMM per image, transpose flag, beta = 1), col(X)‾ = Wᵀ·Ȳ scattered
 // back into X̄ by col2im, and b̄ += Ȳ summed over N, OH and OW. The batch is
 // split into a fixed number of parts that run in parallel, each with its
@@ -90,15 +92,19 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	col := tp.alloc(max(parts, 1), rows, cols)
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjForward, g, n, parts, groups, oc
 	j.x, j.w, j.bias, j.y, j.col = xd, wd, bias, out.Data(), col.Data()
-	j.implicit = convImplicit(g, groups, oc)
-	if j.implicit {
-		// Scratch for each part's staged image (igemm.Patches.Stage), where
-		// the geometry allows it; channel blocks and groups use less.
-		pt := igemm.Patches[float32]{}
-		setPatches(&pt, g, nil, oh, ow, false)
-		if sl := pt.StageLen(); sl > 0 {
-			j.stage, j.stageLen = tp.alloc(max(parts, 1), sl).Data(), sl
-		}
+	// The staged image (igemm.Patches.Stage) of one channel block or
+	// group, where the geometry allows it.
+	gs := g
+	gs.C = convBlock(g, groups)
+	if groups != 1 {
+		gs.C = c / groups
+	}
+	pt := igemm.Patches[float32]{}
+	setPatches(&pt, gs, nil, oh, ow, false)
+	sl := pt.StageLen()
+	j.implicit = convImplicit(g, groups, oc, sl > 0, !is32[T]())
+	if j.implicit && sl > 0 {
+		j.stage, j.stageLen = tp.alloc(max(parts, 1), sl).Data(), sl
 	}
 	if j.implicit && bias != nil && groups == 1 && convBlock(g, 1) == c && rows+1 <= fuseMaxK {
 		// The bias as a last column of W against a row of ones in the
@@ -414,40 +420,53 @@ func (j *cjob[T]) conv(i, lo, hi int) {
 // convImplicit says whether the forward product packs the patches straight
 // into GEMM's panels (implicitMM) rather than building them with Im2Col;
 // the two give the same bits, so this is a choice of speed only, made from
-// the shape alone (so the same for every thread count).
+// the shape and the GEMM kernel alone (so the same for every thread count).
 //
-// With at most 64 output channels per group GEMM reads im2col's matrix in
-// place, without packing it (gemm's directBRows), so im2col is one pass of
-// plain row copies and the implicit path's per-micro-panel packing only
-// pays where the product is very shallow (K = C/groups·KH·KW at most
-// implicitMaxK: a few patch rows of many pixels). With more output
-// channels GEMM packs B either way, and packing the patches directly saves
-// im2col's pass. Measured (BenchmarkConv2d, one thread, f32, warm tape,
-// implicit with the staged image, cpu-GFLOP/s im2col / implicit, best of
-// 3 with the range, Zen 5 VM at load 3–10, so ±20% run to run):
+// Where the image can be staged (stride 1, output rows as long as input
+// rows: staged) and GEMM reads the staged patch rows in place
+// (igemm.ReadsInPlace: the AVX-512 kernels, up to 800 rows of C in
+// float32, 256 in float64), the implicit path copies KW shifted images
+// where im2col copies KH·KW, and GEMM reads both the same way, so it wins
+// at every shape measured (BenchmarkConv2dShapes, one thread, f32, batch
+// 32, bias, cpu-GFLOP/s im2col / implicit, two alternated runs, idle Zen 5
+// VM):
 //
-//	OC  C→   image  kernel  K    im2col        implicit
-//	32  1    28×28  5×5     25   85 (74–85)    98 (81–98)   conv1 of the MNIST CNN
-//	64  3    32×32  3×3     27   72 (65–72)    101 (99–101)
-//	32  2    28×28  5×5     50   83 (55–83)    74 (62–74)
-//	32  16   28×28  3×3     144  94 (68–94)    75 (70–75)
-//	64  32   14×14  5×5     800  130 (123–130) 119 (114–119) conv2 (channel blocks of 150)
-//	128 64   7×7    3×3     576  69 (46–69)    77 (73–77)
-//	128 64   16×16  3×3     576  118 (117–118) 124 (119–124)
+//	OC  C→   image  kernel  K    im2col     implicit
+//	32  1    28×28  5×5     25   99, 95     150, 144   conv1 of the MNIST CNN
+//	64  3    32×32  3×3     27   91, 93     148, 165
+//	32  2    28×28  5×5     50   114, 117   131, 125
+//	32  4    28×28  5×5     100  113, 120   138, 140
+//	32  16   28×28  3×3     144  126, 120   151, 147
+//	64  32   14×14  5×5     800  135, 133   142, 149   conv2 (channel blocks of 150)
+//	128 64   7×7    3×3     576  95, 103    102, 112
+//	128 64   16×16  3×3     576  153, 156   161, 165
+//
+// Otherwise GEMM packs the patches through the callback, and the rule is
+// the one measured before the in-place read (same benchmark, Zen 5 VM at
+// load 3–10): with at most 64 output channels per group GEMM reads
+// im2col's matrix in place, so im2col is one pass of plain row copies and
+// packing pays only where the product is very shallow (K = C/groups·KH·KW
+// at most implicitMaxK: 98 against 85 for conv1's shape, 74 against 83 at
+// K = 50); with more output channels GEMM packs B either way, and packing
+// the patches directly saves im2col's pass.
 //
 // igemm.ConvPath overrides it for tests and benchmarks.
-func convImplicit(g tensor.Conv2D, groups, oc int) bool {
+func convImplicit(g tensor.Conv2D, groups, oc int, staged, f64 bool) bool {
 	switch igemm.ConvPath {
 	case igemm.ConvIm2Col:
 		return false
 	case igemm.ConvImplicit:
 		return true
 	}
+	if staged && igemm.ReadsInPlace(oc/groups, f64) {
+		return true
+	}
 	return oc/groups > implicitMinOC || g.C/groups*g.KH*g.KW <= implicitMaxK
 }
 
-// convImplicit's cut-offs (see there): GEMM packs B from 65 rows of C
-// (directBRows is 64), and K = 27 gained where K = 50 lost.
+// convImplicit's cut-offs for packed patches (see there): GEMM packs B
+// from 65 rows of C (directBRows was 64 when measured), and K = 27 gained
+// where K = 50 lost.
 const (
 	implicitMinOC = 64
 	implicitMaxK  = 32

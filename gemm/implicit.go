@@ -12,6 +12,17 @@ import (
 func init() {
 	igemm.Sgemm = implicit[float32]
 	igemm.Dgemm = implicit[float64]
+	igemm.ReadsInPlace = readsInPlace
+}
+
+// readsInPlace is implicit's condition for reading an igemm.InPlace B in
+// place.
+func readsInPlace(m int, f64 bool) bool {
+	ti := 0
+	if f64 {
+		ti = 1
+	}
+	return int(current.Load()) == kernAVX512 && m <= directBRows[ti]
 }
 
 // implicit computes C = alpha·A·pk's B + beta·C through the same driver,

@@ -55,6 +55,10 @@ type InPlace[T float32 | float64] interface {
 var (
 	Sgemm func(m, n, k int, alpha float32, a []float32, lda int, b Packer[float32], beta float32, c []float32, ldc int) bool
 	Dgemm func(m, n, k int, alpha float64, a []float64, lda int, b Packer[float64], beta float64, c []float64, ldc int) bool
+	// ReadsInPlace reports whether Sgemm (f64: Dgemm) with m rows of C
+	// would read the B of an InPlace packer in place, with the kernel
+	// selected now: the module's convolutions choose their path by it.
+	ReadsInPlace func(m int, f64 bool) bool
 )
 
 // Gemm calls Sgemm or Dgemm as T says.
