@@ -4164,6 +4164,10 @@ sgemmKernelAVX512Ind_tailloop:
 
 sgemmKernelAVX512Ind_epilogue:
 	// Scale by alpha.
+	// alpha == 1: nothing to scale.
+	MOVL         alpha+48(FP), BX
+	CMPL         BX, $0x3f800000
+	JEQ          sgemmKernelAVX512Ind_scaled
 	VBROADCASTSS alpha+48(FP), Z24
 	VMULPS       Z24, Z0, Z0
 	VMULPS       Z24, Z1, Z1
@@ -4190,6 +4194,7 @@ sgemmKernelAVX512Ind_epilogue:
 	VMULPS       Z24, Z22, Z22
 	VMULPS       Z24, Z23, Z23
 
+sgemmKernelAVX512Ind_scaled:
 	// beta == 0 (either sign) must not read C: test the bits without the sign.
 	MOVL beta+52(FP), BX
 	SHLL $0x01, BX
@@ -4491,6 +4496,10 @@ sgemmKernelAVX512Indm4_tailloop:
 
 sgemmKernelAVX512Indm4_epilogue:
 	// Scale by alpha.
+	// alpha == 1: nothing to scale.
+	MOVL         alpha+48(FP), BX
+	CMPL         BX, $0x3f800000
+	JEQ          sgemmKernelAVX512Indm4_scaled
 	VBROADCASTSS alpha+48(FP), Z12
 	VMULPS       Z12, Z0, Z0
 	VMULPS       Z12, Z1, Z1
@@ -4505,6 +4514,7 @@ sgemmKernelAVX512Indm4_epilogue:
 	VMULPS       Z12, Z10, Z10
 	VMULPS       Z12, Z11, Z11
 
+sgemmKernelAVX512Indm4_scaled:
 	// beta == 0 (either sign) must not read C: test the bits without the sign.
 	MOVL beta+52(FP), BX
 	SHLL $0x01, BX
@@ -4696,6 +4706,10 @@ sgemmKernelAVX512Indm2_tailloop:
 
 sgemmKernelAVX512Indm2_epilogue:
 	// Scale by alpha.
+	// alpha == 1: nothing to scale.
+	MOVL         alpha+48(FP), BX
+	CMPL         BX, $0x3f800000
+	JEQ          sgemmKernelAVX512Indm2_scaled
 	VBROADCASTSS alpha+48(FP), Z6
 	VMULPS       Z6, Z0, Z0
 	VMULPS       Z6, Z1, Z1
@@ -4704,6 +4718,7 @@ sgemmKernelAVX512Indm2_epilogue:
 	VMULPS       Z6, Z4, Z4
 	VMULPS       Z6, Z5, Z5
 
+sgemmKernelAVX512Indm2_scaled:
 	// beta == 0 (either sign) must not read C: test the bits without the sign.
 	MOVL beta+52(FP), BX
 	SHLL $0x01, BX
@@ -5071,6 +5086,11 @@ dgemmKernelAVX512Ind_tailloop:
 
 dgemmKernelAVX512Ind_epilogue:
 	// Scale by alpha.
+	// alpha == 1: nothing to scale.
+	MOVQ         alpha+48(FP), BX
+	MOVQ         $0x3ff0000000000000, R8
+	CMPQ         BX, R8
+	JEQ          dgemmKernelAVX512Ind_scaled
 	VBROADCASTSD alpha+48(FP), Z24
 	VMULPD       Z24, Z0, Z0
 	VMULPD       Z24, Z1, Z1
@@ -5097,6 +5117,7 @@ dgemmKernelAVX512Ind_epilogue:
 	VMULPD       Z24, Z22, Z22
 	VMULPD       Z24, Z23, Z23
 
+dgemmKernelAVX512Ind_scaled:
 	// beta == 0 (either sign) must not read C: test the bits without the sign.
 	MOVQ beta+56(FP), BX
 	SHLQ $0x01, BX
@@ -5398,6 +5419,11 @@ dgemmKernelAVX512Indm4_tailloop:
 
 dgemmKernelAVX512Indm4_epilogue:
 	// Scale by alpha.
+	// alpha == 1: nothing to scale.
+	MOVQ         alpha+48(FP), BX
+	MOVQ         $0x3ff0000000000000, R8
+	CMPQ         BX, R8
+	JEQ          dgemmKernelAVX512Indm4_scaled
 	VBROADCASTSD alpha+48(FP), Z12
 	VMULPD       Z12, Z0, Z0
 	VMULPD       Z12, Z1, Z1
@@ -5412,6 +5438,7 @@ dgemmKernelAVX512Indm4_epilogue:
 	VMULPD       Z12, Z10, Z10
 	VMULPD       Z12, Z11, Z11
 
+dgemmKernelAVX512Indm4_scaled:
 	// beta == 0 (either sign) must not read C: test the bits without the sign.
 	MOVQ beta+56(FP), BX
 	SHLQ $0x01, BX
@@ -5603,6 +5630,11 @@ dgemmKernelAVX512Indm2_tailloop:
 
 dgemmKernelAVX512Indm2_epilogue:
 	// Scale by alpha.
+	// alpha == 1: nothing to scale.
+	MOVQ         alpha+48(FP), BX
+	MOVQ         $0x3ff0000000000000, R8
+	CMPQ         BX, R8
+	JEQ          dgemmKernelAVX512Indm2_scaled
 	VBROADCASTSD alpha+48(FP), Z6
 	VMULPD       Z6, Z0, Z0
 	VMULPD       Z6, Z1, Z1
@@ -5611,6 +5643,7 @@ dgemmKernelAVX512Indm2_epilogue:
 	VMULPD       Z6, Z4, Z4
 	VMULPD       Z6, Z5, Z5
 
+dgemmKernelAVX512Indm2_scaled:
 	// beta == 0 (either sign) must not read C: test the bits without the sign.
 	MOVQ beta+56(FP), BX
 	SHLQ $0x01, BX
