@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 
@@ -45,7 +46,7 @@ func callGemm[T float](tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b
 // (impl=generic/avx2/avx512), restoring the kernel afterwards.
 func withKernel(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	for _, name := range Kernels() {
+	for _, name := range testKernels() {
 		t.Run("impl="+name, func(t *testing.T) {
 			prev := Kernel()
 			require.NoError(t, SetKernel(name))
@@ -53,6 +54,18 @@ func withKernel(t *testing.T, f func(t *testing.T)) {
 			f(t)
 		})
 	}
+}
+
+// testKernels is the kernels withKernel runs: all of them, except in the
+// emulated CI runs (-short with ADJOINT_EXPECT_KERNEL set: qemu-user's
+// Haswell, Nehalem and arm64), which test only the kernel that run exists
+// for. The others are the same code tested natively, and emulating them
+// too doubled the longest CI steps.
+func testKernels() []string {
+	if want := os.Getenv("ADJOINT_EXPECT_KERNEL"); want != "" && testing.Short() {
+		return []string{want}
+	}
+	return Kernels()
 }
 
 // guarded is a stored rows×cols matrix with leading dimension ld inside a
