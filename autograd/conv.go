@@ -156,6 +156,13 @@ func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	if x.requiresGrad {
 		j.gx, j.acc = tp.grad(x)
 		j.dcol = tp.alloc(max(parts, 1), rows, cols).Data()
+		if groups == 1 {
+			// Wᵀ once, so that each image's col(X)‾ = Wᵀ·Ȳ packs A by
+			// plain copies rather than transposing W in every call (5% of
+			// CNNStep's profile at one thread).
+			j.wt = tp.alloc(rows, oc).Data()
+			transposeInto(j.wt, j.w, oc, rows, false)
+		}
 		if l := col2imStagedLen(g); l > 0 && !convCol2ImLegacy {
 			j.stage, j.stageLen = tp.alloc(max(parts, 1), l).Data(), l
 		}
@@ -384,7 +391,7 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 				}
 				if gx != nil {
 					dcol := j.dcol[i*rows*cols : i*rows*cols+rb*cols]
-					mm(true, false, rb, cols, j.oc, j.w[c0*kk:], kg, y, cols, 0, dcol, cols)
+					mm(false, false, rb, cols, j.oc, j.wt[c0*kk*j.oc:], j.oc, y, cols, 0, dcol, cols)
 					if plane != nil {
 						col2imStaged(gb, gx[c0*hw:], dcol, plane)
 					} else {
@@ -450,6 +457,7 @@ type cjob[T tensor.Float] struct {
 	gx, dcol, part     []T  // Conv2d backward: X̄, col(X)‾ per part, W̄ and b̄ per part
 	needW, needB       bool // Conv2d backward: W̄, b̄ wanted
 	wT                 bool // Conv2d backward: W̄ᵀ and b̄ in one product (convWTransposed)
+	wt                 []T  // Conv2d backward: Wᵀ, C·KH·KW × OC (groups = 1, X̄ wanted)
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
@@ -471,7 +479,7 @@ func (j *cjob[T]) runAll() {
 		}
 	}
 	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil, nil
-	j.gx, j.dcol, j.part = nil, nil, nil
+	j.gx, j.dcol, j.part, j.wt = nil, nil, nil, nil
 	j.bn = bnArgs[T]{}
 	for i := range convMaxParts {
 		j.pt32[i].X, j.pt64[i].X = nil, nil
