@@ -31,8 +31,11 @@ type Conv2dOptions struct {
 // and never builds col(X), and with one channel block the bias is a last
 // column of W against a row of ones; the result is bitwise the same
 // either way. Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
-// (one GEMM per image, transpose flag, beta = 1), col(X)‾ = Wᵀ·Ȳ scattered
-// back into X̄ by col2im, and b̄ += Ȳ summed over N, OH and OW. The batch is
+// (one GEMM per image, transpose flag, beta = 1; with one group computed
+// transposed, W̄ᵀ = col(X)·Ȳᵀ, with b̄ from a row of ones in the same
+// product: see convWTransposed), col(X)‾ = Wᵀ·Ȳ scattered back into X̄ by
+// col2im (at stride 1 with "same" rows by col2imStaged, whole-row adds), and
+// b̄ += Ȳ summed over N, OH and OW. The batch is
 // split into a fixed number of parts that run in parallel, each with its
 // own patch matrix (kept in cache, and recomputed in backward rather than
 // saved: a batch's worth would be N·C·KH·KW·OH·OW elements streamed through
