@@ -31,8 +31,11 @@ type Conv2dOptions struct {
 // and never builds col(X), and with one channel block the bias is a last
 // column of W against a row of ones; the result is bitwise the same
 // either way. Backward is the matrix product's rules again: W̄ += Ȳ·col(X)ᵀ
-// (one GEMM per image, transpose flag, beta = 1), col(X)‾ = Wᵀ·Ȳ scattered
-// back into X̄ by col2im, and b̄ += Ȳ summed over N, OH and OW. The batch is
+// (one GEMM per image, transpose flag, beta = 1; with one group computed
+// transposed, W̄ᵀ = col(X)·Ȳᵀ, with b̄ from a row of ones in the same
+// product: see convWTransposed), col(X)‾ = Wᵀ·Ȳ scattered back into X̄ by
+// col2im (at stride 1 with "same" rows by col2imStaged, whole-row adds), and
+// b̄ += Ȳ summed over N, OH and OW. The batch is
 // split into a fixed number of parts that run in parallel, each with its
 // own patch matrix (kept in cache, and recomputed in backward rather than
 // saved: a batch's worth would be N·C·KH·KW·OH·OW elements streamed through
@@ -142,19 +145,32 @@ func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	j := tp.convJob()
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjBackward, g, n, parts, groups, oc
 	j.x, j.w, j.y = data(x.value, u.aux2), data(w.value, u.aux3), u.grad.Data()
+	j.wT = needW && convWTransposed(groups)
 	if needW || needB {
-		// Each part's W̄ and b̄ (one row each), summed in part order below.
+		// Each part's W̄ and b̄ (one row each; with wT, W̄ᵀ with b̄ as
+		// its last row), summed in part order below.
 		j.part = tp.alloc(max(parts, 1), w.value.Size()+oc).Data()
 	}
 	j.needW, j.needB = needW, needB
 	if needW {
-		j.col = tp.alloc(max(parts, 1), rows, cols).Data()
+		// With wT, room for the row of ones after the largest block.
+		j.col = tp.alloc(max(parts, 1), rows+1, cols).Data()
 	}
 	if x.requiresGrad {
 		j.gx, j.acc = tp.grad(x)
 		j.dcol = tp.alloc(max(parts, 1), rows, cols).Data()
+		if groups == 1 {
+			// Wᵀ once, so that each image's col(X)‾ = Wᵀ·Ȳ packs A by
+			// plain copies rather than transposing W in every call (5% of
+			// CNNStep's profile at one thread).
+			j.wt = tp.alloc(rows, oc).Data()
+			transposeInto(j.wt, j.w, oc, rows, false)
+		}
+		if l := col2imStagedLen(g); l > 0 && !convCol2ImLegacy {
+			j.stage, j.stageLen = tp.alloc(max(parts, 1), l).Data(), l
+		}
 	}
-	part := j.part
+	part, wT := j.part, j.wT
 	j.runAll()
 	if n == 0 {
 		if needW {
@@ -168,6 +184,25 @@ func (tp *Tape[T]) backConv2d(u *Var[T]) {
 		return
 	}
 	ws := w.value.Size()
+	if wT {
+		// Sum the parts' [W̄ᵀ; b̄] in part order into part 0, then
+		// transpose into W̄ and copy b̄.
+		p0 := part[:ws+oc]
+		for k := 1; k < parts; k++ {
+			addAcc(p0, part[k*(ws+oc):(k+1)*(ws+oc)])
+		}
+		gw, acc := tp.grad(w)
+		transposeInto(gw, p0[:ws], rows, oc, acc)
+		if needB {
+			gb, acc := tp.grad(b)
+			if acc {
+				addAcc(gb, p0[ws:])
+			} else {
+				copy(gb, p0[ws:])
+			}
+		}
+		return
+	}
 	sum := func(dst []T, acc bool, off, size int) {
 		for k := range parts {
 			src := part[k*(ws+oc)+off : k*(ws+oc)+off+size]
@@ -188,11 +223,119 @@ func (tp *Tape[T]) backConv2d(u *Var[T]) {
 	}
 }
 
+// convWTransposed says whether backward computes W̄ transposed, W̄ᵀ =
+// col(X)·Ȳᵀ (with b̄ = 1ᵀ·Ȳᵀ as one more row, from a row of ones after
+// the patches), rather than W̄ = Ȳ·col(X)ᵀ: for conv1 of the MNIST CNN
+// the direct product has N = C·KH·KW = 25, a poor fit for the 16- and
+// 32-wide kernels, where the transposed one is M = 26, N = OC = 32, and it
+// folds b̄'s sums into the same product. Only with one group.
+// convWDirect forces the direct product, for tests and benchmarks.
+func convWTransposed(groups int) bool { return groups == 1 && !convWDirect }
+
+var convWDirect = false
+
+// convCol2ImLegacy forces tensor.Col2Im where col2imStaged applies, for
+// tests and benchmarks.
+var convCol2ImLegacy = false
+
+// transposeInto sets dst (cols×rows, row-major) to the transpose of src
+// (rows×cols), or adds it with acc, in tiles of 8×8 so that both sides
+// are read and written a cache line at a time.
+func transposeInto[T tensor.Float](dst, src []T, rows, cols int, acc bool) {
+	const t = 8
+	for r0 := 0; r0 < rows; r0 += t {
+		r1 := min(r0+t, rows)
+		for c0 := 0; c0 < cols; c0 += t {
+			c1 := min(c0+t, cols)
+			for c := c0; c < c1; c++ {
+				d := dst[c*rows+r0 : c*rows+r1]
+				if acc {
+					for r := range d {
+						d[r] += src[(r0+r)*cols+c]
+					}
+				} else {
+					for r := range d {
+						d[r] = src[(r0+r)*cols+c]
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imStagedLen returns the scratch col2imStaged needs for one image's
+// channel plane, or 0 where it does not apply (as igemm.Patches.Stage:
+// stride 1 with output rows as long as input rows).
+func col2imStagedLen(g tensor.Conv2D) int {
+	if max(g.StrideH, 1) != 1 || max(g.StrideW, 1) != 1 {
+		return 0
+	}
+	if _, ow := g.Out(); ow != g.W {
+		return 0
+	}
+	return (g.H + 2*g.PadH) * g.W
+}
+
+// col2imStaged is tensor.Col2Im (x += col2im(dcol)) at stride 1 with
+// output rows as long as input rows, by the inverse of
+// igemm.Patches.Stage's layout: there, patch row (c, kh, kw) is the plane
+// of channel c shifted by kw·DW − PW columns (H + 2·PH rows of W, PH of
+// them zero above and below) read from row kh·DH on, OH·OW values in one
+// run. So for each (c, kw) the KH patch rows are added into that plane
+// with whole-row vector adds at offsets kh·DH·W, the plane's columns that
+// wrapped past an edge (padding) are zeroed, and the plane's image rows
+// are added into x shifted back, again one vector add: KW·(KH + 1) long
+// adds per channel where Col2Im does KH·KW·OH scalar loops OW long (a
+// fifth of the MNIST CNN's step for conv2). plane is scratch of
+// col2imStagedLen(g) elements. The sums run in a different order from
+// Col2Im's (over kh, then kw), the same for every thread count.
+func col2imStaged[T tensor.Float](g tensor.Conv2D, x, dcol, plane []T) {
+	dh, dw := max(g.DilationH, 1), max(g.DilationW, 1)
+	w, hw := g.W, g.H*g.W
+	oh, ow := g.Out()
+	np := oh * ow
+	plane = plane[:(g.H+2*g.PadH)*w]
+	for c := range g.C {
+		img := x[c*hw : (c+1)*hw]
+		for kw := range g.KW {
+			off := kw*dw - g.PadW
+			lo, hi := max(-off, 0), min(w-off, w) // columns of the plane inside the image
+			if lo >= hi {
+				continue
+			}
+			for kh := range g.KH {
+				row := dcol[((c*g.KH+kh)*g.KW+kw)*np:][:np]
+				if kh == 0 {
+					copy(plane, row)
+					clear(plane[np:])
+					continue
+				}
+				o := kh * dh * w
+				addAcc(plane[o:o+np], row)
+			}
+			in := plane[g.PadH*w : g.PadH*w+hw]
+			for r := 0; r < hw; r += w {
+				for q := r; q < r+lo; q++ {
+					in[q] = 0
+				}
+				for q := r + hi; q < r+w; q++ {
+					in[q] = 0
+				}
+			}
+			if off >= 0 {
+				addAcc(img[off:], in[:hw-off])
+			} else {
+				addAcc(img[:hw+off], in[-off:])
+			}
+		}
+	}
+}
+
 // convBack runs backward over the images of part i: with needW, W̄_i =
-// Σ_n Ȳ_n·col(X_n)ᵀ and b̄_i = Σ_n Σ_p Ȳ_n into the part's row of j.part,
-// recomputing each patch matrix (cache-resident, where a batch's worth
-// saved from forward would not be); with gx, col(X_n)‾ = Wᵀ·Ȳ_n and col2im
-// into X̄_n.
+// Σ_n Ȳ_n·col(X_n)ᵀ and b̄_i = Σ_n Σ_p Ȳ_n into the part's row of j.part
+// (with wT, [W̄ᵀ_i; b̄_i] = Σ_n [col(X_n); 1]·Ȳ_nᵀ), recomputing each
+// patch matrix (cache-resident, where a batch's worth saved from forward
+// would not be); with gx, col(X_n)‾ = Wᵀ·Ȳ_n and col2im into X̄_n.
 func (j *cjob[T]) convBack(i, lo, hi int) {
 	g := j.g
 	rows, cols := g.ColShape()
@@ -205,12 +348,16 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 		pb = j.part[i*(ws+j.oc)+ws : (i+1)*(ws+j.oc)]
 		clear(pb)
 	}
+	var plane []T
+	if j.stage != nil {
+		plane = j.stage[i*j.stageLen : (i+1)*j.stageLen]
+	}
 	hw, kk := g.H*g.W, g.KH*g.KW
 	cb := convBlock(g, j.groups)
 	for n := lo; n < hi; n++ {
 		y := j.y[n*j.oc*cols : (n+1)*j.oc*cols]
 		x := j.x[n*img : (n+1)*img]
-		if j.needB {
+		if j.needB && !j.wT {
 			for o := range j.oc {
 				pb[o] += sum8(y[o*cols : (o+1)*cols])
 			}
@@ -228,21 +375,37 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 				gb := g
 				gb.C = min(cb, g.C-c0)
 				rb := gb.C * kk
-				if j.needW {
-					col := j.col[i*rows*cols : i*rows*cols+rb*cols]
+				if j.wT {
+					// [W̄ᵀ; b̄] rows c0·KH·KW on += [col; 1]·Ȳᵀ, the ones
+					// (and b̄'s row) with the last block only.
+					col := j.col[i*(rows+1)*cols:]
+					tensor.Im2Col(gb, col[:rb*cols], x[c0*hw:])
+					m := rb
+					if j.needB && c0+gb.C == g.C {
+						fillConst(col[rb*cols:(rb+1)*cols], 1)
+						m++
+					}
+					pt := j.part[i*(ws+j.oc)+c0*kk*j.oc : (i+1)*(ws+j.oc)]
+					mm(false, true, m, j.oc, cols, col, cols, y, cols, beta, pt, j.oc)
+				} else if j.needW {
+					col := j.col[i*(rows+1)*cols : i*(rows+1)*cols+rb*cols]
 					tensor.Im2Col(gb, col, x[c0*hw:])
 					mm(false, true, j.oc, rb, cols, y, cols, col, cols, beta, pw[c0*kk:], kg)
 				}
 				if gx != nil {
 					dcol := j.dcol[i*rows*cols : i*rows*cols+rb*cols]
-					mm(true, false, rb, cols, j.oc, j.w[c0*kk:], kg, y, cols, 0, dcol, cols)
-					tensor.Col2Im(gb, gx[c0*hw:], dcol)
+					mm(false, false, rb, cols, j.oc, j.wt[c0*kk*j.oc:], j.oc, y, cols, 0, dcol, cols)
+					if plane != nil {
+						col2imStaged(gb, gx[c0*hw:], dcol, plane)
+					} else {
+						tensor.Col2Im(gb, gx[c0*hw:], dcol)
+					}
 				}
 			}
 			continue
 		}
 		if j.needW {
-			col := j.col[i*rows*cols : (i+1)*rows*cols]
+			col := j.col[i*(rows+1)*cols : i*(rows+1)*cols+rows*cols]
 			tensor.Im2Col(g, col, x)
 			for gr := range j.groups {
 				mm(false, true, ocg, kg, cols, y[gr*ocg*cols:], cols, col[gr*kg*cols:], cols, beta, pw[gr*ocg*kg:], kg)
@@ -253,7 +416,11 @@ func (j *cjob[T]) convBack(i, lo, hi int) {
 			for gr := range j.groups {
 				mm(true, false, kg, cols, ocg, j.w[gr*ocg*kg:], kg, y[gr*ocg*cols:], cols, 0, dcol[gr*kg*cols:], cols)
 			}
-			tensor.Col2Im(g, gx, dcol)
+			if plane != nil {
+				col2imStaged(g, gx, dcol, plane)
+			} else {
+				tensor.Col2Im(g, gx, dcol)
+			}
 		}
 	}
 }
@@ -292,12 +459,14 @@ type cjob[T tensor.Float] struct {
 	x, w, bias, y, col []T
 	gx, dcol, part     []T  // Conv2d backward: X̄, col(X)‾ per part, W̄ and b̄ per part
 	needW, needB       bool // Conv2d backward: W̄, b̄ wanted
+	wT                 bool // Conv2d backward: W̄ᵀ and b̄ in one product (convWTransposed)
+	wt                 []T  // Conv2d backward: Wᵀ, C·KH·KW × OC (groups = 1, X̄ wanted)
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
 	bn                 bnArgs[T]
 	implicit           bool // Conv2d forward: pack patches straight into GEMM's panels
 	wb                 []T  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias
-	stage              []T  // Conv2d forward: per part, stageLen elements of staged image (implicit)
+	stage              []T  // Conv2d: per part, stageLen elements of staged image (implicit forward) or plane (col2imStaged)
 	stageLen           int
 	pt32               [convMaxParts]igemm.Patches[float32] // per part: its image's patches (implicit)
 	pt64               [convMaxParts]igemm.Patches[float64]
@@ -313,7 +482,7 @@ func (j *cjob[T]) runAll() {
 		}
 	}
 	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil, nil
-	j.gx, j.dcol, j.part = nil, nil, nil
+	j.gx, j.dcol, j.part, j.wt = nil, nil, nil, nil
 	j.bn = bnArgs[T]{}
 	for i := range convMaxParts {
 		j.pt32[i].X, j.pt64[i].X = nil, nil

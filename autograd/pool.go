@@ -138,21 +138,11 @@ func (j *cjob[T]) maxPoolInside(lo, hi int) {
 		for i := range oh {
 			yr, ir := y[i*ow:(i+1)*ow], idx[i*ow:(i+1)*ow]
 			base := i * sh * g.W
-			if g.KH == 2 && g.KW == 2 {
-				for q := range yr {
-					k := base + q*sw
-					best, at := x[k], k
-					if v := x[k+dw]; v > best || v != v {
-						best, at = v, k+dw
-					}
-					if v := x[k+dh]; v > best || v != v {
-						best, at = v, k+dh
-					}
-					if v := x[k+dh+dw]; v > best || v != v {
-						best, at = v, k+dh+dw
-					}
-					yr[q], ir[q] = best, p*hw+at
+			if g.KH == 2 && g.KW == 2 && !maxPoolGeneric {
+				if sw == 2 && dw == 1 && dh == g.W && maxPool2x2s2(x, yr, ir, base, g.W, p*hw) {
+					continue
 				}
+				maxPool2x2(x, yr, ir, base, sw, dh, dw, p*hw)
 				continue
 			}
 			for q := range yr {
@@ -171,6 +161,74 @@ func (j *cjob[T]) maxPoolInside(lo, hi int) {
 		}
 	}
 }
+
+// maxPool2x2 computes one output row of a 2×2 max pool whose windows lie
+// inside the image: window q's pixels are x[k], x[k+dw], x[k+dh] and
+// x[k+dh+dw] for k = base + q·sw, and idx gets the chosen one's index plus
+// off. Without branches, as a tournament: the winner of each window row
+// (the right pixel takes over where it is larger or NaN), then the bottom
+// row's winner takes over from the top's on the same rule. That is the
+// sequential rule's answer (the first maximum in window order, or the last
+// NaN): with no NaN a later pixel wins only when strictly larger, and a NaN
+// beats everything before it. On random data the sequential scan's branches
+// mispredicted about once a window, which made conv1's pool (32×28×28 an
+// image) cost more than its convolution.
+func maxPool2x2[T tensor.Float](x, y []T, idx []int, base, sw, dh, dw, off int) {
+	for q := range y {
+		k := base + q*sw
+		i1 := k + takes(x[k+dw], x[k])*dw
+		i2 := k + dh + takes(x[k+dh+dw], x[k+dh])*dw
+		at := i1 + takes(x[i2], x[i1])*(i2-i1)
+		y[q], idx[q] = x[at], at+off
+	}
+}
+
+// maxPool2x2s2 is maxPool2x2 for stride 2 and no dilation (the common
+// pool) on data without NaNs, in fewer instructions: one comparison per
+// step of the tournament, where the NaN rule needs three. It sums each
+// window column as it goes and, where a sum is NaN (a NaN in the row, or
+// infinities of both signs), reports false having written garbage, for
+// maxPool2x2 to redo the row by the full rule; otherwise the result is
+// maxPool2x2's, since without NaNs its comparisons are these.
+func maxPool2x2s2[T tensor.Float](x, y []T, idx []int, base, w, off int) bool {
+	n := len(y)
+	x0, x1 := x[base:base+2*n], x[base+w:base+w+2*n]
+	idx = idx[:n]
+	var s0, s1, s2, s3 T
+	for q := range y {
+		k := 2 * q
+		a, b, c, d := x0[k], x0[k+1], x1[k], x1[k+1]
+		s0 += a
+		s1 += b
+		s2 += c
+		s3 += d
+		i1 := k + b2i(b > a)
+		i2 := k + b2i(d > c)
+		// at = base+i1, or base+w+i2 where the bottom wins, by a mask
+		// (a plain if here compiled to a branch, mispredicted on random
+		// data).
+		at := base + i1 + -b2i(x1[i2] > x0[i1])&(w+i2-i1)
+		y[q], idx[q] = x[at], at+off
+	}
+	s := (s0 + s1) + (s2 + s3)
+	return s == s
+}
+
+// takes is 1 where v takes over from best under PyTorch's rule (v larger,
+// or v NaN), else 0, computed without a branch.
+func takes[T tensor.Float](v, best T) int { return b2i(v > best) | b2i(v != v) }
+
+func b2i(c bool) int {
+	t := 0
+	if c {
+		t = 1
+	}
+	return t
+}
+
+// maxPoolGeneric forces the general window scan in place of maxPool2x2,
+// for tests.
+var maxPoolGeneric = false
 
 func (j *cjob[T]) maxPoolBack(lo, hi int) {
 	g := j.g

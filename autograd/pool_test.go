@@ -324,3 +324,83 @@ func TestPoolNormSteadyAllocs(t *testing.T) {
 	step()
 	require.Zero(t, testing.AllocsPerRun(5, step))
 }
+
+// TestMaxPool2x2Fast: the branch-free 2×2 pool (maxPool2x2) chooses the
+// same pixel as the general window scan, bit for bit in value and index,
+// on data full of ties (three distinct values), signed zeros and NaNs, at
+// strides and dilations that make windows meet, overlap or skip pixels,
+// on odd sizes that leave a row and column out, in float32 and float64; and
+// the adjoint lands on the chosen pixels.
+func TestMaxPool2x2Fast(t *testing.T) {
+	shapes := [][]int{{2, 3, 28, 28}, {1, 2, 7, 9}, {3, 1, 2, 2}, {1, 1, 5, 4}}
+	opts := []Pool2dOptions{
+		{Kernel: [2]int{2, 2}},
+		{Kernel: [2]int{2, 2}, Stride: [2]int{1, 1}},
+		{Kernel: [2]int{2, 2}, Stride: [2]int{3, 2}},
+		{Kernel: [2]int{2, 2}, Stride: [2]int{1, 2}, Dilation: [2]int{2, 1}},
+		{Kernel: [2]int{2, 2}, Stride: [2]int{2, 1}, Dilation: [2]int{1, 2}},
+	}
+	for si, shape := range shapes {
+		for oi, o := range opts {
+			if (o.Kernel[0]-1)*max(o.Dilation[0], 1)+1 > shape[2] || (o.Kernel[1]-1)*max(o.Dilation[1], 1)+1 > shape[3] {
+				continue
+			}
+			t.Run(fmt.Sprintf("%v_%+v", shape, o), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(si), uint64(oi)))
+				x := tensor.New[float64](shape...)
+				vals := []float64{0, math.Copysign(0, -1), 1, 2, math.NaN()}
+				for i := range x.Data() {
+					k := r.IntN(100)
+					switch {
+					case k < 3:
+						x.Data()[i] = vals[4] // NaN
+					case k < 10:
+						x.Data()[i] = vals[1] // −0
+					default:
+						x.Data()[i] = vals[k%4]
+					}
+				}
+				run64 := func(generic bool) ([]uint64, []int, []uint64) {
+					defer func(p bool) { maxPoolGeneric = p }(maxPoolGeneric)
+					maxPoolGeneric = generic
+					tp := NewTape[float64]()
+					xv := NewVar(x.Clone(), true)
+					y := tp.MaxPool2d(xv, o)
+					seed := tensor.New[float64](y.Shape()...)
+					for i := range seed.Data() {
+						seed.Data()[i] = float64(i + 1)
+					}
+					idx := append([]int(nil), y.labels...)
+					require.NoError(t, tp.BackwardSeed(y, seed))
+					return bits64(y.Value().Data()), idx, bits64(xv.Grad().Data())
+				}
+				run32 := func(generic bool) ([]uint32, []int) {
+					defer func(p bool) { maxPoolGeneric = p }(maxPoolGeneric)
+					maxPoolGeneric = generic
+					tp := NewTape[float32]()
+					y := tp.MaxPool2d(NewVar(toF32(x), false), o)
+					return bits32(y.Value().Data()), append([]int(nil), y.labels...)
+				}
+				gy, gi, gg := run64(true)
+				fy, fi, fg := run64(false)
+				require.Equal(t, gi, fi, "indices")
+				require.Equal(t, gy, fy, "values")
+				require.Equal(t, gg, fg, "adjoints")
+				gy32, gi32 := run32(true)
+				fy32, fi32 := run32(false)
+				require.Equal(t, gi32, fi32, "float32 indices")
+				require.Equal(t, gy32, fy32, "float32 values")
+				if o.Stride == [2]int{} { // PyTorch's default, where naivePool's max applies (no NaN there)
+					clean := x.Clone()
+					for i, v := range clean.Data() {
+						if v != v {
+							clean.Data()[i] = 3
+						}
+					}
+					tp := NewTape[float64]()
+					require.Equal(t, naivePool(clean, o, false), tp.MaxPool2d(NewVar(clean, false), o).Value().Data())
+				}
+			})
+		}
+	}
+}
