@@ -77,7 +77,9 @@ var threadCounts = []int{1, 2, 3, 4, 8, 16}
 // 16-thread result is correct against the float64 loop. The shapes sit
 // either side of each switch in the parallel driver: the parallel cut-off,
 // the grid's change from rows only to rows and columns (fewer row tiles
-// than threads), the in-place B of short products, several depth blocks
+// than threads), the in-place B of short products (with and without a
+// partial last panel, over several depth blocks, and
+// split over columns), several depth blocks
 // (the B panel's double buffer is reused and C accumulates across depth
 // blocks) and several column panels.
 func TestGemmThreadCounts(t *testing.T) {
@@ -101,6 +103,8 @@ func testThreadCounts[T float](t *testing.T) {
 		{2*bl.mr + 3, bl.nr + 5, 4*bl.kc + 1},  // five depth blocks
 		{bl.mr + 1, 2*bl.nc + bl.nr + 3, 200},  // three column panels
 		{3*bl.mr + 2, bl.nc + 7, 2*bl.kc + 10}, // both
+		{5*bl.mr + 3, 4 * bl.nr, 2*bl.kc + 1},  // B in place, no partial panel
+		{bl.mr + 1, 3*bl.nr + 5, 2*bl.kc + 3},  // B in place, columns split, partial panel
 	}
 	for si, sh := range shapes {
 		pairs := transPairs
