@@ -34,14 +34,17 @@
 // panels (NR 32, 16 or 16, 8; MR 4, 2), so edge tiles cost in proportion to
 // their size, and variants that read B in place for products of at most
 // 800 rows (float32; 256 float64), where packing B would cost more than it
-// saves: full-width ones with rows ldb apart (a stored B), and ones that
+// saves: full-width ones with rows ldb apart (a stored B, unless its rows
+// start a multiple of 4 KB apart, which all fall in one set of the L1
+// cache), and ones that
 // load each k step's row address from a table of row offsets (one scalar
 // load per 24 FMAs), through which the implicit GEMM of a stride-1
 // convolution reads its patch rows straight from KW shifted copies of the
 // image (internal/igemm). Those took conv1 of the MNIST CNN (M = 32,
 // N = 784, K = 25 + a bias row, 128 images) from 104–109 to 143–147
 // GFLOP/s, one thread, against 175–179 for the same GEMMs on a stored B
-// (BenchmarkConv2d, idle Zen 5 VM). The choice depends only on the shape. Packing transposes 8-row blocks in vector registers
+// (BenchmarkConv2d, idle Zen 5 VM). The choice depends only on the shape
+// and the leading dimension. Packing transposes 8-row blocks in vector registers
 // where AVX is available.
 //
 // # arm64

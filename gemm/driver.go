@@ -48,6 +48,26 @@ var swapEdges = true
 // A variable so that the tuning harness can compare.
 var directBRows = [2]int{800, 256}
 
+// aliasedRows reports whether rows of B ldb elements apart (type index ti)
+// start a multiple of 4 KB apart. The in-place kernels then stream a
+// depth block's rows through one set of the L1 cache (its sets repeat every
+// 4 KB: 48 KB, 12 ways), which evicts them before the next tile reads them
+// again, so such a B is packed even below directBRows. Measured on the Zen
+// 5 VM (tuning harness as above), GFLOP/s in place -> packed, one thread
+// then two: f64 256×512×784 93 -> 99, 180 -> 191; f64 256×512×512 94 ->
+// 103, 180 -> 197; f64 256×1024×512 97 -> 103; f32 256×1024×512 198 ->
+// 214, 377 -> 410; f32 128×2048×256 200 -> 207. Other strides keep the
+// in-place read, which wins there: f64 256³ (2 KB rows) 107 -> 103, 205 ->
+// 191; f64 128×640×512 111 -> 99; f32 256×512×784 (2 KB) 224 -> 214, 438
+// -> 406.
+func aliasedRows(ldb, ti int) bool {
+	size := 4
+	if ti == 1 {
+		size = 8
+	}
+	return ldb*size%4096 == 0
+}
+
 // call carries one GEMM call through the blocked loops. It is kept on a
 // free list (callList), and its
 // team method is bound once (doTeam) so that handing it to parallel.Do
@@ -194,7 +214,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
 	cl.pk, cl.boff = pk, boff
-	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && (pk == nil || boff != nil)
+	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && (boff != nil || pk == nil && !aliasedRows(ldb, ti))
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {
