@@ -595,30 +595,39 @@ expAVX512_loop:
 	VMOVUPS (CX), Z0
 
 	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
-	VMOVUPS m32consts<>+0(SB), Z1
-	VMAXPS  Z0, Z1, Z1
-	VMOVUPS m32consts<>+64(SB), Z0
-	VMINPS  Z1, Z0, Z1
+	VBROADCASTSS m32consts<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z1
+	VBROADCASTSS m32consts<>+64(SB), Z0
+	VMINPS       Z1, Z0, Z1
 
 	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
-	VMOVUPS     m32consts<>+128(SB), Z0
-	VFMADD213PS m32consts<>+192(SB), Z1, Z0
-	VSUBPS      m32consts<>+192(SB), Z0, Z0
+	VBROADCASTSS m32consts<>+128(SB), Z0
+	VBROADCASTSS m32consts<>+192(SB), Z2
+	VFMADD213PS  Z2, Z1, Z0
+	VBROADCASTSS m32consts<>+192(SB), Z2
+	VSUBPS       Z2, Z0, Z0
 
 	// r = x - nf*ln2, Cody-Waite in two parts
 	VMOVAPS      Z1, Z1
-	VFNMADD231PS m32consts<>+256(SB), Z0, Z1
-	VFNMADD231PS m32consts<>+320(SB), Z0, Z1
+	VBROADCASTSS m32consts<>+256(SB), Z2
+	VFNMADD231PS Z2, Z0, Z1
+	VBROADCASTSS m32consts<>+320(SB), Z2
+	VFNMADD231PS Z2, Z0, Z1
 
 	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
-	VMOVUPS     m32consts<>+640(SB), Z2
-	VFMADD213PS m32consts<>+576(SB), Z1, Z2
-	VFMADD213PS m32consts<>+512(SB), Z1, Z2
-	VFMADD213PS m32consts<>+448(SB), Z1, Z2
-	VFMADD213PS m32consts<>+384(SB), Z1, Z2
-	VMULPS      Z1, Z1, Z3
-	VFMADD213PS Z1, Z3, Z2
-	VADDPS      m32consts<>+704(SB), Z2, Z2
+	VBROADCASTSS m32consts<>+640(SB), Z2
+	VBROADCASTSS m32consts<>+576(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS m32consts<>+512(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS m32consts<>+448(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VBROADCASTSS m32consts<>+384(SB), Z3
+	VFMADD213PS  Z3, Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VFMADD213PS  Z1, Z3, Z2
+	VBROADCASTSS m32consts<>+704(SB), Z1
+	VADDPS       Z1, Z2, Z2
 
 	// p *= 2^nf with one rounding, overflow and gradual underflow included
 	VSCALEFPS Z0, Z2, Z2
@@ -640,70 +649,87 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 
 tanhAVX512_loop:
-	TESTQ   DX, DX
-	JZ      tanhAVX512_done
-	VMOVUPS (CX), Z0
-	VANDPS  m32consts<>+960(SB), Z0, Z1
-	VADDPS  Z1, Z1, Z2
+	TESTQ        DX, DX
+	JZ           tanhAVX512_done
+	VMOVUPS      (CX), Z0
+	VBROADCASTSS m32consts<>+960(SB), Z1
+	VANDPS       Z1, Z0, Z1
+	VADDPS       Z1, Z1, Z2
 
 	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
-	VMOVUPS m32consts<>+0(SB), Z3
-	VMAXPS  Z2, Z3, Z3
-	VMOVUPS m32consts<>+64(SB), Z2
-	VMINPS  Z3, Z2, Z3
+	VBROADCASTSS m32consts<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z3
+	VBROADCASTSS m32consts<>+64(SB), Z2
+	VMINPS       Z3, Z2, Z3
 
 	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
-	VMOVUPS     m32consts<>+128(SB), Z2
-	VFMADD213PS m32consts<>+192(SB), Z3, Z2
-	VSUBPS      m32consts<>+192(SB), Z2, Z2
+	VBROADCASTSS m32consts<>+128(SB), Z2
+	VBROADCASTSS m32consts<>+192(SB), Z4
+	VFMADD213PS  Z4, Z3, Z2
+	VBROADCASTSS m32consts<>+192(SB), Z4
+	VSUBPS       Z4, Z2, Z2
 
 	// r = x - nf*ln2, Cody-Waite in two parts
 	VMOVAPS      Z3, Z3
-	VFNMADD231PS m32consts<>+256(SB), Z2, Z3
-	VFNMADD231PS m32consts<>+320(SB), Z2, Z3
+	VBROADCASTSS m32consts<>+256(SB), Z4
+	VFNMADD231PS Z4, Z2, Z3
+	VBROADCASTSS m32consts<>+320(SB), Z4
+	VFNMADD231PS Z4, Z2, Z3
 
 	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
-	VMOVUPS     m32consts<>+640(SB), Z4
-	VFMADD213PS m32consts<>+576(SB), Z3, Z4
-	VFMADD213PS m32consts<>+512(SB), Z3, Z4
-	VFMADD213PS m32consts<>+448(SB), Z3, Z4
-	VFMADD213PS m32consts<>+384(SB), Z3, Z4
-	VMULPS      Z3, Z3, Z5
-	VFMADD213PS Z3, Z5, Z4
-	VADDPS      m32consts<>+704(SB), Z4, Z4
+	VBROADCASTSS m32consts<>+640(SB), Z4
+	VBROADCASTSS m32consts<>+576(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS m32consts<>+512(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS m32consts<>+448(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VBROADCASTSS m32consts<>+384(SB), Z5
+	VFMADD213PS  Z5, Z3, Z4
+	VMULPS       Z3, Z3, Z5
+	VFMADD213PS  Z3, Z5, Z4
+	VBROADCASTSS m32consts<>+704(SB), Z3
+	VADDPS       Z3, Z4, Z4
 
 	// p *= 2^nf with one rounding, overflow and gradual underflow included
 	VSCALEFPS Z2, Z4, Z4
 
 	// tanh, large |x|: 1 - 2/(e+1)
-	VADDPS  m32consts<>+704(SB), Z4, Z4
-	VMOVUPS m32consts<>+768(SB), Z2
-	VDIVPS  Z4, Z2, Z2
-	VMOVUPS m32consts<>+704(SB), Z3
-	VSUBPS  Z2, Z3, Z3
+	VBROADCASTSS m32consts<>+704(SB), Z2
+	VADDPS       Z2, Z4, Z4
+	VBROADCASTSS m32consts<>+768(SB), Z2
+	VDIVPS       Z4, Z2, Z2
+	VBROADCASTSS m32consts<>+704(SB), Z3
+	VSUBPS       Z2, Z3, Z3
 
 	// tanh, small |x|: x + x^3*(t0 + z*(t1 + z*(t2 + z*(t3 + z*t4)))), z = x^2
-	VMULPS      Z0, Z0, Z2
-	VMOVUPS     m32consts<>+1408(SB), Z4
-	VFMADD213PS m32consts<>+1344(SB), Z2, Z4
-	VFMADD213PS m32consts<>+1280(SB), Z2, Z4
-	VFMADD213PS m32consts<>+1216(SB), Z2, Z4
-	VFMADD213PS m32consts<>+1152(SB), Z2, Z4
-	VMULPS      Z0, Z2, Z2
-	VFMADD213PS Z0, Z2, Z4
+	VMULPS       Z0, Z0, Z2
+	VBROADCASTSS m32consts<>+1408(SB), Z4
+	VBROADCASTSS m32consts<>+1344(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VBROADCASTSS m32consts<>+1280(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VBROADCASTSS m32consts<>+1216(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VBROADCASTSS m32consts<>+1152(SB), Z5
+	VFMADD213PS  Z5, Z2, Z4
+	VMULPS       Z0, Z2, Z2
+	VFMADD213PS  Z0, Z2, Z4
 
 	// select on |x| < tanhSmall (false for NaN, which the large branch propagates)
-	VCMPPS  $0x01, m32consts<>+1088(SB), Z1, K1
-	VMOVAPS Z4, K1, Z3
+	VBROADCASTSS m32consts<>+1088(SB), Z2
+	VCMPPS       $0x01, Z2, Z1, K1
+	VMOVAPS      Z4, K1, Z3
 
 	// copy x's sign in: the large branch computed |tanh x|, the small one gives +0 for x = -0
-	VANDPS  m32consts<>+1024(SB), Z0, Z0
-	VORPS   Z0, Z3, Z3
-	VMOVUPS Z3, (AX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, AX
-	SUBQ    $0x00000010, DX
-	JMP     tanhAVX512_loop
+	VBROADCASTSS m32consts<>+1024(SB), Z1
+	VANDPS       Z1, Z0, Z0
+	VORPS        Z0, Z3, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, DX
+	JMP          tanhAVX512_loop
 
 tanhAVX512_done:
 	VZEROUPPER
@@ -717,49 +743,61 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
 	MOVQ n+16(FP), DX
 
 sigmoidAVX512_loop:
-	TESTQ   DX, DX
-	JZ      sigmoidAVX512_done
-	VMOVUPS (CX), Z0
-	VORPS   m32consts<>+1024(SB), Z0, Z1
+	TESTQ        DX, DX
+	JZ           sigmoidAVX512_done
+	VMOVUPS      (CX), Z0
+	VBROADCASTSS m32consts<>+1024(SB), Z1
+	VORPS        Z1, Z0, Z1
 
 	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
-	VMOVUPS m32consts<>+0(SB), Z2
-	VMAXPS  Z1, Z2, Z2
-	VMOVUPS m32consts<>+64(SB), Z1
-	VMINPS  Z2, Z1, Z2
+	VBROADCASTSS m32consts<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z2
+	VBROADCASTSS m32consts<>+64(SB), Z1
+	VMINPS       Z2, Z1, Z2
 
 	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
-	VMOVUPS     m32consts<>+128(SB), Z1
-	VFMADD213PS m32consts<>+192(SB), Z2, Z1
-	VSUBPS      m32consts<>+192(SB), Z1, Z1
+	VBROADCASTSS m32consts<>+128(SB), Z1
+	VBROADCASTSS m32consts<>+192(SB), Z3
+	VFMADD213PS  Z3, Z2, Z1
+	VBROADCASTSS m32consts<>+192(SB), Z3
+	VSUBPS       Z3, Z1, Z1
 
 	// r = x - nf*ln2, Cody-Waite in two parts
 	VMOVAPS      Z2, Z2
-	VFNMADD231PS m32consts<>+256(SB), Z1, Z2
-	VFNMADD231PS m32consts<>+320(SB), Z1, Z2
+	VBROADCASTSS m32consts<>+256(SB), Z3
+	VFNMADD231PS Z3, Z1, Z2
+	VBROADCASTSS m32consts<>+320(SB), Z3
+	VFNMADD231PS Z3, Z1, Z2
 
 	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
-	VMOVUPS     m32consts<>+640(SB), Z3
-	VFMADD213PS m32consts<>+576(SB), Z2, Z3
-	VFMADD213PS m32consts<>+512(SB), Z2, Z3
-	VFMADD213PS m32consts<>+448(SB), Z2, Z3
-	VFMADD213PS m32consts<>+384(SB), Z2, Z3
-	VMULPS      Z2, Z2, Z4
-	VFMADD213PS Z2, Z4, Z3
-	VADDPS      m32consts<>+704(SB), Z3, Z3
+	VBROADCASTSS m32consts<>+640(SB), Z3
+	VBROADCASTSS m32consts<>+576(SB), Z4
+	VFMADD213PS  Z4, Z2, Z3
+	VBROADCASTSS m32consts<>+512(SB), Z4
+	VFMADD213PS  Z4, Z2, Z3
+	VBROADCASTSS m32consts<>+448(SB), Z4
+	VFMADD213PS  Z4, Z2, Z3
+	VBROADCASTSS m32consts<>+384(SB), Z4
+	VFMADD213PS  Z4, Z2, Z3
+	VMULPS       Z2, Z2, Z4
+	VFMADD213PS  Z2, Z4, Z3
+	VBROADCASTSS m32consts<>+704(SB), Z2
+	VADDPS       Z2, Z3, Z3
 
 	// p *= 2^nf with one rounding, overflow and gradual underflow included
-	VSCALEFPS Z1, Z3, Z3
-	VADDPS    m32consts<>+704(SB), Z3, Z1
-	VMOVUPS   m32consts<>+704(SB), Z2
-	VCMPPS    $0x01, m32consts<>+832(SB), Z0, K1
-	VMOVAPS   Z3, K1, Z2
-	VDIVPS    Z1, Z2, Z2
-	VMOVUPS   Z2, (AX)
-	ADDQ      $0x00000040, CX
-	ADDQ      $0x00000040, AX
-	SUBQ      $0x00000010, DX
-	JMP       sigmoidAVX512_loop
+	VSCALEFPS    Z1, Z3, Z3
+	VBROADCASTSS m32consts<>+704(SB), Z1
+	VADDPS       Z1, Z3, Z1
+	VBROADCASTSS m32consts<>+704(SB), Z2
+	VBROADCASTSS m32consts<>+832(SB), Z4
+	VCMPPS       $0x01, Z4, Z0, K1
+	VMOVAPS      Z3, K1, Z2
+	VDIVPS       Z1, Z2, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, DX
+	JMP          sigmoidAVX512_loop
 
 sigmoidAVX512_done:
 	VZEROUPPER
@@ -778,56 +816,72 @@ logAVX512_loop:
 	VMOVUPS (CX), Z0
 
 	// log: scale subnormals (and the lanes patched later) by 2^23
-	VCMPPS    $0x01, m32consts<>+1472(SB), Z0, K1
-	VMOVAPS   Z0, Z1
-	VMULPS    m32consts<>+1536(SB), Z0, Z2
-	VMOVAPS   Z2, K1, Z1
-	VMOVUPS.Z m32consts<>+1600(SB), K1, Z2
+	VBROADCASTSS m32consts<>+1472(SB), Z1
+	VCMPPS       $0x01, Z1, Z0, K1
+	VMOVAPS      Z0, Z1
+	VBROADCASTSS m32consts<>+1536(SB), Z2
+	VMULPS       Z2, Z0, Z2
+	VMOVAPS      Z2, K1, Z1
+	VBROADCASTSS m32consts<>+1600(SB), Z2
+	VMOVUPS.Z    Z2, K1, Z2
 
 	// k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))
-	VPADDD    m32consts<>+1664(SB), Z1, Z1
-	VPSRLD    $0x17, Z1, Z3
-	VPSUBD    m32consts<>+896(SB), Z3, Z3
-	VCVTDQ2PS Z3, Z3
-	VADDPS    Z2, Z3, Z3
-	VPANDD    m32consts<>+1728(SB), Z1, Z1
-	VPADDD    m32consts<>+1792(SB), Z1, Z1
+	VBROADCASTSS m32consts<>+1664(SB), Z3
+	VPADDD       Z3, Z1, Z1
+	VPSRLD       $0x17, Z1, Z3
+	VBROADCASTSS m32consts<>+896(SB), Z4
+	VPSUBD       Z4, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VBROADCASTSS m32consts<>+1728(SB), Z2
+	VPANDD       Z2, Z1, Z1
+	VBROADCASTSS m32consts<>+1792(SB), Z2
+	VPADDD       Z2, Z1, Z1
 
 	// f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))
-	VSUBPS      m32consts<>+704(SB), Z1, Z1
-	VMOVUPS     m32consts<>+768(SB), Z2
-	VADDPS      Z1, Z2, Z2
-	VDIVPS      Z2, Z1, Z2
-	VMULPS      Z2, Z2, Z4
-	VMULPS      Z1, Z1, Z5
-	VMULPS      m32consts<>+1856(SB), Z5, Z5
-	VMOVUPS     m32consts<>+2048(SB), Z6
-	VFMADD213PS m32consts<>+1984(SB), Z4, Z6
-	VFMADD213PS m32consts<>+1920(SB), Z4, Z6
-	VMULPS      Z4, Z6, Z6
+	VBROADCASTSS m32consts<>+704(SB), Z2
+	VSUBPS       Z2, Z1, Z1
+	VBROADCASTSS m32consts<>+768(SB), Z2
+	VADDPS       Z1, Z2, Z2
+	VDIVPS       Z2, Z1, Z2
+	VMULPS       Z2, Z2, Z4
+	VMULPS       Z1, Z1, Z5
+	VBROADCASTSS m32consts<>+1856(SB), Z6
+	VMULPS       Z6, Z5, Z5
+	VBROADCASTSS m32consts<>+2048(SB), Z6
+	VBROADCASTSS m32consts<>+1984(SB), Z7
+	VFMADD213PS  Z7, Z4, Z6
+	VBROADCASTSS m32consts<>+1920(SB), Z7
+	VFMADD213PS  Z7, Z4, Z6
+	VMULPS       Z4, Z6, Z6
 
 	// log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))
-	VADDPS      Z5, Z6, Z6
-	VMULPS      m32consts<>+320(SB), Z3, Z4
-	VFMADD231PS Z2, Z6, Z4
-	VSUBPS      Z4, Z5, Z5
-	VSUBPS      Z5, Z1, Z1
-	VFMADD231PS m32consts<>+256(SB), Z3, Z1
+	VADDPS       Z5, Z6, Z6
+	VBROADCASTSS m32consts<>+320(SB), Z4
+	VMULPS       Z4, Z3, Z4
+	VFMADD231PS  Z2, Z6, Z4
+	VSUBPS       Z4, Z5, Z5
+	VSUBPS       Z5, Z1, Z1
+	VBROADCASTSS m32consts<>+256(SB), Z2
+	VFMADD231PS  Z2, Z3, Z1
 
 	// +Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf
-	VCMPPS  $0x05, m32consts<>+2112(SB), Z0, K1
-	VMOVAPS Z0, K1, Z1
-	VMOVUPS m32consts<>+2240(SB), Z2
-	VCMPPS  $0x01, m32consts<>+832(SB), Z0, K1
-	VMOVAPS Z2, K1, Z1
-	VMOVUPS m32consts<>+2176(SB), Z2
-	VCMPPS  $0x00, m32consts<>+832(SB), Z0, K1
-	VMOVAPS Z2, K1, Z1
-	VMOVUPS Z1, (AX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000040, AX
-	SUBQ    $0x00000010, DX
-	JMP     logAVX512_loop
+	VBROADCASTSS m32consts<>+2112(SB), Z2
+	VCMPPS       $0x05, Z2, Z0, K1
+	VMOVAPS      Z0, K1, Z1
+	VBROADCASTSS m32consts<>+2240(SB), Z2
+	VBROADCASTSS m32consts<>+832(SB), Z3
+	VCMPPS       $0x01, Z3, Z0, K1
+	VMOVAPS      Z2, K1, Z1
+	VBROADCASTSS m32consts<>+2176(SB), Z2
+	VBROADCASTSS m32consts<>+832(SB), Z3
+	VCMPPS       $0x00, Z3, Z0, K1
+	VMOVAPS      Z2, K1, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	SUBQ         $0x00000010, DX
+	JMP          logAVX512_loop
 
 logAVX512_done:
 	VZEROUPPER
