@@ -585,53 +585,56 @@ GLOBL m32consts<>(SB), RODATA|NOPTR, $2304
 // func expAVX512(dst *float32, src *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·expAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS m32consts<>+0(SB), Z0
+	VBROADCASTSS m32consts<>+64(SB), Z1
+	VBROADCASTSS m32consts<>+128(SB), Z2
+	VBROADCASTSS m32consts<>+192(SB), Z3
+	VBROADCASTSS m32consts<>+256(SB), Z4
+	VBROADCASTSS m32consts<>+320(SB), Z5
+	VBROADCASTSS m32consts<>+384(SB), Z6
+	VBROADCASTSS m32consts<>+448(SB), Z7
+	VBROADCASTSS m32consts<>+512(SB), Z8
+	VBROADCASTSS m32consts<>+576(SB), Z9
+	VBROADCASTSS m32consts<>+640(SB), Z10
+	VBROADCASTSS m32consts<>+704(SB), Z11
 
 expAVX512_loop:
 	TESTQ   DX, DX
 	JZ      expAVX512_done
-	VMOVUPS (CX), Z0
+	VMOVUPS (CX), Z12
 
 	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
-	VBROADCASTSS m32consts<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VBROADCASTSS m32consts<>+64(SB), Z0
-	VMINPS       Z1, Z0, Z1
+	VMOVAPS Z0, Z13
+	VMAXPS  Z12, Z13, Z13
+	VMOVAPS Z1, Z12
+	VMINPS  Z13, Z12, Z13
 
 	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
-	VBROADCASTSS m32consts<>+128(SB), Z0
-	VBROADCASTSS m32consts<>+192(SB), Z2
-	VFMADD213PS  Z2, Z1, Z0
-	VBROADCASTSS m32consts<>+192(SB), Z2
-	VSUBPS       Z2, Z0, Z0
+	VMOVAPS     Z2, Z12
+	VFMADD213PS Z3, Z13, Z12
+	VSUBPS      Z3, Z12, Z12
 
 	// r = x - nf*ln2, Cody-Waite in two parts
-	VMOVAPS      Z1, Z1
-	VBROADCASTSS m32consts<>+256(SB), Z2
-	VFNMADD231PS Z2, Z0, Z1
-	VBROADCASTSS m32consts<>+320(SB), Z2
-	VFNMADD231PS Z2, Z0, Z1
+	VMOVAPS      Z13, Z13
+	VFNMADD231PS Z4, Z12, Z13
+	VFNMADD231PS Z5, Z12, Z13
 
 	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
-	VBROADCASTSS m32consts<>+640(SB), Z2
-	VBROADCASTSS m32consts<>+576(SB), Z3
-	VFMADD213PS  Z3, Z1, Z2
-	VBROADCASTSS m32consts<>+512(SB), Z3
-	VFMADD213PS  Z3, Z1, Z2
-	VBROADCASTSS m32consts<>+448(SB), Z3
-	VFMADD213PS  Z3, Z1, Z2
-	VBROADCASTSS m32consts<>+384(SB), Z3
-	VFMADD213PS  Z3, Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VFMADD213PS  Z1, Z3, Z2
-	VBROADCASTSS m32consts<>+704(SB), Z1
-	VADDPS       Z1, Z2, Z2
+	VMOVAPS     Z10, Z14
+	VFMADD213PS Z9, Z13, Z14
+	VFMADD213PS Z8, Z13, Z14
+	VFMADD213PS Z7, Z13, Z14
+	VFMADD213PS Z6, Z13, Z14
+	VMULPS      Z13, Z13, Z15
+	VFMADD213PS Z13, Z15, Z14
+	VADDPS      Z11, Z14, Z14
 
 	// p *= 2^nf with one rounding, overflow and gradual underflow included
-	VSCALEFPS Z0, Z2, Z2
-	VMOVUPS   Z2, (AX)
+	VSCALEFPS Z12, Z14, Z14
+	VMOVUPS   Z14, (AX)
 	ADDQ      $0x00000040, CX
 	ADDQ      $0x00000040, AX
 	SUBQ      $0x00000010, DX
@@ -644,92 +647,96 @@ expAVX512_done:
 // func tanhAVX512(dst *float32, src *float32, n int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS m32consts<>+0(SB), Z0
+	VBROADCASTSS m32consts<>+64(SB), Z1
+	VBROADCASTSS m32consts<>+128(SB), Z2
+	VBROADCASTSS m32consts<>+192(SB), Z3
+	VBROADCASTSS m32consts<>+256(SB), Z4
+	VBROADCASTSS m32consts<>+320(SB), Z5
+	VBROADCASTSS m32consts<>+384(SB), Z6
+	VBROADCASTSS m32consts<>+448(SB), Z7
+	VBROADCASTSS m32consts<>+512(SB), Z8
+	VBROADCASTSS m32consts<>+576(SB), Z9
+	VBROADCASTSS m32consts<>+640(SB), Z10
+	VBROADCASTSS m32consts<>+704(SB), Z11
+	VBROADCASTSS m32consts<>+768(SB), Z12
+	VBROADCASTSS m32consts<>+960(SB), Z13
+	VBROADCASTSS m32consts<>+1024(SB), Z14
+	VBROADCASTSS m32consts<>+1088(SB), Z15
+	VBROADCASTSS m32consts<>+1152(SB), Z16
+	VBROADCASTSS m32consts<>+1216(SB), Z17
+	VBROADCASTSS m32consts<>+1280(SB), Z18
+	VBROADCASTSS m32consts<>+1344(SB), Z19
+	VBROADCASTSS m32consts<>+1408(SB), Z20
 
 tanhAVX512_loop:
-	TESTQ        DX, DX
-	JZ           tanhAVX512_done
-	VMOVUPS      (CX), Z0
-	VBROADCASTSS m32consts<>+960(SB), Z1
-	VANDPS       Z1, Z0, Z1
-	VADDPS       Z1, Z1, Z2
+	TESTQ   DX, DX
+	JZ      tanhAVX512_done
+	VMOVUPS (CX), Z21
+	VANDPS  Z13, Z21, Z22
+	VADDPS  Z22, Z22, Z23
 
 	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
-	VBROADCASTSS m32consts<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z3
-	VBROADCASTSS m32consts<>+64(SB), Z2
-	VMINPS       Z3, Z2, Z3
+	VMOVAPS Z0, Z24
+	VMAXPS  Z23, Z24, Z24
+	VMOVAPS Z1, Z23
+	VMINPS  Z24, Z23, Z24
 
 	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
-	VBROADCASTSS m32consts<>+128(SB), Z2
-	VBROADCASTSS m32consts<>+192(SB), Z4
-	VFMADD213PS  Z4, Z3, Z2
-	VBROADCASTSS m32consts<>+192(SB), Z4
-	VSUBPS       Z4, Z2, Z2
+	VMOVAPS     Z2, Z23
+	VFMADD213PS Z3, Z24, Z23
+	VSUBPS      Z3, Z23, Z23
 
 	// r = x - nf*ln2, Cody-Waite in two parts
-	VMOVAPS      Z3, Z3
-	VBROADCASTSS m32consts<>+256(SB), Z4
-	VFNMADD231PS Z4, Z2, Z3
-	VBROADCASTSS m32consts<>+320(SB), Z4
-	VFNMADD231PS Z4, Z2, Z3
+	VMOVAPS      Z24, Z24
+	VFNMADD231PS Z4, Z23, Z24
+	VFNMADD231PS Z5, Z23, Z24
 
 	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
-	VBROADCASTSS m32consts<>+640(SB), Z4
-	VBROADCASTSS m32consts<>+576(SB), Z5
-	VFMADD213PS  Z5, Z3, Z4
-	VBROADCASTSS m32consts<>+512(SB), Z5
-	VFMADD213PS  Z5, Z3, Z4
-	VBROADCASTSS m32consts<>+448(SB), Z5
-	VFMADD213PS  Z5, Z3, Z4
-	VBROADCASTSS m32consts<>+384(SB), Z5
-	VFMADD213PS  Z5, Z3, Z4
-	VMULPS       Z3, Z3, Z5
-	VFMADD213PS  Z3, Z5, Z4
-	VBROADCASTSS m32consts<>+704(SB), Z3
-	VADDPS       Z3, Z4, Z4
+	VMOVAPS     Z10, Z25
+	VFMADD213PS Z9, Z24, Z25
+	VFMADD213PS Z8, Z24, Z25
+	VFMADD213PS Z7, Z24, Z25
+	VFMADD213PS Z6, Z24, Z25
+	VMULPS      Z24, Z24, Z26
+	VFMADD213PS Z24, Z26, Z25
+	VADDPS      Z11, Z25, Z25
 
 	// p *= 2^nf with one rounding, overflow and gradual underflow included
-	VSCALEFPS Z2, Z4, Z4
+	VSCALEFPS Z23, Z25, Z25
 
 	// tanh, large |x|: 1 - 2/(e+1)
-	VBROADCASTSS m32consts<>+704(SB), Z2
-	VADDPS       Z2, Z4, Z4
-	VBROADCASTSS m32consts<>+768(SB), Z2
-	VDIVPS       Z4, Z2, Z2
-	VBROADCASTSS m32consts<>+704(SB), Z3
-	VSUBPS       Z2, Z3, Z3
+	VADDPS  Z11, Z25, Z25
+	VMOVAPS Z12, Z23
+	VDIVPS  Z25, Z23, Z23
+	VMOVAPS Z11, Z24
+	VSUBPS  Z23, Z24, Z24
 
 	// tanh, small |x|: x + x^3*(t0 + z*(t1 + z*(t2 + z*(t3 + z*t4)))), z = x^2
-	VMULPS       Z0, Z0, Z2
-	VBROADCASTSS m32consts<>+1408(SB), Z4
-	VBROADCASTSS m32consts<>+1344(SB), Z5
-	VFMADD213PS  Z5, Z2, Z4
-	VBROADCASTSS m32consts<>+1280(SB), Z5
-	VFMADD213PS  Z5, Z2, Z4
-	VBROADCASTSS m32consts<>+1216(SB), Z5
-	VFMADD213PS  Z5, Z2, Z4
-	VBROADCASTSS m32consts<>+1152(SB), Z5
-	VFMADD213PS  Z5, Z2, Z4
-	VMULPS       Z0, Z2, Z2
-	VFMADD213PS  Z0, Z2, Z4
+	VMULPS      Z21, Z21, Z23
+	VMOVAPS     Z20, Z25
+	VFMADD213PS Z19, Z23, Z25
+	VFMADD213PS Z18, Z23, Z25
+	VFMADD213PS Z17, Z23, Z25
+	VFMADD213PS Z16, Z23, Z25
+	VMULPS      Z21, Z23, Z23
+	VFMADD213PS Z21, Z23, Z25
 
 	// select on |x| < tanhSmall (false for NaN, which the large branch propagates)
-	VBROADCASTSS m32consts<>+1088(SB), Z2
-	VCMPPS       $0x01, Z2, Z1, K1
-	VMOVAPS      Z4, K1, Z3
+	VCMPPS  $0x01, Z15, Z22, K1
+	VMOVAPS Z25, K1, Z24
 
 	// copy x's sign in: the large branch computed |tanh x|, the small one gives +0 for x = -0
-	VBROADCASTSS m32consts<>+1024(SB), Z1
-	VANDPS       Z1, Z0, Z0
-	VORPS        Z0, Z3, Z3
-	VMOVUPS      Z3, (AX)
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, AX
-	SUBQ         $0x00000010, DX
-	JMP          tanhAVX512_loop
+	VANDPS  Z14, Z21, Z21
+	VORPS   Z21, Z24, Z24
+	VMOVUPS Z24, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     tanhAVX512_loop
 
 tanhAVX512_done:
 	VZEROUPPER
@@ -738,66 +745,68 @@ tanhAVX512_done:
 // func sigmoidAVX512(dst *float32, src *float32, n int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS m32consts<>+0(SB), Z0
+	VBROADCASTSS m32consts<>+64(SB), Z1
+	VBROADCASTSS m32consts<>+128(SB), Z2
+	VBROADCASTSS m32consts<>+192(SB), Z3
+	VBROADCASTSS m32consts<>+256(SB), Z4
+	VBROADCASTSS m32consts<>+320(SB), Z5
+	VBROADCASTSS m32consts<>+384(SB), Z6
+	VBROADCASTSS m32consts<>+448(SB), Z7
+	VBROADCASTSS m32consts<>+512(SB), Z8
+	VBROADCASTSS m32consts<>+576(SB), Z9
+	VBROADCASTSS m32consts<>+640(SB), Z10
+	VBROADCASTSS m32consts<>+704(SB), Z11
+	VBROADCASTSS m32consts<>+832(SB), Z12
+	VBROADCASTSS m32consts<>+1024(SB), Z13
 
 sigmoidAVX512_loop:
-	TESTQ        DX, DX
-	JZ           sigmoidAVX512_done
-	VMOVUPS      (CX), Z0
-	VBROADCASTSS m32consts<>+1024(SB), Z1
-	VORPS        Z1, Z0, Z1
+	TESTQ   DX, DX
+	JZ      sigmoidAVX512_done
+	VMOVUPS (CX), Z14
+	VORPS   Z13, Z14, Z15
 
 	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
-	VBROADCASTSS m32consts<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z2
-	VBROADCASTSS m32consts<>+64(SB), Z1
-	VMINPS       Z2, Z1, Z2
+	VMOVAPS Z0, Z16
+	VMAXPS  Z15, Z16, Z16
+	VMOVAPS Z1, Z15
+	VMINPS  Z16, Z15, Z16
 
 	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
-	VBROADCASTSS m32consts<>+128(SB), Z1
-	VBROADCASTSS m32consts<>+192(SB), Z3
-	VFMADD213PS  Z3, Z2, Z1
-	VBROADCASTSS m32consts<>+192(SB), Z3
-	VSUBPS       Z3, Z1, Z1
+	VMOVAPS     Z2, Z15
+	VFMADD213PS Z3, Z16, Z15
+	VSUBPS      Z3, Z15, Z15
 
 	// r = x - nf*ln2, Cody-Waite in two parts
-	VMOVAPS      Z2, Z2
-	VBROADCASTSS m32consts<>+256(SB), Z3
-	VFNMADD231PS Z3, Z1, Z2
-	VBROADCASTSS m32consts<>+320(SB), Z3
-	VFNMADD231PS Z3, Z1, Z2
+	VMOVAPS      Z16, Z16
+	VFNMADD231PS Z4, Z15, Z16
+	VFNMADD231PS Z5, Z15, Z16
 
 	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
-	VBROADCASTSS m32consts<>+640(SB), Z3
-	VBROADCASTSS m32consts<>+576(SB), Z4
-	VFMADD213PS  Z4, Z2, Z3
-	VBROADCASTSS m32consts<>+512(SB), Z4
-	VFMADD213PS  Z4, Z2, Z3
-	VBROADCASTSS m32consts<>+448(SB), Z4
-	VFMADD213PS  Z4, Z2, Z3
-	VBROADCASTSS m32consts<>+384(SB), Z4
-	VFMADD213PS  Z4, Z2, Z3
-	VMULPS       Z2, Z2, Z4
-	VFMADD213PS  Z2, Z4, Z3
-	VBROADCASTSS m32consts<>+704(SB), Z2
-	VADDPS       Z2, Z3, Z3
+	VMOVAPS     Z10, Z17
+	VFMADD213PS Z9, Z16, Z17
+	VFMADD213PS Z8, Z16, Z17
+	VFMADD213PS Z7, Z16, Z17
+	VFMADD213PS Z6, Z16, Z17
+	VMULPS      Z16, Z16, Z18
+	VFMADD213PS Z16, Z18, Z17
+	VADDPS      Z11, Z17, Z17
 
 	// p *= 2^nf with one rounding, overflow and gradual underflow included
-	VSCALEFPS    Z1, Z3, Z3
-	VBROADCASTSS m32consts<>+704(SB), Z1
-	VADDPS       Z1, Z3, Z1
-	VBROADCASTSS m32consts<>+704(SB), Z2
-	VBROADCASTSS m32consts<>+832(SB), Z4
-	VCMPPS       $0x01, Z4, Z0, K1
-	VMOVAPS      Z3, K1, Z2
-	VDIVPS       Z1, Z2, Z2
-	VMOVUPS      Z2, (AX)
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, AX
-	SUBQ         $0x00000010, DX
-	JMP          sigmoidAVX512_loop
+	VSCALEFPS Z15, Z17, Z17
+	VADDPS    Z11, Z17, Z15
+	VMOVAPS   Z11, Z16
+	VCMPPS    $0x01, Z12, Z14, K1
+	VMOVAPS   Z17, K1, Z16
+	VDIVPS    Z15, Z16, Z16
+	VMOVUPS   Z16, (AX)
+	ADDQ      $0x00000040, CX
+	ADDQ      $0x00000040, AX
+	SUBQ      $0x00000010, DX
+	JMP       sigmoidAVX512_loop
 
 sigmoidAVX512_done:
 	VZEROUPPER
@@ -806,82 +815,85 @@ sigmoidAVX512_done:
 // func logAVX512(dst *float32, src *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·logAVX512(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS m32consts<>+256(SB), Z0
+	VBROADCASTSS m32consts<>+320(SB), Z1
+	VBROADCASTSS m32consts<>+704(SB), Z2
+	VBROADCASTSS m32consts<>+768(SB), Z3
+	VBROADCASTSS m32consts<>+832(SB), Z4
+	VBROADCASTSS m32consts<>+896(SB), Z5
+	VBROADCASTSS m32consts<>+1472(SB), Z6
+	VBROADCASTSS m32consts<>+1536(SB), Z7
+	VBROADCASTSS m32consts<>+1600(SB), Z8
+	VBROADCASTSS m32consts<>+1664(SB), Z9
+	VBROADCASTSS m32consts<>+1728(SB), Z10
+	VBROADCASTSS m32consts<>+1792(SB), Z11
+	VBROADCASTSS m32consts<>+1856(SB), Z12
+	VBROADCASTSS m32consts<>+1920(SB), Z13
+	VBROADCASTSS m32consts<>+1984(SB), Z14
+	VBROADCASTSS m32consts<>+2048(SB), Z15
+	VBROADCASTSS m32consts<>+2112(SB), Z16
+	VBROADCASTSS m32consts<>+2176(SB), Z17
+	VBROADCASTSS m32consts<>+2240(SB), Z18
 
 logAVX512_loop:
 	TESTQ   DX, DX
 	JZ      logAVX512_done
-	VMOVUPS (CX), Z0
+	VMOVUPS (CX), Z19
 
 	// log: scale subnormals (and the lanes patched later) by 2^23
-	VBROADCASTSS m32consts<>+1472(SB), Z1
-	VCMPPS       $0x01, Z1, Z0, K1
-	VMOVAPS      Z0, Z1
-	VBROADCASTSS m32consts<>+1536(SB), Z2
-	VMULPS       Z2, Z0, Z2
-	VMOVAPS      Z2, K1, Z1
-	VBROADCASTSS m32consts<>+1600(SB), Z2
-	VMOVUPS.Z    Z2, K1, Z2
+	VCMPPS    $0x01, Z6, Z19, K1
+	VMOVAPS   Z19, Z20
+	VMULPS    Z7, Z19, Z21
+	VMOVAPS   Z21, K1, Z20
+	VMOVUPS.Z Z8, K1, Z21
 
 	// k = exponent after moving the mantissa boundary to sqrt(1/2); m in [sqrt(1/2), sqrt(2))
-	VBROADCASTSS m32consts<>+1664(SB), Z3
-	VPADDD       Z3, Z1, Z1
-	VPSRLD       $0x17, Z1, Z3
-	VBROADCASTSS m32consts<>+896(SB), Z4
-	VPSUBD       Z4, Z3, Z3
-	VCVTDQ2PS    Z3, Z3
-	VADDPS       Z2, Z3, Z3
-	VBROADCASTSS m32consts<>+1728(SB), Z2
-	VPANDD       Z2, Z1, Z1
-	VBROADCASTSS m32consts<>+1792(SB), Z2
-	VPADDD       Z2, Z1, Z1
+	VPADDD    Z9, Z20, Z20
+	VPSRLD    $0x17, Z20, Z22
+	VPSUBD    Z5, Z22, Z22
+	VCVTDQ2PS Z22, Z22
+	VADDPS    Z21, Z22, Z22
+	VPANDD    Z10, Z20, Z20
+	VPADDD    Z11, Z20, Z20
 
 	// f = m-1, s = f/(2+f), z = s^2, hfsq = f^2/2, R = z*(l0 + z*(l1 + z*l2))
-	VBROADCASTSS m32consts<>+704(SB), Z2
-	VSUBPS       Z2, Z1, Z1
-	VBROADCASTSS m32consts<>+768(SB), Z2
-	VADDPS       Z1, Z2, Z2
-	VDIVPS       Z2, Z1, Z2
-	VMULPS       Z2, Z2, Z4
-	VMULPS       Z1, Z1, Z5
-	VBROADCASTSS m32consts<>+1856(SB), Z6
-	VMULPS       Z6, Z5, Z5
-	VBROADCASTSS m32consts<>+2048(SB), Z6
-	VBROADCASTSS m32consts<>+1984(SB), Z7
-	VFMADD213PS  Z7, Z4, Z6
-	VBROADCASTSS m32consts<>+1920(SB), Z7
-	VFMADD213PS  Z7, Z4, Z6
-	VMULPS       Z4, Z6, Z6
+	VSUBPS      Z2, Z20, Z20
+	VMOVAPS     Z3, Z21
+	VADDPS      Z20, Z21, Z21
+	VDIVPS      Z21, Z20, Z21
+	VMULPS      Z21, Z21, Z23
+	VMULPS      Z20, Z20, Z24
+	VMULPS      Z12, Z24, Z24
+	VMOVAPS     Z15, Z25
+	VFMADD213PS Z14, Z23, Z25
+	VFMADD213PS Z13, Z23, Z25
+	VMULPS      Z23, Z25, Z25
 
 	// log = k*ln2Hi + (f - (hfsq - (s*(hfsq+R) + k*ln2Lo)))
-	VADDPS       Z5, Z6, Z6
-	VBROADCASTSS m32consts<>+320(SB), Z4
-	VMULPS       Z4, Z3, Z4
-	VFMADD231PS  Z2, Z6, Z4
-	VSUBPS       Z4, Z5, Z5
-	VSUBPS       Z5, Z1, Z1
-	VBROADCASTSS m32consts<>+256(SB), Z2
-	VFMADD231PS  Z2, Z3, Z1
+	VADDPS      Z24, Z25, Z25
+	VMULPS      Z1, Z22, Z23
+	VFMADD231PS Z21, Z25, Z23
+	VSUBPS      Z23, Z24, Z24
+	VSUBPS      Z24, Z20, Z20
+	VFMADD231PS Z0, Z22, Z20
 
 	// +Inf and NaN give x, x < 0 gives NaN, ±0 gives -Inf
-	VBROADCASTSS m32consts<>+2112(SB), Z2
-	VCMPPS       $0x05, Z2, Z0, K1
-	VMOVAPS      Z0, K1, Z1
-	VBROADCASTSS m32consts<>+2240(SB), Z2
-	VBROADCASTSS m32consts<>+832(SB), Z3
-	VCMPPS       $0x01, Z3, Z0, K1
-	VMOVAPS      Z2, K1, Z1
-	VBROADCASTSS m32consts<>+2176(SB), Z2
-	VBROADCASTSS m32consts<>+832(SB), Z3
-	VCMPPS       $0x00, Z3, Z0, K1
-	VMOVAPS      Z2, K1, Z1
-	VMOVUPS      Z1, (AX)
-	ADDQ         $0x00000040, CX
-	ADDQ         $0x00000040, AX
-	SUBQ         $0x00000010, DX
-	JMP          logAVX512_loop
+	VCMPPS  $0x05, Z16, Z19, K1
+	VMOVAPS Z19, K1, Z20
+	VMOVAPS Z18, Z21
+	VCMPPS  $0x01, Z4, Z19, K1
+	VMOVAPS Z21, K1, Z20
+	VMOVAPS Z17, Z21
+	VCMPPS  $0x00, Z4, Z19, K1
+	VMOVAPS Z21, K1, Z20
+	VMOVUPS Z20, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, AX
+	SUBQ    $0x00000010, DX
+	JMP     logAVX512_loop
 
 logAVX512_done:
 	VZEROUPPER

@@ -56,22 +56,42 @@ func main() {
 		}
 	}
 	for _, is := range []isa{avx512, avx2} {
-		kernel("exp", is, expCore)
-		kernel("tanh", is, tanhCore)
-		kernel("sigmoid", is, sigmoidCore)
-		kernel("log", is, logCore)
+		kernel("exp", is, expCore, expConsts...)
+		kernel("tanh", is, tanhCore, append(expConsts, "two", "absMask", "signMask", "tanhSmall", "t0", "t1", "t2", "t3", "t4")...)
+		kernel("sigmoid", is, sigmoidCore, append(expConsts, "zero", "signMask")...)
+		kernel("log", is, logCore, "ln2Hi", "ln2Lo", "one", "two", "zero", "bias", "minNormal", "two23", "minus23",
+			"mantShift", "mantMask", "sqrtHalfBits", "half", "l0", "l1", "l2", "inf", "negInf", "nan")
 	}
 	Generate()
 }
 
+// expConsts are the constants expCore reads.
+var expConsts = []string{"expMin", "expMax", "log2e", "magic", "ln2Hi", "ln2Lo", "e0", "e1", "e2", "e3", "e4", "one"}
+
+// hoisted holds, while an AVX-512 kernel is generated, the registers its
+// constants were broadcast into before the loop.
+var hoisted map[string]VecVirtual
+
 // kernel emits one loop: load a vector of src, apply body, store to dst.
-func kernel(name string, is isa, body func(isa, VecVirtual) VecVirtual) {
+// The AVX-512 kernels first broadcast consts, every constant body reads
+// (cv panics on one missing), into registers of their own: there are 32,
+// and loading them in the loop cost a load per use.
+func kernel(name string, is isa, body func(isa, VecVirtual) VecVirtual, consts ...string) {
 	fn := name + is.suffix
 	avoutil.TEXT(fn, "func(dst, src *float32, n int)")
 	Doc(fn+" sets dst[i] = "+name+"(src[i]) for i < n; n must be a multiple of", itoa(is.width)+".")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
+	hoisted = nil
+	if is.avx512 {
+		hoisted = map[string]VecVirtual{}
+		for _, k := range consts {
+			r := is.vec()
+			VBROADCASTSS(c(k), r)
+			hoisted[k] = r
+		}
+	}
 	Label(fn + "_loop")
 	TESTQ(n, n)
 	JZ(LabelRef(fn + "_done"))
@@ -99,22 +119,33 @@ func itoa(n int) string {
 func load(is isa, name string) VecVirtual {
 	r := is.vec()
 	if is.avx512 {
-		VBROADCASTSS(c(name), r)
+		VMOVAPS(constReg(name), r)
 	} else {
 		VMOVUPS(c(name), r)
 	}
 	return r
 }
 
-// cv is constant name as an operand: the table entry itself for AVX2, and
-// for AVX-512 a register it is broadcast into from the entry's first 4
-// bytes. The linker aligns the table to 32 bytes only, and where it lands
-// 32 bytes past a cache line every 64-byte operand is a split load: that
-// halved expAVX512 in some binaries (3.3 against 6.6 Gelem/s, one thread,
-// BenchmarkElementwise exp 1M, the same code linked at two addresses).
+// constReg is the register an AVX-512 kernel's constant name was
+// broadcast into before its loop.
+func constReg(name string) VecVirtual {
+	r, ok := hoisted[name]
+	if !ok {
+		panic("constant " + name + " is not in the kernel's list")
+	}
+	return r
+}
+
+// cv is constant name as a source operand: the table entry itself for
+// AVX2, and for AVX-512 the register it was broadcast into from the
+// entry's first 4 bytes. The linker aligns the table to 32 bytes only, and
+// where it lands 32 bytes past a cache line every 64-byte operand is a
+// split load: that halved expAVX512 in some binaries (3.3 against 6.6
+// Gelem/s, one thread, BenchmarkElementwise exp 1M, the same code linked
+// at two addresses).
 func cv(is isa, name string) Op {
 	if is.avx512 {
-		return load(is, name)
+		return constReg(name)
 	}
 	return c(name)
 }
