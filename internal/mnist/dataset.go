@@ -61,12 +61,21 @@ func Gather[T ~float32 | ~float64](d Dataset, idx []int, x []T, labels []int) {
 		panic(fmt.Sprintf("mnist: Gather: %d images of %d pixels need len(x) >= %d and len(labels) >= %d, have %d and %d",
 			len(idx), p, len(idx)*p, len(idx), len(x), len(labels)))
 	}
+	// Each pixel value's scaled form, computed as the loop computed it: a
+	// table lookup instead of a conversion and a multiply per pixel, the
+	// same values. BenchmarkGather (128 images), old and new alternated x3:
+	// 42.6-52.4 -> 32.8-35.1 µs a batch.
 	const scale = 1.0 / 255
+	var lut [256]T
+	for v := range lut {
+		lut[v] = T(float32(v) * scale)
+	}
 	for r, i := range idx {
 		img := d.Image(i)
 		row := x[r*p : (r+1)*p]
+		row = row[:len(img)]
 		for j, v := range img {
-			row[j] = T(float32(v) * scale)
+			row[j] = lut[v]
 		}
 		labels[r] = int(d.Labels[i])
 	}
