@@ -164,7 +164,7 @@ func (tp *Tape[T]) backConv2d(u *Var[T]) {
 			// plain copies rather than transposing W in every call (5% of
 			// CNNStep's profile at one thread).
 			j.wt = tp.alloc(rows, oc).Data()
-			transposeInto(j.wt, j.w, oc, rows, false)
+			transposeAdd(j.wt, j.w, oc, rows, false)
 		}
 		if l := col2imStagedLen(g); l > 0 && !convCol2ImLegacy {
 			j.stage, j.stageLen = tp.alloc(max(parts, 1), l).Data(), l
@@ -192,7 +192,7 @@ func (tp *Tape[T]) backConv2d(u *Var[T]) {
 			addAcc(p0, part[k*(ws+oc):(k+1)*(ws+oc)])
 		}
 		gw, acc := tp.grad(w)
-		transposeInto(gw, p0[:ws], rows, oc, acc)
+		transposeAdd(gw, p0[:ws], rows, oc, acc)
 		if needB {
 			gb, acc := tp.grad(b)
 			if acc {
@@ -237,31 +237,6 @@ var convWDirect = false
 // convCol2ImLegacy forces tensor.Col2Im where col2imStaged applies, for
 // tests and benchmarks.
 var convCol2ImLegacy = false
-
-// transposeInto sets dst (cols×rows, row-major) to the transpose of src
-// (rows×cols), or adds it with acc, in tiles of 8×8 so that both sides
-// are read and written a cache line at a time.
-func transposeInto[T tensor.Float](dst, src []T, rows, cols int, acc bool) {
-	const t = 8
-	for r0 := 0; r0 < rows; r0 += t {
-		r1 := min(r0+t, rows)
-		for c0 := 0; c0 < cols; c0 += t {
-			c1 := min(c0+t, cols)
-			for c := c0; c < c1; c++ {
-				d := dst[c*rows+r0 : c*rows+r1]
-				if acc {
-					for r := range d {
-						d[r] += src[(r0+r)*cols+c]
-					}
-				} else {
-					for r := range d {
-						d[r] = src[(r0+r)*cols+c]
-					}
-				}
-			}
-		}
-	}
-}
 
 // col2imStagedLen returns the scratch col2imStaged needs for one image's
 // channel plane, or 0 where it does not apply (as igemm.Patches.Stage:

@@ -311,23 +311,23 @@ func TestCol2ImStaged(t *testing.T) {
 	require.Zero(t, col2imStagedLen(tensor.Conv2D{C: 1, H: 5, W: 5, KH: 3, KW: 3}))
 }
 
-// TestTransposeInto against the definition, sizes either side of its
-// 8×8 tiles, setting and adding.
-func TestTransposeInto(t *testing.T) {
-	for _, sz := range [][2]int{{1, 1}, {26, 32}, {8, 8}, {9, 7}, {801, 64}} {
+// TestTransposeAdd against the definition, sizes either side of its 32×32
+// blocks and those conv backward transposes, setting and adding.
+func TestTransposeAdd(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {26, 32}, {32, 32}, {33, 31}, {9, 7}, {801, 64}} {
 		rows, cols := sz[0], sz[1]
 		src := make([]float32, rows*cols)
 		for i := range src {
 			src[i] = float32(i)
 		}
 		dst := make([]float32, rows*cols)
-		transposeInto(dst, src, rows, cols, false)
+		transposeAdd(dst, src, rows, cols, false)
 		for r := range rows {
 			for c := range cols {
 				require.Equal(t, src[r*cols+c], dst[c*rows+r])
 			}
 		}
-		transposeInto(dst, src, rows, cols, true)
+		transposeAdd(dst, src, rows, cols, true)
 		for r := range rows {
 			for c := range cols {
 				require.Equal(t, 2*src[r*cols+c], dst[c*rows+r])
