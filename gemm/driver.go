@@ -2,7 +2,9 @@ package gemm
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/igemm"
@@ -22,6 +24,15 @@ import (
 // for a lone call. (At load 2.5–4 the first version measured losses up to
 // 240³ and split only from there.)
 var parMinFlops = 2 * 128 * 128 * 128
+
+// subTasks is how many row runs each row run of the grid is cut into on
+// two or more threads: the tasks are claimed one at a time, so a goroutine
+// that stalls (its OS thread descheduled on a loaded machine) holds only
+// one of them, and the others take the rest instead of waiting for a whole
+// share. Row runs cost nothing extra: each packs only its own rows of A, and
+// the B micro-panel every tile reads comes from L2 either way. A variable
+// so that the tuning harness can compare.
+var subTasks = 4
 
 // swapEdges enables the transposed computation of products narrower than a
 // tile (a variable so that the tuning harness can compare).
@@ -91,6 +102,7 @@ type call[T float32 | float64] struct {
 	// The plan, fixed before the team starts (see plan).
 	team     int // goroutines invited
 	tasks    int // compute tasks wanted per block (the grid's budget)
+	sub      int // row runs per row run of the grid (see block)
 	nk, nblk int // depth blocks per column panel; blocks in all
 
 	// Shared progress of the team, one entry per block, and per compute
@@ -98,6 +110,14 @@ type call[T float32 | float64] struct {
 	blk      []blockState
 	rectDone []paddedInt64
 	abort    atomic.Bool // a goroutine of the team panicked: the rest stop
+
+	// A goroutine that has waited longer than waitSpin for work claimed by
+	// another sleeps on wake (L = &wakeMu) until that work is done;
+	// sleepers counts them, so that the goroutines finishing work take the
+	// lock only when someone sleeps (see waitFor).
+	wakeMu   sync.Mutex
+	wake     sync.Cond
+	sleepers atomic.Int32
 
 	pb     [2][]T // B panels: block s packs into pb[s%2] when team > 1
 	bArena [2]arena[T]
@@ -123,6 +143,7 @@ func getCall[T float32 | float64]() *call[T] {
 	}
 	cl := new(call[T])
 	cl.doTeam = cl.teamRun
+	cl.wake.L = &cl.wakeMu
 	return cl
 }
 
@@ -255,10 +276,14 @@ func (cl *call[T]) plan(threads int) {
 		b.taskNext.Store(0)
 		b.taskDone.Store(0)
 	}
-	if len(cl.rectDone) < threads {
-		cl.rectDone = make([]paddedInt64, threads)
+	cl.sub = 1
+	if threads > 1 {
+		cl.sub = subTasks
 	}
-	for i := range cl.rectDone[:threads] {
+	if len(cl.rectDone) < threads*cl.sub {
+		cl.rectDone = make([]paddedInt64, threads*cl.sub)
+	}
+	for i := range cl.rectDone[:threads*cl.sub] {
 		cl.rectDone[i].Store(0)
 	}
 	cl.abort.Store(false)
@@ -294,7 +319,7 @@ func (cl *call[T]) block(s int) block {
 	pc, pe := split(cl.k, cl.nk, kbi)
 	bk := block{s: s, jc: jc, nb: nb, pc: pc, kb: pe - pc, first: kbi == 0}
 	nTiles := ceilDiv(nb, bl.nr)
-	bk.tm, bk.tn = grid(cl.tasks, ceilDiv(cl.m, bl.mr), nTiles)
+	bk.tm, bk.tn = blockGrid(cl.tasks, cl.sub, ceilDiv(cl.m, bl.mr), nTiles)
 	bk.q1 = nTiles
 	if cl.bDirect {
 		bk.q0 = nb / bl.nr // full micro-panels are read in place
@@ -336,6 +361,7 @@ func (cl *call[T]) teamRun(int) {
 	defer func() {
 		if r := recover(); r != nil {
 			cl.abort.Store(true)
+			cl.signal()
 			panic(r)
 		}
 		if ar != nil {
@@ -376,6 +402,7 @@ func (cl *call[T]) teamRun(int) {
 			for v := rd.Load(); v < int64(s+1) && !rd.CompareAndSwap(v, int64(s+1)); v = rd.Load() {
 			}
 			st.taskDone.Add(1)
+			cl.signal()
 		}
 	}
 }
@@ -393,25 +420,71 @@ func (cl *call[T]) packShares(bk *block, st *blockState, pb []T) bool {
 			packB(pb, cl.tB, cl.b, cl.ldb, bk.pc, bk.jc, bk.nb, bk.kb, bl.nr, bl.edgeNR(bk.nb%bl.nr), bk.q0+q0, bk.q0+q1)
 		}
 		st.packDone.Add(1)
+		cl.signal()
 	}
 	return cl.waitFor(&st.packDone, n)
 }
 
-// waitFor spins until v >= want, yielding the processor every
-// pollsPerYield polls: the work it waits for is being done by a goroutine of
-// the team, usually running and microseconds from done, but maybe waiting
-// for a P (more team goroutines than Ps). It returns false, at once, if the
-// team aborted.
+// waitFor waits until v >= want: the work it waits for has been claimed by
+// a goroutine of the team, usually running and microseconds from done. It
+// polls, yielding the processor every pollsPerYield polls, for up to
+// waitSpin; then it sleeps until signal reports progress. Sleeping is what
+// keeps two threads from being slower than one on a loaded machine: there
+// the goroutine it waits for may sit on an OS thread that lost its CPU to
+// another process, and a waiter that kept polling would hold the CPU that
+// thread needs (with one competing process, a 256×512×512 product took
+// 2.0–2.4 ms on two threads polling against 1.4 ms on one). It returns
+// false, at once, if the team aborted.
 func (cl *call[T]) waitFor(v *atomic.Int64, want int64) bool {
-	for i := 0; v.Load() < want; i++ {
+	if v.Load() >= want {
+		return true
+	}
+	var start time.Time
+	for i := 1; v.Load() < want; i++ {
 		if cl.abort.Load() {
 			return false
 		}
-		if i%pollsPerYield == pollsPerYield-1 {
-			runtime.Gosched()
+		if i%pollsPerYield != 0 {
+			continue
 		}
+		if i == pollsPerYield {
+			start = time.Now()
+		} else if time.Since(start) > waitSpin {
+			return cl.sleep(v, want)
+		}
+		runtime.Gosched()
 	}
 	return true
+}
+
+// sleeps counts the waits that slept, for the tests.
+var sleeps atomic.Int64
+
+// sleep blocks on cl.wake until v >= want or the team aborts.
+func (cl *call[T]) sleep(v *atomic.Int64, want int64) bool {
+	sleeps.Add(1)
+	cl.wakeMu.Lock()
+	cl.sleepers.Add(1)
+	for v.Load() < want && !cl.abort.Load() {
+		cl.wake.Wait()
+	}
+	cl.sleepers.Add(-1)
+	cl.wakeMu.Unlock()
+	return v.Load() >= want
+}
+
+// signal wakes the goroutines sleeping in waitFor, if any, after a counter
+// they may wait on has moved (or abort was set). A sleeper registers in
+// sleepers before it checks its counter, and signal reads sleepers after
+// the counter moved, so one of the two sees the other: either the sleeper
+// finds its counter done, or signal finds the sleeper and, taking wakeMu,
+// which the sleeper holds until it waits, broadcasts after it waits.
+func (cl *call[T]) signal() {
+	if cl.sleepers.Load() > 0 {
+		cl.wakeMu.Lock()
+		cl.wake.Broadcast()
+		cl.wakeMu.Unlock()
+	}
 }
 
 // pollsPerYield: a poll is two atomic loads (a few ns), a yield a trip
@@ -419,6 +492,13 @@ func (cl *call[T]) waitFor(v *atomic.Int64, want int64) bool {
 // every 64 polls, as the first version did, spent more time in the
 // scheduler than polling; 2048 polls are a few microseconds.
 const pollsPerYield = 2048
+
+// waitSpin is how long waitFor polls before it sleeps: long enough that
+// on an idle machine a wait (for a panel share or a task that is running)
+// ends while polling, since a sleeper takes tens of microseconds to wake on
+// these VMs; short against the milliseconds an OS thread that lost its CPU
+// waits for it back. A variable so that the tuning harness can compare.
+var waitSpin = 50 * time.Microsecond
 
 // computeTask runs task i of block bk's tm×tn grid: its rows in MC blocks
 // (packing A for each), its micro-panel columns of the packed B panel pb.

@@ -11,61 +11,76 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // TestPartition checks the task grid at P = 1..16 over panels from one
-// tile to many: the rectangles cover every tile exactly once, there are at
-// most P of them and none is empty, their row runs differ by at most one
-// tile row and their column runs by at most one tile column, and no other
-// grid of at most P tasks has a smaller largest task (checked by brute
-// force).
+// tile to many, for the grid itself and cut into subTasks row runs per
+// grid row run (blockGrid): the rectangles cover every tile exactly once,
+// there are at most P (P·sub) of them and none is empty, their row runs
+// differ by at most one tile row and their column runs by at most one tile
+// column, and no other grid of at most P tasks has a smaller largest task
+// than grid's (checked by brute force).
 func TestPartition(t *testing.T) {
 	bl := blocking{mr: 8, nr: 48}
 	for p := 1; p <= 16; p++ {
 		for _, m := range []int{1, 7, 8, 9, 24, 31, 64, 100, 128, 256, 784} {
 			for _, nb := range []int{1, 47, 48, 49, 100, 256, 512, 784, 2016} {
-				t.Run(fmt.Sprintf("P=%d/m=%d/nb=%d", p, m, nb), func(t *testing.T) {
-					mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
-					tm, tn := grid(p, mt, nt)
-					require.LessOrEqual(t, tm*tn, p)
-					require.LessOrEqual(t, tm, mt)
-					require.LessOrEqual(t, tn, nt)
-					hits := make([]int, mt*nt)
-					minR, maxR, minC, maxC := mt, 0, nt, 0
-					largest := 0
-					for i := range tm * tn {
-						rlo, rhi, clo, chi := taskRect(bl, m, nb, tm, tn, i)
-						require.Less(t, rlo, rhi, "task %d has no rows", i)
-						require.Less(t, clo, chi, "task %d has no columns", i)
-						require.Zero(t, rlo%bl.mr, "rows start on a tile")
-						require.Zero(t, clo%bl.nr, "columns start on a tile")
-						r0, r1 := rlo/bl.mr, ceilDiv(rhi, bl.mr)
-						c0, c1 := clo/bl.nr, ceilDiv(chi, bl.nr)
-						minR, maxR = min(minR, r1-r0), max(maxR, r1-r0)
-						minC, maxC = min(minC, c1-c0), max(maxC, c1-c0)
-						largest = max(largest, (r1-r0)*(c1-c0))
-						for r := r0; r < r1; r++ {
-							for c := c0; c < c1; c++ {
-								hits[r*nt+c]++
+				for _, sub := range []int{1, 2, subTasks} {
+					t.Run(fmt.Sprintf("P=%d/m=%d/nb=%d/sub=%d", p, m, nb, sub), func(t *testing.T) {
+						mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
+						tm, tn := blockGrid(p, sub, mt, nt)
+						require.LessOrEqual(t, tm*tn, p*sub)
+						require.LessOrEqual(t, tm, mt)
+						require.LessOrEqual(t, tn, nt)
+						checkRects(t, bl, m, nb, tm, tn)
+						if sub > 1 {
+							return
+						}
+						largest := ceilDiv(mt, tm) * ceilDiv(nt, tn)
+						for r := 1; r <= min(p, mt); r++ {
+							for c := 1; r*c <= p && c <= nt; c++ {
+								require.LessOrEqual(t, largest, ceilDiv(mt, r)*ceilDiv(nt, c),
+									"grid %d×%d beats the chosen %d×%d", r, c, tm, tn)
 							}
 						}
-					}
-					for i, h := range hits {
-						require.Equal(t, 1, h, "tile (%d, %d) covered %d times", i/nt, i%nt, h)
-					}
-					require.LessOrEqual(t, maxR-minR, 1, "row runs unbalanced")
-					require.LessOrEqual(t, maxC-minC, 1, "column runs unbalanced")
-					for r := 1; r <= min(p, mt); r++ {
-						for c := 1; r*c <= p && c <= nt; c++ {
-							require.LessOrEqual(t, largest, ceilDiv(mt, r)*ceilDiv(nt, c),
-								"grid %d×%d beats the chosen %d×%d", r, c, tm, tn)
-						}
-					}
-				})
+					})
+				}
 			}
 		}
 	}
+}
+
+// checkRects checks that the tasks of a tm×tn grid over an m×nb panel
+// cover every tile exactly once, are not empty, start on tile boundaries,
+// and that their row and column runs differ by at most one tile.
+func checkRects(t *testing.T, bl blocking, m, nb, tm, tn int) {
+	t.Helper()
+	mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
+	hits := make([]int, mt*nt)
+	minR, maxR, minC, maxC := mt, 0, nt, 0
+	for i := range tm * tn {
+		rlo, rhi, clo, chi := taskRect(bl, m, nb, tm, tn, i)
+		require.Less(t, rlo, rhi, "task %d has no rows", i)
+		require.Less(t, clo, chi, "task %d has no columns", i)
+		require.Zero(t, rlo%bl.mr, "rows start on a tile")
+		require.Zero(t, clo%bl.nr, "columns start on a tile")
+		r0, r1 := rlo/bl.mr, ceilDiv(rhi, bl.mr)
+		c0, c1 := clo/bl.nr, ceilDiv(chi, bl.nr)
+		minR, maxR = min(minR, r1-r0), max(maxR, r1-r0)
+		minC, maxC = min(minC, c1-c0), max(maxC, c1-c0)
+		for r := r0; r < r1; r++ {
+			for c := c0; c < c1; c++ {
+				hits[r*nt+c]++
+			}
+		}
+	}
+	for i, h := range hits {
+		require.Equal(t, 1, h, "tile (%d, %d) covered %d times", i/nt, i%nt, h)
+	}
+	require.LessOrEqual(t, maxR-minR, 1, "row runs unbalanced")
+	require.LessOrEqual(t, maxC-minC, 1, "column runs unbalanced")
 }
 
 // threadCounts are the counts every determinism test runs: oversubscribed
@@ -87,7 +102,12 @@ func TestGemmThreadCounts(t *testing.T) {
 	t.Run("type=f64", func(t *testing.T) { withKernel(t, testThreadCounts[float64]) })
 }
 
-func testThreadCounts[T float](t *testing.T) {
+func testThreadCounts[T float](t *testing.T) { threadCounts1[T](t, testing.Short()) }
+
+// threadCounts1 is testThreadCounts; with short, each shape runs one
+// transpose pair (NT and TN in turn) and only the first is checked against
+// the float64 loop.
+func threadCounts1[T float](t *testing.T, short bool) {
 	lowParMin(t)
 	defer parallel.SetThreads(parallel.Threads())
 	bl := blocks[current.Load()][typeIndex[T]()]
@@ -108,7 +128,7 @@ func testThreadCounts[T float](t *testing.T) {
 	}
 	for si, sh := range shapes {
 		pairs := transPairs
-		if testing.Short() {
+		if short {
 			pairs = transPairs[1+si%2 : 2+si%2] // NT and TN in turn
 		}
 		for _, tp := range pairs {
@@ -127,11 +147,30 @@ func testThreadCounts[T float](t *testing.T) {
 					require.Equal(t, bitsOf(ref[i]), bitsOf(c[i]), "%v: threads=%d differs at %d", tc, th, i)
 				}
 			}
-			if !testing.Short() || sh == shapes[0] {
+			if !short || sh == shapes[0] {
 				checkGemm[T](t, rng, tc) // at 16 threads
 			}
 		}
 	}
+}
+
+// TestGemmWaitSleeping is TestGemmThreadCounts -short for the default kernel with
+// waitSpin = 0 and with subTasks 1 and 4: every wait of the team that does
+// not end within its first polls sleeps on the call's condition variable
+// until signal wakes it (at 8 and 16 threads on two cores, most do). The
+// results must still be bitwise the one-thread ones, and some waits must
+// have slept.
+func TestGemmWaitSleeping(t *testing.T) {
+	prevSpin, prevSub := waitSpin, subTasks
+	defer func() { waitSpin, subTasks = prevSpin, prevSub }()
+	waitSpin = 0
+	before := sleeps.Load()
+	for _, sub := range []int{1, 4} {
+		subTasks = sub
+		t.Run(fmt.Sprintf("sub=%d/type=f32", sub), func(t *testing.T) { threadCounts1[float32](t, true) })
+		t.Run(fmt.Sprintf("sub=%d/type=f64", sub), func(t *testing.T) { threadCounts1[float64](t, true) })
+	}
+	require.Greater(t, sleeps.Load(), before, "no wait slept")
 }
 
 // TestGemmThreadsChanging multiplies on several goroutines at once while
@@ -250,5 +289,70 @@ func TestGemmNoAllocsAfterGC(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // let late workers return their arenas
 		require.Zero(t, testing.AllocsPerRun(3, func() { runtime.GC(); one() }), "Sgemm at %d threads after a GC", th)
 		require.Zero(t, testing.AllocsPerRun(3, func() { runtime.GC(); many() }), "SgemmStrided at %d threads after a GC", th)
+	}
+}
+
+// panicPacker packs a stored row-major B, panicking on its failAt-th PackB
+// call, 20 ms after it started.
+type panicPacker struct {
+	b      []float32
+	ldb    int
+	calls  atomic.Int32
+	failAt int32
+}
+
+func (p *panicPacker) PackB(dst []float32, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	if p.calls.Add(1) == p.failAt {
+		time.Sleep(20 * time.Millisecond) // long enough for the others to sleep
+		panic("packer failed")
+	}
+	packB(dst, NoTrans, p.b, p.ldb, p0, j0, nb, kb, nr, ew, q0, q1)
+}
+
+// TestGemmTeamPanicWakesSleepers makes one goroutine of a team panic (in
+// packing B for a later depth block) while the others may sleep in
+// waitFor (waitSpin = 0): the call must re-raise that panic on the caller
+// rather than hang, and the next calls must still be right.
+func TestGemmTeamPanicWakesSleepers(t *testing.T) {
+	lowParMin(t)
+	prevSpin := waitSpin
+	defer func() { waitSpin = prevSpin }()
+	waitSpin = 0
+	defer parallel.SetThreads(parallel.Threads())
+	kc := blocks[current.Load()][0].kc
+	m, n, k := 200, 300, 2*kc+1 // three depth blocks
+	rng := rand.New(rand.NewPCG(7, 8))
+	a, b := make([]float32, m*k), make([]float32, k*n)
+	for i := range a {
+		a[i] = float32(rng.NormFloat64())
+	}
+	for i := range b {
+		b[i] = float32(rng.NormFloat64())
+	}
+	want := make([]float32, m*n)
+	parallel.SetThreads(1)
+	Sgemm(NoTrans, NoTrans, m, n, k, 1, a, k, b, n, 0, want, n)
+	for _, th := range []int{2, 4, 16} {
+		for _, failAt := range []int32{1, 3, 5} {
+			parallel.SetThreads(th)
+			pk := &panicPacker{b: b, ldb: n, failAt: failAt}
+			c := make([]float32, m*n)
+			done := make(chan any, 1)
+			go func() {
+				defer func() { done <- recover() }()
+				implicit(m, n, k, 1, a, k, igemm.Packer[float32](pk), 0, c, n)
+			}()
+			select {
+			case r := <-done:
+				if int(pk.calls.Load()) >= int(failAt) {
+					require.Equal(t, "packer failed", r, "threads=%d failAt=%d", th, failAt)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("threads=%d failAt=%d: the call did not return", th, failAt)
+			}
+			pk = &panicPacker{b: b, ldb: n}
+			require.True(t, implicit(m, n, k, 1, a, k, igemm.Packer[float32](pk), 0, c, n))
+			require.Equal(t, want, c, "threads=%d: the call after the panic", th)
+		}
 	}
 }
