@@ -123,15 +123,9 @@
 //     runs. Row tiles are split into tm runs and column tiles into tn runs
 //     whose lengths differ by at most one, so every tile belongs to exactly
 //     one rectangle and the rectangles balance within one tile row and one
-//     tile column. At P >= 2 the row tiles are then cut into up to four
-//     times tm runs (subTasks, as far as there are row tiles), still
-//     differing by at most one tile row. Each rectangle is a task, claimed
-//     from a shared counter; its goroutine packs the rectangle's rows of A
-//     (MC at a time) and runs the kernels over its columns of the shared
-//     panel. Since tasks are claimed one at a time, the goroutines share
-//     the work as it runs: one whose OS thread loses its CPU (on a machine
-//     shared with other processes) holds only the task it has, and the
-//     others take the rest.
+//     tile column. Each rectangle is a task, claimed from a shared counter;
+//     its goroutine packs the rectangle's rows of A (MC at a time) and runs
+//     the kernels over its columns of the shared panel.
 //
 // When the row tiles divide well among P (the MLP's 256-row products have
 // 32 row tiles: 2×1 at P = 2, 16×1 at P = 16) the grid is P×1: each

@@ -25,15 +25,6 @@ import (
 // 240³ and split only from there.)
 var parMinFlops = 2 * 128 * 128 * 128
 
-// subTasks is how many row runs each row run of the grid is cut into on
-// two or more threads: the tasks are claimed one at a time, so a goroutine
-// that stalls (its OS thread descheduled on a loaded machine) holds only
-// one of them, and the others take the rest instead of waiting for a whole
-// share. Row runs cost nothing extra: each packs only its own rows of A, and
-// the B micro-panel every tile reads comes from L2 either way. A variable
-// so that the tuning harness can compare.
-var subTasks = 4
-
 // swapEdges enables the transposed computation of products narrower than a
 // tile (a variable so that the tuning harness can compare).
 var swapEdges = true
@@ -102,7 +93,6 @@ type call[T float32 | float64] struct {
 	// The plan, fixed before the team starts (see plan).
 	team     int // goroutines invited
 	tasks    int // compute tasks wanted per block (the grid's budget)
-	sub      int // row runs per row run of the grid (see block)
 	nk, nblk int // depth blocks per column panel; blocks in all
 
 	// Shared progress of the team, one entry per block, and per compute
@@ -276,14 +266,10 @@ func (cl *call[T]) plan(threads int) {
 		b.taskNext.Store(0)
 		b.taskDone.Store(0)
 	}
-	cl.sub = 1
-	if threads > 1 {
-		cl.sub = subTasks
+	if len(cl.rectDone) < threads {
+		cl.rectDone = make([]paddedInt64, threads)
 	}
-	if len(cl.rectDone) < threads*cl.sub {
-		cl.rectDone = make([]paddedInt64, threads*cl.sub)
-	}
-	for i := range cl.rectDone[:threads*cl.sub] {
+	for i := range cl.rectDone[:threads] {
 		cl.rectDone[i].Store(0)
 	}
 	cl.abort.Store(false)
@@ -319,7 +305,7 @@ func (cl *call[T]) block(s int) block {
 	pc, pe := split(cl.k, cl.nk, kbi)
 	bk := block{s: s, jc: jc, nb: nb, pc: pc, kb: pe - pc, first: kbi == 0}
 	nTiles := ceilDiv(nb, bl.nr)
-	bk.tm, bk.tn = blockGrid(cl.tasks, cl.sub, ceilDiv(cl.m, bl.mr), nTiles)
+	bk.tm, bk.tn = grid(cl.tasks, ceilDiv(cl.m, bl.mr), nTiles)
 	bk.q1 = nTiles
 	if cl.bDirect {
 		bk.q0 = nb / bl.nr // full micro-panels are read in place

@@ -29,17 +29,6 @@ func grid(threads, mt, nt int) (tm, tn int) {
 	return tm, tn
 }
 
-// blockGrid is the task grid of a block at P threads with sub row runs
-// per row run of grid (subTasks; 1 at one thread): grid's column runs, and
-// its row tiles cut into sub times as many runs as far as there are row
-// tiles. The tasks are claimed one at a time, so at sub > 1 the goroutines
-// balance the work between them as it runs, and one that stalls holds up
-// only the task it has.
-func blockGrid(threads, sub, mt, nt int) (tm, tn int) {
-	tm, tn = grid(threads, mt, nt)
-	return min(tm*sub, mt), tn
-}
-
 // split returns the i-th of parts nearly equal ranges of [0, n): their
 // lengths differ by at most one.
 func split(n, parts, i int) (lo, hi int) {

@@ -16,71 +16,57 @@ import (
 )
 
 // TestPartition checks the task grid at P = 1..16 over panels from one
-// tile to many, for the grid itself and cut into subTasks row runs per
-// grid row run (blockGrid): the rectangles cover every tile exactly once,
-// there are at most P (P·sub) of them and none is empty, their row runs
-// differ by at most one tile row and their column runs by at most one tile
-// column, and no other grid of at most P tasks has a smaller largest task
-// than grid's (checked by brute force).
+// tile to many: the rectangles cover every tile exactly once, there are at
+// most P of them and none is empty, their row runs differ by at most one
+// tile row and their column runs by at most one tile column, and no other
+// grid of at most P tasks has a smaller largest task (checked by brute
+// force).
 func TestPartition(t *testing.T) {
 	bl := blocking{mr: 8, nr: 48}
 	for p := 1; p <= 16; p++ {
 		for _, m := range []int{1, 7, 8, 9, 24, 31, 64, 100, 128, 256, 784} {
 			for _, nb := range []int{1, 47, 48, 49, 100, 256, 512, 784, 2016} {
-				for _, sub := range []int{1, 2, subTasks} {
-					t.Run(fmt.Sprintf("P=%d/m=%d/nb=%d/sub=%d", p, m, nb, sub), func(t *testing.T) {
-						mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
-						tm, tn := blockGrid(p, sub, mt, nt)
-						require.LessOrEqual(t, tm*tn, p*sub)
-						require.LessOrEqual(t, tm, mt)
-						require.LessOrEqual(t, tn, nt)
-						checkRects(t, bl, m, nb, tm, tn)
-						if sub > 1 {
-							return
-						}
-						largest := ceilDiv(mt, tm) * ceilDiv(nt, tn)
-						for r := 1; r <= min(p, mt); r++ {
-							for c := 1; r*c <= p && c <= nt; c++ {
-								require.LessOrEqual(t, largest, ceilDiv(mt, r)*ceilDiv(nt, c),
-									"grid %d×%d beats the chosen %d×%d", r, c, tm, tn)
+				t.Run(fmt.Sprintf("P=%d/m=%d/nb=%d", p, m, nb), func(t *testing.T) {
+					mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
+					tm, tn := grid(p, mt, nt)
+					require.LessOrEqual(t, tm*tn, p)
+					require.LessOrEqual(t, tm, mt)
+					require.LessOrEqual(t, tn, nt)
+					hits := make([]int, mt*nt)
+					minR, maxR, minC, maxC := mt, 0, nt, 0
+					largest := 0
+					for i := range tm * tn {
+						rlo, rhi, clo, chi := taskRect(bl, m, nb, tm, tn, i)
+						require.Less(t, rlo, rhi, "task %d has no rows", i)
+						require.Less(t, clo, chi, "task %d has no columns", i)
+						require.Zero(t, rlo%bl.mr, "rows start on a tile")
+						require.Zero(t, clo%bl.nr, "columns start on a tile")
+						r0, r1 := rlo/bl.mr, ceilDiv(rhi, bl.mr)
+						c0, c1 := clo/bl.nr, ceilDiv(chi, bl.nr)
+						minR, maxR = min(minR, r1-r0), max(maxR, r1-r0)
+						minC, maxC = min(minC, c1-c0), max(maxC, c1-c0)
+						largest = max(largest, (r1-r0)*(c1-c0))
+						for r := r0; r < r1; r++ {
+							for c := c0; c < c1; c++ {
+								hits[r*nt+c]++
 							}
 						}
-					})
-				}
+					}
+					for i, h := range hits {
+						require.Equal(t, 1, h, "tile (%d, %d) covered %d times", i/nt, i%nt, h)
+					}
+					require.LessOrEqual(t, maxR-minR, 1, "row runs unbalanced")
+					require.LessOrEqual(t, maxC-minC, 1, "column runs unbalanced")
+					for r := 1; r <= min(p, mt); r++ {
+						for c := 1; r*c <= p && c <= nt; c++ {
+							require.LessOrEqual(t, largest, ceilDiv(mt, r)*ceilDiv(nt, c),
+								"grid %d×%d beats the chosen %d×%d", r, c, tm, tn)
+						}
+					}
+				})
 			}
 		}
 	}
-}
-
-// checkRects checks that the tasks of a tm×tn grid over an m×nb panel
-// cover every tile exactly once, are not empty, start on tile boundaries,
-// and that their row and column runs differ by at most one tile.
-func checkRects(t *testing.T, bl blocking, m, nb, tm, tn int) {
-	t.Helper()
-	mt, nt := ceilDiv(m, bl.mr), ceilDiv(nb, bl.nr)
-	hits := make([]int, mt*nt)
-	minR, maxR, minC, maxC := mt, 0, nt, 0
-	for i := range tm * tn {
-		rlo, rhi, clo, chi := taskRect(bl, m, nb, tm, tn, i)
-		require.Less(t, rlo, rhi, "task %d has no rows", i)
-		require.Less(t, clo, chi, "task %d has no columns", i)
-		require.Zero(t, rlo%bl.mr, "rows start on a tile")
-		require.Zero(t, clo%bl.nr, "columns start on a tile")
-		r0, r1 := rlo/bl.mr, ceilDiv(rhi, bl.mr)
-		c0, c1 := clo/bl.nr, ceilDiv(chi, bl.nr)
-		minR, maxR = min(minR, r1-r0), max(maxR, r1-r0)
-		minC, maxC = min(minC, c1-c0), max(maxC, c1-c0)
-		for r := r0; r < r1; r++ {
-			for c := c0; c < c1; c++ {
-				hits[r*nt+c]++
-			}
-		}
-	}
-	for i, h := range hits {
-		require.Equal(t, 1, h, "tile (%d, %d) covered %d times", i/nt, i%nt, h)
-	}
-	require.LessOrEqual(t, maxR-minR, 1, "row runs unbalanced")
-	require.LessOrEqual(t, maxC-minC, 1, "column runs unbalanced")
 }
 
 // threadCounts are the counts every determinism test runs: oversubscribed
@@ -154,22 +140,19 @@ func threadCounts1[T float](t *testing.T, short bool) {
 	}
 }
 
-// TestGemmWaitSleeping is TestGemmThreadCounts -short for the default kernel with
-// waitSpin = 0 and with subTasks 1 and 4: every wait of the team that does
-// not end within its first polls sleeps on the call's condition variable
-// until signal wakes it (at 8 and 16 threads on two cores, most do). The
-// results must still be bitwise the one-thread ones, and some waits must
-// have slept.
+// TestGemmWaitSleeping is TestGemmThreadCounts -short for the default
+// kernel with waitSpin = 0: every wait of the team that does not end
+// within its first polls sleeps on the call's condition variable until
+// signal wakes it (at 8 and 16 threads on two cores, most do). The results
+// must still be bitwise the one-thread ones, and some waits must have
+// slept.
 func TestGemmWaitSleeping(t *testing.T) {
-	prevSpin, prevSub := waitSpin, subTasks
-	defer func() { waitSpin, subTasks = prevSpin, prevSub }()
+	prev := waitSpin
+	defer func() { waitSpin = prev }()
 	waitSpin = 0
 	before := sleeps.Load()
-	for _, sub := range []int{1, 4} {
-		subTasks = sub
-		t.Run(fmt.Sprintf("sub=%d/type=f32", sub), func(t *testing.T) { threadCounts1[float32](t, true) })
-		t.Run(fmt.Sprintf("sub=%d/type=f64", sub), func(t *testing.T) { threadCounts1[float64](t, true) })
-	}
+	t.Run("type=f32", func(t *testing.T) { threadCounts1[float32](t, true) })
+	t.Run("type=f64", func(t *testing.T) { threadCounts1[float64](t, true) })
 	require.Greater(t, sleeps.Load(), before, "no wait slept")
 }
 

@@ -110,7 +110,6 @@ func apply(v string) {
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
 		saved["small"] = smallMax
-		saved["sub"] = subTasks
 		saved["waitspin"] = waitSpin
 	}
 	swapEdges = saved["swap"].(bool)
@@ -122,7 +121,6 @@ func apply(v string) {
 	blocks = saved["blocks"].([numKernels][2]blocking)
 	parMinFlops = saved["par"].(int)
 	smallMax = saved["small"].(int)
-	subTasks = saved["sub"].(int)
 	waitSpin = saved["waitspin"].(time.Duration)
 	for _, kv := range strings.Split(v, ";") {
 		var key string
@@ -169,8 +167,6 @@ func apply(v string) {
 			parallel.SetThreads(val)
 		case "par":
 			parMinFlops = val
-		case "sub":
-			subTasks = val
 		case "waitspin": // microseconds
 			waitSpin = time.Duration(val) * time.Microsecond
 		}
