@@ -70,6 +70,18 @@ func aliasedRows(ldb, ti int) bool {
 	return ldb*size%4096 == 0
 }
 
+// packAliased enables aliasedRows where it was measured to pay: on the
+// Zen 5 VM (L1D 48 KB, 12 ways) above, but not on the Zen 4 VM (L1D 32
+// KB, 8 ways, 512-bit FMAs issued as two halves), where the in-place read
+// won at every aliased stride (tuning harness, best of 40, wall time,
+// idle, GFLOP/s packed -> in place, one thread then two): f64 256×512×784
+// 46.5 -> 48.2, 87-89 -> 95-98; f64 256×512×512 47.2 -> 49.0, 88-91 -> 97;
+// f64 128×512×256 45.0 -> 54.7, 80-89 -> 106; f32 256×1024×512 97 -> 104,
+// 179-187 -> 209-210; f32 128×2048×256 88 -> 100, 146-179 -> 184-198. The
+// L1 size is what tells the two apart; other CPUs follow the one whose L1
+// they share. A variable so that the tuning harness can compare.
+var packAliased = hostCaches().l1 >= 48<<10
+
 // call carries one GEMM call through the blocked loops. It is kept on a
 // free list (callList), and its
 // team method is bound once (doTeam) so that handing it to parallel.Do
@@ -225,7 +237,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
 	cl.pk, cl.boff = pk, boff
-	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && (boff != nil || pk == nil && !aliasedRows(ldb, ti))
+	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && (boff != nil || pk == nil && !(packAliased && aliasedRows(ldb, ti)))
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {

@@ -110,6 +110,7 @@ func apply(v string) {
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
 		saved["small"] = smallMax
+		saved["alias"] = packAliased
 		saved["waitspin"] = waitSpin
 	}
 	swapEdges = saved["swap"].(bool)
@@ -117,6 +118,7 @@ func apply(v string) {
 	directBRows = saved["directb"].([2]int)
 	packAsm = hasAVX2FMA
 	packBRows = true
+	packAliased = saved["alias"].(bool)
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
 	parMinFlops = saved["par"].(int)
@@ -134,6 +136,10 @@ func apply(v string) {
 		switch key {
 		case "bcols":
 			packBRows = false
+		case "noalias":
+			packAliased = false
+		case "alias":
+			packAliased = true
 		case "noswap":
 			swapEdges = false
 		case "swaptiles":
