@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/igemm"
+	"github.com/adjoint-go/adjoint/internal/osyield"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -426,13 +427,15 @@ func (cl *call[T]) packShares(bk *block, st *blockState, pb []T) bool {
 // waitFor waits until v >= want: the work it waits for has been claimed by
 // a goroutine of the team, usually running and microseconds from done. It
 // polls, yielding the processor every pollsPerYield polls, for up to
-// waitSpin; then it sleeps until signal reports progress. Sleeping is what
-// keeps two threads from being slower than one on a loaded machine: there
-// the goroutine it waits for may sit on an OS thread that lost its CPU to
-// another process, and a waiter that kept polling would hold the CPU that
-// thread needs (with one competing process, a 256×512×512 product took
-// 2.0–2.4 ms on two threads polling against 1.4 ms on one). It returns
-// false, at once, if the team aborted.
+// waitSpin; then for up to waitPolite it also yields the CPU to the OS
+// between polls (osyield); then it sleeps until signal reports progress.
+// Yielding the CPU, or sleeping, is what keeps two threads from being
+// slower than one on a loaded machine: there the goroutine it waits for may
+// sit on an OS thread that lost its CPU to another process, and a waiter
+// that kept polling would hold the CPU that thread needs (with one
+// competing process, a 256×512×512 product took 2.3–2.9 ms on two threads
+// polling against 1.3–1.5 ms on one: BenchmarkLoaded). It returns false, at
+// once, if the team aborted.
 func (cl *call[T]) waitFor(v *atomic.Int64, want int64) bool {
 	if v.Load() >= want {
 		return true
@@ -447,8 +450,10 @@ func (cl *call[T]) waitFor(v *atomic.Int64, want int64) bool {
 		}
 		if i == pollsPerYield {
 			start = time.Now()
-		} else if time.Since(start) > waitSpin {
+		} else if d := time.Since(start); d > waitSpin+waitPolite {
 			return cl.sleep(v, want)
+		} else if d > waitSpin {
+			osyield.Yield()
 		}
 		runtime.Gosched()
 	}
@@ -477,11 +482,16 @@ func (cl *call[T]) sleep(v *atomic.Int64, want int64) bool {
 // the counter moved, so one of the two sees the other: either the sleeper
 // finds its counter done, or signal finds the sleeper and, taking wakeMu,
 // which the sleeper holds until it waits, broadcasts after it waits.
+//
+// The woken goroutines become runnable on this goroutine's P, behind it,
+// so signal then yields: otherwise they would wait for this goroutine to
+// block, since an idle P does not take a P's next goroutine at once.
 func (cl *call[T]) signal() {
 	if cl.sleepers.Load() > 0 {
 		cl.wakeMu.Lock()
 		cl.wake.Broadcast()
 		cl.wakeMu.Unlock()
+		runtime.Gosched()
 	}
 }
 
@@ -497,6 +507,19 @@ const pollsPerYield = 2048
 // these VMs; short against the milliseconds an OS thread that lost its CPU
 // waits for it back. A variable so that the tuning harness can compare.
 var waitSpin = 50 * time.Microsecond
+
+// waitPolite is how long waitFor then goes on polling with osyield.Yield
+// between polls before it sleeps: the yield lets a thread that shares this
+// CPU (the one it may wait for) run at once, as sleeping would, without the
+// 15–60 µs futex wake-up sleeping costs when the wait ends (see
+// parallel's politeFor). None where the OS has no yield. A variable so that
+// the tuning harness can compare.
+var waitPolite = func() time.Duration {
+	if osyield.Supported {
+		return time.Millisecond
+	}
+	return 0
+}()
 
 // computeTask runs task i of block bk's tm×tn grid: its rows in MC blocks
 // (packing A for each), its micro-panel columns of the packed B panel pb.

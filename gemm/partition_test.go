@@ -141,15 +141,15 @@ func threadCounts1[T float](t *testing.T, short bool) {
 }
 
 // TestGemmWaitSleeping is TestGemmThreadCounts -short for the default
-// kernel with waitSpin = 0: every wait of the team that does not end
+// kernel with waitSpin = waitPolite = 0: every wait of the team that does not end
 // within its first polls sleeps on the call's condition variable until
 // signal wakes it (at 8 and 16 threads on two cores, most do). The results
 // must still be bitwise the one-thread ones, and some waits must have
 // slept.
 func TestGemmWaitSleeping(t *testing.T) {
-	prev := waitSpin
-	defer func() { waitSpin = prev }()
-	waitSpin = 0
+	prevSpin, prevPolite := waitSpin, waitPolite
+	defer func() { waitSpin, waitPolite = prevSpin, prevPolite }()
+	waitSpin, waitPolite = 0, 0
 	before := sleeps.Load()
 	t.Run("type=f32", func(t *testing.T) { threadCounts1[float32](t, true) })
 	t.Run("type=f64", func(t *testing.T) { threadCounts1[float64](t, true) })
@@ -294,13 +294,13 @@ func (p *panicPacker) PackB(dst []float32, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 
 // TestGemmTeamPanicWakesSleepers makes one goroutine of a team panic (in
 // packing B for a later depth block) while the others may sleep in
-// waitFor (waitSpin = 0): the call must re-raise that panic on the caller
+// waitFor (waitSpin = waitPolite = 0): the call must re-raise that panic on the caller
 // rather than hang, and the next calls must still be right.
 func TestGemmTeamPanicWakesSleepers(t *testing.T) {
 	lowParMin(t)
-	prevSpin := waitSpin
-	defer func() { waitSpin = prevSpin }()
-	waitSpin = 0
+	prevSpin, prevPolite := waitSpin, waitPolite
+	defer func() { waitSpin, waitPolite = prevSpin, prevPolite }()
+	waitSpin, waitPolite = 0, 0
 	defer parallel.SetThreads(parallel.Threads())
 	kc := blocks[current.Load()][0].kc
 	m, n, k := 200, 300, 2*kc+1 // three depth blocks

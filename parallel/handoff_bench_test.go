@@ -36,10 +36,11 @@ func BenchmarkHandoff(b *testing.B) {
 // on a worker: the caller's task waits (up to 1 ms) for the other task to
 // begin and the benchmark reports the mean delay as wake-µs. With idle=0
 // the calls follow each other at once, so a worker is still spinning from
-// the previous call; with idle=1ms the caller sleeps between calls, longer
-// than the spin, so the worker has parked and must be woken.
+// the previous call; with idle=3ms the caller sleeps between calls, longer
+// than the spin and polite phases (1.05 ms), so the worker has parked and
+// must be woken.
 func BenchmarkWake(b *testing.B) {
-	for _, idle := range []time.Duration{0, time.Millisecond} {
+	for _, idle := range []time.Duration{0, 3 * time.Millisecond} {
 		b.Run(fmt.Sprintf("idle=%v", idle), func(b *testing.B) {
 			withThreads(b, 2, func() {
 				var t0 time.Time

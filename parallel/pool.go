@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/adjoint-go/adjoint/internal/osyield"
 )
 
 // job is one call of Do (or For), shared by the goroutines working on it.
@@ -124,6 +126,12 @@ func (j *job) run(i int) {
 		}
 		if j.left.Add(-1) == 0 && j.wait.Swap(waitDone) == waitParked {
 			j.done <- struct{}{}
+			// The send made the caller runnable on this P, in its
+			// runnext slot, where it would wait until this goroutine
+			// blocks or yields (an idle P may not steal it at once):
+			// yield now, so that the caller runs here and this worker
+			// moves to the run queue, where an idle P takes it.
+			runtime.Gosched()
 		}
 	}()
 	if j.skip.Load() {
@@ -206,9 +214,28 @@ var (
 )
 
 // spinFor bounds how long an idle worker (or a caller waiting for the last
-// task) spins before blocking. A variable so that tests and benchmarks can
-// compare.
-var spinFor = 50 * time.Microsecond
+// task) polls flat out; politeFor how long it then goes on polling with
+// osyield.Yield between polls, giving its CPU to any other runnable thread,
+// before it blocks. Blocking costs a futex wake-up to resume: 15 to 60 µs
+// on the Zen 4 VM, enough that the calls of a training step, a few tens of
+// µs to a millisecond apart, kept finding the worker parked (an execution
+// trace of a GEMM followed by a two-task Do showed the caller parked at the
+// end of the GEMM, resumed 28 µs after the worker's last task, and the Do
+// run serially because the worker was not back in time). Politely polling
+// costs nothing another thread could use. Where the OS offers no yield
+// (osyield.Supported false) the polite phase is skipped. Variables so that
+// tests and benchmarks can compare.
+var (
+	spinFor   = 50 * time.Microsecond
+	politeFor = politeDefault()
+)
+
+func politeDefault() time.Duration {
+	if osyield.Supported {
+		return time.Millisecond
+	}
+	return 0
+}
 
 // A spinning goroutine polls pollsPerCheck times between looks at the
 // clock, and yields its P (runtime.Gosched) once yieldEvery has passed since
@@ -223,8 +250,9 @@ const (
 	yieldEvery    = 5 * time.Microsecond
 )
 
-// spinUntil polls cond until it holds (true) or spinFor has passed (false),
-// yielding every yieldEvery.
+// spinUntil polls cond until it holds (true) or spinFor+politeFor has
+// passed (false), yielding its P every yieldEvery and, after spinFor, its
+// CPU to the OS between polls.
 func spinUntil(cond func() bool) bool {
 	start := time.Now()
 	last := start
@@ -235,8 +263,10 @@ func spinUntil(cond func() bool) bool {
 			}
 		}
 		now := time.Now()
-		if now.Sub(start) > spinFor {
+		if d := now.Sub(start); d > spinFor+politeFor {
 			return cond()
+		} else if d > spinFor {
+			osyield.Yield()
 		}
 		if now.Sub(last) > yieldEvery {
 			runtime.Gosched()
