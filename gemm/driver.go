@@ -51,6 +51,30 @@ var swapEdges = true
 // A variable so that the tuning harness can compare.
 var directBRows = [2]int{800, 256}
 
+// directBRowsAVX2 is directBRows for the AVX2 kernels (6×16, 6×8), whose
+// in-place variants read a row of B (64 bytes) per 12 FMAs. Measured on the
+// Zen 3 VM (AMD EPYC family 25 model 1, L1D 32 KB, L2 512 KB; tuning
+// harness, best of 40, wall time, idle), GFLOP/s packed -> in place, one
+// thread then two, f32: 128x512x256 70 -> 85, 92 -> 125; 256x512x784 80 ->
+// 86, 134 -> 153; 256x784x512 89 -> 92, 155 -> 176; 384³ 88 -> 87, 151 ->
+// 169; but 512x640x512 91 -> 86, 164 -> 164 and 768³ 91 -> 79, 173 -> 160.
+// f64: 256³ 44 -> 43, 67 -> 80; 256x784x512 43 -> 44, 73 -> 87; but 384³ 45
+// -> 36, 77 -> 68. Rows a multiple of 4 KB apart are always packed for
+// these kernels (see packAliased).
+var directBRowsAVX2 = [2]int{384, 256}
+
+// directBMax is the most rows for which kernel kern reads NoTrans B in
+// place (type index ti); -1 for kernels without in-place variants.
+func directBMax(kern, ti int) int {
+	switch kern {
+	case kernAVX512:
+		return directBRows[ti]
+	case kernAVX2:
+		return directBRowsAVX2[ti]
+	}
+	return -1
+}
+
 // aliasedRows reports whether rows of B ldb elements apart (type index ti)
 // start a multiple of 4 KB apart. The in-place kernels then stream a
 // depth block's rows through one set of the L1 cache (its sets repeat every
@@ -82,6 +106,19 @@ func aliasedRows(ldb, ti int) bool {
 // L1 size is what tells the two apart; other CPUs follow the one whose L1
 // they share. A variable so that the tuning harness can compare.
 var packAliased = hostCaches().l1 >= 48<<10
+
+// packAliasedFor reports whether kernel kern packs a B whose rows start a
+// multiple of 4 KB apart rather than reading it in place. The AVX2 kernels
+// always do: on the Zen 3 VM (L1D 32 KB, 8 ways) the in-place read of such
+// a B ran at 57-60% of the packed speed (tuning harness as above, GFLOP/s
+// packed -> in place, one thread then two: f32 256x1024x512 89 -> 57, 146
+// -> 109; f32 512x1024x256 92 -> 57; f64 256x512x512 44 -> 25, 75 -> 49;
+// f64 128x512x256 40 -> 25), where the AVX-512 kernels on Zen 4, with the
+// same L1, gained. Their tile row is one cache line of B per k step, and
+// a depth block's lines all fall in one L1 set.
+func packAliasedFor(kern int) bool {
+	return packAliased || kern == kernAVX2
+}
 
 // call carries one GEMM call through the blocked loops. It is kept on a
 // free list (callList), and its
@@ -238,7 +275,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
 	cl.pk, cl.boff = pk, boff
-	cl.bDirect = kern == kernAVX512 && tB == NoTrans && m <= directBRows[ti] && (boff != nil || pk == nil && !(packAliased && aliasedRows(ldb, ti)))
+	cl.bDirect = tB == NoTrans && m <= directBMax(kern, ti) && (boff != nil || pk == nil && !(packAliasedFor(kern) && aliasedRows(ldb, ti)))
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {
@@ -619,12 +656,20 @@ func (cl *call[T]) merge(tile []T, nr, off, rows, cols int, beta T) {
 	}
 }
 
-// microB calls the AVX-512 kernel of height mr (8, 4 or 2) that reads a
-// full-width B block in place (row p at b[p*ldb:], or with boff at
-// b[boff[p]:] when boff is not nil).
+// microB calls the kernel of height mr (AVX-512: 8, 4 or 2; AVX2: 6)
+// that reads a full-width B block in place (row p at b[p*ldb:], or with
+// boff at b[boff[p]:] when boff is not nil; AVX-512 only).
 func (cl *call[T]) microB(mr, kb int, a, b []T, boff []int, c []T, ldc int, alpha, beta T) {
 	if boff != nil {
 		cl.microInd(mr, kb, a, b, &boff[0], c, ldc, alpha, beta)
+		return
+	}
+	if cl.kern == kernAVX2 {
+		if cl.ti == 1 {
+			dgemmKernelAVX2Bld(kb, pf64(a), pf64(b), pf64(c), cl.ldb, ldc, float64(alpha), float64(beta))
+		} else {
+			sgemmKernelAVX2Bld(kb, pf32(a), pf32(b), pf32(c), cl.ldb, ldc, float32(alpha), float32(beta))
+		}
 		return
 	}
 	if cl.ti == 1 {

@@ -164,6 +164,16 @@ func sgemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha f
 //go:noescape
 func dgemmKernelAVX2(k int, a *float64, b *float64, c *float64, ldc int, alpha float64, beta float64)
 
+// sgemmKernelAVX2Bld computes an 6×16 tile C = alpha·A·B + beta·C from a packed A panel and B rows ldb apart (see kernel_amd64.go).
+//
+//go:noescape
+func sgemmKernelAVX2Bld(k int, a *float32, b *float32, c *float32, ldb int, ldc int, alpha float32, beta float32)
+
+// dgemmKernelAVX2Bld computes an 6×8 tile C = alpha·A·B + beta·C from a packed A panel and B rows ldb apart (see kernel_amd64.go).
+//
+//go:noescape
+func dgemmKernelAVX2Bld(k int, a *float64, b *float64, c *float64, ldb int, ldc int, alpha float64, beta float64)
+
 // fmaPeakAVX512PS runs n iterations of 24 independent zmm FMA chains (the throughput ceiling).
 //
 //go:noescape

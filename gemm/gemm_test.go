@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -306,6 +307,15 @@ func testShapes[T float](t *testing.T) {
 			m, n, k := smallMax+d[0], smallMax+d[1], smallMax+d[2]
 			require.Equal(t, d[0]+d[1]+d[2] <= 0, isSmall(m, n, k))
 			checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: m, n: n, k: k, alpha: 2.5, beta: 1, ldPad: 2})
+		}
+		// B rows 4 KB apart (packed, not read in place, where packAliasedFor
+		// says so) and 4 KB + one element apart (read in place below the
+		// cut-off), with a partial last column panel.
+		var z T
+		for _, pad := range []int{0, 1} {
+			ldb := 4096/int(unsafe.Sizeof(z)) + pad
+			n := ldb - bl.nr/2 - 1
+			checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: 2*bl.mr + 1, n: n, k: 37, alpha: 1, beta: 0.5, ldPad: ldb - n})
 		}
 		// k either side of KC, ld larger than the row.
 		for _, k := range sizesAround(bl.kc, 2*bl.kc) {

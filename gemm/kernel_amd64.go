@@ -60,6 +60,9 @@ var (
 // B element is used once or twice, packing B would cost more than the
 // product.
 
+// sgemmKernelAVX2Bld and dgemmKernelAVX2Bld are the AVX2 tile (MR = 6)
+// reading B the same way; a partial row panel goes through the scratch tile.
+
 // Short AVX-512 variants (MR = 4 and 2, each NR above) for the last,
 // partial row panel.
 

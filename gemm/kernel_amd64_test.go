@@ -40,6 +40,7 @@ func asmKernelsS() []asmKernel[float32] {
 		{"avx512m2x32", hasAVX512, 2, 32, sgemmKernelAVX512m2x32, fmaPeakAVX512PS, 24},
 		{"avx512m2x16", hasAVX512, 2, 16, sgemmKernelAVX512m2x16, fmaPeakAVX512PS, 24},
 		{"avx2", hasAVX2FMA, mrS256, nrS256, sgemmKernelAVX2, fmaPeakAVX2PS, 12},
+		{"avx2Bld", hasAVX2FMA, mrS256, nrS256, inPlaceB(nrS256, sgemmKernelAVX2Bld), fmaPeakAVX2PS, 12},
 	}
 }
 
@@ -61,6 +62,7 @@ func asmKernelsD() []asmKernel[float64] {
 		{"avx512m2x16", hasAVX512, 2, 16, dgemmKernelAVX512m2x16, fmaPeakAVX512PD, 24},
 		{"avx512m2x8", hasAVX512, 2, 8, dgemmKernelAVX512m2x8, fmaPeakAVX512PD, 24},
 		{"avx2", hasAVX2FMA, mrD256, nrD256, dgemmKernelAVX2, fmaPeakAVX2PD, 12},
+		{"avx2Bld", hasAVX2FMA, mrD256, nrD256, inPlaceB(nrD256, dgemmKernelAVX2Bld), fmaPeakAVX2PD, 12},
 	}
 }
 
@@ -316,7 +318,7 @@ func benchAsmKernel[T float32 | float64](b *testing.B, kern asmKernel[T], typ st
 	var z T
 	lanes := 64 / int(unsafe.Sizeof(z)) // zmm lanes
 	// The avx512 variants (narrow ones included) all use zmm.
-	if kern.impl == "avx2" {
+	if strings.HasPrefix(kern.impl, "avx2") {
 		lanes /= 2
 	}
 	if strings.Contains(kern.impl, "Bld") || strings.Contains(kern.impl, "Ind") {

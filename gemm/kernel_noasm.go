@@ -56,6 +56,12 @@ func dgemmKernelAVX512Bldm4(k int, a, b, c *float64, ldb, ldc int, alpha, beta f
 func dgemmKernelAVX512Bldm2(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64) {
 	panic(errNoAsm)
 }
+func sgemmKernelAVX2Bld(k int, a, b, c *float32, ldb, ldc int, alpha, beta float32) {
+	panic(errNoAsm)
+}
+func dgemmKernelAVX2Bld(k int, a, b, c *float64, ldb, ldc int, alpha, beta float64) {
+	panic(errNoAsm)
+}
 func sgemmKernelAVX512Ind(k int, a, b *float32, off *int, c *float32, ldc int, alpha, beta float32) {
 	panic(errNoAsm)
 }

@@ -107,6 +107,7 @@ func apply(v string) {
 	if len(saved) == 0 {
 		saved["swap"] = swapEdges
 		saved["directb"] = directBRows
+		saved["directb2"] = directBRowsAVX2
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
 		saved["small"] = smallMax
@@ -116,6 +117,7 @@ func apply(v string) {
 	swapEdges = saved["swap"].(bool)
 	swapByArea = true
 	directBRows = saved["directb"].([2]int)
+	directBRowsAVX2 = saved["directb2"].([2]int)
 	packAsm = hasAVX2FMA
 	packBRows = true
 	packAliased = saved["alias"].(bool)
@@ -149,6 +151,7 @@ func apply(v string) {
 			packAsm = false
 		case "directb":
 			directBRows = [2]int{val, val}
+			directBRowsAVX2 = [2]int{val, val}
 		case "nomedge":
 			blocks[kern][0].mrEdge, blocks[kern][1].mrEdge = [2]int{}, [2]int{}
 		case "nonarrow":

@@ -597,6 +597,11 @@ func main() {
 		{name: "dgemmKernelAVX512m2x8", wide: true, double: true, mr: 2, nv: 1, unroll: 4, pfC: 4, bcst: true},
 		{name: "sgemmKernelAVX2", mr: 6, nv: 2, unroll: 4, pfC: 8},
 		{name: "dgemmKernelAVX2", double: true, mr: 6, nv: 2, unroll: 4, pfC: 8},
+		// AVX2 variants reading B unpacked (rows ldb apart), as the
+		// AVX-512 Bld ones; partial row panels go through the scratch
+		// tile (A is zero-padded to MR rows), so one height is enough.
+		{name: "sgemmKernelAVX2Bld", mr: 6, nv: 2, unroll: 4, pfC: 8, bld: true},
+		{name: "dgemmKernelAVX2Bld", double: true, mr: 6, nv: 2, unroll: 4, pfC: 8, bld: true},
 	} {
 		k.generate()
 	}
