@@ -43,9 +43,14 @@
 // image (internal/igemm). Those took conv1 of the MNIST CNN (M = 32,
 // N = 784, K = 25 + a bias row, 128 images) from 104–109 to 143–147
 // GFLOP/s, one thread, against 175–179 for the same GEMMs on a stored B
-// (BenchmarkConv2d, idle Zen 5 VM). The choice depends only on the shape
-// and the leading dimension. Packing transposes 8-row blocks in vector registers
-// where AVX is available.
+// (BenchmarkConv2d, idle Zen 5 VM). The AVX2 family likewise has a 6×16
+// (6×8) variant that reads a stored B in place, for products of at most
+// 384 rows (float32; 256 float64) whose B rows do not start a multiple of
+// 4 KB apart: on a Zen 3 VM it took the MLP's 256×512×784 product from 134
+// to 153 GFLOP/s on two threads, since the goroutines no longer wait for a
+// shared packed panel. The choice depends only on the kernel, the shape
+// and the leading dimension. Packing transposes 8-row blocks in vector
+// registers where AVX is available.
 //
 // # arm64
 //
