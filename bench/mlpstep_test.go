@@ -137,8 +137,18 @@ func newMLPGemms() *mlpGemms {
 			g.gw[i-1] = make([]float32, mlpSizes[i-1]*d)
 		}
 	}
+	// Fill everything the calls read before they write it: memory never
+	// written is the kernel's shared zero page, so every row of an untouched
+	// weight matrix would be the same physical 4 KB and the in-place B
+	// kernels would see one cache set (a 256×512×784 replay ran at half
+	// speed, and the replay took longer than the whole step).
 	for i := range g.act[0] {
 		g.act[0][i] = float32(i%7) / 7
+	}
+	for _, s := range append(g.w[:], g.adj[len(g.adj)-1]) {
+		for i := range s {
+			s[i] = float32(i%5-2) / 8
+		}
 	}
 	return g
 }
