@@ -11,7 +11,7 @@ func BenchmarkPack(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
 		mr, kc int
-	}{{"f32avx512", 8, 128}, {"f32avx512nr", 48, 128}} {
+	}{{"f32avx512", 8, 128}, {"f32avx2", 6, 128}, {"f32generic", 4, 128}, {"f32avx512nr", 48, 128}} {
 		const n = 1024
 		src := make([]float32, n*n)
 		dst := make([]float32, (n+64)*tc.kc)
