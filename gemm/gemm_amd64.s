@@ -9109,6 +9109,90 @@ transpose8x8PS_done:
 	VZEROUPPER
 	RET
 
+// func transpose6x8PS(src *float32, ld int, dst *float32, w int, n int)
+// Requires: AVX
+TEXT ·transpose6x8PS(SB), NOSPLIT, $0-40
+	MOVQ  src+0(FP), R8
+	MOVQ  ld+8(FP), DX
+	MOVQ  dst+16(FP), R11
+	MOVQ  w+24(FP), CX
+	MOVQ  n+32(FP), AX
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, CX
+	LEAQ  (DX)(DX*2), R10
+	LEAQ  (CX)(CX*2), R12
+	LEAQ  (R8)(DX*4), R9
+	TESTQ AX, AX
+	JLE   transpose6x8PS_done
+
+transpose6x8PS_loop:
+	VMOVUPS      (R8), Y0
+	VMOVUPS      (R8)(DX*1), Y1
+	VMOVUPS      (R8)(DX*2), Y2
+	VMOVUPS      (R8)(R10*1), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(DX*1), Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VUNPCKLPS    Y1, Y0, Y8
+	VUNPCKHPS    Y1, Y0, Y9
+	VUNPCKLPS    Y3, Y2, Y10
+	VUNPCKHPS    Y3, Y2, Y11
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VSHUFPS      $0x44, Y10, Y8, Y0
+	VSHUFPS      $0xee, Y10, Y8, Y1
+	VSHUFPS      $0x44, Y11, Y9, Y2
+	VSHUFPS      $0xee, Y11, Y9, Y3
+	VSHUFPS      $0x44, Y14, Y12, Y4
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y7
+	VPERM2F128   $0x20, Y4, Y0, Y8
+	VPERM2F128   $0x31, Y4, Y0, Y12
+	VPERM2F128   $0x20, Y5, Y1, Y9
+	VPERM2F128   $0x31, Y5, Y1, Y13
+	VPERM2F128   $0x20, Y6, Y2, Y10
+	VPERM2F128   $0x31, Y6, Y2, Y14
+	VPERM2F128   $0x20, Y7, Y3, Y11
+	VPERM2F128   $0x31, Y7, Y3, Y15
+	LEAQ         (R11)(CX*4), R13
+	VMOVUPS      X8, (R11)
+	VEXTRACTF128 $0x01, Y8, X0
+	VMOVQ        X0, 16(R11)
+	VMOVUPS      X9, (R11)(CX*1)
+	VEXTRACTF128 $0x01, Y9, X1
+	VMOVQ        X1, 16(R11)(CX*1)
+	VMOVUPS      X10, (R11)(CX*2)
+	VEXTRACTF128 $0x01, Y10, X2
+	VMOVQ        X2, 16(R11)(CX*2)
+	VMOVUPS      X11, (R11)(R12*1)
+	VEXTRACTF128 $0x01, Y11, X3
+	VMOVQ        X3, 16(R11)(R12*1)
+	VMOVUPS      X12, (R13)
+	VEXTRACTF128 $0x01, Y12, X4
+	VMOVQ        X4, 16(R13)
+	VMOVUPS      X13, (R13)(CX*1)
+	VEXTRACTF128 $0x01, Y13, X5
+	VMOVQ        X5, 16(R13)(CX*1)
+	VMOVUPS      X14, (R13)(CX*2)
+	VEXTRACTF128 $0x01, Y14, X6
+	VMOVQ        X6, 16(R13)(CX*2)
+	VMOVUPS      X15, (R13)(R12*1)
+	VEXTRACTF128 $0x01, Y15, X7
+	VMOVQ        X7, 16(R13)(R12*1)
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	LEAQ         (R13)(CX*4), R11
+	DECQ         AX
+	JNZ          transpose6x8PS_loop
+
+transpose6x8PS_done:
+	VZEROUPPER
+	RET
+
 // func transpose8x4PD(src *float64, ld int, dst *float64, w int, n int)
 // Requires: AVX
 TEXT ·transpose8x4PD(SB), NOSPLIT, $0-40

@@ -199,6 +199,11 @@ func fmaPeakAVX2PD(n int)
 //go:noescape
 func transpose8x8PS(src *float32, ld int, dst *float32, w int, n int)
 
+// transpose6x8PS transposes n 6×8 blocks of float32 from 6 rows ld apart into columns w apart (see pack_amd64.go).
+//
+//go:noescape
+func transpose6x8PS(src *float32, ld int, dst *float32, w int, n int)
+
 // transpose8x4PD transposes n 8×4 blocks of float64 from 8 rows ld apart into columns w apart (see pack_amd64.go).
 //
 //go:noescape

@@ -142,6 +142,25 @@ func packStrided[T float32 | float64](d, src []T, ld, rows, kb, w int) {
 			}
 		}
 	}
+	if rows-r == 6 {
+		// The AVX2 tile's 6 rows (MR): 6×8 blocks in vector registers
+		// where the assembly has them, then whole 6-value columns, rather
+		// than 4 rows and two strided single rows (a third of the speed).
+		s0 := src[r*ld:][:kb]
+		s1 := src[(r+1)*ld:][:kb]
+		s2 := src[(r+2)*ld:][:kb]
+		s3 := src[(r+3)*ld:][:kb]
+		s4 := src[(r+4)*ld:][:kb]
+		s5 := src[(r+5)*ld:][:kb]
+		_ = d[(kb-1)*w+r+5]
+		done := transpose6(d[r:], src[r*ld:], ld, w, kb)
+		dd := d[r:]
+		for p := done; p < kb; p++ {
+			o := dd[p*w : p*w+6]
+			o[0], o[1], o[2], o[3], o[4], o[5] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p]
+		}
+		return
+	}
 	for ; r+4 <= rows; r += 4 {
 		s0 := src[r*ld:][:kb]
 		s1 := src[(r+1)*ld:][:kb]

@@ -39,3 +39,18 @@ func transpose8[T float32 | float64](d, src []T, ld, w, kb int) int {
 	}
 	return 4 * n
 }
+
+// transpose6 is transpose8 for 6 rows (the AVX2 tile's MR), float32 only:
+// each 6×8 block goes through the 8×8 transpose with two zero rows, and
+// only the 6 values of each column are written.
+func transpose6[T float32 | float64](d, src []T, ld, w, kb int) int {
+	var z T
+	if !packAsm || unsafe.Sizeof(z) != 4 {
+		return 0
+	}
+	n := kb / 8
+	if n > 0 {
+		transpose6x8PS((*float32)(unsafe.Pointer(&src[0])), ld, (*float32)(unsafe.Pointer(&d[0])), w, n)
+	}
+	return 8 * n
+}

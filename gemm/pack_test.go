@@ -24,8 +24,8 @@ func testPackStrided[T float](t *testing.T) {
 	}
 	for _, asm := range modes {
 		packAsm = asm
-		for _, rows := range []int{1, 7, 8, 9, 16, 17, 24} {
-			for _, w := range []int{8, 16, 24, 32, 48} {
+		for _, rows := range []int{1, 6, 7, 8, 9, 14, 16, 17, 24} {
+			for _, w := range []int{6, 8, 16, 24, 32, 48} {
 				if w < rows {
 					continue
 				}

@@ -406,10 +406,14 @@ func peak(name string, wide, double bool, chains int) {
 // packed micro-panel layout, 8 values per k step. Each chunk is an 8×8
 // transpose in ymm registers (unpack, shuffle, lane permute), so that
 // packing reads and writes whole vectors instead of single elements.
-func transposePS() {
-	name := "transpose8x8PS"
+//
+// With rows = 6 it emits transpose6x8PS, for the 6-row micro-panels of the
+// AVX2 tile: rows 6 and 7 are zero registers, and only the first 6 values
+// of each column are stored (16 bytes, then 8).
+func transposePS(rows int) {
+	name := fmt.Sprintf("transpose%dx8PS", rows)
 	avoutil.TEXT(name, "func(src *float32, ld int, dst *float32, w, n int)")
-	Doc(name + " transposes n 8×8 blocks of float32 from 8 rows ld apart into columns w apart (see pack_amd64.go).")
+	Doc(name + fmt.Sprintf(" transposes n %d×8 blocks of float32 from %d rows ld apart into columns w apart (see pack_amd64.go).", rows, rows))
 	src, ld, dst, w, n := R8, RDX, R11, RCX, RAX
 	src4, ld3, dst4, w3 := R9, R10, R13, R12
 	Load(Param("src"), src)
@@ -443,7 +447,11 @@ func transposePS() {
 	}
 	r, t := y[0:8], y[8:16]
 	for i := range 8 {
-		VMOVUPS(rowMem(i), r[i])
+		if i < rows {
+			VMOVUPS(rowMem(i), r[i])
+		} else {
+			VXORPS(r[i], r[i], r[i])
+		}
 	}
 	// t[2i] = lo(r[2i], r[2i+1]), t[2i+1] = hi(...), per 128-bit lane.
 	for i := 0; i < 8; i += 2 {
@@ -473,7 +481,15 @@ func transposePS() {
 			base = dst4
 		}
 		m := []Mem{{Base: base}, {Base: base, Index: w, Scale: 1}, {Base: base, Index: w, Scale: 2}, {Base: base, Index: w3, Scale: 1}}[j%4]
-		VMOVUPS(out[j], m)
+		if rows == 8 {
+			VMOVUPS(out[j], m)
+			continue
+		}
+		// Rows 0-3 from the low lane, rows 4-5 from the high one; the
+		// row registers are free by now.
+		VMOVUPS(out[j].AsX(), m)
+		VEXTRACTF128(U8(1), out[j], s[j].AsX())
+		VMOVQ(s[j].AsX(), m.Offset(16))
 	}
 	ADDQ(U8(32), src)
 	ADDQ(U8(32), src4)
@@ -609,7 +625,8 @@ func main() {
 	peak("fmaPeakAVX512PD", true, true, 24)
 	peak("fmaPeakAVX2PS", false, false, 12)
 	peak("fmaPeakAVX2PD", false, true, 12)
-	transposePS()
+	transposePS(8)
+	transposePS(6)
 	transposePD()
 
 	Generate()
