@@ -60,7 +60,7 @@ var directBRows = [2]int{800, 256}
 // 169; but 512x640x512 91 -> 86, 164 -> 164 and 768³ 91 -> 79, 173 -> 160.
 // f64: 256³ 44 -> 43, 67 -> 80; 256x784x512 43 -> 44, 73 -> 87; but 384³ 45
 // -> 36, 77 -> 68. Rows a multiple of 4 KB apart are always packed for
-// these kernels (see packAliased).
+// these kernels (see packAliasedFor).
 var directBRowsAVX2 = [2]int{384, 256}
 
 // directBMax is the most rows for which kernel kern reads NoTrans B in
@@ -114,8 +114,9 @@ var packAliased = hostCaches().l1 >= 48<<10
 // packed -> in place, one thread then two: f32 256x1024x512 89 -> 57, 146
 // -> 109; f32 512x1024x256 92 -> 57; f64 256x512x512 44 -> 25, 75 -> 49;
 // f64 128x512x256 40 -> 25), where the AVX-512 kernels on Zen 4, with the
-// same L1, gained. Their tile row is one cache line of B per k step, and
-// a depth block's lines all fall in one L1 set.
+// same L1, gained. Probably because their tile row is one cache line of B
+// per k step, all of a depth block's lines in one L1 set, while the
+// AVX-512 tile reads three consecutive lines per row (not measured further).
 func packAliasedFor(kern int) bool {
 	return packAliased || kern == kernAVX2
 }
