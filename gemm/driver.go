@@ -30,12 +30,14 @@ var parMinFlops = 2 * 128 * 128 * 128
 // tile (a variable so that the tuning harness can compare).
 var swapEdges = true
 
-// directBRows is, per type (f32, f64), the most rows (m, after any swap)
-// for which the AVX-512 kernels read NoTrans B in place instead of packing
-// it: packing is a read and a write of all of B, and on two threads also a
-// barrier (every goroutine waits until the shared panel is packed), while
-// the kernel's 8×48 (8×24) tile needs only 3 vector loads of B per 24 FMAs,
-// which stream well from L2. Only the last, partial column panel is packed.
+// directBRows is, per kernel and type (f32, f64), the most rows (m, after
+// any swap) for which the kernel reads NoTrans B in place instead of
+// packing it (0: never; only the AVX-512 and AVX2 families have in-place
+// variants). Packing is a read and a write of all of B, and on two threads
+// also a barrier (every goroutine waits until the shared panel is packed),
+// while the AVX-512 kernel's 8×48 (8×24) tile needs only 3 vector loads of
+// B per 24 FMAs, which stream well from L2. Only the last, partial column
+// panel is packed.
 //
 // Measured on the Zen 5 VM (tuning harness, best of 40 interleaved calls,
 // wall time, idle machine), GFLOP/s packed -> in place, f32: one thread
@@ -48,31 +50,21 @@ var swapEdges = true
 // cut-off, 64, came from one-thread runs: in place gained up to m = 96 at
 // ldb = 512 and tied at ldb = 1024 and 2048.) Either way the kernels do the
 // same arithmetic in the same order, so the cut-off changes no result.
-// A variable so that the tuning harness can compare.
-var directBRows = [2]int{800, 256}
-
-// directBRowsAVX2 is directBRows for the AVX2 kernels (6×16, 6×8), whose
-// in-place variants read a row of B (64 bytes) per 12 FMAs. Measured on the
-// Zen 3 VM (AMD EPYC family 25 model 1, L1D 32 KB, L2 512 KB; tuning
-// harness, best of 40, wall time, idle), GFLOP/s packed -> in place, one
+//
+// The AVX2 kernels (6×16, 6×8) read a row of B (64 bytes) per 12 FMAs.
+// Measured on the Zen 3 VM (AMD EPYC family 25 model 1, L1D 32 KB, L2 512
+// KB; tuning harness, best of 40, wall time, idle), GFLOP/s packed -> in place, one
 // thread then two, f32: 128x512x256 70 -> 85, 92 -> 125; 256x512x784 80 ->
 // 86, 134 -> 153; 256x784x512 89 -> 92, 155 -> 176; 384³ 88 -> 87, 151 ->
 // 169; but 512x640x512 91 -> 86, 164 -> 164 and 768³ 91 -> 79, 173 -> 160.
 // f64: 256³ 44 -> 43, 67 -> 80; 256x784x512 43 -> 44, 73 -> 87; but 384³ 45
 // -> 36, 77 -> 68. Rows a multiple of 4 KB apart are always packed for
-// these kernels (see packAliasedFor).
-var directBRowsAVX2 = [2]int{384, 256}
-
-// directBMax is the most rows for which kernel kern reads NoTrans B in
-// place (type index ti); -1 for kernels without in-place variants.
-func directBMax(kern, ti int) int {
-	switch kern {
-	case kernAVX512:
-		return directBRows[ti]
-	case kernAVX2:
-		return directBRowsAVX2[ti]
-	}
-	return -1
+// these kernels (see packAliased).
+//
+// A variable so that the tuning harness can compare.
+var directBRows = [numKernels][2]int{
+	kernAVX512: {800, 256},
+	kernAVX2:   {384, 256},
 }
 
 // aliasedRows reports whether rows of B ldb elements apart (type index ti)
@@ -95,8 +87,8 @@ func aliasedRows(ldb, ti int) bool {
 	return ldb*size%4096 == 0
 }
 
-// packAliased enables aliasedRows where it was measured to pay: on the
-// Zen 5 VM (L1D 48 KB, 12 ways) above, but not on the Zen 4 VM (L1D 32
+// packAliased enables aliasedRows, per kernel, where it was measured to
+// pay. For AVX-512: on the Zen 5 VM (L1D 48 KB, 12 ways) above, but not on the Zen 4 VM (L1D 32
 // KB, 8 ways, 512-bit FMAs issued as two halves), where the in-place read
 // won at every aliased stride (tuning harness, best of 40, wall time,
 // idle, GFLOP/s packed -> in place, one thread then two): f64 256×512×784
@@ -104,12 +96,9 @@ func aliasedRows(ldb, ti int) bool {
 // f64 128×512×256 45.0 -> 54.7, 80-89 -> 106; f32 256×1024×512 97 -> 104,
 // 179-187 -> 209-210; f32 128×2048×256 88 -> 100, 146-179 -> 184-198. The
 // L1 size is what tells the two apart; other CPUs follow the one whose L1
-// they share. A variable so that the tuning harness can compare.
-var packAliased = hostCaches().l1 >= 48<<10
-
-// packAliasedFor reports whether kernel kern packs a B whose rows start a
-// multiple of 4 KB apart rather than reading it in place. The AVX2 kernels
-// always do: on the Zen 3 VM (L1D 32 KB, 8 ways) the in-place read of such
+// they share.
+//
+// The AVX2 kernels always pack such a B: on the Zen 3 VM (L1D 32 KB, 8 ways) the in-place read of such
 // a B ran at 57-60% of the packed speed (tuning harness as above, GFLOP/s
 // packed -> in place, one thread then two: f32 256x1024x512 89 -> 57, 146
 // -> 109; f32 512x1024x256 92 -> 57; f64 256x512x512 44 -> 25, 75 -> 49;
@@ -117,8 +106,11 @@ var packAliased = hostCaches().l1 >= 48<<10
 // same L1, gained. Probably because their tile row is one cache line of B
 // per k step, all of a depth block's lines in one L1 set, while the
 // AVX-512 tile reads three consecutive lines per row (not measured further).
-func packAliasedFor(kern int) bool {
-	return packAliased || kern == kernAVX2
+//
+// A variable so that the tuning harness can compare.
+var packAliased = [numKernels]bool{
+	kernAVX512: hostCaches().l1 >= 48<<10,
+	kernAVX2:   true,
 }
 
 // call carries one GEMM call through the blocked loops. It is kept on a
@@ -276,7 +268,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, b, c, lda, ldb, ldc
 	cl.cT = cT
 	cl.pk, cl.boff = pk, boff
-	cl.bDirect = tB == NoTrans && m <= directBMax(kern, ti) && (boff != nil || pk == nil && !(packAliasedFor(kern) && aliasedRows(ldb, ti)))
+	cl.bDirect = tB == NoTrans && m <= directBRows[kern][ti] && (boff != nil || pk == nil && !(packAliased[kern] && aliasedRows(ldb, ti)))
 
 	threads := parallel.Threads()
 	if flops(m, n, k) < float64(parMinFlops) {

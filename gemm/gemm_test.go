@@ -308,7 +308,7 @@ func testShapes[T float](t *testing.T) {
 			require.Equal(t, d[0]+d[1]+d[2] <= 0, isSmall(m, n, k))
 			checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: m, n: n, k: k, alpha: 2.5, beta: 1, ldPad: 2})
 		}
-		// B rows 4 KB apart (packed, not read in place, where packAliasedFor
+		// B rows 4 KB apart (packed, not read in place, where packAliased
 		// says so) and 4 KB + one element apart (read in place below the
 		// cut-off), with a partial last column panel.
 		var z T

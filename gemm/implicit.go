@@ -22,7 +22,7 @@ func readsInPlace(m int, f64 bool) bool {
 	if f64 {
 		ti = 1
 	}
-	return int(current.Load()) == kernAVX512 && m <= directBRows[ti]
+	return int(current.Load()) == kernAVX512 && m <= directBRows[kernAVX512][ti]
 }
 
 // implicit computes C = alpha·A·pk's B + beta·C through the same driver,
@@ -61,7 +61,7 @@ func implicit[T float32 | float64](m, n, k int, alpha T, a []T, lda int, pk igem
 	// Sgemm's either way.
 	var base []T
 	var boff []int
-	if ip, ok := pk.(igemm.InPlace[T]); ok && kern == kernAVX512 && m <= directBRows[ti] {
+	if ip, ok := pk.(igemm.InPlace[T]); ok && kern == kernAVX512 && m <= directBRows[kernAVX512][ti] {
 		base, boff = ip.RowsInPlace()
 		if base == nil {
 			boff = nil

@@ -87,7 +87,7 @@ func testImplicit[T float](t *testing.T) {
 		{1, 1, 1}, {3, 5, 7}, {8, 48, 1}, {9, 49, 25}, {32, 784, 25}, {64, 196, 150},
 		{65, 100, 30}, {70, 5, 40}, {17, bl.nr - 1, 3}, {100, 2*bl.nr + 3, bl.kc + 1},
 		{2*bl.mr + 1, bl.nc + 5, 20}, {250, 260, 240},
-		{directBRows[typeIndex[T]()], 60, 30}, {directBRows[typeIndex[T]()] + 1, 60, 30},
+		{directBRows[kernAVX512][typeIndex[T]()], 60, 30}, {directBRows[kernAVX512][typeIndex[T]()] + 1, 60, 30},
 	}
 	if testing.Short() {
 		shapes = shapes[:10]

@@ -104,8 +104,8 @@ func threadCounts1[T float](t *testing.T, short bool) {
 		{96, 96, c - 1},         // just below: serial
 		{3 * bl.mr, 300, 200},   // 3 row tiles: P = 4 needs columns too
 		{4*bl.mr + 1, 300, 200}, // 5 row tiles
-		{max(directBMax(int(current.Load()), typeIndex[T]()), 1), 4*bl.nr + 5, 100},
-		{max(directBMax(int(current.Load()), typeIndex[T]())+1, 2), 4*bl.nr + 5, 100},
+		{max(directBRows[current.Load()][typeIndex[T]()], 1), 4*bl.nr + 5, 100},
+		{directBRows[current.Load()][typeIndex[T]()] + 1, 4*bl.nr + 5, 100},
 		{2*bl.mr + 3, bl.nr + 5, 4*bl.kc + 1},  // five depth blocks
 		{bl.mr + 1, 2*bl.nc + bl.nr + 3, 200},  // three column panels
 		{3*bl.mr + 2, bl.nc + 7, 2*bl.kc + 10}, // both

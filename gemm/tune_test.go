@@ -107,7 +107,6 @@ func apply(v string) {
 	if len(saved) == 0 {
 		saved["swap"] = swapEdges
 		saved["directb"] = directBRows
-		saved["directb2"] = directBRowsAVX2
 		saved["blocks"] = blocks
 		saved["par"] = parMinFlops
 		saved["small"] = smallMax
@@ -116,11 +115,10 @@ func apply(v string) {
 	}
 	swapEdges = saved["swap"].(bool)
 	swapByArea = true
-	directBRows = saved["directb"].([2]int)
-	directBRowsAVX2 = saved["directb2"].([2]int)
+	directBRows = saved["directb"].([numKernels][2]int)
 	packAsm = hasAVX2FMA
 	packBRows = true
-	packAliased = saved["alias"].(bool)
+	packAliased = saved["alias"].([numKernels]bool)
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
 	parMinFlops = saved["par"].(int)
@@ -139,9 +137,11 @@ func apply(v string) {
 		case "bcols":
 			packBRows = false
 		case "noalias":
-			packAliased = false
+			packAliased = [numKernels]bool{}
 		case "alias":
-			packAliased = true
+			for i := range packAliased {
+				packAliased[i] = true
+			}
 		case "noswap":
 			swapEdges = false
 		case "swaptiles":
@@ -150,8 +150,7 @@ func apply(v string) {
 		case "nopackasm":
 			packAsm = false
 		case "directb":
-			directBRows = [2]int{val, val}
-			directBRowsAVX2 = [2]int{val, val}
+			directBRows[kern] = [2]int{val, val}
 		case "nomedge":
 			blocks[kern][0].mrEdge, blocks[kern][1].mrEdge = [2]int{}, [2]int{}
 		case "nonarrow":
