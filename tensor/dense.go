@@ -74,17 +74,21 @@ func shapeElems(shape []int, max int) (n int, ok bool) {
 	return n, true
 }
 
-// checkShape panics for a negative dimension or a shape too large for T
-// and returns the element count.
+// checkShape panics for a shape CheckShape refuses for T (too many
+// dimensions, a negative dimension, too large) and returns the element
+// count.
 func checkShape[T Float](op string, shape []int) int {
 	n, ok := shapeElems(shape, MaxElements[T]())
-	if !ok {
+	if !ok || len(shape) > MaxRank {
+		if len(shape) > MaxRank {
+			fail(ErrShape, "%s: shape %s has %d dimensions, more than MaxRank %d", op, FormatShape(shape), len(shape), MaxRank)
+		}
 		for _, d := range shape {
 			if d < 0 {
-				fail(ErrShape, "%s: negative dimension in shape %v", op, shape)
+				fail(ErrShape, "%s: negative dimension in shape %s", op, FormatShape(shape))
 			}
 		}
-		fail(ErrShape, "%s: shape %v has more than %d elements (the most a %T slice can hold)", op, shape, MaxElements[T](), T(0))
+		fail(ErrShape, "%s: shape %s has more than %d elements (the most a %T slice can hold)", op, FormatShape(shape), MaxElements[T](), T(0))
 	}
 	return n
 }
