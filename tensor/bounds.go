@@ -15,11 +15,13 @@ import (
 // so a shape one reader accepts every constructor accepts too.
 
 // MaxRank is the most dimensions a tensor may have. Every real tensor has
-// far fewer (NumPy's limit is 64, PyTorch's and ONNX Runtime's practical
-// ones smaller still), and bounding the rank bounds what a reader spends
-// on one header's shape before it can reject it: a 93 MB safetensors header
-// listing 49 million dimensions used to cost 3 GB.
-const MaxRank = 64
+// far fewer (model weights and activations rarely pass 6), and it is what
+// the elementwise, reduction and row engines index with fixed-size arrays,
+// so any tensor a constructor or reader makes can go through every op.
+// Bounding the rank also bounds what a reader spends on one header's shape
+// before it can reject it: a 93 MB safetensors header listing 49 million
+// dimensions used to cost 3 GB.
+const MaxRank = 16
 
 // CheckShape reports whether shape is valid for a tensor of elements of
 // elemSize bytes (4 for float32, 8 for float64; any positive size for a
@@ -45,7 +47,7 @@ func CheckShape(shape []int, elemSize int) (n int, err error) {
 				return 0, &Error{Err: ErrShape, Msg: fmt.Sprintf("tensor: negative dimension %d in shape %s", d, FormatShape(shape))}
 			}
 		}
-		return 0, &Error{Err: ErrShape, Msg: fmt.Sprintf("tensor: shape %s has more than %d elements of %d bytes (its size in bytes or a stride overflows an int)",
+		return 0, &Error{Err: ErrShape, Msg: fmt.Sprintf("tensor: shape %s is too large: more than %d elements of %d bytes (its size in bytes or a stride would overflow an int)",
 			FormatShape(shape), math.MaxInt/elemSize, elemSize)}
 	}
 	return n, nil

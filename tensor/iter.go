@@ -7,10 +7,11 @@ import (
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
-// maxRank is the highest rank the elementwise and reduction engines handle.
-// Their index bookkeeping lives in fixed-size arrays so that an operation
-// with a destination allocates nothing.
-const maxRank = 16
+// maxRank is the highest rank the elementwise and reduction engines handle,
+// MaxRank, so every tensor that can be made can be operated on. Their index
+// bookkeeping lives in fixed-size arrays so that an operation with a
+// destination allocates nothing.
+const maxRank = MaxRank
 
 // iter walks up to three operands (a destination and two inputs) over a
 // common shape. Each operand has its own strides (0 along broadcast

@@ -336,9 +336,9 @@ func parseNPYHeader(s string, h *npyHeader) error {
 	// stride overflows in a shape such as (0, 2^62, 2^62). (f4 data read
 	// into float64 needs twice the bytes: readNPYData checks that bound as
 	// the data arrive.)
-	n, ok := shapeElems(h.shape, math.MaxInt/h.size)
-	if !ok {
-		return bad("shape %v is too large", h.shape)
+	n, err := CheckShape(h.shape, h.size)
+	if err != nil {
+		return bad("%s", strings.TrimPrefix(err.Error(), "tensor: "))
 	}
 	h.count = n
 	return nil
@@ -486,9 +486,14 @@ func (p *pyParser) tuple() ([]int, string) {
 		if p.i == start {
 			return nil, fmt.Sprintf("expected a non-negative integer at offset %d", start)
 		}
+		if len(shape) == MaxRank {
+			// Stop before parsing more: the header is bounded too, but no
+			// real array has more dimensions.
+			return nil, fmt.Sprintf("more than MaxRank %d dimensions", MaxRank)
+		}
 		d, err := strconv.Atoi(p.s[start:p.i])
 		if err != nil {
-			return nil, fmt.Sprintf("dimension %s out of range", p.s[start:p.i])
+			return nil, fmt.Sprintf("dimension %s out of range", clip(p.s[start:p.i]))
 		}
 		if p.i < len(p.s) && p.s[p.i] == 'L' {
 			p.i++

@@ -69,14 +69,14 @@ func ReadNPZ[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], error) {
 	for _, f := range zr.File {
 		name, ok := strings.CutSuffix(f.Name, ".npy")
 		if !ok || name == "" {
-			return nil, fmt.Errorf("%w: ReadNPZ: member %q is not an .npy file", ErrNPY, f.Name)
+			return nil, fmt.Errorf("%w: ReadNPZ: member %s is not an .npy file", ErrNPY, QuoteName(f.Name))
 		}
 		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("%w: ReadNPZ: duplicate member %q", ErrNPY, f.Name)
+			return nil, fmt.Errorf("%w: ReadNPZ: duplicate member %s", ErrNPY, QuoteName(f.Name))
 		}
 		t, err := readNPZMember[T](f, size)
 		if err != nil {
-			return nil, fmt.Errorf("tensor: ReadNPZ: member %q: %w", f.Name, err)
+			return nil, fmt.Errorf("tensor: ReadNPZ: member %s: %w", QuoteName(f.Name), err)
 		}
 		out[name] = t
 	}

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -59,6 +59,10 @@ var stDtypeSize = map[string]int{
 	"I64": 8, "U64": 8, "F64": 8,
 }
 
+// stEntryCost is what one parsed entry costs besides its name and shape
+// bytes: the stEntry, its map entry in seen and slice headers, rounded up.
+const stEntryCost = 160
+
 // stEntry is one tensor of a parsed header.
 type stEntry struct {
 	name       string
@@ -102,8 +106,8 @@ func ReadSafetensors[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], 
 		switch e.dtype {
 		case "F32", "F64", "F16", "BF16":
 		default:
-			return nil, fmt.Errorf("%w: ReadSafetensors: tensor %q has dtype %s (only F32, F64, F16 and BF16 are read)",
-				ErrSafetensorsType, e.name, e.dtype)
+			return nil, fmt.Errorf("%w: ReadSafetensors: tensor %s has dtype %s (only F32, F64, F16 and BF16 are read)",
+				ErrSafetensorsType, QuoteName(e.name), e.dtype)
 		}
 	}
 	out := make(map[string]*Dense[T], len(h.entries))
@@ -216,9 +220,9 @@ func readSTHeader(r io.ReaderAt, size int64, op string) (*stHeader, error) {
 	for _, e := range h.entries {
 		if e.begin != pos {
 			if e.begin < pos {
-				return nil, stErr(op, "tensor %q: data_offsets [%d, %d] overlap the previous tensor (ending at %d)", e.name, e.begin, e.end, pos)
+				return nil, stErr(op, "tensor %s: data_offsets [%d, %d] overlap the previous tensor (ending at %d)", QuoteName(e.name), e.begin, e.end, pos)
 			}
-			return nil, stErr(op, "tensor %q: data_offsets [%d, %d] leave a hole after %d", e.name, e.begin, e.end, pos)
+			return nil, stErr(op, "tensor %s: data_offsets [%d, %d] leave a hole after %d", QuoteName(e.name), e.begin, e.end, pos)
 		}
 		pos = e.end
 	}
@@ -247,6 +251,9 @@ func parseSTHeader(hb []byte, op string) (*stHeader, error) {
 	dec.UseNumber()
 	p := &stParser{dec: dec, op: op}
 	h := &stHeader{}
+	// What the parsed header holds is counted against its length, so no
+	// content makes it cost more than a bounded multiple of its bytes.
+	budget := NewBudget(int64(len(hb)))
 	seen := map[string]bool{}
 	p.delim('{')
 	for p.err == nil && dec.More() {
@@ -255,16 +262,20 @@ func parseSTHeader(hb []byte, op string) (*stHeader, error) {
 			break
 		}
 		if seen[name] {
-			return nil, stErr(op, "name %q appears twice", name)
+			return nil, stErr(op, "name %s appears twice", QuoteName(name))
 		}
 		seen[name] = true
 		if name == stMetadataKey {
-			h.metadata = p.metadata()
+			h.metadata = p.metadata(&budget)
 			continue
 		}
 		e := p.entry(name)
 		if p.err != nil {
 			break
+		}
+		if !budget.Spend(stEntryCost + int64(len(name)) + 8*int64(len(e.shape))) {
+			return nil, stErr(op, "header of %d bytes costs more than %d bytes to hold at tensor %s",
+				len(hb), NewBudget(int64(len(hb))).left, QuoteName(name))
 		}
 		h.entries = append(h.entries, e)
 	}
@@ -299,6 +310,18 @@ func (p *stParser) token() json.Token {
 	return tok
 }
 
+// stTok formats a token for an error message, a long string or number
+// cut short.
+func stTok(tok json.Token) string {
+	switch v := tok.(type) {
+	case string:
+		return QuoteName(v)
+	case json.Number:
+		return clip(string(v))
+	}
+	return fmt.Sprint(tok)
+}
+
 func (p *stParser) fail(format string, args ...any) {
 	if p.err == nil {
 		p.err = stErr(p.op, format, args...)
@@ -307,7 +330,7 @@ func (p *stParser) fail(format string, args ...any) {
 
 func (p *stParser) delim(d json.Delim) {
 	if tok := p.token(); p.err == nil && tok != d {
-		p.fail("header JSON: expected %q, found %v", d, tok)
+		p.fail("header JSON: expected %q, found %s", d, stTok(tok))
 	}
 }
 
@@ -318,7 +341,7 @@ func (p *stParser) str(what string) string {
 	}
 	s, ok := tok.(string)
 	if !ok {
-		p.fail("header JSON: expected %s (a string), found %v", what, tok)
+		p.fail("header JSON: expected %s (a string), found %s", what, stTok(tok))
 	}
 	return s
 }
@@ -333,26 +356,26 @@ func (p *stParser) uint(what string, max uint64) uint64 {
 	}
 	num, ok := tok.(json.Number)
 	if !ok {
-		p.fail("%s: expected an integer, found %v", what, tok)
+		p.fail("%s: expected an integer, found %s", what, stTok(tok))
 		return 0
 	}
 	s := string(num)
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			p.fail("%s: %s is not a non-negative integer", what, s)
+			p.fail("%s: %s is not a non-negative integer", what, clip(s))
 			return 0
 		}
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || v > max {
-		p.fail("%s: %s is out of range", what, s)
+		p.fail("%s: %s is out of range", what, clip(s))
 		return 0
 	}
 	return v
 }
 
 // metadata reads the string→string metadata object.
-func (p *stParser) metadata() map[string]string {
+func (p *stParser) metadata(budget *Budget) map[string]string {
 	p.delim('{')
 	m := map[string]string{}
 	for p.err == nil && p.dec.More() {
@@ -361,10 +384,13 @@ func (p *stParser) metadata() map[string]string {
 			break
 		}
 		if _, dup := m[k]; dup {
-			p.fail("%s: key %q appears twice", stMetadataKey, k)
+			p.fail("%s: key %s appears twice", stMetadataKey, QuoteName(k))
 			break
 		}
-		m[k] = p.str(fmt.Sprintf("%s value of %q", stMetadataKey, k))
+		m[k] = p.str(stMetadataKey + " value of " + QuoteName(k))
+		if !budget.Spend(stEntryCost + int64(len(k)+len(m[k]))) {
+			p.fail("%s: costs more than its header's budget at key %s", stMetadataKey, QuoteName(k))
+		}
 	}
 	p.delim('}')
 	return m
@@ -377,7 +403,7 @@ func (p *stParser) entry(name string) stEntry {
 	p.delim('{')
 	var have [3]bool
 	for p.err == nil && p.dec.More() {
-		key := p.str("a key of tensor " + strconv.Quote(name))
+		key := p.str("a key of tensor " + QuoteName(name))
 		if p.err != nil {
 			break
 		}
@@ -392,14 +418,14 @@ func (p *stParser) entry(name string) stEntry {
 		case "data_offsets":
 			k = 2
 			p.delim('[')
-			e.begin = p.uint("tensor "+strconv.Quote(name)+" data_offsets", math.MaxUint64)
-			e.end = p.uint("tensor "+strconv.Quote(name)+" data_offsets", math.MaxUint64)
+			e.begin = p.uint("tensor "+QuoteName(name)+" data_offsets", math.MaxUint64)
+			e.end = p.uint("tensor "+QuoteName(name)+" data_offsets", math.MaxUint64)
 			p.delim(']')
 		default:
-			p.fail("tensor %q: unexpected key %q", name, key)
+			p.fail("tensor %s: unexpected key %s", QuoteName(name), QuoteName(key))
 		}
 		if p.err == nil && have[k] {
-			p.fail("tensor %q: key %q appears twice", name, key)
+			p.fail("tensor %s: key %s appears twice", QuoteName(name), QuoteName(key))
 		}
 		have[k] = true
 	}
@@ -408,40 +434,30 @@ func (p *stParser) entry(name string) stEntry {
 		return e
 	}
 	if !have[0] || !have[1] || !have[2] {
-		p.fail("tensor %q: needs dtype, shape and data_offsets", name)
+		p.fail("tensor %s: needs dtype, shape and data_offsets", QuoteName(name))
 		return e
 	}
 	size, ok := stDtypeSize[e.dtype]
 	if !ok {
-		p.fail("tensor %q: unknown dtype %q", name, e.dtype)
+		p.fail("tensor %s: unknown dtype %s", QuoteName(name), QuoteName(e.dtype))
 		return e
 	}
 	if e.end < e.begin {
-		p.fail("tensor %q: data_offsets [%d, %d] end before they begin", name, e.begin, e.end)
+		p.fail("tensor %s: data_offsets [%d, %d] end before they begin", QuoteName(name), e.begin, e.end)
 		return e
 	}
-	// Element count with overflow checks; a zero dimension makes it zero
-	// whatever the others are.
-	count, over := uint64(1), false
-	for _, d := range e.shape {
-		hi, lo := bits.Mul64(count, uint64(d))
-		over = over || hi != 0
-		count = lo
-	}
-	if slices.Contains(e.shape, 0) {
-		count, over = 0, false
-	}
-	hi, nbytes := bits.Mul64(count, uint64(size))
-	if over || hi != 0 || count > math.MaxInt {
-		p.fail("tensor %q: shape %v is too large", name, e.shape)
+	count, err := CheckShape(e.shape, size)
+	if err != nil {
+		p.fail("tensor %s: %s", QuoteName(name), strings.TrimPrefix(err.Error(), "tensor: "))
 		return e
 	}
+	nbytes := uint64(count) * uint64(size) // CheckShape bounds it by MaxInt
 	if nbytes != e.end-e.begin {
-		p.fail("tensor %q: shape %v of %s needs %d bytes, data_offsets [%d, %d] hold %d",
-			name, e.shape, e.dtype, nbytes, e.begin, e.end, e.end-e.begin)
+		p.fail("tensor %s: shape %v of %s needs %d bytes, data_offsets [%d, %d] hold %d",
+			QuoteName(name), e.shape, e.dtype, nbytes, e.begin, e.end, e.end-e.begin)
 		return e
 	}
-	e.count = int(count)
+	e.count = count
 	return e
 }
 
@@ -450,7 +466,13 @@ func (p *stParser) shape(name string) []int {
 	p.delim('[')
 	shape := []int{}
 	for p.err == nil && p.dec.More() {
-		shape = append(shape, int(p.uint("tensor "+strconv.Quote(name)+" shape", math.MaxInt)))
+		if len(shape) == MaxRank {
+			// Stop here: the rest of a header listing millions of
+			// dimensions is never parsed.
+			p.fail("tensor %s: shape has more than MaxRank %d dimensions", QuoteName(name), MaxRank)
+			break
+		}
+		shape = append(shape, int(p.uint("tensor "+QuoteName(name)+" shape", math.MaxInt)))
 	}
 	p.delim(']')
 	if len(shape) == 0 {
@@ -538,11 +560,22 @@ func WriteSafetensors[T Float](w io.Writer, tensors map[string]*Dense[T]) error 
 // metadata is written as "__metadata__" with sorted keys. Any UTF-8 name
 // is allowed, the empty one too, as the format allows it. It panics, before
 // writing anything, if a name is "__metadata__" or is not valid UTF-8, if a
-// metadata key or value is not valid UTF-8, or if a tensor is nil; it
-// returns the first error from w.
+// metadata key or value is not valid UTF-8, or if a tensor is nil. It
+// returns an error wrapping ErrSafetensors, before writing anything, if the
+// header would exceed the 100 MB that ReadSafetensors (and the reference
+// reader) accept, so it never writes a file its reader refuses; otherwise
+// the first error from w.
 func WriteSafetensorsMetadata[T Float](w io.Writer, tensors map[string]*Dense[T], metadata map[string]string) error {
 	names := stNames("WriteSafetensors", tensors, metadata)
-	hdr := stEncodeHeader(names, tensors, metadata)
+	hdr, err := stEncodeHeader("WriteSafetensors", names, tensors, metadata)
+	if err != nil {
+		return err
+	}
+	return stWriteAll(w, hdr, names, tensors)
+}
+
+// stWrite writes the encoded header and then the tensors' data.
+func stWriteAll[T Float](w io.Writer, hdr []byte, names []string, tensors map[string]*Dense[T]) error {
 	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
@@ -578,8 +611,9 @@ func stNames[T Float](op string, tensors map[string]*Dense[T], metadata map[stri
 	return names
 }
 
-// stEncodeHeader returns the 8-byte length and the padded JSON header.
-func stEncodeHeader[T Float](names []string, tensors map[string]*Dense[T], metadata map[string]string) []byte {
+// stEncodeHeader returns the 8-byte length and the padded JSON header, or
+// an error for op if the header is longer than readers accept.
+func stEncodeHeader[T Float](op string, names []string, tensors map[string]*Dense[T], metadata map[string]string) ([]byte, error) {
 	dtype, size := "F64", uint64(8)
 	if unsafe.Sizeof(T(0)) == 4 {
 		dtype, size = "F32", 4
@@ -638,8 +672,12 @@ func stEncodeHeader[T Float](names []string, tensors map[string]*Dense[T], metad
 	for len(buf)%8 != 0 {
 		buf = append(buf, ' ')
 	}
+	if len(buf)-8 > stMaxHeader {
+		return nil, stErr(op, "the header of %d tensors would be %d bytes, more than the %d that readers accept",
+			len(names), len(buf)-8, stMaxHeader)
+	}
 	binary.LittleEndian.PutUint64(buf, uint64(len(buf)-8))
-	return buf
+	return buf, nil
 }
 
 // stAppendString appends s as a JSON string. encoding/json's escaping is
@@ -664,8 +702,12 @@ func SaveSafetensors[T Float](path string, tensors map[string]*Dense[T]) error {
 // SaveSafetensorsMetadata writes tensors and metadata to the file at path
 // (created or truncated) with WriteSafetensorsMetadata.
 func SaveSafetensorsMetadata[T Float](path string, tensors map[string]*Dense[T], metadata map[string]string) error {
-	stNames("SaveSafetensors", tensors, metadata) // panic before creating the file
-	return saveFile(path, func(w io.Writer) error { return WriteSafetensorsMetadata(w, tensors, metadata) })
+	names := stNames("SaveSafetensors", tensors, metadata) // panic before creating the file
+	hdr, err := stEncodeHeader("SaveSafetensors", names, tensors, metadata)
+	if err != nil {
+		return err // nor create a file the reader would refuse
+	}
+	return saveFile(path, func(w io.Writer) error { return stWriteAll(w, hdr, names, tensors) })
 }
 
 // LoadSafetensors reads the safetensors file at path with ReadSafetensors.

@@ -25,6 +25,9 @@ func axisIndex(op string, axis, r int) int {
 // the element count differs, and with ErrNotContiguous if t is not
 // contiguous (call Contiguous first; Reshape never copies).
 func (t *Dense[T]) Reshape(shape ...int) *Dense[T] {
+	if len(shape) > MaxRank {
+		fail(ErrShape, "Reshape: shape %s has %d dimensions, more than MaxRank %d", FormatShape(shape), len(shape), MaxRank)
+	}
 	s := slices.Clone(shape)
 	infer, n, nz := -1, 1, 1
 	for i, d := range s {
@@ -119,6 +122,9 @@ func (t *Dense[T]) Squeeze(axis int) *Dense[T] {
 // position axis (0 ≤ axis ≤ Dims(); −1 appends at the end).
 func (t *Dense[T]) Unsqueeze(axis int) *Dense[T] {
 	a := axisIndex("Unsqueeze", axis, len(t.shape)+1)
+	if len(t.shape) >= MaxRank {
+		fail(ErrShape, "Unsqueeze: tensor of shape %s already has MaxRank %d dimensions", FormatShape(t.shape), MaxRank)
+	}
 	st := 1
 	if a < len(t.shape) {
 		st = t.strides[a] * t.shape[a]
