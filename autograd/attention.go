@@ -123,8 +123,15 @@ func (tp *Tape[T]) backCausalSoftmax(u *Var[T]) {
 func (tp *Tape[T]) CausalAttention(qkv *Var[T], b, t, heads int) *Var[T] {
 	tp.check("CausalAttention", qkv)
 	s := qkv.value.Shape()
-	if b < 1 || t < 1 || heads < 1 || len(s) != 2 || s[0] != b*t || s[1]%(3*heads) != 0 {
+	// Sizes multiply through MulSizes: b·t or 3·heads wrapped round could
+	// match qkv's shape by accident.
+	bt, okBT := tensor.MulSizes(b, t)
+	h3, okH := tensor.MulSizes(3, heads)
+	if b < 1 || t < 1 || heads < 1 || !okBT || !okH || len(s) != 2 || s[0] != bt || s[1]%h3 != 0 {
 		fail(ErrShape, "CausalAttention: qkv shape %v for b %d, t %d, heads %d (want [b·t, 3·C], heads dividing C)", s, b, t, heads)
+	}
+	if _, ok := tensor.MulSizes(b, heads, t, t); !ok {
+		fail(ErrShape, "CausalAttention: b %d · heads %d · t %d · t %d attention weights overflow an int", b, heads, t, t)
 	}
 	c := s[1] / 3
 	d := c / heads

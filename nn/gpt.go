@@ -155,7 +155,9 @@ func NewGPT[T tensor.Float](rng *rand.Rand, cfg GPTConfig) *GPT[T] {
 // or a token is out of range.
 func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var[T] {
 	c := g.Config
-	if b < 1 || t < 1 || t > c.BlockSize || len(idx) != b*t {
+	// b·t through MulSizes: a wrapped product (1<<62 · 4 is 0) could
+	// equal len(idx) and build 2^64 positions.
+	if bt, ok := tensor.MulSizes(b, t); b < 1 || t < 1 || t > c.BlockSize || !ok || len(idx) != bt {
 		panic(fmt.Errorf("%w: GPT.Logits: %d tokens for b %d, t %d (want b·t tokens, 1 <= t <= %d)", ErrArg, len(idx), b, t, c.BlockSize))
 	}
 	for i, v := range idx {

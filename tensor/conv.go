@@ -49,8 +49,10 @@ func (g Conv2D) Check(op string) {
 
 // Problem describes what makes the geometry invalid, naming the field and
 // its values, or returns "" if it is valid: a size below 1, a negative
-// stride, padding or dilation, or a (dilated) window larger than the
-// padded image.
+// stride, padding or dilation, a (dilated) window larger than the padded
+// image, or sizes whose products (the padded image, the dilated window,
+// C·H·W, the patch matrix) overflow an int. Every size Out, ColShape,
+// Im2Col and Col2Im compute from a valid geometry fits an int.
 func (g Conv2D) Problem() string {
 	g = g.norm()
 	switch {
@@ -65,9 +67,30 @@ func (g Conv2D) Problem() string {
 	case g.DilationH < 1 || g.DilationW < 1:
 		return fmt.Sprintf("dilation %dx%d (both must be >= 1)", g.DilationH, g.DilationW)
 	}
-	if eh, ew := g.DilationH*(g.KH-1)+1, g.DilationW*(g.KW-1)+1; eh > g.H+2*g.PadH || ew > g.W+2*g.PadW {
+	ph, okh := MulSizes(2, g.PadH)
+	pw, okw := MulSizes(2, g.PadW)
+	ph, okh2 := AddSizes(ph, g.H)
+	pw, okw2 := AddSizes(pw, g.W)
+	if !okh || !okw || !okh2 || !okw2 {
+		return fmt.Sprintf("padding %dx%d of input %dx%d: the padded size overflows an int", g.PadH, g.PadW, g.H, g.W)
+	}
+	eh, okh := MulSizes(g.DilationH, g.KH-1)
+	ew, okw := MulSizes(g.DilationW, g.KW-1)
+	if !okh || !okw || eh >= ph || ew >= pw {
+		// eh+1 > ph without computing eh+1, which may overflow.
+		if !okh || !okw {
+			return fmt.Sprintf("kernel %dx%d with dilation %dx%d: the dilated size overflows an int",
+				g.KH, g.KW, g.DilationH, g.DilationW)
+		}
 		return fmt.Sprintf("kernel %dx%d (dilated %dx%d) is larger than the padded input %dx%d",
-			g.KH, g.KW, eh, ew, g.H+2*g.PadH, g.W+2*g.PadW)
+			g.KH, g.KW, eh+1, ew+1, ph, pw)
+	}
+	if _, ok := MulSizes(g.C, g.H, g.W); !ok {
+		return fmt.Sprintf("input C %d, H %d, W %d: C·H·W overflows an int", g.C, g.H, g.W)
+	}
+	oh, ow := g.Out()
+	if _, ok := MulSizes(g.C, g.KH, g.KW, oh, ow); !ok {
+		return fmt.Sprintf("the patch matrix of C %d, kernel %dx%d and output %dx%d overflows an int", g.C, g.KH, g.KW, oh, ow)
 	}
 	return ""
 }
@@ -163,9 +186,14 @@ func Im2Col[T Float](g Conv2D, col, x []T) {
 				}
 				for o := hlo; o < hhi; o++ {
 					dst := row[o*ow : (o+1)*ow]
-					src := img[(o*g.StrideH-g.PadH+kh*g.DilationH)*g.W:]
 					clear(dst[:wlo])
 					clear(dst[whi:])
+					if wlo == whi {
+						// Every output of this kernel column reads padding;
+						// iw below would be out of the image (negative).
+						continue
+					}
+					src := img[(o*g.StrideH-g.PadH+kh*g.DilationH)*g.W:]
 					iw := wlo*g.StrideW - g.PadW + kw*g.DilationW
 					if g.StrideW == 1 {
 						copy(dst[wlo:whi], src[iw:])
@@ -198,6 +226,9 @@ func Col2Im[T Float](g Conv2D, x, col []T) {
 				row := col[r*np : (r+1)*np]
 				r++
 				wlo, whi := convSpan(ow, g.W, g.StrideW, g.PadW, kw*g.DilationW)
+				if wlo == whi {
+					continue // every element of this row came from padding
+				}
 				for o := hlo; o < hhi; o++ {
 					src := row[o*ow : (o+1)*ow]
 					dst := img[(o*g.StrideH-g.PadH+kh*g.DilationH)*g.W:]
