@@ -179,16 +179,26 @@ func (gen *Generator[T]) run(tokens []int) {
 // Sample draws the next token from the logits of the last Feed at the
 // given temperature (probabilities ∝ exp(logit/temperature)), using one
 // draw from rng; a temperature of 0 picks the most likely token. It panics
-// (wrapping ErrArg) if temperature is negative or not finite.
+// (wrapping ErrArg) if temperature is negative or not finite, and (wrapping
+// ErrDiverged) if a logit is NaN or none is above −Inf: such a model has no
+// distribution to sample (it used to return token 0, a NUL byte, every
+// time), as torch.multinomial refuses NaN probabilities. A caller that
+// cannot rule it out checks the model first (CheckLoss on its loss).
 func (gen *Generator[T]) Sample(rng *rand.Rand, temperature float64) int {
 	if !(temperature >= 0) || math.IsInf(temperature, 0) {
 		panic(fmt.Errorf("%w: Generator.Sample: temperature %v (want finite and >= 0)", ErrArg, temperature))
 	}
 	best := 0
 	for i, v := range gen.logits {
+		if v != v {
+			panic(fmt.Errorf("%w: Generator.Sample: logit %d is NaN (the model's weights are not finite)", ErrDiverged, i))
+		}
 		if v > gen.logits[best] {
 			best = i
 		}
+	}
+	if math.IsInf(float64(gen.logits[best]), -1) {
+		panic(fmt.Errorf("%w: Generator.Sample: every logit is -Inf", ErrDiverged))
 	}
 	if temperature == 0 {
 		return best

@@ -30,6 +30,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -133,6 +134,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c.model.VocabSize = 256
 	c.model.NoBias = !c.bias
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	// The optimiser computes in float32: 1e39 is finite as a float64 but
+	// +Inf there (it passed and panicked inside optim).
+	finite32 := func(x float64) bool { return finite(float64(float32(x))) }
 	m := c.model
 	switch {
 	case m.Layers < 1:
@@ -151,16 +155,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-batch %d < 1", c.batch)
 	case c.iters < 0:
 		return nil, fmt.Errorf("-iters %d < 0", c.iters)
-	case !finite(c.lr) || !(c.lr > 0):
-		return nil, fmt.Errorf("-lr %g must be finite and > 0", c.lr)
+	case !finite32(c.lr) || !(c.lr > 0):
+		return nil, fmt.Errorf("-lr %g must be > 0 and finite as a float32", c.lr)
 	case !(c.beta1 >= 0 && c.beta1 < 1):
 		return nil, fmt.Errorf("-beta1 %g outside [0, 1)", c.beta1)
 	case !(c.beta2 >= 0 && c.beta2 < 1):
 		return nil, fmt.Errorf("-beta2 %g outside [0, 1)", c.beta2)
-	case !finite(c.wd) || c.wd < 0:
-		return nil, fmt.Errorf("-wd %g must be finite and >= 0", c.wd)
-	case !finite(c.clip) || c.clip < 0:
-		return nil, fmt.Errorf("-clip %g must be finite and >= 0", c.clip)
+	case !finite32(c.wd) || c.wd < 0:
+		return nil, fmt.Errorf("-wd %g must be >= 0 and finite as a float32", c.wd)
+	case !finite32(c.lr * c.wd):
+		return nil, fmt.Errorf("-lr %g times -wd %g is not finite as a float32", c.lr, c.wd)
+	case !finite32(c.clip) || c.clip < 0:
+		return nil, fmt.Errorf("-clip %g must be >= 0 and finite as a float32", c.clip)
 	case c.schedule != "constant" && c.schedule != "cosine":
 		return nil, fmt.Errorf("-schedule %q: want constant or cosine", c.schedule)
 	case c.warmup < 0 || (c.schedule == "cosine" && c.warmup > c.iters):
@@ -177,27 +183,104 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-threads %d > %d (the cap is 8 per CPU)", c.threads, parallel.MaxThreads())
 	case c.sample < 0:
 		return nil, fmt.Errorf("-sample %d < 0", c.sample)
+	case c.sample > maxSample:
+		return nil, fmt.Errorf("-sample %d > %d", c.sample, maxSample)
+	case c.sample > 0 && m.BlockSize < 2:
+		// The sampler restarts from the last Keep tokens when its context
+		// is full, 1 <= Keep < -block: none exists for -block 1.
+		return nil, fmt.Errorf("-block %d cannot sample (the sampler needs a context of at least 2 bytes; use -sample 0)", m.BlockSize)
 	case !finite(c.temperature) || c.temperature < 0:
 		return nil, fmt.Errorf("-temperature %g must be finite and >= 0", c.temperature)
 	case c.sample > 0 && c.prompt == "":
 		return nil, errors.New("-prompt must not be empty when sampling")
 	}
-	// Bound the model and one step's activations before anything is built,
-	// in float64 so that no product of flags can overflow: the weights,
-	// their gradients and AdamW's two moments take 16 bytes a parameter
-	// (maxParams: 1 GiB), and each layer keeps about 10 values of width
-	// -embd, 2 of -hidden and a T×T attention row per head for every
-	// position of the batch (maxActivations: 4 GiB in float32).
-	const maxParams, maxActivations = 1 << 26, 1 << 30
-	L, C, H := float64(m.Layers), float64(m.Embd), float64(m.Hidden)
-	T, B, nh := float64(m.BlockSize), float64(c.batch), float64(m.Heads)
-	if params := L*(4*C*C+2*C*H+9*C+H) + (256+T)*C + 2*C; params > maxParams {
-		return nil, fmt.Errorf("-layers %d, -embd %d, -hidden %d and -block %d make a model of about %.3g parameters, more than %d", m.Layers, m.Embd, m.Hidden, m.BlockSize, params, maxParams)
+	if est := memoryEstimate(c); est.total > maxBytes {
+		return nil, fmt.Errorf("-layers %d, -embd %d, -hidden %d, -heads %d, -block %d and -batch %d need about %.3g GiB (%.3g parameters, %.3g activation values a step), more than %d GiB",
+			m.Layers, m.Embd, m.Hidden, m.Heads, m.BlockSize, c.batch, est.total/(1<<30), est.params, est.acts, maxBytes>>30)
 	}
-	if acts := B * T * (L*(10*C+2*H+nh*T) + 256); acts > maxActivations {
-		return nil, fmt.Errorf("-batch %d, -block %d, -layers %d, -embd %d, -hidden %d and -heads %d need about %.3g activations a step, more than %d", c.batch, m.BlockSize, m.Layers, m.Embd, m.Hidden, m.Heads, acts, maxActivations)
+	if c.save != "" {
+		if err := checkSavePath(c.save); err != nil {
+			return nil, err
+		}
+	}
+	if c.load != "" {
+		if err := nn.CheckpointPath(c.load); err != nil {
+			return nil, fmt.Errorf("-load: %w", err)
+		}
 	}
 	return c, nil
+}
+
+// maxSample bounds -sample: the sample is kept in memory (9 bytes a
+// byte) and generated a byte at a time.
+const maxSample = 1 << 20
+
+// maxBytes bounds what a run may allocate, as memoryEstimate counts it:
+// with the Go collector's headroom and the corpus it stays inside a 3 GB
+// address space (TestMemoryBoundUnderUlimit runs near it under
+// ulimit -v 3000000).
+const maxBytes = 1 << 30
+
+// estimate is memoryEstimate's result: bytes in all, and the two counts
+// an error names.
+type estimate struct {
+	total, params, acts float64
+}
+
+// memoryEstimate returns an upper bound of the bytes a run of c allocates,
+// in float64 so that no product of flags can overflow. Measured on this
+// code (HeapInuse after a step and an evaluation), and each term rounded up:
+//   - per parameter 20 bytes: the weight, its gradient and AdamW's two
+//     moments in float32, and slack (24 with -load, which reads a copy);
+//   - per layer 32 KiB of bookkeeping whatever the widths: about 12
+//     parameter tensors with their gradients and moments, and some 40 tape
+//     nodes on each of the training and evaluation tapes (22 KiB measured
+//     with -embd 1 -hidden 1 -block 1); -layers 4000000 with every width 1
+//     passed a parameter-only bound and died of OOM in NewGPT;
+//   - per position of a batch, each layer's activations (12 of width
+//     -embd, 3 of -hidden, a T-wide attention row per head) and the head's
+//     (3 of the vocabulary, 4 of -embd), in float32, 4 times: the training
+//     tape's values and their adjoints, the evaluation tape's values, and
+//     slack (3.1 to 3.9 copies measured); a bound of one copy let -block
+//     32000 -batch 1 allocate 4.1 GB at once;
+//   - the sampler's KV cache and rows, and the sample (9 bytes a byte);
+//   - 64 MiB for the runtime and the batch buffers.
+func memoryEstimate(c *config) estimate {
+	m := c.model
+	L, C, H := float64(m.Layers), float64(m.Embd), float64(m.Hidden)
+	T, B, nh := float64(m.BlockSize), float64(c.batch), float64(m.Heads)
+	const vocab = 256
+	params := L*(4*C*C+2*C*H+9*C+H) + (vocab+T)*C + 2*C
+	acts := B * T * (L*(12*C+3*H+nh*T) + 3*vocab + 4*C)
+	perParam := 20.0
+	if c.load != "" {
+		perParam = 24
+	}
+	total := perParam*params + 32<<10*L + 4*4*acts + 64<<20
+	if c.sample > 0 {
+		total += 4*T*(L*2*C+8*C+2*H+vocab) + 9*float64(c.sample)
+	}
+	return estimate{total: total, params: params, acts: acts}
+}
+
+// checkSavePath checks before training that a checkpoint can be written to
+// path: a name nn.Save accepts, not a directory, in a directory that
+// exists and takes a new file (a temporary one, removed at once). -save to
+// a missing directory used to fail only after training.
+func checkSavePath(path string) error {
+	if err := nn.CheckpointPath(path); err != nil {
+		return fmt.Errorf("-save: %w", err)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("-save %s is a directory", path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".chargpt-save-check-*")
+	if err != nil {
+		return fmt.Errorf("-save %s: cannot write there: %w", path, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result, error) {
@@ -256,16 +339,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	start := time.Now()
 	var trainTime time.Duration
 	bar := newBar(c, stderr)
-	report := func(it int) {
+	// Every loss reported is checked (nn.CheckLoss, as cmd/mnist checks
+	// its): a run that diverged stops with an error, saves nothing and
+	// samples nothing (-lr 1e30 used to print "val loss NaN", sample NUL
+	// bytes, save a checkpoint of NaNs and exit 0).
+	report := func(it int) error {
 		if bar != nil {
 			_ = bar.Clear()
 		}
 		res.TrainLoss, res.ValLoss = tr.estimate(data.train), tr.estimate(data.val)
 		fmt.Fprintf(stdout, "iter %d: train loss %.4f, val loss %.4f (%.1fs)\n", it, res.TrainLoss, res.ValLoss, time.Since(start).Seconds())
+		if err := nn.CheckLoss(fmt.Sprintf("iteration %d train loss", it), res.TrainLoss); err != nil {
+			return diverged(err, c)
+		}
+		return diverged(nn.CheckLoss(fmt.Sprintf("iteration %d val loss", it), res.ValLoss), c)
 	}
 	for it := 0; it < c.iters; it++ {
 		if c.evalInterval > 0 && it%c.evalInterval == 0 {
-			report(it)
+			if err := report(it); err != nil {
+				return res, err
+			}
 		}
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -275,6 +368,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		loss := tr.step()
 		trainTime += time.Since(ts)
 		res.Iters = it + 1
+		if err := nn.CheckLoss(fmt.Sprintf("iteration %d batch loss", it), loss); err != nil {
+			if bar != nil {
+				_ = bar.Clear()
+			}
+			return res, diverged(err, c)
+		}
 		if bar != nil {
 			tok := float64(res.Iters*c.batch*m.BlockSize) / trainTime.Seconds()
 			bar.Describe(fmt.Sprintf("loss %.4f  %.0f tok/s", loss, tok))
@@ -288,13 +387,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		if res.Interrupted {
 			fmt.Fprintf(stdout, "interrupted after %d iterations\n", res.Iters)
 		}
-		report(res.Iters)
+		if err := report(res.Iters); err != nil {
+			return res, err
+		}
 		fmt.Fprintf(stdout, "trained %d iterations in %.1fs (%.1f ms/iter, %.0f tok/s; %.1fs with evaluation): val loss %.4f\n",
 			res.Iters, trainTime.Seconds(), 1e3*trainTime.Seconds()/float64(max(res.Iters, 1)),
 			float64(res.Iters*c.batch*m.BlockSize)/trainTime.Seconds(), time.Since(start).Seconds(), res.ValLoss)
 	} else if c.load != "" {
 		res.ValLoss = tr.estimate(data.val)
 		fmt.Fprintf(stdout, "val loss %.4f\n", res.ValLoss)
+		if err := nn.CheckLoss("val loss of "+c.load, res.ValLoss); err != nil {
+			return res, fmt.Errorf("%w (the checkpoint's parameters are not finite?)", err)
+		}
 	}
 	if c.save != "" {
 		if err := nn.Save(c.save, params); err != nil {
@@ -310,7 +414,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		}
 		out := make([]int, 0, c.sample)
 		ts := time.Now()
-		out = gen.Generate(out, prompt, c.sample, c.temperature, rand.New(rand.NewPCG(c.seed, 2)))
+		out, err = generate(gen, out, prompt, c.sample, c.temperature, rand.New(rand.NewPCG(c.seed, 2)))
+		if err != nil {
+			return res, err
+		}
 		el := time.Since(ts)
 		b := make([]byte, len(out))
 		for i, v := range out {
@@ -321,6 +428,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 			c.temperature, len(b), el.Seconds(), float64(len(b))/el.Seconds(), c.prompt, b)
 	}
 	return res, nil
+}
+
+// diverged adds what a diverged run did not do to err (nil stays nil).
+func diverged(err error, c *config) error {
+	if err == nil {
+		return nil
+	}
+	if c.save != "" {
+		return fmt.Errorf("%w; nothing saved", err)
+	}
+	return err
+}
+
+// generate runs gen.Generate, returning the panic of a model whose logits
+// are not finite (nn.ErrDiverged) as an error rather than a Go trace.
+func generate(gen *nn.Generator[float32], dst, prompt []int, n int, temperature float64, rng *rand.Rand) (out []int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(error)
+			if !ok || !errors.Is(e, nn.ErrDiverged) {
+				panic(r)
+			}
+			err = e
+		}
+	}()
+	return gen.Generate(dst, prompt, n, temperature, rng), nil
 }
 
 func newBar(c *config, stderr io.Writer) *progressbar.ProgressBar {

@@ -111,10 +111,10 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-layers", "0"}, "-layers 0 < 1"},
 		{[]string{"-heads", "3"}, "-heads 3 does not divide -embd 128"},
 		{[]string{"-threads", "100000000"}, "-threads 100000000 > "},
-		{[]string{"-embd", "1000000", "-heads", "1"}, "make a model of about"},
-		{[]string{"-layers", "1000000"}, "make a model of about"},
-		{[]string{"-batch", "100000000"}, "activations a step, more than"},
-		{[]string{"-block", "100000", "-batch", "1000"}, "activations a step, more than"},
+		{[]string{"-embd", "1000000", "-heads", "1"}, "GiB (1.6e+13 parameters"},
+		{[]string{"-layers", "1000000"}, "more than 1 GiB"},
+		{[]string{"-batch", "100000000"}, "activation values a step), more than 1 GiB"},
+		{[]string{"-block", "100000", "-batch", "1000"}, "more than 1 GiB"},
 		{[]string{"-block", "0"}, "-block 0 < 1"},
 		{[]string{"-batch", "-1"}, "-batch -1 < 1"},
 		{[]string{"-iters", "-1"}, "-iters -1 < 0"},
@@ -134,7 +134,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-prompt", ""}, "-prompt must not be empty"},
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-goroot", filepath.Join(root, "missing")}, "missing"},
-		{[]string{"-goroot", root, "-block", "1000"}, "too small"},
+		{[]string{"-goroot", root, "-block", "1000", "-batch", "1", "-layers", "1"}, "too small"},
 		{[]string{"-goroot", root, "-load", filepath.Join(root, "none.npz")}, "none.npz"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
