@@ -18,6 +18,11 @@
 //
 // Ctrl-C stops after the current iteration (then evaluates, saves with
 // -save and samples); a second Ctrl-C kills.
+//
+// Every flag is checked before any work, the memory a configuration needs
+// included (memoryEstimate, at most 1 GiB), and -save's name and folder.
+// A loss that stops being finite ends the run with an error (exit 2):
+// nothing is saved or sampled.
 package main
 
 import (
