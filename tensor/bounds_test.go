@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"math/bits"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 )
 
 func TestCheckShape(t *testing.T) {
-	big := 1 << 31 // fits every GOARCH's int
+	big := 1 << (bits.UintSize/2 - 1) // 1<<31 on 64-bit, 1<<15 on 32-bit
 	for _, c := range []struct {
 		name  string
 		shape []int
@@ -43,13 +44,14 @@ func TestCheckShape(t *testing.T) {
 }
 
 func TestMulSizes(t *testing.T) {
+	big := 1 << (bits.UintSize / 4) // 1<<16 on 64-bit: big^5 overflows
 	n, ok := MulSizes(3, 4, 5)
 	assert.True(t, ok)
 	assert.Equal(t, 60, n)
 	n, ok = MulSizes()
 	assert.True(t, ok)
 	assert.Equal(t, 1, n)
-	for _, c := range [][]int{{math.MaxInt/2 + 1, 2}, {-1, 0}, {0, -1}, {1 << 31, 1 << 31, 1 << 31, 1 << 31}} {
+	for _, c := range [][]int{{math.MaxInt/2 + 1, 2}, {-1, 0}, {0, -1}, {big, big, big, big, big}} {
 		_, ok := MulSizes(c...)
 		assert.False(t, ok, "%v", c)
 	}

@@ -167,3 +167,19 @@ func TestConvProblemOverflow(t *testing.T) {
 		requirePanicIs(t, ErrShape, func() { c.g.Check("Conv2d") }, "Conv2d: ", c.want)
 	}
 }
+
+// FuzzConvWindow extends TestConvWindowExhaustive to larger geometries:
+// any valid one, Im2Col and Col2Im against the naive loop.
+func FuzzConvWindow(f *testing.F) {
+	f.Add(uint8(1), uint8(3), uint8(1), uint8(1), uint8(5), uint8(2), uint8(1), uint8(0), uint8(2), uint8(1), uint8(1))
+	f.Add(uint8(2), uint8(9), uint8(7), uint8(3), uint8(3), uint8(2), uint8(3), uint8(1), uint8(4), uint8(2), uint8(3))
+	f.Fuzz(func(t *testing.T, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw uint8) {
+		g := Conv2D{C: int(c%3) + 1, H: int(h % 12), W: int(w % 12), KH: int(kh % 6), KW: int(kw % 6),
+			StrideH: int(sh % 5), StrideW: int(sw % 5), PadH: int(ph % 6), PadW: int(pw % 6),
+			DilationH: int(dh % 4), DilationW: int(dw % 4)}
+		if g.Problem() != "" {
+			return
+		}
+		checkConvWindow(t, g)
+	})
+}

@@ -536,6 +536,9 @@ func FuzzReadSafetensors(f *testing.F) {
 		}
 		for name, g := range got {
 			npyBitsEqual(t, g, again[name], name)
+			if n := len(g.String()); n > 64*printMaxElems+4*MaxRank {
+				t.Fatalf("%s: String is %d bytes", name, n)
+			}
 		}
 		_, _ = stRead[float32](data)
 	})
