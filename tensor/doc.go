@@ -54,8 +54,9 @@
 //	tensor: Add: shapes [2 3] and [4] do not broadcast
 //
 // and wraps one of ErrShape, ErrIndex, ErrNotContiguous or ErrOverlap
-// (match with errors.Is on the recovered value). Elementwise operations and
-// reductions handle ranks up to 16.
+// (match with errors.Is on the recovered value). A tensor has at most
+// MaxRank (16) dimensions, the rank elementwise operations and reductions
+// handle, so any tensor that can be made can be operated on.
 //
 // # Aliasing
 //
@@ -81,8 +82,12 @@
 // PyTorch and Hugging Face exchange weights in (ReadSafetensors,
 // SaveSafetensors, ...), are read and written. Files are untrusted: every
 // size, shape and offset a header declares is checked against the bytes
-// present before anything is allocated, and bad files are errors wrapping
+// present before anything is allocated, a shape is read only up to MaxRank
+// dimensions and checked by CheckShape (the rule New applies), what a
+// parsed header holds is counted against its length (Budget), names in
+// errors are cut short (QuoteName), and bad files are errors wrapping
 // ErrNPY, ErrNPYType, ErrSafetensors or ErrSafetensorsType, never panics.
+// Readers of other formats use the same helpers (bounds.go).
 //
 // # Kernels
 //
