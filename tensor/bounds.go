@@ -53,6 +53,33 @@ func CheckShape(shape []int, elemSize int) (n int, err error) {
 	return n, nil
 }
 
+// ShapeFromInt64 converts dimensions declared as int64 (ONNX's
+// TensorProto.dims and ValueInfo shapes, JSON integers) to a shape, checked
+// as CheckShape checks it, and returns it with its element count. The rank
+// is checked before anything is allocated, and a dimension above MaxInt
+// (any above 2^31−1 on a 32-bit machine) is an error rather than a wrapped
+// int. Errors wrap ErrShape.
+func ShapeFromInt64(dims []int64, elemSize int) (shape []int, n int, err error) {
+	if len(dims) > MaxRank {
+		return nil, 0, &Error{Err: ErrShape, Msg: fmt.Sprintf("tensor: %d dimensions, more than MaxRank %d", len(dims), MaxRank)}
+	}
+	shape = make([]int, len(dims))
+	for i, d := range dims {
+		if d < 0 {
+			return nil, 0, &Error{Err: ErrShape, Msg: fmt.Sprintf("tensor: negative dimension %d at %d", d, i)}
+		}
+		if uint64(d) > math.MaxInt {
+			return nil, 0, &Error{Err: ErrShape, Msg: fmt.Sprintf("tensor: dimension %d at %d does not fit an int", d, i)}
+		}
+		shape[i] = int(d)
+	}
+	n, err = CheckShape(shape, elemSize)
+	if err != nil {
+		return nil, 0, err
+	}
+	return shape, n, nil
+}
+
 // MulSizes returns the product of sizes and true, or 0 and false if a size
 // is negative or the product overflows an int. Use it wherever sizes
 // multiply (batch·time, heads·dim, ...): a wrapped product can equal a

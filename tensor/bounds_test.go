@@ -82,3 +82,33 @@ func TestBudget(t *testing.T) {
 	b = NewBudget(math.MaxInt64)
 	assert.True(t, b.Spend(1<<40))
 }
+
+func TestShapeFromInt64(t *testing.T) {
+	shape, n, err := ShapeFromInt64([]int64{2, 3, 0}, 4)
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 3, 0}, shape)
+	assert.Zero(t, n)
+	shape, n, err = ShapeFromInt64(nil, 8)
+	require.NoError(t, err)
+	assert.Equal(t, []int{}, shape)
+	assert.Equal(t, 1, n)
+	for _, c := range []struct {
+		dims []int64
+		msg  string
+	}{
+		{make([]int64, MaxRank+1), "more than MaxRank"},
+		{[]int64{3, -1}, "negative dimension -1 at 1"},
+		{[]int64{math.MaxInt64}, "too large"},
+		{[]int64{1 << 62, 1 << 62, 0}, "too large"},
+	} {
+		_, _, err := ShapeFromInt64(c.dims, 4)
+		require.ErrorIs(t, err, ErrShape)
+		if bits.UintSize == 64 || c.msg != "too large" {
+			assert.Contains(t, err.Error(), c.msg)
+		}
+	}
+	if bits.UintSize == 32 {
+		_, _, err := ShapeFromInt64([]int64{1 << 40}, 4)
+		assert.ErrorContains(t, err, "does not fit an int")
+	}
+}
