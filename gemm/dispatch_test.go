@@ -37,7 +37,7 @@ func TestEnvKernel(t *testing.T) {
 		require.NoError(t, err, "stderr: %s", se.String())
 		return so.String(), se.String()
 	}
-	best := kernelNames[bestKernel()]
+	best := kernels[bestKernel()].name
 	for _, name := range Kernels() {
 		out, errOut := run(name)
 		require.Contains(t, out, "kernel="+name+"\n")
