@@ -51,11 +51,12 @@ func TestForceEveryLevel(t *testing.T) {
 	}
 }
 
-// expected returns the level package p must run when level req is
-// requested: the best it has code for that is not above req.
-func expected(p string, req dispatch.Level) dispatch.Level {
+// expected returns the level a package that can run the levels avail
+// (lowest first) must run when level req is requested: the best not above
+// req.
+func expected(avail []dispatch.Level, req dispatch.Level) dispatch.Level {
 	best := dispatch.Generic
-	for _, l := range dispatch.Available(p) {
+	for _, l := range avail {
 		if l <= req {
 			best = l
 		}
@@ -72,23 +73,41 @@ func TestChosenAtStartup(t *testing.T) {
 		require.Equal(t, want, req.String(), "level chosen on this CPU")
 	}
 	for _, p := range dispatch.Packages() {
-		require.Equal(t, expected(p, req), dispatch.Current(p), p)
+		require.Equal(t, expected(dispatch.Available(p), req), dispatch.Current(p), p)
 	}
 }
 
 // TestEnvOverride re-runs the test binary with ADJOINT_KERNEL set to every
 // level and to names this CPU cannot run, and checks every package's
 // choice: with generic, no package (gemm's packing included) runs assembly.
+// The child reports what it can run, since it may run on another CPU than
+// the parent (a parent under qemu-x86_64 -cpu starts its child natively).
 func TestEnvOverride(t *testing.T) {
 	if os.Getenv("ADJOINT_DISPATCH_CHILD") != "" {
+		fmt.Printf("levels %v\n", dispatch.Levels())
 		for _, p := range dispatch.Packages() {
-			fmt.Printf("%s=%s\n", p, dispatch.Current(p))
+			fmt.Printf("package %s %v %v\n", p, dispatch.Current(p), dispatch.Available(p))
 		}
-		fmt.Printf("gemm.Kernel=%s\n", gemm.Kernel())
+		fmt.Printf("gemm.Kernel %s\n", gemm.Kernel())
 		return
 	}
 	testenv.MustHaveExec(t)
-	run := func(val string) (map[string]string, string) {
+	type report struct {
+		levels  []dispatch.Level            // the child's CPU's
+		current map[string]dispatch.Level   // by package
+		avail   map[string][]dispatch.Level // by package
+		kernel  string                      // gemm.Kernel()
+	}
+	parse := func(list string) []dispatch.Level {
+		var ls []dispatch.Level
+		for _, f := range strings.Fields(strings.Trim(list, "[]")) {
+			l, err := dispatch.Parse(f)
+			require.NoError(t, err)
+			ls = append(ls, l)
+		}
+		return ls
+	}
+	run := func(val string) (report, string) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvOverride$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "ADJOINT_DISPATCH_CHILD=1", dispatch.Env+"="+val)
 		var so, se strings.Builder
@@ -99,43 +118,55 @@ func TestEnvOverride(t *testing.T) {
 			t.Skipf("cannot re-run the test binary here (emulated?): %v", err)
 		}
 		require.NoError(t, err, "stderr: %s", se.String())
-		got := map[string]string{}
+		r := report{current: map[string]dispatch.Level{}, avail: map[string][]dispatch.Level{}}
 		for line := range strings.Lines(so.String()) {
-			if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-				got[k] = v
+			f := strings.SplitN(strings.TrimSpace(line), " ", 4)
+			switch f[0] {
+			case "levels":
+				r.levels = parse(strings.Join(f[1:], " "))
+			case "package":
+				cur, err := dispatch.Parse(f[2])
+				require.NoError(t, err)
+				r.current[f[1]] = cur
+				r.avail[f[1]] = parse(f[3])
+			case "gemm.Kernel":
+				r.kernel = f[1]
 			}
 		}
-		return got, se.String()
+		require.NotEmpty(t, r.levels, "child output: %s", so.String())
+		return r, se.String()
 	}
 
-	got, errOut := run("generic")
+	r, errOut := run("generic")
 	require.Empty(t, errOut)
 	for _, p := range withAsm {
-		require.Equal(t, "generic", got[p], "ADJOINT_KERNEL=generic: %s runs assembly", p)
+		require.Contains(t, r.current, p)
 	}
-	for p, l := range got {
-		require.Equal(t, "generic", l, "ADJOINT_KERNEL=generic: %s runs assembly", p)
+	for p, l := range r.current {
+		require.Equal(t, dispatch.Generic, l, "ADJOINT_KERNEL=generic: %s runs assembly", p)
 	}
+	require.Equal(t, "generic", r.kernel)
 
-	for _, l := range dispatch.Levels() {
-		got, errOut := run(l.String())
+	childLevels := r.levels
+	for _, l := range childLevels {
+		r, errOut := run(l.String())
 		require.Empty(t, errOut)
-		for _, p := range dispatch.Packages() {
-			require.Equal(t, expected(p, l).String(), got[p], "ADJOINT_KERNEL=%v: %s", l, p)
+		for p, cur := range r.current {
+			require.Equal(t, expected(r.avail[p], l), cur, "ADJOINT_KERNEL=%v: %s", l, p)
 		}
-		require.Equal(t, got["gemm"], got["gemm.Kernel"])
+		require.Equal(t, r.current["gemm"].String(), r.kernel)
 	}
 
-	best := dispatch.Levels()[len(dispatch.Levels())-1]
+	best := childLevels[len(childLevels)-1]
 	for _, bad := range []string{"sse9", "avx2", "avx512", "neon"} {
-		if l, err := dispatch.Parse(bad); err == nil && slices.Contains(dispatch.Levels(), l) {
+		if l, err := dispatch.Parse(bad); err == nil && slices.Contains(childLevels, l) {
 			continue
 		}
-		got, errOut := run(bad)
+		r, errOut := run(bad)
 		require.Equal(t, 1, strings.Count(errOut, "\n"), "one warning line for all packages: %q", errOut)
 		require.Contains(t, errOut, dispatch.Env)
-		for _, p := range dispatch.Packages() {
-			require.Equal(t, expected(p, best).String(), got[p], "%s=%s falls back to the best level: %s", dispatch.Env, bad, p)
+		for p, cur := range r.current {
+			require.Equal(t, expected(r.avail[p], best), cur, "%s=%s falls back to the best level: %s", dispatch.Env, bad, p)
 		}
 	}
 }
