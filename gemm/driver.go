@@ -28,7 +28,7 @@ type call[T float32 | float64] struct {
 	lda, ldb    int
 	ldc         int
 	cT          bool            // C is stored transposed: C(i, j) is c[j*ldc+i]
-	bDirect     bool            // full B micro-panels read in place (see directB)
+	bDirect     bool            // full B micro-panels read in place (kernelDesc.directBRows)
 	pk          igemm.Packer[T] // packs B instead of packB (implicit B; b unused unless boff is set)
 	boff        []int           // with pk: row r of B also at b[boff[r]:] (igemm.InPlace)
 
@@ -140,8 +140,9 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 
 // drivePacked is drive with B packed by pk when pk is not nil (NoTrans;
 // see implicit.go). With pk, b is unused unless boff is not nil: then row
-// r of B also lies at b[boff[r]:] (igemm.InPlace), and the AVX-512 kernels
-// read full micro-panels from there as they read a stored B in place.
+// r of B also lies at b[boff[r]:] (igemm.InPlace), and the kernels with
+// row-offset variants (kernelDesc.rowOffsets) read full micro-panels from
+// there as they read a stored B in place.
 func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, pk igemm.Packer[T], boff []int, beta T, c []T, ldc int, cT bool) {
 	cl := getCall[T]()
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
