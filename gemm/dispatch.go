@@ -26,14 +26,6 @@ const (
 // warning line on standard error.
 const EnvKernel = dispatch.Env
 
-// What this CPU and build can run, read once (internal/dispatch reads the
-// CPU's features).
-var (
-	hasAVX512  = dispatch.Supported(dispatch.AVX512)
-	hasAVX2FMA = dispatch.Supported(dispatch.AVX2)
-	hasNEON    = dispatch.Supported(dispatch.NEON)
-)
-
 // current is the kernel in use; it is always one this CPU can run.
 var current atomic.Int32
 

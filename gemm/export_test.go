@@ -1,6 +1,10 @@
 package gemm
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/adjoint-go/adjoint/internal/dispatch"
+)
 
 // Test hooks for the kernel table (kernels.go), the one way tests override
 // a kernel's cut-offs.
@@ -18,3 +22,10 @@ func setKernelDescs(t testing.TB, f func(*kernelDesc)) {
 
 // curDesc returns the table entry of the kernel in use.
 func curDesc() *kernelDesc { return &kernels[current.Load()] }
+
+// What this CPU and build can run, for the kernel tests' skips.
+var (
+	hasAVX512  = dispatch.Supported(dispatch.AVX512)
+	hasAVX2FMA = dispatch.Supported(dispatch.AVX2)
+	hasNEON    = dispatch.Supported(dispatch.NEON)
+)
