@@ -2,8 +2,14 @@
 
 package autograd
 
+import "github.com/adjoint-go/adjoint/internal/dispatch"
+
 // Without assembly every kernel runs in Go.
 var asmLevel, maxLevel = levelGeneric, levelGeneric
+
+func init() {
+	dispatch.Register("autograd", func() dispatch.Level { return dispatch.Generic }, func(dispatch.Level) {})
+}
 
 func asmReluFwd32(d, x []float32) int              { return 0 }
 func asmReluFwd64(d, x []float64) int              { return 0 }

@@ -120,8 +120,7 @@ const kcMin = 384
 // three vector loads per k step easily come from L2), while each kernel call
 // pays a fixed cost to load and store its C tile from L2 or L3. So KC is
 // raised to at least kcMin, which amortises that cost to a few percent
-// (measured on Zen 4 at 1024³: KC = 128 → 384 gains 4% for float32, 64 → 384
-// gains 9% for float64); MC and NC then follow from the model with that KC.
+// (docs/gemm-tuning.md); MC and NC then follow from the model with that KC.
 func model(g cacheGeom, mr, nr, size int) blocking {
 	sets1 := g.l1 / (g.w1 * g.line)
 	car := max(int(float64(g.w1-1)/(1+float64(nr)/float64(mr))), 1)
@@ -144,21 +143,17 @@ func model(g cacheGeom, mr, nr, size int) blocking {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// blocks[kernel][0 for float32, 1 for float64], fixed at start-up.
+// blocks[kernel][0 for float32, 1 for float64], fixed at start-up: the
+// tiles of the kernel table with cache blocks from the model.
 var blocks [numKernels][2]blocking
 
 func init() {
 	g := hostCaches()
-	blocks[kernGeneric][0] = model(g, mrGenS, nrGenS, 4)
-	blocks[kernGeneric][1] = model(g, mrGenD, nrGenD, 8)
-	blocks[kernAVX2][0] = model(g, mrS256, nrS256, 4)
-	blocks[kernAVX2][1] = model(g, mrD256, nrD256, 8)
-	blocks[kernAVX512][0] = model(g, mrS512, nrS512, 4)
-	blocks[kernAVX512][1] = model(g, mrD512, nrD512, 8)
-	blocks[kernNEON][0] = model(g, mrSNEON, nrSNEON, 4)
-	blocks[kernNEON][1] = model(g, mrDNEON, nrDNEON, 8)
-	blocks[kernAVX512][0].nrEdge = [2]int{16, 32}
-	blocks[kernAVX512][1].nrEdge = [2]int{8, 16}
-	blocks[kernAVX512][0].mrEdge = [2]int{2, 4}
-	blocks[kernAVX512][1].mrEdge = [2]int{2, 4}
+	for kern, kd := range kernels {
+		for ti, tl := range kd.tile {
+			bl := model(g, tl.mr, tl.nr, 4<<ti)
+			bl.mrEdge, bl.nrEdge = tl.mrEdge, tl.nrEdge
+			blocks[kern][ti] = bl
+		}
+	}
 }

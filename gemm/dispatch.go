@@ -2,54 +2,42 @@ package gemm
 
 import (
 	"fmt"
-	"os"
 	"sync/atomic"
+
+	"github.com/adjoint-go/adjoint/internal/dispatch"
 )
 
-// Kernel identifiers. The kernel is read once per GEMM call and the inner
-// loop switches on it, so there is no call through a func value.
+// Kernel identifiers: the levels of internal/dispatch, so that one number
+// means the same kernel family there and here. The kernel is read once per
+// GEMM call and the inner loop switches on it, so there is no call through a
+// func value.
 const (
-	kernGeneric = iota
-	kernAVX2
-	kernAVX512
-	kernNEON // arm64 Advanced SIMD
-	numKernels
+	kernGeneric = int(dispatch.Generic)
+	kernAVX2    = int(dispatch.AVX2)
+	kernAVX512  = int(dispatch.AVX512)
+	kernNEON    = int(dispatch.NEON) // arm64 Advanced SIMD
+	numKernels  = kernNEON + 1
 )
-
-var kernelNames = [numKernels]string{"generic", "avx2", "avx512", "neon"}
 
 // EnvKernel is the environment variable read at start-up to force a kernel:
-// generic, avx2 or avx512 (amd64), neon (arm64). A kernel this CPU cannot run is ignored with one
+// generic, avx2 or avx512 (amd64), neon (arm64). It sets the level of every
+// package of the module with assembly, not only this one's (see
+// internal/dispatch). A kernel this CPU cannot run is ignored with one
 // warning line on standard error.
-const EnvKernel = "ADJOINT_KERNEL"
+const EnvKernel = dispatch.Env
 
 // current is the kernel in use; it is always one this CPU can run.
 var current atomic.Int32
 
 func init() {
-	current.Store(int32(bestKernel()))
-	if name := os.Getenv(EnvKernel); name != "" {
-		if err := SetKernel(name); err != nil {
-			fmt.Fprintf(os.Stderr, "adjoint/gemm: %s=%q ignored (%v); using %s\n",
-				EnvKernel, name, err, Kernel())
-		}
-	}
+	dispatch.Register("gemm",
+		func() dispatch.Level { return dispatch.Level(current.Load()) },
+		func(l dispatch.Level) { current.Store(int32(l)) },
+		dispatch.AVX2, dispatch.AVX512, dispatch.NEON)
 }
 
 // available reports whether this CPU (and build) can run kernel id.
-func available(id int) bool {
-	switch id {
-	case kernGeneric:
-		return true
-	case kernAVX2:
-		return hasAVX2FMA
-	case kernAVX512:
-		return hasAVX512
-	case kernNEON:
-		return hasNEON
-	}
-	return false
-}
+func available(id int) bool { return dispatch.Supported(dispatch.Level(id)) }
 
 func bestKernel() int {
 	for id := numKernels - 1; id > 0; id-- {
@@ -62,7 +50,7 @@ func bestKernel() int {
 
 // Kernel returns the name of the microkernel in use: "avx512", "avx2",
 // "neon" or "generic".
-func Kernel() string { return kernelNames[current.Load()] }
+func Kernel() string { return kernels[current.Load()].name }
 
 // Kernels returns the names of the kernels this CPU and build can run, best
 // last. "generic" is always among them.
@@ -70,7 +58,7 @@ func Kernels() []string {
 	var ks []string
 	for id := range numKernels {
 		if available(id) {
-			ks = append(ks, kernelNames[id])
+			ks = append(ks, kernels[id].name)
 		}
 	}
 	return ks
@@ -82,7 +70,7 @@ func Kernels() []string {
 // with. It is meant for tests and benchmarks; the default is the best kernel.
 func SetKernel(name string) error {
 	for id := range numKernels {
-		if kernelNames[id] != name {
+		if kernels[id].name != name {
 			continue
 		}
 		if !available(id) {
@@ -91,5 +79,9 @@ func SetKernel(name string) error {
 		current.Store(int32(id))
 		return nil
 	}
-	return fmt.Errorf("%w: unknown kernel %q (want one of %v)", ErrKernel, name, kernelNames)
+	var all []string
+	for _, kd := range kernels {
+		all = append(all, kd.name)
+	}
+	return fmt.Errorf("%w: unknown kernel %q (want one of %v)", ErrKernel, name, all)
 }

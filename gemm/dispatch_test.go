@@ -3,13 +3,15 @@ package gemm
 import (
 	"errors"
 	"fmt"
-	"github.com/adjoint-go/adjoint/internal/testenv"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/adjoint-go/adjoint/internal/dispatch"
+	"github.com/adjoint-go/adjoint/internal/testenv"
 )
 
 // TestEnvKernel re-runs the test binary with ADJOINT_KERNEL set and checks
@@ -37,7 +39,7 @@ func TestEnvKernel(t *testing.T) {
 		require.NoError(t, err, "stderr: %s", se.String())
 		return so.String(), se.String()
 	}
-	best := kernelNames[bestKernel()]
+	best := kernels[bestKernel()].name
 	for _, name := range Kernels() {
 		out, errOut := run(name)
 		require.Contains(t, out, "kernel="+name+"\n")
@@ -82,4 +84,29 @@ func TestModel(t *testing.T) {
 	require.Equal(t, nrD512, blocks[kernAVX512][1].nr)
 	require.Equal(t, mrS256, blocks[kernAVX2][0].mr)
 	require.Equal(t, nrGenD, blocks[kernGeneric][1].nr)
+}
+
+// TestKernelTable checks the kernel table's entries against each other and
+// against what the rest of the module calls the same kernels.
+func TestKernelTable(t *testing.T) {
+	for id, kd := range kernels {
+		require.Equal(t, dispatch.Level(id).String(), kd.name, "kernel ids are dispatch levels")
+		require.Positive(t, kd.parMinFlops, kd.name)
+		require.Positive(t, kd.smallMax, kd.name)
+		if kd.rowOffsets {
+			require.Positive(t, kd.directBRows[0], "%s: row-offset kernels share the in-place cut-off", kd.name)
+		}
+		for ti, tl := range kd.tile {
+			bl := blocks[id][ti]
+			require.Equal(t, [2]int{tl.mr, tl.nr}, [2]int{bl.mr, bl.nr}, kd.name)
+			require.Equal(t, tl.mrEdge, bl.mrEdge, kd.name)
+			require.Equal(t, tl.nrEdge, bl.nrEdge, kd.name)
+			for i, e := range tl.mrEdge {
+				require.True(t, e == 0 || e < tl.mr && (i == 0 || e > tl.mrEdge[i-1]), "%s: mrEdge %v", kd.name, tl.mrEdge)
+			}
+			for i, e := range tl.nrEdge {
+				require.True(t, e == 0 || e < tl.nr && (i == 0 || e > tl.nrEdge[i-1]), "%s: nrEdge %v", kd.name, tl.nrEdge)
+			}
+		}
+	}
 }

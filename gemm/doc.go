@@ -25,32 +25,28 @@
 // "avx2" (AVX2 and FMA) or "generic" on amd64; "neon" on arm64 (Advanced
 // SIMD is mandatory there, so it is always the default); "generic" (pure Go)
 // on every other architecture or with the purego build tag. The environment
-// variable ADJOINT_KERNEL=generic|avx2|avx512|neon forces one at start-up,
-// and SetKernel at run time; Kernel names the one in use and Kernels lists
-// those available.
+// variable ADJOINT_KERNEL=generic|avx2|avx512|neon forces one at start-up
+// (for every package of the module with assembly: generic turns all of it
+// off, packing's included), and SetKernel at run time; Kernel names the one
+// in use and Kernels lists those available.
 //
 // The AVX-512 family has, besides its 8×48 (float32) and 8×24 (float64)
 // tile, narrower and shorter variants for the last partial column and row
 // panels (NR 32, 16 or 16, 8; MR 4, 2), so edge tiles cost in proportion to
-// their size, and variants that read B in place for products of at most
-// 800 rows (float32; 256 float64), where packing B would cost more than it
-// saves: full-width ones with rows ldb apart (a stored B, unless its rows
-// start a multiple of 4 KB apart, which all fall in one set of the L1
-// cache), and ones that
-// load each k step's row address from a table of row offsets (one scalar
-// load per 24 FMAs), through which the implicit GEMM of a stride-1
-// convolution reads its patch rows straight from KW shifted copies of the
-// image (internal/igemm). Those took conv1 of the MNIST CNN (M = 32,
-// N = 784, K = 25 + a bias row, 128 images) from 104–109 to 143–147
-// GFLOP/s, one thread, against 175–179 for the same GEMMs on a stored B
-// (BenchmarkConv2d, idle Zen 5 VM). The AVX2 family likewise has a 6×16
-// (6×8) variant that reads a stored B in place, for products of at most
-// 384 rows (float32; 256 float64) whose B rows do not start a multiple of
-// 4 KB apart: on a Zen 3 VM it took the MLP's 256×512×784 product from 134
-// to 153 GFLOP/s on two threads, since the goroutines no longer wait for a
-// shared packed panel. The choice depends only on the kernel, the shape
-// and the leading dimension. Packing transposes 8-row blocks in vector
-// registers where AVX is available.
+// their size, and variants that read B in place for short products, where
+// packing B would cost more than it saves: full-width ones with rows ldb
+// apart (a stored B, unless its rows start a multiple of 4 KB apart, which
+// all fall in one set of the L1 cache), and ones that load each k step's
+// row address from a table of row offsets (one scalar load per 24 FMAs),
+// through which the implicit GEMM of a stride-1 convolution reads its patch
+// rows straight from KW shifted copies of the image (internal/igemm). The
+// AVX2 family likewise has a 6×16 (6×8) variant that reads a stored B in
+// place, so that on two threads the goroutines need not wait for a shared
+// packed panel. Each family's tiles, variants and cut-offs are declared
+// together in one table (kernels.go); the figures behind the cut-offs, and
+// the commands that measure them, are in docs/gemm-tuning.md. The choice
+// depends only on the kernel, the shape and the leading dimension. Packing
+// transposes 8-row blocks in vector registers where AVX is available.
 //
 // # arm64
 //
@@ -64,29 +60,13 @@
 //	float64 neon  6×8    4 B + 3 A vectors (112)  24      96
 //
 // Both issue 2 load instructions (LD1 of 2–4 registers, post-increment) and
-// 24 FMLAs, so each step is FMA-bound on every core below, and its 24
-// independent chains are at least the FMA latency × FMA pipes (8 or 16)
-// those cores need to keep every pipe busy. The
-// expected fraction of peak is the kernel's alone (k = KC = 384, panels in
-// L1); the C tile's load, alpha scaling and store add 48 vector operations
-// per call, 0.5% at that depth. From the vendors' software optimisation
-// guides (Neoverse N1, V1: FMLA vector latency 4 cycles, throughput 2 and 4
-// per cycle) and third-party measurements of Apple Firestorm (4 FMA pipes,
-// latency 4):
-//
-//	core (example)          FMA pipes  needed chains  cycles/step  peak f32 / f64 per GHz  expected
-//	Neoverse N1 (Graviton2)    2          8             12         16 / 8 flops            ~90%
-//	Neoverse V1 (Graviton3)    4         16              6         32 / 16 flops           ~85–90%
-//	Apple M1 (Firestorm)       4         16              6         32 / 16 flops           ~90%
-//
-// (V1's 5-wide decode must take 26 instructions per 6 cycles, close to its
-// limit outside the macro-op cache, hence the lower estimate.) At 2.5, 2.6
-// and 3.2 GHz the peaks are 40, 83 and 102 GFLOP/s float32 per core. These
-// are estimates on paper: the kernels are tested for correctness under
-// qemu-aarch64, which says nothing about speed. On an arm64 machine,
-// go test -run '^$' -bench KernelNEON ./gemm/ reports each kernel's %peak
-// against an FMA probe, and go test -bench Sgemm ./bench GFLOP/s of the
-// whole product (impl=neon). cpuid reports no cache sizes on arm64, so the
+// 24 FMLAs, so each step is FMA-bound on current Neoverse and Apple cores,
+// and its 24 independent chains are at least the FMA latency × FMA pipes
+// (8 or 16) those cores need to keep every pipe busy; the C tile's load,
+// alpha scaling and store add 48 vector operations per call, 0.5% at
+// k = KC = 384. The expected speed per core, on paper (qemu-aarch64 tests
+// correctness only), and the benchmarks that measure it on an arm64
+// machine are in docs/gemm-tuning.md. cpuid reports no cache sizes on arm64, so the
 // blocking uses the safe defaults (32 KiB L1, 256 KiB L2, 4 MiB L3). Partial
 // tiles go through a scratch tile, as with the AVX2 kernels.
 //
@@ -113,8 +93,8 @@
 //
 // # Threads
 //
-// A product of at least 2·128³ flops (parMinFlops) is split over up to P =
-// parallel.Threads() goroutines (the caller's included) with one hand-off
+// A product of at least 2·128³ flops (the kernel table's parMinFlops) is
+// split over up to P = parallel.Threads() goroutines (the caller's included) with one hand-off
 // to the pool per call. The goroutines of the team walk the blocks of the
 // loop nest in the same order (column panels of NC, and within each, depth
 // blocks of at most KC), and each block has two phases:
@@ -151,9 +131,8 @@
 // concurrent calls), the caller claims and does everything itself. A wait
 // polls for up to 50 µs and then sleeps until the work it waits for is
 // done, so that a waiting goroutine gives its CPU to the one it waits for
-// when the two share a core (two threads polling made a 256×512×512
-// product 1.6–1.9 times slower than one thread with another process
-// running; sleeping, they are on par: BenchmarkLoaded).
+// when the two share a core (polling, two threads were slower than one with
+// another process running: docs/gemm-tuning.md).
 //
 // The grid, the shares and the order of operations on every C element
 // depend only on the shape and P, and each element is computed by the same

@@ -46,11 +46,12 @@ func run[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alpha T, a 
 		}
 		return
 	}
-	if isSmall(m, n, k) {
+	kern := int(current.Load())
+	if isSmall(kern, m, n, k) {
 		gemmSmall(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	gemm(int(current.Load()), ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // scale sets C = beta·C, or C = 0 without reading it when beta == 0.

@@ -253,7 +253,7 @@ func TestGemmShapes(t *testing.T) {
 func testShapes[T float](t *testing.T) {
 	bl := blocks[current.Load()][typeIndex[T]()]
 	rng := rand.New(rand.NewPCG(3, 4))
-	edge := sizesAround(1, bl.mr, bl.nr, 2*bl.mr, smallMax)
+	edge := sizesAround(1, bl.mr, bl.nr, 2*bl.mr, curDesc().smallMax)
 	if testing.Short() {
 		edge = []int{1, bl.mr - 1, bl.mr + 1, bl.nr + 1}
 	}
@@ -302,10 +302,11 @@ func testShapes[T float](t *testing.T) {
 				}
 			}
 		}
-		// Either side of the small-matrix cut-off (m·n·k <= smallMax³).
+		// Either side of the small-matrix cut-off (m·n·k <= kernelDesc.smallMax³).
 		for _, d := range [][3]int{{0, 0, 0}, {0, 0, 1}, {1, 0, 0}, {-1, 0, 0}, {0, 1, 1}} {
-			m, n, k := smallMax+d[0], smallMax+d[1], smallMax+d[2]
-			require.Equal(t, d[0]+d[1]+d[2] <= 0, isSmall(m, n, k))
+			sm := curDesc().smallMax
+			m, n, k := sm+d[0], sm+d[1], sm+d[2]
+			require.Equal(t, d[0]+d[1]+d[2] <= 0, isSmall(int(current.Load()), m, n, k))
 			checkGemm[T](t, rng, gemmCase{tA: tp[0], tB: tp[1], m: m, n: n, k: k, alpha: 2.5, beta: 1, ldPad: 2})
 		}
 		// B rows 4 KB apart (packed, not read in place, where packAliased
@@ -460,14 +461,14 @@ func testThreadsBitwise[T float](t *testing.T) {
 	}
 	for _, sh := range shapes {
 		// Deep enough to be worth splitting.
-		sh[2] = max(sh[2], ceilDiv(parMinFlops, 2*sh[0]*sh[1])+1)
+		sh[2] = max(sh[2], ceilDiv(curDesc().parMinFlops, 2*sh[0]*sh[1])+1)
 		pairs, counts := transPairs, []int{1, 2, 4}
 		if testing.Short() {
 			pairs, counts = transPairs[1:3], []int{1, 2}
 		}
 		for _, tp := range pairs {
 			tc := gemmCase{tA: tp[0], tB: tp[1], m: sh[0], n: sh[1], k: sh[2], alpha: 0.5, beta: -1, ldPad: 1}
-			require.GreaterOrEqual(t, 2*tc.m*tc.n*tc.k, parMinFlops, "shape too small to split")
+			require.GreaterOrEqual(t, 2*tc.m*tc.n*tc.k, curDesc().parMinFlops, "shape too small to split")
 			o := makeOperands[T](rng, tc)
 			var ref []T
 			for _, th := range counts {
@@ -491,7 +492,7 @@ func testThreadsBitwise[T float](t *testing.T) {
 func TestGemmConcurrent(t *testing.T) {
 	lowParMin(t)
 	defer parallel.SetThreads(parallel.SetThreads(2))
-	require.GreaterOrEqual(t, flops(400, 200, 110), float64(parMinFlops))
+	require.GreaterOrEqual(t, flops(400, 200, 110), float64(curDesc().parMinFlops))
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for g := range 16 {
@@ -590,15 +591,13 @@ func TestKernelSelection(t *testing.T) {
 	}
 	require.NoError(t, SetKernel(prev))
 	// The default is the best available one.
-	require.Equal(t, ks[len(ks)-1], kernelNames[bestKernel()])
+	require.Equal(t, ks[len(ks)-1], kernels[bestKernel()].name)
 }
 
 // lowParMin lowers the parallel cut-off for the rest of t to 2·96³, the
 // tests' reference value, so that their shapes split across threads while
-// staying small enough for the race detector and qemu; parMinFlops itself
-// is a tuned judgement (see driver.go) that may change.
+// staying small enough for the race detector and qemu; the table's
+// parMinFlops is a tuned judgement (see kernels.go) that may change.
 func lowParMin(t testing.TB) {
-	prev := parMinFlops
-	parMinFlops = 2 * 96 * 96 * 96
-	t.Cleanup(func() { parMinFlops = prev })
+	setKernelDescs(t, func(kd *kernelDesc) { kd.parMinFlops = 2 * 96 * 96 * 96 })
 }

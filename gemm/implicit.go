@@ -22,7 +22,8 @@ func readsInPlace(m int, f64 bool) bool {
 	if f64 {
 		ti = 1
 	}
-	return int(current.Load()) == kernAVX512 && m <= directBRows[kernAVX512][ti]
+	kd := &kernels[current.Load()]
+	return kd.rowOffsets && m <= kd.directBRows[ti]
 }
 
 // implicit computes C = alpha·A·pk's B + beta·C through the same driver,
@@ -32,8 +33,8 @@ func readsInPlace(m int, f64 bool) bool {
 // or the transposed computation of a product narrower than a tile) it
 // returns false and does nothing. B is packed through pk, unless pk also
 // implements igemm.InPlace: then, as Sgemm reads a stored B in place for
-// short products (directBRows), the AVX-512 kernels read full
-// micro-panels through its row offsets, which gives the same bits
+// short products (kernelDesc.directBRows), the kernels with row-offset
+// variants (kernelDesc.rowOffsets: AVX-512) read full micro-panels through its row offsets, which gives the same bits
 // (TestImplicitMatchesSgemm).
 func implicit[T float32 | float64](m, n, k int, alpha T, a []T, lda int, pk igemm.Packer[T], beta T, c []T, ldc int) bool {
 	fn := "Sgemm (implicit)"
@@ -52,7 +53,7 @@ func implicit[T float32 | float64](m, n, k int, alpha T, a []T, lda int, pk igem
 		return true
 	}
 	kern := int(current.Load())
-	if isSmall(m, n, k) || swapEdges && swapPays(blocks[kern][ti], m, n) {
+	if isSmall(kern, m, n, k) || swapEdges && swapPays(blocks[kern][ti], m, n) {
 		return false
 	}
 	// B in place where the packer offers it and Sgemm would read a
@@ -61,7 +62,7 @@ func implicit[T float32 | float64](m, n, k int, alpha T, a []T, lda int, pk igem
 	// Sgemm's either way.
 	var base []T
 	var boff []int
-	if ip, ok := pk.(igemm.InPlace[T]); ok && kern == kernAVX512 && m <= directBRows[kernAVX512][ti] {
+	if ip, ok := pk.(igemm.InPlace[T]); ok && kernels[kern].rowOffsets && m <= kernels[kern].directBRows[ti] {
 		base, boff = ip.RowsInPlace()
 		if base == nil {
 			boff = nil

@@ -71,7 +71,7 @@ func implicitCall[T float](m, n, k int, alpha T, a []T, lda int, pk igemm.Packer
 
 // TestImplicitMatchesSgemm: the implicit entry point gives Sgemm's (Dgemm's)
 // result bit for bit, on every kernel, at one and two threads, for shapes
-// either side of the tile, KC, NC, the in-place B cut-off (directBRows) and
+// either side of the tile, KC, NC, the in-place B cut-off (kernelDesc.directBRows) and
 // the parallel threshold, with leading dimensions larger than the rows,
 // with B packed and with B read in place through row offsets
 // (igemm.InPlace); and it declines (false, C untouched) exactly where Sgemm
@@ -87,7 +87,7 @@ func testImplicit[T float](t *testing.T) {
 		{1, 1, 1}, {3, 5, 7}, {8, 48, 1}, {9, 49, 25}, {32, 784, 25}, {64, 196, 150},
 		{65, 100, 30}, {70, 5, 40}, {17, bl.nr - 1, 3}, {100, 2*bl.nr + 3, bl.kc + 1},
 		{2*bl.mr + 1, bl.nc + 5, 20}, {250, 260, 240},
-		{directBRows[kernAVX512][typeIndex[T]()], 60, 30}, {directBRows[kernAVX512][typeIndex[T]()] + 1, 60, 30},
+		{kernels[kernAVX512].directBRows[typeIndex[T]()], 60, 30}, {kernels[kernAVX512].directBRows[typeIndex[T]()] + 1, 60, 30},
 	}
 	if testing.Short() {
 		shapes = shapes[:10]
@@ -121,7 +121,7 @@ func testImplicit[T float](t *testing.T) {
 								pk = newInPlacePacker(b, ldb, k, n)
 							}
 							ok := implicitCall(m, n, k, ab[0], a, lda, pk, ab[1], got, ldc)
-							declines := isSmall(m, n, k) || swapPays(blocks[current.Load()][typeIndex[T]()], m, n)
+							declines := isSmall(int(current.Load()), m, n, k) || swapPays(blocks[current.Load()][typeIndex[T]()], m, n)
 							require.Equal(t, !declines, ok, "implicit reported %v", ok)
 							if !ok {
 								require.Equal(t, sliceBits(before), sliceBits(got), "declined but wrote C")

@@ -2,9 +2,8 @@
 
 package gemm
 
-// Without the arm64 assembly the NEON kernels are never selected.
-var hasNEON bool
-
+// Without the arm64 assembly the NEON kernels are never selected; these
+// stubs let the dispatch switch compile.
 const errNoNEON = "gemm: NEON kernel called on a build without it"
 
 func sgemmKernelNEON(k int, a, b, c *float32, ldc int, alpha, beta float32) { panic(errNoNEON) }

@@ -2,21 +2,8 @@
 
 package gemm
 
-// Tile sizes of the assembly microkernels. They are declared on every
-// platform so that blocking code compiles everywhere; without assembly the
-// kernels below are never selected.
-const (
-	mrS512, nrS512 = 8, 48 // float32 AVX-512 tile: 8 rows x 3 zmm = 24 accumulators
-	mrD512, nrD512 = 8, 24 // float64 AVX-512 tile
-	mrS256, nrS256 = 6, 16 // float32 AVX2+FMA tile: 6 rows x 2 ymm = 12 accumulators
-	mrD256, nrD256 = 6, 8  // float64 AVX2+FMA tile
-)
-
-// Without assembly no CPU feature is usable.
-var (
-	hasAVX512  bool
-	hasAVX2FMA bool
-)
+// Without assembly the kernels below are never selected; these stubs let
+// the dispatch switch compile.
 
 const errNoAsm = "gemm: assembly kernel called on a build without it"
 

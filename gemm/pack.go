@@ -73,8 +73,8 @@ var packBRows = true
 func packB[T float32 | float64](dst []T, tB Transpose, b []T, ldb, p0, j0, nb, kb, nr, ew, q0, q1 int) {
 	if packBRows && tB == NoTrans {
 		// Full micro-panels row by row, so that B is read in long sequential
-		// runs rather than nr values from each of kb rows in turn (about 1%
-		// faster at 1024³ on Zen 4). Partial ones fall through below.
+		// runs rather than nr values from each of kb rows in turn (slightly
+		// faster, docs/gemm-tuning.md). Partial ones fall through below.
 		if qf := min(q1, nb/nr); qf > q0 {
 			packBFullRows(dst, b[p0*ldb+j0:], ldb, kb, nr, q0, qf)
 			q0 = qf

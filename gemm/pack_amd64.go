@@ -2,7 +2,11 @@
 
 package gemm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/adjoint-go/adjoint/internal/dispatch"
+)
 
 // Transposing copies for packing (generated into gemm_amd64.s and
 // gemm_amd64_stubs.go by /_asm/gemm/amd64).
@@ -13,9 +17,22 @@ import "unsafe"
 // (n·8−1)·w + 8 ((n·4−1)·w + 8) elements.
 
 // packAsm enables the assembly transposes (a variable so that tests and the
-// tuning harness can compare with the Go loop). The CPUs with AVX2 and FMA
-// all have AVX.
-var packAsm = hasAVX2FMA
+// tuning harness can compare with the Go loop). They are registered with
+// internal/dispatch as the AVX2 level of "gemm/pack" (the CPUs with AVX2 and
+// FMA all have AVX), so ADJOINT_KERNEL=generic turns them off too.
+var packAsm bool
+
+func init() {
+	dispatch.Register("gemm/pack",
+		func() dispatch.Level {
+			if packAsm {
+				return dispatch.AVX2
+			}
+			return dispatch.Generic
+		},
+		func(l dispatch.Level) { packAsm = l == dispatch.AVX2 },
+		dispatch.AVX2)
+}
 
 // transpose8 packs the leading columns of 8 rows of src (row r at
 // src[r*ld:], kb columns, all checked by the caller) into d[p*w + r] with

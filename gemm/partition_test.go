@@ -98,14 +98,14 @@ func threadCounts1[T float](t *testing.T, short bool) {
 	defer parallel.SetThreads(parallel.Threads())
 	bl := blocks[current.Load()][typeIndex[T]()]
 	rng := rand.New(rand.NewPCG(11, 12))
-	c := ceilDiv(parMinFlops, 2*96*96) // k at the cut-off for 96×96
+	c := ceilDiv(curDesc().parMinFlops, 2*96*96) // k at the cut-off for 96×96
 	shapes := [][3]int{
 		{96, 96, c},             // at the cut-off: parallel
 		{96, 96, c - 1},         // just below: serial
 		{3 * bl.mr, 300, 200},   // 3 row tiles: P = 4 needs columns too
 		{4*bl.mr + 1, 300, 200}, // 5 row tiles
-		{max(directBRows[current.Load()][typeIndex[T]()], 1), 4*bl.nr + 5, 100},
-		{directBRows[current.Load()][typeIndex[T]()] + 1, 4*bl.nr + 5, 100},
+		{max(curDesc().directBRows[typeIndex[T]()], 1), 4*bl.nr + 5, 100},
+		{curDesc().directBRows[typeIndex[T]()] + 1, 4*bl.nr + 5, 100},
 		{2*bl.mr + 3, bl.nr + 5, 4*bl.kc + 1},  // five depth blocks
 		{bl.mr + 1, 2*bl.nc + bl.nr + 3, 200},  // three column panels
 		{3*bl.mr + 2, bl.nc + 7, 2*bl.kc + 10}, // both
@@ -163,7 +163,7 @@ func TestGemmThreadsChanging(t *testing.T) {
 	lowParMin(t)
 	defer parallel.SetThreads(parallel.Threads())
 	const m, n, k = 70, 200, 450 // two depth blocks with KC = 384, split at 2+ threads
-	require.GreaterOrEqual(t, flops(m, n, k), float64(parMinFlops))
+	require.GreaterOrEqual(t, flops(m, n, k), float64(curDesc().parMinFlops))
 	rng := rand.New(rand.NewPCG(5, 6))
 	a, b := make([]float32, m*k), make([]float32, k*n)
 	for i := range a {
@@ -226,7 +226,7 @@ func TestGemmParallelNoAllocs(t *testing.T) {
 		// under qemu (CI's Haswell run) the full size took 158 s.
 		m, n, k, calls = 48, 256, 416, 10
 	}
-	require.GreaterOrEqual(t, flops(m, n, k), float64(parMinFlops))
+	require.GreaterOrEqual(t, flops(m, n, k), float64(curDesc().parMinFlops))
 	a32, b32, c32 := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	a64, b64, c64 := make([]float64, m*k), make([]float64, k*n), make([]float64, m*n)
 	for _, th := range []int{2, 4} {

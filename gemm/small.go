@@ -2,17 +2,15 @@ package gemm
 
 import "unsafe"
 
-// smallMax is the small-matrix cut-off: when m·n·k <= smallMax³ the product
-// is computed directly from the caller's strided operands, with no packing
-// and no pools. Below it the packed path's fixed cost (about 0.2 µs: pools,
-// packing and padding to a whole tile) exceeds the arithmetic; measured on
-// Zen 4 with the AVX-512 kernel, the direct loop takes 79 ns against 228 at
-// 4³, ties at 8³ (308 against 296) and loses from 10³ (538 against 455).
-var smallMax = 8
-
-func isSmall(m, n, k int) bool {
+// isSmall reports whether kernel kern's call of m·n·k is at most the
+// family's small-matrix cut-off (kernelDesc.smallMax³): then it is computed
+// directly from the caller's strided operands, with no packing and no
+// pools, whose fixed cost (pools, packing and padding to a whole tile)
+// would exceed the arithmetic.
+func isSmall(kern, m, n, k int) bool {
+	sm := kernels[kern].smallMax
 	// In float64: m·n·k can overflow a 32-bit int.
-	return float64(m)*float64(n)*float64(k) <= float64(smallMax*smallMax*smallMax)
+	return float64(m)*float64(n)*float64(k) <= float64(sm*sm*sm)
 }
 
 // gemmSmall computes C = alpha·op(A)·op(B) + beta·C straight from A and B

@@ -106,23 +106,18 @@ var saved = map[string]any{}
 func apply(v string) {
 	if len(saved) == 0 {
 		saved["swap"] = swapEdges
-		saved["directb"] = directBRows
+		saved["kernels"] = kernels
 		saved["blocks"] = blocks
-		saved["par"] = parMinFlops
-		saved["small"] = smallMax
-		saved["alias"] = packAliased
+		saved["packasm"] = packAsm
 		saved["waitspin"] = waitSpin
 	}
 	swapEdges = saved["swap"].(bool)
 	swapByArea = true
-	directBRows = saved["directb"].([numKernels][2]int)
-	packAsm = hasAVX2FMA
+	kernels = saved["kernels"].([numKernels]kernelDesc)
+	packAsm = saved["packasm"].(bool)
 	packBRows = true
-	packAliased = saved["alias"].([numKernels]bool)
 	parallel.SetThreads(1)
 	blocks = saved["blocks"].([numKernels][2]blocking)
-	parMinFlops = saved["par"].(int)
-	smallMax = saved["small"].(int)
 	waitSpin = saved["waitspin"].(time.Duration)
 	for _, kv := range strings.Split(v, ";") {
 		var key string
@@ -137,10 +132,12 @@ func apply(v string) {
 		case "bcols":
 			packBRows = false
 		case "noalias":
-			packAliased = [numKernels]bool{}
+			for i := range kernels {
+				kernels[i].packAliased = false
+			}
 		case "alias":
-			for i := range packAliased {
-				packAliased[i] = true
+			for i := range kernels {
+				kernels[i].packAliased = true
 			}
 		case "noswap":
 			swapEdges = false
@@ -150,7 +147,7 @@ func apply(v string) {
 		case "nopackasm":
 			packAsm = false
 		case "directb":
-			directBRows[kern] = [2]int{val, val}
+			kernels[kern].directBRows = [2]int{val, val}
 		case "nomedge":
 			blocks[kern][0].mrEdge, blocks[kern][1].mrEdge = [2]int{}, [2]int{}
 		case "nonarrow":
@@ -170,11 +167,11 @@ func apply(v string) {
 		case "nc64":
 			blocks[kern][1].nc = val
 		case "small":
-			smallMax = val
+			kernels[kern].smallMax = val
 		case "threads":
 			parallel.SetThreads(val)
 		case "par":
-			parMinFlops = val
+			kernels[kern].parMinFlops = val
 		case "waitspin": // microseconds
 			waitSpin = time.Duration(val) * time.Microsecond
 		}

@@ -2,8 +2,14 @@
 
 package tensor
 
+import "github.com/adjoint-go/adjoint/internal/dispatch"
+
 // Without assembly only the generic loops exist.
 var ewLevel = levelGeneric
+
+func init() {
+	dispatch.Register("tensor", func() dispatch.Level { return dispatch.Generic }, func(dispatch.Level) {})
+}
 
 func vvAsm32(op opcode, d, a, b []float32) int                   { return 0 }
 func vvAsm64(op opcode, d, a, b []float64) int                   { return 0 }

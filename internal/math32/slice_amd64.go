@@ -2,17 +2,36 @@
 
 package math32
 
-import "golang.org/x/sys/cpu"
+import "github.com/adjoint-go/adjoint/internal/dispatch"
 
 //go:generate sh -c "cd ../../_asm && GOOS= GOARCH= go run ./math32/amd64 -out ../internal/math32/kernels_amd64.s -stubs ../internal/math32/kernels_amd64_stubs.go -pkg math32"
 
-// Kernel choice, read once; tests switch them to run every kernel this CPU
-// supports. x/sys/cpu already accounts for OS support of the wide registers.
+// Kernel choice, set once by internal/dispatch (so ADJOINT_KERNEL sets it as
+// it sets every package's level): at the AVX-512 level both AVX switches are
+// on, and vecKernel takes the wider. Tests switch them to run every kernel
+// this CPU supports.
 var (
-	useNEON   = false // arm64's kernel, named here for the tests
-	useAVX512 = cpu.X86.HasAVX512F
-	useAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useNEON            = false // arm64's kernel, named here for the tests
+	useAVX512, useAVX2 bool
 )
+
+func init() {
+	dispatch.Register("internal/math32",
+		func() dispatch.Level {
+			switch {
+			case useAVX512:
+				return dispatch.AVX512
+			case useAVX2:
+				return dispatch.AVX2
+			}
+			return dispatch.Generic
+		},
+		func(l dispatch.Level) {
+			useAVX512 = l == dispatch.AVX512
+			useAVX2 = l == dispatch.AVX2 || useAVX512 && dispatch.Supported(dispatch.AVX2)
+		},
+		dispatch.AVX2, dispatch.AVX512)
+}
 
 // vecKernel runs kernel k over src into dst if this CPU has a vector kernel,
 // and reports whether it did. len(dst) >= len(src) is already checked.

@@ -2,18 +2,29 @@
 
 package math32
 
-import "os"
+import "github.com/adjoint-go/adjoint/internal/dispatch"
 
 //go:generate sh -c "cd ../../_asm && GOOS= GOARCH= go run ./math32/arm64 -out ../internal/math32/kernels_arm64.s -decl ../internal/math32/kernels_arm64_stubs.go -pkg math32"
 
-// Kernel choice, read once; tests switch it to run both. NEON is mandatory
-// in ARMv8-A, so the NEON kernels are the default; ADJOINT_KERNEL=generic
-// (the variable gemm reads; this leaf package cannot import gemm) selects
-// the portable loops. The AVX switches exist so tests name them everywhere.
+// Kernel choice, set once by internal/dispatch: NEON, mandatory in ARMv8-A,
+// unless ADJOINT_KERNEL=generic. Tests switch it to run both. The AVX
+// switches exist so tests name them everywhere.
 var (
-	useNEON            = os.Getenv("ADJOINT_KERNEL") != "generic"
+	useNEON            bool
 	useAVX512, useAVX2 = false, false
 )
+
+func init() {
+	dispatch.Register("internal/math32",
+		func() dispatch.Level {
+			if useNEON {
+				return dispatch.NEON
+			}
+			return dispatch.Generic
+		},
+		func(l dispatch.Level) { useNEON = l == dispatch.NEON },
+		dispatch.NEON)
+}
 
 // vecKernel runs kernel k over src into dst with NEON, and reports whether
 // it did. len(dst) >= len(src) is already checked.
