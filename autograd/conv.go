@@ -121,11 +121,21 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	}
 	j.runAll()
 
-	v := tp.node(opConv2d, out, x, w, b)
-	v.aux2, v.aux3 = cx, cw
-	v.geom, v.axis = g, groups
-	return v
+	nd := newNode[convNode[T]](tp, convKey)
+	nd.x, nd.w, nd.b, nd.xc, nd.wc, nd.geom, nd.groups = x, w, b, cx, cw, g, groups
+	return tp.record("Conv2d", nd, out, x, w, b)
 }
+
+// convNode is the saved state of Conv2d: the geometry and contiguous
+// copies of strided operands (the patches are recomputed in backward).
+type convNode[T tensor.Float] struct {
+	x, w, b *Var[T]
+	xc, wc  *tensor.Dense[T]
+	geom    tensor.Conv2D
+	groups  int
+}
+
+var convKey = newPoolKey()
 
 // convParts is the number of parts a batch of n images is split into:
 // fixed, not the thread count, because backward sums W̄ part by part, and
@@ -135,16 +145,16 @@ func convParts(n int) int { return min(n, convMaxParts) }
 
 const convMaxParts = 8
 
-func (tp *Tape[T]) backConv2d(u *Var[T]) {
-	x, w, b := u.a, u.b, u.c
-	g, groups := u.geom, u.axis
+func (nd *convNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, w, b := nd.x, nd.w, nd.b
+	g, groups := nd.geom, nd.groups
 	n, oc := x.value.Shape()[0], w.value.Shape()[0]
 	rows, cols := g.ColShape()
 	parts := convParts(n)
 	needW, needB := w.requiresGrad, b != nil && b.requiresGrad
 	j := tp.convJob()
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjBackward, g, n, parts, groups, oc
-	j.x, j.w, j.y = data(x.value, u.aux2), data(w.value, u.aux3), u.grad.Data()
+	j.x, j.w, j.y = data(x.value, nd.xc), data(w.value, nd.wc), u.grad.Data()
 	j.wT = needW && convWTransposed(groups)
 	if needW || needB {
 		// Each part's W̄ and b̄ (one row each; with wT, W̄ᵀ with b̄ as

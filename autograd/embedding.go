@@ -1,5 +1,7 @@
 package autograd
 
+import "github.com/adjoint-go/adjoint/tensor"
+
 // Embedding returns the rows of table ([V, C]) at the given indices: a
 // [len(indices), C] matrix whose row i is table row indices[i] (a gather).
 // Backward scatter-adds each row's adjoint into the table's, so an index
@@ -26,22 +28,34 @@ func (tp *Tape[T]) Embedding(table *Var[T], indices []int) *Var[T] {
 	for i, r := range indices {
 		copy(o[i*c:i*c+c], w[r*c:r*c+c])
 	}
-	v := tp.node(opEmbedding, out, table, nil, nil)
-	v.labels = append(v.labels[:0], indices...)
-	return v
+	n := newNode[embeddingNode[T]](tp, embeddingKey)
+	n.table = table
+	n.idx = append(n.idx[:0], indices...)
+	return tp.record("Embedding", n, out, table, nil, nil)
 }
 
-func (tp *Tape[T]) backEmbedding(u *Var[T]) {
-	if !u.a.requiresGrad {
+// embeddingNode is the saved state of Embedding: a copy of the indices.
+type embeddingNode[T tensor.Float] struct {
+	table *Var[T]
+	idx   []int
+}
+
+var embeddingKey = newPoolKey()
+
+// clearRefs keeps the indices' capacity.
+func (n *embeddingNode[T]) clearRefs() { *n = embeddingNode[T]{idx: n.idx[:0]} }
+
+func (n *embeddingNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.table.requiresGrad {
 		return
 	}
-	c := u.a.value.Shape()[1]
-	gt, acc := tp.grad(u.a)
+	c := n.table.value.Shape()[1]
+	gt, acc := tp.grad(n.table)
 	if !acc {
 		clear(gt)
 	}
 	g := u.grad.Data()
-	for i, r := range u.labels {
+	for i, r := range n.idx {
 		addAcc(gt[r*c:r*c+c], g[i*c:i*c+c])
 	}
 }

@@ -23,22 +23,30 @@ func (tp *Tape[T]) MSE(pred, target *Var[T]) *Var[T] {
 	}
 	out := tp.alloc()
 	out.Data()[0] = T(s / float64(len(p)))
-	v := tp.node(opMSE, out, pred, target, nil)
-	v.aux, v.aux2 = cp, ct
-	return v
+	n := newNode[mseNode[T]](tp, mseKey)
+	n.pred, n.target, n.pc, n.tc = pred, target, cp, ct
+	return tp.record("MSE", n, out, pred, target, nil)
 }
 
-func (tp *Tape[T]) backMSE(u *Var[T]) {
-	p, t := data(u.a.value, u.aux), data(u.b.value, u.aux2)
+// mseNode is the saved state of MSE.
+type mseNode[T tensor.Float] struct {
+	pred, target *Var[T]
+	pc, tc       *tensor.Dense[T] // contiguous copies of strided inputs, or nil
+}
+
+var mseKey = newPoolKey()
+
+func (n *mseNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	p, t := data(n.pred.value, n.pc), data(n.target.value, n.tc)
 	c := 2 * u.grad.Data()[0] / T(len(p))
-	if u.a.requiresGrad {
-		ga, acc := tp.grad(u.a)
+	if n.pred.requiresGrad {
+		ga, acc := tp.grad(n.pred)
 		for i, v := range p {
 			put(ga, i, acc, c*(v-t[i]))
 		}
 	}
-	if u.b.requiresGrad {
-		gb, acc := tp.grad(u.b)
+	if n.target.requiresGrad {
+		gb, acc := tp.grad(n.target)
 		for i, v := range p {
 			put(gb, i, acc, c*(t[i]-v))
 		}
@@ -80,22 +88,37 @@ func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 	prob.Exp(prob)
 	out := tp.alloc()
 	out.Data()[0] = T(sum / float64(n))
-	v := tp.node(opCrossEntropy, out, logits, nil, nil)
-	v.aux = prob
-	v.labels = append(v.labels[:0], labels...)
-	return v
+	nd := newNode[crossEntropyNode[T]](tp, crossEntropyKey)
+	nd.logits, nd.prob = logits, prob
+	nd.labels = append(nd.labels[:0], labels...)
+	return tp.record("CrossEntropy", nd, out, logits, nil, nil)
 }
 
-func (tp *Tape[T]) backCrossEntropy(u *Var[T]) {
-	if !u.a.requiresGrad {
+// crossEntropyNode is the saved state of CrossEntropy: the softmax
+// probabilities and a copy of the labels.
+type crossEntropyNode[T tensor.Float] struct {
+	logits *Var[T]
+	prob   *tensor.Dense[T]
+	labels []int
+}
+
+var crossEntropyKey = newPoolKey()
+
+// clearRefs keeps the labels' capacity.
+func (nd *crossEntropyNode[T]) clearRefs() {
+	*nd = crossEntropyNode[T]{labels: nd.labels[:0]}
+}
+
+func (nd *crossEntropyNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !nd.logits.requiresGrad {
 		return
 	}
-	s := u.a.value.Shape()
+	s := nd.logits.value.Shape()
 	n, c := s[0], s[1]
-	pr := u.aux.Data()
+	pr := nd.prob.Data()
 	k := u.grad.Data()[0] / T(n)
-	ga, acc := tp.grad(u.a)
-	for i, y := range u.labels {
+	ga, acc := tp.grad(nd.logits)
+	for i, y := range nd.labels {
 		gi, pi := ga[i*c:i*c+c], pr[i*c:i*c+c]
 		for j, p := range pi {
 			put(gi, j, acc, k*p)
@@ -124,22 +147,30 @@ func (tp *Tape[T]) BCEWithLogits(logits, targets *Var[T]) *Var[T] {
 	}
 	out := tp.alloc()
 	out.Data()[0] = T(s / float64(len(z)))
-	v := tp.node(opBCEWithLogits, out, logits, targets, nil)
-	v.aux, v.aux2 = cz, ct
-	return v
+	n := newNode[bceNode[T]](tp, bceKey)
+	n.logits, n.targets, n.zc, n.tc = logits, targets, cz, ct
+	return tp.record("BCEWithLogits", n, out, logits, targets, nil)
 }
 
-func (tp *Tape[T]) backBCE(u *Var[T]) {
-	z, t := data(u.a.value, u.aux), data(u.b.value, u.aux2)
+// bceNode is the saved state of BCEWithLogits.
+type bceNode[T tensor.Float] struct {
+	logits, targets *Var[T]
+	zc, tc          *tensor.Dense[T] // contiguous copies of strided inputs, or nil
+}
+
+var bceKey = newPoolKey()
+
+func (n *bceNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	z, t := data(n.logits.value, n.zc), data(n.targets.value, n.tc)
 	k := u.grad.Data()[0] / T(len(z))
-	if u.a.requiresGrad {
-		ga, acc := tp.grad(u.a)
+	if n.logits.requiresGrad {
+		ga, acc := tp.grad(n.logits)
 		for i, v := range z {
 			put(ga, i, acc, k*(sigmoidT(v)-t[i]))
 		}
 	}
-	if u.b.requiresGrad {
-		gb, acc := tp.grad(u.b)
+	if n.targets.requiresGrad {
+		gb, acc := tp.grad(n.targets)
 		for i, v := range z {
 			put(gb, i, acc, -k*v)
 		}

@@ -33,6 +33,15 @@ func (tp *Tape[T]) storage(d *tensor.Dense[T]) (mat[T], *tensor.Dense[T]) {
 	return mat[T]{data: c.Data(), ld: max(s[1], 1)}, c
 }
 
+// matmulNode is the saved state of MatMul and MatMulT.
+type matmulNode[T tensor.Float] struct {
+	a, b   *Var[T]
+	tA, tB bool
+	ac, bc *tensor.Dense[T] // copies storage made of a strided operand, or nil
+}
+
+var matmulKey = newPoolKey()
+
 // savedMat is storage for backward: the copy made in forward, or the value
 // resolved again.
 func (tp *Tape[T]) savedMat(in *Var[T], copied *tensor.Dense[T]) mat[T] {
@@ -106,14 +115,14 @@ func (tp *Tape[T]) matmul(op string, a, b *Var[T], tA, tB bool) *Var[T] {
 	mb, cb := tp.storage(b.value)
 	out := tp.alloc(m, n)
 	mm(ma.t != tA, mb.t != tB, m, n, k, ma.data, ma.ld, mb.data, mb.ld, 0, out.Data(), max(n, 1))
-	v := tp.node(opMatMul, out, a, b, nil)
-	v.tA, v.tB, v.aux, v.aux2 = tA, tB, ca, cb
-	return v
+	nd := newNode[matmulNode[T]](tp, matmulKey)
+	nd.a, nd.b, nd.tA, nd.tB, nd.ac, nd.bc = a, b, tA, tB, ca, cb
+	return tp.record("MatMul", nd, out, a, b, nil)
 }
 
-func (tp *Tape[T]) backMatMul(u *Var[T]) {
-	a, b := u.a, u.b
-	tA, tB := u.tA, u.tB
+func (nd *matmulNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a, b := nd.a, nd.b
+	tA, tB := nd.tA, nd.tB
 	zs := u.value.Shape()
 	m, n := zs[0], zs[1]
 	k := a.value.Shape()[1]
@@ -123,7 +132,7 @@ func (tp *Tape[T]) backMatMul(u *Var[T]) {
 	z := u.grad.Data()
 	ldz := max(n, 1)
 	if a.requiresGrad {
-		sb := tp.savedMat(b, u.aux2)
+		sb := tp.savedMat(b, nd.bc)
 		fB := sb.t != tB // op(b) = fB ? Sᵀ : S
 		ga, acc := tp.grad(a)
 		if !tA { // ā (m×k) += z̄·op(b)ᵀ
@@ -136,7 +145,7 @@ func (tp *Tape[T]) backMatMul(u *Var[T]) {
 		}
 	}
 	if b.requiresGrad {
-		sa := tp.savedMat(a, u.aux)
+		sa := tp.savedMat(a, nd.ac)
 		fA := sa.t != tA
 		gb, acc := tp.grad(b)
 		if !tB { // b̄ (k×n) += op(a)ᵀ·z̄
@@ -197,20 +206,28 @@ func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 	if k == 0 && bias == nil {
 		clear(z)
 	}
-	v := tp.node(opLinear, out, x, w, b)
-	v.aux, v.aux2, v.aux3 = cx, cw, cb
-	return v
+	nd := newNode[linearNode[T]](tp, linearKey)
+	nd.x, nd.w, nd.b, nd.xc, nd.wc, nd.bc = x, w, b, cx, cw, cb
+	return tp.record("Linear", nd, out, x, w, b)
 }
 
-func (tp *Tape[T]) backLinear(u *Var[T]) {
-	x, w, b := u.a, u.b, u.c
+// linearNode is the saved state of Linear.
+type linearNode[T tensor.Float] struct {
+	x, w, b    *Var[T]
+	xc, wc, bc *tensor.Dense[T] // copies of strided operands, or nil
+}
+
+var linearKey = newPoolKey()
+
+func (nd *linearNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, w, b := nd.x, nd.w, nd.b
 	sx := x.value.Shape()
 	n, k := sx[0], sx[1]
 	m := w.value.Shape()[1]
 	z := u.grad.Data()
 	ldz := max(m, 1)
 	if x.requiresGrad { // x̄ (n×k) += z̄·wᵀ
-		sw := tp.savedMat(w, u.aux2)
+		sw := tp.savedMat(w, nd.wc)
 		gx, acc := tp.grad(x)
 		mm(false, !sw.t, n, k, m, z, ldz, sw.data, sw.ld, betaOf[T](acc), gx, max(k, 1))
 		if m == 0 {
@@ -218,7 +235,7 @@ func (tp *Tape[T]) backLinear(u *Var[T]) {
 		}
 	}
 	if w.requiresGrad { // w̄ (k×m) += xᵀ·z̄
-		sx := tp.savedMat(x, u.aux)
+		sx := tp.savedMat(x, nd.xc)
 		gw, acc := tp.grad(w)
 		mm(!sx.t, false, k, m, n, sx.data, sx.ld, z, ldz, betaOf[T](acc), gw, max(m, 1))
 		if n == 0 {
@@ -327,15 +344,24 @@ func (tp *Tape[T]) BatchedMatMul(a, b *Var[T], transA, transB bool) *Var[T] {
 	if k == 0 {
 		clear(z)
 	}
-	v := tp.node(opBatchedMatMul, out, a, b, nil)
-	v.tA, v.tB, v.aux, v.aux2 = transA, transB, ca, cb
-	v.lo = batch
-	return v
+	r := newNode[bmmNode[T]](tp, bmmKey)
+	r.a, r.b, r.tA, r.tB, r.ac, r.bc, r.batch = a, b, transA, transB, ca, cb, batch
+	return tp.record(op, r, out, a, b, nil)
 }
 
-func (tp *Tape[T]) backBatchedMatMul(u *Var[T]) {
-	a, b := u.a, u.b
-	tA, tB, batch := u.tA, u.tB, u.lo
+// bmmNode is the saved state of BatchedMatMul.
+type bmmNode[T tensor.Float] struct {
+	a, b   *Var[T]
+	tA, tB bool
+	batch  int              // product of the leading dimensions
+	ac, bc *tensor.Dense[T] // contiguous copies of strided operands, or nil
+}
+
+var bmmKey = newPoolKey()
+
+func (r *bmmNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a, b := r.a, r.b
+	tA, tB, batch := r.tA, r.tB, r.batch
 	sa, sb := a.value.Shape(), b.value.Shape()
 	nd := len(sa)
 	zs := u.value.Shape()
@@ -348,7 +374,7 @@ func (tp *Tape[T]) backBatchedMatMul(u *Var[T]) {
 	z := u.grad.Data()
 	ldz := max(n, 1)
 	if a.requiresGrad {
-		xb := data(b.value, u.aux2)
+		xb := data(b.value, r.bc)
 		ga, acc := tp.grad(a)
 		if !tA { // ā_i (m×k) += z̄_i·op(b_i)ᵀ
 			bmm(false, !tB, m, k, n, z, ldz, m*n, xb, ldb, k*n, betaOf[T](acc), ga, max(k, 1), m*k, batch)
@@ -360,7 +386,7 @@ func (tp *Tape[T]) backBatchedMatMul(u *Var[T]) {
 		}
 	}
 	if b.requiresGrad {
-		xa := data(a.value, u.aux)
+		xa := data(a.value, r.ac)
 		gb, acc := tp.grad(b)
 		if !tB { // b̄_i (k×n) += op(a_i)ᵀ·z̄_i
 			bmm(!tA, false, k, n, m, xa, lda, m*k, z, ldz, m*n, betaOf[T](acc), gb, max(n, 1), k*n, batch)

@@ -98,10 +98,21 @@ func (tp *Tape[T]) BatchNorm2d(x, gamma, beta *Var[T], runMean, runVar *tensor.D
 		xhat: xhat.Data(), invstd: invstd.Data(), batch: batchStats, update: o.Training && rm != nil,
 		mom: mom, eps: eps}
 	j.runAll()
-	v := tp.node(opBatchNorm2d, out, x, gamma, beta)
-	v.aux, v.aux2, v.tA = xhat, invstd, batchStats
-	return v
+	n := newNode[batchNormNode[T]](tp, batchNormKey)
+	n.x, n.gamma, n.beta, n.xhat, n.invstd, n.batch = x, gamma, beta, xhat, invstd, batchStats
+	return tp.record("BatchNorm2d", n, out, x, gamma, beta)
 }
+
+// batchNormNode is the saved state of BatchNorm2d: the normalised input,
+// each channel's 1/√(σ² + ε), and whether the batch's statistics were used
+// (whose own adjoints backward then folds in).
+type batchNormNode[T tensor.Float] struct {
+	x, gamma, beta *Var[T]
+	xhat, invstd   *tensor.Dense[T]
+	batch          bool
+}
+
+var batchNormKey = newPoolKey()
 
 // bnArgs are BatchNorm2d's operands inside the tape's cjob.
 type bnArgs[T tensor.Float] struct {
@@ -166,15 +177,15 @@ func (j *cjob[T]) batchNorm(lo, hi int) {
 	}
 }
 
-func (tp *Tape[T]) backBatchNorm2d(u *Var[T]) {
-	x, gamma, beta := u.a, u.b, u.c
+func (n *batchNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, gamma, beta := n.x, n.gamma, n.beta
 	sx := x.value.Shape()
 	j := tp.convJob()
 	j.mode, j.n = cjBatchNormBack, sx[1]
 	m := sx[0] * sx[2] * sx[3]
 	j.chunks = parallel.NumChunks(sx[1], max(1, 16384/max(m, 1)))
 	j.y = u.grad.Data()
-	a := bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], xhat: u.aux.Data(), invstd: u.aux2.Data(), batch: u.tA}
+	a := bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], xhat: n.xhat.Data(), invstd: n.invstd.Data(), batch: n.batch}
 	if gamma != nil {
 		a.gamma = gamma.value.Data()
 		if gamma.requiresGrad {
@@ -303,23 +314,32 @@ func (tp *Tape[T]) LayerNorm(x, w, b *Var[T], eps float64) *Var[T] {
 	l.x, l.y, l.st, l.w, l.b, l.c, l.rows, l.eps = xd, out.Data(), stats.Data(), wd, bd, c, rows, eps
 	l.run(rows, c, l.fwdBody)
 	l.release()
-	v := tp.node(opLayerNorm, out, x, w, b)
-	v.aux, v.aux2 = stats, cx
-	v.p = eps
-	return v
+	n := newNode[layerNormNode[T]](tp, layerNormKey)
+	n.x, n.w, n.b, n.stats, n.xc = x, w, b, stats, cx
+	return tp.record("LayerNorm", n, out, x, w, b)
 }
 
-func (tp *Tape[T]) backLayerNorm(u *Var[T]) {
-	x, w, b := u.a, u.b, u.c
+// layerNormNode is the saved state of LayerNorm: each row's mean and
+// 1/√(var + eps).
+type layerNormNode[T tensor.Float] struct {
+	x, w, b *Var[T]
+	stats   *tensor.Dense[T] // [2, rows]: means, then 1/√(var + eps)
+	xc      *tensor.Dense[T] // contiguous copy of a strided x, or nil
+}
+
+var layerNormKey = newPoolKey()
+
+func (n *layerNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, w, b := n.x, n.w, n.b
 	s := x.value.Shape()
 	c := s[len(s)-1]
-	xd := data(x.value, u.aux2)
+	xd := data(x.value, n.xc)
 	rows := 0
 	if c > 0 {
 		rows = len(xd) / c
 	}
 	l := getLN[T]()
-	l.x, l.g, l.st, l.c, l.rows = xd, u.grad.Data(), u.aux.Data(), c, rows
+	l.x, l.g, l.st, l.c, l.rows = xd, u.grad.Data(), n.stats.Data(), c, rows
 	if w != nil {
 		l.w, _ = tp.contig(w.value)
 	}

@@ -57,16 +57,29 @@ func (tp *Tape[T]) MaxPool2d(x *Var[T], o Pool2dOptions) *Var[T] {
 	oh, ow := g.Out()
 	xd, _ := tp.contig(x.value)
 	out := tp.alloc(sx[0], sx[1], oh, ow)
-	v := tp.node(opMaxPool2d, out, x, nil, nil)
+	n := newNode[maxPoolNode[T]](tp, maxPoolKey)
 	planes := sx[0] * sx[1]
-	v.geom = g
-	v.labels = growInts(v.labels, planes*oh*ow)
+	n.x, n.geom = x, g
+	n.idx = growInts(n.idx, planes*oh*ow)
 	j := tp.convJob()
 	j.mode, j.g, j.n, j.chunks = cjMaxPool, g, planes, parallel.NumChunks(planes, poolGrain(g))
-	j.x, j.y, j.idx = xd, out.Data(), v.labels
+	j.x, j.y, j.idx = xd, out.Data(), n.idx
 	j.runAll()
-	return v
+	return tp.record("MaxPool2d", n, out, x, nil, nil)
 }
+
+// maxPoolNode is the saved state of MaxPool2d: the plane geometry and, per
+// output, the flat index in x of the element it took.
+type maxPoolNode[T tensor.Float] struct {
+	x    *Var[T]
+	geom tensor.Conv2D
+	idx  []int
+}
+
+var maxPoolKey = newPoolKey()
+
+// clearRefs keeps the index buffer.
+func (n *maxPoolNode[T]) clearRefs() { *n = maxPoolNode[T]{idx: n.idx[:0]} }
 
 // growInts returns s resized to n, reusing its capacity.
 func growInts(s []int, n int) []int {
@@ -245,23 +258,23 @@ func (j *cjob[T]) maxPoolBack(lo, hi int) {
 	}
 }
 
-func (tp *Tape[T]) backMaxPool2d(u *Var[T]) {
-	x := u.a
+func (n *maxPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x := n.x
 	if !x.requiresGrad {
 		return
 	}
 	gx, acc := tp.grad(x)
-	g, planes := poolGeomOf(u)
+	g, planes := n.geom, planesOf(x)
 	j := tp.convJob()
 	j.mode, j.g, j.n, j.chunks, j.acc = cjMaxPoolBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
-	j.x, j.y, j.idx = gx, u.grad.Data(), u.labels
+	j.x, j.y, j.idx = gx, u.grad.Data(), n.idx
 	j.runAll()
 }
 
-// poolGeomOf returns a pooling node's plane geometry and plane count.
-func poolGeomOf[T tensor.Float](u *Var[T]) (tensor.Conv2D, int) {
-	sx := u.a.value.Shape()
-	return u.geom, sx[0] * sx[1]
+// planesOf returns the number of N×C planes of an NCHW value.
+func planesOf[T tensor.Float](x *Var[T]) int {
+	sx := x.value.Shape()
+	return sx[0] * sx[1]
 }
 
 // AvgPool2d returns the mean of each window of x (N×C×H×W) per channel,
@@ -298,18 +311,27 @@ func (tp *Tape[T]) avgPool(x *Var[T], g tensor.Conv2D) *Var[T] {
 	j.mode, j.g, j.n, j.chunks = cjAvgPool, g, planes, parallel.NumChunks(planes, poolGrain(g))
 	j.x, j.y = xd, out.Data()
 	j.runAll()
-	v := tp.node(opAvgPool2d, out, x, nil, nil)
-	v.geom = g
-	return v
+	n := newNode[avgPoolNode[T]](tp, avgPoolKey)
+	n.x, n.geom = x, g
+	return tp.record("AvgPool2d", n, out, x, nil, nil)
 }
 
-func (tp *Tape[T]) backAvgPool2d(u *Var[T]) {
-	x := u.a
+// avgPoolNode is the saved state of AvgPool2d and GlobalAvgPool2d: the
+// plane geometry.
+type avgPoolNode[T tensor.Float] struct {
+	x    *Var[T]
+	geom tensor.Conv2D
+}
+
+var avgPoolKey = newPoolKey()
+
+func (n *avgPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x := n.x
 	if !x.requiresGrad {
 		return
 	}
 	gx, acc := tp.grad(x)
-	g, planes := poolGeomOf(u)
+	g, planes := n.geom, planesOf(x)
 	j := tp.convJob()
 	j.mode, j.g, j.n, j.chunks, j.acc = cjAvgPoolBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
 	j.x, j.y = gx, u.grad.Data()
