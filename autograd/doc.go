@@ -12,11 +12,21 @@
 // # Layout and the tape model
 //
 // Define-by-run: each op (a method of Tape) computes its value at once and
-// records a node holding its inputs, an op code and what its backward needs
-// (the output, a contiguous copy of a strided input, softmax
-// probabilities). Nothing is a closure, so recording allocates nothing.
-// Backward walks the nodes in reverse recording order, which is a
-// topological order, and skips those the loss does not reach.
+// records a typed node: a struct of the op family's own, declared beside
+// the op's forward and backward, with named fields for its inputs and what
+// its backward needs (a contiguous copy of a strided input, softmax
+// probabilities, MaxPool2d's argmax). Nodes come from per-type pools on the
+// tape, so recording allocates nothing in a steady-state loop. Backward
+// walks the nodes in reverse recording order, which is a topological order,
+// skips those the loss does not reach, and calls each one's backward.
+//
+// # User-defined ops
+//
+// A Function (PyTorch's torch.autograd.Function) is an op written by its
+// user: Forward computes the value from the inputs' tensors, keeping what
+// Backward needs with Context.Save, and Backward adds the inputs' adjoints
+// given the output's. Tape.Apply records one like a built-in op; CheckGrad
+// checks its backward (see the example of Tape.Apply).
 //
 // Leaves (NewVar) are parameters and inputs. They belong to no tape; their
 // gradients (Grad) accumulate over every Backward until ZeroGrad. ZeroGrad
@@ -80,7 +90,8 @@
 // LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
 // Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
 // BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
-// BatchNorm2d, Dropout; Const, Detach. For transformers: BatchedMatMul (products
+// BatchNorm2d, Dropout; Const, Detach; Apply (a user-defined Function).
+// For transformers: BatchedMatMul (products
 // over leading dimensions with transpose flags, one strided batched GEMM
 // each way), Permute, Embedding (a gather whose backward scatter-adds, so
 // repeated indices and a table tied to an output matrix sum their
