@@ -87,7 +87,7 @@
 //
 // The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
 // Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
-// LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
+// LeakyRelu, Gelu, GeluErf, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
 // Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
 // BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
 // BatchNorm2d, Dropout; Const, Detach; Apply (a user-defined Function).

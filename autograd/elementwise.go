@@ -27,6 +27,7 @@ const (
 	opRelu
 	opLeakyRelu
 	opGelu
+	opGeluErf
 	opSin
 	opCos
 	nOps
@@ -36,7 +37,7 @@ var opNames = [nOps]string{
 	opNone: "None", opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div", opNeg: "Neg",
 	opScale: "Scale", opAddScalar: "AddScalar", opExp: "Exp", opLog: "Log", opSqrt: "Sqrt",
 	opSquare: "Square", opPow: "Pow", opAbs: "Abs", opTanh: "Tanh", opSigmoid: "Sigmoid",
-	opRelu: "Relu", opLeakyRelu: "LeakyRelu", opGelu: "Gelu", opSin: "Sin", opCos: "Cos",
+	opRelu: "Relu", opLeakyRelu: "LeakyRelu", opGelu: "Gelu", opGeluErf: "GeluErf", opSin: "Sin", opCos: "Cos",
 }
 
 func (k opKind) String() string {
@@ -226,8 +227,15 @@ func (tp *Tape[T]) Relu(a *Var[T]) *Var[T] { return tp.unary(opRelu, a, 0) }
 func (tp *Tape[T]) LeakyRelu(a *Var[T], slope T) *Var[T] { return tp.unary(opLeakyRelu, a, slope) }
 
 // Gelu returns the GELU of a in its tanh approximation (as the tensor
-// package): a/2·(1 + tanh(√(2/π)(a + 0.044715a³))).
+// package): a/2·(1 + tanh(√(2/π)(a + 0.044715a³))), PyTorch's
+// F.gelu(a, approximate='tanh') and GPT-2's. For PyTorch's default, the
+// exact GELU of torch.nn.GELU(), use GeluErf.
 func (tp *Tape[T]) Gelu(a *Var[T]) *Var[T] { return tp.unary(opGelu, a, 0) }
+
+// GeluErf returns the exact GELU of a, a·Φ(a) = a/2·(1 + erf(a/√2)):
+// PyTorch's default, torch.nn.GELU() and F.gelu(a) (approximate='none').
+// Backward: ā += h̄·(Φ(a) + a·φ(a)).
+func (tp *Tape[T]) GeluErf(a *Var[T]) *Var[T] { return tp.unary(opGeluErf, a, 0) }
 
 // Sin returns sin a elementwise (ā += h̄·cos a).
 func (tp *Tape[T]) Sin(a *Var[T]) *Var[T] { return tp.unary(opSin, a, 0) }
@@ -239,7 +247,7 @@ func (tp *Tape[T]) Cos(a *Var[T]) *Var[T] { return tp.unary(opCos, a, 0) }
 // only the output.
 func needsInput(op opKind, p float64) bool {
 	switch op {
-	case opLog, opSquare, opPow, opAbs, opGelu, opSin, opCos:
+	case opLog, opSquare, opPow, opAbs, opGelu, opGeluErf, opSin, opCos:
 		return true
 	case opLeakyRelu:
 		return !(p > 0)

@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -166,7 +167,7 @@ func (n *bceNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	if n.logits.requiresGrad {
 		ga, acc := tp.grad(n.logits)
 		for i, v := range z {
-			put(ga, i, acc, k*(sigmoidT(v)-t[i]))
+			put(ga, i, acc, k*(mathx.Sigmoid(v)-t[i]))
 		}
 	}
 	if n.targets.requiresGrad {
@@ -175,12 +176,4 @@ func (n *bceNode[T]) backward(tp *Tape[T], u *Var[T]) {
 			put(gb, i, acc, -k*v)
 		}
 	}
-}
-
-func sigmoidT[T tensor.Float](x T) T {
-	if x >= 0 {
-		return 1 / (1 + expT(-x))
-	}
-	e := expT(x)
-	return e / (1 + e)
 }
