@@ -398,3 +398,159 @@ func (r *bmmNode[T]) backward(tp *Tape[T], u *Var[T]) {
 		}
 	}
 }
+
+// BroadcastMatMul returns op(a)·op(b) over the leading (batch) dimensions
+// of a and b broadcast against each other, as torch.matmul does for
+// operands of rank ≥ 2: the batch dimensions are aligned from the right,
+// a missing dimension or one of size 1 stretches, and the result is
+// [batch..., m, n]. op transposes the last two dimensions of its operand
+// where the flag is set, through GEMM's flags (nothing is transposed in
+// memory). With equal batch dimensions it is BatchedMatMul; otherwise each
+// output matrix is one GEMM, and backward sums the adjoint of a broadcast
+// operand over the products that read it, in batch order. It panics
+// (ErrShape) unless both have rank ≥ 2, the inner dimensions match and the
+// batch dimensions broadcast.
+func (tp *Tape[T]) BroadcastMatMul(a, b *Var[T], transA, transB bool) *Var[T] {
+	const op = "BroadcastMatMul"
+	tp.check(op, a)
+	tp.check(op, b)
+	sa, sb := a.value.Shape(), b.value.Shape()
+	na, nb := len(sa), len(sb)
+	if na < 2 || nb < 2 {
+		fail(ErrShape, "%s: shapes %v and %v must both have rank >= 2", op, sa, sb)
+	}
+	m, k := sa[na-2], sa[na-1]
+	if transA {
+		m, k = k, m
+	}
+	k2, n := sb[nb-2], sb[nb-1]
+	if transB {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		fail(ErrShape, "%s: shapes %v and %v (transA %v, transB %v): inner dimensions %d and %d differ", op, sa, sb, transA, transB, k, k2)
+	}
+	if sameShape(sa[:na-2], sb[:nb-2]) {
+		return tp.BatchedMatMul(a, b, transA, transB)
+	}
+	// The broadcast batch shape, and each output batch's a and b batches.
+	nd := max(na, nb) - 2
+	if nd > maxPoolDims {
+		fail(ErrShape, "%s: shapes %v and %v have more than %d batch dimensions", op, sa, sb, maxPoolDims)
+	}
+	var bs, stA, stB [maxPoolDims]int
+	strideA, strideB := 1, 1
+	for i := nd - 1; i >= 0; i-- {
+		da, db := 1, 1
+		if j := i - (nd - (na - 2)); j >= 0 {
+			da = sa[j]
+		}
+		if j := i - (nd - (nb - 2)); j >= 0 {
+			db = sb[j]
+		}
+		if da != db && da != 1 && db != 1 {
+			fail(ErrShape, "%s: batch dimensions of %v and %v do not broadcast", op, sa, sb)
+		}
+		bs[i] = max(da, db)
+		if da == 0 || db == 0 {
+			bs[i] = 0
+		}
+		if da != 1 {
+			stA[i] = strideA
+		}
+		if db != 1 {
+			stB[i] = strideB
+		}
+		strideA *= da
+		strideB *= db
+	}
+	tp.shp = append(append(tp.shp[:0], bs[:nd]...), m, n)
+	out := tp.alloc(tp.shp...)
+	r := newNode[bcastMMNode[T]](tp, bcastMMKey)
+	batch := 1
+	for _, d := range bs[:nd] {
+		batch *= d
+	}
+	r.ia, r.ib = growInts(r.ia, batch), growInts(r.ib, batch)
+	var idx [maxPoolDims]int
+	for i := range batch {
+		oa, ob := 0, 0
+		for d := range nd {
+			oa += idx[d] * stA[d]
+			ob += idx[d] * stB[d]
+		}
+		r.ia[i], r.ib[i] = oa, ob
+		for d := nd - 1; d >= 0; d-- {
+			if idx[d]++; idx[d] < bs[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	xa, ca := tp.contig(a.value)
+	xb, cb := tp.contig(b.value)
+	z := out.Data()
+	lda, ldb := max(sa[na-1], 1), max(sb[nb-1], 1)
+	for i := range batch {
+		mm(transA, transB, m, n, k, xa[r.ia[i]*m*k:], lda, xb[r.ib[i]*k*n:], ldb, 0, z[i*m*n:], max(n, 1))
+	}
+	if k == 0 {
+		clear(z)
+	}
+	r.a, r.b, r.tA, r.tB, r.ac, r.bc, r.m, r.n, r.k = a, b, transA, transB, ca, cb, m, n, k
+	return tp.record(op, r, out, a, b, nil)
+}
+
+// bcastMMNode is the saved state of BroadcastMatMul with unequal batch
+// dimensions: output batch i is op(a batch ia[i])·op(b batch ib[i]).
+type bcastMMNode[T tensor.Float] struct {
+	a, b    *Var[T]
+	tA, tB  bool
+	m, n, k int
+	ia, ib  []int
+	ac, bc  *tensor.Dense[T] // contiguous copies of strided operands, or nil
+}
+
+var bcastMMKey = newPoolKey()
+
+// clearRefs keeps the batch maps' capacity.
+func (r *bcastMMNode[T]) clearRefs() { *r = bcastMMNode[T]{ia: r.ia[:0], ib: r.ib[:0]} }
+
+func (r *bcastMMNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a, b := r.a, r.b
+	tA, tB, m, n, k := r.tA, r.tB, r.m, r.n, r.k
+	sa, sb := a.value.Shape(), b.value.Shape()
+	lda, ldb := max(sa[len(sa)-1], 1), max(sb[len(sb)-1], 1)
+	z := u.grad.Data()
+	ldz := max(n, 1)
+	if a.requiresGrad {
+		xb := data(b.value, r.bc)
+		ga, acc := tp.grad(a)
+		if !acc {
+			clear(ga)
+		}
+		for i, ia := range r.ia {
+			zi, bi, gi := z[i*m*n:], xb[r.ib[i]*k*n:], ga[ia*m*k:]
+			if !tA { // ā (m×k) += z̄·op(b)ᵀ
+				mm(false, !tB, m, k, n, zi, ldz, bi, ldb, 1, gi, max(k, 1))
+			} else { // ā (k×m) += op(b)·z̄ᵀ
+				mm(tB, true, k, m, n, bi, ldb, zi, ldz, 1, gi, max(m, 1))
+			}
+		}
+	}
+	if b.requiresGrad {
+		xa := data(a.value, r.ac)
+		gb, acc := tp.grad(b)
+		if !acc {
+			clear(gb)
+		}
+		for i, ib := range r.ib {
+			zi, ai, gi := z[i*m*n:], xa[r.ia[i]*m*k:], gb[ib*k*n:]
+			if !tB { // b̄ (k×n) += op(a)ᵀ·z̄
+				mm(!tA, false, k, n, m, ai, lda, zi, ldz, 1, gi, max(n, 1))
+			} else { // b̄ (n×k) += z̄ᵀ·op(a)
+				mm(true, tA, n, k, m, zi, ldz, ai, lda, 1, gi, max(k, 1))
+			}
+		}
+	}
+}

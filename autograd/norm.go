@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math"
+	"slices"
 
 	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/parallel"
@@ -278,23 +279,58 @@ func (j *cjob[T]) batchNormBack(lo, hi int) {
 // It panics (ErrShape) if x has rank 0 or w or b is not [C], and
 // (ErrMisuse) if eps is not positive and finite.
 func (tp *Tape[T]) LayerNorm(x, w, b *Var[T], eps float64) *Var[T] {
-	tp.check("LayerNorm", x)
+	return tp.layerNorm("LayerNorm", x, nil, w, b, eps)
+}
+
+// LayerNormShape is LayerNorm over the trailing dimensions normalizedShape
+// of x, as PyTorch's F.layer_norm(x, normalized_shape, w, b, eps): each
+// slice x[i, ...] over those dimensions is normalised as one row, and w and
+// b (either may be nil) have shape normalizedShape. LayerNorm(x, w, b, eps)
+// is LayerNormShape(x, x.Shape()[rank−1:], w, b, eps). It panics
+// (ErrShape) if normalizedShape is empty or is not x's trailing dimensions,
+// or w or b does not have its shape, and (ErrMisuse) if eps is not
+// positive and finite.
+func (tp *Tape[T]) LayerNormShape(x *Var[T], normalizedShape []int, w, b *Var[T], eps float64) *Var[T] {
+	const op = "LayerNormShape"
+	tp.check(op, x)
+	s := x.value.Shape()
+	k := len(normalizedShape)
+	if k == 0 || k > len(s) || !sameShape(s[len(s)-k:], normalizedShape) {
+		fail(ErrShape, "%s: normalized shape %v is not the trailing dimensions of x shape %v", op, slices.Clone(normalizedShape), s)
+	}
+	return tp.layerNorm(op, x, normalizedShape, w, b, eps)
+}
+
+// layerNorm normalises x over its trailing dimensions ns (nil: the last
+// one, with LayerNorm's messages).
+func (tp *Tape[T]) layerNorm(op string, x *Var[T], ns []int, w, b *Var[T], eps float64) *Var[T] {
+	tp.check(op, x)
 	s := x.value.Shape()
 	if len(s) == 0 {
-		fail(ErrShape, "LayerNorm: x is a scalar")
+		fail(ErrShape, "%s: x is a scalar", op)
 	}
 	if !(eps > 0) || math.IsInf(eps, 0) {
-		fail(ErrMisuse, "LayerNorm: eps %v is not positive and finite", eps)
+		fail(ErrMisuse, "%s: eps %v is not positive and finite", op, eps)
 	}
 	c := s[len(s)-1]
+	if ns != nil {
+		c = 1
+		for _, d := range ns {
+			c *= d
+		}
+	}
 	var wd, bd []T
 	for i, p := range [2]*Var[T]{w, b} {
 		if p == nil {
 			continue
 		}
-		tp.check("LayerNorm", p)
-		if ps := p.value.Shape(); len(ps) != 1 || ps[0] != c {
+		tp.check(op, p)
+		ps := p.value.Shape()
+		switch {
+		case ns == nil && (len(ps) != 1 || ps[0] != c):
 			fail(ErrShape, "LayerNorm: %s shape %v does not fit x shape %v (want [%d])", [2]string{"w", "b"}[i], ps, s, c)
+		case ns != nil && !sameShape(ps, ns):
+			fail(ErrShape, "%s: %s shape %v does not fit x shape %v (want %v)", op, [2]string{"w", "b"}[i], ps, s, slices.Clone(ns))
 		}
 		d, _ := tp.contig(p.value)
 		if i == 0 {
@@ -315,8 +351,8 @@ func (tp *Tape[T]) LayerNorm(x, w, b *Var[T], eps float64) *Var[T] {
 	l.run(rows, c, l.fwdBody)
 	l.release()
 	n := newNode[layerNormNode[T]](tp, layerNormKey)
-	n.x, n.w, n.b, n.stats, n.xc = x, w, b, stats, cx
-	return tp.record("LayerNorm", n, out, x, w, b)
+	n.x, n.w, n.b, n.stats, n.xc, n.c = x, w, b, stats, cx, c
+	return tp.record(op, n, out, x, w, b)
 }
 
 // layerNormNode is the saved state of LayerNorm: each row's mean and
@@ -325,14 +361,14 @@ type layerNormNode[T tensor.Float] struct {
 	x, w, b *Var[T]
 	stats   *tensor.Dense[T] // [2, rows]: means, then 1/√(var + eps)
 	xc      *tensor.Dense[T] // contiguous copy of a strided x, or nil
+	c       int              // elements of a row (the normalised dimensions)
 }
 
 var layerNormKey = newPoolKey()
 
 func (n *layerNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	x, w, b := n.x, n.w, n.b
-	s := x.value.Shape()
-	c := s[len(s)-1]
+	c := n.c
 	xd := data(x.value, n.xc)
 	rows := 0
 	if c > 0 {

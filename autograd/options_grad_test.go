@@ -1,0 +1,75 @@
+package autograd
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// TestGradOptions checks the backward of the PyTorch-option ops against
+// central differences in float64.
+func TestGradOptions(t *testing.T) {
+	r := rand.New(rand.NewPCG(20, 1))
+	in := func(shape ...int) *tensor.Dense[float64] { return randT(r, -2, 2, shape...) }
+	cases := []gradCase{
+		{"GeluErf", []*tensor.Dense[float64]{randT(r, -4, 4, 3, 5)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.GeluErf(v[0]))
+		}},
+		{"LayerNormShape/affine", []*tensor.Dense[float64]{in(2, 3, 4), in(3, 4), in(3, 4)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.LayerNormShape(v[0], []int{3, 4}, v[1], v[2], 1e-5))
+		}},
+		{"LayerNormShape/plain", []*tensor.Dense[float64]{in(3, 2, 2, 3)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.LayerNormShape(v[0], []int{2, 2, 3}, nil, nil, 1e-5))
+		}},
+		{"CrossEntropyWith", []*tensor.Dense[float64]{in(5, 4)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return tp.CrossEntropyWith(v[0], []int{1, 7, 3, 0, 7}, CrossEntropyOptions{Ignore: true, IgnoreIndex: 7, LabelSmoothing: 0.2})
+		}},
+		{"CrossEntropyWith/ignore-a-class", []*tensor.Dense[float64]{in(4, 3)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return tp.CrossEntropyWith(v[0], []int{1, 2, 0, 2}, CrossEntropyOptions{Ignore: true, IgnoreIndex: 2})
+		}},
+	}
+	for _, s := range []struct {
+		a, b   []int
+		ta, tb bool
+	}{
+		{[]int{2, 1, 3, 4}, []int{3, 4, 5}, false, false},
+		{[]int{3, 4}, []int{2, 4, 2}, false, false},
+		{[]int{2, 3, 4}, []int{4, 5}, false, false},
+		{[]int{1, 2, 4, 3}, []int{3, 1, 5, 4}, true, true},
+		{[]int{2, 1, 4, 3}, []int{1, 3, 4, 2}, true, false},
+		{[]int{2, 3, 4}, []int{2, 4, 3}, false, false}, // equal batches: BatchedMatMul
+	} {
+		cases = append(cases, gradCase{"BroadcastMatMul", []*tensor.Dense[float64]{in(s.a...), in(s.b...)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.BroadcastMatMul(v[0], v[1], s.ta, s.tb))
+		}})
+	}
+	// The same operand on both sides, broadcast against itself.
+	cases = append(cases, gradCase{"BroadcastMatMul/shared", []*tensor.Dense[float64]{in(2, 1, 3, 3)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+		return weigh(tp, tp.BroadcastMatMul(v[0], tp.Reshape(v[0], 2, 3, 3), false, true))
+	}})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.NoError(t, CheckGrad(c.f, c.inputs, CheckOptions{}))
+		})
+	}
+}
+
+func TestOptionsMisuse(t *testing.T) {
+	tp := NewTape[float64]()
+	v := func(shape ...int) *Var[float64] { return NewVar(tensor.New[float64](shape...), true) }
+	require.Panics(t, func() { tp.BroadcastMatMul(v(2, 3, 4), v(3, 4, 5), false, false) }, "batches 2 and 3")
+	require.Panics(t, func() { tp.BroadcastMatMul(v(3, 4), v(2, 5, 6), false, false) }, "inner")
+	require.Panics(t, func() { tp.BroadcastMatMul(v(4), v(4, 5), false, false) }, "rank 1")
+	require.Panics(t, func() { tp.LayerNormShape(v(2, 3, 4), []int{2, 4}, nil, nil, 1e-5) })
+	require.Panics(t, func() { tp.LayerNormShape(v(2, 3, 4), []int{3, 4}, v(12), nil, 1e-5) })
+	require.Panics(t, func() { tp.LayerNormShape(v(2, 3, 4), nil, nil, nil, 1e-5) })
+	require.Panics(t, func() { tp.CrossEntropyWith(v(2, 3), []int{0, 3}, CrossEntropyOptions{}) })
+	require.Panics(t, func() { tp.CrossEntropyWith(v(2, 3), []int{0, -100}, CrossEntropyOptions{}) }, "ignore off")
+	require.Panics(t, func() { tp.CrossEntropyWith(v(2, 3), []int{0, 1}, CrossEntropyOptions{LabelSmoothing: 1.5}) })
+	require.NotPanics(t, func() {
+		tp.CrossEntropyWith(v(2, 3), []int{0, -100}, CrossEntropyOptions{Ignore: true, IgnoreIndex: -100})
+	})
+}
