@@ -448,6 +448,8 @@ type cjob[T tensor.Float] struct {
 	wt                 []T  // Conv2d backward: Wᵀ, C·KH·KW × OC (groups = 1, X̄ wanted)
 	acc                bool // backward: add into the input's adjoint instead of overwriting
 	idx                []int
+	oh, ow             int  // pooling: the output size (ceil mode may add a window)
+	excl               bool // average pooling: count only input elements
 	bn                 bnArgs[T]
 	implicit           bool // Conv2d forward: pack patches straight into GEMM's panels
 	wb                 []T  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias

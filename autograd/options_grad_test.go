@@ -50,6 +50,27 @@ func TestGradOptions(t *testing.T) {
 	cases = append(cases, gradCase{"BroadcastMatMul/shared", []*tensor.Dense[float64]{in(2, 1, 3, 3)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
 		return weigh(tp, tp.BroadcastMatMul(v[0], tp.Reshape(v[0], 2, 3, 3), false, true))
 	}})
+	for _, o := range []Pool2dOptions{
+		{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, CeilMode: true},
+		{Kernel: [2]int{3, 2}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, CeilMode: true},
+		{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, ExcludePad: true},
+		{Kernel: [2]int{2, 3}, Stride: [2]int{3, 2}, Padding: [2]int{1, 1}, CeilMode: true, ExcludePad: true},
+	} {
+		// Distinct values (a permutation), so that no max pool window
+		// ties and the difference quotient sees the chosen element.
+		x := tensor.New[float64](2, 1, 6, 7)
+		for i, p := range r.Perm(x.Size()) {
+			x.Data()[i] = float64(p) / 10
+		}
+		cases = append(cases, gradCase{"AvgPool2d", []*tensor.Dense[float64]{x}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.AvgPool2d(v[0], o))
+		}})
+		if !o.ExcludePad {
+			cases = append(cases, gradCase{"MaxPool2d", []*tensor.Dense[float64]{x}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
+				return weigh(tp, tp.MaxPool2d(v[0], o))
+			}})
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			require.NoError(t, CheckGrad(c.f, c.inputs, CheckOptions{}))

@@ -198,6 +198,20 @@ func runTorchCase[T tensor.Float](t *testing.T, c optCase) {
 		}
 		requireNear(t, "loss", nums{want}, y.Value(), tol)
 		requireNear(t, "gz", c.GZ, z.Grad(), tol)
+	case "maxpool", "avgpool":
+		x := NewVar(dense[T](c.X, c.XS...), true)
+		o := Pool2dOptions{Kernel: [2]int{c.K, c.K}, Stride: [2]int{c.S, c.S}, Padding: [2]int{c.P, c.P},
+			CeilMode: c.Ceil, ExcludePad: !c.IncludePad}
+		var y *Var[T]
+		if c.Kind == "maxpool" {
+			y = tp.MaxPool2d(x, o)
+		} else {
+			y = tp.AvgPool2d(x, o)
+		}
+		require.Equal(t, c.YS, y.Shape())
+		seedBack(y, c.R)
+		requireNear(t, "y", c.Y, y.Value(), tol)
+		requireNear(t, "gx", c.GX, x.Grad(), tol)
 	default:
 		t.Skipf("kind %q not implemented", c.Kind)
 	}
