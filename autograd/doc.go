@@ -85,20 +85,27 @@
 // (batch or running statistics, one fused backward pass per channel) run
 // in parallel over planes or channels the same way.
 //
-// The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
-// Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
-// LeakyRelu, Gelu, GeluErf, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
-// Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
-// BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
-// BatchNorm2d, Dropout; Const, Detach; Apply (a user-defined Function).
-// For transformers: BatchedMatMul (products
-// over leading dimensions with transpose flags, one strided batched GEMM
-// each way), Permute, Embedding (a gather whose backward scatter-adds, so
-// repeated indices and a table tied to an output matrix sum their
-// adjoints), LayerNorm, CausalSoftmax (scaled and causally masked, fused;
-// masked entries are never exponentiated and get an adjoint of exactly 0)
-// and CausalAttention (multi-head attention reading the heads in place from
-// GPT-2's fused QKV rows, no permuted copies).
+// The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting);
+// Neg, Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid,
+// Relu, LeakyRelu, Gelu (the tanh approximation, PyTorch's
+// approximate='tanh'), GeluErf (the exact GELU, PyTorch's default), Sin,
+// Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape, Transpose, Slice,
+// Concat; Softmax, LogSoftmax; MSE, CrossEntropy, CrossEntropyWith
+// (ignore_index, label_smoothing), BCEWithLogits; Conv2d, MaxPool2d,
+// AvgPool2d (both with ceil mode; average pooling with or without padding
+// in the count), GlobalAvgPool2d, BatchNorm2d (momentum or cumulative
+// average), Dropout, UpsampleNearest2d, UpsampleBilinear2d; Const, Detach;
+// Apply (a user-defined Function). For transformers: BatchedMatMul
+// (products over equal leading dimensions with transpose flags, one strided
+// batched GEMM each way), BroadcastMatMul (torch.matmul's broadcast batch
+// dimensions), Permute, Embedding and EmbeddingPadding (a gather whose
+// backward scatter-adds, so repeated indices and a table tied to an output
+// matrix sum their adjoints; PyTorch's padding_idx), LayerNorm and
+// LayerNormShape (over several trailing dimensions), CausalSoftmax (scaled
+// and causally masked, fused; masked entries are never exponentiated and
+// get an adjoint of exactly 0) and CausalAttention (multi-head attention
+// reading the heads in place from GPT-2's fused QKV rows, no permuted
+// copies).
 //
 // CheckGrad compares the adjoints of any float64 function built from these
 // ops with central differences.

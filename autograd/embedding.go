@@ -29,15 +29,17 @@ func (tp *Tape[T]) Embedding(table *Var[T], indices []int) *Var[T] {
 		copy(o[i*c:i*c+c], w[r*c:r*c+c])
 	}
 	n := newNode[embeddingNode[T]](tp, embeddingKey)
-	n.table = table
+	n.table, n.pad = table, -1
 	n.idx = append(n.idx[:0], indices...)
 	return tp.record("Embedding", n, out, table, nil, nil)
 }
 
-// embeddingNode is the saved state of Embedding: a copy of the indices.
+// embeddingNode is the saved state of Embedding and EmbeddingPadding: a
+// copy of the indices and the padding row, or −1.
 type embeddingNode[T tensor.Float] struct {
 	table *Var[T]
 	idx   []int
+	pad   int
 }
 
 var embeddingKey = newPoolKey()
@@ -56,6 +58,32 @@ func (n *embeddingNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	}
 	g := u.grad.Data()
 	for i, r := range n.idx {
-		addAcc(gt[r*c:r*c+c], g[i*c:i*c+c])
+		if r != n.pad {
+			addAcc(gt[r*c:r*c+c], g[i*c:i*c+c])
+		}
 	}
+}
+
+// EmbeddingPadding is Embedding with PyTorch's padding_idx: the rows it
+// gathers for index paddingIdx (negative counts from the end, as PyTorch)
+// receive no adjoint, so that row of the table is never trained (PyTorch's
+// nn.Embedding also starts it at zero; the gather itself reads the row as
+// it is). It panics as Embedding does, and (ErrIndex) if paddingIdx is out
+// of range.
+func (tp *Tape[T]) EmbeddingPadding(table *Var[T], indices []int, paddingIdx int) *Var[T] {
+	tp.check("EmbeddingPadding", table)
+	s := table.value.Shape()
+	if len(s) == 2 {
+		pad := paddingIdx
+		if pad < 0 {
+			pad += s[0]
+		}
+		if pad < 0 || pad >= s[0] {
+			fail(ErrIndex, "EmbeddingPadding: padding index %d out of range for %d rows", paddingIdx, s[0])
+		}
+		v := tp.Embedding(table, indices)
+		v.fn.(*embeddingNode[T]).pad = pad
+		return v
+	}
+	return tp.Embedding(table, indices)
 }

@@ -21,6 +21,15 @@ type BatchNormOptions struct {
 	// Eps is added to the variance before the square root. 0 means
 	// PyTorch's default 1e-5.
 	Eps float64
+	// CumulativeAverage makes the running statistics the plain average of
+	// every training batch's statistics so far (PyTorch's momentum=None):
+	// the momentum of this batch is 1/BatchesTracked, and Momentum is
+	// ignored.
+	CumulativeAverage bool
+	// BatchesTracked is the number of training batches seen, this one
+	// included (PyTorch's num_batches_tracked after its increment). It must
+	// be at least 1 when CumulativeAverage updates running statistics.
+	BatchesTracked int64
 }
 
 // BatchNorm2d normalises each channel of x (N×C×H×W) over N, H and W and
@@ -84,6 +93,12 @@ func (tp *Tape[T]) BatchNorm2d(x, gamma, beta *Var[T], runMean, runVar *tensor.D
 	mom, eps := o.Momentum, o.Eps
 	if mom == 0 {
 		mom = 0.1
+	}
+	if o.CumulativeAverage && o.Training && rm != nil {
+		if o.BatchesTracked < 1 {
+			fail(ErrMisuse, "BatchNorm2d: cumulative average with %d batches tracked (want >= 1, this batch included)", o.BatchesTracked)
+		}
+		mom = 1 / float64(o.BatchesTracked)
 	}
 	if eps == 0 {
 		eps = 1e-5

@@ -212,7 +212,41 @@ func runTorchCase[T tensor.Float](t *testing.T, c optCase) {
 		seedBack(y, c.R)
 		requireNear(t, "y", c.Y, y.Value(), tol)
 		requireNear(t, "gx", c.GX, x.Grad(), tol)
+	case "bn_cumulative":
+		ch := c.XS[1]
+		rm, rv := tensor.New[T](ch), tensor.Full[T](1, ch)
+		for i, st := range c.Steps {
+			tp.Reset()
+			x := NewVar(dense[T](st.X, c.XS...), true)
+			gamma, beta := NewVar(dense[T](c.W, ch), true), NewVar(dense[T](c.B, ch), true)
+			y := tp.BatchNorm2d(x, gamma, beta, rm, rv, BatchNormOptions{Training: true, CumulativeAverage: true, BatchesTracked: int64(st.Tracked)})
+			seedBack(y, st.R)
+			step := fmt.Sprintf("step %d ", i)
+			requireNear(t, step+"y", st.Y, y.Value(), tol)
+			requireNear(t, step+"gx", st.GX, x.Grad(), tol)
+			requireNear(t, step+"gw", st.GW, gamma.Grad(), tol)
+			requireNear(t, step+"gb", st.GB, beta.Grad(), tol)
+			requireNear(t, step+"running mean", st.RM, rm, tol)
+			requireNear(t, step+"running var", st.RV, rv, tol)
+		}
+	case "embedding":
+		table := NewVar(dense[T](c.Table, c.TS...), true)
+		y := tp.EmbeddingPadding(table, c.Idx, c.Pad)
+		seedBack(y, c.R)
+		requireNear(t, "y", c.Y, y.Value(), tol)
+		requireNear(t, "gtable", c.GT, table.Grad(), tol)
+	case "upsample":
+		x := NewVar(dense[T](c.X, c.XS...), true)
+		var y *Var[T]
+		if c.Mode == "nearest" {
+			y = tp.UpsampleNearest2d(x, c.Out[0], c.Out[1])
+		} else {
+			y = tp.UpsampleBilinear2d(x, c.Out[0], c.Out[1], c.AlignCorners)
+		}
+		seedBack(y, c.R)
+		requireNear(t, "y", c.Y, y.Value(), tol)
+		requireNear(t, "gx", c.GX, x.Grad(), tol)
 	default:
-		t.Skipf("kind %q not implemented", c.Kind)
+		t.Fatalf("kind %q unknown", c.Kind)
 	}
 }
