@@ -48,6 +48,13 @@ type Tape[T tensor.Float] struct {
 
 	used []*tensor.Dense[T]              // buffers handed out this step
 	free map[shapeKey][]*tensor.Dense[T] // recycled buffers by shape
+	// replay is the last step's buffers in the order they were handed
+	// out; replay[rc:] are not yet taken this step. A step that asks for
+	// the same shapes in the same order (a training loop) takes them in
+	// turn with one shape comparison each, never touching free; the first
+	// mismatch moves the rest to free.
+	replay []*tensor.Dense[T]
+	rc     int
 
 	noGrad   bool
 	retain   bool
@@ -114,17 +121,11 @@ func NewTape[T tensor.Float]() *Tape[T] {
 func (tp *Tape[T]) Reset() {
 	tp.enter("Reset", tapeResetting)
 	defer tp.busy.Store(tapeIdle)
-	// Push in reverse so that alloc, popping from the end, hands each op
-	// of an identical next step the same buffer as before (that keeps
-	// Reshape's view cache hitting).
-	for i := len(tp.used) - 1; i >= 0; i-- {
-		d := tp.used[i]
-		if k, ok := keyOf(d.Shape()); ok {
-			tp.free[k] = append(tp.free[k], d)
-		}
-		tp.used[i] = nil
-	}
-	tp.used = tp.used[:0]
+	// This step's buffers, in order, are the next step's replay, so that
+	// an identical next step gets each op the same buffer as before (that
+	// also keeps Reshape's view cache hitting).
+	tp.flushReplay()
+	tp.replay, tp.used = tp.used, tp.replay[:0]
 	for _, v := range tp.nodes[:tp.n] {
 		v.clearRefs()
 	}
@@ -145,6 +146,22 @@ func (tp *Tape[T]) Reset() {
 // of the current step keep their buffers.
 func (tp *Tape[T]) Trim() {
 	clear(tp.free)
+	clear(tp.replay[tp.rc:])
+	tp.replay, tp.rc = tp.replay[:0], 0
+}
+
+// flushReplay moves the buffers of the replay not taken this step to the
+// free lists, in reverse so that alloc, popping from the end, meets them
+// in their old order.
+func (tp *Tape[T]) flushReplay() {
+	for i := len(tp.replay) - 1; i >= tp.rc; i-- {
+		d := tp.replay[i]
+		if k, ok := keyOf(d.Shape()); ok {
+			tp.free[k] = append(tp.free[k], d)
+		}
+	}
+	clear(tp.replay)
+	tp.replay, tp.rc = tp.replay[:0], 0
 }
 
 // Len reports how many nodes were recorded since the last Reset.
@@ -189,6 +206,15 @@ func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
 	// goroutine (Backward does allocate: its state cannot be told apart).
 	if st := tp.busy.Load(); st == tapeRecording || st == tapeResetting {
 		concurrentUse("an op", st)
+	}
+	if tp.rc < len(tp.replay) {
+		if d := tp.replay[tp.rc]; sameShape(d.Shape(), shape) {
+			tp.replay[tp.rc] = nil
+			tp.rc++
+			tp.used = append(tp.used, d)
+			return d
+		}
+		tp.flushReplay()
 	}
 	var d *tensor.Dense[T]
 	if k, ok := keyOf(shape); ok {
