@@ -1,10 +1,6 @@
 package autograd
 
-import (
-	"sync/atomic"
-
-	"github.com/adjoint-go/adjoint/tensor"
-)
+import "github.com/adjoint-go/adjoint/tensor"
 
 // node is what an op records for its backward: a struct of the op
 // family's own, with named fields for the inputs and whatever else the
@@ -21,9 +17,15 @@ type node[T tensor.Float] interface {
 // at package initialisation with newPoolKey.
 type poolKey int
 
-var nPoolKeys atomic.Int32
+// nPoolKeys counts the keys taken; package variables initialise in one
+// goroutine, so a plain counter does.
+var nPoolKeys poolKey
 
-func newPoolKey() poolKey { return poolKey(nPoolKeys.Add(1) - 1) }
+func newPoolKey() poolKey {
+	k := nPoolKeys
+	nPoolKeys++
+	return k
+}
 
 // rewinder is a pool of nodes as the tape sees it.
 type rewinder interface{ rewind() }
