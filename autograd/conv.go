@@ -423,19 +423,38 @@ func (tp *Tape[T]) convJob() *cjob[T] {
 const (
 	cjForward = iota
 	cjBackward
-	cjMaxPool
-	cjMaxPoolBack
-	cjAvgPool
-	cjAvgPoolBack
-	cjBatchNorm
-	cjBatchNormBack
 )
 
-// cjob is a pass over the images of a batch (convolution) or the planes or
-// channels of an NCHW tensor (pooling, batch norm), split into chunks of
-// whole images, planes or channels: each one's result is computed the same
-// way whatever the chunking, so results do not depend on the thread count.
-// The tape has one, reused by every such op.
+// chunkBounds returns range i of chunks near-equal ranges of [0, n).
+func chunkBounds(i, n, chunks int) (lo, hi int) {
+	chunks = max(chunks, 1)
+	q, r := n/chunks, n%chunks
+	lo = i*q + min(i, r)
+	hi = lo + q
+	if i < r {
+		hi++
+	}
+	return lo, hi
+}
+
+// runChunks runs run(i) for every i < chunks, in parallel when there are
+// several (run is a job's chunk method bound once, so that no closure is
+// allocated per pass).
+func runChunks(n, chunks int, run func(i int)) {
+	if n > 0 {
+		if chunks <= 1 {
+			run(0)
+		} else {
+			parallel.Do(chunks, run)
+		}
+	}
+}
+
+// cjob is a Conv2d pass over the images of a batch, split into a fixed
+// number of parts of whole images: each one's result is computed the same
+// way whatever the split, so results do not depend on the thread count.
+// The tape has one, reused by every convolution. (Pooling and batch norm
+// have their own jobs, poolJob and bnJob.)
 type cjob[T tensor.Float] struct {
 	mode               int
 	g                  tensor.Conv2D
@@ -447,10 +466,6 @@ type cjob[T tensor.Float] struct {
 	wT                 bool // Conv2d backward: W̄ᵀ and b̄ in one product (convWTransposed)
 	wt                 []T  // Conv2d backward: Wᵀ, C·KH·KW × OC (groups = 1, X̄ wanted)
 	acc                bool // backward: add into the input's adjoint instead of overwriting
-	idx                []int
-	oh, ow             int  // pooling: the output size (ceil mode may add a window)
-	excl               bool // average pooling: count only input elements
-	bn                 bnArgs[T]
 	implicit           bool // Conv2d forward: pack patches straight into GEMM's panels
 	wb                 []T  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias
 	stage              []T  // Conv2d: per part, stageLen elements of staged image (implicit forward) or plane (col2imStaged)
@@ -461,45 +476,21 @@ type cjob[T tensor.Float] struct {
 }
 
 func (j *cjob[T]) runAll() {
-	if j.n > 0 {
-		if j.chunks <= 1 {
-			j.chunk(0)
-		} else {
-			parallel.Do(j.chunks, j.run)
-		}
-	}
-	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil, nil
+	runChunks(j.n, j.chunks, j.run)
+	j.x, j.w, j.bias, j.y, j.col, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil
 	j.gx, j.dcol, j.part, j.wt = nil, nil, nil, nil
-	j.bn = bnArgs[T]{}
 	for i := range convMaxParts {
 		j.pt32[i].X, j.pt64[i].X = nil, nil
 	}
 }
 
-// chunk runs range i of the j.chunks ranges of [0, j.n).
+// chunk runs part i of the j.chunks parts of [0, j.n).
 func (j *cjob[T]) chunk(i int) {
-	chunks := max(j.chunks, 1)
-	q, r := j.n/chunks, j.n%chunks
-	lo := i*q + min(i, r)
-	hi := lo + q
-	if i < r {
-		hi++
-	}
-	switch j.mode {
-	case cjForward:
-		j.conv(i, lo, hi)
-	case cjBackward:
+	lo, hi := chunkBounds(i, j.n, j.chunks)
+	if j.mode == cjBackward {
 		j.convBack(i, lo, hi)
-	case cjMaxPool:
-		j.maxPool(lo, hi)
-	case cjMaxPoolBack:
-		j.maxPoolBack(lo, hi)
-	case cjAvgPool, cjAvgPoolBack:
-		j.avgPool(lo, hi, j.mode == cjAvgPoolBack)
-	case cjBatchNorm:
-		j.batchNorm(lo, hi)
-	case cjBatchNormBack:
-		j.batchNormBack(lo, hi)
+	} else {
+		j.conv(i, lo, hi)
 	}
 }
 

@@ -107,8 +107,8 @@ func (tp *Tape[T]) BatchNorm2d(x, gamma, beta *Var[T], runMean, runVar *tensor.D
 	out := tp.alloc(sx...)
 	xhat := tp.alloc(sx...)
 	invstd := tp.alloc(c)
-	j := tp.convJob()
-	j.mode, j.n, j.chunks = cjBatchNorm, c, parallel.NumChunks(c, max(1, 16384/max(m, 1)))
+	j := tp.bnJob()
+	j.back, j.n, j.chunks = false, c, parallel.NumChunks(c, max(1, 16384/max(m, 1)))
 	j.x, j.y = xd, out.Data()
 	j.bn = bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], gamma: gd, beta: bd, rm: rm, rv: rv,
 		xhat: xhat.Data(), invstd: invstd.Data(), batch: batchStats, update: o.Training && rm != nil,
@@ -130,7 +130,43 @@ type batchNormNode[T tensor.Float] struct {
 
 var batchNormKey = newPoolKey()
 
-// bnArgs are BatchNorm2d's operands inside the tape's cjob.
+// bnJob is a BatchNorm2d pass over the channels of an NCHW tensor, split
+// into chunks of whole channels (so results do not depend on the thread
+// count). The tape has one, reused by every batch norm.
+type bnJob[T tensor.Float] struct {
+	back      bool
+	n, chunks int  // channels, chunks
+	x, y      []T  // forward: input and output; backward: x̄ (or nil) and ȳ
+	acc       bool // backward: add into x̄
+	bn        bnArgs[T]
+	run       func(i int)
+}
+
+// bnJob returns the tape's batch-norm job, binding its method value on
+// first use so that handing it to parallel.Do allocates nothing.
+func (tp *Tape[T]) bnJob() *bnJob[T] {
+	j := &tp.bj
+	if j.run == nil {
+		j.run = j.chunk
+	}
+	return j
+}
+
+func (j *bnJob[T]) runAll() {
+	runChunks(j.n, j.chunks, j.run)
+	j.x, j.y, j.bn = nil, nil, bnArgs[T]{}
+}
+
+func (j *bnJob[T]) chunk(i int) {
+	lo, hi := chunkBounds(i, j.n, j.chunks)
+	if j.back {
+		j.batchNormBack(lo, hi)
+	} else {
+		j.batchNorm(lo, hi)
+	}
+}
+
+// bnArgs are BatchNorm2d's operands inside the tape's bnJob.
 type bnArgs[T tensor.Float] struct {
 	n, hw               int
 	gamma, beta, rm, rv []T
@@ -142,7 +178,7 @@ type bnArgs[T tensor.Float] struct {
 }
 
 // batchNorm normalises channels [lo, hi).
-func (j *cjob[T]) batchNorm(lo, hi int) {
+func (j *bnJob[T]) batchNorm(lo, hi int) {
 	a := &j.bn
 	c, hw := j.n, a.hw
 	m := float64(a.n * hw)
@@ -196,8 +232,8 @@ func (j *cjob[T]) batchNorm(lo, hi int) {
 func (n *batchNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	x, gamma, beta := n.x, n.gamma, n.beta
 	sx := x.value.Shape()
-	j := tp.convJob()
-	j.mode, j.n = cjBatchNormBack, sx[1]
+	j := tp.bnJob()
+	j.back, j.n = true, sx[1]
 	m := sx[0] * sx[2] * sx[3]
 	j.chunks = parallel.NumChunks(sx[1], max(1, 16384/max(m, 1)))
 	j.y = u.grad.Data()
@@ -219,7 +255,7 @@ func (n *batchNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
 }
 
 // batchNormBack runs the fused backward of channels [lo, hi).
-func (j *cjob[T]) batchNormBack(lo, hi int) {
+func (j *bnJob[T]) batchNormBack(lo, hi int) {
 	a := &j.bn
 	c, hw := j.n, a.hw
 	m := float64(a.n * hw)

@@ -85,8 +85,8 @@ func (tp *Tape[T]) MaxPool2d(x *Var[T], o Pool2dOptions) *Var[T] {
 	planes := sx[0] * sx[1]
 	n.x, n.geom, n.oh, n.ow = x, g, oh, ow
 	n.idx = growInts(n.idx, planes*oh*ow)
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks = cjMaxPool, g, planes, parallel.NumChunks(planes, poolGrain(g))
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks = poolMax, g, planes, parallel.NumChunks(planes, poolGrain(g))
 	j.oh, j.ow = oh, ow
 	j.x, j.y, j.idx = xd, out.Data(), n.idx
 	j.runAll()
@@ -120,7 +120,7 @@ func poolGrain(g tensor.Conv2D) int {
 	return max(1, 4096/max(g.H*g.W, 1))
 }
 
-func (j *cjob[T]) maxPool(lo, hi int) {
+func (j *poolJob[T]) maxPool(lo, hi int) {
 	g := j.g
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
 	dh, dw := max(g.DilationH, 1), max(g.DilationW, 1)
@@ -165,7 +165,7 @@ func (j *cjob[T]) maxPool(lo, hi int) {
 
 // maxPoolInside is maxPool without padding, where every window lies
 // inside the image: no bounds tests, and the common 2×2 window unrolled.
-func (j *cjob[T]) maxPoolInside(lo, hi int) {
+func (j *poolJob[T]) maxPoolInside(lo, hi int) {
 	g := j.g
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
 	dh, dw := max(g.DilationH, 1)*g.W, max(g.DilationW, 1)
@@ -270,7 +270,7 @@ func b2i(c bool) int {
 // for tests.
 var maxPoolGeneric = false
 
-func (j *cjob[T]) maxPoolBack(lo, hi int) {
+func (j *poolJob[T]) maxPoolBack(lo, hi int) {
 	g := j.g
 	oh, ow := j.oh, j.ow
 	hw, ohw := g.H*g.W, oh*ow
@@ -292,8 +292,8 @@ func (n *maxPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	}
 	gx, acc := tp.grad(x)
 	g, planes := n.geom, planesOf(x)
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks, j.acc = cjMaxPoolBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks, j.acc = poolMaxBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
 	j.oh, j.ow = n.oh, n.ow
 	j.x, j.y, j.idx = gx, u.grad.Data(), n.idx
 	j.runAll()
@@ -335,8 +335,8 @@ func (tp *Tape[T]) avgPool(x *Var[T], g tensor.Conv2D, oh, ow int, excl bool) *V
 	xd, _ := tp.contig(x.value)
 	out := tp.alloc(sx[0], sx[1], oh, ow)
 	planes := sx[0] * sx[1]
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks = cjAvgPool, g, planes, parallel.NumChunks(planes, poolGrain(g))
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks = poolAvg, g, planes, parallel.NumChunks(planes, poolGrain(g))
 	j.oh, j.ow, j.excl = oh, ow, excl
 	j.x, j.y = xd, out.Data()
 	j.runAll()
@@ -364,8 +364,8 @@ func (n *avgPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	}
 	gx, acc := tp.grad(x)
 	g, planes := n.geom, planesOf(x)
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks, j.acc = cjAvgPoolBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks, j.acc = poolAvgBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
 	j.oh, j.ow, j.excl = n.oh, n.ow, n.excl
 	j.x, j.y = gx, u.grad.Data()
 	j.runAll()
@@ -375,7 +375,7 @@ func (n *avgPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
 // adjoint: x (+)= each output's adjoint / count over its window, count
 // being KH·KW (the window clipped to the padded input with ceil mode), or
 // with excl the input elements in the window.
-func (j *cjob[T]) avgPool(lo, hi int, back bool) {
+func (j *poolJob[T]) avgPool(lo, hi int, back bool) {
 	g := j.g
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
 	oh, ow := j.oh, j.ow
@@ -422,5 +422,54 @@ func (j *cjob[T]) avgPool(lo, hi int, back bool) {
 				y[i*ow+q] = s * inv
 			}
 		}
+	}
+}
+
+const (
+	poolMax = iota
+	poolMaxBack
+	poolAvg
+	poolAvgBack
+)
+
+// poolJob is a pooling pass over the N·C planes of an NCHW tensor, split
+// into chunks of whole planes (so results do not depend on the thread
+// count). The tape has one, reused by every pooling op.
+type poolJob[T tensor.Float] struct {
+	mode      int
+	g         tensor.Conv2D // one plane's window geometry
+	oh, ow    int           // the output size (ceil mode may add a window)
+	excl      bool          // average pooling: count only input elements
+	acc       bool          // backward: add into the input's adjoint
+	n, chunks int           // planes, chunks
+	x, y      []T           // input and output (backward: their adjoints)
+	idx       []int         // max pooling: each output's input index
+	run       func(i int)
+}
+
+// poolJob returns the tape's pooling job, binding its method value on
+// first use so that handing it to parallel.Do allocates nothing.
+func (tp *Tape[T]) poolJob() *poolJob[T] {
+	j := &tp.pj
+	if j.run == nil {
+		j.run = j.chunk
+	}
+	return j
+}
+
+func (j *poolJob[T]) runAll() {
+	runChunks(j.n, j.chunks, j.run)
+	j.x, j.y, j.idx = nil, nil, nil
+}
+
+func (j *poolJob[T]) chunk(i int) {
+	lo, hi := chunkBounds(i, j.n, j.chunks)
+	switch j.mode {
+	case poolMax:
+		j.maxPool(lo, hi)
+	case poolMaxBack:
+		j.maxPoolBack(lo, hi)
+	default:
+		j.avgPool(lo, hi, j.mode == poolAvgBack)
 	}
 }

@@ -62,10 +62,12 @@ type Tape[T tensor.Float] struct {
 	released bool
 	err      error // first anomaly seen in forward
 
-	job kjob[T] // the one elementwise job; ops run one at a time
-	bc  bcast   // broadcast layout scratch
-	shp []int   // shape scratch
-	cj  cjob[T] // the one convolution job (conv.go)
+	job kjob[T]    // the one elementwise job; ops run one at a time
+	bc  bcast      // broadcast layout scratch
+	shp []int      // shape scratch
+	cj  cjob[T]    // the one convolution job (conv.go)
+	pj  poolJob[T] // the one pooling job (pool.go)
+	bj  bnJob[T]   // the one batch-norm job (norm.go)
 
 	// busy is the in-use flag that catches a tape shared between
 	// goroutines: tapeRecording while node records an op, tapeWalking
