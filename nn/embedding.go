@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 
@@ -48,10 +49,10 @@ func (p *intPool) Put(b *[]int) {
 
 // NewEmbedding returns a table with entries drawn from N(0, std²) (GPT-2
 // and nanoGPT use std 0.02). It panics (wrapping ErrArg) if num or dim < 1,
-// std < 0 or rng is nil.
+// std is negative, NaN or Inf, or rng is nil.
 func NewEmbedding[T tensor.Float](rng *rand.Rand, num, dim int, std float64) *Embedding[T] {
-	if num < 1 || dim < 1 || !(std >= 0) {
-		panic(fmt.Errorf("%w: NewEmbedding: num %d, dim %d (both must be >= 1), std %g (must be >= 0)", ErrArg, num, dim, std))
+	if num < 1 || dim < 1 || !(std >= 0) || math.IsInf(std, 1) {
+		panic(fmt.Errorf("%w: NewEmbedding: num %d, dim %d (both must be >= 1), std %g (must be finite and >= 0)", ErrArg, num, dim, std))
 	}
 	if rng == nil {
 		panic(fmt.Errorf("%w: NewEmbedding: nil rng", ErrArg))
