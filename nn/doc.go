@@ -1,5 +1,5 @@
 // Package nn builds neural networks on adjoint's autograd: fully connected
-// layers (Linear), multilayer perceptrons (MLP), activations, convolutional
+// layers (Linear), multilayer perceptrons (NewMLP), activations, convolutional
 // layers (Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d, BatchNorm2d,
 // Dropout, Flatten), their composition (Sequential, any Layer), seeded
 // weight initialisers (Kaiming and Xavier, uniform and normal) and
