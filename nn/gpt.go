@@ -117,9 +117,6 @@ type GPT[T tensor.Float] struct {
 	WPE    *Embedding[T]
 	H      []*Block[T]
 	LNF    *LayerNorm[T]
-
-	idx, pos   []int // Forward's scratch
-	posB, posT int   // the shape pos was made for
 }
 
 // NewGPT returns a GPT initialised as nanoGPT does: every Linear and
@@ -159,7 +156,7 @@ func NewGPT[T tensor.Float](rng *rand.Rand, cfg GPTConfig) *GPT[T] {
 // or a token is out of range.
 func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var[T] {
 	c := g.Config
-	if b < 1 || t < 1 || t > c.BlockSize || len(idx) != b*t {
+	if b < 1 || t < 1 || t > c.BlockSize || b > len(idx) || len(idx) != b*t { // b > len(idx) first: b·t may overflow
 		panic(fmt.Errorf("%w: GPT.Logits: %d tokens for b %d, t %d (want b·t tokens, 1 <= t <= %d)", ErrArg, len(idx), b, t, c.BlockSize))
 	}
 	for i, v := range idx {
@@ -167,16 +164,16 @@ func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var
 			panic(fmt.Errorf("%w: GPT.Logits: token %d at %d out of range [0, %d)", ErrArg, v, i, c.VocabSize))
 		}
 	}
-	if g.posB != b || g.posT != t {
-		g.posB, g.posT = b, t
-		g.pos = g.pos[:0]
-		for range b {
-			for j := range t {
-				g.pos = append(g.pos, j)
-			}
+	buf := ints.Get()
+	defer ints.Put(buf)
+	pos := (*buf)[:0]
+	for range b {
+		for j := range t {
+			pos = append(pos, j)
 		}
 	}
-	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, g.pos)) // [b·t, Embd]
+	*buf = pos
+	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, pos)) // [b·t, Embd]
 	for _, bl := range g.H {
 		x = bl.forward(tp, x, b, t)
 	}
@@ -202,15 +199,18 @@ func (g *GPT[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var
 	if len(s) != 2 {
 		panic(fmt.Errorf("%w: GPT.Forward: x shape %v (want [B, T])", ErrArg, s))
 	}
-	g.idx = g.idx[:0]
+	buf := ints.Get()
+	defer ints.Put(buf)
+	idx := (*buf)[:0]
 	for i, v := range x.Value().Contiguous().Data() {
 		r := int(v)
 		if T(r) != v {
 			panic(fmt.Errorf("%w: GPT.Forward: element %d of x is %v, not a token index", ErrArg, i, v))
 		}
-		g.idx = append(g.idx, r)
+		idx = append(idx, r)
 	}
-	return g.Logits(tp, g.idx, s[0], s[1])
+	*buf = idx
+	return g.Logits(tp, idx, s[0], s[1])
 }
 
 // Members names "transformer" (wte, wpe, h.0 … h.(Layers−1), ln_f) and
