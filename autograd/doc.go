@@ -20,14 +20,6 @@
 // walks the nodes in reverse recording order, which is a topological order,
 // skips those the loss does not reach, and calls each one's backward.
 //
-// # User-defined ops
-//
-// A Function (PyTorch's torch.autograd.Function) is an op written by its
-// user: Forward computes the value from the inputs' tensors, keeping what
-// Backward needs with Context.Save, and Backward adds the inputs' adjoints
-// given the output's. Tape.Apply records one like a built-in op; CheckGrad
-// checks its backward (see the example of Tape.Apply).
-//
 // Leaves (NewVar) are parameters and inputs. They belong to no tape; their
 // gradients (Grad) accumulate over every Backward until ZeroGrad. ZeroGrad
 // is lazy and in place: the next Backward overwrites the gradient (its
@@ -36,10 +28,11 @@
 // with Tape.Const, which allocates nothing in steady state.
 //
 // Node values and adjoints are contiguous row-major tensors from the tape's
-// buffer pool. Tape.Reset returns them to the pool by shape and recycles
-// the node structs, so a training loop that records the same computation
-// every step (forward, Backward, in-place update, Reset) stops allocating
-// after its first step. Nodes and their values must not be used after
+// buffer pool. Tape.Reset keeps them for the next step (which gets the
+// same buffers in the same order when it asks for the same shapes, and
+// others by shape) and rewinds the node pools, so a training loop that
+// records the same computation every step (forward, Backward, in-place
+// update, Reset) stops allocating after its first step. Nodes and their values must not be used after
 // Reset. Leaf values may be any view; a transposed 2-D view is read by GEMM
 // through its transpose flag, other strided values are copied once per op.
 //
@@ -109,6 +102,14 @@
 //
 // CheckGrad compares the adjoints of any float64 function built from these
 // ops with central differences.
+//
+// # User-defined ops
+//
+// A Function (PyTorch's torch.autograd.Function) is an op written by its
+// user: Forward computes the value from the inputs' tensors, keeping what
+// Backward needs with Context.Save, and Backward adds the inputs' adjoints
+// given the output's. Tape.Apply records one like a built-in op; CheckGrad
+// checks its backward (see the example of Tape.Apply).
 //
 // # Panics
 //
