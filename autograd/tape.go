@@ -70,9 +70,9 @@ type Tape[T tensor.Float] struct {
 	bj  bnJob[T]   // the one batch-norm job (norm.go)
 
 	// busy is the in-use flag that catches a tape shared between
-	// goroutines: tapeRecording while node records an op, tapeWalking
+	// goroutines: tapeRecording while record records an op, tapeWalking
 	// during Backward, tapeResetting during Reset, tapeIdle otherwise.
-	// An op checks it on entry (check), in alloc and in node: one atomic
+	// An op checks it on entry (check), in alloc and in record: one atomic
 	// load each and one compare-and-swap and store per op. It is
 	// best-effort: an op between those points is not flagged (flagging
 	// the whole op would leave the flag set when an op panics and the
@@ -204,7 +204,7 @@ func (tp *Tape[T]) Err() error { return tp.err }
 // alloc returns a contiguous buffer of the given shape for this step. Its
 // contents are arbitrary.
 func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
-	// Neither node nor Reset allocates, so either state means another
+	// Neither record nor Reset allocates, so either state means another
 	// goroutine (Backward does allocate: its state cannot be told apart).
 	if st := tp.busy.Load(); st == tapeRecording || st == tapeResetting {
 		concurrentUse("an op", st)
