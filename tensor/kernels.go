@@ -398,6 +398,13 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 		mathx.GeluTanhSlice(d[:k], a[:k])
 		d, a = d[k:], a[k:len(d)]
 	}
+	if is32[E]() && op == opGeluErf && len(d) >= vecMin {
+		// The float32 exact GELU's vector form (position-independent
+		// bits, and in place is fine) on the bulk.
+		k := len(d) &^ (vecMin - 1)
+		mathx.GeluErfSlice(d[:k], a[:k])
+		d, a = d[k:], a[k:len(d)]
+	}
 	switch op {
 	case opAddS:
 		binVS(opAdd, d, a, p)
