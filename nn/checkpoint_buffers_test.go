@@ -97,6 +97,15 @@ func TestUserContainer(t *testing.T) {
 	Train(m, false)
 	Train(m2, false)
 	assert.Equal(t, m.Forward(tp, tp.Const(x)).Value().Data(), m2.Forward(tp, tp.Const(x)).Value().Data())
+
+	// A state dict without num_batches_tracked (an older PyTorch file)
+	// loads strictly, as into PyTorch's BatchNorm, leaving the count.
+	sd := StateDict[float32](m)
+	delete(sd, "0.bn.num_batches_tracked")
+	rep, err := LoadStateDict[float32](m2, sd, true)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Missing)
+	assert.Equal(t, float32(1), m2.Layers[0].(*convBlock).BN.NumBatchesTracked.Data()[0])
 }
 
 func TestSaveLoadBuffers(t *testing.T) {
