@@ -53,8 +53,16 @@ func LoadStateDict[T tensor.Float](m Module[T], sd State[T], strict bool) (LoadR
 func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool) (LoadReport, error) {
 	var rep LoadReport
 	own := StateDict(m)
+	optional := map[string]bool{}
+	for _, nm := range NamedModules(m) {
+		if _, ok := nm.Module.(*BatchNorm2d[T]); ok {
+			// As PyTorch's BatchNorm, a state dict without
+			// num_batches_tracked (older files) leaves it as it is.
+			optional[dotted(nm.Name, "num_batches_tracked")] = true
+		}
+	}
 	for name := range own {
-		if _, ok := sd[name]; !ok {
+		if _, ok := sd[name]; !ok && !optional[name] {
 			rep.Missing = append(rep.Missing, name)
 		}
 	}
@@ -97,11 +105,7 @@ func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool
 	}
 	for _, nm := range NamedModules(m) {
 		if c, ok := nm.Module.(stateChecker[T]); ok {
-			prefix := ""
-			if nm.Name != "" {
-				prefix = nm.Name + "."
-			}
-			if err := c.checkState(prefix, sd); err != nil {
+			if err := c.checkState(dotted(nm.Name, ""), sd); err != nil {
 				return rep, err
 			}
 		}
@@ -112,6 +116,14 @@ func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool
 		}
 	}
 	return rep, nil
+}
+
+// dotted joins a module's name and a member's name ("" for the root).
+func dotted(module, member string) string {
+	if module == "" {
+		return member
+	}
+	return module + "." + member
 }
 
 // firstNonFinite returns the first NaN or ±Inf of d, or ok.

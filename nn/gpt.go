@@ -75,13 +75,23 @@ func (bl *Block[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.
 	if len(s) != 3 || s[2] != bl.Attn.Embd {
 		panic(fmt.Errorf("%w: Block.Forward: x shape %v (want [B, T, %d])", ErrArg, s, bl.Attn.Embd))
 	}
-	return tp.Reshape(bl.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1]), s...)
+	return tp.Reshape(bl.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1], nil), s...)
 }
 
-// forward is the block on the rows of x ([b·t, Embd]).
-func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
-	x = tp.Add(x, bl.Attn.forward(tp, bl.LN1.Forward(tp, x), b, t))
-	h := tp.Linear(tp.Gelu(tp.Linear(bl.LN2.Forward(tp, x), bl.FC.Weight, bl.FC.Bias)), bl.Proj.Weight, bl.Proj.Bias)
+// forward is the block on the rows of x ([b·t, Embd], sequence after
+// sequence). Training, tape inference and the Generator all run it: with
+// kv nil attention is autograd's CausalAttention over the b sequences;
+// the Generator passes its KV cache (b = 1, t new tokens after those
+// cached).
+func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int, kv *kvCache[T]) *autograd.Var[T] {
+	h := bl.LN1.Forward(tp, x)
+	if kv == nil {
+		h = bl.Attn.forward(tp, h, b, t)
+	} else {
+		h = bl.Attn.forwardCached(tp, h, kv)
+	}
+	x = tp.Add(x, h)
+	h = bl.Proj.Forward(tp, tp.Gelu(bl.FC.Forward(tp, bl.LN2.Forward(tp, x))))
 	return tp.Add(x, h)
 }
 
@@ -175,7 +185,7 @@ func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var
 	*buf = pos
 	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, pos)) // [b·t, Embd]
 	for _, bl := range g.H {
-		x = bl.forward(tp, x, b, t)
+		x = bl.forward(tp, x, b, t, nil)
 	}
 	h := g.LNF.Forward(tp, x)
 	return tp.MatMulT(h, g.WTE.Weight, false, true) // lm_head, tied to wte
