@@ -31,10 +31,19 @@ func (tp *Tape[T]) CausalSoftmax(s *Var[T], scale float64) *Var[T] {
 	x, _ := tp.contig(s.value)
 	out := tp.allocLike(s.value)
 	causalSoftmaxRows(out.Data(), x, t, T(scale))
-	v := tp.node(opCausalSoftmax, out, s, nil, nil)
-	v.p = scale
-	return v
+	n := newNode[causalSoftmaxNode[T]](tp, causalSoftmaxKey)
+	n.s, n.scale = s, T(scale)
+	return tp.record("CausalSoftmax", n, out, s, nil, nil)
 }
+
+// causalSoftmaxNode is the saved state of CausalSoftmax (backward reads
+// the output).
+type causalSoftmaxNode[T tensor.Float] struct {
+	s     *Var[T]
+	scale T
+}
+
+var causalSoftmaxKey = newPoolKey()
 
 // causalSoftmaxRows writes the masked softmax of every T×T block of x into
 // p.
@@ -75,8 +84,8 @@ func causalSoftmaxRows[T tensor.Float](p, x []T, t int, scale T) {
 	}
 }
 
-func (tp *Tape[T]) backCausalSoftmax(u *Var[T]) {
-	if !u.a.requiresGrad {
+func (n *causalSoftmaxNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.s.requiresGrad {
 		return
 	}
 	sh := u.value.Shape()
@@ -85,8 +94,8 @@ func (tp *Tape[T]) backCausalSoftmax(u *Var[T]) {
 		return
 	}
 	p, g := u.value.Data(), u.grad.Data()
-	gs, acc := tp.grad(u.a)
-	scale := T(u.p)
+	gs, acc := tp.grad(n.s)
+	scale := n.scale
 	for r := 0; r < len(p)/t; r++ {
 		i := r % t
 		pr, gr, dr := p[r*t:r*t+i+1], g[r*t:r*t+i+1], gs[r*t:r*t+t]
@@ -142,26 +151,39 @@ func (tp *Tape[T]) CausalAttention(qkv *Var[T], b, t, heads int) *Var[T] {
 	a := getAttn[T]()
 	a.x, a.p, a.y, a.t, a.c, a.d, a.heads, a.scale = x, p.Data(), out.Data(), t, c, d, heads, T(scale)
 	a.run(b, false)
-	r := tp.node(opCausalAttention, out, qkv, nil, nil)
-	r.aux, r.aux2 = p, cx
-	r.lo, r.hi, r.axis, r.p = b, t, heads, scale
-	return r
+	n := newNode[attentionNode[T]](tp, attentionKey)
+	n.qkv, n.qkvc, n.p = qkv, cx, p
+	n.batch, n.seq, n.heads, n.scale = b, t, heads, T(scale)
+	return tp.record("CausalAttention", n, out, qkv, nil, nil)
 }
 
-func (tp *Tape[T]) backCausalAttention(u *Var[T]) {
-	if !u.a.requiresGrad {
+// attentionNode is the saved state of CausalAttention: the probabilities
+// P of every sequence and head, and the shape of the problem.
+type attentionNode[T tensor.Float] struct {
+	qkv        *Var[T]
+	qkvc       *tensor.Dense[T] // contiguous copy of a strided qkv, or nil
+	p          *tensor.Dense[T] // [batch·heads, seq, seq]
+	batch, seq int
+	heads      int
+	scale      T // 1/√d
+}
+
+var attentionKey = newPoolKey()
+
+func (n *attentionNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.qkv.requiresGrad {
 		return
 	}
-	b, t, heads, scale := u.lo, u.hi, u.axis, T(u.p)
+	b, t, heads, scale := n.batch, n.seq, n.heads, n.scale
 	c := u.value.Shape()[1]
 	d := c / heads
-	x := data(u.a.value, u.aux2)
-	pd := u.aux.Data()
+	x := data(n.qkv.value, n.qkvc)
+	pd := n.p.Data()
 	yg := u.grad.Data()
-	gq, acc := tp.grad(u.a)
+	gq, acc := tp.grad(n.qkv)
 	a := getAttn[T]()
 	a.x, a.p, a.y, a.t, a.c, a.d, a.heads, a.scale = x, pd, yg, t, c, d, heads, scale
-	a.gq, a.dp, a.beta = gq, tp.allocLike(u.aux).Data(), betaOf[T](acc)
+	a.gq, a.dp, a.beta = gq, tp.allocLike(n.p).Data(), betaOf[T](acc)
 	a.run(b, true)
 }
 

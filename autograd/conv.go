@@ -121,11 +121,21 @@ func (tp *Tape[T]) Conv2d(x, w, b *Var[T], o Conv2dOptions) *Var[T] {
 	}
 	j.runAll()
 
-	v := tp.node(opConv2d, out, x, w, b)
-	v.aux2, v.aux3 = cx, cw
-	v.geom, v.axis = g, groups
-	return v
+	nd := newNode[convNode[T]](tp, convKey)
+	nd.x, nd.w, nd.b, nd.xc, nd.wc, nd.geom, nd.groups = x, w, b, cx, cw, g, groups
+	return tp.record("Conv2d", nd, out, x, w, b)
 }
+
+// convNode is the saved state of Conv2d: the geometry and contiguous
+// copies of strided operands (the patches are recomputed in backward).
+type convNode[T tensor.Float] struct {
+	x, w, b *Var[T]
+	xc, wc  *tensor.Dense[T]
+	geom    tensor.Conv2D
+	groups  int
+}
+
+var convKey = newPoolKey()
 
 // convParts is the number of parts a batch of n images is split into:
 // fixed, not the thread count, because backward sums W̄ part by part, and
@@ -135,16 +145,16 @@ func convParts(n int) int { return min(n, convMaxParts) }
 
 const convMaxParts = 8
 
-func (tp *Tape[T]) backConv2d(u *Var[T]) {
-	x, w, b := u.a, u.b, u.c
-	g, groups := u.geom, u.axis
+func (nd *convNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, w, b := nd.x, nd.w, nd.b
+	g, groups := nd.geom, nd.groups
 	n, oc := x.value.Shape()[0], w.value.Shape()[0]
 	rows, cols := g.ColShape()
 	parts := convParts(n)
 	needW, needB := w.requiresGrad, b != nil && b.requiresGrad
 	j := tp.convJob()
 	j.mode, j.g, j.n, j.chunks, j.groups, j.oc = cjBackward, g, n, parts, groups, oc
-	j.x, j.w, j.y = data(x.value, u.aux2), data(w.value, u.aux3), u.grad.Data()
+	j.x, j.w, j.y = data(x.value, nd.xc), data(w.value, nd.wc), u.grad.Data()
 	j.wT = needW && convWTransposed(groups)
 	if needW || needB {
 		// Each part's W̄ and b̄ (one row each; with wT, W̄ᵀ with b̄ as
@@ -413,19 +423,38 @@ func (tp *Tape[T]) convJob() *cjob[T] {
 const (
 	cjForward = iota
 	cjBackward
-	cjMaxPool
-	cjMaxPoolBack
-	cjAvgPool
-	cjAvgPoolBack
-	cjBatchNorm
-	cjBatchNormBack
 )
 
-// cjob is a pass over the images of a batch (convolution) or the planes or
-// channels of an NCHW tensor (pooling, batch norm), split into chunks of
-// whole images, planes or channels: each one's result is computed the same
-// way whatever the chunking, so results do not depend on the thread count.
-// The tape has one, reused by every such op.
+// chunkBounds returns range i of chunks near-equal ranges of [0, n).
+func chunkBounds(i, n, chunks int) (lo, hi int) {
+	chunks = max(chunks, 1)
+	q, r := n/chunks, n%chunks
+	lo = i*q + min(i, r)
+	hi = lo + q
+	if i < r {
+		hi++
+	}
+	return lo, hi
+}
+
+// runChunks runs run(i) for every i < chunks, in parallel when there are
+// several (run is a job's chunk method bound once, so that no closure is
+// allocated per pass).
+func runChunks(n, chunks int, run func(i int)) {
+	if n > 0 {
+		if chunks <= 1 {
+			run(0)
+		} else {
+			parallel.Do(chunks, run)
+		}
+	}
+}
+
+// cjob is a Conv2d pass over the images of a batch, split into a fixed
+// number of parts of whole images: each one's result is computed the same
+// way whatever the split, so results do not depend on the thread count.
+// The tape has one, reused by every convolution. (Pooling and batch norm
+// have their own jobs, poolJob and bnJob.)
 type cjob[T tensor.Float] struct {
 	mode               int
 	g                  tensor.Conv2D
@@ -437,8 +466,6 @@ type cjob[T tensor.Float] struct {
 	wT                 bool // Conv2d backward: W̄ᵀ and b̄ in one product (convWTransposed)
 	wt                 []T  // Conv2d backward: Wᵀ, C·KH·KW × OC (groups = 1, X̄ wanted)
 	acc                bool // backward: add into the input's adjoint instead of overwriting
-	idx                []int
-	bn                 bnArgs[T]
 	implicit           bool // Conv2d forward: pack patches straight into GEMM's panels
 	wb                 []T  // Conv2d forward: [W | b], OC × (C·KH·KW + 1), for the fused bias
 	stage              []T  // Conv2d: per part, stageLen elements of staged image (implicit forward) or plane (col2imStaged)
@@ -449,45 +476,21 @@ type cjob[T tensor.Float] struct {
 }
 
 func (j *cjob[T]) runAll() {
-	if j.n > 0 {
-		if j.chunks <= 1 {
-			j.chunk(0)
-		} else {
-			parallel.Do(j.chunks, j.run)
-		}
-	}
-	j.x, j.w, j.bias, j.y, j.col, j.idx, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil, nil
+	runChunks(j.n, j.chunks, j.run)
+	j.x, j.w, j.bias, j.y, j.col, j.wb, j.stage = nil, nil, nil, nil, nil, nil, nil
 	j.gx, j.dcol, j.part, j.wt = nil, nil, nil, nil
-	j.bn = bnArgs[T]{}
 	for i := range convMaxParts {
 		j.pt32[i].X, j.pt64[i].X = nil, nil
 	}
 }
 
-// chunk runs range i of the j.chunks ranges of [0, j.n).
+// chunk runs part i of the j.chunks parts of [0, j.n).
 func (j *cjob[T]) chunk(i int) {
-	chunks := max(j.chunks, 1)
-	q, r := j.n/chunks, j.n%chunks
-	lo := i*q + min(i, r)
-	hi := lo + q
-	if i < r {
-		hi++
-	}
-	switch j.mode {
-	case cjForward:
-		j.conv(i, lo, hi)
-	case cjBackward:
+	lo, hi := chunkBounds(i, j.n, j.chunks)
+	if j.mode == cjBackward {
 		j.convBack(i, lo, hi)
-	case cjMaxPool:
-		j.maxPool(lo, hi)
-	case cjMaxPoolBack:
-		j.maxPoolBack(lo, hi)
-	case cjAvgPool, cjAvgPoolBack:
-		j.avgPool(lo, hi, j.mode == cjAvgPoolBack)
-	case cjBatchNorm:
-		j.batchNorm(lo, hi)
-	case cjBatchNormBack:
-		j.batchNormBack(lo, hi)
+	} else {
+		j.conv(i, lo, hi)
 	}
 }
 

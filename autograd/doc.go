@@ -12,11 +12,13 @@
 // # Layout and the tape model
 //
 // Define-by-run: each op (a method of Tape) computes its value at once and
-// records a node holding its inputs, an op code and what its backward needs
-// (the output, a contiguous copy of a strided input, softmax
-// probabilities). Nothing is a closure, so recording allocates nothing.
-// Backward walks the nodes in reverse recording order, which is a
-// topological order, and skips those the loss does not reach.
+// records a typed node: a struct of the op family's own, declared beside
+// the op's forward and backward, with named fields for its inputs and what
+// its backward needs (a contiguous copy of a strided input, softmax
+// probabilities, MaxPool2d's argmax). Nodes come from per-type pools on the
+// tape, so recording allocates nothing in a steady-state loop. Backward
+// walks the nodes in reverse recording order, which is a topological order,
+// skips those the loss does not reach, and calls each one's backward.
 //
 // Leaves (NewVar) are parameters and inputs. They belong to no tape; their
 // gradients (Grad) accumulate over every Backward until ZeroGrad. ZeroGrad
@@ -26,10 +28,11 @@
 // with Tape.Const, which allocates nothing in steady state.
 //
 // Node values and adjoints are contiguous row-major tensors from the tape's
-// buffer pool. Tape.Reset returns them to the pool by shape and recycles
-// the node structs, so a training loop that records the same computation
-// every step (forward, Backward, in-place update, Reset) stops allocating
-// after its first step. Nodes and their values must not be used after
+// buffer pool. Tape.Reset keeps them for the next step (which gets the
+// same buffers in the same order when it asks for the same shapes, and
+// others by shape) and rewinds the node pools, so a training loop that
+// records the same computation every step (forward, Backward, in-place
+// update, Reset) stops allocating after its first step. Nodes and their values must not be used after
 // Reset. Leaf values may be any view; a transposed 2-D view is read by GEMM
 // through its transpose flag, other strided values are copied once per op.
 //
@@ -75,22 +78,38 @@
 // (batch or running statistics, one fused backward pass per channel) run
 // in parallel over planes or channels the same way.
 //
-// The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting); Neg,
-// Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid, Relu,
-// LeakyRelu, Gelu, Sin, Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape,
-// Transpose, Slice, Concat; Softmax, LogSoftmax; MSE, CrossEntropy,
-// BCEWithLogits; Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d,
-// BatchNorm2d, Dropout; Const, Detach. For transformers: BatchedMatMul (products
-// over leading dimensions with transpose flags, one strided batched GEMM
-// each way), Permute, Embedding (a gather whose backward scatter-adds, so
-// repeated indices and a table tied to an output matrix sum their
-// adjoints), LayerNorm, CausalSoftmax (scaled and causally masked, fused;
-// masked entries are never exponentiated and get an adjoint of exactly 0)
-// and CausalAttention (multi-head attention reading the heads in place from
-// GPT-2's fused QKV rows, no permuted copies).
+// The ops: MatMul, MatMulT, Linear; Add, Sub, Mul, Div (broadcasting);
+// Neg, Scale, AddScalar, Exp, Log, Sqrt, Square, Pow, Abs, Tanh, Sigmoid,
+// Relu, LeakyRelu, Gelu (the tanh approximation, PyTorch's
+// approximate='tanh'), GeluErf (the exact GELU, PyTorch's default), Sin,
+// Cos; Sum, Mean, SumAxis, MeanAxis, LogSumExp; Reshape, Transpose, Slice,
+// Concat; Softmax, LogSoftmax; MSE, CrossEntropy, CrossEntropyWith
+// (ignore_index, label_smoothing), BCEWithLogits; Conv2d, MaxPool2d,
+// AvgPool2d (both with ceil mode; average pooling with or without padding
+// in the count), GlobalAvgPool2d, BatchNorm2d (momentum or cumulative
+// average), Dropout, UpsampleNearest2d, UpsampleBilinear2d; Const, Detach;
+// Apply (a user-defined Function). For transformers: BatchedMatMul
+// (products over equal leading dimensions with transpose flags, one strided
+// batched GEMM each way), BroadcastMatMul (torch.matmul's broadcast batch
+// dimensions), Permute, Embedding and EmbeddingPadding (a gather whose
+// backward scatter-adds, so repeated indices and a table tied to an output
+// matrix sum their adjoints; PyTorch's padding_idx), LayerNorm and
+// LayerNormShape (over several trailing dimensions), CausalSoftmax (scaled
+// and causally masked, fused; masked entries are never exponentiated and
+// get an adjoint of exactly 0) and CausalAttention (multi-head attention
+// reading the heads in place from GPT-2's fused QKV rows, no permuted
+// copies).
 //
 // CheckGrad compares the adjoints of any float64 function built from these
 // ops with central differences.
+//
+// # User-defined ops
+//
+// A Function (PyTorch's torch.autograd.Function) is an op written by its
+// user: Forward computes the value from the inputs' tensors, keeping what
+// Backward needs with Context.Save, and Backward adds the inputs' adjoints
+// given the output's. Tape.Apply records one like a built-in op; CheckGrad
+// checks its backward (see the example of Tape.Apply).
 //
 // # Panics
 //

@@ -3,6 +3,8 @@ package autograd
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/adjoint-go/adjoint/tensor"
 )
 
 // Dropout zeroes each element of x with probability p and scales the rest
@@ -36,17 +38,26 @@ func (tp *Tape[T]) Dropout(x *Var[T], p float64, rng *rand.Rand) *Var[T] {
 		md[i] = k
 		y[i] = v * k
 	}
-	r := tp.node(opDropout, out, x, nil, nil)
-	r.aux = mask
-	return r
+	n := newNode[dropoutNode[T]](tp, dropoutKey)
+	n.x, n.mask = x, mask
+	return tp.record("Dropout", n, out, x, nil, nil)
 }
 
-func (tp *Tape[T]) backDropout(u *Var[T]) {
-	if !u.a.requiresGrad {
+// dropoutNode is the saved state of Dropout: the mask, 0 or 1/(1 − p)
+// per element.
+type dropoutNode[T tensor.Float] struct {
+	x    *Var[T]
+	mask *tensor.Dense[T]
+}
+
+var dropoutKey = newPoolKey()
+
+func (n *dropoutNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.x.requiresGrad {
 		return
 	}
-	gx, acc := tp.grad(u.a)
-	m, g := u.aux.Data(), u.grad.Data()
+	gx, acc := tp.grad(n.x)
+	m, g := n.mask.Data(), u.grad.Data()
 	if acc {
 		for i, v := range g {
 			gx[i] += v * m[i]

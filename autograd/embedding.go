@@ -1,5 +1,7 @@
 package autograd
 
+import "github.com/adjoint-go/adjoint/tensor"
+
 // Embedding returns the rows of table ([V, C]) at the given indices: a
 // [len(indices), C] matrix whose row i is table row indices[i] (a gather).
 // Backward scatter-adds each row's adjoint into the table's, so an index
@@ -26,22 +28,62 @@ func (tp *Tape[T]) Embedding(table *Var[T], indices []int) *Var[T] {
 	for i, r := range indices {
 		copy(o[i*c:i*c+c], w[r*c:r*c+c])
 	}
-	v := tp.node(opEmbedding, out, table, nil, nil)
-	v.labels = append(v.labels[:0], indices...)
-	return v
+	n := newNode[embeddingNode[T]](tp, embeddingKey)
+	n.table, n.pad = table, -1
+	n.idx = append(n.idx[:0], indices...)
+	return tp.record("Embedding", n, out, table, nil, nil)
 }
 
-func (tp *Tape[T]) backEmbedding(u *Var[T]) {
-	if !u.a.requiresGrad {
+// embeddingNode is the saved state of Embedding and EmbeddingPadding: a
+// copy of the indices and the padding row, or −1.
+type embeddingNode[T tensor.Float] struct {
+	table *Var[T]
+	idx   []int
+	pad   int
+}
+
+var embeddingKey = newPoolKey()
+
+// clearRefs keeps the indices' capacity.
+func (n *embeddingNode[T]) clearRefs() { *n = embeddingNode[T]{idx: n.idx[:0]} }
+
+func (n *embeddingNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.table.requiresGrad {
 		return
 	}
-	c := u.a.value.Shape()[1]
-	gt, acc := tp.grad(u.a)
+	c := n.table.value.Shape()[1]
+	gt, acc := tp.grad(n.table)
 	if !acc {
 		clear(gt)
 	}
 	g := u.grad.Data()
-	for i, r := range u.labels {
-		addAcc(gt[r*c:r*c+c], g[i*c:i*c+c])
+	for i, r := range n.idx {
+		if r != n.pad {
+			addAcc(gt[r*c:r*c+c], g[i*c:i*c+c])
+		}
 	}
+}
+
+// EmbeddingPadding is Embedding with PyTorch's padding_idx: the rows it
+// gathers for index paddingIdx (negative counts from the end, as PyTorch)
+// receive no adjoint, so that row of the table is never trained (PyTorch's
+// nn.Embedding also starts it at zero; the gather itself reads the row as
+// it is). It panics as Embedding does, and (ErrIndex) if paddingIdx is out
+// of range.
+func (tp *Tape[T]) EmbeddingPadding(table *Var[T], indices []int, paddingIdx int) *Var[T] {
+	tp.check("EmbeddingPadding", table)
+	s := table.value.Shape()
+	if len(s) == 2 {
+		pad := paddingIdx
+		if pad < 0 {
+			pad += s[0]
+		}
+		if pad < 0 || pad >= s[0] {
+			fail(ErrIndex, "EmbeddingPadding: padding index %d out of range for %d rows", paddingIdx, s[0])
+		}
+		v := tp.Embedding(table, indices)
+		v.fn.(*embeddingNode[T]).pad = pad
+		return v
+	}
+	return tp.Embedding(table, indices)
 }

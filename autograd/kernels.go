@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -31,7 +32,7 @@ func grainOf(op opKind) int {
 	switch op {
 	case opRelu:
 		return grainVec
-	case opExp, opLog, opTanh, opSigmoid, opPow, opGelu, opSqrt, opDiv, opSin, opCos:
+	case opExp, opLog, opTanh, opSigmoid, opPow, opGelu, opGeluErf, opSqrt, opDiv, opSin, opCos:
 		return grainMath
 	}
 	return grainCheap
@@ -134,88 +135,8 @@ func f64[T tensor.Float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
 
-func expT[T tensor.Float](x T) T {
-	if is32[T]() {
-		return T(math32.Exp(float32(x)))
-	}
-	return T(math.Exp(float64(x)))
-}
-
-func logT[T tensor.Float](x T) T {
-	if is32[T]() {
-		return T(math32.Log(float32(x)))
-	}
-	return T(math.Log(float64(x)))
-}
-
-func tanhT[T tensor.Float](x T) T {
-	if is32[T]() {
-		return T(math32.Tanh(float32(x)))
-	}
-	return T(math.Tanh(float64(x)))
-}
-
-// GELU, tanh approximation, as the tensor package computes it:
-// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))).
-const (
-	geluC = 0.7978845608028654 // √(2/π)
-	geluK = 0.044715
-)
-
-func geluT[T tensor.Float](x T) T {
-	t := tanhT(T(geluC) * (x + T(geluK)*x*x*x))
-	return T(0.5) * x * (1 + t)
-}
-
-func geluGradT[T tensor.Float](x T) T {
-	t := tanhT(T(geluC) * (x + T(geluK)*x*x*x))
-	return T(0.5)*(1+t) + T(0.5)*x*(1-t*t)*T(geluC)*(1+3*T(geluK)*x*x)
-}
-
-// geluBlock is how many elements the float32 GELU passes put through the
-// vector tanh at a time (a stack buffer that stays in L1).
-const geluBlock = 256
-
-// geluFwd32 is geluT over a slice with the tanh taken by math32's vector
-// kernel, a block at a time: the same formula, several times faster than
-// a scalar tanh per element.
-func geluFwd32(d, x []float32) {
-	var buf [geluBlock]float32
-	for lo := 0; lo < len(x); lo += geluBlock {
-		xs := x[lo:min(lo+geluBlock, len(x))]
-		s, ds := buf[:len(xs)], d[lo:lo+len(xs)]
-		for i, v := range xs {
-			s[i] = geluC * (v + geluK*v*v*v)
-		}
-		math32.TanhSlice(s, s)
-		for i, v := range xs {
-			ds[i] = 0.5 * v * (1 + s[i])
-		}
-	}
-}
-
-// geluBwd32 sets (acc: adds) ga = gh·gelu′(x), gelu′ as geluGradT, with
-// the vector tanh as geluFwd32.
-func geluBwd32(ga, gh, x []float32, acc bool) {
-	var buf [geluBlock]float32
-	for lo := 0; lo < len(x); lo += geluBlock {
-		xs := x[lo:min(lo+geluBlock, len(x))]
-		s, gs, hs := buf[:len(xs)], ga[lo:lo+len(xs)], gh[lo:lo+len(xs)]
-		for i, v := range xs {
-			s[i] = geluC * (v + geluK*v*v*v)
-		}
-		math32.TanhSlice(s, s)
-		for i, v := range xs {
-			t := s[i]
-			g := hs[i] * (0.5*(1+t) + 0.5*v*(1-t*t)*geluC*(1+3*geluK*v*v))
-			if acc {
-				gs[i] += g
-			} else {
-				gs[i] = g
-			}
-		}
-	}
-}
+// expT is eˣ in T's precision; the formulas live in internal/mathx.
+func expT[T tensor.Float](x T) T { return mathx.Exp(x) }
 
 // unaryFwd sets d = g(x) elementwise.
 func unaryFwd[T tensor.Float](op opKind, d, x []T, p T, pad *[vecAlign]float32) {
@@ -256,13 +177,9 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T, pad *[vecAlign]float32) 
 			d[i] = T(math.Pow(float64(v), float64(p)))
 		}
 	case opGelu:
-		if is32[T]() {
-			geluFwd32(f32(d), f32(x))
-			return
-		}
-		for i, v := range x {
-			d[i] = geluT(v)
-		}
+		mathx.GeluTanhSlice(d, x)
+	case opGeluErf:
+		mathx.GeluErfSlice(d, x)
 	case opSin:
 		for i, v := range x {
 			d[i] = T(math.Sin(float64(v)))
@@ -300,8 +217,8 @@ func unaryFwd[T tensor.Float](op opKind, d, x []T, p T, pad *[vecAlign]float32) 
 			vec32(math32.SigmoidSlice, f32(d), f32(x), pad)
 			return
 		}
-		for i, v := range f64(x) {
-			d[i] = T(sigmoid64(v))
+		for i, v := range x {
+			d[i] = mathx.Sigmoid(v)
 		}
 	default:
 		panic("autograd: unaryFwd: bad op " + op.String())
@@ -323,15 +240,6 @@ func vec32(f func(dst, src []float32), d, x []float32, pad *[vecAlign]float32) {
 		f(pad[:], pad[:])
 		copy(d[body:len(x)], pad[:m])
 	}
-}
-
-// sigmoid64 is 1/(1+e^−x) without overflow for large |x|.
-func sigmoid64(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
 }
 
 // put stores t into ga[i], adding when acc.
@@ -423,14 +331,9 @@ func unaryBwd[T tensor.Float](op opKind, acc bool, ga, gh, x, h []T, p T) {
 			put(ga, i, acc, g*(p+(1-p)*posBit(s[i]))) // g where x > 0, else p·g
 		}
 	case opGelu:
-		x = x[:len(gh)]
-		if is32[T]() {
-			geluBwd32(f32(ga), f32(gh), f32(x), acc)
-			return
-		}
-		for i, g := range gh {
-			put(ga, i, acc, g*geluGradT(x[i]))
-		}
+		mathx.GeluTanhBackward(ga, gh, x[:len(gh)], acc)
+	case opGeluErf:
+		mathx.GeluErfBackward(ga, gh, x[:len(gh)], acc)
 	case opSin:
 		x = x[:len(gh)]
 		for i, g := range gh {

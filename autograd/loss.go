@@ -3,6 +3,7 @@ package autograd
 import (
 	"math"
 
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -23,22 +24,30 @@ func (tp *Tape[T]) MSE(pred, target *Var[T]) *Var[T] {
 	}
 	out := tp.alloc()
 	out.Data()[0] = T(s / float64(len(p)))
-	v := tp.node(opMSE, out, pred, target, nil)
-	v.aux, v.aux2 = cp, ct
-	return v
+	n := newNode[mseNode[T]](tp, mseKey)
+	n.pred, n.target, n.pc, n.tc = pred, target, cp, ct
+	return tp.record("MSE", n, out, pred, target, nil)
 }
 
-func (tp *Tape[T]) backMSE(u *Var[T]) {
-	p, t := data(u.a.value, u.aux), data(u.b.value, u.aux2)
+// mseNode is the saved state of MSE.
+type mseNode[T tensor.Float] struct {
+	pred, target *Var[T]
+	pc, tc       *tensor.Dense[T] // contiguous copies of strided inputs, or nil
+}
+
+var mseKey = newPoolKey()
+
+func (n *mseNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	p, t := data(n.pred.value, n.pc), data(n.target.value, n.tc)
 	c := 2 * u.grad.Data()[0] / T(len(p))
-	if u.a.requiresGrad {
-		ga, acc := tp.grad(u.a)
+	if n.pred.requiresGrad {
+		ga, acc := tp.grad(n.pred)
 		for i, v := range p {
 			put(ga, i, acc, c*(v-t[i]))
 		}
 	}
-	if u.b.requiresGrad {
-		gb, acc := tp.grad(u.b)
+	if n.target.requiresGrad {
+		gb, acc := tp.grad(n.target)
 		for i, v := range p {
 			put(gb, i, acc, c*(t[i]-v))
 		}
@@ -80,22 +89,45 @@ func (tp *Tape[T]) CrossEntropy(logits *Var[T], labels []int) *Var[T] {
 	prob.Exp(prob)
 	out := tp.alloc()
 	out.Data()[0] = T(sum / float64(n))
-	v := tp.node(opCrossEntropy, out, logits, nil, nil)
-	v.aux = prob
-	v.labels = append(v.labels[:0], labels...)
-	return v
+	nd := newNode[crossEntropyNode[T]](tp, crossEntropyKey)
+	nd.logits, nd.prob = logits, prob
+	nd.labels = append(nd.labels[:0], labels...)
+	return tp.record("CrossEntropy", nd, out, logits, nil, nil)
 }
 
-func (tp *Tape[T]) backCrossEntropy(u *Var[T]) {
-	if !u.a.requiresGrad {
+// crossEntropyNode is the saved state of CrossEntropy and
+// CrossEntropyWith: the softmax probabilities, a copy of the labels and,
+// for CrossEntropyWith, its options and the number of samples counted.
+type crossEntropyNode[T tensor.Float] struct {
+	logits *Var[T]
+	prob   *tensor.Dense[T]
+	labels []int
+	opts   bool // CrossEntropyWith: the fields below apply
+	o      CrossEntropyOptions
+	count  int // samples not ignored
+}
+
+var crossEntropyKey = newPoolKey()
+
+// clearRefs keeps the labels' capacity.
+func (nd *crossEntropyNode[T]) clearRefs() {
+	*nd = crossEntropyNode[T]{labels: nd.labels[:0]}
+}
+
+func (nd *crossEntropyNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !nd.logits.requiresGrad {
 		return
 	}
-	s := u.a.value.Shape()
+	if nd.opts {
+		nd.backwardWith(tp, u)
+		return
+	}
+	s := nd.logits.value.Shape()
 	n, c := s[0], s[1]
-	pr := u.aux.Data()
+	pr := nd.prob.Data()
 	k := u.grad.Data()[0] / T(n)
-	ga, acc := tp.grad(u.a)
-	for i, y := range u.labels {
+	ga, acc := tp.grad(nd.logits)
+	for i, y := range nd.labels {
 		gi, pi := ga[i*c:i*c+c], pr[i*c:i*c+c]
 		for j, p := range pi {
 			put(gi, j, acc, k*p)
@@ -124,32 +156,127 @@ func (tp *Tape[T]) BCEWithLogits(logits, targets *Var[T]) *Var[T] {
 	}
 	out := tp.alloc()
 	out.Data()[0] = T(s / float64(len(z)))
-	v := tp.node(opBCEWithLogits, out, logits, targets, nil)
-	v.aux, v.aux2 = cz, ct
-	return v
+	n := newNode[bceNode[T]](tp, bceKey)
+	n.logits, n.targets, n.zc, n.tc = logits, targets, cz, ct
+	return tp.record("BCEWithLogits", n, out, logits, targets, nil)
 }
 
-func (tp *Tape[T]) backBCE(u *Var[T]) {
-	z, t := data(u.a.value, u.aux), data(u.b.value, u.aux2)
+// bceNode is the saved state of BCEWithLogits.
+type bceNode[T tensor.Float] struct {
+	logits, targets *Var[T]
+	zc, tc          *tensor.Dense[T] // contiguous copies of strided inputs, or nil
+}
+
+var bceKey = newPoolKey()
+
+func (n *bceNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	z, t := data(n.logits.value, n.zc), data(n.targets.value, n.tc)
 	k := u.grad.Data()[0] / T(len(z))
-	if u.a.requiresGrad {
-		ga, acc := tp.grad(u.a)
+	if n.logits.requiresGrad {
+		ga, acc := tp.grad(n.logits)
 		for i, v := range z {
-			put(ga, i, acc, k*(sigmoidT(v)-t[i]))
+			put(ga, i, acc, k*(mathx.Sigmoid(v)-t[i]))
 		}
 	}
-	if u.b.requiresGrad {
-		gb, acc := tp.grad(u.b)
+	if n.targets.requiresGrad {
+		gb, acc := tp.grad(n.targets)
 		for i, v := range z {
 			put(gb, i, acc, -k*v)
 		}
 	}
 }
 
-func sigmoidT[T tensor.Float](x T) T {
-	if x >= 0 {
-		return 1 / (1 + expT(-x))
+// CrossEntropyOptions are PyTorch's options of cross-entropy for
+// CrossEntropyWith. The zero value is plain CrossEntropy.
+type CrossEntropyOptions struct {
+	// Ignore switches IgnoreIndex on: samples whose label is IgnoreIndex
+	// add nothing to the loss or the gradient, and the mean is over the
+	// other samples (PyTorch's ignore_index, whose default is −100); with
+	// none left the loss is NaN (0/0, as PyTorch) and the gradient 0.
+	Ignore      bool
+	IgnoreIndex int
+	// LabelSmoothing ε in [0, 1] mixes the one-hot target with the uniform
+	// distribution: a sample's target is 1 − ε + ε/C on its label and
+	// ε/C on every other class (PyTorch's label_smoothing).
+	LabelSmoothing float64
+}
+
+// CrossEntropyWith is CrossEntropy with PyTorch's ignore_index and
+// label_smoothing (see CrossEntropyOptions): the mean over the samples not
+// ignored of
+//
+//	−(1 − ε)·log p[y] − ε/C·Σ_j log p[j],  p = softmax(logits row)
+//
+// and backward z̄ = ḡ·(p − (1 − ε)·onehot(y) − ε/C)/N′ for the N′ samples
+// counted (0 for ignored ones). It panics as CrossEntropy does (a label
+// equal to the active IgnoreIndex is allowed), and (ErrMisuse) if
+// LabelSmoothing is outside [0, 1].
+func (tp *Tape[T]) CrossEntropyWith(logits *Var[T], labels []int, o CrossEntropyOptions) *Var[T] {
+	const op = "CrossEntropyWith"
+	tp.check(op, logits)
+	s := logits.value.Shape()
+	if len(s) != 2 || s[0] != len(labels) {
+		fail(ErrShape, "%s: logits shape %v with %d labels (want N×C with N labels)", op, s, len(labels))
 	}
-	e := expT(x)
-	return e / (1 + e)
+	if !(o.LabelSmoothing >= 0 && o.LabelSmoothing <= 1) {
+		fail(ErrMisuse, "%s: label smoothing %v is not in [0, 1]", op, o.LabelSmoothing)
+	}
+	c := s[1]
+	count := 0
+	for i, y := range labels {
+		if o.Ignore && y == o.IgnoreIndex {
+			continue
+		}
+		if y < 0 || y >= c {
+			fail(ErrIndex, "%s: label %d at %d out of range for %d classes", op, y, i, c)
+		}
+		count++
+	}
+	prob := tp.allocLike(logits.value)
+	prob.LogSoftmax(logits.value, 1)
+	lp := prob.Data()
+	eps := o.LabelSmoothing
+	var sum float64
+	for i, y := range labels {
+		if o.Ignore && y == o.IgnoreIndex {
+			continue
+		}
+		sum -= (1 - eps) * float64(lp[i*c+y])
+		if eps != 0 {
+			var all float64
+			for _, v := range lp[i*c : i*c+c] {
+				all += float64(v)
+			}
+			sum -= eps / float64(c) * all
+		}
+	}
+	prob.Exp(prob)
+	out := tp.alloc()
+	out.Data()[0] = T(sum / float64(count)) // NaN with nothing counted, as PyTorch
+	nd := newNode[crossEntropyNode[T]](tp, crossEntropyKey)
+	nd.logits, nd.prob, nd.opts, nd.o, nd.count = logits, prob, true, o, count
+	nd.labels = append(nd.labels[:0], labels...)
+	return tp.record(op, nd, out, logits, nil, nil)
+}
+
+func (nd *crossEntropyNode[T]) backwardWith(tp *Tape[T], u *Var[T]) {
+	c := nd.logits.value.Shape()[1]
+	pr := nd.prob.Data()
+	k := u.grad.Data()[0] / T(nd.count)
+	eps := nd.o.LabelSmoothing
+	hit, rest := k*T(1-eps), k*T(eps/float64(c))
+	ga, acc := tp.grad(nd.logits)
+	for i, y := range nd.labels {
+		gi, pi := ga[i*c:i*c+c], pr[i*c:i*c+c]
+		if nd.o.Ignore && y == nd.o.IgnoreIndex {
+			if !acc {
+				clear(gi)
+			}
+			continue
+		}
+		for j, p := range pi {
+			put(gi, j, acc, k*p-rest)
+		}
+		gi[y] -= hit
+	}
 }

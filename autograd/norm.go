@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"math"
+	"slices"
 
 	"github.com/adjoint-go/adjoint/internal/freelist"
 	"github.com/adjoint-go/adjoint/parallel"
@@ -20,6 +21,15 @@ type BatchNormOptions struct {
 	// Eps is added to the variance before the square root. 0 means
 	// PyTorch's default 1e-5.
 	Eps float64
+	// CumulativeAverage makes the running statistics the plain average of
+	// every training batch's statistics so far (PyTorch's momentum=None):
+	// the momentum of this batch is 1/BatchesTracked, and Momentum is
+	// ignored.
+	CumulativeAverage bool
+	// BatchesTracked is the number of training batches seen, this one
+	// included (PyTorch's num_batches_tracked after its increment). It must
+	// be at least 1 when CumulativeAverage updates running statistics.
+	BatchesTracked int64
 }
 
 // BatchNorm2d normalises each channel of x (N×C×H×W) over N, H and W and
@@ -84,6 +94,12 @@ func (tp *Tape[T]) BatchNorm2d(x, gamma, beta *Var[T], runMean, runVar *tensor.D
 	if mom == 0 {
 		mom = 0.1
 	}
+	if o.CumulativeAverage && o.Training && rm != nil {
+		if o.BatchesTracked < 1 {
+			fail(ErrMisuse, "BatchNorm2d: cumulative average with %d batches tracked (want >= 1, this batch included)", o.BatchesTracked)
+		}
+		mom = 1 / float64(o.BatchesTracked)
+	}
 	if eps == 0 {
 		eps = 1e-5
 	}
@@ -91,19 +107,66 @@ func (tp *Tape[T]) BatchNorm2d(x, gamma, beta *Var[T], runMean, runVar *tensor.D
 	out := tp.alloc(sx...)
 	xhat := tp.alloc(sx...)
 	invstd := tp.alloc(c)
-	j := tp.convJob()
-	j.mode, j.n, j.chunks = cjBatchNorm, c, parallel.NumChunks(c, max(1, 16384/max(m, 1)))
+	j := tp.bnJob()
+	j.back, j.n, j.chunks = false, c, parallel.NumChunks(c, max(1, 16384/max(m, 1)))
 	j.x, j.y = xd, out.Data()
 	j.bn = bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], gamma: gd, beta: bd, rm: rm, rv: rv,
 		xhat: xhat.Data(), invstd: invstd.Data(), batch: batchStats, update: o.Training && rm != nil,
 		mom: mom, eps: eps}
 	j.runAll()
-	v := tp.node(opBatchNorm2d, out, x, gamma, beta)
-	v.aux, v.aux2, v.tA = xhat, invstd, batchStats
-	return v
+	n := newNode[batchNormNode[T]](tp, batchNormKey)
+	n.x, n.gamma, n.beta, n.xhat, n.invstd, n.batch = x, gamma, beta, xhat, invstd, batchStats
+	return tp.record("BatchNorm2d", n, out, x, gamma, beta)
 }
 
-// bnArgs are BatchNorm2d's operands inside the tape's cjob.
+// batchNormNode is the saved state of BatchNorm2d: the normalised input,
+// each channel's 1/√(σ² + ε), and whether the batch's statistics were used
+// (whose own adjoints backward then folds in).
+type batchNormNode[T tensor.Float] struct {
+	x, gamma, beta *Var[T]
+	xhat, invstd   *tensor.Dense[T]
+	batch          bool
+}
+
+var batchNormKey = newPoolKey()
+
+// bnJob is a BatchNorm2d pass over the channels of an NCHW tensor, split
+// into chunks of whole channels (so results do not depend on the thread
+// count). The tape has one, reused by every batch norm.
+type bnJob[T tensor.Float] struct {
+	back      bool
+	n, chunks int  // channels, chunks
+	x, y      []T  // forward: input and output; backward: x̄ (or nil) and ȳ
+	acc       bool // backward: add into x̄
+	bn        bnArgs[T]
+	run       func(i int)
+}
+
+// bnJob returns the tape's batch-norm job, binding its method value on
+// first use so that handing it to parallel.Do allocates nothing.
+func (tp *Tape[T]) bnJob() *bnJob[T] {
+	j := &tp.bj
+	if j.run == nil {
+		j.run = j.chunk
+	}
+	return j
+}
+
+func (j *bnJob[T]) runAll() {
+	runChunks(j.n, j.chunks, j.run)
+	j.x, j.y, j.bn = nil, nil, bnArgs[T]{}
+}
+
+func (j *bnJob[T]) chunk(i int) {
+	lo, hi := chunkBounds(i, j.n, j.chunks)
+	if j.back {
+		j.batchNormBack(lo, hi)
+	} else {
+		j.batchNorm(lo, hi)
+	}
+}
+
+// bnArgs are BatchNorm2d's operands inside the tape's bnJob.
 type bnArgs[T tensor.Float] struct {
 	n, hw               int
 	gamma, beta, rm, rv []T
@@ -115,7 +178,7 @@ type bnArgs[T tensor.Float] struct {
 }
 
 // batchNorm normalises channels [lo, hi).
-func (j *cjob[T]) batchNorm(lo, hi int) {
+func (j *bnJob[T]) batchNorm(lo, hi int) {
 	a := &j.bn
 	c, hw := j.n, a.hw
 	m := float64(a.n * hw)
@@ -166,15 +229,15 @@ func (j *cjob[T]) batchNorm(lo, hi int) {
 	}
 }
 
-func (tp *Tape[T]) backBatchNorm2d(u *Var[T]) {
-	x, gamma, beta := u.a, u.b, u.c
+func (n *batchNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, gamma, beta := n.x, n.gamma, n.beta
 	sx := x.value.Shape()
-	j := tp.convJob()
-	j.mode, j.n = cjBatchNormBack, sx[1]
+	j := tp.bnJob()
+	j.back, j.n = true, sx[1]
 	m := sx[0] * sx[2] * sx[3]
 	j.chunks = parallel.NumChunks(sx[1], max(1, 16384/max(m, 1)))
 	j.y = u.grad.Data()
-	a := bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], xhat: u.aux.Data(), invstd: u.aux2.Data(), batch: u.tA}
+	a := bnArgs[T]{n: sx[0], hw: sx[2] * sx[3], xhat: n.xhat.Data(), invstd: n.invstd.Data(), batch: n.batch}
 	if gamma != nil {
 		a.gamma = gamma.value.Data()
 		if gamma.requiresGrad {
@@ -192,7 +255,7 @@ func (tp *Tape[T]) backBatchNorm2d(u *Var[T]) {
 }
 
 // batchNormBack runs the fused backward of channels [lo, hi).
-func (j *cjob[T]) batchNormBack(lo, hi int) {
+func (j *bnJob[T]) batchNormBack(lo, hi int) {
 	a := &j.bn
 	c, hw := j.n, a.hw
 	m := float64(a.n * hw)
@@ -267,23 +330,58 @@ func (j *cjob[T]) batchNormBack(lo, hi int) {
 // It panics (ErrShape) if x has rank 0 or w or b is not [C], and
 // (ErrMisuse) if eps is not positive and finite.
 func (tp *Tape[T]) LayerNorm(x, w, b *Var[T], eps float64) *Var[T] {
-	tp.check("LayerNorm", x)
+	return tp.layerNorm("LayerNorm", x, nil, w, b, eps)
+}
+
+// LayerNormShape is LayerNorm over the trailing dimensions normalizedShape
+// of x, as PyTorch's F.layer_norm(x, normalized_shape, w, b, eps): each
+// slice x[i, ...] over those dimensions is normalised as one row, and w and
+// b (either may be nil) have shape normalizedShape. LayerNorm(x, w, b, eps)
+// is LayerNormShape(x, x.Shape()[rank−1:], w, b, eps). It panics
+// (ErrShape) if normalizedShape is empty or is not x's trailing dimensions,
+// or w or b does not have its shape, and (ErrMisuse) if eps is not
+// positive and finite.
+func (tp *Tape[T]) LayerNormShape(x *Var[T], normalizedShape []int, w, b *Var[T], eps float64) *Var[T] {
+	const op = "LayerNormShape"
+	tp.check(op, x)
+	s := x.value.Shape()
+	k := len(normalizedShape)
+	if k == 0 || k > len(s) || !sameShape(s[len(s)-k:], normalizedShape) {
+		fail(ErrShape, "%s: normalized shape %v is not the trailing dimensions of x shape %v", op, slices.Clone(normalizedShape), s)
+	}
+	return tp.layerNorm(op, x, normalizedShape, w, b, eps)
+}
+
+// layerNorm normalises x over its trailing dimensions ns (nil: the last
+// one, with LayerNorm's messages).
+func (tp *Tape[T]) layerNorm(op string, x *Var[T], ns []int, w, b *Var[T], eps float64) *Var[T] {
+	tp.check(op, x)
 	s := x.value.Shape()
 	if len(s) == 0 {
-		fail(ErrShape, "LayerNorm: x is a scalar")
+		fail(ErrShape, "%s: x is a scalar", op)
 	}
 	if !(eps > 0) || math.IsInf(eps, 0) {
-		fail(ErrMisuse, "LayerNorm: eps %v is not positive and finite", eps)
+		fail(ErrMisuse, "%s: eps %v is not positive and finite", op, eps)
 	}
 	c := s[len(s)-1]
+	if ns != nil {
+		c = 1
+		for _, d := range ns {
+			c *= d
+		}
+	}
 	var wd, bd []T
 	for i, p := range [2]*Var[T]{w, b} {
 		if p == nil {
 			continue
 		}
-		tp.check("LayerNorm", p)
-		if ps := p.value.Shape(); len(ps) != 1 || ps[0] != c {
+		tp.check(op, p)
+		ps := p.value.Shape()
+		switch {
+		case ns == nil && (len(ps) != 1 || ps[0] != c):
 			fail(ErrShape, "LayerNorm: %s shape %v does not fit x shape %v (want [%d])", [2]string{"w", "b"}[i], ps, s, c)
+		case ns != nil && !sameShape(ps, ns):
+			fail(ErrShape, "%s: %s shape %v does not fit x shape %v (want %v)", op, [2]string{"w", "b"}[i], ps, s, slices.Clone(ns))
 		}
 		d, _ := tp.contig(p.value)
 		if i == 0 {
@@ -303,23 +401,32 @@ func (tp *Tape[T]) LayerNorm(x, w, b *Var[T], eps float64) *Var[T] {
 	l.x, l.y, l.st, l.w, l.b, l.c, l.rows, l.eps = xd, out.Data(), stats.Data(), wd, bd, c, rows, eps
 	l.run(rows, c, l.fwdBody)
 	l.release()
-	v := tp.node(opLayerNorm, out, x, w, b)
-	v.aux, v.aux2 = stats, cx
-	v.p = eps
-	return v
+	n := newNode[layerNormNode[T]](tp, layerNormKey)
+	n.x, n.w, n.b, n.stats, n.xc, n.c = x, w, b, stats, cx, c
+	return tp.record(op, n, out, x, w, b)
 }
 
-func (tp *Tape[T]) backLayerNorm(u *Var[T]) {
-	x, w, b := u.a, u.b, u.c
-	s := x.value.Shape()
-	c := s[len(s)-1]
-	xd := data(x.value, u.aux2)
+// layerNormNode is the saved state of LayerNorm: each row's mean and
+// 1/√(var + eps).
+type layerNormNode[T tensor.Float] struct {
+	x, w, b *Var[T]
+	stats   *tensor.Dense[T] // [2, rows]: means, then 1/√(var + eps)
+	xc      *tensor.Dense[T] // contiguous copy of a strided x, or nil
+	c       int              // elements of a row (the normalised dimensions)
+}
+
+var layerNormKey = newPoolKey()
+
+func (n *layerNormNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x, w, b := n.x, n.w, n.b
+	c := n.c
+	xd := data(x.value, n.xc)
 	rows := 0
 	if c > 0 {
 		rows = len(xd) / c
 	}
 	l := getLN[T]()
-	l.x, l.g, l.st, l.c, l.rows = xd, u.grad.Data(), u.aux.Data(), c, rows
+	l.x, l.g, l.st, l.c, l.rows = xd, u.grad.Data(), n.stats.Data(), c, rows
 	if w != nil {
 		l.w, _ = tp.contig(w.value)
 	}

@@ -10,15 +10,23 @@ import (
 // Pool2dOptions configures MaxPool2d and AvgPool2d. Index 0 is the height,
 // 1 the width. Kernel is required; a Stride of {0, 0} is the kernel size
 // (PyTorch's default), and otherwise a zero stride is 1; zero Padding is
-// none, a zero dilation 1. Output sizes round down (PyTorch's
-// ceil_mode=False).
+// none, a zero dilation 1. Output sizes round down unless CeilMode is set.
 type Pool2dOptions struct {
 	Kernel, Stride, Padding, Dilation [2]int
+	// CeilMode rounds output sizes up (PyTorch's ceil_mode=True): a last
+	// window that runs past the end of the input is kept where it starts
+	// inside the input or its left padding.
+	CeilMode bool
+	// ExcludePad makes AvgPool2d divide each window's sum by the number of
+	// input elements it covers, leaving out padding (PyTorch's
+	// count_include_pad=False); by default it divides by the window's size
+	// within the padded input (count_include_pad=True).
+	ExcludePad bool
 }
 
 // poolGeom validates o for x and returns the window geometry over one
-// plane (C = 1; planes are N·C).
-func poolGeom(op string, x []int, o Pool2dOptions, dilation bool) tensor.Conv2D {
+// plane (C = 1; planes are N·C) and the output size.
+func poolGeom(op string, x []int, o Pool2dOptions, dilation bool) (g tensor.Conv2D, oh, ow int) {
 	if len(x) != 4 {
 		fail(ErrShape, "%s: x shape %v is not N×C×H×W", op, x)
 	}
@@ -29,7 +37,7 @@ func poolGeom(op string, x []int, o Pool2dOptions, dilation bool) tensor.Conv2D 
 	if s == [2]int{} {
 		s = o.Kernel
 	}
-	g := tensor.Conv2D{C: 1, H: x[2], W: x[3], KH: o.Kernel[0], KW: o.Kernel[1],
+	g = tensor.Conv2D{C: 1, H: x[2], W: x[3], KH: o.Kernel[0], KW: o.Kernel[1],
 		StrideH: s[0], StrideW: s[1], PadH: o.Padding[0], PadW: o.Padding[1],
 		DilationH: o.Dilation[0], DilationW: o.Dilation[1]}
 	if p := g.Problem(); p != "" {
@@ -40,7 +48,24 @@ func poolGeom(op string, x []int, o Pool2dOptions, dilation bool) tensor.Conv2D 
 	if 2*g.PadH > (g.KH-1)*dh+1 || 2*g.PadW > (g.KW-1)*dw+1 {
 		fail(ErrShape, "%s: padding %v is more than half the (dilated) kernel %v", op, o.Padding, o.Kernel)
 	}
-	return g
+	oh, ow = g.Out()
+	if o.CeilMode {
+		oh = ceilOut(g.H, g.KH, max(g.StrideH, 1), g.PadH, dh)
+		ow = ceilOut(g.W, g.KW, max(g.StrideW, 1), g.PadW, dw)
+	}
+	return g, oh, ow
+}
+
+// ceilOut is PyTorch's output size with ceil_mode: ⌈(n + 2p − d(k−1) −
+// 1)/s⌉ + 1, less one where the last window would start past the input
+// and its left padding.
+func ceilOut(n, k, s, p, d int) int {
+	span := n + 2*p - d*(k-1) - 1
+	o := (span+s-1)/s + 1
+	if (o-1)*s >= n+p {
+		o--
+	}
+	return o
 }
 
 // MaxPool2d returns the maximum of each window of x (N×C×H×W) per
@@ -53,20 +78,34 @@ func poolGeom(op string, x []int, o Pool2dOptions, dilation bool) tensor.Conv2D 
 func (tp *Tape[T]) MaxPool2d(x *Var[T], o Pool2dOptions) *Var[T] {
 	tp.check("MaxPool2d", x)
 	sx := x.value.Shape()
-	g := poolGeom("MaxPool2d", sx, o, true)
-	oh, ow := g.Out()
+	g, oh, ow := poolGeom("MaxPool2d", sx, o, true)
 	xd, _ := tp.contig(x.value)
 	out := tp.alloc(sx[0], sx[1], oh, ow)
-	v := tp.node(opMaxPool2d, out, x, nil, nil)
+	n := newNode[maxPoolNode[T]](tp, maxPoolKey)
 	planes := sx[0] * sx[1]
-	v.geom = g
-	v.labels = growInts(v.labels, planes*oh*ow)
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks = cjMaxPool, g, planes, parallel.NumChunks(planes, poolGrain(g))
-	j.x, j.y, j.idx = xd, out.Data(), v.labels
+	n.x, n.geom, n.oh, n.ow = x, g, oh, ow
+	n.idx = growInts(n.idx, planes*oh*ow)
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks = poolMax, g, planes, parallel.NumChunks(planes, poolGrain(g))
+	j.oh, j.ow = oh, ow
+	j.x, j.y, j.idx = xd, out.Data(), n.idx
 	j.runAll()
-	return v
+	return tp.record("MaxPool2d", n, out, x, nil, nil)
 }
+
+// maxPoolNode is the saved state of MaxPool2d: the plane geometry, the
+// output size and, per output, the flat index in x of the element it took.
+type maxPoolNode[T tensor.Float] struct {
+	x      *Var[T]
+	geom   tensor.Conv2D
+	oh, ow int
+	idx    []int
+}
+
+var maxPoolKey = newPoolKey()
+
+// clearRefs keeps the index buffer.
+func (n *maxPoolNode[T]) clearRefs() { *n = maxPoolNode[T]{idx: n.idx[:0]} }
 
 // growInts returns s resized to n, reusing its capacity.
 func growInts(s []int, n int) []int {
@@ -81,13 +120,14 @@ func poolGrain(g tensor.Conv2D) int {
 	return max(1, 4096/max(g.H*g.W, 1))
 }
 
-func (j *cjob[T]) maxPool(lo, hi int) {
+func (j *poolJob[T]) maxPool(lo, hi int) {
 	g := j.g
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
 	dh, dw := max(g.DilationH, 1), max(g.DilationW, 1)
-	oh, ow := g.Out()
+	oh, ow := j.oh, j.ow
 	hw := g.H * g.W
-	if g.PadH == 0 && g.PadW == 0 {
+	if fh, fw := g.Out(); g.PadH == 0 && g.PadW == 0 && fh == oh && fw == ow {
+		// Every window inside the image (no padding, no ceil-mode extra).
 		j.maxPoolInside(lo, hi)
 		return
 	}
@@ -125,11 +165,11 @@ func (j *cjob[T]) maxPool(lo, hi int) {
 
 // maxPoolInside is maxPool without padding, where every window lies
 // inside the image: no bounds tests, and the common 2×2 window unrolled.
-func (j *cjob[T]) maxPoolInside(lo, hi int) {
+func (j *poolJob[T]) maxPoolInside(lo, hi int) {
 	g := j.g
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
 	dh, dw := max(g.DilationH, 1)*g.W, max(g.DilationW, 1)
-	oh, ow := g.Out()
+	oh, ow := j.oh, j.ow
 	hw, ohw := g.H*g.W, oh*ow
 	for p := lo; p < hi; p++ {
 		x := j.x[p*hw : (p+1)*hw]
@@ -230,9 +270,9 @@ func b2i(c bool) int {
 // for tests.
 var maxPoolGeneric = false
 
-func (j *cjob[T]) maxPoolBack(lo, hi int) {
+func (j *poolJob[T]) maxPoolBack(lo, hi int) {
 	g := j.g
-	oh, ow := g.Out()
+	oh, ow := j.oh, j.ow
 	hw, ohw := g.H*g.W, oh*ow
 	for p := lo; p < hi; p++ {
 		gx := j.x[p*hw : (p+1)*hw]
@@ -245,35 +285,37 @@ func (j *cjob[T]) maxPoolBack(lo, hi int) {
 	}
 }
 
-func (tp *Tape[T]) backMaxPool2d(u *Var[T]) {
-	x := u.a
+func (n *maxPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x := n.x
 	if !x.requiresGrad {
 		return
 	}
 	gx, acc := tp.grad(x)
-	g, planes := poolGeomOf(u)
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks, j.acc = cjMaxPoolBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
-	j.x, j.y, j.idx = gx, u.grad.Data(), u.labels
+	g, planes := n.geom, planesOf(x)
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks, j.acc = poolMaxBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
+	j.oh, j.ow = n.oh, n.ow
+	j.x, j.y, j.idx = gx, u.grad.Data(), n.idx
 	j.runAll()
 }
 
-// poolGeomOf returns a pooling node's plane geometry and plane count.
-func poolGeomOf[T tensor.Float](u *Var[T]) (tensor.Conv2D, int) {
-	sx := u.a.value.Shape()
-	return u.geom, sx[0] * sx[1]
+// planesOf returns the number of N×C planes of an NCHW value.
+func planesOf[T tensor.Float](x *Var[T]) int {
+	sx := x.value.Shape()
+	return sx[0] * sx[1]
 }
 
 // AvgPool2d returns the mean of each window of x (N×C×H×W) per channel,
 // N×C×OH×OW, dividing by the full window size KH·KW even where it covers
-// padding (PyTorch's count_include_pad=True). Backward spreads each output's
-// adjoint evenly over its window. It panics as MaxPool2d does, and if a
-// dilation is given.
+// padding (PyTorch's count_include_pad=True; with CeilMode, by the part of
+// the window inside the padded input), or with ExcludePad by the number of
+// input elements it covers. Backward spreads each output's adjoint evenly
+// over its window. It panics as MaxPool2d does, and if a dilation is given.
 func (tp *Tape[T]) AvgPool2d(x *Var[T], o Pool2dOptions) *Var[T] {
 	tp.check("AvgPool2d", x)
 	sx := x.value.Shape()
-	g := poolGeom("AvgPool2d", sx, o, false)
-	return tp.avgPool(x, g)
+	g, oh, ow := poolGeom("AvgPool2d", sx, o, false)
+	return tp.avgPool(x, g, oh, ow, o.ExcludePad)
 }
 
 // GlobalAvgPool2d returns the mean of each channel of x (N×C×H×W) over
@@ -285,45 +327,61 @@ func (tp *Tape[T]) GlobalAvgPool2d(x *Var[T]) *Var[T] {
 	if len(sx) != 4 || sx[2] < 1 || sx[3] < 1 {
 		fail(ErrShape, "GlobalAvgPool2d: x shape %v is not N×C×H×W with H, W >= 1", sx)
 	}
-	return tp.avgPool(x, tensor.Conv2D{C: 1, H: sx[2], W: sx[3], KH: sx[2], KW: sx[3]})
+	return tp.avgPool(x, tensor.Conv2D{C: 1, H: sx[2], W: sx[3], KH: sx[2], KW: sx[3]}, 1, 1, false)
 }
 
-func (tp *Tape[T]) avgPool(x *Var[T], g tensor.Conv2D) *Var[T] {
+func (tp *Tape[T]) avgPool(x *Var[T], g tensor.Conv2D, oh, ow int, excl bool) *Var[T] {
 	sx := x.value.Shape()
-	oh, ow := g.Out()
 	xd, _ := tp.contig(x.value)
 	out := tp.alloc(sx[0], sx[1], oh, ow)
 	planes := sx[0] * sx[1]
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks = cjAvgPool, g, planes, parallel.NumChunks(planes, poolGrain(g))
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks = poolAvg, g, planes, parallel.NumChunks(planes, poolGrain(g))
+	j.oh, j.ow, j.excl = oh, ow, excl
 	j.x, j.y = xd, out.Data()
 	j.runAll()
-	v := tp.node(opAvgPool2d, out, x, nil, nil)
-	v.geom = g
-	return v
+	n := newNode[avgPoolNode[T]](tp, avgPoolKey)
+	n.x, n.geom, n.oh, n.ow, n.excl = x, g, oh, ow, excl
+	return tp.record("AvgPool2d", n, out, x, nil, nil)
 }
 
-func (tp *Tape[T]) backAvgPool2d(u *Var[T]) {
-	x := u.a
+// avgPoolNode is the saved state of AvgPool2d and GlobalAvgPool2d: the
+// plane geometry, the output size and whether padding is left out of the
+// count.
+type avgPoolNode[T tensor.Float] struct {
+	x      *Var[T]
+	geom   tensor.Conv2D
+	oh, ow int
+	excl   bool
+}
+
+var avgPoolKey = newPoolKey()
+
+func (n *avgPoolNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	x := n.x
 	if !x.requiresGrad {
 		return
 	}
 	gx, acc := tp.grad(x)
-	g, planes := poolGeomOf(u)
-	j := tp.convJob()
-	j.mode, j.g, j.n, j.chunks, j.acc = cjAvgPoolBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
+	g, planes := n.geom, planesOf(x)
+	j := tp.poolJob()
+	j.mode, j.g, j.n, j.chunks, j.acc = poolAvgBack, g, planes, parallel.NumChunks(planes, poolGrain(g)), acc
+	j.oh, j.ow, j.excl = n.oh, n.ow, n.excl
 	j.x, j.y = gx, u.grad.Data()
 	j.runAll()
 }
 
 // avgPool computes planes [lo, hi) of an average pool, or with back its
-// adjoint: x (+)= each output's adjoint / (KH·KW) over its window.
-func (j *cjob[T]) avgPool(lo, hi int, back bool) {
+// adjoint: x (+)= each output's adjoint / count over its window, count
+// being KH·KW (the window clipped to the padded input with ceil mode), or
+// with excl the input elements in the window.
+func (j *poolJob[T]) avgPool(lo, hi int, back bool) {
 	g := j.g
 	sh, sw := max(g.StrideH, 1), max(g.StrideW, 1)
-	oh, ow := g.Out()
+	oh, ow := j.oh, j.ow
 	hw, ohw := g.H*g.W, oh*ow
-	inv := 1 / T(g.KH*g.KW)
+	full := g.KH * g.KW
+	inv0 := 1 / T(full)
 	for p := lo; p < hi; p++ {
 		x := j.x[p*hw : (p+1)*hw]
 		y := j.y[p*ohw : (p+1)*ohw]
@@ -331,9 +389,20 @@ func (j *cjob[T]) avgPool(lo, hi int, back bool) {
 			clear(x)
 		}
 		for i := range oh {
-			h0, h1 := max(i*sh-g.PadH, 0), min(i*sh-g.PadH+g.KH, g.H)
+			hs := i*sh - g.PadH
+			h0, h1 := max(hs, 0), min(hs+g.KH, g.H)
+			ph := min(hs+g.KH, g.H+g.PadH) - hs
 			for q := range ow {
-				w0, w1 := max(q*sw-g.PadW, 0), min(q*sw-g.PadW+g.KW, g.W)
+				ws := q*sw - g.PadW
+				w0, w1 := max(ws, 0), min(ws+g.KW, g.W)
+				cnt := ph * (min(ws+g.KW, g.W+g.PadW) - ws)
+				if j.excl {
+					cnt = (h1 - h0) * (w1 - w0)
+				}
+				inv := inv0
+				if cnt != full {
+					inv = 1 / T(cnt)
+				}
 				if back {
 					d := y[i*ow+q] * inv
 					for ih := h0; ih < h1; ih++ {
@@ -353,5 +422,54 @@ func (j *cjob[T]) avgPool(lo, hi int, back bool) {
 				y[i*ow+q] = s * inv
 			}
 		}
+	}
+}
+
+const (
+	poolMax = iota
+	poolMaxBack
+	poolAvg
+	poolAvgBack
+)
+
+// poolJob is a pooling pass over the N·C planes of an NCHW tensor, split
+// into chunks of whole planes (so results do not depend on the thread
+// count). The tape has one, reused by every pooling op.
+type poolJob[T tensor.Float] struct {
+	mode      int
+	g         tensor.Conv2D // one plane's window geometry
+	oh, ow    int           // the output size (ceil mode may add a window)
+	excl      bool          // average pooling: count only input elements
+	acc       bool          // backward: add into the input's adjoint
+	n, chunks int           // planes, chunks
+	x, y      []T           // input and output (backward: their adjoints)
+	idx       []int         // max pooling: each output's input index
+	run       func(i int)
+}
+
+// poolJob returns the tape's pooling job, binding its method value on
+// first use so that handing it to parallel.Do allocates nothing.
+func (tp *Tape[T]) poolJob() *poolJob[T] {
+	j := &tp.pj
+	if j.run == nil {
+		j.run = j.chunk
+	}
+	return j
+}
+
+func (j *poolJob[T]) runAll() {
+	runChunks(j.n, j.chunks, j.run)
+	j.x, j.y, j.idx = nil, nil, nil
+}
+
+func (j *poolJob[T]) chunk(i int) {
+	lo, hi := chunkBounds(i, j.n, j.chunks)
+	switch j.mode {
+	case poolMax:
+		j.maxPool(lo, hi)
+	case poolMaxBack:
+		j.maxPoolBack(lo, hi)
+	default:
+		j.avgPool(lo, hi, j.mode == poolAvgBack)
 	}
 }

@@ -370,7 +370,7 @@ func TestMaxPool2x2Fast(t *testing.T) {
 					for i := range seed.Data() {
 						seed.Data()[i] = float64(i + 1)
 					}
-					idx := append([]int(nil), y.labels...)
+					idx := append([]int(nil), y.fn.(*maxPoolNode[float64]).idx...)
 					require.NoError(t, tp.BackwardSeed(y, seed))
 					return bits64(y.Value().Data()), idx, bits64(xv.Grad().Data())
 				}
@@ -379,7 +379,7 @@ func TestMaxPool2x2Fast(t *testing.T) {
 					maxPoolGeneric = generic
 					tp := NewTape[float32]()
 					y := tp.MaxPool2d(NewVar(toF32(x), false), o)
-					return bits32(y.Value().Data()), append([]int(nil), y.labels...)
+					return bits32(y.Value().Data()), append([]int(nil), y.fn.(*maxPoolNode[float32]).idx...)
 				}
 				gy, gi, gg := run64(true)
 				fy, fi, fg := run64(false)

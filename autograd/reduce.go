@@ -38,36 +38,44 @@ func (tp *Tape[T]) without(shape []int, ax int) []int {
 
 // Sum returns the sum of all elements as a scalar (shape []). The sum is
 // accumulated in float64.
-func (tp *Tape[T]) Sum(a *Var[T]) *Var[T] { return tp.sumAll(opSum, a) }
+func (tp *Tape[T]) Sum(a *Var[T]) *Var[T] { return tp.sumAll("Sum", a, false) }
 
 // Mean returns the mean of all elements as a scalar (shape []).
-func (tp *Tape[T]) Mean(a *Var[T]) *Var[T] { return tp.sumAll(opMean, a) }
+func (tp *Tape[T]) Mean(a *Var[T]) *Var[T] { return tp.sumAll("Mean", a, true) }
 
-func (tp *Tape[T]) sumAll(op opKind, a *Var[T]) *Var[T] {
-	tp.check(op.String(), a)
-	x, cx := tp.contig(a.value)
+// sumAllNode is the saved state of Sum and Mean.
+type sumAllNode[T tensor.Float] struct {
+	x    *Var[T]
+	mean bool
+}
+
+var sumAllKey = newPoolKey()
+
+func (tp *Tape[T]) sumAll(op string, a *Var[T], mean bool) *Var[T] {
+	tp.check(op, a)
+	x, _ := tp.contig(a.value)
 	var s float64
 	for _, v := range x {
 		s += float64(v)
 	}
-	if op == opMean {
+	if mean {
 		s /= float64(len(x)) // NaN for no elements, as 0/0
 	}
 	out := tp.alloc()
 	out.Data()[0] = T(s)
-	v := tp.node(op, out, a, nil, nil)
-	v.aux = cx
-	return v
+	n := newNode[sumAllNode[T]](tp, sumAllKey)
+	n.x, n.mean = a, mean
+	return tp.record(op, n, out, a, nil, nil)
 }
 
-func (tp *Tape[T]) backSumAll(u *Var[T]) {
-	a := u.a
+func (n *sumAllNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a := n.x
 	if !a.requiresGrad {
 		return
 	}
 	g := u.grad.Data()[0]
 	ga, acc := tp.grad(a)
-	if u.op == opMean {
+	if n.mean {
 		g /= T(len(ga))
 	}
 	if acc {
@@ -84,39 +92,49 @@ func (tp *Tape[T]) backSumAll(u *Var[T]) {
 // SumAxis returns the sum along axis (negative counts from the end), with
 // that axis removed from the shape (reshape to keep it). It panics
 // (ErrIndex) if the axis is out of range.
-func (tp *Tape[T]) SumAxis(a *Var[T], axis int) *Var[T] { return tp.sumAxis(opSumAxis, a, axis) }
+func (tp *Tape[T]) SumAxis(a *Var[T], axis int) *Var[T] { return tp.sumAxis("SumAxis", a, axis, false) }
 
 // MeanAxis returns the mean along axis, with that axis removed, as SumAxis.
-func (tp *Tape[T]) MeanAxis(a *Var[T], axis int) *Var[T] { return tp.sumAxis(opMeanAxis, a, axis) }
+func (tp *Tape[T]) MeanAxis(a *Var[T], axis int) *Var[T] {
+	return tp.sumAxis("MeanAxis", a, axis, true)
+}
 
-func (tp *Tape[T]) sumAxis(op opKind, a *Var[T], axis int) *Var[T] {
-	name := op.String()
+// sumAxisNode is the saved state of SumAxis and MeanAxis.
+type sumAxisNode[T tensor.Float] struct {
+	x    *Var[T]
+	axis int // resolved, non-negative
+	mean bool
+}
+
+var sumAxisKey = newPoolKey()
+
+func (tp *Tape[T]) sumAxis(name string, a *Var[T], axis int, mean bool) *Var[T] {
 	tp.check(name, a)
 	shape := a.value.Shape()
 	ax := axisOf(name, axis, shape)
 	// tensor's reduction reads a in place, strided or not, splits the
 	// outputs across threads and sums each in a fixed order.
 	out := tp.alloc(tp.without(shape, ax)...)
-	if op == opMeanAxis {
+	if mean {
 		out.MeanAxis(a.value, ax)
 	} else {
 		out.SumAxis(a.value, ax)
 	}
-	v := tp.node(op, out, a, nil, nil)
-	v.axis = ax
-	return v
+	nd := newNode[sumAxisNode[T]](tp, sumAxisKey)
+	nd.x, nd.axis, nd.mean = a, ax, mean
+	return tp.record(name, nd, out, a, nil, nil)
 }
 
-func (tp *Tape[T]) backSumAxis(u *Var[T]) {
-	a := u.a
+func (nd *sumAxisNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a := nd.x
 	if !a.requiresGrad {
 		return
 	}
-	outer, n, inner := split(a.value.Shape(), u.axis)
+	outer, n, inner := split(a.value.Shape(), nd.axis)
 	g := u.grad.Data()
 	ga, acc := tp.grad(a)
 	s := T(1)
-	if u.op == opMeanAxis {
+	if nd.mean {
 		s = 1 / T(n)
 	}
 	for i := range outer {
@@ -140,10 +158,19 @@ func (tp *Tape[T]) LogSumExp(a *Var[T], axis int) *Var[T] {
 	_, cx := tp.contig(a.value) // backward reads it row by row
 	out := tp.alloc(tp.without(shape, ax)...)
 	out.LogSumExpAxis(tensorOf(a.value, cx), ax)
-	v := tp.node(opLogSumExp, out, a, nil, nil)
-	v.axis, v.aux = ax, cx
-	return v
+	n := newNode[logSumExpNode[T]](tp, logSumExpKey)
+	n.x, n.axis, n.xc = a, ax, cx
+	return tp.record("LogSumExp", n, out, a, nil, nil)
 }
+
+// logSumExpNode is the saved state of LogSumExp.
+type logSumExpNode[T tensor.Float] struct {
+	x    *Var[T]
+	axis int
+	xc   *tensor.Dense[T] // contiguous copy of a strided input, or nil
+}
+
+var logSumExpKey = newPoolKey()
 
 // tensorOf is the saved input of a node as a tensor: the contiguous copy
 // contig made, or the value itself.
@@ -154,18 +181,18 @@ func tensorOf[T tensor.Float](d, copied *tensor.Dense[T]) *tensor.Dense[T] {
 	return d
 }
 
-func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
-	a := u.a
+func (nd *logSumExpNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a := nd.x
 	if !a.requiresGrad {
 		return
 	}
-	outer, n, inner := split(a.value.Shape(), u.axis)
-	in := tensorOf(a.value, u.aux)
+	outer, n, inner := split(a.value.Shape(), nd.axis)
+	in := tensorOf(a.value, nd.xc)
 	x := in.Data()
 	// ∂lse/∂x = softmax(x), recomputed from the input by tensor's kernel:
 	// e^(x−lse) would lose the digits that lse = m + log s rounded away.
 	p := tp.allocLike(a.value)
-	p.Softmax(in, u.axis)
+	p.Softmax(in, nd.axis)
 	pd := p.Data()
 	h, g := u.value.Data(), u.grad.Data()
 	ga, acc := tp.grad(a)
@@ -195,31 +222,41 @@ func (tp *Tape[T]) backLogSumExp(u *Var[T]) {
 // stably by tensor's kernel as e^(a−m)/Σ e^(a−m), m the maximum (a row
 // holding +Inf, or all −Inf, gives NaN, as NumPy and PyTorch). Backward:
 // ā += h ⊙ (h̄ − Σ h̄⊙h).
-func (tp *Tape[T]) Softmax(a *Var[T], axis int) *Var[T] { return tp.softmax(opSoftmax, a, axis) }
+func (tp *Tape[T]) Softmax(a *Var[T], axis int) *Var[T] { return tp.softmax("Softmax", a, axis, false) }
 
 // LogSoftmax returns a − log Σ exp(a) along axis (same shape), computed
 // stably by tensor's kernel as (a − m) − log Σ e^(a−m), m the maximum.
 // Backward: ā += h̄ − exp(h)·Σ h̄.
 func (tp *Tape[T]) LogSoftmax(a *Var[T], axis int) *Var[T] {
-	return tp.softmax(opLogSoftmax, a, axis)
+	return tp.softmax("LogSoftmax", a, axis, true)
 }
 
-func (tp *Tape[T]) softmax(op opKind, a *Var[T], axis int) *Var[T] {
-	name := op.String()
+// softmaxNode is the saved state of Softmax and LogSoftmax (backward
+// reads the output).
+type softmaxNode[T tensor.Float] struct {
+	x    *Var[T]
+	axis int
+	log  bool
+}
+
+var softmaxKey = newPoolKey()
+
+func (tp *Tape[T]) softmax(name string, a *Var[T], axis int, log bool) *Var[T] {
 	tp.check(name, a)
 	ax := axisOf(name, axis, a.value.Shape())
 	out := tp.allocLike(a.value)
-	if op == opLogSoftmax {
+	if log {
 		out.LogSoftmax(a.value, ax)
 	} else {
 		out.Softmax(a.value, ax)
 	}
-	v := tp.node(op, out, a, nil, nil)
-	v.axis = ax
-	return v
+	n := newNode[softmaxNode[T]](tp, softmaxKey)
+	n.x, n.axis, n.log = a, ax, log
+	return tp.record(name, n, out, a, nil, nil)
 }
-func (tp *Tape[T]) backSoftmax(u *Var[T]) {
-	a := u.a
+
+func (n *softmaxNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a := n.x
 	if !a.requiresGrad {
 		return
 	}
@@ -228,10 +265,10 @@ func (tp *Tape[T]) backSoftmax(u *Var[T]) {
 	if acc {
 		d = tp.allocLike(ga) // the term, added below
 	}
-	if u.op == opSoftmax {
-		d.SoftmaxBackward(u.value, u.grad, u.axis)
+	if n.log {
+		d.LogSoftmaxBackward(u.value, u.grad, n.axis)
 	} else {
-		d.LogSoftmaxBackward(u.value, u.grad, u.axis)
+		d.SoftmaxBackward(u.value, u.grad, n.axis)
 	}
 	if acc {
 		ga.Add(ga, d)

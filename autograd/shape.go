@@ -33,27 +33,41 @@ func (tp *Tape[T]) Reshape(a *Var[T], shape ...int) *Var[T] {
 		fail(ErrShape, "Reshape: cannot reshape %v (%d elements) to %v", a.value.Shape(), size, slices.Clone(shape))
 	}
 	var out *tensor.Dense[T]
+	rn := newNode[reshapeNode[T]](tp, reshapeKey)
 	if a.value.IsContiguous() {
-		v := tp.slot()
-		if v.view != nil && v.viewSrc == a.value && sameShape(v.view.Shape(), s) {
-			out = v.view // the header made for the same step last time
+		if rn.view != nil && rn.viewSrc == a.value && sameShape(rn.view.Shape(), s) {
+			out = rn.view // the header made for the same step last time
 		} else {
 			out = tensor.FromSlice(a.value.Data(), s...)
-			v.view, v.viewSrc = out, a.value
+			rn.view, rn.viewSrc = out, a.value
 		}
 	} else {
 		x, _ := tp.contig(a.value)
 		out = tp.alloc(s...)
 		copy(out.Data(), x)
 	}
-	return tp.node(opReshape, out, a, nil, nil)
+	rn.x = a
+	return tp.record("Reshape", rn, out, a, nil, nil)
 }
 
-func (tp *Tape[T]) backReshape(u *Var[T]) {
-	if !u.a.requiresGrad {
+// reshapeNode is the saved state of Reshape, and its view cache: the
+// k-th Reshape of a step gets the k-th node of the pool, so an identical
+// next step finds the header it made last time.
+type reshapeNode[T tensor.Float] struct {
+	x             *Var[T]
+	view, viewSrc *tensor.Dense[T]
+}
+
+var reshapeKey = newPoolKey()
+
+// clearRefs keeps the view cache across Reset.
+func (n *reshapeNode[T]) clearRefs() { n.x = nil }
+
+func (n *reshapeNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.x.requiresGrad {
 		return
 	}
-	ga, acc := tp.grad(u.a)
+	ga, acc := tp.grad(n.x)
 	if acc {
 		addAcc(ga, u.grad.Data())
 	} else {
@@ -74,13 +88,19 @@ func (tp *Tape[T]) Transpose(a *Var[T]) *Var[T] {
 	r, c := shape[nd-2], shape[nd-1]
 	tp.shp = append(tp.shp[:0], shape...)
 	tp.shp[nd-2], tp.shp[nd-1] = c, r
-	x, cx := tp.contig(a.value)
+	x, _ := tp.contig(a.value)
 	out := tp.alloc(tp.shp...)
 	transposeAdd(out.Data(), x, r, c, false)
-	v := tp.node(opTranspose, out, a, nil, nil)
-	v.aux = cx
-	return v
+	n := newNode[transposeNode[T]](tp, transposeKey)
+	n.x = a
+	return tp.record("Transpose", n, out, a, nil, nil)
 }
+
+// transposeNode is the saved state of Transpose (backward needs only the
+// output's shape).
+type transposeNode[T tensor.Float] struct{ x *Var[T] }
+
+var transposeKey = newPoolKey()
 
 // transposeAdd sets (or adds into, with acc) d = batches of sᵀ, s being
 // batches of r×c matrices. Blocked so both sides stay in cache.
@@ -104,13 +124,13 @@ func transposeAdd[T tensor.Float](d, s []T, r, c int, acc bool) {
 	}
 }
 
-func (tp *Tape[T]) backTranspose(u *Var[T]) {
-	if !u.a.requiresGrad {
+func (n *transposeNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.x.requiresGrad {
 		return
 	}
 	shape := u.value.Shape()
 	nd := len(shape)
-	ga, acc := tp.grad(u.a)
+	ga, acc := tp.grad(n.x)
 	transposeAdd(ga, u.grad.Data(), shape[nd-2], shape[nd-1], acc)
 }
 
@@ -127,32 +147,40 @@ func (tp *Tape[T]) Slice(a *Var[T], axis, lo, hi int) *Var[T] {
 	outer, n, inner := split(shape, ax)
 	tp.shp = append(tp.shp[:0], shape...)
 	tp.shp[ax] = hi - lo
-	x, cx := tp.contig(a.value)
+	x, _ := tp.contig(a.value)
 	out := tp.alloc(tp.shp...)
 	o := out.Data()
 	w := (hi - lo) * inner
 	for i := range outer {
 		copy(o[i*w:i*w+w], x[(i*n+lo)*inner:])
 	}
-	v := tp.node(opSlice, out, a, nil, nil)
-	v.axis, v.lo, v.hi, v.aux = ax, lo, hi, cx
-	return v
+	nd := newNode[sliceNode[T]](tp, sliceKey)
+	nd.x, nd.axis, nd.lo, nd.hi = a, ax, lo, hi
+	return tp.record("Slice", nd, out, a, nil, nil)
 }
 
-func (tp *Tape[T]) backSlice(u *Var[T]) {
-	a := u.a
+// sliceNode is the saved state of Slice: the range [lo, hi) of axis.
+type sliceNode[T tensor.Float] struct {
+	x            *Var[T]
+	axis, lo, hi int
+}
+
+var sliceKey = newPoolKey()
+
+func (nd *sliceNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	a := nd.x
 	if !a.requiresGrad {
 		return
 	}
-	outer, n, inner := split(a.value.Shape(), u.axis)
+	outer, n, inner := split(a.value.Shape(), nd.axis)
 	ga, acc := tp.grad(a)
 	if !acc {
 		clear(ga)
 	}
 	g := u.grad.Data()
-	w := (u.hi - u.lo) * inner
+	w := (nd.hi - nd.lo) * inner
 	for i := range outer {
-		addAcc(ga[(i*n+u.lo)*inner:(i*n+u.lo)*inner+w], g[i*w:i*w+w])
+		addAcc(ga[(i*n+nd.lo)*inner:(i*n+nd.lo)*inner+w], g[i*w:i*w+w])
 	}
 }
 
@@ -194,9 +222,10 @@ func (tp *Tape[T]) Concat(axis int, vs ...*Var[T]) *Var[T] {
 		}
 		off += w
 	}
-	r := tp.node(opConcat, out, nil, nil, nil)
-	r.axis = ax
-	r.ins = append(r.ins[:0], vs...)
+	nd := newNode[concatNode[T]](tp, concatKey)
+	nd.axis = ax
+	nd.xs = append(nd.xs[:0], vs...)
+	r := tp.record("Concat", nd, out, nil, nil, nil)
 	if !tp.noGrad {
 		for _, v := range vs {
 			r.requiresGrad = r.requiresGrad || v.requiresGrad
@@ -205,12 +234,26 @@ func (tp *Tape[T]) Concat(axis int, vs ...*Var[T]) *Var[T] {
 	return r
 }
 
-func (tp *Tape[T]) backConcat(u *Var[T]) {
+// concatNode is the saved state of Concat.
+type concatNode[T tensor.Float] struct {
+	xs   []*Var[T]
+	axis int
+}
+
+var concatKey = newPoolKey()
+
+// clearRefs drops the inputs and keeps the slice's capacity.
+func (n *concatNode[T]) clearRefs() {
+	clear(n.xs)
+	n.xs = n.xs[:0]
+}
+
+func (n *concatNode[T]) backward(tp *Tape[T], u *Var[T]) {
 	g := u.grad.Data()
-	outer, total, inner := split(u.value.Shape(), u.axis)
+	outer, total, inner := split(u.value.Shape(), n.axis)
 	off := 0
-	for _, v := range u.ins {
-		w := v.value.Shape()[u.axis] * inner
+	for _, v := range n.xs {
+		w := v.value.Shape()[n.axis] * inner
 		if v.requiresGrad {
 			ga, acc := tp.grad(v)
 			for i := range outer {
@@ -256,17 +299,27 @@ func (tp *Tape[T]) Permute(a *Var[T], axes ...int) *Var[T] {
 	var perm [maxPoolDims]int
 	copy(perm[:], axes)
 	permuteCopy(out.Data(), x, shape, perm[:nd], false, false)
-	v := tp.node(opPermute, out, a, nil, nil)
-	v.labels = append(v.labels[:0], axes...)
-	return v
+	n := newNode[permuteNode[T]](tp, permuteKey)
+	n.x, n.perm = a, perm
+	return tp.record("Permute", n, out, a, nil, nil)
 }
 
-func (tp *Tape[T]) backPermute(u *Var[T]) {
-	if !u.a.requiresGrad {
+// permuteNode is the saved state of Permute: axis i of the output is
+// axis perm[i] of x.
+type permuteNode[T tensor.Float] struct {
+	x    *Var[T]
+	perm [maxPoolDims]int
+}
+
+var permuteKey = newPoolKey()
+
+func (n *permuteNode[T]) backward(tp *Tape[T], u *Var[T]) {
+	if !n.x.requiresGrad {
 		return
 	}
-	ga, acc := tp.grad(u.a)
-	permuteCopy(ga, u.grad.Data(), u.a.value.Shape(), u.labels, acc, true)
+	ga, acc := tp.grad(n.x)
+	sh := n.x.value.Shape()
+	permuteCopy(ga, u.grad.Data(), sh, n.perm[:len(sh)], acc, true)
 }
 
 // permuteCopy moves elements between x (contiguous, shape inShape) and its

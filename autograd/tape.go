@@ -8,88 +8,6 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// opKind names what a node computed; backward switches on it, so recording
-// an op stores no closure and allocates nothing.
-type opKind uint8
-
-const (
-	opNone opKind = iota
-	opConst
-	opDetach
-	opMatMul
-	opLinear
-	opAdd
-	opSub
-	opMul
-	opDiv
-	opNeg
-	opScale
-	opAddScalar
-	opExp
-	opLog
-	opSqrt
-	opSquare
-	opPow
-	opAbs
-	opTanh
-	opSigmoid
-	opRelu
-	opLeakyRelu
-	opGelu
-	opSin
-	opCos
-	opSum
-	opMean
-	opSumAxis
-	opMeanAxis
-	opLogSumExp
-	opReshape
-	opTranspose
-	opSlice
-	opConcat
-	opSoftmax
-	opLogSoftmax
-	opMSE
-	opCrossEntropy
-	opBCEWithLogits
-	opConv2d
-	opMaxPool2d
-	opAvgPool2d
-	opBatchNorm2d
-	opDropout
-	opBatchedMatMul
-	opPermute
-	opEmbedding
-	opLayerNorm
-	opCausalSoftmax
-	opCausalAttention
-	nOps
-)
-
-var opNames = [nOps]string{
-	opNone: "None", opConst: "Const", opDetach: "Detach", opMatMul: "MatMul", opLinear: "Linear",
-	opAdd: "Add", opSub: "Sub", opMul: "Mul", opDiv: "Div", opNeg: "Neg", opScale: "Scale",
-	opAddScalar: "AddScalar", opExp: "Exp", opLog: "Log", opSqrt: "Sqrt", opSquare: "Square",
-	opPow: "Pow", opAbs: "Abs", opTanh: "Tanh", opSigmoid: "Sigmoid", opRelu: "Relu",
-	opLeakyRelu: "LeakyRelu", opGelu: "Gelu", opSin: "Sin", opCos: "Cos", opSum: "Sum", opMean: "Mean", opSumAxis: "SumAxis",
-	opMeanAxis: "MeanAxis", opLogSumExp: "LogSumExp", opReshape: "Reshape",
-	opTranspose: "Transpose", opSlice: "Slice", opConcat: "Concat", opSoftmax: "Softmax",
-	opLogSoftmax: "LogSoftmax", opMSE: "MSE", opCrossEntropy: "CrossEntropy",
-	opBCEWithLogits: "BCEWithLogits",
-	opConv2d:        "Conv2d", opMaxPool2d: "MaxPool2d", opAvgPool2d: "AvgPool2d", opBatchNorm2d: "BatchNorm2d",
-	opDropout:       "Dropout",
-	opBatchedMatMul: "BatchedMatMul", opPermute: "Permute", opEmbedding: "Embedding",
-	opLayerNorm: "LayerNorm", opCausalSoftmax: "CausalSoftmax",
-	opCausalAttention: "CausalAttention",
-}
-
-func (k opKind) String() string {
-	if k < nOps {
-		return opNames[k]
-	}
-	return "op?"
-}
-
 // maxPoolDims bounds the shapes whose buffers Reset recycles; larger ranks
 // still work but allocate each step.
 const maxPoolDims = 8
@@ -120,8 +38,23 @@ type Tape[T tensor.Float] struct {
 	n     int
 	gen   uint64
 
+	// pools holds one pool of typed nodes per op family, indexed by the
+	// family's poolKey (node.go); Reset rewinds them all.
+	pools []rewinder
+	// touched lists the adjoints the running node's backward wrote, for
+	// anomaly mode's check (kept only while track is set).
+	touched []*Var[T]
+	track   bool
+
 	used []*tensor.Dense[T]              // buffers handed out this step
 	free map[shapeKey][]*tensor.Dense[T] // recycled buffers by shape
+	// replay is the last step's buffers in the order they were handed
+	// out; replay[rc:] are not yet taken this step. A step that asks for
+	// the same shapes in the same order (a training loop) takes them in
+	// turn with one shape comparison each, never touching free; the first
+	// mismatch moves the rest to free.
+	replay []*tensor.Dense[T]
+	rc     int
 
 	noGrad   bool
 	retain   bool
@@ -129,15 +62,17 @@ type Tape[T tensor.Float] struct {
 	released bool
 	err      error // first anomaly seen in forward
 
-	job kjob[T] // the one elementwise job; ops run one at a time
-	bc  bcast   // broadcast layout scratch
-	shp []int   // shape scratch
-	cj  cjob[T] // the one convolution job (conv.go)
+	job kjob[T]    // the one elementwise job; ops run one at a time
+	bc  bcast      // broadcast layout scratch
+	shp []int      // shape scratch
+	cj  cjob[T]    // the one convolution job (conv.go)
+	pj  poolJob[T] // the one pooling job (pool.go)
+	bj  bnJob[T]   // the one batch-norm job (norm.go)
 
 	// busy is the in-use flag that catches a tape shared between
-	// goroutines: tapeRecording while node records an op, tapeWalking
+	// goroutines: tapeRecording while record records an op, tapeWalking
 	// during Backward, tapeResetting during Reset, tapeIdle otherwise.
-	// An op checks it on entry (check), in alloc and in node: one atomic
+	// An op checks it on entry (check), in alloc and in record: one atomic
 	// load each and one compare-and-swap and store per op. It is
 	// best-effort: an op between those points is not flagged (flagging
 	// the whole op would leave the flag set when an op panics and the
@@ -188,19 +123,18 @@ func NewTape[T tensor.Float]() *Tape[T] {
 func (tp *Tape[T]) Reset() {
 	tp.enter("Reset", tapeResetting)
 	defer tp.busy.Store(tapeIdle)
-	// Push in reverse so that alloc, popping from the end, hands each op
-	// of an identical next step the same buffer as before (that keeps
-	// Reshape's view cache hitting).
-	for i := len(tp.used) - 1; i >= 0; i-- {
-		d := tp.used[i]
-		if k, ok := keyOf(d.Shape()); ok {
-			tp.free[k] = append(tp.free[k], d)
-		}
-		tp.used[i] = nil
-	}
-	tp.used = tp.used[:0]
+	// This step's buffers, in order, are the next step's replay, so that
+	// an identical next step gets each op the same buffer as before (that
+	// also keeps Reshape's view cache hitting).
+	tp.flushReplay()
+	tp.replay, tp.used = tp.used, tp.replay[:0]
 	for _, v := range tp.nodes[:tp.n] {
 		v.clearRefs()
+	}
+	for _, p := range tp.pools {
+		if p != nil {
+			p.rewind()
+		}
 	}
 	tp.n = 0
 	tp.gen++
@@ -214,6 +148,22 @@ func (tp *Tape[T]) Reset() {
 // of the current step keep their buffers.
 func (tp *Tape[T]) Trim() {
 	clear(tp.free)
+	clear(tp.replay[tp.rc:])
+	tp.replay, tp.rc = tp.replay[:0], 0
+}
+
+// flushReplay moves the buffers of the replay not taken this step to the
+// free lists, in reverse so that alloc, popping from the end, meets them
+// in their old order.
+func (tp *Tape[T]) flushReplay() {
+	for i := len(tp.replay) - 1; i >= tp.rc; i-- {
+		d := tp.replay[i]
+		if k, ok := keyOf(d.Shape()); ok {
+			tp.free[k] = append(tp.free[k], d)
+		}
+	}
+	clear(tp.replay)
+	tp.replay, tp.rc = tp.replay[:0], 0
 }
 
 // Len reports how many nodes were recorded since the last Reset.
@@ -254,10 +204,19 @@ func (tp *Tape[T]) Err() error { return tp.err }
 // alloc returns a contiguous buffer of the given shape for this step. Its
 // contents are arbitrary.
 func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
-	// Neither node nor Reset allocates, so either state means another
+	// Neither record nor Reset allocates, so either state means another
 	// goroutine (Backward does allocate: its state cannot be told apart).
 	if st := tp.busy.Load(); st == tapeRecording || st == tapeResetting {
 		concurrentUse("an op", st)
+	}
+	if tp.rc < len(tp.replay) {
+		if d := tp.replay[tp.rc]; sameShape(d.Shape(), shape) {
+			tp.replay[tp.rc] = nil
+			tp.rc++
+			tp.used = append(tp.used, d)
+			return d
+		}
+		tp.flushReplay()
 	}
 	var d *tensor.Dense[T]
 	if k, ok := keyOf(shape); ok {
@@ -279,13 +238,11 @@ func (tp *Tape[T]) alloc(shape ...int) *tensor.Dense[T] {
 // allocLike is alloc with d's shape.
 func (tp *Tape[T]) allocLike(d *tensor.Dense[T]) *tensor.Dense[T] { return tp.alloc(d.Shape()...) }
 
-// clearRefs drops the references a recycled node holds (keeping slice
-// capacity and the view cache).
+// clearRefs drops the references a recycled node holds; its typed node
+// is rewound with its pool.
 func (v *Var[T]) clearRefs() {
-	ins, labels, view, viewSrc := v.ins[:0], v.labels[:0], v.view, v.viewSrc
-	clear(v.ins[:cap(v.ins)])
 	// Keep tape, gen and op so that a stale use is reported as such.
-	*v = Var[T]{ins: ins, labels: labels, view: view, viewSrc: viewSrc, tape: v.tape, gen: v.gen, op: v.op}
+	*v = Var[T]{tape: v.tape, gen: v.gen, op: v.op}
 }
 
 // check panics unless v can be used as an input on tp.
@@ -307,23 +264,24 @@ func (tp *Tape[T]) check(op string, v *Var[T]) {
 	}
 }
 
-// node records a new node with the given value. It requires a gradient if
-// any input does and the tape is not in no-grad mode.
-func (tp *Tape[T]) node(op opKind, value *tensor.Dense[T], a, b, c *Var[T]) *Var[T] {
+// record records a new node named op with the given value, whose
+// backward is fn (nil for none); a, b and c are its inputs, or nil (an op
+// with more inputs sets requiresGrad itself). It requires a gradient if any
+// input does and the tape is not in no-grad mode.
+func (tp *Tape[T]) record(op string, fn node[T], value *tensor.Dense[T], a, b, c *Var[T]) *Var[T] {
 	if !tp.busy.CompareAndSwap(tapeIdle, tapeRecording) {
-		concurrentUse(op.String(), tp.busy.Load())
+		concurrentUse(op, tp.busy.Load())
 	}
 	// check saw the inputs current; one goroutine cannot Reset between
 	// check and node, so a recycled input means another goroutine did.
 	if stale(a, tp.gen) || stale(b, tp.gen) || stale(c, tp.gen) {
 		tp.busy.Store(tapeIdle)
-		concurrentUse(op.String(), tapeResetting)
+		concurrentUse(op, tapeResetting)
 	}
 	v := tp.slot()
 	v.id = tp.n
 	tp.n++
-	v.tape, v.gen, v.op, v.value = tp, tp.gen, op, value
-	v.a, v.b, v.c = a, b, c
+	v.tape, v.gen, v.op, v.fn, v.value = tp, tp.gen, op, fn, value
 	if !tp.noGrad {
 		v.requiresGrad = (a != nil && a.requiresGrad) || (b != nil && b.requiresGrad) || (c != nil && c.requiresGrad)
 	}
@@ -354,25 +312,25 @@ func (tp *Tape[T]) Const(value *tensor.Dense[T]) *Var[T] {
 	if value == nil {
 		fail(ErrMisuse, "Const: nil value")
 	}
-	return tp.node(opConst, value, nil, nil, nil)
+	return tp.record("Const", nil, value, nil, nil, nil)
 }
 
 // Detach returns a node with v's value (shared, not copied) that requires
 // no gradient: adjoints stop there.
 func (tp *Tape[T]) Detach(v *Var[T]) *Var[T] {
 	tp.check("Detach", v)
-	r := tp.node(opDetach, v.value, nil, nil, nil)
+	r := tp.record("Detach", nil, v.value, nil, nil, nil)
 	r.requiresGrad = false
 	return r
 }
 
 // findBad returns an *AnomalyError for the first NaN or Inf in d, or nil.
-func findBad[T tensor.Float](op opKind, phase string, d *tensor.Dense[T]) error {
+func findBad[T tensor.Float](op string, phase string, d *tensor.Dense[T]) error {
 	dd := d.Contiguous().Data()
 	for i, x := range dd {
 		f := float64(x)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return &AnomalyError{Op: op.String(), Phase: phase, Index: i, Value: f, Shape: append([]int(nil), d.Shape()...)}
+			return &AnomalyError{Op: op, Phase: phase, Index: i, Value: f, Shape: append([]int(nil), d.Shape()...)}
 		}
 	}
 	return nil
@@ -394,6 +352,9 @@ func (tp *Tape[T]) grad(v *Var[T]) ([]T, bool) {
 	if v.leaf && v.lazy.pending.Load() {
 		v.lazy.pending.Store(false)
 		v.fresh = true
+	}
+	if tp.track {
+		tp.touched = append(tp.touched, v)
 	}
 	if v.fresh {
 		v.fresh = false
@@ -464,84 +425,25 @@ func (tp *Tape[T]) backward(v *Var[T], seed *tensor.Dense[T]) error {
 	if !tp.retain {
 		tp.released = true
 	}
+	if tp.anomaly {
+		tp.track, tp.touched = true, tp.touched[:0]
+		defer func() { tp.track = false }()
+	}
 	for i := v.id; i >= 0; i-- {
 		u := tp.nodes[i]
-		if !u.requiresGrad || u.grad == nil || u.fresh {
-			continue // not reached
+		if !u.requiresGrad || u.grad == nil || u.fresh || u.fn == nil {
+			continue // not reached, or nothing to send back
 		}
-		tp.back(u)
+		// Each op's typed node runs its own backward: u.grad holds ū; it
+		// adds to the adjoints of u's inputs that require a gradient.
+		u.fn.backward(tp, u)
 		if tp.anomaly {
-			if err := tp.checkInputs(u); err != nil {
+			if err := tp.checkTouched(u); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// back is the one dispatch from an op kind to its backward, kept beside
-// backward so a new op family adds its case here. It runs node u's backward:
-// u.grad holds ū; it adds to the adjoints of
-// u's inputs that require a gradient.
-func (tp *Tape[T]) back(u *Var[T]) {
-	switch u.op {
-	case opMatMul:
-		tp.backMatMul(u)
-	case opLinear:
-		tp.backLinear(u)
-	case opAdd, opSub, opMul, opDiv:
-		tp.backBinary(u)
-	case opNeg, opScale, opAddScalar, opExp, opLog, opSqrt, opSquare, opPow, opAbs,
-		opTanh, opSigmoid, opRelu, opLeakyRelu, opGelu, opSin, opCos:
-		tp.backUnary(u)
-	case opSum, opMean:
-		tp.backSumAll(u)
-	case opSumAxis, opMeanAxis:
-		tp.backSumAxis(u)
-	case opLogSumExp:
-		tp.backLogSumExp(u)
-	case opSoftmax, opLogSoftmax:
-		tp.backSoftmax(u)
-	case opReshape:
-		tp.backReshape(u)
-	case opTranspose:
-		tp.backTranspose(u)
-	case opSlice:
-		tp.backSlice(u)
-	case opConcat:
-		tp.backConcat(u)
-	case opMSE:
-		tp.backMSE(u)
-	case opCrossEntropy:
-		tp.backCrossEntropy(u)
-	case opBCEWithLogits:
-		tp.backBCE(u)
-	case opConv2d:
-		tp.backConv2d(u)
-	case opMaxPool2d:
-		tp.backMaxPool2d(u)
-	case opAvgPool2d:
-		tp.backAvgPool2d(u)
-	case opBatchNorm2d:
-		tp.backBatchNorm2d(u)
-	case opDropout:
-		tp.backDropout(u)
-	case opBatchedMatMul:
-		tp.backBatchedMatMul(u)
-	case opPermute:
-		tp.backPermute(u)
-	case opEmbedding:
-		tp.backEmbedding(u)
-	case opLayerNorm:
-		tp.backLayerNorm(u)
-	case opCausalSoftmax:
-		tp.backCausalSoftmax(u)
-	case opCausalAttention:
-		tp.backCausalAttention(u)
-	case opConst, opDetach:
-	default:
-		panic("autograd: backward of " + u.op.String() + " not implemented")
-	}
 }
 
 func seedInto[T tensor.Float](g []T, acc bool, seed *tensor.Dense[T]) {
@@ -563,22 +465,15 @@ func seedInto[T tensor.Float](g []T, acc bool, seed *tensor.Dense[T]) {
 	}
 }
 
-// checkInputs looks for a non-finite adjoint among u's inputs.
-func (tp *Tape[T]) checkInputs(u *Var[T]) error {
-	for _, in := range [...]*Var[T]{u.a, u.b, u.c} {
-		if in != nil && in.requiresGrad && in.grad != nil && !in.fresh {
-			if err := findBad(u.op, "backward", in.grad); err != nil {
-				return err
-			}
+// checkTouched looks for a non-finite value in the adjoints that u's
+// backward wrote.
+func (tp *Tape[T]) checkTouched(u *Var[T]) error {
+	for _, in := range tp.touched {
+		if err := findBad(u.op, "backward", in.grad); err != nil {
+			return err
 		}
 	}
-	for _, in := range u.ins {
-		if in.requiresGrad && in.grad != nil && !in.fresh {
-			if err := findBad(u.op, "backward", in.grad); err != nil {
-				return err
-			}
-		}
-	}
+	tp.touched = tp.touched[:0]
 	return nil
 }
 

@@ -296,37 +296,6 @@ func TestCausalAttention(t *testing.T) {
 	require.Panics(t, func() { tp.CausalAttention(NewVar(randT(r, 0, 1, 6, 12), false), 2, 3, 5) })
 }
 
-// TestGeluFloat32Vector: the float32 GELU passes (vector tanh, a block at
-// a time) against the float64 formula, at lengths around the block size,
-// overwriting and accumulating.
-func TestGeluFloat32Vector(t *testing.T) {
-	r := rand.New(rand.NewPCG(31, 32))
-	for _, n := range []int{0, 1, 15, 255, 256, 257, 1000} {
-		x, gh := make([]float32, n), make([]float32, n)
-		for i := range x {
-			x[i], gh[i] = float32(r.Float64()*12-6), float32(r.Float64()*2-1)
-		}
-		d := make([]float32, n)
-		geluFwd32(d, x)
-		ga := make([]float32, n)
-		geluBwd32(ga, gh, x, false)
-		acc := make([]float32, n)
-		for i := range acc {
-			acc[i] = 1
-		}
-		geluBwd32(acc, gh, x, true)
-		for i, v := range x {
-			require.InDelta(t, geluT(float64(v)), float64(d[i]), 2e-6, "n=%d i=%d x=%v", n, i, v)
-			g := float64(gh[i]) * geluGradT(float64(v))
-			require.InDelta(t, g, float64(ga[i]), 2e-6, "n=%d i=%d", n, i)
-			require.InDelta(t, 1+g, float64(acc[i]), 4e-6, "n=%d i=%d", n, i)
-		}
-	}
-	x := make([]float32, 1000)
-	d := make([]float32, 1000)
-	require.Zero(t, testing.AllocsPerRun(10, func() { geluFwd32(d, x); geluBwd32(d, x, x, true) }))
-}
-
 // TestTransformerOpsThreads: LayerNorm and CausalAttention, forward and
 // backward, give the same bits at one, two and three threads.
 func TestTransformerOpsThreads(t *testing.T) {

@@ -33,22 +33,10 @@ type Var[T tensor.Float] struct {
 	gen  uint64
 	id   int
 
-	// What the node computed, for its backward.
-	op              opKind
-	a, b, c         *Var[T]
-	ins             []*Var[T]        // Concat's inputs
-	aux, aux2, aux3 *tensor.Dense[T] // saved tensors (probabilities, contiguous copies of inputs)
-	p, q            float64          // scalar parameters
-	axis            int
-	lo, hi          int
-	tA, tB          bool
-	labels          []int
-	geom            tensor.Conv2D // window geometry of Conv2d and the pools
-
-	// View cache: Reshape of a contiguous value reuses the header it made
-	// last step when the source tensor and shape are unchanged.
-	view    *tensor.Dense[T]
-	viewSrc *tensor.Dense[T]
+	// What the node computed: the op's name and its typed node (saved
+	// state and backward; nil for a leaf, Const and Detach).
+	op string
+	fn node[T]
 }
 
 // NewVar returns a leaf holding value (not copied: the Var reads and, for an
@@ -145,5 +133,5 @@ func (v *Var[T]) Op() string {
 	if v.leaf {
 		return "Leaf"
 	}
-	return v.op.String()
+	return v.op
 }

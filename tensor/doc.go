@@ -31,10 +31,10 @@
 //
 // For reverse-mode differentiation there are fused one-pass kernels that
 // take a saved value and an upstream adjoint (TanhBackward, SigmoidBackward,
-// ReluBackward, LeakyReluBackward, GeluBackward), the row kernels
-// SoftmaxBackward and LogSoftmaxBackward (from the saved output and its
-// adjoint, along an axis), an axpy (AddScaled), and SumTo/AddSumTo, which
-// sum an adjoint back over broadcast dimensions. autograd's softmax,
+// ReluBackward, LeakyReluBackward, GeluBackward, GeluErfBackward), the row
+// kernels SoftmaxBackward and LogSoftmaxBackward (from the saved output and
+// its adjoint, along an axis), an axpy (AddScaled), and SumTo/AddSumTo,
+// which sum an adjoint back over broadcast dimensions. autograd's softmax,
 // reduction and broadcasting ops are built on these.
 //
 // # Broadcasting

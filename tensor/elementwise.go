@@ -199,9 +199,16 @@ func (d *Dense[T]) LeakyReluBackward(x, g *Dense[T], slope T) *Dense[T] {
 	return binaryOp(opLeakyBack, "LeakyReluBackward", slope, d, x, g)
 }
 
-// GeluBackward sets d = g·gelu′(x) for Gelu's input x.
+// GeluBackward sets d = g·gelu′(x) for Gelu's input x (the tanh
+// approximation's derivative).
 func (d *Dense[T]) GeluBackward(x, g *Dense[T]) *Dense[T] {
 	return binaryOp(opGeluBack, "GeluBackward", 0, d, x, g)
+}
+
+// GeluErfBackward sets d = g·(Φ(x) + x·φ(x)), the adjoint of GeluErf's
+// input x.
+func (d *Dense[T]) GeluErfBackward(x, g *Dense[T]) *Dense[T] {
+	return binaryOp(opGeluErfBack, "GeluErfBackward", 0, d, x, g)
 }
 
 // Add returns a new tensor a + b (broadcasting).
@@ -291,9 +298,14 @@ func (d *Dense[T]) LeakyRelu(a *Dense[T], slope T) *Dense[T] {
 }
 
 // Gelu sets d = gelu(a) with the tanh approximation
-// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))), which is within
-// about 1e-3 of the exact x·Φ(x).
+// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))), PyTorch's
+// F.gelu(x, approximate='tanh') (GPT-2's GELU), which is within 5e-4 of
+// the exact x·Φ(x) of GeluErf.
 func (d *Dense[T]) Gelu(a *Dense[T]) *Dense[T] { return unaryOp(opGelu, "Gelu", 0, d, a) }
+
+// GeluErf sets d = x·Φ(x) = x/2 · (1 + erf(x/√2)), the exact GELU:
+// PyTorch's default, torch.nn.GELU() and F.gelu(x) (approximate='none').
+func (d *Dense[T]) GeluErf(a *Dense[T]) *Dense[T] { return unaryOp(opGeluErf, "GeluErf", 0, d, a) }
 
 // AddScalar returns a new tensor a + s.
 func AddScalar[T Float](a *Dense[T], s T) *Dense[T] {
@@ -342,6 +354,10 @@ func LeakyRelu[T Float](a *Dense[T], slope T) *Dense[T] {
 
 // Gelu returns a new tensor gelu(a) (tanh approximation; see Dense.Gelu).
 func Gelu[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("Gelu", a)...).Gelu(a) }
+
+// GeluErf returns a new tensor with the exact GELU of a (see
+// Dense.GeluErf).
+func GeluErf[T Float](a *Dense[T]) *Dense[T] { return New[T](shapeOf("GeluErf", a)...).GeluErf(a) }
 
 // Fill sets every element of d to v and returns d.
 func (d *Dense[T]) Fill(v T) *Dense[T] {

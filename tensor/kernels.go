@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 )
 
 // opcode names an elementwise operation. Binary operations come first, then
@@ -22,7 +23,8 @@ const (
 	opSigmoidBack // b·a·(1−a), a = sigmoid output
 	opReluBack    // b where a > 0, else 0
 	opLeakyBack   // b where a > 0, else p·b
-	opGeluBack    // b·gelu′(a), a = gelu input
+	opGeluBack    // b·gelu′(a), a = gelu input (tanh approximation)
+	opGeluErfBack // b·gelu′(a), a = gelu input (exact, erf)
 	opAddScaled   // a + p·b
 
 	opCopy // first unary
@@ -38,6 +40,7 @@ const (
 	opRelu
 	opLeaky
 	opGelu
+	opGeluErf
 	opAddS
 	opMulS
 
@@ -47,7 +50,7 @@ const (
 // isMath reports whether op costs a transcendental function per element.
 func isMath(op opcode) bool {
 	switch op {
-	case opGeluBack, opExp, opLog, opPow, opTanh, opSigmoid, opGelu:
+	case opGeluBack, opGeluErfBack, opExp, opLog, opPow, opTanh, opSigmoid, opGelu, opGeluErf:
 		return true
 	}
 	return false
@@ -242,7 +245,11 @@ func binVV[E elem](op opcode, p E, d, a, b []E) {
 		}
 	case opGeluBack:
 		for i := range d {
-			d[i] = b[i] * geluGrad(a[i])
+			d[i] = b[i] * mathx.GeluTanhGrad(a[i])
+		}
+	case opGeluErfBack:
+		for i := range d {
+			d[i] = b[i] * mathx.GeluErfGrad(a[i])
 		}
 	case opAddScaled:
 		for i := range d {
@@ -385,18 +392,17 @@ func unaryVV[E elem](op opcode, p E, d, a []E) {
 		}
 	}
 	if is32[E]() && op == opGelu && len(d) >= vecMin && &d[0] != &a[0] {
-		// Vector tanh on the bulk: d holds the tanh argument, then the
-		// result. (In place the input would be lost; that takes the scalar
-		// path.)
+		// Vector tanh on the bulk. (In place, the scalar path, as when
+		// this pass kept the tanh argument in d.)
 		k := len(d) &^ (vecMin - 1)
-		dk, ak := f32(d[:k]), f32(a[:k])
-		for i, x := range ak {
-			dk[i] = geluC * (x + geluK*x*x*x)
-		}
-		math32.TanhSlice(dk, dk)
-		for i, x := range ak {
-			dk[i] = 0.5 * x * (1 + dk[i])
-		}
+		mathx.GeluTanhSlice(d[:k], a[:k])
+		d, a = d[k:], a[k:len(d)]
+	}
+	if is32[E]() && op == opGeluErf && len(d) >= vecMin {
+		// The float32 exact GELU's vector form (position-independent
+		// bits, and in place is fine) on the bulk.
+		k := len(d) &^ (vecMin - 1)
+		mathx.GeluErfSlice(d[:k], a[:k])
 		d, a = d[k:], a[k:len(d)]
 	}
 	switch op {
@@ -432,11 +438,11 @@ func unaryCore[E elem](op opcode, p E, d, a []E) {
 		}
 	case opExp:
 		for i := range d {
-			d[i] = expE(a[i])
+			d[i] = mathx.Exp(a[i])
 		}
 	case opLog:
 		for i := range d {
-			d[i] = logE(a[i])
+			d[i] = mathx.Log(a[i])
 		}
 	case opSqrt:
 		for i := range d {
@@ -465,18 +471,11 @@ func unaryCore[E elem](op opcode, p E, d, a []E) {
 		}
 	case opTanh:
 		for i := range d {
-			d[i] = tanhE(a[i])
+			d[i] = mathx.Tanh(a[i])
 		}
 	case opSigmoid:
-		if is32[E]() {
-			d, a := f32(d), f32(a)
-			for i := range d {
-				d[i] = math32.Sigmoid(a[i])
-			}
-		} else {
-			for i := range d {
-				d[i] = E(1 / (1 + math.Exp(-float64(a[i]))))
-			}
+		for i := range d {
+			d[i] = mathx.Sigmoid(a[i])
 		}
 	case opRelu:
 		for i := range d {
@@ -496,7 +495,11 @@ func unaryCore[E elem](op opcode, p E, d, a []E) {
 		}
 	case opGelu:
 		for i := range d {
-			d[i] = gelu(a[i])
+			d[i] = mathx.GeluTanh(a[i])
+		}
+	case opGeluErf:
+		for i := range d {
+			d[i] = mathx.GeluErf(a[i])
 		}
 	case opAddS:
 		for i := range d {
@@ -509,45 +512,4 @@ func unaryCore[E elem](op opcode, p E, d, a []E) {
 	default:
 		panic("tensor: internal error: bad unary opcode")
 	}
-}
-
-// tanhE is tanh in E's own precision.
-func tanhE[E elem](x E) E {
-	if is32[E]() {
-		return E(math32.Tanh(float32(x)))
-	}
-	return E(math.Tanh(float64(x)))
-}
-
-// expE and logE are exp and log in E's own precision.
-func expE[E elem](x E) E {
-	if is32[E]() {
-		return E(math32.Exp(float32(x)))
-	}
-	return E(math.Exp(float64(x)))
-}
-
-func logE[E elem](x E) E {
-	if is32[E]() {
-		return E(math32.Log(float32(x)))
-	}
-	return E(math.Log(float64(x)))
-}
-
-// GELU, tanh approximation (Hendrycks & Gimpel):
-// gelu(x) = x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³))).
-const (
-	geluC = 0.7978845608028654 // √(2/π)
-	geluK = 0.044715
-)
-
-func gelu[E elem](x E) E {
-	t := tanhE(E(geluC) * (x + E(geluK)*x*x*x))
-	return E(0.5) * x * (1 + t)
-}
-
-// geluGrad is the derivative of gelu.
-func geluGrad[E elem](x E) E {
-	t := tanhE(E(geluC) * (x + E(geluK)*x*x*x))
-	return E(0.5)*(1+t) + E(0.5)*x*(1-t*t)*E(geluC)*(1+3*E(geluK)*x*x)
 }

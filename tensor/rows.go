@@ -4,6 +4,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -98,9 +99,9 @@ func (t *rowTask[E]) row(p, od, oa int) {
 		}
 		var s E
 		for i := range L {
-			s += expE(a[oa+i*la] - m)
+			s += mathx.Exp(a[oa+i*la] - m)
 		}
-		d[od] = m + logE(s)
+		d[od] = m + mathx.Log(s)
 	case rowSoftmax:
 		if L == 0 {
 			return
@@ -119,7 +120,7 @@ func (t *rowTask[E]) row(p, od, oa int) {
 		}
 		var s E
 		for i := range L {
-			e := expE(a[oa+i*la] - m)
+			e := mathx.Exp(a[oa+i*la] - m)
 			d[od+i*ld] = e
 			s += e
 		}
@@ -135,7 +136,7 @@ func (t *rowTask[E]) row(p, od, oa int) {
 		if la == 1 && ld == 1 && &d[od] != &a[oa] {
 			row, src := d[od:od+L], a[oa:oa+L]
 			shiftExp(row, src, m)
-			ls := logE(sumRun(row, 0, L, 1))
+			ls := mathx.Log(sumRun(row, 0, L, 1))
 			for i := range row {
 				row[i] = (src[i] - m) - ls
 			}
@@ -143,9 +144,9 @@ func (t *rowTask[E]) row(p, od, oa int) {
 		}
 		var s E
 		for i := range L {
-			s += expE(a[oa+i*la] - m)
+			s += mathx.Exp(a[oa+i*la] - m)
 		}
-		ls := logE(s)
+		ls := mathx.Log(s)
 		for i := range L {
 			d[od+i*ld] = (a[oa+i*la] - m) - ls
 		}

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/freelist"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -53,7 +54,7 @@ func (t *softBackTask[E]) row(od, oy, og int) {
 			s += g[og+i*lg]
 		}
 		for i := range L {
-			d[od+i*ld] = g[og+i*lg] - expE(y[oy+i*ly])*s
+			d[od+i*ld] = g[og+i*lg] - mathx.Exp(y[oy+i*ly])*s
 		}
 		return
 	}
