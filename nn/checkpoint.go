@@ -40,7 +40,9 @@ type stateChecker[T tensor.Float] interface {
 // same names, in place (optimisers holding the parameters see the new
 // values). With strict, sd must hold exactly m's names (PyTorch's
 // load_state_dict(strict=True)); without, names missing from either side
-// are reported and skipped. Either way every tensor loaded must have the
+// are reported and skipped (a BatchNorm2d's num_batches_tracked may be
+// absent, as PyTorch allows for older files: the count is left as it is).
+// Either way every tensor loaded must have the
 // model's shape (the error names the key and both shapes, and says so when
 // one is the other transposed), hold only finite values, and keep a
 // buffer in its range (BatchNorm2d's running_var >= 0); otherwise the
