@@ -52,3 +52,20 @@ func TestModuleWalks(t *testing.T) {
 	Train[float32](m, true)
 	assert.True(t, m.Training())
 }
+
+// TestTiedWeightOneName: a file that keeps one name of a tied weight
+// (safetensors' save_model, Hugging Face's GPT-2 without lm_head.weight)
+// loads strictly.
+func TestTiedWeightOneName(t *testing.T) {
+	g := NewGPT[float32](rand.New(rand.NewPCG(1, 1)), GPTConfig{VocabSize: 16, BlockSize: 8, Layers: 1, Heads: 2, Embd: 8})
+	sd := State[float32]{}
+	for k, v := range StateDict[float32](g) {
+		sd[k] = v.Clone()
+	}
+	sd["transformer.wte.weight"].Data()[3] = 7
+	delete(sd, "lm_head.weight")
+	rep, err := LoadStateDict[float32](g, sd, true)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Missing)
+	assert.Equal(t, float32(7), g.WTE.Weight.Value().Data()[3])
+}
