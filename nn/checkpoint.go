@@ -40,7 +40,11 @@ type stateChecker[T tensor.Float] interface {
 // same names, in place (optimisers holding the parameters see the new
 // values). With strict, sd must hold exactly m's names (PyTorch's
 // load_state_dict(strict=True)); without, names missing from either side
-// are reported and skipped. Either way every tensor loaded must have the
+// are reported and skipped (a BatchNorm2d's num_batches_tracked may be
+// absent, as PyTorch allows for older files: the count is left as it is;
+// a tied weight needs only one of its names, as safetensors' load_model
+// and Hugging Face files have it).
+// Either way every tensor loaded must have the
 // model's shape (the error names the key and both shapes, and says so when
 // one is the other transposed), hold only finite values, and keep a
 // buffer in its range (BatchNorm2d's running_var >= 0); otherwise the
@@ -61,8 +65,17 @@ func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool
 			optional[dotted(nm.Name, "num_batches_tracked")] = true
 		}
 	}
-	for name := range own {
-		if _, ok := sd[name]; !ok && !optional[name] {
+	// A tied weight (one tensor under several names) is loaded if any of
+	// its names is present: safetensors' save_model and Hugging Face files
+	// keep one name of each tied group.
+	present := map[*tensor.Dense[T]]bool{}
+	for name, v := range own {
+		if _, ok := sd[name]; ok {
+			present[v] = true
+		}
+	}
+	for name, v := range own {
+		if _, ok := sd[name]; !ok && !optional[name] && !present[v] {
 			rep.Missing = append(rep.Missing, name)
 		}
 	}
