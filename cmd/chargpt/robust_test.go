@@ -79,7 +79,7 @@ func TestDivergedRun(t *testing.T) {
 	c, err := parseFlags(tiny, io.Discard)
 	require.NoError(t, err)
 	g := nn.NewGPT[float32](rand.New(rand.NewPCG(1, 0)), c.model)
-	params := g.NamedParams("")
+	params := nn.NamedParameters[float32](g)
 	for _, p := range params {
 		d := p.Var.Value().Data()
 		for i := range d {
@@ -87,7 +87,7 @@ func TestDivergedRun(t *testing.T) {
 		}
 	}
 	nan := filepath.Join(t.TempDir(), "nan.safetensors")
-	require.NoError(t, nn.Save(nan, params))
+	require.NoError(t, nn.Save[float32](nan, g))
 	_, err = run(context.Background(), append([]string{"-goroot", root, "-iters", "0", "-load", nan, "-sample", "10"}, tiny...), io.Discard, io.Discard)
 	require.Error(t, err)
 	// Refused at load (a checkpoint of NaNs is an error there) or by the
