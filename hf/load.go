@@ -1,0 +1,254 @@
+package hf
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// Model is a loaded model folder: one of Bert or LM is set, by the
+// config's family.
+type Model[T tensor.Float] struct {
+	Dir        string
+	Config     *Config
+	Generation *GenerationConfig // generation_config.json, or nil
+	Bert       *BertModel[T]     // FamilyBert
+	LM         CausalLM[T]       // FamilyGPT2, FamilyLlama
+
+	// Sentence-transformers pooling, from 1_Pooling/config.json and
+	// modules.json when present: "mean" (the default) or "cls", and
+	// whether a Normalize module follows.
+	Pooling   string
+	Normalize bool
+}
+
+// Load opens a Hugging Face model folder: config.json, then
+// model.safetensors or the shards of model.safetensors.index.json (F32,
+// F16, BF16 or F64 weights converted to T), generation_config.json and
+// sentence-transformers' pooling files when present. Files are untrusted:
+// anything missing, malformed or inconsistent (a tensor missing, unused,
+// duplicated or of the wrong shape, a non-finite weight) is an error
+// wrapping ErrFormat, and a model or setting not implemented one wrapping
+// ErrUnsupported, both before any computation.
+//
+// Buffers the architectures recompute are skipped by name: BERT's
+// embeddings.position_ids (I64), GPT-2's attn.bias and attn.masked_bias,
+// rotary_emb.inv_freq, and a tied lm_head.weight. BERT checkpoints saved
+// from a task model (bert.… names) load too, their cls.… heads skipped.
+func Load[T tensor.Float](dir string) (*Model[T], error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a folder", ErrFormat, dir)
+	}
+	cfgPath := filepath.Join(dir, "config.json")
+	b, err := readJSONFile(cfgPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s has no config.json (not a model folder)", ErrFormat, dir)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	c, err := ParseConfig("config.json", b)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model[T]{Dir: dir, Config: c, Pooling: "mean"}
+	if b, err := readJSONFile(filepath.Join(dir, "generation_config.json")); err == nil {
+		if m.Generation, err = ParseGenerationConfig("generation_config.json", b); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if c.Family == FamilyBert {
+		if err := m.readPooling(); err != nil {
+			return nil, err
+		}
+	}
+	w, err := readWeights[T](dir, skipper(c))
+	if err != nil {
+		return nil, err
+	}
+	switch c.Family {
+	case FamilyBert:
+		// Task checkpoints (BertForMaskedLM, …) prefix the encoder with
+		// "bert." and carry heads under "cls.".
+		prefix := ""
+		if _, ok := w["bert.embeddings.word_embeddings.weight"]; ok {
+			prefix = "bert."
+		}
+		_, pooler := w[prefix+"pooler.dense.weight"]
+		m.Bert = newBert[T](c, pooler)
+		err = assign(w, prefix, m.Bert.visit)
+	case FamilyGPT2:
+		g := newGPT2[T](c)
+		prefix := ""
+		if _, ok := w["wte.weight"]; ok {
+			// GPT2Model's names, as the hub's gpt2 checkpoints have them.
+			renamed := weights[T]{}
+			for k, v := range w {
+				renamed["transformer."+k] = v
+			}
+			w = renamed
+		}
+		delete(w, "lm_head.weight") // tied to wte
+		m.LM = g
+		err = assign(w, prefix, g.visit)
+	case FamilyLlama:
+		l := newLlama[T](c)
+		if c.TieWordEmbeddings {
+			delete(w, "lm_head.weight")
+		}
+		m.LM = l
+		err = assign(w, "", l.visit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// skipper returns the names left out when reading c's checkpoint.
+func skipper(c *Config) skipFunc {
+	return func(name, dtype string) bool {
+		switch c.Family {
+		case FamilyBert:
+			return strings.HasSuffix(name, "embeddings.position_ids") || strings.HasPrefix(name, "cls.")
+		case FamilyGPT2:
+			return strings.HasSuffix(name, ".attn.bias") || strings.HasSuffix(name, ".attn.masked_bias")
+		case FamilyLlama:
+			return strings.HasSuffix(name, ".rotary_emb.inv_freq")
+		}
+		return false
+	}
+}
+
+// assign moves w's tensors into the parameters visit names (below
+// prefix), checking that every parameter is present with its shape and
+// finite values, and that no tensor is left over.
+func assign[T tensor.Float](w weights[T], prefix string, visit func(string, visitFunc[T])) error {
+	var missing []string
+	var firstErr error
+	used := map[string]bool{}
+	visit(prefix, func(name string, v *autograd.Var[T]) {
+		t, ok := w[name]
+		if !ok {
+			missing = append(missing, name)
+			return
+		}
+		used[name] = true
+		if firstErr != nil {
+			return
+		}
+		if !slices.Equal(t.Shape(), v.Shape()) {
+			firstErr = fmt.Errorf("%w: tensor %q has shape %v, the config implies %v", ErrFormat, name, t.Shape(), v.Shape())
+			return
+		}
+		for i, x := range t.Data() {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				firstErr = fmt.Errorf("%w: tensor %q holds %v at %d", ErrFormat, name, x, i)
+				return
+			}
+		}
+		v.Value().Copy(t)
+	})
+	if firstErr != nil {
+		return firstErr
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %d tensors missing: %s", ErrFormat, len(missing), list(missing))
+	}
+	var extra []string
+	for k := range w {
+		if !used[k] {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return fmt.Errorf("%w: %d tensors the config does not use: %s", ErrFormat, len(extra), list(extra))
+	}
+	return nil
+}
+
+func list(names []string) string {
+	if len(names) > 5 {
+		return strings.Join(names[:5], ", ") + fmt.Sprintf(", … (%d more)", len(names)-5)
+	}
+	return strings.Join(names, ", ")
+}
+
+// readPooling reads sentence-transformers' modules.json and
+// 1_Pooling/config.json, when present.
+func (m *Model[T]) readPooling() error {
+	b, err := readJSONFile(filepath.Join(m.Dir, "modules.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var mods []struct {
+		Path string `json:"path"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &mods); err != nil {
+		return fmt.Errorf("%w: modules.json: %v", ErrFormat, err)
+	}
+	poolDir := ""
+	for _, md := range mods {
+		switch md.Type {
+		case "sentence_transformers.models.Transformer":
+		case "sentence_transformers.models.Pooling":
+			poolDir = md.Path
+		case "sentence_transformers.models.Normalize":
+			m.Normalize = true
+		default:
+			return fmt.Errorf("%w: modules.json: module %q is not supported", ErrUnsupported, md.Type)
+		}
+	}
+	if poolDir == "" {
+		return nil
+	}
+	if poolDir != filepath.Base(poolDir) || poolDir == ".." || poolDir == "." {
+		return fmt.Errorf("%w: modules.json: pooling path %q is not a folder name", ErrFormat, poolDir)
+	}
+	b, err = readJSONFile(filepath.Join(m.Dir, poolDir, "config.json"))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	o, err := parseObject(poolDir+"/config.json", b)
+	if err != nil {
+		return err
+	}
+	cls, mean := o.bool("pooling_mode_cls_token", false), o.bool("pooling_mode_mean_tokens", false)
+	for _, k := range []string{"pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"} {
+		if o.bool(k, false) {
+			o.fail(ErrUnsupported, "%s is not supported (mean or cls pooling)", k)
+		}
+	}
+	if o.err != nil {
+		return o.err
+	}
+	switch {
+	case cls && !mean:
+		m.Pooling = "cls"
+	case mean && !cls:
+		m.Pooling = "mean"
+	default:
+		return fmt.Errorf("%w: %s/config.json: want exactly one of pooling_mode_cls_token and pooling_mode_mean_tokens", ErrUnsupported, poolDir)
+	}
+	return nil
+}
