@@ -21,9 +21,9 @@ import (
 func testdata(name string) string { return filepath.Join("testdata", name) }
 
 type decoderFixture struct {
-	Prompt []int     `json:"prompt"`
-	Greedy []int     `json:"greedy"`
-	Margin float64   `json:"min_top2_margin"`
+	Prompt []int   `json:"prompt"`
+	Greedy []int   `json:"greedy"`
+	Margin float64 `json:"min_top2_margin"`
 	exp    map[string]*tensor.Dense[float32]
 }
 

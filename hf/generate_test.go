@@ -1,0 +1,174 @@
+package hf
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/adjoint-go/adjoint/autograd"
+)
+
+// TestGreedyMatchesPyTorch: the KV-cache generator's greedy tokens are
+// PyTorch's (32 tokens from its own KV-cache loop), and the logits of
+// every step agree with PyTorch's full recomputation of the sequence.
+func TestGreedyMatchesPyTorch(t *testing.T) {
+	for _, name := range decoders {
+		t.Run(name, func(t *testing.T) {
+			m, fx := loadDecoder(t, name)
+			g := NewGenerator(m.LM, 0)
+			got := g.Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: len(fx.Greedy)}, nil)
+			require.Equal(t, fx.Greedy, got)
+			t.Logf("%d greedy tokens identical to PyTorch's (smallest top-2 logit gap %.3g)", len(got), fx.Margin)
+
+			// Step by step, against the full-sequence logits.
+			full := fx.exp["full_logits"].Data()
+			v := m.Config.VocabSize
+			seq := append(append([]int{}, fx.Prompt...), fx.Greedy...)
+			g.Reset()
+			worst := 0.0
+			for i, tok := range seq {
+				lg := g.Feed(tok)
+				worst = max(worst, relErr(lg, full[i*v:(i+1)*v]))
+			}
+			t.Logf("KV-cache logits vs PyTorch full recomputation: max rel error %.3g", worst)
+			require.LessOrEqual(t, worst, 1e-5)
+		})
+	}
+}
+
+// TestKVCacheEqualsRecompute: feeding a sequence in pieces of any size
+// gives the logits of the tape's full recomputation.
+func TestKVCacheEqualsRecompute(t *testing.T) {
+	for _, name := range decoders {
+		t.Run(name, func(t *testing.T) {
+			m, fx := loadDecoder(t, name)
+			seq := append(append([]int{}, fx.Prompt...), fx.Greedy...)
+			tp := autograd.NewTape[float32]()
+			tp.NoGrad(true)
+			full := m.LM.Logits(tp, seq, 1, len(seq)).Value().Data()
+			v := m.Config.VocabSize
+			g := NewGenerator(m.LM, 0)
+			for _, step := range []int{1, 3, 7, len(seq)} {
+				g.Reset()
+				for i := 0; i < len(seq); i += step {
+					j := min(i+step, len(seq))
+					lg := g.Feed(seq[i:j]...)
+					require.LessOrEqual(t, relErr(lg, full[(j-1)*v:j*v]), 1e-5, "step %d at %d", step, j)
+				}
+			}
+		})
+	}
+}
+
+func TestGenerateNoAllocs(t *testing.T) {
+	m, fx := loadDecoder(t, "llama")
+	g := NewGenerator(m.LM, 0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	dst := make([]int, 0, 64)
+	o := GenerateOptions{SampleOptions: SampleOptions{Temperature: 0.8, TopK: 20, TopP: 0.9, RepetitionPenalty: 1.3}, MaxNewTokens: 8}
+	allocs := testing.AllocsPerRun(10, func() {
+		g.Reset()
+		dst = g.Generate(dst[:0], fx.Prompt, o, rng)
+	})
+	require.Zero(t, allocs)
+	g.Reset()
+	g.Feed(fx.Prompt...)
+	allocs = testing.AllocsPerRun(20, func() {
+		if g.Len() == g.Cap() {
+			g.Reset()
+			g.Feed(fx.Prompt...)
+		}
+		g.Feed(g.Sample(rng, o.SampleOptions))
+	})
+	require.Zero(t, allocs)
+}
+
+func TestSampling(t *testing.T) {
+	m, fx := loadDecoder(t, "qwen2")
+	g := NewGenerator(m.LM, 0)
+	g.Feed(fx.Prompt...)
+	lg := g.Logits()
+	greedy := g.Sample(nil, SampleOptions{})
+	// Top-k 1 and a tiny top-p are greedy whatever the draw.
+	for i := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(i), 0))
+		require.Equal(t, greedy, g.Sample(rng, SampleOptions{Temperature: 1, TopK: 1}))
+		require.Equal(t, greedy, g.Sample(rng, SampleOptions{Temperature: 1, TopP: 1e-9}))
+	}
+	// Top-k 5: only the 5 most likely appear; every one of them does.
+	top := map[int]bool{}
+	for range 5 {
+		best := -1
+		for i, v := range lg {
+			if !top[i] && (best < 0 || v > lg[best]) {
+				best = i
+			}
+		}
+		top[best] = true
+	}
+	seen := map[int]int{}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 2000 {
+		tok := g.Sample(rng, SampleOptions{Temperature: 5, TopK: 5})
+		require.True(t, top[tok], "token %d not in the top 5", tok)
+		seen[tok]++
+	}
+	require.Len(t, seen, 5)
+	// The same seed gives the same tokens.
+	a := g.Sample(rand.New(rand.NewPCG(3, 4)), SampleOptions{Temperature: 1})
+	b := g.Sample(rand.New(rand.NewPCG(3, 4)), SampleOptions{Temperature: 1})
+	require.Equal(t, a, b)
+	// Repetition penalty, against a naive loop over transformers' rule.
+	g.Reset()
+	g.Feed(append(append([]int{}, fx.Prompt...), greedy)...)
+	ctx := map[int]bool{greedy: true}
+	for _, tok := range fx.Prompt {
+		ctx[tok] = true
+	}
+	for _, pen := range []float64{1.5, 4, 1e6} {
+		best, bv := -1, 0.0
+		for i, v := range g.Logits() {
+			f := float64(v)
+			if ctx[i] && f > 0 {
+				f /= pen
+			} else if ctx[i] {
+				f *= pen
+			}
+			if best < 0 || f > bv {
+				best, bv = i, f
+			}
+		}
+		require.Equal(t, best, g.Sample(nil, SampleOptions{RepetitionPenalty: pen}), "penalty %v", pen)
+	}
+}
+
+func TestGenerateStops(t *testing.T) {
+	m, fx := loadDecoder(t, "llama")
+	g := NewGenerator(m.LM, 0)
+	// The greedy continuation holds token 2 (an EOS id of the config) at
+	// some step: generation stops right after it.
+	stopAt := -1
+	for i, tok := range fx.Greedy {
+		if tok == 2 {
+			stopAt = i
+			break
+		}
+	}
+	require.GreaterOrEqual(t, stopAt, 0)
+	got := g.Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: 32, Stop: m.Config.EosTokenID}, nil)
+	require.Equal(t, fx.Greedy[:stopAt+1], got)
+	// Streaming sees every token; returning false stops.
+	g.Reset()
+	var streamed []int
+	got = g.Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: 32, Stream: func(tok int) bool {
+		streamed = append(streamed, tok)
+		return len(streamed) < 5
+	}}, nil)
+	require.Equal(t, fx.Greedy[:5], got)
+	require.Equal(t, got, streamed)
+	// A full context ends generation.
+	g = NewGenerator(m.LM, len(fx.Prompt)+3)
+	got = g.Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: 32}, nil)
+	require.Equal(t, fx.Greedy[:4], got)
+}
