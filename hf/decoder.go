@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -17,6 +18,8 @@ type CausalLM[T tensor.Float] interface {
 	Logits(tp *autograd.Tape[T], ids []int, b, t int) *autograd.Var[T]
 	// Cfg returns the model's configuration.
 	Cfg() *Config
+	// NamedParams returns the parameters under Hugging Face's names.
+	NamedParams(prefix string) []nn.Param[T]
 	visit(prefix string, f visitFunc[T])
 }
 
