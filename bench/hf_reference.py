@@ -468,9 +468,69 @@ def make_qwen2(out):
     decoder_fixture(d, llama_step(w, c), c["vocab_size"], seed=14)
 
 
+# ---------------------------------------------------------------- tokenizers
+
+def added(i, content):
+    return {"id": i, "content": content, "single_word": False, "lstrip": False,
+            "rstrip": False, "normalized": False, "special": True}
+
+
+WORDS = ["the", "a", "is", "cat", "dog", "go", "tensor", "model", "hello", "world",
+         "embed", "text", "run", "fast", "pure", "graph", "token", "on", "of", "and"]
+
+
+def make_tokenizers(out):
+    """Small tokenizer.json files in the tokenizers library's format, so the
+    commands can be run on the fixture folders: a WordPiece (BERT's
+    pipeline) of 96 tokens, and a WordLevel of 128 for the Llama model."""
+    import string
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    toks = specials + list(string.ascii_lowercase) + ["##" + c for c in string.ascii_lowercase] + list(".,!?") + WORDS
+    toks += ["##s", "##ing", "##ed", "##er", "##ly"]
+    toks += [f"w{i}" for i in range(96 - len(toks))]
+    assert len(toks) == 96
+    spec = lambda t, i: {"id": t, "ids": [i], "tokens": [t]}
+    bert = {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [added(i, t) for i, t in enumerate(specials)],
+        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                       "strip_accents": None, "lowercase": True},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+            "special_tokens": {"[CLS]": spec("[CLS]", 2), "[SEP]": spec("[SEP]", 3)}},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": {t: i for i, t in enumerate(toks)}},
+    }
+    write_json(os.path.join(out, "bert", "tokenizer.json"), bert)
+    lt = ["<unk>", "<s>", "</s>", "<eot>"] + WORDS + list(".,!?")
+    lt += [f"w{i}" for i in range(128 - len(lt))]
+    llama = {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [added(i, t) for i, t in enumerate(lt[:4])],
+        "normalizer": None, "pre_tokenizer": {"type": "Whitespace"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": spec("<s>", 1)}},
+        "decoder": None,
+        "model": {"type": "WordLevel", "vocab": {t: i for i, t in enumerate(lt)}, "unk_token": "<unk>"},
+    }
+    write_json(os.path.join(out, "llama", "tokenizer.json"), llama)
+
+
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "hf/testdata"
     make_bert(out)
     make_gpt2(out)
     make_llama(out)
     make_qwen2(out)
+    make_tokenizers(out)
