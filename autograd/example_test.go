@@ -29,7 +29,7 @@ func ExampleTape_Reset() {
 	// y = 2·x₀ − 3·x₁ + 1, four samples.
 	x := tensor.FromSlice([]float64{1, 0, 0, 1, 1, 1, 2, -1}, 4, 2)
 	y := tensor.FromSlice([]float64{3, -2, 0, 8}, 4, 1)
-	w := autograd.NewVar(tensor.New[float64](2, 1), true)
+	w := autograd.NewVar(tensor.New[float64](1, 2), true)
 	b := autograd.NewVar(tensor.New[float64](1), true)
 	tp := autograd.NewTape[float64]()
 	for step := range 2000 {
@@ -50,7 +50,7 @@ func ExampleTape_Reset() {
 		}
 		tp.Reset()
 	}
-	fmt.Printf("w = [%.3f %.3f], b = %.3f\n", w.Value().At(0, 0), w.Value().At(1, 0), b.Value().At(0))
+	fmt.Printf("w = [%.3f %.3f], b = %.3f\n", w.Value().At(0, 0), w.Value().At(0, 1), b.Value().At(0))
 	// Output:
 	// first loss 19.250
 	// w = [2.000 -3.000], b = 1.000

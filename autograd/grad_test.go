@@ -115,14 +115,20 @@ func TestCheckGradEveryOp(t *testing.T) {
 		{"MatMulT/same-operand-gram", []*tensor.Dense[float64]{rn(3, 5)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return weigh(tp, tp.MatMulT(in[0], in[0], false, true))
 		}},
-		{"Linear", []*tensor.Dense[float64]{rn(5, 3), rn(3, 4), rn(4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+		{"Linear", []*tensor.Dense[float64]{rn(5, 3), rn(4, 3), rn(4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return weigh(tp, tp.Linear(in[0], in[1], in[2]))
 		}},
-		{"Linear/bias-1xM", []*tensor.Dense[float64]{rn(5, 3), rn(3, 4), rn(1, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+		{"Linear/bias-1xM", []*tensor.Dense[float64]{rn(5, 3), rn(4, 3), rn(1, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return weigh(tp, tp.Linear(in[0], in[1], in[2]))
 		}},
-		{"Linear/nobias", []*tensor.Dense[float64]{rn(5, 3), rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+		{"Linear/nobias", []*tensor.Dense[float64]{rn(5, 3), rn(4, 3)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return weigh(tp, tp.Linear(in[0], in[1], nil))
+		}},
+		{"Linear/batched-BxTxK", []*tensor.Dense[float64]{rn(2, 3, 5), rn(4, 5), rn(4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.Linear(in[0], in[1], in[2]))
+		}},
+		{"Linear/vector-K", []*tensor.Dense[float64]{rn(5), rn(4, 5), rn(4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+			return weigh(tp, tp.Linear(in[0], in[1], in[2]))
 		}},
 
 		{"Sum", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
@@ -174,7 +180,7 @@ func TestCheckGradEveryOp(t *testing.T) {
 			h := tp.Sigmoid(in[0])
 			return weigh(tp, tp.Div(tp.Exp(h), tp.AddScalar(tp.Square(h), 1)))
 		}},
-		{"mlp", []*tensor.Dense[float64]{rn(6, 5), rn(5, 7), rn(7), rn(7, 3), rn(3)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
+		{"mlp", []*tensor.Dense[float64]{rn(6, 5), rn(7, 5), rn(7), rn(7, 3), rn(3)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			h := tp.Tanh(tp.Linear(in[0], in[1], in[2]))
 			z := tp.Add(tp.MatMul(h, in[3]), in[4])
 			return tp.CrossEntropy(z, []int{0, 1, 2, 2, 1, 0})

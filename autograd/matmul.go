@@ -158,20 +158,26 @@ func zeroIfFresh[T tensor.Float](g []T, acc bool) {
 	}
 }
 
-// Linear returns x·w + b, the fused affine layer: x is N×K (a batch of
-// rows), w is K×M, b has M elements (shape [M] or [1 M]) or is nil. The
-// bias is written first and the product added by one GEMM with beta = 1.
-// Backward: x̄ += z̄·wᵀ and w̄ += xᵀ·z̄ (one GEMM each, transpose flags, beta
-// = 1) and b̄ += the column sums of z̄. It panics (ErrShape) if the shapes do
-// not fit.
+// Linear returns x·wᵀ + b, the fused affine layer in PyTorch's layout
+// (torch.nn.functional.linear): x is [..., K] (rows of K features; every
+// leading axis is a batch axis), w is M×K ([out, in]), b has M elements
+// (shape [M] or [1 M]) or is nil; the result is [..., M]. The bias is
+// written first and the product added by one GEMM with beta = 1, w read in
+// place through GEMM's transpose flag. Backward: x̄ += z̄·w and w̄ += z̄ᵀ·x
+// (one GEMM each, transpose flags, beta = 1) and b̄ += the column sums of
+// z̄. It panics (ErrShape) if the shapes do not fit.
 func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 	tp.check("Linear", x)
 	tp.check("Linear", w)
 	sx, sw := x.value.Shape(), w.value.Shape()
-	if len(sx) != 2 || len(sw) != 2 || sx[1] != sw[0] {
-		fail(ErrShape, "Linear: x shape %v and w shape %v do not fit (want N×K and K×M)", sx, sw)
+	if len(sx) < 1 || len(sw) != 2 || sx[len(sx)-1] != sw[1] {
+		fail(ErrShape, "Linear: x shape %v and w shape %v do not fit (want [..., K] and [M, K])", sx, sw)
 	}
-	n, k, m := sx[0], sx[1], sw[1]
+	m, k := sw[0], sw[1]
+	n := 1
+	for _, d := range sx[:len(sx)-1] {
+		n *= d
+	}
 	var bias []T
 	var cb *tensor.Dense[T]
 	if b != nil {
@@ -182,9 +188,18 @@ func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 		}
 		bias, cb = tp.contig(b.value)
 	}
-	mx, cx := tp.storage(x.value)
+	var mx mat[T]
+	var cx *tensor.Dense[T]
+	if len(sx) == 2 {
+		mx, cx = tp.storage(x.value)
+	} else {
+		var xd []T
+		xd, cx = tp.contig(x.value)
+		mx = mat[T]{data: xd, ld: max(k, 1)}
+	}
 	mw, cw := tp.storage(w.value)
-	out := tp.alloc(n, m)
+	os := append(make([]int, 0, 4), sx[:len(sx)-1]...)
+	out := tp.alloc(append(os, m)...)
 	z := out.Data()
 	beta := T(0)
 	if bias != nil && m > 0 {
@@ -193,7 +208,7 @@ func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 		tp.par(n, rowGrain(grainVec, m))
 		beta = 1
 	}
-	mm(mx.t, mw.t, n, m, k, mx.data, mx.ld, mw.data, mw.ld, beta, z, max(m, 1))
+	mm(mx.t, !mw.t, n, m, k, mx.data, mx.ld, mw.data, mw.ld, beta, z, max(m, 1))
 	if k == 0 && bias == nil {
 		clear(z)
 	}
@@ -204,23 +219,32 @@ func (tp *Tape[T]) Linear(x, w, b *Var[T]) *Var[T] {
 
 func (tp *Tape[T]) backLinear(u *Var[T]) {
 	x, w, b := u.a, u.b, u.c
-	sx := x.value.Shape()
-	n, k := sx[0], sx[1]
-	m := w.value.Shape()[1]
+	sw := w.value.Shape()
+	m, k := sw[0], sw[1]
+	n := x.value.Size() / max(k, 1)
+	if k == 0 {
+		n = u.grad.Size() / max(m, 1)
+	}
+	xm := func() mat[T] {
+		if len(x.value.Shape()) == 2 {
+			return tp.savedMat(x, u.aux)
+		}
+		return mat[T]{data: data(x.value, u.aux), ld: max(k, 1)}
+	}
 	z := u.grad.Data()
 	ldz := max(m, 1)
-	if x.requiresGrad { // x̄ (n×k) += z̄·wᵀ
+	if x.requiresGrad { // x̄ (n×k) += z̄·w
 		sw := tp.savedMat(w, u.aux2)
 		gx, acc := tp.grad(x)
-		mm(false, !sw.t, n, k, m, z, ldz, sw.data, sw.ld, betaOf[T](acc), gx, max(k, 1))
+		mm(false, sw.t, n, k, m, z, ldz, sw.data, sw.ld, betaOf[T](acc), gx, max(k, 1))
 		if m == 0 {
 			zeroIfFresh(gx, acc)
 		}
 	}
-	if w.requiresGrad { // w̄ (k×m) += xᵀ·z̄
-		sx := tp.savedMat(x, u.aux)
+	if w.requiresGrad { // w̄ (m×k) += z̄ᵀ·x
+		sx := xm()
 		gw, acc := tp.grad(w)
-		mm(!sx.t, false, k, m, n, sx.data, sx.ld, z, ldz, betaOf[T](acc), gw, max(m, 1))
+		mm(true, sx.t, m, k, n, z, ldz, sx.data, sx.ld, betaOf[T](acc), gw, max(k, 1))
 		if n == 0 {
 			zeroIfFresh(gw, acc)
 		}

@@ -26,7 +26,7 @@ func mlpLoss(tp *Tape[float64], x, w1, b1, w2 *Var[float64]) *Var[float64] {
 func TestAccumulateAcrossBackwardAndZeroGrad(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x := NewVar(randT(r, -1, 1, 4, 3), false)
-	w1 := NewVar(randT(r, -1, 1, 3, 5), true)
+	w1 := NewVar(randT(r, -1, 1, 5, 3), true)
 	b1 := NewVar(randT(r, -1, 1, 5), true)
 	w2 := NewVar(randT(r, -1, 1, 5, 3), true)
 	tp := NewTape[float64]()
@@ -300,7 +300,7 @@ func TestMisusePanics(t *testing.T) {
 		{"MatMulT", func() { tp.MatMulT(a, c, true, false) }, ErrShape, []string{"MatMulT", "[2 3]", "[3 2]"}},
 		{"MatMul/vector", func() { tp.MatMul(a, NewVar(vec(1, 2, 3), false)) }, ErrShape, []string{"MatMul", "[3]"}},
 		{"Linear", func() { tp.Linear(a, b, nil) }, ErrShape, []string{"Linear", "[2 3]", "[4 5]"}},
-		{"Linear/bias", func() { tp.Linear(a, c, NewVar(vec(1, 2, 3), false)) }, ErrShape, []string{"Linear", "bias", "[3]"}},
+		{"Linear/bias", func() { tp.Linear(a, NewVar(tensor.New[float64](2, 3), true), NewVar(vec(1, 2, 3), false)) }, ErrShape, []string{"Linear", "bias", "[3]"}},
 		{"Add", func() { tp.Add(a, b) }, ErrShape, []string{"Add", "[2 3]", "[4 5]", "broadcast"}},
 		{"Mul", func() { tp.Mul(a, c) }, ErrShape, []string{"Mul", "[2 3]", "[3 2]"}},
 		{"MSE", func() { tp.MSE(a, c) }, ErrShape, []string{"MSE", "[2 3]", "[3 2]"}},
@@ -417,11 +417,12 @@ func TestEmptyShapes(t *testing.T) {
 	z = tp.MatMul(a, b)
 	require.Equal(t, []int{2, 3}, z.Value().Shape())
 	require.Equal(t, make([]float64, 6), z.Value().Data(), "an empty inner dimension gives zeros")
-	l := tp.Sum(tp.Linear(a, b, NewVar(vec(1, 2, 3), true)))
+	bt := NewVar(tensor.New[float64](3, 0), true)
+	l := tp.Sum(tp.Linear(a, bt, NewVar(vec(1, 2, 3), true)))
 	assert.Equal(t, 12.0, l.Value().Data()[0])
 	require.NoError(t, tp.Backward(l))
 	assert.Equal(t, []int{2, 0}, a.Grad().Shape())
-	assert.Equal(t, []int{0, 3}, b.Grad().Shape())
+	assert.Equal(t, []int{3, 0}, bt.Grad().Shape())
 
 	tp.Reset()
 	e := NewVar(tensor.New[float64](0, 4), true)
@@ -467,7 +468,7 @@ func TestStridedViews(t *testing.T) {
 		xv, wv := NewVar(x, true), NewVar(w, true)
 		tp := NewTape[float64]()
 		z := tp.MatMul(xv, wv)                                    // 4×3
-		y := tp.Linear(xv, wv, nil)                               // same product through Linear
+		y := tp.Linear(xv, tp.Transpose(wv), nil)                 // same product through Linear (w read through its transpose flag)
 		s := tp.Mul(tp.Reshape(xv, 2, 10), tp.Reshape(xv, 2, 10)) // strided input to a binary op, used twice
 		l := tp.Add(tp.Add(weigh(tp, z), weigh(tp, tp.Tanh(y))), weigh(tp, s))
 		require.NoError(t, tp.Backward(l))

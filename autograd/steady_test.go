@@ -41,7 +41,7 @@ func graph[T tensor.Float](tp *Tape[T], in []*Var[T]) *Var[T] {
 // loses precision (a one-pass variance, an unstabilised exp).
 func TestFloat32MatchesFloat64(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
-	shapes := [][]int{{8, 6}, {6, 16}, {16}, {16, 4}, {4}}
+	shapes := [][]int{{8, 6}, {16, 6}, {16}, {16, 4}, {4}}
 	var in64 []*Var[float64]
 	var in32 []*Var[float32]
 	for _, s := range shapes {
@@ -92,7 +92,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 			}
 			return NewVar(t, true)
 		}
-		w1, b1, w2, b2 := mk(d, hdim), mk(hdim), mk(hdim, c), mk(c)
+		w1, b1, w2, b2 := mk(hdim, d), mk(hdim), mk(hdim, c), mk(c)
 		params := []*Var[float32]{w1, b1, w2, b2}
 		tp := NewTape[float32]()
 		step := func() {

@@ -53,7 +53,7 @@ func newCNNBench(seed uint64) *cnnBench {
 	for i := range m.labels {
 		m.labels[i] = r.IntN(10)
 	}
-	m.opt = optim.NewAdam(nn.Params[float32](m.model), optim.AdamConfig{LR: 1e-3})
+	m.opt = optim.NewAdam(nn.Parameters[float32](m.model), optim.AdamConfig{LR: 1e-3})
 	return m
 }
 

@@ -36,7 +36,7 @@ const gptBatch = 12
 func newGPTBench(seed uint64) *gptBench {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	g := nn.NewGPT[float32](rng, nn.GPTConfig{})
-	decay, rest := nn.DecaySplit(g.NamedParams(""))
+	decay, rest := nn.DecaySplit(nn.NamedParameters(g))
 	m := &gptBench{g: g, tp: autograd.NewTape[float32](), params: append(append([]*autograd.Var[float32](nil), decay...), rest...),
 		opt: optim.NewAdamWGroups([]optim.Group[float32]{{Params: decay, WeightDecay: 0.1}, {Params: rest}},
 			optim.AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99})}

@@ -47,7 +47,7 @@ func newMLPBench(seed uint64) *mlpBench {
 	}
 	for l := 0; l+1 < len(mlpSizes); l++ {
 		in, out := mlpSizes[l], mlpSizes[l+1]
-		w := tensor.New[float32](in, out)
+		w := tensor.New[float32](out, in) // PyTorch's [out, in]
 		std := math.Sqrt(2 / float64(in)) // Kaiming normal
 		for i := range w.Data() {
 			w.Data()[i] = float32(r.NormFloat64() * std)

@@ -10,8 +10,8 @@ import (
 
 // CausalSelfAttention is multi-head self-attention in which position t sees
 // only positions ≤ t, as in GPT-2 and nanoGPT's CausalSelfAttention: one
-// fused Linear (c_attn, [Embd, 3·Embd]) makes the queries, keys and values
-// of every head, and c_proj ([Embd, Embd]) mixes the heads' outputs. For a
+// fused Linear (c_attn, weight [3·Embd, Embd]) makes the queries, keys and
+// values of every head, and c_proj ([Embd, Embd]) mixes the heads' outputs. For a
 // head with queries Q, keys K and values V (each [T, Embd/Heads]):
 //
 //	O = causal-softmax(Q·Kᵀ / √(Embd/Heads))·V
@@ -20,8 +20,7 @@ import (
 // strided batched GEMMs over the heads with transpose flags, reading the
 // heads in place, around a fused scaled, masked softmax.
 //
-// As everywhere in this package the Linear weights are [in, out]; PyTorch
-// stores the transpose, so c_attn.weight here is PyTorch's transposed.
+// The Linear weights are [out, in], as PyTorch's (and nanoGPT's) are.
 type CausalSelfAttention[T tensor.Float] struct {
 	Embd, Heads int
 	Attn, Proj  *Linear[T] // c_attn, c_proj
@@ -49,11 +48,10 @@ func newNormalLinear[T tensor.Float](rng *rand.Rand, in, out int, std float64, b
 	if rng == nil {
 		panic(fmt.Errorf("%w: nil rng", ErrArg))
 	}
-	w := tensor.New[T](in, out)
-	fillNormal(rng, w.Data(), std)
-	l := &Linear[T]{In: in, Out: out, W: autograd.NewVar(w, true)}
+	w := drawTransposed(in, out, func(w *tensor.Dense[T]) { fillNormal(rng, w.Data(), std) })
+	l := &Linear[T]{In: in, Out: out, Weight: autograd.NewVar(w, true)}
 	if bias {
-		l.B = autograd.NewVar(tensor.New[T](out), true)
+		l.Bias = autograd.NewVar(tensor.New[T](out), true)
 	}
 	return l
 }
@@ -72,22 +70,13 @@ func (a *CausalSelfAttention[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T
 // sequence): c_attn, the fused heads (autograd.CausalAttention reads them
 // in place, no permuted copies), c_proj.
 func (a *CausalSelfAttention[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
-	qkv := tp.Linear(x, a.Attn.W, a.Attn.B) // [B·T, 3C]
+	qkv := tp.Linear(x, a.Attn.Weight, a.Attn.Bias) // [B·T, 3C]
 	y := tp.CausalAttention(qkv, b, t, a.Heads)
-	return tp.Linear(y, a.Proj.W, a.Proj.B)
+	return tp.Linear(y, a.Proj.Weight, a.Proj.Bias)
 }
 
-// NamedParams returns c_attn's and c_proj's weights and biases, as
-// nanoGPT's state_dict names them below its prefix.
-func (a *CausalSelfAttention[T]) NamedParams(prefix string) []Param[T] {
-	return append(linearParams(prefix+"c_attn.", a.Attn), linearParams(prefix+"c_proj.", a.Proj)...)
-}
-
-// linearParams is Linear.NamedParams for a Linear that may have no bias.
-func linearParams[T tensor.Float](prefix string, l *Linear[T]) []Param[T] {
-	ps := []Param[T]{{prefix + "weight", l.W}}
-	if l.B != nil {
-		ps = append(ps, Param[T]{prefix + "bias", l.B})
-	}
-	return ps
+// Members names c_attn and c_proj, as nanoGPT does.
+func (a *CausalSelfAttention[T]) Members(m *Members[T]) {
+	m.Module("c_attn", a.Attn)
+	m.Module("c_proj", a.Proj)
 }

@@ -24,7 +24,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			defer parallel.SetThreads(parallel.SetThreads(threads))
 			rng := rand.New(rand.NewPCG(1, 1))
 			m := nn.NewMLP[float32](rng, []int{784, 512, 256, 10}, nn.ReLU)
-			opt := optim.NewAdam(m.Params(), optim.AdamConfig{})
+			opt := optim.NewAdam(nn.Parameters(m), optim.AdamConfig{})
 			x := tensor.New[float32](batch, 784)
 			for i := range x.Data() {
 				x.Data()[i] = float32(rng.Float64())

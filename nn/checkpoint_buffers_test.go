@@ -1,9 +1,11 @@
 package nn
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/adjoint-go/adjoint/autograd"
@@ -17,33 +19,124 @@ type statLayer struct{ s *tensor.Dense[float32] }
 func (l statLayer) Forward(_ *autograd.Tape[float32], x *autograd.Var[float32]) *autograd.Var[float32] {
 	return x
 }
-func (statLayer) NamedParams(string) []Param[float32] { return nil }
-func (l statLayer) NamedBuffers(prefix string) []Buffer[float32] {
-	return []Buffer[float32]{{prefix + "stat", l.s}}
+func (l statLayer) Members(m *Members[float32]) { m.Buffer("stat", l.s) }
+
+// convBlock is a user's container: a conv, a BatchNorm and a Dropout,
+// named once. Everything else must derive from that.
+type convBlock struct {
+	Conv *Conv2d[float32]
+	BN   *BatchNorm2d[float32]
+	Drop *Dropout[float32]
+}
+
+func (b *convBlock) Members(m *Members[float32]) {
+	m.Module("conv", b.Conv)
+	m.Module("bn", b.BN)
+	m.Module("drop", b.Drop)
+}
+
+func (b *convBlock) Forward(tp *autograd.Tape[float32], x *autograd.Var[float32]) *autograd.Var[float32] {
+	return b.Drop.Forward(tp, b.BN.Forward(tp, b.Conv.Forward(tp, x)))
+}
+
+func newConvBlockNet(seed uint64) *Sequential[float32] {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	blk := &convBlock{
+		Conv: NewConv2d[float32](rng, Conv2dConfig{In: 1, Out: 2, Kernel: [2]int{3, 3}, Padding: [2]int{1, 1}}),
+		BN:   NewBatchNorm2d[float32](2),
+		Drop: NewDropout[float32](rng, 0.5),
+	}
+	return NewSequential[float32](blk, Flatten[float32]{}, NewLinear[float32](rng, 2*4*4, 3, KaimingUniform))
+}
+
+// TestUserContainer: a user block inside a Sequential gets eval mode and
+// its buffers into the state dict (issue 20 item 2).
+func TestUserContainer(t *testing.T) {
+	m := newConvBlockNet(1)
+	var names []string
+	for _, p := range NamedParameters(m) {
+		names = append(names, p.Name)
+	}
+	assert.Equal(t, []string{"0.conv.weight", "0.conv.bias", "0.bn.weight", "0.bn.bias", "2.weight", "2.bias"}, names)
+	names = nil
+	for _, b := range NamedBuffers(m) {
+		names = append(names, b.Name)
+	}
+	assert.Equal(t, []string{"0.bn.running_mean", "0.bn.running_var", "0.bn.num_batches_tracked"}, names)
+
+	blk := m.Layers[0].(*convBlock)
+	require.True(t, blk.Drop.Training())
+	Train(m, false)
+	require.False(t, blk.Drop.Training())
+	require.False(t, blk.BN.Training())
+
+	// In eval mode two passes agree (no dropout) and the statistics stay.
+	x := tensor.New[float32](2, 1, 4, 4)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%7) - 3
+	}
+	tp := autograd.NewTape[float32]()
+	y1 := m.Forward(tp, tp.Const(x)).Value().Clone()
+	y2 := m.Forward(tp, tp.Const(x)).Value()
+	assert.Equal(t, y1.Data(), y2.Data())
+	assert.Equal(t, []float32{0, 0}, blk.BN.RunningMean.Data())
+
+	// Training updates the statistics; a checkpoint carries them.
+	Train(m, true)
+	m.Forward(tp, tp.Const(x))
+	assert.NotEqual(t, []float32{0, 0}, blk.BN.RunningMean.Data())
+	assert.Equal(t, float32(1), blk.BN.NumBatchesTracked.Data()[0])
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	require.NoError(t, Save(path, m))
+	m2 := newConvBlockNet(2)
+	_, err := Load(path, m2, true)
+	require.NoError(t, err)
+	assert.Equal(t, blk.BN.RunningMean.Data(), m2.Layers[0].(*convBlock).BN.RunningMean.Data())
+	assert.Equal(t, blk.BN.RunningVar.Data(), m2.Layers[0].(*convBlock).BN.RunningVar.Data())
+	assert.Equal(t, float32(1), m2.Layers[0].(*convBlock).BN.NumBatchesTracked.Data()[0])
+	Train(m, false)
+	Train(m2, false)
+	assert.Equal(t, m.Forward(tp, tp.Const(x)).Value().Data(), m2.Forward(tp, tp.Const(x)).Value().Data())
 }
 
 func TestSaveLoadBuffers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.npz")
 	mk := func(v float32) *Sequential[float32] {
-		lin := &Linear[float32]{In: 1, Out: 2,
-			W: autograd.NewVar(tensor.Full[float32](v, 1, 2), true), B: autograd.NewVar(tensor.Full[float32](v, 2), true)}
+		lin := &Linear[float32]{In: 2, Out: 1,
+			Weight: autograd.NewVar(tensor.Full[float32](v, 1, 2), true), Bias: autograd.NewVar(tensor.Full[float32](v, 1), true)}
 		return NewSequential[float32](lin, statLayer{tensor.Full[float32](v+1, 3)})
 	}
 	a, b := mk(1), mk(5)
-	require.NoError(t, SaveLayer(path, a))
-	require.NoError(t, LoadLayer(path, b))
+	require.NoError(t, Save(path, a))
+	_, err := Load(path, b, true)
+	require.NoError(t, err)
 	require.Equal(t, []float32{2, 2, 2}, b.Layers[1].(statLayer).s.Data())
-	require.Equal(t, []float32{1, 1}, b.Layers[0].(*Linear[float32]).W.Value().Data())
+	require.Equal(t, []float32{1, 1}, b.Layers[0].(*Linear[float32]).Weight.Value().Data())
 
-	// A checkpoint without the buffer does not load into the model that
-	// has one, and changes nothing.
-	require.NoError(t, Save(path, a.NamedParams("")))
+	// A checkpoint without the buffer does not load strictly into the
+	// model that has one, and changes nothing; non-strict, it loads the
+	// rest and reports the buffer missing.
+	require.NoError(t, SaveState(path, State[float32]{"0.weight": tensor.Full[float32](3, 1, 2), "0.bias": tensor.Full[float32](3, 1), "head.weight": tensor.New[float32](2)}))
 	c := mk(7)
-	err := LoadLayer(path, c)
+	_, err = Load(path, c, true)
 	require.ErrorIs(t, err, ErrCheckpoint)
-	require.Contains(t, err.Error(), "no arrays for [1.stat]")
-	require.Equal(t, []float32{7, 7}, c.Layers[0].(*Linear[float32]).W.Value().Data())
-	require.PanicsWithError(t, `nn: invalid argument: Save: buffer name "0.weight" used twice`, func() {
-		_ = Save(path, a.NamedParams(""), Buffer[float32]{"0.weight", tensor.New[float32](1)})
+	require.Contains(t, err.Error(), `missing keys ["1.stat"]; unexpected keys ["head.weight"]`)
+	require.Equal(t, []float32{7, 7}, c.Layers[0].(*Linear[float32]).Weight.Value().Data())
+	rep, err := Load(path, c, false)
+	require.NoError(t, err)
+	require.Equal(t, LoadReport{Missing: []string{"1.stat"}, Unexpected: []string{"head.weight"}}, rep)
+	require.Equal(t, []float32{3, 3}, c.Layers[0].(*Linear[float32]).Weight.Value().Data())
+	require.Equal(t, []float32{8, 8, 8}, c.Layers[1].(statLayer).s.Data())
+
+	// Two members under one name are a programmer error.
+	require.PanicsWithError(t, `nn: invalid argument: StateDict: name "0.stat" used twice`, func() {
+		StateDict[float32](NewSequential[float32](dupLayer{}))
 	})
+}
+
+type dupLayer struct{ statLayer }
+
+func (dupLayer) Members(m *Members[float32]) {
+	m.Buffer("stat", tensor.New[float32](1))
+	m.Buffer("stat", tensor.New[float32](1))
 }

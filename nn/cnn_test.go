@@ -30,19 +30,19 @@ func smallCNN(seed uint64) *Sequential[float64] {
 func TestCNNLayers(t *testing.T) {
 	m := smallCNN(1)
 	var names []string
-	for _, p := range m.NamedParams("") {
+	for _, p := range NamedParameters(m) {
 		names = append(names, p.Name)
 	}
 	require.Equal(t, []string{"0.weight", "0.bias", "1.weight", "1.bias", "6.weight", "6.bias"}, names)
 	var bufs []string
-	for _, b := range m.NamedBuffers("") {
+	for _, b := range NamedBuffers(m) {
 		bufs = append(bufs, b.Name)
 	}
-	require.Equal(t, []string{"1.running_mean", "1.running_var"}, bufs)
+	require.Equal(t, []string{"1.running_mean", "1.running_var", "1.num_batches_tracked"}, bufs)
 	conv := m.Layers[0].(*Conv2d[float64])
-	require.Equal(t, []int{4, 2, 3, 3}, conv.W.Shape())
+	require.Equal(t, []int{4, 2, 3, 3}, conv.Weight.Shape())
 	bound := math.Sqrt(6.0 / 18)
-	for _, v := range conv.W.Value().Data() {
+	for _, v := range conv.Weight.Value().Data() {
 		require.Less(t, math.Abs(v), bound)
 	}
 
@@ -55,13 +55,13 @@ func TestCNNLayers(t *testing.T) {
 
 	// Evaluation: the running statistics are fixed and dropout is off, so
 	// two forward passes agree and leave the statistics alone.
-	SetTraining[float64](m, false)
+	Train[float64](m, false)
 	rm := append([]float64(nil), bn.RunningMean.Data()...)
 	e1 := m.Forward(tp, x).Value().Clone()
 	e2 := m.Forward(tp, x).Value()
 	require.Equal(t, e1.Data(), e2.Data())
 	require.Equal(t, rm, bn.RunningMean.Data())
-	SetTraining[float64](m, true)
+	Train[float64](m, true)
 	t1 := m.Forward(tp, x).Value().Clone()
 	require.NotEqual(t, e1.Data(), t1.Data())
 }
@@ -74,12 +74,13 @@ func TestCNNCheckpoint(t *testing.T) {
 	x := autograd.NewVar(tensor.RandNormal[float64](rand.New(rand.NewPCG(2, 2)), 0, 1, 5, 2, 6, 6), false)
 	tp := autograd.NewTape[float64]()
 	a.Forward(tp, x) // moves the running statistics
-	SetTraining[float64](a, false)
-	SetTraining[float64](b, false)
+	Train[float64](a, false)
+	Train[float64](b, false)
 	want := a.Forward(tp, x).Value().Clone()
 	require.NotEqual(t, want.Data(), b.Forward(tp, x).Value().Data())
-	require.NoError(t, SaveLayer(path, a))
-	require.NoError(t, LoadLayer(path, b))
+	require.NoError(t, Save(path, a))
+	_, err := Load(path, b, true)
+	require.NoError(t, err)
 	require.Equal(t, want.Data(), b.Forward(tp, x).Value().Data())
 }
 
@@ -118,22 +119,23 @@ func TestCNNLayerMisuse(t *testing.T) {
 	}
 }
 
-// TestMLPLayer: an MLP as a Layer saves the checkpoint MLP.Save writes,
-// and nests in a Sequential with its names under the index.
+// TestMLPLayer: an MLP is a Sequential, named as PyTorch names
+// nn.Sequential(Linear, ReLU, Linear), and nests under its index.
 func TestMLPLayer(t *testing.T) {
 	dir := t.TempDir()
 	m := NewMLP[float32](rand.New(rand.NewPCG(1, 1)), []int{6, 5, 4}, ReLU)
-	require.NoError(t, SaveLayer(filepath.Join(dir, "a.npz"), m.Layer()))
+	require.NoError(t, Save(filepath.Join(dir, "a.npz"), m))
 	m2 := NewMLP[float32](rand.New(rand.NewPCG(2, 2)), []int{6, 5, 4}, ReLU)
-	require.NoError(t, m2.Load(filepath.Join(dir, "a.npz")))
-	require.Equal(t, m.Layers[1].W.Value().Data(), m2.Layers[1].W.Value().Data())
+	_, err := Load(filepath.Join(dir, "a.npz"), m2, true)
+	require.NoError(t, err)
+	require.Equal(t, linearAt(m, 2).Weight.Value().Data(), linearAt(m2, 2).Weight.Value().Data())
 
-	s := NewSequential[float32](Flatten[float32]{}, m.Layer())
+	s := NewSequential[float32](Flatten[float32]{}, m)
 	var names []string
-	for _, p := range s.NamedParams("") {
+	for _, p := range NamedParameters(s) {
 		names = append(names, p.Name)
 	}
-	require.Equal(t, []string{"1.layer0.weight", "1.layer0.bias", "1.layer1.weight", "1.layer1.bias"}, names)
+	require.Equal(t, []string{"1.0.weight", "1.0.bias", "1.2.weight", "1.2.bias"}, names)
 	x := autograd.NewVar(tensor.RandNormal[float32](rand.New(rand.NewPCG(3, 3)), 0, 1, 2, 6), false)
 	tp := autograd.NewTape[float32]()
 	require.Equal(t, m.Forward(tp, x).Value().Data(), s.Forward(tp, x).Value().Data())

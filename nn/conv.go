@@ -32,8 +32,8 @@ type Conv2dConfig struct {
 // W has shape [Out, In/Groups, KH, KW] and B [Out], PyTorch's layout and
 // names ("weight", "bias"), so weights move between the two unchanged.
 type Conv2d[T tensor.Float] struct {
-	Cfg  Conv2dConfig
-	W, B *autograd.Var[T] // B is nil with NoBias
+	Cfg          Conv2dConfig
+	Weight, Bias *autograd.Var[T] // B is nil with NoBias
 }
 
 // NewConv2d returns a layer with weights drawn from rng by cfg.Init and
@@ -59,9 +59,9 @@ func NewConv2d[T tensor.Float](rng *rand.Rand, cfg Conv2dConfig) *Conv2d[T] {
 	kk := cfg.Kernel[0] * cfg.Kernel[1]
 	w := tensor.New[T](cfg.Out, cfg.In/g, cfg.Kernel[0], cfg.Kernel[1])
 	Initialize(rng, w, cfg.Init, cfg.In/g*kk, cfg.Out/g*kk)
-	l := &Conv2d[T]{Cfg: cfg, W: autograd.NewVar(w, true)}
+	l := &Conv2d[T]{Cfg: cfg, Weight: autograd.NewVar(w, true)}
 	if !cfg.NoBias {
-		l.B = autograd.NewVar(tensor.New[T](cfg.Out), true)
+		l.Bias = autograd.NewVar(tensor.New[T](cfg.Out), true)
 	}
 	return l
 }
@@ -69,13 +69,11 @@ func NewConv2d[T tensor.Float](rng *rand.Rand, cfg Conv2dConfig) *Conv2d[T] {
 // Forward records the convolution of x ([N, In, H, W]) on tp.
 func (l *Conv2d[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
 	c := &l.Cfg
-	return tp.Conv2d(x, l.W, l.B, autograd.Conv2dOptions{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, Groups: c.Groups})
+	return tp.Conv2d(x, l.Weight, l.Bias, autograd.Conv2dOptions{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, Groups: c.Groups})
 }
 
-// NamedParams returns prefix+"weight" and, with a bias, prefix+"bias".
-func (l *Conv2d[T]) NamedParams(prefix string) []Param[T] {
-	if l.B == nil {
-		return []Param[T]{{prefix + "weight", l.W}}
-	}
-	return []Param[T]{{prefix + "weight", l.W}, {prefix + "bias", l.B}}
+// Members names "weight" and, with a bias, "bias".
+func (l *Conv2d[T]) Members(m *Members[T]) {
+	m.Param("weight", l.Weight)
+	m.Param("bias", l.Bias)
 }

@@ -5,22 +5,26 @@
 // weight initialisers (Kaiming and Xavier, uniform and normal) and
 // checkpoints in NumPy's .npz format.
 //
-// A convolutional network is a Sequential, as in PyTorch:
+// A model is a tree of modules, as in PyTorch: each Module names its
+// direct children, parameters and buffers once (Members), and
+// NamedParameters, NamedBuffers, Train, StateDict, LoadStateDict, Save and
+// Load derive from that, recursively, for a user's own modules too (see
+// the example of Module). A convolutional network is a Sequential:
 //
 //	pool := nn.MaxPool2d[float32]{Options: autograd.Pool2dOptions{Kernel: [2]int{2, 2}}}
 //	relu := nn.Act[float32]{Fn: nn.ReLU}
 //	m := nn.NewSequential[float32](
 //		nn.NewConv2d[float32](rng, nn.Conv2dConfig{In: 1, Out: 32, Kernel: [2]int{5, 5}, Padding: [2]int{2, 2}}),
 //		relu, pool, nn.Flatten[float32]{}, nn.NewLinear[float32](rng, 32*14*14, 10, nn.KaimingUniform))
-//	nn.SetTraining[float32](m, false) // evaluation: BatchNorm2d's running statistics, no Dropout
-//	err := nn.SaveLayer("cnn.npz", m) // "0.weight", "0.bias", "4.weight", "4.bias"
+//	nn.Train[float32](m, false) // evaluation: BatchNorm2d's running statistics, no Dropout
+//	err := nn.Save("cnn.safetensors", m) // "0.weight", "0.bias", "4.weight", "4.bias"
 //
 // A model's forward pass records ops on an autograd.Tape; its parameters
 // are leaf Vars that an optimiser from package optim updates in place:
 //
 //	rng := rand.New(rand.NewPCG(seed, 0))
 //	m := nn.NewMLP[float32](rng, []int{784, 512, 256, 10}, nn.ReLU)
-//	opt := optim.NewAdam(m.Params(), optim.AdamConfig{LR: 1e-3})
+//	opt := optim.NewAdam(nn.Parameters(m), optim.AdamConfig{LR: 1e-3})
 //	tp := autograd.NewTape[float32]()
 //	for each batch x, labels {
 //		tp.Reset()
@@ -30,30 +34,30 @@
 //		opt.ZeroGrad()
 //	}
 //
+// Inference runs the same module code on a tape in no-grad mode
+// (tp.NoGrad(true)), which records values only.
+//
 // # Layout
 //
-// Linear computes y = x·W + b for a batch x of shape [batch, in], with W of
-// shape [in, out] and b of shape [out], row-major. PyTorch's nn.Linear
-// stores the transpose of W ([out, in]); transpose when moving weights
-// between the two.
+// Every layer keeps PyTorch's layout and state_dict names, so weights move
+// between the two unchanged: Linear computes y = x·Wᵀ + b for x of shape
+// [..., in], with W of shape [out, in] (read through GEMM's transpose
+// flag, never copied) and b [out]; Conv2d's weight is
+// [Out, In/Groups, KH, KW] over NCHW input; BatchNorm2d keeps weight, bias,
+// running_mean, running_var and num_batches_tracked.
 //
-// Conv2d's weight has PyTorch's layout [Out, In/Groups, KH, KW] and input
-// and output are NCHW, so convolution weights move between the two
-// unchanged.
-//
-// Checkpoints (Save, Load, MLP.Save, MLP.Load) hold one array per parameter,
-// named as NamedParams lists them ("layer0.weight", "layer0.bias",
-// "layer1.weight", ...), in the parameter's shape and element type
-// (float32 or float64): numpy.load("model.npz")["layer0.weight"] is W of
-// the first layer. Load checks names and shapes and writes into the
-// existing parameter tensors, so an optimiser built on them keeps working.
-// The extension picks the format: ".npz" or ".safetensors" (what PyTorch
-// and Hugging Face exchange; F16 and BF16 files load too); any other is an
-// error (CheckpointPath tells in advance).
-// SaveLayer and LoadLayer do the same for any Layer, buffers included
-// (BatchNorm2d's "running_mean" and "running_var"), under the names of
-// NamedParams and NamedBuffers: a Sequential's are PyTorch's state_dict
-// names for the same nn.Sequential.
+// Checkpoints (Save, Load) hold one array per parameter and buffer, under
+// its state_dict name ("0.weight", "0.bias", "2.weight", … for NewMLP, as
+// for PyTorch's nn.Sequential), in its shape and element type. The
+// extension picks the format: ".safetensors" (as
+// safetensors.torch.save_file writes it, {"format": "pt"} metadata; F16,
+// BF16 and the integer dtypes load too) or ".npz"
+// (numpy.load("model.npz")["0.weight"]); any other is an error
+// (CheckpointPath tells in advance). PyTorch's
+// model.load_state_dict(safetensors.torch.load_file(path)) reads what Save
+// writes; Load reads what PyTorch saves, strictly or not (LoadReport), and
+// checks names, shapes and values before changing anything. An optimiser's
+// state can ride along (Save's and Load's opts).
 //
 // # Transformers
 //
@@ -61,8 +65,8 @@
 // into GPT, GPT-2's architecture as nanoGPT builds it, with the output head
 // tied to the token embedding. Its parameters carry nanoGPT's state_dict
 // names (transformer.wte.weight, transformer.h.0.attn.c_attn.weight, …;
-// the tied lm_head.weight is not repeated), in PyTorch's shapes except the
-// Linear weights, which are [in, out] as above. DecaySplit splits them for
+// the tied lm_head.weight is not repeated), in PyTorch's shapes.
+// DecaySplit splits them for
 // AdamW as nanoGPT does. Generator samples from a GPT without a tape, with
 // a KV cache and no allocation per token.
 //
@@ -74,10 +78,11 @@
 // # Panics
 //
 // Constructors panic, with a value wrapping ErrArg, for sizes below one, an
-// unknown activation or initialiser, or a nil generator; Save panics if two
-// parameters share a name. Ops panic as autograd's do for inputs of the
-// wrong shape. Load returns an error (wrapping ErrCheckpoint when the file
-// does not match the model) and then leaves the model unchanged.
+// unknown activation or initialiser, or a nil generator; StateDict (and so
+// Save) panics if two members share a name. Ops panic as autograd's do for
+// inputs of the wrong shape. Load returns an error (wrapping ErrCheckpoint
+// when the file does not match the model, ErrFormat for an unknown
+// extension) and then leaves the model unchanged.
 //
 // # Concurrency
 //

@@ -14,9 +14,9 @@ import (
 // unchanged in evaluation mode. The masks come from the generator it was
 // made with, so a seed fixes them. A new layer is in training mode.
 type Dropout[T tensor.Float] struct {
-	P    float64
-	rng  *rand.Rand
-	eval bool
+	Mode
+	P   float64
+	rng *rand.Rand
 }
 
 // NewDropout returns a dropout layer drawing its masks from rng. It panics
@@ -34,14 +34,11 @@ func NewDropout[T tensor.Float](rng *rand.Rand, p float64) *Dropout[T] {
 // Forward records dropout of x in training mode and returns x itself in
 // evaluation mode.
 func (d *Dropout[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	if d.eval {
+	if !d.Training() {
 		return x
 	}
 	return tp.Dropout(x, d.P, d.rng)
 }
 
-// SetTraining switches between training (on) and evaluation mode.
-func (d *Dropout[T]) SetTraining(on bool) { d.eval = !on }
-
-// NamedParams returns nil.
-func (*Dropout[T]) NamedParams(string) []Param[T] { return nil }
+// Members names nothing.
+func (*Dropout[T]) Members(*Members[T]) {}

@@ -13,7 +13,7 @@ import (
 // between the two unchanged).
 type Embedding[T tensor.Float] struct {
 	Num, Dim int
-	W        *autograd.Var[T]
+	Weight   *autograd.Var[T]
 	idx      []int // Forward's scratch for the indices read from x
 }
 
@@ -29,13 +29,13 @@ func NewEmbedding[T tensor.Float](rng *rand.Rand, num, dim int, std float64) *Em
 	}
 	w := tensor.New[T](num, dim)
 	fillNormal(rng, w.Data(), std)
-	return &Embedding[T]{Num: num, Dim: dim, W: autograd.NewVar(w, true)}
+	return &Embedding[T]{Num: num, Dim: dim, Weight: autograd.NewVar(w, true)}
 }
 
 // Lookup records the rows of W at indices: a [len(indices), Dim] matrix. It
 // panics (autograd.ErrIndex) if an index is outside [0, Num).
 func (e *Embedding[T]) Lookup(tp *autograd.Tape[T], indices []int) *autograd.Var[T] {
-	return tp.Embedding(e.W, indices)
+	return tp.Embedding(e.Weight, indices)
 }
 
 // Forward is Lookup for indices held as the values of x (any shape, each
@@ -51,10 +51,8 @@ func (e *Embedding[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autogr
 		}
 		e.idx = append(e.idx, r)
 	}
-	return tp.Embedding(e.W, e.idx)
+	return tp.Embedding(e.Weight, e.idx)
 }
 
-// NamedParams returns the table named prefix+"weight".
-func (e *Embedding[T]) NamedParams(prefix string) []Param[T] {
-	return []Param[T]{{prefix + "weight", e.W}}
-}
+// Members names the table "weight".
+func (e *Embedding[T]) Members(m *Members[T]) { m.Param("weight", e.Weight) }

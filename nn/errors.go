@@ -11,4 +11,7 @@ var (
 	// ErrCheckpoint is wrapped by the errors of Load when a file's arrays
 	// do not match the model's parameters (missing, extra, wrong shape).
 	ErrCheckpoint = errors.New("nn: checkpoint does not match the model")
+	// ErrFormat is wrapped by the errors of CheckpointPath, Save and Load
+	// for a file name whose extension names no checkpoint format.
+	ErrFormat = errors.New("nn: unknown checkpoint format")
 )

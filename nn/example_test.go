@@ -15,7 +15,7 @@ import (
 func Example() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	m := nn.NewMLP[float32](rng, []int{2, 8, 3}, nn.ReLU)
-	opt := optim.NewSGD(m.Params(), optim.SGDConfig{LR: 0.1})
+	opt := optim.NewSGD(nn.Parameters(m), optim.SGDConfig{LR: 0.1})
 
 	x := autograd.NewVar(tensor.FromSlice([]float32{
 		0, 1,
@@ -37,16 +37,16 @@ func Example() {
 	tp.Reset()
 	after := tp.CrossEntropy(m.Forward(tp, x), labels).Value().Data()[0]
 
-	fmt.Println("parameters:", m.NumParams())
-	for _, p := range m.NamedParams() {
+	fmt.Println("parameters:", nn.NumParameters(m))
+	for _, p := range nn.NamedParameters(m) {
 		fmt.Println(p.Name, p.Var.Value().Shape())
 	}
 	fmt.Println("loss went down:", after < before)
 	// Output:
 	// parameters: 51
-	// layer0.weight [2 8]
-	// layer0.bias [8]
-	// layer1.weight [8 3]
-	// layer1.bias [3]
+	// 0.weight [8 2]
+	// 0.bias [8]
+	// 2.weight [3 8]
+	// 2.bias [3]
 	// loss went down: true
 }

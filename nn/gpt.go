@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/tensor"
@@ -82,18 +81,24 @@ func (bl *Block[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.
 // forward is the block on the rows of x ([b·t, Embd]).
 func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
 	x = tp.Add(x, bl.Attn.forward(tp, bl.LN1.Forward(tp, x), b, t))
-	h := tp.Linear(tp.Gelu(tp.Linear(bl.LN2.Forward(tp, x), bl.FC.W, bl.FC.B)), bl.Proj.W, bl.Proj.B)
+	h := tp.Linear(tp.Gelu(tp.Linear(bl.LN2.Forward(tp, x), bl.FC.Weight, bl.FC.Bias)), bl.Proj.Weight, bl.Proj.Bias)
 	return tp.Add(x, h)
 }
 
-// NamedParams returns the parameters with nanoGPT's names below prefix:
-// ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj.
-func (bl *Block[T]) NamedParams(prefix string) []Param[T] {
-	ps := bl.LN1.NamedParams(prefix + "ln_1.")
-	ps = append(ps, bl.Attn.NamedParams(prefix+"attn.")...)
-	ps = append(ps, bl.LN2.NamedParams(prefix+"ln_2.")...)
-	ps = append(ps, linearParams(prefix+"mlp.c_fc.", bl.FC)...)
-	return append(ps, linearParams(prefix+"mlp.c_proj.", bl.Proj)...)
+// Members names ln_1, attn, ln_2 and mlp (c_fc, c_proj), as nanoGPT does.
+func (bl *Block[T]) Members(m *Members[T]) {
+	m.Module("ln_1", bl.LN1)
+	m.Module("attn", bl.Attn)
+	m.Module("ln_2", bl.LN2)
+	m.Module("mlp", blockMLP[T]{bl})
+}
+
+// blockMLP names the block's feed-forward layers as nanoGPT's MLP module.
+type blockMLP[T tensor.Float] struct{ bl *Block[T] }
+
+func (b blockMLP[T]) Members(m *Members[T]) {
+	m.Module("c_fc", b.bl.FC)
+	m.Module("c_proj", b.bl.Proj)
 }
 
 // GPT is a decoder-only transformer (GPT-2's architecture, as nanoGPT
@@ -102,11 +107,10 @@ func (bl *Block[T]) NamedParams(prefix string) []Param[T] {
 // lm_head, whose weight is wte's (weight tying: the head computes h·wteᵀ,
 // so wte receives the adjoints of both its uses). No dropout.
 //
-// Parameter names are nanoGPT's state_dict names (transformer.wte.weight,
-// transformer.h.0.attn.c_attn.weight, …). The tied lm_head.weight, which
-// PyTorch's state_dict lists a second time, is not repeated. Linear weights
-// are [in, out], the transpose of PyTorch's [out, in]; embeddings and
-// LayerNorms have PyTorch's shapes.
+// Names and shapes are nanoGPT's state_dict's (transformer.wte.weight,
+// transformer.h.0.attn.c_attn.weight [3·Embd, Embd], …, lm_head.weight).
+// The tied lm_head.weight is wte's Var: StateDict lists it under both
+// names, as PyTorch's state_dict does, NamedParameters once.
 type GPT[T tensor.Float] struct {
 	Config GPTConfig // with defaults applied
 	WTE    *Embedding[T]
@@ -177,7 +181,7 @@ func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var
 		x = bl.forward(tp, x, b, t)
 	}
 	h := g.LNF.Forward(tp, x)
-	return tp.MatMulT(h, g.WTE.W, false, true) // lm_head, tied to wte
+	return tp.MatMulT(h, g.WTE.Weight, false, true) // lm_head, tied to wte
 }
 
 // Loss records the mean cross-entropy (nats per token) of predicting
@@ -209,17 +213,27 @@ func (g *GPT[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var
 	return g.Logits(tp, g.idx, s[0], s[1])
 }
 
-// NamedParams returns every parameter under nanoGPT's state_dict names
-// (below prefix): transformer.wte.weight, transformer.wpe.weight,
-// transformer.h.N.…, transformer.ln_f.weight and .bias.
-func (g *GPT[T]) NamedParams(prefix string) []Param[T] {
-	p := prefix + "transformer."
-	ps := g.WTE.NamedParams(p + "wte.")
-	ps = append(ps, g.WPE.NamedParams(p+"wpe.")...)
-	for i, bl := range g.H {
-		ps = append(ps, bl.NamedParams(p+"h."+strconv.Itoa(i)+".")...)
-	}
-	return append(ps, g.LNF.NamedParams(p+"ln_f.")...)
+// Members names "transformer" (wte, wpe, h.0 … h.(Layers−1), ln_f) and
+// "lm_head" as nanoGPT does: the state_dict names transformer.wte.weight,
+// transformer.h.0.attn.c_attn.weight, …, transformer.ln_f.weight,
+// lm_head.weight.
+func (g *GPT[T]) Members(m *Members[T]) {
+	m.Module("transformer", gptBody[T]{g})
+	m.Module("lm_head", gptHead[T]{g})
+}
+
+// gptHead names the tied head's weight, wte's.
+type gptHead[T tensor.Float] struct{ g *GPT[T] }
+
+func (h gptHead[T]) Members(m *Members[T]) { m.Param("weight", h.g.WTE.Weight) }
+
+type gptBody[T tensor.Float] struct{ g *GPT[T] }
+
+func (b gptBody[T]) Members(m *Members[T]) {
+	m.Module("wte", b.g.WTE)
+	m.Module("wpe", b.g.WPE)
+	List(m, "h", b.g.H)
+	m.Module("ln_f", b.g.LNF)
 }
 
 // DecaySplit splits parameters as nanoGPT's configure_optimizers does for

@@ -14,7 +14,7 @@ import (
 // continues a prompt.
 func ExampleGPT() {
 	g := nn.NewGPT[float32](rand.New(rand.NewPCG(1, 2)), nn.GPTConfig{Layers: 1, Embd: 32, Heads: 2, BlockSize: 8})
-	for _, p := range g.NamedParams("")[:4] {
+	for _, p := range nn.NamedParameters(g)[:4] {
 		fmt.Println(p.Name, p.Var.Shape())
 	}
 	idx := []int{'f', 'u', 'n', 'c', ' ', 'm', 'a', 'i'}

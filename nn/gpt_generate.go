@@ -111,7 +111,7 @@ func (gen *Generator[T]) run(tokens []int) {
 	if m == 0 {
 		return
 	}
-	wte, wpe := g.WTE.W.Value().Data(), g.WPE.W.Value().Data()
+	wte, wpe := g.WTE.Weight.Value().Data(), g.WPE.Weight.Value().Data()
 	x := gen.x[:m*e]
 	for r, t := range tokens {
 		xr := x[r*e : r*e+e]
@@ -229,10 +229,10 @@ func (gen *Generator[T]) Generate(dst []int, prompt []int, n int, temperature fl
 // layerNormRows writes LayerNorm l of each e-wide row of x into dst,
 // computing as autograd's LayerNorm does (float64 statistics).
 func layerNormRows[T tensor.Float](dst, x []T, e int, l *LayerNorm[T]) {
-	w := l.W.Value().Data()
+	w := l.Weight.Value().Data()
 	var b []T
-	if l.B != nil {
-		b = l.B.Value().Data()
+	if l.Bias != nil {
+		b = l.Bias.Value().Data()
 	}
 	for r := 0; r < len(x)/e; r++ {
 		row, out := x[r*e:r*e+e], dst[r*e:r*e+e]
@@ -257,14 +257,14 @@ func layerNormRows[T tensor.Float](dst, x []T, e int, l *LayerNorm[T]) {
 	}
 }
 
-// linearRows sets dst = x·W + b (beta 0) or adds it to dst (beta 1), for m
-// rows.
+// linearRows sets dst = x·Wᵀ + b (beta 0) or adds it to dst (beta 1), for
+// m rows.
 func linearRows[T tensor.Float](dst, x []T, m int, l *Linear[T], beta T) {
-	matmul(false, false, m, l.Out, l.In, x, l.In, l.W.Value().Data(), l.Out, beta, dst, l.Out)
-	if l.B == nil {
+	matmul(false, true, m, l.Out, l.In, x, l.In, l.Weight.Value().Data(), l.In, beta, dst, l.Out)
+	if l.Bias == nil {
 		return
 	}
-	b := l.B.Value().Data()
+	b := l.Bias.Value().Data()
 	for r := range m {
 		row := dst[r*l.Out : r*l.Out+l.Out]
 		for j, v := range b {

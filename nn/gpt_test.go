@@ -17,17 +17,16 @@ import (
 // slots returns pointers to g's parameter fields in NamedParams order, so a
 // test can put CheckGrad's leaves in their place.
 func slots[T tensor.Float](g *GPT[T]) []**autograd.Var[T] {
-	s := []**autograd.Var[T]{&g.WTE.W, &g.WPE.W}
+	s := []**autograd.Var[T]{&g.WTE.Weight, &g.WPE.Weight}
 	for _, b := range g.H {
-		s = append(s, &b.LN1.W, &b.LN1.B, &b.Attn.Attn.W, &b.Attn.Attn.B, &b.Attn.Proj.W, &b.Attn.Proj.B,
-			&b.LN2.W, &b.LN2.B, &b.FC.W, &b.FC.B, &b.Proj.W, &b.Proj.B)
+		s = append(s, &b.LN1.Weight, &b.LN1.Bias, &b.Attn.Attn.Weight, &b.Attn.Attn.Bias, &b.Attn.Proj.Weight, &b.Attn.Proj.Bias,
+			&b.LN2.Weight, &b.LN2.Bias, &b.FC.Weight, &b.FC.Bias, &b.Proj.Weight, &b.Proj.Bias)
 	}
-	return append(s, &g.LNF.W, &g.LNF.B)
+	return append(s, &g.LNF.Weight, &g.LNF.Bias)
 }
 
 // TestGPTParamNames: nanoGPT's state_dict names (model.py, bias=True),
-// less the tied lm_head.weight, with PyTorch's shapes except the Linear
-// weights, which are transposed ([in, out]).
+// less the tied lm_head.weight, with PyTorch's shapes.
 func TestGPTParamNames(t *testing.T) {
 	g := NewGPT[float32](rand.New(rand.NewPCG(1, 2)), GPTConfig{Layers: 2})
 	want := []string{"transformer.wte.weight", "transformer.wpe.weight"}
@@ -40,28 +39,28 @@ func TestGPTParamNames(t *testing.T) {
 	want = append(want, "transformer.ln_f.weight", "transformer.ln_f.bias")
 	var got []string
 	shapes := map[string][]int{}
-	for _, p := range g.NamedParams("") {
+	for _, p := range NamedParameters(g) {
 		got = append(got, p.Name)
 		shapes[p.Name] = p.Var.Shape()
 	}
 	require.Equal(t, want, got)
 	require.Equal(t, []int{256, 128}, shapes["transformer.wte.weight"])
 	require.Equal(t, []int{64, 128}, shapes["transformer.wpe.weight"])
-	require.Equal(t, []int{128, 384}, shapes["transformer.h.1.attn.c_attn.weight"])
-	require.Equal(t, []int{512, 128}, shapes["transformer.h.0.mlp.c_proj.weight"])
+	require.Equal(t, []int{384, 128}, shapes["transformer.h.1.attn.c_attn.weight"])
+	require.Equal(t, []int{128, 512}, shapes["transformer.h.0.mlp.c_proj.weight"])
 	require.Len(t, slots(g), len(got))
 	n := 0
-	for _, p := range g.NamedParams("") {
+	for _, p := range NamedParameters(g) {
 		n += p.Var.Value().Size()
 	}
 	// nanoGPT prints "number of parameters" without wpe: 0.80M for this
 	// configuration with 4 layers; here 2 layers: 2·198272 + 256·128 + 256 + 64·128.
 	require.Equal(t, 2*198272+256*128+256+64*128, n)
 	noBias := NewGPT[float32](rand.New(rand.NewPCG(1, 2)), GPTConfig{Layers: 1, NoBias: true})
-	for _, p := range noBias.NamedParams("") {
+	for _, p := range NamedParameters(noBias) {
 		require.NotContains(t, p.Name, "bias")
 	}
-	decay, rest := DecaySplit(g.NamedParams(""))
+	decay, rest := DecaySplit(NamedParameters(g))
 	require.Len(t, decay, 2+2*4)
 	require.Len(t, rest, 2*8+2)
 }
@@ -72,14 +71,14 @@ func naiveAttention(a *CausalSelfAttention[float64], x *tensor.Dense[float64]) *
 	s := x.Shape()
 	bn, tn, c := s[0], s[1], s[2]
 	hd := c / a.Heads
-	w, bias := a.Attn.W.Value(), a.Attn.B.Value()
+	w, bias := a.Attn.Weight.Value(), a.Attn.Bias.Value()
 	qkv := make([]float64, bn*tn*3*c)
 	for b := range bn {
 		for t := range tn {
 			for o := range 3 * c {
 				v := bias.At(o)
 				for i := range c {
-					v += x.At(b, t, i) * w.At(i, o)
+					v += x.At(b, t, i) * w.At(o, i)
 				}
 				qkv[(b*tn+t)*3*c+o] = v
 			}
@@ -113,12 +112,12 @@ func naiveAttention(a *CausalSelfAttention[float64], x *tensor.Dense[float64]) *
 		}
 	}
 	out := tensor.New[float64](bn, tn, c)
-	pw, pb := a.Proj.W.Value(), a.Proj.B.Value()
+	pw, pb := a.Proj.Weight.Value(), a.Proj.Bias.Value()
 	for r := range bn * tn {
 		for o := range c {
 			v := pb.At(o)
 			for i := range c {
-				v += y[r*c+i] * pw.At(i, o)
+				v += y[r*c+i] * pw.At(o, i)
 			}
 			out.Data()[r*c+o] = v
 		}
@@ -131,7 +130,7 @@ func TestAttentionMatchesNaive(t *testing.T) {
 	for _, tc := range []struct{ b, t, c, h int }{{1, 1, 4, 1}, {2, 5, 8, 2}, {3, 4, 6, 3}, {1, 7, 4, 4}} {
 		t.Run(fmt.Sprintf("B=%d/T=%d/C=%d/H=%d", tc.b, tc.t, tc.c, tc.h), func(t *testing.T) {
 			a := NewCausalSelfAttention[float64](rng, tc.c, tc.h, true, 0.5, 0.5)
-			for _, b := range []*autograd.Var[float64]{a.Attn.B, a.Proj.B} {
+			for _, b := range []*autograd.Var[float64]{a.Attn.Bias, a.Proj.Bias} {
 				copy(b.Value().Data(), randTensor(rng, b.Value().Size()).Data())
 			}
 			x := randTensor(rng, tc.b, tc.t, tc.c)
@@ -151,10 +150,10 @@ func TestAttentionGradient(t *testing.T) {
 	for _, tc := range []struct{ b, t, c, h int }{{1, 1, 4, 1}, {2, 3, 4, 2}, {1, 4, 6, 3}} {
 		t.Run(fmt.Sprintf("B=%d/T=%d/H=%d", tc.b, tc.t, tc.h), func(t *testing.T) {
 			a := NewCausalSelfAttention[float64](rng, tc.c, tc.h, true, 0.5, 0.5)
-			ins := []*tensor.Dense[float64]{randTensor(rng, tc.b, tc.t, tc.c), a.Attn.W.Value(), randTensor(rng, 3*tc.c), a.Proj.W.Value(), randTensor(rng, tc.c)}
+			ins := []*tensor.Dense[float64]{randTensor(rng, tc.b, tc.t, tc.c), a.Attn.Weight.Value(), randTensor(rng, 3*tc.c), a.Proj.Weight.Value(), randTensor(rng, tc.c)}
 			w := randTensor(rng, tc.b, tc.t, tc.c)
 			err := autograd.CheckGrad(func(tp *autograd.Tape[float64], in []*autograd.Var[float64]) *autograd.Var[float64] {
-				a.Attn.W, a.Attn.B, a.Proj.W, a.Proj.B = in[1], in[2], in[3], in[4]
+				a.Attn.Weight, a.Attn.Bias, a.Proj.Weight, a.Proj.Bias = in[1], in[2], in[3], in[4]
 				return tp.Sum(tp.Mul(a.Forward(tp, in[0]), tp.Const(w)))
 			}, ins, autograd.CheckOptions{})
 			require.NoError(t, err)
@@ -175,7 +174,7 @@ func TestGPTGradient(t *testing.T) {
 			rng := rand.New(rand.NewPCG(9, uint64(tc.t)))
 			g := NewGPT[float64](rng, tinyConfig())
 			var ins []*tensor.Dense[float64]
-			for _, p := range g.NamedParams("") {
+			for _, p := range NamedParameters(g) {
 				v := p.Var.Value().Clone()
 				if len(v.Shape()) == 1 || p.Name == "transformer.wpe.weight" || p.Name == "transformer.wte.weight" {
 					// Biases and LayerNorm parameters away from 0 and 1,
@@ -214,7 +213,7 @@ func TestGeneratorMatchesTape(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	cfg := tinyConfig()
 	g := NewGPT[float64](rng, cfg)
-	for _, p := range g.NamedParams("") {
+	for _, p := range NamedParameters(g) {
 		if len(p.Var.Shape()) == 1 {
 			for i := range p.Var.Value().Data() {
 				p.Var.Value().Data()[i] += rng.Float64() - 0.5
@@ -277,7 +276,7 @@ func TestGPTMemorises(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	cfg := GPTConfig{BlockSize: 16, Layers: 2, Heads: 2, Embd: 32}
 	g := NewGPT[float32](rng, cfg)
-	decay, rest := DecaySplit(g.NamedParams(""))
+	decay, rest := DecaySplit(NamedParameters(g))
 	opt := optim.NewAdamW(append(decay, rest...), optim.AdamConfig{LR: 3e-3, WeightDecay: 1e-9})
 	const bsz = 8
 	idx, tg := make([]int, bsz*cfg.BlockSize), make([]int, bsz*cfg.BlockSize)
@@ -319,7 +318,7 @@ func TestGPTStepNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	cfg := GPTConfig{BlockSize: 8, Layers: 1, Heads: 2, Embd: 16}
 	g := NewGPT[float32](rng, cfg)
-	opt := optim.NewAdamW(Params[float32](g), optim.AdamConfig{})
+	opt := optim.NewAdamW(Parameters[float32](g), optim.AdamConfig{})
 	idx, tg := make([]int, 3*8), make([]int, 3*8)
 	for i := range idx {
 		idx[i], tg[i] = rng.IntN(256), rng.IntN(256)

@@ -12,9 +12,9 @@ import (
 // torch.nn.LayerNorm (biased variance; W starts at 1, B at 0). B is nil for
 // a LayerNorm without bias (nanoGPT's bias=False).
 type LayerNorm[T tensor.Float] struct {
-	Dim  int
-	Eps  float64
-	W, B *autograd.Var[T]
+	Dim          int
+	Eps          float64
+	Weight, Bias *autograd.Var[T]
 }
 
 // NewLayerNorm returns a LayerNorm over dim elements with PyTorch's eps
@@ -26,9 +26,9 @@ func NewLayerNorm[T tensor.Float](dim int, bias bool) *LayerNorm[T] {
 	}
 	w := tensor.New[T](dim)
 	w.Fill(1)
-	l := &LayerNorm[T]{Dim: dim, Eps: 1e-5, W: autograd.NewVar(w, true)}
+	l := &LayerNorm[T]{Dim: dim, Eps: 1e-5, Weight: autograd.NewVar(w, true)}
 	if bias {
-		l.B = autograd.NewVar(tensor.New[T](dim), true)
+		l.Bias = autograd.NewVar(tensor.New[T](dim), true)
 	}
 	return l
 }
@@ -36,14 +36,11 @@ func NewLayerNorm[T tensor.Float](dim int, bias bool) *LayerNorm[T] {
 // Forward records the normalisation of x over its last axis (one fused
 // autograd op).
 func (l *LayerNorm[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	return tp.LayerNorm(x, l.W, l.B, l.Eps)
+	return tp.LayerNorm(x, l.Weight, l.Bias, l.Eps)
 }
 
-// NamedParams returns prefix+"weight" and, with a bias, prefix+"bias".
-func (l *LayerNorm[T]) NamedParams(prefix string) []Param[T] {
-	ps := []Param[T]{{prefix + "weight", l.W}}
-	if l.B != nil {
-		ps = append(ps, Param[T]{prefix + "bias", l.B})
-	}
-	return ps
+// Members names "weight" and, with a bias, "bias".
+func (l *LayerNorm[T]) Members(m *Members[T]) {
+	m.Param("weight", l.Weight)
+	m.Param("bias", l.Bias)
 }

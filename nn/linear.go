@@ -8,18 +8,13 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// Param is a parameter with its stable name (the key it is saved under).
-type Param[T tensor.Float] struct {
-	Name string
-	Var  *autograd.Var[T]
-}
-
-// Linear is a fully connected layer y = x·W + b for x of shape [batch, In],
-// with W of shape [In, Out] and b of shape [Out]. (PyTorch stores the
-// transpose, [Out, In].)
+// Linear is a fully connected layer y = x·Wᵀ + b for x of shape
+// [..., In], as PyTorch's nn.Linear: Weight has PyTorch's shape [Out, In]
+// (multiplied through GEMM's transpose flag, never copied), Bias [Out] or
+// nil (no bias). The state_dict names are "weight" and "bias".
 type Linear[T tensor.Float] struct {
-	In, Out int
-	W, B    *autograd.Var[T]
+	In, Out      int
+	Weight, Bias *autograd.Var[T]
 }
 
 // NewLinear returns a layer with weights drawn from rng by init (fans In and
@@ -32,22 +27,30 @@ func NewLinear[T tensor.Float](rng *rand.Rand, in, out int, init Init) *Linear[T
 	if rng == nil {
 		panic(fmt.Errorf("%w: NewLinear: nil rng", ErrArg))
 	}
-	w := tensor.New[T](in, out)
-	Initialize(rng, w, init, in, out)
 	return &Linear[T]{
 		In: in, Out: out,
-		W: autograd.NewVar(w, true),
-		B: autograd.NewVar(tensor.New[T](out), true),
+		Weight: autograd.NewVar(drawTransposed(in, out, func(w *tensor.Dense[T]) { Initialize(rng, w, init, in, out) }), true),
+		Bias:   autograd.NewVar(tensor.New[T](out), true),
 	}
 }
 
-// Forward records x·W + b on tp (one fused autograd op).
-func (l *Linear[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	return tp.Linear(x, l.W, l.B)
+// drawTransposed returns an [out, in] weight whose transpose fill drew
+// (in row-major [in, out] order), so that a seed gives the same function
+// as it did when this package stored Linear weights [in, out].
+func drawTransposed[T tensor.Float](in, out int, fill func(*tensor.Dense[T])) *tensor.Dense[T] {
+	w := tensor.New[T](in, out)
+	fill(w)
+	return w.T().Clone()
 }
 
-// NamedParams returns the weight and bias named prefix+"weight" and
-// prefix+"bias".
-func (l *Linear[T]) NamedParams(prefix string) []Param[T] {
-	return []Param[T]{{prefix + "weight", l.W}, {prefix + "bias", l.B}}
+// Forward records x·Wᵀ + b on tp (one fused autograd op): x is [..., In],
+// the result [..., Out].
+func (l *Linear[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
+	return tp.Linear(x, l.Weight, l.Bias)
+}
+
+// Members names "weight" and "bias" (none when Bias is nil).
+func (l *Linear[T]) Members(m *Members[T]) {
+	m.Param("weight", l.Weight)
+	m.Param("bias", l.Bias)
 }

@@ -25,8 +25,8 @@ func randTensor(rng *rand.Rand, shape ...int) *tensor.Dense[float64] {
 func TestLinearForward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	l := NewLinear[float64](rng, 5, 3, XavierNormal)
-	for i := range l.B.Value().Data() {
-		l.B.Value().Data()[i] = float64(i) - 1 // nonzero bias
+	for i := range l.Bias.Value().Data() {
+		l.Bias.Value().Data()[i] = float64(i) - 1 // nonzero bias
 	}
 	x := randTensor(rng, 4, 5)
 	tp := autograd.NewTape[float64]()
@@ -34,39 +34,46 @@ func TestLinearForward(t *testing.T) {
 	require.Equal(t, []int{4, 3}, y.Shape())
 	for i := range 4 {
 		for j := range 3 {
-			want := l.B.Value().At(j)
+			want := l.Bias.Value().At(j)
 			for k := range 5 {
-				want += x.At(i, k) * l.W.Value().At(k, j)
+				want += x.At(i, k) * l.Weight.Value().At(j, k)
 			}
 			assert.InDelta(t, want, y.At(i, j), 1e-14)
 		}
 	}
-	assert.Equal(t, []float64{-1, 0, 1}, l.B.Value().Data())
+	assert.Equal(t, []float64{-1, 0, 1}, l.Bias.Value().Data())
+	assert.Equal(t, []int{3, 5}, l.Weight.Shape(), "PyTorch's [out, in]")
+
+	// [..., In] input: every leading axis is a batch axis.
+	x3 := randTensor(rng, 2, 2, 5)
+	y3 := l.Forward(tp, autograd.NewVar(x3, false)).Value()
+	require.Equal(t, []int{2, 2, 3}, y3.Shape())
+	y2 := l.Forward(tp, autograd.NewVar(x3.Reshape(4, 5), false)).Value()
+	assert.Equal(t, y2.Data(), y3.Data())
 }
 
 func TestMLPStructure(t *testing.T) {
 	m := NewMLP[float32](rand.New(rand.NewPCG(1, 0)), []int{784, 512, 256, 10}, ReLU)
-	assert.Equal(t, []int{784, 512, 256, 10}, m.Sizes())
-	assert.Equal(t, 784*512+512+512*256+256+256*10+10, m.NumParams())
+	assert.Equal(t, 784*512+512+512*256+256+256*10+10, NumParameters(m))
 	var names []string
 	var shapes [][]int
-	for _, p := range m.NamedParams() {
+	for _, p := range NamedParameters(m) {
 		names = append(names, p.Name)
 		shapes = append(shapes, p.Var.Value().Shape())
 		assert.True(t, p.Var.RequiresGrad(), p.Name)
 	}
-	assert.Equal(t, []string{"layer0.weight", "layer0.bias", "layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias"}, names)
-	assert.Equal(t, [][]int{{784, 512}, {512}, {512, 256}, {256}, {256, 10}, {10}}, shapes)
-	require.Len(t, m.Params(), 6)
-	assert.Same(t, m.Layers[1].W, m.Params()[2])
-	for _, b := range []*autograd.Var[float32]{m.Layers[0].B, m.Layers[1].B, m.Layers[2].B} {
+	assert.Equal(t, []string{"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"}, names)
+	assert.Equal(t, [][]int{{512, 784}, {512}, {256, 512}, {256}, {10, 256}, {10}}, shapes)
+	require.Len(t, Parameters(m), 6)
+	assert.Same(t, linearAt(m, 2).Weight, Parameters(m)[2])
+	for _, b := range []*autograd.Var[float32]{linearAt(m, 0).Bias, linearAt(m, 2).Bias, linearAt(m, 4).Bias} {
 		for _, v := range b.Value().Data() {
 			require.Zero(t, v)
 		}
 	}
 	// Same seed, same weights.
 	m2 := NewMLP[float32](rand.New(rand.NewPCG(1, 0)), []int{784, 512, 256, 10}, ReLU)
-	assert.Equal(t, m.Layers[2].W.Value().Data(), m2.Layers[2].W.Value().Data())
+	assert.Equal(t, linearAt(m, 4).Weight.Value().Data(), linearAt(m2, 4).Weight.Value().Data())
 }
 
 func TestMLPPanics(t *testing.T) {
@@ -111,7 +118,7 @@ func TestMLPGradient(t *testing.T) {
 		t.Run("act="+act.String(), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, uint64(act)))
 			m := NewMLP[float64](rng, []int{4, 6, 5, 3}, act)
-			for _, p := range m.Params() {
+			for _, p := range Parameters(m) {
 				for i := range p.Value().Data() {
 					p.Value().Data()[i] += 0.1 * (rng.Float64() - 0.5) // nonzero biases
 				}
@@ -126,7 +133,7 @@ func TestMLPGradient(t *testing.T) {
 			tp.Reset()
 			require.NoError(t, tp.Backward(tp.CrossEntropy(m.Forward(tp, x), labels)))
 			const h = 1e-6
-			for _, p := range m.NamedParams() {
+			for _, p := range NamedParameters(m) {
 				v, g := p.Var.Value().Data(), p.Var.Grad().Data()
 				for i := range v {
 					old := v[i]

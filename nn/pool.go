@@ -15,8 +15,8 @@ func (p MaxPool2d[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autogra
 	return tp.MaxPool2d(x, p.Options)
 }
 
-// NamedParams returns nil.
-func (MaxPool2d[T]) NamedParams(string) []Param[T] { return nil }
+// Members names nothing.
+func (MaxPool2d[T]) Members(*Members[T]) {}
 
 // AvgPool2d is average pooling as a layer (autograd's AvgPool2d).
 type AvgPool2d[T tensor.Float] struct{ Options autograd.Pool2dOptions }
@@ -26,8 +26,8 @@ func (p AvgPool2d[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autogra
 	return tp.AvgPool2d(x, p.Options)
 }
 
-// NamedParams returns nil.
-func (AvgPool2d[T]) NamedParams(string) []Param[T] { return nil }
+// Members names nothing.
+func (AvgPool2d[T]) Members(*Members[T]) {}
 
 // GlobalAvgPool2d averages each channel over H and W, [N, C, 1, 1]
 // (PyTorch's nn.AdaptiveAvgPool2d(1)).
@@ -38,8 +38,8 @@ func (GlobalAvgPool2d[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *aut
 	return tp.GlobalAvgPool2d(x)
 }
 
-// NamedParams returns nil.
-func (GlobalAvgPool2d[T]) NamedParams(string) []Param[T] { return nil }
+// Members names nothing.
+func (GlobalAvgPool2d[T]) Members(*Members[T]) {}
 
 // Flatten reshapes [N, d1, d2, ...] to [N, d1·d2·...] (PyTorch's
 // nn.Flatten()), a view of contiguous input.
@@ -50,5 +50,5 @@ func (Flatten[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Va
 	return tp.Reshape(x, x.Shape()[0], -1)
 }
 
-// NamedParams returns nil.
-func (Flatten[T]) NamedParams(string) []Param[T] { return nil }
+// Members names nothing.
+func (Flatten[T]) Members(*Members[T]) {}

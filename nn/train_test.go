@@ -101,7 +101,7 @@ func TestTrainingLearns(t *testing.T) {
 			xd, y := tc.data(rng)
 			x := autograd.NewVar(xd, false)
 			m := nn.NewMLP[float32](rng, tc.sizes, tc.act)
-			opt := tc.opt(m.Params())
+			opt := tc.opt(nn.Parameters(m))
 			tp := autograd.NewTape[float32]()
 			var first, last float64
 			for s := range tc.steps {

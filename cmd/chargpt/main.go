@@ -222,7 +222,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 
 	model := nn.NewGPT[float32](rand.New(rand.NewPCG(c.seed, 0)), c.model)
 	m := model.Config
-	params := model.NamedParams("")
+	params := nn.NamedParameters(model)
 	n := 0
 	for _, p := range params {
 		n += p.Var.Value().Size()
@@ -230,7 +230,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	fmt.Fprintf(stdout, "model: GPT %d layers, %d heads, width %d, context %d, MLP %d, bias %v: %d parameters; threads %d\n",
 		m.Layers, m.Heads, m.Embd, m.BlockSize, m.Hidden, c.bias, n, parallel.Threads())
 	if c.load != "" {
-		if err := nn.Load(c.load, params); err != nil {
+		if _, err := nn.Load(c.load, model, true); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "loaded %s\n", c.load)
@@ -297,7 +297,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		fmt.Fprintf(stdout, "val loss %.4f\n", res.ValLoss)
 	}
 	if c.save != "" {
-		if err := nn.Save(c.save, params); err != nil {
+		if err := nn.Save(c.save, model); err != nil {
 			return res, err
 		}
 		fmt.Fprintf(stdout, "saved %s\n", c.save)
@@ -371,7 +371,7 @@ func newTrainer(model *nn.GPT[float32], data *corpus, c *config) *trainer {
 	}
 	t.target = make([]int, len(t.idx))
 	t.evalTp.NoGrad(true)
-	ps := model.NamedParams("")
+	ps := nn.NamedParameters(model)
 	decay, rest := nn.DecaySplit(ps)
 	t.params = append(append(t.params, decay...), rest...)
 	cfg := optim.AdamConfig{LR: c.lr, Beta1: c.beta1, Beta2: c.beta2, Eps: 1e-8}

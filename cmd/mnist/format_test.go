@@ -22,7 +22,7 @@ func TestSaveFormats(t *testing.T) {
 	require.NoError(t, err)
 	m, err := tensor.LoadSafetensors[float32](path)
 	require.NoError(t, err)
-	assert.Contains(t, m, "layer0.weight")
+	assert.Equal(t, []int{8, 16}, m["0.weight"].Shape(), "PyTorch's nn.Sequential name and [out, in] layout")
 	_, err = runErr(t, context.Background(), "-data", small, "-quiet", "-hidden", "8", "-load", path)
 	require.NoError(t, err)
 

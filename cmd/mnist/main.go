@@ -123,6 +123,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	setCNNDefaults(c, fs)
+	if err := checkApplies(c, fs); err != nil {
+		return nil, err
+	}
 	var err error
 	if c.hidden, err = parseSizes(*hidden); err != nil {
 		return nil, err
@@ -146,6 +149,23 @@ const (
 	maxEpochs      = 1 << 20
 	evalBatch      = 1000 // images per forward pass in evaluate
 )
+
+// checkApplies refuses a flag that would be ignored: -hidden with -model
+// cnn, and the training flags (-save among them) with -load, which only
+// evaluates.
+func checkApplies(c *config, fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case err != nil:
+		case f.Name == "hidden" && c.model == "cnn":
+			err = fmt.Errorf("-hidden does not apply to -model cnn (its layers are fixed; see cnn.go)")
+		case c.load != "" && (f.Name == "save" || f.Name == "epochs" || f.Name == "lr" || f.Name == "schedule" || f.Name == "batch" || f.Name == "limit"):
+			err = fmt.Errorf("-%s does not apply with -load, which only evaluates", f.Name)
+		}
+	})
+	return err
+}
 
 // checkConfig checks the flags that do not depend on the data.
 func checkConfig(c *config) error {
@@ -254,7 +274,7 @@ func modelSizes(pixels int, hidden []int) []int {
 // saveModel writes the checkpoint to a new file beside path and renames it
 // into place, so a failed or interrupted write never leaves a truncated
 // checkpoint where a good one was.
-func saveModel(model classifier, path string) error {
+func saveModel(m model, path string) error {
 	// The temporary name keeps path's extension, which picks the format.
 	f, err := os.CreateTemp(filepath.Dir(path), ".mnist-save-*"+filepath.Ext(path))
 	if err != nil {
@@ -262,7 +282,7 @@ func saveModel(model classifier, path string) error {
 	}
 	tmp := f.Name()
 	f.Close()
-	if err := model.save(tmp); err != nil {
+	if err := nn.Save(tmp, m.net); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -342,11 +362,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		train.N, test.N, train.Rows, train.Cols, dir, time.Since(t0).Seconds())
 
 	model := newModel(c, train)
-	fmt.Fprintf(stdout, "model: %s, %d parameters; threads %d\n", model.describe(), model.numParams(), parallel.Threads())
+	fmt.Fprintf(stdout, "model: %s, %d parameters; threads %d\n", model.desc, nn.NumParameters(model.net), parallel.Threads())
 
 	res := &result{TrainLoss: math.NaN()}
 	if c.load != "" {
-		if err := model.load(c.load); err != nil {
+		if _, err := nn.Load(c.load, model.net, true); err != nil {
 			return nil, err
 		}
 		res.TestAccuracy = evaluate(model, test)
@@ -410,7 +430,7 @@ func joinInts(x []int, sep string) string {
 // tape, the input buffers (a full batch and the last, shorter one) and the
 // optimiser, so a step allocates (almost) nothing.
 type trainer struct {
-	model classifier
+	model model
 	train mnist.Dataset
 	cfg   *config
 	tp    *autograd.Tape[float32]
@@ -426,7 +446,7 @@ type trainer struct {
 	batchesDone int
 }
 
-func newTrainer(model classifier, train mnist.Dataset, c *config) *trainer {
+func newTrainer(model model, train mnist.Dataset, c *config) *trainer {
 	b := min(c.batch, train.N)
 	t := &trainer{
 		model:  model,
@@ -445,10 +465,10 @@ func newTrainer(model classifier, train mnist.Dataset, c *config) *trainer {
 	if c.schedule == "cosine" {
 		cfg.Schedule = optim.Cosine{Base: c.lr, Total: max(c.epochs*t.batches(), 1)}
 	}
-	t.opt = optim.NewAdam(model.params(), cfg)
-	t.xFull = autograd.NewVar(tensor.FromSlice(t.xbuf, model.input(b, train.Rows, train.Cols)...), false)
+	t.opt = optim.NewAdam(nn.Parameters(model.net), cfg)
+	t.xFull = autograd.NewVar(tensor.FromSlice(t.xbuf, model.input(b)...), false)
 	if r := train.N % b; r != 0 && b > 0 {
-		t.xLast = autograd.NewVar(tensor.FromSlice(t.xbuf[:r*train.Pixels()], model.input(r, train.Rows, train.Cols)...), false)
+		t.xLast = autograd.NewVar(tensor.FromSlice(t.xbuf[:r*train.Pixels()], model.input(r)...), false)
 	}
 	return t
 }
@@ -495,7 +515,7 @@ func (t *trainer) step(idx []int) float64 {
 	labels := t.labels[:len(idx)]
 	mnist.Gather(t.train, idx, t.xbuf, labels)
 	t.tp.Reset()
-	loss := t.tp.CrossEntropy(t.model.Forward(t.tp, x), labels)
+	loss := t.tp.CrossEntropy(t.model.net.Forward(t.tp, x), labels)
 	l := float64(loss.Value().Data()[0])
 	if err := t.tp.Backward(loss); err != nil {
 		panic(err) // a scalar loss that depends on the parameters cannot fail
@@ -533,9 +553,9 @@ func isTerminal(w io.Writer) bool {
 
 // evaluate returns the fraction of ds that model classifies correctly,
 // running forward passes in no-grad mode over batches of 1000.
-func evaluate(model classifier, ds mnist.Dataset) float64 {
-	model.setTraining(false)
-	defer model.setTraining(true)
+func evaluate(model model, ds mnist.Dataset) float64 {
+	nn.Train(model.net, false)
+	defer nn.Train(model.net, true)
 	const bs = evalBatch
 	tp := autograd.NewTape[float32]()
 	tp.NoGrad(true)
@@ -550,8 +570,8 @@ func evaluate(model classifier, ds mnist.Dataset) float64 {
 		}
 		mnist.Gather(ds, idx[:n], xbuf, labels)
 		tp.Reset()
-		x := autograd.NewVar(tensor.FromSlice(xbuf[:n*ds.Pixels()], model.input(n, ds.Rows, ds.Cols)...), false)
-		out := model.Forward(tp, x).Value()
+		x := autograd.NewVar(tensor.FromSlice(xbuf[:n*ds.Pixels()], model.input(n)...), false)
+		out := model.net.Forward(tp, x).Value()
 		logits := out.Data()
 		k := out.Shape()[1]
 		for i := range n {

@@ -79,11 +79,12 @@ func TestSaveLoad(t *testing.T) {
 	assert.Equal(t, 0, loaded.Epochs)
 
 	m := nn.NewMLP[float32](rand.New(rand.NewPCG(9, 9)), []int{784, 32, 16, 10}, nn.ReLU)
-	require.NoError(t, m.Load(path))
+	_, err := nn.Load(path, m, true)
+	require.NoError(t, err)
 
 	// A checkpoint of another shape is refused.
 	var sink bytes.Buffer
-	_, err := run(context.Background(), []string{"-load", path, "-hidden", "64"}, &sink, &sink)
+	_, err = run(context.Background(), []string{"-load", path, "-hidden", "64"}, &sink, &sink)
 	assert.ErrorIs(t, err, nn.ErrCheckpoint)
 }
 
@@ -107,7 +108,8 @@ func TestInterrupt(t *testing.T) {
 	assert.Contains(t, out, "interrupted during epoch 1 after 1 of 3 batches")
 	assert.Contains(t, out, "saved "+path)
 	m := nn.NewMLP[float32](rand.New(rand.NewPCG(1, 1)), []int{784, 16, 10}, nn.ReLU)
-	require.NoError(t, m.Load(path))
+	_, err := nn.Load(path, m, true)
+	require.NoError(t, err)
 }
 
 func TestDataErrors(t *testing.T) {
@@ -131,6 +133,16 @@ func TestFlagErrors(t *testing.T) {
 		var sink bytes.Buffer
 		_, err := run(context.Background(), args, &sink, &sink)
 		assert.Error(t, err, "%q", args)
+	}
+	// A flag that does not apply is an error (issue 23 item 11).
+	for _, args := range [][]string{
+		{"-load", "a.npz", "-save", "b.npz"},
+		{"-load", "a.npz", "-epochs", "3"},
+		{"-load", "a.npz", "-lr", "0.1"},
+		{"-model", "cnn", "-hidden", "7,7"},
+	} {
+		_, err := parseFlags(args, &bytes.Buffer{})
+		assert.ErrorContains(t, err, "does not apply", "%q", args)
 	}
 	var sink bytes.Buffer
 	_, err := run(context.Background(), []string{"-h"}, &sink, &sink)
