@@ -3,9 +3,9 @@ package hf
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -20,46 +20,51 @@ type BertModel[T tensor.Float] struct {
 	Config     *Config
 	Embeddings *BertEmbeddings[T]
 	Layers     []*BertLayer[T] // encoder.layer.N
-	Pooler     *Linear[T]      // pooler.dense, or nil
+	Pooler     *nn.Linear[T]   // pooler.dense, or nil
 }
 
 // BertEmbeddings is BertEmbeddings without the position_ids buffer (the
 // positions are 0, 1, …).
 type BertEmbeddings[T tensor.Float] struct {
-	WordEmbeddings, PositionEmbeddings, TokenTypeEmbeddings *Embedding[T]
-	LayerNorm                                               *LayerNorm[T]
+	WordEmbeddings, PositionEmbeddings, TokenTypeEmbeddings *nn.Embedding[T]
+	LayerNorm                                               *nn.LayerNorm[T]
 }
 
 // BertLayer is one encoder layer.
 type BertLayer[T tensor.Float] struct {
-	Query, Key, Value *Linear[T]    // attention.self.query, .key, .value
-	AttnOut           *Linear[T]    // attention.output.dense
-	AttnNorm          *LayerNorm[T] // attention.output.LayerNorm
-	Intermediate      *Linear[T]    // intermediate.dense
-	Output            *Linear[T]    // output.dense
-	OutNorm           *LayerNorm[T] // output.LayerNorm
+	Query, Key, Value *nn.Linear[T]    // attention.self.query, .key, .value
+	AttnOut           *nn.Linear[T]    // attention.output.dense
+	AttnNorm          *nn.LayerNorm[T] // attention.output.LayerNorm
+	Intermediate      *nn.Linear[T]    // intermediate.dense
+	Output            *nn.Linear[T]    // output.dense
+	OutNorm           *nn.LayerNorm[T] // output.LayerNorm
 }
 
-func (m *BertModel[T]) visit(prefix string, f visitFunc[T]) {
-	e := m.Embeddings
-	e.WordEmbeddings.visit(prefix+"embeddings.word_embeddings.", f)
-	e.PositionEmbeddings.visit(prefix+"embeddings.position_embeddings.", f)
-	e.TokenTypeEmbeddings.visit(prefix+"embeddings.token_type_embeddings.", f)
-	e.LayerNorm.visit(prefix+"embeddings.LayerNorm.", f)
-	for i, l := range m.Layers {
-		p := prefix + "encoder.layer." + strconv.Itoa(i) + "."
-		l.Query.visit(p+"attention.self.query.", f)
-		l.Key.visit(p+"attention.self.key.", f)
-		l.Value.visit(p+"attention.self.value.", f)
-		l.AttnOut.visit(p+"attention.output.dense.", f)
-		l.AttnNorm.visit(p+"attention.output.LayerNorm.", f)
-		l.Intermediate.visit(p+"intermediate.dense.", f)
-		l.Output.visit(p+"output.dense.", f)
-		l.OutNorm.visit(p+"output.LayerNorm.", f)
-	}
-	if m.Pooler != nil {
-		m.Pooler.visit(prefix+"pooler.dense.", f)
-	}
+// Members names the children as BertModel's state_dict does.
+func (m *BertModel[T]) Members(r *nn.Members[T]) {
+	r.Module("embeddings", m.Embeddings)
+	nn.List(r, "encoder.layer", m.Layers)
+	r.Module("pooler.dense", m.Pooler)
+}
+
+// Members names the embeddings' children.
+func (e *BertEmbeddings[T]) Members(r *nn.Members[T]) {
+	r.Module("word_embeddings", e.WordEmbeddings)
+	r.Module("position_embeddings", e.PositionEmbeddings)
+	r.Module("token_type_embeddings", e.TokenTypeEmbeddings)
+	r.Module("LayerNorm", e.LayerNorm)
+}
+
+// Members names the layer's children by their paths in BertLayer.
+func (l *BertLayer[T]) Members(r *nn.Members[T]) {
+	r.Module("attention.self.query", l.Query)
+	r.Module("attention.self.key", l.Key)
+	r.Module("attention.self.value", l.Value)
+	r.Module("attention.output.dense", l.AttnOut)
+	r.Module("attention.output.LayerNorm", l.AttnNorm)
+	r.Module("intermediate.dense", l.Intermediate)
+	r.Module("output.dense", l.Output)
+	r.Module("output.LayerNorm", l.OutNorm)
 }
 
 // newBert returns a BertModel of c's shape with zero parameters (filled
@@ -67,9 +72,9 @@ func (m *BertModel[T]) visit(prefix string, f visitFunc[T]) {
 func newBert[T tensor.Float](c *Config, pooler bool) *BertModel[T] {
 	h, i := c.HiddenSize, c.IntermediateSize
 	m := &BertModel[T]{Config: c, Embeddings: &BertEmbeddings[T]{
-		WordEmbeddings:      &Embedding[T]{Weight: param[T](c.VocabSize, h)},
-		PositionEmbeddings:  &Embedding[T]{Weight: param[T](c.MaxPositions, h)},
-		TokenTypeEmbeddings: &Embedding[T]{Weight: param[T](c.TypeVocabSize, h)},
+		WordEmbeddings:      newEmbedding[T](c.VocabSize, h),
+		PositionEmbeddings:  newEmbedding[T](c.MaxPositions, h),
+		TokenTypeEmbeddings: newEmbedding[T](c.TypeVocabSize, h),
 		LayerNorm:           newLayerNorm[T](h, c.NormEps),
 	}}
 	for range c.NumHiddenLayers {
@@ -84,22 +89,6 @@ func newBert[T tensor.Float](c *Config, pooler bool) *BertModel[T] {
 		m.Pooler = newLinear[T](h, h, true)
 	}
 	return m
-}
-
-func param[T tensor.Float](shape ...int) *autograd.Var[T] {
-	return autograd.NewVar(tensor.New[T](shape...), true)
-}
-
-func newLinear[T tensor.Float](in, out int, bias bool) *Linear[T] {
-	l := &Linear[T]{Weight: param[T](out, in)}
-	if bias {
-		l.Bias = param[T](out)
-	}
-	return l
-}
-
-func newLayerNorm[T tensor.Float](n int, eps float64) *LayerNorm[T] {
-	return &LayerNorm[T]{Weight: autograd.NewVar(tensor.Ones[T](n), true), Bias: param[T](n), Eps: eps}
 }
 
 // BertInput is a batch of b sequences of t tokens, row after row; the

@@ -3,7 +3,6 @@ package hf
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/nn"
@@ -18,9 +17,7 @@ type CausalLM[T tensor.Float] interface {
 	Logits(tp *autograd.Tape[T], ids []int, b, t int) *autograd.Var[T]
 	// Cfg returns the model's configuration.
 	Cfg() *Config
-	// NamedParams returns the parameters under Hugging Face's names.
-	NamedParams(prefix string) []nn.Param[T]
-	visit(prefix string, f visitFunc[T])
+	nn.Module[T] // parameters under Hugging Face's names
 }
 
 func checkIDs(op string, c *Config, ids []int, b, t int) {
@@ -40,14 +37,14 @@ func checkIDs(op string, c *Config, ids []int, b, t int) {
 // [in, out]. Names: transformer.wte.weight, transformer.h.N.attn.c_attn.…
 type GPT2LMHeadModel[T tensor.Float] struct {
 	Config   *Config
-	WTE, WPE *Embedding[T]
+	WTE, WPE *nn.Embedding[T]
 	H        []*GPT2Block[T]
-	LNF      *LayerNorm[T]
+	LNF      *nn.LayerNorm[T]
 }
 
 // GPT2Block is one transformer.h.N.
 type GPT2Block[T tensor.Float] struct {
-	LN1, LN2        *LayerNorm[T]
+	LN1, LN2        *nn.LayerNorm[T]
 	CAttn, CProj    *Conv1D[T] // attn.c_attn, attn.c_proj
 	MLPFC, MLPCProj *Conv1D[T] // mlp.c_fc, mlp.c_proj
 }
@@ -55,20 +52,22 @@ type GPT2Block[T tensor.Float] struct {
 // Cfg returns the configuration.
 func (m *GPT2LMHeadModel[T]) Cfg() *Config { return m.Config }
 
-func (m *GPT2LMHeadModel[T]) visit(prefix string, f visitFunc[T]) {
-	p := prefix + "transformer."
-	m.WTE.visit(p+"wte.", f)
-	m.WPE.visit(p+"wpe.", f)
-	for i, b := range m.H {
-		q := p + "h." + strconv.Itoa(i) + "."
-		b.LN1.visit(q+"ln_1.", f)
-		b.CAttn.visit(q+"attn.c_attn.", f)
-		b.CProj.visit(q+"attn.c_proj.", f)
-		b.LN2.visit(q+"ln_2.", f)
-		b.MLPFC.visit(q+"mlp.c_fc.", f)
-		b.MLPCProj.visit(q+"mlp.c_proj.", f)
-	}
-	m.LNF.visit(p+"ln_f.", f)
+// Members names the children as GPT2LMHeadModel's state_dict does.
+func (m *GPT2LMHeadModel[T]) Members(r *nn.Members[T]) {
+	r.Module("transformer.wte", m.WTE)
+	r.Module("transformer.wpe", m.WPE)
+	nn.List(r, "transformer.h", m.H)
+	r.Module("transformer.ln_f", m.LNF)
+}
+
+// Members names the block's children.
+func (b *GPT2Block[T]) Members(r *nn.Members[T]) {
+	r.Module("ln_1", b.LN1)
+	r.Module("attn.c_attn", b.CAttn)
+	r.Module("attn.c_proj", b.CProj)
+	r.Module("ln_2", b.LN2)
+	r.Module("mlp.c_fc", b.MLPFC)
+	r.Module("mlp.c_proj", b.MLPCProj)
 }
 
 func newConv1D[T tensor.Float](in, out int) *Conv1D[T] {
@@ -78,8 +77,8 @@ func newConv1D[T tensor.Float](in, out int) *Conv1D[T] {
 func newGPT2[T tensor.Float](c *Config) *GPT2LMHeadModel[T] {
 	e := c.HiddenSize
 	m := &GPT2LMHeadModel[T]{Config: c,
-		WTE: &Embedding[T]{Weight: param[T](c.VocabSize, e)},
-		WPE: &Embedding[T]{Weight: param[T](c.MaxPositions, e)},
+		WTE: newEmbedding[T](c.VocabSize, e),
+		WPE: newEmbedding[T](c.MaxPositions, e),
 		LNF: newLayerNorm[T](e, c.NormEps),
 	}
 	for range c.NumHiddenLayers {
@@ -119,10 +118,10 @@ func (m *GPT2LMHeadModel[T]) Logits(tp *autograd.Tape[T], ids []int, b, t int) *
 // lm_head.weight.
 type LlamaForCausalLM[T tensor.Float] struct {
 	Config      *Config
-	EmbedTokens *Embedding[T]
+	EmbedTokens *nn.Embedding[T]
 	Layers      []*LlamaDecoderLayer[T]
 	Norm        *RMSNorm[T]
-	LMHead      *Linear[T] // nil when tied to EmbedTokens
+	LMHead      *nn.Linear[T] // nil when tied to EmbedTokens
 
 	rope *rope
 }
@@ -130,31 +129,32 @@ type LlamaForCausalLM[T tensor.Float] struct {
 // LlamaDecoderLayer is one model.layers.N.
 type LlamaDecoderLayer[T tensor.Float] struct {
 	InputLayernorm, PostAttentionLayernorm *RMSNorm[T]
-	QProj, KProj, VProj, OProj             *Linear[T] // self_attn.*
-	GateProj, UpProj, DownProj             *Linear[T] // mlp.*
+	QProj, KProj, VProj, OProj             *nn.Linear[T] // self_attn.*
+	GateProj, UpProj, DownProj             *nn.Linear[T] // mlp.*
 }
 
 // Cfg returns the configuration.
 func (m *LlamaForCausalLM[T]) Cfg() *Config { return m.Config }
 
-func (m *LlamaForCausalLM[T]) visit(prefix string, f visitFunc[T]) {
-	m.EmbedTokens.visit(prefix+"model.embed_tokens.", f)
-	for i, l := range m.Layers {
-		q := prefix + "model.layers." + strconv.Itoa(i) + "."
-		l.InputLayernorm.visit(q+"input_layernorm.", f)
-		l.QProj.visit(q+"self_attn.q_proj.", f)
-		l.KProj.visit(q+"self_attn.k_proj.", f)
-		l.VProj.visit(q+"self_attn.v_proj.", f)
-		l.OProj.visit(q+"self_attn.o_proj.", f)
-		l.PostAttentionLayernorm.visit(q+"post_attention_layernorm.", f)
-		l.GateProj.visit(q+"mlp.gate_proj.", f)
-		l.UpProj.visit(q+"mlp.up_proj.", f)
-		l.DownProj.visit(q+"mlp.down_proj.", f)
-	}
-	m.Norm.visit(prefix+"model.norm.", f)
-	if m.LMHead != nil {
-		m.LMHead.visit(prefix+"lm_head.", f)
-	}
+// Members names the children as LlamaForCausalLM's state_dict does.
+func (m *LlamaForCausalLM[T]) Members(r *nn.Members[T]) {
+	r.Module("model.embed_tokens", m.EmbedTokens)
+	nn.List(r, "model.layers", m.Layers)
+	r.Module("model.norm", m.Norm)
+	r.Module("lm_head", m.LMHead)
+}
+
+// Members names the layer's children.
+func (l *LlamaDecoderLayer[T]) Members(r *nn.Members[T]) {
+	r.Module("input_layernorm", l.InputLayernorm)
+	r.Module("self_attn.q_proj", l.QProj)
+	r.Module("self_attn.k_proj", l.KProj)
+	r.Module("self_attn.v_proj", l.VProj)
+	r.Module("self_attn.o_proj", l.OProj)
+	r.Module("post_attention_layernorm", l.PostAttentionLayernorm)
+	r.Module("mlp.gate_proj", l.GateProj)
+	r.Module("mlp.up_proj", l.UpProj)
+	r.Module("mlp.down_proj", l.DownProj)
 }
 
 func newLlama[T tensor.Float](c *Config) *LlamaForCausalLM[T] {
@@ -163,7 +163,7 @@ func newLlama[T tensor.Float](c *Config) *LlamaForCausalLM[T] {
 	rms := func() *RMSNorm[T] {
 		return &RMSNorm[T]{Weight: autograd.NewVar(tensor.Ones[T](e), true), Eps: c.NormEps}
 	}
-	m := &LlamaForCausalLM[T]{Config: c, EmbedTokens: &Embedding[T]{Weight: param[T](c.VocabSize, e)}, Norm: rms(), rope: newRope(c)}
+	m := &LlamaForCausalLM[T]{Config: c, EmbedTokens: newEmbedding[T](c.VocabSize, e), Norm: rms(), rope: newRope(c)}
 	qkvBias := c.AttentionBias || c.QKVBias
 	for range c.NumHiddenLayers {
 		m.Layers = append(m.Layers, &LlamaDecoderLayer[T]{

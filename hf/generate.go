@@ -6,6 +6,7 @@ import (
 
 	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -277,7 +278,7 @@ func (g *Generator[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
 
 // linearL is dst = x·Wᵀ + b (beta 0) or dst += x·Wᵀ + b (beta 1) for a
 // Linear, m rows.
-func (g *Generator[T]) linearL(dst, x []T, m int, l *Linear[T], beta T) {
+func (g *Generator[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
 	var b []T
 	if l.Bias != nil {
 		b = l.Bias.Value().Data()
@@ -406,7 +407,7 @@ func mm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int
 
 // layerNormRows writes LayerNorm l of each e-wide row of x into dst
 // (float64 statistics, as autograd's LayerNorm).
-func layerNormRows[T tensor.Float](dst, x []T, e int, l *LayerNorm[T]) {
+func layerNormRows[T tensor.Float](dst, x []T, e int, l *nn.LayerNorm[T]) {
 	w, b := l.Weight.Value().Data(), l.Bias.Value().Data()
 	for r := 0; r < len(x)/e; r++ {
 		row, out := x[r*e:r*e+e], dst[r*e:r*e+e]

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -57,7 +56,7 @@ func (c *Config) Validate() error {
 func NewBertModel[T tensor.Float](c *Config, rng *rand.Rand, std float64) *BertModel[T] {
 	mustValid("NewBertModel", c, FamilyBert, rng)
 	m := newBert[T](c, true)
-	initParams(m.visit, rng, std)
+	initParams[T](m, rng, std)
 	return m
 }
 
@@ -73,7 +72,7 @@ func NewCausalLM[T tensor.Float](c *Config, rng *rand.Rand, std float64) CausalL
 		mustValid("NewCausalLM", c, FamilyLlama, rng)
 		m = newLlama[T](c)
 	}
-	initParams(m.visit, rng, std)
+	initParams[T](m, rng, std)
 	return m
 }
 
@@ -91,44 +90,14 @@ func mustValid(op string, c *Config, f Family, rng *rand.Rand) {
 
 // initParams draws weights from N(0, std²) and leaves biases 0 and norm
 // weights 1 (as constructed).
-func initParams[T tensor.Float](visit func(string, visitFunc[T]), rng *rand.Rand, std float64) {
-	visit("", func(name string, v *autograd.Var[T]) {
-		if strings.HasSuffix(name, "bias") || len(v.Shape()) < 2 {
-			return
+func initParams[T tensor.Float](m nn.Module[T], rng *rand.Rand, std float64) {
+	for _, p := range nn.NamedParameters(m) {
+		if strings.HasSuffix(p.Name, "bias") || len(p.Var.Shape()) < 2 {
+			continue
 		}
-		d := v.Value().Data()
+		d := p.Var.Value().Data()
 		for i := range d {
 			d[i] = T(rng.NormFloat64() * std)
 		}
-	})
-}
-
-// NamedParams returns the model's parameters under Hugging Face's names
-// (below prefix), in a fixed order; a tied head is not repeated.
-func (m *BertModel[T]) NamedParams(prefix string) []nn.Param[T] { return named(m.visit, prefix) }
-
-// NamedParams returns the parameters as BertModel.NamedParams.
-func (m *GPT2LMHeadModel[T]) NamedParams(prefix string) []nn.Param[T] {
-	return named(m.visit, prefix)
-}
-
-// NamedParams returns the parameters as BertModel.NamedParams.
-func (m *LlamaForCausalLM[T]) NamedParams(prefix string) []nn.Param[T] {
-	return named(m.visit, prefix)
-}
-
-func named[T tensor.Float](visit func(string, visitFunc[T]), prefix string) []nn.Param[T] {
-	var ps []nn.Param[T]
-	visit(prefix, func(name string, v *autograd.Var[T]) { ps = append(ps, nn.Param[T]{Name: name, Var: v}) })
-	return ps
-}
-
-// Params returns the parameters of a model from this package, for an
-// optimiser.
-func Params[T tensor.Float](m interface{ NamedParams(string) []nn.Param[T] }) []*autograd.Var[T] {
-	var out []*autograd.Var[T]
-	for _, p := range m.NamedParams("") {
-		out = append(out, p.Var)
 	}
-	return out
 }

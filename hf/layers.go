@@ -4,33 +4,13 @@ import (
 	"math"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// The building blocks, each holding its parameters under PyTorch's names
-// (weight, bias) in PyTorch's layouts.
-
-// Linear is torch.nn.Linear: y = x·Wᵀ + b with Weight [out, in], Bias
-// [out] or nil.
-type Linear[T tensor.Float] struct {
-	Weight, Bias *autograd.Var[T]
-}
-
-// Forward records x·Wᵀ + b for x of shape [n, in].
-func (l *Linear[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	y := tp.MatMulT(x, l.Weight, false, true)
-	if l.Bias != nil {
-		y = tp.Add(y, l.Bias)
-	}
-	return y
-}
-
-func (l *Linear[T]) visit(prefix string, f visitFunc[T]) {
-	f(prefix+"weight", l.Weight)
-	if l.Bias != nil {
-		f(prefix+"bias", l.Bias)
-	}
-}
+// The building blocks nn lacks, each holding its parameters under
+// PyTorch's names (weight, bias) in the checkpoints' layouts. Linear,
+// Embedding and LayerNorm are nn's.
 
 // Conv1D is GPT-2's Conv1D, a Linear whose Weight is stored [in, out]:
 // y = x·W + b.
@@ -43,32 +23,10 @@ func (l *Conv1D[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.
 	return tp.Add(tp.MatMul(x, l.Weight), l.Bias)
 }
 
-func (l *Conv1D[T]) visit(prefix string, f visitFunc[T]) {
-	f(prefix+"weight", l.Weight)
-	f(prefix+"bias", l.Bias)
-}
-
-// Embedding is torch.nn.Embedding: Weight [num, dim].
-type Embedding[T tensor.Float] struct {
-	Weight *autograd.Var[T]
-}
-
-func (e *Embedding[T]) visit(prefix string, f visitFunc[T]) { f(prefix+"weight", e.Weight) }
-
-// LayerNorm is torch.nn.LayerNorm over the last axis.
-type LayerNorm[T tensor.Float] struct {
-	Weight, Bias *autograd.Var[T]
-	Eps          float64
-}
-
-// Forward records the normalisation of x's rows.
-func (l *LayerNorm[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var[T] {
-	return tp.LayerNorm(x, l.Weight, l.Bias, l.Eps)
-}
-
-func (l *LayerNorm[T]) visit(prefix string, f visitFunc[T]) {
-	f(prefix+"weight", l.Weight)
-	f(prefix+"bias", l.Bias)
+// Members names "weight" and "bias".
+func (l *Conv1D[T]) Members(m *nn.Members[T]) {
+	m.Param("weight", l.Weight)
+	m.Param("bias", l.Bias)
 }
 
 // RMSNorm is LlamaRMSNorm: y = w ⊙ x / √(mean(x²) + eps) over the last
@@ -86,10 +44,8 @@ func (l *RMSNorm[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd
 	return tp.Mul(tp.Div(x, r), l.Weight)
 }
 
-func (l *RMSNorm[T]) visit(prefix string, f visitFunc[T]) { f(prefix+"weight", l.Weight) }
-
-// visitFunc receives each parameter with its full name.
-type visitFunc[T tensor.Float] func(name string, v *autograd.Var[T])
+// Members names "weight".
+func (l *RMSNorm[T]) Members(m *nn.Members[T]) { m.Param("weight", l.Weight) }
 
 // geluErf records GELU in its exact form, x·Φ(x) with Φ the normal CDF
 // (BERT's "gelu", torch's F.gelu). The tape has no erf, so the value is
@@ -122,4 +78,24 @@ func noGrad[T tensor.Float](tp *autograd.Tape[T]) bool {
 	on := tp.NoGrad(true)
 	tp.NoGrad(on)
 	return on
+}
+
+func param[T tensor.Float](shape ...int) *autograd.Var[T] {
+	return autograd.NewVar(tensor.New[T](shape...), true)
+}
+
+func newLinear[T tensor.Float](in, out int, bias bool) *nn.Linear[T] {
+	l := &nn.Linear[T]{In: in, Out: out, Weight: param[T](out, in)}
+	if bias {
+		l.Bias = param[T](out)
+	}
+	return l
+}
+
+func newLayerNorm[T tensor.Float](n int, eps float64) *nn.LayerNorm[T] {
+	return &nn.LayerNorm[T]{Dim: n, Eps: eps, Weight: autograd.NewVar(tensor.Ones[T](n), true), Bias: param[T](n)}
+}
+
+func newEmbedding[T tensor.Float](num, dim int) *nn.Embedding[T] {
+	return &nn.Embedding[T]{Num: num, Dim: dim, Weight: param[T](num, dim)}
 }

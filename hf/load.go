@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
 
-	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -81,43 +78,46 @@ func Load[T tensor.Float](dir string) (*Model[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	var root nn.Module[T]
 	switch c.Family {
 	case FamilyBert:
 		// Task checkpoints (BertForMaskedLM, …) prefix the encoder with
-		// "bert." and carry heads under "cls.".
-		prefix := ""
+		// "bert." and carry heads under "cls." (skipped).
 		if _, ok := w["bert.embeddings.word_embeddings.weight"]; ok {
-			prefix = "bert."
+			w = renamed(w, func(k string) string { return strings.TrimPrefix(k, "bert.") })
 		}
-		_, pooler := w[prefix+"pooler.dense.weight"]
+		_, pooler := w["pooler.dense.weight"]
 		m.Bert = newBert[T](c, pooler)
-		err = assign(w, prefix, m.Bert.visit)
+		root = m.Bert
 	case FamilyGPT2:
-		g := newGPT2[T](c)
-		prefix := ""
 		if _, ok := w["wte.weight"]; ok {
 			// GPT2Model's names, as the hub's gpt2 checkpoints have them.
-			renamed := weights[T]{}
-			for k, v := range w {
-				renamed["transformer."+k] = v
-			}
-			w = renamed
+			w = renamed(w, func(k string) string { return "transformer." + k })
 		}
 		delete(w, "lm_head.weight") // tied to wte
-		m.LM = g
-		err = assign(w, prefix, g.visit)
+		m.LM = newGPT2[T](c)
+		root = m.LM
 	case FamilyLlama:
-		l := newLlama[T](c)
 		if c.TieWordEmbeddings {
 			delete(w, "lm_head.weight")
 		}
-		m.LM = l
-		err = assign(w, "", l.visit)
+		m.LM = newLlama[T](c)
+		root = m.LM
 	}
-	if err != nil {
-		return nil, err
+	// Every tensor present, none left over, shapes as the config implies,
+	// values finite.
+	if _, err := nn.LoadStateDict(root, nn.State[T](w), true); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	return m, nil
+}
+
+func renamed[T tensor.Float](w weights[T], f func(string) string) weights[T] {
+	out := weights[T]{}
+	for k, v := range w {
+		out[f(k)] = v
+	}
+	return out
 }
 
 // skipper returns the names left out when reading c's checkpoint.
@@ -133,61 +133,6 @@ func skipper(c *Config) skipFunc {
 		}
 		return false
 	}
-}
-
-// assign moves w's tensors into the parameters visit names (below
-// prefix), checking that every parameter is present with its shape and
-// finite values, and that no tensor is left over.
-func assign[T tensor.Float](w weights[T], prefix string, visit func(string, visitFunc[T])) error {
-	var missing []string
-	var firstErr error
-	used := map[string]bool{}
-	visit(prefix, func(name string, v *autograd.Var[T]) {
-		t, ok := w[name]
-		if !ok {
-			missing = append(missing, name)
-			return
-		}
-		used[name] = true
-		if firstErr != nil {
-			return
-		}
-		if !slices.Equal(t.Shape(), v.Shape()) {
-			firstErr = fmt.Errorf("%w: tensor %q has shape %v, the config implies %v", ErrFormat, name, t.Shape(), v.Shape())
-			return
-		}
-		for i, x := range t.Data() {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				firstErr = fmt.Errorf("%w: tensor %q holds %v at %d", ErrFormat, name, x, i)
-				return
-			}
-		}
-		v.Value().Copy(t)
-	})
-	if firstErr != nil {
-		return firstErr
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: %d tensors missing: %s", ErrFormat, len(missing), list(missing))
-	}
-	var extra []string
-	for k := range w {
-		if !used[k] {
-			extra = append(extra, k)
-		}
-	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		return fmt.Errorf("%w: %d tensors the config does not use: %s", ErrFormat, len(extra), list(extra))
-	}
-	return nil
-}
-
-func list(names []string) string {
-	if len(names) > 5 {
-		return strings.Join(names[:5], ", ") + fmt.Sprintf(", … (%d more)", len(names)-5)
-	}
-	return strings.Join(names, ", ")
 }
 
 // readPooling reads sentence-transformers' modules.json and

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -270,6 +271,18 @@ func TestLoadDetails(t *testing.T) {
 	require.Equal(t, "llama3", m.Config.RopeScaling.Type)
 	require.NotNil(t, m.LM.(*LlamaForCausalLM[float32]).LMHead)
 	require.InDelta(t, 0.6, m.Generation.Temperature, 1e-12)
+	// The module tree's state dict has the checkpoint's names exactly.
+	idx, err := os.ReadFile(testdata("llama/model.safetensors.index.json"))
+	require.NoError(t, err)
+	var ix struct {
+		WeightMap map[string]string `json:"weight_map"`
+	}
+	require.NoError(t, json.Unmarshal(idx, &ix))
+	sd := nn.StateDict[float32](m.LM)
+	require.Len(t, sd, len(ix.WeightMap))
+	for k := range ix.WeightMap {
+		require.Contains(t, sd, k)
+	}
 	// Qwen2: q/k/v bias, tied head, BF16 weights.
 	m, err = Load[float32](testdata("qwen2"))
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/optim"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -49,7 +50,7 @@ func TestGradCheck(t *testing.T) {
 			var names []string
 			if c.Family == FamilyBert {
 				m := NewBertModel[float64](c, rng, 0.5)
-				for _, p := range m.NamedParams("") {
+				for _, p := range nn.NamedParameters[float64](m) {
 					ps, names = append(ps, p.Var), append(names, p.Name)
 				}
 				target := make([]float64, b*tt*c.HiddenSize)
@@ -66,7 +67,7 @@ func TestGradCheck(t *testing.T) {
 			} else {
 				m := NewCausalLM[float64](c, rng, 0.5)
 				// Non-trivial norm weights and biases.
-				for _, p := range m.NamedParams("") {
+				for _, p := range nn.NamedParameters[float64](m) {
 					for i := range p.Var.Value().Data() {
 						p.Var.Value().Data()[i] += 0.1 * rng.NormFloat64()
 					}
@@ -123,7 +124,7 @@ func TestFineTune(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			m := NewCausalLM[float32](c, rng, 0.02)
-			opt := optim.NewAdamW(Params[float32](m), optim.AdamConfig{LR: 1e-2, WeightDecay: 0})
+			opt := optim.NewAdamW(nn.Parameters[float32](m), optim.AdamConfig{LR: 1e-2, WeightDecay: 0})
 			const b, tt = 4, 8
 			ids, targets := make([]int, b*tt), make([]int, b*tt)
 			tp := autograd.NewTape[float32]()
@@ -137,7 +138,7 @@ func TestFineTune(t *testing.T) {
 					}
 				}
 				tp.Reset()
-				for _, p := range Params[float32](m) {
+				for _, p := range nn.Parameters[float32](m) {
 					p.ZeroGrad()
 				}
 				l := tp.CrossEntropy(m.Logits(tp, ids, b, tt), targets)
