@@ -352,8 +352,18 @@ func (mv *matvec[T]) run(lo, hi int) {
 			axpy(y, xv, mv.w[i*mv.out+lo:i*mv.out+hi])
 		}
 	} else {
-		for j := range y {
-			y[j] += dot(mv.x[:mv.in], mv.w[(lo+j)*mv.in:(lo+j+1)*mv.in])
+		x, n := mv.x[:mv.in], mv.in
+		j := 0
+		for ; j+4 <= len(y); j += 4 {
+			r := (lo + j) * n
+			a, b, c, d := dot4(x, mv.w[r:r+n], mv.w[r+n:r+2*n], mv.w[r+2*n:r+3*n], mv.w[r+3*n:r+4*n])
+			y[j] += a
+			y[j+1] += b
+			y[j+2] += c
+			y[j+3] += d
+		}
+		for ; j < len(y); j++ {
+			y[j] += dot(x, mv.w[(lo+j)*n:(lo+j+1)*n])
 		}
 	}
 	if mv.b != nil {
@@ -378,6 +388,34 @@ func dot[T tensor.Float](a, b []T) T {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// dot4 returns the dot products of x with four rows, reading x once.
+func dot4[T tensor.Float](x, r0, r1, r2, r3 []T) (T, T, T, T) {
+	n := len(x)
+	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
+	var s0, s1, s2, s3 T
+	var t0, t1, t2, t3 T
+	i := 0
+	for ; i+2 <= n; i += 2 {
+		a, b := x[i], x[i+1]
+		s0 += a * r0[i]
+		s1 += a * r1[i]
+		s2 += a * r2[i]
+		s3 += a * r3[i]
+		t0 += b * r0[i+1]
+		t1 += b * r1[i+1]
+		t2 += b * r2[i+1]
+		t3 += b * r3[i+1]
+	}
+	for ; i < n; i++ {
+		a := x[i]
+		s0 += a * r0[i]
+		s1 += a * r1[i]
+		s2 += a * r2[i]
+		s3 += a * r3[i]
+	}
+	return s0 + t0, s1 + t1, s2 + t2, s3 + t3
 }
 
 // axpy is y += a·x.
