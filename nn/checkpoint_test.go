@@ -3,6 +3,7 @@ package nn
 import (
 	"encoding/json"
 	"github.com/adjoint-go/adjoint/internal/testenv"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -163,4 +164,44 @@ json.dump({k: [float(x) for x in v.ravel()] for k, v in a.items()}, sys.stdout)
 // linearAt returns the i-th layer of s as a Linear.
 func linearAt[T float32 | float64](s *Sequential[T], i int) *Linear[T] {
 	return s.Layers[i].(*Linear[T])
+}
+
+// TestLoadStateDictChecks: a transposed weight is refused with a hint
+// naming the file's key; NaN or Inf parameters and a negative running
+// variance are errors at load (issue 23 item 8); nothing changes.
+func TestLoadStateDictChecks(t *testing.T) {
+	m := NewSequential[float32](NewLinear[float32](rand.New(rand.NewPCG(1, 1)), 3, 2, KaimingUniform), NewBatchNorm2d[float32](2))
+	good := func() State[float32] {
+		sd := State[float32]{}
+		for k, v := range StateDict[float32](m) {
+			sd[k] = v.Clone()
+		}
+		return sd
+	}
+	before := append([]float32(nil), linearAt(m, 0).Weight.Value().Data()...)
+	for _, tc := range []struct {
+		name string
+		edit func(State[float32])
+		msg  string
+	}{
+		{"transposed", func(sd State[float32]) { sd["0.weight"] = sd["0.weight"].T().Clone() }, `"0.weight" has shape [3 2], the model needs [2 3] (its transpose`},
+		{"NaN", func(sd State[float32]) { sd["0.bias"].Data()[1] = float32(math.NaN()) }, `"0.bias" holds NaN at flat index 1`},
+		{"Inf buffer", func(sd State[float32]) { sd["1.running_mean"].Data()[0] = float32(math.Inf(-1)) }, `"1.running_mean" holds -Inf`},
+		{"negative variance", func(sd State[float32]) { sd["1.running_var"].Data()[1] = -0.5 }, `"1.running_var" holds -0.5 at 1`},
+		{"fractional count", func(sd State[float32]) { sd["1.num_batches_tracked"].Data()[0] = 1.5 }, `"1.num_batches_tracked" is 1.5`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sd := good()
+			sd["0.weight"].Data()[0] = 42
+			tc.edit(sd)
+			for _, strict := range []bool{true, false} {
+				_, err := LoadStateDict[float32](m, sd, strict)
+				require.ErrorIs(t, err, ErrCheckpoint)
+				assert.Contains(t, err.Error(), tc.msg)
+				assert.Equal(t, before, linearAt(m, 0).Weight.Value().Data(), "nothing changed")
+			}
+		})
+	}
+	_, err := LoadStateDict[float32](m, good(), true)
+	require.NoError(t, err)
 }

@@ -133,14 +133,17 @@ func writeNPYData[T Float](w io.Writer, data []T) error {
 // npyHeader is what ReadNPY learns from a header.
 type npyHeader struct {
 	big     bool // big-endian data
-	size    int  // bytes per element, 4 or 8
+	size    int  // bytes per element: 4 or 8 (floats), 1, 2, 4 or 8 (integers)
+	kind    byte // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
 	fortran bool
 	shape   []int
 	count   int // elements
 }
 
 // ReadNPY reads one array in .npy format from r: versions 1.0, 2.0 and 3.0,
-// element types '<f4', '>f4', '<f8' and '>f8', C or Fortran order, any shape
+// element types '<f4', '>f4', '<f8' and '>f8' (and, converted exactly, the
+// little-endian integers '<i1' to '<i8', '|u1' and bool '|b1', which a
+// state dict's buffers hold), C or Fortran order, any shape
 // including () (a scalar) and shapes with zeros. It reads exactly the
 // array's bytes, so several arrays written one after another can be read in
 // turn.
@@ -317,7 +320,16 @@ func parseNPYHeader(s string, h *npyHeader) error {
 			return bad("missing key %q", k)
 		}
 	}
+	h.kind = 'f'
 	switch descr {
+	case "<i8", "=i8", "<i4", "=i4", "<i2", "=i2", "|i1", "<i1", "=i1":
+		// Integer arrays of a PyTorch state dict saved by numpy
+		// (num_batches_tracked is int64), read exactly.
+		h.kind, h.size = 'i', int(descr[2]-'0')
+	case "|u1", "<u1", "=u1":
+		h.kind, h.size = 'u', 1
+	case "|b1":
+		h.kind, h.size = 'b', 1
 	case "<f4", "=f4":
 		h.big, h.size = false, 4
 	case ">f4":
@@ -327,7 +339,7 @@ func parseNPYHeader(s string, h *npyHeader) error {
 	case ">f8":
 		h.big, h.size = true, 8
 	default:
-		return fmt.Errorf("%w: ReadNPY: descr %q (only '<f4', '>f4', '<f8', '>f8' are read)", ErrNPYType, descr)
+		return fmt.Errorf("%w: ReadNPY: descr %q (only '<f4', '>f4', '<f8', '>f8', little-endian i1-i8, u1 and b1 are read)", ErrNPYType, descr)
 	}
 	// NumPy writes '<' on every host; '=' (native) only appears in files
 	// made by hand, and we read it as little-endian, which is what NumPy
@@ -378,9 +390,44 @@ func readNPYData[T Float](r io.Reader, h npyHeader, exact bool) ([]T, error) {
 			}
 			return nil, fmt.Errorf("tensor: ReadNPY: reading data: %w", err)
 		}
+		if h.kind != 'f' {
+			var bad bool
+			if data, bad = decodeNPYInt(data, b, h); bad {
+				return nil, fmt.Errorf("%w: ReadNPY: an integer element is not exactly representable as %T", ErrNPYType, T(0))
+			}
+			continue
+		}
 		data = decodeNPY(data, b, h.size, h.big)
 	}
 	return data, nil
+}
+
+// decodeNPYInt appends the little-endian integer or bool elements in b to
+// data, reporting bad for a value T cannot hold exactly.
+func decodeNPYInt[T Float](data []T, b []byte, h npyHeader) ([]T, bool) {
+	for ; len(b) >= h.size; b = b[h.size:] {
+		var v int64
+		switch {
+		case h.kind == 'b':
+			v = int64(min(b[0], 1))
+		case h.kind == 'u':
+			v = int64(b[0])
+		case h.size == 1:
+			v = int64(int8(b[0]))
+		case h.size == 2:
+			v = int64(int16(binary.LittleEndian.Uint16(b)))
+		case h.size == 4:
+			v = int64(int32(binary.LittleEndian.Uint32(b)))
+		default:
+			v = int64(binary.LittleEndian.Uint64(b))
+		}
+		t := T(v)
+		if float64(t) != float64(v) || v > 1<<53 || v < -(1<<53) {
+			return data, true
+		}
+		data = append(data, t)
+	}
+	return data, false
 }
 
 // decodeNPY appends the elements encoded in b to data. The four loops are

@@ -333,9 +333,10 @@ var npyMalformed = []struct {
 	{"size overflow", npyFile(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", nil), ErrNPY, npyOn32("too large", "out of range")},
 	{"descr not string", npyFile(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': ()}", nil), ErrNPY, "'descr' is not a string"},
 	{"escape in string", npyFile(1, "{'descr': '<f\\4', 'fortran_order': False, 'shape': ()}", nil), ErrNPY, "'descr' is not a string"},
-	{"int32", npyFile(1, "{'descr': '<i4', 'fortran_order': False, 'shape': (1,)}", []byte{1, 0, 0, 0}), ErrNPYType, `descr "<i4"`},
+	{"uint32", npyFile(1, "{'descr': '<u4', 'fortran_order': False, 'shape': (1,)}", []byte{1, 0, 0, 0}), ErrNPYType, `descr "<u4"`},
+	{"int64 beyond exact", npyFile(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (1,)}", []byte{1, 0, 0, 0, 0, 0, 0x20, 0}), ErrNPYType, "not exactly representable"},
 	{"float16", npyFile(1, "{'descr': '<f2', 'fortran_order': False, 'shape': (1,)}", []byte{1, 0}), ErrNPYType, `descr "<f2"`},
-	{"bytes", npyFile(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1,)}", []byte{1}), ErrNPYType, `descr "|u1"`},
+	{"big-endian int", npyFile(1, "{'descr': '>i4', 'fortran_order': False, 'shape': (1,)}", []byte{1, 0, 0, 0}), ErrNPYType, `descr ">i4"`},
 	{"short data", npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,)}", make([]byte, 11)), ErrNPY, "only 11 present"},
 	{"huge shape no data", npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,)}", make([]byte, 8)), ErrNPY, npyOn32("needs 4000000000000 bytes", "out of range")},
 }

@@ -34,7 +34,8 @@ var (
 	// holes or not matching the shape, data truncated).
 	ErrSafetensors = errors.New("tensor: malformed safetensors data")
 	// ErrSafetensorsType: a well-formed file holding a tensor whose dtype is
-	// valid in the format but not read here (only F32, F64, F16, BF16 are).
+	// valid in the format but not read here (U16, U32, U64, F8_*), or an
+	// integer that the element type cannot hold exactly.
 	ErrSafetensorsType = errors.New("tensor: unsupported safetensors dtype")
 )
 
@@ -87,9 +88,14 @@ func stErr(op, format string, args ...any) error {
 // conversion does. Each result is a fresh C-contiguous tensor; a shape of
 // [] is a scalar.
 //
+// The integer and bool dtypes a PyTorch state dict holds (I8, I16, I32,
+// I64, U8, BOOL; BatchNorm's num_batches_tracked is I64) are converted to T
+// exactly; a value T cannot hold exactly (an I64 above 2^24 read as
+// float32) is an error wrapping ErrSafetensorsType.
+//
 // A malformed file returns an error wrapping ErrSafetensors (truncated data
 // also wraps io.ErrUnexpectedEOF), a well-formed file holding any other
-// dtype (I64, BOOL, ...) one wrapping ErrSafetensorsType, and a failing
+// dtype (U16, U32, U64, F8_*) one wrapping ErrSafetensorsType, and a failing
 // reader its error. Every size and offset in the header is checked against
 // size before anything is allocated, and size itself is checked by reading
 // the file's last byte, so memory stays in proportion to the file.
@@ -101,8 +107,9 @@ func ReadSafetensors[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], 
 	for _, e := range h.entries {
 		switch e.dtype {
 		case "F32", "F64", "F16", "BF16":
+		case "I8", "I16", "I32", "I64", "U8", "BOOL":
 		default:
-			return nil, fmt.Errorf("%w: ReadSafetensors: tensor %q has dtype %s (only F32, F64, F16 and BF16 are read)",
+			return nil, fmt.Errorf("%w: ReadSafetensors: tensor %q has dtype %s (only F32, F64, F16, BF16, I8, I16, I32, I64, U8 and BOOL are read)",
 				ErrSafetensorsType, e.name, e.dtype)
 		}
 	}
@@ -120,6 +127,11 @@ func ReadSafetensors[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], 
 			b := buf[:n]
 			if err := stReadAt(r, b, at); err != nil {
 				return nil, stReadErr(e.name, err)
+			}
+			var bad bool
+			if data, bad = decodeSTInt(data, b, e.dtype); bad {
+				return nil, fmt.Errorf("%w: ReadSafetensors: tensor %q: a %s value is not exactly representable as %T",
+					ErrSafetensorsType, e.name, e.dtype, T(0))
 			}
 			data = decodeST(data, b, e.dtype)
 			at += n
@@ -481,6 +493,50 @@ func decodeST[T Float](data []T, b []byte, dtype string) []T {
 		}
 	}
 	return data
+}
+
+// decodeSTInt appends the little-endian integer or bool elements of dtype
+// in b to data (nothing for a float dtype), reporting bad if one is not
+// exactly representable in T (an int64 beyond 2^24 in float32, say), so
+// integers such as BatchNorm's num_batches_tracked load exactly or not at
+// all.
+func decodeSTInt[T Float](data []T, b []byte, dtype string) ([]T, bool) {
+	put := func(v int64) bool {
+		t := T(v)
+		if float64(t) != float64(v) || (v > 1<<53 || v < -(1<<53)) {
+			return false
+		}
+		data = append(data, t)
+		return true
+	}
+	ok := true
+	switch dtype {
+	case "BOOL":
+		for _, c := range b {
+			data = append(data, T(min(c, 1)))
+		}
+	case "U8":
+		for _, c := range b {
+			data = append(data, T(c))
+		}
+	case "I8":
+		for _, c := range b {
+			data = append(data, T(int8(c)))
+		}
+	case "I16":
+		for ; len(b) >= 2; b = b[2:] {
+			data = append(data, T(int16(binary.LittleEndian.Uint16(b))))
+		}
+	case "I32":
+		for ; len(b) >= 4 && ok; b = b[4:] {
+			ok = put(int64(int32(binary.LittleEndian.Uint32(b))))
+		}
+	case "I64":
+		for ; len(b) >= 8 && ok; b = b[8:] {
+			ok = put(int64(binary.LittleEndian.Uint64(b)))
+		}
+	}
+	return data, !ok
 }
 
 // stFromF32Bits converts a float32 bit pattern to T exactly. A NaN keeps

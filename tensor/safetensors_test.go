@@ -311,8 +311,9 @@ func stBadCases() []stBad {
 		{name: "same range twice", file: hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`)},
 		{name: "no tensors but data", file: stFile(`{}`, ok)},
 		{name: "nested header", file: hdr(`{"a":{"dtype":"F32","shape":[[2]],"data_offsets":[0,8]}}`)},
-		{name: "I64 tensor", file: stFile(`{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}`, stF64(0)), target: ErrSafetensorsType},
-		{name: "BOOL with F32", file: stFile(`{"b":{"dtype":"BOOL","shape":[3],"data_offsets":[8,11]},`+stTensorA+"}", append(stF32(1, 2), 1, 0, 1)), target: ErrSafetensorsType},
+		{name: "U64 tensor", file: stFile(`{"n":{"dtype":"U64","shape":[],"data_offsets":[0,8]}}`, stF64(0)), target: ErrSafetensorsType},
+		{name: "U16 with F32", file: stFile(`{"b":{"dtype":"U16","shape":[3],"data_offsets":[8,14]},`+stTensorA+"}", append(stF32(1, 2), 1, 0, 1, 0, 0, 0)), target: ErrSafetensorsType},
+		{name: "I64 beyond exact", file: stFile(`{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}`, binary.LittleEndian.AppendUint64(nil, 1<<53+1)), target: ErrSafetensorsType},
 	}
 }
 
