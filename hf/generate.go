@@ -15,144 +15,150 @@ import (
 // model (longer prompts go in several passes); it sizes the scratch.
 const chunk = 64
 
-// Generator runs a CausalLM forward without a tape, one token after
-// another, keeping every layer's keys and values (a KV cache) so that a
-// new token costs one row through each matrix. Nothing is allocated per
-// token. A Generator reads the model's current weights at every call; it
-// must not be used while they are being updated, nor by two goroutines at
-// once (several Generators may share a model).
-type Generator[T tensor.Float] struct {
+// kvCache is one sequence's context: every layer's keys and values, and
+// the tokens seen (for the repetition penalty).
+type kvCache[T tensor.Float] struct {
+	k, v     [][]T // per layer: [max, nkv·d]
+	n        int   // tokens held
+	seen     []bool
+	seenList []int
+}
+
+func newKVCache[T tensor.Float](c *Config, max int) *kvCache[T] {
+	kv := &kvCache[T]{seen: make([]bool, c.VocabSize), seenList: make([]int, 0, max)}
+	for range c.NumHiddenLayers {
+		kv.k = append(kv.k, make([]T, max*c.NumKeyValueHeads*c.HeadDim))
+		kv.v = append(kv.v, make([]T, max*c.NumKeyValueHeads*c.HeadDim))
+	}
+	return kv
+}
+
+func (kv *kvCache[T]) reset() {
+	kv.n = 0
+	for _, t := range kv.seenList {
+		kv.seen[t] = false
+	}
+	kv.seenList = kv.seenList[:0]
+}
+
+func (kv *kvCache[T]) see(tokens []int) {
+	for _, t := range tokens {
+		if !kv.seen[t] {
+			kv.seen[t] = true
+			kv.seenList = append(kv.seenList, t)
+		}
+	}
+}
+
+// engine runs a CausalLM forward without a tape over rows, each a token of
+// some sequence at some position, reading and extending that sequence's
+// KV cache: consecutive positions of one sequence (a prompt), or one token
+// of each of several sequences (batched decoding), go through each matrix
+// as one product.
+type engine[T tensor.Float] struct {
 	c     *Config
 	gpt   *GPT2LMHeadModel[T]
 	llama *LlamaForCausalLM[T]
-	max   int // context capacity
+	max   int // context capacity of each sequence
+	rows  int // most rows per pass
 
-	n      int   // tokens in the cache
-	kc, vc [][]T // per layer: [max, nkv·d]
-	x, h   []T   // residual stream and normalised rows, [chunk, e]
-	q      []T   // [chunk, nh·d] (GPT-2: [chunk, 3e], q, k, v side by side)
-	k, v   []T   // [chunk, nkv·d]
-	y      []T   // attention output, [chunk, nh·d]
-	f1, f2 []T   // MLP, [chunk, IntermediateSize]
-	att    []T   // one query's scores, [max]
-	cos    []T   // rotary tables of one position, [d]
+	rowKV  []*kvCache[T] // per row: its sequence's cache
+	rowPos []int         // per row: its position
+	x, h   []T           // residual stream and normalised rows, [rows, e]
+	q      []T           // [rows, nh·d] (GPT-2: [rows, 3e], q, k, v side by side)
+	k, v   []T           // [rows, nkv·d]
+	y      []T           // attention output, [rows, nh·d]
+	f1, f2 []T           // MLP, [rows, IntermediateSize]
+	att    []T           // one query's scores, [max]
+	cos    []T           // rotary tables of one position, [d]
 	sin    []T
 	rot    []T // rotate_half scratch, [d]
-	logits []T // [VocabSize]
 
-	seen     []bool // tokens in the context, for the repetition penalty
-	seenList []int
-	probs    []float64
-	idx      []int
+	probs []float64 // sampling scratch, [VocabSize]
+	idx   []int
 
 	mv matvec[T]
 }
 
-// NewGenerator returns a Generator for m with room for maxLen tokens (0:
-// the model's MaxPositions). It panics if m is not a *GPT2LMHeadModel or
-// *LlamaForCausalLM, or maxLen is outside [0, MaxPositions].
-func NewGenerator[T tensor.Float](m CausalLM[T], maxLen int) *Generator[T] {
+func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engine[T] {
 	c := m.Cfg()
 	if maxLen < 0 || maxLen > c.MaxPositions {
-		panic(fmt.Sprintf("hf: NewGenerator: maxLen %d outside [0, %d]", maxLen, c.MaxPositions))
+		panic(fmt.Sprintf("hf: %s: maxLen %d outside [0, %d]", op, maxLen, c.MaxPositions))
 	}
 	if maxLen == 0 {
 		maxLen = c.MaxPositions
 	}
-	g := &Generator[T]{c: c, max: maxLen}
+	g := &engine[T]{c: c, max: maxLen, rows: rows}
 	switch m := m.(type) {
 	case *GPT2LMHeadModel[T]:
 		g.gpt = m
 	case *LlamaForCausalLM[T]:
 		g.llama = m
 	default:
-		panic(fmt.Sprintf("hf: NewGenerator: model type %T", m))
+		panic(fmt.Sprintf("hf: %s: model type %T", op, m))
 	}
 	e, d, nh, nkv := c.HiddenSize, c.HeadDim, c.NumAttentionHeads, c.NumKeyValueHeads
-	cm := min(chunk, maxLen)
-	for range c.NumHiddenLayers {
-		g.kc = append(g.kc, make([]T, maxLen*nkv*d))
-		g.vc = append(g.vc, make([]T, maxLen*nkv*d))
-	}
-	g.x, g.h = make([]T, cm*e), make([]T, cm*e)
+	g.rowKV, g.rowPos = make([]*kvCache[T], rows), make([]int, rows)
+	g.x, g.h = make([]T, rows*e), make([]T, rows*e)
 	if g.gpt != nil {
-		g.q = make([]T, cm*3*e)
+		g.q = make([]T, rows*3*e)
 	} else {
-		g.q, g.k, g.v = make([]T, cm*nh*d), make([]T, cm*nkv*d), make([]T, cm*nkv*d)
+		g.q, g.k, g.v = make([]T, rows*nh*d), make([]T, rows*nkv*d), make([]T, rows*nkv*d)
 	}
-	g.y = make([]T, cm*nh*d)
-	g.f1, g.f2 = make([]T, cm*c.IntermediateSize), make([]T, cm*c.IntermediateSize)
+	g.y = make([]T, rows*nh*d)
+	g.f1, g.f2 = make([]T, rows*c.IntermediateSize), make([]T, rows*c.IntermediateSize)
 	g.att = make([]T, maxLen)
 	g.cos, g.sin, g.rot = make([]T, d), make([]T, d), make([]T, d)
-	g.logits = make([]T, c.VocabSize)
-	g.seen = make([]bool, c.VocabSize)
-	g.seenList = make([]int, 0, maxLen)
 	g.probs = make([]float64, c.VocabSize)
 	g.idx = make([]int, c.VocabSize)
 	g.mv.body = g.mv.run
 	return g
 }
 
-// Reset empties the context.
-func (g *Generator[T]) Reset() {
-	g.n = 0
-	for _, t := range g.seenList {
-		g.seen[t] = false
-	}
-	g.seenList = g.seenList[:0]
-}
-
-// Len returns the number of tokens in the context; Cap its capacity.
-func (g *Generator[T]) Len() int { return g.n }
-
-// Cap returns the context capacity.
-func (g *Generator[T]) Cap() int { return g.max }
-
-// Logits returns the logits for the token after the context (valid until
-// the next Feed; zero before the first).
-func (g *Generator[T]) Logits() []T { return g.logits }
-
-// Feed appends tokens to the context and returns the logits for the token
-// that follows (valid until the next call). It panics if a token is out of
-// range or the context would exceed Cap.
-func (g *Generator[T]) Feed(tokens ...int) []T {
-	if g.n+len(tokens) > g.max {
-		panic(fmt.Sprintf("hf: Generator.Feed: %d tokens after %d exceed the capacity %d", len(tokens), g.n, g.max))
-	}
+// checkTokens panics for a token outside the vocabulary.
+func (g *engine[T]) checkTokens(op string, tokens []int) {
 	for i, t := range tokens {
 		if t < 0 || t >= g.c.VocabSize {
-			panic(fmt.Sprintf("hf: Generator.Feed: token %d at %d outside [0, %d)", t, i, g.c.VocabSize))
+			panic(fmt.Sprintf("hf: %s: token %d at %d outside [0, %d)", op, t, i, g.c.VocabSize))
 		}
 	}
-	for len(tokens) > 0 {
-		m := min(len(tokens), chunk)
-		if g.gpt != nil {
-			g.runGPT2(tokens[:m])
-		} else {
-			g.runLlama(tokens[:m])
-		}
-		for _, t := range tokens[:m] {
-			if !g.seen[t] {
-				g.seen[t] = true
-				g.seenList = append(g.seenList, t)
-			}
-		}
-		g.n += m
-		tokens = tokens[m:]
-	}
-	return g.logits
 }
 
-// runGPT2 pushes tokens through GPT-2 at positions n, n+1, … and leaves
-// the logits of the last in g.logits.
-func (g *Generator[T]) runGPT2(tokens []int) {
+// prefill feeds tokens to one sequence in passes of at most rows tokens
+// and writes the logits of the last into logits.
+func (g *engine[T]) prefill(kv *kvCache[T], tokens []int, logits []T) {
+	for len(tokens) > 0 {
+		m := min(len(tokens), g.rows)
+		for r := range m {
+			g.rowKV[r], g.rowPos[r] = kv, kv.n+r
+		}
+		g.run(tokens[:m], 1, logits)
+		kv.see(tokens[:m])
+		kv.n += m
+		tokens = tokens[m:]
+	}
+}
+
+// run pushes the rows (g.rowKV, g.rowPos set for each token) through the
+// model and writes the logits of the last nLogits rows into logits.
+func (g *engine[T]) run(tokens []int, nLogits int, logits []T) {
+	if g.gpt != nil {
+		g.runGPT2(tokens, nLogits, logits)
+	} else {
+		g.runLlama(tokens, nLogits, logits)
+	}
+}
+
+// runGPT2 is run for GPT-2.
+func (g *engine[T]) runGPT2(tokens []int, nLogits int, logits []T) {
 	c, md := g.c, g.gpt
 	e, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim
-	m, p0 := len(tokens), g.n
+	m := len(tokens)
 	wte, wpe := md.WTE.Weight.Value().Data(), md.WPE.Weight.Value().Data()
 	x, h := g.x[:m*e], g.h[:m*e]
 	for r, t := range tokens {
-		xr, te, pe := x[r*e:r*e+e], wte[t*e:t*e+e], wpe[(p0+r)*e:(p0+r)*e+e]
+		p := g.rowPos[r]
+		xr, te, pe := x[r*e:r*e+e], wte[t*e:t*e+e], wpe[p*e:p*e+e]
 		for j := range xr {
 			xr[j] = te[j] + pe[j]
 		}
@@ -161,13 +167,14 @@ func (g *Generator[T]) runGPT2(tokens []int) {
 	for l, bl := range md.H {
 		layerNormRows(h, x, e, bl.LN1)
 		g.conv1D(qkv, h, m, bl.CAttn, 0)
-		kc, vc := g.kc[l], g.vc[l]
 		for r := range m {
-			copy(kc[(p0+r)*e:(p0+r+1)*e], qkv[r*3*e+e:r*3*e+2*e])
-			copy(vc[(p0+r)*e:(p0+r+1)*e], qkv[r*3*e+2*e:r*3*e+3*e])
+			kv, p := g.rowKV[r], g.rowPos[r]
+			copy(kv.k[l][p*e:(p+1)*e], qkv[r*3*e+e:r*3*e+2*e])
+			copy(kv.v[l][p*e:(p+1)*e], qkv[r*3*e+2*e:r*3*e+3*e])
 		}
 		for r := range m {
-			g.attend(y[r*e:(r+1)*e], qkv[r*3*e:r*3*e+e], kc, vc, p0+r+1, nh, nh, d)
+			kv := g.rowKV[r]
+			g.attend(y[r*e:(r+1)*e], qkv[r*3*e:r*3*e+e], kv.k[l], kv.v[l], g.rowPos[r]+1, nh, nh, d)
 		}
 		g.conv1D(x, y, m, bl.CProj, 1)
 		layerNormRows(h, x, e, bl.LN2)
@@ -175,16 +182,16 @@ func (g *Generator[T]) runGPT2(tokens []int) {
 		geluTanh(f)
 		g.conv1D(x, f, m, bl.MLPCProj, 1)
 	}
-	last := h[(m-1)*e : m*e]
-	layerNormRows(last, x[(m-1)*e:m*e], e, md.LNF)
-	g.linear(g.logits, last, 1, wte, e, c.VocabSize, nil, 0)
+	last := h[(m-nLogits)*e : m*e]
+	layerNormRows(last, x[(m-nLogits)*e:m*e], e, md.LNF)
+	g.linear(logits[:nLogits*c.VocabSize], last, nLogits, wte, e, c.VocabSize, nil, 0)
 }
 
-// runLlama is runGPT2 for the Llama family.
-func (g *Generator[T]) runLlama(tokens []int) {
+// runLlama is run for the Llama family.
+func (g *engine[T]) runLlama(tokens []int, nLogits int, logits []T) {
 	c, md := g.c, g.llama
 	e, nh, nkv, d, fi := c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.IntermediateSize
-	m, p0 := len(tokens), g.n
+	m := len(tokens)
 	emb := md.EmbedTokens.Weight.Value().Data()
 	x, h := g.x[:m*e], g.h[:m*e]
 	for r, t := range tokens {
@@ -198,20 +205,21 @@ func (g *Generator[T]) runLlama(tokens []int) {
 		g.linearL(q, h, m, ly.QProj, 0)
 		g.linearL(k, h, m, ly.KProj, 0)
 		g.linearL(v, h, m, ly.VProj, 0)
-		kc, vc := g.kc[l], g.vc[l]
 		for r := range m {
-			ropeFill(md.rope, g.cos, g.sin, p0+r)
+			kv, p := g.rowKV[r], g.rowPos[r]
+			ropeFill(md.rope, g.cos, g.sin, p)
 			for hh := range nh {
 				g.rotate(q[r*nh*d+hh*d : r*nh*d+hh*d+d])
 			}
 			for hh := range nkv {
 				g.rotate(k[r*kw+hh*d : r*kw+hh*d+d])
 			}
-			copy(kc[(p0+r)*kw:(p0+r+1)*kw], k[r*kw:(r+1)*kw])
-			copy(vc[(p0+r)*kw:(p0+r+1)*kw], v[r*kw:(r+1)*kw])
+			copy(kv.k[l][p*kw:(p+1)*kw], k[r*kw:(r+1)*kw])
+			copy(kv.v[l][p*kw:(p+1)*kw], v[r*kw:(r+1)*kw])
 		}
 		for r := range m {
-			g.attend(y[r*nh*d:(r+1)*nh*d], q[r*nh*d:(r+1)*nh*d], kc, vc, p0+r+1, nh, nkv, d)
+			kv := g.rowKV[r]
+			g.attend(y[r*nh*d:(r+1)*nh*d], q[r*nh*d:(r+1)*nh*d], kv.k[l], kv.v[l], g.rowPos[r]+1, nh, nkv, d)
 		}
 		g.linearL(x, y, m, ly.OProj, 1)
 		rmsNormRows(h, x, e, ly.PostAttentionLayernorm)
@@ -220,14 +228,63 @@ func (g *Generator[T]) runLlama(tokens []int) {
 		siluMul(f1, f2)
 		g.linearL(x, f1, m, ly.DownProj, 1)
 	}
-	last := h[(m-1)*e : m*e]
-	rmsNormRows(last, x[(m-1)*e:m*e], e, md.Norm)
-	g.linear(g.logits, last, 1, md.head().Value().Data(), e, c.VocabSize, nil, 0)
+	last := h[(m-nLogits)*e : m*e]
+	rmsNormRows(last, x[(m-nLogits)*e:m*e], e, md.Norm)
+	g.linear(logits[:nLogits*c.VocabSize], last, nLogits, md.head().Value().Data(), e, c.VocabSize, nil, 0)
+}
+
+// Generator runs a CausalLM forward without a tape, one token after
+// another, keeping every layer's keys and values (a KV cache) so that a
+// new token costs one row through each matrix. Nothing is allocated per
+// token. A Generator reads the model's current weights at every call; it
+// must not be used while they are being updated, nor by two goroutines at
+// once (several Generators may share a model).
+type Generator[T tensor.Float] struct {
+	*engine[T]
+	kv     *kvCache[T]
+	logits []T // [VocabSize]
+}
+
+// NewGenerator returns a Generator for m with room for maxLen tokens (0:
+// the model's MaxPositions). It panics if m is not a *GPT2LMHeadModel or
+// *LlamaForCausalLM, or maxLen is outside [0, MaxPositions].
+func NewGenerator[T tensor.Float](m CausalLM[T], maxLen int) *Generator[T] {
+	rows := min(chunk, m.Cfg().MaxPositions)
+	if maxLen > 0 {
+		rows = min(rows, maxLen)
+	}
+	e := newEngine("NewGenerator", m, maxLen, rows)
+	return &Generator[T]{engine: e, kv: newKVCache[T](e.c, e.max), logits: make([]T, e.c.VocabSize)}
+}
+
+// Reset empties the context.
+func (g *Generator[T]) Reset() { g.kv.reset() }
+
+// Len returns the number of tokens in the context.
+func (g *Generator[T]) Len() int { return g.kv.n }
+
+// Cap returns the context capacity.
+func (g *Generator[T]) Cap() int { return g.max }
+
+// Logits returns the logits for the token after the context (valid until
+// the next Feed; zero before the first).
+func (g *Generator[T]) Logits() []T { return g.logits }
+
+// Feed appends tokens to the context and returns the logits for the token
+// that follows (valid until the next call). It panics if a token is out of
+// range or the context would exceed Cap.
+func (g *Generator[T]) Feed(tokens ...int) []T {
+	if g.kv.n+len(tokens) > g.max {
+		panic(fmt.Sprintf("hf: Generator.Feed: %d tokens after %d exceed the capacity %d", len(tokens), g.kv.n, g.max))
+	}
+	g.checkTokens("Generator.Feed", tokens)
+	g.prefill(g.kv, tokens, g.logits)
+	return g.logits
 }
 
 // rotate applies the rotary embedding of the current cos, sin tables to
 // one head (x·cos + rotate_half(x)·sin).
-func (g *Generator[T]) rotate(x []T) {
+func (g *engine[T]) rotate(x []T) {
 	h := len(x) / 2
 	r := g.rot
 	for i := range h {
@@ -241,7 +298,7 @@ func (g *Generator[T]) rotate(x []T) {
 // attend writes one query's attention output y (nh heads of d) over the
 // first n cached keys and values (nkv heads each; query head i reads
 // key/value head i/(nh/nkv)).
-func (g *Generator[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
+func (g *engine[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
 	grp := nh / nkv
 	kw := nkv * d
 	scale := T(1 / math.Sqrt(float64(d)))
@@ -278,7 +335,7 @@ func (g *Generator[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
 
 // linearL is dst = x·Wᵀ + b (beta 0) or dst += x·Wᵀ + b (beta 1) for a
 // Linear, m rows.
-func (g *Generator[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
+func (g *engine[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
 	var b []T
 	if l.Bias != nil {
 		b = l.Bias.Value().Data()
@@ -288,7 +345,7 @@ func (g *Generator[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
 }
 
 // linear is linearL on raw slices: W is [out, in].
-func (g *Generator[T]) linear(dst, x []T, m int, w []T, in, out int, b []T, beta T) {
+func (g *engine[T]) linear(dst, x []T, m int, w []T, in, out int, b []T, beta T) {
 	if m == 1 {
 		g.mv.set(dst, x, w, b, in, out, beta, false)
 		parallel.For(out, mvGrain(in), g.mv.body)
@@ -299,7 +356,7 @@ func (g *Generator[T]) linear(dst, x []T, m int, w []T, in, out int, b []T, beta
 }
 
 // conv1D is linearL for GPT-2's Conv1D (W [in, out]).
-func (g *Generator[T]) conv1D(dst, x []T, m int, l *Conv1D[T], beta T) {
+func (g *engine[T]) conv1D(dst, x []T, m int, l *Conv1D[T], beta T) {
 	s := l.Weight.Shape()
 	in, out := s[0], s[1]
 	w, b := l.Weight.Value().Data(), l.Bias.Value().Data()

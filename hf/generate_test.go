@@ -172,3 +172,34 @@ func TestGenerateStops(t *testing.T) {
 	got = g.Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: 32}, nil)
 	require.Equal(t, fx.Greedy[:4], got)
 }
+
+// TestBatchEqualsOneAtATime: prompts of different lengths generated as one
+// batch give each prompt's tokens alone, stop tokens included.
+func TestBatchEqualsOneAtATime(t *testing.T) {
+	for _, name := range decoders {
+		t.Run(name, func(t *testing.T) {
+			m, fx := loadDecoder(t, name)
+			prompts := [][]int{fx.Prompt, fx.Prompt[:3], append(append([]int{}, fx.Prompt...), fx.Greedy[:6]...), {fx.Prompt[5]}}
+			o := GenerateOptions{MaxNewTokens: 20, Stop: m.Config.EosTokenID, SampleOptions: SampleOptions{RepetitionPenalty: 1.2}}
+			g := NewGenerator(m.LM, 0)
+			var want [][]int
+			for _, p := range prompts {
+				g.Reset()
+				want = append(want, g.Generate(nil, p, o, nil))
+			}
+			bg := NewBatchGenerator(m.LM, len(prompts), 0)
+			got := bg.Generate(nil, prompts, o, nil)
+			require.Equal(t, want, got)
+			// Again, reusing dst, and allocation-free.
+			require.Equal(t, want, bg.Generate(got, prompts, o, nil))
+			allocs := testing.AllocsPerRun(5, func() { got = bg.Generate(got, prompts, o, nil) })
+			require.Zero(t, allocs)
+			// Sampling with a seed is reproducible.
+			so := o
+			so.Temperature, so.TopP = 0.9, 0.95
+			a := bg.Generate(nil, prompts, so, rand.New(rand.NewPCG(5, 6)))
+			b := bg.Generate(nil, prompts, so, rand.New(rand.NewPCG(5, 6)))
+			require.Equal(t, a, b)
+		})
+	}
+}

@@ -48,12 +48,17 @@ func (g *Generator[T]) Sample(rng *rand.Rand, o SampleOptions) int {
 	if err := o.Validate(); err != nil {
 		panic("hf: Generator.Sample: " + err.Error())
 	}
+	return g.sample(g.logits, g.kv, rng, o)
+}
+
+// sample is Sample for the logits of the sequence of kv.
+func (g *engine[T]) sample(logits []T, kv *kvCache[T], rng *rand.Rand, o SampleOptions) int {
 	p := g.probs
-	for i, v := range g.logits {
+	for i, v := range logits {
 		p[i] = float64(v)
 	}
 	if o.RepetitionPenalty > 0 && o.RepetitionPenalty != 1 {
-		for _, t := range g.seenList {
+		for _, t := range kv.seenList {
 			if p[t] > 0 {
 				p[t] /= o.RepetitionPenalty
 			} else {
@@ -71,7 +76,7 @@ func (g *Generator[T]) Sample(rng *rand.Rand, o SampleOptions) int {
 		return best
 	}
 	if rng == nil {
-		panic("hf: Generator.Sample: nil rng with temperature > 0")
+		panic("hf: Sample: nil rng with temperature > 0")
 	}
 	// Candidates: every token, or the top-k / top-p set, most likely first.
 	idx := g.idx[:len(p)]
@@ -129,6 +134,9 @@ type GenerateOptions struct {
 	// Stream, when set, receives each token as it is chosen; returning
 	// false ends generation.
 	Stream func(token int) bool
+	// StreamBatch is Stream for BatchGenerator: it receives the index of
+	// the sequence with each token; returning false ends that sequence.
+	StreamBatch func(seq, token int) bool
 }
 
 // Generate feeds prompt, then samples up to o.MaxNewTokens tokens, each fed
@@ -145,7 +153,7 @@ func (g *Generator[T]) Generate(dst, prompt []int, o GenerateOptions, rng *rand.
 	if o.MaxNewTokens < 0 {
 		panic(fmt.Sprintf("hf: Generator.Generate: MaxNewTokens %d < 0", o.MaxNewTokens))
 	}
-	if len(prompt) == 0 && g.n == 0 && o.MaxNewTokens > 0 {
+	if len(prompt) == 0 && g.kv.n == 0 && o.MaxNewTokens > 0 {
 		panic("hf: Generator.Generate: empty prompt and empty context")
 	}
 	if len(prompt) > 0 {
@@ -155,7 +163,7 @@ func (g *Generator[T]) Generate(dst, prompt []int, o GenerateOptions, rng *rand.
 		t := g.Sample(rng, o.SampleOptions)
 		dst = append(dst, t)
 		stop := (o.Stream != nil && !o.Stream(t)) || slices.Contains(o.Stop, t)
-		if g.n == g.max {
+		if g.kv.n == g.max {
 			break // the context is full: t cannot be fed
 		}
 		g.Feed(t) // so that the context holds everything returned
