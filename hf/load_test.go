@@ -76,6 +76,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"wider than the weights", "llama", func(m map[string]any) { m["intermediate_size"] = 65 }, ErrFormat, "shape"},
 		{"eps zero", "gpt2", func(m map[string]any) { m["layer_norm_epsilon"] = 0 }, ErrFormat, "layer_norm_epsilon"},
 		{"eos list of strings", "llama", func(m map[string]any) { m["eos_token_id"] = []any{"a"} }, ErrFormat, "eos_token_id"},
+		{"mistral window unsupported in qwen2 style", "qwen2", func(m map[string]any) { m["use_sliding_window"] = "yes" }, ErrFormat, "use_sliding_window"},
 		{"huge vocab", "llama", func(m map[string]any) { m["vocab_size"] = 1e18 }, ErrFormat, "vocab_size"},
 	}
 	for _, c := range cases {
@@ -282,6 +283,17 @@ func TestLoadDetails(t *testing.T) {
 	for k := range ix.WeightMap {
 		require.Contains(t, sd, k)
 	}
+	// Mistral: a sliding window caps the context (within it, the window
+	// changes nothing).
+	dir := copyDir(t, testdata("llama"))
+	editConfig(t, dir, func(c map[string]any) {
+		c["model_type"], c["sliding_window"] = "mistral", 16
+		delete(c, "attention_bias")
+		delete(c, "mlp_bias")
+	})
+	ms, err := Load[float32](dir)
+	require.NoError(t, err)
+	require.Equal(t, 16, ms.Config.MaxPositions)
 	// Qwen2: q/k/v bias, tied head, BF16 weights.
 	m, err = Load[float32](testdata("qwen2"))
 	require.NoError(t, err)
@@ -294,7 +306,7 @@ func TestLoadDetails(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, b.Bert.Pooler)
 	// An integer tensor under another name is an error naming it.
-	dir := copyDir(t, testdata("bert"))
+	dir = copyDir(t, testdata("bert"))
 	raw, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
 	require.NoError(t, err)
 	raw2 := []byte(strings.Replace(string(raw), "embeddings.position_ids", "embeddings.position_idz", 1))
