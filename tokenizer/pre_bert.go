@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"encoding/json"
-	"unicode"
 )
 
 // bertPre splits on white space (removed) and punctuation (kept alone).
@@ -12,12 +11,13 @@ func init() {
 	registerPreTokenizer("BertPreTokenizer", func(json.RawMessage) (preTokenizer, error) { return bertPre{}, nil })
 }
 
-// isBertPunc is ASCII punctuation or Unicode P categories.
+// isBertPunc is ASCII punctuation or the P categories of the Rust crate's
+// tables (bert_tables.go).
 func isBertPunc(r rune) bool {
 	if r < 0x80 {
 		return (r >= '!' && r <= '/') || (r >= ':' && r <= '@') || (r >= '[' && r <= '`') || (r >= '{' && r <= '~')
 	}
-	return unicode.IsPunct(r)
+	return inRanges(bertPunct, r)
 }
 
 func (bertPre) preTokenize(p *pretok) error {
