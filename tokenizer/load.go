@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,9 +76,21 @@ func FromFile(path string) (*Tokenizer, error) {
 	return t, nil
 }
 
-// Read loads a tokenizer from tokenizer.json content. Unknown component
-// types are errors naming the type (wrapping ErrUnsupported).
+// Read loads a tokenizer from tokenizer.json content (plain or gzipped).
+// Unknown component types are errors naming the type (wrapping
+// ErrUnsupported).
 func Read(r io.Reader) (*Tokenizer, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
