@@ -54,6 +54,9 @@ func registerModel(name string, c constructor[model])                 { models[n
 func registerPostProcessor(name string, c constructor[postProcessor]) { postProcessors[name] = c }
 func registerDecoder(name string, c constructor[decoder])             { decoders[name] = c }
 
+// maxPadding bounds the padding length a file may ask for.
+const maxPadding = 1 << 20
+
 // maxFileSize bounds what Read accepts (the largest hub tokenizer.json
 // files are around 20 MB).
 const maxFileSize = 1 << 30
@@ -299,7 +302,9 @@ func parsePadding(raw json.RawMessage) (*Padding, error) {
 			p.Length = *fx.Fixed
 		}
 	}
-	if p.Length < 0 || p.PadToMultipleOf < 0 || p.PadID < 0 || p.PadTypeID < 0 || (p.Direction != Left && p.Direction != Right) {
+	// A padding length is a claim that every encoding allocates: bound it.
+	if p.Length < 0 || p.PadToMultipleOf < 0 || p.PadID < 0 || p.PadTypeID < 0 || (p.Direction != Left && p.Direction != Right) ||
+		p.Length > maxPadding || p.PadToMultipleOf > maxPadding {
 		return nil, fmt.Errorf("%w: padding %+v", ErrFormat, *p)
 	}
 	return p, nil

@@ -87,20 +87,29 @@ type refFile struct {
 
 func readGz(t testing.TB, path string) []byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
+	b, err := readGzErr(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func readGzNoT(path string) []byte {
+	b, _ := readGzErr(path)
+	return b
+}
+
+func readGzErr(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 func loadFixtureTokenizer(t testing.TB, name string) *Tokenizer {
