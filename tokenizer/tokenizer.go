@@ -250,6 +250,16 @@ func (tk *Tokenizer) encodeBatch(texts []string, addSpecial, charOffsets bool) (
 // and the model over one text.
 func (tk *Tokenizer) encodeSeq(text string, typeID int, charOffsets bool) (*Encoding, error) {
 	p := tk.added.extractAndNormalize(text, tk.normalizer)
+	if e, ok, err := tk.encodeByteLevelBPE(p, charOffsets, text); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		n := len(e.IDs)
+		e.TypeIDs = fill(n, typeID)
+		e.AttentionMask = fill(n, 1)
+		e.SpecialTokensMask = fill(n, 0)
+		return e, nil
+	}
 	if tk.preTokenizer != nil {
 		if err := tk.preTokenizer.preTokenize(p); err != nil {
 			return nil, err
