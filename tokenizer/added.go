@@ -148,7 +148,9 @@ func isWordChar(r rune) bool {
 func (v *addedVocab) splitAdded(n *normStr, m *trieMatcher) []split {
 	s := n.s
 	if !m.any || s == "" {
-		return []split{{n: n}}
+		// Rust re-slices even without a match, which re-bases the
+		// original range on the first and last normalised characters.
+		return []split{{n: n.slice(0, len(s))}}
 	}
 	var out []split
 	start := 0
@@ -192,7 +194,8 @@ func (v *addedVocab) splitAdded(n *normStr, m *trieMatcher) []split {
 			out = append(out, split{n: n.slice(start, a)})
 		}
 		piece := n.slice(a, b)
-		out = append(out, split{n: piece, done: true, toks: []token{{id: id, value: t.Content, off: [2]int{0, b - a}}}})
+		// The token's string is the matched text, stripped spaces included.
+		out = append(out, split{n: piece, done: true, toks: []token{{id: id, value: piece.s, off: [2]int{0, b - a}}}})
 		start = b
 	}
 	if start < len(s) {

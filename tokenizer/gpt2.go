@@ -12,8 +12,8 @@ import (
 // FromGPT2Files builds GPT-2's tokenizer from OpenAI's original pair of
 // files: vocab.json (or encoder.json) and merges.txt (or vocab.bpe). It is
 // the byte-level BPE the Hugging Face GPT-2 tokenizer.json describes:
-// ByteLevel pre-tokenizer without prefix space, ByteLevel decoder and
-// post-processor, and <|endoftext|> as a special token when present.
+// ByteLevel pre-tokenizer without prefix space, ByteLevel decoder,
+// ByteLevel post-processor that keeps offsets untrimmed, and <|endoftext|> as a special token when present.
 func FromGPT2Files(vocabPath, mergesPath string) (*Tokenizer, error) {
 	vf, err := os.Open(vocabPath)
 	if err != nil {
@@ -56,8 +56,10 @@ func FromGPT2Files(vocabPath, mergesPath string) (*Tokenizer, error) {
 	if err := m.setVocab(vocab, merges); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	bl := &byteLevel{AddPrefixSpace: false, TrimOffsets: true, UseRegex: true}
-	t := &Tokenizer{model: m, preTokenizer: bl, decoder: bl, postProcessor: bl, added: newAddedVocab()}
+	// As the hub's gpt2 tokenizer.json: offsets are not trimmed.
+	pre := &byteLevel{AddPrefixSpace: false, TrimOffsets: true, UseRegex: true}
+	post := &byteLevel{AddPrefixSpace: true, TrimOffsets: false, UseRegex: true}
+	t := &Tokenizer{model: m, preTokenizer: pre, decoder: pre, postProcessor: post, added: newAddedVocab()}
 	if _, ok := vocab["<|endoftext|>"]; ok {
 		t.added.add([]AddedToken{{Content: "<|endoftext|>", Special: true}}, m, nil)
 	}

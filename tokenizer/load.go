@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,6 +54,9 @@ func registerModel(name string, c constructor[model])                 { models[n
 func registerPostProcessor(name string, c constructor[postProcessor]) { postProcessors[name] = c }
 func registerDecoder(name string, c constructor[decoder])             { decoders[name] = c }
 
+// maxPadding bounds the padding length a file may ask for.
+const maxPadding = 1 << 20
+
 // maxFileSize bounds what Read accepts (the largest hub tokenizer.json
 // files are around 20 MB).
 const maxFileSize = 1 << 30
@@ -74,9 +79,21 @@ func FromFile(path string) (*Tokenizer, error) {
 	return t, nil
 }
 
-// Read loads a tokenizer from tokenizer.json content. Unknown component
-// types are errors naming the type (wrapping ErrUnsupported).
+// Read loads a tokenizer from tokenizer.json content (plain or gzipped).
+// Unknown component types are errors naming the type (wrapping
+// ErrUnsupported).
 func Read(r io.Reader) (*Tokenizer, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrFormat, err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
@@ -285,7 +302,9 @@ func parsePadding(raw json.RawMessage) (*Padding, error) {
 			p.Length = *fx.Fixed
 		}
 	}
-	if p.Length < 0 || p.PadToMultipleOf < 0 || p.PadID < 0 || p.PadTypeID < 0 || (p.Direction != Left && p.Direction != Right) {
+	// A padding length is a claim that every encoding allocates: bound it.
+	if p.Length < 0 || p.PadToMultipleOf < 0 || p.PadID < 0 || p.PadTypeID < 0 || (p.Direction != Left && p.Direction != Right) ||
+		p.Length > maxPadding || p.PadToMultipleOf > maxPadding {
 		return nil, fmt.Errorf("%w: padding %+v", ErrFormat, *p)
 	}
 	return p, nil

@@ -24,9 +24,10 @@ type bpe struct {
 	ignoreMrg  bool
 	byteTokens [256]int // id of "<0xAB>" or -1
 
-	cache  sync.Map // string -> []token; bounded by cacheCount
-	cacheN int64
-	mu     sync.Mutex
+	// cache holds the tokens of words seen before (at most bpeCacheMax
+	// words, as the Rust library's cache); values are shared, read-only.
+	mu    sync.RWMutex
+	cache map[string][]token
 }
 
 type mergeInfo struct{ rank, id int }
@@ -161,23 +162,38 @@ func (b *bpe) tokenize(s string) ([]token, error) {
 	if s == "" {
 		return nil, nil
 	}
+	return b.tokenizeBytes([]byte(s))
+}
+
+// tokenizeBytes is tokenize for a word in a reused buffer: a cache hit
+// allocates nothing.
+func (b *bpe) tokenizeBytes(w []byte) ([]token, error) {
+	if len(w) == 0 {
+		return nil, nil
+	}
 	if b.ignoreMrg {
-		if id, ok := b.vocab[s]; ok {
-			return []token{{id: id, value: s, off: [2]int{0, len(s)}}}, nil
+		if id, ok := b.vocab[string(w)]; ok {
+			return []token{{id: id, value: b.vocabR[id], off: [2]int{0, len(w)}}}, nil
 		}
 	}
-	if v, ok := b.cache.Load(s); ok {
-		return v.([]token), nil
+	b.mu.RLock()
+	toks, ok := b.cache[string(w)]
+	b.mu.RUnlock()
+	if ok {
+		return toks, nil
 	}
+	s := string(w)
 	toks, err := b.mergeWord(s)
 	if err != nil {
 		return nil, err
 	}
 	if len(s) < 256 {
 		b.mu.Lock()
-		if b.cacheN < bpeCacheMax {
-			b.cacheN++
-			b.cache.Store(s, toks)
+		if b.cache == nil {
+			b.cache = make(map[string][]token)
+		}
+		if len(b.cache) < bpeCacheMax {
+			b.cache[s] = toks
 		}
 		b.mu.Unlock()
 	}

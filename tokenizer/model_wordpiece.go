@@ -90,11 +90,13 @@ func (w *wordPiece) tokenize(s string) ([]token, error) {
 				buf = append(append(buf[:0], w.prefix...), s[start:end]...)
 				id, ok = w.vocab[string(buf)]
 				if ok {
-					sub = string(buf)
+					sub = w.vocabR[id]
 				}
 			} else {
-				sub = s[start:end]
-				id, ok = w.vocab[sub]
+				id, ok = w.vocab[s[start:end]]
+				if ok {
+					sub = w.vocabR[id]
+				}
 			}
 			if ok {
 				out = append(out, token{id: id, value: sub, off: [2]int{start, end}})

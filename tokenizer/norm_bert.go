@@ -27,13 +27,26 @@ func init() {
 	})
 }
 
-// isOther is Unicode's C categories (Cc, Cf, Cs, Co, Cn) as the Rust
-// unicode_categories crate sees them.
-func isOther(r rune) bool {
-	if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) {
-		return true
+// isOther is the C categories (Cc, Cf, Cs, Co) as the Rust
+// unicode_categories crate's tables have them (unassigned code points are
+// kept; see bert_tables.go).
+func isOther(r rune) bool { return inRanges(bertRemoved, r) }
+
+// inRanges reports whether r is in the sorted ranges.
+func inRanges(rs [][2]rune, r rune) bool {
+	lo, hi := 0, len(rs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch {
+		case r < rs[m][0]:
+			hi = m
+		case r > rs[m][1]:
+			lo = m + 1
+		default:
+			return true
+		}
 	}
-	return !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z) || isUnassignedInOldUnicode(r)
+	return false
 }
 
 func isChineseChar(r rune) bool {

@@ -11,11 +11,57 @@ import (
 // slicing keeps them unchanged. This mirrors the Rust NormalizedString, whose
 // alignment rules (which original range an inserted, replaced or removed
 // character maps to) decide the offsets an Encoding reports.
+//
+// Most text passes through unchanged or changed character for character
+// without changing lengths; for that, align stays nil ("identity"): byte i
+// then maps to the range of the character around i, shifted by off. The
+// per-byte table is built only when a change needs it.
 type normStr struct {
 	s     string
-	align [][2]int
+	align [][2]int // nil: identity (see above)
+	off   int      // identity only: original offset of s[0]
 	// orig is the original byte range this piece covers.
 	orig [2]int
+}
+
+// charStart and charEnd find the character around byte i of s.
+func charStart(s string, i int) int {
+	for i > 0 && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return i
+}
+
+func charEnd(s string, i int) int {
+	_, size := utf8.DecodeRuneInString(s[charStart(s, i):])
+	return charStart(s, i) + size
+}
+
+// alignAt is the original range of normalised byte i.
+func (n *normStr) alignAt(i int) [2]int {
+	if n.align != nil {
+		return n.align[i]
+	}
+	return [2]int{n.off + charStart(n.s, i), n.off + charEnd(n.s, i)}
+}
+
+// materialize builds the per-byte table of an identity piece.
+func (n *normStr) materialize() {
+	if n.align != nil || len(n.s) == 0 {
+		if n.align == nil {
+			n.align = [][2]int{}
+		}
+		return
+	}
+	n.align = make([][2]int, len(n.s))
+	for i := 0; i < len(n.s); {
+		_, size := utf8.DecodeRuneInString(n.s[i:])
+		a := [2]int{n.off + i, n.off + i + size}
+		for k := 0; k < size; k++ {
+			n.align[i+k] = a
+		}
+		i += size
+	}
 }
 
 // newNormStr builds a normStr for input[start:end]. Bytes that are not valid
@@ -25,19 +71,7 @@ func newNormStr(input string, start, end int) *normStr {
 	sub := input[start:end]
 	n := &normStr{orig: [2]int{start, end}}
 	if utf8.ValidString(sub) {
-		n.s = sub
-		n.align = make([][2]int, len(sub))
-		for i := 0; i < len(sub); {
-			r, size := rune(sub[i]), 1
-			if r >= utf8.RuneSelf {
-				_, size = utf8.DecodeRuneInString(sub[i:])
-			}
-			a := [2]int{start + i, start + i + size}
-			for k := 0; k < size; k++ {
-				n.align[i+k] = a
-			}
-			i += size
-		}
+		n.s, n.off = sub, start
 		return n
 	}
 	var b strings.Builder
@@ -63,14 +97,25 @@ func newNormStr(input string, start, end int) *normStr {
 
 // slice returns the piece covering normalised bytes [a, b).
 func (n *normStr) slice(a, b int) *normStr {
-	m := &normStr{s: n.s[a:b], align: n.align[a:b:b]}
+	m := new(normStr)
+	n.sliceInto(m, a, b)
+	return m
+}
+
+// sliceInto is slice writing into m.
+func (n *normStr) sliceInto(m *normStr, a, b int) {
+	*m = normStr{s: n.s[a:b]}
+	if n.align != nil {
+		m.align = n.align[a:b:b]
+	} else {
+		m.off = n.off + a
+	}
 	if b > a {
-		m.orig = [2]int{m.align[0][0], m.align[b-a-1][1]}
+		m.orig = [2]int{n.alignAt(a)[0], n.alignAt(b - 1)[1]}
 	} else {
 		// As the Rust library: an empty range converts to itself.
 		m.orig = [2]int{n.orig[0] + a, n.orig[0] + a}
 	}
-	return m
 }
 
 // origRange converts a normalised byte range of this piece to original
@@ -79,10 +124,10 @@ func (n *normStr) origRange(a, b int) [2]int {
 	if a == b {
 		return [2]int{n.orig[0] + a, n.orig[0] + b}
 	}
-	if a > b || b > len(n.align) {
+	if a > b || b > len(n.s) {
 		return [2]int{n.orig[0] + a, n.orig[0] + b}
 	}
-	return [2]int{n.align[a][0], n.align[b-1][1]}
+	return [2]int{n.alignAt(a)[0], n.alignAt(b - 1)[1]}
 }
 
 // rc is one output character of a transformation and how it relates to the
@@ -96,6 +141,7 @@ type rc struct {
 // transform rebuilds the string from dest, as Rust's transform_range over
 // the whole string. initialRemoved characters at the start are dropped.
 func (n *normStr) transform(dest []rc, initialRemoved int) {
+	n.materialize()
 	var b strings.Builder
 	b.Grow(len(n.s))
 	align := make([][2]int, 0, len(n.s))
@@ -141,6 +187,28 @@ func (n *normStr) transform(dest []rc, initialRemoved int) {
 
 // mapRunes replaces every character by f(c), keeping its alignment.
 func (n *normStr) mapRunes(f func(rune) rune) {
+	same, changed := true, false
+	for _, c := range n.s {
+		d := f(c)
+		if d != c {
+			changed = true
+			if utf8.RuneLen(d) != utf8.RuneLen(c) {
+				same = false
+			}
+		}
+	}
+	if !changed {
+		return
+	}
+	if same && n.align == nil {
+		// Lengths unchanged: the identity alignment still holds.
+		b := make([]byte, 0, len(n.s))
+		for _, c := range n.s {
+			b = utf8.AppendRune(b, f(c))
+		}
+		n.s = string(b)
+		return
+	}
 	dest := make([]rc, 0, len(n.s))
 	for _, c := range n.s {
 		dest = append(dest, rc{f(c), 0})
@@ -150,6 +218,17 @@ func (n *normStr) mapRunes(f func(rune) rune) {
 
 // filter keeps the characters for which keep is true.
 func (n *normStr) filter(keep func(rune) bool) {
+	all := true
+	for _, c := range n.s {
+		if !keep(c) {
+			all = false
+			break
+		}
+	}
+	if all {
+		return
+	}
+	n.materialize()
 	var b strings.Builder
 	b.Grow(len(n.s))
 	align := n.align[:0:0]
@@ -170,6 +249,7 @@ func (n *normStr) prepend(s string) {
 	if n.s == "" || s == "" {
 		return
 	}
+	n.materialize()
 	a := n.align[0]
 	ext := make([][2]int, len(s), len(s)+len(n.align))
 	for i := range ext {
@@ -184,6 +264,7 @@ func (n *normStr) appendStr(s string) {
 	if n.s == "" || s == "" {
 		return
 	}
+	n.materialize()
 	a := n.align[len(n.align)-1]
 	for range len(s) {
 		n.align = append(n.align, a)
@@ -198,6 +279,7 @@ func (n *normStr) replaceMatches(matches [][2]int, content string) {
 	if len(matches) == 0 {
 		return
 	}
+	n.materialize()
 	var b strings.Builder
 	b.Grow(len(n.s))
 	align := make([][2]int, 0, len(n.align))
@@ -248,5 +330,9 @@ func (n *normStr) stripSpace(left, right bool) {
 		return
 	}
 	n.s = n.s[a:b]
-	n.align = n.align[a:b]
+	if n.align != nil {
+		n.align = n.align[a:b]
+	} else {
+		n.off += a
+	}
 }

@@ -77,7 +77,7 @@ func toByteChars(n *normStr) *normStr {
 	buf := make([]byte, 0, size)
 	align := make([][2]int, 0, size)
 	for i := 0; i < len(n.s); i++ {
-		a := n.align[i]
+		a := n.alignAt(i)
 		c := byteCharStr[n.s[i]]
 		buf = append(buf, c...)
 		align = append(align, a)

@@ -139,10 +139,20 @@ func (n *normStr) splitMatches(ms []match, behavior splitBehavior) []*normStr {
 			ps[i], ps[j] = ps[j], ps[i]
 		}
 	}
-	out := make([]*normStr, 0, len(ps))
+	k := 0
 	for _, p := range ps {
-		if !p.remove {
-			out = append(out, n.slice(p.a, p.b))
+		if !p.remove && p.b > p.a {
+			k++
+		}
+	}
+	slab := make([]normStr, k)
+	out := make([]*normStr, k)
+	k = 0
+	for _, p := range ps {
+		if !p.remove && p.b > p.a {
+			n.sliceInto(&slab[k], p.a, p.b)
+			out[k] = &slab[k]
+			k++
 		}
 	}
 	return out

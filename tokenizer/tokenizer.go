@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Tokenizer turns text into token ids and back, as the Hugging Face
@@ -184,7 +185,7 @@ func (tk *Tokenizer) IDToToken(id int) (string, bool) {
 // Bytes that are not valid UTF-8 are encoded as U+FFFD each, with offsets
 // covering the one byte.
 func (tk *Tokenizer) Encode(text string, addSpecial bool) (*Encoding, error) {
-	e, err := tk.encodeSeq(text, 0)
+	e, err := tk.encodeSeq(text, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -194,23 +195,46 @@ func (tk *Tokenizer) Encode(text string, addSpecial bool) (*Encoding, error) {
 // EncodePair encodes a pair of texts (type id 1 for the second, where the
 // post-processor uses type ids).
 func (tk *Tokenizer) EncodePair(a, b string, addSpecial bool) (*Encoding, error) {
-	ea, err := tk.encodeSeq(a, 0)
+	return tk.encodePair(a, b, addSpecial, false)
+}
+
+// encodePair with charOffsets reports offsets in characters, converted
+// before post-processing as the Rust encode_char_offsets does (the
+// bindings for other languages return those).
+func (tk *Tokenizer) encodePair(a, b string, addSpecial, charOffsets bool) (*Encoding, error) {
+	ea, err := tk.encodeSeq(a, 0, charOffsets)
 	if err != nil {
 		return nil, err
 	}
-	eb, err := tk.encodeSeq(b, 1)
+	eb, err := tk.encodeSeq(b, 1, charOffsets)
 	if err != nil {
 		return nil, err
 	}
 	return tk.postProcess(ea, eb, addSpecial)
 }
 
+// encodeChars is Encode with character offsets (see encodePair).
+func (tk *Tokenizer) encodeChars(text string, addSpecial bool) (*Encoding, error) {
+	e, err := tk.encodeSeq(text, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	return tk.postProcess(e, nil, addSpecial)
+}
+
 // EncodeBatch encodes every text; with batch padding (Padding.Length 0)
 // all come out as long as the longest.
 func (tk *Tokenizer) EncodeBatch(texts []string, addSpecial bool) ([]*Encoding, error) {
+	return tk.encodeBatch(texts, addSpecial, false)
+}
+
+func (tk *Tokenizer) encodeBatch(texts []string, addSpecial, charOffsets bool) ([]*Encoding, error) {
 	out := make([]*Encoding, len(texts))
 	for i, s := range texts {
-		e, err := tk.Encode(s, addSpecial)
+		e, err := tk.encodeSeq(s, 0, charOffsets)
+		if err == nil {
+			e, err = tk.postProcess(e, nil, addSpecial)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("text %d: %w", i, err)
 		}
@@ -224,8 +248,18 @@ func (tk *Tokenizer) EncodeBatch(texts []string, addSpecial bool) ([]*Encoding, 
 
 // encodeSeq runs added-token extraction, normalisation, pre-tokenisation
 // and the model over one text.
-func (tk *Tokenizer) encodeSeq(text string, typeID int) (*Encoding, error) {
+func (tk *Tokenizer) encodeSeq(text string, typeID int, charOffsets bool) (*Encoding, error) {
 	p := tk.added.extractAndNormalize(text, tk.normalizer)
+	if e, ok, err := tk.encodeByteLevelBPE(p, charOffsets, text); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		n := len(e.IDs)
+		e.TypeIDs = fill(n, typeID)
+		e.AttentionMask = fill(n, 1)
+		e.SpecialTokensMask = fill(n, 0)
+		return e, nil
+	}
 	if tk.preTokenizer != nil {
 		if err := tk.preTokenizer.preTokenize(p); err != nil {
 			return nil, err
@@ -247,11 +281,46 @@ func (tk *Tokenizer) encodeSeq(text string, typeID int) (*Encoding, error) {
 			e.Offsets = append(e.Offsets, s.n.origRange(t.off[0], t.off[1]))
 		}
 	}
+	if charOffsets {
+		toCharOffsets(text, e.Offsets)
+	}
 	n := len(e.IDs)
 	e.TypeIDs = fill(n, typeID)
 	e.AttentionMask = fill(n, 1)
 	e.SpecialTokensMask = fill(n, 0)
 	return e, nil
+}
+
+// toCharOffsets converts byte offsets into text to character offsets (an
+// invalid byte counts as one character), as Rust's
+// BytesToCharOffsetConverter.
+func toCharOffsets(text string, offs [][2]int) {
+	idx := make([]int, len(text))
+	k := 0
+	for i := 0; i < len(text); {
+		_, size := utf8.DecodeRuneInString(text[i:])
+		for j := 0; j < size; j++ {
+			idx[i+j] = k
+		}
+		k++
+		i += size
+	}
+	for i, o := range offs {
+		if o[0] < 0 || o[0] >= len(text) {
+			continue
+		}
+		s := idx[o[0]]
+		var e int
+		switch {
+		case o[1] < len(text):
+			e = idx[o[1]]
+		case o[1] >= 1 && o[1]-1 < len(text):
+			e = idx[o[1]-1] + 1
+		default:
+			e = s + 1
+		}
+		offs[i] = [2]int{s, e}
+	}
 }
 
 func fill(n, v int) []int {
