@@ -97,6 +97,8 @@ func (b *BatchGenerator[T]) Generate(dst [][]int, prompts [][]int, o GenerateOpt
 				continue
 			}
 			b.done[s] = stop
+			kv.reserve(kv.n + 1)
+			b.reserveAtt(kv.n + 1)
 			b.rowSeq[m], b.toks[m] = s, t
 			b.rowKV[m], b.rowPos[m] = kv, kv.n
 			m++

@@ -16,21 +16,41 @@ import (
 const chunk = 64
 
 // kvCache is one sequence's context: every layer's keys and values, and
-// the tokens seen (for the repetition penalty).
+// the tokens seen (for the repetition penalty). The key and value buffers
+// grow (doubling, up to the capacity) as the context does, so a model
+// with a long context window costs memory for the tokens used only.
 type kvCache[T tensor.Float] struct {
-	k, v     [][]T // per layer: [max, nkv·d]
+	k, v     [][]T // per layer: [tokens, nkv·d]
+	kw       int   // nkv·d
+	max      int   // capacity in tokens
 	n        int   // tokens held
 	seen     []bool
 	seenList []int
 }
 
+// kvInitial is the number of tokens a new cache has room for (a variable
+// so that tests can make the caches grow).
+var kvInitial = 256
+
 func newKVCache[T tensor.Float](c *Config, max int) *kvCache[T] {
-	kv := &kvCache[T]{seen: make([]bool, c.VocabSize), seenList: make([]int, 0, max)}
-	for range c.NumHiddenLayers {
-		kv.k = append(kv.k, make([]T, max*c.NumKeyValueHeads*c.HeadDim))
-		kv.v = append(kv.v, make([]T, max*c.NumKeyValueHeads*c.HeadDim))
-	}
+	kv := &kvCache[T]{seen: make([]bool, c.VocabSize), kw: c.NumKeyValueHeads * c.HeadDim, max: max}
+	kv.k, kv.v = make([][]T, c.NumHiddenLayers), make([][]T, c.NumHiddenLayers)
+	kv.reserve(min(max, kvInitial))
 	return kv
+}
+
+// reserve makes room for n tokens (n <= max).
+func (kv *kvCache[T]) reserve(n int) {
+	if len(kv.k) == 0 || len(kv.k[0]) >= n*kv.kw {
+		return
+	}
+	size := min(kv.max, max(n, 2*len(kv.k[0])/max(kv.kw, 1)))
+	for l := range kv.k {
+		k, v := make([]T, size*kv.kw), make([]T, size*kv.kw)
+		copy(k, kv.k[l][:kv.n*kv.kw])
+		copy(v, kv.v[l][:kv.n*kv.kw])
+		kv.k[l], kv.v[l] = k, v
+	}
 }
 
 func (kv *kvCache[T]) reset() {
@@ -69,7 +89,7 @@ type engine[T tensor.Float] struct {
 	k, v   []T           // [rows, nkv·d]
 	y      []T           // attention output, [rows, nh·d]
 	f1, f2 []T           // MLP, [rows, IntermediateSize]
-	att    []T           // one query's scores, [max]
+	att    []T           // one query's scores, [keys]
 	cos    []T           // rotary tables of one position, [d]
 	sin    []T
 	rot    []T // rotate_half scratch, [d]
@@ -107,7 +127,7 @@ func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engi
 	}
 	g.y = make([]T, rows*nh*d)
 	g.f1, g.f2 = make([]T, rows*c.IntermediateSize), make([]T, rows*c.IntermediateSize)
-	g.att = make([]T, maxLen)
+	g.att = make([]T, min(maxLen, kvInitial))
 	g.cos, g.sin, g.rot = make([]T, d), make([]T, d), make([]T, d)
 	g.probs = make([]float64, c.VocabSize)
 	g.idx = make([]int, c.VocabSize)
@@ -129,6 +149,8 @@ func (g *engine[T]) checkTokens(op string, tokens []int) {
 func (g *engine[T]) prefill(kv *kvCache[T], tokens []int, logits []T) {
 	for len(tokens) > 0 {
 		m := min(len(tokens), g.rows)
+		kv.reserve(kv.n + m)
+		g.reserveAtt(kv.n + m)
 		for r := range m {
 			g.rowKV[r], g.rowPos[r] = kv, kv.n+r
 		}
@@ -136,6 +158,13 @@ func (g *engine[T]) prefill(kv *kvCache[T], tokens []int, logits []T) {
 		kv.see(tokens[:m])
 		kv.n += m
 		tokens = tokens[m:]
+	}
+}
+
+// reserveAtt makes room for the scores of n keys.
+func (g *engine[T]) reserveAtt(n int) {
+	if len(g.att) < n {
+		g.att = make([]T, min(g.max, max(n, 2*len(g.att))))
 	}
 }
 

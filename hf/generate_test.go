@@ -40,6 +40,8 @@ func TestGreedyMatchesPyTorch(t *testing.T) {
 // TestKVCacheEqualsRecompute: feeding a sequence in pieces of any size
 // gives the logits of the tape's full recomputation.
 func TestKVCacheEqualsRecompute(t *testing.T) {
+	defer func(n int) { kvInitial = n }(kvInitial)
+	kvInitial = 3 // the caches grow several times
 	for _, name := range decoders {
 		t.Run(name, func(t *testing.T) {
 			m, fx := loadDecoder(t, name)
@@ -187,7 +189,9 @@ func TestBatchEqualsOneAtATime(t *testing.T) {
 				g.Reset()
 				want = append(want, g.Generate(nil, p, o, nil))
 			}
+			kvInitial = 2 // the caches grow as they fill
 			bg := NewBatchGenerator(m.LM, len(prompts), 0)
+			kvInitial = 256
 			got := bg.Generate(nil, prompts, o, nil)
 			require.Equal(t, want, got)
 			// Again, reusing dst, and allocation-free.

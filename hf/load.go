@@ -78,6 +78,18 @@ func Load[T tensor.Float](dir string) (*Model[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	// The model is allocated from the config: first check that its
+	// matrices are not far beyond the weights read (which are in proportion
+	// to the files' bytes), so a config claiming a huge model cannot
+	// exhaust memory. Smaller mismatches get the precise report of
+	// LoadStateDict below.
+	var have int
+	for _, t := range w {
+		have += t.Size()
+	}
+	if need := c.matrixParams(); need > 4*float64(have)+(1<<20) {
+		return nil, fmt.Errorf("%w: config.json implies at least %.4g parameters, the weights hold %d", ErrFormat, need, have)
+	}
 	var root nn.Module[T]
 	switch c.Family {
 	case FamilyBert:
@@ -196,4 +208,24 @@ func (m *Model[T]) readPooling() error {
 		return fmt.Errorf("%w: %s/config.json: want exactly one of pooling_mode_cls_token and pooling_mode_mean_tokens", ErrUnsupported, poolDir)
 	}
 	return nil
+}
+
+// matrixParams is the number of elements of c's embedding tables and
+// weight matrices (biases and norms left out), a lower bound on the
+// model's parameters, in float64 so that no claim overflows.
+func (c *Config) matrixParams() float64 {
+	f := func(x int) float64 { return float64(x) }
+	e, l, i := f(c.HiddenSize), f(c.NumHiddenLayers), f(c.IntermediateSize)
+	switch c.Family {
+	case FamilyBert:
+		return e*(f(c.VocabSize)+f(c.MaxPositions)+f(c.TypeVocabSize)) + l*(4*e*e+2*e*i)
+	case FamilyGPT2:
+		return e*(f(c.VocabSize)+f(c.MaxPositions)) + l*(4*e*e+2*e*i)
+	}
+	q, kv := f(c.NumAttentionHeads*c.HeadDim), f(c.NumKeyValueHeads*c.HeadDim)
+	n := e*f(c.VocabSize) + l*(2*e*q+2*e*kv+3*e*i)
+	if !c.TieWordEmbeddings {
+		n += e * f(c.VocabSize)
+	}
+	return n
 }

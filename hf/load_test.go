@@ -77,6 +77,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"eps zero", "gpt2", func(m map[string]any) { m["layer_norm_epsilon"] = 0 }, ErrFormat, "layer_norm_epsilon"},
 		{"eos list of strings", "llama", func(m map[string]any) { m["eos_token_id"] = []any{"a"} }, ErrFormat, "eos_token_id"},
 		{"mistral window unsupported in qwen2 style", "qwen2", func(m map[string]any) { m["use_sliding_window"] = "yes" }, ErrFormat, "use_sliding_window"},
+		{"huge claims", "llama", func(m map[string]any) {
+			m["hidden_size"], m["intermediate_size"], m["vocab_size"] = 1<<24, 1<<24, 1<<24
+		}, ErrFormat, "implies at least"},
+		{"huge positions", "gpt2", func(m map[string]any) { m["n_positions"] = 1 << 24 }, ErrFormat, "implies at least"},
 		{"huge vocab", "llama", func(m map[string]any) { m["vocab_size"] = 1e18 }, ErrFormat, "vocab_size"},
 	}
 	for _, c := range cases {
