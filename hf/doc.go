@@ -11,6 +11,25 @@
 // temperature, top-k, top-p, repetition penalty, stop tokens) without
 // allocating per token.
 //
+// # Use
+//
+//	m, err := hf.Load[float32]("all-MiniLM-L6-v2")  // config.json, model.safetensors, …
+//	tp := autograd.NewTape[float32]()
+//	tp.NoGrad(true)
+//	h := m.Bert.Forward(tp, hf.BertInput{B: 1, T: len(ids), InputIDs: ids})
+//	emb := hf.Pool(nil, h.Value(), nil, 1, len(ids), m.Pooling, m.Normalize)
+//
+//	m, err := hf.Load[float32]("SmolLM-135M")
+//	g := hf.NewGenerator(m.LM, 0)
+//	out := g.Generate(nil, prompt, hf.GenerateOptions{MaxNewTokens: 64, Stop: m.Config.EosTokenID,
+//		SampleOptions: hf.SampleOptions{Temperature: 0.7, TopP: 0.9}}, rng)
+//
+// Token ids come from package tokenizer (tokenizer.json of the same
+// folder); cmd/embed and cmd/generate put the two together.
+// NewBatchGenerator continues several prompts of different lengths at once.
+// Fine-tuning is the usual loop: m.LM.Logits on a tape, a loss,
+// Backward, an optimiser over nn.Parameters(m.LM).
+//
 // # Layout
 //
 // Linear weights are [out, in] (torch.nn.Linear), GPT-2's Conv1D weights
