@@ -174,11 +174,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	gen := hf.NewGenerator(m.LM, 0)
 	var werr error
+	var out []int
+	printed := ""
 	if !*ids {
 		// Stream text: decode the whole continuation each time and print
-		// what is new (a token can complete a character or a word).
-		var out []int
-		printed := ""
+		// what is new (a token can complete a character or a word). A
+		// trailing U+FFFD may be half a character that the next byte-level
+		// token completes: it is held back until then, or the end.
 		o.Stream = func(t int) bool {
 			out = append(out, t)
 			s, err := tok.Decode(out, true)
@@ -186,9 +188,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 				werr = err
 				return false
 			}
-			if strings.HasPrefix(s, printed) {
-				_, werr = io.WriteString(stdout, s[len(printed):])
-				printed = s
+			stable := strings.TrimRight(s, "\uFFFD")
+			if strings.HasPrefix(stable, printed) {
+				_, werr = io.WriteString(stdout, stable[len(printed):])
+				printed = stable
 			}
 			return werr == nil
 		}
@@ -196,6 +199,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	res := gen.Generate(nil, in, o, rng)
 	if werr != nil {
 		return werr
+	}
+	if !*ids {
+		s, err := tok.Decode(out, true)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(s, printed) {
+			if _, err := io.WriteString(stdout, s[len(printed):]); err != nil {
+				return err
+			}
+		}
 	}
 	if *ids {
 		b, _ := json.Marshal(res)
