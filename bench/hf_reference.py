@@ -172,6 +172,7 @@ def make_bert(out):
         "word_embedding_dimension": 32, "pooling_mode_cls_token": False,
         "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
         "pooling_mode_mean_sqrt_len_tokens": False})
+    write_json(os.path.join(d, "sentence_bert_config.json"), {"max_seq_length": 16, "do_lower_case": False})
     write_json(os.path.join(d, "modules.json"), [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},

@@ -26,6 +26,9 @@ type Model[T tensor.Float] struct {
 	// whether a Normalize module follows.
 	Pooling   string
 	Normalize bool
+	// MaxSeqLength is sentence_bert_config.json's max_seq_length, the
+	// length sentence-transformers truncates to (0 when absent).
+	MaxSeqLength int
 }
 
 // Load opens a Hugging Face model folder: config.json, then
@@ -150,6 +153,18 @@ func skipper(c *Config) skipFunc {
 // readPooling reads sentence-transformers' modules.json and
 // 1_Pooling/config.json, when present.
 func (m *Model[T]) readPooling() error {
+	if b, err := readJSONFile(filepath.Join(m.Dir, "sentence_bert_config.json")); err == nil {
+		o, err := parseObject("sentence_bert_config.json", b)
+		if err != nil {
+			return err
+		}
+		m.MaxSeqLength = o.int("max_seq_length", 0, 1, m.Config.MaxPositions)
+		if o.err != nil {
+			return o.err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	b, err := readJSONFile(filepath.Join(m.Dir, "modules.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil

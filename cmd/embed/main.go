@@ -10,7 +10,8 @@
 // sentence-transformers' modules.json and 1_Pooling/config.json choose
 // mean or CLS pooling and normalisation (-pooling and -normalize
 // override; without those files: mean pooling, not normalised). Texts
-// longer than the model's positions are truncated. -ids reads each stdin
+// are truncated to sentence_bert_config.json's max_seq_length, else to the
+// model's positions. -ids reads each stdin
 // line as a JSON array of token ids instead of text (no tokenizer needed).
 package main
 
@@ -106,8 +107,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if tok, err = tokenizer.FromFile(filepath.Join(*model, "tokenizer.json")); err != nil {
 			return fmt.Errorf("%w (use -ids for a folder without tokenizer.json)", err)
 		}
-		if tr := tok.Truncation(); tr == nil || tr.MaxLength > c.MaxPositions {
-			tok.SetTruncation(&tokenizer.Truncation{MaxLength: c.MaxPositions})
+		limit := c.MaxPositions
+		if m.MaxSeqLength > 0 {
+			limit = m.MaxSeqLength // as sentence-transformers truncates
+		}
+		if tr := tok.Truncation(); tr == nil || tr.MaxLength > limit {
+			tok.SetTruncation(&tokenizer.Truncation{MaxLength: limit})
 		}
 		tok.SetPadding(nil)
 	}

@@ -104,3 +104,18 @@ func TestErrors(t *testing.T) {
 		require.Error(t, err, in)
 	}
 }
+
+// TestTruncation: texts are cut at sentence_bert_config.json's
+// max_seq_length (16, [CLS] and [SEP] included), as sentence-transformers
+// does.
+func TestTruncation(t *testing.T) {
+	words := strings.Fields("the cat is fast and the dog is pure the model run on a graph of token text")
+	long := strings.Join(words, " ")
+	cut := strings.Join(words[:14], " ")
+	shorter := strings.Join(words[:13], " ")
+	out, err := runCmd("", "-model", bert, long, cut, shorter)
+	require.NoError(t, err)
+	r := rows(t, out)
+	require.Equal(t, r[0], r[1])
+	require.NotEqual(t, r[1], r[2])
+}
