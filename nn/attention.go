@@ -70,9 +70,17 @@ func (a *CausalSelfAttention[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T
 // sequence): c_attn, the fused heads (autograd.CausalAttention reads them
 // in place, no permuted copies), c_proj.
 func (a *CausalSelfAttention[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
-	qkv := tp.Linear(x, a.Attn.Weight, a.Attn.Bias) // [B·T, 3C]
+	qkv := a.Attn.Forward(tp, x) // [B·T, 3C]
 	y := tp.CausalAttention(qkv, b, t, a.Heads)
-	return tp.Linear(y, a.Proj.Weight, a.Proj.Bias)
+	return a.Proj.Forward(tp, y)
+}
+
+// forwardCached is forward for the Generator (no gradient recorded): the
+// keys and values of x's rows join kv's cache and each query attends to
+// every cached position up to its own.
+func (a *CausalSelfAttention[T]) forwardCached(tp *autograd.Tape[T], x *autograd.Var[T], kv *kvCache[T]) *autograd.Var[T] {
+	qkv := a.Attn.Forward(tp, x)
+	return a.Proj.Forward(tp, tp.Const(kv.attend(qkv.Value(), a.Heads)))
 }
 
 // Members names c_attn and c_proj, as nanoGPT does.

@@ -1,5 +1,5 @@
 // Package nn builds neural networks on adjoint's autograd: fully connected
-// layers (Linear), multilayer perceptrons (MLP), activations, convolutional
+// layers (Linear), multilayer perceptrons (NewMLP), activations, convolutional
 // layers (Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d, BatchNorm2d,
 // Dropout, Flatten), their composition (Sequential, any Layer), seeded
 // weight initialisers (Kaiming and Xavier, uniform and normal) and
@@ -86,6 +86,10 @@
 //
 // # Concurrency
 //
-// Forward passes only read parameters, so several goroutines may run them
-// at once, each on its own tape, while nothing updates the parameters.
+// Layers keep no per-call state: in evaluation mode (Train(m, false)) a
+// forward pass only reads the model, so several goroutines may run
+// forward passes on one model at once, each on its own tape, while nothing
+// updates it. In training mode BatchNorm2d updates its running statistics
+// and Dropout draws from its generator, so each goroutine needs its own
+// model there. The race detector checks this (TestConcurrentForward).
 package nn

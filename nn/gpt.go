@@ -75,13 +75,23 @@ func (bl *Block[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.
 	if len(s) != 3 || s[2] != bl.Attn.Embd {
 		panic(fmt.Errorf("%w: Block.Forward: x shape %v (want [B, T, %d])", ErrArg, s, bl.Attn.Embd))
 	}
-	return tp.Reshape(bl.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1]), s...)
+	return tp.Reshape(bl.forward(tp, tp.Reshape(x, s[0]*s[1], s[2]), s[0], s[1], nil), s...)
 }
 
-// forward is the block on the rows of x ([b·t, Embd]).
-func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int) *autograd.Var[T] {
-	x = tp.Add(x, bl.Attn.forward(tp, bl.LN1.Forward(tp, x), b, t))
-	h := tp.Linear(tp.Gelu(tp.Linear(bl.LN2.Forward(tp, x), bl.FC.Weight, bl.FC.Bias)), bl.Proj.Weight, bl.Proj.Bias)
+// forward is the block on the rows of x ([b·t, Embd], sequence after
+// sequence). Training, tape inference and the Generator all run it: with
+// kv nil attention is autograd's CausalAttention over the b sequences;
+// the Generator passes its KV cache (b = 1, t new tokens after those
+// cached).
+func (bl *Block[T]) forward(tp *autograd.Tape[T], x *autograd.Var[T], b, t int, kv *kvCache[T]) *autograd.Var[T] {
+	h := bl.LN1.Forward(tp, x)
+	if kv == nil {
+		h = bl.Attn.forward(tp, h, b, t)
+	} else {
+		h = bl.Attn.forwardCached(tp, h, kv)
+	}
+	x = tp.Add(x, h)
+	h = bl.Proj.Forward(tp, tp.Gelu(bl.FC.Forward(tp, bl.LN2.Forward(tp, x))))
 	return tp.Add(x, h)
 }
 
@@ -117,9 +127,6 @@ type GPT[T tensor.Float] struct {
 	WPE    *Embedding[T]
 	H      []*Block[T]
 	LNF    *LayerNorm[T]
-
-	idx, pos   []int // Forward's scratch
-	posB, posT int   // the shape pos was made for
 }
 
 // NewGPT returns a GPT initialised as nanoGPT does: every Linear and
@@ -159,7 +166,7 @@ func NewGPT[T tensor.Float](rng *rand.Rand, cfg GPTConfig) *GPT[T] {
 // or a token is out of range.
 func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var[T] {
 	c := g.Config
-	if b < 1 || t < 1 || t > c.BlockSize || len(idx) != b*t {
+	if b < 1 || t < 1 || t > c.BlockSize || b > len(idx) || len(idx) != b*t { // b > len(idx) first: b·t may overflow
 		panic(fmt.Errorf("%w: GPT.Logits: %d tokens for b %d, t %d (want b·t tokens, 1 <= t <= %d)", ErrArg, len(idx), b, t, c.BlockSize))
 	}
 	for i, v := range idx {
@@ -167,18 +174,18 @@ func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var
 			panic(fmt.Errorf("%w: GPT.Logits: token %d at %d out of range [0, %d)", ErrArg, v, i, c.VocabSize))
 		}
 	}
-	if g.posB != b || g.posT != t {
-		g.posB, g.posT = b, t
-		g.pos = g.pos[:0]
-		for range b {
-			for j := range t {
-				g.pos = append(g.pos, j)
-			}
+	buf := ints.Get()
+	defer ints.Put(buf)
+	pos := (*buf)[:0]
+	for range b {
+		for j := range t {
+			pos = append(pos, j)
 		}
 	}
-	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, g.pos)) // [b·t, Embd]
+	*buf = pos
+	x := tp.Add(g.WTE.Lookup(tp, idx), g.WPE.Lookup(tp, pos)) // [b·t, Embd]
 	for _, bl := range g.H {
-		x = bl.forward(tp, x, b, t)
+		x = bl.forward(tp, x, b, t, nil)
 	}
 	h := g.LNF.Forward(tp, x)
 	return tp.MatMulT(h, g.WTE.Weight, false, true) // lm_head, tied to wte
@@ -202,15 +209,18 @@ func (g *GPT[T]) Forward(tp *autograd.Tape[T], x *autograd.Var[T]) *autograd.Var
 	if len(s) != 2 {
 		panic(fmt.Errorf("%w: GPT.Forward: x shape %v (want [B, T])", ErrArg, s))
 	}
-	g.idx = g.idx[:0]
+	buf := ints.Get()
+	defer ints.Put(buf)
+	idx := (*buf)[:0]
 	for i, v := range x.Value().Contiguous().Data() {
 		r := int(v)
 		if T(r) != v {
 			panic(fmt.Errorf("%w: GPT.Forward: element %d of x is %v, not a token index", ErrArg, i, v))
 		}
-		g.idx = append(g.idx, r)
+		idx = append(idx, r)
 	}
-	return g.Logits(tp, g.idx, s[0], s[1])
+	*buf = idx
+	return g.Logits(tp, idx, s[0], s[1])
 }
 
 // Members names "transformer" (wte, wpe, h.0 … h.(Layers−1), ln_f) and

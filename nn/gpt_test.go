@@ -14,7 +14,7 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// slots returns pointers to g's parameter fields in NamedParams order, so a
+// slots returns pointers to g's parameter fields in NamedParameters order, so a
 // test can put CheckGrad's leaves in their place.
 func slots[T tensor.Float](g *GPT[T]) []**autograd.Var[T] {
 	s := []**autograd.Var[T]{&g.WTE.Weight, &g.WPE.Weight}

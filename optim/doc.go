@@ -20,6 +20,15 @@
 //	opt.Step()
 //	opt.ZeroGrad()
 //
+// # State
+//
+// SGD and Adam save their state as PyTorch's optimizer.state_dict() names
+// it ("state.0.step", "state.0.exp_avg", …) through StateDict and
+// LoadStateDict, which makes them nn.Stateful: nn.Save(path, model, opt)
+// writes it beside the model and nn.Load restores it, so a resumed run is
+// bitwise the run that was never interrupted. Settings (LR, betas, the
+// schedule) are not state: resume with the same configuration.
+//
 // # Allocation
 //
 // Step allocates its state buffers (momentum, first and second moments) on
