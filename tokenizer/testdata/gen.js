@@ -204,6 +204,43 @@ async function batches(t, settings) {
   return out;
 }
 
+// The repository's Go files, as tokenizer/corpus_test.go walks them.
+function goFiles() {
+  const out = [];
+  const walk = (dir, rel) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.isDirectory()) {
+        if (e.name.startsWith('.') || e.name === 'testdata' || e.name === 'node_modules') continue;
+        walk(path.join(dir, e.name), rel ? rel + '/' + e.name : e.name);
+      } else if (e.name.endsWith('.go')) {
+        out.push(rel ? rel + '/' + e.name : e.name);
+      }
+    }
+  };
+  walk(ROOT, '');
+  return out;
+}
+const crypto = require('crypto');
+const sha = s => crypto.createHash('sha256').update(s).digest('hex').slice(0, 32);
+const corpusHashes = { files: [], tokenizers: {} };
+
+// corpus records, per Go file, a hash of the reference ids and character
+// offsets (JSON, as [[ids...],[[s,e],...]]), so the Go test can compare
+// the whole source tree without committing the encodings.
+async function corpus(name, t) {
+  const files = goFiles();
+  if (corpusHashes.files.length === 0) {
+    for (const f of files) corpusHashes.files.push({ path: f, sha: sha(fs.readFileSync(path.join(ROOT, f))) });
+  }
+  const hs = [];
+  for (const f of corpusHashes.files) {
+    const v = goView(fs.readFileSync(path.join(ROOT, f.path)));
+    const enc = await t.encode(v.text, null, { addSpecialTokens: true });
+    hs.push(sha(JSON.stringify([enc.getIds(), enc.getOffsets()])));
+  }
+  corpusHashes.tokenizers[name] = hs;
+}
+
 async function fixture(name, json, opts = {}) {
   const jsonText = typeof json === 'string' ? json : JSON.stringify(json);
   const t = tk.Tokenizer.fromString(jsonText);
@@ -212,6 +249,7 @@ async function fixture(name, json, opts = {}) {
   const list = opts.inputs || inputs;
   const res = { tokenizer: name + '.tokenizer.json.gz', vocab_size: t.getVocabSize(true), cases: await cases(t, list, pairsOf(list, 6)) };
   if (opts.batches) res.batches = await batches(t, opts.batches);
+  await corpus(name, t);
   writeGz(name + '.cases.json.gz', res);
   console.log(name, 'vocab', res.vocab_size, 'cases', res.cases.length, 'bytes', fs.statSync(path.join(OUT, name + '.cases.json.gz')).size + fs.statSync(file).size);
 }
@@ -466,6 +504,13 @@ async function main() {
       if (JSON.stringify(ids) !== JSON.stringify(tids)) throw new Error('tiktoken and tokenizers disagree on ' + JSON.stringify(v.text));
       out.push(Object.assign(inField(buf), { ids, offsets: byteOffsets(enc, [v]) }));
     }
+    // The whole Go tree too: tiktoken must agree on every file.
+    for (const f of goFiles()) {
+      const v = goView(fs.readFileSync(path.join(ROOT, f)));
+      const enc = await t.encode(v.text, null, { addSpecialTokens: false });
+      if (JSON.stringify(enc.getIds()) !== JSON.stringify(Array.from(tt.encode(v.text, ['<|endoftext|>'], [])))) throw new Error('tiktoken and tokenizers disagree on ' + f);
+    }
+    await corpus('gpt2_full', t);
     tt.free();
     writeGz('gpt2_full.cases.json.gz', { cases: out });
     console.log('gpt2_full cases', out.length);
@@ -513,6 +558,8 @@ async function main() {
       goTable('bertPunct', 'bertPunct is what BertPreTokenizer and Punctuation isolate.', ranges(punct)));
     console.log('bert unicode: removed ranges', ranges(removed).length, 'punct ranges', ranges(punct).length);
   }
+  writeGz('corpus.hashes.json.gz', corpusHashes);
+  console.log('corpus files', corpusHashes.files.length);
   fs.rmSync(TMP, { recursive: true, force: true });
 }
 
