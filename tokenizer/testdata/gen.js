@@ -449,6 +449,38 @@ async function main() {
     await fixture('llama2_bytefallback', json);
   }
 
+  // 5b. Component zoo on WordPiece: more normalizers, pre-tokenizers, a
+  // normalized added token, a multi-token template piece, CTC decoder.
+  {
+    const bert = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(OUT, 'bert_uncased.tokenizer.json.gz'))).toString());
+    const json = JSON.parse(JSON.stringify(bert));
+    json.added_tokens.push({ id: 0, content: 'HeLLo', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    json.added_tokens[4].single_word = true;
+    json.normalizer = { type: 'Sequence', normalizers: [
+      { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: true, lowercase: false },
+      { type: 'Replace', pattern: { Regex: '[0-9]{2,}' }, content: '##' },
+      { type: 'Strip', strip_left: true, strip_right: false }] };
+    json.pre_tokenizer = { type: 'Sequence', pretokenizers: [
+      { type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Contiguous' }, { type: 'Digits', individual_digits: false },
+      { type: 'CharDelimiterSplit', delimiter: '_' }, { type: 'Split', pattern: { Regex: '[A-Z]' }, behavior: 'MergedWithPrevious', invert: true }] };
+    json.post_processor = { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[BOTH]', type_id: 1 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[BOTH]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '[BOTH]': { id: '[BOTH]', ids: [2, 3], tokens: ['[CLS]', '[SEP]'] } } };
+    json.decoder = { type: 'CTC', pad_token: '[PAD]', word_delimiter_token: '##', cleanup: true };
+    await fixture('zoo_wordpiece', json);
+
+    // 5c. Unigram with Metaspace never, RobertaProcessing without
+    // trimming, Replace-regex and Strip decoders, Punctuation removed.
+    const uni = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(OUT, 'unigram_metaspace.tokenizer.json.gz'))).toString());
+    uni.normalizer = { type: 'NFD' };
+    uni.pre_tokenizer = { type: 'Sequence', pretokenizers: [
+      { type: 'Punctuation', behavior: 'Removed' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: true }] };
+    uni.post_processor = { type: 'RobertaProcessing', sep: ['<unk>', 0], cls: ['▁', uni.model.vocab.findIndex(v => v[0] === '▁')], trim_offsets: false, add_prefix_space: false };
+    uni.decoder = { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { Regex: '▁+' }, content: ' ' }, { type: 'Strip', content: ' ', start: 0, stop: 1 }] };
+    await fixture('zoo_unigram', uni);
+  }
+
   // 6. BPE with continuing_subword_prefix and end_of_word_suffix, unk
   // without fusing; Punctuation, Digits and WhitespaceSplit pre-tokenizers.
   {
