@@ -289,6 +289,11 @@ func (tk *Tokenizer) encodeSeq(text string, typeID int, charOffsets bool) (*Enco
 		}
 	}
 	e := &Encoding{}
+	if k := len(text)/4 + 4; k > 16 {
+		e.IDs = make([]int, 0, k)
+		e.Tokens = make([]string, 0, k)
+		e.Offsets = make([][2]int, 0, k)
+	}
 	for i := range p.splits {
 		s := &p.splits[i]
 		if !s.done {
