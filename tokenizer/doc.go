@@ -13,8 +13,34 @@
 // "type"; a file naming a type this package lacks is a load error naming
 // it (ErrUnsupported).
 //
-// Offsets are UTF-8 byte ranges of the input. Bytes that are not valid
-// UTF-8 are treated as U+FFFD, one per byte, each covering its byte.
+// Offsets are UTF-8 byte ranges of the input, as the Rust library's
+// encode (the Python and Node bindings convert them to characters).
+// Bytes that are not valid UTF-8 are treated as U+FFFD, one per byte, each
+// covering its byte.
+//
+// Supported: models BPE (byte fallback, both merge formats, ignore_merges,
+// continuing_subword_prefix, end_of_word_suffix, unk fusing), WordPiece,
+// Unigram, WordLevel; normalizers BertNormalizer, NFC, NFD, NFKC, NFKD,
+// Lowercase, StripAccents, Strip, Prepend, Replace, Sequence;
+// pre-tokenizers ByteLevel (GPT-2's split rule by a hand-written scanner),
+// BertPreTokenizer, Metaspace, Whitespace, WhitespaceSplit, Split,
+// Punctuation, Digits, CharDelimiterSplit, Sequence; post-processors
+// TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel,
+// Sequence; decoders ByteLevel, WordPiece, Metaspace, BPEDecoder,
+// ByteFallback, Fuse, Strip, Replace, CTC, Sequence; added tokens with
+// single_word, lstrip, rstrip, normalized and special; truncation and
+// padding from the file or the setters. Split and Replace regexes run on
+// Go's regexp after rewriting \s to Unicode white space and GPT-2's
+// `\s+(?!\S)|\s+` to an equivalent; other look-around is rejected at load.
+//
+// # Reference
+//
+// testdata/gen.js builds tokenizer.json files of every model type with the
+// Rust library (npm @anush008/tokenizers) and records its encodings of a
+// mixed corpus (adversarial Unicode, this repository's Go source) and of
+// the whole source tree (as hashes); the tests compare ids, tokens,
+// offsets, masks, type ids and decoded text exactly. GPT-2's full
+// vocabulary is checked against both that library and tiktoken.
 //
 // # Bad input
 //

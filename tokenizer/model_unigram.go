@@ -39,10 +39,14 @@ func newUnigram(raw json.RawMessage) (*unigram, error) {
 	for i, r := range j.Vocab {
 		var pair []json.RawMessage
 		var s string
-		var f float64
+		var num json.Number
 		if err := json.Unmarshal(r, &pair); err != nil || len(pair) != 2 ||
-			json.Unmarshal(pair[0], &s) != nil || json.Unmarshal(pair[1], &f) != nil {
+			json.Unmarshal(pair[0], &s) != nil || json.Unmarshal(pair[1], &num) != nil {
 			return nil, fmt.Errorf("vocab entry %d is not [piece, score]", i)
+		}
+		f, err := serdeFloat(string(num))
+		if err != nil {
+			return nil, fmt.Errorf("vocab entry %d: %v", i, err)
 		}
 		u.pieces = append(u.pieces, s)
 		u.scores = append(u.scores, f)

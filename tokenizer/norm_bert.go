@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -126,6 +127,17 @@ func lowercase(n *normStr) {
 			}
 		}
 		n.s = string(b)
+		return
+	}
+	same := true
+	for _, r := range n.s {
+		if r == 0x130 || utf8.RuneLen(unicode.ToLower(r)) != utf8.RuneLen(r) {
+			same = false
+			break
+		}
+	}
+	if same {
+		n.mapRunes(unicode.ToLower)
 		return
 	}
 	dest := make([]rc, 0, len(n.s))

@@ -200,8 +200,8 @@ func (n *normStr) mapRunes(f func(rune) rune) {
 	if !changed {
 		return
 	}
-	if same && n.align == nil {
-		// Lengths unchanged: the identity alignment still holds.
+	if same {
+		// Byte lengths unchanged: every byte keeps its alignment.
 		b := make([]byte, 0, len(n.s))
 		for _, c := range n.s {
 			b = utf8.AppendRune(b, f(c))

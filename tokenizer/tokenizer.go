@@ -3,7 +3,10 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -222,23 +225,43 @@ func (tk *Tokenizer) encodeChars(text string, addSpecial bool) (*Encoding, error
 	return tk.postProcess(e, nil, addSpecial)
 }
 
-// EncodeBatch encodes every text; with batch padding (Padding.Length 0)
-// all come out as long as the longest.
+// EncodeBatch encodes every text, in parallel on GOMAXPROCS goroutines;
+// with batch padding (Padding.Length 0) all come out as long as the
+// longest. The first error (by text index) is returned.
 func (tk *Tokenizer) EncodeBatch(texts []string, addSpecial bool) ([]*Encoding, error) {
 	return tk.encodeBatch(texts, addSpecial, false)
 }
 
 func (tk *Tokenizer) encodeBatch(texts []string, addSpecial, charOffsets bool) ([]*Encoding, error) {
 	out := make([]*Encoding, len(texts))
-	for i, s := range texts {
-		e, err := tk.encodeSeq(s, 0, charOffsets)
-		if err == nil {
-			e, err = tk.postProcess(e, nil, addSpecial)
+	errs := make([]error, len(texts))
+	// Texts are independent: encode them on GOMAXPROCS goroutines, each
+	// taking the next text from a shared counter.
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(texts) {
+				return
+			}
+			e, err := tk.encodeSeq(texts[i], 0, charOffsets)
+			if err == nil {
+				e, err = tk.postProcess(e, nil, addSpecial)
+			}
+			out[i], errs[i] = e, err
 		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(texts))
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("text %d: %w", i, err)
 		}
-		out[i] = e
 	}
 	if tk.padding != nil {
 		padEncodings(out, tk.padding)
@@ -266,6 +289,11 @@ func (tk *Tokenizer) encodeSeq(text string, typeID int, charOffsets bool) (*Enco
 		}
 	}
 	e := &Encoding{}
+	if k := len(text)/4 + 4; k > 16 {
+		e.IDs = make([]int, 0, k)
+		e.Tokens = make([]string, 0, k)
+		e.Offsets = make([][2]int, 0, k)
+	}
 	for i := range p.splits {
 		s := &p.splits[i]
 		if !s.done {

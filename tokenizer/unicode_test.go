@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 // classes the BERT components depend on against the Rust library's
 // behaviour recorded by testdata/gen.js: which characters BertNormalizer's
 // cleaning removes and which BertPreTokenizer isolates as punctuation.
+// -short checks all code points below U+3000 and every 17th above.
 func TestBertUnicodeTables(t *testing.T) {
 	var ref struct {
 		Removed [][2]rune `json:"clean_removed"`
@@ -36,7 +36,7 @@ func TestBertUnicodeTables(t *testing.T) {
 	}
 	var badClean, badPunct []rune
 	for r := rune(0); r < 0x110000; r++ {
-		if (r >= 0xD800 && r <= 0xDFFF) || r == 'a' {
+		if (r >= 0xD800 && r <= 0xDFFF) || r == 'a' || (testing.Short() && r >= 0x3000 && r%17 != 0) {
 			continue
 		}
 		if removed(r) != in(ref.Removed, r) {
@@ -63,7 +63,6 @@ func TestBertUnicodeTables(t *testing.T) {
 	if len(badPunct) > 0 {
 		t.Errorf("%d code points differ in BERT punctuation:%s", len(badPunct), show(badPunct))
 	}
-	_ = os.Getenv
 }
 
 func strconvHex(r rune) string {

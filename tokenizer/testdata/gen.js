@@ -204,6 +204,43 @@ async function batches(t, settings) {
   return out;
 }
 
+// The repository's Go files, as tokenizer/corpus_test.go walks them.
+function goFiles() {
+  const out = [];
+  const walk = (dir, rel) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.isDirectory()) {
+        if (e.name.startsWith('.') || e.name === 'testdata' || e.name === 'node_modules') continue;
+        walk(path.join(dir, e.name), rel ? rel + '/' + e.name : e.name);
+      } else if (e.name.endsWith('.go')) {
+        out.push(rel ? rel + '/' + e.name : e.name);
+      }
+    }
+  };
+  walk(ROOT, '');
+  return out;
+}
+const crypto = require('crypto');
+const sha = s => crypto.createHash('sha256').update(s).digest('hex').slice(0, 32);
+const corpusHashes = { files: [], tokenizers: {} };
+
+// corpus records, per Go file, a hash of the reference ids and character
+// offsets (JSON, as [[ids...],[[s,e],...]]), so the Go test can compare
+// the whole source tree without committing the encodings.
+async function corpus(name, t) {
+  const files = goFiles();
+  if (corpusHashes.files.length === 0) {
+    for (const f of files) corpusHashes.files.push({ path: f, sha: sha(fs.readFileSync(path.join(ROOT, f))) });
+  }
+  const hs = [];
+  for (const f of corpusHashes.files) {
+    const v = goView(fs.readFileSync(path.join(ROOT, f.path)));
+    const enc = await t.encode(v.text, null, { addSpecialTokens: true });
+    hs.push(sha(JSON.stringify([enc.getIds(), enc.getOffsets()])));
+  }
+  corpusHashes.tokenizers[name] = hs;
+}
+
 async function fixture(name, json, opts = {}) {
   const jsonText = typeof json === 'string' ? json : JSON.stringify(json);
   const t = tk.Tokenizer.fromString(jsonText);
@@ -212,6 +249,7 @@ async function fixture(name, json, opts = {}) {
   const list = opts.inputs || inputs;
   const res = { tokenizer: name + '.tokenizer.json.gz', vocab_size: t.getVocabSize(true), cases: await cases(t, list, pairsOf(list, 6)) };
   if (opts.batches) res.batches = await batches(t, opts.batches);
+  await corpus(name, t);
   writeGz(name + '.cases.json.gz', res);
   console.log(name, 'vocab', res.vocab_size, 'cases', res.cases.length, 'bytes', fs.statSync(path.join(OUT, name + '.cases.json.gz')).size + fs.statSync(file).size);
 }
@@ -411,6 +449,38 @@ async function main() {
     await fixture('llama2_bytefallback', json);
   }
 
+  // 5b. Component zoo on WordPiece: more normalizers, pre-tokenizers, a
+  // normalized added token, a multi-token template piece, CTC decoder.
+  {
+    const bert = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(OUT, 'bert_uncased.tokenizer.json.gz'))).toString());
+    const json = JSON.parse(JSON.stringify(bert));
+    json.added_tokens.push({ id: 0, content: 'HeLLo', single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+    json.added_tokens[4].single_word = true;
+    json.normalizer = { type: 'Sequence', normalizers: [
+      { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: true, lowercase: false },
+      { type: 'Replace', pattern: { Regex: '[0-9]{2,}' }, content: '##' },
+      { type: 'Strip', strip_left: true, strip_right: false }] };
+    json.pre_tokenizer = { type: 'Sequence', pretokenizers: [
+      { type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Contiguous' }, { type: 'Digits', individual_digits: false },
+      { type: 'CharDelimiterSplit', delimiter: '_' }, { type: 'Split', pattern: { Regex: '[A-Z]' }, behavior: 'MergedWithPrevious', invert: true }] };
+    json.post_processor = { type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[BOTH]', type_id: 1 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[BOTH]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '[BOTH]': { id: '[BOTH]', ids: [2, 3], tokens: ['[CLS]', '[SEP]'] } } };
+    json.decoder = { type: 'CTC', pad_token: '[PAD]', word_delimiter_token: '##', cleanup: true };
+    await fixture('zoo_wordpiece', json);
+
+    // 5c. Unigram with Metaspace never, RobertaProcessing without
+    // trimming, Replace-regex and Strip decoders, Punctuation removed.
+    const uni = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(OUT, 'unigram_metaspace.tokenizer.json.gz'))).toString());
+    uni.normalizer = { type: 'NFD' };
+    uni.pre_tokenizer = { type: 'Sequence', pretokenizers: [
+      { type: 'Punctuation', behavior: 'Removed' }, { type: 'Metaspace', replacement: '▁', prepend_scheme: 'never', split: true }] };
+    uni.post_processor = { type: 'RobertaProcessing', sep: ['<unk>', 0], cls: ['▁', uni.model.vocab.findIndex(v => v[0] === '▁')], trim_offsets: false, add_prefix_space: false };
+    uni.decoder = { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { Regex: '▁+' }, content: ' ' }, { type: 'Strip', content: ' ', start: 0, stop: 1 }] };
+    await fixture('zoo_unigram', uni);
+  }
+
   // 6. BPE with continuing_subword_prefix and end_of_word_suffix, unk
   // without fusing; Punctuation, Digits and WhitespaceSplit pre-tokenizers.
   {
@@ -466,6 +536,13 @@ async function main() {
       if (JSON.stringify(ids) !== JSON.stringify(tids)) throw new Error('tiktoken and tokenizers disagree on ' + JSON.stringify(v.text));
       out.push(Object.assign(inField(buf), { ids, offsets: byteOffsets(enc, [v]) }));
     }
+    // The whole Go tree too: tiktoken must agree on every file.
+    for (const f of goFiles()) {
+      const v = goView(fs.readFileSync(path.join(ROOT, f)));
+      const enc = await t.encode(v.text, null, { addSpecialTokens: false });
+      if (JSON.stringify(enc.getIds()) !== JSON.stringify(Array.from(tt.encode(v.text, ['<|endoftext|>'], [])))) throw new Error('tiktoken and tokenizers disagree on ' + f);
+    }
+    await corpus('gpt2_full', t);
     tt.free();
     writeGz('gpt2_full.cases.json.gz', { cases: out });
     console.log('gpt2_full cases', out.length);
@@ -513,6 +590,8 @@ async function main() {
       goTable('bertPunct', 'bertPunct is what BertPreTokenizer and Punctuation isolate.', ranges(punct)));
     console.log('bert unicode: removed ranges', ranges(removed).length, 'punct ranges', ranges(punct).length);
   }
+  writeGz('corpus.hashes.json.gz', corpusHashes);
+  console.log('corpus files', corpusHashes.files.length);
   fs.rmSync(TMP, { recursive: true, force: true });
 }
 
