@@ -155,3 +155,35 @@ func TestFineTune(t *testing.T) {
 		})
 	}
 }
+
+// TestFineTuneBert: AdamW steps pull BERT's [CLS] state of two padded
+// sequences towards fixed targets.
+func TestFineTuneBert(t *testing.T) {
+	c := tinyConfigs()["bert"]
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := NewBertModel[float32](c, rng, 0.02)
+	opt := optim.NewAdamW(nn.Parameters[float32](m), optim.AdamConfig{LR: 1e-2, WeightDecay: 0})
+	in := BertInput{B: 2, T: 5, InputIDs: []int{2, 5, 6, 7, 3, 2, 8, 3, 0, 0}, AttentionMask: []int{1, 1, 1, 1, 1, 1, 1, 1, 0, 0}}
+	target := make([]float32, 2*c.HiddenSize)
+	for i := range target {
+		target[i] = float32(rng.NormFloat64())
+	}
+	tgt := tensor.FromSlice(target, 2, c.HiddenSize)
+	tp := autograd.NewTape[float32]()
+	var first, last float32
+	for step := range 40 {
+		tp.Reset()
+		opt.ZeroGrad()
+		h := tp.Reshape(m.Forward(tp, in), 2, in.T*c.HiddenSize)
+		cls := tp.Slice(h, 1, 0, c.HiddenSize)
+		loss := tp.MSE(cls, tp.Const(tgt))
+		require.NoError(t, tp.Backward(loss))
+		opt.Step()
+		if step == 0 {
+			first = loss.Value().Data()[0]
+		}
+		last = loss.Value().Data()[0]
+	}
+	t.Logf("loss %.3f -> %.3f after 40 steps", first, last)
+	require.Less(t, last, 0.5*first)
+}
