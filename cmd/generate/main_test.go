@@ -72,3 +72,31 @@ func TestErrors(t *testing.T) {
 		require.NotContains(t, err.Error(), "\n", "%q", args)
 	}
 }
+
+// TestGenerationConfigDefaults: gpt2's folder has no do_sample, so the
+// default is greedy; llama's generation_config.json asks for sampling
+// (temperature 0.6, top_p 0.9), which -temperature 0 overrides.
+func TestGenerationConfigDefaults(t *testing.T) {
+	prompt, greedy := fixture(t, "gpt2")
+	p, _ := json.Marshal(prompt)
+	out, _, err := runCmd("-model", filepath.Join(testdata, "gpt2"), "-prompt-ids", string(p), "-ids", "-max-tokens", "32", "-stop", "[]")
+	require.NoError(t, err)
+	var got []int
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	require.Equal(t, greedy, got)
+
+	prompt, greedy = fixture(t, "llama")
+	p, _ = json.Marshal(prompt)
+	dir := filepath.Join(testdata, "llama")
+	seen := map[string]bool{}
+	for _, seed := range []string{"1", "2", "3", "4"} {
+		out, _, err := runCmd("-model", dir, "-prompt-ids", string(p), "-ids", "-max-tokens", "16", "-stop", "[]", "-seed", seed)
+		require.NoError(t, err)
+		seen[out] = true
+	}
+	require.Greater(t, len(seen), 1, "sampling, as generation_config.json asks")
+	out, _, err = runCmd("-model", dir, "-prompt-ids", string(p), "-ids", "-max-tokens", "16", "-stop", "[]", "-seed", "1", "-temperature", "0")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(out), &got))
+	require.Equal(t, greedy[:16], got)
+}
