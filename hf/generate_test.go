@@ -2,6 +2,7 @@ package hf
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -205,5 +206,37 @@ func TestBatchEqualsOneAtATime(t *testing.T) {
 			b := bg.Generate(nil, prompts, so, rand.New(rand.NewPCG(5, 6)))
 			require.Equal(t, a, b)
 		})
+	}
+}
+
+// TestTopK: the heap selection keeps the k tokens a full sort puts first
+// (ties broken by id).
+func TestTopK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 200 {
+		n := 1 + rng.IntN(60)
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = float64(rng.IntN(8)) // many ties
+		}
+		k := 1 + rng.IntN(n)
+		before := func(a, b int) bool { return p[a] > p[b] || (p[a] == p[b] && a < b) }
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		sorted := slices.Clone(idx)
+		slices.SortFunc(sorted, func(a, b int) int {
+			if before(a, b) {
+				return -1
+			}
+			return 1
+		})
+		topK(idx, k, before)
+		got := slices.Clone(idx[:k])
+		slices.Sort(got)
+		want := slices.Clone(sorted[:k])
+		slices.Sort(want)
+		require.Equal(t, want, got)
 	}
 }

@@ -78,22 +78,27 @@ func (g *engine[T]) sample(logits []T, kv *kvCache[T], rng *rand.Rand, o SampleO
 	if rng == nil {
 		panic("hf: Sample: nil rng with temperature > 0")
 	}
-	// Candidates: every token, or the top-k / top-p set, most likely first.
+	// Candidates: every token, or the top-k / top-p set, most likely first
+	// (ties by token id). Top-k selects its k with a heap before sorting
+	// them, so a large vocabulary is not sorted for every token.
 	idx := g.idx[:len(p)]
 	for i := range idx {
 		idx[i] = i
 	}
 	k := len(p)
-	if (o.TopK > 0 && o.TopK < len(p)) || (o.TopP > 0 && o.TopP < 1) {
+	before := func(a, b int) bool { return p[a] > p[b] || (p[a] == p[b] && a < b) }
+	if o.TopK > 0 && o.TopK < len(p) {
+		k = o.TopK
+		topK(idx, k, before)
+		idx = idx[:k]
+	}
+	if k < len(p) || (o.TopP > 0 && o.TopP < 1) {
 		slices.SortFunc(idx, func(a, b int) int {
 			if c := cmp.Compare(p[b], p[a]); c != 0 {
 				return c
 			}
 			return cmp.Compare(a, b)
 		})
-		if o.TopK > 0 {
-			k = min(k, o.TopK)
-		}
 	}
 	mx := p[best]
 	var sum float64
@@ -172,4 +177,36 @@ func (g *Generator[T]) Generate(dst, prompt []int, o GenerateOptions, rng *rand.
 		}
 	}
 	return dst
+}
+
+// topK moves the k candidates that come first by before into idx[:k], in
+// no particular order: a heap of the k best so far whose root is the worst
+// of them.
+func topK(idx []int, k int, before func(a, b int) bool) {
+	h := idx[:k]
+	down := func(i int) {
+		for {
+			w, l, r := i, 2*i+1, 2*i+2
+			if l < k && before(h[w], h[l]) {
+				w = l
+			}
+			if r < k && before(h[w], h[r]) {
+				w = r
+			}
+			if w == i {
+				return
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for j := k; j < len(idx); j++ {
+		if before(idx[j], h[0]) {
+			h[0], idx[j] = idx[j], h[0]
+			down(0)
+		}
+	}
 }
