@@ -13,7 +13,9 @@ import (
 // nn.BatchNorm2d: parameters "weight" (γ, ones) and "bias" (β, zeros),
 // buffers "running_mean" (zeros), "running_var" (ones), both [C], and
 // "num_batches_tracked" (a scalar counting training batches, which PyTorch
-// keeps as int64 and this package as T; it is read from PyTorch's I64).
+// keeps as int64 and this package as T, exact up to 2^24 batches in
+// float32; it is read from PyTorch's I64 and saved as T, which PyTorch's
+// load_state_dict converts back).
 //
 // A new layer is in training mode, as a new PyTorch module is: batch
 // statistics, running statistics updated each Forward. Train(m, false)

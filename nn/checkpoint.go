@@ -40,7 +40,11 @@ type stateChecker[T tensor.Float] interface {
 // same names, in place (optimisers holding the parameters see the new
 // values). With strict, sd must hold exactly m's names (PyTorch's
 // load_state_dict(strict=True)); without, names missing from either side
-// are reported and skipped. Either way every tensor loaded must have the
+// are reported and skipped (a BatchNorm2d's num_batches_tracked may be
+// absent, as PyTorch allows for older files: the count is left as it is;
+// a tied weight needs only one of its names, as safetensors' load_model
+// and Hugging Face files have it).
+// Either way every tensor loaded must have the
 // model's shape (the error names the key and both shapes, and says so when
 // one is the other transposed), hold only finite values, and keep a
 // buffer in its range (BatchNorm2d's running_var >= 0); otherwise the
@@ -53,8 +57,25 @@ func LoadStateDict[T tensor.Float](m Module[T], sd State[T], strict bool) (LoadR
 func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool) (LoadReport, error) {
 	var rep LoadReport
 	own := StateDict(m)
-	for name := range own {
-		if _, ok := sd[name]; !ok {
+	optional := map[string]bool{}
+	for _, nm := range NamedModules(m) {
+		if _, ok := nm.Module.(*BatchNorm2d[T]); ok {
+			// As PyTorch's BatchNorm, a state dict without
+			// num_batches_tracked (older files) leaves it as it is.
+			optional[dotted(nm.Name, "num_batches_tracked")] = true
+		}
+	}
+	// A tied weight (one tensor under several names) is loaded if any of
+	// its names is present: safetensors' save_model and Hugging Face files
+	// keep one name of each tied group.
+	present := map[*tensor.Dense[T]]bool{}
+	for name, v := range own {
+		if _, ok := sd[name]; ok {
+			present[v] = true
+		}
+	}
+	for name, v := range own {
+		if _, ok := sd[name]; !ok && !optional[name] && !present[v] {
 			rep.Missing = append(rep.Missing, name)
 		}
 	}
@@ -97,11 +118,7 @@ func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool
 	}
 	for _, nm := range NamedModules(m) {
 		if c, ok := nm.Module.(stateChecker[T]); ok {
-			prefix := ""
-			if nm.Name != "" {
-				prefix = nm.Name + "."
-			}
-			if err := c.checkState(prefix, sd); err != nil {
+			if err := c.checkState(dotted(nm.Name, ""), sd); err != nil {
 				return rep, err
 			}
 		}
@@ -112,6 +129,14 @@ func loadStateDict[T tensor.Float](m Module[T], sd State[T], strict, commit bool
 		}
 	}
 	return rep, nil
+}
+
+// dotted joins a module's name and a member's name ("" for the root).
+func dotted(module, member string) string {
+	if module == "" {
+		return member
+	}
+	return module + "." + member
 }
 
 // firstNonFinite returns the first NaN or ±Inf of d, or ok.

@@ -97,6 +97,15 @@ func TestUserContainer(t *testing.T) {
 	Train(m, false)
 	Train(m2, false)
 	assert.Equal(t, m.Forward(tp, tp.Const(x)).Value().Data(), m2.Forward(tp, tp.Const(x)).Value().Data())
+
+	// A state dict without num_batches_tracked (an older PyTorch file)
+	// loads strictly, as into PyTorch's BatchNorm, leaving the count.
+	sd := StateDict[float32](m)
+	delete(sd, "0.bn.num_batches_tracked")
+	rep, err := LoadStateDict[float32](m2, sd, true)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Missing)
+	assert.Equal(t, float32(1), m2.Layers[0].(*convBlock).BN.NumBatchesTracked.Data()[0])
 }
 
 func TestSaveLoadBuffers(t *testing.T) {
@@ -139,4 +148,41 @@ type dupLayer struct{ statLayer }
 func (dupLayer) Members(m *Members[float32]) {
 	m.Buffer("stat", tensor.New[float32](1))
 	m.Buffer("stat", tensor.New[float32](1))
+}
+
+// finetune is a pretrained backbone with a new head, as a user fine-tunes:
+// the checkpoint's backbone loads non-strictly, the old head is reported
+// unexpected and the new one missing (and left as initialised).
+type finetune struct {
+	Backbone *Sequential[float32]
+	Head     *Linear[float32]
+	name     string
+}
+
+func (f *finetune) Members(m *Members[float32]) {
+	m.Module("backbone", f.Backbone)
+	m.Module(f.name, f.Head)
+}
+
+func TestNonStrictNewHead(t *testing.T) {
+	mk := func(seed uint64, head string, classes int) *finetune {
+		rng := rand.New(rand.NewPCG(seed, seed))
+		return &finetune{NewMLP[float32](rng, []int{4, 6, 5}, ReLU), NewLinear[float32](rng, 5, classes, KaimingUniform), head}
+	}
+	pre := mk(1, "head", 10)
+	path := filepath.Join(t.TempDir(), "pre.safetensors")
+	require.NoError(t, Save(path, pre))
+
+	ft := mk(2, "classifier", 3)
+	head := append([]float32(nil), ft.Head.Weight.Value().Data()...)
+	_, err := Load(path, ft, true)
+	require.ErrorIs(t, err, ErrCheckpoint)
+	rep, err := Load(path, ft, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"classifier.bias", "classifier.weight"}, rep.Missing)
+	assert.Equal(t, []string{"head.bias", "head.weight"}, rep.Unexpected)
+	for i, p := range NamedParameters(pre.Backbone) {
+		assert.Equal(t, p.Var.Value().Data(), NamedParameters(ft.Backbone)[i].Var.Value().Data(), p.Name)
+	}
+	assert.Equal(t, head, ft.Head.Weight.Value().Data())
 }

@@ -34,8 +34,28 @@
 //		opt.ZeroGrad()
 //	}
 //
+// A user's module is a struct that names its members once; a module with
+// several inputs has its own Forward:
+//
+//	type TwoInput struct{ A, B, Head *nn.Linear[float32] }
+//
+//	func (m *TwoInput) Members(ms *nn.Members[float32]) {
+//		ms.Module("a", m.A)
+//		ms.Module("b", m.B)
+//		ms.Module("head", m.Head)
+//	}
+//
+//	func (m *TwoInput) Forward(tp *autograd.Tape[float32], x, z *autograd.Var[float32]) *autograd.Var[float32] {
+//		return m.Head.Forward(tp, tp.Relu(tp.Add(m.A.Forward(tp, x), m.B.Forward(tp, z))))
+//	}
+//
+// nn.Parameters(m), nn.Train(m, false), nn.Save(path, m, opt) and
+// nn.Load(path, m, true, opt) then work on it ("a.weight", "head.bias", …;
+// see the example of Module).
+//
 // Inference runs the same module code on a tape in no-grad mode
-// (tp.NoGrad(true)), which records values only.
+// (tp.NoGrad(true)), which records values only; GPT's Generator does so
+// with a KV cache.
 //
 // # Layout
 //

@@ -123,7 +123,7 @@ func (c *core[T]) checkState(op string, sd map[string]*tensor.Dense[T], names []
 			return 0, nil, bad("%sstep has shape %v (want a scalar)", pre, st.Shape())
 		}
 		s := float64(st.Contiguous().Data()[0])
-		if !(s >= 0) || s != math.Trunc(s) || s > 1<<53 || (steps >= 0 && int(s) != steps) {
+		if !(s >= 0) || s != math.Trunc(s) || s > 1<<53 || s >= math.MaxInt || (steps >= 0 && int(s) != steps) {
 			return 0, nil, bad("%sstep is %v (want one whole step count for every parameter)", pre, s)
 		}
 		steps = int(s)
