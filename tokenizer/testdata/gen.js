@@ -553,6 +553,20 @@ async function main() {
     await fixture('zoo_split', json);
   }
 
+  // 7b. Nmt and ByteLevel normalizers before a byte-level BPE without a
+  // pre-tokenizer (the whole text is one word).
+  {
+    const { vocab, merges } = gpt2Small(800);
+    const json = {
+      version: '1.0', truncation: null, padding: null, added_tokens: [],
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Nmt' }, { type: 'ByteLevel' }] },
+      pre_tokenizer: null, post_processor: null,
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    };
+    await fixture('zoo_nmt_bytelevel', json);
+  }
+
   // 8. GPT-2's full vocabulary from OpenAI's files: Rust BPE and tiktoken
   // must agree; the Go test needs the files (skips without them).
   {
