@@ -224,6 +224,42 @@ const crypto = require('crypto');
 const sha = s => crypto.createHash('sha256').update(s).digest('hex').slice(0, 32);
 const corpusHashes = { files: [], tokenizers: {} };
 
+// Random strings over an alphabet of troublesome pieces (seeded, so the
+// set is fixed), encoded by every fixture tokenizer; hashes only.
+function randomInputs(n) {
+  let seed = 12345;
+  const rnd = k => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % k; };
+  const pieces = ['a', 'B', 'z', 'Hello', 'hello', 'HeLLo', 'Don', 'world', 'ing', 'the', '0', '7', '42', '1234', ' ', ' ', ' ', '  ',
+    '\t', '\n', '\r\n', '\u00A0', '\u2003', '\u3000', '\u2028', '\u200B', '\u200D', '\uFEFF', '\u00AD', '.', ',', '!', '?', "'", "'s",
+    "'t", "'re", "'ll", '"', '(', ')', '_', '-', '—', '…', '«', '»', '#', '$', '%', '&', '*', '/', '\\', '@', '~', '`', '^', '|',
+    '\u0301', '\u0308', '\u0323', '\u0344', '\u0651', '\u093F', 'é', 'ñ', 'Å', 'ß', 'İ', 'ı', 'ς', 'Σ', 'ǅ', 'ﬁ', 'ℌ', '①', '½', 'Ⅻ',
+    'Ａ', 'ｆ', '３', '١', '٣', '中', '文', '字', '日', 'の', 'テ', '한', '국', '\u1100', '\u1161', 'ก', 'ไ', '\u0E49', 'م', 'ر', 'ש',
+    '\u200F', '😀', '👍', '\u{1F3FD}', '\uFE0F', '❤', '🇫', '🇷', '\u{1F970}', '\u{1FAE0}', '\uFFFD', '▁', 'Ġ', '##', '<0x41>',
+    '<|endoftext|>', '[MASK]', '[SEP]', '[CLS]', '<mask>', '<s>', '</s>', '<unk>', '<pad>', ' hello world', 'x'.repeat(40), ' '.repeat(9),
+    '\u0000', '\u0007', '\u001F', '\u007F', '\u0085', 'Ω', 'ﬀ', '\u212A', '\u2126'];
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const parts = [];
+    const k = 1 + rnd(14);
+    for (let j = 0; j < k; j++) parts.push(Buffer.from(pieces[rnd(pieces.length)], 'utf8'));
+    if (rnd(8) === 0) parts.splice(rnd(parts.length + 1), 0, Buffer.from([[0xff], [0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xed, 0xa0, 0x80]][rnd(6)]));
+    out.push(Buffer.concat(parts));
+  }
+  return out;
+}
+const RANDOM = randomInputs(500);
+const randomHashes = { inputs: RANDOM.map(b => b.toString('hex')), tokenizers: {} };
+async function random(name, t) {
+  const hs = [];
+  for (const buf of RANDOM) {
+    const v = goView(buf);
+    const enc = await t.encode(v.text, null, { addSpecialTokens: true });
+    const dec = await t.decode(enc.getIds(), false);
+    hs.push(sha(JSON.stringify([enc.getIds(), enc.getOffsets(), enc.getTypeIds(), dec])).slice(0, 16));
+  }
+  randomHashes.tokenizers[name] = hs;
+}
+
 // corpus records, per Go file, a hash of the reference ids and character
 // offsets (JSON, as [[ids...],[[s,e],...]]), so the Go test can compare
 // the whole source tree without committing the encodings.
@@ -250,6 +286,7 @@ async function fixture(name, json, opts = {}) {
   const res = { tokenizer: name + '.tokenizer.json.gz', vocab_size: t.getVocabSize(true), cases: await cases(t, list, pairsOf(list, 6)) };
   if (opts.batches) res.batches = await batches(t, opts.batches);
   await corpus(name, t);
+  await random(name, t);
   writeGz(name + '.cases.json.gz', res);
   console.log(name, 'vocab', res.vocab_size, 'cases', res.cases.length, 'bytes', fs.statSync(path.join(OUT, name + '.cases.json.gz')).size + fs.statSync(file).size);
 }
@@ -516,6 +553,20 @@ async function main() {
     await fixture('zoo_split', json);
   }
 
+  // 7b. Nmt and ByteLevel normalizers before a byte-level BPE without a
+  // pre-tokenizer (the whole text is one word).
+  {
+    const { vocab, merges } = gpt2Small(800);
+    const json = {
+      version: '1.0', truncation: null, padding: null, added_tokens: [],
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Nmt' }, { type: 'ByteLevel' }] },
+      pre_tokenizer: null, post_processor: null,
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    };
+    await fixture('zoo_nmt_bytelevel', json);
+  }
+
   // 8. GPT-2's full vocabulary from OpenAI's files: Rust BPE and tiktoken
   // must agree; the Go test needs the files (skips without them).
   {
@@ -591,6 +642,7 @@ async function main() {
     console.log('bert unicode: removed ranges', ranges(removed).length, 'punct ranges', ranges(punct).length);
   }
   writeGz('corpus.hashes.json.gz', corpusHashes);
+  writeGz('random.hashes.json.gz', randomHashes);
   console.log('corpus files', corpusHashes.files.length);
   fs.rmSync(TMP, { recursive: true, force: true });
 }
