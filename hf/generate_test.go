@@ -240,3 +240,24 @@ func TestTopK(t *testing.T) {
 		require.Equal(t, want, got)
 	}
 }
+
+// TestConcurrentGenerators: generators on one model in several goroutines
+// give each the tokens of one alone.
+func TestConcurrentGenerators(t *testing.T) {
+	m, fx := loadDecoder(t, "qwen2")
+	want := NewGenerator(m.LM, 0).Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: 16}, nil)
+	got := make([][]int, 4)
+	done := make(chan int)
+	for i := range got {
+		go func() {
+			got[i] = NewGenerator(m.LM, 0).Generate(nil, fx.Prompt, GenerateOptions{MaxNewTokens: 16}, nil)
+			done <- i
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for _, g := range got {
+		require.Equal(t, want, g)
+	}
+}
