@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""PyTorch's side of bench/hf_test.go: the same shapes, random weights, the
+reference implementations of bench/hf_reference.py (written from
+transformers' modeling files, eval mode, no autograd).
+
+    /usr/bin/python3 bench/hf_bench.py [threads ...]
+
+Prints, per thread count, MiniLM-L6-shaped BERT latency (128 tokens, batch
+1: ms per forward, best of the runs) and SmolLM-135M-shaped greedy decoding
+with a KV cache (tokens/s over 32 tokens after an 8-token prompt), each also
+per second of the process's CPU time (less inflated on a loaded machine). Run it
+alternated with
+
+    go test -run '^$' -bench 'BertMiniLM|SmolLM' -benchtime=5x ./bench
+
+and unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for it.
+"""
+
+import os
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_reference as R  # noqa: E402
+
+torch.set_grad_enabled(False)
+
+
+def bert(threads, runs=10):
+    c = {"vocab_size": 30522, "hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 12,
+         "intermediate_size": 1536, "max_position_embeddings": 512, "type_vocab_size": 2,
+         "layer_norm_eps": 1e-12}
+    gen = torch.Generator().manual_seed(1)
+    w = R.randomize(R.bert_params(c), gen, 0.02)
+    ids = torch.randint(0, c["vocab_size"], (1, 128), generator=gen)
+    mask = torch.ones_like(ids)
+    types = torch.zeros_like(ids)
+    torch.set_num_threads(threads)
+    R.bert_forward(w, c, ids, mask, types)
+    best, cpu = float("inf"), float("inf")
+    for _ in range(runs):
+        t, c0 = time.perf_counter(), time.process_time()
+        hs = R.bert_forward(w, c, ids, mask, types)
+        (hs * mask.unsqueeze(-1)).sum(1) / mask.sum()
+        best = min(best, time.perf_counter() - t)
+        cpu = min(cpu, time.process_time() - c0)
+    return best * 1e3, cpu * 1e3
+
+
+def smollm(threads, runs=3, n=32):
+    c = {"model_type": "llama", "vocab_size": 49152, "hidden_size": 576, "intermediate_size": 1536,
+         "num_hidden_layers": 30, "num_attention_heads": 9, "num_key_value_heads": 3,
+         "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+         "tie_word_embeddings": True}
+    gen = torch.Generator().manual_seed(1)
+    w = R.randomize(R.llama_params(c), gen, 0.02)
+    step = R.llama_step(w, c)
+    torch.set_num_threads(threads)
+    prompt = list(range(1, 9))
+    best, cpu = 0.0, 0.0
+    for _ in range(runs):
+        cache = {}
+        logits = step(torch.tensor(prompt), cache, 0)
+        pos = len(prompt)
+        t, c0 = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            tok = int(torch.argmax(logits[-1]))
+            logits = step(torch.tensor([tok]), cache, pos)
+            pos += 1
+        best = max(best, n / (time.perf_counter() - t))
+        cpu = max(cpu, n / (time.process_time() - c0))
+    return best, cpu
+
+
+if __name__ == "__main__":
+    threads = [int(a) for a in sys.argv[1:]] or [1, 2]
+    print(f"torch {torch.__version__}")
+    for t in threads:
+        ms, cpu = bert(t)
+        print(f"threads={t} bert_minilm_128 {ms:.2f} ms/op (best) {cpu:.2f} cpu-ms/op (best)")
+        tps, cpu = smollm(t)
+        print(f"threads={t} smollm_decode {tps:.2f} tokens/s (best) {cpu:.2f} cpu-tokens/s (best)")

@@ -1,0 +1,235 @@
+package hf
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// BertModel is Hugging Face's BertModel: word, position and token-type
+// embeddings summed and normalised, then post-norm encoder layers
+// (self-attention with a padding mask, erf GELU feed-forward), each
+// sub-block's output added to its input and normalised. Pooler (tanh of a
+// dense layer on the first token) is nil when the checkpoint has none.
+// Parameter names are BertModel's state_dict names: embeddings.…,
+// encoder.layer.N.…, pooler.dense.…
+type BertModel[T tensor.Float] struct {
+	Config     *Config
+	Embeddings *BertEmbeddings[T]
+	Layers     []*BertLayer[T] // encoder.layer.N
+	Pooler     *nn.Linear[T]   // pooler.dense, or nil
+}
+
+// BertEmbeddings is BertEmbeddings without the position_ids buffer (the
+// positions are 0, 1, …).
+type BertEmbeddings[T tensor.Float] struct {
+	WordEmbeddings, PositionEmbeddings, TokenTypeEmbeddings *nn.Embedding[T]
+	LayerNorm                                               *nn.LayerNorm[T]
+}
+
+// BertLayer is one encoder layer.
+type BertLayer[T tensor.Float] struct {
+	Query, Key, Value *nn.Linear[T]    // attention.self.query, .key, .value
+	AttnOut           *nn.Linear[T]    // attention.output.dense
+	AttnNorm          *nn.LayerNorm[T] // attention.output.LayerNorm
+	Intermediate      *nn.Linear[T]    // intermediate.dense
+	Output            *nn.Linear[T]    // output.dense
+	OutNorm           *nn.LayerNorm[T] // output.LayerNorm
+}
+
+// Members names the children as BertModel's state_dict does.
+func (m *BertModel[T]) Members(r *nn.Members[T]) {
+	r.Module("embeddings", m.Embeddings)
+	nn.List(r, "encoder.layer", m.Layers)
+	r.Module("pooler.dense", m.Pooler)
+}
+
+// Members names the embeddings' children.
+func (e *BertEmbeddings[T]) Members(r *nn.Members[T]) {
+	r.Module("word_embeddings", e.WordEmbeddings)
+	r.Module("position_embeddings", e.PositionEmbeddings)
+	r.Module("token_type_embeddings", e.TokenTypeEmbeddings)
+	r.Module("LayerNorm", e.LayerNorm)
+}
+
+// Members names the layer's children by their paths in BertLayer.
+func (l *BertLayer[T]) Members(r *nn.Members[T]) {
+	r.Module("attention.self.query", l.Query)
+	r.Module("attention.self.key", l.Key)
+	r.Module("attention.self.value", l.Value)
+	r.Module("attention.output.dense", l.AttnOut)
+	r.Module("attention.output.LayerNorm", l.AttnNorm)
+	r.Module("intermediate.dense", l.Intermediate)
+	r.Module("output.dense", l.Output)
+	r.Module("output.LayerNorm", l.OutNorm)
+}
+
+// newBert returns a BertModel of c's shape with zero parameters (filled
+// by loading or by an initialiser); pooler adds the pooler.
+func newBert[T tensor.Float](c *Config, pooler bool) *BertModel[T] {
+	h, i := c.HiddenSize, c.IntermediateSize
+	m := &BertModel[T]{Config: c, Embeddings: &BertEmbeddings[T]{
+		WordEmbeddings:      newEmbedding[T](c.VocabSize, h),
+		PositionEmbeddings:  newEmbedding[T](c.MaxPositions, h),
+		TokenTypeEmbeddings: newEmbedding[T](c.TypeVocabSize, h),
+		LayerNorm:           newLayerNorm[T](h, c.NormEps),
+	}}
+	for range c.NumHiddenLayers {
+		m.Layers = append(m.Layers, &BertLayer[T]{
+			Query: newLinear[T](h, h, true), Key: newLinear[T](h, h, true), Value: newLinear[T](h, h, true),
+			AttnOut: newLinear[T](h, h, true), AttnNorm: newLayerNorm[T](h, c.NormEps),
+			Intermediate: newLinear[T](h, i, true), Output: newLinear[T](i, h, true),
+			OutNorm: newLayerNorm[T](h, c.NormEps),
+		})
+	}
+	if pooler {
+		m.Pooler = newLinear[T](h, h, true)
+	}
+	return m
+}
+
+// BertInput is a batch of b sequences of t tokens, row after row; the
+// attention mask (1 for a token, 0 for padding) and the token types may be
+// nil (all 1, all 0).
+type BertInput struct {
+	B, T          int
+	InputIDs      []int
+	AttentionMask []int
+	TokenTypeIDs  []int
+}
+
+func (in *BertInput) check(c *Config) {
+	n := in.B * in.T
+	if in.B < 1 || in.T < 1 || in.T > c.MaxPositions || len(in.InputIDs) != n {
+		panic(fmt.Sprintf("hf: BertModel.Forward: %d ids for b %d, t %d (want b·t, 1 <= t <= %d)", len(in.InputIDs), in.B, in.T, c.MaxPositions))
+	}
+	if (in.AttentionMask != nil && len(in.AttentionMask) != n) || (in.TokenTypeIDs != nil && len(in.TokenTypeIDs) != n) {
+		panic(fmt.Sprintf("hf: BertModel.Forward: %d mask values and %d token types for %d ids", len(in.AttentionMask), len(in.TokenTypeIDs), n))
+	}
+	for i, id := range in.InputIDs {
+		if id < 0 || id >= c.VocabSize {
+			panic(fmt.Sprintf("hf: BertModel.Forward: token %d at %d outside [0, %d)", id, i, c.VocabSize))
+		}
+	}
+	for i, id := range in.TokenTypeIDs {
+		if id < 0 || id >= c.TypeVocabSize {
+			panic(fmt.Sprintf("hf: BertModel.Forward: token type %d at %d outside [0, %d)", id, i, c.TypeVocabSize))
+		}
+	}
+	for i, v := range in.AttentionMask {
+		if v != 0 && v != 1 {
+			panic(fmt.Sprintf("hf: BertModel.Forward: attention mask %d at %d (want 0 or 1)", v, i))
+		}
+	}
+}
+
+// Forward records the model on in and returns last_hidden_state as
+// [B·T, HiddenSize]. It panics if in's sizes disagree or an id is out of
+// range.
+func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var[T] {
+	c := m.Config
+	in.check(c)
+	b, t, h, nh := in.B, in.T, c.HiddenSize, c.NumAttentionHeads
+	d := c.HeadDim
+	pos := make([]int, b*t)
+	types := in.TokenTypeIDs
+	if types == nil {
+		types = make([]int, b*t)
+	}
+	for i := range pos {
+		pos[i] = i % t
+	}
+	e := m.Embeddings
+	x := tp.Add(tp.Add(tp.Embedding(e.WordEmbeddings.Weight, in.InputIDs), tp.Embedding(e.TokenTypeEmbeddings.Weight, types)),
+		tp.Embedding(e.PositionEmbeddings.Weight, pos))
+	x = e.LayerNorm.Forward(tp, x)
+	// get_extended_attention_mask: (1 − mask)·finfo(float32).min added to
+	// the scores of padding keys.
+	bias := tensor.New[T](b, 1, 1, t)
+	if in.AttentionMask != nil {
+		for i, v := range in.AttentionMask {
+			if v == 0 {
+				bias.Data()[i] = T(-math.MaxFloat32)
+			}
+		}
+	}
+	mask := tp.Const(bias)
+	heads := func(v *autograd.Var[T]) *autograd.Var[T] {
+		return tp.Permute(tp.Reshape(v, b, t, nh, d), 0, 2, 1, 3)
+	}
+	scale := T(1 / math.Sqrt(float64(d)))
+	for _, l := range m.Layers {
+		q, k, v := heads(l.Query.Forward(tp, x)), heads(l.Key.Forward(tp, x)), heads(l.Value.Forward(tp, x))
+		s := tp.Add(tp.Scale(tp.BatchedMatMul(q, k, false, true), scale), mask)
+		a := tp.BatchedMatMul(tp.Softmax(s, 3), v, false, false) // [b, nh, t, d]
+		a = tp.Reshape(tp.Permute(a, 0, 2, 1, 3), b*t, h)
+		x = l.AttnNorm.Forward(tp, tp.Add(l.AttnOut.Forward(tp, a), x))
+		f := geluErf(tp, l.Intermediate.Forward(tp, x))
+		x = l.OutNorm.Forward(tp, tp.Add(l.Output.Forward(tp, f), x))
+	}
+	return x
+}
+
+// Pool is sentence-transformers' pooling of hidden states ([B·T, H], as
+// Forward returns) into one vector per sequence: "mean" averages the
+// tokens the mask keeps (all when mask is nil), "cls" takes the first.
+// With normalize each vector is divided by its Euclidean norm (Normalize's
+// F.normalize, norm clamped at 1e-12). dst is [B, H], returned; a nil dst
+// is allocated. It panics if the sizes disagree or mode is unknown.
+func Pool[T tensor.Float](dst *tensor.Dense[T], hidden *tensor.Dense[T], mask []int, b, t int, mode string, normalize bool) *tensor.Dense[T] {
+	hs := hidden.Contiguous()
+	sh := hs.Shape()
+	if len(sh) != 2 || sh[0] != b*t || (mask != nil && len(mask) != b*t) {
+		panic(fmt.Sprintf("hf: Pool: hidden shape %v, %d mask values for b %d, t %d", sh, len(mask), b, t))
+	}
+	h := sh[1]
+	if dst == nil {
+		dst = tensor.New[T](b, h)
+	}
+	if ds := dst.Shape(); len(ds) != 2 || ds[0] != b || ds[1] != h || !dst.IsContiguous() {
+		panic(fmt.Sprintf("hf: Pool: dst shape %v (want contiguous [%d %d])", ds, b, h))
+	}
+	x, out := hs.Data(), dst.Data()
+	acc := make([]float64, h)
+	for i := range b {
+		clear(acc)
+		switch mode {
+		case "mean":
+			var n float64
+			for j := range t {
+				if mask != nil && mask[i*t+j] == 0 {
+					continue
+				}
+				n++
+				for k, v := range x[(i*t+j)*h : (i*t+j+1)*h] {
+					acc[k] += float64(v)
+				}
+			}
+			n = max(n, 1e-9) // as sentence-transformers' clamp
+			for k := range acc {
+				acc[k] /= n
+			}
+		case "cls":
+			for k, v := range x[i*t*h : i*t*h+h] {
+				acc[k] = float64(v)
+			}
+		default:
+			panic(fmt.Sprintf("hf: Pool: mode %q (want mean or cls)", mode))
+		}
+		scale := 1.0
+		if normalize {
+			var ss float64
+			for _, v := range acc {
+				ss += v * v
+			}
+			scale = 1 / max(math.Sqrt(ss), 1e-12)
+		}
+		for k, v := range acc {
+			out[i*h+k] = T(v * scale)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,611 @@
+package hf
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// chunk is the most prompt tokens one pass of Feed pushes through the
+// model (longer prompts go in several passes); it sizes the scratch.
+const chunk = 64
+
+// kvCache is one sequence's context: every layer's keys and values, and
+// the tokens seen (for the repetition penalty). The key and value buffers
+// grow (doubling, up to the capacity) as the context does, so a model
+// with a long context window costs memory for the tokens used only.
+type kvCache[T tensor.Float] struct {
+	k, v     [][]T // per layer: [tokens, nkv·d]
+	kw       int   // nkv·d
+	max      int   // capacity in tokens
+	n        int   // tokens held
+	seen     []bool
+	seenList []int
+}
+
+// kvInitial is the number of tokens a new cache has room for (a variable
+// so that tests can make the caches grow).
+var kvInitial = 256
+
+func newKVCache[T tensor.Float](c *Config, max int) *kvCache[T] {
+	kv := &kvCache[T]{seen: make([]bool, c.VocabSize), kw: c.NumKeyValueHeads * c.HeadDim, max: max}
+	kv.k, kv.v = make([][]T, c.NumHiddenLayers), make([][]T, c.NumHiddenLayers)
+	kv.reserve(min(max, kvInitial))
+	return kv
+}
+
+// reserve makes room for n tokens (n <= max).
+func (kv *kvCache[T]) reserve(n int) {
+	if len(kv.k) == 0 || len(kv.k[0]) >= n*kv.kw {
+		return
+	}
+	size := min(kv.max, max(n, 2*len(kv.k[0])/max(kv.kw, 1)))
+	for l := range kv.k {
+		k, v := make([]T, size*kv.kw), make([]T, size*kv.kw)
+		copy(k, kv.k[l][:kv.n*kv.kw])
+		copy(v, kv.v[l][:kv.n*kv.kw])
+		kv.k[l], kv.v[l] = k, v
+	}
+}
+
+func (kv *kvCache[T]) reset() {
+	kv.n = 0
+	for _, t := range kv.seenList {
+		kv.seen[t] = false
+	}
+	kv.seenList = kv.seenList[:0]
+}
+
+func (kv *kvCache[T]) see(tokens []int) {
+	for _, t := range tokens {
+		if !kv.seen[t] {
+			kv.seen[t] = true
+			kv.seenList = append(kv.seenList, t)
+		}
+	}
+}
+
+// engine runs a CausalLM forward without a tape over rows, each a token of
+// some sequence at some position, reading and extending that sequence's
+// KV cache: consecutive positions of one sequence (a prompt), or one token
+// of each of several sequences (batched decoding), go through each matrix
+// as one product.
+type engine[T tensor.Float] struct {
+	c     *Config
+	gpt   *GPT2LMHeadModel[T]
+	llama *LlamaForCausalLM[T]
+	max   int // context capacity of each sequence
+	rows  int // most rows per pass
+
+	rowKV  []*kvCache[T] // per row: its sequence's cache
+	rowPos []int         // per row: its position
+	x, h   []T           // residual stream and normalised rows, [rows, e]
+	q      []T           // [rows, nh·d] (GPT-2: [rows, 3e], q, k, v side by side)
+	k, v   []T           // [rows, nkv·d]
+	y      []T           // attention output, [rows, nh·d]
+	f1, f2 []T           // MLP, [rows, IntermediateSize]
+	att    []T           // one query's scores, [keys]
+	cos    []T           // rotary tables of one position, [d]
+	sin    []T
+	rot    []T // rotate_half scratch, [d]
+
+	probs []float64 // sampling scratch, [VocabSize]
+	idx   []int
+
+	mv matvec[T]
+}
+
+func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engine[T] {
+	c := m.Cfg()
+	if maxLen < 0 || maxLen > c.MaxPositions {
+		panic(fmt.Sprintf("hf: %s: maxLen %d outside [0, %d]", op, maxLen, c.MaxPositions))
+	}
+	if maxLen == 0 {
+		maxLen = c.MaxPositions
+	}
+	g := &engine[T]{c: c, max: maxLen, rows: rows}
+	switch m := m.(type) {
+	case *GPT2LMHeadModel[T]:
+		g.gpt = m
+	case *LlamaForCausalLM[T]:
+		g.llama = m
+	default:
+		panic(fmt.Sprintf("hf: %s: model type %T", op, m))
+	}
+	e, d, nh, nkv := c.HiddenSize, c.HeadDim, c.NumAttentionHeads, c.NumKeyValueHeads
+	g.rowKV, g.rowPos = make([]*kvCache[T], rows), make([]int, rows)
+	g.x, g.h = make([]T, rows*e), make([]T, rows*e)
+	if g.gpt != nil {
+		g.q = make([]T, rows*3*e)
+	} else {
+		g.q, g.k, g.v = make([]T, rows*nh*d), make([]T, rows*nkv*d), make([]T, rows*nkv*d)
+	}
+	g.y = make([]T, rows*nh*d)
+	g.f1, g.f2 = make([]T, rows*c.IntermediateSize), make([]T, rows*c.IntermediateSize)
+	g.att = make([]T, min(maxLen, kvInitial))
+	g.cos, g.sin, g.rot = make([]T, d), make([]T, d), make([]T, d)
+	g.probs = make([]float64, c.VocabSize)
+	g.idx = make([]int, c.VocabSize)
+	g.mv.body = g.mv.run
+	return g
+}
+
+// checkTokens panics for a token outside the vocabulary.
+func (g *engine[T]) checkTokens(op string, tokens []int) {
+	for i, t := range tokens {
+		if t < 0 || t >= g.c.VocabSize {
+			panic(fmt.Sprintf("hf: %s: token %d at %d outside [0, %d)", op, t, i, g.c.VocabSize))
+		}
+	}
+}
+
+// prefill feeds tokens to one sequence in passes of at most rows tokens
+// and writes the logits of the last into logits.
+func (g *engine[T]) prefill(kv *kvCache[T], tokens []int, logits []T) {
+	for len(tokens) > 0 {
+		m := min(len(tokens), g.rows)
+		kv.reserve(kv.n + m)
+		g.reserveAtt(kv.n + m)
+		for r := range m {
+			g.rowKV[r], g.rowPos[r] = kv, kv.n+r
+		}
+		g.run(tokens[:m], 1, logits)
+		kv.see(tokens[:m])
+		kv.n += m
+		tokens = tokens[m:]
+	}
+}
+
+// reserveAtt makes room for the scores of n keys.
+func (g *engine[T]) reserveAtt(n int) {
+	if len(g.att) < n {
+		g.att = make([]T, min(g.max, max(n, 2*len(g.att))))
+	}
+}
+
+// run pushes the rows (g.rowKV, g.rowPos set for each token) through the
+// model and writes the logits of the last nLogits rows into logits.
+func (g *engine[T]) run(tokens []int, nLogits int, logits []T) {
+	if g.gpt != nil {
+		g.runGPT2(tokens, nLogits, logits)
+	} else {
+		g.runLlama(tokens, nLogits, logits)
+	}
+}
+
+// runGPT2 is run for GPT-2.
+func (g *engine[T]) runGPT2(tokens []int, nLogits int, logits []T) {
+	c, md := g.c, g.gpt
+	e, nh, d := c.HiddenSize, c.NumAttentionHeads, c.HeadDim
+	m := len(tokens)
+	wte, wpe := md.WTE.Weight.Value().Data(), md.WPE.Weight.Value().Data()
+	x, h := g.x[:m*e], g.h[:m*e]
+	for r, t := range tokens {
+		p := g.rowPos[r]
+		xr, te, pe := x[r*e:r*e+e], wte[t*e:t*e+e], wpe[p*e:p*e+e]
+		for j := range xr {
+			xr[j] = te[j] + pe[j]
+		}
+	}
+	qkv, y, f := g.q[:m*3*e], g.y[:m*e], g.f1[:m*c.IntermediateSize]
+	for l, bl := range md.H {
+		layerNormRows(h, x, e, bl.LN1)
+		g.conv1D(qkv, h, m, bl.CAttn, 0)
+		for r := range m {
+			kv, p := g.rowKV[r], g.rowPos[r]
+			copy(kv.k[l][p*e:(p+1)*e], qkv[r*3*e+e:r*3*e+2*e])
+			copy(kv.v[l][p*e:(p+1)*e], qkv[r*3*e+2*e:r*3*e+3*e])
+		}
+		for r := range m {
+			kv := g.rowKV[r]
+			g.attend(y[r*e:(r+1)*e], qkv[r*3*e:r*3*e+e], kv.k[l], kv.v[l], g.rowPos[r]+1, nh, nh, d)
+		}
+		g.conv1D(x, y, m, bl.CProj, 1)
+		layerNormRows(h, x, e, bl.LN2)
+		g.conv1D(f, h, m, bl.MLPFC, 0)
+		geluTanh(f)
+		g.conv1D(x, f, m, bl.MLPCProj, 1)
+	}
+	last := h[(m-nLogits)*e : m*e]
+	layerNormRows(last, x[(m-nLogits)*e:m*e], e, md.LNF)
+	g.linear(logits[:nLogits*c.VocabSize], last, nLogits, wte, e, c.VocabSize, nil, 0)
+}
+
+// runLlama is run for the Llama family.
+func (g *engine[T]) runLlama(tokens []int, nLogits int, logits []T) {
+	c, md := g.c, g.llama
+	e, nh, nkv, d, fi := c.HiddenSize, c.NumAttentionHeads, c.NumKeyValueHeads, c.HeadDim, c.IntermediateSize
+	m := len(tokens)
+	emb := md.EmbedTokens.Weight.Value().Data()
+	x, h := g.x[:m*e], g.h[:m*e]
+	for r, t := range tokens {
+		copy(x[r*e:r*e+e], emb[t*e:t*e+e])
+	}
+	q, k, v, y := g.q[:m*nh*d], g.k[:m*nkv*d], g.v[:m*nkv*d], g.y[:m*nh*d]
+	f1, f2 := g.f1[:m*fi], g.f2[:m*fi]
+	kw := nkv * d
+	for l, ly := range md.Layers {
+		rmsNormRows(h, x, e, ly.InputLayernorm)
+		g.linearL(q, h, m, ly.QProj, 0)
+		g.linearL(k, h, m, ly.KProj, 0)
+		g.linearL(v, h, m, ly.VProj, 0)
+		for r := range m {
+			kv, p := g.rowKV[r], g.rowPos[r]
+			ropeFill(md.rope, g.cos, g.sin, p)
+			for hh := range nh {
+				g.rotate(q[r*nh*d+hh*d : r*nh*d+hh*d+d])
+			}
+			for hh := range nkv {
+				g.rotate(k[r*kw+hh*d : r*kw+hh*d+d])
+			}
+			copy(kv.k[l][p*kw:(p+1)*kw], k[r*kw:(r+1)*kw])
+			copy(kv.v[l][p*kw:(p+1)*kw], v[r*kw:(r+1)*kw])
+		}
+		for r := range m {
+			kv := g.rowKV[r]
+			g.attend(y[r*nh*d:(r+1)*nh*d], q[r*nh*d:(r+1)*nh*d], kv.k[l], kv.v[l], g.rowPos[r]+1, nh, nkv, d)
+		}
+		g.linearL(x, y, m, ly.OProj, 1)
+		rmsNormRows(h, x, e, ly.PostAttentionLayernorm)
+		g.linearL(f1, h, m, ly.GateProj, 0)
+		g.linearL(f2, h, m, ly.UpProj, 0)
+		siluMul(f1, f2)
+		g.linearL(x, f1, m, ly.DownProj, 1)
+	}
+	last := h[(m-nLogits)*e : m*e]
+	rmsNormRows(last, x[(m-nLogits)*e:m*e], e, md.Norm)
+	g.linear(logits[:nLogits*c.VocabSize], last, nLogits, md.head().Value().Data(), e, c.VocabSize, nil, 0)
+}
+
+// Generator runs a CausalLM forward without a tape, one token after
+// another, keeping every layer's keys and values (a KV cache) so that a
+// new token costs one row through each matrix. Nothing is allocated per
+// token. A Generator reads the model's current weights at every call; it
+// must not be used while they are being updated, nor by two goroutines at
+// once (several Generators may share a model).
+type Generator[T tensor.Float] struct {
+	*engine[T]
+	kv     *kvCache[T]
+	logits []T // [VocabSize]
+}
+
+// NewGenerator returns a Generator for m with room for maxLen tokens (0:
+// the model's MaxPositions). It panics if m is not a *GPT2LMHeadModel or
+// *LlamaForCausalLM, or maxLen is outside [0, MaxPositions].
+func NewGenerator[T tensor.Float](m CausalLM[T], maxLen int) *Generator[T] {
+	rows := min(chunk, m.Cfg().MaxPositions)
+	if maxLen > 0 {
+		rows = min(rows, maxLen)
+	}
+	e := newEngine("NewGenerator", m, maxLen, rows)
+	return &Generator[T]{engine: e, kv: newKVCache[T](e.c, e.max), logits: make([]T, e.c.VocabSize)}
+}
+
+// Reset empties the context.
+func (g *Generator[T]) Reset() { g.kv.reset() }
+
+// Len returns the number of tokens in the context.
+func (g *Generator[T]) Len() int { return g.kv.n }
+
+// Cap returns the context capacity.
+func (g *Generator[T]) Cap() int { return g.max }
+
+// Logits returns the logits for the token after the context (valid until
+// the next Feed; zero before the first).
+func (g *Generator[T]) Logits() []T { return g.logits }
+
+// Feed appends tokens to the context and returns the logits for the token
+// that follows (valid until the next call). It panics if a token is out of
+// range or the context would exceed Cap.
+func (g *Generator[T]) Feed(tokens ...int) []T {
+	if g.kv.n+len(tokens) > g.max {
+		panic(fmt.Sprintf("hf: Generator.Feed: %d tokens after %d exceed the capacity %d", len(tokens), g.kv.n, g.max))
+	}
+	g.checkTokens("Generator.Feed", tokens)
+	g.prefill(g.kv, tokens, g.logits)
+	return g.logits
+}
+
+// rotate applies the rotary embedding of the current cos, sin tables to
+// one head (x·cos + rotate_half(x)·sin).
+func (g *engine[T]) rotate(x []T) {
+	h := len(x) / 2
+	r := g.rot
+	for i := range h {
+		r[i], r[i+h] = -x[i+h], x[i]
+	}
+	for i := range x {
+		x[i] = x[i]*g.cos[i] + r[i]*g.sin[i]
+	}
+}
+
+// attend writes one query's attention output y (nh heads of d) over the
+// first n cached keys and values (nkv heads each; query head i reads
+// key/value head i/(nh/nkv)).
+func (g *engine[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
+	grp := nh / nkv
+	kw := nkv * d
+	scale := T(1 / math.Sqrt(float64(d)))
+	att := g.att[:n]
+	for hh := range nh {
+		qh := q[hh*d : hh*d+d]
+		ko := (hh / grp) * d
+		mx := T(math.Inf(-1))
+		for j := range att {
+			s := dot(qh, kc[j*kw+ko:j*kw+ko+d]) * scale
+			att[j] = s
+			mx = max(mx, s)
+		}
+		for j := range att {
+			att[j] -= mx
+		}
+		expInPlace(att)
+		var sum T
+		for _, p := range att {
+			sum += p
+		}
+		yh := y[hh*d : hh*d+d]
+		clear(yh)
+		inv := 1 / sum
+		for j, p := range att {
+			w := p * inv
+			vj := vc[j*kw+ko : j*kw+ko+d]
+			for i := range yh {
+				yh[i] += w * vj[i]
+			}
+		}
+	}
+}
+
+// linearL is dst = x·Wᵀ + b (beta 0) or dst += x·Wᵀ + b (beta 1) for a
+// Linear, m rows.
+func (g *engine[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
+	var b []T
+	if l.Bias != nil {
+		b = l.Bias.Value().Data()
+	}
+	s := l.Weight.Shape()
+	g.linear(dst, x, m, l.Weight.Value().Data(), s[1], s[0], b, beta)
+}
+
+// linear is linearL on raw slices: W is [out, in].
+func (g *engine[T]) linear(dst, x []T, m int, w []T, in, out int, b []T, beta T) {
+	if m == 1 {
+		g.mv.set(dst, x, w, b, in, out, beta, false)
+		parallel.For(out, mvGrain(in), g.mv.body)
+		return
+	}
+	mm(false, true, m, out, in, x, in, w, in, beta, dst, out)
+	addBias(dst, b, m, out)
+}
+
+// conv1D is linearL for GPT-2's Conv1D (W [in, out]).
+func (g *engine[T]) conv1D(dst, x []T, m int, l *Conv1D[T], beta T) {
+	s := l.Weight.Shape()
+	in, out := s[0], s[1]
+	w, b := l.Weight.Value().Data(), l.Bias.Value().Data()
+	if m == 1 {
+		g.mv.set(dst, x, w, b, in, out, beta, true)
+		parallel.For(out, mvGrain(in), g.mv.body)
+		return
+	}
+	mm(false, false, m, out, in, x, in, w, out, beta, dst, out)
+	addBias(dst, b, m, out)
+}
+
+func addBias[T tensor.Float](dst, b []T, m, out int) {
+	if b == nil {
+		return
+	}
+	for r := range m {
+		row := dst[r*out : r*out+out]
+		for j, v := range b {
+			row[j] += v
+		}
+	}
+}
+
+// mvGrain splits a matrix-vector product into ranges of at least 16K
+// multiply-adds.
+func mvGrain(in int) int { return max(1, (1<<14)/max(in, 1)) }
+
+// matvec is one row times a matrix, split over output columns; body is
+// its run method bound once, so a call allocates nothing.
+type matvec[T tensor.Float] struct {
+	dst, x, w, b []T
+	in, out      int
+	beta         T
+	conv         bool // w is [in, out] rather than [out, in]
+	body         func(lo, hi int)
+}
+
+func (mv *matvec[T]) set(dst, x, w, b []T, in, out int, beta T, conv bool) {
+	mv.dst, mv.x, mv.w, mv.b, mv.in, mv.out, mv.beta, mv.conv = dst, x, w, b, in, out, beta, conv
+}
+
+func (mv *matvec[T]) run(lo, hi int) {
+	y := mv.dst[lo:hi]
+	if mv.beta == 0 {
+		clear(y)
+	}
+	if mv.conv {
+		for i, xv := range mv.x[:mv.in] {
+			axpy(y, xv, mv.w[i*mv.out+lo:i*mv.out+hi])
+		}
+	} else {
+		x, n := mv.x[:mv.in], mv.in
+		j := 0
+		for ; j+4 <= len(y); j += 4 {
+			r := (lo + j) * n
+			a, b, c, d := dot4(x, mv.w[r:r+n], mv.w[r+n:r+2*n], mv.w[r+2*n:r+3*n], mv.w[r+3*n:r+4*n])
+			y[j] += a
+			y[j+1] += b
+			y[j+2] += c
+			y[j+3] += d
+		}
+		for ; j < len(y); j++ {
+			y[j] += dot(x, mv.w[(lo+j)*n:(lo+j+1)*n])
+		}
+	}
+	if mv.b != nil {
+		for j := range y {
+			y[j] += mv.b[lo+j]
+		}
+	}
+}
+
+// dot returns Σ a[i]·b[i] with four partial sums.
+func dot[T tensor.Float](a, b []T) T {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dot4 returns the dot products of x with four rows, reading x once.
+func dot4[T tensor.Float](x, r0, r1, r2, r3 []T) (T, T, T, T) {
+	n := len(x)
+	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
+	var s0, s1, s2, s3 T
+	var t0, t1, t2, t3 T
+	i := 0
+	for ; i+2 <= n; i += 2 {
+		a, b := x[i], x[i+1]
+		s0 += a * r0[i]
+		s1 += a * r1[i]
+		s2 += a * r2[i]
+		s3 += a * r3[i]
+		t0 += b * r0[i+1]
+		t1 += b * r1[i+1]
+		t2 += b * r2[i+1]
+		t3 += b * r3[i+1]
+	}
+	for ; i < n; i++ {
+		a := x[i]
+		s0 += a * r0[i]
+		s1 += a * r1[i]
+		s2 += a * r2[i]
+		s3 += a * r3[i]
+	}
+	return s0 + t0, s1 + t1, s2 + t2, s3 + t3
+}
+
+// axpy is y += a·x.
+func axpy[T tensor.Float](y []T, a T, x []T) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
+// mm is C = op(A)·op(B) + beta·C through gemm.
+func mm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := gemm.NoTrans, gemm.NoTrans
+	if tA {
+		ta = gemm.Trans
+	}
+	if tB {
+		tb = gemm.Trans
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		gemm.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		gemm.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// layerNormRows writes LayerNorm l of each e-wide row of x into dst
+// (float64 statistics, as autograd's LayerNorm).
+func layerNormRows[T tensor.Float](dst, x []T, e int, l *nn.LayerNorm[T]) {
+	w, b := l.Weight.Value().Data(), l.Bias.Value().Data()
+	for r := 0; r < len(x)/e; r++ {
+		row, out := x[r*e:r*e+e], dst[r*e:r*e+e]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		mean := sum / float64(e)
+		var ss float64
+		for _, v := range row {
+			d := float64(v) - mean
+			ss += d * d
+		}
+		mu, rs := T(mean), T(1/math.Sqrt(ss/float64(e)+l.Eps))
+		for j, v := range row {
+			out[j] = (v-mu)*rs*w[j] + b[j]
+		}
+	}
+}
+
+// rmsNormRows writes RMSNorm l of each e-wide row of x into dst.
+func rmsNormRows[T tensor.Float](dst, x []T, e int, l *RMSNorm[T]) {
+	w := l.Weight.Value().Data()
+	for r := 0; r < len(x)/e; r++ {
+		row, out := x[r*e:r*e+e], dst[r*e:r*e+e]
+		var ss float64
+		for _, v := range row {
+			ss += float64(v) * float64(v)
+		}
+		rs := T(1 / math.Sqrt(ss/float64(e)+l.Eps))
+		for j, v := range row {
+			out[j] = w[j] * (v * rs)
+		}
+	}
+}
+
+// geluTanh applies gelu_new in place.
+func geluTanh[T tensor.Float](x []T) {
+	const c, k = 0.7978845608028654, 0.044715 // √(2/π)
+	if x32, ok := any(x).([]float32); ok {
+		for i, v := range x32 {
+			t := math32.Tanh(c * (v + k*v*v*v))
+			x32[i] = 0.5 * v * (1 + t)
+		}
+		return
+	}
+	for i, v := range x {
+		f := float64(v)
+		x[i] = T(0.5 * f * (1 + math.Tanh(c*(f+k*f*f*f))))
+	}
+}
+
+// siluMul sets a = silu(a) ⊙ b.
+func siluMul[T tensor.Float](a, b []T) {
+	if a32, ok := any(a).([]float32); ok {
+		b32 := any(b).([]float32)
+		for i, v := range a32 {
+			a32[i] = v * math32.Sigmoid(v) * b32[i]
+		}
+		return
+	}
+	for i, v := range a {
+		f := float64(v)
+		a[i] = T(f / (1 + math.Exp(-f)) * float64(b[i]))
+	}
+}
+
+// expInPlace sets x[i] = e^x[i].
+func expInPlace[T tensor.Float](x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		math32.ExpSlice(x32, x32)
+		return
+	}
+	for i, v := range x {
+		x[i] = T(math.Exp(float64(v)))
+	}
+}
