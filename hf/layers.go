@@ -1,7 +1,6 @@
 package hf
 
 import (
-
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
