@@ -545,6 +545,7 @@ async function main() {
         { type: 'Split', pattern: { String: 'e' }, behavior: 'MergedWithNext', invert: false },
         { type: 'Split', pattern: { Regex: '[0-9]+' }, behavior: 'Contiguous', invert: false },
         { type: 'Split', pattern: { String: ',' }, behavior: 'MergedWithPrevious', invert: false },
+        { type: 'Split', pattern: { Regex: '\\d+|\\w{4}|\\s\\W' }, behavior: 'Isolated', invert: false },
         { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true }] },
       post_processor: null,
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
