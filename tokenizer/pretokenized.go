@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -84,6 +85,20 @@ func parseBehavior(s string) (splitBehavior, error) {
 		return splitContiguous, nil
 	}
 	return 0, fmt.Errorf("unknown split behavior %q", s)
+}
+
+// behaviorField reads a component's "behavior" (def when absent).
+func behaviorField(raw json.RawMessage, def splitBehavior) (splitBehavior, error) {
+	var j struct {
+		Behavior *string `json:"behavior"`
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return 0, err
+	}
+	if j.Behavior == nil {
+		return def, nil
+	}
+	return parseBehavior(*j.Behavior)
 }
 
 // splitMatches cuts n at the matches according to behavior.
