@@ -94,6 +94,10 @@ func readGz(t testing.TB, path string) []byte {
 	return b
 }
 
+func jsonUnmarshalGz(t testing.TB, path string, v any) error {
+	return json.Unmarshal(readGz(t, path), v)
+}
+
 func readGzNoT(path string) []byte {
 	b, _ := readGzErr(path)
 	return b
