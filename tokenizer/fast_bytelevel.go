@@ -9,7 +9,7 @@ package tokenizer
 func (tk *Tokenizer) encodeByteLevelBPE(p *pretok, charOffsets bool, text string) (e *Encoding, ok bool, err error) {
 	bl, isBL := tk.preTokenizer.(*byteLevel)
 	m, isBPE := tk.model.(*bpe)
-	if !isBL || !isBPE || !bl.UseRegex || tk.normalizer != nil {
+	if !isBL || !isBPE || !bl.UseRegex || tk.normalizer != nil || noFastPaths {
 		return nil, false, nil
 	}
 	for i := range p.splits {

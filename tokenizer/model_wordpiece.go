@@ -68,7 +68,7 @@ func (w *wordPiece) vocabSize() int                  { return len(w.vocab) }
 func (w *wordPiece) unkToken(n int) ([]token, error) {
 	id, ok := w.vocab[w.unk]
 	if !ok {
-		return nil, fmt.Errorf("tokenizer: WordPiece: unk token %q not in the vocabulary", w.unk)
+		return nil, errMissingUnk(w.unk)
 	}
 	return []token{{id: id, value: w.unk, off: [2]int{0, n}}}, nil
 }
@@ -112,4 +112,8 @@ func (w *wordPiece) tokenize(s string) ([]token, error) {
 		start = end
 	}
 	return out, nil
+}
+
+func errMissingUnk(unk string) error {
+	return fmt.Errorf("tokenizer: WordPiece: unk token %q not in the vocabulary", unk)
 }

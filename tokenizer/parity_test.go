@@ -94,6 +94,10 @@ func readGz(t testing.TB, path string) []byte {
 	return b
 }
 
+func jsonUnmarshalGz(t testing.TB, path string, v any) error {
+	return json.Unmarshal(readGz(t, path), v)
+}
+
 func readGzNoT(path string) []byte {
 	b, _ := readGzErr(path)
 	return b
@@ -121,6 +125,14 @@ func loadFixtureTokenizer(t testing.TB, name string) *Tokenizer {
 	return tk
 }
 
+// tokensOr: fixtures record token strings for some cases only.
+func tokensOr(want, got []string) []string {
+	if want == nil {
+		return got
+	}
+	return want
+}
+
 // diffEncoding describes the first difference, or returns "".
 func diffEncoding(got *Encoding, want *refEncoding) string {
 	n := len(want.IDs)
@@ -135,7 +147,7 @@ func diffEncoding(got *Encoding, want *refEncoding) string {
 		got, want any
 	}{
 		{"ids", got.IDs, want.IDs},
-		{"tokens", got.Tokens, want.Tokens},
+		{"tokens", got.Tokens, tokensOr(want.Tokens, got.Tokens)},
 		{"offsets", got.Offsets, want.Offsets},
 		{"type ids", got.TypeIDs, def(want.TypeIDs, 0)},
 		{"attention mask", got.AttentionMask, def(want.Attention, 1)},

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -84,6 +85,20 @@ func parseBehavior(s string) (splitBehavior, error) {
 		return splitContiguous, nil
 	}
 	return 0, fmt.Errorf("unknown split behavior %q", s)
+}
+
+// behaviorField reads a component's "behavior" (def when absent).
+func behaviorField(raw json.RawMessage, def splitBehavior) (splitBehavior, error) {
+	var j struct {
+		Behavior *string `json:"behavior"`
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return 0, err
+	}
+	if j.Behavior == nil {
+		return def, nil
+	}
+	return parseBehavior(*j.Behavior)
 }
 
 // splitMatches cuts n at the matches according to behavior.
@@ -251,6 +266,10 @@ type compiledRegex struct {
 // character-class body. Go's \s is ASCII only.
 const unicodeSpace = `\t\n\v\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}`
 
+// unicodeWord is Oniguruma's \w: letters, marks, decimal digits and
+// connector punctuation.
+const unicodeWord = `\p{L}\p{M}\p{Nd}\p{Pc}`
+
 func compileRegex(src string) (*compiledRegex, error) {
 	const la = `\s+(?!\S)|\s+`
 	wsGroup := -1
@@ -305,7 +324,8 @@ func countGroups(s string) int {
 	return n
 }
 
-// convertClasses rewrites \s and \S to Unicode white space.
+// convertClasses rewrites \s, \S, \d, \D, \w, \W to their Unicode
+// meaning (Oniguruma's with UTF-8; Go's are ASCII only).
 func convertClasses(s string) (string, error) {
 	var b strings.Builder
 	inClass := false
@@ -314,6 +334,20 @@ func convertClasses(s string) (string, error) {
 		if c == '\\' && i+1 < len(s) {
 			n := s[i+1]
 			switch {
+			case n == 'd' && inClass:
+				b.WriteString(`\p{Nd}`)
+			case n == 'd':
+				b.WriteString(`\p{Nd}`)
+			case n == 'D' && !inClass:
+				b.WriteString(`\P{Nd}`)
+			case n == 'w' && inClass:
+				b.WriteString(unicodeWord)
+			case n == 'w':
+				b.WriteString("[" + unicodeWord + "]")
+			case n == 'W' && !inClass:
+				b.WriteString("[^" + unicodeWord + "]")
+			case n == 'D' || n == 'W':
+				return "", fmt.Errorf(`\%c inside a class is not supported`, n)
 			case n == 's' && inClass:
 				b.WriteString(unicodeSpace)
 			case n == 's':

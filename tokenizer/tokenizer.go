@@ -272,8 +272,13 @@ func (tk *Tokenizer) encodeBatch(texts []string, addSpecial, charOffsets bool) (
 // encodeSeq runs added-token extraction, normalisation, pre-tokenisation
 // and the model over one text.
 func (tk *Tokenizer) encodeSeq(text string, typeID int, charOffsets bool) (*Encoding, error) {
-	p := tk.added.extractAndNormalize(text, tk.normalizer)
-	if e, ok, err := tk.encodeByteLevelBPE(p, charOffsets, text); ok || err != nil {
+	e, ok, err := tk.encodeBert(text, charOffsets)
+	var p *pretok
+	if !ok && err == nil {
+		p = tk.added.extractAndNormalize(text, tk.normalizer)
+		e, ok, err = tk.encodeByteLevelBPE(p, charOffsets, text)
+	}
+	if ok || err != nil {
 		if err != nil {
 			return nil, err
 		}
@@ -288,7 +293,7 @@ func (tk *Tokenizer) encodeSeq(text string, typeID int, charOffsets bool) (*Enco
 			return nil, err
 		}
 	}
-	e := &Encoding{}
+	e = &Encoding{}
 	if k := len(text)/4 + 4; k > 16 {
 		e.IDs = make([]int, 0, k)
 		e.Tokens = make([]string, 0, k)
