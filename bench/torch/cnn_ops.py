@@ -81,8 +81,8 @@ def main():
         with open(sys.argv[2]) as f:
             cases = json.load(f)
         out = {"torch": torch.__version__, "cases": cases, "results": [run(c) for c in cases]}
-        # mtime=0: the same cases give the same bytes.
-        with open(sys.argv[3], "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        # No name, mtime 0: the same cases give the same bytes.
+        with open(sys.argv[3], "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as f:
             f.write(json.dumps(out, separators=(",", ":")).encode())
     else:
         sys.exit(__doc__)
