@@ -1,7 +1,10 @@
 package autograd
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,66 +18,21 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// torchCNNScript recomputes, in float64 with PyTorch, every case that
-// TestCNNOpsAgainstTorch sends it as JSON on stdin: the forward values and
-// the gradients of sum(y ⊙ r) for an upstream adjoint r, so that each
-// backward is checked with a non-uniform seed. It writes one JSON object a
-// case on stdout. JSON numbers are shortest round-trip decimals on both
-// sides, so the inputs reach PyTorch bit for bit.
-const torchCNNScript = `
-import json, sys
-import torch
-import torch.nn.functional as F
-torch.set_num_threads(1)
+// TestCNNOpsAgainstTorch checks Conv2d, MaxPool2d, AvgPool2d and
+// BatchNorm2d, forward and every gradient, in float64 against values
+// PyTorch 1.13 computed once for the same inputs and that are committed in
+// testdata/torch_cnn.json.gz (cases and results), so it needs no Python.
+// bench/torch/cnn_ops.py records the fixture from the cases that
+// torchCNNCases draws (see its doc for the two commands);
+// TestCNNOpsAgainstLiveTorch reruns PyTorch on them where it is installed.
 
-def t(v, shape, grad=False):
-    return torch.tensor(v, dtype=torch.float64).reshape(shape).requires_grad_(grad)
+const torchCNNFixture = "testdata/torch_cnn.json.gz"
 
-def flat(x):
-    return x.detach().reshape(-1).tolist()
-
-out = []
-for c in json.load(sys.stdin):
-    k = c["kind"]
-    res = {}
-    if k == "conv":
-        x = t(c["x"], c["xs"], True)
-        w = t(c["w"], c["ws"], True)
-        b = t(c["b"], [c["ws"][0]], True)
-        y = F.conv2d(x, w, b, stride=c["stride"], padding=c["pad"], dilation=c["dil"], groups=c["groups"])
-        (y * t(c["r"], list(y.shape))).sum().backward()
-        res = {"y": flat(y), "ys": list(y.shape), "gx": flat(x.grad), "gw": flat(w.grad), "gb": flat(b.grad)}
-    elif k in ("max", "avg"):
-        x = t(c["x"], c["xs"], True)
-        if k == "max":
-            y = F.max_pool2d(x, c["kernel"], stride=c["stride"], padding=c["pad"], dilation=c["dil"])
-        else:
-            y = F.avg_pool2d(x, c["kernel"], stride=c["stride"], padding=c["pad"], count_include_pad=True)
-        (y * t(c["r"], list(y.shape))).sum().backward()
-        res = {"y": flat(y), "ys": list(y.shape), "gx": flat(x.grad)}
-    elif k == "bn":
-        ch = c["xs"][1]
-        rm = torch.zeros(ch, dtype=torch.float64)
-        rv = torch.ones(ch, dtype=torch.float64)
-        g = t(c["gamma"], [ch], True)
-        be = t(c["beta"], [ch], True)
-        steps = []
-        for s in c["steps"]:
-            x = t(s["x"], c["xs"], True)
-            if g.grad is not None:
-                g.grad = None
-                be.grad = None
-            y = F.batch_norm(x, rm, rv, g, be, training=s["train"], momentum=0.1, eps=1e-5)
-            (y * t(s["r"], c["xs"])).sum().backward()
-            steps.append({"y": flat(y), "gx": flat(x.grad), "gg": flat(g.grad), "gb": flat(be.grad),
-                          "rm": rm.tolist(), "rv": rv.tolist()})
-        res = {"steps": steps}
-    out.append(res)
-json.dump(out, sys.stdout)
-`
+var torchCasesOut = flag.String("torch.cases", "",
+	"write TestCNNOpsAgainstTorch's case inputs as JSON to this `file`, for bench/torch/cnn_ops.py record, and skip the test")
 
 // torchPython returns a python3 that imports torch, or skips t. CI does not
-// install torch, so there this test always skips.
+// install torch; there only the recorded fixture is checked.
 func torchPython(t *testing.T) string {
 	t.Helper()
 	testenv.MustHaveExec(t)
@@ -92,6 +50,7 @@ func torchPython(t *testing.T) string {
 }
 
 type torchCase struct {
+	Name   string    `json:"name"`
 	Kind   string    `json:"kind"`
 	X      []float64 `json:"x,omitempty"`
 	XS     []int     `json:"xs"`
@@ -107,8 +66,20 @@ type torchCase struct {
 	Gamma  []float64 `json:"gamma,omitempty"`
 	Beta   []float64 `json:"beta,omitempty"`
 	Steps  []bnStep  `json:"steps,omitempty"`
+}
 
-	run func(t *testing.T, c *torchCase, want torchResult) // our side
+// check runs our side of c and compares it with PyTorch's want.
+func (c *torchCase) check(t *testing.T, want torchResult) {
+	switch c.Kind {
+	case "conv":
+		checkConv(t, c, want)
+	case "max", "avg":
+		checkPool(t, c, want)
+	case "bn":
+		checkBN(t, c, want)
+	default:
+		t.Fatalf("unknown case kind %q", c.Kind)
+	}
 }
 
 type bnStep struct {
@@ -118,15 +89,15 @@ type bnStep struct {
 }
 
 type torchResult struct {
-	Y     []float64 `json:"y"`
-	YS    []int     `json:"ys"`
-	GX    []float64 `json:"gx"`
-	GW    []float64 `json:"gw"`
-	GB    []float64 `json:"gb"`
-	GG    []float64 `json:"gg"`
-	RM    []float64 `json:"rm"`
-	RV    []float64 `json:"rv"`
-	Steps []torchResult
+	Y     []float64     `json:"y"`
+	YS    []int         `json:"ys"`
+	GX    []float64     `json:"gx"`
+	GW    []float64     `json:"gw"`
+	GB    []float64     `json:"gb"`
+	GG    []float64     `json:"gg"`
+	RM    []float64     `json:"rm"`
+	RV    []float64     `json:"rv"`
+	Steps []torchResult `json:"steps"`
 }
 
 func randVals(rng *rand.Rand, n int) []float64 {
@@ -174,20 +145,21 @@ func torchConv(rng *rand.Rand, xs, ws []int, stride, pad, dil [2]int, groups int
 		PadH: pad[0], PadW: pad[1], DilationH: dil[0], DilationW: dil[1]}
 	oh, ow := g.Out()
 	c.R = randVals(rng, xs[0]*ws[0]*oh*ow)
-	c.run = func(t *testing.T, c *torchCase, want torchResult) {
-		x := NewVar(tensor.FromSlice(c.X, c.XS...), true)
-		w := NewVar(tensor.FromSlice(c.W, c.WS...), true)
-		b := NewVar(tensor.FromSlice(c.B, c.WS[0]), true)
-		y := seeded(t, c.R, func(tp *Tape[float64]) *Var[float64] {
-			return tp.Conv2d(x, w, b, Conv2dOptions{Stride: c.Stride, Padding: c.Pad, Dilation: c.Dil, Groups: c.Groups})
-		})
-		require.Equal(t, want.YS, y.Shape())
-		closeTo(t, "y", want.Y, y.Value().Data())
-		closeTo(t, "x̄", want.GX, x.Grad().Data())
-		closeTo(t, "w̄", want.GW, w.Grad().Data())
-		closeTo(t, "b̄", want.GB, b.Grad().Data())
-	}
 	return c
+}
+
+func checkConv(t *testing.T, c *torchCase, want torchResult) {
+	x := NewVar(tensor.FromSlice(c.X, c.XS...), true)
+	w := NewVar(tensor.FromSlice(c.W, c.WS...), true)
+	b := NewVar(tensor.FromSlice(c.B, c.WS[0]), true)
+	y := seeded(t, c.R, func(tp *Tape[float64]) *Var[float64] {
+		return tp.Conv2d(x, w, b, Conv2dOptions{Stride: c.Stride, Padding: c.Pad, Dilation: c.Dil, Groups: c.Groups})
+	})
+	require.Equal(t, want.YS, y.Shape())
+	closeTo(t, "y", want.Y, y.Value().Data())
+	closeTo(t, "x̄", want.GX, x.Grad().Data())
+	closeTo(t, "w̄", want.GW, w.Grad().Data())
+	closeTo(t, "b̄", want.GB, b.Grad().Data())
 }
 
 // torchPool draws x from {0, 1, 2} (or random normals) so that many windows
@@ -204,20 +176,21 @@ func torchPool(rng *rand.Rand, kind string, xs []int, kernel, stride, pad, dil [
 		PadH: pad[0], PadW: pad[1], DilationH: dil[0], DilationW: dil[1]}
 	oh, ow := g.Out()
 	c.R = randVals(rng, xs[0]*xs[1]*oh*ow)
-	c.run = func(t *testing.T, c *torchCase, want torchResult) {
-		x := NewVar(tensor.FromSlice(c.X, c.XS...), true)
-		o := Pool2dOptions{Kernel: c.Kernel, Stride: c.Stride, Padding: c.Pad, Dilation: c.Dil}
-		y := seeded(t, c.R, func(tp *Tape[float64]) *Var[float64] {
-			if c.Kind == "max" {
-				return tp.MaxPool2d(x, o)
-			}
-			return tp.AvgPool2d(x, o)
-		})
-		require.Equal(t, want.YS, y.Shape())
-		closeTo(t, "y", want.Y, y.Value().Data())
-		closeTo(t, "x̄", want.GX, x.Grad().Data())
-	}
 	return c
+}
+
+func checkPool(t *testing.T, c *torchCase, want torchResult) {
+	x := NewVar(tensor.FromSlice(c.X, c.XS...), true)
+	o := Pool2dOptions{Kernel: c.Kernel, Stride: c.Stride, Padding: c.Pad, Dilation: c.Dil}
+	y := seeded(t, c.R, func(tp *Tape[float64]) *Var[float64] {
+		if c.Kind == "max" {
+			return tp.MaxPool2d(x, o)
+		}
+		return tp.AvgPool2d(x, o)
+	})
+	require.Equal(t, want.YS, y.Shape())
+	closeTo(t, "y", want.Y, y.Value().Data())
+	closeTo(t, "x̄", want.GX, x.Grad().Data())
 }
 
 // torchBN is several BatchNorm2d steps on one layer: training steps on
@@ -232,43 +205,39 @@ func torchBN(rng *rand.Rand, xs []int, modes ...bool) *torchCase {
 		}
 		c.Steps = append(c.Steps, bnStep{X: x, R: randVals(rng, prod(xs)), Train: train})
 	}
-	c.run = func(t *testing.T, c *torchCase, want torchResult) {
-		ch := c.XS[1]
-		rm := tensor.New[float64](ch)
-		rv := tensor.New[float64](ch).Fill(1)
-		gamma := NewVar(tensor.FromSlice(c.Gamma, ch), true)
-		beta := NewVar(tensor.FromSlice(c.Beta, ch), true)
-		require.Len(t, want.Steps, len(c.Steps))
-		for i, s := range c.Steps {
-			gamma.ZeroGrad()
-			beta.ZeroGrad()
-			x := NewVar(tensor.FromSlice(s.X, c.XS...), true)
-			y := seeded(t, s.R, func(tp *Tape[float64]) *Var[float64] {
-				return tp.BatchNorm2d(x, gamma, beta, rm, rv, BatchNormOptions{Training: s.Train})
-			})
-			w := want.Steps[i]
-			closeTo(t, "y", w.Y, y.Value().Data())
-			closeTo(t, "x̄", w.GX, x.Grad().Data())
-			closeTo(t, "γ̄", w.GG, gamma.Grad().Data())
-			closeTo(t, "β̄", w.GB, beta.Grad().Data())
-			closeTo(t, "running mean", w.RM, rm.Data())
-			closeTo(t, "running var", w.RV, rv.Data())
-		}
-	}
 	return c
 }
 
-// TestCNNOpsAgainstTorch compares Conv2d, MaxPool2d, AvgPool2d and
-// BatchNorm2d, forward and every gradient, in float64 with PyTorch 1.13
-// run at test time on the same inputs. It skips where python3 or torch is
-// missing (CI).
-func TestCNNOpsAgainstTorch(t *testing.T) {
-	py := torchPython(t)
+func checkBN(t *testing.T, c *torchCase, want torchResult) {
+	ch := c.XS[1]
+	rm := tensor.New[float64](ch)
+	rv := tensor.New[float64](ch).Fill(1)
+	gamma := NewVar(tensor.FromSlice(c.Gamma, ch), true)
+	beta := NewVar(tensor.FromSlice(c.Beta, ch), true)
+	require.Len(t, want.Steps, len(c.Steps))
+	for i, s := range c.Steps {
+		gamma.ZeroGrad()
+		beta.ZeroGrad()
+		x := NewVar(tensor.FromSlice(s.X, c.XS...), true)
+		y := seeded(t, s.R, func(tp *Tape[float64]) *Var[float64] {
+			return tp.BatchNorm2d(x, gamma, beta, rm, rv, BatchNormOptions{Training: s.Train})
+		})
+		w := want.Steps[i]
+		closeTo(t, "y", w.Y, y.Value().Data())
+		closeTo(t, "x̄", w.GX, x.Grad().Data())
+		closeTo(t, "γ̄", w.GG, gamma.Grad().Data())
+		closeTo(t, "β̄", w.GB, beta.Grad().Data())
+		closeTo(t, "running mean", w.RM, rm.Data())
+		closeTo(t, "running var", w.RV, rv.Data())
+	}
+}
+
+// torchCNNCases draws the cases that the fixture records.
+func torchCNNCases() []*torchCase {
 	rng := rand.New(rand.NewPCG(11, 2026))
-	names := []string{}
-	cases := []*torchCase{}
+	var cases []*torchCase
 	add := func(name string, c *torchCase) {
-		names = append(names, name)
+		c.Name = name
 		cases = append(cases, c)
 	}
 	add("conv/stride=2,pad=1", torchConv(rng, []int{2, 3, 7, 8}, []int{4, 3, 3, 3}, [2]int{2, 2}, [2]int{1, 1}, [2]int{1, 1}, 1))
@@ -285,27 +254,65 @@ func TestCNNOpsAgainstTorch(t *testing.T) {
 	add("avgpool/k=2", torchPool(rng, "avg", []int{1, 2, 6, 7}, [2]int{2, 2}, [2]int{2, 2}, [2]int{}, [2]int{1, 1}, false))
 	add("batchnorm/train×3,eval×2", torchBN(rng, []int{4, 3, 5, 6}, true, true, true, false, false))
 	add("batchnorm/train,eval,train,eval", torchBN(rng, []int{2, 5, 3, 3}, true, false, true, false))
+	return cases
+}
 
-	dir := t.TempDir()
-	in, err := json.Marshal(cases)
-	require.NoError(t, err)
-	inPath := filepath.Join(dir, "cases.json")
-	require.NoError(t, os.WriteFile(inPath, in, 0o600))
-	f, err := os.Open(inPath)
+type torchCNNRecord struct {
+	Torch   string        `json:"torch"`
+	Cases   []*torchCase  `json:"cases"`
+	Results []torchResult `json:"results"`
+}
+
+func loadTorchCNNFixture(t *testing.T) torchCNNRecord {
+	t.Helper()
+	f, err := os.Open(torchCNNFixture)
 	require.NoError(t, err)
 	defer f.Close()
-	cmd := osexec.Command(py, "-c", torchCNNScript)
-	cmd.Stdin = f
-	var stderr []byte
-	out, err := cmd.Output()
-	if ee, ok := err.(*osexec.ExitError); ok {
-		stderr = ee.Stderr
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	var rec torchCNNRecord
+	require.NoError(t, json.NewDecoder(zr).Decode(&rec))
+	require.NotEmpty(t, rec.Cases)
+	require.Len(t, rec.Results, len(rec.Cases))
+	return rec
+}
+
+func TestCNNOpsAgainstTorch(t *testing.T) {
+	if *torchCasesOut != "" {
+		b, err := json.Marshal(torchCNNCases())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(*torchCasesOut, b, 0o644))
+		t.Skipf("wrote the cases to %s; now run bench/torch/cnn_ops.py record", *torchCasesOut)
 	}
-	require.NoError(t, err, "python: %s", stderr)
+	rec := loadTorchCNNFixture(t)
+	t.Logf("fixture recorded with PyTorch %s", rec.Torch)
+	for i, c := range rec.Cases {
+		t.Run(c.Name, func(t *testing.T) { c.check(t, rec.Results[i]) })
+	}
+}
+
+// TestCNNOpsAgainstLiveTorch runs PyTorch now on the fixture's cases and
+// compares our side with its results: a check that the fixture is still
+// what this PyTorch computes. It skips under -short and where python3 or
+// torch is missing (CI).
+func TestCNNOpsAgainstLiveTorch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starting torch takes seconds")
+	}
+	py := torchPython(t)
+	rec := loadTorchCNNFixture(t)
+	in, err := json.Marshal(rec.Cases)
+	require.NoError(t, err)
+	cmd := osexec.Command(py, filepath.Join("..", "bench", "torch", "cnn_ops.py"), "eval")
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "python: %s", stderr.Bytes())
 	var want []torchResult
 	require.NoError(t, json.Unmarshal(out, &want))
-	require.Len(t, want, len(cases))
-	for i, c := range cases {
-		t.Run(names[i], func(t *testing.T) { c.run(t, c, want[i]) })
+	require.Len(t, want, len(rec.Cases))
+	for i, c := range rec.Cases {
+		t.Run(c.Name, func(t *testing.T) { c.check(t, want[i]) })
 	}
 }

@@ -63,6 +63,19 @@ type lazyZero struct {
 // a node it is owned by the tape and valid until Reset.
 func (v *Var[T]) Value() *tensor.Dense[T] { return v.value }
 
+// Item returns the one element of v's value (a scalar, or any shape of
+// size 1), as PyTorch's loss.item(): the usual way to read a loss. It panics
+// (ErrShape) for a nil Var or any other size.
+func (v *Var[T]) Item() T {
+	if v == nil {
+		fail(ErrShape, "Item: nil Var")
+	}
+	if n := v.value.Size(); n != 1 {
+		fail(ErrShape, "Item: Var made by %s has shape %v (%d elements, not 1)", v.Op(), v.value.Shape(), n)
+	}
+	return v.value.Item()
+}
+
 // Shape returns the value's shape. The slice must not be modified.
 func (v *Var[T]) Shape() []int { return v.value.Shape() }
 

@@ -19,6 +19,18 @@
                                load_state_dict(strict=True), run IO's x and
                                compare with IO's y; exit 1 past the tolerance.
                                Several triples may follow (one torch start).
+  record DIR OUT               for every model NAME, load DIR/NAME.safetensors
+                               and DIR/NAME.npz (written by nn.Save from a
+                               seeded model of ours: go test ./nn -run
+                               '^TestTorchLoadsOurs$' -torch.record=DIR) with
+                               load_state_dict(strict=True), run
+                               DIR/NAME_io.npz's x, and write OUT (JSON,
+                               nn/testdata/torch/ours.json): per model the
+                               state dict's names, dtypes and shapes as
+                               PyTorch's model has them, each loaded tensor's
+                               float64 sum (a fingerprint of our weights) and
+                               PyTorch's output y. TestTorchLoadsOurs checks
+                               against OUT without Python.
 
 Run with Debian's torch: /usr/bin/python3 bench/torch_statedict.py gen
 The safetensors package is used when importable; Debian ships none, so
@@ -238,6 +250,37 @@ def check(name, state, io):
     return diff <= tol(name)
 
 
+def record(d, out):
+    rec = {"torch": torch.__version__, "models": {}}
+    for name in MODELS:
+        ys = []
+        for ext in (".safetensors", ".npz"):
+            m = build(name)
+            sd = load_state(os.path.join(d, name + ext))
+            m.load_state_dict(sd, strict=True)
+            m.eval()
+            with np.load(os.path.join(d, name + "_io.npz")) as z:
+                x = torch.from_numpy(z["x"].copy())
+            if name in ("embln", "gpt"):
+                x = x.long()
+            with torch.no_grad():
+                ys.append(m(x).reshape(-1).double().tolist())
+        if ys[0] != ys[1]:
+            sys.exit(f"{name}: the .safetensors and .npz files give different outputs")
+        own = m.state_dict()
+        rec["models"][name] = {
+            "keys": {k: [DTYPES[v.dtype][0], list(v.shape)] for k, v in own.items()},
+            "sums": {k: float(v.double().sum()) for k, v in sd.items()},
+            "y": ys[0],
+        }
+        print(name, "strict load_state_dict ok (both files)")
+    with open(out, "w") as f:  # a model a line
+        f.write('{"torch": %s, "models": {\n' % json.dumps(rec["torch"]))
+        f.write(",\n".join("%s: %s" % (json.dumps(k), json.dumps(v, sort_keys=True, separators=(",", ":")))
+                           for k, v in rec["models"].items()))
+        f.write("\n}}\n")
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "gen":
         gen(sys.argv[2] if len(sys.argv) > 2 else "nn/testdata/torch")
@@ -245,5 +288,7 @@ if __name__ == "__main__":
         args = sys.argv[2:]
         ok = [check(*args[i:i + 3]) for i in range(0, len(args), 3)]
         sys.exit(0 if all(ok) else 1)
+    elif len(sys.argv) == 4 and sys.argv[1] == "record":
+        record(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

@@ -86,6 +86,11 @@
 // tied to the token embedding. Its parameters carry nanoGPT's state_dict
 // names (transformer.wte.weight, transformer.h.0.attn.c_attn.weight, …;
 // the tied lm_head.weight is not repeated), in PyTorch's shapes.
+// Token ids are []int, as PyTorch's LongTensor: Embedding.Lookup(tp, ids)
+// gives the [len(ids), Dim] rows, GPT.Logits and GPT.Loss take ids and
+// targets as []int. Forward (the Layer form, for a Sequential or a model
+// whose input is a Var) reads ids from a Var's values instead and panics
+// for a value that is not an integer in range.
 // DecaySplit splits them for
 // AdamW as nanoGPT does. Generator samples from a GPT without a tape, with
 // a KV cache and no allocation per token.

@@ -1,6 +1,9 @@
 package nn
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -111,20 +114,168 @@ func torchLoad[T tensor.Float](t *testing.T, name string) {
 }
 
 // TestTorchLoadsOurs: the other direction. A model of ours (its own seeded
-// weights) saved by Save loads into PyTorch with a strict
-// load_state_dict, and PyTorch computes our outputs from it. Runs only
-// where /usr/bin/python3 has torch (Debian's python3-torch).
+// weights) saved by Save loads into PyTorch with a strict load_state_dict,
+// and PyTorch computes our outputs from it. PyTorch did that once, by
+// bench/torch_statedict.py record, and testdata/torch/ours.json holds what
+// it saw: its model's names, dtypes and shapes, a fingerprint (sum) of each
+// tensor it loaded from our files, and its outputs. This test saves the same
+// models again and checks the files and our outputs against that record, so
+// it needs no Python; TestTorchLoadsOursLive repeats the load in PyTorch
+// where /usr/bin/python3 has torch. Re-record after a change to the models'
+// seeded weights:
+//
+//	go test ./nn -run '^TestTorchLoadsOurs$' -torch.record=/tmp/ours
+//	/usr/bin/python3 bench/torch_statedict.py record /tmp/ours nn/testdata/torch/ours.json
 func TestTorchLoadsOurs(t *testing.T) {
+	if dir := *torchRecordDir; dir != "" {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		for _, name := range torchF32Models {
+			torchSave[float32](t, filepath.Join(dir, name), name)
+		}
+		for _, name := range torchF64Models {
+			torchSave[float64](t, filepath.Join(dir, name), name)
+		}
+		t.Skipf("wrote our models to %s; now run bench/torch_statedict.py record", dir)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "torch", "ours.json"))
+	require.NoError(t, err)
+	var rec struct {
+		Torch  string
+		Models map[string]torchOursRecord
+	}
+	require.NoError(t, json.Unmarshal(b, &rec))
+	t.Logf("recorded with PyTorch %s", rec.Torch)
+	require.Len(t, rec.Models, len(torchF32Models)+len(torchF64Models))
+	for _, name := range torchF32Models {
+		t.Run(name, func(t *testing.T) { torchOurs[float32](t, name, rec.Models[name]) })
+	}
+	for _, name := range torchF64Models {
+		t.Run(name, func(t *testing.T) { torchOurs[float64](t, name, rec.Models[name]) })
+	}
+}
+
+var (
+	torchRecordDir = flag.String("torch.record", "",
+		"write TestTorchLoadsOurs's models (Save, both formats) and inputs into this `dir`, for bench/torch_statedict.py record, and skip the test")
+	torchF32Models = []string{"mlp", "cnn", "embln", "gpt"}
+	torchF64Models = []string{"mlp_f64", "cnn_f64"}
+)
+
+// torchOursRecord is what PyTorch saw of one model of ours.
+type torchOursRecord struct {
+	Keys map[string]torchKey // its own state dict's entries
+	Sums map[string]float64  // float64 sum of each tensor loaded from our file
+	Y    []float64           // its output from our weights, flattened
+}
+
+// torchKey is a state-dict entry as PyTorch has it: a safetensors dtype
+// and a shape, recorded as the JSON array [dtype, shape].
+type torchKey struct {
+	DType string
+	Shape []int
+}
+
+func (k *torchKey) UnmarshalJSON(b []byte) error {
+	var raw [2]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw[0], &k.DType); err != nil {
+		return err
+	}
+	k.Shape = []int{}
+	return json.Unmarshal(raw[1], &k.Shape)
+}
+
+func torchOurs[T tensor.Float](t *testing.T, name string, want torchOursRecord) {
+	require.NotEmpty(t, want.Keys, "no record for %s", name)
+	prefix := filepath.Join(t.TempDir(), name)
+	torchSave[T](t, prefix, name)
+
+	// Names, dtypes and shapes: what a strict load_state_dict needs.
+	b, err := os.ReadFile(prefix + ".safetensors")
+	require.NoError(t, err)
+	require.Greater(t, len(b), 8)
+	n := binary.LittleEndian.Uint64(b)
+	require.LessOrEqual(t, n, uint64(len(b)-8))
+	var header map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b[8:8+n], &header))
+	delete(header, "__metadata__")
+	got := map[string]torchKey{}
+	for k, raw := range header {
+		var e struct {
+			DType string
+			Shape []int
+		}
+		require.NoError(t, json.Unmarshal(raw, &e), k)
+		if e.Shape == nil {
+			e.Shape = []int{}
+		}
+		got[k] = torchKey{e.DType, e.Shape}
+	}
+	// load_state_dict converts dtypes (copy_), and an integer buffer
+	// (num_batches_tracked, I64) is saved as T by design; float ones must
+	// match PyTorch's.
+	require.Len(t, got, len(want.Keys), "safetensors entries")
+	for k, e := range want.Keys {
+		require.Contains(t, got, k, "safetensors")
+		require.Equal(t, e.Shape, got[k].Shape, "safetensors %s shape", k)
+		if e.DType[0] == 'F' || e.DType[0] == 'B' {
+			require.Equal(t, e.DType, got[k].DType, "safetensors %s dtype", k)
+		}
+	}
+	z, err := tensor.LoadNPZ[T](prefix + ".npz")
+	require.NoError(t, err)
+	require.Len(t, z, len(want.Keys), ".npz entries")
+	for k, e := range want.Keys {
+		require.Contains(t, z, k, ".npz")
+		require.Equal(t, e.Shape, append([]int{}, z[k].Shape()...), ".npz %s", k)
+	}
+
+	// The same weights as recorded: otherwise the outputs cannot match.
+	st, err := tensor.LoadSafetensors[T](prefix + ".safetensors")
+	require.NoError(t, err)
+	for k, sum := range want.Sums {
+		var s, abs float64
+		for _, v := range st[k].Contiguous().Data() {
+			s += float64(v)
+			abs += math.Abs(float64(v))
+		}
+		require.InDelta(t, sum, s, 1e-5*abs, // loose: a diagnostic, y below is the check
+			"%s: the seeded weights differ from those recorded; if the model's initialisation changed on purpose, re-record (see TestTorchLoadsOurs)", k)
+	}
+
+	io, err := tensor.LoadNPZ[T](prefix + "_io.npz")
+	require.NoError(t, err)
+	y := io["y"]
+	require.Equal(t, len(want.Y), y.Size())
+	d := maxDiff(t, y, tensor.FromSlice(tensorOf[T](want.Y), y.Size()))
+	t.Logf("%s: max |ours - torch| = %.3g", name, d)
+	require.LessOrEqual(t, d, torchTol(name))
+}
+
+func tensorOf[T tensor.Float](v []float64) []T {
+	out := make([]T, len(v))
+	for i, x := range v {
+		out[i] = T(x)
+	}
+	return out
+}
+
+// TestTorchLoadsOursLive runs the check of TestTorchLoadsOurs in PyTorch
+// now: our files, just saved, load strictly and give our outputs. Runs only
+// where /usr/bin/python3 has torch (Debian's python3-torch).
+func TestTorchLoadsOursLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starting torch takes several seconds")
 	}
 	py := torchPython(t)
 	dir := t.TempDir()
 	var args []string
-	for _, name := range []string{"mlp", "cnn", "embln", "gpt"} {
+	for _, name := range torchF32Models {
 		args = append(args, torchSave[float32](t, filepath.Join(dir, name), name)...)
 	}
-	for _, name := range []string{"mlp_f64", "cnn_f64"} {
+	for _, name := range torchF64Models {
 		args = append(args, torchSave[float64](t, filepath.Join(dir, name), name)...)
 	}
 	out, err := exec.Command(py, append([]string{filepath.Join("..", "bench", "torch_statedict.py"), "check"}, args...)...).CombinedOutput()
