@@ -10,20 +10,20 @@ type AttrType int32
 
 // Attribute types.
 const (
-	AttrUndefined AttrType = 0
-	AttrFloat     AttrType = 1
-	AttrInt       AttrType = 2
-	AttrString    AttrType = 3
-	AttrTensor    AttrType = 4
-	AttrGraph     AttrType = 5
-	AttrFloats    AttrType = 6
-	AttrInts      AttrType = 7
-	AttrStrings   AttrType = 8
-	AttrTensors   AttrType = 9
-	AttrGraphs    AttrType = 10
-	AttrSparse    AttrType = 11
-	AttrSparses   AttrType = 12
-	AttrTypeProto AttrType = 13
+	AttrUndefined  AttrType = 0
+	AttrFloat      AttrType = 1
+	AttrInt        AttrType = 2
+	AttrString     AttrType = 3
+	AttrTensor     AttrType = 4
+	AttrGraph      AttrType = 5
+	AttrFloats     AttrType = 6
+	AttrInts       AttrType = 7
+	AttrStrings    AttrType = 8
+	AttrTensors    AttrType = 9
+	AttrGraphs     AttrType = 10
+	AttrSparse     AttrType = 11
+	AttrSparses    AttrType = 12
+	AttrTypeProto  AttrType = 13
 	AttrTypeProtos AttrType = 14
 )
 
@@ -206,4 +206,3 @@ func (n *Node) Errorf(format string, args ...any) error {
 // ErrUnsupported is wrapped by every load error for an op, attribute value or
 // type that this package does not implement.
 var ErrUnsupported = errors.New("unsupported")
-
