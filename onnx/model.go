@@ -156,11 +156,8 @@ func Parse(b []byte, dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := m.Opsets[""]; !ok {
-		if m.IRVersion >= 3 || len(m.Opsets) > 0 {
-			return nil, errors.New("onnx: model imports no opset of the default domain")
-		}
-		m.Opsets[""] = 1
+	if len(m.Opsets) == 0 && m.IRVersion < 3 {
+		m.Opsets[""] = 1 // before opset imports existed
 	}
 	if err := m.compile(m.Graph, nil, 0); err != nil {
 		return nil, err
