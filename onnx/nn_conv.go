@@ -436,12 +436,12 @@ func convDepthwise[T real](a act, g geom, n, c, m int, x, w, bias, y []T) {
 // ---------------------------------------------------------------- ConvTranspose
 
 type convTransposeKernel struct {
-	node      *Node
-	win       window
-	group     int
-	outPad    []int
-	outShape  []int
-	buffer    scratch
+	node     *Node
+	win      window
+	group    int
+	outPad   []int
+	outShape []int
+	buffer   scratch
 }
 
 func newConvTranspose(n *Node) (Kernel, error) {
