@@ -1,0 +1,646 @@
+package onnx
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// Convolutions: Conv and ConvTranspose over 1, 2 or 3 (any number of)
+// spatial dimensions, NCHW, weights [M, C/group, k...] as ONNX and PyTorch
+// store them.
+//
+// Conv is a GEMM over image patches, Y_g = W_g·col(X_g) per image and
+// group, as autograd's Conv2d: the patch matrix comes from tensor.Im2Col
+// (1-D and 2-D with symmetric padding; asymmetric padding first copies the
+// image into a padded buffer), a 1×1 convolution at stride 1 multiplies the
+// image itself, and other ranks use a general patch extraction. The bias
+// is written first and the product added with beta = 1. A depthwise
+// convolution (one input channel per group: MobileNet, EfficientNet) has a
+// kernel of its own that slides the window over each channel directly,
+// rather than C one-row GEMMs. A fused activation (set by the graph
+// rewrites in fuse_*.go) is applied to each image's output while it is
+// still in cache.
+//
+// ConvTranspose is Conv's adjoint with respect to its input: col = W_gᵀ·X_g
+// (one GEMM with a transpose flag), scattered into the output by col2im.
+
+func init() {
+	Register("", "Conv", 1, Latest, newConv)
+	Register("", "ConvTranspose", 1, Latest, newConvTranspose)
+}
+
+// act is an activation fused into a kernel's epilogue.
+type act struct {
+	kind   int // actNone, actRelu, actClip
+	lo, hi float32
+}
+
+const (
+	actNone = iota
+	actRelu
+	actClip
+)
+
+// apply applies a to s in place.
+func applyAct[T real](a act, s []T) {
+	switch a.kind {
+	case actRelu:
+		for i, v := range s {
+			if v < 0 {
+				s[i] = 0
+			}
+		}
+	case actClip:
+		lo, hi := T(a.lo), T(a.hi)
+		for i, v := range s {
+			if v < lo {
+				s[i] = lo
+			} else if v > hi {
+				s[i] = hi
+			}
+		}
+	}
+}
+
+type convKernel struct {
+	node   *Node
+	win    window
+	group  int
+	act    act
+	cache  atomic.Pointer[geomCache]
+	buffer scratch
+}
+
+// geomCache keeps the geometry of the last input shape, so that repeated
+// runs with the same shapes resolve nothing and allocate nothing.
+type geomCache struct {
+	in, k []int
+	g     geom
+}
+
+func (c *geomCache) match(in, k []int) bool {
+	return c != nil && eqInts(c.in, in) && eqInts(c.k, k)
+}
+
+func eqInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// resolveCached resolves w over in (kernel k) through cache p.
+func resolveCached(p *atomic.Pointer[geomCache], w window, in, k []int) (geom, error) {
+	if c := p.Load(); c.match(in, k) {
+		return c.g, nil
+	}
+	g, err := w.resolve(in, k)
+	if err != nil {
+		return g, err
+	}
+	p.Store(&geomCache{in: append([]int(nil), in...), k: append([]int(nil), k...), g: g})
+	return g, nil
+}
+
+func newConv(n *Node) (Kernel, error) {
+	w, err := readWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	k := &convKernel{node: n, win: w, group: int(n.Int("group", 1))}
+	if k.group < 1 {
+		return nil, n.Errorf("group %d < 1", k.group)
+	}
+	if len(n.Inputs) < 2 {
+		return nil, n.Errorf("needs inputs X and W, has %d", len(n.Inputs))
+	}
+	return k, n.Err()
+}
+
+// convShapes checks Conv's inputs and returns N, C, M, C/group and the
+// spatial geometry.
+func (k *convKernel) shapes(x, w, b *Tensor) (n, c, m int, g geom, err error) {
+	if x.DType != w.DType || b != nil && b.DType != x.DType {
+		return 0, 0, 0, g, fmt.Errorf("Conv: element types differ: X %v, W %v", x.DType, w.DType)
+	}
+	if _, ok := floatKind(x.DType); !ok {
+		return 0, 0, 0, g, fmt.Errorf("Conv: element type %v: %w", x.DType, ErrUnsupported)
+	}
+	if x.Rank() < 3 || w.Rank() != x.Rank() {
+		return 0, 0, 0, g, fmt.Errorf("Conv: X shape %v and W shape %v: want N×C×D… and M×C/group×k… of one rank ≥ 3", x.Shape, w.Shape)
+	}
+	n, c, m = x.Shape[0], x.Shape[1], w.Shape[0]
+	if c != w.Shape[1]*k.group || m%k.group != 0 {
+		return 0, 0, 0, g, fmt.Errorf("Conv: X shape %v, W shape %v and group %d do not fit", x.Shape, w.Shape, k.group)
+	}
+	if k.win.kernel != nil && !eqInts(k.win.kernel, w.Shape[2:]) {
+		return 0, 0, 0, g, fmt.Errorf("Conv: kernel_shape %v differs from W shape %v", k.win.kernel, w.Shape)
+	}
+	if b != nil && (b.Rank() != 1 || b.Shape[0] != m) {
+		return 0, 0, 0, g, fmt.Errorf("Conv: B shape %v, want [%d]", b.Shape, m)
+	}
+	g, err = resolveCached(&k.cache, k.win, x.Shape[2:], w.Shape[2:])
+	if err != nil {
+		return 0, 0, 0, g, fmt.Errorf("Conv: X shape %v, W shape %v: %v", x.Shape, w.Shape, err)
+	}
+	return n, c, m, g, nil
+}
+
+func (k *convKernel) Run(in, out []*Tensor) error {
+	x, w, b := in[0], in[1], Input(in, 2)
+	n, c, m, g, err := k.shapes(x, w, b)
+	if err != nil {
+		return err
+	}
+	y := out[0]
+	var shape [8]int
+	s := append(append(shape[:0], n, m), g.out...)
+	y.Reset(x.DType, s)
+	if f32, _ := floatKind(x.DType); f32 {
+		convRun(k, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), floatsOf[float32](y))
+	} else {
+		convRun(k, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), floatsOf[float64](y))
+	}
+	return nil
+}
+
+func biasOf[T real](b *Tensor) []T {
+	if b == nil {
+		return nil
+	}
+	return floatsOf[T](b)
+}
+
+// convRun computes the convolution y = conv(x, w) + bias.
+func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
+	r := len(g.in)
+	if r == 1 {
+		// A 1-D convolution is a 2-D one of height 1.
+		g = geom{in: []int{1, g.in[0]}, k: []int{1, g.k[0]}, s: []int{1, g.s[0]}, d: []int{1, g.d[0]},
+			pb: []int{0, g.pb[0]}, pe: []int{0, g.pe[0]}, out: []int{1, g.out[0]}}
+		r = 2
+	}
+	cg, mg := c/k.group, m/k.group
+	in, ohw := prod(g.in), prod(g.out)
+	kk := prod(g.k)
+	if n == 0 || m == 0 || ohw == 0 {
+		return
+	}
+	if r == 2 && cg == 1 {
+		convDepthwise(k.act, g, n, c, m, x, w, bias, y)
+		return
+	}
+	// Bias first, then the product added with beta = 1.
+	beta := T(0)
+	if bias != nil {
+		beta = 1
+		for i := range n * m {
+			fill(y[i*ohw:(i+1)*ohw], bias[i%m])
+		}
+	}
+	kc := cg * kk
+	direct := kk == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe)
+	sym := g.symmetric()
+	var col, pad *[]T
+	if !direct {
+		col = getScratch[T](&k.buffer, kc*ohw)
+		defer putScratch(&k.buffer, col)
+	}
+	pin := in
+	if r == 2 && !sym {
+		pin = (g.in[0] + g.pb[0] + g.pe[0]) * (g.in[1] + g.pb[1] + g.pe[1])
+		pad = getScratch[T](&k.buffer, cg*pin)
+		defer putScratch(&k.buffer, pad)
+	}
+	for i := range n {
+		for gr := range k.group {
+			xg := x[(i*c+gr*cg)*in : (i*c+(gr+1)*cg)*in]
+			yg := y[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			b := xg
+			switch {
+			case direct:
+			case r == 2:
+				cv := tensor.Conv2D{C: cg, H: g.in[0], W: g.in[1], KH: g.k[0], KW: g.k[1],
+					StrideH: g.s[0], StrideW: g.s[1], PadH: g.pb[0], PadW: g.pb[1],
+					DilationH: g.d[0], DilationW: g.d[1]}
+				src := xg
+				if !sym {
+					padImage(*pad, xg, cg, g)
+					src = *pad
+					cv.H, cv.W = g.in[0]+g.pb[0]+g.pe[0], g.in[1]+g.pb[1]+g.pe[1]
+					cv.PadH, cv.PadW = 0, 0
+				}
+				im2colParallel(cv, *col, src, kk*ohw, cv.H*cv.W)
+				b = *col
+			default:
+				im2colND(*col, xg, cg, g)
+				b = *col
+			}
+			gemmT(false, false, mg, ohw, kc, 1, w[gr*mg*kc:(gr+1)*mg*kc], kc, b, ohw, beta, yg, ohw)
+			applyAct(k.act, yg)
+		}
+	}
+}
+
+func fill[T real](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func allOne(s []int) bool {
+	for _, v := range s {
+		if v != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(s []int) bool {
+	for _, v := range s {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// im2colParallel runs tensor.Im2Col over blocks of channels in parallel:
+// channel c's patch rows are rows [c·KH·KW, (c+1)·KH·KW), contiguous, so
+// each block writes its own rows.
+func im2colParallel[T real](cv tensor.Conv2D, col, x []T, rowsPerC, hw int) {
+	if cv.C*rowsPerC < 1<<15 || parallel.Threads() == 1 {
+		tensor.Im2Col(cv, col, x)
+		return
+	}
+	parallel.For(cv.C, 1, func(lo, hi int) {
+		b := cv
+		b.C = hi - lo
+		tensor.Im2Col(b, col[lo*rowsPerC:hi*rowsPerC], x[lo*hw:hi*hw])
+	})
+}
+
+// padImage copies the c channels of x (2-D, g.in) into dst with g's pads
+// as zeros around each.
+func padImage[T real](dst, x []T, c int, g geom) {
+	h, w := g.in[0], g.in[1]
+	ph, pw := h+g.pb[0]+g.pe[0], w+g.pb[1]+g.pe[1]
+	clear(dst[:c*ph*pw])
+	for ch := range c {
+		for i := range h {
+			o := ch*ph*pw + (i+g.pb[0])*pw + g.pb[1]
+			copy(dst[o:o+w], x[ch*h*w+i*w:ch*h*w+(i+1)*w])
+		}
+	}
+}
+
+// im2colND writes the patch matrix of the c channels of x over any number
+// of spatial dimensions: row (ch, kernel offset), column output position,
+// zero where the window reads padding.
+func im2colND[T real](col, x []T, c int, g geom) {
+	r := len(g.in)
+	in, ohw, kk := prod(g.in), prod(g.out), prod(g.k)
+	var kidx, oidx [8]int
+	row := 0
+	for ch := range c {
+		img := x[ch*in : (ch+1)*in]
+		for kf := range kk {
+			// kernel multi-index of kf
+			t := kf
+			for i := r - 1; i >= 0; i-- {
+				kidx[i] = t % g.k[i]
+				t /= g.k[i]
+			}
+			dst := col[row*ohw : (row+1)*ohw]
+			row++
+			clear(oidx[:r])
+			for p := range ohw {
+				off, ok := 0, true
+				for i := range r {
+					v := oidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
+					if v < 0 || v >= g.in[i] {
+						ok = false
+						break
+					}
+					off = off*g.in[i] + v
+				}
+				if ok {
+					dst[p] = img[off]
+				} else {
+					dst[p] = 0
+				}
+				for i := r - 1; i >= 0; i-- {
+					oidx[i]++
+					if oidx[i] < g.out[i] {
+						break
+					}
+					oidx[i] = 0
+				}
+			}
+		}
+	}
+}
+
+// convDepthwise computes a 2-D convolution with one input channel per
+// group (output channel o reads input channel o / (M/C)) by sliding each
+// kernel tap over the channel: for every output row and tap, one
+// multiply-add run along the row (contiguous at stride 1), with the runs
+// clipped where the window leaves the image instead of testing every
+// pixel. Channels run in parallel.
+func convDepthwise[T real](a act, g geom, n, c, m int, x, w, bias, y []T) {
+	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
+	KH, KW := g.k[0], g.k[1]
+	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
+	mult := m / c
+	hw, ohw, kk := H*W, OH*OW, KH*KW
+	// Output column range [lo, hi) whose input column ow·sw + off lies in [0, W).
+	span := func(off int) (lo, hi int) {
+		if off < 0 {
+			lo = (-off + sw - 1) / sw
+		}
+		if W-1-off < 0 {
+			return 0, 0
+		}
+		hi = min((W-1-off)/sw+1, OW)
+		return min(lo, hi), hi
+	}
+	body := func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			i, ch := o/m, o%m
+			xc := x[(i*c+ch/mult)*hw:][:hw]
+			wc := w[ch*kk : (ch+1)*kk]
+			yc := y[o*ohw : (o+1)*ohw]
+			var b0 T
+			if bias != nil {
+				b0 = bias[ch]
+			}
+			fill(yc, b0)
+			for oh := range OH {
+				yrow := yc[oh*OW : (oh+1)*OW]
+				for kh := range KH {
+					ih := oh*sh - ph + kh*dh
+					if ih < 0 || ih >= H {
+						continue
+					}
+					xrow := xc[ih*W : (ih+1)*W]
+					for kw := range KW {
+						wv := wc[kh*KW+kw]
+						off := kw*dw - pw
+						l, h := span(off)
+						if l >= h {
+							continue
+						}
+						if sw == 1 {
+							xs := xrow[l+off : h+off]
+							ys := yrow[l:h]
+							ys = ys[:len(xs)]
+							for q, v := range xs {
+								ys[q] += wv * v
+							}
+							continue
+						}
+						if sw == 2 {
+							xs := xrow[2*l+off : 2*(h-1)+off+1]
+							ys := yrow[l:h]
+							for q := range ys {
+								ys[q] += wv * xs[2*q]
+							}
+							continue
+						}
+						for q := l; q < h; q++ {
+							yrow[q] += wv * xrow[q*sw+off]
+						}
+					}
+				}
+			}
+			applyAct(a, yc)
+		}
+	}
+	total := n * m
+	if total*ohw*kk < 1<<14 || parallel.Threads() == 1 {
+		body(0, total)
+		return
+	}
+	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+}
+
+// ---------------------------------------------------------------- ConvTranspose
+
+type convTransposeKernel struct {
+	node     *Node
+	win      window
+	group    int
+	outPad   []int
+	outShape []int
+	buffer   scratch
+}
+
+func newConvTranspose(n *Node) (Kernel, error) {
+	w, err := readWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	k := &convTransposeKernel{node: n, win: w, group: int(n.Int("group", 1)),
+		outPad: n.IntsAsInt("output_padding"), outShape: n.IntsAsInt("output_shape")}
+	if k.group < 1 {
+		return nil, n.Errorf("group %d < 1", k.group)
+	}
+	for _, v := range k.outPad {
+		if v < 0 {
+			return nil, n.Errorf("output_padding %v has a negative value", k.outPad)
+		}
+	}
+	if len(n.Inputs) < 2 {
+		return nil, n.Errorf("needs inputs X and W, has %d", len(n.Inputs))
+	}
+	return k, n.Err()
+}
+
+// geometry returns the transposed convolution's geometry: g.in is the
+// output's spatial size (the image the forward convolution would read),
+// g.out the input's, with pads, strides and dilations as given.
+func (k *convTransposeKernel) geometry(xin, kern []int) (geom, error) {
+	r := len(xin)
+	w := k.win
+	if w.strides != nil && len(w.strides) != r || w.dilations != nil && len(w.dilations) != r ||
+		w.pads != nil && len(w.pads) != 2*r || k.outPad != nil && len(k.outPad) != r {
+		return geom{}, fmt.Errorf("strides %v, dilations %v, pads %v or output_padding %v do not fit %d spatial dimensions",
+			w.strides, w.dilations, w.pads, k.outPad, r)
+	}
+	os := k.outShape
+	if os != nil && len(os) == r+2 {
+		os = os[2:]
+	}
+	if os != nil && len(os) != r {
+		return geom{}, fmt.Errorf("output_shape %v does not fit %d spatial dimensions", k.outShape, r)
+	}
+	g := geom{in: make([]int, r), k: append([]int(nil), kern...), s: make([]int, r), d: make([]int, r),
+		pb: make([]int, r), pe: make([]int, r), out: append([]int(nil), xin...)}
+	for i := range r {
+		g.s[i], g.d[i] = 1, 1
+		if w.strides != nil {
+			g.s[i] = w.strides[i]
+		}
+		if w.dilations != nil {
+			g.d[i] = w.dilations[i]
+		}
+		op := 0
+		if k.outPad != nil {
+			op = k.outPad[i]
+		}
+		dk := g.d[i]*(kern[i]-1) + 1
+		full := g.s[i]*(xin[i]-1) + op + dk
+		switch {
+		case os != nil:
+			// As ONNX Runtime: an output larger than the full product
+			// pads nothing and leaves the extra pixels at the end (bias
+			// only); an odd total pads more at the end.
+			total := max(0, full-os[i])
+			g.pb[i] = total / 2
+			g.pe[i] = total - total/2
+			g.in[i] = os[i]
+		case w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER":
+			g.in[i] = xin[i] * g.s[i]
+			total := full - g.in[i]
+			if w.autoPad == "SAME_UPPER" {
+				g.pb[i] = total / 2
+				g.pe[i] = total - total/2
+			} else {
+				g.pb[i] = total - total/2
+				g.pe[i] = total / 2
+			}
+		default:
+			if w.pads != nil && w.autoPad != "VALID" {
+				g.pb[i], g.pe[i] = w.pads[i], w.pads[r+i]
+			}
+			g.in[i] = full - g.pb[i] - g.pe[i]
+		}
+		if g.in[i] < 0 {
+			return geom{}, fmt.Errorf("output size %d < 0 in dimension %d", g.in[i], i)
+		}
+	}
+	return g, nil
+}
+
+func (k *convTransposeKernel) Run(in, out []*Tensor) error {
+	x, w, b := in[0], in[1], Input(in, 2)
+	if x.DType != w.DType || b != nil && b.DType != x.DType {
+		return fmt.Errorf("ConvTranspose: element types differ: X %v, W %v", x.DType, w.DType)
+	}
+	f32, ok := floatKind(x.DType)
+	if !ok {
+		return fmt.Errorf("ConvTranspose: element type %v: %w", x.DType, ErrUnsupported)
+	}
+	if x.Rank() < 3 || w.Rank() != x.Rank() {
+		return fmt.Errorf("ConvTranspose: X shape %v and W shape %v: want N×C×D… and C×M/group×k… of one rank ≥ 3", x.Shape, w.Shape)
+	}
+	n, c := x.Shape[0], x.Shape[1]
+	if w.Shape[0] != c || c%k.group != 0 {
+		return fmt.Errorf("ConvTranspose: X shape %v, W shape %v and group %d do not fit", x.Shape, w.Shape, k.group)
+	}
+	m := w.Shape[1] * k.group
+	if k.win.kernel != nil && !eqInts(k.win.kernel, w.Shape[2:]) {
+		return fmt.Errorf("ConvTranspose: kernel_shape %v differs from W shape %v", k.win.kernel, w.Shape)
+	}
+	if b != nil && (b.Rank() != 1 || b.Shape[0] != m) {
+		return fmt.Errorf("ConvTranspose: B shape %v, want [%d]", b.Shape, m)
+	}
+	g, err := k.geometry(x.Shape[2:], w.Shape[2:])
+	if err != nil {
+		return fmt.Errorf("ConvTranspose: X shape %v, W shape %v: %v", x.Shape, w.Shape, err)
+	}
+	y := out[0]
+	y.Reset(x.DType, g.outShapeT(n, m))
+	if f32 {
+		convTransposeRun(k, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), floatsOf[float32](y))
+	} else {
+		convTransposeRun(k, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), floatsOf[float64](y))
+	}
+	return nil
+}
+
+// outShapeT returns [n, m, in...]: a transposed convolution's output has
+// the size of the forward convolution's input.
+func (g geom) outShapeT(n, m int) []int {
+	return append([]int{n, m}, g.in...)
+}
+
+func convTransposeRun[T real](k *convTransposeKernel, g geom, n, c, m int, x, w, bias, y []T) {
+	cg, mg := c/k.group, m/k.group
+	xin, yout, kk := prod(g.out), prod(g.in), prod(g.k)
+	if n == 0 || m == 0 || yout == 0 {
+		return
+	}
+	col := getScratch[T](&k.buffer, mg*kk*xin)
+	defer putScratch(&k.buffer, col)
+	for i := range n {
+		for gr := range k.group {
+			xg := x[(i*c+gr*cg)*xin : (i*c+(gr+1)*cg)*xin]
+			wg := w[gr*cg*mg*kk : (gr+1)*cg*mg*kk]
+			yg := y[(i*m+gr*mg)*yout : (i*m+(gr+1)*mg)*yout]
+			// col = W_gᵀ·X_g: (mg·kk) × xin.
+			gemmT(true, false, mg*kk, xin, cg, 1, wg, mg*kk, xg, xin, 0, *col, xin)
+			for o := range mg {
+				var b0 T
+				if bias != nil {
+					b0 = bias[gr*mg+o]
+				}
+				fill(yg[o*yout:(o+1)*yout], b0)
+			}
+			col2imND(yg, *col, mg, g)
+		}
+	}
+}
+
+// col2imND adds each element of the patch matrix col (rows (ch, kernel
+// offset), columns the positions of g.out) into the image pixel of y
+// (c channels of g.in) that the window reads there, dropping padding.
+func col2imND[T real](y, col []T, c int, g geom) {
+	r := len(g.in)
+	in, np, kk := prod(g.in), prod(g.out), prod(g.k)
+	var kidx, oidx [8]int
+	row := 0
+	for ch := range c {
+		img := y[ch*in : (ch+1)*in]
+		for kf := range kk {
+			t := kf
+			for i := r - 1; i >= 0; i-- {
+				kidx[i] = t % g.k[i]
+				t /= g.k[i]
+			}
+			src := col[row*np : (row+1)*np]
+			row++
+			clear(oidx[:r])
+			for p := range np {
+				off, ok := 0, true
+				for i := range r {
+					v := oidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
+					if v < 0 || v >= g.in[i] {
+						ok = false
+						break
+					}
+					off = off*g.in[i] + v
+				}
+				if ok {
+					img[off] += src[p]
+				}
+				for i := r - 1; i >= 0; i-- {
+					oidx[i]++
+					if oidx[i] < g.out[i] {
+						break
+					}
+					oidx[i] = 0
+				}
+			}
+		}
+	}
+}
