@@ -73,8 +73,6 @@ func strides(shape []int) []int {
 	return st
 }
 
-// prod multiplies shape[lo:hi].
-func prod(shape []int) int { return numel(shape) }
 
 // intsInput reads an integer tensor input as []int (nil for an absent input).
 func intsInput(t *Tensor, what string) ([]int, error) {
