@@ -2,4 +2,10 @@ package onnx
 
 // conformanceSkip lists conformance cases of registered ops that are not
 // run, each with the reason. One line per case.
-var conformanceSkip = map[string]string{}
+var conformanceSkip = map[string]string{
+	"test_cast_FLOAT_to_BFLOAT16":              "expected data truncates float32 to bfloat16 (onnx 1.12's generator); Cast rounds to nearest even as ONNX Runtime does",
+	"test_castlike_BFLOAT16_to_FLOAT":          "data error: input 'like' has shape [1], the model declares [3 4]",
+	"test_castlike_BFLOAT16_to_FLOAT_expanded": "data error: input 'like' has shape [1], the model declares [3 4]",
+	"test_castlike_FLOAT_to_BFLOAT16":          "data error: input 'like' has shape [1], the model declares [3 4]",
+	"test_castlike_FLOAT_to_BFLOAT16_expanded": "data error: input 'like' has shape [1], the model declares [3 4]",
+}

@@ -127,7 +127,7 @@ func (p *plan) exec(rs *runState) error {
 			}
 		}
 		out := rs.outs[i]
-		if err := st.node.kernel.Run(in, out); err != nil {
+		if err := runKernel(st.node.kernel, in, out); err != nil {
 			return fmt.Errorf("onnx: node %q (%s): %w", st.node.Name, st.node.OpType, err)
 		}
 		for j, o := range out {
@@ -295,4 +295,15 @@ func checkTensor(t *Tensor) error {
 		return fmt.Errorf("shape %v needs %d elements, data has %d", t.Shape, n, have)
 	}
 	return nil
+}
+
+// runKernel runs k, turning a panic (a kernel bug, or data a kernel failed
+// to check) into an error so a bad model never crashes the caller.
+func runKernel(k Kernel, in, out []*Tensor) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kernel panic: %v", r)
+		}
+	}()
+	return k.Run(in, out)
 }
