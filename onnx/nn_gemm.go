@@ -196,7 +196,7 @@ func (k *matMulKernel) Run(in, out []*Tensor) error {
 	if b.Rank() >= 2 {
 		s = append(s, n)
 	}
-	if k.bias != nil && (k.bias.Size() != n || k.bias.DType != a.DType) {
+	if k.bias != nil && (k.bias.Size() != n || k.bias.DType != a.DType || k.bias.Rank() > len(s)) {
 		return fmt.Errorf("MatMul: fused bias shape %v does not fit %d columns", k.bias.Shape, n)
 	}
 	out[0].Reset(a.DType, s)
