@@ -331,6 +331,10 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 		}
 		n.kernel = k
 	}
+	order, err := rewrite(g, order)
+	if err != nil {
+		return err
+	}
 	g.Nodes = append(g.Nodes[:0:0], order...)
 	g.plan = newPlan(g)
 	return nil

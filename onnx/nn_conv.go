@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/adjoint-go/adjoint/parallel"
@@ -195,16 +196,8 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 		return
 	}
 	if r == 2 && cg == 1 {
-		convDepthwise(k.act, g, n, c, m, x, w, bias, y)
+		convDepthwise(k, g, n, c, m, x, w, bias, y)
 		return
-	}
-	// Bias first, then the product added with beta = 1.
-	beta := T(0)
-	if bias != nil {
-		beta = 1
-		for i := range n * m {
-			fill(y[i*ohw:(i+1)*ohw], bias[i%m])
-		}
 	}
 	kc := cg * kk
 	direct := kk == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe)
@@ -244,8 +237,40 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 				im2colND(*col, xg, cg, g)
 				b = *col
 			}
-			gemmT(false, false, mg, ohw, kc, 1, w[gr*mg*kc:(gr+1)*mg*kc], kc, b, ohw, beta, yg, ohw)
-			applyAct(k.act, yg)
+			gemmT(false, false, mg, ohw, kc, 1, w[gr*mg*kc:(gr+1)*mg*kc], kc, b, ohw, 0, yg, ohw)
+			var bg []T
+			if bias != nil {
+				bg = bias[gr*mg : (gr+1)*mg]
+			}
+			biasAct(k.act, yg, bg, ohw)
+		}
+	}
+}
+
+// biasAct adds bias[r] to row r (rows of length n) of y and applies a, in
+// one pass: the epilogue of a product computed with beta = 0.
+func biasAct[T real](a act, y, bias []T, n int) {
+	if bias == nil {
+		applyAct(a, y)
+		return
+	}
+	lo, hi := T(math.Inf(-1)), T(math.Inf(1))
+	switch a.kind {
+	case actRelu:
+		lo = 0
+	case actClip:
+		lo, hi = T(a.lo), T(a.hi)
+	}
+	for r, b := range bias {
+		row := y[r*n : (r+1)*n]
+		if a.kind == actNone {
+			for i, v := range row {
+				row[i] = v + b
+			}
+			continue
+		}
+		for i, v := range row {
+			row[i] = min(max(v+b, lo), hi)
 		}
 	}
 }
@@ -351,78 +376,69 @@ func im2colND[T real](col, x []T, c int, g geom) {
 }
 
 // convDepthwise computes a 2-D convolution with one input channel per
-// group (output channel o reads input channel o / (M/C)) by sliding each
-// kernel tap over the channel: for every output row and tap, one
-// multiply-add run along the row (contiguous at stride 1), with the runs
-// clipped where the window leaves the image instead of testing every
-// pixel. Channels run in parallel.
-func convDepthwise[T real](a act, g geom, n, c, m int, x, w, bias, y []T) {
+// group (output channel o reads input channel o / (M/C)) by sliding the
+// window over the channel itself, rather than as C one-row GEMMs. The
+// channel is first copied into a zero-padded plane (one pass over the
+// input, against KH·KW multiply-adds per output), so that no tap needs a
+// bounds test; each output pixel then accumulates its taps in a register,
+// bias first, and the fused activation is applied to the row while it is
+// in cache. 3×3 windows (MobileNet's) have an unrolled loop. Channels run
+// in parallel.
+func convDepthwise[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
 	KH, KW := g.k[0], g.k[1]
 	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
+	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
 	mult := m / c
 	hw, ohw, kk := H*W, OH*OW, KH*KW
-	// Output column range [lo, hi) whose input column ow·sw + off lies in [0, W).
-	span := func(off int) (lo, hi int) {
-		if off < 0 {
-			lo = (-off + sw - 1) / sw
-		}
-		if W-1-off < 0 {
-			return 0, 0
-		}
-		hi = min((W-1-off)/sw+1, OW)
-		return min(lo, hi), hi
-	}
-	body := func(lo, hi int) {
-		for o := lo; o < hi; o++ {
+	a := k.act
+	body := func(o0, o1 int) {
+		pp := getScratch[T](&k.buffer, PH*PW)
+		defer putScratch(&k.buffer, pp)
+		plane := *pp
+		clear(plane)
+		last := -1
+		for o := o0; o < o1; o++ {
 			i, ch := o/m, o%m
-			xc := x[(i*c+ch/mult)*hw:][:hw]
+			src := (i*c + ch/mult)
+			if src != last {
+				// Padding stays zero: only the interior is rewritten.
+				xc := x[src*hw : (src+1)*hw]
+				for r := range H {
+					copy(plane[(r+ph)*PW+pw:(r+ph)*PW+pw+W], xc[r*W:(r+1)*W])
+				}
+				last = src
+			}
 			wc := w[ch*kk : (ch+1)*kk]
 			yc := y[o*ohw : (o+1)*ohw]
 			var b0 T
 			if bias != nil {
 				b0 = bias[ch]
 			}
-			fill(yc, b0)
 			for oh := range OH {
 				yrow := yc[oh*OW : (oh+1)*OW]
-				for kh := range KH {
-					ih := oh*sh - ph + kh*dh
-					if ih < 0 || ih >= H {
-						continue
-					}
-					xrow := xc[ih*W : (ih+1)*W]
-					for kw := range KW {
-						wv := wc[kh*KW+kw]
-						off := kw*dw - pw
-						l, h := span(off)
-						if l >= h {
-							continue
-						}
-						if sw == 1 {
-							xs := xrow[l+off : h+off]
-							ys := yrow[l:h]
-							ys = ys[:len(xs)]
-							for q, v := range xs {
-								ys[q] += wv * v
+				top := oh * sh * PW
+				if KH == 3 && KW == 3 && dw == 1 {
+					r0 := plane[top:]
+					r1 := plane[top+dh*PW:]
+					r2 := plane[top+2*dh*PW:]
+					dwRow3x3(yrow, r0, r1, r2, wc, b0, 0, sw)
+				} else {
+					for ow := range OW {
+						acc := b0
+						base := top + ow*sw
+						for kh := range KH {
+							wr := wc[kh*KW : (kh+1)*KW]
+							r := plane[base+kh*dh*PW:]
+							for kw, wv := range wr {
+								acc += wv * r[kw*dw]
 							}
-							continue
 						}
-						if sw == 2 {
-							xs := xrow[2*l+off : 2*(h-1)+off+1]
-							ys := yrow[l:h]
-							for q := range ys {
-								ys[q] += wv * xs[2*q]
-							}
-							continue
-						}
-						for q := l; q < h; q++ {
-							yrow[q] += wv * xrow[q*sw+off]
-						}
+						yrow[ow] = acc
 					}
 				}
+				applyAct(a, yrow)
 			}
-			applyAct(a, yc)
 		}
 	}
 	total := n * m
@@ -431,6 +447,20 @@ func convDepthwise[T real](a act, g geom, n, c, m int, x, w, bias, y []T) {
 		return
 	}
 	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+}
+
+// dwRow3x3 writes y[q] = b + the 3×3 window of rows r0, r1, r2 starting
+// at column base + q·s, for every q: the interior of a depthwise row.
+func dwRow3x3[T real](y, r0, r1, r2, wc []T, b T, base, s int) {
+	wc = wc[:9]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wc[0], wc[1], wc[2], wc[3], wc[4], wc[5], wc[6], wc[7], wc[8]
+	for q := range y {
+		j := base + q*s
+		a := r0[j : j+3 : j+3]
+		bb := r1[j : j+3 : j+3]
+		c := r2[j : j+3 : j+3]
+		y[q] = b + w0*a[0] + w1*a[1] + w2*a[2] + w3*bb[0] + w4*bb[1] + w5*bb[2] + w6*c[0] + w7*c[1] + w8*c[2]
+	}
 }
 
 // ---------------------------------------------------------------- ConvTranspose
