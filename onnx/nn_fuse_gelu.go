@@ -113,8 +113,46 @@ func (geluKernel) Run(in, out []*Tensor) error {
 
 func geluRun[T real](x, y []T) {
 	y = y[:len(x)]
+	var z T
+	if isF32(z) {
+		gelu32(as32(x), as32(y))
+		return
+	}
 	for i, v := range x {
 		y[i] = gelu(v)
+	}
+}
+
+// gelu32 is geluRun for float32, in blocks: the exp(−x²/2) of erf32's
+// formula for a block at once through math32.ExpSlice (vector code), then
+// the polynomial. x and y may be the same slice.
+func gelu32(x, y []float32) {
+	var e [256]float32
+	for len(x) > 0 {
+		n := min(len(x), len(e))
+		xs, ys, es := x[:n], y[:n], e[:n]
+		for i, v := range xs {
+			a := min(v*v*0.5, 16) // erf32 treats |x/√2| > 4 as ±1
+			es[i] = -a
+		}
+		math32.ExpSlice(es, es)
+		for i, v := range xs {
+			a := v * (1 / math.Sqrt2)
+			if a < 0 {
+				a = -a
+			}
+			t := 1 / (1 + 0.3275911*a)
+			p := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))
+			r := 1 - p*es[i]
+			if a > 4 {
+				r = 1
+			}
+			if v < 0 {
+				r = -r
+			}
+			ys[i] = 0.5 * v * (1 + r)
+		}
+		x, y = x[n:], y[n:]
 	}
 }
 
