@@ -25,7 +25,7 @@ func init() {
 		return unaryKernel{i64: func(x int64) int64 { return ^x }}, nil
 	})
 	for op, k := range unaryOps {
-		Register("", op, 6, Latest, func(n *Node) (Kernel, error) { return k, nil })
+		Register("", op, 1, Latest, func(n *Node) (Kernel, error) { return k, nil })
 	}
 	Register("", "IsNaN", 9, Latest, func(n *Node) (Kernel, error) {
 		return predKernel(func(x float64) bool { return math.IsNaN(x) }), nil

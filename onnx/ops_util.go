@@ -73,7 +73,6 @@ func strides(shape []int) []int {
 	return st
 }
 
-
 // intsInput reads an integer tensor input as []int (nil for an absent input).
 func intsInput(t *Tensor, what string) ([]int, error) {
 	if t == nil {

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/adjoint-go/adjoint/onnx"
+	"github.com/stretchr/testify/require"
+)
+
+// The test model and its expected output come from ONNX's conformance data
+// (test_add_bcast: x[3,4,5] + y[5]); skipped when it is not installed.
+const caseDir = "/usr/share/libonnx-testdata/data/node/test_add_bcast"
+
+func pbToNPY(t *testing.T, pbPath, npyPath string) *onnx.Tensor {
+	b, err := os.ReadFile(pbPath)
+	require.NoError(t, err)
+	x, _, err := onnx.ParseTensor(b)
+	require.NoError(t, err)
+	f, err := os.Create(npyPath)
+	require.NoError(t, err)
+	require.NoError(t, onnx.WriteNPY(f, x))
+	require.NoError(t, f.Close())
+	return x
+}
+
+func TestRunWritesOutputs(t *testing.T) {
+	if _, err := os.Stat(caseDir); err != nil {
+		t.Skip("conformance data not installed (apt-get install libonnx-testdata)")
+	}
+	dir := t.TempDir()
+	set := filepath.Join(caseDir, "test_data_set_0")
+	pbToNPY(t, filepath.Join(set, "input_0.pb"), filepath.Join(dir, "x.npy"))
+	pbToNPY(t, filepath.Join(set, "input_1.pb"), filepath.Join(dir, "y.npy"))
+	wb, err := os.ReadFile(filepath.Join(set, "output_0.pb"))
+	require.NoError(t, err)
+	want, _, err := onnx.ParseTensor(wb)
+	require.NoError(t, err)
+
+	model := filepath.Join(caseDir, "model.onnx")
+	out := filepath.Join(dir, "out")
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-threads", "1", model, "-in", "x=" + filepath.Join(dir, "x.npy"),
+		"-in", "y=" + filepath.Join(dir, "y.npy"), "-out", out}, &stdout))
+	gb, err := os.ReadFile(filepath.Join(out, "sum.npy"))
+	require.NoError(t, err)
+	got, err := onnx.ReadNPY(gb)
+	require.NoError(t, err)
+	require.Equal(t, want.Shape, got.Shape)
+	for i := range want.F32 {
+		require.LessOrEqual(t, math.Abs(float64(got.F32[i]-want.F32[i])), 1e-6)
+	}
+
+	stdout.Reset()
+	require.NoError(t, run([]string{"-info", model}, &stdout))
+	for _, s := range []string{"ai.onnx 14", "x float32 [3 4 5]", "y float32 [5]", "sum float32 [3 4 5]", "Add"} {
+		require.Contains(t, stdout.String(), s)
+	}
+	stdout.Reset()
+	require.NoError(t, run([]string{"-bench", "3", model}, &stdout))
+	require.Contains(t, stdout.String(), "3 runs")
+}
+
+func TestErrors(t *testing.T) {
+	if _, err := os.Stat(caseDir); err != nil {
+		t.Skip("conformance data not installed (apt-get install libonnx-testdata)")
+	}
+	dir := t.TempDir()
+	set := filepath.Join(caseDir, "test_data_set_0")
+	x := filepath.Join(dir, "x.npy")
+	pbToNPY(t, filepath.Join(set, "input_0.pb"), x)
+	y := filepath.Join(dir, "y.npy")
+	pbToNPY(t, filepath.Join(set, "input_1.pb"), y)
+	bad := filepath.Join(dir, "bad.npy")
+	require.NoError(t, os.WriteFile(bad, []byte("not npy"), 0o644))
+	model := filepath.Join(caseDir, "model.onnx")
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no model":     {nil, "usage"},
+		"bad flag":     {[]string{"-nope", model}, "usage"},
+		"bad bench":    {[]string{"-bench", "-1", model}, "-bench"},
+		"bad threads":  {[]string{"-threads", "-3", model}, "-threads"},
+		"bad dim":      {[]string{"-dim", "n", model}, "-dim"},
+		"missing file": {[]string{filepath.Join(dir, "none.onnx")}, "no such file"},
+		"missing in":   {[]string{model, "-in", "x=" + x}, `missing input "y"`},
+		"extra in":     {[]string{model, "-in", "x=" + x, "-in", "y=" + y, "-in", "z=" + y}, `"z" is not an input`},
+		"shape":        {[]string{model, "-in", "x=" + y, "-in", "y=" + y}, "model wants [3 4 5]"},
+		"bad npy":      {[]string{model, "-in", "x=" + bad, "-in", "y=" + y}, "bad.npy"},
+		"dup in":       {[]string{model, "-in", "x=" + x, "-in", "x=" + x}, "twice"},
+		"bad in":       {[]string{model, "-in", "x"}, "name=file.npy"},
+		"extra arg":    {[]string{model, "stray"}, "unexpected argument"},
+	} {
+		err := run(c.args, &bytes.Buffer{})
+		require.Error(t, err, name)
+		require.Contains(t, err.Error(), c.want, name)
+		require.False(t, strings.Contains(err.Error(), "\n"), name)
+	}
+}
