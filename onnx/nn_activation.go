@@ -54,7 +54,7 @@ func init() {
 	Register("", "Gelu", 20, Latest, func(n *Node) (Kernel, error) {
 		switch n.String("approximate", "none") {
 		case "none":
-			return mapKernel("Gelu", func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }), n.Err()
+			return geluKernel{}, n.Err()
 		case "tanh":
 			return mapKernel("Gelu", func(x float64) float64 {
 				return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))

@@ -43,6 +43,7 @@ const (
 	actNone = iota
 	actRelu
 	actClip
+	actGelu // erf GELU (nn_fuse_gelu.go)
 )
 
 // apply applies a to s in place.
@@ -63,6 +64,8 @@ func applyAct[T real](a act, s []T) {
 				s[i] = hi
 			}
 		}
+	case actGelu:
+		geluRun(s, s)
 	}
 }
 
@@ -250,7 +253,15 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 // biasAct adds bias[r] to row r (rows of length n) of y and applies a, in
 // one pass: the epilogue of a product computed with beta = 0.
 func biasAct[T real](a act, y, bias []T, n int) {
-	if bias == nil {
+	if bias == nil || a.kind == actGelu {
+		if bias != nil {
+			for r, b := range bias {
+				row := y[r*n : (r+1)*n]
+				for i, v := range row {
+					row[i] = v + b
+				}
+			}
+		}
 		applyAct(a, y)
 		return
 	}

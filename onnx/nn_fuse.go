@@ -26,7 +26,7 @@ import (
 var fuseEnabled = os.Getenv("ADJOINT_ONNX_NOFUSE") == ""
 
 // fuseStats counts the rewrites of the last compile (for tests and -info).
-type fuseStats struct{ bnFolded, biasFused, actFused int }
+type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused int }
 
 // rewrite applies the passes to g's nodes (in run order) and returns the
 // new order.
@@ -37,6 +37,8 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	var st fuseStats
 	order = foldBatchNorm(g, order, &st)
 	order = fuseMatMulAdd(g, order, &st)
+	order = fuseLayerNorm(g, order, &st)
+	order = fuseGelu(g, order, &st)
 	order = fuseActivation(g, order, &st)
 	return order, nil
 }
@@ -244,7 +246,7 @@ func fuseActivation(g *Graph, order []*Node, st *fuseStats) []*Node {
 				break
 			}
 			next, ok := activationOf(a)
-			if !ok {
+			if !ok || cur.kind != actNone && (cur.kind == actGelu || next.kind == actGelu) {
 				break
 			}
 			*cur = compose(*cur, next)
@@ -262,6 +264,10 @@ func activationOf(a *Node) (act, bool) {
 	switch a.OpType {
 	case "Relu":
 		return act{kind: actRelu}, true
+	case "Gelu":
+		if _, ok := a.kernel.(geluKernel); ok {
+			return act{kind: actGelu}, true
+		}
 	case "Clip":
 		ck, ok := a.kernel.(*clipKernel)
 		if !ok {

@@ -56,11 +56,19 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			if fc["BatchNormalization"] > 0 && pc["Conv"] > 0 && fc["BatchNormalization"] == pc["BatchNormalization"] {
 				t.Errorf("no BatchNormalization folded (%d before and after)", pc["BatchNormalization"])
 			}
+			if pc["ReduceMean"] > 0 && pc["Sqrt"] > 0 && fc["LayerNormalization"] == 0 {
+				t.Errorf("no LayerNorm pattern fused (%d ReduceMean)", pc["ReduceMean"])
+			}
+			if pc["Erf"] > 0 && fc["Erf"] == pc["Erf"] {
+				t.Errorf("no GELU pattern fused (%d Erf)", pc["Erf"])
+			}
 			if removed > 0 {
 				fusedSomething = true
 			}
-			t.Logf("nodes %d -> %d (BN %d->%d, Relu %d->%d, Clip %d->%d, Add %d->%d)", len(plain.Graph.Nodes), len(fused.Graph.Nodes),
-				pc["BatchNormalization"], fc["BatchNormalization"], pc["Relu"], fc["Relu"], pc["Clip"], fc["Clip"], pc["Add"], fc["Add"])
+			t.Logf("nodes %d -> %d (BN %d->%d, Relu %d->%d, Clip %d->%d, Add %d->%d, Erf %d->%d, LayerNormalization %d->%d)",
+				len(plain.Graph.Nodes), len(fused.Graph.Nodes), pc["BatchNormalization"], fc["BatchNormalization"],
+				pc["Relu"], fc["Relu"], pc["Clip"], fc["Clip"], pc["Add"], fc["Add"], pc["Erf"], fc["Erf"],
+				pc["LayerNormalization"], fc["LayerNormalization"])
 			in := map[string]*Tensor{}
 			for _, v := range plain.Graph.Inputs {
 				x, err := readNpyTensor(filepath.Join(c.ref, c.name+".in."+npySafe.ReplaceAllString(v.Name, "_")+".npy"))

@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"fmt"
+
+	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // Matrix products: Gemm and MatMul, each one call of the module's GEMM
@@ -244,18 +246,11 @@ func (bt *batches) merge() {
 func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 	beta := T(0)
 	total := prod(bt.out[:bt.rank])
-	if k.bias != nil {
-		bias := floatsOf[T](k.bias)
-		for r := range total * m {
-			copy(y[r*n:(r+1)*n], bias)
-		}
-		beta = 1
-	}
+	defer matMulEpilogue(k, y[:total*m*n], n)
 	bt.merge()
 	sa, sb, sy := m*kk, kk*n, m*n
 	if bt.rank == 0 {
 		gemmT(false, false, m, n, kk, 1, a, kk, b, n, beta, y, n)
-		applyAct(k.act, y)
 		return
 	}
 	// The innermost (merged) batch dimension is one strided call; the
@@ -294,5 +289,33 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 			idx[i] = 0
 		}
 	}
-	applyAct(k.act, y)
+}
+
+// matMulEpilogue adds the fused bias to every row of y (rows of n) and
+// applies the fused activation, in one pass over each row while it is in
+// cache.
+func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
+	if k.bias == nil {
+		if k.act.kind != actNone {
+			splitRun(len(y), func(lo, hi int) { applyAct(k.act, y[lo:hi]) })
+		}
+		return
+	}
+	bias := floatsOf[T](k.bias)
+	rows := len(y) / max(n, 1)
+	body := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := y[r*n : (r+1)*n]
+			row = row[:len(bias)]
+			for j, b := range bias {
+				row[j] += b
+			}
+			applyAct(k.act, row)
+		}
+	}
+	if len(y) < 2*elemGrain || parallel.Threads() == 1 {
+		body(0, rows)
+		return
+	}
+	parallel.For(rows, max(1, elemGrain/max(n, 1)), body)
 }

@@ -51,14 +51,14 @@ func unaryF32(dst, src []float32, f func(dst, src []float32)) {
 
 func erfSlice(dst, src []float32) {
 	for i, x := range src {
-		dst[i] = erf32(x)
+		dst[i] = erfFloat32(x)
 	}
 }
 
-// erf32 is erf with about 1e-7 relative error: the Maclaurin series below
+// erfFloat32 (the Erf op) is erf with about 1e-7 relative error: the Maclaurin series below
 // |x| = 0.5, and above it 1 - erfc(|x|) with the Chebyshev fit of erfc from
 // Numerical Recipes (fractional error below 1.2e-7), in float64.
-func erf32(x float32) float32 {
+func erfFloat32(x float32) float32 {
 	ax := float64(x)
 	if ax < 0 {
 		ax = -ax
