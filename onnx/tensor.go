@@ -156,7 +156,7 @@ func (t *Tensor) Reset(dt DataType, shape []int) {
 		if d < 0 {
 			panic(fmt.Sprintf("onnx: Tensor.Reset: negative dimension in %v", append([]int(nil), shape...)))
 		}
-		if d != 0 && n > math.MaxInt32*8/d {
+		if d != 0 && n > math.MaxInt/16/d {
 			panic(fmt.Sprintf("onnx: Tensor.Reset: shape %v too large", append([]int(nil), shape...)))
 		}
 		n *= d
