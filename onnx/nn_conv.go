@@ -70,10 +70,13 @@ func applyAct[T real](a act, s []T) {
 }
 
 type convKernel struct {
-	node   *Node
-	win    window
-	group  int
-	act    act
+	node  *Node
+	win   window
+	group int
+	act   act
+	// sum, set by the Conv+Add rewrite (nn_fuse_convadd.go), says input 3
+	// is a residual added before the activation: y = act(conv + bias + r).
+	sum    bool
 	cache  atomic.Pointer[geomCache]
 	buffer scratch
 }
@@ -168,10 +171,45 @@ func (k *convKernel) Run(in, out []*Tensor) error {
 	var shape [8]int
 	s := append(append(shape[:0], n, m), g.out...)
 	y.Reset(x.DType, s)
+	var r *Tensor
+	if k.sum {
+		r = Input(in, 3)
+		if r == nil {
+			return fmt.Errorf("Conv: fused residual input missing")
+		}
+		if !eqInts(r.Shape, s) || r.DType != x.DType {
+			// Not the same shape: convolve, then add with broadcasting as
+			// the Add that was fused would have.
+			return k.runBroadcastSum(x, w, b, r, y, g, n, c, m)
+		}
+	}
 	if f32, _ := floatKind(x.DType); f32 {
-		convRun(k, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), floatsOf[float32](y))
+		convRun(k, k.act, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), biasOf[float32](r), floatsOf[float32](y))
 	} else {
-		convRun(k, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), floatsOf[float64](y))
+		convRun(k, k.act, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), biasOf[float64](r), floatsOf[float64](y))
+	}
+	return nil
+}
+
+// runBroadcastSum is Run for a fused residual whose shape differs from the
+// convolution's output: it must broadcast to it (else the unfused Add
+// would have changed the output's shape, which the rewrite never allows to
+// pass silently).
+func (k *convKernel) runBroadcastSum(x, w, b, r, y *Tensor, g geom, n, c, m int) error {
+	bs, err := BroadcastShape(y.Shape, r.Shape)
+	if err != nil || !eqInts(bs, y.Shape) || r.DType != x.DType {
+		return fmt.Errorf("Conv: fused residual shape %v %v does not broadcast to the output %v", r.DType, r.Shape, y.Shape)
+	}
+	st := BroadcastStrides(r.Shape, y.Shape)
+	id := BroadcastStrides(y.Shape, y.Shape)
+	if f32, _ := floatKind(x.DType); f32 {
+		convRun(k, act{}, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), nil, y.F32)
+		ForBroadcast(y.Shape, [][]int{id, st}, func(i int, idx []int) { y.F32[i] += r.F32[idx[1]] })
+		applyAct(k.act, y.F32)
+	} else {
+		convRun(k, act{}, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), nil, y.F64)
+		ForBroadcast(y.Shape, [][]int{id, st}, func(i int, idx []int) { y.F64[i] += r.F64[idx[1]] })
+		applyAct(k.act, y.F64)
 	}
 	return nil
 }
@@ -183,8 +221,9 @@ func biasOf[T real](b *Tensor) []T {
 	return floatsOf[T](b)
 }
 
-// convRun computes the convolution y = conv(x, w) + bias.
-func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
+// convRun computes the convolution y = a(conv(x, w) + bias + res), res
+// (the fused residual, of y's shape) and bias optional.
+func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
 	r := len(g.in)
 	if r == 1 {
 		// A 1-D convolution is a 2-D one of height 1.
@@ -199,7 +238,7 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 		return
 	}
 	if r == 2 && cg == 1 {
-		convDepthwise(k, g, n, c, m, x, w, bias, y)
+		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
 		return
 	}
 	kc := cg * kk
@@ -241,18 +280,46 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 				b = *col
 			}
 			gemmT(false, false, mg, ohw, kc, 1, w[gr*mg*kc:(gr+1)*mg*kc], kc, b, ohw, 0, yg, ohw)
-			var bg []T
+			var bg, rg []T
 			if bias != nil {
 				bg = bias[gr*mg : (gr+1)*mg]
 			}
-			biasAct(k.act, yg, bg, ohw)
+			if res != nil {
+				rg = res[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			}
+			biasAct(a, yg, bg, rg, ohw)
 		}
 	}
 }
 
-// biasAct adds bias[r] to row r (rows of length n) of y and applies a, in
-// one pass: the epilogue of a product computed with beta = 0.
-func biasAct[T real](a act, y, bias []T, n int) {
+// biasAct adds bias[r] to row r (rows of length n) of y, and res (y's
+// shape) when not nil, and applies a, in one pass: the epilogue of a
+// product computed with beta = 0.
+func biasAct[T real](a act, y, bias, res []T, n int) {
+	if res != nil {
+		lo, hi := T(math.Inf(-1)), T(math.Inf(1))
+		switch a.kind {
+		case actRelu:
+			lo = 0
+		case actClip:
+			lo, hi = T(a.lo), T(a.hi)
+		}
+		for r := range len(y) / max(n, 1) {
+			var b T
+			if bias != nil {
+				b = bias[r]
+			}
+			row, rr := y[r*n:(r+1)*n], res[r*n:(r+1)*n]
+			rr = rr[:len(row)]
+			for i, v := range row {
+				row[i] = min(max(v+b+rr[i], lo), hi)
+			}
+		}
+		if a.kind == actGelu {
+			applyAct(a, y)
+		}
+		return
+	}
 	if bias == nil || a.kind == actGelu {
 		if bias != nil {
 			for r, b := range bias {
@@ -395,14 +462,13 @@ func im2colND[T real](col, x []T, c int, g geom) {
 // bias first, and the fused activation is applied to the row while it is
 // in cache. 3×3 windows (MobileNet's) have an unrolled loop. Channels run
 // in parallel.
-func convDepthwise[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
+func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
 	KH, KW := g.k[0], g.k[1]
 	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
 	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
 	mult := m / c
 	hw, ohw, kk := H*W, OH*OW, KH*KW
-	a := k.act
 	body := func(o0, o1 int) {
 		pp := getScratch[T](&k.buffer, PH*PW)
 		defer putScratch(&k.buffer, pp)
@@ -446,6 +512,12 @@ func convDepthwise[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T
 							}
 						}
 						yrow[ow] = acc
+					}
+				}
+				if res != nil {
+					rr := res[o*ohw+oh*OW : o*ohw+(oh+1)*OW]
+					for q, v := range rr {
+						yrow[q] += v
 					}
 				}
 				applyAct(a, yrow)

@@ -13,8 +13,12 @@ import (
 //     output channel (ONNX Runtime's conv_bn_fusion.cc does the same).
 //   - MatMul by a constant followed by Add of a constant row vector
 //     becomes one GEMM that starts from the bias with beta = 1.
-//   - Relu, or Clip with constant bounds, after a Conv, Gemm or MatMul is
-//     applied in that kernel's epilogue, while the output is in cache.
+//   - A residual Add of a Conv's output joins the Conv's epilogue
+//     (nn_fuse_convadd.go); the LayerNorm and erf-GELU patterns become one
+//     kernel each (nn_fuse_layernorm.go, nn_fuse_gelu.go).
+//   - Relu, or Clip with constant bounds, or the GELU, after a Conv, Gemm
+//     or MatMul is applied in that kernel's epilogue, while the output is
+//     in cache.
 //
 // Each fusion needs the intermediate value to have exactly one reader and
 // not to be a graph output; the fused node takes over the last node's
@@ -26,7 +30,7 @@ import (
 var fuseEnabled = os.Getenv("ADJOINT_ONNX_NOFUSE") == ""
 
 // fuseStats counts the rewrites of the last compile (for tests and -info).
-type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused int }
+type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused, addFused int }
 
 // rewrite applies the passes to g's nodes (in run order) and returns the
 // new order.
@@ -36,6 +40,7 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	}
 	var st fuseStats
 	order = foldBatchNorm(g, order, &st)
+	order = fuseConvAdd(g, order, &st)
 	order = fuseMatMulAdd(g, order, &st)
 	order = fuseLayerNorm(g, order, &st)
 	order = fuseGelu(g, order, &st)

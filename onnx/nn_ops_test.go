@@ -299,3 +299,48 @@ func TestComposeActivations(t *testing.T) {
 		}
 	}
 }
+
+// TestConvFusedResidual checks the Conv+Add epilogue: y = relu(conv + b + r)
+// for a residual of the output's shape (general and depthwise paths) and
+// one that broadcasts to it.
+func TestConvFusedResidual(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		name  string
+		w     []int
+		group int
+		res   []int
+	}{
+		{"general", []int{6, 4, 3, 3}, 1, []int{2, 6, 5, 5}},
+		{"depthwise", []int{4, 1, 3, 3}, 4, []int{2, 4, 5, 5}},
+		{"broadcast", []int{6, 4, 3, 3}, 1, []int{6, 1, 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x, w, b, res := randTensor(r, 2, 4, 5, 5), randTensor(r, c.w...), randTensor(r, c.w[0]), randTensor(r, c.res...)
+			n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b", "r"}, Outputs: []string{"y"},
+				Attrs: []*Attribute{intAttr("group", int64(c.group)), intsAttr("pads", 1, 1, 1, 1)}}
+			k, err := newConv(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.(*convKernel).sum = true
+			k.(*convKernel).act = act{kind: actRelu}
+			y := &Tensor{}
+			if err := k.Run([]*Tensor{x, w, b, res}, []*Tensor{y}); err != nil {
+				t.Fatal(err)
+			}
+			want, shape := naiveConv(x, w, b, c.group, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1})
+			if !eqInts(y.Shape, shape) {
+				t.Fatalf("shape %v, want %v", y.Shape, shape)
+			}
+			st := BroadcastStrides(res.Shape, shape)
+			id := BroadcastStrides(shape, shape)
+			ForBroadcast(shape, [][]int{id, st}, func(i int, idx []int) {
+				v := math.Max(want[i]+float64(res.F32[idx[1]]), 0)
+				if d := math.Abs(float64(y.F32[i]) - v); d > 1e-5*(1+math.Abs(v)) {
+					t.Fatalf("element %d: got %g, want %g", i, y.F32[i], v)
+				}
+			})
+		})
+	}
+}
