@@ -501,17 +501,10 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 					r2 := plane[top+2*dh*PW:]
 					dwRow3x3(yrow, r0, r1, r2, wc, b0, 0, sw)
 				} else {
-					for ow := range OW {
-						acc := b0
-						base := top + ow*sw
-						for kh := range KH {
-							wr := wc[kh*KW : (kh+1)*KW]
-							r := plane[base+kh*dh*PW:]
-							for kw, wv := range wr {
-								acc += wv * r[kw*dw]
-							}
-						}
-						yrow[ow] = acc
+					// Row by row of the window: y += the kh-th row's taps.
+					fill(yrow, b0)
+					for kh := range KH {
+						dwRowAdd(yrow, plane[top+kh*dh*PW:], wc[kh*KW:(kh+1)*KW], sw, dw)
 					}
 				}
 				if res != nil {
@@ -530,6 +523,38 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 		return
 	}
 	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+}
+
+// dwRowAdd adds to y[q] the taps w of one window row starting at r[q·s],
+// dilation d; 5-wide undilated rows (PaddleOCR's, EfficientNet's 5×5)
+// are unrolled.
+func dwRowAdd[T real](y, r, w []T, s, d int) {
+	if len(w) == 5 && d == 1 {
+		w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
+		for q := range y {
+			j := q * s
+			a := r[j : j+5 : j+5]
+			y[q] += w0*a[0] + w1*a[1] + w2*a[2] + w3*a[3] + w4*a[4]
+		}
+		return
+	}
+	if len(w) == 3 && d == 1 {
+		w0, w1, w2 := w[0], w[1], w[2]
+		for q := range y {
+			j := q * s
+			a := r[j : j+3 : j+3]
+			y[q] += w0*a[0] + w1*a[1] + w2*a[2]
+		}
+		return
+	}
+	for q := range y {
+		j := q * s
+		acc := y[q]
+		for kw, wv := range w {
+			acc += wv * r[j+kw*d]
+		}
+		y[q] = acc
+	}
 }
 
 // dwRow3x3 writes y[q] = b + the 3×3 window of rows r0, r1, r2 starting
