@@ -35,15 +35,17 @@ func init() {
 
 // act is an activation fused into a kernel's epilogue.
 type act struct {
-	kind   int // actNone, actRelu, actClip
+	kind   int // actNone, actRelu, actClip, actGelu, actLeaky
 	lo, hi float32
+	alpha  float32 // actLeaky's slope; then clamped to [lo, hi]
 }
 
 const (
 	actNone = iota
 	actRelu
 	actClip
-	actGelu // erf GELU (nn_fuse_gelu.go)
+	actGelu  // erf GELU (nn_fuse_gelu.go)
+	actLeaky // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
 )
 
 // apply applies a to s in place.
@@ -66,6 +68,14 @@ func applyAct[T real](a act, s []T) {
 		}
 	case actGelu:
 		geluRun(s, s)
+	case actLeaky:
+		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
+		for i, v := range s {
+			if v < 0 {
+				v *= al
+			}
+			s[i] = min(max(v, lo), hi)
+		}
 	}
 }
 
@@ -315,12 +325,12 @@ func biasAct[T real](a act, y, bias, res []T, n int) {
 				row[i] = min(max(v+b+rr[i], lo), hi)
 			}
 		}
-		if a.kind == actGelu {
+		if a.kind == actGelu || a.kind == actLeaky {
 			applyAct(a, y)
 		}
 		return
 	}
-	if bias == nil || a.kind == actGelu {
+	if bias == nil || a.kind == actGelu || a.kind == actLeaky {
 		if bias != nil {
 			for r, b := range bias {
 				row := y[r*n : (r+1)*n]

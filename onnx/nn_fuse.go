@@ -247,14 +247,18 @@ func fuseActivation(g *Graph, order []*Node, st *fuseStats) []*Node {
 		// Follow the chain: torch exports ReLU6 as Relu then Clip.
 		for {
 			a := sole[p.Outputs[0]]
-			if a == nil || a.Domain != "" || drop[a] || len(a.Outputs) != 1 || len(a.Inputs) == 0 || a.Inputs[0] != p.Outputs[0] {
+			if a == nil || a.Domain != "" || drop[a] || len(a.Outputs) != 1 || len(a.Inputs) == 0 {
 				break
 			}
-			next, ok := activationOf(a)
-			if !ok || cur.kind != actNone && (cur.kind == actGelu || next.kind == actGelu) {
+			next, ok := activationOf(a, p.Outputs[0])
+			if !ok {
 				break
 			}
-			*cur = compose(*cur, next)
+			c, ok := compose(*cur, next)
+			if !ok {
+				break
+			}
+			*cur = c
 			p.Outputs = []string{a.Outputs[0]}
 			drop[a] = true
 			st.actFused++
@@ -263,22 +267,52 @@ func fuseActivation(g *Graph, order []*Node, st *fuseStats) []*Node {
 	return without(order, drop)
 }
 
-// activationOf returns the epilogue form of a Relu node or a Clip node
-// with constant float32 bounds.
-func activationOf(a *Node) (act, bool) {
+// activationOf returns the epilogue form of a node applied to the value
+// x: Relu, LeakyRelu, the GELU, Clip with constant float32 bounds, or Max
+// or Min of x and a constant float32 scalar (a one-sided clamp).
+func activationOf(a *Node, x string) (act, bool) {
+	inf := float32(math.Inf(1))
+	if a.OpType != "Max" && a.OpType != "Min" && a.Inputs[0] != x {
+		return act{}, false
+	}
 	switch a.OpType {
 	case "Relu":
 		return act{kind: actRelu}, true
+	case "LeakyRelu":
+		if k, ok := a.kernel.(*actKernel); ok && k.kind == aLeaky {
+			return act{kind: actLeaky, alpha: k.a, lo: -inf, hi: inf}, true
+		}
 	case "Gelu":
 		if _, ok := a.kernel.(geluKernel); ok {
 			return act{kind: actGelu}, true
 		}
+	case "Max", "Min":
+		if len(a.Inputs) != 2 {
+			return act{}, false
+		}
+		c := other(a, x)
+		i := 1
+		if a.Inputs[0] == c {
+			i = 0
+		}
+		if c == "" {
+			return act{}, false
+		}
+		t := a.ConstInput(i)
+		v, ok := scalarF32(t)
+		if !ok || v != v {
+			return act{}, false
+		}
+		if a.OpType == "Max" {
+			return act{kind: actClip, lo: v, hi: inf}, true
+		}
+		return act{kind: actClip, lo: -inf, hi: v}, true
 	case "Clip":
 		ck, ok := a.kernel.(*clipKernel)
 		if !ok {
 			return act{}, false
 		}
-		lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+		lo, hi := -inf, inf
 		if ck.attrs {
 			lo, hi = ck.lo, ck.hi
 		}
@@ -299,9 +333,24 @@ func activationOf(a *Node) (act, bool) {
 	return act{}, false
 }
 
-// compose returns the activation "first, then next".
-func compose(first, next act) act {
+// compose returns the activation "first, then next", or false where the
+// two have no single epilogue form (anything after a GELU or a leaky
+// slope after a clamp).
+func compose(first, next act) (act, bool) {
+	if first.kind == actNone {
+		return next, true
+	}
+	if next.kind == actNone {
+		return first, true
+	}
+	if first.kind == actGelu || next.kind == actGelu || next.kind == actLeaky {
+		return act{}, false
+	}
+	// Both are clamps, or a leaky slope then a clamp: compose the clamps.
 	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if first.kind == actLeaky {
+		lo, hi = first.lo, first.hi
+	}
 	for _, a := range []act{first, next} {
 		switch a.kind {
 		case actRelu:
@@ -310,14 +359,11 @@ func compose(first, next act) act {
 			lo, hi = min(max(lo, a.lo), a.hi), min(max(hi, a.lo), a.hi)
 		}
 	}
-	if first.kind == actNone {
-		return next
-	}
-	if next.kind == actNone {
-		return first
+	if first.kind == actLeaky {
+		return act{kind: actLeaky, alpha: first.alpha, lo: lo, hi: hi}, true
 	}
 	if lo == 0 && math.IsInf(float64(hi), 1) {
-		return act{kind: actRelu}
+		return act{kind: actRelu}, true
 	}
-	return act{kind: actClip, lo: lo, hi: hi}
+	return act{kind: actClip, lo: lo, hi: hi}, true
 }

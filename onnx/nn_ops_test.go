@@ -282,7 +282,15 @@ func TestGeluMatchesErf(t *testing.T) {
 	}
 }
 
+func inf32(sign int) float32 { return float32(math.Inf(sign)) }
+
 func TestComposeActivations(t *testing.T) {
+	if _, ok := compose(clipOf(0, 6), act{kind: actLeaky, alpha: 0.1}); ok {
+		t.Error("a leaky slope after a clamp composed")
+	}
+	if _, ok := compose(act{kind: actGelu}, act{kind: actRelu}); ok {
+		t.Error("Relu after GELU composed")
+	}
 	relu, clip6 := act{kind: actRelu}, act{kind: actClip, lo: 0, hi: 6}
 	for _, c := range []struct {
 		a, b, want act
@@ -293,8 +301,10 @@ func TestComposeActivations(t *testing.T) {
 		{act{}, relu, relu},
 		{act{kind: actClip, lo: -1, hi: 1}, relu, act{kind: actClip, lo: 0, hi: 1}},
 		{act{kind: actClip, lo: -3, hi: -1}, relu, act{kind: actClip, lo: 0, hi: 0}},
+		{act{kind: actLeaky, alpha: 0.2, lo: inf32(-1), hi: inf32(1)}, act{kind: actClip, lo: -0.4, hi: inf32(1)},
+			act{kind: actLeaky, alpha: 0.2, lo: -0.4, hi: inf32(1)}},
 	} {
-		if got := compose(c.a, c.b); got != c.want {
+		if got, ok := compose(c.a, c.b); !ok || got != c.want {
 			t.Errorf("compose(%+v, %+v) = %+v, want %+v", c.a, c.b, got, c.want)
 		}
 	}
@@ -344,3 +354,5 @@ func TestConvFusedResidual(t *testing.T) {
 		})
 	}
 }
+
+func clipOf(lo, hi float32) act { return act{kind: actClip, lo: lo, hi: hi} }
