@@ -106,7 +106,7 @@ func runConformanceCase(dir string) error {
 	for _, set := range sets {
 		inputs := map[string]*Tensor{}
 		for i, in := range feeds {
-			t, err := readPB(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)))
+			t, err := readPB(filepath.Join(set, fmt.Sprintf("input_%d.pb", i)), in.Kind)
 			if err != nil {
 				if os.IsNotExist(errors.Unwrap(err)) {
 					continue // optional input left out
@@ -120,7 +120,7 @@ func runConformanceCase(dir string) error {
 			return fmt.Errorf("%s: %w", filepath.Base(set), err)
 		}
 		for i, o := range m.Graph.Outputs {
-			want, err := readPB(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)))
+			want, err := readPB(filepath.Join(set, fmt.Sprintf("output_%d.pb", i)), o.Kind)
 			if err != nil {
 				return fmt.Errorf("%s output %d: %w", filepath.Base(set), i, err)
 			}
@@ -132,14 +132,13 @@ func runConformanceCase(dir string) error {
 	return nil
 }
 
-func readPB(path string) (*Tensor, error) {
+func readPB(path string, kind Kind) (*Tensor, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
-	t, _, err := ParseTensor(b)
+	t, err := ParseValue(b, kind)
 	if err != nil {
-		// Sequence and optional values are stored as other messages.
 		return nil, fmt.Errorf("%v: %w", err, ErrUnsupported)
 	}
 	return t, nil
@@ -151,6 +150,17 @@ func compareTensors(got, want *Tensor) error {
 	}
 	if got.DType != want.DType {
 		return fmt.Errorf("dtype %v, want %v", got.DType, want.DType)
+	}
+	if want.DType.Storage() == StoreSeq {
+		if len(got.Seq) != len(want.Seq) {
+			return fmt.Errorf("%v of %d values, want %d", got.DType, len(got.Seq), len(want.Seq))
+		}
+		for i := range want.Seq {
+			if err := compareTensors(got.Seq[i], want.Seq[i]); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		return nil
 	}
 	if len(got.Shape) != len(want.Shape) {
 		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)

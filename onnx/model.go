@@ -50,6 +50,22 @@ type Dim struct {
 	Param string
 }
 
+func (k Kind) String() string {
+	switch k {
+	case KindTensor:
+		return "tensor"
+	case KindSequence:
+		return "sequence"
+	case KindMap:
+		return "map"
+	case KindOptional:
+		return "optional"
+	case KindSparse:
+		return "sparse tensor"
+	}
+	return "value"
+}
+
 func (d Dim) String() string {
 	if d.Value >= 0 {
 		return fmt.Sprint(d.Value)

@@ -76,13 +76,6 @@ func newIf(n *Node) (Kernel, error) {
 	if len(tg.Outputs) != len(n.Outputs) || len(eg.Outputs) != len(n.Outputs) {
 		return nil, n.Errorf("branches have %d and %d outputs, node %d", len(tg.Outputs), len(eg.Outputs), len(n.Outputs))
 	}
-	for _, g := range []*Graph{tg, eg} {
-		for _, o := range g.Outputs {
-			if o.Kind != KindTensor && o.Kind != KindUnknown {
-				return nil, n.Errorf("branch output %q is not a tensor: %w", o.Name, ErrUnsupported)
-			}
-		}
-	}
 	then, els := newSubgraph(n, tg), newSubgraph(n, eg)
 	return KernelFunc(func(in, out []*Tensor) error {
 		c := in[0]
@@ -108,11 +101,6 @@ func newLoop(n *Node) (Kernel, error) {
 	nScan := len(body.Outputs) - 1 - nCarried
 	if len(n.Outputs) != nCarried+nScan {
 		return nil, n.Errorf("%d outputs, body gives %d carried + %d scan", len(n.Outputs), nCarried, nScan)
-	}
-	for _, o := range append(body.Outputs[:len(body.Outputs):len(body.Outputs)], body.Inputs...) {
-		if o.Kind != KindTensor && o.Kind != KindUnknown {
-			return nil, n.Errorf("body value %q is not a tensor: %w", o.Name, ErrUnsupported)
-		}
 	}
 	sg := newSubgraph(n, body)
 	return KernelFunc(func(in, out []*Tensor) error {

@@ -3,6 +3,8 @@ package onnx
 import (
 	"fmt"
 	"math"
+
+	"github.com/adjoint-go/adjoint/internal/math32"
 )
 
 // Elementwise math: unary functions, broadcasting binary arithmetic and the
@@ -43,6 +45,7 @@ func init() {
 // ---- unary ----
 
 type unaryKernel struct {
+	s32 func(dst, src []float32) // slice form, preferred for float storage
 	f32 func(float32) float32
 	f64 func(float64) float64
 	i64 func(int64) int64
@@ -54,6 +57,11 @@ func (k unaryKernel) Run(in, out []*Tensor) error {
 	o := out[0]
 	switch x.DType.Storage() {
 	case StoreF32:
+		if k.s32 != nil {
+			o.Reset(x.DType, x.Shape)
+			unaryF32(o.F32, x.F32, k.s32)
+			return nil
+		}
 		if k.f32 == nil && k.f64 != nil {
 			o.Reset(x.DType, x.Shape)
 			for i, v := range x.F32 {
@@ -108,9 +116,9 @@ var unaryOps = map[string]unaryKernel{
 		}},
 	"Neg": {f32: func(x float32) float32 { return -x }, f64: func(x float64) float64 { return -x },
 		i64: func(x int64) int64 { return -x }},
-	"Sqrt":       f64only(math.Sqrt),
-	"Exp":        f64only(math.Exp),
-	"Log":        f64only(math.Log),
+	"Sqrt":       {f32: func(x float32) float32 { return float32(math.Sqrt(float64(x))) }, f64: math.Sqrt},
+	"Exp":        {s32: math32.ExpSlice, f64: math.Exp},
+	"Log":        {s32: math32.LogSlice, f64: math.Log},
 	"Reciprocal": {f32: func(x float32) float32 { return 1 / x }, f64: func(x float64) float64 { return 1 / x }},
 	"Floor":      f64only(math.Floor),
 	"Ceil":       f64only(math.Ceil),
@@ -143,8 +151,8 @@ var unaryOps = map[string]unaryKernel{
 	"Asinh": f64only(math.Asinh),
 	"Acosh": f64only(math.Acosh),
 	"Atanh": f64only(math.Atanh),
-	"Tanh":  f64only(math.Tanh),
-	"Erf":   f64only(math.Erf),
+	"Tanh":  {s32: math32.TanhSlice, f64: math.Tanh},
+	"Erf":   {s32: erfSlice, f64: math.Erf},
 	"Not":   {b: func(x bool) bool { return !x }},
 }
 
@@ -182,11 +190,50 @@ func bcast2[T, U any](a, b []T, as, bs []int, o []U, os []int, f func(T, T) U) {
 			o[i] = f(x, b[i])
 		}
 	default:
-		// Inner axis contiguous in both: loop rows.
+		if len(o) == 0 {
+			return
+		}
 		sa, sb := BroadcastStrides(as, os), BroadcastStrides(bs, os)
-		ForBroadcast(os, [][]int{sa, sb}, func(i int, idx []int) {
-			o[i] = f(a[idx[0]], b[idx[1]])
-		})
+		r := len(os)
+		inner, ia, ib := os[r-1], sa[r-1], sb[r-1]
+		ctr := make([]int, r)
+		pa, pb := 0, 0
+		for i := 0; i < len(o); i += inner {
+			row := o[i : i+inner]
+			switch {
+			case ia == 1 && ib == 1:
+				x, y := a[pa:pa+inner], b[pb:pb+inner]
+				for j := range row {
+					row[j] = f(x[j], y[j])
+				}
+			case ia == 1 && ib == 0:
+				x, y := a[pa:pa+inner], b[pb]
+				for j := range row {
+					row[j] = f(x[j], y)
+				}
+			case ia == 0 && ib == 1:
+				x, y := a[pa], b[pb:pb+inner]
+				for j := range row {
+					row[j] = f(x, y[j])
+				}
+			default:
+				x, y := a[pa], b[pb]
+				for j := range row {
+					row[j] = f(x, y)
+				}
+			}
+			for d := r - 2; d >= 0; d-- {
+				ctr[d]++
+				pa += sa[d]
+				pb += sb[d]
+				if ctr[d] < os[d] {
+					break
+				}
+				pa -= sa[d] * os[d]
+				pb -= sb[d] * os[d]
+				ctr[d] = 0
+			}
+		}
 	}
 }
 
@@ -239,6 +286,9 @@ func (k arithKernel) Run(in, out []*Tensor) error {
 	}
 	o := out[0]
 	o.Reset(a.DType, shape)
+	if k.op != "" && k.op[0] != 'M' && tensorArith(k.op, a, b, o, shape) {
+		return nil
+	}
 	switch a.DType.Storage() {
 	case StoreF32:
 		bcast2(a.F32, b.F32, a.Shape, b.Shape, o.F32, shape, k.f32)

@@ -731,3 +731,61 @@ func ParseTensor(b []byte) (*Tensor, string, error) {
 	d := &decoder{}
 	return d.tensor(b)
 }
+
+// ParseValue decodes a serialized value of the given kind: a TensorProto
+// (KindTensor or KindUnknown), a SequenceProto (KindSequence) or an
+// OptionalProto (KindOptional), as the conformance data stores them.
+func ParseValue(b []byte, kind Kind) (*Tensor, error) {
+	d := &decoder{}
+	return d.value(b, kind, 0)
+}
+
+func (d *decoder) value(b []byte, kind Kind, depth int) (*Tensor, error) {
+	if depth > maxDepth {
+		return nil, protoErr("values nested deeper than %d", maxDepth)
+	}
+	switch kind {
+	case KindTensor, KindUnknown:
+		t, _, err := d.tensor(b)
+		return t, err
+	case KindSequence, KindOptional:
+	default:
+		return nil, fmt.Errorf("onnx: %v values: %w", kind, ErrUnsupported)
+	}
+	out := &Tensor{DType: Sequence, Shape: []int{}}
+	if kind == KindOptional {
+		out.DType = Optional
+	}
+	var elem int64
+	err := eachField("SequenceProto", b, func(f field) error {
+		var err error
+		switch f.num {
+		case 2:
+			elem, err = f.varint("elem_type")
+		case 3, 5, 7: // tensor, sequence, optional value(s)
+			if err = f.want("value", protowire.BytesType); err != nil {
+				return err
+			}
+			k := map[protowire.Number]Kind{3: KindTensor, 5: KindSequence, 7: KindOptional}[f.num]
+			var t *Tensor
+			if t, err = d.value(f.b, k, depth+1); err == nil {
+				out.Seq = append(out.Seq, t)
+			}
+		case 4, 6:
+			return fmt.Errorf("onnx: sparse tensor or map values: %w", ErrUnsupported)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if kind == KindOptional && len(out.Seq) > 1 {
+		return nil, protoErr("optional with %d values", len(out.Seq))
+	}
+	if len(out.Seq) > 0 {
+		out.Elem = out.Seq[0].DType
+	} else if elem == 3 {
+		out.Elem = Sequence
+	}
+	return out, nil
+}

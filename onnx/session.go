@@ -246,8 +246,16 @@ func (g *Graph) checkInputs(inputs map[string]*Tensor) error {
 		if err := checkTensor(t); err != nil {
 			return fmt.Errorf("onnx: input %q: %w", in.Name, err)
 		}
-		if in.Kind != KindTensor && in.Kind != KindUnknown {
-			return fmt.Errorf("onnx: input %q is not a tensor: %w", in.Name, ErrUnsupported)
+		switch {
+		case in.Kind == KindSequence && t.DType != Sequence,
+			in.Kind == KindOptional && t.DType != Optional,
+			(in.Kind == KindTensor || in.Kind == KindUnknown) && t.DType.Storage() == StoreSeq:
+			return fmt.Errorf("onnx: input %q is a %v, model wants a %v", in.Name, t.DType, in.Kind)
+		case in.Kind == KindMap || in.Kind == KindSparse:
+			return fmt.Errorf("onnx: input %q is a %v: %w", in.Name, in.Kind, ErrUnsupported)
+		}
+		if in.Kind != KindTensor {
+			continue
 		}
 		if in.DType != Undefined && t.DType != in.DType {
 			return fmt.Errorf("onnx: input %q is %v, model wants %v", in.Name, t.DType, in.DType)
@@ -288,6 +296,19 @@ func checkTensor(t *Tensor) error {
 		have = len(t.B)
 	case StoreStr:
 		have = len(t.S)
+	case StoreSeq:
+		if t.DType == Optional && len(t.Seq) > 1 {
+			return fmt.Errorf("optional with %d values", len(t.Seq))
+		}
+		for _, e := range t.Seq {
+			if e == nil {
+				return fmt.Errorf("nil sequence element")
+			}
+			if err := checkTensor(e); err != nil {
+				return err
+			}
+		}
+		return nil
 	default:
 		return fmt.Errorf("element type %v: %w", t.DType, ErrUnsupported)
 	}

@@ -31,7 +31,17 @@ const (
 	BFloat16   DataType = 16
 )
 
+// Pseudo element types for the non-tensor values ONNX graphs pass around.
+// A Sequence holds its elements in Tensor.Seq; an Optional holds zero or
+// one value (a tensor or a sequence) in Tensor.Seq. Tensor.Elem names the
+// element type when it is known (an empty sequence still has one).
+const (
+	Sequence DataType = 1<<16 + iota
+	Optional
+)
+
 var dtypeNames = map[DataType]string{
+	Sequence: "sequence", Optional: "optional",
 	Undefined: "undefined", Float: "float32", Uint8: "uint8", Int8: "int8", Uint16: "uint16",
 	Int16: "int16", Int32: "int32", Int64: "int64", String: "string", Bool: "bool",
 	Float16: "float16", Double: "float64", Uint32: "uint32", Uint64: "uint64",
@@ -56,6 +66,7 @@ const (
 	StoreI64          // every integer type (uint64 as its bit pattern): Tensor.I64
 	StoreBool         // Bool: Tensor.B
 	StoreStr          // String: Tensor.S
+	StoreSeq          // Sequence, Optional: Tensor.Seq
 )
 
 // Storage reports the slice a Tensor of this type uses.
@@ -71,6 +82,8 @@ func (d DataType) Storage() Storage {
 		return StoreBool
 	case String:
 		return StoreStr
+	case Sequence, Optional:
+		return StoreSeq
 	}
 	return StoreNone
 }
@@ -103,6 +116,10 @@ type Tensor struct {
 	I64   []int64
 	B     []bool
 	S     []string
+	// Seq holds a Sequence's elements, or an Optional's value (none or one).
+	Seq []*Tensor
+	// Elem is the element type of a Sequence or Optional, when known.
+	Elem DataType
 }
 
 // NewTensor returns a zeroed tensor of the given type and shape.
@@ -152,7 +169,7 @@ func (t *Tensor) Reset(dt DataType, shape []int) {
 		t.Shape = append([]int(nil), shape...)
 	}
 	if t.DType != dt && t.DType.Storage() != dt.Storage() {
-		t.F32, t.F64, t.I64, t.B, t.S = nil, nil, nil, nil, nil
+		t.F32, t.F64, t.I64, t.B, t.S, t.Seq = nil, nil, nil, nil, nil, nil
 	}
 	t.DType = dt
 	switch dt.Storage() {
@@ -166,6 +183,8 @@ func (t *Tensor) Reset(dt DataType, shape []int) {
 		t.B = grow(t.B, n)
 	case StoreStr:
 		t.S = grow(t.S, n)
+	case StoreSeq:
+		t.Seq = t.Seq[:0]
 	default:
 		panic(fmt.Sprintf("onnx: Tensor.Reset: unsupported element type %v", dt))
 	}
@@ -201,7 +220,24 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 		copy(t.B, src.B)
 	case StoreStr:
 		copy(t.S, src.S)
+	case StoreSeq:
+		t.Elem = src.Elem
+		for _, e := range src.Seq {
+			t.Append(e)
+		}
 	}
+}
+
+// Append adds a deep copy of e to the sequence (or optional) t, reusing an
+// element tensor left from an earlier run when there is one.
+func (t *Tensor) Append(e *Tensor) {
+	n := len(t.Seq)
+	if n < cap(t.Seq) && t.Seq[:n+1][n] != nil {
+		t.Seq = t.Seq[:n+1]
+	} else {
+		t.Seq = append(t.Seq, &Tensor{})
+	}
+	t.Seq[n].CopyFrom(e)
 }
 
 // Clone returns a deep copy of t.
