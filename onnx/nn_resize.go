@@ -365,4 +365,3 @@ func (k *resizeKernel) axisTaps(in, out int, scale, roiLo, roiHi float64) []tap 
 	}
 	return taps
 }
-
