@@ -289,7 +289,6 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				im2colND(*col, xg, cg, g)
 				b = *col
 			}
-			gemmT(false, false, mg, ohw, kc, 1, w[gr*mg*kc:(gr+1)*mg*kc], kc, b, ohw, 0, yg, ohw)
 			var bg, rg []T
 			if bias != nil {
 				bg = bias[gr*mg : (gr+1)*mg]
@@ -297,68 +296,72 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 			if res != nil {
 				rg = res[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
 			}
-			biasAct(a, yg, bg, rg, ohw)
+			// In column blocks whose output fits in L2, so that the
+			// epilogue reads it from cache (A, repacked per block, is
+			// small next to the block's product).
+			nb := ohw
+			if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
+				nb = max(256, convColBlock*64/mg) &^ 63
+			}
+			wg := w[gr*mg*kc : (gr+1)*mg*kc]
+			for j0 := 0; j0 < ohw; j0 += nb {
+				j1 := min(j0+nb, ohw)
+				gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, b[j0:], ohw, 0, yg[j0:], ohw)
+				var rb []T
+				if rg != nil {
+					rb = rg[j0:]
+				}
+				biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+			}
 		}
 	}
 }
 
-// biasAct adds bias[r] to row r (rows of length n) of y, and res (y's
-// shape) when not nil, and applies a, in one pass: the epilogue of a
-// product computed with beta = 0.
-func biasAct[T real](a act, y, bias, res []T, n int) {
-	if res != nil {
-		lo, hi := T(math.Inf(-1)), T(math.Inf(1))
-		switch a.kind {
-		case actRelu:
-			lo = 0
-		case actClip:
-			lo, hi = T(a.lo), T(a.hi)
-		}
-		for r := range len(y) / max(n, 1) {
-			var b T
-			if bias != nil {
-				b = bias[r]
-			}
-			row, rr := y[r*n:(r+1)*n], res[r*n:(r+1)*n]
-			rr = rr[:len(row)]
-			for i, v := range row {
-				row[i] = min(max(v+b+rr[i], lo), hi)
-			}
-		}
-		if a.kind == actGelu || a.kind == actLeaky {
-			applyAct(a, y)
-		}
-		return
-	}
-	if bias == nil || a.kind == actGelu || a.kind == actLeaky {
-		if bias != nil {
-			for r, b := range bias {
-				row := y[r*n : (r+1)*n]
-				for i, v := range row {
-					row[i] = v + b
-				}
-			}
-		}
-		applyAct(a, y)
-		return
-	}
+// convColBlock·64 is the number of output elements per column block of
+// the convolution's GEMM (64K floats: 256 KB).
+const convColBlock = 1024
+
+// biasAct adds bias[r] to each of the rows×cols block's rows r (rows ld
+// apart in y and in res) and res when not nil, and applies a, in one
+// pass: the epilogue of a product computed with beta = 0.
+func biasAct[T real](a act, y, bias, res []T, rows, cols, ld int) {
 	lo, hi := T(math.Inf(-1)), T(math.Inf(1))
+	clamp := a.kind == actRelu || a.kind == actClip
 	switch a.kind {
 	case actRelu:
 		lo = 0
 	case actClip:
 		lo, hi = T(a.lo), T(a.hi)
 	}
-	for r, b := range bias {
-		row := y[r*n : (r+1)*n]
-		if a.kind == actNone {
+	for r := range rows {
+		row := y[r*ld : r*ld+cols]
+		var b T
+		if bias != nil {
+			b = bias[r]
+		}
+		switch {
+		case res != nil:
+			rr := res[r*ld : r*ld+cols]
+			rr = rr[:len(row)]
+			for i, v := range row {
+				row[i] = v + b + rr[i]
+			}
+		case bias != nil && !clamp:
 			for i, v := range row {
 				row[i] = v + b
 			}
+		case clamp:
+			for i, v := range row {
+				row[i] = min(max(v+b, lo), hi)
+			}
 			continue
 		}
-		for i, v := range row {
-			row[i] = min(max(v+b, lo), hi)
+		if clamp {
+			for i, v := range row {
+				row[i] = min(max(v, lo), hi)
+			}
+		} else {
+			applyAct(a, row)
 		}
 	}
 }

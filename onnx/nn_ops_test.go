@@ -101,8 +101,9 @@ func TestConvAgainstNaive(t *testing.T) {
 		{x: []int{2, 6, 8, 9}, w: []int{4, 3, 3, 2}, group: 2, strides: []int{1, 2}, dil: []int{1, 1}, pads: []int{0, 1, 1, 0}, bias: true},             // grouped, asymmetric
 		{x: []int{1, 5, 7, 7}, w: []int{6, 5, 1, 1}, group: 1, strides: []int{1, 1}, dil: []int{1, 1}, pads: []int{0, 0, 0, 0}, bias: true, relu: true}, // 1×1 direct
 		{x: []int{1, 5, 7, 7}, w: []int{6, 5, 3, 3}, group: 1, strides: []int{3, 3}, dil: []int{2, 1}, pads: []int{2, 2, 2, 2}, clipLo: -0.5, clipHi: 0.5},
-		{x: []int{2, 3, 12}, w: []int{4, 3, 3}, group: 1, strides: []int{2}, dil: []int{2}, pads: []int{1, 2}, bias: true},                        // 1-D
-		{x: []int{1, 2, 4, 5, 3}, w: []int{3, 2, 2, 3, 2}, group: 1, strides: []int{1, 2, 1}, dil: []int{1, 1, 2}, pads: []int{1, 0, 1, 0, 1, 0}}, // 3-D
+		{x: []int{1, 2, 48, 48}, w: []int{64, 2, 3, 3}, group: 1, strides: []int{1, 1}, dil: []int{1, 1}, pads: []int{1, 1, 1, 1}, bias: true, relu: true}, // column blocks
+		{x: []int{2, 3, 12}, w: []int{4, 3, 3}, group: 1, strides: []int{2}, dil: []int{2}, pads: []int{1, 2}, bias: true},                                 // 1-D
+		{x: []int{1, 2, 4, 5, 3}, w: []int{3, 2, 2, 3, 2}, group: 1, strides: []int{1, 2, 1}, dil: []int{1, 1, 2}, pads: []int{1, 0, 1, 0, 1, 0}},          // 3-D
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("case=%d/x=%v/w=%v/group=%d", i, c.x, c.w, c.group), func(t *testing.T) {
