@@ -357,3 +357,53 @@ func TestConvFusedResidual(t *testing.T) {
 }
 
 func clipOf(lo, hi float32) act { return act{kind: actClip, lo: lo, hi: hi} }
+
+func TestEinsumAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	a, b := randTensor(r, 2, 3, 4), randTensor(r, 1, 4, 5)
+	run := func(eq string, in ...*Tensor) *Tensor {
+		t.Helper()
+		k, err := newEinsum(&Node{OpType: "Einsum", Inputs: make([]string, len(in)), Attrs: []*Attribute{{Name: "equation", Type: AttrString, S: eq}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := &Tensor{}
+		if err := k.Run(in, []*Tensor{y}); err != nil {
+			t.Fatalf("%s: %v", eq, err)
+		}
+		return y
+	}
+	// Batch matrix product with the batch broadcast through "...", implicit output.
+	y := run("...ij,...jk", a, b)
+	if !eqInts(y.Shape, []int{2, 3, 5}) {
+		t.Fatalf("...ij,...jk: shape %v", y.Shape)
+	}
+	for bi := range 2 {
+		for i := range 3 {
+			for k := range 5 {
+				s := 0.0
+				for j := range 4 {
+					s += float64(a.F32[(bi*3+i)*4+j]) * float64(b.F32[j*5+k])
+				}
+				if g := float64(y.F32[(bi*3+i)*5+k]); math.Abs(g-s) > 1e-5*(1+math.Abs(s)) {
+					t.Fatalf("...ij,...jk [%d %d %d] = %g, want %g", bi, i, k, g, s)
+				}
+			}
+		}
+	}
+	// Diagonal and full sum.
+	m := randTensor(r, 4, 4)
+	d, tot := run("ii->i", m), run("ij->", m)
+	sum := 0.0
+	for i := range 4 {
+		if d.F32[i] != m.F32[i*5] {
+			t.Errorf("ii->i [%d] = %g, want %g", i, d.F32[i], m.F32[i*5])
+		}
+		for j := range 4 {
+			sum += float64(m.F32[i*4+j])
+		}
+	}
+	if tot.Rank() != 0 || math.Abs(float64(tot.F32[0])-sum) > 1e-5 {
+		t.Errorf("ij-> = %v %v, want scalar %g", tot.Shape, tot.F32, sum)
+	}
+}
