@@ -147,6 +147,17 @@ def tiny(out):
             y = torch.sigmoid(s.t2(F.relu(s.t1(y))))
             return y, F.adaptive_max_pool2d(y, 1)
 
+    class Recurrent(nn.Module):
+        """A bidirectional two-layer LSTM then a GRU, batch-first (ONNX LSTM and GRU)."""
+        def __init__(s):
+            super().__init__()
+            s.lstm = nn.LSTM(6, 5, num_layers=2, bidirectional=True, batch_first=True)
+            s.gru = nn.GRU(10, 4, batch_first=True)
+        def forward(s, x):
+            y, _ = s.lstm(x)
+            y, h = s.gru(y)
+            return y, h
+
     rng = np.random.RandomState(21)
     for opset in (13, 17):
         g = torch.Generator().manual_seed(opset)
@@ -158,12 +169,14 @@ def tiny(out):
             "tiny_transformer": (Block(opset), {"x": rng.randn(2, 8, 16).astype(np.float32), "pad": pad}),
             "tiny_dwconv": (DW(g), {"x": rng.randn(1, 3, 20, 20).astype(np.float32)}),
             "tiny_decoder": (Decoder(), {"x": rng.randn(1, 3, 10, 12).astype(np.float32)}),
+            # Its own generator, so that adding it left the other models' inputs unchanged.
+            "tiny_rnn": (Recurrent(), {"x": np.random.RandomState(opset).randn(3, 7, 6).astype(np.float32)}),
         }
         for name, (m, feeds) in models.items():
             m.eval()
             base = f"{name}_op{opset}"
             args = tuple(torch.from_numpy(v) for v in feeds.values())
-            outs = ["y", "ymax"] if name == "tiny_decoder" else ["y"]
+            outs = {"tiny_decoder": ["y", "ymax"], "tiny_rnn": ["y", "h"]}.get(name, ["y"])
             with torch.no_grad():
                 # PRESERVE keeps BatchNormalization nodes (eval mode would fold them into the
                 # convolutions at export), so our own BN folding has something to fold.

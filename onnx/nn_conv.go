@@ -35,15 +35,17 @@ func init() {
 
 // act is an activation fused into a kernel's epilogue.
 type act struct {
-	kind   int // actNone, actRelu, actClip
+	kind   int // actNone, actRelu, actClip, actGelu, actLeaky
 	lo, hi float32
+	alpha  float32 // actLeaky's slope; then clamped to [lo, hi]
 }
 
 const (
 	actNone = iota
 	actRelu
 	actClip
-	actGelu // erf GELU (nn_fuse_gelu.go)
+	actGelu  // erf GELU (nn_fuse_gelu.go)
+	actLeaky // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
 )
 
 // apply applies a to s in place.
@@ -66,14 +68,25 @@ func applyAct[T real](a act, s []T) {
 		}
 	case actGelu:
 		geluRun(s, s)
+	case actLeaky:
+		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
+		for i, v := range s {
+			if v < 0 {
+				v *= al
+			}
+			s[i] = min(max(v, lo), hi)
+		}
 	}
 }
 
 type convKernel struct {
-	node   *Node
-	win    window
-	group  int
-	act    act
+	node  *Node
+	win   window
+	group int
+	act   act
+	// sum, set by the Conv+Add rewrite (nn_fuse_convadd.go), says input 3
+	// is a residual added before the activation: y = act(conv + bias + r).
+	sum    bool
 	cache  atomic.Pointer[geomCache]
 	buffer scratch
 }
@@ -168,10 +181,45 @@ func (k *convKernel) Run(in, out []*Tensor) error {
 	var shape [8]int
 	s := append(append(shape[:0], n, m), g.out...)
 	y.Reset(x.DType, s)
+	var r *Tensor
+	if k.sum {
+		r = Input(in, 3)
+		if r == nil {
+			return fmt.Errorf("Conv: fused residual input missing")
+		}
+		if !eqInts(r.Shape, s) || r.DType != x.DType {
+			// Not the same shape: convolve, then add with broadcasting as
+			// the Add that was fused would have.
+			return k.runBroadcastSum(x, w, b, r, y, g, n, c, m)
+		}
+	}
 	if f32, _ := floatKind(x.DType); f32 {
-		convRun(k, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), floatsOf[float32](y))
+		convRun(k, k.act, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), biasOf[float32](r), floatsOf[float32](y))
 	} else {
-		convRun(k, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), floatsOf[float64](y))
+		convRun(k, k.act, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), biasOf[float64](r), floatsOf[float64](y))
+	}
+	return nil
+}
+
+// runBroadcastSum is Run for a fused residual whose shape differs from the
+// convolution's output: it must broadcast to it (else the unfused Add
+// would have changed the output's shape, which the rewrite never allows to
+// pass silently).
+func (k *convKernel) runBroadcastSum(x, w, b, r, y *Tensor, g geom, n, c, m int) error {
+	bs, err := BroadcastShape(y.Shape, r.Shape)
+	if err != nil || !eqInts(bs, y.Shape) || r.DType != x.DType {
+		return fmt.Errorf("Conv: fused residual shape %v %v does not broadcast to the output %v", r.DType, r.Shape, y.Shape)
+	}
+	st := BroadcastStrides(r.Shape, y.Shape)
+	id := BroadcastStrides(y.Shape, y.Shape)
+	if f32, _ := floatKind(x.DType); f32 {
+		convRun(k, act{}, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), nil, y.F32)
+		ForBroadcast(y.Shape, [][]int{id, st}, func(i int, idx []int) { y.F32[i] += r.F32[idx[1]] })
+		applyAct(k.act, y.F32)
+	} else {
+		convRun(k, act{}, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), nil, y.F64)
+		ForBroadcast(y.Shape, [][]int{id, st}, func(i int, idx []int) { y.F64[i] += r.F64[idx[1]] })
+		applyAct(k.act, y.F64)
 	}
 	return nil
 }
@@ -183,8 +231,9 @@ func biasOf[T real](b *Tensor) []T {
 	return floatsOf[T](b)
 }
 
-// convRun computes the convolution y = conv(x, w) + bias.
-func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
+// convRun computes the convolution y = a(conv(x, w) + bias + res), res
+// (the fused residual, of y's shape) and bias optional.
+func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
 	r := len(g.in)
 	if r == 1 {
 		// A 1-D convolution is a 2-D one of height 1.
@@ -199,7 +248,7 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 		return
 	}
 	if r == 2 && cg == 1 {
-		convDepthwise(k, g, n, c, m, x, w, bias, y)
+		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
 		return
 	}
 	kc := cg * kk
@@ -240,48 +289,79 @@ func convRun[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
 				im2colND(*col, xg, cg, g)
 				b = *col
 			}
-			gemmT(false, false, mg, ohw, kc, 1, w[gr*mg*kc:(gr+1)*mg*kc], kc, b, ohw, 0, yg, ohw)
-			var bg []T
+			var bg, rg []T
 			if bias != nil {
 				bg = bias[gr*mg : (gr+1)*mg]
 			}
-			biasAct(k.act, yg, bg, ohw)
+			if res != nil {
+				rg = res[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			}
+			// In column blocks whose output fits in L2, so that the
+			// epilogue reads it from cache (A, repacked per block, is
+			// small next to the block's product).
+			nb := ohw
+			if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
+				nb = max(256, convColBlock*64/mg) &^ 63
+			}
+			wg := w[gr*mg*kc : (gr+1)*mg*kc]
+			for j0 := 0; j0 < ohw; j0 += nb {
+				j1 := min(j0+nb, ohw)
+				gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, b[j0:], ohw, 0, yg[j0:], ohw)
+				var rb []T
+				if rg != nil {
+					rb = rg[j0:]
+				}
+				biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+			}
 		}
 	}
 }
 
-// biasAct adds bias[r] to row r (rows of length n) of y and applies a, in
-// one pass: the epilogue of a product computed with beta = 0.
-func biasAct[T real](a act, y, bias []T, n int) {
-	if bias == nil || a.kind == actGelu {
-		if bias != nil {
-			for r, b := range bias {
-				row := y[r*n : (r+1)*n]
-				for i, v := range row {
-					row[i] = v + b
-				}
-			}
-		}
-		applyAct(a, y)
-		return
-	}
+// convColBlock·64 is the number of output elements per column block of
+// the convolution's GEMM (64K floats: 256 KB).
+const convColBlock = 1024
+
+// biasAct adds bias[r] to each of the rows×cols block's rows r (rows ld
+// apart in y and in res) and res when not nil, and applies a, in one
+// pass: the epilogue of a product computed with beta = 0.
+func biasAct[T real](a act, y, bias, res []T, rows, cols, ld int) {
 	lo, hi := T(math.Inf(-1)), T(math.Inf(1))
+	clamp := a.kind == actRelu || a.kind == actClip
 	switch a.kind {
 	case actRelu:
 		lo = 0
 	case actClip:
 		lo, hi = T(a.lo), T(a.hi)
 	}
-	for r, b := range bias {
-		row := y[r*n : (r+1)*n]
-		if a.kind == actNone {
+	for r := range rows {
+		row := y[r*ld : r*ld+cols]
+		var b T
+		if bias != nil {
+			b = bias[r]
+		}
+		switch {
+		case res != nil:
+			rr := res[r*ld : r*ld+cols]
+			rr = rr[:len(row)]
+			for i, v := range row {
+				row[i] = v + b + rr[i]
+			}
+		case bias != nil && !clamp:
 			for i, v := range row {
 				row[i] = v + b
 			}
+		case clamp:
+			for i, v := range row {
+				row[i] = min(max(v+b, lo), hi)
+			}
 			continue
 		}
-		for i, v := range row {
-			row[i] = min(max(v+b, lo), hi)
+		if clamp {
+			for i, v := range row {
+				row[i] = min(max(v, lo), hi)
+			}
+		} else {
+			applyAct(a, row)
 		}
 	}
 }
@@ -395,14 +475,13 @@ func im2colND[T real](col, x []T, c int, g geom) {
 // bias first, and the fused activation is applied to the row while it is
 // in cache. 3×3 windows (MobileNet's) have an unrolled loop. Channels run
 // in parallel.
-func convDepthwise[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T) {
+func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
 	KH, KW := g.k[0], g.k[1]
 	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
 	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
 	mult := m / c
 	hw, ohw, kk := H*W, OH*OW, KH*KW
-	a := k.act
 	body := func(o0, o1 int) {
 		pp := getScratch[T](&k.buffer, PH*PW)
 		defer putScratch(&k.buffer, pp)
@@ -435,17 +514,16 @@ func convDepthwise[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T
 					r2 := plane[top+2*dh*PW:]
 					dwRow3x3(yrow, r0, r1, r2, wc, b0, 0, sw)
 				} else {
-					for ow := range OW {
-						acc := b0
-						base := top + ow*sw
-						for kh := range KH {
-							wr := wc[kh*KW : (kh+1)*KW]
-							r := plane[base+kh*dh*PW:]
-							for kw, wv := range wr {
-								acc += wv * r[kw*dw]
-							}
-						}
-						yrow[ow] = acc
+					// Row by row of the window: y += the kh-th row's taps.
+					fill(yrow, b0)
+					for kh := range KH {
+						dwRowAdd(yrow, plane[top+kh*dh*PW:], wc[kh*KW:(kh+1)*KW], sw, dw)
+					}
+				}
+				if res != nil {
+					rr := res[o*ohw+oh*OW : o*ohw+(oh+1)*OW]
+					for q, v := range rr {
+						yrow[q] += v
 					}
 				}
 				applyAct(a, yrow)
@@ -458,6 +536,38 @@ func convDepthwise[T real](k *convKernel, g geom, n, c, m int, x, w, bias, y []T
 		return
 	}
 	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+}
+
+// dwRowAdd adds to y[q] the taps w of one window row starting at r[q·s],
+// dilation d; 5-wide undilated rows (PaddleOCR's, EfficientNet's 5×5)
+// are unrolled.
+func dwRowAdd[T real](y, r, w []T, s, d int) {
+	if len(w) == 5 && d == 1 {
+		w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
+		for q := range y {
+			j := q * s
+			a := r[j : j+5 : j+5]
+			y[q] += w0*a[0] + w1*a[1] + w2*a[2] + w3*a[3] + w4*a[4]
+		}
+		return
+	}
+	if len(w) == 3 && d == 1 {
+		w0, w1, w2 := w[0], w[1], w[2]
+		for q := range y {
+			j := q * s
+			a := r[j : j+3 : j+3]
+			y[q] += w0*a[0] + w1*a[1] + w2*a[2]
+		}
+		return
+	}
+	for q := range y {
+		j := q * s
+		acc := y[q]
+		for kw, wv := range w {
+			acc += wv * r[j+kw*d]
+		}
+		y[q] = acc
+	}
 }
 
 // dwRow3x3 writes y[q] = b + the 3×3 window of rows r0, r1, r2 starting

@@ -13,8 +13,12 @@ import (
 //     output channel (ONNX Runtime's conv_bn_fusion.cc does the same).
 //   - MatMul by a constant followed by Add of a constant row vector
 //     becomes one GEMM that starts from the bias with beta = 1.
-//   - Relu, or Clip with constant bounds, after a Conv, Gemm or MatMul is
-//     applied in that kernel's epilogue, while the output is in cache.
+//   - A residual Add of a Conv's output joins the Conv's epilogue
+//     (nn_fuse_convadd.go); the LayerNorm and erf-GELU patterns become one
+//     kernel each (nn_fuse_layernorm.go, nn_fuse_gelu.go).
+//   - Relu, or Clip with constant bounds, or the GELU, after a Conv, Gemm
+//     or MatMul is applied in that kernel's epilogue, while the output is
+//     in cache.
 //
 // Each fusion needs the intermediate value to have exactly one reader and
 // not to be a graph output; the fused node takes over the last node's
@@ -26,7 +30,7 @@ import (
 var fuseEnabled = os.Getenv("ADJOINT_ONNX_NOFUSE") == ""
 
 // fuseStats counts the rewrites of the last compile (for tests and -info).
-type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused int }
+type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused, addFused int }
 
 // rewrite applies the passes to g's nodes (in run order) and returns the
 // new order.
@@ -36,6 +40,7 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	}
 	var st fuseStats
 	order = foldBatchNorm(g, order, &st)
+	order = fuseConvAdd(g, order, &st)
 	order = fuseMatMulAdd(g, order, &st)
 	order = fuseLayerNorm(g, order, &st)
 	order = fuseGelu(g, order, &st)
@@ -242,14 +247,18 @@ func fuseActivation(g *Graph, order []*Node, st *fuseStats) []*Node {
 		// Follow the chain: torch exports ReLU6 as Relu then Clip.
 		for {
 			a := sole[p.Outputs[0]]
-			if a == nil || a.Domain != "" || drop[a] || len(a.Outputs) != 1 || len(a.Inputs) == 0 || a.Inputs[0] != p.Outputs[0] {
+			if a == nil || a.Domain != "" || drop[a] || len(a.Outputs) != 1 || len(a.Inputs) == 0 {
 				break
 			}
-			next, ok := activationOf(a)
-			if !ok || cur.kind != actNone && (cur.kind == actGelu || next.kind == actGelu) {
+			next, ok := activationOf(a, p.Outputs[0])
+			if !ok {
 				break
 			}
-			*cur = compose(*cur, next)
+			c, ok := compose(*cur, next)
+			if !ok {
+				break
+			}
+			*cur = c
 			p.Outputs = []string{a.Outputs[0]}
 			drop[a] = true
 			st.actFused++
@@ -258,22 +267,52 @@ func fuseActivation(g *Graph, order []*Node, st *fuseStats) []*Node {
 	return without(order, drop)
 }
 
-// activationOf returns the epilogue form of a Relu node or a Clip node
-// with constant float32 bounds.
-func activationOf(a *Node) (act, bool) {
+// activationOf returns the epilogue form of a node applied to the value
+// x: Relu, LeakyRelu, the GELU, Clip with constant float32 bounds, or Max
+// or Min of x and a constant float32 scalar (a one-sided clamp).
+func activationOf(a *Node, x string) (act, bool) {
+	inf := float32(math.Inf(1))
+	if a.OpType != "Max" && a.OpType != "Min" && a.Inputs[0] != x {
+		return act{}, false
+	}
 	switch a.OpType {
 	case "Relu":
 		return act{kind: actRelu}, true
+	case "LeakyRelu":
+		if k, ok := a.kernel.(*actKernel); ok && k.kind == aLeaky {
+			return act{kind: actLeaky, alpha: k.a, lo: -inf, hi: inf}, true
+		}
 	case "Gelu":
 		if _, ok := a.kernel.(geluKernel); ok {
 			return act{kind: actGelu}, true
 		}
+	case "Max", "Min":
+		if len(a.Inputs) != 2 {
+			return act{}, false
+		}
+		c := other(a, x)
+		i := 1
+		if a.Inputs[0] == c {
+			i = 0
+		}
+		if c == "" {
+			return act{}, false
+		}
+		t := a.ConstInput(i)
+		v, ok := scalarF32(t)
+		if !ok || v != v {
+			return act{}, false
+		}
+		if a.OpType == "Max" {
+			return act{kind: actClip, lo: v, hi: inf}, true
+		}
+		return act{kind: actClip, lo: -inf, hi: v}, true
 	case "Clip":
 		ck, ok := a.kernel.(*clipKernel)
 		if !ok {
 			return act{}, false
 		}
-		lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+		lo, hi := -inf, inf
 		if ck.attrs {
 			lo, hi = ck.lo, ck.hi
 		}
@@ -294,9 +333,24 @@ func activationOf(a *Node) (act, bool) {
 	return act{}, false
 }
 
-// compose returns the activation "first, then next".
-func compose(first, next act) act {
+// compose returns the activation "first, then next", or false where the
+// two have no single epilogue form (anything after a GELU or a leaky
+// slope after a clamp).
+func compose(first, next act) (act, bool) {
+	if first.kind == actNone {
+		return next, true
+	}
+	if next.kind == actNone {
+		return first, true
+	}
+	if first.kind == actGelu || next.kind == actGelu || next.kind == actLeaky {
+		return act{}, false
+	}
+	// Both are clamps, or a leaky slope then a clamp: compose the clamps.
 	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if first.kind == actLeaky {
+		lo, hi = first.lo, first.hi
+	}
 	for _, a := range []act{first, next} {
 		switch a.kind {
 		case actRelu:
@@ -305,14 +359,11 @@ func compose(first, next act) act {
 			lo, hi = min(max(lo, a.lo), a.hi), min(max(hi, a.lo), a.hi)
 		}
 	}
-	if first.kind == actNone {
-		return next
-	}
-	if next.kind == actNone {
-		return first
+	if first.kind == actLeaky {
+		return act{kind: actLeaky, alpha: first.alpha, lo: lo, hi: hi}, true
 	}
 	if lo == 0 && math.IsInf(float64(hi), 1) {
-		return act{kind: actRelu}
+		return act{kind: actRelu}, true
 	}
-	return act{kind: actClip, lo: lo, hi: hi}
+	return act{kind: actClip, lo: lo, hi: hi}, true
 }

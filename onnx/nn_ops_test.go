@@ -101,8 +101,9 @@ func TestConvAgainstNaive(t *testing.T) {
 		{x: []int{2, 6, 8, 9}, w: []int{4, 3, 3, 2}, group: 2, strides: []int{1, 2}, dil: []int{1, 1}, pads: []int{0, 1, 1, 0}, bias: true},             // grouped, asymmetric
 		{x: []int{1, 5, 7, 7}, w: []int{6, 5, 1, 1}, group: 1, strides: []int{1, 1}, dil: []int{1, 1}, pads: []int{0, 0, 0, 0}, bias: true, relu: true}, // 1×1 direct
 		{x: []int{1, 5, 7, 7}, w: []int{6, 5, 3, 3}, group: 1, strides: []int{3, 3}, dil: []int{2, 1}, pads: []int{2, 2, 2, 2}, clipLo: -0.5, clipHi: 0.5},
-		{x: []int{2, 3, 12}, w: []int{4, 3, 3}, group: 1, strides: []int{2}, dil: []int{2}, pads: []int{1, 2}, bias: true},                        // 1-D
-		{x: []int{1, 2, 4, 5, 3}, w: []int{3, 2, 2, 3, 2}, group: 1, strides: []int{1, 2, 1}, dil: []int{1, 1, 2}, pads: []int{1, 0, 1, 0, 1, 0}}, // 3-D
+		{x: []int{1, 2, 48, 48}, w: []int{64, 2, 3, 3}, group: 1, strides: []int{1, 1}, dil: []int{1, 1}, pads: []int{1, 1, 1, 1}, bias: true, relu: true}, // column blocks
+		{x: []int{2, 3, 12}, w: []int{4, 3, 3}, group: 1, strides: []int{2}, dil: []int{2}, pads: []int{1, 2}, bias: true},                                 // 1-D
+		{x: []int{1, 2, 4, 5, 3}, w: []int{3, 2, 2, 3, 2}, group: 1, strides: []int{1, 2, 1}, dil: []int{1, 1, 2}, pads: []int{1, 0, 1, 0, 1, 0}},          // 3-D
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("case=%d/x=%v/w=%v/group=%d", i, c.x, c.w, c.group), func(t *testing.T) {
@@ -282,7 +283,15 @@ func TestGeluMatchesErf(t *testing.T) {
 	}
 }
 
+func inf32(sign int) float32 { return float32(math.Inf(sign)) }
+
 func TestComposeActivations(t *testing.T) {
+	if _, ok := compose(clipOf(0, 6), act{kind: actLeaky, alpha: 0.1}); ok {
+		t.Error("a leaky slope after a clamp composed")
+	}
+	if _, ok := compose(act{kind: actGelu}, act{kind: actRelu}); ok {
+		t.Error("Relu after GELU composed")
+	}
 	relu, clip6 := act{kind: actRelu}, act{kind: actClip, lo: 0, hi: 6}
 	for _, c := range []struct {
 		a, b, want act
@@ -293,9 +302,108 @@ func TestComposeActivations(t *testing.T) {
 		{act{}, relu, relu},
 		{act{kind: actClip, lo: -1, hi: 1}, relu, act{kind: actClip, lo: 0, hi: 1}},
 		{act{kind: actClip, lo: -3, hi: -1}, relu, act{kind: actClip, lo: 0, hi: 0}},
+		{act{kind: actLeaky, alpha: 0.2, lo: inf32(-1), hi: inf32(1)}, act{kind: actClip, lo: -0.4, hi: inf32(1)},
+			act{kind: actLeaky, alpha: 0.2, lo: -0.4, hi: inf32(1)}},
 	} {
-		if got := compose(c.a, c.b); got != c.want {
+		if got, ok := compose(c.a, c.b); !ok || got != c.want {
 			t.Errorf("compose(%+v, %+v) = %+v, want %+v", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// TestConvFusedResidual checks the Conv+Add epilogue: y = relu(conv + b + r)
+// for a residual of the output's shape (general and depthwise paths) and
+// one that broadcasts to it.
+func TestConvFusedResidual(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, c := range []struct {
+		name  string
+		w     []int
+		group int
+		res   []int
+	}{
+		{"general", []int{6, 4, 3, 3}, 1, []int{2, 6, 5, 5}},
+		{"depthwise", []int{4, 1, 3, 3}, 4, []int{2, 4, 5, 5}},
+		{"broadcast", []int{6, 4, 3, 3}, 1, []int{6, 1, 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x, w, b, res := randTensor(r, 2, 4, 5, 5), randTensor(r, c.w...), randTensor(r, c.w[0]), randTensor(r, c.res...)
+			n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b", "r"}, Outputs: []string{"y"},
+				Attrs: []*Attribute{intAttr("group", int64(c.group)), intsAttr("pads", 1, 1, 1, 1)}}
+			k, err := newConv(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.(*convKernel).sum = true
+			k.(*convKernel).act = act{kind: actRelu}
+			y := &Tensor{}
+			if err := k.Run([]*Tensor{x, w, b, res}, []*Tensor{y}); err != nil {
+				t.Fatal(err)
+			}
+			want, shape := naiveConv(x, w, b, c.group, []int{1, 1}, []int{1, 1}, []int{1, 1, 1, 1})
+			if !eqInts(y.Shape, shape) {
+				t.Fatalf("shape %v, want %v", y.Shape, shape)
+			}
+			st := BroadcastStrides(res.Shape, shape)
+			id := BroadcastStrides(shape, shape)
+			ForBroadcast(shape, [][]int{id, st}, func(i int, idx []int) {
+				v := math.Max(want[i]+float64(res.F32[idx[1]]), 0)
+				if d := math.Abs(float64(y.F32[i]) - v); d > 1e-5*(1+math.Abs(v)) {
+					t.Fatalf("element %d: got %g, want %g", i, y.F32[i], v)
+				}
+			})
+		})
+	}
+}
+
+func clipOf(lo, hi float32) act { return act{kind: actClip, lo: lo, hi: hi} }
+
+func TestEinsumAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	a, b := randTensor(r, 2, 3, 4), randTensor(r, 1, 4, 5)
+	run := func(eq string, in ...*Tensor) *Tensor {
+		t.Helper()
+		k, err := newEinsum(&Node{OpType: "Einsum", Inputs: make([]string, len(in)), Attrs: []*Attribute{{Name: "equation", Type: AttrString, S: eq}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := &Tensor{}
+		if err := k.Run(in, []*Tensor{y}); err != nil {
+			t.Fatalf("%s: %v", eq, err)
+		}
+		return y
+	}
+	// Batch matrix product with the batch broadcast through "...", implicit output.
+	y := run("...ij,...jk", a, b)
+	if !eqInts(y.Shape, []int{2, 3, 5}) {
+		t.Fatalf("...ij,...jk: shape %v", y.Shape)
+	}
+	for bi := range 2 {
+		for i := range 3 {
+			for k := range 5 {
+				s := 0.0
+				for j := range 4 {
+					s += float64(a.F32[(bi*3+i)*4+j]) * float64(b.F32[j*5+k])
+				}
+				if g := float64(y.F32[(bi*3+i)*5+k]); math.Abs(g-s) > 1e-5*(1+math.Abs(s)) {
+					t.Fatalf("...ij,...jk [%d %d %d] = %g, want %g", bi, i, k, g, s)
+				}
+			}
+		}
+	}
+	// Diagonal and full sum.
+	m := randTensor(r, 4, 4)
+	d, tot := run("ii->i", m), run("ij->", m)
+	sum := 0.0
+	for i := range 4 {
+		if d.F32[i] != m.F32[i*5] {
+			t.Errorf("ii->i [%d] = %g, want %g", i, d.F32[i], m.F32[i*5])
+		}
+		for j := range 4 {
+			sum += float64(m.F32[i*4+j])
+		}
+	}
+	if tot.Rank() != 0 || math.Abs(float64(tot.F32[0])-sum) > 1e-5 {
+		t.Errorf("ij-> = %v %v, want scalar %g", tot.Shape, tot.F32, sum)
 	}
 }

@@ -146,6 +146,10 @@ func pool2D[T poolElem](k *poolKernel, g geom, plane int, lo T, x, y []T, idx []
 		KH, KW, sh, sw, dh, dw = g.k[0], g.k[1], g.s[0], g.s[1], g.d[0], g.d[1]
 		ph, pw, peh, pew = g.pb[0], g.pb[1], g.pe[0], g.pe[1]
 	}
+	if k.max && idx == nil {
+		maxPool2D(x, y, lo, H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw)
+		return
+	}
 	base := int64(plane) * int64(H*W)
 	for oh := range OH {
 		hs := oh*sh - ph
@@ -206,6 +210,43 @@ func pool2D[T poolElem](k *poolKernel, g geom, plane int, lo T, x, y []T, idx []
 			} else {
 				y[oh*OW+ow] = 0
 			}
+		}
+	}
+}
+
+// maxPool2D is MaxPool without indices over one plane: the window's
+// rows and columns inside the image are found once per output row and
+// pixel, so the inner loops test nothing but the values.
+func maxPool2D[T poolElem](x, y []T, lo T, H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw int) {
+	// span returns the taps [k0, k1) of a window starting at s that fall in [0, n).
+	span := func(s, k, d, n int) (int, int) {
+		k0 := 0
+		if s < 0 {
+			k0 = (-s + d - 1) / d
+		}
+		k1 := k
+		if last := s + (k-1)*d; last >= n {
+			k1 = (n-1-s)/d + 1
+		}
+		return k0, max(k0, k1)
+	}
+	for oh := range OH {
+		hs := oh*sh - ph
+		h0, h1 := span(hs, KH, dh, H)
+		yr := y[oh*OW : (oh+1)*OW]
+		for ow := range yr {
+			ws := ow*sw - pw
+			w0, w1 := span(ws, KW, dw, W)
+			m := lo
+			for kh := h0; kh < h1; kh++ {
+				row := x[(hs+kh*dh)*W : (hs+kh*dh+1)*W]
+				for kw := w0; kw < w1; kw++ {
+					if v := row[ws+kw*dw]; v > m {
+						m = v
+					}
+				}
+			}
+			yr[ow] = m
 		}
 	}
 }
