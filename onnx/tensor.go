@@ -161,10 +161,12 @@ func (t *Tensor) Reset(dt DataType, shape []int) {
 		}
 		n *= d
 	}
-	if cap(t.Shape) >= len(shape) {
+	if cap(t.Shape) >= len(shape) && t.Shape != nil {
 		s := t.Shape[:len(shape)]
 		copy(s, shape)
 		t.Shape = s
+	} else if len(shape) == 0 {
+		t.Shape = []int{}
 	} else {
 		t.Shape = append([]int(nil), shape...)
 	}
