@@ -403,7 +403,7 @@ func (k arithKernel) Run(in, out []*Tensor) error {
 	}
 	o := out[0]
 	o.Reset(a.DType, shape)
-	if k.op != "" && k.op[0] != 'M' && len(o.F32)+len(o.F64) >= grain && tensorArith(k.op, a, b, o, o.Shape) {
+	if k.op != "" && k.op[0] != 'M' && o.Size() >= grain && tensorArith(k.op, a, b, o, o.Shape) {
 		return nil
 	}
 	isArith := k.op == "Add" || k.op == "Sub" || k.op == "Mul" || k.op == "Div"
