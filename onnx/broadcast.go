@@ -52,8 +52,9 @@ func ForBroadcast(out []int, strides [][]int, fn func(i int, idx []int)) {
 		return
 	}
 	r := len(out)
-	ctr := make([]int, r)
-	idx := make([]int, len(strides))
+	var cb, ib [8]int
+	ctr := append(cb[:0], make([]int, r)...)
+	idx := append(ib[:0], make([]int, len(strides))...)
 	for i := 0; i < n; i++ {
 		fn(i, idx)
 		for d := r - 1; d >= 0; d-- {

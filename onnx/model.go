@@ -347,6 +347,7 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 		}
 		n.kernel = k
 	}
+	order = foldConstants(g, order)
 	order, err := rewrite(g, order)
 	if err != nil {
 		return err

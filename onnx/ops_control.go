@@ -335,3 +335,140 @@ func moveAxisFrom0(x *Tensor, a int) *Tensor {
 	_ = transposeKernel{perm: perm}.Run([]*Tensor{x}, []*Tensor{o})
 	return o
 }
+
+func init() {
+	Register("", "Scan", 8, 8, newScan8)
+}
+
+// newScan8 is opset 8's Scan: every state and scan input has a leading
+// batch axis, scan inputs scan their axis 1, and sequence_lens (input 0,
+// optional) may stop a batch entry early (its scan outputs are then
+// zero-padded).
+func newScan8(n *Node) (Kernel, error) {
+	body := n.GraphAttr("body")
+	if body == nil {
+		return nil, n.Errorf("missing body")
+	}
+	m := int(n.Int("num_scan_inputs", 0))
+	nState := len(n.Inputs) - 1 - m
+	if m < 1 || nState < 0 || len(body.Inputs) != nState+m || len(body.Outputs) != len(n.Outputs) || len(n.Outputs) < nState {
+		return nil, n.Errorf("num_scan_inputs %d with %d inputs, %d outputs; body %d/%d", m, len(n.Inputs), len(n.Outputs), len(body.Inputs), len(body.Outputs))
+	}
+	dirs := n.IntsAsInt("directions")
+	if dirs != nil && len(dirs) != m {
+		return nil, n.Errorf("directions %v for %d scan inputs", dirs, m)
+	}
+	nScanOut := len(n.Outputs) - nState
+	sg := newSubgraph(n, body)
+	return KernelFunc(func(in, out []*Tensor) error {
+		var batch, T = -1, -1
+		for i := 1; i < len(n.Inputs); i++ {
+			x := in[i]
+			if x == nil || len(x.Shape) < 1 || (i > nState && len(x.Shape) < 2) {
+				return fmt.Errorf("input %d missing or of too low rank", i)
+			}
+			if batch >= 0 && x.Shape[0] != batch {
+				return fmt.Errorf("inputs disagree on the batch size")
+			}
+			batch = x.Shape[0]
+			if i > nState {
+				if T >= 0 && x.Shape[1] != T {
+					return fmt.Errorf("scan inputs have lengths %d and %d", T, x.Shape[1])
+				}
+				T = x.Shape[1]
+			}
+		}
+		lens := make([]int, batch)
+		for b := range lens {
+			lens[b] = T
+		}
+		if sl := in[0]; sl != nil {
+			if sl.DType.Storage() != StoreI64 || sl.Size() != batch {
+				return fmt.Errorf("sequence_lens %v%v for batch %d", sl.DType, sl.Shape, batch)
+			}
+			for b, v := range sl.I64 {
+				if v < 0 || v > int64(T) {
+					return fmt.Errorf("sequence length %d out of range [0, %d]", v, T)
+				}
+				lens[b] = int(v)
+			}
+		}
+		row := func(x *Tensor, i, per int, shape []int) *Tensor {
+			t := &Tensor{}
+			t.Reset(x.DType, shape)
+			copyRange(t, 0, x, i*per, per)
+			return t
+		}
+		finals := make([][]*Tensor, nState)
+		scans := make([][]*Tensor, nScanOut) // per output, per batch: stacked [T, ...]
+		bodyOut := make([]*Tensor, len(body.Outputs))
+		for i := range bodyOut {
+			bodyOut[i] = &Tensor{}
+		}
+		for b := range batch {
+			state := make([]*Tensor, nState)
+			for i := range state {
+				x := in[1+i]
+				state[i] = row(x, b, numel(x.Shape[1:]), x.Shape[1:])
+			}
+			steps := make([][]*Tensor, nScanOut)
+			for t := range lens[b] {
+				args := append([]*Tensor{}, state...)
+				for j := range m {
+					x := in[1+nState+j]
+					tt := t
+					if dirs != nil && dirs[j] == 1 {
+						tt = lens[b] - 1 - t
+					}
+					per := numel(x.Shape[2:])
+					args = append(args, row(x, b*T+tt, per, x.Shape[2:]))
+				}
+				if err := sg.run(in, args, bodyOut); err != nil {
+					return err
+				}
+				for i := range state {
+					state[i].CopyFrom(bodyOut[i])
+				}
+				for i := range steps {
+					steps[i] = append(steps[i], bodyOut[nState+i].Clone())
+				}
+			}
+			for i := range state {
+				finals[i] = append(finals[i], state[i])
+			}
+			for i, s := range steps {
+				st := &Tensor{}
+				if err := stack(st, s, body.Outputs[nState+i].DType); err != nil {
+					return err
+				}
+				scans[i] = append(scans[i], st)
+			}
+		}
+		for i, f := range finals {
+			if err := stack(out[i], f, body.Outputs[i].DType); err != nil {
+				return err
+			}
+		}
+		for i, s := range scans {
+			// Pad short sequences to T steps with zeros, then stack batches.
+			var elem []int
+			for _, st := range s {
+				if len(st.Shape) > 0 && st.Shape[0] > 0 {
+					elem = st.Shape[1:]
+				}
+			}
+			padded := make([]*Tensor, len(s))
+			for b, st := range s {
+				p := &Tensor{}
+				p.Reset(st.DType, append([]int{T}, elem...))
+				p.Zero()
+				copyRange(p, 0, st, 0, st.Size())
+				padded[b] = p
+			}
+			if err := stack(out[nState+i], padded, body.Outputs[nState+i].DType); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), nil
+}

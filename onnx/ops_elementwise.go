@@ -193,10 +193,11 @@ func bcast2[T, U any](a, b []T, as, bs []int, o []U, os []int, f func(T, T) U) {
 		if len(o) == 0 {
 			return
 		}
-		sa, sb := BroadcastStrides(as, os), BroadcastStrides(bs, os)
+		var b1, b2, b3 [8]int
+		sa, sb := stridesTo(b1[:0], as, os), stridesTo(b2[:0], bs, os)
 		r := len(os)
 		inner, ia, ib := os[r-1], sa[r-1], sb[r-1]
-		ctr := make([]int, r)
+		ctr := append(b3[:0], make([]int, r)...)
 		pa, pb := 0, 0
 		for i := 0; i < len(o); i += inner {
 			row := o[i : i+inner]
@@ -280,13 +281,14 @@ func (k arithKernel) Run(in, out []*Tensor) error {
 	if a.DType != b.DType {
 		return fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
 	}
-	shape, err := BroadcastShape(a.Shape, b.Shape)
+	var sb [8]int
+	shape, err := broadcastTo2(sb[:0], a.Shape, b.Shape)
 	if err != nil {
 		return err
 	}
 	o := out[0]
 	o.Reset(a.DType, shape)
-	if k.op != "" && k.op[0] != 'M' && tensorArith(k.op, a, b, o, shape) {
+	if k.op != "" && k.op[0] != 'M' && len(o.F32)+len(o.F64) >= grain && tensorArith(k.op, a, b, o, o.Shape) {
 		return nil
 	}
 	switch a.DType.Storage() {

@@ -59,7 +59,8 @@ func (k gatherKernel) Run(in, out []*Tensor) error {
 	if err != nil {
 		return err
 	}
-	shape := append(append(append([]int{}, x.Shape[:a]...), it.Shape...), x.Shape[a+1:]...)
+	var sb [8]int
+	shape := append(append(append(sb[:0], x.Shape[:a]...), it.Shape...), x.Shape[a+1:]...)
 	outer, d, inner := numel(x.Shape[:a]), x.Shape[a], numel(x.Shape[a+1:])
 	o := out[0]
 	o.Reset(x.DType, shape)

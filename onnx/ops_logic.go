@@ -13,7 +13,7 @@ func init() {
 		Register("", op, 7, Latest, func(n *Node) (Kernel, error) { return newBoolBinary(op), nil })
 	}
 	cmp := func(op string, from int) {
-		Register("", op, from, Latest, func(n *Node) (Kernel, error) { return compareKernel(op), nil })
+		Register("", op, from, Latest, func(n *Node) (Kernel, error) { return newCompare(op), nil })
 	}
 	cmp("Equal", 7)
 	cmp("Less", 7)
@@ -38,7 +38,8 @@ func newBoolBinary(op string) Kernel {
 		if a.DType != Bool || b.DType != Bool {
 			return fmt.Errorf("input types %v, %v: want bool", a.DType, b.DType)
 		}
-		shape, err := BroadcastShape(a.Shape, b.Shape)
+		var sb [8]int
+		shape, err := broadcastTo2(sb[:0], a.Shape, b.Shape)
 		if err != nil {
 			return err
 		}
@@ -48,9 +49,19 @@ func newBoolBinary(op string) Kernel {
 	})
 }
 
-type compareKernel string
+type compareKernel struct {
+	op  string
+	f32 func(a, b float32) bool
+	f64 func(a, b float64) bool
+	i64 func(a, b int64) bool
+	str func(a, b string) bool
+}
 
-func cmpFn[T int64 | float32 | float64 | string](op compareKernel) func(a, b T) bool {
+func newCompare(op string) compareKernel {
+	return compareKernel{op: op, f32: cmpFn[float32](op), f64: cmpFn[float64](op), i64: cmpFn[int64](op), str: cmpFn[string](op)}
+}
+
+func cmpFn[T int64 | float32 | float64 | string](op string) func(a, b T) bool {
 	switch op {
 	case "Equal":
 		return func(a, b T) bool { return a == b }
@@ -64,12 +75,14 @@ func cmpFn[T int64 | float32 | float64 | string](op compareKernel) func(a, b T) 
 	return func(a, b T) bool { return a >= b }
 }
 
-func (op compareKernel) Run(in, out []*Tensor) error {
+func (k compareKernel) Run(in, out []*Tensor) error {
+	op := k.op
 	a, b := in[0], in[1]
 	if a.DType != b.DType {
 		return fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
 	}
-	shape, err := BroadcastShape(a.Shape, b.Shape)
+	var sb [8]int
+	shape, err := broadcastTo2(sb[:0], a.Shape, b.Shape)
 	if err != nil {
 		return err
 	}
@@ -77,9 +90,9 @@ func (op compareKernel) Run(in, out []*Tensor) error {
 	o.Reset(Bool, shape)
 	switch a.DType.Storage() {
 	case StoreF32:
-		bcast2(a.F32, b.F32, a.Shape, b.Shape, o.B, shape, cmpFn[float32](op))
+		bcast2(a.F32, b.F32, a.Shape, b.Shape, o.B, shape, k.f32)
 	case StoreF64:
-		bcast2(a.F64, b.F64, a.Shape, b.Shape, o.B, shape, cmpFn[float64](op))
+		bcast2(a.F64, b.F64, a.Shape, b.Shape, o.B, shape, k.f64)
 	case StoreI64:
 		if a.DType == Uint64 {
 			f := cmpFn[float64](op)
@@ -94,12 +107,12 @@ func (op compareKernel) Run(in, out []*Tensor) error {
 			})
 			break
 		}
-		bcast2(a.I64, b.I64, a.Shape, b.Shape, o.B, shape, cmpFn[int64](op))
+		bcast2(a.I64, b.I64, a.Shape, b.Shape, o.B, shape, k.i64)
 	case StoreStr:
-		bcast2(a.S, b.S, a.Shape, b.Shape, o.B, shape, cmpFn[string](op))
+		bcast2(a.S, b.S, a.Shape, b.Shape, o.B, shape, k.str)
 	case StoreBool:
 		if op != "Equal" {
-			return fmt.Errorf("%s on bool: %w", string(op), ErrUnsupported)
+			return fmt.Errorf("%s on bool: %w", op, ErrUnsupported)
 		}
 		bcast2(a.B, b.B, a.Shape, b.Shape, o.B, shape, func(x, y bool) bool { return x == y })
 	default:
@@ -116,13 +129,18 @@ func runWhere(in, out []*Tensor) error {
 	if x.DType != y.DType {
 		return fmt.Errorf("X is %v, Y is %v", x.DType, y.DType)
 	}
-	shape, err := BroadcastShape(c.Shape, x.Shape, y.Shape)
+	var b1, b2, s1, s2, s3 [8]int
+	xy, err := broadcastTo2(b1[:0], x.Shape, y.Shape)
+	if err != nil {
+		return err
+	}
+	shape, err := broadcastTo2(b2[:0], c.Shape, xy)
 	if err != nil {
 		return err
 	}
 	o := out[0]
 	o.Reset(x.DType, shape)
-	st := [][]int{BroadcastStrides(c.Shape, shape), BroadcastStrides(x.Shape, shape), BroadcastStrides(y.Shape, shape)}
+	st := [3][]int{stridesTo(s1[:0], c.Shape, shape), stridesTo(s2[:0], x.Shape, shape), stridesTo(s3[:0], y.Shape, shape)}
 	switch x.DType.Storage() {
 	case StoreF32:
 		where(c.B, x.F32, y.F32, o.F32, shape, st)
@@ -138,7 +156,7 @@ func runWhere(in, out []*Tensor) error {
 	return nil
 }
 
-func where[T any](c []bool, x, y, o []T, shape []int, st [][]int) {
+func where[T any](c []bool, x, y, o []T, shape []int, st [3][]int) {
 	if len(c) == len(o) && len(x) == len(o) && len(y) == len(o) {
 		for i := range o {
 			if c[i] {
@@ -149,13 +167,38 @@ func where[T any](c []bool, x, y, o []T, shape []int, st [][]int) {
 		}
 		return
 	}
-	ForBroadcast(shape, st, func(i int, idx []int) {
-		if c[idx[0]] {
-			o[i] = x[idx[1]]
-		} else {
-			o[i] = y[idx[2]]
+	if len(o) == 0 {
+		return
+	}
+	// Row by row: along the last axis each operand steps by 0 or 1.
+	r := len(shape)
+	inner := shape[r-1]
+	sc, sx, sy := st[0][r-1], st[1][r-1], st[2][r-1]
+	var cb [8]int
+	ctr := append(cb[:0], make([]int, r)...)
+	pc, px, py := 0, 0, 0
+	for i := 0; i < len(o); i += inner {
+		for j := range inner {
+			if c[pc+j*sc] {
+				o[i+j] = x[px+j*sx]
+			} else {
+				o[i+j] = y[py+j*sy]
+			}
 		}
-	})
+		for d := r - 2; d >= 0; d-- {
+			ctr[d]++
+			pc += st[0][d]
+			px += st[1][d]
+			py += st[2][d]
+			if ctr[d] < shape[d] {
+				break
+			}
+			pc -= st[0][d] * shape[d]
+			px -= st[1][d] * shape[d]
+			py -= st[2][d] * shape[d]
+			ctr[d] = 0
+		}
+	}
 }
 
 // ---- Cast ----

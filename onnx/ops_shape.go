@@ -60,11 +60,12 @@ func newReshape(n *Node) (Kernel, error) {
 	allowZero := n.Int("allowzero", 0) != 0
 	return KernelFunc(func(in, out []*Tensor) error {
 		x := in[0]
-		req, err := intsInput(in[1], "shape")
+		var rb, sb [8]int
+		req, err := intsTo(rb[:0], in[1], "shape")
 		if err != nil {
 			return err
 		}
-		shape, err := reshapeShape(x.Shape, req, allowZero)
+		shape, err := reshapeShape(sb[:0], x.Shape, req, allowZero)
 		if err != nil {
 			return err
 		}
@@ -73,25 +74,25 @@ func newReshape(n *Node) (Kernel, error) {
 	}), nil
 }
 
-func reshapeShape(in, req []int, allowZero bool) ([]int, error) {
-	shape := make([]int, len(req))
+func reshapeShape(dst, in, req []int, allowZero bool) ([]int, error) {
+	shape := append(dst[:0], make([]int, len(req))...)
 	infer := -1
 	known := 1
 	for i, d := range req {
 		switch {
 		case d == 0 && !allowZero:
 			if i >= len(in) {
-				return nil, fmt.Errorf("shape %v copies dimension %d of %v", req, i, in)
+				return nil, fmt.Errorf("shape %v copies dimension %d of %v", cp(req), i, cp(in))
 			}
 			shape[i] = in[i]
 		case d == -1:
 			if infer >= 0 {
-				return nil, fmt.Errorf("shape %v has two -1", req)
+				return nil, fmt.Errorf("shape %v has two -1", cp(req))
 			}
 			infer = i
 			continue
 		case d < 0:
-			return nil, fmt.Errorf("shape %v has a negative dimension", req)
+			return nil, fmt.Errorf("shape %v has a negative dimension", cp(req))
 		default:
 			shape[i] = d
 		}
@@ -100,11 +101,11 @@ func reshapeShape(in, req []int, allowZero bool) ([]int, error) {
 	total := numel(in)
 	if infer >= 0 {
 		if known == 0 || total%known != 0 {
-			return nil, fmt.Errorf("cannot reshape %v to %v", in, req)
+			return nil, fmt.Errorf("cannot reshape %v to %v", cp(in), cp(req))
 		}
 		shape[infer] = total / known
 	} else if known != total {
-		return nil, fmt.Errorf("cannot reshape %v to %v", in, req)
+		return nil, fmt.Errorf("cannot reshape %v to %v", cp(in), cp(req))
 	}
 	return shape, nil
 }
@@ -173,14 +174,16 @@ type unsqueezeKernel struct {
 func (k unsqueezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
 	axes := k.axes
+	var ab, sb [8]int
+	var ib [8]bool
 	if !k.attr {
 		var err error
-		if axes, err = intsInput(Input(in, 1), "axes"); err != nil {
+		if axes, err = intsTo(ab[:0], Input(in, 1), "axes"); err != nil {
 			return err
 		}
 	}
 	r := len(x.Shape) + len(axes)
-	ins := make([]bool, r)
+	ins := append(ib[:0], make([]bool, r)...)
 	for _, a := range axes {
 		a, err := normAxis(a, r)
 		if err != nil {
@@ -191,7 +194,7 @@ func (k unsqueezeKernel) Run(in, out []*Tensor) error {
 		}
 		ins[a] = true
 	}
-	shape := make([]int, r)
+	shape := append(sb[:0], make([]int, r)...)
 	j := 0
 	for i := range shape {
 		if ins[i] {
@@ -211,28 +214,30 @@ func (k transposeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
 	r := len(x.Shape)
 	perm := k.perm
+	var pb, sb, xb, tb [8]int
+	var seenb [8]bool
 	if perm == nil {
-		perm = make([]int, r)
+		perm = append(pb[:0], make([]int, r)...)
 		for i := range perm {
 			perm[i] = r - 1 - i
 		}
 	}
 	if len(perm) != r {
-		return fmt.Errorf("perm %v for rank %d", perm, r)
+		return fmt.Errorf("perm %v for rank %d", cp(perm), r)
 	}
-	seen := make([]bool, r)
-	shape := make([]int, r)
+	seen := append(seenb[:0], make([]bool, r)...)
+	shape := append(sb[:0], make([]int, r)...)
 	for i, p := range perm {
 		if p < 0 || p >= r || seen[p] {
-			return fmt.Errorf("perm %v is not a permutation", perm)
+			return fmt.Errorf("perm %v is not a permutation", cp(perm))
 		}
 		seen[p] = true
 		shape[i] = x.Shape[p]
 	}
 	o := out[0]
 	o.Reset(x.DType, shape)
-	xs := strides(x.Shape)
-	st := make([]int, r)
+	xs := rowStridesTo(xb[:0], x.Shape)
+	st := append(tb[:0], make([]int, r)...)
 	for i, p := range perm {
 		st[i] = xs[p]
 	}
@@ -266,7 +271,8 @@ func permuteAt[T any](o, x []T, base int, shape, st []int) {
 		return
 	}
 	inner, is := shape[r-1], st[r-1]
-	ctr := make([]int, r)
+	var cb [8]int
+	ctr := append(cb[:0], make([]int, r)...)
 	src := base
 	for i := 0; i < n; i += inner {
 		s := src
@@ -289,7 +295,9 @@ func permuteAt[T any](o, x []T, base int, shape, st []int) {
 type concatKernel struct{ axis int }
 
 func (k concatKernel) Run(in, out []*Tensor) error {
-	var ts []*Tensor
+	var tb [16]*Tensor
+	var sb [8]int
+	ts := tb[:0]
 	for _, t := range in {
 		if t != nil {
 			ts = append(ts, t)
@@ -304,15 +312,15 @@ func (k concatKernel) Run(in, out []*Tensor) error {
 	if err != nil {
 		return err
 	}
-	shape := append([]int(nil), x.Shape...)
+	shape := append(sb[:0], x.Shape...)
 	shape[axis] = 0
 	for _, t := range ts {
 		if len(t.Shape) != r || t.DType != x.DType {
-			return fmt.Errorf("input %v%v does not match %v%v", t.DType, t.Shape, x.DType, x.Shape)
+			return fmt.Errorf("input %v%v does not match %v%v", t.DType, cp(t.Shape), x.DType, cp(x.Shape))
 		}
 		for i := range r {
 			if i != axis && t.Shape[i] != x.Shape[i] {
-				return fmt.Errorf("input shape %v does not match %v off axis %d", t.Shape, x.Shape, axis)
+				return fmt.Errorf("input shape %v does not match %v off axis %d", cp(t.Shape), cp(x.Shape), axis)
 			}
 		}
 		shape[axis] += t.Shape[axis]
@@ -361,14 +369,15 @@ func (k splitKernel) Run(in, out []*Tensor) error {
 		return err
 	}
 	split := k.split
+	var spb, shb [8]int
 	if !k.attr {
-		if split, err = intsInput(Input(in, 1), "split"); err != nil {
+		if split, err = intsTo(spb[:0], Input(in, 1), "split"); err != nil {
 			return err
 		}
 	}
 	d := x.Shape[axis]
 	if split == nil {
-		split = make([]int, len(out))
+		split = append(spb[:0], make([]int, len(out))...)
 		if k.numOutputs > 0 {
 			c := (d + k.numOutputs - 1) / k.numOutputs
 			rest := d
@@ -386,22 +395,22 @@ func (k splitKernel) Run(in, out []*Tensor) error {
 		}
 	}
 	if len(split) != len(out) {
-		return fmt.Errorf("split %v for %d outputs", split, len(out))
+		return fmt.Errorf("split %v for %d outputs", cp(split), len(out))
 	}
 	sum := 0
 	for _, s := range split {
 		if s < 0 {
-			return fmt.Errorf("negative split %v", split)
+			return fmt.Errorf("negative split %v", cp(split))
 		}
 		sum += s
 	}
 	if sum != d {
-		return fmt.Errorf("split %v does not sum to %d", split, d)
+		return fmt.Errorf("split %v does not sum to %d", cp(split), d)
 	}
 	outer := numel(x.Shape[:axis])
 	inner := numel(x.Shape[axis+1:])
 	off := 0
-	shape := append([]int(nil), x.Shape...)
+	shape := append(shb[:0], x.Shape...)
 	for i, o := range out {
 		shape[axis] = split[i]
 		o.Reset(x.DType, shape)
@@ -426,9 +435,10 @@ type sliceKernel struct{}
 
 func (sliceKernel) Run(in, out []*Tensor) error {
 	var v [4][]int
+	var bufs [4][8]int
 	for i := range v {
 		var err error
-		if v[i], err = intsInput(Input(in, i+1), "slice parameter"); err != nil {
+		if v[i], err = intsTo(bufs[i][:0], Input(in, i+1), "slice parameter"); err != nil {
 			return err
 		}
 	}
@@ -438,15 +448,17 @@ func (sliceKernel) Run(in, out []*Tensor) error {
 func sliceRun(x, o *Tensor, starts, ends, axes, steps []int) error {
 	r := len(x.Shape)
 	if len(starts) != len(ends) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
-		return fmt.Errorf("starts %v, ends %v, axes %v, steps %v differ in length", starts, ends, axes, steps)
+		return fmt.Errorf("starts %v, ends %v, axes %v, steps %v differ in length", cp(starts), cp(ends), cp(axes), cp(steps))
 	}
-	begin := make([]int, r)
-	step := make([]int, r)
-	shape := append([]int(nil), x.Shape...)
+	var bb, stb, shb, xsb, sb [8]int
+	var seenb [8]bool
+	begin := append(bb[:0], make([]int, r)...)
+	step := append(stb[:0], make([]int, r)...)
+	shape := append(shb[:0], x.Shape...)
 	for i := range step {
 		step[i] = 1
 	}
-	seen := make([]bool, r)
+	seen := append(seenb[:0], make([]bool, r)...)
 	for i := range starts {
 		a := i
 		if axes != nil {
@@ -486,9 +498,9 @@ func sliceRun(x, o *Tensor, starts, ends, axes, steps []int) error {
 		begin[a], step[a] = b, s
 	}
 	o.Reset(x.DType, shape)
-	xs := strides(x.Shape)
+	xs := rowStridesTo(xsb[:0], x.Shape)
 	off := 0
-	st := make([]int, r)
+	st := append(sb[:0], make([]int, r)...)
 	for i := range r {
 		off += begin[i] * xs[i]
 		st[i] = step[i] * xs[i]
@@ -516,7 +528,8 @@ func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 // broadcastTo writes x broadcast to shape into o.
 func broadcastTo(o, x *Tensor, shape []int) {
 	o.Reset(x.DType, shape)
-	st := BroadcastStrides(x.Shape, shape)
+	var sb [8]int
+	st := stridesTo(sb[:0], x.Shape, shape)
 	for len(st) > len(shape) {
 		st = st[1:]
 	}
@@ -539,11 +552,12 @@ func broadcastTo(o, x *Tensor, shape []int) {
 
 func runExpand(in, out []*Tensor) error {
 	x := in[0]
-	req, err := intsInput(in[1], "shape")
+	var rb, sb [8]int
+	req, err := intsTo(rb[:0], in[1], "shape")
 	if err != nil {
 		return err
 	}
-	shape, err := BroadcastShape(x.Shape, req)
+	shape, err := broadcastTo2(sb[:0], x.Shape, req)
 	if err != nil {
 		return err
 	}

@@ -93,10 +93,10 @@ func checkShapeSize(shape []int) error {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return fmt.Errorf("negative dimension in shape %v", shape)
+			return fmt.Errorf("negative dimension in shape %v", cp(shape))
 		}
 		if d != 0 && n > maxElems/d {
-			return fmt.Errorf("shape %v has too many elements", shape)
+			return fmt.Errorf("shape %v has too many elements", cp(shape))
 		}
 		n *= d
 	}
@@ -109,3 +109,71 @@ func scalarOf(t *Tensor, what string) (float64, error) {
 	}
 	return t.Float64At(0), nil
 }
+
+// The *To helpers below append to dst (pass a slice of a local [8]int
+// array) so hot kernels compute shapes without allocating.
+
+// broadcastTo2 appends the broadcast of shapes a and b to dst[:0].
+func broadcastTo2(dst []int, a, b []int) ([]int, error) {
+	r := max(len(a), len(b))
+	dst = dst[:0]
+	for i := range r {
+		x, y := 1, 1
+		if j := i - (r - len(a)); j >= 0 {
+			x = a[j]
+		}
+		if j := i - (r - len(b)); j >= 0 {
+			y = b[j]
+		}
+		switch {
+		case x == y || y == 1:
+			dst = append(dst, x)
+		case x == 1:
+			dst = append(dst, y)
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", cp(a), cp(b))
+		}
+	}
+	return dst, nil
+}
+
+// stridesTo appends the element strides for reading shape in as out
+// (its broadcast) to dst[:0]: 0 on broadcast axes.
+func stridesTo(dst []int, in, out []int) []int {
+	dst = dst[:0]
+	for range out {
+		dst = append(dst, 0)
+	}
+	off := len(out) - len(in)
+	s := 1
+	for i := len(in) - 1; i >= 0; i-- {
+		if in[i] != 1 {
+			dst[off+i] = s
+		}
+		s *= in[i]
+	}
+	return dst
+}
+
+// rowStridesTo appends shape's row-major strides to dst[:0].
+func rowStridesTo(dst []int, shape []int) []int { return stridesTo(dst, shape, shape) }
+
+// intsTo appends the integer tensor t's values to dst[:0] (nil, nil when t
+// is nil).
+func intsTo(dst []int, t *Tensor, what string) ([]int, error) {
+	if t == nil {
+		return nil, nil
+	}
+	if t.DType.Storage() != StoreI64 {
+		return nil, fmt.Errorf("%s: expected an integer tensor, got %v", what, t.DType)
+	}
+	dst = dst[:0]
+	for _, v := range t.I64 {
+		dst = append(dst, int(v))
+	}
+	return dst, nil
+}
+
+// cp copies a slice for an error message, so that formatting it does not
+// make a caller's stack buffer escape to the heap.
+func cp[T any](s []T) []T { return append([]T(nil), s...) }

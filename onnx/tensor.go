@@ -154,10 +154,10 @@ func (t *Tensor) Reset(dt DataType, shape []int) {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("onnx: Tensor.Reset: negative dimension in %v", shape))
+			panic(fmt.Sprintf("onnx: Tensor.Reset: negative dimension in %v", append([]int(nil), shape...)))
 		}
-		if d != 0 && n > math.MaxInt32*8/d {
-			panic(fmt.Sprintf("onnx: Tensor.Reset: shape %v too large", shape))
+		if d != 0 && n > math.MaxInt/16/d {
+			panic(fmt.Sprintf("onnx: Tensor.Reset: shape %v too large", append([]int(nil), shape...)))
 		}
 		n *= d
 	}
