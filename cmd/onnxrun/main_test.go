@@ -10,6 +10,7 @@ import (
 
 	"github.com/adjoint-go/adjoint/onnx"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // The test model and its expected output come from ONNX's conformance data
@@ -101,4 +102,54 @@ func TestErrors(t *testing.T) {
 		require.Contains(t, err.Error(), c.want, name)
 		require.False(t, strings.Contains(err.Error(), "\n"), name)
 	}
+}
+
+// symbolicModel writes a model y = -x with x float [batch, 3].
+func symbolicModel(t *testing.T) string {
+	msg := func(b []byte, num protowire.Number, m []byte) []byte {
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		return protowire.AppendBytes(b, m)
+	}
+	str := func(b []byte, num protowire.Number, s string) []byte {
+		b = protowire.AppendTag(b, num, protowire.BytesType)
+		return protowire.AppendString(b, s)
+	}
+	varint := func(b []byte, num protowire.Number, v uint64) []byte {
+		b = protowire.AppendTag(b, num, protowire.VarintType)
+		return protowire.AppendVarint(b, v)
+	}
+	shape := msg(nil, 1, str(nil, 2, "batch"))
+	shape = msg(shape, 1, varint(nil, 1, 3))
+	typ := msg(nil, 1, msg(varint(nil, 1, uint64(onnx.Float)), 2, shape))
+	node := str(str(str(nil, 1, "x"), 2, "y"), 4, "Neg")
+	g := msg(nil, 1, node)
+	g = msg(g, 11, msg(str(nil, 1, "x"), 2, typ))
+	g = msg(g, 12, msg(str(nil, 1, "y"), 2, typ))
+	m := varint(nil, 1, 8)
+	m = msg(m, 8, varint(str(nil, 1, ""), 2, 13))
+	m = msg(m, 7, g)
+	path := filepath.Join(t.TempDir(), "neg.onnx")
+	require.NoError(t, os.WriteFile(path, m, 0o644))
+	return path
+}
+
+func TestSymbolicDims(t *testing.T) {
+	model := symbolicModel(t)
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-info", model}, &stdout))
+	require.Contains(t, stdout.String(), "x float32 [batch 3]")
+
+	err := run([]string{"-bench", "2", model}, &bytes.Buffer{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "-dim batch=N")
+
+	out := filepath.Join(t.TempDir(), "out")
+	stdout.Reset()
+	require.NoError(t, run([]string{"-bench", "2", "-dim", "batch=4", model, "-out", out}, &stdout))
+	require.Contains(t, stdout.String(), "2 runs")
+	b, err := os.ReadFile(filepath.Join(out, "y.npy"))
+	require.NoError(t, err)
+	y, err := onnx.ReadNPY(b)
+	require.NoError(t, err)
+	require.Equal(t, []int{4, 3}, y.Shape)
 }
