@@ -24,7 +24,7 @@ import (
 //	go test -run '^$' -bench ONNX -benchtime 15x ./bench
 //	NODE_PATH=... node bench/onnx_ort_bench.js 1 $ADJOINT_ONNX_MODELS/resnet18.onnx ...
 //
-// (bench/onnx_compare.sh runs both in turn and prints best and median).
+// (bench/onnx_compare.sh runs both in turn, alternating, and prints each result).
 
 // onnxModels are the models benchmarked, with the sizes of their symbolic
 // dimensions (batch 1; PaddleOCR's classifier at its 3×48×192 crop).

@@ -213,9 +213,9 @@ func fuseMatMulAdd(g *Graph, order []*Node, st *fuseStats) []*Node {
 		if bias == nil || bias.Size() != n || bias.Rank() < 1 || bias.Shape[bias.Rank()-1] != n {
 			continue
 		}
-		// The bias must not broadcast the output to more dimensions than
-		// the MatMul already has (rank ≤ 2 with leading 1s is a row).
-		if bias.Rank() > 2 {
+		// A 1-D bias never changes the output's shape (a [1, N] one would
+		// for a 1-D A).
+		if bias.Rank() != 1 {
 			continue
 		}
 		mm.kernel = &matMulKernel{bias: bias}

@@ -221,3 +221,52 @@ func TestAnchorModelsAgainstORT(t *testing.T) {
 		})
 	}
 }
+
+// TestModelsConcurrentRuns runs one session of each tiny model from
+// several goroutines at once (kernels share scratch pools and geometry
+// caches; run with -race) and checks every result against ONNX Runtime's.
+func TestModelsConcurrentRuns(t *testing.T) {
+	for _, name := range []string{"tiny_dwconv_op13", "tiny_cnn_op17", "tiny_transformer_op13"} {
+		m, err := Load(filepath.Join("testdata/models", name+".onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := NewSession(m)
+		in := map[string]*Tensor{}
+		for _, v := range m.Graph.Inputs {
+			x, err := readNpyTensor(filepath.Join("testdata/models", name+".in."+v.Name+".npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in[v.Name] = x
+		}
+		want, err := readNpyTensor(filepath.Join("testdata/models", name+".out.y.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				for range 3 {
+					got, err := s.Run(in)
+					if err != nil {
+						errs <- err
+						return
+					}
+					for i, v := range want.F32 {
+						if d := math.Abs(float64(got["y"].F32[i] - v)); d > 1e-4*(1+math.Abs(float64(v))) {
+							errs <- fmt.Errorf("%s: element %d: got %g, want %g", name, i, got["y"].F32[i], v)
+							return
+						}
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
