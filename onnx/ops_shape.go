@@ -8,6 +8,21 @@ import (
 // Slice, Expand, Tile, Pad, Shape, Size, ConstantOfShape, Range, Trilu, EyeLike.
 
 func init() {
+	Register("", "Reshape", 1, 4, func(n *Node) (Kernel, error) {
+		shape := n.IntsAsInt("shape")
+		if shape == nil {
+			return nil, n.Errorf("missing shape")
+		}
+		return KernelFunc(func(in, out []*Tensor) error {
+			var sb [8]int
+			s, err := reshapeShape(sb[:0], in[0].Shape, shape, false)
+			if err != nil {
+				return err
+			}
+			reshapeTo(out[0], in[0], s)
+			return nil
+		}), nil
+	})
 	Register("", "Reshape", 5, Latest, newReshape)
 	Register("", "Flatten", 1, Latest, newFlatten)
 	Register("", "Squeeze", 1, 12, func(n *Node) (Kernel, error) { return squeezeKernel{axes: n.IntsAsInt("axes"), attr: true}, nil })
@@ -20,6 +35,9 @@ func init() {
 	})
 	Register("", "Unsqueeze", 13, Latest, func(n *Node) (Kernel, error) { return unsqueezeKernel{}, nil })
 	Register("", "Transpose", 1, Latest, func(n *Node) (Kernel, error) { return transposeKernel{perm: n.IntsAsInt("perm")}, nil })
+	Register("", "Concat", 1, 3, func(n *Node) (Kernel, error) {
+		return concatKernel{axis: int(n.Int("axis", 1))}, nil // axis defaulted to 1
+	})
 	Register("", "Concat", 4, Latest, func(n *Node) (Kernel, error) {
 		if !n.Has("axis") {
 			return nil, n.Errorf("missing axis")
