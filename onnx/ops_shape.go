@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"fmt"
+
+	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // Shape ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split,
@@ -288,11 +290,39 @@ func permuteAt[T any](o, x []T, base int, shape, st []int) {
 		o[0] = x[base]
 		return
 	}
+	inner := shape[r-1]
+	if inner == 0 {
+		return
+	}
+	rows := n / inner
+	if n >= 4*grain && rows > 1 {
+		// Large copies (a transformer's head transposes) split by rows.
+		// Copies, so that only this branch moves anything to the heap.
+		oo, xx, bb, sh, stt := o, x, base, cp(shape), cp(st)
+		parallel.For(rows, max(1, grain/inner), func(lo, hi int) {
+			permuteRows(oo, xx, bb, sh, stt, lo, hi)
+		})
+		return
+	}
+	permuteRows(o, x, base, shape, st, 0, rows)
+}
+
+// permuteRows writes output rows [lo, hi) of permuteAt.
+func permuteRows[T any](o, x []T, base int, shape, st []int, lo, hi int) {
+	r := len(shape)
 	inner, is := shape[r-1], st[r-1]
 	var cb [8]int
 	ctr := append(cb[:0], make([]int, r)...)
+	// Unravel row lo into the counter and the source offset.
 	src := base
-	for i := 0; i < n; i += inner {
+	rem := lo
+	for d := r - 2; d >= 0; d-- {
+		ctr[d] = rem % shape[d]
+		rem /= shape[d]
+		src += ctr[d] * st[d]
+	}
+	for row := lo; row < hi; row++ {
+		i := row * inner
 		s := src
 		for j := 0; j < inner; j++ {
 			o[i+j] = x[s]
