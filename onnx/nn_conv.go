@@ -332,14 +332,23 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 
 // convImplicitPays says whether the convolution's GEMM packs patches
 // straight from the image (internal/igemm) rather than from an im2col
-// matrix: autograd's measured rule (autograd/conv.go, convImplicit) for
-// kernels that do not read B in place: more than 64 output channels per
-// group, where GEMM packs B either way and packing the patches directly
-// saves im2col's pass over a K×N matrix, or a very shallow product.
+// matrix. With the AVX-512 kernels (igemm.ReadsInPlace reports them) it is
+// autograd's measured rule (autograd/conv.go, convImplicit, Zen 5): more
+// than 64 output channels per group, or a very shallow product. With the
+// AVX2 kernels im2col measured faster on ResNet-18 (Zen 3 VM, one thread,
+// CPU time per run, four alternated rounds: implicit 89, 96, 84, 77 ms
+// against im2col 86, 81, 73, 73 ms), so there it is never used.
 // convIm2ColOnly forces im2col, for the tests that compare the two.
 func convImplicitPays(mg, kc int) bool {
-	return !convIm2ColOnly && (mg > 64 || kc <= 32)
+	if convIm2ColOnly || !(convImplicitAlways || igemm.ReadsInPlace(1, false)) {
+		return false
+	}
+	return mg > 64 || kc <= 32
 }
+
+// convImplicitAlways applies the AVX-512 rule on any kernel, for the tests
+// that compare the two paths.
+var convImplicitAlways = false
 
 var convIm2ColOnly = false
 
