@@ -10,7 +10,11 @@
 //
 // A Session runs a loaded model: Run(map[string]*Tensor) returns new
 // output tensors; RunInto writes into the caller's tensors, so repeated
-// runs with fixed shapes reuse every buffer.
+// runs with fixed shapes reuse every buffer. Intermediate values share
+// buffers planned by lifetime: a buffer is free again after its value's
+// last reader (a transformer's 141 values fit in 4 buffers). Output shapes
+// are computed by each kernel on every run (integer work on stack
+// buffers, no allocation); there is no separate shape-inference pass.
 //
 // # Layout
 //

@@ -190,30 +190,21 @@ func bcast2[T, U any](a, b []T, as, bs []int, o []U, os []int, f func(T, T) U) {
 			o[i] = f(x, b[i])
 		}
 	default:
-		if len(o) == 0 {
-			return
-		}
-		var b1, b2, b3 [8]int
-		sa, sb := stridesTo(b1[:0], as, os), stridesTo(b2[:0], bs, os)
-		r := len(os)
-		inner, ia, ib := os[r-1], sa[r-1], sb[r-1]
-		ctr := append(b3[:0], make([]int, r)...)
-		pa, pb := 0, 0
-		for i := 0; i < len(o); i += inner {
-			row := o[i : i+inner]
+		bcastRows(as, bs, os, func(oi, pa, pb, n, ia, ib int) {
+			row := o[oi : oi+n]
 			switch {
 			case ia == 1 && ib == 1:
-				x, y := a[pa:pa+inner], b[pb:pb+inner]
+				x, y := a[pa:pa+n], b[pb:pb+n]
 				for j := range row {
 					row[j] = f(x[j], y[j])
 				}
-			case ia == 1 && ib == 0:
-				x, y := a[pa:pa+inner], b[pb]
+			case ia == 1:
+				x, y := a[pa:pa+n], b[pb]
 				for j := range row {
 					row[j] = f(x[j], y)
 				}
-			case ia == 0 && ib == 1:
-				x, y := a[pa], b[pb:pb+inner]
+			case ib == 1:
+				x, y := a[pa], b[pb:pb+n]
 				for j := range row {
 					row[j] = f(x, y[j])
 				}
@@ -223,19 +214,143 @@ func bcast2[T, U any](a, b []T, as, bs []int, o []U, os []int, f func(T, T) U) {
 					row[j] = f(x, y)
 				}
 			}
-			for d := r - 2; d >= 0; d-- {
-				ctr[d]++
-				pa += sa[d]
-				pb += sb[d]
-				if ctr[d] < os[d] {
-					break
-				}
-				pa -= sa[d] * os[d]
-				pb -= sb[d] * os[d]
-				ctr[d] = 0
+		})
+	}
+}
+
+// bcastRows walks the output of a two-operand broadcast (operand shapes as
+// and bs, output shape os) run by run, after dropping size-1 axes and
+// merging adjacent axes that both operands traverse alike (so a per-channel
+// operand of an NCHW tensor gives runs of H·W). For each run o[oi:oi+n] it
+// calls row with the operands' starting offsets and their steps along the
+// run (0 or 1).
+func bcastRows(as, bs, os []int, row func(oi, pa, pb, n, ia, ib int)) {
+	total := numel(os)
+	if total == 0 {
+		return
+	}
+	var b1, b2, b3, b4, b5, b6 [8]int
+	sa, sb := stridesTo(b1[:0], as, os), stridesTo(b2[:0], bs, os)
+	// Coalesce from the innermost axis outwards.
+	shape, ca, cb := b3[:0], b4[:0], b5[:0]
+	for d := len(os) - 1; d >= 0; d-- {
+		if os[d] == 1 {
+			continue
+		}
+		if k := len(shape) - 1; k >= 0 && sa[d] == ca[k]*shape[k] && sb[d] == cb[k]*shape[k] {
+			shape[k] *= os[d]
+			continue
+		}
+		shape, ca, cb = append(shape, os[d]), append(ca, sa[d]), append(cb, sb[d])
+	}
+	if len(shape) == 0 { // every axis has size 1
+		row(0, 0, 0, 1, 0, 0)
+		return
+	}
+	// shape, ca, cb run innermost first.
+	n, ia, ib := shape[0], ca[0], cb[0]
+	r := len(shape)
+	ctr := append(b6[:0], make([]int, r)...)
+	pa, pb := 0, 0
+	for oi := 0; oi < total; oi += n {
+		row(oi, pa, pb, n, ia, ib)
+		for d := 1; d < r; d++ {
+			ctr[d]++
+			pa += ca[d]
+			pb += cb[d]
+			if ctr[d] < shape[d] {
+				break
 			}
+			pa -= ca[d] * shape[d]
+			pb -= cb[d] * shape[d]
+			ctr[d] = 0
 		}
 	}
+}
+
+// arithRows is o = a op b for float storage without a call per element.
+func arithRows[T float32 | float64](op string, a, b []T, as, bs []int, o []T, os []int) {
+	bcastRows(as, bs, os, func(oi, pa, pb, n, ia, ib int) {
+		row := o[oi : oi+n]
+		switch {
+		case ia == 1 && ib == 1:
+			x, y := a[pa:pa+n], b[pb:pb+n]
+			switch op {
+			case "Add":
+				for j := range row {
+					row[j] = x[j] + y[j]
+				}
+			case "Sub":
+				for j := range row {
+					row[j] = x[j] - y[j]
+				}
+			case "Mul":
+				for j := range row {
+					row[j] = x[j] * y[j]
+				}
+			default:
+				for j := range row {
+					row[j] = x[j] / y[j]
+				}
+			}
+		case ia == 1:
+			x, y := a[pa:pa+n], b[pb]
+			switch op {
+			case "Add":
+				for j := range row {
+					row[j] = x[j] + y
+				}
+			case "Sub":
+				for j := range row {
+					row[j] = x[j] - y
+				}
+			case "Mul":
+				for j := range row {
+					row[j] = x[j] * y
+				}
+			default:
+				for j := range row {
+					row[j] = x[j] / y
+				}
+			}
+		case ib == 1:
+			x, y := a[pa], b[pb:pb+n]
+			switch op {
+			case "Add":
+				for j := range row {
+					row[j] = x + y[j]
+				}
+			case "Sub":
+				for j := range row {
+					row[j] = x - y[j]
+				}
+			case "Mul":
+				for j := range row {
+					row[j] = x * y[j]
+				}
+			default:
+				for j := range row {
+					row[j] = x / y[j]
+				}
+			}
+		default:
+			var v T
+			x, y := a[pa], b[pb]
+			switch op {
+			case "Add":
+				v = x + y
+			case "Sub":
+				v = x - y
+			case "Mul":
+				v = x * y
+			default:
+				v = x / y
+			}
+			for j := range row {
+				row[j] = v
+			}
+		}
+	})
 }
 
 type arithKernel struct {
@@ -288,13 +403,22 @@ func (k arithKernel) Run(in, out []*Tensor) error {
 	}
 	o := out[0]
 	o.Reset(a.DType, shape)
-	if k.op != "" && k.op[0] != 'M' && len(o.F32)+len(o.F64) >= grain && tensorArith(k.op, a, b, o, o.Shape) {
+	if k.op != "" && k.op[0] != 'M' && o.Size() >= grain && tensorArith(k.op, a, b, o, o.Shape) {
 		return nil
 	}
+	isArith := k.op == "Add" || k.op == "Sub" || k.op == "Mul" || k.op == "Div"
 	switch a.DType.Storage() {
 	case StoreF32:
+		if isArith {
+			arithRows(k.op, a.F32, b.F32, a.Shape, b.Shape, o.F32, shape)
+			break
+		}
 		bcast2(a.F32, b.F32, a.Shape, b.Shape, o.F32, shape, k.f32)
 	case StoreF64:
+		if isArith {
+			arithRows(k.op, a.F64, b.F64, a.Shape, b.Shape, o.F64, shape)
+			break
+		}
 		bcast2(a.F64, b.F64, a.Shape, b.Shape, o.F64, shape, k.f64)
 	case StoreI64:
 		if a.DType == Uint64 && k.op == "Div" {

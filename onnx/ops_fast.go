@@ -14,7 +14,7 @@ import (
 // tensorArith computes o = a op b with tensor's kernels for float storage.
 // It reports false when it does not apply (empty or scalar operands).
 func tensorArith(op string, a, b, o *Tensor, shape []int) bool {
-	if len(o.F32)+len(o.F64) == 0 || len(a.Shape) == 0 && len(b.Shape) == 0 {
+	if o.Size() == 0 || len(a.Shape) == 0 && len(b.Shape) == 0 {
 		return false
 	}
 	switch a.DType.Storage() {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,4 +21,72 @@ func TestErf32(t *testing.T) {
 		require.LessOrEqual(t, math.Abs(got-want), 2e-7*math.Abs(want)+1e-30, "erf(%g) = %g, want %g", x, got, want)
 	}
 	require.True(t, math.IsNaN(float64(erfFloat32(float32(math.NaN())))))
+}
+
+// Broadcast arithmetic against a naive loop over output indices, on random
+// shapes where each axis of each operand is kept, broadcast (1) or left out.
+func TestBroadcastArithNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	// Large outputs (>= grain elements) take tensor's kernels.
+	big := [][]int{{2, 128, 96}, {3, 80, 70}, {160, 128}}
+	for it := 0; it < 500+len(big); it++ {
+		var os []int
+		if it < len(big) {
+			os = big[it]
+		} else {
+			os = make([]int, rng.IntN(5))
+			for i := range os {
+				os[i] = 1 + rng.IntN(4)
+			}
+		}
+		r := len(os)
+		mk := func() *Tensor {
+			lead := rng.IntN(r + 1) // leading axes left out
+			s := make([]int, r-lead)
+			for i := range s {
+				s[i] = os[lead+i]
+				if rng.IntN(3) == 0 {
+					s[i] = 1
+				}
+			}
+			x := NewTensor(Float, s...)
+			for i := range x.F32 {
+				x.F32[i] = float32(rng.IntN(19) - 9)
+			}
+			return x
+		}
+		a, b := mk(), mk()
+		shape, err := BroadcastShape(a.Shape, b.Shape)
+		require.NoError(t, err)
+		for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
+			got, err := runOp(t, op, 14, 1, nil, a, b)
+			require.NoError(t, err)
+			require.Equal(t, shape, got[0].Shape)
+			idx := make([]int, len(shape))
+			for i := range got[0].Size() {
+				// Unravel i, then index each operand with broadcasting.
+				rem := i
+				for d := len(shape) - 1; d >= 0; d-- {
+					idx[d] = rem % shape[d]
+					rem /= shape[d]
+				}
+				at := func(x *Tensor) float32 {
+					off, st := 0, 1
+					for d := len(x.Shape) - 1; d >= 0; d-- {
+						j := idx[len(shape)-len(x.Shape)+d]
+						if x.Shape[d] == 1 {
+							j = 0
+						}
+						off += j * st
+						st *= x.Shape[d]
+					}
+					return x.F32[off]
+				}
+				x, y := at(a), at(b)
+				want := map[string]float32{"Add": x + y, "Sub": x - y, "Mul": x * y, "Div": x / y}[op]
+				g := got[0].F32[i]
+				require.True(t, g == want || (g != g && want != want), "%s %v %v: element %d got %v want %v", op, a.Shape, b.Shape, i, g, want)
+			}
+		}
+	}
 }

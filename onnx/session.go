@@ -10,6 +10,8 @@ import (
 // reads and writes slots.
 type plan struct {
 	nslots  int
+	nbufs   int   // distinct output buffers after lifetime planning
+	bufOf   []int // buffer of each slot a node writes; -1 for others
 	slotOf  map[string]int
 	consts  []constSlot
 	inputs  []int // slot of each graph input, in declaration order
@@ -76,7 +78,68 @@ func newPlan(g *Graph) *plan {
 	for _, o := range g.Outputs {
 		p.outputs = append(p.outputs, slot(o.Name))
 	}
+	p.planBuffers()
 	return p
+}
+
+// planBuffers gives node outputs buffers by lifetime: a value's buffer
+// returns to a free list after the last step that reads it, and a later
+// step's output takes it over, so memory follows the live values rather
+// than all of them. A step's outputs never share a buffer with its inputs
+// (buffers are freed only after the step's outputs are placed). Graph
+// outputs keep theirs to the end.
+func (p *plan) planBuffers() {
+	const never = -1
+	last := make([]int, p.nslots)
+	for i := range last {
+		last[i] = never
+	}
+	for i, st := range p.steps {
+		for _, s := range st.in {
+			if s >= 0 {
+				last[s] = i
+			}
+		}
+		for _, s := range st.out {
+			if last[s] < i {
+				last[s] = i // written but never read: free right after
+			}
+		}
+	}
+	for _, s := range p.outputs {
+		last[s] = len(p.steps) // live to the end
+	}
+	p.bufOf = make([]int, p.nslots)
+	for i := range p.bufOf {
+		p.bufOf[i] = -1
+	}
+	var free []int
+	for i, st := range p.steps {
+		for _, s := range st.out {
+			if p.bufOf[s] >= 0 {
+				continue
+			}
+			if n := len(free); n > 0 {
+				p.bufOf[s] = free[n-1]
+				free = free[:n-1]
+			} else {
+				p.bufOf[s] = p.nbufs
+				p.nbufs++
+			}
+		}
+		release := func(s int) {
+			if s >= 0 && last[s] == i && p.bufOf[s] >= 0 {
+				free = append(free, p.bufOf[s])
+				last[s] = never // release once
+			}
+		}
+		for _, s := range st.in {
+			release(s)
+		}
+		for _, s := range st.out {
+			release(s)
+		}
+	}
 }
 
 // runState is one Run's working memory: the value of every slot, the tensors
@@ -90,15 +153,15 @@ type runState struct {
 }
 
 func (p *plan) newState() *runState {
-	rs := &runState{vals: make([]*Tensor, p.nslots), owned: make([]*Tensor, p.nslots)}
+	rs := &runState{vals: make([]*Tensor, p.nslots), owned: make([]*Tensor, p.nbufs)}
+	for i := range rs.owned {
+		rs.owned[i] = &Tensor{}
+	}
 	for _, st := range p.steps {
 		rs.ins = append(rs.ins, make([]*Tensor, len(st.in)))
 		o := make([]*Tensor, len(st.out))
 		for i, s := range st.out {
-			if rs.owned[s] == nil {
-				rs.owned[s] = &Tensor{}
-			}
-			o[i] = rs.owned[s]
+			o[i] = rs.owned[p.bufOf[s]]
 		}
 		rs.outs = append(rs.outs, o)
 	}

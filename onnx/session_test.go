@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -147,4 +148,25 @@ func TestSessionZeroAllocs(t *testing.T) {
 		}
 	})
 	require.Zero(t, allocs)
+}
+
+// Lifetime planning: a chain needs two buffers, whatever its length; a
+// value read later keeps its buffer until then.
+func TestPlanBuffers(t *testing.T) {
+	var nodes []pb
+	prev := "x"
+	for i := range 10 {
+		out := fmt.Sprintf("v%d", i)
+		nodes = append(nodes, nodePB("Neg", []string{prev}, []string{out}))
+		prev = out
+	}
+	// y = v9 + v0: v0 stays live across the chain.
+	nodes = append(nodes, nodePB("Add", []string{"v9", "v0"}, []string{"y"}))
+	m, err := Parse(modelPB(13, graphPB(nodes)), "")
+	require.NoError(t, err)
+	require.Equal(t, 3, m.Graph.plan.nbufs)
+	out, err := NewSession(m).Run(map[string]*Tensor{"x": f32([]int{2}, 1, 2)})
+	require.NoError(t, err)
+	// v0 = -x, v9 = (-1)^10 x = x, so y = x - x = 0.
+	require.Equal(t, []float32{0, 0}, out["y"].F32)
 }

@@ -148,7 +148,9 @@ func numel(shape []int) int {
 // and data slices when their capacity allows, so a kernel that writes its
 // outputs through Reset allocates nothing on repeated runs with the same
 // shapes. The elements are NOT zeroed when storage is reused: a kernel must
-// write every element (or call Zero). shape may alias t.Shape.
+// write every element (or call Zero). shape may alias t.Shape. Only the
+// slice of dt's storage class is meaningful afterwards; the others may hold
+// stale data.
 // It panics if a dimension is negative or dt has no storage.
 func (t *Tensor) Reset(dt DataType, shape []int) {
 	n := 1
@@ -161,16 +163,18 @@ func (t *Tensor) Reset(dt DataType, shape []int) {
 		}
 		n *= d
 	}
-	if cap(t.Shape) >= len(shape) {
+	if cap(t.Shape) >= len(shape) && t.Shape != nil {
 		s := t.Shape[:len(shape)]
 		copy(s, shape)
 		t.Shape = s
+	} else if len(shape) == 0 {
+		t.Shape = []int{}
 	} else {
 		t.Shape = append([]int(nil), shape...)
 	}
-	if t.DType != dt && t.DType.Storage() != dt.Storage() {
-		t.F32, t.F64, t.I64, t.B, t.S, t.Seq = nil, nil, nil, nil, nil, nil
-	}
+	// The slices of other storage classes are kept (stale): a planned
+	// buffer that holds values of different types in turn then reuses
+	// each backing array instead of reallocating every run.
 	t.DType = dt
 	switch dt.Storage() {
 	case StoreF32:
