@@ -101,7 +101,11 @@ func (geluKernel) Run(in, out []*Tensor) error {
 	case StoreF32:
 		out[0].Reset(x.DType, x.Shape)
 		y := out[0].F32
-		splitRun(len(x.F32), func(lo, hi int) { geluRun(x.F32[lo:hi], y[lo:hi]) })
+		if serial(len(x.F32)) {
+			geluRun(x.F32, y)
+		} else {
+			splitRun(len(x.F32), func(lo, hi int) { geluRun(x.F32[lo:hi], y[lo:hi]) })
+		}
 		return nil
 	case StoreF64:
 		out[0].Reset(x.DType, x.Shape)
