@@ -189,7 +189,7 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 	}
 	g.parent = parent
 	g.consts = make(map[string]*Tensor, len(g.Initializers))
-	g.defined = map[string]bool{}
+	g.defined = make(map[string]bool, len(g.Inputs)+len(g.Initializers)+len(g.Nodes))
 	for _, in := range g.Inputs {
 		if in.Name == "" {
 			return errors.New("onnx: graph input without a name")
@@ -208,7 +208,7 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 	}
 	// Constant nodes become constants; other nodes are ordered.
 	nodes := make([]*Node, 0, len(g.Nodes))
-	producer := map[string]int{}
+	producer := make(map[string]int, len(g.Nodes))
 	for _, n := range g.Nodes {
 		for _, o := range n.Outputs {
 			if o == "" {

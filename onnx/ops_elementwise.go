@@ -14,6 +14,7 @@ import (
 func init() {
 	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
 		op := op
+		Register("", op, 1, 6, func(n *Node) (Kernel, error) { return newLegacyArith(n, op) })
 		Register("", op, 7, Latest, func(n *Node) (Kernel, error) { return newArith(n, op) })
 	}
 	Register("", "Pow", 7, Latest, func(n *Node) (Kernel, error) { return KernelFunc(runPow), nil })
@@ -38,7 +39,8 @@ func init() {
 	})
 	for _, op := range []string{"Max", "Min", "Sum", "Mean"} {
 		op := op
-		Register("", op, 8, Latest, func(n *Node) (Kernel, error) { return newVariadic(n, op) })
+		// Opset 6-7 required equal shapes: broadcasting is a superset.
+		Register("", op, 6, Latest, func(n *Node) (Kernel, error) { return newVariadic(n, op) })
 	}
 }
 
@@ -360,10 +362,47 @@ type arithKernel struct {
 	i64 func(a, b int64) int64
 }
 
-func newArith(n *Node, op string) (Kernel, error) {
-	if n.Opset < 7 {
-		return nil, n.Errorf("legacy broadcast attribute: %w", ErrUnsupported)
+// newLegacyArith is Add/Sub/Mul/Div before opset 7: without broadcast=1
+// the shapes must be equal; with it B is aligned with A's trailing axes,
+// or from A's axis `axis` when that attribute is given.
+func newLegacyArith(n *Node, op string) (Kernel, error) {
+	k, err := newArith(n, op)
+	if err != nil {
+		return nil, err
 	}
+	bcast := n.Int("broadcast", 0) != 0
+	hasAxis := n.Has("axis")
+	axis := int(n.Int("axis", 0))
+	return KernelFunc(func(in, out []*Tensor) error {
+		a, b := in[0], in[1]
+		if !bcast {
+			if !sameShape(a.Shape, b.Shape) {
+				return fmt.Errorf("shapes %v and %v differ (broadcast=0)", a.Shape, b.Shape)
+			}
+			return k.Run(in, out)
+		}
+		if !hasAxis {
+			return k.Run(in, out)
+		}
+		ax, err := normAxis(axis, len(a.Shape))
+		if err != nil {
+			return err
+		}
+		trail := len(a.Shape) - ax - len(b.Shape)
+		if trail < 0 {
+			return fmt.Errorf("B of shape %v does not fit A %v from axis %d", b.Shape, a.Shape, axis)
+		}
+		shape := append(append([]int{}, b.Shape...), make([]int, trail)...)
+		for i := len(b.Shape); i < len(shape); i++ {
+			shape[i] = 1
+		}
+		bv := *b
+		bv.Shape = shape
+		return k.Run([]*Tensor{a, &bv}, out)
+	}), nil
+}
+
+func newArith(n *Node, op string) (Kernel, error) {
 	k := arithKernel{op: op}
 	switch op {
 	case "Add":

@@ -90,3 +90,24 @@ func TestBroadcastArithNaive(t *testing.T) {
 		}
 	}
 }
+
+// A transpose large enough to split across threads, against index math.
+func TestTransposeLargeParallel(t *testing.T) {
+	x := NewTensor(Float, 4, 128, 3, 64)
+	for i := range x.F32 {
+		x.F32[i] = float32(i)
+	}
+	got, err := runOp(t, "Transpose", 13, 1, []*Attribute{aInts("perm", 2, 0, 3, 1)}, x)
+	require.NoError(t, err)
+	require.Equal(t, []int{3, 4, 64, 128}, got[0].Shape)
+	for c := range 3 {
+		for a := range 4 {
+			for d := range 64 {
+				for b := range 128 {
+					want := x.F32[((a*128+b)*3+c)*64+d]
+					require.Equal(t, want, got[0].F32[((c*4+a)*64+d)*128+b])
+				}
+			}
+		}
+	}
+}

@@ -2,12 +2,29 @@ package onnx
 
 import (
 	"fmt"
+
+	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // Shape ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, Split,
 // Slice, Expand, Tile, Pad, Shape, Size, ConstantOfShape, Range, Trilu, EyeLike.
 
 func init() {
+	Register("", "Reshape", 1, 4, func(n *Node) (Kernel, error) {
+		shape := n.IntsAsInt("shape")
+		if shape == nil {
+			return nil, n.Errorf("missing shape")
+		}
+		return KernelFunc(func(in, out []*Tensor) error {
+			var sb [8]int
+			s, err := reshapeShape(sb[:0], in[0].Shape, shape, false)
+			if err != nil {
+				return err
+			}
+			reshapeTo(out[0], in[0], s)
+			return nil
+		}), nil
+	})
 	Register("", "Reshape", 5, Latest, newReshape)
 	Register("", "Flatten", 1, Latest, newFlatten)
 	Register("", "Squeeze", 1, 12, func(n *Node) (Kernel, error) { return squeezeKernel{axes: n.IntsAsInt("axes"), attr: true}, nil })
@@ -20,6 +37,9 @@ func init() {
 	})
 	Register("", "Unsqueeze", 13, Latest, func(n *Node) (Kernel, error) { return unsqueezeKernel{}, nil })
 	Register("", "Transpose", 1, Latest, func(n *Node) (Kernel, error) { return transposeKernel{perm: n.IntsAsInt("perm")}, nil })
+	Register("", "Concat", 1, 3, func(n *Node) (Kernel, error) {
+		return concatKernel{axis: int(n.Int("axis", 1))}, nil // axis defaulted to 1
+	})
 	Register("", "Concat", 4, Latest, func(n *Node) (Kernel, error) {
 		if !n.Has("axis") {
 			return nil, n.Errorf("missing axis")
@@ -270,11 +290,39 @@ func permuteAt[T any](o, x []T, base int, shape, st []int) {
 		o[0] = x[base]
 		return
 	}
+	inner := shape[r-1]
+	if inner == 0 {
+		return
+	}
+	rows := n / inner
+	if n >= 4*grain && rows > 1 {
+		// Large copies (a transformer's head transposes) split by rows.
+		// Copies, so that only this branch moves anything to the heap.
+		oo, xx, bb, sh, stt := o, x, base, cp(shape), cp(st)
+		parallel.For(rows, max(1, grain/inner), func(lo, hi int) {
+			permuteRows(oo, xx, bb, sh, stt, lo, hi)
+		})
+		return
+	}
+	permuteRows(o, x, base, shape, st, 0, rows)
+}
+
+// permuteRows writes output rows [lo, hi) of permuteAt.
+func permuteRows[T any](o, x []T, base int, shape, st []int, lo, hi int) {
+	r := len(shape)
 	inner, is := shape[r-1], st[r-1]
 	var cb [8]int
 	ctr := append(cb[:0], make([]int, r)...)
+	// Unravel row lo into the counter and the source offset.
 	src := base
-	for i := 0; i < n; i += inner {
+	rem := lo
+	for d := r - 2; d >= 0; d-- {
+		ctr[d] = rem % shape[d]
+		rem /= shape[d]
+		src += ctr[d] * st[d]
+	}
+	for row := lo; row < hi; row++ {
+		i := row * inner
 		s := src
 		for j := 0; j < inner; j++ {
 			o[i+j] = x[s]

@@ -198,3 +198,18 @@ func TestOpsErrors(t *testing.T) {
 func inf() float64  { return 1 / zero() }
 func nan() float64  { return zero() / zero() }
 func zero() float64 { return 0 }
+
+func TestLegacyBroadcast(t *testing.T) {
+	a := f32([]int{2, 3, 2}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+	// Opset 6, broadcast=1, axis=1: B [3] lines up with A's axis 1.
+	got, err := runOp(t, "Add", 6, 1, []*Attribute{aInt("broadcast", 1), aInt("axis", 1)}, a, f32([]int{3}, 100, 200, 300))
+	require.NoError(t, err)
+	require.NoError(t, compareTensors(got[0], f32([]int{2, 3, 2}, 100, 101, 202, 203, 304, 305, 106, 107, 208, 209, 310, 311)))
+	// Without axis, B lines up with the trailing axes, as in NumPy.
+	got, err = runOp(t, "Mul", 6, 1, []*Attribute{aInt("broadcast", 1)}, a, f32([]int{2}, 1, -1))
+	require.NoError(t, err)
+	require.NoError(t, compareTensors(got[0], f32([]int{2, 3, 2}, 0, -1, 2, -3, 4, -5, 6, -7, 8, -9, 10, -11)))
+	// broadcast=0 needs equal shapes.
+	_, err = runOp(t, "Sub", 6, 1, nil, a, f32([]int{2}, 1, 1))
+	require.Error(t, err)
+}

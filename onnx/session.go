@@ -32,7 +32,7 @@ type step struct {
 }
 
 func newPlan(g *Graph) *plan {
-	p := &plan{slotOf: map[string]int{}}
+	p := &plan{slotOf: make(map[string]int, len(g.Inputs)+len(g.consts)+len(g.Nodes))}
 	slot := func(name string) int {
 		if s, ok := p.slotOf[name]; ok {
 			return s
