@@ -460,3 +460,30 @@ func TestConvImplicitMatchesIm2Col(t *testing.T) {
 		})
 	}
 }
+
+// TestLpPool: p = 2, 3×3 windows at stride 2 with one pixel of padding,
+// against numpy's sqrt of the summed squares of the padded windows (the
+// first five outputs, computed by hand with numpy: see the commit).
+func TestLpPool(t *testing.T) {
+	x := NewTensor(Float, 2, 1, 5, 5)
+	for i := range x.F32 {
+		x.F32[i] = float32(i - 20)
+	}
+	k, err := newLpPool(&Node{OpType: "LpPool", Opset: 18, Attrs: []*Attribute{
+		intsAttr("kernel_shape", 3, 3), intsAttr("strides", 2, 2), intsAttr("pads", 1, 1, 1, 1), intAttr("p", 2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := &Tensor{}
+	if err := k.Run([]*Tensor{x}, []*Tensor{y}); err != nil {
+		t.Fatal(err)
+	}
+	if !eqInts(y.Shape, []int{2, 1, 3, 3}) {
+		t.Fatalf("shape %v", y.Shape)
+	}
+	for i, want := range []float32{34.380226, 38.50974, 28.460499, 25.357445, 27.055498} {
+		if math.Abs(float64(y.F32[i]-want)) > 1e-5*float64(want) {
+			t.Errorf("y[%d] = %g, want %g", i, y.F32[i], want)
+		}
+	}
+}
