@@ -462,8 +462,10 @@ func TestConvImplicitMatchesIm2Col(t *testing.T) {
 }
 
 // TestLpPool: p = 2, 3×3 windows at stride 2 with one pixel of padding,
-// against numpy's sqrt of the summed squares of the padded windows (the
-// first five outputs, computed by hand with numpy: see the commit).
+// against numpy (the first five outputs of
+// x = np.arange(50, dtype=np.float32).reshape(2,1,5,5) - 20;
+// xp = np.pad(x, ((0,0),(0,0),(1,1),(1,1)));
+// y[:,:,i,j] = np.sqrt((xp[:,:,2*i:2*i+3,2*j:2*j+3]**2).sum(axis=(2,3)))).
 func TestLpPool(t *testing.T) {
 	x := NewTensor(Float, 2, 1, 5, 5)
 	for i := range x.F32 {
