@@ -129,14 +129,15 @@ type actKernel struct {
 // runs on one goroutine.
 const elemGrain = 1 << 15
 
-// splitRun runs body over [0, n) in parallel chunks when n is large.
+// splitRun runs body over [0, n) in parallel chunks; callers test serial
+// first and run small inputs directly, so that the closure they pass (an
+// allocation) is made only when the work is split.
 func splitRun(n int, body func(lo, hi int)) {
-	if n < 2*elemGrain || parallel.Threads() == 1 {
-		body(0, n)
-		return
-	}
 	parallel.For(n, elemGrain, body)
 }
+
+// serial reports whether n elements are better done on one goroutine.
+func serial(n int) bool { return n < 2*elemGrain || parallel.Threads() == 1 }
 
 func (k *actKernel) Run(in, out []*Tensor) error {
 	x := in[0]
@@ -144,10 +145,18 @@ func (k *actKernel) Run(in, out []*Tensor) error {
 	switch x.DType.Storage() {
 	case StoreF32:
 		o.Reset(x.DType, x.Shape)
-		splitRun(len(x.F32), func(lo, hi int) { actRun(k, x.F32[lo:hi], o.F32[lo:hi]) })
+		if serial(len(x.F32)) {
+			actRun(k, x.F32, o.F32)
+		} else {
+			splitRun(len(x.F32), func(lo, hi int) { actRun(k, x.F32[lo:hi], o.F32[lo:hi]) })
+		}
 	case StoreF64:
 		o.Reset(x.DType, x.Shape)
-		splitRun(len(x.F64), func(lo, hi int) { actRun(k, x.F64[lo:hi], o.F64[lo:hi]) })
+		if serial(len(x.F64)) {
+			actRun(k, x.F64, o.F64)
+		} else {
+			splitRun(len(x.F64), func(lo, hi int) { actRun(k, x.F64[lo:hi], o.F64[lo:hi]) })
+		}
 	case StoreI64:
 		if k.kind != aRelu {
 			return fmt.Errorf("%s: element type %v: %w", k.op, x.DType, ErrUnsupported)
@@ -172,10 +181,7 @@ func actRun[T real](k *actKernel, x, y []T) {
 	case aLeaky:
 		a := T(k.a)
 		for i, v := range x {
-			if v < 0 {
-				v *= a
-			}
-			y[i] = v
+			y[i] = max(v, 0) + a*min(v, 0) // branch-free: signs are random
 		}
 	case aSigmoid:
 		var z T
@@ -249,7 +255,11 @@ func (k *clipKernel) Run(in, out []*Tensor) error {
 			h = hi.F32[0]
 		}
 		o.Reset(x.DType, x.Shape)
-		splitRun(len(x.F32), func(a, b int) { clipRun(x.F32[a:b], o.F32[a:b], l, h) })
+		if serial(len(x.F32)) {
+			clipRun(x.F32, o.F32, l, h)
+		} else {
+			splitRun(len(x.F32), func(a, b int) { clipRun(x.F32[a:b], o.F32[a:b], l, h) })
+		}
 	case StoreF64:
 		l, h := math.Inf(-1), math.Inf(1)
 		if k.attrs {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -51,30 +52,24 @@ const (
 // apply applies a to s in place.
 func applyAct[T real](a act, s []T) {
 	switch a.kind {
+	// min and max compile to branch-free code; a branch per element
+	// mispredicts on activations of random sign (measured 5-10× slower).
 	case actRelu:
 		for i, v := range s {
-			if v < 0 {
-				s[i] = 0
-			}
+			s[i] = max(v, 0)
 		}
 	case actClip:
 		lo, hi := T(a.lo), T(a.hi)
 		for i, v := range s {
-			if v < lo {
-				s[i] = lo
-			} else if v > hi {
-				s[i] = hi
-			}
+			s[i] = min(max(v, lo), hi)
 		}
 	case actGelu:
 		geluRun(s, s)
 	case actLeaky:
+		// max(v, 0) + α·min(v, 0) is the slope without a branch.
 		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
 		for i, v := range s {
-			if v < 0 {
-				v *= al
-			}
-			s[i] = min(max(v, lo), hi)
+			s[i] = min(max(max(v, 0)+al*min(v, 0), lo), hi)
 		}
 	}
 }
@@ -269,9 +264,35 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 		for gr := range k.group {
 			xg := x[(i*c+gr*cg)*in : (i*c+(gr+1)*cg)*in]
 			yg := y[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			var bg, rg []T
+			if bias != nil {
+				bg = bias[gr*mg : (gr+1)*mg]
+			}
+			if res != nil {
+				rg = res[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			}
+			wg := w[gr*mg*kc : (gr+1)*mg*kc]
 			b := xg
 			switch {
 			case direct:
+			case r == 2 && convImplicitPays(mg, kc):
+				// GEMM packs the patches straight into its panels.
+				src, hh, ww, ph, pw := xg, g.in[0], g.in[1], g.pb[0], g.pb[1]
+				if !sym {
+					padImage(*pad, xg, cg, g)
+					src, ph, pw = *pad, 0, 0
+					hh, ww = g.in[0]+g.pb[0]+g.pe[0], g.in[1]+g.pb[1]+g.pe[1]
+				}
+				pt := &igemm.Patches[T]{X: src, C: cg, H: hh, W: ww, KH: g.k[0], KW: g.k[1],
+					SH: g.s[0], SW: g.s[1], PH: ph, PW: pw, DH: g.d[0], DW: g.d[1], OH: g.out[0], OW: g.out[1]}
+				if convImplicitBlocks(k, a, pt, mg, ohw, kc, wg, yg, bg, rg) {
+					continue
+				}
+				// GEMM would not pack for this shape: build the patches.
+				cv := tensor.Conv2D{C: cg, H: hh, W: ww, KH: g.k[0], KW: g.k[1],
+					StrideH: g.s[0], StrideW: g.s[1], PadH: ph, PadW: pw, DilationH: g.d[0], DilationW: g.d[1]}
+				im2colParallel(cv, *col, src, kk*ohw, hh*ww)
+				b = *col
 			case r == 2:
 				cv := tensor.Conv2D{C: cg, H: g.in[0], W: g.in[1], KH: g.k[0], KW: g.k[1],
 					StrideH: g.s[0], StrideW: g.s[1], PadH: g.pb[0], PadW: g.pb[1],
@@ -289,13 +310,6 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				im2colND(*col, xg, cg, g)
 				b = *col
 			}
-			var bg, rg []T
-			if bias != nil {
-				bg = bias[gr*mg : (gr+1)*mg]
-			}
-			if res != nil {
-				rg = res[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
-			}
 			// In column blocks whose output fits in L2, so that the
 			// epilogue reads it from cache (A, repacked per block, is
 			// small next to the block's product).
@@ -303,7 +317,6 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 			if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
 				nb = max(256, convColBlock*64/mg) &^ 63
 			}
-			wg := w[gr*mg*kc : (gr+1)*mg*kc]
 			for j0 := 0; j0 < ohw; j0 += nb {
 				j1 := min(j0+nb, ohw)
 				gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, b[j0:], ohw, 0, yg[j0:], ohw)
@@ -315,6 +328,74 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 			}
 		}
 	}
+}
+
+// convImplicitPays says whether the convolution's GEMM packs patches
+// straight from the image (internal/igemm) rather than from an im2col
+// matrix. With the AVX-512 kernels (igemm.ReadsInPlace reports them) it is
+// autograd's measured rule (autograd/conv.go, convImplicit, Zen 5): more
+// than 64 output channels per group, or a very shallow product. With the
+// AVX2 kernels im2col measured faster on ResNet-18 (Zen 3 VM, one thread,
+// CPU time per run, four alternated rounds: implicit 89, 96, 84, 77 ms
+// against im2col 86, 81, 73, 73 ms), so there it is never used.
+// convIm2ColOnly forces im2col, for the tests that compare the two.
+func convImplicitPays(mg, kc int) bool {
+	if convIm2ColOnly || !(convImplicitAlways || igemm.ReadsInPlace(1, false)) {
+		return false
+	}
+	return mg > 64 || kc <= 32
+}
+
+// convImplicitAlways applies the AVX-512 rule on any kernel, for the tests
+// that compare the two paths.
+var convImplicitAlways = false
+
+var convIm2ColOnly = false
+
+// colShift is a Packer for columns [off, off+n) of another's B.
+type colShift[T real] struct {
+	p   igemm.Packer[T]
+	off int
+}
+
+func (c colShift[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	c.p.PackB(dst, p0, j0+c.off, nb, kb, nr, ew, q0, q1)
+}
+
+// convImplicitBlocks runs the implicit GEMM for one image and group in the
+// column blocks of the im2col path, each followed by its epilogue; false
+// where GEMM would not pack for the shape (nothing written then).
+func convImplicitBlocks[T real](k *convKernel, a act, pt *igemm.Patches[T], mg, ohw, kc int, wg, yg, bg, rg []T) bool {
+	nb := ohw
+	if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
+		nb = max(256, convColBlock*64/mg) &^ 63
+	}
+	for j0 := 0; j0 < ohw; j0 += nb {
+		j1 := min(j0+nb, ohw)
+		var pk igemm.Packer[T] = pt
+		if j0 > 0 || j1 < ohw {
+			pk = colShift[T]{pt, j0}
+		}
+		if !igemm.Gemm(mg, j1-j0, kc, 1, wg, kc, pk, 0, yg[j0:], ohw) {
+			if j0 == 0 {
+				return false
+			}
+			// A shorter last block may take another GEMM path than the
+			// first: build the patches the plain way for it (rare: an
+			// allocation of one patch matrix).
+			cv := tensor.Conv2D{C: pt.C, H: pt.H, W: pt.W, KH: pt.KH, KW: pt.KW, StrideH: pt.SH, StrideW: pt.SW,
+				PadH: pt.PH, PadW: pt.PW, DilationH: pt.DH, DilationW: pt.DW}
+			col := make([]T, kc*ohw)
+			tensor.Im2Col(cv, col, pt.X)
+			gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, col[j0:], ohw, 0, yg[j0:], ohw)
+		}
+		var rb []T
+		if rg != nil {
+			rb = rg[j0:]
+		}
+		biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+	}
+	return true
 }
 
 // convColBlock·64 is the number of output elements per column block of

@@ -101,7 +101,11 @@ func (geluKernel) Run(in, out []*Tensor) error {
 	case StoreF32:
 		out[0].Reset(x.DType, x.Shape)
 		y := out[0].F32
-		splitRun(len(x.F32), func(lo, hi int) { geluRun(x.F32[lo:hi], y[lo:hi]) })
+		if serial(len(x.F32)) {
+			geluRun(x.F32, y)
+		} else {
+			splitRun(len(x.F32), func(lo, hi int) { geluRun(x.F32[lo:hi], y[lo:hi]) })
+		}
 		return nil
 	case StoreF64:
 		out[0].Reset(x.DType, x.Shape)
@@ -136,20 +140,19 @@ func gelu32(x, y []float32) {
 			es[i] = -a
 		}
 		math32.ExpSlice(es, es)
+		es = es[:len(xs)]
+		ys = ys[:len(xs)]
 		for i, v := range xs {
-			a := v * (1 / math.Sqrt2)
-			if a < 0 {
-				a = -a
-			}
+			// Branch-free (signs of activations are random, and a
+			// mispredicted branch costs more than the arithmetic): |a| and
+			// the sign of erf by bit operations. Past |a| = 4 the clamped
+			// exponent leaves r within float32 rounding of 1.
+			bits := math.Float32bits(v)
+			a := math.Float32frombits(bits&^(1<<31)) * (1 / math.Sqrt2)
 			t := 1 / (1 + 0.3275911*a)
 			p := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))
-			r := 1 - p*es[i]
-			if a > 4 {
-				r = 1
-			}
-			if v < 0 {
-				r = -r
-			}
+			r := max(1-p*es[i], 0)
+			r = math.Float32frombits(math.Float32bits(r) | bits&(1<<31))
 			ys[i] = 0.5 * v * (1 + r)
 		}
 		x, y = x[n:], y[n:]

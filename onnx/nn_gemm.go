@@ -296,26 +296,32 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 // cache.
 func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
 	if k.bias == nil {
-		if k.act.kind != actNone {
+		switch {
+		case k.act.kind == actNone:
+		case serial(len(y)):
+			applyAct(k.act, y)
+		default:
 			splitRun(len(y), func(lo, hi int) { applyAct(k.act, y[lo:hi]) })
 		}
 		return
 	}
 	bias := floatsOf[T](k.bias)
 	rows := len(y) / max(n, 1)
-	body := func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			row := y[r*n : (r+1)*n]
-			row = row[:len(bias)]
-			for j, b := range bias {
-				row[j] += b
-			}
-			applyAct(k.act, row)
-		}
-	}
-	if len(y) < 2*elemGrain || parallel.Threads() == 1 {
-		body(0, rows)
+	if serial(len(y)) {
+		biasRows(k.act, y, bias, n, 0, rows)
 		return
 	}
-	parallel.For(rows, max(1, elemGrain/max(n, 1)), body)
+	parallel.For(rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) { biasRows(k.act, y, bias, n, lo, hi) })
+}
+
+// biasRows adds bias to rows [lo, hi) of y (rows of n) and applies a.
+func biasRows[T real](a act, y, bias []T, n, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		row := y[r*n : (r+1)*n]
+		row = row[:len(bias)]
+		for j, b := range bias {
+			row[j] += b
+		}
+		applyAct(a, row)
+	}
 }

@@ -407,3 +407,85 @@ func TestEinsumAgainstNaive(t *testing.T) {
 		t.Errorf("ij-> = %v %v, want scalar %g", tot.Shape, tot.F32, sum)
 	}
 }
+
+// TestConvImplicitMatchesIm2Col: packing patches straight into GEMM's
+// panels gives im2col's bits (same products, same order), with column
+// blocks, asymmetric padding and a residual epilogue, and both agree with
+// the naive loop.
+func TestConvImplicitMatchesIm2Col(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []struct {
+		x, w []int
+		pads []int64
+	}{
+		{[]int{1, 4, 46, 46}, []int{72, 4, 3, 3}, []int64{1, 1, 1, 1}}, // blocks of 896 columns
+		{[]int{2, 3, 20, 17}, []int{80, 3, 5, 3}, []int64{2, 0, 1, 1}}, // asymmetric pads
+		{[]int{1, 2, 9, 9}, []int{8, 2, 3, 3}, []int64{1, 1, 1, 1}},    // K = 18 ≤ 32
+	} {
+		t.Run(fmt.Sprintf("x=%v/w=%v", c.x, c.w), func(t *testing.T) {
+			x, w, b := randTensor(r, c.x...), randTensor(r, c.w...), randTensor(r, c.w[0])
+			run := func(im2col bool) *Tensor {
+				prev, prevA := convIm2ColOnly, convImplicitAlways
+				convIm2ColOnly, convImplicitAlways = im2col, !im2col
+				defer func() { convIm2ColOnly, convImplicitAlways = prev, prevA }()
+				k, err := newConv(&Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+					Attrs: []*Attribute{intsAttr("pads", c.pads...)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				k.(*convKernel).act = act{kind: actRelu}
+				y := &Tensor{}
+				if err := k.Run([]*Tensor{x, w, b}, []*Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+				return y
+			}
+			a, p := run(false), run(true)
+			for i := range a.F32 {
+				if a.F32[i] != p.F32[i] {
+					t.Fatalf("element %d: implicit %g, im2col %g", i, a.F32[i], p.F32[i])
+				}
+			}
+			if testing.Short() && c.x[2] > 40 {
+				return // the naive loop takes a while under emulation; the bits match im2col's
+			}
+			pads := []int{int(c.pads[0]), int(c.pads[1]), int(c.pads[2]), int(c.pads[3])}
+			want, _ := naiveConv(x, w, b, 1, []int{1, 1}, []int{1, 1}, pads)
+			for i, v := range want {
+				v = math.Max(v, 0)
+				if d := math.Abs(float64(a.F32[i]) - v); d > 1e-5*(1+math.Abs(v)) {
+					t.Fatalf("element %d: got %g, want %g", i, a.F32[i], v)
+				}
+			}
+		})
+	}
+}
+
+// TestLpPool: p = 2, 3×3 windows at stride 2 with one pixel of padding,
+// against numpy (the first five outputs of
+// x = np.arange(50, dtype=np.float32).reshape(2,1,5,5) - 20;
+// xp = np.pad(x, ((0,0),(0,0),(1,1),(1,1)));
+// y[:,:,i,j] = np.sqrt((xp[:,:,2*i:2*i+3,2*j:2*j+3]**2).sum(axis=(2,3)))).
+func TestLpPool(t *testing.T) {
+	x := NewTensor(Float, 2, 1, 5, 5)
+	for i := range x.F32 {
+		x.F32[i] = float32(i - 20)
+	}
+	k, err := newLpPool(&Node{OpType: "LpPool", Opset: 18, Attrs: []*Attribute{
+		intsAttr("kernel_shape", 3, 3), intsAttr("strides", 2, 2), intsAttr("pads", 1, 1, 1, 1), intAttr("p", 2)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := &Tensor{}
+	if err := k.Run([]*Tensor{x}, []*Tensor{y}); err != nil {
+		t.Fatal(err)
+	}
+	if !eqInts(y.Shape, []int{2, 1, 3, 3}) {
+		t.Fatalf("shape %v", y.Shape)
+	}
+	for i, want := range []float32{34.380226, 38.50974, 28.460499, 25.357445, 27.055498} {
+		if math.Abs(float64(y.F32[i]-want)) > 1e-5*float64(want) {
+			t.Errorf("y[%d] = %g, want %g", i, y.F32[i], want)
+		}
+	}
+}

@@ -111,19 +111,33 @@ func as64[T real](s []T) []float64 {
 
 // scratch hands out per-run working buffers (patch matrices, padded
 // images) to a kernel that may run on several goroutines at once: a buffer
-// is borrowed for one Run and returned, so steady-state runs allocate
-// nothing.
+// is borrowed for one Run and returned. A small free list under a mutex
+// rather than a sync.Pool, which the garbage collector empties every other
+// cycle: with megabyte patch matrices that meant reallocating them (and
+// collecting more often) in steady state.
 type scratch struct {
-	p32, p64 sync.Pool
+	mu  sync.Mutex
+	f32 []*[]float32
+	f64 []*[]float64
 }
+
+// scratchKeep bounds the buffers a kernel keeps: one per concurrent Run.
+const scratchKeep = 8
 
 func getScratch[T real](s *scratch, n int) *[]T {
 	var z T
-	p := &s.p64
+	var b *[]T
+	s.mu.Lock()
 	if unsafe.Sizeof(z) == 4 {
-		p = &s.p32
+		if k := len(s.f32); k > 0 {
+			b = (*[]T)(unsafe.Pointer(s.f32[k-1]))
+			s.f32 = s.f32[:k-1]
+		}
+	} else if k := len(s.f64); k > 0 {
+		b = (*[]T)(unsafe.Pointer(s.f64[k-1]))
+		s.f64 = s.f64[:k-1]
 	}
-	b, _ := p.Get().(*[]T)
+	s.mu.Unlock()
 	if b == nil {
 		b = new([]T)
 	}
@@ -136,10 +150,16 @@ func getScratch[T real](s *scratch, n int) *[]T {
 
 func putScratch[T real](s *scratch, b *[]T) {
 	var z T
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if unsafe.Sizeof(z) == 4 {
-		s.p32.Put(b)
-	} else {
-		s.p64.Put(b)
+		if len(s.f32) < scratchKeep {
+			s.f32 = append(s.f32, (*[]float32)(unsafe.Pointer(b)))
+		}
+		return
+	}
+	if len(s.f64) < scratchKeep {
+		s.f64 = append(s.f64, (*[]float64)(unsafe.Pointer(b)))
 	}
 }
 
