@@ -89,18 +89,21 @@ func run(args []string, stdout io.Writer) error {
 	if *threads > 0 {
 		parallel.SetThreads(*threads)
 	}
+	if *info {
+		// Describe the file as written (Load folds and fuses nodes), even
+		// when an op is unsupported: Load's error then says which.
+		im, err := onnx.Inspect(model)
+		if err != nil {
+			return err
+		}
+		describe(stdout, im)
+	}
 	m, err := onnx.Load(model)
 	if err != nil {
-		if *info && errors.Is(err, onnx.ErrUnsupported) {
-			// Describe what is there, then say what is missing.
-			if im, ierr := onnx.Inspect(model); ierr == nil {
-				describe(stdout, im)
-			}
-		}
 		return err
 	}
 	if *info {
-		describe(stdout, m)
+		fmt.Fprintf(stdout, "loaded: runs as %d nodes after constant folding and fusion\n", len(m.Graph.Nodes))
 		if len(ins) == 0 && *bench == 0 && *outDir == "" {
 			return nil
 		}
