@@ -305,9 +305,23 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 		}
 	}
 	order := make([]*Node, 0, len(nodes))
-	// Take the lowest index ready: keeps file order where it is valid.
-	queue := &intHeap{}
+	// Exporters write nodes in a valid order: keep it when every node's
+	// producers come before it (no heap needed).
+	sorted := true
 	for i := range nodes {
+		for _, u := range users[i] {
+			if u <= i {
+				sorted = false
+			}
+		}
+	}
+	if sorted {
+		indeg = indeg[:0]
+		order = append(order, nodes...)
+	}
+	// Otherwise take the lowest index ready: keeps file order where valid.
+	queue := &intHeap{}
+	for i := range indeg {
 		if indeg[i] == 0 {
 			heap.Push(queue, i)
 		}
