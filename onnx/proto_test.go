@@ -268,3 +268,41 @@ func TestRunInputChecks(t *testing.T) {
 		require.False(t, strings.Contains(err.Error(), "\n"), name)
 	}
 }
+
+// A value of the top graph read two subgraph levels down (If inside If)
+// reaches the inner branch through both nodes' implicit inputs.
+func TestNestedSubgraphCaptures(t *testing.T) {
+	branch := func(name string, g pb) pb {
+		return pb(nil).str(1, name).varint(20, int64(AttrGraph)).msg(6, g)
+	}
+	out := func(name string) pb { return pb(nil).msg(12, valueInfoPB(name, Float)) }
+	inner := func(op, res string) pb { // reads x from the top graph
+		return append(pb(nil).str(2, "leaf").msg(1, nodePB(op, []string{"x"}, []string{res})), out(res)...)
+	}
+	mid := func(res string) pb {
+		g := pb(nil).str(2, "mid").msg(1, nodePB("If", []string{"c2"}, []string{res},
+			branch("then_branch", inner("Neg", "n"+res)), branch("else_branch", inner("Abs", "a"+res))))
+		return append(g, out(res)...)
+	}
+	g := pb(nil).str(2, "top").
+		msg(1, nodePB("If", []string{"c1"}, []string{"y"}, branch("then_branch", mid("t")), branch("else_branch", mid("e")))).
+		msg(11, valueInfoPB("x", Float, 2)).
+		msg(11, valueInfoPB("c1", Bool)).
+		msg(11, valueInfoPB("c2", Bool)).
+		msg(12, valueInfoPB("y", Float, 2))
+	m, err := Parse(modelPB(13, g), "")
+	require.NoError(t, err)
+	require.Equal(t, []string{"c2", "x"}, m.Graph.Nodes[0].Implicit)
+	s := NewSession(m)
+	x := f32([]int{2}, -1, 2)
+	for _, c := range []struct {
+		c2   bool
+		want []float32
+	}{{true, []float32{1, -2}}, {false, []float32{1, 2}}} {
+		got, err := s.Run(map[string]*Tensor{"x": x,
+			"c1": {DType: Bool, Shape: []int{}, B: []bool{true}},
+			"c2": {DType: Bool, Shape: []int{}, B: []bool{c.c2}}})
+		require.NoError(t, err)
+		require.Equal(t, c.want, got["y"].F32)
+	}
+}
