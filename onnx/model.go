@@ -181,6 +181,19 @@ func Parse(b []byte, dir string) (*Model, error) {
 	return m, nil
 }
 
+// Inspect reads the model in path without compiling it: nothing is checked
+// beyond the protobuf encoding and no kernels are built, so a model with
+// unsupported ops can still be described (as onnxrun -info does). The
+// result cannot be run: a Session on it returns an error.
+func Inspect(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{dir: filepath.Dir(path)}
+	return d.model(b)
+}
+
 // compile checks g, folds Constant nodes, orders the nodes topologically,
 // builds their kernels (and those of nested graphs) and plans value slots.
 func (m *Model) compile(g *Graph, parent *Graph, depth int) error {

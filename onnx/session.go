@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -264,6 +265,9 @@ func (s *Session) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 // Outputs not in the map are not copied out.
 func (s *Session) RunInto(inputs map[string]*Tensor, outputs map[string]*Tensor) error {
 	g, p := s.g, s.g.plan
+	if p == nil {
+		return errors.New("onnx: the model was read with Inspect and cannot run")
+	}
 	if err := g.checkInputs(inputs); err != nil {
 		return err
 	}

@@ -170,3 +170,22 @@ func TestPlanBuffers(t *testing.T) {
 	// v0 = -x, v9 = (-1)^10 x = x, so y = x - x = 0.
 	require.Equal(t, []float32{0, 0}, out["y"].F32)
 }
+
+// BenchmarkSessionRun times steady-state RunInto on the small committed
+// models and reports allocations per run.
+func BenchmarkSessionRun(b *testing.B) {
+	for _, name := range sessionModels {
+		b.Run("model="+name, func(b *testing.B) {
+			m, in := loadModelCase(b, name)
+			s := NewSession(m)
+			out, err := s.Run(in)
+			require.NoError(b, err)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.RunInto(in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

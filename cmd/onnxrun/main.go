@@ -91,6 +91,12 @@ func run(args []string, stdout io.Writer) error {
 	}
 	m, err := onnx.Load(model)
 	if err != nil {
+		if *info && errors.Is(err, onnx.ErrUnsupported) {
+			// Describe what is there, then say what is missing.
+			if im, ierr := onnx.Inspect(model); ierr == nil {
+				describe(stdout, im)
+			}
+		}
 		return err
 	}
 	if *info {

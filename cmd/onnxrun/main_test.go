@@ -153,3 +153,19 @@ func TestSymbolicDims(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{4, 3}, y.Shape)
 }
+
+// -info still describes a model with an unsupported op, then names it.
+func TestInfoUnsupported(t *testing.T) {
+	path := symbolicModel(t)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// Rename the op (same length keeps the encoding valid).
+	b = bytes.Replace(b, []byte("Neg"), []byte("Zzz"), 1)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	var stdout bytes.Buffer
+	err = run([]string{"-info", path}, &stdout)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "op Zzz (domain ai.onnx, opset 13)")
+	require.Contains(t, stdout.String(), "x float32 [batch 3]")
+	require.Contains(t, stdout.String(), "Zzz")
+}
