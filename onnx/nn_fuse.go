@@ -30,7 +30,7 @@ import (
 var fuseEnabled = os.Getenv("ADJOINT_ONNX_NOFUSE") == ""
 
 // fuseStats counts the rewrites of the last compile (for tests and -info).
-type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused, addFused int }
+type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused, addFused, scaleFused int }
 
 // rewrite applies the passes to g's nodes (in run order) and returns the
 // new order.
@@ -41,6 +41,7 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	var st fuseStats
 	order = foldBatchNorm(g, order, &st)
 	order = fuseConvAdd(g, order, &st)
+	order = fuseMatMulScale(g, order, &st)
 	order = fuseMatMulAdd(g, order, &st)
 	order = fuseLayerNorm(g, order, &st)
 	order = fuseGelu(g, order, &st)
@@ -366,4 +367,63 @@ func compose(first, next act) (act, bool) {
 		return act{kind: actRelu}, true
 	}
 	return act{kind: actClip, lo: lo, hi: hi}, true
+}
+
+// fuseMatMulScale makes a MatMul followed by a division by (or product
+// with) a constant float32 scalar one GEMM with alpha = 1/c (or c):
+// attention's scores Q·Kᵀ/√d in one pass instead of two.
+func fuseMatMulScale(g *Graph, order []*Node, st *fuseStats) []*Node {
+	sole := soleReaders(g, order)
+	drop := map[*Node]bool{}
+	for _, mm := range order {
+		if mm.OpType != "MatMul" || mm.Domain != "" || len(mm.Outputs) != 1 {
+			continue
+		}
+		k, ok := mm.kernel.(*matMulKernel)
+		if !ok || k.bias != nil || k.act.kind != actNone || k.scale != 0 {
+			continue
+		}
+		op := sole[mm.Outputs[0]]
+		if op == nil || op.Domain != "" || drop[op] || len(op.Inputs) != 2 || len(op.Outputs) != 1 {
+			continue
+		}
+		var c float32
+		switch {
+		case op.OpType == "Div" && op.Inputs[0] == mm.Outputs[0] && op.Inputs[1] != mm.Outputs[0]:
+			v, ok := scalarF32(op.ConstInput(1))
+			if !ok || v == 0 || v != v {
+				continue
+			}
+			c = 1 / v
+		case op.OpType == "Mul":
+			i := 1
+			if op.Inputs[1] == mm.Outputs[0] {
+				i = 0
+			}
+			if op.Inputs[1-i] != mm.Outputs[0] || op.Inputs[i] == mm.Outputs[0] {
+				continue
+			}
+			v, ok := scalarF32(op.ConstInput(i))
+			if !ok || v != v {
+				continue
+			}
+			c = v
+		default:
+			continue
+		}
+		// A scalar of rank > 0 would broadcast the output to more
+		// dimensions; only rank 0 and 1-element vectors of rank 1 pass.
+		t := op.ConstInput(1)
+		if op.OpType == "Mul" && op.Inputs[0] != mm.Outputs[0] {
+			t = op.ConstInput(0)
+		}
+		if t.Rank() > 1 {
+			continue
+		}
+		k.scale = c
+		mm.Outputs = []string{op.Outputs[0]}
+		drop[op] = true
+		st.scaleFused++
+	}
+	return without(order, drop)
 }

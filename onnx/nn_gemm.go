@@ -128,9 +128,12 @@ func gemmRun[T real](k *gemmKernel, m, n, kk int, a []T, lda int, b []T, ldb int
 
 type matMulKernel struct {
 	// bias, when set by the MatMul+Add rewrite, is added to every row
-	// (the last dimension) through beta = 1.
+	// (the last dimension) in the epilogue.
 	bias *Tensor
 	act  act
+	// scale, when set by the MatMul-by-constant rewrite (attention's
+	// division by √d), is GEMM's alpha; 0 means 1.
+	scale float32
 }
 
 func newMatMul(n *Node) (Kernel, error) {
@@ -244,13 +247,16 @@ func (bt *batches) merge() {
 }
 
 func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
-	beta := T(0)
+	beta, alpha := T(0), T(1)
+	if k.scale != 0 {
+		alpha = T(k.scale)
+	}
 	total := prod(bt.out[:bt.rank])
 	defer matMulEpilogue(k, y[:total*m*n], n)
 	bt.merge()
 	sa, sb, sy := m*kk, kk*n, m*n
 	if bt.rank == 0 {
-		gemmT(false, false, m, n, kk, 1, a, kk, b, n, beta, y, n)
+		gemmT(false, false, m, n, kk, alpha, a, kk, b, n, beta, y, n)
 		return
 	}
 	// The innermost (merged) batch dimension is one strided call; the
@@ -280,7 +286,7 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 			mulB *= bt.b[i]
 		}
 		yo := y[o*inner*sy : (o+1)*inner*sy]
-		gemmStridedT(false, false, m, n, kk, 1, a[offA*sa:], kk, strideA, b[offB*sb:], n, strideB, beta, yo, n, sy, inner)
+		gemmStridedT(false, false, m, n, kk, alpha, a[offA*sa:], kk, strideA, b[offB*sb:], n, strideB, beta, yo, n, sy, inner)
 		for i := last - 1; i >= 0; i-- {
 			idx[i]++
 			if idx[i] < bt.out[i] {
