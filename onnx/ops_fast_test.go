@@ -111,3 +111,36 @@ func TestTransposeLargeParallel(t *testing.T) {
 		}
 	}
 }
+
+// Tile and constant Pad copy whole rows; check them against index math.
+func TestTileAndPadRows(t *testing.T) {
+	x := NewTensor(Float, 2, 1, 3)
+	for i := range x.F32 {
+		x.F32[i] = float32(i + 1)
+	}
+	got, err := runOp(t, "Tile", 13, 1, nil, x, i64t([]int{3}, 2, 3, 2))
+	require.NoError(t, err)
+	require.Equal(t, []int{4, 3, 6}, got[0].Shape)
+	for a := range 4 {
+		for b := range 3 {
+			for c := range 6 {
+				require.Equal(t, x.F32[(a%2)*3+c%3], got[0].F32[(a*3+b)*6+c])
+			}
+		}
+	}
+	// Pads: axis 0 by (1, 0), axis 1 by (0, 2), axis 2 by (2, 1); value 9.
+	got, err = runOp(t, "Pad", 13, 1, nil, x, i64t([]int{6}, 1, 0, 2, 0, 2, 1), f32([]int{}, 9))
+	require.NoError(t, err)
+	require.Equal(t, []int{3, 3, 6}, got[0].Shape)
+	for a := range 3 {
+		for b := range 3 {
+			for c := range 6 {
+				want := float32(9)
+				if a >= 1 && b < 1 && c >= 2 && c < 5 {
+					want = x.F32[(a-1)*3+c-2]
+				}
+				require.Equal(t, want, got[0].F32[(a*3+b)*6+c], "at %d %d %d", a, b, c)
+			}
+		}
+	}
+}

@@ -618,18 +618,19 @@ func runExpand(in, out []*Tensor) error {
 
 func runTile(in, out []*Tensor) error {
 	x := in[0]
-	reps, err := intsInput(in[1], "repeats")
+	var rb, sb, xb, cb [8]int
+	reps, err := intsTo(rb[:0], in[1], "repeats")
 	if err != nil {
 		return err
 	}
 	r := len(x.Shape)
 	if len(reps) != r {
-		return fmt.Errorf("repeats %v for rank %d", reps, r)
+		return fmt.Errorf("repeats %v for rank %d", cp(reps), r)
 	}
-	shape := make([]int, r)
+	shape := append(sb[:0], make([]int, r)...)
 	for i, d := range x.Shape {
 		if reps[i] < 0 {
-			return fmt.Errorf("negative repeat %v", reps)
+			return fmt.Errorf("negative repeat %v", cp(reps))
 		}
 		shape[i] = d * reps[i]
 	}
@@ -639,23 +640,33 @@ func runTile(in, out []*Tensor) error {
 	o := out[0]
 	o.Reset(x.DType, shape)
 	n := o.Size()
-	idx := make([]int, n)
-	xs := strides(x.Shape)
-	ctr := make([]int, r)
-	for i := 0; i < n; i++ {
-		s := 0
-		for d := range r {
-			s += (ctr[d] % x.Shape[d]) * xs[d]
+	if n == 0 {
+		return nil
+	}
+	if r == 0 {
+		copyRange(o, 0, x, 0, 1)
+		return nil
+	}
+	// Row by row along the last axis: an output row is the matching input
+	// row repeated reps[r-1] times.
+	xs := rowStridesTo(xb[:0], x.Shape)
+	ctr := append(cb[:0], make([]int, r)...)
+	inner := x.Shape[r-1]
+	for oi := 0; oi < n; oi += shape[r-1] {
+		src := 0
+		for d := 0; d < r-1; d++ {
+			src += (ctr[d] % x.Shape[d]) * xs[d]
 		}
-		idx[i] = s
-		for d := r - 1; d >= 0; d-- {
+		for k := 0; k < reps[r-1]; k++ {
+			copyRange(o, oi+k*inner, x, src, inner)
+		}
+		for d := r - 2; d >= 0; d-- {
 			if ctr[d]++; ctr[d] < shape[d] {
 				break
 			}
 			ctr[d] = 0
 		}
 	}
-	take(o, x, idx)
 	return nil
 }
 
@@ -734,6 +745,19 @@ func padRun(x, o *Tensor, pads, axes []int, mode string, value float64, cv *Tens
 	}
 	o.Reset(x.DType, shape)
 	n := o.Size()
+	fill := &Tensor{}
+	fill.Reset(x.DType, nil)
+	if cv != nil && cv.Size() > 0 {
+		if cv.DType != x.DType {
+			return fmt.Errorf("constant_value is %v, data is %v", cv.DType, x.DType)
+		}
+		setElem(fill, 0, cv, 0)
+	} else if x.DType.Storage() != StoreStr {
+		setFloat(fill, 0, value)
+	}
+	if mode == "constant" && padRowsConstant(x, o, lo, hi, shape, fill) {
+		return nil
+	}
 	xs := strides(x.Shape)
 	idx := make([]int, n) // -1: constant
 	ctr := make([]int, r)
@@ -768,16 +792,6 @@ func padRun(x, o *Tensor, pads, axes []int, mode string, value float64, cv *Tens
 			}
 			ctr[d] = 0
 		}
-	}
-	fill := &Tensor{DType: x.DType, Shape: []int{}}
-	fill.Reset(x.DType, nil)
-	if cv != nil && cv.Size() > 0 {
-		if cv.DType != x.DType {
-			return fmt.Errorf("constant_value is %v, data is %v", cv.DType, x.DType)
-		}
-		setElem(fill, 0, cv, 0)
-	} else if x.DType.Storage() != StoreStr {
-		setFloat(fill, 0, value)
 	}
 	for i, s := range idx {
 		if s < 0 {
@@ -968,4 +982,70 @@ func newEyeLike(n *Node) (Kernel, error) {
 		}
 		return nil
 	}), nil
+}
+
+// padRowsConstant is constant padding without negative pads: fill the
+// output, then copy each input row (last axis) into place. It reports
+// false when it does not apply.
+func padRowsConstant(x, o *Tensor, lo, hi, shape []int, fill *Tensor) bool {
+	r := len(x.Shape)
+	for i := range r {
+		if lo[i] < 0 || hi[i] < 0 {
+			return false
+		}
+	}
+	n := o.Size()
+	switch o.DType.Storage() {
+	case StoreF32:
+		v := fill.F32[0]
+		for i := range o.F32[:n] {
+			o.F32[i] = v
+		}
+	case StoreF64:
+		v := fill.F64[0]
+		for i := range o.F64[:n] {
+			o.F64[i] = v
+		}
+	case StoreI64:
+		v := fill.I64[0]
+		for i := range o.I64[:n] {
+			o.I64[i] = v
+		}
+	case StoreBool:
+		v := fill.B[0]
+		for i := range o.B[:n] {
+			o.B[i] = v
+		}
+	case StoreStr:
+		v := fill.S[0]
+		for i := range o.S[:n] {
+			o.S[i] = v
+		}
+	default:
+		return false
+	}
+	if x.Size() == 0 || r == 0 {
+		if r == 0 {
+			copyRange(o, 0, x, 0, 1)
+		}
+		return true
+	}
+	var ob, cb [8]int
+	os := rowStridesTo(ob[:0], shape)
+	ctr := append(cb[:0], make([]int, r)...)
+	inner := x.Shape[r-1]
+	for xi := 0; xi < x.Size(); xi += inner {
+		dst := lo[r-1] * os[r-1]
+		for d := 0; d < r-1; d++ {
+			dst += (ctr[d] + lo[d]) * os[d]
+		}
+		copyRange(o, dst, x, xi, inner)
+		for d := r - 2; d >= 0; d-- {
+			if ctr[d]++; ctr[d] < x.Shape[d] {
+				break
+			}
+			ctr[d] = 0
+		}
+	}
+	return true
 }
