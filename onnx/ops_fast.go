@@ -46,7 +46,12 @@ const grain = 1 << 14
 
 // unaryF32 runs a float32 slice function in parallel chunks.
 func unaryF32(dst, src []float32, f func(dst, src []float32)) {
-	parallel.For(len(src), grain, func(lo, hi int) { f(dst[lo:hi], src[lo:hi]) })
+	if len(src) < 2*grain {
+		f(dst, src) // serial: no closure to allocate
+		return
+	}
+	d, s, g := dst, src, f // only this branch moves anything to the heap
+	parallel.For(len(s), grain, func(lo, hi int) { g(d[lo:hi], s[lo:hi]) })
 }
 
 func erfSlice(dst, src []float32) {

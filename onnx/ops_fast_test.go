@@ -144,3 +144,42 @@ func TestTileAndPadRows(t *testing.T) {
 		}
 	}
 }
+
+// Reductions over trailing axes (the fast path) and over a middle axis (the
+// general path) against plain loops.
+func TestReduceMeanPaths(t *testing.T) {
+	x := NewTensor(Float, 3, 4, 5)
+	for i := range x.F32 {
+		x.F32[i] = float32(i%7) - 3
+	}
+	mean := func(keep func(a, b, c int) int, n int, div float32) []float32 {
+		out := make([]float32, n)
+		for a := range 3 {
+			for b := range 4 {
+				for c := range 5 {
+					out[keep(a, b, c)] += x.F32[(a*4+b)*5+c]
+				}
+			}
+		}
+		for i := range out {
+			out[i] /= div
+		}
+		return out
+	}
+	for _, c := range []struct {
+		axes  []int64
+		shape []int
+		want  []float32
+	}{
+		{[]int64{-1}, []int{3, 4, 1}, mean(func(a, b, c int) int { return a*4 + b }, 12, 5)},
+		{[]int64{1, 2}, []int{3, 1, 1}, mean(func(a, b, c int) int { return a }, 3, 20)},
+		{[]int64{1}, []int{3, 1, 5}, mean(func(a, b, c int) int { return a*5 + c }, 15, 4)},
+	} {
+		got, err := runOp(t, "ReduceMean", 13, 1, []*Attribute{aInts("axes", c.axes...)}, x)
+		require.NoError(t, err)
+		require.Equal(t, c.shape, got[0].Shape)
+		for i, w := range c.want {
+			require.InDelta(t, w, got[0].F32[i], 1e-6, "axes %v element %d", c.axes, i)
+		}
+	}
+}

@@ -83,6 +83,9 @@ func (k reduceKernel) Run(in, out []*Tensor) error {
 	if err != nil {
 		return err
 	}
+	if k.reduceTrailing(x, o, mask, shape) {
+		return nil
+	}
 	// Output strides over the input's axes: 0 on reduced axes.
 	r := len(x.Shape)
 	ost := make([]int, r)
@@ -274,4 +277,81 @@ func newArg(n *Node, isMax bool) (Kernel, error) {
 		}
 		return nil
 	}), nil
+}
+
+// reduceTrailing handles float reductions over trailing axes (LayerNorm's
+// ReduceMean over the last axis): each output element reduces one
+// contiguous run of the input, with no accumulator array. It reports false
+// when it does not apply.
+func (k reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) bool {
+	st := x.DType.Storage()
+	if st != StoreF32 && st != StoreF64 || k.op == "ReduceLogSumExp" {
+		return false
+	}
+	r := len(mask)
+	first := r
+	for first > 0 && mask[first-1] {
+		first--
+	}
+	for i := 0; i < first; i++ {
+		if mask[i] {
+			return false
+		}
+	}
+	if first == r {
+		return false // nothing reduced
+	}
+	inner := numel(x.Shape[first:])
+	outer := numel(x.Shape[:first])
+	if inner == 0 {
+		return false
+	}
+	o.Reset(x.DType, shape)
+	for i := range outer {
+		var acc float64
+		switch k.op {
+		case "ReduceProd":
+			acc = 1
+		case "ReduceMax":
+			acc = math.Inf(-1)
+		case "ReduceMin":
+			acc = math.Inf(1)
+		}
+		for j := i * inner; j < (i+1)*inner; j++ {
+			var v float64
+			if st == StoreF32 {
+				v = float64(x.F32[j])
+			} else {
+				v = x.F64[j]
+			}
+			switch k.op {
+			case "ReduceSum", "ReduceMean", "ReduceLogSum":
+				acc += v
+			case "ReduceProd":
+				acc *= v
+			case "ReduceMax":
+				if v > acc || v != v {
+					acc = v
+				}
+			case "ReduceMin":
+				if v < acc || v != v {
+					acc = v
+				}
+			case "ReduceL1":
+				acc += math.Abs(v)
+			case "ReduceL2", "ReduceSumSquare":
+				acc += v * v
+			}
+		}
+		switch k.op {
+		case "ReduceMean":
+			acc /= float64(inner)
+		case "ReduceL2":
+			acc = math.Sqrt(acc)
+		case "ReduceLogSum":
+			acc = math.Log(acc)
+		}
+		setFloat(o, i, acc)
+	}
+	return true
 }
