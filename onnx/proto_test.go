@@ -306,3 +306,13 @@ func TestNestedSubgraphCaptures(t *testing.T) {
 		require.Equal(t, c.want, got["y"].F32)
 	}
 }
+
+// A model written by ONNX's own Python writer with its weights as external
+// data (testdata/external/gen_external.py).
+func TestExternalDataFromONNXWriter(t *testing.T) {
+	m, err := Load(filepath.Join("testdata", "external", "model.onnx"))
+	require.NoError(t, err)
+	out, err := NewSession(m).Run(map[string]*Tensor{"x": f32([]int{2, 4}, 1, 1, 1, 1, 1, 1, 1, 1)})
+	require.NoError(t, err)
+	require.Equal(t, []float32{1, 2, 3, 4, 5, 6, 7, 8}, out["y"].F32)
+}
