@@ -189,3 +189,18 @@ func BenchmarkSessionRun(b *testing.B) {
 		})
 	}
 }
+
+// Run's outputs belong to the caller: a later run does not change them,
+// and the inputs are left as they were.
+func TestRunOutputsAreOwned(t *testing.T) {
+	m, err := Parse(modelPB(13, graphPB([]pb{nodePB("Neg", []string{"x"}, []string{"t"}), nodePB("Abs", []string{"t"}, []string{"y"})})), "")
+	require.NoError(t, err)
+	s := NewSession(m)
+	x1 := f32([]int{2}, -1, 2)
+	y1, err := s.Run(map[string]*Tensor{"x": x1})
+	require.NoError(t, err)
+	_, err = s.Run(map[string]*Tensor{"x": f32([]int{2}, 5, -6)})
+	require.NoError(t, err)
+	require.Equal(t, []float32{1, 2}, y1["y"].F32)
+	require.Equal(t, []float32{-1, 2}, x1.F32)
+}
