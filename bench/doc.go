@@ -24,6 +24,15 @@
 //
 //	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE go test -tags openblas -run '^$' -bench Sgemm ./bench
 //
+// BenchmarkONNX (onnx_test.go) times whole ONNX models (ResNet-18,
+// MobileNetV2, a MiniLM-L6-shaped encoder, openWakeWord's speech embedding,
+// PaddleOCR's direction classifier) at 1 and 2 threads, reporting ms/run,
+// best-ms, median-ms and cpu-ms/run; the models live outside git in
+// $ADJOINT_ONNX_MODELS (onnx_fixtures.sh big DIR exports and unpacks them;
+// the benchmark skips without it). onnx_compare.sh alternates it with ONNX
+// Runtime (onnx_ort_bench.js); onnx_export.py and onnx_ref.js make the
+// models and the reference outputs that package onnx's tests compare with.
+//
 // # Concurrency
 //
 // An Impl's Use changes process-wide settings (the gemm kernel, the thread

@@ -1,0 +1,878 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/adjoint-go/adjoint/internal/igemm"
+	"github.com/adjoint-go/adjoint/parallel"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// Convolutions: Conv and ConvTranspose over 1, 2 or 3 (any number of)
+// spatial dimensions, NCHW, weights [M, C/group, k...] as ONNX and PyTorch
+// store them.
+//
+// Conv is a GEMM over image patches, Y_g = W_g·col(X_g) per image and
+// group, as autograd's Conv2d: the patch matrix comes from tensor.Im2Col
+// (1-D and 2-D with symmetric padding; asymmetric padding first copies the
+// image into a padded buffer), a 1×1 convolution at stride 1 multiplies the
+// image itself, and other ranks use a general patch extraction. The bias
+// is written first and the product added with beta = 1. A depthwise
+// convolution (one input channel per group: MobileNet, EfficientNet) has a
+// kernel of its own that slides the window over each channel directly,
+// rather than C one-row GEMMs. A fused activation (set by the graph
+// rewrites in fuse_*.go) is applied to each image's output while it is
+// still in cache.
+//
+// ConvTranspose is Conv's adjoint with respect to its input: col = W_gᵀ·X_g
+// (one GEMM with a transpose flag), scattered into the output by col2im.
+
+func init() {
+	Register("", "Conv", 1, Latest, newConv)
+	Register("", "ConvTranspose", 1, Latest, newConvTranspose)
+}
+
+// act is an activation fused into a kernel's epilogue.
+type act struct {
+	kind   int // actNone, actRelu, actClip, actGelu, actLeaky
+	lo, hi float32
+	alpha  float32 // actLeaky's slope; then clamped to [lo, hi]
+}
+
+const (
+	actNone = iota
+	actRelu
+	actClip
+	actGelu  // erf GELU (nn_fuse_gelu.go)
+	actLeaky // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
+)
+
+// apply applies a to s in place.
+func applyAct[T real](a act, s []T) {
+	switch a.kind {
+	// min and max compile to branch-free code; a branch per element
+	// mispredicts on activations of random sign (measured 5-10× slower).
+	case actRelu:
+		for i, v := range s {
+			s[i] = max(v, 0)
+		}
+	case actClip:
+		lo, hi := T(a.lo), T(a.hi)
+		for i, v := range s {
+			s[i] = min(max(v, lo), hi)
+		}
+	case actGelu:
+		geluRun(s, s)
+	case actLeaky:
+		// max(v, 0) + α·min(v, 0) is the slope without a branch.
+		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
+		for i, v := range s {
+			s[i] = min(max(max(v, 0)+al*min(v, 0), lo), hi)
+		}
+	}
+}
+
+type convKernel struct {
+	node  *Node
+	win   window
+	group int
+	act   act
+	// sum, set by the Conv+Add rewrite (nn_fuse_convadd.go), says input 3
+	// is a residual added before the activation: y = act(conv + bias + r).
+	sum    bool
+	cache  atomic.Pointer[geomCache]
+	buffer scratch
+}
+
+// geomCache keeps the geometry of the last input shape, so that repeated
+// runs with the same shapes resolve nothing and allocate nothing.
+type geomCache struct {
+	in, k []int
+	g     geom
+}
+
+func (c *geomCache) match(in, k []int) bool {
+	return c != nil && eqInts(c.in, in) && eqInts(c.k, k)
+}
+
+func eqInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// resolveCached resolves w over in (kernel k) through cache p.
+func resolveCached(p *atomic.Pointer[geomCache], w window, in, k []int) (geom, error) {
+	if c := p.Load(); c.match(in, k) {
+		return c.g, nil
+	}
+	g, err := w.resolve(in, k)
+	if err != nil {
+		return g, err
+	}
+	p.Store(&geomCache{in: append([]int(nil), in...), k: append([]int(nil), k...), g: g})
+	return g, nil
+}
+
+func newConv(n *Node) (Kernel, error) {
+	w, err := readWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	k := &convKernel{node: n, win: w, group: int(n.Int("group", 1))}
+	if k.group < 1 {
+		return nil, n.Errorf("group %d < 1", k.group)
+	}
+	if len(n.Inputs) < 2 {
+		return nil, n.Errorf("needs inputs X and W, has %d", len(n.Inputs))
+	}
+	return k, n.Err()
+}
+
+// convShapes checks Conv's inputs and returns N, C, M, C/group and the
+// spatial geometry.
+func (k *convKernel) shapes(x, w, b *Tensor) (n, c, m int, g geom, err error) {
+	if x.DType != w.DType || b != nil && b.DType != x.DType {
+		return 0, 0, 0, g, fmt.Errorf("Conv: element types differ: X %v, W %v", x.DType, w.DType)
+	}
+	if _, ok := floatKind(x.DType); !ok {
+		return 0, 0, 0, g, fmt.Errorf("Conv: element type %v: %w", x.DType, ErrUnsupported)
+	}
+	if x.Rank() < 3 || w.Rank() != x.Rank() {
+		return 0, 0, 0, g, fmt.Errorf("Conv: X shape %v and W shape %v: want N×C×D… and M×C/group×k… of one rank ≥ 3", x.Shape, w.Shape)
+	}
+	n, c, m = x.Shape[0], x.Shape[1], w.Shape[0]
+	if c != w.Shape[1]*k.group || m%k.group != 0 {
+		return 0, 0, 0, g, fmt.Errorf("Conv: X shape %v, W shape %v and group %d do not fit", x.Shape, w.Shape, k.group)
+	}
+	if k.win.kernel != nil && !eqInts(k.win.kernel, w.Shape[2:]) {
+		return 0, 0, 0, g, fmt.Errorf("Conv: kernel_shape %v differs from W shape %v", k.win.kernel, w.Shape)
+	}
+	if b != nil && (b.Rank() != 1 || b.Shape[0] != m) {
+		return 0, 0, 0, g, fmt.Errorf("Conv: B shape %v, want [%d]", b.Shape, m)
+	}
+	g, err = resolveCached(&k.cache, k.win, x.Shape[2:], w.Shape[2:])
+	if err != nil {
+		return 0, 0, 0, g, fmt.Errorf("Conv: X shape %v, W shape %v: %v", x.Shape, w.Shape, err)
+	}
+	return n, c, m, g, nil
+}
+
+func (k *convKernel) Run(in, out []*Tensor) error {
+	x, w, b := in[0], in[1], Input(in, 2)
+	n, c, m, g, err := k.shapes(x, w, b)
+	if err != nil {
+		return err
+	}
+	y := out[0]
+	var shape [8]int
+	s := append(append(shape[:0], n, m), g.out...)
+	y.Reset(x.DType, s)
+	var r *Tensor
+	if k.sum {
+		r = Input(in, 3)
+		if r == nil {
+			return fmt.Errorf("Conv: fused residual input missing")
+		}
+		if !eqInts(r.Shape, s) || r.DType != x.DType {
+			// Not the same shape: convolve, then add with broadcasting as
+			// the Add that was fused would have.
+			return k.runBroadcastSum(x, w, b, r, y, g, n, c, m)
+		}
+	}
+	if f32, _ := floatKind(x.DType); f32 {
+		convRun(k, k.act, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), biasOf[float32](r), floatsOf[float32](y))
+	} else {
+		convRun(k, k.act, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), biasOf[float64](r), floatsOf[float64](y))
+	}
+	return nil
+}
+
+// runBroadcastSum is Run for a fused residual whose shape differs from the
+// convolution's output: it must broadcast to it (else the unfused Add
+// would have changed the output's shape, which the rewrite never allows to
+// pass silently).
+func (k *convKernel) runBroadcastSum(x, w, b, r, y *Tensor, g geom, n, c, m int) error {
+	bs, err := BroadcastShape(y.Shape, r.Shape)
+	if err != nil || !eqInts(bs, y.Shape) || r.DType != x.DType {
+		return fmt.Errorf("Conv: fused residual shape %v %v does not broadcast to the output %v", r.DType, r.Shape, y.Shape)
+	}
+	st := BroadcastStrides(r.Shape, y.Shape)
+	id := BroadcastStrides(y.Shape, y.Shape)
+	if f32, _ := floatKind(x.DType); f32 {
+		convRun(k, act{}, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), nil, y.F32)
+		ForBroadcast(y.Shape, [][]int{id, st}, func(i int, idx []int) { y.F32[i] += r.F32[idx[1]] })
+		applyAct(k.act, y.F32)
+	} else {
+		convRun(k, act{}, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), nil, y.F64)
+		ForBroadcast(y.Shape, [][]int{id, st}, func(i int, idx []int) { y.F64[i] += r.F64[idx[1]] })
+		applyAct(k.act, y.F64)
+	}
+	return nil
+}
+
+func biasOf[T real](b *Tensor) []T {
+	if b == nil {
+		return nil
+	}
+	return floatsOf[T](b)
+}
+
+// convRun computes the convolution y = a(conv(x, w) + bias + res), res
+// (the fused residual, of y's shape) and bias optional.
+func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
+	r := len(g.in)
+	if r == 1 {
+		// A 1-D convolution is a 2-D one of height 1.
+		g = geom{in: []int{1, g.in[0]}, k: []int{1, g.k[0]}, s: []int{1, g.s[0]}, d: []int{1, g.d[0]},
+			pb: []int{0, g.pb[0]}, pe: []int{0, g.pe[0]}, out: []int{1, g.out[0]}}
+		r = 2
+	}
+	cg, mg := c/k.group, m/k.group
+	in, ohw := prod(g.in), prod(g.out)
+	kk := prod(g.k)
+	if n == 0 || m == 0 || ohw == 0 {
+		return
+	}
+	if r == 2 && cg == 1 {
+		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
+		return
+	}
+	kc := cg * kk
+	direct := kk == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe)
+	sym := g.symmetric()
+	var col, pad *[]T
+	if !direct {
+		col = getScratch[T](&k.buffer, kc*ohw)
+		defer putScratch(&k.buffer, col)
+	}
+	pin := in
+	if r == 2 && !sym {
+		pin = (g.in[0] + g.pb[0] + g.pe[0]) * (g.in[1] + g.pb[1] + g.pe[1])
+		pad = getScratch[T](&k.buffer, cg*pin)
+		defer putScratch(&k.buffer, pad)
+	}
+	for i := range n {
+		for gr := range k.group {
+			xg := x[(i*c+gr*cg)*in : (i*c+(gr+1)*cg)*in]
+			yg := y[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			var bg, rg []T
+			if bias != nil {
+				bg = bias[gr*mg : (gr+1)*mg]
+			}
+			if res != nil {
+				rg = res[(i*m+gr*mg)*ohw : (i*m+(gr+1)*mg)*ohw]
+			}
+			wg := w[gr*mg*kc : (gr+1)*mg*kc]
+			b := xg
+			switch {
+			case direct:
+			case r == 2 && convImplicitPays(mg, kc):
+				// GEMM packs the patches straight into its panels.
+				src, hh, ww, ph, pw := xg, g.in[0], g.in[1], g.pb[0], g.pb[1]
+				if !sym {
+					padImage(*pad, xg, cg, g)
+					src, ph, pw = *pad, 0, 0
+					hh, ww = g.in[0]+g.pb[0]+g.pe[0], g.in[1]+g.pb[1]+g.pe[1]
+				}
+				pt := &igemm.Patches[T]{X: src, C: cg, H: hh, W: ww, KH: g.k[0], KW: g.k[1],
+					SH: g.s[0], SW: g.s[1], PH: ph, PW: pw, DH: g.d[0], DW: g.d[1], OH: g.out[0], OW: g.out[1]}
+				if convImplicitBlocks(k, a, pt, mg, ohw, kc, wg, yg, bg, rg) {
+					continue
+				}
+				// GEMM would not pack for this shape: build the patches.
+				cv := tensor.Conv2D{C: cg, H: hh, W: ww, KH: g.k[0], KW: g.k[1],
+					StrideH: g.s[0], StrideW: g.s[1], PadH: ph, PadW: pw, DilationH: g.d[0], DilationW: g.d[1]}
+				im2colParallel(cv, *col, src, kk*ohw, hh*ww)
+				b = *col
+			case r == 2:
+				cv := tensor.Conv2D{C: cg, H: g.in[0], W: g.in[1], KH: g.k[0], KW: g.k[1],
+					StrideH: g.s[0], StrideW: g.s[1], PadH: g.pb[0], PadW: g.pb[1],
+					DilationH: g.d[0], DilationW: g.d[1]}
+				src := xg
+				if !sym {
+					padImage(*pad, xg, cg, g)
+					src = *pad
+					cv.H, cv.W = g.in[0]+g.pb[0]+g.pe[0], g.in[1]+g.pb[1]+g.pe[1]
+					cv.PadH, cv.PadW = 0, 0
+				}
+				im2colParallel(cv, *col, src, kk*ohw, cv.H*cv.W)
+				b = *col
+			default:
+				im2colND(*col, xg, cg, g)
+				b = *col
+			}
+			// In column blocks whose output fits in L2, so that the
+			// epilogue reads it from cache (A, repacked per block, is
+			// small next to the block's product).
+			nb := ohw
+			if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
+				nb = max(256, convColBlock*64/mg) &^ 63
+			}
+			for j0 := 0; j0 < ohw; j0 += nb {
+				j1 := min(j0+nb, ohw)
+				gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, b[j0:], ohw, 0, yg[j0:], ohw)
+				var rb []T
+				if rg != nil {
+					rb = rg[j0:]
+				}
+				biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+			}
+		}
+	}
+}
+
+// convImplicitPays says whether the convolution's GEMM packs patches
+// straight from the image (internal/igemm) rather than from an im2col
+// matrix. With the AVX-512 kernels (igemm.ReadsInPlace reports them) it is
+// autograd's measured rule (autograd/conv.go, convImplicit, Zen 5): more
+// than 64 output channels per group, or a very shallow product. With the
+// AVX2 kernels im2col measured faster on ResNet-18 (Zen 3 VM, one thread,
+// CPU time per run, four alternated rounds: implicit 89, 96, 84, 77 ms
+// against im2col 86, 81, 73, 73 ms), so there it is never used.
+// convIm2ColOnly forces im2col, for the tests that compare the two.
+func convImplicitPays(mg, kc int) bool {
+	if convIm2ColOnly || !(convImplicitAlways || igemm.ReadsInPlace(1, false)) {
+		return false
+	}
+	return mg > 64 || kc <= 32
+}
+
+// convImplicitAlways applies the AVX-512 rule on any kernel, for the tests
+// that compare the two paths.
+var convImplicitAlways = false
+
+var convIm2ColOnly = false
+
+// colShift is a Packer for columns [off, off+n) of another's B.
+type colShift[T real] struct {
+	p   igemm.Packer[T]
+	off int
+}
+
+func (c colShift[T]) PackB(dst []T, p0, j0, nb, kb, nr, ew, q0, q1 int) {
+	c.p.PackB(dst, p0, j0+c.off, nb, kb, nr, ew, q0, q1)
+}
+
+// convImplicitBlocks runs the implicit GEMM for one image and group in the
+// column blocks of the im2col path, each followed by its epilogue; false
+// where GEMM would not pack for the shape (nothing written then).
+func convImplicitBlocks[T real](k *convKernel, a act, pt *igemm.Patches[T], mg, ohw, kc int, wg, yg, bg, rg []T) bool {
+	nb := ohw
+	if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
+		nb = max(256, convColBlock*64/mg) &^ 63
+	}
+	for j0 := 0; j0 < ohw; j0 += nb {
+		j1 := min(j0+nb, ohw)
+		var pk igemm.Packer[T] = pt
+		if j0 > 0 || j1 < ohw {
+			pk = colShift[T]{pt, j0}
+		}
+		if !igemm.Gemm(mg, j1-j0, kc, 1, wg, kc, pk, 0, yg[j0:], ohw) {
+			if j0 == 0 {
+				return false
+			}
+			// A shorter last block may take another GEMM path than the
+			// first: build the patches the plain way for it (rare: an
+			// allocation of one patch matrix).
+			cv := tensor.Conv2D{C: pt.C, H: pt.H, W: pt.W, KH: pt.KH, KW: pt.KW, StrideH: pt.SH, StrideW: pt.SW,
+				PadH: pt.PH, PadW: pt.PW, DilationH: pt.DH, DilationW: pt.DW}
+			col := make([]T, kc*ohw)
+			tensor.Im2Col(cv, col, pt.X)
+			gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, col[j0:], ohw, 0, yg[j0:], ohw)
+		}
+		var rb []T
+		if rg != nil {
+			rb = rg[j0:]
+		}
+		biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+	}
+	return true
+}
+
+// convColBlock·64 is the number of output elements per column block of
+// the convolution's GEMM (64K floats: 256 KB).
+const convColBlock = 1024
+
+// biasAct adds bias[r] to each of the rows×cols block's rows r (rows ld
+// apart in y and in res) and res when not nil, and applies a, in one
+// pass: the epilogue of a product computed with beta = 0.
+func biasAct[T real](a act, y, bias, res []T, rows, cols, ld int) {
+	lo, hi := T(math.Inf(-1)), T(math.Inf(1))
+	clamp := a.kind == actRelu || a.kind == actClip
+	switch a.kind {
+	case actRelu:
+		lo = 0
+	case actClip:
+		lo, hi = T(a.lo), T(a.hi)
+	}
+	for r := range rows {
+		row := y[r*ld : r*ld+cols]
+		var b T
+		if bias != nil {
+			b = bias[r]
+		}
+		switch {
+		case res != nil:
+			rr := res[r*ld : r*ld+cols]
+			rr = rr[:len(row)]
+			for i, v := range row {
+				row[i] = v + b + rr[i]
+			}
+		case bias != nil && !clamp:
+			for i, v := range row {
+				row[i] = v + b
+			}
+		case clamp:
+			for i, v := range row {
+				row[i] = min(max(v+b, lo), hi)
+			}
+			continue
+		}
+		if clamp {
+			for i, v := range row {
+				row[i] = min(max(v, lo), hi)
+			}
+		} else {
+			applyAct(a, row)
+		}
+	}
+}
+
+func fill[T real](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+func allOne(s []int) bool {
+	for _, v := range s {
+		if v != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(s []int) bool {
+	for _, v := range s {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// im2colParallel runs tensor.Im2Col over blocks of channels in parallel:
+// channel c's patch rows are rows [c·KH·KW, (c+1)·KH·KW), contiguous, so
+// each block writes its own rows.
+func im2colParallel[T real](cv tensor.Conv2D, col, x []T, rowsPerC, hw int) {
+	if cv.C*rowsPerC < 1<<15 || parallel.Threads() == 1 {
+		tensor.Im2Col(cv, col, x)
+		return
+	}
+	parallel.For(cv.C, 1, func(lo, hi int) {
+		b := cv
+		b.C = hi - lo
+		tensor.Im2Col(b, col[lo*rowsPerC:hi*rowsPerC], x[lo*hw:hi*hw])
+	})
+}
+
+// padImage copies the c channels of x (2-D, g.in) into dst with g's pads
+// as zeros around each.
+func padImage[T real](dst, x []T, c int, g geom) {
+	h, w := g.in[0], g.in[1]
+	ph, pw := h+g.pb[0]+g.pe[0], w+g.pb[1]+g.pe[1]
+	clear(dst[:c*ph*pw])
+	for ch := range c {
+		for i := range h {
+			o := ch*ph*pw + (i+g.pb[0])*pw + g.pb[1]
+			copy(dst[o:o+w], x[ch*h*w+i*w:ch*h*w+(i+1)*w])
+		}
+	}
+}
+
+// im2colND writes the patch matrix of the c channels of x over any number
+// of spatial dimensions: row (ch, kernel offset), column output position,
+// zero where the window reads padding.
+func im2colND[T real](col, x []T, c int, g geom) {
+	r := len(g.in)
+	in, ohw, kk := prod(g.in), prod(g.out), prod(g.k)
+	var kidx, oidx [8]int
+	row := 0
+	for ch := range c {
+		img := x[ch*in : (ch+1)*in]
+		for kf := range kk {
+			// kernel multi-index of kf
+			t := kf
+			for i := r - 1; i >= 0; i-- {
+				kidx[i] = t % g.k[i]
+				t /= g.k[i]
+			}
+			dst := col[row*ohw : (row+1)*ohw]
+			row++
+			clear(oidx[:r])
+			for p := range ohw {
+				off, ok := 0, true
+				for i := range r {
+					v := oidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
+					if v < 0 || v >= g.in[i] {
+						ok = false
+						break
+					}
+					off = off*g.in[i] + v
+				}
+				if ok {
+					dst[p] = img[off]
+				} else {
+					dst[p] = 0
+				}
+				for i := r - 1; i >= 0; i-- {
+					oidx[i]++
+					if oidx[i] < g.out[i] {
+						break
+					}
+					oidx[i] = 0
+				}
+			}
+		}
+	}
+}
+
+// convDepthwise computes a 2-D convolution with one input channel per
+// group (output channel o reads input channel o / (M/C)) by sliding the
+// window over the channel itself, rather than as C one-row GEMMs. The
+// channel is first copied into a zero-padded plane (one pass over the
+// input, against KH·KW multiply-adds per output), so that no tap needs a
+// bounds test; each output pixel then accumulates its taps in a register,
+// bias first, and the fused activation is applied to the row while it is
+// in cache. 3×3 windows (MobileNet's) have an unrolled loop. Channels run
+// in parallel.
+func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
+	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
+	KH, KW := g.k[0], g.k[1]
+	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
+	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
+	mult := m / c
+	hw, ohw, kk := H*W, OH*OW, KH*KW
+	body := func(o0, o1 int) {
+		pp := getScratch[T](&k.buffer, PH*PW)
+		defer putScratch(&k.buffer, pp)
+		plane := *pp
+		clear(plane)
+		last := -1
+		for o := o0; o < o1; o++ {
+			i, ch := o/m, o%m
+			src := (i*c + ch/mult)
+			if src != last {
+				// Padding stays zero: only the interior is rewritten.
+				xc := x[src*hw : (src+1)*hw]
+				for r := range H {
+					copy(plane[(r+ph)*PW+pw:(r+ph)*PW+pw+W], xc[r*W:(r+1)*W])
+				}
+				last = src
+			}
+			wc := w[ch*kk : (ch+1)*kk]
+			yc := y[o*ohw : (o+1)*ohw]
+			var b0 T
+			if bias != nil {
+				b0 = bias[ch]
+			}
+			for oh := range OH {
+				yrow := yc[oh*OW : (oh+1)*OW]
+				top := oh * sh * PW
+				if KH == 3 && KW == 3 && dw == 1 {
+					r0 := plane[top:]
+					r1 := plane[top+dh*PW:]
+					r2 := plane[top+2*dh*PW:]
+					dwRow3x3(yrow, r0, r1, r2, wc, b0, 0, sw)
+				} else {
+					// Row by row of the window: y += the kh-th row's taps.
+					fill(yrow, b0)
+					for kh := range KH {
+						dwRowAdd(yrow, plane[top+kh*dh*PW:], wc[kh*KW:(kh+1)*KW], sw, dw)
+					}
+				}
+				if res != nil {
+					rr := res[o*ohw+oh*OW : o*ohw+(oh+1)*OW]
+					for q, v := range rr {
+						yrow[q] += v
+					}
+				}
+				applyAct(a, yrow)
+			}
+		}
+	}
+	total := n * m
+	if total*ohw*kk < 1<<14 || parallel.Threads() == 1 {
+		body(0, total)
+		return
+	}
+	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+}
+
+// dwRowAdd adds to y[q] the taps w of one window row starting at r[q·s],
+// dilation d; 5-wide undilated rows (PaddleOCR's, EfficientNet's 5×5)
+// are unrolled.
+func dwRowAdd[T real](y, r, w []T, s, d int) {
+	if len(w) == 5 && d == 1 {
+		w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
+		for q := range y {
+			j := q * s
+			a := r[j : j+5 : j+5]
+			y[q] += w0*a[0] + w1*a[1] + w2*a[2] + w3*a[3] + w4*a[4]
+		}
+		return
+	}
+	if len(w) == 3 && d == 1 {
+		w0, w1, w2 := w[0], w[1], w[2]
+		for q := range y {
+			j := q * s
+			a := r[j : j+3 : j+3]
+			y[q] += w0*a[0] + w1*a[1] + w2*a[2]
+		}
+		return
+	}
+	for q := range y {
+		j := q * s
+		acc := y[q]
+		for kw, wv := range w {
+			acc += wv * r[j+kw*d]
+		}
+		y[q] = acc
+	}
+}
+
+// dwRow3x3 writes y[q] = b + the 3×3 window of rows r0, r1, r2 starting
+// at column base + q·s, for every q: the interior of a depthwise row.
+func dwRow3x3[T real](y, r0, r1, r2, wc []T, b T, base, s int) {
+	wc = wc[:9]
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wc[0], wc[1], wc[2], wc[3], wc[4], wc[5], wc[6], wc[7], wc[8]
+	for q := range y {
+		j := base + q*s
+		a := r0[j : j+3 : j+3]
+		bb := r1[j : j+3 : j+3]
+		c := r2[j : j+3 : j+3]
+		y[q] = b + w0*a[0] + w1*a[1] + w2*a[2] + w3*bb[0] + w4*bb[1] + w5*bb[2] + w6*c[0] + w7*c[1] + w8*c[2]
+	}
+}
+
+// ---------------------------------------------------------------- ConvTranspose
+
+type convTransposeKernel struct {
+	node     *Node
+	win      window
+	group    int
+	outPad   []int
+	outShape []int
+	buffer   scratch
+}
+
+func newConvTranspose(n *Node) (Kernel, error) {
+	w, err := readWindow(n)
+	if err != nil {
+		return nil, err
+	}
+	k := &convTransposeKernel{node: n, win: w, group: int(n.Int("group", 1)),
+		outPad: n.IntsAsInt("output_padding"), outShape: n.IntsAsInt("output_shape")}
+	if k.group < 1 {
+		return nil, n.Errorf("group %d < 1", k.group)
+	}
+	for _, v := range k.outPad {
+		if v < 0 {
+			return nil, n.Errorf("output_padding %v has a negative value", k.outPad)
+		}
+	}
+	if len(n.Inputs) < 2 {
+		return nil, n.Errorf("needs inputs X and W, has %d", len(n.Inputs))
+	}
+	return k, n.Err()
+}
+
+// geometry returns the transposed convolution's geometry: g.in is the
+// output's spatial size (the image the forward convolution would read),
+// g.out the input's, with pads, strides and dilations as given.
+func (k *convTransposeKernel) geometry(xin, kern []int) (geom, error) {
+	r := len(xin)
+	w := k.win
+	if w.strides != nil && len(w.strides) != r || w.dilations != nil && len(w.dilations) != r ||
+		w.pads != nil && len(w.pads) != 2*r || k.outPad != nil && len(k.outPad) != r {
+		return geom{}, fmt.Errorf("strides %v, dilations %v, pads %v or output_padding %v do not fit %d spatial dimensions",
+			w.strides, w.dilations, w.pads, k.outPad, r)
+	}
+	os := k.outShape
+	if os != nil && len(os) == r+2 {
+		os = os[2:]
+	}
+	if os != nil && len(os) != r {
+		return geom{}, fmt.Errorf("output_shape %v does not fit %d spatial dimensions", k.outShape, r)
+	}
+	g := geom{in: make([]int, r), k: append([]int(nil), kern...), s: make([]int, r), d: make([]int, r),
+		pb: make([]int, r), pe: make([]int, r), out: append([]int(nil), xin...)}
+	for i := range r {
+		g.s[i], g.d[i] = 1, 1
+		if w.strides != nil {
+			g.s[i] = w.strides[i]
+		}
+		if w.dilations != nil {
+			g.d[i] = w.dilations[i]
+		}
+		op := 0
+		if k.outPad != nil {
+			op = k.outPad[i]
+		}
+		dk := g.d[i]*(kern[i]-1) + 1
+		full := g.s[i]*(xin[i]-1) + op + dk
+		switch {
+		case os != nil:
+			// As ONNX Runtime: an output larger than the full product
+			// pads nothing and leaves the extra pixels at the end (bias
+			// only); an odd total pads more at the end.
+			total := max(0, full-os[i])
+			g.pb[i] = total / 2
+			g.pe[i] = total - total/2
+			g.in[i] = os[i]
+		case w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER":
+			g.in[i] = xin[i] * g.s[i]
+			total := full - g.in[i]
+			if w.autoPad == "SAME_UPPER" {
+				g.pb[i] = total / 2
+				g.pe[i] = total - total/2
+			} else {
+				g.pb[i] = total - total/2
+				g.pe[i] = total / 2
+			}
+		default:
+			if w.pads != nil && w.autoPad != "VALID" {
+				g.pb[i], g.pe[i] = w.pads[i], w.pads[r+i]
+			}
+			g.in[i] = full - g.pb[i] - g.pe[i]
+		}
+		if g.in[i] < 0 {
+			return geom{}, fmt.Errorf("output size %d < 0 in dimension %d", g.in[i], i)
+		}
+	}
+	return g, nil
+}
+
+func (k *convTransposeKernel) Run(in, out []*Tensor) error {
+	x, w, b := in[0], in[1], Input(in, 2)
+	if x.DType != w.DType || b != nil && b.DType != x.DType {
+		return fmt.Errorf("ConvTranspose: element types differ: X %v, W %v", x.DType, w.DType)
+	}
+	f32, ok := floatKind(x.DType)
+	if !ok {
+		return fmt.Errorf("ConvTranspose: element type %v: %w", x.DType, ErrUnsupported)
+	}
+	if x.Rank() < 3 || w.Rank() != x.Rank() {
+		return fmt.Errorf("ConvTranspose: X shape %v and W shape %v: want N×C×D… and C×M/group×k… of one rank ≥ 3", x.Shape, w.Shape)
+	}
+	n, c := x.Shape[0], x.Shape[1]
+	if w.Shape[0] != c || c%k.group != 0 {
+		return fmt.Errorf("ConvTranspose: X shape %v, W shape %v and group %d do not fit", x.Shape, w.Shape, k.group)
+	}
+	m := w.Shape[1] * k.group
+	if k.win.kernel != nil && !eqInts(k.win.kernel, w.Shape[2:]) {
+		return fmt.Errorf("ConvTranspose: kernel_shape %v differs from W shape %v", k.win.kernel, w.Shape)
+	}
+	if b != nil && (b.Rank() != 1 || b.Shape[0] != m) {
+		return fmt.Errorf("ConvTranspose: B shape %v, want [%d]", b.Shape, m)
+	}
+	g, err := k.geometry(x.Shape[2:], w.Shape[2:])
+	if err != nil {
+		return fmt.Errorf("ConvTranspose: X shape %v, W shape %v: %v", x.Shape, w.Shape, err)
+	}
+	y := out[0]
+	y.Reset(x.DType, g.outShapeT(n, m))
+	if f32 {
+		convTransposeRun(k, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), floatsOf[float32](y))
+	} else {
+		convTransposeRun(k, g, n, c, m, floatsOf[float64](x), floatsOf[float64](w), biasOf[float64](b), floatsOf[float64](y))
+	}
+	return nil
+}
+
+// outShapeT returns [n, m, in...]: a transposed convolution's output has
+// the size of the forward convolution's input.
+func (g geom) outShapeT(n, m int) []int {
+	return append([]int{n, m}, g.in...)
+}
+
+func convTransposeRun[T real](k *convTransposeKernel, g geom, n, c, m int, x, w, bias, y []T) {
+	cg, mg := c/k.group, m/k.group
+	xin, yout, kk := prod(g.out), prod(g.in), prod(g.k)
+	if n == 0 || m == 0 || yout == 0 {
+		return
+	}
+	col := getScratch[T](&k.buffer, mg*kk*xin)
+	defer putScratch(&k.buffer, col)
+	for i := range n {
+		for gr := range k.group {
+			xg := x[(i*c+gr*cg)*xin : (i*c+(gr+1)*cg)*xin]
+			wg := w[gr*cg*mg*kk : (gr+1)*cg*mg*kk]
+			yg := y[(i*m+gr*mg)*yout : (i*m+(gr+1)*mg)*yout]
+			// col = W_gᵀ·X_g: (mg·kk) × xin.
+			gemmT(true, false, mg*kk, xin, cg, 1, wg, mg*kk, xg, xin, 0, *col, xin)
+			for o := range mg {
+				var b0 T
+				if bias != nil {
+					b0 = bias[gr*mg+o]
+				}
+				fill(yg[o*yout:(o+1)*yout], b0)
+			}
+			col2imND(yg, *col, mg, g)
+		}
+	}
+}
+
+// col2imND adds each element of the patch matrix col (rows (ch, kernel
+// offset), columns the positions of g.out) into the image pixel of y
+// (c channels of g.in) that the window reads there, dropping padding.
+func col2imND[T real](y, col []T, c int, g geom) {
+	r := len(g.in)
+	in, np, kk := prod(g.in), prod(g.out), prod(g.k)
+	var kidx, oidx [8]int
+	row := 0
+	for ch := range c {
+		img := y[ch*in : (ch+1)*in]
+		for kf := range kk {
+			t := kf
+			for i := r - 1; i >= 0; i-- {
+				kidx[i] = t % g.k[i]
+				t /= g.k[i]
+			}
+			src := col[row*np : (row+1)*np]
+			row++
+			clear(oidx[:r])
+			for p := range np {
+				off, ok := 0, true
+				for i := range r {
+					v := oidx[i]*g.s[i] - g.pb[i] + kidx[i]*g.d[i]
+					if v < 0 || v >= g.in[i] {
+						ok = false
+						break
+					}
+					off = off*g.in[i] + v
+				}
+				if ok {
+					img[off] += src[p]
+				}
+				for i := r - 1; i >= 0; i-- {
+					oidx[i]++
+					if oidx[i] < g.out[i] {
+						break
+					}
+					oidx[i] = 0
+				}
+			}
+		}
+	}
+}

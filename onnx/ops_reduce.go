@@ -1,0 +1,357 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+)
+
+// Reductions: Reduce{Sum,Mean,Max,Min,Prod,L1,L2,LogSum,LogSumExp,SumSquare}
+// and ArgMax/ArgMin.
+
+func init() {
+	for _, op := range []string{"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
+		"ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"} {
+		op := op
+		inputFrom := 18 // axes moved from attribute to input
+		if op == "ReduceSum" {
+			inputFrom = 13
+		}
+		Register("", op, 1, inputFrom-1, func(n *Node) (Kernel, error) { return newReduce(n, op, true) })
+		Register("", op, inputFrom, Latest, func(n *Node) (Kernel, error) { return newReduce(n, op, false) })
+	}
+	Register("", "ArgMax", 1, Latest, func(n *Node) (Kernel, error) { return newArg(n, true) })
+	Register("", "ArgMin", 1, Latest, func(n *Node) (Kernel, error) { return newArg(n, false) })
+}
+
+type reduceKernel struct {
+	op       string
+	axes     []int
+	attr     bool
+	keepdims bool
+	noop     bool
+}
+
+func newReduce(n *Node, op string, attr bool) (Kernel, error) {
+	return reduceKernel{op: op, axes: n.IntsAsInt("axes"), attr: attr,
+		keepdims: n.Int("keepdims", 1) != 0, noop: n.Int("noop_with_empty_axes", 0) != 0}, nil
+}
+
+// reduceShape resolves axes against shape: the mask of reduced axes and the
+// output shape (with or without kept dims).
+func reduceShape(shape, axes []int, keep bool) ([]bool, []int, error) {
+	r := len(shape)
+	mask := make([]bool, r)
+	if len(axes) == 0 {
+		for i := range mask {
+			mask[i] = true
+		}
+	}
+	for _, a := range axes {
+		a, err := normAxis(a, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		mask[a] = true
+	}
+	out := []int{}
+	for i, d := range shape {
+		switch {
+		case !mask[i]:
+			out = append(out, d)
+		case keep:
+			out = append(out, 1)
+		}
+	}
+	return mask, out, nil
+}
+
+func (k reduceKernel) Run(in, out []*Tensor) error {
+	x := in[0]
+	axes := k.axes
+	if !k.attr {
+		var err error
+		if axes, err = intsInput(Input(in, 1), "axes"); err != nil {
+			return err
+		}
+	}
+	o := out[0]
+	if len(axes) == 0 && k.noop {
+		o.CopyFrom(x)
+		return nil
+	}
+	mask, shape, err := reduceShape(x.Shape, axes, k.keepdims)
+	if err != nil {
+		return err
+	}
+	if k.reduceTrailing(x, o, mask, shape) {
+		return nil
+	}
+	// Output strides over the input's axes: 0 on reduced axes.
+	r := len(x.Shape)
+	ost := make([]int, r)
+	s := 1
+	for i := r - 1; i >= 0; i-- {
+		if !mask[i] {
+			ost[i] = s
+			s *= x.Shape[i]
+		}
+	}
+	ist := strides(x.Shape)
+	no := s
+	cnt := 1
+	for i, d := range x.Shape {
+		if mask[i] {
+			cnt *= d
+		}
+	}
+	switch x.DType.Storage() {
+	case StoreI64:
+		acc := make([]int64, no)
+		var init int64
+		switch k.op {
+		case "ReduceProd":
+			init = 1
+		case "ReduceMax":
+			init = math.MinInt64
+		case "ReduceMin":
+			init = math.MaxInt64
+		}
+		for i := range acc {
+			acc[i] = init
+		}
+		ForBroadcast(x.Shape, [][]int{ist, ost}, func(_ int, idx []int) {
+			v, a := x.I64[idx[0]], &acc[idx[1]]
+			switch k.op {
+			case "ReduceSum", "ReduceMean":
+				*a += v
+			case "ReduceProd":
+				*a *= v
+			case "ReduceMax":
+				*a = max(*a, v)
+			case "ReduceMin":
+				*a = min(*a, v)
+			case "ReduceL1":
+				if v < 0 {
+					v = -v
+				}
+				*a += v
+			case "ReduceSumSquare", "ReduceL2":
+				*a += v * v
+			default:
+				*a += v
+			}
+		})
+		o.Reset(x.DType, shape)
+		for i, v := range acc {
+			switch k.op {
+			case "ReduceMean":
+				if cnt > 0 {
+					v /= int64(cnt)
+				}
+			case "ReduceL2":
+				v = int64(math.Sqrt(float64(v)))
+			case "ReduceLogSum", "ReduceLogSumExp":
+				return fmt.Errorf("%s on integers: %w", k.op, ErrUnsupported)
+			}
+			o.I64[i] = v
+		}
+		return nil
+	case StoreF32, StoreF64:
+	default:
+		return fmt.Errorf("input type %v: %w", x.DType, ErrUnsupported)
+	}
+	acc := make([]float64, no)
+	var init float64
+	switch k.op {
+	case "ReduceProd":
+		init = 1
+	case "ReduceMax":
+		init = math.Inf(-1)
+	case "ReduceMin":
+		init = math.Inf(1)
+	}
+	var mx []float64
+	if k.op == "ReduceLogSumExp" {
+		// Subtract each output's max for stability.
+		mx = make([]float64, no)
+		for i := range mx {
+			mx[i] = math.Inf(-1)
+		}
+		ForBroadcast(x.Shape, [][]int{ist, ost}, func(_ int, idx []int) {
+			mx[idx[1]] = max(mx[idx[1]], x.Float64At(idx[0]))
+		})
+		for i, m := range mx {
+			if math.IsInf(m, 0) {
+				mx[i] = 0
+			}
+		}
+	}
+	for i := range acc {
+		acc[i] = init
+	}
+	f32 := x.DType.Storage() == StoreF32
+	ForBroadcast(x.Shape, [][]int{ist, ost}, func(_ int, idx []int) {
+		var v float64
+		if f32 {
+			v = float64(x.F32[idx[0]])
+		} else {
+			v = x.F64[idx[0]]
+		}
+		a := &acc[idx[1]]
+		switch k.op {
+		case "ReduceSum", "ReduceMean", "ReduceLogSum":
+			*a += v
+		case "ReduceProd":
+			*a *= v
+		case "ReduceMax":
+			if v > *a || v != v {
+				*a = v
+			}
+		case "ReduceMin":
+			if v < *a || v != v {
+				*a = v
+			}
+		case "ReduceL1":
+			*a += math.Abs(v)
+		case "ReduceL2", "ReduceSumSquare":
+			*a += v * v
+		case "ReduceLogSumExp":
+			*a += math.Exp(v - mx[idx[1]])
+		}
+	})
+	o.Reset(x.DType, shape)
+	for i, v := range acc {
+		switch k.op {
+		case "ReduceMean":
+			v /= float64(cnt)
+		case "ReduceL2":
+			v = math.Sqrt(v)
+		case "ReduceLogSum":
+			v = math.Log(v)
+		case "ReduceLogSumExp":
+			v = math.Log(v) + mx[i]
+		}
+		setFloat(o, i, v)
+	}
+	return nil
+}
+
+func newArg(n *Node, isMax bool) (Kernel, error) {
+	axis := int(n.Int("axis", 0))
+	keep := n.Int("keepdims", 1) != 0
+	last := n.Int("select_last_index", 0) != 0
+	return KernelFunc(func(in, out []*Tensor) error {
+		x := in[0]
+		a, err := normAxis(axis, len(x.Shape))
+		if err != nil {
+			return err
+		}
+		_, shape, _ := reduceShape(x.Shape, []int{a}, keep)
+		outer, d, inner := numel(x.Shape[:a]), x.Shape[a], numel(x.Shape[a+1:])
+		if d == 0 {
+			return fmt.Errorf("arg reduction over an empty axis")
+		}
+		o := out[0]
+		o.Reset(Int64, shape)
+		switch x.DType.Storage() {
+		case StoreF32, StoreF64, StoreI64:
+		default:
+			return fmt.Errorf("input type %v: %w", x.DType, ErrUnsupported)
+		}
+		for i := range outer {
+			for j := range inner {
+				base := i*d*inner + j
+				best, bi := x.Float64At(base), 0
+				for t := 1; t < d; t++ {
+					v := x.Float64At(base + t*inner)
+					better := v > best
+					if !isMax {
+						better = v < best
+					}
+					if better || (last && v == best) {
+						best, bi = v, t
+					}
+				}
+				o.I64[i*inner+j] = int64(bi)
+			}
+		}
+		return nil
+	}), nil
+}
+
+// reduceTrailing handles float reductions over trailing axes (LayerNorm's
+// ReduceMean over the last axis): each output element reduces one
+// contiguous run of the input, with no accumulator array. It reports false
+// when it does not apply.
+func (k reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) bool {
+	st := x.DType.Storage()
+	if st != StoreF32 && st != StoreF64 || k.op == "ReduceLogSumExp" {
+		return false
+	}
+	r := len(mask)
+	first := r
+	for first > 0 && mask[first-1] {
+		first--
+	}
+	for i := 0; i < first; i++ {
+		if mask[i] {
+			return false
+		}
+	}
+	if first == r {
+		return false // nothing reduced
+	}
+	inner := numel(x.Shape[first:])
+	outer := numel(x.Shape[:first])
+	if inner == 0 {
+		return false
+	}
+	o.Reset(x.DType, shape)
+	for i := range outer {
+		var acc float64
+		switch k.op {
+		case "ReduceProd":
+			acc = 1
+		case "ReduceMax":
+			acc = math.Inf(-1)
+		case "ReduceMin":
+			acc = math.Inf(1)
+		}
+		for j := i * inner; j < (i+1)*inner; j++ {
+			var v float64
+			if st == StoreF32 {
+				v = float64(x.F32[j])
+			} else {
+				v = x.F64[j]
+			}
+			switch k.op {
+			case "ReduceSum", "ReduceMean", "ReduceLogSum":
+				acc += v
+			case "ReduceProd":
+				acc *= v
+			case "ReduceMax":
+				if v > acc || v != v {
+					acc = v
+				}
+			case "ReduceMin":
+				if v < acc || v != v {
+					acc = v
+				}
+			case "ReduceL1":
+				acc += math.Abs(v)
+			case "ReduceL2", "ReduceSumSquare":
+				acc += v * v
+			}
+		}
+		switch k.op {
+		case "ReduceMean":
+			acc /= float64(inner)
+		case "ReduceL2":
+			acc = math.Sqrt(acc)
+		case "ReduceLogSum":
+			acc = math.Log(acc)
+		}
+		setFloat(o, i, acc)
+	}
+	return true
+}

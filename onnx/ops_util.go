@@ -1,0 +1,179 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+)
+
+// take sets o[i] = x[idx[i]] for every i; o must already have x's storage
+// type and len(idx) elements.
+func take(o, x *Tensor, idx []int) {
+	switch x.DType.Storage() {
+	case StoreF32:
+		for i, j := range idx {
+			o.F32[i] = x.F32[j]
+		}
+	case StoreF64:
+		for i, j := range idx {
+			o.F64[i] = x.F64[j]
+		}
+	case StoreI64:
+		for i, j := range idx {
+			o.I64[i] = x.I64[j]
+		}
+	case StoreBool:
+		for i, j := range idx {
+			o.B[i] = x.B[j]
+		}
+	case StoreStr:
+		for i, j := range idx {
+			o.S[i] = x.S[j]
+		}
+	}
+}
+
+// copyRange copies n elements from x[xi:] to o[oi:] (same storage type).
+func copyRange(o *Tensor, oi int, x *Tensor, xi, n int) {
+	switch x.DType.Storage() {
+	case StoreF32:
+		copy(o.F32[oi:oi+n], x.F32[xi:xi+n])
+	case StoreF64:
+		copy(o.F64[oi:oi+n], x.F64[xi:xi+n])
+	case StoreI64:
+		copy(o.I64[oi:oi+n], x.I64[xi:xi+n])
+	case StoreBool:
+		copy(o.B[oi:oi+n], x.B[xi:xi+n])
+	case StoreStr:
+		copy(o.S[oi:oi+n], x.S[xi:xi+n])
+	}
+}
+
+// setElem copies element xi of x to element oi of o (same storage type).
+func setElem(o *Tensor, oi int, x *Tensor, xi int) { copyRange(o, oi, x, xi, 1) }
+
+// normAxis maps a possibly negative axis into [0, rank).
+func normAxis(axis, rank int) (int, error) {
+	if axis < -rank || axis >= rank {
+		return 0, fmt.Errorf("axis %d out of range for rank %d", axis, rank)
+	}
+	if axis < 0 {
+		axis += rank
+	}
+	return axis, nil
+}
+
+// strides returns row-major element strides of shape.
+func strides(shape []int) []int {
+	st := make([]int, len(shape))
+	s := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		st[i] = s
+		s *= shape[i]
+	}
+	return st
+}
+
+// intsInput reads an integer tensor input as []int (nil for an absent input).
+func intsInput(t *Tensor, what string) ([]int, error) {
+	if t == nil {
+		return nil, nil
+	}
+	v, err := t.Ints()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
+}
+
+// checkShapeSize rejects a requested output shape with negative dims or
+// more than maxElems elements (shape inputs are data).
+const maxElems = math.MaxInt32
+
+func checkShapeSize(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("negative dimension in shape %v", cp(shape))
+		}
+		if d != 0 && n > maxElems/d {
+			return fmt.Errorf("shape %v has too many elements", cp(shape))
+		}
+		n *= d
+	}
+	return nil
+}
+
+func scalarOf(t *Tensor, what string) (float64, error) {
+	if t.Size() != 1 {
+		return 0, fmt.Errorf("%s has shape %v, want a scalar", what, t.Shape)
+	}
+	return t.Float64At(0), nil
+}
+
+// The *To helpers below append to dst (pass a slice of a local [8]int
+// array) so hot kernels compute shapes without allocating.
+
+// broadcastTo2 appends the broadcast of shapes a and b to dst[:0].
+func broadcastTo2(dst []int, a, b []int) ([]int, error) {
+	r := max(len(a), len(b))
+	dst = dst[:0]
+	for i := range r {
+		x, y := 1, 1
+		if j := i - (r - len(a)); j >= 0 {
+			x = a[j]
+		}
+		if j := i - (r - len(b)); j >= 0 {
+			y = b[j]
+		}
+		switch {
+		case x == y || y == 1:
+			dst = append(dst, x)
+		case x == 1:
+			dst = append(dst, y)
+		default:
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast", cp(a), cp(b))
+		}
+	}
+	return dst, nil
+}
+
+// stridesTo appends the element strides for reading shape in as out
+// (its broadcast) to dst[:0]: 0 on broadcast axes.
+func stridesTo(dst []int, in, out []int) []int {
+	dst = dst[:0]
+	for range out {
+		dst = append(dst, 0)
+	}
+	off := len(out) - len(in)
+	s := 1
+	for i := len(in) - 1; i >= 0; i-- {
+		if in[i] != 1 {
+			dst[off+i] = s
+		}
+		s *= in[i]
+	}
+	return dst
+}
+
+// rowStridesTo appends shape's row-major strides to dst[:0].
+func rowStridesTo(dst []int, shape []int) []int { return stridesTo(dst, shape, shape) }
+
+// intsTo appends the integer tensor t's values to dst[:0] (nil, nil when t
+// is nil).
+func intsTo(dst []int, t *Tensor, what string) ([]int, error) {
+	if t == nil {
+		return nil, nil
+	}
+	if t.DType.Storage() != StoreI64 {
+		return nil, fmt.Errorf("%s: expected an integer tensor, got %v", what, t.DType)
+	}
+	dst = dst[:0]
+	for _, v := range t.I64 {
+		dst = append(dst, int(v))
+	}
+	return dst, nil
+}
+
+// cp copies a slice for an error message, so that formatting it does not
+// make a caller's stack buffer escape to the heap.
+func cp[T any](s []T) []T { return append([]T(nil), s...) }
