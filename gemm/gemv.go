@@ -35,6 +35,37 @@ func Dgemv(tA Transpose, m, n int, alpha float64, a []float64, lda int, x []floa
 	gemv(1, tA, m, n, alpha, a, lda, x, beta, y)
 }
 
+// routeGemv sends Sgemm's and Dgemm's products with one side a vector to
+// the GEMV kernels (a variable so that the tuning harness and the
+// benchmarks can compare).
+var routeGemv = true
+
+// vectorProduct computes a checked GEMM product with m == 1 or n == 1 (k
+// >= 1, alpha != 0) through gemv when the vector operands are contiguous,
+// and reports whether it did. One row of C is op(B)ᵀ times a row of op(A);
+// one column of C is op(A) times a column of op(B). Packing for the blocked
+// path costs more than such a product, which reads each element of the
+// matrix once, and its tiles are mostly padding.
+func vectorProduct[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
+	switch {
+	case m == 1 && (tA == NoTrans || lda == 1):
+		if tB == NoTrans { // B is k×n
+			gemv(ti, Trans, k, n, alpha, b, ldb, a, beta, c)
+		} else { // B is n×k
+			gemv(ti, NoTrans, n, k, alpha, b, ldb, a, beta, c)
+		}
+		return true
+	case n == 1 && ldc == 1 && (tB == Trans || ldb == 1):
+		if tA == NoTrans { // A is m×k
+			gemv(ti, NoTrans, m, k, alpha, a, lda, b, beta, c)
+		} else { // A is k×m
+			gemv(ti, Trans, k, m, alpha, a, lda, b, beta, c)
+		}
+		return true
+	}
+	return false
+}
+
 // checkGemv validates a GEMV call as check does a GEMM call.
 func checkGemv[T float32 | float64](fn string, tA Transpose, m, n int, a []T, lda int, x, y []T) {
 	if tA != NoTrans && tA != Trans {

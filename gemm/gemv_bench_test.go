@@ -107,3 +107,53 @@ func BenchmarkMemmove(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmVector times Sgemm on products with one side a vector,
+// handed to the GEMV kernels (route=gemv) or computed by the blocked path
+// (route=gemm), at one thread: GFLOP/s (2·m·n·k per call).
+func BenchmarkSgemmVector(b *testing.B) {
+	shapes := []struct {
+		tA, tB  Transpose
+		m, n, k int
+	}{
+		{NoTrans, Trans, 1, 16, 16},
+		{NoTrans, Trans, 1, 64, 64},
+		{NoTrans, Trans, 1, 576, 576},
+		{NoTrans, NoTrans, 1, 576, 576},
+		{NoTrans, Trans, 1, 1536, 576},
+		{NoTrans, NoTrans, 1, 2304, 768},
+		{NoTrans, NoTrans, 64, 1, 64},
+		{NoTrans, NoTrans, 576, 1, 576},
+		{Trans, NoTrans, 576, 1, 576},
+	}
+	defer parallel.SetThreads(parallel.SetThreads(1))
+	for _, sh := range shapes {
+		a := make([]float32, sh.m*sh.k)
+		bb := make([]float32, sh.k*sh.n)
+		c := make([]float32, sh.m*sh.n)
+		for i := range a {
+			a[i] = float32(i%7) - 3
+		}
+		for i := range bb {
+			bb[i] = float32(i%5) - 2
+		}
+		lda, ldb := sh.k, sh.n
+		if sh.tA == Trans {
+			lda = sh.m
+		}
+		if sh.tB == Trans {
+			ldb = sh.k
+		}
+		for _, route := range []bool{true, false} {
+			name := map[bool]string{true: "gemv", false: "gemm"}[route]
+			b.Run(fmt.Sprintf("shape=%dx%dx%d/op=%c%c/route=%s", sh.m, sh.n, sh.k, sh.tA, sh.tB, name), func(b *testing.B) {
+				defer func(r bool) { routeGemv = r }(routeGemv)
+				routeGemv = route
+				for b.Loop() {
+					Sgemm(sh.tA, sh.tB, sh.m, sh.n, sh.k, 1, a, lda, bb, ldb, 0, c, sh.n)
+				}
+				b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
