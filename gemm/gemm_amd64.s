@@ -9291,15 +9291,16 @@ TEXT ·sgemvNAVX2(SB), NOSPLIT, $0-56
 	VMOVUPS      (BX), Y15
 	VBROADCASTSS alpha+48(FP), Y12
 	VBROADCASTSS beta+52(FP), Y13
-	MOVL         beta+52(FP), BX
-	SHLL         $0x01, BX
-	SETNE        R8
-	MOVBQZX      R8, R8
+	SHRQ         $0x02, AX
+	MOVQ         AX, R8
+	IMULQ        DX, R8
+	MOVQ         AX, R14
+	SHLQ         $0x02, R14
 
-	// Four rows at a time.
+	// Groups of four rows, q apart.
 sgemvNAVX2_rows4:
-	CMPQ   AX, $0x04
-	JLT    sgemvNAVX2_rows1
+	TESTQ  AX, AX
+	JZ     sgemvNAVX2_rest
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -9308,9 +9309,9 @@ sgemvNAVX2_rows4:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	LEAQ   (SI)(DX*1), R12
-	LEAQ   (R12)(DX*1), R13
-	LEAQ   (R13)(DX*1), BX
+	LEAQ   (SI)(R8*1), R12
+	LEAQ   (R12)(R8*1), R13
+	LEAQ   (R13)(R8*1), BX
 	XORQ   R11, R11
 	CMPQ   R11, R10
 	JGE    sgemvNAVX2_r4_one
@@ -9358,24 +9359,41 @@ sgemvNAVX2_r4_sum:
 	VADDPS       Y3, Y2, Y2
 	VADDPS       Y5, Y4, Y4
 	VADDPS       Y7, Y6, Y6
+	LEAQ         (R14)(R14*2), R12
 	VHADDPS      Y2, Y0, Y0
 	VHADDPS      Y6, Y4, Y4
 	VHADDPS      Y4, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X0
 	VMULPS       X12, X0, X0
-	TESTQ        R8, R8
+	MOVL         beta+52(FP), BX
+	SHLL         $0x01, BX
 	JZ           sgemvNAVX2_r4store
-	VFMADD231PS  (CX), X13, X0
+	VMOVSS       (CX), X1
+	VINSERTPS    $0x10, (CX)(R14*1), X1, X1
+	VINSERTPS    $0x20, (CX)(R14*2), X1, X1
+	VINSERTPS    $0x30, (CX)(R12*1), X1, X1
+	VFMADD231PS  X1, X13, X0
 
 sgemvNAVX2_r4store:
-	VMOVUPS X0, (CX)
-	LEAQ    (BX)(DX*1), SI
-	ADDQ    $0x10, CX
-	SUBQ    $0x04, AX
-	JMP     sgemvNAVX2_rows4
+	VMOVSS     X0, (CX)
+	VEXTRACTPS $0x01, X0, (CX)(R14*1)
+	VEXTRACTPS $0x02, X0, (CX)(R14*2)
+	VEXTRACTPS $0x03, X0, (CX)(R12*1)
+	ADDQ       DX, SI
+	ADDQ       $0x04, CX
+	DECQ       AX
+	JMP        sgemvNAVX2_rows4
 
-	// One row at a time, with the same reduction order.
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time with the same reduction order.
+sgemvNAVX2_rest:
+	LEAQ (R8)(R8*2), R12
+	ADDQ R12, SI
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, CX
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
 sgemvNAVX2_rows1:
 	TESTQ  AX, AX
 	JZ     sgemvNAVX2_done
@@ -9415,7 +9433,8 @@ sgemvNAVX2_r1_sum:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDSS       X1, X0, X0
 	VMULSS       X12, X0, X0
-	TESTQ        R8, R8
+	MOVL         beta+52(FP), BX
+	SHLL         $0x01, BX
 	JZ           sgemvNAVX2_r1store
 	VFMADD231SS  (CX), X13, X0
 
@@ -9553,15 +9572,16 @@ TEXT ·dgemvNAVX2(SB), NOSPLIT, $0-64
 	VMOVUPS      (BX), Y15
 	VBROADCASTSD alpha+48(FP), Y12
 	VBROADCASTSD beta+56(FP), Y13
-	MOVQ         beta+56(FP), BX
-	SHLQ         $0x01, BX
-	SETNE        R8
-	MOVBQZX      R8, R8
+	SHRQ         $0x02, AX
+	MOVQ         AX, R8
+	IMULQ        DX, R8
+	MOVQ         AX, R14
+	SHLQ         $0x03, R14
 
-	// Four rows at a time.
+	// Groups of four rows, q apart.
 dgemvNAVX2_rows4:
-	CMPQ   AX, $0x04
-	JLT    dgemvNAVX2_rows1
+	TESTQ  AX, AX
+	JZ     dgemvNAVX2_rest
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -9570,9 +9590,9 @@ dgemvNAVX2_rows4:
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	LEAQ   (SI)(DX*1), R12
-	LEAQ   (R12)(DX*1), R13
-	LEAQ   (R13)(DX*1), BX
+	LEAQ   (SI)(R8*1), R12
+	LEAQ   (R12)(R8*1), R13
+	LEAQ   (R13)(R8*1), BX
 	XORQ   R11, R11
 	CMPQ   R11, R10
 	JGE    dgemvNAVX2_r4_one
@@ -9620,24 +9640,43 @@ dgemvNAVX2_r4_sum:
 	VADDPD      Y3, Y2, Y2
 	VADDPD      Y5, Y4, Y4
 	VADDPD      Y7, Y6, Y6
+	LEAQ        (R14)(R14*2), R12
 	VHADDPD     Y2, Y0, Y0
 	VHADDPD     Y6, Y4, Y4
 	VPERM2F128  $0x20, Y4, Y0, Y1
 	VPERM2F128  $0x31, Y4, Y0, Y3
 	VADDPD      Y3, Y1, Y0
 	VMULPD      Y12, Y0, Y0
-	TESTQ       R8, R8
+	MOVQ        beta+56(FP), BX
+	SHLQ        $0x01, BX
 	JZ          dgemvNAVX2_r4store
-	VFMADD231PD (CX), Y13, Y0
+	VMOVSD      (CX), X1
+	VMOVHPD     (CX)(R14*1), X1, X1
+	VMOVSD      (CX)(R14*2), X2
+	VMOVHPD     (CX)(R12*1), X2, X2
+	VINSERTF128 $0x01, X2, Y1, Y1
+	VFMADD231PD Y1, Y13, Y0
 
 dgemvNAVX2_r4store:
-	VMOVUPD Y0, (CX)
-	LEAQ    (BX)(DX*1), SI
-	ADDQ    $0x20, CX
-	SUBQ    $0x04, AX
-	JMP     dgemvNAVX2_rows4
+	VEXTRACTF128 $0x01, Y0, X1
+	VMOVSD       X0, (CX)
+	VMOVHPD      X0, (CX)(R14*1)
+	VMOVSD       X1, (CX)(R14*2)
+	VMOVHPD      X1, (CX)(R12*1)
+	ADDQ         DX, SI
+	ADDQ         $0x08, CX
+	DECQ         AX
+	JMP          dgemvNAVX2_rows4
 
-	// One row at a time, with the same reduction order.
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time with the same reduction order.
+dgemvNAVX2_rest:
+	LEAQ (R8)(R8*2), R12
+	ADDQ R12, SI
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, CX
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
 dgemvNAVX2_rows1:
 	TESTQ  AX, AX
 	JZ     dgemvNAVX2_done
@@ -9676,7 +9715,8 @@ dgemvNAVX2_r1_sum:
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDSD       X1, X0, X0
 	VMULSD       X12, X0, X0
-	TESTQ        R8, R8
+	MOVQ         beta+56(FP), BX
+	SHLQ         $0x01, BX
 	JZ           dgemvNAVX2_r1store
 	VFMADD231SD  (CX), X13, X0
 

@@ -93,11 +93,15 @@ var ymm = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y
 //	}
 //
 // Four rows at a time, each summed in two vector accumulators (16 or 8
-// columns a step), the last n mod VL columns through masked loads; the
-// four sums are reduced together and stored as one vector. A leftover row
-// takes the same path alone, with the same reduction order, so a row's
-// result does not depend on which rows it was computed with (the parallel
-// split is free to cut anywhere). n >= 1.
+// columns a step), the last n mod VL columns through masked loads; the four
+// sums are reduced together. The four rows are a quarter of the rows apart
+// (t, t+q, t+2q, t+3q for q = m/4, t = 0, 1, ...), so that each of the
+// four is a long sequential stream through A when lda is near n, however
+// short the rows: four streams of rows a few KB long each, restarted every
+// row, left the hardware prefetcher behind. The last m mod 4 rows take
+// the same path alone with the same reduction order, so a row's result
+// does not depend on which rows it was computed with (the parallel split
+// is free to cut anywhere). n >= 1.
 func gemvN(double bool) {
 	o := gemvOps{double}
 	name := map[bool]string{false: "sgemvNAVX2", true: "dgemvNAVX2"}[double]
@@ -108,7 +112,7 @@ func gemvN(double bool) {
 
 	m, n, lda, x, y := RAX, R9, RDX, RDI, RCX
 	rows := []GPPhysical{RSI, R12, R13, RBX}
-	off, end2, betaNZ := R11, R10, R8
+	off, end2, ldq, yq := R11, R10, R8, R14
 	Load(Param("m"), m)
 	Load(Param("n"), n)
 	Load(Param("a"), rows[0])
@@ -120,9 +124,9 @@ func gemvN(double bool) {
 	MOVQ(n, end2)
 	ANDQ(I32(-2*lanes), end2)
 	SHLQ(U8(shift), end2)
-	// The tail mask for the last n mod VL columns.
+	// The tail mask for the last n mod VL columns (R11 and RBX are free
+	// until the row loop).
 	mask := Y15
-	// (R11 and RBX are free until the row loop.)
 	MOVQ(n, R11)
 	ANDQ(U8(lanes-1), R11)
 	SHLQ(U8(shift), R11)
@@ -134,9 +138,13 @@ func gemvN(double bool) {
 	alpha, beta := Y12, Y13
 	o.bcast(ab.Addr, alpha)
 	o.bcast(bb.Addr, beta)
-	o.betaZero(bb.Addr)
-	SETNE(R8B)
-	MOVBQZX(R8B, betaNZ)
+	// m becomes q, the groups of four rows; ldq and yq the bytes of q
+	// rows of A and of q elements of y.
+	SHRQ(U8(2), m)
+	MOVQ(m, ldq)
+	IMULQ(lda, ldq)
+	MOVQ(m, yq)
+	SHLQ(U8(shift), yq)
 
 	acc := func(r, v int) VecPhysical { return ymm[2*r+v] }
 	xv := []VecPhysical{Y8, Y9}
@@ -150,7 +158,7 @@ func gemvN(double bool) {
 			VXORPS(acc(r, 1), acc(r, 1), acc(r, 1))
 		}
 		for r := 1; r < nr; r++ {
-			LEAQ(Mem{Base: rows[r-1], Index: lda, Scale: 1}, rows[r])
+			LEAQ(Mem{Base: rows[r-1], Index: ldq, Scale: 1}, rows[r])
 		}
 		XORQ(off, off)
 		CMPQ(off, end2)
@@ -189,15 +197,19 @@ func gemvN(double bool) {
 		}
 	}
 
-	Comment("Four rows at a time.")
+	Comment("Groups of four rows, q apart.")
 	Label(name + "_rows4")
-	CMPQ(m, U8(4))
-	JLT(LabelRef(name + "_rows1"))
+	TESTQ(m, m)
+	JZ(LabelRef(name + "_rest"))
 	body(4, name+"_r4")
 	// Reduce the four row vectors e0..e3 to one vector [s0 s1 s2 s3],
 	// each s the same tree: ((e[0]+e[1])+(e[2]+e[3])) + (upper half alike)
 	// for float32, (e[0]+e[1])+(e[2]+e[3]) for float64.
 	e := []VecPhysical{acc(0, 0), acc(1, 0), acc(2, 0), acc(3, 0)}
+	// y's four elements: y, y+yq, y+2yq and y+3yq (R12: 3yq; the row
+	// pointers but the first are free here).
+	LEAQ(Mem{Base: yq, Index: yq, Scale: 2}, R12)
+	yAt := []Mem{{Base: y}, {Base: y, Index: yq, Scale: 1}, {Base: y, Index: yq, Scale: 2}, {Base: y, Index: R12, Scale: 1}}
 	if double {
 		VHADDPD(e[1], e[0], e[0]) // [e0 01, e1 01 | e0 23, e1 23]
 		VHADDPD(e[3], e[2], e[2])
@@ -205,11 +217,20 @@ func gemvN(double bool) {
 		VPERM2F128(U8(0x31), e[2], e[0], Y3)
 		VADDPD(Y3, Y1, Y0)
 		VMULPD(alpha, Y0, Y0)
-		TESTQ(betaNZ, betaNZ)
+		o.betaZero(bb.Addr)
 		JZ(LabelRef(name + "_r4store"))
-		VFMADD231PD(Mem{Base: y}, beta, Y0)
+		VMOVSD(yAt[0], X1)
+		VMOVHPD(yAt[1], X1, X1)
+		VMOVSD(yAt[2], X2)
+		VMOVHPD(yAt[3], X2, X2)
+		VINSERTF128(U8(1), X2, Y1, Y1)
+		VFMADD231PD(Y1, beta, Y0)
 		Label(name + "_r4store")
-		VMOVUPD(Y0, Mem{Base: y})
+		VEXTRACTF128(U8(1), Y0, X1)
+		VMOVSD(X0, yAt[0])
+		VMOVHPD(X0, yAt[1])
+		VMOVSD(X1, yAt[2])
+		VMOVHPD(X1, yAt[3])
 	} else {
 		VHADDPS(e[1], e[0], e[0])
 		VHADDPS(e[3], e[2], e[2])
@@ -217,18 +238,33 @@ func gemvN(double bool) {
 		VEXTRACTF128(U8(1), Y0, X1)
 		VADDPS(X1, X0, X0)
 		VMULPS(alpha.AsX(), X0, X0)
-		TESTQ(betaNZ, betaNZ)
+		o.betaZero(bb.Addr)
 		JZ(LabelRef(name + "_r4store"))
-		VFMADD231PS(Mem{Base: y}, beta.AsX(), X0)
+		VMOVSS(yAt[0], X1)
+		VINSERTPS(U8(0x10), yAt[1], X1, X1)
+		VINSERTPS(U8(0x20), yAt[2], X1, X1)
+		VINSERTPS(U8(0x30), yAt[3], X1, X1)
+		VFMADD231PS(X1, beta.AsX(), X0)
 		Label(name + "_r4store")
-		VMOVUPS(X0, Mem{Base: y})
+		VMOVSS(X0, yAt[0])
+		for r := 1; r < 4; r++ {
+			VEXTRACTPS(U8(r), X0, yAt[r])
+		}
 	}
-	LEAQ(Mem{Base: rows[3], Index: lda, Scale: 1}, rows[0])
-	ADDQ(U8(4*es), y)
-	SUBQ(U8(4), m)
+	ADDQ(lda, rows[0])
+	ADDQ(U8(es), y)
+	DECQ(m)
 	JMP(LabelRef(name + "_rows4"))
 
-	Comment("One row at a time, with the same reduction order.")
+	Comment("The last m mod 4 rows, after the 4q rows of the groups, one at a time with the same reduction order.")
+	Label(name + "_rest")
+	// rows[0] and y stand at row q: move them to row 4q.
+	LEAQ(Mem{Base: ldq, Index: ldq, Scale: 2}, R12)
+	ADDQ(R12, rows[0])
+	LEAQ(Mem{Base: yq, Index: yq, Scale: 2}, R12)
+	ADDQ(R12, y)
+	Load(Param("m"), m)
+	ANDQ(U8(3), m)
 	Label(name + "_rows1")
 	TESTQ(m, m)
 	JZ(LabelRef(name + "_done"))
@@ -244,7 +280,7 @@ func gemvN(double bool) {
 		VADDSS(X1, X0, X0)
 	}
 	o.mulS(alpha.AsX(), X0, X0)
-	TESTQ(betaNZ, betaNZ)
+	o.betaZero(bb.Addr)
 	JZ(LabelRef(name + "_r1store"))
 	o.fmaS(Mem{Base: y}, beta.AsX(), X0)
 	Label(name + "_r1store")
