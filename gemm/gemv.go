@@ -98,13 +98,14 @@ func checkGemv[T float32 | float64](fn string, tA Transpose, m, n int, a []T, ld
 
 // Work split of a matrix-vector product: in units of gemvRows rows of A
 // (NoTrans) or gemvCols columns (Trans), at least gemvGrain elements of A
-// per thread. gemvColBlock columns of y (Trans) are updated by every row of
-// A before the next block, so that they stay in L1 between rows.
+// per thread. At most gemvColBlock columns of y (Trans: 16 KB of float32,
+// half an L1) are updated by every row of A before the next block, so that
+// they stay in L1 between rows.
 const (
 	gemvRows     = 4
 	gemvCols     = 16
 	gemvGrain    = 1 << 15
-	gemvColBlock = 2048
+	gemvColBlock = 4096
 )
 
 // gemvCall carries one product to the threads; body is its run method bound
@@ -207,8 +208,11 @@ func gemvTRange[T float32 | float64](asm bool, m, n int, alpha T, a []T, lda int
 	if beta != 1 {
 		scale(1, n, beta, y, n)
 	}
-	for j0 := 0; j0 < n; j0 += gemvColBlock {
-		nb := min(gemvColBlock, n-j0)
+	// Blocks of equal width, at most gemvColBlock, in whole vectors: a
+	// narrow last block would read every row of A again for a few columns.
+	nb := ceilDiv(ceilDiv(n, ceilDiv(n, gemvColBlock)), gemvCols) * gemvCols
+	for j0 := 0; j0 < n; j0 += nb {
+		nb := min(nb, n-j0)
 		if asm {
 			switch a := any(a).(type) {
 			case []float32:
