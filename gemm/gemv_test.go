@@ -262,3 +262,32 @@ func testGemmVectorShapes[T float](t *testing.T) {
 		}
 	}
 }
+
+// FuzzGemv checks Sgemv and Dgemv with every kernel this CPU runs on
+// fuzzer-chosen shapes (past the 4-row groups, the vector widths and the
+// two-vector steps), padding, alpha, beta and transpose against the float64
+// loop, inside NaN guards.
+func FuzzGemv(f *testing.F) {
+	f.Add(uint8(1), uint8(1), uint8(0), uint8(1), false, uint64(1))
+	f.Add(uint8(17), uint8(33), uint8(1), uint8(6), true, uint64(2))
+	f.Add(uint8(130), uint8(7), uint8(2), uint8(8), false, uint64(3))
+	f.Add(uint8(255), uint8(255), uint8(3), uint8(13), true, uint64(4))
+	f.Fuzz(func(t *testing.T, m, n, pad, ab uint8, trans bool, seed uint64) {
+		vals := []float64{0, 1, -1, 0.5, 2.5}
+		tc := gemvCase{m: int(m), n: int(n), ldPad: int(pad) % 5,
+			alpha: vals[int(ab)%len(vals)], beta: vals[int(ab)/len(vals)%len(vals)], tA: NoTrans}
+		if trans {
+			tc.tA = Trans
+		}
+		tc.yNaN = tc.beta == 0
+		prev := Kernel()
+		defer func() { _ = SetKernel(prev) }()
+		for _, name := range Kernels() {
+			if err := SetKernel(name); err != nil {
+				t.Fatal(err)
+			}
+			verifyGemv[float32](t, rand.New(rand.NewPCG(seed, 1)), tc)
+			verifyGemv[float64](t, rand.New(rand.NewPCG(seed, 2)), tc)
+		}
+	})
+}
