@@ -9451,7 +9451,7 @@ sgemvNAVX2_done:
 
 // func sgemvTAVX2(m int, n int, a *float32, lda int, x *float32, y *float32, alpha float32)
 // Requires: AVX, FMA3
-TEXT ·sgemvTAVX2(SB), NOSPLIT, $0-52
+TEXT ·sgemvTAVX2(SB), NOSPLIT, $8-52
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), R9
 	MOVQ         a+16(FP), SI
@@ -9465,22 +9465,30 @@ TEXT ·sgemvTAVX2(SB), NOSPLIT, $0-52
 	ANDQ         $-8, R10
 	SHLQ         $0x02, R10
 	VBROADCASTSS alpha+48(FP), Y12
+	SHRQ         $0x02, AX
+	MOVQ         AX, R14
+	IMULQ        DX, R14
+	MOVQ         AX, R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, (SP)
 
-	// Four rows at a time.
+	// Groups of four rows, q apart.
 sgemvTAVX2_rows4:
-	CMPQ         AX, $0x04
-	JLT          sgemvTAVX2_rows1
+	TESTQ        AX, AX
+	JZ           sgemvTAVX2_rest
+	MOVQ         (SP), R12
+	LEAQ         (R12)(R12*2), R13
 	VBROADCASTSS (DI), Y8
 	VMULPS       Y12, Y8, Y8
-	VBROADCASTSS 4(DI), Y9
+	VBROADCASTSS (DI)(R12*1), Y9
 	VMULPS       Y12, Y9, Y9
-	VBROADCASTSS 8(DI), Y10
+	VBROADCASTSS (DI)(R12*2), Y10
 	VMULPS       Y12, Y10, Y10
-	VBROADCASTSS 12(DI), Y11
+	VBROADCASTSS (DI)(R13*1), Y11
 	VMULPS       Y12, Y11, Y11
-	LEAQ         (SI)(DX*1), R12
-	LEAQ         (R12)(DX*1), R13
-	LEAQ         (R13)(DX*1), BX
+	LEAQ         (SI)(R14*1), R12
+	LEAQ         (R12)(R14*1), R13
+	LEAQ         (R13)(R14*1), BX
 	XORQ         R11, R11
 	CMPQ         R11, R10
 	JGE          sgemvTAVX2_r4_scalar
@@ -9509,12 +9517,21 @@ sgemvTAVX2_r4_scalar:
 	JMP         sgemvTAVX2_r4_scalar
 
 sgemvTAVX2_r4_end:
-	LEAQ (BX)(DX*1), SI
-	ADDQ $0x10, DI
-	SUBQ $0x04, AX
+	ADDQ DX, SI
+	ADDQ $0x04, DI
+	DECQ AX
 	JMP  sgemvTAVX2_rows4
 
-	// One row at a time.
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time.
+sgemvTAVX2_rest:
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, SI
+	MOVQ (SP), R12
+	LEAQ (R12)(R12*2), R12
+	ADDQ R12, DI
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
 sgemvTAVX2_rows1:
 	TESTQ        AX, AX
 	JZ           sgemvTAVX2_done
@@ -9733,7 +9750,7 @@ dgemvNAVX2_done:
 
 // func dgemvTAVX2(m int, n int, a *float64, lda int, x *float64, y *float64, alpha float64)
 // Requires: AVX, FMA3
-TEXT ·dgemvTAVX2(SB), NOSPLIT, $0-56
+TEXT ·dgemvTAVX2(SB), NOSPLIT, $8-56
 	MOVQ         m+0(FP), AX
 	MOVQ         n+8(FP), R9
 	MOVQ         a+16(FP), SI
@@ -9747,22 +9764,30 @@ TEXT ·dgemvTAVX2(SB), NOSPLIT, $0-56
 	ANDQ         $-4, R10
 	SHLQ         $0x03, R10
 	VBROADCASTSD alpha+48(FP), Y12
+	SHRQ         $0x02, AX
+	MOVQ         AX, R14
+	IMULQ        DX, R14
+	MOVQ         AX, R11
+	SHLQ         $0x03, R11
+	MOVQ         R11, (SP)
 
-	// Four rows at a time.
+	// Groups of four rows, q apart.
 dgemvTAVX2_rows4:
-	CMPQ         AX, $0x04
-	JLT          dgemvTAVX2_rows1
+	TESTQ        AX, AX
+	JZ           dgemvTAVX2_rest
+	MOVQ         (SP), R12
+	LEAQ         (R12)(R12*2), R13
 	VBROADCASTSD (DI), Y8
 	VMULPD       Y12, Y8, Y8
-	VBROADCASTSD 8(DI), Y9
+	VBROADCASTSD (DI)(R12*1), Y9
 	VMULPD       Y12, Y9, Y9
-	VBROADCASTSD 16(DI), Y10
+	VBROADCASTSD (DI)(R12*2), Y10
 	VMULPD       Y12, Y10, Y10
-	VBROADCASTSD 24(DI), Y11
+	VBROADCASTSD (DI)(R13*1), Y11
 	VMULPD       Y12, Y11, Y11
-	LEAQ         (SI)(DX*1), R12
-	LEAQ         (R12)(DX*1), R13
-	LEAQ         (R13)(DX*1), BX
+	LEAQ         (SI)(R14*1), R12
+	LEAQ         (R12)(R14*1), R13
+	LEAQ         (R13)(R14*1), BX
 	XORQ         R11, R11
 	CMPQ         R11, R10
 	JGE          dgemvTAVX2_r4_scalar
@@ -9791,12 +9816,21 @@ dgemvTAVX2_r4_scalar:
 	JMP         dgemvTAVX2_r4_scalar
 
 dgemvTAVX2_r4_end:
-	LEAQ (BX)(DX*1), SI
-	ADDQ $0x20, DI
-	SUBQ $0x04, AX
+	ADDQ DX, SI
+	ADDQ $0x08, DI
+	DECQ AX
 	JMP  dgemvTAVX2_rows4
 
-	// One row at a time.
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time.
+dgemvTAVX2_rest:
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, SI
+	MOVQ (SP), R12
+	LEAQ (R12)(R12*2), R12
+	ADDQ R12, DI
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
 dgemvTAVX2_rows1:
 	TESTQ        AX, AX
 	JZ           dgemvTAVX2_done

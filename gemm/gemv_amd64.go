@@ -30,10 +30,11 @@ package gemm
 //	}
 //
 // up to rounding: gemvN sums each row in vector lanes and reduces them in a
-// fixed tree, gemvT fuses each multiply-add. gemvN reads four rows at a
-// time a quarter of the rows apart, so that A streams from memory as four
-// long sequential runs, not as four short rows restarted every few KB
-// (twice the bandwidth on SmolLM's 49152×576 head, Zen 3). Neither's result for a row
+// fixed tree; gemvT fuses each multiply-add and adds the rows in an order
+// that depends only on m. Both read four rows at a time a quarter of the
+// rows apart, so that A streams from memory as four long sequential runs,
+// not as four short rows restarted every few KB (twice the bandwidth on
+// SmolLM's 49152×576 head, Zen 3). Neither's result for a row
 // (gemvN) or a column (gemvT) depends on the others, so the parallel split
 // does not change a bit.
 

@@ -304,11 +304,13 @@ func gemvN(double bool) {
 //		}
 //	}
 //
-// Four rows at a time: each vector of y is loaded once, gets the four rows'
-// FMAs in row order, and is stored; the last n mod VL columns one at a
-// time with scalar FMAs. Every y[j] gets the same FMAs in the same order
-// whatever the rows are grouped with and wherever a column split falls.
-// The caller scales y by beta first. n >= 1.
+// up to the order of the rows: four rows at a time, a quarter of the rows
+// apart as in gemvN (t, t+q, t+2q, t+3q for q = m/4, so A streams as four
+// long runs), then the last m mod 4 rows one at a time. Each vector of y is
+// loaded once per group, gets the four rows' FMAs, and is stored; the last
+// n mod VL columns take the same FMAs one at a time. The order depends only
+// on m, so every y[j] gets the same FMAs in the same order wherever a
+// column split falls. The caller scales y by beta first. n >= 1.
 func gemvT(double bool) {
 	o := gemvOps{double}
 	name := map[bool]string{false: "sgemvTAVX2", true: "dgemvTAVX2"}[double]
@@ -336,14 +338,33 @@ func gemvT(double bool) {
 	alpha := Y12
 	o.bcast(ab.Addr, alpha)
 	xs := []VecPhysical{Y8, Y9, Y10, Y11}
+	// m becomes q, the groups of four rows; ldq and xq (a local) the
+	// bytes of q rows of A and of q elements of x.
+	ldq, xq := R14, AllocLocal(8)
+	SHRQ(U8(2), m)
+	MOVQ(m, ldq)
+	IMULQ(lda, ldq)
+	MOVQ(m, off)
+	SHLQ(U8(shift), off)
+	MOVQ(off, xq)
 
 	body := func(nr int, lbl string) {
-		for r := range nr {
-			o.bcast(Mem{Base: x, Disp: r * es}, xs[r])
-			o.mul(alpha, xs[r], xs[r])
+		if nr == 4 {
+			// x's four elements: x, x+xq, x+2xq, x+3xq (the row
+			// pointers but the first are free until set below).
+			MOVQ(xq, R12)
+			LEAQ(Mem{Base: R12, Index: R12, Scale: 2}, R13)
+			xAt := []Mem{{Base: x}, {Base: x, Index: R12, Scale: 1}, {Base: x, Index: R12, Scale: 2}, {Base: x, Index: R13, Scale: 1}}
+			for r := range nr {
+				o.bcast(xAt[r], xs[r])
+				o.mul(alpha, xs[r], xs[r])
+			}
+		} else {
+			o.bcast(Mem{Base: x}, xs[0])
+			o.mul(alpha, xs[0], xs[0])
 		}
 		for r := 1; r < nr; r++ {
-			LEAQ(Mem{Base: rows[r-1], Index: lda, Scale: 1}, rows[r])
+			LEAQ(Mem{Base: rows[r-1], Index: ldq, Scale: 1}, rows[r])
 		}
 		XORQ(off, off)
 		CMPQ(off, endV)
@@ -370,17 +391,26 @@ func gemvT(double bool) {
 		Label(lbl + "_end")
 	}
 
-	Comment("Four rows at a time.")
+	Comment("Groups of four rows, q apart.")
 	Label(name + "_rows4")
-	CMPQ(m, U8(4))
-	JLT(LabelRef(name + "_rows1"))
+	TESTQ(m, m)
+	JZ(LabelRef(name + "_rest"))
 	body(4, name+"_r4")
-	LEAQ(Mem{Base: rows[3], Index: lda, Scale: 1}, rows[0])
-	ADDQ(U8(4*es), x)
-	SUBQ(U8(4), m)
+	ADDQ(lda, rows[0])
+	ADDQ(U8(es), x)
+	DECQ(m)
 	JMP(LabelRef(name + "_rows4"))
 
-	Comment("One row at a time.")
+	Comment("The last m mod 4 rows, after the 4q rows of the groups, one at a time.")
+	Label(name + "_rest")
+	// rows[0] and x stand at row q: move them to row 4q.
+	LEAQ(Mem{Base: ldq, Index: ldq, Scale: 2}, R12)
+	ADDQ(R12, rows[0])
+	MOVQ(xq, R12)
+	LEAQ(Mem{Base: R12, Index: R12, Scale: 2}, R12)
+	ADDQ(R12, x)
+	Load(Param("m"), m)
+	ANDQ(U8(3), m)
 	Label(name + "_rows1")
 	TESTQ(m, m)
 	JZ(LabelRef(name + "_done"))
