@@ -88,7 +88,8 @@
 //
 // # Panics
 //
-// Sgemm and Dgemm panic, before writing anything, on programmer errors: a
+// Sgemm and Dgemm (and Sgemv and Dgemv likewise, for their arguments)
+// panic, before writing anything, on programmer errors: a
 // Transpose other than NoTrans and Trans (ErrTranspose), a negative m, n or k
 // (ErrShape), a leading dimension too small (ErrLeadingDim), a slice too
 // short for its dimensions (ErrShort), or C overlapping A or B (ErrOverlap).
