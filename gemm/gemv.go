@@ -47,15 +47,20 @@ var routeGemv = true
 // path costs more than such a product, which reads each element of the
 // matrix once, and its tiles are mostly padding.
 func vectorProduct[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) bool {
+	aVec := tA == NoTrans || lda == 1 // op(A)'s row is contiguous (m == 1)
+	bVec := tB == Trans || ldb == 1   // op(B)'s column is contiguous (n == 1)
 	switch {
-	case m == 1 && (tA == NoTrans || lda == 1):
+	case m == 1 && n == 1 && aVec && bVec: // a dot product, as one row
+		gemv(ti, NoTrans, 1, k, alpha, b, k, a, beta, c)
+		return true
+	case m == 1 && aVec:
 		if tB == NoTrans { // B is k×n
 			gemv(ti, Trans, k, n, alpha, b, ldb, a, beta, c)
 		} else { // B is n×k
 			gemv(ti, NoTrans, n, k, alpha, b, ldb, a, beta, c)
 		}
 		return true
-	case n == 1 && ldc == 1 && (tB == Trans || ldb == 1):
+	case n == 1 && ldc == 1 && bVec:
 		if tA == NoTrans { // A is m×k
 			gemv(ti, NoTrans, m, k, alpha, a, lda, b, beta, c)
 		} else { // A is k×m
