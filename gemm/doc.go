@@ -8,6 +8,18 @@
 // AVX-512 or AVX2+FMA assembly on amd64 (a portable Go kernel elsewhere, or
 // when forced), spread over goroutines with package parallel.
 //
+// Sgemv and Dgemv are the matrix-vector products, y = alpha·op(A)·x +
+// beta·y, with the same layout, rules and panics. A matrix-vector product
+// reads each element of A once, so it is bound by how fast A streams from
+// memory, not by arithmetic: the kernels (AVX2+FMA on amd64, used by the
+// avx2 and avx512 levels; portable Go elsewhere) read four rows of A at a
+// time in whole vectors, and a large product is split over the elements of
+// y, each summed by one goroutine in a fixed order, so the result is the
+// same for any thread count. Sgemm and Dgemm hand them their products with
+// m == 1 or n == 1 whose vector operands are contiguous (a token's row
+// times a weight matrix in decoding), which the blocked path would compute
+// mostly in tile padding.
+//
 // # Layout
 //
 // Matrices are row-major: element (i, j) of a matrix stored with leading
@@ -76,7 +88,8 @@
 //
 // # Panics
 //
-// Sgemm and Dgemm panic, before writing anything, on programmer errors: a
+// Sgemm and Dgemm (and Sgemv and Dgemv likewise, for their arguments)
+// panic, before writing anything, on programmer errors: a
 // Transpose other than NoTrans and Trans (ErrTranspose), a negative m, n or k
 // (ErrShape), a leading dimension too small (ErrLeadingDim), a slice too
 // short for its dimensions (ErrShort), or C overlapping A or B (ErrOverlap).

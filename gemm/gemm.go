@@ -46,6 +46,9 @@ func run[T float32 | float64](ti int, tA, tB Transpose, m, n, k int, alpha T, a 
 		}
 		return
 	}
+	if (m == 1 || n == 1) && routeGemv && vectorProduct(ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+		return
+	}
 	kern := int(current.Load())
 	if isSmall(kern, m, n, k) {
 		gemmSmall(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

@@ -9251,3 +9251,618 @@ transpose8x4PD_loop:
 transpose8x4PD_done:
 	VZEROUPPER
 	RET
+
+DATA gemvMask<>+0(SB)/4, $0xffffffff
+DATA gemvMask<>+4(SB)/4, $0xffffffff
+DATA gemvMask<>+8(SB)/4, $0xffffffff
+DATA gemvMask<>+12(SB)/4, $0xffffffff
+DATA gemvMask<>+16(SB)/4, $0xffffffff
+DATA gemvMask<>+20(SB)/4, $0xffffffff
+DATA gemvMask<>+24(SB)/4, $0xffffffff
+DATA gemvMask<>+28(SB)/4, $0xffffffff
+DATA gemvMask<>+32(SB)/4, $0x00000000
+DATA gemvMask<>+36(SB)/4, $0x00000000
+DATA gemvMask<>+40(SB)/4, $0x00000000
+DATA gemvMask<>+44(SB)/4, $0x00000000
+DATA gemvMask<>+48(SB)/4, $0x00000000
+DATA gemvMask<>+52(SB)/4, $0x00000000
+DATA gemvMask<>+56(SB)/4, $0x00000000
+DATA gemvMask<>+60(SB)/4, $0x00000000
+GLOBL gemvMask<>(SB), RODATA|NOPTR, $64
+
+// func sgemvNAVX2(m int, n int, a *float32, lda int, x *float32, y *float32, alpha float32, beta float32)
+// Requires: AVX, FMA3
+TEXT ·sgemvNAVX2(SB), NOSPLIT, $0-56
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), R9
+	MOVQ         a+16(FP), SI
+	MOVQ         lda+24(FP), DX
+	MOVQ         x+32(FP), DI
+	MOVQ         y+40(FP), CX
+	SHLQ         $0x02, DX
+	MOVQ         R9, R10
+	ANDQ         $-16, R10
+	SHLQ         $0x02, R10
+	MOVQ         R9, R11
+	ANDQ         $0x07, R11
+	SHLQ         $0x02, R11
+	LEAQ         gemvMask<>+32(SB), BX
+	SUBQ         R11, BX
+	VMOVUPS      (BX), Y15
+	VBROADCASTSS alpha+48(FP), Y12
+	VBROADCASTSS beta+52(FP), Y13
+	SHRQ         $0x02, AX
+	MOVQ         AX, R8
+	IMULQ        DX, R8
+	MOVQ         AX, R14
+	SHLQ         $0x02, R14
+
+	// Groups of four rows, q apart.
+sgemvNAVX2_rows4:
+	TESTQ  AX, AX
+	JZ     sgemvNAVX2_rest
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (SI)(R8*1), R12
+	LEAQ   (R12)(R8*1), R13
+	LEAQ   (R13)(R8*1), BX
+	XORQ   R11, R11
+	CMPQ   R11, R10
+	JGE    sgemvNAVX2_r4_one
+
+sgemvNAVX2_r4_loop:
+	VMOVUPS     (DI)(R11*1), Y8
+	VMOVUPS     32(DI)(R11*1), Y9
+	VFMADD231PS (SI)(R11*1), Y8, Y0
+	VFMADD231PS 32(SI)(R11*1), Y9, Y1
+	VFMADD231PS (R12)(R11*1), Y8, Y2
+	VFMADD231PS 32(R12)(R11*1), Y9, Y3
+	VFMADD231PS (R13)(R11*1), Y8, Y4
+	VFMADD231PS 32(R13)(R11*1), Y9, Y5
+	VFMADD231PS (BX)(R11*1), Y8, Y6
+	VFMADD231PS 32(BX)(R11*1), Y9, Y7
+	ADDQ        $0x40, R11
+	CMPQ        R11, R10
+	JLT         sgemvNAVX2_r4_loop
+
+sgemvNAVX2_r4_one:
+	TESTQ       $0x00000008, R9
+	JZ          sgemvNAVX2_r4_tail
+	VMOVUPS     (DI)(R11*1), Y8
+	VFMADD231PS (SI)(R11*1), Y8, Y0
+	VFMADD231PS (R12)(R11*1), Y8, Y2
+	VFMADD231PS (R13)(R11*1), Y8, Y4
+	VFMADD231PS (BX)(R11*1), Y8, Y6
+	ADDQ        $0x20, R11
+
+sgemvNAVX2_r4_tail:
+	TESTQ       $0x00000007, R9
+	JZ          sgemvNAVX2_r4_sum
+	VMASKMOVPS  (DI)(R11*1), Y15, Y8
+	VMASKMOVPS  (SI)(R11*1), Y15, Y10
+	VFMADD231PS Y10, Y8, Y1
+	VMASKMOVPS  (R12)(R11*1), Y15, Y10
+	VFMADD231PS Y10, Y8, Y3
+	VMASKMOVPS  (R13)(R11*1), Y15, Y10
+	VFMADD231PS Y10, Y8, Y5
+	VMASKMOVPS  (BX)(R11*1), Y15, Y10
+	VFMADD231PS Y10, Y8, Y7
+
+sgemvNAVX2_r4_sum:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y7, Y6, Y6
+	LEAQ         (R14)(R14*2), R12
+	VHADDPS      Y2, Y0, Y0
+	VHADDPS      Y6, Y4, Y4
+	VHADDPS      Y4, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMULPS       X12, X0, X0
+	MOVL         beta+52(FP), BX
+	SHLL         $0x01, BX
+	JZ           sgemvNAVX2_r4store
+	VMOVSS       (CX), X1
+	VINSERTPS    $0x10, (CX)(R14*1), X1, X1
+	VINSERTPS    $0x20, (CX)(R14*2), X1, X1
+	VINSERTPS    $0x30, (CX)(R12*1), X1, X1
+	VFMADD231PS  X1, X13, X0
+
+sgemvNAVX2_r4store:
+	VMOVSS     X0, (CX)
+	VEXTRACTPS $0x01, X0, (CX)(R14*1)
+	VEXTRACTPS $0x02, X0, (CX)(R14*2)
+	VEXTRACTPS $0x03, X0, (CX)(R12*1)
+	ADDQ       DX, SI
+	ADDQ       $0x04, CX
+	DECQ       AX
+	JMP        sgemvNAVX2_rows4
+
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time with the same reduction order.
+sgemvNAVX2_rest:
+	LEAQ (R8)(R8*2), R12
+	ADDQ R12, SI
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, CX
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
+sgemvNAVX2_rows1:
+	TESTQ  AX, AX
+	JZ     sgemvNAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R11, R11
+	CMPQ   R11, R10
+	JGE    sgemvNAVX2_r1_one
+
+sgemvNAVX2_r1_loop:
+	VMOVUPS     (DI)(R11*1), Y8
+	VMOVUPS     32(DI)(R11*1), Y9
+	VFMADD231PS (SI)(R11*1), Y8, Y0
+	VFMADD231PS 32(SI)(R11*1), Y9, Y1
+	ADDQ        $0x40, R11
+	CMPQ        R11, R10
+	JLT         sgemvNAVX2_r1_loop
+
+sgemvNAVX2_r1_one:
+	TESTQ       $0x00000008, R9
+	JZ          sgemvNAVX2_r1_tail
+	VMOVUPS     (DI)(R11*1), Y8
+	VFMADD231PS (SI)(R11*1), Y8, Y0
+	ADDQ        $0x20, R11
+
+sgemvNAVX2_r1_tail:
+	TESTQ       $0x00000007, R9
+	JZ          sgemvNAVX2_r1_sum
+	VMASKMOVPS  (DI)(R11*1), Y15, Y8
+	VMASKMOVPS  (SI)(R11*1), Y15, Y10
+	VFMADD231PS Y10, Y8, Y1
+
+sgemvNAVX2_r1_sum:
+	VADDPS       Y1, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDSS       X1, X0, X0
+	VMULSS       X12, X0, X0
+	MOVL         beta+52(FP), BX
+	SHLL         $0x01, BX
+	JZ           sgemvNAVX2_r1store
+	VFMADD231SS  (CX), X13, X0
+
+sgemvNAVX2_r1store:
+	VMOVSS X0, (CX)
+	ADDQ   DX, SI
+	ADDQ   $0x04, CX
+	DECQ   AX
+	JMP    sgemvNAVX2_rows1
+
+sgemvNAVX2_done:
+	VZEROUPPER
+	RET
+
+// func sgemvTAVX2(m int, n int, a *float32, lda int, x *float32, y *float32, alpha float32)
+// Requires: AVX, FMA3
+TEXT ·sgemvTAVX2(SB), NOSPLIT, $8-52
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), R9
+	MOVQ         a+16(FP), SI
+	MOVQ         lda+24(FP), DX
+	MOVQ         x+32(FP), DI
+	MOVQ         y+40(FP), CX
+	SHLQ         $0x02, DX
+	MOVQ         R9, R8
+	SHLQ         $0x02, R8
+	MOVQ         R9, R10
+	ANDQ         $-8, R10
+	SHLQ         $0x02, R10
+	VBROADCASTSS alpha+48(FP), Y12
+	SHRQ         $0x02, AX
+	MOVQ         AX, R14
+	IMULQ        DX, R14
+	MOVQ         AX, R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, (SP)
+
+	// Groups of four rows, q apart.
+sgemvTAVX2_rows4:
+	TESTQ        AX, AX
+	JZ           sgemvTAVX2_rest
+	MOVQ         (SP), R12
+	LEAQ         (R12)(R12*2), R13
+	VBROADCASTSS (DI), Y8
+	VMULPS       Y12, Y8, Y8
+	VBROADCASTSS (DI)(R12*1), Y9
+	VMULPS       Y12, Y9, Y9
+	VBROADCASTSS (DI)(R12*2), Y10
+	VMULPS       Y12, Y10, Y10
+	VBROADCASTSS (DI)(R13*1), Y11
+	VMULPS       Y12, Y11, Y11
+	LEAQ         (SI)(R14*1), R12
+	LEAQ         (R12)(R14*1), R13
+	LEAQ         (R13)(R14*1), BX
+	XORQ         R11, R11
+	CMPQ         R11, R10
+	JGE          sgemvTAVX2_r4_scalar
+
+sgemvTAVX2_r4_loop:
+	VMOVUPS     (CX)(R11*1), Y0
+	VFMADD231PS (SI)(R11*1), Y8, Y0
+	VFMADD231PS (R12)(R11*1), Y9, Y0
+	VFMADD231PS (R13)(R11*1), Y10, Y0
+	VFMADD231PS (BX)(R11*1), Y11, Y0
+	VMOVUPS     Y0, (CX)(R11*1)
+	ADDQ        $0x20, R11
+	CMPQ        R11, R10
+	JLT         sgemvTAVX2_r4_loop
+
+sgemvTAVX2_r4_scalar:
+	CMPQ        R11, R8
+	JGE         sgemvTAVX2_r4_end
+	VMOVSS      (CX)(R11*1), X0
+	VFMADD231SS (SI)(R11*1), X8, X0
+	VFMADD231SS (R12)(R11*1), X9, X0
+	VFMADD231SS (R13)(R11*1), X10, X0
+	VFMADD231SS (BX)(R11*1), X11, X0
+	VMOVSS      X0, (CX)(R11*1)
+	ADDQ        $0x04, R11
+	JMP         sgemvTAVX2_r4_scalar
+
+sgemvTAVX2_r4_end:
+	ADDQ DX, SI
+	ADDQ $0x04, DI
+	DECQ AX
+	JMP  sgemvTAVX2_rows4
+
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time.
+sgemvTAVX2_rest:
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, SI
+	MOVQ (SP), R12
+	LEAQ (R12)(R12*2), R12
+	ADDQ R12, DI
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
+sgemvTAVX2_rows1:
+	TESTQ        AX, AX
+	JZ           sgemvTAVX2_done
+	VBROADCASTSS (DI), Y8
+	VMULPS       Y12, Y8, Y8
+	XORQ         R11, R11
+	CMPQ         R11, R10
+	JGE          sgemvTAVX2_r1_scalar
+
+sgemvTAVX2_r1_loop:
+	VMOVUPS     (CX)(R11*1), Y0
+	VFMADD231PS (SI)(R11*1), Y8, Y0
+	VMOVUPS     Y0, (CX)(R11*1)
+	ADDQ        $0x20, R11
+	CMPQ        R11, R10
+	JLT         sgemvTAVX2_r1_loop
+
+sgemvTAVX2_r1_scalar:
+	CMPQ        R11, R8
+	JGE         sgemvTAVX2_r1_end
+	VMOVSS      (CX)(R11*1), X0
+	VFMADD231SS (SI)(R11*1), X8, X0
+	VMOVSS      X0, (CX)(R11*1)
+	ADDQ        $0x04, R11
+	JMP         sgemvTAVX2_r1_scalar
+
+sgemvTAVX2_r1_end:
+	ADDQ DX, SI
+	ADDQ $0x04, DI
+	DECQ AX
+	JMP  sgemvTAVX2_rows1
+
+sgemvTAVX2_done:
+	VZEROUPPER
+	RET
+
+// func dgemvNAVX2(m int, n int, a *float64, lda int, x *float64, y *float64, alpha float64, beta float64)
+// Requires: AVX, FMA3
+TEXT ·dgemvNAVX2(SB), NOSPLIT, $0-64
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), R9
+	MOVQ         a+16(FP), SI
+	MOVQ         lda+24(FP), DX
+	MOVQ         x+32(FP), DI
+	MOVQ         y+40(FP), CX
+	SHLQ         $0x03, DX
+	MOVQ         R9, R10
+	ANDQ         $-8, R10
+	SHLQ         $0x03, R10
+	MOVQ         R9, R11
+	ANDQ         $0x03, R11
+	SHLQ         $0x03, R11
+	LEAQ         gemvMask<>+32(SB), BX
+	SUBQ         R11, BX
+	VMOVUPS      (BX), Y15
+	VBROADCASTSD alpha+48(FP), Y12
+	VBROADCASTSD beta+56(FP), Y13
+	SHRQ         $0x02, AX
+	MOVQ         AX, R8
+	IMULQ        DX, R8
+	MOVQ         AX, R14
+	SHLQ         $0x03, R14
+
+	// Groups of four rows, q apart.
+dgemvNAVX2_rows4:
+	TESTQ  AX, AX
+	JZ     dgemvNAVX2_rest
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (SI)(R8*1), R12
+	LEAQ   (R12)(R8*1), R13
+	LEAQ   (R13)(R8*1), BX
+	XORQ   R11, R11
+	CMPQ   R11, R10
+	JGE    dgemvNAVX2_r4_one
+
+dgemvNAVX2_r4_loop:
+	VMOVUPD     (DI)(R11*1), Y8
+	VMOVUPD     32(DI)(R11*1), Y9
+	VFMADD231PD (SI)(R11*1), Y8, Y0
+	VFMADD231PD 32(SI)(R11*1), Y9, Y1
+	VFMADD231PD (R12)(R11*1), Y8, Y2
+	VFMADD231PD 32(R12)(R11*1), Y9, Y3
+	VFMADD231PD (R13)(R11*1), Y8, Y4
+	VFMADD231PD 32(R13)(R11*1), Y9, Y5
+	VFMADD231PD (BX)(R11*1), Y8, Y6
+	VFMADD231PD 32(BX)(R11*1), Y9, Y7
+	ADDQ        $0x40, R11
+	CMPQ        R11, R10
+	JLT         dgemvNAVX2_r4_loop
+
+dgemvNAVX2_r4_one:
+	TESTQ       $0x00000004, R9
+	JZ          dgemvNAVX2_r4_tail
+	VMOVUPD     (DI)(R11*1), Y8
+	VFMADD231PD (SI)(R11*1), Y8, Y0
+	VFMADD231PD (R12)(R11*1), Y8, Y2
+	VFMADD231PD (R13)(R11*1), Y8, Y4
+	VFMADD231PD (BX)(R11*1), Y8, Y6
+	ADDQ        $0x20, R11
+
+dgemvNAVX2_r4_tail:
+	TESTQ       $0x00000003, R9
+	JZ          dgemvNAVX2_r4_sum
+	VMASKMOVPD  (DI)(R11*1), Y15, Y8
+	VMASKMOVPD  (SI)(R11*1), Y15, Y10
+	VFMADD231PD Y10, Y8, Y1
+	VMASKMOVPD  (R12)(R11*1), Y15, Y10
+	VFMADD231PD Y10, Y8, Y3
+	VMASKMOVPD  (R13)(R11*1), Y15, Y10
+	VFMADD231PD Y10, Y8, Y5
+	VMASKMOVPD  (BX)(R11*1), Y15, Y10
+	VFMADD231PD Y10, Y8, Y7
+
+dgemvNAVX2_r4_sum:
+	VADDPD      Y1, Y0, Y0
+	VADDPD      Y3, Y2, Y2
+	VADDPD      Y5, Y4, Y4
+	VADDPD      Y7, Y6, Y6
+	LEAQ        (R14)(R14*2), R12
+	VHADDPD     Y2, Y0, Y0
+	VHADDPD     Y6, Y4, Y4
+	VPERM2F128  $0x20, Y4, Y0, Y1
+	VPERM2F128  $0x31, Y4, Y0, Y3
+	VADDPD      Y3, Y1, Y0
+	VMULPD      Y12, Y0, Y0
+	MOVQ        beta+56(FP), BX
+	SHLQ        $0x01, BX
+	JZ          dgemvNAVX2_r4store
+	VMOVSD      (CX), X1
+	VMOVHPD     (CX)(R14*1), X1, X1
+	VMOVSD      (CX)(R14*2), X2
+	VMOVHPD     (CX)(R12*1), X2, X2
+	VINSERTF128 $0x01, X2, Y1, Y1
+	VFMADD231PD Y1, Y13, Y0
+
+dgemvNAVX2_r4store:
+	VEXTRACTF128 $0x01, Y0, X1
+	VMOVSD       X0, (CX)
+	VMOVHPD      X0, (CX)(R14*1)
+	VMOVSD       X1, (CX)(R14*2)
+	VMOVHPD      X1, (CX)(R12*1)
+	ADDQ         DX, SI
+	ADDQ         $0x08, CX
+	DECQ         AX
+	JMP          dgemvNAVX2_rows4
+
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time with the same reduction order.
+dgemvNAVX2_rest:
+	LEAQ (R8)(R8*2), R12
+	ADDQ R12, SI
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, CX
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
+dgemvNAVX2_rows1:
+	TESTQ  AX, AX
+	JZ     dgemvNAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R11, R11
+	CMPQ   R11, R10
+	JGE    dgemvNAVX2_r1_one
+
+dgemvNAVX2_r1_loop:
+	VMOVUPD     (DI)(R11*1), Y8
+	VMOVUPD     32(DI)(R11*1), Y9
+	VFMADD231PD (SI)(R11*1), Y8, Y0
+	VFMADD231PD 32(SI)(R11*1), Y9, Y1
+	ADDQ        $0x40, R11
+	CMPQ        R11, R10
+	JLT         dgemvNAVX2_r1_loop
+
+dgemvNAVX2_r1_one:
+	TESTQ       $0x00000004, R9
+	JZ          dgemvNAVX2_r1_tail
+	VMOVUPD     (DI)(R11*1), Y8
+	VFMADD231PD (SI)(R11*1), Y8, Y0
+	ADDQ        $0x20, R11
+
+dgemvNAVX2_r1_tail:
+	TESTQ       $0x00000003, R9
+	JZ          dgemvNAVX2_r1_sum
+	VMASKMOVPD  (DI)(R11*1), Y15, Y8
+	VMASKMOVPD  (SI)(R11*1), Y15, Y10
+	VFMADD231PD Y10, Y8, Y1
+
+dgemvNAVX2_r1_sum:
+	VADDPD       Y1, Y0, Y0
+	VHADDPD      Y0, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDSD       X1, X0, X0
+	VMULSD       X12, X0, X0
+	MOVQ         beta+56(FP), BX
+	SHLQ         $0x01, BX
+	JZ           dgemvNAVX2_r1store
+	VFMADD231SD  (CX), X13, X0
+
+dgemvNAVX2_r1store:
+	VMOVSD X0, (CX)
+	ADDQ   DX, SI
+	ADDQ   $0x08, CX
+	DECQ   AX
+	JMP    dgemvNAVX2_rows1
+
+dgemvNAVX2_done:
+	VZEROUPPER
+	RET
+
+// func dgemvTAVX2(m int, n int, a *float64, lda int, x *float64, y *float64, alpha float64)
+// Requires: AVX, FMA3
+TEXT ·dgemvTAVX2(SB), NOSPLIT, $8-56
+	MOVQ         m+0(FP), AX
+	MOVQ         n+8(FP), R9
+	MOVQ         a+16(FP), SI
+	MOVQ         lda+24(FP), DX
+	MOVQ         x+32(FP), DI
+	MOVQ         y+40(FP), CX
+	SHLQ         $0x03, DX
+	MOVQ         R9, R8
+	SHLQ         $0x03, R8
+	MOVQ         R9, R10
+	ANDQ         $-4, R10
+	SHLQ         $0x03, R10
+	VBROADCASTSD alpha+48(FP), Y12
+	SHRQ         $0x02, AX
+	MOVQ         AX, R14
+	IMULQ        DX, R14
+	MOVQ         AX, R11
+	SHLQ         $0x03, R11
+	MOVQ         R11, (SP)
+
+	// Groups of four rows, q apart.
+dgemvTAVX2_rows4:
+	TESTQ        AX, AX
+	JZ           dgemvTAVX2_rest
+	MOVQ         (SP), R12
+	LEAQ         (R12)(R12*2), R13
+	VBROADCASTSD (DI), Y8
+	VMULPD       Y12, Y8, Y8
+	VBROADCASTSD (DI)(R12*1), Y9
+	VMULPD       Y12, Y9, Y9
+	VBROADCASTSD (DI)(R12*2), Y10
+	VMULPD       Y12, Y10, Y10
+	VBROADCASTSD (DI)(R13*1), Y11
+	VMULPD       Y12, Y11, Y11
+	LEAQ         (SI)(R14*1), R12
+	LEAQ         (R12)(R14*1), R13
+	LEAQ         (R13)(R14*1), BX
+	XORQ         R11, R11
+	CMPQ         R11, R10
+	JGE          dgemvTAVX2_r4_scalar
+
+dgemvTAVX2_r4_loop:
+	VMOVUPD     (CX)(R11*1), Y0
+	VFMADD231PD (SI)(R11*1), Y8, Y0
+	VFMADD231PD (R12)(R11*1), Y9, Y0
+	VFMADD231PD (R13)(R11*1), Y10, Y0
+	VFMADD231PD (BX)(R11*1), Y11, Y0
+	VMOVUPD     Y0, (CX)(R11*1)
+	ADDQ        $0x20, R11
+	CMPQ        R11, R10
+	JLT         dgemvTAVX2_r4_loop
+
+dgemvTAVX2_r4_scalar:
+	CMPQ        R11, R8
+	JGE         dgemvTAVX2_r4_end
+	VMOVSD      (CX)(R11*1), X0
+	VFMADD231SD (SI)(R11*1), X8, X0
+	VFMADD231SD (R12)(R11*1), X9, X0
+	VFMADD231SD (R13)(R11*1), X10, X0
+	VFMADD231SD (BX)(R11*1), X11, X0
+	VMOVSD      X0, (CX)(R11*1)
+	ADDQ        $0x08, R11
+	JMP         dgemvTAVX2_r4_scalar
+
+dgemvTAVX2_r4_end:
+	ADDQ DX, SI
+	ADDQ $0x08, DI
+	DECQ AX
+	JMP  dgemvTAVX2_rows4
+
+	// The last m mod 4 rows, after the 4q rows of the groups, one at a time.
+dgemvTAVX2_rest:
+	LEAQ (R14)(R14*2), R12
+	ADDQ R12, SI
+	MOVQ (SP), R12
+	LEAQ (R12)(R12*2), R12
+	ADDQ R12, DI
+	MOVQ m+0(FP), AX
+	ANDQ $0x03, AX
+
+dgemvTAVX2_rows1:
+	TESTQ        AX, AX
+	JZ           dgemvTAVX2_done
+	VBROADCASTSD (DI), Y8
+	VMULPD       Y12, Y8, Y8
+	XORQ         R11, R11
+	CMPQ         R11, R10
+	JGE          dgemvTAVX2_r1_scalar
+
+dgemvTAVX2_r1_loop:
+	VMOVUPD     (CX)(R11*1), Y0
+	VFMADD231PD (SI)(R11*1), Y8, Y0
+	VMOVUPD     Y0, (CX)(R11*1)
+	ADDQ        $0x20, R11
+	CMPQ        R11, R10
+	JLT         dgemvTAVX2_r1_loop
+
+dgemvTAVX2_r1_scalar:
+	CMPQ        R11, R8
+	JGE         dgemvTAVX2_r1_end
+	VMOVSD      (CX)(R11*1), X0
+	VFMADD231SD (SI)(R11*1), X8, X0
+	VMOVSD      X0, (CX)(R11*1)
+	ADDQ        $0x08, R11
+	JMP         dgemvTAVX2_r1_scalar
+
+dgemvTAVX2_r1_end:
+	ADDQ DX, SI
+	ADDQ $0x08, DI
+	DECQ AX
+	JMP  dgemvTAVX2_rows1
+
+dgemvTAVX2_done:
+	VZEROUPPER
+	RET

@@ -208,3 +208,23 @@ func transpose6x8PS(src *float32, ld int, dst *float32, w int, n int)
 //
 //go:noescape
 func transpose8x4PD(src *float64, ld int, dst *float64, w int, n int)
+
+// sgemvNAVX2 computes y = alpha·A·x + beta·y for an m×n row-major A (see gemv_amd64.go).
+//
+//go:noescape
+func sgemvNAVX2(m int, n int, a *float32, lda int, x *float32, y *float32, alpha float32, beta float32)
+
+// sgemvTAVX2 computes y += alpha·Aᵀ·x for an m×n row-major A (see gemv_amd64.go).
+//
+//go:noescape
+func sgemvTAVX2(m int, n int, a *float32, lda int, x *float32, y *float32, alpha float32)
+
+// dgemvNAVX2 computes y = alpha·A·x + beta·y for an m×n row-major A (see gemv_amd64.go).
+//
+//go:noescape
+func dgemvNAVX2(m int, n int, a *float64, lda int, x *float64, y *float64, alpha float64, beta float64)
+
+// dgemvTAVX2 computes y += alpha·Aᵀ·x for an m×n row-major A (see gemv_amd64.go).
+//
+//go:noescape
+func dgemvTAVX2(m int, n int, a *float64, lda int, x *float64, y *float64, alpha float64)

@@ -7,7 +7,6 @@ import (
 	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/nn"
-	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -96,8 +95,6 @@ type engine[T tensor.Float] struct {
 
 	probs []float64 // sampling scratch, [VocabSize]
 	idx   []int
-
-	mv matvec[T]
 }
 
 func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engine[T] {
@@ -131,7 +128,6 @@ func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engi
 	g.cos, g.sin, g.rot = make([]T, d), make([]T, d), make([]T, d)
 	g.probs = make([]float64, c.VocabSize)
 	g.idx = make([]int, c.VocabSize)
-	g.mv.body = g.mv.run
 	return g
 }
 
@@ -376,11 +372,10 @@ func (g *engine[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
 // linear is linearL on raw slices: W is [out, in].
 func (g *engine[T]) linear(dst, x []T, m int, w []T, in, out int, b []T, beta T) {
 	if m == 1 {
-		g.mv.set(dst, x, w, b, in, out, beta, false)
-		parallel.For(out, mvGrain(in), g.mv.body)
-		return
+		mv(gemm.NoTrans, out, in, w, x, beta, dst)
+	} else {
+		mm(false, true, m, out, in, x, in, w, in, beta, dst, out)
 	}
-	mm(false, true, m, out, in, x, in, w, in, beta, dst, out)
 	addBias(dst, b, m, out)
 }
 
@@ -390,11 +385,10 @@ func (g *engine[T]) conv1D(dst, x []T, m int, l *Conv1D[T], beta T) {
 	in, out := s[0], s[1]
 	w, b := l.Weight.Value().Data(), l.Bias.Value().Data()
 	if m == 1 {
-		g.mv.set(dst, x, w, b, in, out, beta, true)
-		parallel.For(out, mvGrain(in), g.mv.body)
-		return
+		mv(gemm.Trans, in, out, w, x, beta, dst)
+	} else {
+		mm(false, false, m, out, in, x, in, w, out, beta, dst, out)
 	}
-	mm(false, false, m, out, in, x, in, w, out, beta, dst, out)
 	addBias(dst, b, m, out)
 }
 
@@ -406,55 +400,6 @@ func addBias[T tensor.Float](dst, b []T, m, out int) {
 		row := dst[r*out : r*out+out]
 		for j, v := range b {
 			row[j] += v
-		}
-	}
-}
-
-// mvGrain splits a matrix-vector product into ranges of at least 16K
-// multiply-adds.
-func mvGrain(in int) int { return max(1, (1<<14)/max(in, 1)) }
-
-// matvec is one row times a matrix, split over output columns; body is
-// its run method bound once, so a call allocates nothing.
-type matvec[T tensor.Float] struct {
-	dst, x, w, b []T
-	in, out      int
-	beta         T
-	conv         bool // w is [in, out] rather than [out, in]
-	body         func(lo, hi int)
-}
-
-func (mv *matvec[T]) set(dst, x, w, b []T, in, out int, beta T, conv bool) {
-	mv.dst, mv.x, mv.w, mv.b, mv.in, mv.out, mv.beta, mv.conv = dst, x, w, b, in, out, beta, conv
-}
-
-func (mv *matvec[T]) run(lo, hi int) {
-	y := mv.dst[lo:hi]
-	if mv.beta == 0 {
-		clear(y)
-	}
-	if mv.conv {
-		for i, xv := range mv.x[:mv.in] {
-			axpy(y, xv, mv.w[i*mv.out+lo:i*mv.out+hi])
-		}
-	} else {
-		x, n := mv.x[:mv.in], mv.in
-		j := 0
-		for ; j+4 <= len(y); j += 4 {
-			r := (lo + j) * n
-			a, b, c, d := dot4(x, mv.w[r:r+n], mv.w[r+n:r+2*n], mv.w[r+2*n:r+3*n], mv.w[r+3*n:r+4*n])
-			y[j] += a
-			y[j+1] += b
-			y[j+2] += c
-			y[j+3] += d
-		}
-		for ; j < len(y); j++ {
-			y[j] += dot(x, mv.w[(lo+j)*n:(lo+j+1)*n])
-		}
-	}
-	if mv.b != nil {
-		for j := range y {
-			y[j] += mv.b[lo+j]
 		}
 	}
 }
@@ -476,39 +421,15 @@ func dot[T tensor.Float](a, b []T) T {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot4 returns the dot products of x with four rows, reading x once.
-func dot4[T tensor.Float](x, r0, r1, r2, r3 []T) (T, T, T, T) {
-	n := len(x)
-	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
-	var s0, s1, s2, s3 T
-	var t0, t1, t2, t3 T
-	i := 0
-	for ; i+2 <= n; i += 2 {
-		a, b := x[i], x[i+1]
-		s0 += a * r0[i]
-		s1 += a * r1[i]
-		s2 += a * r2[i]
-		s3 += a * r3[i]
-		t0 += b * r0[i+1]
-		t1 += b * r1[i+1]
-		t2 += b * r2[i+1]
-		t3 += b * r3[i+1]
-	}
-	for ; i < n; i++ {
-		a := x[i]
-		s0 += a * r0[i]
-		s1 += a * r1[i]
-		s2 += a * r2[i]
-		s3 += a * r3[i]
-	}
-	return s0 + t0, s1 + t1, s2 + t2, s3 + t3
-}
-
-// axpy is y += a·x.
-func axpy[T tensor.Float](y []T, a T, x []T) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
+// mv is y = W·x + beta·y (tW NoTrans, W [rows, cols]) or Wᵀ·x + beta·y
+// (Trans) through gemm's matrix-vector kernels: one token's row times a
+// weight matrix, where decoding spends its time streaming the weights.
+func mv[T tensor.Float](tW gemm.Transpose, rows, cols int, w, x []T, beta T, y []T) {
+	switch w := any(w).(type) {
+	case []float32:
+		gemm.Sgemv(tW, rows, cols, 1, w, cols, any(x).([]float32), float32(beta), any(y).([]float32))
+	case []float64:
+		gemm.Dgemv(tW, rows, cols, 1, w, cols, any(x).([]float64), float64(beta), any(y).([]float64))
 	}
 }
 

@@ -628,6 +628,11 @@ func main() {
 	transposePS(8)
 	transposePS(6)
 	transposePD()
+	gemvMaskTable()
+	for _, double := range []bool{false, true} {
+		gemvN(double)
+		gemvT(double)
+	}
 
 	Generate()
 }
