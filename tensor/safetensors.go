@@ -134,8 +134,8 @@ func ReadSafetensors[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], 
 			}
 			var bad bool
 			if data, bad = decodeSTInt(data, b, e.dtype); bad {
-				return nil, fmt.Errorf("%w: ReadSafetensors: tensor %q: a %s value is not exactly representable as %T",
-					ErrSafetensorsType, e.name, e.dtype, T(0))
+				return nil, fmt.Errorf("%w: ReadSafetensors: tensor %s: a %s value is not exactly representable as %T",
+					ErrSafetensorsType, QuoteName(e.name), e.dtype, T(0))
 			}
 			data = decodeST(data, b, e.dtype)
 			at += n
