@@ -65,11 +65,7 @@ func mm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int
 	if tB {
 		tb = gemm.Trans
 	}
-	if is32[T]() {
-		gemm.Sgemm(ta, tb, m, n, k, 1, f32(a), lda, f32(b), ldb, float32(beta), f32(c), ldc)
-	} else {
-		gemm.Dgemm(ta, tb, m, n, k, 1, f64(a), lda, f64(b), ldb, float64(beta), f64(c), ldc)
-	}
+	gemm.Gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
 func betaOf[T tensor.Float](acc bool) T {
@@ -311,11 +307,7 @@ func bmm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda, sA int, b []T, ld
 	if tB {
 		tb = gemm.Trans
 	}
-	if is32[T]() {
-		gemm.SgemmStrided(ta, tb, m, n, k, 1, f32(a), lda, sA, f32(b), ldb, sB, float32(beta), f32(c), ldc, sC, batch)
-	} else {
-		gemm.DgemmStrided(ta, tb, m, n, k, 1, f64(a), lda, sA, f64(b), ldb, sB, float64(beta), f64(c), ldc, sC, batch)
-	}
+	gemm.GemmStrided(ta, tb, m, n, k, 1, a, lda, sA, b, ldb, sB, beta, c, ldc, sC, batch)
 }
 
 // BatchedMatMul returns the products op(a_i)·op(b_i) over the leading

@@ -425,12 +425,7 @@ func dot[T tensor.Float](a, b []T) T {
 // (Trans) through gemm's matrix-vector kernels: one token's row times a
 // weight matrix, where decoding spends its time streaming the weights.
 func mv[T tensor.Float](tW gemm.Transpose, rows, cols int, w, x []T, beta T, y []T) {
-	switch w := any(w).(type) {
-	case []float32:
-		gemm.Sgemv(tW, rows, cols, 1, w, cols, any(x).([]float32), float32(beta), any(y).([]float32))
-	case []float64:
-		gemm.Dgemv(tW, rows, cols, 1, w, cols, any(x).([]float64), float64(beta), any(y).([]float64))
-	}
+	gemm.Gemv(tW, rows, cols, 1, w, cols, x, beta, y)
 }
 
 // mm is C = op(A)·op(B) + beta·C through gemm.
@@ -442,12 +437,7 @@ func mm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int
 	if tB {
 		tb = gemm.Trans
 	}
-	switch a := any(a).(type) {
-	case []float32:
-		gemm.Sgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		gemm.Dgemm(ta, tb, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
+	gemm.Gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
 // layerNormRows writes LayerNorm l of each e-wide row of x into dst

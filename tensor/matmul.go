@@ -165,11 +165,7 @@ func (d *Dense[T]) matmul(op string, alpha T, a, b *Dense[T], beta T) *Dense[T] 
 	}
 	for i := range batch {
 		ao, bo, do := a.offset+i*abs, b.offset+i*bbs, d.offset+i*dbs
-		if unsafe.Sizeof(T(0)) == 4 {
-			gemm.Sgemm(ta, tb, m, n, k, float32(alpha), as[float32](a.data)[ao:], lda, as[float32](b.data)[bo:], ldb, float32(beta), as[float32](d.data)[do:], ldc)
-		} else {
-			gemm.Dgemm(ta, tb, m, n, k, float64(alpha), as[float64](a.data)[ao:], lda, as[float64](b.data)[bo:], ldb, float64(beta), as[float64](d.data)[do:], ldc)
-		}
+		gemm.Gemm(ta, tb, m, n, k, T(alpha), a.data[ao:], lda, b.data[bo:], ldb, T(beta), d.data[do:], ldc)
 	}
 	return d
 }
