@@ -240,11 +240,20 @@ func testPatchesGemm[T float32 | float64](t *testing.T) {
 							return
 						}
 						ran++
-						switch w := any(w).(type) {
-						case []float32:
-							gemm.Sgemm(gemm.NoTrans, gemm.NoTrans, oc, cols, k, 1, w, k, any(col).([]float32), cols, 1, any(want).([]float32), cols)
-						case []float64:
-							gemm.Dgemm(gemm.NoTrans, gemm.NoTrans, oc, cols, k, 1, w, k, any(col).([]float64), cols, 1, any(want).([]float64), cols)
+						// One output column is a matrix-vector product, which
+						// gemm hands to its GEMV kernels (another summation
+						// order); a zero second column keeps the reference on
+						// the GEMM kernel that igemm.Gemm runs.
+						ldb, ldc, wantC := cols, cols, want
+						if cols == 1 {
+							col = padColumn(col)
+							wantC, ldb, ldc = padColumn(want), 2, 2
+						}
+						gemm.Gemm(gemm.NoTrans, gemm.NoTrans, oc, ldb, k, 1, w, k, col, ldb, 1, wantC, ldc)
+						if cols == 1 {
+							for i := range want {
+								want[i] = wantC[2*i]
+							}
 						}
 						require.Equal(t, bitsOf(want), bitsOf(got))
 					})
@@ -253,4 +262,13 @@ func testPatchesGemm[T float32 | float64](t *testing.T) {
 		}
 	}
 	require.Greater(t, ran, len(geoms), "too few shapes took the implicit path")
+}
+
+// padColumn returns the one-column matrix v as two columns, the second 0.
+func padColumn[T float32 | float64](v []T) []T {
+	out := make([]T, 2*len(v))
+	for i, x := range v {
+		out[2*i] = x
+	}
+	return out
 }
