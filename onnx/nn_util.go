@@ -38,7 +38,7 @@ func floatKind(dt DataType) (f32, ok bool) {
 	return false, false
 }
 
-// gemmT is gemm.Sgemm or gemm.Dgemm as T says; transposes as booleans.
+// gemmT is gemm.Gemm with transposes as booleans.
 // Products with a zero dimension are handled here (C scaled by beta where
 // k is 0), so that gemm's leading-dimension checks never see them.
 func gemmT[T real](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
@@ -65,14 +65,10 @@ func gemmT[T real](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if tB {
 		tb = gemm.Trans
 	}
-	if unsafe.Sizeof(alpha) == 4 {
-		gemm.Sgemm(ta, tb, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
-		return
-	}
-	gemm.Dgemm(ta, tb, m, n, k, float64(alpha), as64(a), lda, as64(b), ldb, float64(beta), as64(c), ldc)
+	gemm.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// gemmStridedT is gemm.SgemmStrided or gemm.DgemmStrided as T says.
+// gemmStridedT is gemm.GemmStrided with transposes as booleans.
 func gemmStridedT[T real](tA, tB bool, m, n, k int, alpha T, a []T, lda, sa int, b []T, ldb, sb int, beta T, c []T, ldc, sc, batch int) {
 	if batch == 1 {
 		gemmT(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -94,11 +90,7 @@ func gemmStridedT[T real](tA, tB bool, m, n, k int, alpha T, a []T, lda, sa int,
 	if tB {
 		tb = gemm.Trans
 	}
-	if unsafe.Sizeof(alpha) == 4 {
-		gemm.SgemmStrided(ta, tb, m, n, k, float32(alpha), as32(a), lda, sa, as32(b), ldb, sb, float32(beta), as32(c), ldc, sc, batch)
-		return
-	}
-	gemm.DgemmStrided(ta, tb, m, n, k, float64(alpha), as64(a), lda, sa, as64(b), ldb, sb, float64(beta), as64(c), ldc, sc, batch)
+	gemm.GemmStrided(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch)
 }
 
 func as32[T real](s []T) []float32 {
