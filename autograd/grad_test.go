@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -101,19 +102,19 @@ func TestCheckGradEveryOp(t *testing.T) {
 
 		{"MatMul", []*tensor.Dense[float64]{rn(3, 4), rn(4, 5)}, bin((*Tape[float64]).MatMul)},
 		{"MatMulT/NT", []*tensor.Dense[float64]{rn(3, 4), rn(5, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.MatMulT(in[0], in[1], false, true))
+			return weigh(tp, tp.MatMulT(in[0], in[1], gemm.NoTrans, gemm.Trans))
 		}},
 		{"MatMulT/TN", []*tensor.Dense[float64]{rn(4, 3), rn(4, 5)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.MatMulT(in[0], in[1], true, false))
+			return weigh(tp, tp.MatMulT(in[0], in[1], gemm.Trans, gemm.NoTrans))
 		}},
 		{"MatMulT/TT", []*tensor.Dense[float64]{rn(4, 3), rn(5, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.MatMulT(in[0], in[1], true, true))
+			return weigh(tp, tp.MatMulT(in[0], in[1], gemm.Trans, gemm.Trans))
 		}},
 		{"MatMul/same-operand", []*tensor.Dense[float64]{rn(4, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return weigh(tp, tp.MatMul(in[0], in[0]))
 		}},
 		{"MatMulT/same-operand-gram", []*tensor.Dense[float64]{rn(3, 5)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.MatMulT(in[0], in[0], false, true))
+			return weigh(tp, tp.MatMulT(in[0], in[0], gemm.NoTrans, gemm.Trans))
 		}},
 		{"Linear", []*tensor.Dense[float64]{rn(5, 3), rn(4, 3), rn(4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return weigh(tp, tp.Linear(in[0], in[1], in[2]))
@@ -186,12 +187,12 @@ func TestCheckGradEveryOp(t *testing.T) {
 			return tp.CrossEntropy(z, []int{0, 1, 2, 2, 1, 0})
 		}},
 		{"attention-like", []*tensor.Dense[float64]{rn(4, 3), rn(4, 3), rn(4, 2)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			s := tp.Scale(tp.MatMulT(in[0], in[1], false, true), 0.5)
+			s := tp.Scale(tp.MatMulT(in[0], in[1], gemm.NoTrans, gemm.Trans), 0.5)
 			p := tp.Softmax(s, -1)
 			return weigh(tp, tp.MatMul(p, in[2]))
 		}},
 		{"transposed-into-activation", []*tensor.Dense[float64]{rn(3, 4), rn(3, 5)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			z := tp.MatMulT(in[0], in[1], true, false) // 4×5
+			z := tp.MatMulT(in[0], in[1], gemm.Trans, gemm.NoTrans) // 4×5
 			return weigh(tp, tp.Gelu(tp.Transpose(tp.Sigmoid(z))))
 		}},
 		{"norm", []*tensor.Dense[float64]{rn(3, 4)}, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {

@@ -82,11 +82,21 @@ func betaOf[T tensor.Float](acc bool) T {
 // (ErrShape) unless both are matrices with matching inner dimensions.
 func (tp *Tape[T]) MatMul(a, b *Var[T]) *Var[T] { return tp.matmul("MatMul", a, b, false, false) }
 
-// MatMulT returns op(a)·op(b) where op transposes its operand when the flag
-// is set: MatMulT(x, w, false, true) is x·wᵀ. No transpose is materialised,
-// forward or backward. It panics as MatMul does.
-func (tp *Tape[T]) MatMulT(a, b *Var[T], transA, transB bool) *Var[T] {
-	return tp.matmul("MatMulT", a, b, transA, transB)
+// MatMulT returns op(a)·op(b) where op transposes its operand when its flag
+// is gemm.Trans: MatMulT(x, w, gemm.NoTrans, gemm.Trans) is x·wᵀ. No
+// transpose is materialised, forward or backward. It panics as MatMul does,
+// and on a flag other than gemm.NoTrans and gemm.Trans.
+func (tp *Tape[T]) MatMulT(a, b *Var[T], tA, tB gemm.Transpose) *Var[T] {
+	return tp.matmul("MatMulT", a, b, isTrans("MatMulT", tA), isTrans("MatMulT", tB))
+}
+
+// isTrans reports whether t is gemm.Trans, and panics (ErrMisuse) unless it
+// is gemm.Trans or gemm.NoTrans.
+func isTrans(op string, t gemm.Transpose) bool {
+	if t != gemm.Trans && t != gemm.NoTrans {
+		fail(ErrMisuse, "%s: transpose flag %q is neither gemm.NoTrans nor gemm.Trans", op, byte(t))
+	}
+	return t == gemm.Trans
 }
 
 func (tp *Tape[T]) matmul(op string, a, b *Var[T], tA, tB bool) *Var[T] {
@@ -321,8 +331,9 @@ func bmm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda, sA int, b []T, ld
 // op(a_i)ᵀ·z̄_i, with the flags worked out so nothing is transposed in
 // memory). It panics (ErrShape) unless both have rank ≥ 2, the same rank
 // and leading dimensions, and matching inner dimensions.
-func (tp *Tape[T]) BatchedMatMul(a, b *Var[T], transA, transB bool) *Var[T] {
+func (tp *Tape[T]) BatchedMatMul(a, b *Var[T], tA, tB gemm.Transpose) *Var[T] {
 	const op = "BatchedMatMul"
+	transA, transB := isTrans(op, tA), isTrans(op, tB)
 	tp.check(op, a)
 	tp.check(op, b)
 	sa, sb := a.value.Shape(), b.value.Shape()
@@ -426,8 +437,9 @@ func (r *bmmNode[T]) backward(tp *Tape[T], u *Var[T]) {
 // operand over the products that read it, in batch order. It panics
 // (ErrShape) unless both have rank ≥ 2, the inner dimensions match and the
 // batch dimensions broadcast.
-func (tp *Tape[T]) BroadcastMatMul(a, b *Var[T], transA, transB bool) *Var[T] {
+func (tp *Tape[T]) BroadcastMatMul(a, b *Var[T], tA, tB gemm.Transpose) *Var[T] {
 	const op = "BroadcastMatMul"
+	transA, transB := isTrans(op, tA), isTrans(op, tB)
 	tp.check(op, a)
 	tp.check(op, b)
 	sa, sb := a.value.Shape(), b.value.Shape()
@@ -447,7 +459,7 @@ func (tp *Tape[T]) BroadcastMatMul(a, b *Var[T], transA, transB bool) *Var[T] {
 		fail(ErrShape, "%s: shapes %v and %v (transA %v, transB %v): inner dimensions %d and %d differ", op, sa, sb, transA, transB, k, k2)
 	}
 	if sameShape(sa[:na-2], sb[:nb-2]) {
-		return tp.BatchedMatMul(a, b, transA, transB)
+		return tp.BatchedMatMul(a, b, tA, tB)
 	}
 	// The broadcast batch shape, and each output batch's a and b batches.
 	nd := max(na, nb) - 2

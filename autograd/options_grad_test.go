@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -43,12 +44,12 @@ func TestGradOptions(t *testing.T) {
 		{[]int{2, 3, 4}, []int{2, 4, 3}, false, false}, // equal batches: BatchedMatMul
 	} {
 		cases = append(cases, gradCase{"BroadcastMatMul", []*tensor.Dense[float64]{in(s.a...), in(s.b...)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.BroadcastMatMul(v[0], v[1], s.ta, s.tb))
+			return weigh(tp, tp.BroadcastMatMul(v[0], v[1], transFlag(s.ta), transFlag(s.tb)))
 		}})
 	}
 	// The same operand on both sides, broadcast against itself.
 	cases = append(cases, gradCase{"BroadcastMatMul/shared", []*tensor.Dense[float64]{in(2, 1, 3, 3)}, func(tp *Tape[float64], v []*Var[float64]) *Var[float64] {
-		return weigh(tp, tp.BroadcastMatMul(v[0], tp.Reshape(v[0], 2, 3, 3), false, true))
+		return weigh(tp, tp.BroadcastMatMul(v[0], tp.Reshape(v[0], 2, 3, 3), gemm.NoTrans, gemm.Trans))
 	}})
 	for _, o := range []Pool2dOptions{
 		{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, CeilMode: true},
@@ -105,9 +106,9 @@ func TestGradOptions(t *testing.T) {
 func TestOptionsMisuse(t *testing.T) {
 	tp := NewTape[float64]()
 	v := func(shape ...int) *Var[float64] { return NewVar(tensor.New[float64](shape...), true) }
-	require.Panics(t, func() { tp.BroadcastMatMul(v(2, 3, 4), v(3, 4, 5), false, false) }, "batches 2 and 3")
-	require.Panics(t, func() { tp.BroadcastMatMul(v(3, 4), v(2, 5, 6), false, false) }, "inner")
-	require.Panics(t, func() { tp.BroadcastMatMul(v(4), v(4, 5), false, false) }, "rank 1")
+	require.Panics(t, func() { tp.BroadcastMatMul(v(2, 3, 4), v(3, 4, 5), gemm.NoTrans, gemm.NoTrans) }, "batches 2 and 3")
+	require.Panics(t, func() { tp.BroadcastMatMul(v(3, 4), v(2, 5, 6), gemm.NoTrans, gemm.NoTrans) }, "inner")
+	require.Panics(t, func() { tp.BroadcastMatMul(v(4), v(4, 5), gemm.NoTrans, gemm.NoTrans) }, "rank 1")
 	require.Panics(t, func() { tp.LayerNormShape(v(2, 3, 4), []int{2, 4}, nil, nil, 1e-5) })
 	require.Panics(t, func() { tp.LayerNormShape(v(2, 3, 4), []int{3, 4}, v(12), nil, 1e-5) })
 	require.Panics(t, func() { tp.LayerNormShape(v(2, 3, 4), nil, nil, nil, 1e-5) })
@@ -148,7 +149,7 @@ func TestOptionsSteadyState(t *testing.T) {
 	step := func() {
 		tp.Reset()
 		l := tp.Sum(tp.GeluErf(tp.LayerNormShape(x, ns, w, b, 1e-5)))
-		l = tp.Add(l, tp.Sum(tp.BroadcastMatMul(ma, mb, false, false)))
+		l = tp.Add(l, tp.Sum(tp.BroadcastMatMul(ma, mb, gemm.NoTrans, gemm.NoTrans)))
 		l = tp.Add(l, tp.CrossEntropyWith(logits, labels, CrossEntropyOptions{Ignore: true, IgnoreIndex: -100, LabelSmoothing: 0.1}))
 		p := Pool2dOptions{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}, CeilMode: true, ExcludePad: true}
 		l = tp.Add(l, tp.Sum(tp.AvgPool2d(img, p)))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -297,7 +298,7 @@ func TestMisusePanics(t *testing.T) {
 		contains []string
 	}{
 		{"MatMul", func() { tp.MatMul(a, b) }, ErrShape, []string{"MatMul", "[2 3]", "[4 5]"}},
-		{"MatMulT", func() { tp.MatMulT(a, c, true, false) }, ErrShape, []string{"MatMulT", "[2 3]", "[3 2]"}},
+		{"MatMulT", func() { tp.MatMulT(a, c, gemm.Trans, gemm.NoTrans) }, ErrShape, []string{"MatMulT", "[2 3]", "[3 2]"}},
 		{"MatMul/vector", func() { tp.MatMul(a, NewVar(vec(1, 2, 3), false)) }, ErrShape, []string{"MatMul", "[3]"}},
 		{"Linear", func() { tp.Linear(a, b, nil) }, ErrShape, []string{"Linear", "[2 3]", "[4 5]"}},
 		{"Linear/bias", func() { tp.Linear(a, NewVar(tensor.New[float64](2, 3), true), NewVar(vec(1, 2, 3), false)) }, ErrShape, []string{"Linear", "bias", "[3]"}},
@@ -352,9 +353,9 @@ func TestTransposedViews(t *testing.T) {
 	run := func(x, w *tensor.Dense[float64]) (loss float64, gx, gw []float64) {
 		xv, wv := NewVar(x, true), NewVar(w, true)
 		tp := NewTape[float64]()
-		z := tp.MatMul(xv, wv)               // 3×5
-		g := tp.MatMulT(xv, xv, false, true) // 3×3, same view twice
-		k := tp.MatMulT(wv, xv, true, true)  // 5×3
+		z := tp.MatMul(xv, wv)                            // 3×5
+		g := tp.MatMulT(xv, xv, gemm.NoTrans, gemm.Trans) // 3×3, same view twice
+		k := tp.MatMulT(wv, xv, gemm.Trans, gemm.Trans)   // 5×3
 		l := tp.Add(weigh(tp, tp.Tanh(z)), weigh(tp, tp.Sigmoid(xv)))
 		l = tp.Add(l, tp.Add(weigh(tp, tp.Relu(g)), weigh(tp, tp.Gelu(k))))
 		require.NoError(t, tp.Backward(l))
@@ -369,7 +370,7 @@ func TestTransposedViews(t *testing.T) {
 	assert.InDeltaSlice(t, gx2, gx1, 1e-13)
 	assert.InDeltaSlice(t, gw2, gw1, 1e-13)
 	require.NoError(t, CheckGrad(func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-		z := tp.MatMulT(in[0], in[1], true, true) // xsᵀ·wsᵀ
+		z := tp.MatMulT(in[0], in[1], gemm.Trans, gemm.Trans) // xsᵀ·wsᵀ
 		return weigh(tp, tp.Tanh(z))
 	}, []*tensor.Dense[float64]{xs, ws}, CheckOptions{}))
 }

@@ -182,7 +182,7 @@ func runTorchCase[T tensor.Float](t *testing.T, c optCase) {
 		}
 	case "matmul":
 		a, b := NewVar(dense[T](c.A, c.AS...), true), NewVar(dense[T](c.B, c.BS...), true)
-		y := tp.BroadcastMatMul(a, b, c.TA, c.TB)
+		y := tp.BroadcastMatMul(a, b, transFlag(c.TA), transFlag(c.TB))
 		require.Equal(t, c.YS, y.Shape())
 		seedBack(y, c.R)
 		requireNear(t, "y", c.Y, y.Value(), tol)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -17,10 +18,10 @@ func TestTransformerMisuse(t *testing.T) {
 		name, op string
 		f        func(tp *Tape[float64])
 	}{
-		{"bmm rank differs", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(4, 5), false, false) }},
-		{"bmm batch differs", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(3, 4, 5), false, false) }},
-		{"bmm inner differs", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(2, 5, 6), false, false) }},
-		{"bmm inner differs transposed", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(2, 4, 5), true, false) }},
+		{"bmm rank differs", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(4, 5), gemm.NoTrans, gemm.NoTrans) }},
+		{"bmm batch differs", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(3, 4, 5), gemm.NoTrans, gemm.NoTrans) }},
+		{"bmm inner differs", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(2, 5, 6), gemm.NoTrans, gemm.NoTrans) }},
+		{"bmm inner differs transposed", "BatchedMatMul", func(tp *Tape[float64]) { tp.BatchedMatMul(v(2, 3, 4), v(2, 4, 5), gemm.Trans, gemm.NoTrans) }},
 		{"layernorm scalar", "LayerNorm", func(tp *Tape[float64]) { tp.LayerNorm(v(), nil, nil, 1e-5) }},
 		{"layernorm weight", "LayerNorm", func(tp *Tape[float64]) { tp.LayerNorm(v(2, 4), v(3), v(4), 1e-5) }},
 		{"layernorm bias", "LayerNorm", func(tp *Tape[float64]) { tp.LayerNorm(v(2, 4), v(4), v(5), 1e-5) }},

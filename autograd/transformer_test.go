@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -36,7 +37,7 @@ func TestGradBatchedMatMul(t *testing.T) {
 				}
 				t.Run(fmt.Sprintf("batch=%v/tA=%v/tB=%v", batch, ta, tb), func(t *testing.T) {
 					checkCase(t, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-						return weigh(tp, tp.BatchedMatMul(in[0], in[1], ta, tb))
+						return weigh(tp, tp.BatchedMatMul(in[0], in[1], transFlag(ta), transFlag(tb)))
 					}, randT(r, -1, 1, sa...), randT(r, -1, 1, sb...))
 				})
 			}
@@ -44,7 +45,7 @@ func TestGradBatchedMatMul(t *testing.T) {
 	}
 	t.Run("same operand twice", func(t *testing.T) { // x·xᵀ: two paths into one leaf
 		checkCase(t, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
-			return weigh(tp, tp.BatchedMatMul(in[0], in[0], false, true))
+			return weigh(tp, tp.BatchedMatMul(in[0], in[0], gemm.NoTrans, gemm.Trans))
 		}, randT(r, -1, 1, 2, 3, 4))
 	})
 }
@@ -54,7 +55,7 @@ func TestBatchedMatMulForward(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	a, b := randT(r, -1, 1, 2, 3, 5, 4), randT(r, -1, 1, 2, 3, 6, 4) // a·bᵀ
 	tp := NewTape[float64]()
-	z := tp.BatchedMatMul(NewVar(a, false), NewVar(b, false), false, true).Value()
+	z := tp.BatchedMatMul(NewVar(a, false), NewVar(b, false), gemm.NoTrans, gemm.Trans).Value()
 	require.Equal(t, []int{2, 3, 5, 6}, z.Shape())
 	for i := range 2 {
 		for h := range 3 {
@@ -113,7 +114,7 @@ func TestGradEmbedding(t *testing.T) {
 		checkCase(t, func(tp *Tape[float64], in []*Var[float64]) *Var[float64] {
 			w := in[0]
 			h := tp.Tanh(tp.Embedding(w, []int{2, 0, 2, 4}))
-			logits := tp.MatMulT(h, w, false, true)
+			logits := tp.MatMulT(h, w, gemm.NoTrans, gemm.Trans)
 			return tp.CrossEntropy(logits, []int{1, 2, 2, 0})
 		}, randT(r, -1, 1, 5, 3))
 	})
@@ -241,11 +242,11 @@ func TestTransformerOpsNoAllocs(t *testing.T) {
 		x := tp.Embedding(wte, idx)                            // [6, 8]
 		h := tp.LayerNorm(x, lnw, lnb, 1e-5)                   // [6, 8]
 		q := tp.Permute(tp.Reshape(h, 2, 3, 2, 4), 0, 2, 1, 3) // [2, 2, 3, 4]
-		s := tp.BatchedMatMul(q, q, false, true)               // [2, 2, 3, 3]
+		s := tp.BatchedMatMul(q, q, gemm.NoTrans, gemm.Trans)  // [2, 2, 3, 3]
 		p := tp.CausalSoftmax(s, 0.5)
-		o := tp.BatchedMatMul(p, q, false, false)                         // [2, 2, 3, 4]
+		o := tp.BatchedMatMul(p, q, gemm.NoTrans, gemm.NoTrans)           // [2, 2, 3, 4]
 		y := tp.Reshape(tp.Permute(o, 0, 2, 1, 3), 6, 8)                  // [6, 8]
-		logits := tp.MatMulT(y, wte, false, true)                         // [6, 10]
+		logits := tp.MatMulT(y, wte, gemm.NoTrans, gemm.Trans)            // [6, 10]
 		if err := tp.Backward(tp.CrossEntropy(logits, idx)); err != nil { // tied
 			panic(err)
 		}
@@ -266,8 +267,8 @@ func composedAttention(tp *Tape[float64], qkv *Var[float64], b, t, h int) *Var[f
 	q := tp.Reshape(tp.Slice(x, 0, 0, 1), b*h, t, d)
 	k := tp.Reshape(tp.Slice(x, 0, 1, 2), b*h, t, d)
 	v := tp.Reshape(tp.Slice(x, 0, 2, 3), b*h, t, d)
-	p := tp.CausalSoftmax(tp.BatchedMatMul(q, k, false, true), 1/math.Sqrt(float64(d)))
-	y := tp.BatchedMatMul(p, v, false, false)
+	p := tp.CausalSoftmax(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), 1/math.Sqrt(float64(d)))
+	y := tp.BatchedMatMul(p, v, gemm.NoTrans, gemm.NoTrans)
 	return tp.Reshape(tp.Permute(tp.Reshape(y, b, h, t, d), 0, 2, 1, 3), b*t, c)
 }
 
@@ -327,4 +328,36 @@ func TestTransformerOpsThreads(t *testing.T) {
 		parallel.SetThreads(th)
 		require.Equal(t, want, run(), "threads=%d", th)
 	}
+}
+
+// transFlag is gemm.Trans for true, gemm.NoTrans for false.
+func transFlag(t bool) gemm.Transpose {
+	if t {
+		return gemm.Trans
+	}
+	return gemm.NoTrans
+}
+
+// A transpose flag is gemm.NoTrans or gemm.Trans; anything else panics
+// before any work, naming the op.
+func TestTransposeFlagMisuse(t *testing.T) {
+	tp := NewTape[float64]()
+	m := NewVar(tensor.New[float64](2, 2), false)
+	b := NewVar(tensor.New[float64](1, 2, 2), false)
+	for name, f := range map[string]func(){
+		"MatMulT":         func() { tp.MatMulT(m, m, gemm.NoTrans, 'X') },
+		"BatchedMatMul":   func() { tp.BatchedMatMul(b, b, 0, gemm.Trans) },
+		"BroadcastMatMul": func() { tp.BroadcastMatMul(b, m, 't', gemm.NoTrans) },
+	} {
+		func() {
+			defer func() {
+				e, ok := recover().(*Error)
+				require.True(t, ok, name)
+				require.ErrorIs(t, e, ErrMisuse)
+				require.Contains(t, e.Error(), name)
+			}()
+			f()
+		}()
+	}
+	require.Equal(t, 0, tp.Len())
 }

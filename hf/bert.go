@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -163,8 +164,8 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	scale := T(1 / math.Sqrt(float64(d)))
 	for _, l := range m.Layers {
 		q, k, v := heads(l.Query.Forward(tp, x)), heads(l.Key.Forward(tp, x)), heads(l.Value.Forward(tp, x))
-		s := tp.Add(tp.Scale(tp.BatchedMatMul(q, k, false, true), scale), mask)
-		a := tp.BatchedMatMul(tp.Softmax(s, 3), v, false, false) // [b, nh, t, d]
+		s := tp.Add(tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale), mask)
+		a := tp.BatchedMatMul(tp.Softmax(s, 3), v, gemm.NoTrans, gemm.NoTrans) // [b, nh, t, d]
 		a = tp.Reshape(tp.Permute(a, 0, 2, 1, 3), b*t, h)
 		x = l.AttnNorm.Forward(tp, tp.Add(l.AttnOut.Forward(tp, a), x))
 		f := geluErf(tp, l.Intermediate.Forward(tp, x))

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/tensor"
 )
@@ -106,7 +107,7 @@ func (m *GPT2LMHeadModel[T]) Logits(tp *autograd.Tape[T], ids []int, b, t int) *
 		h := bl.MLPFC.Forward(tp, bl.LN2.Forward(tp, x))
 		x = tp.Add(x, bl.MLPCProj.Forward(tp, tp.Gelu(h))) // Gelu is gelu_new's tanh form
 	}
-	return tp.MatMulT(m.LNF.Forward(tp, x), m.WTE.Weight, false, true)
+	return tp.MatMulT(m.LNF.Forward(tp, x), m.WTE.Weight, gemm.NoTrans, gemm.Trans)
 }
 
 // LlamaForCausalLM is Hugging Face's LlamaForCausalLM, also Mistral's
@@ -213,15 +214,15 @@ func (m *LlamaForCausalLM[T]) Logits(tp *autograd.Tape[T], ids []int, b, t int) 
 		v := tp.Permute(tp.Reshape(l.VProj.Forward(tp, h), b, t, nkv, d), 0, 2, 1, 3)
 		// Query head j·g+i reads key/value head j (repeat_kv), so the
 		// queries of a group stack against one key head.
-		s := tp.Reshape(tp.BatchedMatMul(q, k, false, true), b, nh, t, t)
+		s := tp.Reshape(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), b, nh, t, t)
 		p := tp.Reshape(tp.CausalSoftmax(s, scale), b, nkv, g*t, t)
-		a := tp.Reshape(tp.BatchedMatMul(p, v, false, false), b, nh, t, d)
+		a := tp.Reshape(tp.BatchedMatMul(p, v, gemm.NoTrans, gemm.NoTrans), b, nh, t, d)
 		a = tp.Reshape(tp.Permute(a, 0, 2, 1, 3), b*t, nh*d)
 		x = tp.Add(x, l.OProj.Forward(tp, a))
 		h = l.PostAttentionLayernorm.Forward(tp, x)
 		x = tp.Add(x, l.DownProj.Forward(tp, tp.Mul(silu(tp, l.GateProj.Forward(tp, h)), l.UpProj.Forward(tp, h))))
 	}
-	return tp.MatMulT(m.Norm.Forward(tp, x), m.head(), false, true)
+	return tp.MatMulT(m.Norm.Forward(tp, x), m.head(), gemm.NoTrans, gemm.Trans)
 }
 
 // rope holds rotary embedding frequencies: cos and sin of pos·invFreq[i],

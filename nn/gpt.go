@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -190,7 +191,7 @@ func (g *GPT[T]) Logits(tp *autograd.Tape[T], idx []int, b, t int) *autograd.Var
 		x = bl.forward(tp, x, b, t, nil)
 	}
 	h := g.LNF.Forward(tp, x)
-	return tp.MatMulT(h, g.WTE.Weight, false, true) // lm_head, tied to wte
+	return tp.MatMulT(h, g.WTE.Weight, gemm.NoTrans, gemm.Trans) // lm_head, tied to wte
 }
 
 // Loss records the mean cross-entropy (nats per token) of predicting

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -128,7 +129,7 @@ func (gen *Generator[T]) run(tokens []int) {
 		x = tp.Slice(x, 0, m-1, m)
 	}
 	// logits = ln_f(x)·wteᵀ (the tied head), as Logits computes them.
-	logits := tp.MatMulT(g.LNF.Forward(tp, x), g.WTE.Weight, false, true)
+	logits := tp.MatMulT(g.LNF.Forward(tp, x), g.WTE.Weight, gemm.NoTrans, gemm.Trans)
 	copy(gen.logits, logits.Value().Data())
 	gen.n += m
 }
