@@ -322,10 +322,10 @@ func bmm[T tensor.Float](tA, tB bool, m, n, k int, a []T, lda, sA int, b []T, ld
 
 // BatchedMatMul returns the products op(a_i)·op(b_i) over the leading
 // dimensions of a and b, which must be equal: a is [..., m, k] (or
-// [..., k, m] with transA), b is [..., k, n] (or [..., n, k] with
-// transB) and the result [..., m, n]. Attention's S = Q·Kᵀ is
-// BatchedMatMul(q, k, false, true), O = P·V BatchedMatMul(p, v, false,
-// false). Each operand is read in place through the transpose flags (a
+// [..., k, m] with tA gemm.Trans), b is [..., k, n] (or [..., n, k] with
+// tB gemm.Trans) and the result [..., m, n]. Attention's S = Q·Kᵀ is
+// BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), O = P·V
+// BatchedMatMul(p, v, gemm.NoTrans, gemm.NoTrans). Each operand is read in place through the transpose flags (a
 // non-contiguous value is copied once); forward is one strided batched GEMM
 // and backward one more per operand (ā_i += z̄_i·op(b_i)ᵀ, b̄_i +=
 // op(a_i)ᵀ·z̄_i, with the flags worked out so nothing is transposed in
