@@ -30,8 +30,10 @@ var gemvBenchShapes = []struct {
 
 // BenchmarkSgemv reports the bytes of A read per second (GB/s, the figure to
 // set against the memory bandwidth: a matrix-vector product reads A once)
-// for every kernel at one and two threads. Compare with BenchmarkMemmove in
-// the same run.
+// for every kernel at one and two threads. Compare with bench's
+// BenchmarkCopyBandwidth in the same command:
+//
+//	go test -run '^$' -bench 'Sgemv|CopyBandwidth' ./gemm/ ./bench/
 func BenchmarkSgemv(b *testing.B) { benchGemv[float32](b) }
 
 // BenchmarkDgemv is BenchmarkSgemv for float64.
@@ -80,32 +82,6 @@ func sizeOf[T float](T) int {
 		return 8
 	}
 	return 4
-}
-
-// BenchmarkMemmove copies a 128 MB buffer (past any L3) at one and two
-// threads, each thread its own half: its MB/s is bytes copied, so the
-// memory traffic (read + write) is twice it. It is the copy bandwidth that
-// BenchmarkSgemv's figures are set against.
-func BenchmarkMemmove(b *testing.B) {
-	size := 128 << 20
-	if testing.Short() {
-		size = 8 << 20 // a smoke test
-	}
-	src, dst := make([]byte, size), make([]byte, size)
-	for i := range src {
-		src[i] = byte(i)
-	}
-	copy(dst, src) // fault the pages in
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("size=%dMB/threads=%d", size>>20, threads), func(b *testing.B) {
-			defer parallel.SetThreads(parallel.SetThreads(threads))
-			b.SetBytes(int64(size))
-			body := func(lo, hi int) { copy(dst[lo<<20:hi<<20], src[lo<<20:hi<<20]) }
-			for b.Loop() {
-				parallel.For(size>>20, 1, body)
-			}
-		})
-	}
 }
 
 // BenchmarkSgemmVector times Sgemm on products with one side a vector,
