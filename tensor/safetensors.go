@@ -118,14 +118,17 @@ func ReadSafetensors[T Float](r io.ReaderAt, size int64) (map[string]*Dense[T], 
 		}
 	}
 	out := make(map[string]*Dense[T], len(h.entries))
-	var buf []byte
+	// One read buffer, no larger than the largest tensor's bytes, so that a
+	// small file costs little more than its size.
+	var largest int64
+	for _, e := range h.entries {
+		largest = max(largest, int64(e.end-e.begin))
+	}
+	buf := make([]byte, min(largest, stChunk))
 	for _, e := range h.entries {
 		data := make([]T, 0, e.count)
 		at := h.dataAt + int64(e.begin)
 		left := int64(e.end - e.begin)
-		if buf == nil && left > 0 {
-			buf = make([]byte, stChunk)
-		}
 		for left > 0 {
 			n := min(left, stChunk)
 			b := buf[:n]

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -374,12 +373,10 @@ func TestSafetensorsLyingFileAllocation(t *testing.T) {
 		if size == 0 {
 			size = int64(len(f.file))
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		_, err := ReadSafetensors[float64](bytes.NewReader(f.file), size)
-		runtime.ReadMemStats(&after)
+		var err error
+		n := allocated(func() { _, err = ReadSafetensors[float64](bytes.NewReader(f.file), size) })
 		require.ErrorIs(t, err, ErrSafetensors, "%d", i)
-		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20), "file %d allocated %d bytes", i, after.TotalAlloc-before.TotalAlloc)
+		require.Less(t, n, uint64(1<<20), "file %d allocated %d bytes", i, n)
 	}
 }
 
@@ -505,13 +502,11 @@ func FuzzReadSafetensors(f *testing.F) {
 		f.Add(c.file)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		got, err := stRead[float64](data)
-		runtime.ReadMemStats(&after)
+		var got map[string]*Dense[float64]
+		var err error
 		// Decoded float64 elements take at most 4× the file (F16 → 8
 		// bytes), plus the JSON decoder's bookkeeping per header byte.
-		if a := after.TotalAlloc - before.TotalAlloc; a > uint64(64*len(data)+1<<16) {
+		if a := allocated(func() { got, err = stRead[float64](data) }); a > uint64(64*len(data)+1<<16) {
 			t.Fatalf("a %d-byte file allocated %d bytes", len(data), a)
 		}
 		if err != nil {
