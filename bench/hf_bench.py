@@ -3,7 +3,7 @@
 reference implementations of bench/hf_reference.py (written from
 transformers' modeling files, eval mode, no autograd).
 
-    /usr/bin/python3 bench/hf_bench.py [--only bert|smollm] [--torch-threads N] [threads ...]
+    /usr/bin/python3 bench/hf_bench.py [--only bert|smollm] [--torch-threads N] [--mv] [threads ...]
 
 Prints, per thread count, MiniLM-L6-shaped BERT latency (128 tokens, batch
 1: ms per forward, best of the runs) and SmolLM-135M-shaped greedy decoding
@@ -18,14 +18,20 @@ does both for the decoder). Debian's torch multiplies a single row through
 OpenBLAS's sgemv, which has its own threads: run it with
 OPENBLAS_NUM_THREADS=1 and with OPENBLAS_NUM_THREADS=t at torch's one thread,
 and quote the better; the smollm line names both settings and the weight
-bytes read per token.
+bytes read per token. F.linear (transformers' nn.Linear) of a single row
+goes through addmm, which in this build calls sgemm, several times slower
+than sgemv for one row; --mv sends one-row products through torch.mv
+instead (a faster PyTorch than transformers runs, for a stricter
+comparison), marked mv=1.
 """
 
 import os
 import sys
 import time
+import types
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference as R  # noqa: E402
@@ -52,6 +58,14 @@ def bert(threads, runs=10):
         best = min(best, time.perf_counter() - t)
         cpu = min(cpu, time.process_time() - c0)
     return best * 1e3, cpu * 1e3
+
+
+def linear_mv(x, w, b=None):
+    """F.linear, with one row as torch.mv."""
+    if x.dim() == 2 and x.shape[0] == 1:
+        y = torch.mv(w, x[0]).unsqueeze(0)
+        return y if b is None else y + b
+    return F.linear(x, w, b)
 
 
 def smollm(threads, runs=3, n=32, torch_threads=None):
@@ -83,7 +97,14 @@ def smollm(threads, runs=3, n=32, torch_threads=None):
 if __name__ == "__main__":
     args = sys.argv[1:]
     only, torch_threads = None, None
-    while args[:1] in (["--only"], ["--torch-threads"]):
+    mv = False
+    while args[:1] in (["--only"], ["--torch-threads"], ["--mv"]):
+        if args[0] == "--mv":
+            mv, args = True, args[1:]
+            # hf_reference's models call F.linear through its module's F.
+            R.F = types.SimpleNamespace(**{k: getattr(F, k) for k in dir(F) if not k.startswith("__")})
+            R.F.linear = linear_mv
+            continue
         if args[0] == "--only":
             only = args[1]
         else:
@@ -100,4 +121,4 @@ if __name__ == "__main__":
             ob = os.environ.get("OPENBLAS_NUM_THREADS", "unset")
             print(f"threads={t} smollm_decode {tps:.2f} tokens/s (best) {cpu:.2f} cpu-tokens/s (best) "
                   f"{tps * nbytes / 1e9:.2f} weight-GB/s torch_threads={torch.get_num_threads()} "
-                  f"openblas_threads={ob}")
+                  f"openblas_threads={ob} mv={int(mv)}")

@@ -394,7 +394,7 @@ def llama_step(w, c):
             h = rms_norm(x, w[q + "post_attention_layernorm.weight"], eps)
             x = x + lin("mlp.down_proj", F.silu(lin("mlp.gate_proj", h)) * lin("mlp.up_proj", h))
         x = rms_norm(x, w["model.norm.weight"], eps)
-        return x @ head.T
+        return F.linear(x, head)  # lm_head (or the tied embeddings)
     return step
 
 
