@@ -10,8 +10,10 @@
 # torch.set_num_threads(2) with OPENBLAS_NUM_THREADS=1, and one torch thread with
 # OPENBLAS_NUM_THREADS=2; and, a faster PyTorch than transformers runs, with its one-row
 # products through torch.mv (OpenBLAS's sgemv, OPENBLAS_NUM_THREADS=t; hf_bench.py --mv).
-# The table quotes PyTorch's best and, apart, its best as transformers runs it (mv=0). The bandwidth ratio is weight bytes read per token times tokens/s
-# over the copy's memory traffic (read + write) at the same thread count, in the same round.
+# The table quotes PyTorch's best and, apart, its best as transformers runs it (mv=0).
+# The bandwidth ratio is weight bytes read per token times tokens/s over the copy's memory
+# traffic (read + write) at the same thread count, each the best of the rounds of this run: on a
+# loaded machine both are depressed by the others' traffic, unevenly, and the ratio can pass 100%.
 # On a loaded machine compare the cpu-tokens/s figures too (tokens per second of CPU time).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
