@@ -264,8 +264,8 @@ func TestConcurrentGenerators(t *testing.T) {
 }
 
 // TestParallelDecodeMatchesSerial: one-row products split into tasks over
-// two threads give the logits of one thread, bit for bit (tasks of 4 rows
-// here, so that the tiny models split).
+// two threads give the logits of one thread, bit for bit, and allocate
+// nothing (tasks of 4 rows here, so that the tiny models split).
 func TestParallelDecodeMatchesSerial(t *testing.T) {
 	defer func(n int) { mvTask = n }(mvTask)
 	mvTask = 1
@@ -283,6 +283,18 @@ func TestParallelDecodeMatchesSerial(t *testing.T) {
 				return out
 			}
 			require.Equal(t, logits(1), logits(2))
+
+			// The split allocates nothing either.
+			defer parallel.SetThreads(parallel.SetThreads(2))
+			g := NewGenerator(m.LM, 0)
+			g.Feed(fx.Prompt...)
+			allocs := testing.AllocsPerRun(20, func() {
+				if g.Len() == g.Cap() {
+					g.Reset()
+				}
+				g.Feed(fx.Greedy[0])
+			})
+			require.Zero(t, allocs)
 		})
 	}
 }
