@@ -394,7 +394,7 @@ def llama_step(w, c):
             h = rms_norm(x, w[q + "post_attention_layernorm.weight"], eps)
             x = x + lin("mlp.down_proj", F.silu(lin("mlp.gate_proj", h)) * lin("mlp.up_proj", h))
         x = rms_norm(x, w["model.norm.weight"], eps)
-        return x @ head.T
+        return F.linear(x, head)  # lm_head (or the tied embeddings)
     return step
 
 
@@ -446,6 +446,51 @@ def make_llama(out):
     write_json(os.path.join(d, "model.safetensors.index.json"),
                {"metadata": {"total_size": total}, "weight_map": wm})
     decoder_fixture(d, llama_step(w, c), c["vocab_size"], seed=13)
+
+
+# SmolLM-135M's config.json as the hub ships it (HuggingFaceTB/SmolLM-135M:
+# LlamaForCausalLM, 30 layers, width 576, 9 query and 3 key/value heads of 64,
+# SwiGLU 1536, vocabulary 49152, head tied to the embeddings, rope_theta 1e4,
+# 2048 positions, bos = eos = 0). SmolLM2-135M differs in rope_theta (1e5) and
+# max_position_embeddings (8192) only.
+SMOLLM_135M = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 49152,
+    "hidden_size": 576, "intermediate_size": 1536, "num_hidden_layers": 30,
+    "num_attention_heads": 9, "num_key_value_heads": 3, "hidden_act": "silu",
+    "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+    "rope_scaling": None, "attention_bias": False, "attention_dropout": 0.0,
+    "mlp_bias": False, "pretraining_tp": 1, "tie_word_embeddings": True,
+    "bos_token_id": 0, "eos_token_id": 0, "initializer_range": 0.02, "use_cache": True,
+    "torch_dtype": "float32", "transformers_version": "4.40.1",
+}
+
+
+def make_smollm(d, c, seed, std, n_new, dtype=torch.float32):
+    """A SmolLM-shaped Llama folder with random weights (N(0, std²), norms
+    1 + N(0, 0.1²)), stored as dtype (the reference computes in float32
+    with the stored values), and its greedy fixture: n_new tokens from a
+    9-token prompt."""
+    gen = torch.Generator().manual_seed(seed)
+    w = randomize(llama_params(c), gen, std)
+    w = {k: v.to(dtype).float() for k, v in w.items()}
+    os.makedirs(d, exist_ok=True)
+    write_json(os.path.join(d, "config.json"), c)
+    write_json(os.path.join(d, "generation_config.json"),
+               {"bos_token_id": c["bos_token_id"], "eos_token_id": c["eos_token_id"],
+                "transformers_version": c["transformers_version"]})
+    save_safetensors(os.path.join(d, "model.safetensors"), {k: v.to(dtype) for k, v in w.items()})
+    step = llama_step(w, c)
+    decoder_fixture(d, step, c["vocab_size"], seed=seed + 10, n_new=n_new)
+    return step
+
+
+def make_smollm_tiny(out):
+    """SmolLM-135M's head geometry (9 query heads sharing 3 key/value
+    heads) and config fields, shrunk to 3 layers, heads of 8, FFN 96 and
+    256 tokens (F16 weights, so the folder stays small), 64 greedy tokens."""
+    c = dict(SMOLLM_135M, vocab_size=256, hidden_size=72, intermediate_size=96,
+             num_hidden_layers=3, max_position_embeddings=128, torch_dtype="float16")
+    make_smollm(os.path.join(out, "smollm"), c, seed=5, std=0.25, n_new=64, dtype=torch.float16)
 
 
 def make_qwen2(out):
@@ -534,4 +579,5 @@ if __name__ == "__main__":
     make_gpt2(out)
     make_llama(out)
     make_qwen2(out)
+    make_smollm_tiny(out)
     make_tokenizers(out)

@@ -7,6 +7,7 @@ import (
 	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -89,12 +90,14 @@ type engine[T tensor.Float] struct {
 	y      []T           // attention output, [rows, nh·d]
 	f1, f2 []T           // MLP, [rows, IntermediateSize]
 	att    []T           // one query's scores, [keys]
-	cos    []T           // rotary tables of one position, [d]
+	cos    []T           // rotary tables of each row's position, [rows, d]
 	sin    []T
 	rot    []T // rotate_half scratch, [d]
 
 	probs []float64 // sampling scratch, [VocabSize]
 	idx   []int
+
+	mvj mvJob[T]
 }
 
 func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engine[T] {
@@ -125,9 +128,10 @@ func newEngine[T tensor.Float](op string, m CausalLM[T], maxLen, rows int) *engi
 	g.y = make([]T, rows*nh*d)
 	g.f1, g.f2 = make([]T, rows*c.IntermediateSize), make([]T, rows*c.IntermediateSize)
 	g.att = make([]T, min(maxLen, kvInitial))
-	g.cos, g.sin, g.rot = make([]T, d), make([]T, d), make([]T, d)
+	g.cos, g.sin, g.rot = make([]T, rows*d), make([]T, rows*d), make([]T, d)
 	g.probs = make([]float64, c.VocabSize)
 	g.idx = make([]int, c.VocabSize)
+	g.mvj.body = g.mvj.run
 	return g
 }
 
@@ -225,19 +229,21 @@ func (g *engine[T]) runLlama(tokens []int, nLogits int, logits []T) {
 	q, k, v, y := g.q[:m*nh*d], g.k[:m*nkv*d], g.v[:m*nkv*d], g.y[:m*nh*d]
 	f1, f2 := g.f1[:m*fi], g.f2[:m*fi]
 	kw := nkv * d
+	// Every layer rotates by the same angles: the tables once per row.
+	for r := range m {
+		ropeFill(md.rope, g.cos[r*d:(r+1)*d], g.sin[r*d:(r+1)*d], g.rowPos[r])
+	}
 	for l, ly := range md.Layers {
 		rmsNormRows(h, x, e, ly.InputLayernorm)
-		g.linearL(q, h, m, ly.QProj, 0)
-		g.linearL(k, h, m, ly.KProj, 0)
-		g.linearL(v, h, m, ly.VProj, 0)
+		g.linearsL(h, m, q, ly.QProj, k, ly.KProj, v, ly.VProj)
 		for r := range m {
 			kv, p := g.rowKV[r], g.rowPos[r]
-			ropeFill(md.rope, g.cos, g.sin, p)
+			cos, sin := g.cos[r*d:(r+1)*d], g.sin[r*d:(r+1)*d]
 			for hh := range nh {
-				g.rotate(q[r*nh*d+hh*d : r*nh*d+hh*d+d])
+				g.rotate(q[r*nh*d+hh*d:r*nh*d+hh*d+d], cos, sin)
 			}
 			for hh := range nkv {
-				g.rotate(k[r*kw+hh*d : r*kw+hh*d+d])
+				g.rotate(k[r*kw+hh*d:r*kw+hh*d+d], cos, sin)
 			}
 			copy(kv.k[l][p*kw:(p+1)*kw], k[r*kw:(r+1)*kw])
 			copy(kv.v[l][p*kw:(p+1)*kw], v[r*kw:(r+1)*kw])
@@ -248,8 +254,7 @@ func (g *engine[T]) runLlama(tokens []int, nLogits int, logits []T) {
 		}
 		g.linearL(x, y, m, ly.OProj, 1)
 		rmsNormRows(h, x, e, ly.PostAttentionLayernorm)
-		g.linearL(f1, h, m, ly.GateProj, 0)
-		g.linearL(f2, h, m, ly.UpProj, 0)
+		g.linearsL(h, m, f1, ly.GateProj, f2, ly.UpProj, nil, nil)
 		siluMul(f1, f2)
 		g.linearL(x, f1, m, ly.DownProj, 1)
 	}
@@ -307,22 +312,26 @@ func (g *Generator[T]) Feed(tokens ...int) []T {
 	return g.logits
 }
 
-// rotate applies the rotary embedding of the current cos, sin tables to
-// one head (x·cos + rotate_half(x)·sin).
-func (g *engine[T]) rotate(x []T) {
+// rotate applies the rotary embedding of the tables cos, sin to one head
+// (x·cos + rotate_half(x)·sin).
+func (g *engine[T]) rotate(x, cos, sin []T) {
 	h := len(x) / 2
 	r := g.rot
 	for i := range h {
 		r[i], r[i+h] = -x[i+h], x[i]
 	}
+	cos, sin = cos[:len(x)], sin[:len(x)]
 	for i := range x {
-		x[i] = x[i]*g.cos[i] + r[i]*g.sin[i]
+		x[i] = x[i]*cos[i] + r[i]*sin[i]
 	}
 }
 
 // attend writes one query's attention output y (nh heads of d) over the
 // first n cached keys and values (nkv heads each; query head i reads
-// key/value head i/(nh/nkv)).
+// key/value head i/(nh/nkv)). A head's keys are the n rows of a d-wide
+// column block of the cache (row stride nkv·d), so its scores are one
+// matrix-vector product, and its output another with that block
+// transposed: gemm's vector kernels, as for the weights.
 func (g *engine[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
 	grp := nh / nkv
 	kw := nkv * d
@@ -331,10 +340,9 @@ func (g *engine[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
 	for hh := range nh {
 		qh := q[hh*d : hh*d+d]
 		ko := (hh / grp) * d
+		gemm.Gemv(gemm.NoTrans, n, d, scale, kc[ko:], kw, qh, 0, att)
 		mx := T(math.Inf(-1))
-		for j := range att {
-			s := dot(qh, kc[j*kw+ko:j*kw+ko+d]) * scale
-			att[j] = s
+		for _, s := range att {
 			mx = max(mx, s)
 		}
 		for j := range att {
@@ -345,16 +353,7 @@ func (g *engine[T]) attend(y, q, kc, vc []T, n, nh, nkv, d int) {
 		for _, p := range att {
 			sum += p
 		}
-		yh := y[hh*d : hh*d+d]
-		clear(yh)
-		inv := 1 / sum
-		for j, p := range att {
-			w := p * inv
-			vj := vc[j*kw+ko : j*kw+ko+d]
-			for i := range yh {
-				yh[i] += w * vj[i]
-			}
-		}
+		gemm.Gemv(gemm.Trans, n, d, 1/sum, vc[ko:], kw, att, 0, y[hh*d:hh*d+d])
 	}
 }
 
@@ -369,10 +368,104 @@ func (g *engine[T]) linearL(dst, x []T, m int, l *nn.Linear[T], beta T) {
 	g.linear(dst, x, m, l.Weight.Value().Data(), s[1], s[0], b, beta)
 }
 
+// linearsL is linearL (beta 0) for two or three Linears of the same
+// input x (d2, l2 nil for two): q, k and v, or gate and up. For one row
+// their products run as one parallel loop.
+func (g *engine[T]) linearsL(x []T, m int, d0 []T, l0 *nn.Linear[T], d1 []T, l1 *nn.Linear[T], d2 []T, l2 *nn.Linear[T]) {
+	if m != 1 {
+		g.linearL(d0, x, m, l0, 0)
+		g.linearL(d1, x, m, l1, 0)
+		if l2 != nil {
+			g.linearL(d2, x, m, l2, 0)
+		}
+		return
+	}
+	part := func(d []T, l *nn.Linear[T]) mvPart[T] {
+		return mvPart[T]{w: l.Weight.Value().Data(), y: d, rows: l.Weight.Shape()[0]}
+	}
+	in := l0.Weight.Shape()[1]
+	if l2 == nil {
+		g.mvj.do(x, in, 0, part(d0, l0), part(d1, l1))
+	} else {
+		g.mvj.do(x, in, 0, part(d0, l0), part(d1, l1), part(d2, l2))
+	}
+	for _, p := range [...]struct {
+		d []T
+		l *nn.Linear[T]
+	}{{d0, l0}, {d1, l1}, {d2, l2}} {
+		if p.l != nil && p.l.Bias != nil {
+			addBias(p.d, p.l.Bias.Value().Data(), 1, len(p.l.Bias.Value().Data()))
+		}
+	}
+}
+
+// mvPart is one matrix of a fused matrix-vector product: y[:rows] = W·x
+// (+ beta·y), W [rows, in].
+type mvPart[T tensor.Float] struct {
+	w, y []T
+	rows int
+}
+
+// mvJob runs the products of one row x with up to three matrices (the
+// rows of all of them one index space) as one parallel loop of tasks of
+// about mvTask weights each, which the threads claim as they come free:
+// one synchronisation instead of one per matrix, and a thread that the
+// machine delays (other processes) holds up only the tasks it took, where
+// gemm's equal split would make the other wait. Every row is one gemv row
+// whatever the split, so the result does not depend on the thread count.
+type mvJob[T tensor.Float] struct {
+	parts   [3]mvPart[T]
+	np      int
+	x       []T
+	in      int
+	beta    T
+	perTask int // rows per task
+	total   int // rows of all parts
+	body    func(i int)
+}
+
+// mvTask is the weights one task of mvJob reads: 128 KB in float32, a
+// product too small for gemm to split further (a variable so that tests
+// can split tiny models).
+var mvTask = 1 << 15
+
+func (j *mvJob[T]) do(x []T, in int, beta T, ps ...mvPart[T]) {
+	j.np = copy(j.parts[:], ps)
+	j.x, j.in, j.beta, j.total = x, in, beta, 0
+	for _, p := range j.parts[:j.np] {
+		j.total += p.rows
+	}
+	j.perTask = max(4, (mvTask/max(in, 1)+3)&^3)
+	tasks := (j.total + j.perTask - 1) / j.perTask
+	if parallel.Threads() == 1 || tasks < 2 {
+		for _, p := range j.parts[:j.np] {
+			mv(gemm.NoTrans, p.rows, in, p.w, x, beta, p.y[:p.rows])
+		}
+	} else {
+		parallel.Do(tasks, j.body)
+	}
+	j.x = nil
+	clear(j.parts[:])
+}
+
+// run computes task i: rows [i·perTask, (i+1)·perTask) of the parts
+// stacked.
+func (j *mvJob[T]) run(i int) {
+	lo, hi := i*j.perTask, min((i+1)*j.perTask, j.total)
+	off := 0
+	for _, p := range j.parts[:j.np] {
+		r0, r1 := max(lo-off, 0), min(hi-off, p.rows)
+		if r0 < r1 {
+			mv(gemm.NoTrans, r1-r0, j.in, p.w[r0*j.in:], j.x, j.beta, p.y[r0:r1])
+		}
+		off += p.rows
+	}
+}
+
 // linear is linearL on raw slices: W is [out, in].
 func (g *engine[T]) linear(dst, x []T, m int, w []T, in, out int, b []T, beta T) {
 	if m == 1 {
-		mv(gemm.NoTrans, out, in, w, x, beta, dst)
+		g.mvj.do(x, in, beta, mvPart[T]{w: w, y: dst, rows: out})
 	} else {
 		mm(false, true, m, out, in, x, in, w, in, beta, dst, out)
 	}
@@ -402,23 +495,6 @@ func addBias[T tensor.Float](dst, b []T, m, out int) {
 			row[j] += v
 		}
 	}
-}
-
-// dot returns Σ a[i]·b[i] with four partial sums.
-func dot[T tensor.Float](a, b []T) T {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 T
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // mv is y = W·x + beta·y (tW NoTrans, W [rows, cols]) or Wᵀ·x + beta·y
@@ -498,9 +574,15 @@ func geluTanh[T tensor.Float](x []T) {
 // siluMul sets a = silu(a) ⊙ b.
 func siluMul[T tensor.Float](a, b []T) {
 	if a32, ok := any(a).([]float32); ok {
-		b32 := any(b).([]float32)
-		for i, v := range a32 {
-			a32[i] = v * math32.Sigmoid(v) * b32[i]
+		b32 := any(b).([]float32)[:len(a32)]
+		var sg [512]float32 // sigmoids of a block, through the vector kernel
+		for i := 0; i < len(a32); i += len(sg) {
+			blk, bb := a32[i:min(i+len(sg), len(a32))], b32[i:]
+			s := sg[:len(blk)]
+			math32.SigmoidSlice(s, blk)
+			for j, v := range blk {
+				blk[j] = v * s[j] * bb[j]
+			}
 		}
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // TestGreedyMatchesPyTorch: the KV-cache generator's greedy tokens are
@@ -259,5 +260,41 @@ func TestConcurrentGenerators(t *testing.T) {
 	}
 	for _, g := range got {
 		require.Equal(t, want, g)
+	}
+}
+
+// TestParallelDecodeMatchesSerial: one-row products split into tasks over
+// two threads give the logits of one thread, bit for bit, and allocate
+// nothing (tasks of 4 rows here, so that the tiny models split).
+func TestParallelDecodeMatchesSerial(t *testing.T) {
+	defer func(n int) { mvTask = n }(mvTask)
+	mvTask = 1
+	for _, name := range decoders {
+		t.Run(name, func(t *testing.T) {
+			m, fx := loadDecoder(t, name)
+			seq := append(append([]int{}, fx.Prompt...), fx.Greedy...)
+			logits := func(threads int) []float32 {
+				defer parallel.SetThreads(parallel.SetThreads(threads))
+				g := NewGenerator(m.LM, 0)
+				var out []float32
+				for _, tok := range seq {
+					out = append(out, g.Feed(tok)...)
+				}
+				return out
+			}
+			require.Equal(t, logits(1), logits(2))
+
+			// The split allocates nothing either.
+			defer parallel.SetThreads(parallel.SetThreads(2))
+			g := NewGenerator(m.LM, 0)
+			g.Feed(fx.Prompt...)
+			allocs := testing.AllocsPerRun(20, func() {
+				if g.Len() == g.Cap() {
+					g.Reset()
+				}
+				g.Feed(fx.Greedy[0])
+			})
+			require.Zero(t, allocs)
+		})
 	}
 }

@@ -65,7 +65,7 @@ func requireClose(t *testing.T, what string, got, want []float32, tol float64) {
 	require.LessOrEqual(t, e, tol, what)
 }
 
-var decoders = []string{"gpt2", "llama", "qwen2"}
+var decoders = []string{"gpt2", "llama", "qwen2", "smollm"}
 
 func TestLogitsMatchPyTorch(t *testing.T) {
 	for _, name := range decoders {
