@@ -93,35 +93,42 @@ func (k gatherElemsKernel) Run(in, out []*Tensor) error {
 	if len(it.Shape) != r {
 		return fmt.Errorf("indices rank %d, data rank %d", len(it.Shape), r)
 	}
-	xs := strides(x.Shape)
 	o := out[0]
 	o.Reset(x.DType, it.Shape)
 	idx := make([]int, len(ind))
+	if err := axisOffsets(ind, it.Shape, x.Shape, a, func(i, s int) { idx[i] = s }); err != nil {
+		return err
+	}
+	take(o, x, idx)
+	return nil
+}
+
+// axisOffsets walks the indices of GatherElements or ScatterElements (ind,
+// of shape is and the data's rank) in row-major order and calls visit(i, s)
+// with s the offset in the data (of shape xshape) that element i pairs with:
+// i's own coordinates with the one along axis replaced by ind[i].
+func axisOffsets(ind []int64, is, xshape []int, axis int, visit func(i, s int)) error {
+	r := len(xshape)
+	xs := strides(xshape)
 	ctr := make([]int, r)
 	for i, v := range ind {
-		j, err := index(v, x.Shape[a])
+		j, err := index(v, xshape[axis])
 		if err != nil {
 			return err
 		}
 		s := 0
 		for d := range r {
 			c := ctr[d]
-			if d == a {
+			if d == axis {
 				c = j
-			} else if c >= x.Shape[d] {
-				return fmt.Errorf("indices shape %v exceeds data shape %v", it.Shape, x.Shape)
+			} else if c >= xshape[d] {
+				return fmt.Errorf("indices shape %v exceeds data shape %v", is, xshape)
 			}
 			s += c * xs[d]
 		}
-		idx[i] = s
-		for d := r - 1; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < it.Shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		visit(i, s)
+		nextIndex(ctr, is)
 	}
-	take(o, x, idx)
 	return nil
 }
 
@@ -246,30 +253,9 @@ func (k scatterElemsKernel) Run(in, out []*Tensor) error {
 	}
 	o := out[0]
 	o.CopyFrom(x)
-	xs := strides(x.Shape)
-	ctr := make([]int, r)
-	for i, v := range ind {
-		j, err := index(v, x.Shape[a])
-		if err != nil {
-			return err
-		}
-		s := 0
-		for d := range r {
-			c := ctr[d]
-			if d == a {
-				c = j
-			}
-			s += c * xs[d]
-		}
-		combine(o, s, u, i, k.reduction)
-		for d := r - 1; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < it.Shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
-	}
-	return nil
+	// The shapes were checked above, so axisOffsets finds no index beyond
+	// the data along the other axes.
+	return axisOffsets(ind, it.Shape, x.Shape, a, func(i, s int) { combine(o, s, u, i, k.reduction) })
 }
 
 func newScatterND(n *Node) (Kernel, error) {

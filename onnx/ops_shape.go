@@ -660,12 +660,7 @@ func runTile(in, out []*Tensor) error {
 		for k := 0; k < reps[r-1]; k++ {
 			copyRange(o, oi+k*inner, x, src, inner)
 		}
-		for d := r - 2; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		nextIndex(ctr[:r-1], shape)
 	}
 	return nil
 }
@@ -786,12 +781,7 @@ func padRun(x, o *Tensor, pads, axes []int, mode string, value float64, cv *Tens
 			s += j * xs[d]
 		}
 		idx[i] = s
-		for d := r - 1; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		nextIndex(ctr, shape)
 	}
 	for i, s := range idx {
 		if s < 0 {
@@ -997,30 +987,15 @@ func padRowsConstant(x, o *Tensor, lo, hi, shape []int, fill *Tensor) bool {
 	n := o.Size()
 	switch o.DType.Storage() {
 	case StoreF32:
-		v := fill.F32[0]
-		for i := range o.F32[:n] {
-			o.F32[i] = v
-		}
+		setAll(o.F32[:n], fill.F32[0])
 	case StoreF64:
-		v := fill.F64[0]
-		for i := range o.F64[:n] {
-			o.F64[i] = v
-		}
+		setAll(o.F64[:n], fill.F64[0])
 	case StoreI64:
-		v := fill.I64[0]
-		for i := range o.I64[:n] {
-			o.I64[i] = v
-		}
+		setAll(o.I64[:n], fill.I64[0])
 	case StoreBool:
-		v := fill.B[0]
-		for i := range o.B[:n] {
-			o.B[i] = v
-		}
+		setAll(o.B[:n], fill.B[0])
 	case StoreStr:
-		v := fill.S[0]
-		for i := range o.S[:n] {
-			o.S[i] = v
-		}
+		setAll(o.S[:n], fill.S[0])
 	default:
 		return false
 	}
@@ -1040,12 +1015,7 @@ func padRowsConstant(x, o *Tensor, lo, hi, shape []int, fill *Tensor) bool {
 			dst += (ctr[d] + lo[d]) * os[d]
 		}
 		copyRange(o, dst, x, xi, inner)
-		for d := r - 2; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < x.Shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		nextIndex(ctr[:r-1], x.Shape)
 	}
 	return true
 }

@@ -10,25 +10,39 @@ import (
 func take(o, x *Tensor, idx []int) {
 	switch x.DType.Storage() {
 	case StoreF32:
-		for i, j := range idx {
-			o.F32[i] = x.F32[j]
-		}
+		takeInto(o.F32, x.F32, idx)
 	case StoreF64:
-		for i, j := range idx {
-			o.F64[i] = x.F64[j]
-		}
+		takeInto(o.F64, x.F64, idx)
 	case StoreI64:
-		for i, j := range idx {
-			o.I64[i] = x.I64[j]
-		}
+		takeInto(o.I64, x.I64, idx)
 	case StoreBool:
-		for i, j := range idx {
-			o.B[i] = x.B[j]
-		}
+		takeInto(o.B, x.B, idx)
 	case StoreStr:
-		for i, j := range idx {
-			o.S[i] = x.S[j]
+		takeInto(o.S, x.S, idx)
+	}
+}
+
+func takeInto[T any](o, x []T, idx []int) {
+	for i, j := range idx {
+		o[i] = x[j]
+	}
+}
+
+// setAll sets every element of s to v.
+func setAll[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// nextIndex advances the row-major multi-index ctr within shape by one
+// element, wrapping to all zeros after the last.
+func nextIndex(ctr, shape []int) {
+	for d := len(ctr) - 1; d >= 0; d-- {
+		if ctr[d]++; ctr[d] < shape[d] {
+			return
 		}
+		ctr[d] = 0
 	}
 }
 
