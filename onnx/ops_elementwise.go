@@ -429,11 +429,8 @@ func newArith(n *Node, op string) (Kernel, error) {
 
 func (k arithKernel) Run(in, out []*Tensor) error {
 	a, b := in[0], in[1]
-	if a.DType != b.DType {
-		return fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
-	}
 	var sb [8]int
-	shape, err := broadcastTo2(sb[:0], a.Shape, b.Shape)
+	shape, err := binaryShape(sb[:0], a, b)
 	if err != nil {
 		return err
 	}

@@ -151,6 +151,15 @@ func broadcastTo2(dst []int, a, b []int) ([]int, error) {
 	return dst, nil
 }
 
+// binaryShape checks that a and b have one element type and appends their
+// broadcast shape to dst[:0].
+func binaryShape(dst []int, a, b *Tensor) ([]int, error) {
+	if a.DType != b.DType {
+		return nil, fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
+	}
+	return broadcastTo2(dst, a.Shape, b.Shape)
+}
+
 // stridesTo appends the element strides for reading shape in as out
 // (its broadcast) to dst[:0]: 0 on broadcast axes.
 func stridesTo(dst []int, in, out []int) []int {
