@@ -67,12 +67,10 @@ func reduceShape(shape, axes []int, keep bool) ([]bool, []int, error) {
 
 func (k reduceKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	axes := k.axes
-	if !k.attr {
-		var err error
-		if axes, err = intsInput(Input(in, 1), "axes"); err != nil {
-			return err
-		}
+	var ab [8]int
+	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
+	if err != nil {
+		return err
 	}
 	o := out[0]
 	if len(axes) == 0 && k.noop {

@@ -153,12 +153,10 @@ type squeezeKernel struct {
 
 func (k squeezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	axes := k.axes
-	if !k.attr {
-		var err error
-		if axes, err = intsInput(Input(in, 1), "axes"); err != nil {
-			return err
-		}
+	var ab [8]int
+	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
+	if err != nil {
+		return err
 	}
 	drop := make([]bool, len(x.Shape))
 	if axes == nil {
@@ -193,14 +191,11 @@ type unsqueezeKernel struct {
 
 func (k unsqueezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	axes := k.axes
 	var ab, sb [8]int
 	var ib [8]bool
-	if !k.attr {
-		var err error
-		if axes, err = intsTo(ab[:0], Input(in, 1), "axes"); err != nil {
-			return err
-		}
+	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
+	if err != nil {
+		return err
 	}
 	r := len(x.Shape) + len(axes)
 	ins := append(ib[:0], make([]bool, r)...)
@@ -416,12 +411,10 @@ func (k splitKernel) Run(in, out []*Tensor) error {
 	if err != nil {
 		return err
 	}
-	split := k.split
 	var spb, shb [8]int
-	if !k.attr {
-		if split, err = intsTo(spb[:0], Input(in, 1), "split"); err != nil {
-			return err
-		}
+	split, err := intsArg(spb[:0], k.split, k.attr, in, "split")
+	if err != nil {
+		return err
 	}
 	d := x.Shape[axis]
 	if split == nil {

@@ -197,6 +197,17 @@ func intsTo(dst []int, t *Tensor, what string) ([]int, error) {
 	return dst, nil
 }
 
+// intsArg returns a list that opsets before 13 give as an attribute (attr,
+// when fromAttr) and later ones as input 1 (appended to dst[:0]; nil when
+// absent): Squeeze's and Unsqueeze's axes, the reductions' axes, Split's
+// split.
+func intsArg(dst, attr []int, fromAttr bool, in []*Tensor, what string) ([]int, error) {
+	if fromAttr {
+		return attr, nil
+	}
+	return intsTo(dst, Input(in, 1), what)
+}
+
 // cp copies a slice for an error message, so that formatting it does not
 // make a caller's stack buffer escape to the heap.
 func cp[T any](s []T) []T { return append([]T(nil), s...) }
