@@ -256,25 +256,29 @@ func (k transposeKernel) Run(in, out []*Tensor) error {
 	for i, p := range perm {
 		st[i] = xs[p]
 	}
-	switch x.DType.Storage() {
-	case StoreF32:
-		permute(o.F32, x.F32, shape, st)
-	case StoreF64:
-		permute(o.F64, x.F64, shape, st)
-	case StoreI64:
-		permute(o.I64, x.I64, shape, st)
-	case StoreBool:
-		permute(o.B, x.B, shape, st)
-	case StoreStr:
-		permute(o.S, x.S, shape, st)
-	}
+	permuteTensor(o, x, 0, shape, st)
 	return nil
 }
 
-// permute writes o (row-major, shape) from x read with strides st.
-func permute[T any](o, x []T, shape, st []int) { permuteAt(o, x, 0, shape, st) }
+// permuteTensor is permuteAt on the elements of x and o (same storage
+// type).
+func permuteTensor(o, x *Tensor, base int, shape, st []int) {
+	switch x.DType.Storage() {
+	case StoreF32:
+		permuteAt(o.F32, x.F32, base, shape, st)
+	case StoreF64:
+		permuteAt(o.F64, x.F64, base, shape, st)
+	case StoreI64:
+		permuteAt(o.I64, x.I64, base, shape, st)
+	case StoreBool:
+		permuteAt(o.B, x.B, base, shape, st)
+	case StoreStr:
+		permuteAt(o.S, x.S, base, shape, st)
+	}
+}
 
-// permuteAt is permute reading from x[base + sum(idx*st)].
+// permuteAt writes o (row-major, shape) from x read with strides st from
+// x[base]: element idx of o is x[base + sum(idx*st)].
 func permuteAt[T any](o, x []T, base int, shape, st []int) {
 	n := len(o)
 	if n == 0 {
@@ -549,18 +553,7 @@ func sliceRun(x, o *Tensor, starts, ends, axes, steps []int) error {
 	if o.Size() == 0 {
 		return nil
 	}
-	switch x.DType.Storage() {
-	case StoreF32:
-		permuteAt(o.F32, x.F32, off, shape, st)
-	case StoreF64:
-		permuteAt(o.F64, x.F64, off, shape, st)
-	case StoreI64:
-		permuteAt(o.I64, x.I64, off, shape, st)
-	case StoreBool:
-		permuteAt(o.B, x.B, off, shape, st)
-	case StoreStr:
-		permuteAt(o.S, x.S, off, shape, st)
-	}
+	permuteTensor(o, x, off, shape, st)
 	return nil
 }
 
@@ -577,18 +570,7 @@ func broadcastTo(o, x *Tensor, shape []int) {
 	if o.Size() == 0 {
 		return
 	}
-	switch x.DType.Storage() {
-	case StoreF32:
-		permute(o.F32, x.F32, shape, st)
-	case StoreF64:
-		permute(o.F64, x.F64, shape, st)
-	case StoreI64:
-		permute(o.I64, x.I64, shape, st)
-	case StoreBool:
-		permute(o.B, x.B, shape, st)
-	case StoreStr:
-		permute(o.S, x.S, shape, st)
-	}
+	permuteTensor(o, x, 0, shape, st)
 }
 
 func runExpand(in, out []*Tensor) error {
