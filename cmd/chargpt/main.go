@@ -304,13 +304,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		fmt.Fprintf(stdout, "training: %d iterations of batch %d, AdamW lr %g (%s), betas %g/%g, weight decay %g, clip %g, seed %d\n",
 			c.iters, c.batch, c.lr, c.schedule, c.beta1, c.beta2, c.wd, c.clip, c.seed)
 	}
-	if c.cpuprofile != "" {
-		stop, err := cli.StartCPUProfile(c.cpuprofile)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
+	stopProfile, err := cli.StartCPUProfile(c.cpuprofile)
+	if err != nil {
+		return nil, err
 	}
+	defer stopProfile()
 	start := time.Now()
 	var trainTime time.Duration
 	bar := newBar(c, stderr)

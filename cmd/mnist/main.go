@@ -298,13 +298,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	if c.threads > 0 {
 		defer parallel.SetThreads(parallel.SetThreads(c.threads))
 	}
-	if c.cpuprofile != "" {
-		stop, err := cli.StartCPUProfile(c.cpuprofile)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
+	stopProfile, err := cli.StartCPUProfile(c.cpuprofile)
+	if err != nil {
+		return nil, err
 	}
+	defer stopProfile()
 
 	t0 := time.Now()
 	dir := c.data

@@ -69,8 +69,12 @@ func Parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// StartCPUProfile writes a CPU profile to path until stop is called.
+// StartCPUProfile writes a CPU profile to path until stop is called; with
+// path "" it does nothing (and stop is a no-op).
 func StartCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err

@@ -61,4 +61,8 @@ func TestStartCPUProfile(t *testing.T) {
 
 	_, err = StartCPUProfile(filepath.Join(t.TempDir(), "missing", "cpu.prof"))
 	assert.Error(t, err)
+
+	stop, err = StartCPUProfile("")
+	require.NoError(t, err)
+	stop()
 }
