@@ -210,6 +210,8 @@ func combine(o *Tensor, oi int, u *Tensor, ui int, red string) {
 		}
 		o.I64[oi] = a
 	case StoreF32, StoreF64:
+		// math.Max and math.Min, not the built-ins: they differ on NaN
+		// against an infinity (math.Max(NaN, +Inf) is +Inf).
 		a, b := o.Float64At(oi), u.Float64At(ui)
 		switch red {
 		case "add":
@@ -348,6 +350,17 @@ func (k oneHotKernel) Run(in, out []*Tensor) error {
 	return nil
 }
 
+// axisOrFlat resolves the optional axis of Compress and Unique: with one,
+// x itself and the axis normalised; without, x viewed as 1-D (sharing its
+// elements) and axis 0.
+func axisOrFlat(x *Tensor, hasAxis bool, axis int) (*Tensor, int, error) {
+	if !hasAxis {
+		return &Tensor{DType: x.DType, Shape: []int{x.Size()}, F32: x.F32, F64: x.F64, I64: x.I64, B: x.B, S: x.S}, 0, nil
+	}
+	a, err := normAxis(axis, len(x.Shape))
+	return x, a, err
+}
+
 func newCompress(n *Node) (Kernel, error) {
 	hasAxis := n.Has("axis")
 	axis := int(n.Int("axis", 0))
@@ -356,15 +369,9 @@ func newCompress(n *Node) (Kernel, error) {
 		if c.DType != Bool {
 			return fmt.Errorf("condition is %v, want bool", c.DType)
 		}
-		xx := x
-		a := 0
-		if hasAxis {
-			var err error
-			if a, err = normAxis(axis, len(x.Shape)); err != nil {
-				return err
-			}
-		} else {
-			xx = &Tensor{DType: x.DType, Shape: []int{x.Size()}, F32: x.F32, F64: x.F64, I64: x.I64, B: x.B, S: x.S}
+		xx, a, err := axisOrFlat(x, hasAxis, axis)
+		if err != nil {
+			return err
 		}
 		d := xx.Shape[a]
 		var keep []int
@@ -539,15 +546,9 @@ func newUnique(n *Node) (Kernel, error) {
 	sorted := n.Int("sorted", 1) != 0
 	return KernelFunc(func(in, out []*Tensor) error {
 		x := in[0]
-		xx := x
-		a := 0
-		if hasAxis {
-			var err error
-			if a, err = normAxis(axis, len(x.Shape)); err != nil {
-				return err
-			}
-		} else {
-			xx = &Tensor{DType: x.DType, Shape: []int{x.Size()}, F32: x.F32, F64: x.F64, I64: x.I64, B: x.B, S: x.S}
+		xx, a, err := axisOrFlat(x, hasAxis, axis)
+		if err != nil {
+			return err
 		}
 		outer, d, inner := numel(xx.Shape[:a]), xx.Shape[a], numel(xx.Shape[a+1:])
 		// key of slice t along axis a
