@@ -96,18 +96,18 @@ func (k gatherElemsKernel) Run(in, out []*Tensor) error {
 	o := out[0]
 	o.Reset(x.DType, it.Shape)
 	idx := make([]int, len(ind))
-	if err := axisOffsets(ind, it.Shape, x.Shape, a, func(i, s int) { idx[i] = s }); err != nil {
+	if err := axisOffsets(idx, ind, it.Shape, x.Shape, a); err != nil {
 		return err
 	}
 	take(o, x, idx)
 	return nil
 }
 
-// axisOffsets walks the indices of GatherElements or ScatterElements (ind,
-// of shape is and the data's rank) in row-major order and calls visit(i, s)
-// with s the offset in the data (of shape xshape) that element i pairs with:
-// i's own coordinates with the one along axis replaced by ind[i].
-func axisOffsets(ind []int64, is, xshape []int, axis int, visit func(i, s int)) error {
+// axisOffsets sets dst[i], for each index ind[i] of GatherElements or
+// ScatterElements (indices of shape is, taken in row-major order), to the
+// offset in the data (of shape xshape) that it pairs with: the index's own
+// coordinates with the one along axis replaced by its value.
+func axisOffsets(dst []int, ind []int64, is, xshape []int, axis int) error {
 	r := len(xshape)
 	xs := strides(xshape)
 	ctr := make([]int, r)
@@ -126,7 +126,7 @@ func axisOffsets(ind []int64, is, xshape []int, axis int, visit func(i, s int)) 
 			}
 			s += c * xs[d]
 		}
-		visit(i, s)
+		dst[i] = s
 		nextIndex(ctr, is)
 	}
 	return nil
@@ -255,9 +255,27 @@ func (k scatterElemsKernel) Run(in, out []*Tensor) error {
 	}
 	o := out[0]
 	o.CopyFrom(x)
-	// The shapes were checked above, so axisOffsets finds no index beyond
-	// the data along the other axes.
-	return axisOffsets(ind, it.Shape, x.Shape, a, func(i, s int) { combine(o, s, u, i, k.reduction) })
+	// The walk of axisOffsets, inline: filling a slice of offsets first
+	// made ScatterElements a fifth slower, and a callback a tenth.
+	xs := strides(x.Shape)
+	ctr := make([]int, r)
+	for i, v := range ind {
+		j, err := index(v, x.Shape[a])
+		if err != nil {
+			return err
+		}
+		s := 0
+		for d := range r {
+			c := ctr[d]
+			if d == a {
+				c = j
+			}
+			s += c * xs[d]
+		}
+		combine(o, s, u, i, k.reduction)
+		nextIndex(ctr, it.Shape)
+	}
+	return nil
 }
 
 func newScatterND(n *Node) (Kernel, error) {
