@@ -31,16 +31,7 @@ func BroadcastShape(shapes ...[]int) ([]int, error) {
 // BroadcastStrides returns element strides for reading a tensor of shape in
 // as if it had shape out (which must be its broadcast): 0 on broadcast axes.
 func BroadcastStrides(in, out []int) []int {
-	st := make([]int, len(out))
-	off := len(out) - len(in)
-	s := 1
-	for i := len(in) - 1; i >= 0; i-- {
-		if in[i] != 1 {
-			st[off+i] = s
-		}
-		s *= in[i]
-	}
-	return st
+	return stridesTo(make([]int, 0, len(out)), in, out)
 }
 
 // ForBroadcast fills idx[k] with the flat index into each operand for every

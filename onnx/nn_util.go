@@ -58,14 +58,15 @@ func gemmT[T real](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 		}
 		return
 	}
-	ta, tb := gemm.NoTrans, gemm.NoTrans
-	if tA {
-		ta = gemm.Trans
+	gemm.Gemm(transFlag(tA), transFlag(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// transFlag is gemm's flag for a transposed (t) or plain operand.
+func transFlag(t bool) gemm.Transpose {
+	if t {
+		return gemm.Trans
 	}
-	if tB {
-		tb = gemm.Trans
-	}
-	gemm.Gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return gemm.NoTrans
 }
 
 // gemmStridedT is gemm.GemmStrided with transposes as booleans.
@@ -83,14 +84,7 @@ func gemmStridedT[T real](tA, tB bool, m, n, k int, alpha T, a []T, lda, sa int,
 		}
 		return
 	}
-	ta, tb := gemm.NoTrans, gemm.NoTrans
-	if tA {
-		ta = gemm.Trans
-	}
-	if tB {
-		tb = gemm.Trans
-	}
-	gemm.GemmStrided(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch)
+	gemm.GemmStrided(transFlag(tA), transFlag(tB), m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch)
 }
 
 func as32[T real](s []T) []float32 {
@@ -184,24 +178,21 @@ func readWindow(n *Node) (window, error) {
 		return w, n.Errorf("auto_pad %q: %w", w.autoPad, ErrUnsupported)
 	}
 	k := len(w.kernel)
-	for _, v := range w.kernel {
-		if v < 1 {
-			return w, n.Errorf("kernel_shape %v has a dimension < 1", w.kernel)
-		}
-	}
-	for _, v := range w.strides {
-		if v < 1 {
-			return w, n.Errorf("strides %v has a value < 1", w.strides)
-		}
-	}
-	for _, v := range w.dilations {
-		if v < 1 {
-			return w, n.Errorf("dilations %v has a value < 1", w.dilations)
-		}
-	}
-	for _, v := range w.pads {
-		if v < 0 {
-			return w, n.Errorf("pads %v has a negative value", w.pads)
+	for _, c := range []struct {
+		name string
+		v    []int
+		min  int
+		bad  string
+	}{
+		{"kernel_shape", w.kernel, 1, "a dimension < 1"},
+		{"strides", w.strides, 1, "a value < 1"},
+		{"dilations", w.dilations, 1, "a value < 1"},
+		{"pads", w.pads, 0, "a negative value"},
+	} {
+		for _, v := range c.v {
+			if v < c.min {
+				return w, n.Errorf("%s %v has %s", c.name, c.v, c.bad)
+			}
 		}
 	}
 	if k > 0 {

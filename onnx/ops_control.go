@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -148,12 +149,7 @@ func newLoop(n *Node) (Kernel, error) {
 				return fmt.Errorf("body condition is %v%v", co.DType, co.Shape)
 			}
 			cond = co.B[0]
-			for i := range carried {
-				carried[i].CopyFrom(bodyOut[1+i])
-			}
-			for i := range scans {
-				scans[i] = append(scans[i], bodyOut[1+nCarried+i].Clone())
-			}
+			carryOver(bodyOut[1:], carried, scans)
 		}
 		for i := range carried {
 			out[i].CopyFrom(carried[i])
@@ -189,17 +185,19 @@ func stack(o *Tensor, ts []*Tensor, dt DataType) error {
 	return nil
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
+// carryOver ends one iteration of a Loop or Scan body whose outputs
+// (after Loop's condition) are outs: the first len(state) become the new
+// state, and clones of the next len(scans) are appended to scans.
+func carryOver(outs, state []*Tensor, scans [][]*Tensor) {
+	for i := range state {
+		state[i].CopyFrom(outs[i])
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
+	for i := range scans {
+		scans[i] = append(scans[i], outs[len(state)+i].Clone())
 	}
-	return true
 }
+
+func sameShape(a, b []int) bool { return slices.Equal(a, b) }
 
 func newScan(n *Node) (Kernel, error) {
 	body := n.GraphAttr("body")
@@ -270,12 +268,7 @@ func newScan(n *Node) (Kernel, error) {
 			if err := sg.run(in, args, bodyOut); err != nil {
 				return err
 			}
-			for i := range state {
-				state[i].CopyFrom(bodyOut[i])
-			}
-			for i := range scans {
-				scans[i] = append(scans[i], bodyOut[nState+i].Clone())
-			}
+			carryOver(bodyOut, state, scans)
 		}
 		for i := range state {
 			out[i].CopyFrom(state[i])
@@ -426,12 +419,7 @@ func newScan8(n *Node) (Kernel, error) {
 				if err := sg.run(in, args, bodyOut); err != nil {
 					return err
 				}
-				for i := range state {
-					state[i].CopyFrom(bodyOut[i])
-				}
-				for i := range steps {
-					steps[i] = append(steps[i], bodyOut[nState+i].Clone())
-				}
+				carryOver(bodyOut, state, steps)
 			}
 			for i := range state {
 				finals[i] = append(finals[i], state[i])

@@ -66,44 +66,41 @@ func (k unaryKernel) Run(in, out []*Tensor) error {
 		}
 		if k.f32 == nil && k.f64 != nil {
 			o.Reset(x.DType, x.Shape)
-			for i, v := range x.F32 {
-				o.F32[i] = float32(k.f64(float64(v)))
-			}
+			mapInto(o.F32, x.F32, func(v float32) float32 { return float32(k.f64(float64(v))) })
 			return nil
 		}
 		if k.f32 != nil {
 			o.Reset(x.DType, x.Shape)
-			for i, v := range x.F32 {
-				o.F32[i] = k.f32(v)
-			}
+			mapInto(o.F32, x.F32, k.f32)
 			return nil
 		}
 	case StoreF64:
 		if k.f64 != nil {
 			o.Reset(x.DType, x.Shape)
-			for i, v := range x.F64 {
-				o.F64[i] = k.f64(v)
-			}
+			mapInto(o.F64, x.F64, k.f64)
 			return nil
 		}
 	case StoreI64:
 		if k.i64 != nil {
 			o.Reset(x.DType, x.Shape)
-			for i, v := range x.I64 {
-				o.I64[i] = k.i64(v)
-			}
+			mapInto(o.I64, x.I64, k.i64)
 			return nil
 		}
 	case StoreBool:
 		if k.b != nil {
 			o.Reset(x.DType, x.Shape)
-			for i, v := range x.B {
-				o.B[i] = k.b(v)
-			}
+			mapInto(o.B, x.B, k.b)
 			return nil
 		}
 	}
 	return fmt.Errorf("input type %v: %w", x.DType, ErrUnsupported)
+}
+
+// mapInto sets dst[i] = f(src[i]) for every element of src.
+func mapInto[T, U any](dst []U, src []T, f func(T) U) {
+	for i, v := range src {
+		dst[i] = f(v)
+	}
 }
 
 func f64only(f func(float64) float64) unaryKernel { return unaryKernel{f64: f} }
@@ -432,11 +429,8 @@ func newArith(n *Node, op string) (Kernel, error) {
 
 func (k arithKernel) Run(in, out []*Tensor) error {
 	a, b := in[0], in[1]
-	if a.DType != b.DType {
-		return fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
-	}
 	var sb [8]int
-	shape, err := broadcastTo2(sb[:0], a.Shape, b.Shape)
+	shape, err := binaryShape(sb[:0], a, b)
 	if err != nil {
 		return err
 	}
@@ -655,32 +649,10 @@ func newVariadic(n *Node, op string) (Kernel, error) {
 	k := arithKernel{op: op}
 	switch op {
 	case "Max":
-		k.f32 = func(a, b float32) float32 {
-			if a != a || b != b {
-				return float32(math.NaN())
-			}
-			return max(a, b)
-		}
-		k.f64 = func(a, b float64) float64 {
-			if a != a || b != b {
-				return math.NaN()
-			}
-			return max(a, b)
-		}
+		k.f32, k.f64 = nanMax[float32], nanMax[float64]
 		k.i64 = func(a, b int64) int64 { return max(a, b) }
 	case "Min":
-		k.f32 = func(a, b float32) float32 {
-			if a != a || b != b {
-				return float32(math.NaN())
-			}
-			return min(a, b)
-		}
-		k.f64 = func(a, b float64) float64 {
-			if a != a || b != b {
-				return math.NaN()
-			}
-			return min(a, b)
-		}
+		k.f32, k.f64 = nanMin[float32], nanMin[float64]
 		k.i64 = func(a, b int64) int64 { return min(a, b) }
 	default: // Sum, Mean
 		k.f32 = func(a, b float32) float32 { return a + b }
@@ -718,49 +690,54 @@ func newVariadic(n *Node, op string) (Kernel, error) {
 	}), nil
 }
 
+// nanMax is max that returns the canonical NaN when either operand is NaN.
+func nanMax[T real](a, b T) T {
+	if a != a || b != b {
+		return T(math.NaN())
+	}
+	return max(a, b)
+}
+
+// nanMin is min that returns the canonical NaN when either operand is NaN.
+func nanMin[T real](a, b T) T {
+	if a != a || b != b {
+		return T(math.NaN())
+	}
+	return min(a, b)
+}
+
 func variadicFold(k arithKernel, in []*Tensor, o *Tensor, shape []int, op string) error {
 	a := in[0]
-	// acc starts as in[0] broadcast to shape.
 	acc := &Tensor{}
 	acc.Reset(a.DType, shape)
-	zero := &Tensor{DType: a.DType, Shape: []int{}}
+	mean := op == "Mean"
 	switch a.DType.Storage() {
 	case StoreF32:
-		zero.F32 = []float32{0}
-		bcast2(a.F32, zero.F32, a.Shape, zero.Shape, acc.F32, shape, func(x, _ float32) float32 { return x })
-		for _, t := range in[1:] {
-			bcast2(acc.F32, t.F32, shape, t.Shape, acc.F32, shape, k.f32)
-		}
-		if op == "Mean" {
-			for i := range acc.F32 {
-				acc.F32[i] /= float32(len(in))
-			}
-		}
+		fold(acc.F32, in, func(t *Tensor) []float32 { return t.F32 }, shape, k.f32, mean)
 	case StoreF64:
-		zero.F64 = []float64{0}
-		bcast2(a.F64, zero.F64, a.Shape, zero.Shape, acc.F64, shape, func(x, _ float64) float64 { return x })
-		for _, t := range in[1:] {
-			bcast2(acc.F64, t.F64, shape, t.Shape, acc.F64, shape, k.f64)
-		}
-		if op == "Mean" {
-			for i := range acc.F64 {
-				acc.F64[i] /= float64(len(in))
-			}
-		}
+		fold(acc.F64, in, func(t *Tensor) []float64 { return t.F64 }, shape, k.f64, mean)
 	case StoreI64:
-		zero.I64 = []int64{0}
-		bcast2(a.I64, zero.I64, a.Shape, zero.Shape, acc.I64, shape, func(x, _ int64) int64 { return x })
-		for _, t := range in[1:] {
-			bcast2(acc.I64, t.I64, shape, t.Shape, acc.I64, shape, k.i64)
-		}
-		if op == "Mean" {
-			for i := range acc.I64 {
-				acc.I64[i] /= int64(len(in))
-			}
-		}
+		fold(acc.I64, in, func(t *Tensor) []int64 { return t.I64 }, shape, k.i64, mean)
 	default:
 		return fmt.Errorf("input type %v: %w", a.DType, ErrUnsupported)
 	}
 	o.CopyFrom(acc)
 	return nil
+}
+
+// fold sets acc (of shape) to f(...f(f(in[0], in[1]), in[2])..., in[n-1])
+// with broadcasting, divided by n when mean is set; data picks a tensor's
+// elements.
+func fold[T float32 | float64 | int64](acc []T, in []*Tensor, data func(*Tensor) []T, shape []int, f func(T, T) T, mean bool) {
+	// acc starts as in[0] broadcast to shape.
+	zero := []T{0}
+	bcast2(data(in[0]), zero, in[0].Shape, []int{}, acc, shape, func(x, _ T) T { return x })
+	for _, t := range in[1:] {
+		bcast2(acc, data(t), shape, t.Shape, acc, shape, f)
+	}
+	if mean {
+		for i := range acc {
+			acc[i] /= T(len(in))
+		}
+	}
 }

@@ -78,11 +78,8 @@ func cmpFn[T int64 | float32 | float64 | string](op string) func(a, b T) bool {
 func (k compareKernel) Run(in, out []*Tensor) error {
 	op := k.op
 	a, b := in[0], in[1]
-	if a.DType != b.DType {
-		return fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
-	}
 	var sb [8]int
-	shape, err := broadcastTo2(sb[:0], a.Shape, b.Shape)
+	shape, err := binaryShape(sb[:0], a, b)
 	if err != nil {
 		return err
 	}

@@ -67,12 +67,10 @@ func reduceShape(shape, axes []int, keep bool) ([]bool, []int, error) {
 
 func (k reduceKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	axes := k.axes
-	if !k.attr {
-		var err error
-		if axes, err = intsInput(Input(in, 1), "axes"); err != nil {
-			return err
-		}
+	var ab [8]int
+	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
+	if err != nil {
+		return err
 	}
 	o := out[0]
 	if len(axes) == 0 && k.noop {
@@ -161,15 +159,7 @@ func (k reduceKernel) Run(in, out []*Tensor) error {
 		return fmt.Errorf("input type %v: %w", x.DType, ErrUnsupported)
 	}
 	acc := make([]float64, no)
-	var init float64
-	switch k.op {
-	case "ReduceProd":
-		init = 1
-	case "ReduceMax":
-		init = math.Inf(-1)
-	case "ReduceMin":
-		init = math.Inf(1)
-	}
+	init := floatReduceInit(k.op)
 	var mx []float64
 	if k.op == "ReduceLogSumExp" {
 		// Subtract each output's max for stability.
@@ -198,42 +188,74 @@ func (k reduceKernel) Run(in, out []*Tensor) error {
 			v = x.F64[idx[0]]
 		}
 		a := &acc[idx[1]]
-		switch k.op {
-		case "ReduceSum", "ReduceMean", "ReduceLogSum":
-			*a += v
-		case "ReduceProd":
-			*a *= v
-		case "ReduceMax":
-			if v > *a || v != v {
-				*a = v
-			}
-		case "ReduceMin":
-			if v < *a || v != v {
-				*a = v
-			}
-		case "ReduceL1":
-			*a += math.Abs(v)
-		case "ReduceL2", "ReduceSumSquare":
-			*a += v * v
-		case "ReduceLogSumExp":
+		if k.op == "ReduceLogSumExp" {
 			*a += math.Exp(v - mx[idx[1]])
+		} else {
+			*a = floatReduceStep(k.op, *a, v)
 		}
 	})
 	o.Reset(x.DType, shape)
 	for i, v := range acc {
-		switch k.op {
-		case "ReduceMean":
-			v /= float64(cnt)
-		case "ReduceL2":
-			v = math.Sqrt(v)
-		case "ReduceLogSum":
-			v = math.Log(v)
-		case "ReduceLogSumExp":
-			v = math.Log(v) + mx[i]
+		v = floatReduceFinish(k.op, v, cnt)
+		if k.op == "ReduceLogSumExp" {
+			v += mx[i]
 		}
 		setFloat(o, i, v)
 	}
 	return nil
+}
+
+// floatReduceInit is a float reduction's starting value.
+func floatReduceInit(op string) float64 {
+	switch op {
+	case "ReduceProd":
+		return 1
+	case "ReduceMax":
+		return math.Inf(-1)
+	case "ReduceMin":
+		return math.Inf(1)
+	}
+	return 0
+}
+
+// floatReduceStep folds v into acc (not for ReduceLogSumExp, which its
+// caller sums as exp(v - max)). Max and Min propagate NaN.
+func floatReduceStep(op string, acc, v float64) float64 {
+	switch op {
+	case "ReduceSum", "ReduceMean", "ReduceLogSum":
+		return acc + v
+	case "ReduceProd":
+		return acc * v
+	case "ReduceMax":
+		if v > acc || v != v {
+			return v
+		}
+		return acc
+	case "ReduceMin":
+		if v < acc || v != v {
+			return v
+		}
+		return acc
+	case "ReduceL1":
+		return acc + math.Abs(v)
+	case "ReduceL2", "ReduceSumSquare":
+		return acc + v*v
+	}
+	return acc
+}
+
+// floatReduceFinish turns the folded acc of cnt elements into the result
+// (ReduceLogSumExp still without the max its caller subtracted).
+func floatReduceFinish(op string, acc float64, cnt int) float64 {
+	switch op {
+	case "ReduceMean":
+		return acc / float64(cnt)
+	case "ReduceL2":
+		return math.Sqrt(acc)
+	case "ReduceLogSum", "ReduceLogSumExp":
+		return math.Log(acc)
+	}
+	return acc
 }
 
 func newArg(n *Node, isMax bool) (Kernel, error) {
@@ -308,15 +330,7 @@ func (k reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) boo
 	}
 	o.Reset(x.DType, shape)
 	for i := range outer {
-		var acc float64
-		switch k.op {
-		case "ReduceProd":
-			acc = 1
-		case "ReduceMax":
-			acc = math.Inf(-1)
-		case "ReduceMin":
-			acc = math.Inf(1)
-		}
+		acc := floatReduceInit(k.op)
 		for j := i * inner; j < (i+1)*inner; j++ {
 			var v float64
 			if st == StoreF32 {
@@ -324,34 +338,9 @@ func (k reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) boo
 			} else {
 				v = x.F64[j]
 			}
-			switch k.op {
-			case "ReduceSum", "ReduceMean", "ReduceLogSum":
-				acc += v
-			case "ReduceProd":
-				acc *= v
-			case "ReduceMax":
-				if v > acc || v != v {
-					acc = v
-				}
-			case "ReduceMin":
-				if v < acc || v != v {
-					acc = v
-				}
-			case "ReduceL1":
-				acc += math.Abs(v)
-			case "ReduceL2", "ReduceSumSquare":
-				acc += v * v
-			}
+			acc = floatReduceStep(k.op, acc, v)
 		}
-		switch k.op {
-		case "ReduceMean":
-			acc /= float64(inner)
-		case "ReduceL2":
-			acc = math.Sqrt(acc)
-		case "ReduceLogSum":
-			acc = math.Log(acc)
-		}
-		setFloat(o, i, acc)
+		setFloat(o, i, floatReduceFinish(k.op, acc, inner))
 	}
 	return true
 }

@@ -153,12 +153,10 @@ type squeezeKernel struct {
 
 func (k squeezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	axes := k.axes
-	if !k.attr {
-		var err error
-		if axes, err = intsInput(Input(in, 1), "axes"); err != nil {
-			return err
-		}
+	var ab [8]int
+	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
+	if err != nil {
+		return err
 	}
 	drop := make([]bool, len(x.Shape))
 	if axes == nil {
@@ -193,14 +191,11 @@ type unsqueezeKernel struct {
 
 func (k unsqueezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	axes := k.axes
 	var ab, sb [8]int
 	var ib [8]bool
-	if !k.attr {
-		var err error
-		if axes, err = intsTo(ab[:0], Input(in, 1), "axes"); err != nil {
-			return err
-		}
+	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
+	if err != nil {
+		return err
 	}
 	r := len(x.Shape) + len(axes)
 	ins := append(ib[:0], make([]bool, r)...)
@@ -261,25 +256,29 @@ func (k transposeKernel) Run(in, out []*Tensor) error {
 	for i, p := range perm {
 		st[i] = xs[p]
 	}
-	switch x.DType.Storage() {
-	case StoreF32:
-		permute(o.F32, x.F32, shape, st)
-	case StoreF64:
-		permute(o.F64, x.F64, shape, st)
-	case StoreI64:
-		permute(o.I64, x.I64, shape, st)
-	case StoreBool:
-		permute(o.B, x.B, shape, st)
-	case StoreStr:
-		permute(o.S, x.S, shape, st)
-	}
+	permuteTensor(o, x, 0, shape, st)
 	return nil
 }
 
-// permute writes o (row-major, shape) from x read with strides st.
-func permute[T any](o, x []T, shape, st []int) { permuteAt(o, x, 0, shape, st) }
+// permuteTensor is permuteAt on the elements of x and o (same storage
+// type).
+func permuteTensor(o, x *Tensor, base int, shape, st []int) {
+	switch x.DType.Storage() {
+	case StoreF32:
+		permuteAt(o.F32, x.F32, base, shape, st)
+	case StoreF64:
+		permuteAt(o.F64, x.F64, base, shape, st)
+	case StoreI64:
+		permuteAt(o.I64, x.I64, base, shape, st)
+	case StoreBool:
+		permuteAt(o.B, x.B, base, shape, st)
+	case StoreStr:
+		permuteAt(o.S, x.S, base, shape, st)
+	}
+}
 
-// permuteAt is permute reading from x[base + sum(idx*st)].
+// permuteAt writes o (row-major, shape) from x read with strides st from
+// x[base]: element idx of o is x[base + sum(idx*st)].
 func permuteAt[T any](o, x []T, base int, shape, st []int) {
 	n := len(o)
 	if n == 0 {
@@ -416,12 +415,10 @@ func (k splitKernel) Run(in, out []*Tensor) error {
 	if err != nil {
 		return err
 	}
-	split := k.split
 	var spb, shb [8]int
-	if !k.attr {
-		if split, err = intsTo(spb[:0], Input(in, 1), "split"); err != nil {
-			return err
-		}
+	split, err := intsArg(spb[:0], k.split, k.attr, in, "split")
+	if err != nil {
+		return err
 	}
 	d := x.Shape[axis]
 	if split == nil {
@@ -556,18 +553,7 @@ func sliceRun(x, o *Tensor, starts, ends, axes, steps []int) error {
 	if o.Size() == 0 {
 		return nil
 	}
-	switch x.DType.Storage() {
-	case StoreF32:
-		permuteAt(o.F32, x.F32, off, shape, st)
-	case StoreF64:
-		permuteAt(o.F64, x.F64, off, shape, st)
-	case StoreI64:
-		permuteAt(o.I64, x.I64, off, shape, st)
-	case StoreBool:
-		permuteAt(o.B, x.B, off, shape, st)
-	case StoreStr:
-		permuteAt(o.S, x.S, off, shape, st)
-	}
+	permuteTensor(o, x, off, shape, st)
 	return nil
 }
 
@@ -584,18 +570,7 @@ func broadcastTo(o, x *Tensor, shape []int) {
 	if o.Size() == 0 {
 		return
 	}
-	switch x.DType.Storage() {
-	case StoreF32:
-		permute(o.F32, x.F32, shape, st)
-	case StoreF64:
-		permute(o.F64, x.F64, shape, st)
-	case StoreI64:
-		permute(o.I64, x.I64, shape, st)
-	case StoreBool:
-		permute(o.B, x.B, shape, st)
-	case StoreStr:
-		permute(o.S, x.S, shape, st)
-	}
+	permuteTensor(o, x, 0, shape, st)
 }
 
 func runExpand(in, out []*Tensor) error {
@@ -660,12 +635,7 @@ func runTile(in, out []*Tensor) error {
 		for k := 0; k < reps[r-1]; k++ {
 			copyRange(o, oi+k*inner, x, src, inner)
 		}
-		for d := r - 2; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		nextIndex(ctr[:r-1], shape)
 	}
 	return nil
 }
@@ -786,12 +756,7 @@ func padRun(x, o *Tensor, pads, axes []int, mode string, value float64, cv *Tens
 			s += j * xs[d]
 		}
 		idx[i] = s
-		for d := r - 1; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		nextIndex(ctr, shape)
 	}
 	for i, s := range idx {
 		if s < 0 {
@@ -997,30 +962,15 @@ func padRowsConstant(x, o *Tensor, lo, hi, shape []int, fill *Tensor) bool {
 	n := o.Size()
 	switch o.DType.Storage() {
 	case StoreF32:
-		v := fill.F32[0]
-		for i := range o.F32[:n] {
-			o.F32[i] = v
-		}
+		setAll(o.F32[:n], fill.F32[0])
 	case StoreF64:
-		v := fill.F64[0]
-		for i := range o.F64[:n] {
-			o.F64[i] = v
-		}
+		setAll(o.F64[:n], fill.F64[0])
 	case StoreI64:
-		v := fill.I64[0]
-		for i := range o.I64[:n] {
-			o.I64[i] = v
-		}
+		setAll(o.I64[:n], fill.I64[0])
 	case StoreBool:
-		v := fill.B[0]
-		for i := range o.B[:n] {
-			o.B[i] = v
-		}
+		setAll(o.B[:n], fill.B[0])
 	case StoreStr:
-		v := fill.S[0]
-		for i := range o.S[:n] {
-			o.S[i] = v
-		}
+		setAll(o.S[:n], fill.S[0])
 	default:
 		return false
 	}
@@ -1040,12 +990,7 @@ func padRowsConstant(x, o *Tensor, lo, hi, shape []int, fill *Tensor) bool {
 			dst += (ctr[d] + lo[d]) * os[d]
 		}
 		copyRange(o, dst, x, xi, inner)
-		for d := r - 2; d >= 0; d-- {
-			if ctr[d]++; ctr[d] < x.Shape[d] {
-				break
-			}
-			ctr[d] = 0
-		}
+		nextIndex(ctr[:r-1], x.Shape)
 	}
 	return true
 }

@@ -10,25 +10,39 @@ import (
 func take(o, x *Tensor, idx []int) {
 	switch x.DType.Storage() {
 	case StoreF32:
-		for i, j := range idx {
-			o.F32[i] = x.F32[j]
-		}
+		takeInto(o.F32, x.F32, idx)
 	case StoreF64:
-		for i, j := range idx {
-			o.F64[i] = x.F64[j]
-		}
+		takeInto(o.F64, x.F64, idx)
 	case StoreI64:
-		for i, j := range idx {
-			o.I64[i] = x.I64[j]
-		}
+		takeInto(o.I64, x.I64, idx)
 	case StoreBool:
-		for i, j := range idx {
-			o.B[i] = x.B[j]
-		}
+		takeInto(o.B, x.B, idx)
 	case StoreStr:
-		for i, j := range idx {
-			o.S[i] = x.S[j]
+		takeInto(o.S, x.S, idx)
+	}
+}
+
+func takeInto[T any](o, x []T, idx []int) {
+	for i, j := range idx {
+		o[i] = x[j]
+	}
+}
+
+// setAll sets every element of s to v.
+func setAll[T any](s []T, v T) {
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// nextIndex advances the row-major multi-index ctr within shape by one
+// element, wrapping to all zeros after the last.
+func nextIndex(ctr, shape []int) {
+	for d := len(ctr) - 1; d >= 0; d-- {
+		if ctr[d]++; ctr[d] < shape[d] {
+			return
 		}
+		ctr[d] = 0
 	}
 }
 
@@ -137,6 +151,15 @@ func broadcastTo2(dst []int, a, b []int) ([]int, error) {
 	return dst, nil
 }
 
+// binaryShape checks that a and b have one element type and appends their
+// broadcast shape to dst[:0].
+func binaryShape(dst []int, a, b *Tensor) ([]int, error) {
+	if a.DType != b.DType {
+		return nil, fmt.Errorf("input types %v and %v differ", a.DType, b.DType)
+	}
+	return broadcastTo2(dst, a.Shape, b.Shape)
+}
+
 // stridesTo appends the element strides for reading shape in as out
 // (its broadcast) to dst[:0]: 0 on broadcast axes.
 func stridesTo(dst []int, in, out []int) []int {
@@ -172,6 +195,17 @@ func intsTo(dst []int, t *Tensor, what string) ([]int, error) {
 		dst = append(dst, int(v))
 	}
 	return dst, nil
+}
+
+// intsArg returns a list that opsets before 13 give as an attribute (attr,
+// when fromAttr) and later ones as input 1 (appended to dst[:0]; nil when
+// absent): Squeeze's and Unsqueeze's axes, the reductions' axes, Split's
+// split.
+func intsArg(dst, attr []int, fromAttr bool, in []*Tensor, what string) ([]int, error) {
+	if fromAttr {
+		return attr, nil
+	}
+	return intsTo(dst, Input(in, 1), what)
 }
 
 // cp copies a slice for an error message, so that formatting it does not

@@ -75,6 +75,47 @@ func (f field) str(what string) (string, error) {
 	return string(f.b), nil
 }
 
+// strs appends a repeated string field.
+func (f field) strs(what string, dst []string) ([]string, error) {
+	s, err := f.str(what)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, s), nil
+}
+
+// appendMsg decodes a repeated message field with dec and appends the
+// result to dst.
+func appendMsg[T any](f field, what string, dst []T, dec func([]byte) (T, error)) ([]T, error) {
+	if err := f.want(what, protowire.BytesType); err != nil {
+		return dst, err
+	}
+	v, err := dec(f.b)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, v), nil
+}
+
+// stringEntry decodes a StringStringEntryProto (metadata_props,
+// external_data) field.
+func (f field) stringEntry(what string) (k, v string, err error) {
+	if err := f.want(what, protowire.BytesType); err != nil {
+		return "", "", err
+	}
+	err = eachField("StringStringEntryProto", f.b, func(f field) error {
+		var err error
+		switch f.num {
+		case 1:
+			k, err = f.str("key")
+		case 2:
+			v, err = f.str("value")
+		}
+		return err
+	})
+	return k, v, err
+}
+
 func (f field) varint(what string) (int64, error) {
 	if err := f.want(what, protowire.VarintType); err != nil {
 		return 0, err
@@ -187,21 +228,10 @@ func (d *decoder) model(b []byte) (*Model, error) {
 				m.Opsets[canonDomain(dom)] = int(ver)
 			}
 		case 14:
-			if err = f.want("ModelProto.metadata_props", protowire.BytesType); err != nil {
-				return err
-			}
 			var k, v string
-			err = eachField("StringStringEntryProto", f.b, func(f field) error {
-				var err error
-				switch f.num {
-				case 1:
-					k, err = f.str("key")
-				case 2:
-					v, err = f.str("value")
-				}
-				return err
-			})
-			m.Metadata[k] = v
+			if k, v, err = f.stringEntry("ModelProto.metadata_props"); err == nil {
+				m.Metadata[k] = v
+			}
 		case 25:
 			m.hasFunctions = true
 		}
@@ -229,24 +259,14 @@ func (d *decoder) graph(b []byte, depth int) (*Graph, error) {
 		var err error
 		switch f.num {
 		case 1:
-			if err = f.want("GraphProto.node", protowire.BytesType); err != nil {
-				return err
-			}
-			var n *Node
-			if n, err = d.node(f.b, depth); err == nil {
-				g.Nodes = append(g.Nodes, n)
-			}
+			g.Nodes, err = appendMsg(f, "GraphProto.node", g.Nodes, func(b []byte) (*Node, error) { return d.node(b, depth) })
 		case 2:
 			g.Name, err = f.str("GraphProto.name")
 		case 5:
-			if err = f.want("GraphProto.initializer", protowire.BytesType); err != nil {
-				return err
-			}
-			var t *Tensor
-			var name string
-			if t, name, err = d.tensor(f.b); err == nil {
-				g.Initializers = append(g.Initializers, NamedTensor{name, t})
-			}
+			g.Initializers, err = appendMsg(f, "GraphProto.initializer", g.Initializers, func(b []byte) (NamedTensor, error) {
+				t, name, err := d.tensor(b)
+				return NamedTensor{name, t}, err
+			})
 		case 15:
 			return fmt.Errorf("onnx: sparse initializers: %w", ErrUnsupported)
 		case 11, 12, 13:
@@ -275,16 +295,11 @@ func (d *decoder) node(b []byte, depth int) (*Node, error) {
 	n := &Node{}
 	err := eachField("NodeProto", b, func(f field) error {
 		var err error
-		var s string
 		switch f.num {
 		case 1:
-			if s, err = f.str("NodeProto.input"); err == nil {
-				n.Inputs = append(n.Inputs, s)
-			}
+			n.Inputs, err = f.strs("NodeProto.input", n.Inputs)
 		case 2:
-			if s, err = f.str("NodeProto.output"); err == nil {
-				n.Outputs = append(n.Outputs, s)
-			}
+			n.Outputs, err = f.strs("NodeProto.output", n.Outputs)
 		case 3:
 			n.Name, err = f.str("NodeProto.name")
 		case 4:
@@ -292,13 +307,7 @@ func (d *decoder) node(b []byte, depth int) (*Node, error) {
 		case 7:
 			n.Domain, err = f.str("NodeProto.domain")
 		case 5:
-			if err = f.want("NodeProto.attribute", protowire.BytesType); err != nil {
-				return err
-			}
-			var a *Attribute
-			if a, err = d.attribute(f.b, depth); err == nil {
-				n.Attrs = append(n.Attrs, a)
-			}
+			n.Attrs, err = appendMsg(f, "NodeProto.attribute", n.Attrs, func(b []byte) (*Attribute, error) { return d.attribute(b, depth) })
 		}
 		return err
 	})
@@ -330,7 +339,7 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 			a.S, err = f.str("AttributeProto.s")
 		case 5:
 			if err = f.want("AttributeProto.t", protowire.BytesType); err == nil {
-				a.T, _, err = d.tensor(f.b)
+				a.T, err = d.tensorOnly(f.b)
 			}
 		case 6:
 			if err = f.want("AttributeProto.g", protowire.BytesType); err == nil {
@@ -346,24 +355,11 @@ func (d *decoder) attribute(b []byte, depth int) (*Attribute, error) {
 		case 8:
 			a.Ints, err = f.varints("AttributeProto.ints", a.Ints)
 		case 9:
-			var s string
-			if s, err = f.str("AttributeProto.strings"); err == nil {
-				a.Strings = append(a.Strings, s)
-			}
+			a.Strings, err = f.strs("AttributeProto.strings", a.Strings)
 		case 10:
-			if err = f.want("AttributeProto.tensors", protowire.BytesType); err == nil {
-				var t *Tensor
-				if t, _, err = d.tensor(f.b); err == nil {
-					a.Tensors = append(a.Tensors, t)
-				}
-			}
+			a.Tensors, err = appendMsg(f, "AttributeProto.tensors", a.Tensors, d.tensorOnly)
 		case 11:
-			if err = f.want("AttributeProto.graphs", protowire.BytesType); err == nil {
-				var g *Graph
-				if g, err = d.graph(f.b, depth+1); err == nil {
-					a.Graphs = append(a.Graphs, g)
-				}
-			}
+			a.Graphs, err = appendMsg(f, "AttributeProto.graphs", a.Graphs, func(b []byte) (*Graph, error) { return d.graph(b, depth+1) })
 		case 22, 23:
 			return fmt.Errorf("onnx: attribute %q: sparse tensors: %w", a.Name, ErrUnsupported)
 		}
@@ -515,10 +511,7 @@ func (d *decoder) tensor(b []byte) (*Tensor, string, error) {
 		case 5:
 			r.int32s, err = f.varints("TensorProto.int32_data", r.int32s)
 		case 6:
-			var s string
-			if s, err = f.str("TensorProto.string_data"); err == nil {
-				r.strings = append(r.strings, s)
-			}
+			r.strings, err = f.strs("TensorProto.string_data", r.strings)
 		case 7:
 			r.int64s, err = f.varints("TensorProto.int64_data", r.int64s)
 		case 8:
@@ -532,24 +525,13 @@ func (d *decoder) tensor(b []byte) (*Tensor, string, error) {
 		case 11:
 			r.uint64s, err = f.varints("TensorProto.uint64_data", r.uint64s)
 		case 13:
-			if err = f.want("TensorProto.external_data", protowire.BytesType); err != nil {
-				return err
-			}
 			var k, v string
-			err = eachField("StringStringEntryProto", f.b, func(f field) error {
-				var err error
-				switch f.num {
-				case 1:
-					k, err = f.str("key")
-				case 2:
-					v, err = f.str("value")
+			if k, v, err = f.stringEntry("TensorProto.external_data"); err == nil {
+				if r.external == nil {
+					r.external = map[string]string{}
 				}
-				return err
-			})
-			if r.external == nil {
-				r.external = map[string]string{}
+				r.external[k] = v
 			}
-			r.external[k] = v
 		case 14:
 			var v int64
 			v, err = f.varint("TensorProto.data_location")
@@ -565,6 +547,12 @@ func (d *decoder) tensor(b []byte) (*Tensor, string, error) {
 		return nil, "", fmt.Errorf("onnx: tensor %q: %w", r.name, err)
 	}
 	return t, r.name, nil
+}
+
+// tensorOnly decodes a TensorProto whose name does not matter.
+func (d *decoder) tensorOnly(b []byte) (*Tensor, error) {
+	t, _, err := d.tensor(b)
+	return t, err
 }
 
 // elemSize is the raw_data width of each element type.
@@ -746,8 +734,7 @@ func (d *decoder) value(b []byte, kind Kind, depth int) (*Tensor, error) {
 	}
 	switch kind {
 	case KindTensor, KindUnknown:
-		t, _, err := d.tensor(b)
-		return t, err
+		return d.tensorOnly(b)
 	case KindSequence, KindOptional:
 	default:
 		return nil, fmt.Errorf("onnx: %v values: %w", kind, ErrUnsupported)
@@ -763,14 +750,8 @@ func (d *decoder) value(b []byte, kind Kind, depth int) (*Tensor, error) {
 		case 2:
 			elem, err = f.varint("elem_type")
 		case 3, 5, 7: // tensor, sequence, optional value(s)
-			if err = f.want("value", protowire.BytesType); err != nil {
-				return err
-			}
 			k := map[protowire.Number]Kind{3: KindTensor, 5: KindSequence, 7: KindOptional}[f.num]
-			var t *Tensor
-			if t, err = d.value(f.b, k, depth+1); err == nil {
-				out.Seq = append(out.Seq, t)
-			}
+			out.Seq, err = appendMsg(f, "value", out.Seq, func(b []byte) (*Tensor, error) { return d.value(b, k, depth+1) })
 		case 4, 6:
 			return fmt.Errorf("onnx: sparse tensor or map values: %w", ErrUnsupported)
 		}

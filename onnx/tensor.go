@@ -317,29 +317,25 @@ func (t *Tensor) normalize() {
 			t.F32[i] = BFloat16ToFloat32(Float32ToBFloat16(v))
 		}
 	case Int32:
-		for i, v := range t.I64 {
-			t.I64[i] = int64(int32(v))
-		}
+		wrapInts[int32](t.I64)
 	case Int16:
-		for i, v := range t.I64 {
-			t.I64[i] = int64(int16(v))
-		}
+		wrapInts[int16](t.I64)
 	case Int8:
-		for i, v := range t.I64 {
-			t.I64[i] = int64(int8(v))
-		}
+		wrapInts[int8](t.I64)
 	case Uint32:
-		for i, v := range t.I64 {
-			t.I64[i] = int64(uint32(v))
-		}
+		wrapInts[uint32](t.I64)
 	case Uint16:
-		for i, v := range t.I64 {
-			t.I64[i] = int64(uint16(v))
-		}
+		wrapInts[uint16](t.I64)
 	case Uint8:
-		for i, v := range t.I64 {
-			t.I64[i] = int64(uint8(v))
-		}
+		wrapInts[uint8](t.I64)
+	}
+}
+
+// wrapInts wraps each value of s to the range of T, as a conversion to T
+// and back does.
+func wrapInts[T int8 | int16 | int32 | uint8 | uint16 | uint32](s []int64) {
+	for i, v := range s {
+		s[i] = int64(T(v))
 	}
 }
 

@@ -28,46 +28,28 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/internal/cli"
 	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/optim"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	res, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "chargpt: ") {
-			msg = "chargpt: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
-		os.Exit(2)
-	case res.Interrupted:
-		os.Exit(130)
-	}
+	cli.Main("chargpt", 2, func(ctx context.Context) (bool, error) {
+		res, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		return err == nil && res.Interrupted, err
+	})
 }
 
 // config is the parsed command line.
@@ -97,8 +79,7 @@ type result struct {
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
-	fs := flag.NewFlagSet("chargpt", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("chargpt", "Trains a byte-level GPT on the Go source tree and samples from it.", stderr)
 	fs.IntVar(&c.model.Layers, "layers", 4, "transformer blocks")
 	fs.IntVar(&c.model.Heads, "heads", 4, "attention heads")
 	fs.IntVar(&c.model.Embd, "embd", 128, "model width")
@@ -126,15 +107,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.goroot, "goroot", "", "GOROOT whose src to read (default: go env GOROOT)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of training to this file")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: chargpt [flags]\n\nTrains a byte-level GPT on the Go source tree and samples from it.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	c.model.VocabSize = 256
 	c.model.NoBias = !c.bias
@@ -330,17 +304,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 		fmt.Fprintf(stdout, "training: %d iterations of batch %d, AdamW lr %g (%s), betas %g/%g, weight decay %g, clip %g, seed %d\n",
 			c.iters, c.batch, c.lr, c.schedule, c.beta1, c.beta2, c.wd, c.clip, c.seed)
 	}
-	if c.cpuprofile != "" {
-		f, err := os.Create(c.cpuprofile)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cli.StartCPUProfile(c.cpuprofile)
+	if err != nil {
+		return nil, err
 	}
+	defer stopProfile()
 	start := time.Now()
 	var trainTime time.Duration
 	bar := newBar(c, stderr)
@@ -462,28 +430,10 @@ func generate(gen *nn.Generator[float32], dst, prompt []int, n int, temperature 
 }
 
 func newBar(c *config, stderr io.Writer) *progressbar.ProgressBar {
-	if c.quiet || c.iters == 0 || !isTerminal(stderr) {
+	if c.quiet || c.iters == 0 {
 		return nil
 	}
-	return progressbar.NewOptions(c.iters,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("it"),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return cli.NewBar(stderr, c.iters, "it", "")
 }
 
 // trainer holds what the training loop reuses: the tape, the batch

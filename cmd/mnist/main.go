@@ -30,9 +30,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +42,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/internal/cli"
 	"github.com/adjoint-go/adjoint/internal/mnist"
 	"github.com/adjoint-go/adjoint/nn"
 	"github.com/adjoint-go/adjoint/optim"
@@ -52,26 +51,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	go func() {
-		// After the first Ctrl-C, restore the default so a second one kills.
-		<-ctx.Done()
-		stop()
-	}()
-	res, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "mnist: ") {
-			msg = "mnist: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
-		os.Exit(1)
-	case res.Interrupted:
-		os.Exit(130)
-	}
+	cli.Main("mnist", 1, func(ctx context.Context) (bool, error) {
+		res, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		return err == nil && res.Interrupted, err
+	})
 }
 
 // config is the parsed command line.
@@ -96,8 +79,7 @@ type result struct {
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
-	fs := flag.NewFlagSet("mnist", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("mnist", "Trains an MLP (or with -model cnn a CNN) on MNIST and reports test accuracy.", stderr)
 	fs.IntVar(&c.epochs, "epochs", defaultEpochs, "training epochs")
 	fs.IntVar(&c.batch, "batch", 128, "minibatch size")
 	fs.StringVar(&c.model, "model", "mlp", "mlp (the -hidden widths) or cnn (two 5x5 convolutions with max pooling; see cnn.go)")
@@ -112,15 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile to this file")
 	fs.IntVar(&c.limit, "limit", 0, "train on only the first N training images (0: all)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: mnist [flags]\n\nTrains an MLP (or with -model cnn a CNN) on MNIST and reports test accuracy.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	setCNNDefaults(c, fs)
 	if err := checkApplies(c, fs); err != nil {
@@ -323,17 +298,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*result,
 	if c.threads > 0 {
 		defer parallel.SetThreads(parallel.SetThreads(c.threads))
 	}
-	if c.cpuprofile != "" {
-		f, err := os.Create(c.cpuprofile)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cli.StartCPUProfile(c.cpuprofile)
+	if err != nil {
+		return nil, err
 	}
+	defer stopProfile()
 
 	t0 := time.Now()
 	dir := c.data
@@ -526,29 +495,10 @@ func (t *trainer) step(idx []int) float64 {
 }
 
 func (t *trainer) newBar(epoch int, stderr io.Writer) *progressbar.ProgressBar {
-	if t.cfg.quiet || !isTerminal(stderr) {
+	if t.cfg.quiet {
 		return nil
 	}
-	return progressbar.NewOptions(t.train.N,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, t.cfg.epochs)),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("img"),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-// isTerminal reports whether w is a character device (a terminal).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return cli.NewBar(stderr, t.train.N, "img", fmt.Sprintf("epoch %d/%d", epoch, t.cfg.epochs))
 }
 
 // evaluate returns the fraction of ds that model classifies correctly,
