@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+"""Fixtures for onnx's training tests (onnx/train_test.go).
+
+Exports a small CNN and a small MLP with torch.onnx.export in a form that
+keeps every parameter an initializer under its state_dict name
+(TrainingMode.TRAINING, no constant folding), then computes in PyTorch a
+loss for a fixed input and the gradient of every parameter, and saves them
+as .npy files in onnx/testdata/train/:
+
+  cnn.onnx                 conv+bn+relu+maxpool, grouped dilated conv+sigmoid,
+                           avgpool, flatten, linear (opset 15)
+  cnn_x.npy, cnn_labels.npy     input [2,3,8,8] and class labels [2] (int64)
+  cnn_{train,eval}_loss.npy     F.cross_entropy(model(x), labels), mean
+  cnn_{train,eval}_grad_<name>.npy   d loss / d parameter, per state_dict name
+  cnn_train_running_{mean,var}.npy   bn1's running statistics after the
+                                     train-mode forward (momentum 0.1)
+  mlp.onnx                 3-D input: Linear (MatMul+Add), LayerNorm, GELU,
+                           residual Add, Tanh, Linear, Softmax (opset 17)
+  mlp_x.npy, mlp_target.npy     input [2,3,5], target [2,3,4]
+  mlp_loss.npy, mlp_grad_<name>.npy  loss = sum((model(x) - target)^2)
+  nobackward.onnx          y = CumSum(MatMul(x, w), 1): CumSum has no backward
+
+Run with Debian's torch (python3-torch, 1.13) and python3-onnx:
+  /usr/bin/python3 bench/onnx_train_export.py [outdir]
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "onnx", "testdata", "train")
+os.makedirs(out, exist_ok=True)
+torch.manual_seed(0)
+
+
+def save(name, a):
+    np.save(os.path.join(out, name + ".npy"), np.ascontiguousarray(a))
+
+
+def export(m, x, name, opset):
+    path = os.path.join(out, name + ".onnx")
+    torch.onnx.export(m, x, path, training=torch.onnx.TrainingMode.TRAINING,
+                      do_constant_folding=False, input_names=["x"], output_names=["y"],
+                      opset_version=opset)
+    import onnx
+    g = onnx.load(path).graph
+    inits = {i.name for i in g.initializer}
+    params = {k for k, _ in m.named_parameters()}
+    missing = params - inits
+    assert not missing, "parameters not kept as initializers: %s" % sorted(missing)
+    print(name, "ops:", sorted({n.op_type for n in g.node}))
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.pool = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2)
+        self.avg = nn.AvgPool2d(2)
+        self.fc = nn.Linear(6 * 2 * 2, 5)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        x = self.avg(torch.sigmoid(self.conv2(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(5, 8)
+        self.ln = nn.LayerNorm(8)
+        self.fc2 = nn.Linear(8, 8)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = self.fc1(x)
+        h = h + F.gelu(self.fc2(self.ln(h)))
+        return torch.softmax(self.head(torch.tanh(h)), dim=-1)
+
+
+# CNN: gradients in training mode (batch statistics) and evaluation mode.
+cnn = CNN()
+with torch.no_grad():  # non-trivial running statistics for eval mode
+    cnn.bn1.running_mean.uniform_(-0.2, 0.2)
+    cnn.bn1.running_var.uniform_(0.5, 1.5)
+x = torch.randn(2, 3, 8, 8)
+labels = torch.tensor([1, 3])
+cnn.train()
+export(cnn, x, "cnn", 15)
+save("cnn_x", x.numpy())
+save("cnn_labels", labels.numpy())
+state0 = {k: v.clone() for k, v in cnn.state_dict().items()}
+for mode in ["train", "eval"]:
+    cnn.load_state_dict(state0)
+    cnn.train(mode == "train")
+    cnn.zero_grad()
+    loss = F.cross_entropy(cnn(x), labels)
+    loss.backward()
+    save("cnn_%s_loss" % mode, np.array(loss.item(), dtype=np.float32))
+    for k, p in cnn.named_parameters():
+        save("cnn_%s_grad_%s" % (mode, k), p.grad.numpy())
+    if mode == "train":
+        save("cnn_train_running_mean", cnn.bn1.running_mean.numpy())
+        save("cnn_train_running_var", cnn.bn1.running_var.numpy())
+
+# MLP: 3-D input, so Linear exports as MatMul + Add.
+mlp = MLP()
+x = torch.randn(2, 3, 5)
+target = torch.rand(2, 3, 4)
+export(mlp, x, "mlp", 17)
+save("mlp_x", x.numpy())
+save("mlp_target", target.numpy())
+mlp.zero_grad()
+loss = ((mlp(x) - target) ** 2).sum()
+loss.backward()
+save("mlp_loss", np.array(loss.item(), dtype=np.float32))
+for k, p in mlp.named_parameters():
+    save("mlp_grad_" + k, p.grad.numpy())
+
+# A graph with an op that has no backward on a parameter's path.
+from onnx import TensorProto, helper, numpy_helper
+w = numpy_helper.from_array(np.random.RandomState(0).randn(3, 4).astype(np.float32), "w")
+axis = numpy_helper.from_array(np.array(1, dtype=np.int64), "axis")
+g = helper.make_graph(
+    [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
+     helper.make_node("CumSum", ["h", "axis"], ["y"], name="running_total")],
+    "nobackward",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+    [w, axis])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+m.ir_version = 8
+with open(os.path.join(out, "nobackward.onnx"), "wb") as f:
+    f.write(m.SerializeToString())
