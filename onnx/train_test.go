@@ -86,8 +86,8 @@ func mlpLoss[T tensor.Float](t testing.TB, gm *GraphModule[T], tp *autograd.Tape
 }
 
 // Tolerance for float32 against PyTorch (CPU, float32): each error is at
-// most 1e-5 of the largest magnitude of the compared tensor (or of 1).
-const torchTol = 1e-5
+// most 1e-6 of the largest magnitude of the compared tensor (or of 1).
+const torchTol = 1e-6
 
 func TestGraphModuleGradientsAgainstTorch(t *testing.T) {
 	cases := []struct {
