@@ -18,6 +18,13 @@ as .npy files in onnx/testdata/train/:
                            residual Add, Tanh, Linear, Softmax (opset 17)
   mlp_x.npy, mlp_target.npy     input [2,3,5], target [2,3,4]
   mlp_loss.npy, mlp_grad_<name>.npy  loss = sum((model(x) - target)^2)
+  ops.onnx                 a transformer-shaped block on token ids: Gather
+                           (embedding), shape arithmetic (Shape, Gather, Concat,
+                           Reshape), Transpose, batched MatMul, Softmax, Split,
+                           Slice, Concat, Unsqueeze/Squeeze, ReduceMean, Pow,
+                           Sqrt, Pad, LogSoftmax, LeakyRelu, Gemm (opset 13)
+  ops_ids.npy, ops_target.npy, ops_loss.npy, ops_grad_<name>.npy
+                           loss = sum((model(ids) - target)^2)
   nobackward.onnx          y = CumSum(MatMul(x, w), 1): CumSum has no backward
 
 Run with Debian's torch (python3-torch, 1.13) and python3-onnx:
@@ -123,6 +130,52 @@ loss.backward()
 save("mlp_loss", np.array(loss.item(), dtype=np.float32))
 for k, p in mlp.named_parameters():
     save("mlp_grad_" + k, p.grad.numpy())
+
+
+class Ops(nn.Module):
+    """A small attention block written with the ops exporters emit."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(11, 8)
+        self.qkv = nn.Linear(8, 24)
+        self.scale = nn.Parameter(torch.tensor(0.7))
+        self.out = nn.Linear(3 * 8, 3)
+
+    def forward(self, ids):
+        b, t = ids.shape
+        h = self.emb(ids)                                   # Gather
+        q, k, v = self.qkv(h).split(8, dim=-1)              # MatMul, Split
+        q = q.reshape(b, t, 2, 4).transpose(1, 2)           # Shape arithmetic, Transpose
+        k = k.reshape(b, t, 2, 4).transpose(1, 2)
+        v = v.reshape(b, t, 2, 4).transpose(1, 2)
+        att = torch.softmax(q @ k.transpose(-1, -2) * self.scale, dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(b, t, 8)
+        y = y - y.mean(dim=-1, keepdim=True)
+        y = y / torch.sqrt((y ** 2).mean(dim=-1, keepdim=True) + 1e-5)
+        y = torch.cat([y[:, :, 2:6], F.pad(y[:, :, :2], (1, 1))], dim=-1)  # Slice, Pad, Concat
+        y = F.leaky_relu(y, 0.1).unsqueeze(1).squeeze(1)
+        pooled = y[:, :3, :].reshape(b, -1)                 # Slice, Reshape
+        return F.log_softmax(self.out(pooled), dim=-1)
+
+
+ops = Ops()
+ids = torch.tensor([[1, 4, 2, 9, 0], [3, 3, 10, 5, 7]])
+target = torch.rand(2, 3)
+path = os.path.join(out, "ops.onnx")
+torch.onnx.export(ops, ids, path, training=torch.onnx.TrainingMode.TRAINING,
+                  do_constant_folding=False, input_names=["ids"], output_names=["y"],
+                  opset_version=13, dynamic_axes={"ids": {0: "batch", 1: "seq"}})
+import onnx
+print("ops ops:", sorted({n.op_type for n in onnx.load(path).graph.node}))
+save("ops_ids", ids.numpy())
+save("ops_target", target.numpy())
+ops.zero_grad()
+loss = ((ops(ids) - target) ** 2).sum()
+loss.backward()
+save("ops_loss", np.array(loss.item(), dtype=np.float32))
+for k, p in ops.named_parameters():
+    save("ops_grad_" + k, p.grad.numpy())
 
 # A graph with an op that has no backward on a parameter's path.
 from onnx import TensorProto, helper, numpy_helper

@@ -85,6 +85,14 @@ func mlpLoss[T tensor.Float](t testing.TB, gm *GraphModule[T], tp *autograd.Tape
 	return tp.Sum(tp.Square(d))
 }
 
+// opsLoss is sum((y - target)²) for the attention-shaped block on token ids.
+func opsLoss[T tensor.Float](t testing.TB, gm *GraphModule[T], tp *autograd.Tape[T]) *autograd.Var[T] {
+	out, err := gm.ForwardWith(tp, nil, map[string]*Tensor{"ids": trainNpy(t, "ops_ids")})
+	require.NoError(t, err)
+	d := tp.Sub(out["y"], tp.Const(denseOf[T](trainNpy(t, "ops_target"))))
+	return tp.Sum(tp.Square(d))
+}
+
 // Tolerance for float32 against PyTorch (CPU, float32): each error is at
 // most 1e-6 of the largest magnitude of the compared tensor (or of 1).
 const torchTol = 1e-6
@@ -102,6 +110,8 @@ func TestGraphModuleGradientsAgainstTorch(t *testing.T) {
 			"conv2.weight", "conv2.bias", "fc.weight", "fc.bias"}},
 		{"mlp", "mlp", true, mlpLoss[float32], []string{"fc1.weight", "fc1.bias", "ln.weight", "ln.bias",
 			"fc2.weight", "fc2.bias", "head.weight", "head.bias"}},
+		{"ops", "ops", true, opsLoss[float32], []string{"scale", "emb.weight", "qkv.weight", "qkv.bias",
+			"out.weight", "out.bias"}},
 	}
 	for _, c := range cases {
 		t.Run(c.fixture, func(t *testing.T) {
@@ -136,18 +146,21 @@ func TestGraphModuleGradientsAgainstTorch(t *testing.T) {
 // statistics), which the Session follows, so the module runs in training
 // mode there.
 func TestGraphModuleMatchesSession(t *testing.T) {
-	for _, name := range []string{"cnn", "mlp"} {
+	for _, name := range []string{"cnn", "mlp", "ops"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTrainModel(t, name)
-			x := trainNpy(t, name+"_x")
-			want, err := NewSession(m).Run(map[string]*Tensor{"x": x})
+			in, x := "x", trainNpy(t, name+"_x")
+			if name == "ops" {
+				in, x = "ids", trainNpy(t, "ops_ids")
+			}
+			want, err := NewSession(m).Run(map[string]*Tensor{in: x})
 			require.NoError(t, err)
 			gm, err := NewGraphModule[float32](m)
 			require.NoError(t, err)
 			nn.Train(gm, name == "cnn")
 			tp := autograd.NewTape[float32]()
 			tp.NoGrad(true)
-			out, err := gm.Forward(tp, map[string]*autograd.Var[float32]{"x": tp.Const(denseOf[float32](x))})
+			out, err := gm.ForwardWith(tp, nil, map[string]*Tensor{in: x})
 			require.NoError(t, err)
 			closeTo(t, "y", f64s(out["y"].Value()), want["y"], torchTol)
 		})
@@ -166,6 +179,7 @@ func TestGraphModuleFiniteDifferences(t *testing.T) {
 		{"cnn", true, cnnLoss[float64]},
 		{"cnn", false, cnnLoss[float64]},
 		{"mlp", true, mlpLoss[float64]},
+		{"ops", true, opsLoss[float64]},
 	}
 	for _, c := range cases {
 		name := c.model + map[bool]string{true: "_train", false: "_eval"}[c.train]
