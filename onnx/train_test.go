@@ -149,10 +149,11 @@ func TestGraphModuleMatchesSession(t *testing.T) {
 	for _, name := range []string{"cnn", "mlp", "ops"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTrainModel(t, name)
-			in, x := "x", trainNpy(t, name+"_x")
+			in, file := "x", name+"_x"
 			if name == "ops" {
-				in, x = "ids", trainNpy(t, "ops_ids")
+				in, file = "ids", "ops_ids"
 			}
+			x := trainNpy(t, file)
 			want, err := NewSession(m).Run(map[string]*Tensor{in: x})
 			require.NoError(t, err)
 			gm, err := NewGraphModule[float32](m)
