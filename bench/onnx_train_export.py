@@ -25,6 +25,13 @@ as .npy files in onnx/testdata/train/:
                            Sqrt, Pad, LogSoftmax, LeakyRelu, Gemm (opset 13)
   ops_ids.npy, ops_target.npy, ops_loss.npy, ops_grad_<name>.npy
                            loss = sum((model(ids) - target)^2)
+  misc_<case>.onnx         one op each, attribute forms exporters rarely write
+                           (Gemm transA/alpha/beta, Conv auto_pad SAME_UPPER and
+                           asymmetric pads, AveragePool ceil_mode and
+                           count_include_pad=0, opset-11 Softmax over a matrix);
+                           y = op(x * p) with p a parameter, loss =
+                           sum((y - target)^2), against the same function
+                           written in PyTorch: misc_<case>_{x,target,loss,grad_p}.npy
   nobackward.onnx          y = CumSum(MatMul(x, w), 1): CumSum has no backward
 
 Run with Debian's torch (python3-torch, 1.13) and python3-onnx:
@@ -192,3 +199,57 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
 m.ir_version = 8
 with open(os.path.join(out, "nobackward.onnx"), "wb") as f:
     f.write(m.SerializeToString())
+
+
+# Single-op graphs against the same function written in PyTorch.
+def misc(name, op_nodes, xshape, pshape, torch_fn, opset=13, extra=()):
+    rs = np.random.RandomState(len(name))
+    xv = rs.randn(*xshape).astype(np.float32)
+    pv = rs.randn(*pshape).astype(np.float32)
+    inits = [numpy_helper.from_array(pv, "p")] + [numpy_helper.from_array(v, k) for k, v in extra]
+    nodes = [helper.make_node("Mul", ["x", "p"], ["xp"], name="scale")] + op_nodes
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(xshape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    mdl = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    mdl.ir_version = 7
+    with open(os.path.join(out, "misc_%s.onnx" % name), "wb") as f:
+        f.write(mdl.SerializeToString())
+    x = torch.tensor(xv)
+    p = torch.tensor(pv, requires_grad=True)
+    ex = {k: torch.tensor(v, requires_grad=True) for k, v in extra if v.dtype == np.float32}
+    y = torch_fn(x * p, **ex)
+    target = torch.tensor(rs.rand(*y.shape).astype(np.float32))
+    loss = ((y - target) ** 2).sum()
+    loss.backward()
+    save("misc_%s_x" % name, xv)
+    save("misc_%s_target" % name, target.numpy())
+    save("misc_%s_loss" % name, np.array(loss.item(), dtype=np.float32))
+    save("misc_%s_grad_p" % name, p.grad.numpy())
+    for k, v in ex.items():
+        save("misc_%s_grad_%s" % (name, k), v.grad.numpy())
+
+
+rs = np.random.RandomState(7)
+misc("gemm", [helper.make_node("Gemm", ["xp", "w", "c"], ["y"], transA=1, transB=1, alpha=0.5, beta=2.0)],
+     (4, 3), (4, 3), lambda a, w, c: 0.5 * a.T @ w.T + 2 * c,
+     extra=[("w", rs.randn(5, 4).astype(np.float32)), ("c", rs.randn(1, 5).astype(np.float32))])
+misc("conv_same", [helper.make_node("Conv", ["xp", "w"], ["y"], auto_pad="SAME_UPPER", strides=[2, 2],
+                                    kernel_shape=[3, 3])],
+     (1, 2, 6, 6), (1, 2, 6, 6), lambda a, w: F.conv2d(F.pad(a, (0, 1, 0, 1)), w, stride=2),
+     extra=[("w", rs.randn(3, 2, 3, 3).astype(np.float32))])
+misc("conv_asym", [helper.make_node("Conv", ["xp", "w", "b"], ["y"], pads=[1, 0, 2, 1], kernel_shape=[2, 3])],
+     (2, 2, 4, 5), (1, 2, 1, 1), lambda a, w, b: F.conv2d(F.pad(a, (0, 1, 1, 2)), w, b),
+     extra=[("w", rs.randn(3, 2, 2, 3).astype(np.float32)), ("b", rs.randn(3).astype(np.float32))])
+misc("avgpool", [helper.make_node("AveragePool", ["xp"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                                  pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=0)],
+     (1, 2, 6, 6), (1, 2, 6, 6),
+     lambda a: F.avg_pool2d(a, 3, 2, 1, ceil_mode=True, count_include_pad=False))
+misc("maxpool", [helper.make_node("MaxPool", ["xp"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)],
+     (1, 2, 5, 5), (1, 2, 5, 5), lambda a: F.max_pool2d(a, 2, 2, ceil_mode=True))
+misc("softmax11", [helper.make_node("Softmax", ["xp"], ["y"], axis=1)],
+     (2, 3, 4), (2, 3, 4), lambda a: torch.softmax(a.reshape(2, 12), 1).reshape(2, 3, 4), opset=11)
+misc("reduce", [helper.make_node("ReduceSum", ["xp", "axes"], ["s"], keepdims=0),
+                helper.make_node("Unsqueeze", ["s", "axes"], ["u"]),
+                helper.make_node("GlobalAveragePool", ["u"], ["y"])],
+     (2, 3, 4, 5), (1, 3, 1, 5), lambda a: a.sum(1).unsqueeze(1).mean((2, 3), keepdim=True),
+     extra=[("axes", np.array([1], dtype=np.int64))])

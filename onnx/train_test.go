@@ -311,3 +311,28 @@ func TestGraphModuleState(t *testing.T) {
 	_, err = gm.Forward(tp, map[string]*autograd.Var[float32]{"x": tp.Const(tensor.New[float32](2, 5, 8, 8))})
 	require.ErrorContains(t, err, "/conv1/Conv")
 }
+
+// One op per graph, in attribute forms the exported models do not use,
+// against the same function written in PyTorch (bench/onnx_train_export.py's
+// misc cases): y = op(x·p), loss = sum((y − target)²).
+func TestGraphModuleOpsAgainstTorch(t *testing.T) {
+	for _, name := range []string{"gemm", "conv_same", "conv_asym", "avgpool", "maxpool", "softmax11", "reduce"} {
+		t.Run(name, func(t *testing.T) {
+			gm, err := NewGraphModule[float32](loadTrainModel(t, "misc_"+name))
+			require.NoError(t, err)
+			tp := autograd.NewTape[float32]()
+			out, err := gm.Forward(tp, map[string]*autograd.Var[float32]{
+				"x": tp.Const(denseOf[float32](trainNpy(t, "misc_"+name+"_x")))})
+			require.NoError(t, err)
+			d := tp.Sub(out["y"], tp.Const(denseOf[float32](trainNpy(t, "misc_"+name+"_target"))))
+			loss := tp.Sum(tp.Square(d))
+			require.NoError(t, tp.Backward(loss))
+			closeTo(t, "loss", []float64{float64(loss.Item())}, trainNpy(t, "misc_"+name+"_loss"), torchTol)
+			ps := nn.NamedParameters(gm)
+			require.NotEmpty(t, ps)
+			for _, p := range ps {
+				closeTo(t, "grad "+p.Name, f64s(p.Var.Grad()), trainNpy(t, "misc_"+name+"_grad_"+p.Name), torchTol)
+			}
+		})
+	}
+}
