@@ -397,16 +397,19 @@ type tapeCtx[T tensor.Float] struct {
 	node *Node
 }
 
-// call runs a taped op, turning an autograd panic (shapes that do not fit)
-// into an error.
+// call runs a taped op, turning an autograd panic over the data (shapes
+// that do not fit, an index out of range) into an error; misuse panics.
 func (c *tapeCtx[T]) call(f tapeFunc[T], in []tval[T]) (out []tval[T], err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = e
-			} else {
-				err = fmt.Errorf("%v", r)
+			e, ok := r.(error)
+			if ok && errors.Is(e, autograd.ErrMisuse) {
+				panic(r) // a programmer error (a Var from another tape), not data
 			}
+			if !ok {
+				e = fmt.Errorf("%v", r)
+			}
+			err = e
 		}
 	}()
 	return f(c, in)

@@ -336,3 +336,30 @@ func TestGraphModuleOpsAgainstTorch(t *testing.T) {
 		})
 	}
 }
+
+// One training step of the exported CNN (forward, cross-entropy,
+// backward, Adam) on a batch of 8.
+func BenchmarkGraphModuleStep(b *testing.B) {
+	gm, err := NewGraphModule[float32](loadTrainModel(b, "cnn"))
+	require.NoError(b, err)
+	x := tensor.New[float32](8, 3, 8, 8)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%13) - 6
+	}
+	labels := []int{0, 1, 2, 3, 4, 0, 1, 2}
+	opt := optim.NewAdam(nn.Parameters(gm), optim.AdamConfig{LR: 1e-3})
+	tp := autograd.NewTape[float32]()
+	b.ReportAllocs()
+	for b.Loop() {
+		tp.Reset()
+		opt.ZeroGrad()
+		out, err := gm.Forward(tp, map[string]*autograd.Var[float32]{"x": tp.Const(x)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tp.Backward(tp.CrossEntropy(out["y"], labels)); err != nil {
+			b.Fatal(err)
+		}
+		opt.Step()
+	}
+}
