@@ -460,7 +460,7 @@ func (c *tapeCtx[T]) ints(x tval[T], what string) ([]int, error) {
 	if x.t == nil {
 		return nil, fmt.Errorf("%s must be a constant", what)
 	}
-	return x.t.Ints()
+	return intsTo(nil, x.t, what)
 }
 
 // denseOf converts a float (or integer) tensor to a new Dense[T].

@@ -781,7 +781,7 @@ func gather[T tensor.Float](c *tapeCtx[T], data, idx tval[T], axis int) ([]tval[
 	if idx.t == nil {
 		return nil, fmt.Errorf("indices must not need a gradient")
 	}
-	ind, err := idx.t.Ints()
+	ind, err := intsTo(nil, idx.t, "indices")
 	if err != nil {
 		return nil, err
 	}
