@@ -25,13 +25,19 @@ as .npy files in onnx/testdata/train/:
                            Sqrt, Pad, LogSoftmax, LeakyRelu, Gemm (opset 13)
   ops_ids.npy, ops_target.npy, ops_loss.npy, ops_grad_<name>.npy
                            loss = sum((model(ids) - target)^2)
-  misc_<case>.onnx         one op each, attribute forms exporters rarely write
+  misc_<case>.onnx         one op each (also Clip, HardSwish, HardSigmoid, Where,
+                           Expand), attribute forms exporters rarely write
                            (Gemm transA/alpha/beta, Conv auto_pad SAME_UPPER and
                            asymmetric pads, AveragePool ceil_mode and
                            count_include_pad=0, opset-11 Softmax over a matrix);
                            y = op(x * p) with p a parameter, loss =
                            sum((y - target)^2), against the same function
                            written in PyTorch: misc_<case>_{x,target,loss,grad_p}.npy
+  gpt.onnx                 a GPT-style block: token and position embeddings,
+                           decomposed LayerNorm (opset 13), causal mask from a
+                           float buffer through masked_fill (Where), tanh GELU,
+                           weight-tied head; gpt_{ids,target,loss}.npy,
+                           gpt_grad_<name>.npy; loss = F.cross_entropy
   nobackward.onnx          y = CumSum(MatMul(x, w), 1): CumSum has no backward
 
 Run with Debian's torch (python3-torch, 1.13) and python3-onnx:
@@ -253,3 +259,64 @@ misc("reduce", [helper.make_node("ReduceSum", ["xp", "axes"], ["s"], keepdims=0)
                 helper.make_node("GlobalAveragePool", ["u"], ["y"])],
      (2, 3, 4, 5), (1, 3, 1, 5), lambda a: a.sum(1).unsqueeze(1).mean((2, 3), keepdim=True),
      extra=[("axes", np.array([1], dtype=np.int64))])
+
+misc("relu6", [helper.make_node("Clip", ["xp"], ["y"], min=0.0, max=6.0)], (3, 4), (3, 4),
+     lambda a: torch.clamp(a, 0.0, 6.0), opset=6)
+misc("hardswish", [helper.make_node("HardSwish", ["xp"], ["y"])], (3, 8), (3, 8), F.hardswish, opset=14)
+misc("hardsigmoid", [helper.make_node("HardSigmoid", ["xp"], ["y"], alpha=1 / 6, beta=0.5)], (3, 8), (3, 8),
+     F.hardsigmoid)
+misc("where", [helper.make_node("Where", ["cond", "xp", "w"], ["y"])], (3, 4), (3, 4),
+     lambda a, w: torch.where(torch.tensor([True, False, True, False]), a, w),
+     extra=[("w", rs.randn(4).astype(np.float32)), ("cond", np.array([True, False, True, False]))])
+misc("expand", [helper.make_node("Expand", ["xp", "shape"], ["y"])], (3, 1), (3, 1),
+     lambda a: a.expand(2, 3, 4), extra=[("shape", np.array([2, 1, 4], dtype=np.int64))])
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab=13, t=6, c=8, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.wte = nn.Embedding(vocab, c)
+        self.wpe = nn.Parameter(torch.randn(t, c) * 0.1)
+        self.ln1 = nn.LayerNorm(c)
+        self.attn = nn.Linear(c, 3 * c)
+        self.proj = nn.Linear(c, c)
+        self.ln2 = nn.LayerNorm(c)
+        self.fc = nn.Linear(c, 2 * c)
+        self.fc2 = nn.Linear(2 * c, c)
+        self.register_buffer("mask", torch.tril(torch.ones(t, t)))
+
+    def forward(self, ids):
+        b, t = ids.shape
+        c = self.wpe.shape[1]
+        x = self.wte(ids) + self.wpe[:t]
+        q, k, v = self.attn(self.ln1(x)).split(c, dim=2)
+        q = q.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+        k = k.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+        v = v.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(c // self.heads))
+        att = att.masked_fill(self.mask[:t, :t] == 0, float("-inf"))
+        y = (torch.softmax(att, dim=-1) @ v).transpose(1, 2).contiguous().view(b, t, c)
+        x = x + self.proj(y)
+        x = x + self.fc2(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+        return x @ self.wte.weight.t()                       # tied head
+
+
+import math
+gpt = GPT()
+ids = torch.tensor([[1, 5, 2, 12, 0, 7], [3, 3, 9, 4, 11, 6]])
+target = torch.tensor([[5, 2, 12, 0, 7, 1], [3, 9, 4, 11, 6, 8]])
+path = os.path.join(out, "gpt.onnx")
+torch.onnx.export(gpt, ids, path, training=torch.onnx.TrainingMode.TRAINING,
+                  do_constant_folding=False, input_names=["ids"], output_names=["logits"],
+                  opset_version=13)
+print("gpt ops:", sorted({n.op_type for n in onnx.load(path).graph.node}))
+print("gpt initializers:", [i.name for i in onnx.load(path).graph.initializer])
+save("gpt_ids", ids.numpy())
+save("gpt_target", target.numpy())
+gpt.zero_grad()
+loss = F.cross_entropy(gpt(ids).reshape(-1, 13), target.reshape(-1))
+loss.backward()
+save("gpt_loss", np.array(loss.item(), dtype=np.float32))
+for k, p in gpt.named_parameters():
+    save("gpt_grad_" + k, p.grad.numpy())

@@ -82,6 +82,7 @@ type trainStep[T tensor.Float] struct {
 	node   *Node
 	run    tapeFunc[T]
 	kernel Kernel
+	noBack error // the node has no backward: an error if a gradient reaches it
 }
 
 // tval is a value during a forward pass: a Var on the tape, or a constant.
@@ -170,6 +171,59 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 			return nil, fmt.Errorf("onnx: NewGraphModule: initializer %q is both a BatchNormalization statistic and a parameter: %w", name, ErrUnsupported)
 		}
 	}
+	// Classify the nodes; a parameter from which no gradient path reaches
+	// an output (a mask buffer read only through a comparison) is a
+	// constant after all, and the nodes are classified again without it.
+	var steps []trainStep[T]
+	var reachedNoBack error // the first node on a gradient path without a backward
+	for {
+		var isVar map[string]bool
+		var err error
+		steps, isVar, err = gm.classify(src, ops, isParam)
+		if err != nil {
+			return nil, err
+		}
+		live := map[string]bool{}
+		for _, o := range g.Outputs {
+			live[o.Name] = isVar[o.Name]
+		}
+		reachedNoBack = nil
+		for i := len(steps) - 1; i >= 0; i-- {
+			st := steps[i]
+			if st.run == nil && st.noBack == nil {
+				continue
+			}
+			reached := false
+			for _, o := range st.node.Outputs {
+				reached = reached || live[o]
+			}
+			if !reached {
+				continue
+			}
+			if st.noBack != nil {
+				reachedNoBack = st.noBack
+			}
+			for _, in := range st.node.Inputs {
+				if isVar[in] {
+					live[in] = true
+				}
+			}
+		}
+		dead := false
+		for name := range isParam {
+			if !live[name] {
+				delete(isParam, name)
+				dead = true
+			}
+		}
+		if !dead {
+			break
+		}
+	}
+	if reachedNoBack != nil {
+		return nil, reachedNoBack
+	}
+	gm.steps = steps
 	for _, it := range g.Initializers {
 		switch {
 		case isParam[it.Name]:
@@ -187,8 +241,22 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 			gm.consts[name] = t
 		}
 	}
-	// Values that carry a gradient: float inputs, parameters, and the
-	// differentiable outputs of taped nodes.
+	return gm, nil
+}
+
+// classify decides, node by node, which are recorded on the tape (those
+// reading a value that carries a gradient) and which run on their
+// inference kernels, and returns the steps and the values that carry a
+// gradient.
+func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T], isParam map[string]bool) ([]trainStep[T], map[string]bool, error) {
+	entry := func(n *Node) (tapeEntry[T], bool) {
+		if canonDomain(n.Domain) != "" {
+			return tapeEntry[T]{}, false
+		}
+		e, ok := ops[n.OpType]
+		return e, ok
+	}
+	var steps []trainStep[T]
 	isVar := map[string]bool{}
 	for _, in := range gm.inputs {
 		if in.DType.IsFloat() {
@@ -207,11 +275,10 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 		}
 		for _, name := range n.Implicit {
 			if isVar[name] {
-				return nil, noBackward(n, "a subgraph reads a value that needs a gradient")
+				return nil, nil, noBackward(n, "a subgraph reads a value that needs a gradient")
 			}
 		}
-		e, ok := entry(n)
-		if len(varIn) == 0 || noGradOp(n) {
+		kernel := func() (Kernel, error) {
 			ctor := lookup(n.Domain, n.OpType, n.Opset)
 			if ctor == nil {
 				return nil, fmt.Errorf("onnx: node %q: op %s: %w", n.Name, n.OpType, ErrUnsupported)
@@ -223,23 +290,47 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 			if err != nil {
 				return nil, fmt.Errorf("onnx: node %q (%s, opset %d): %w", n.Name, n.OpType, n.Opset, err)
 			}
-			gm.steps = append(gm.steps, trainStep[T]{node: n, kernel: k})
+			return k, nil
+		}
+		e, ok := entry(n)
+		if len(varIn) == 0 || noGradOp(n) {
+			k, err := kernel()
+			if err != nil {
+				return nil, nil, err
+			}
+			steps = append(steps, trainStep[T]{node: n, kernel: k})
 			continue
 		}
+		var noBack error
 		if !ok {
-			return nil, noBackward(n, "")
+			noBack = noBackward(n, "")
 		}
 		for _, i := range varIn {
-			if e.diff&(1<<i) == 0 {
-				return nil, noBackward(n, fmt.Sprintf("input %d (%q) needs a gradient that is not implemented", i, n.Inputs[i]))
+			if ok && e.diff&(1<<i) == 0 {
+				noBack = noBackward(n, fmt.Sprintf("input %d (%q) needs a gradient that is not implemented", i, n.Inputs[i]))
 			}
+		}
+		if noBack != nil {
+			// An error only if a gradient must pass (see NewGraphModule);
+			// otherwise the node runs on its kernel.
+			k, err := kernel()
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, o := range n.Outputs {
+				if o != "" {
+					isVar[o] = true
+				}
+			}
+			steps = append(steps, trainStep[T]{node: n, kernel: k, noBack: noBack})
+			continue
 		}
 		run, err := e.build(n)
 		if err == nil {
 			err = n.err
 		}
 		if err != nil {
-			return nil, fmt.Errorf("onnx: node %q (%s, opset %d) on a tape: %w", n.Name, n.OpType, n.Opset, err)
+			return nil, nil, fmt.Errorf("onnx: node %q (%s, opset %d) on a tape: %w", n.Name, n.OpType, n.Opset, err)
 		}
 		outs := e.outs
 		if outs == 0 {
@@ -250,9 +341,9 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 				isVar[o] = true
 			}
 		}
-		gm.steps = append(gm.steps, trainStep[T]{node: n, run: run})
+		steps = append(steps, trainStep[T]{node: n, run: run})
 	}
-	return gm, nil
+	return steps, isVar, nil
 }
 
 func noBackward(n *Node, why string) error {

@@ -104,9 +104,32 @@ func tapeOpTable[T tensor.Float]() map[string]tapeEntry[T] {
 		"Reciprocal": unaryOp(func(t *tp, x *autograd.Var[T]) *autograd.Var[T] {
 			return t.Pow(x, -1)
 		}),
-		"Erf": unaryOp(func(t *tp, x *autograd.Var[T]) *autograd.Var[T] {
-			return t.Apply(erfFunc[T]{}, x)
-		}),
+		"Erf":       erfOp[T](),
+		"HardSwish": elemOp(hardSwish[T]()),
+		"HardSigmoid": {diff: 1, build: func(n *Node) (tapeFunc[T], error) {
+			e := hardSigmoid[T](float64(n.Float("alpha", 0.2)), float64(n.Float("beta", 0.5)))
+			return elemOp(e).build(n)
+		}},
+		"Clip":  {diff: 1, build: buildClip[T]},
+		"Where": {diff: 6, build: simple(whereOp[T])},
+		"Expand": {diff: 1, build: simple(func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
+			req, err := c.ints(in[1], "shape")
+			if err != nil {
+				return nil, err
+			}
+			shape, err := broadcastTo2(nil, in[0].shape(), req)
+			if err != nil {
+				return nil, err
+			}
+			return one(expand(c, c.v(in[0]), shape)), nil
+		})},
+		"Sum": {diff: 0xffffffff, build: simple(func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
+			y := c.v(in[0])
+			for _, x := range in[1:] {
+				y = c.tp.Add(y, c.v(x))
+			}
+			return one(y), nil
+		})},
 		"LeakyRelu": {diff: 1, build: func(n *Node) (tapeFunc[T], error) {
 			alpha := T(n.Float("alpha", 0.01))
 			return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
@@ -933,23 +956,28 @@ func padConst[T tensor.Float](c *tapeCtx[T], x *autograd.Var[T], pads []int) *au
 	return x
 }
 
-// erfFunc is the error function: y = erf(x), x̄ += ȳ·2/√π·e^(−x²).
-type erfFunc[T tensor.Float] struct{}
+// elemFunc is an elementwise op that autograd lacks, as an
+// autograd.Function: y = f(x), x̄ += ȳ·df(x), both in float64.
+type elemFunc[T tensor.Float] struct {
+	name string
+	f    func(x float64) float64
+	df   func(x float64) float64
+}
 
-func (erfFunc[T]) Name() string { return "Erf" }
+func (e *elemFunc[T]) Name() string { return e.name }
 
-func (erfFunc[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
+func (e *elemFunc[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
 	x := in[0].Contiguous()
 	y := ctx.Alloc(x.Shape()...)
 	yd := y.Data()
 	for i, v := range x.Data() {
-		yd[i] = T(math.Erf(float64(v)))
+		yd[i] = T(e.f(float64(v)))
 	}
 	ctx.Save(x)
 	return y
 }
 
-func (erfFunc[T]) Backward(ctx *autograd.Context[T], gy *tensor.Dense[T], gx ...*tensor.Dense[T]) {
+func (e *elemFunc[T]) Backward(ctx *autograd.Context[T], gy *tensor.Dense[T], gx ...*tensor.Dense[T]) {
 	if gx[0] == nil {
 		return
 	}
@@ -957,7 +985,134 @@ func (erfFunc[T]) Backward(ctx *autograd.Context[T], gy *tensor.Dense[T], gx ...
 	g := gy.Contiguous().Data()
 	d := gx[0].Data()
 	for i, v := range x {
-		f := float64(v)
-		d[i] += T(float64(g[i]) * 2 / math.SqrtPi * math.Exp(-f*f))
+		d[i] += T(float64(g[i]) * e.df(float64(v)))
 	}
+}
+
+func elemOp[T tensor.Float](e *elemFunc[T]) tapeEntry[T] {
+	return tapeEntry[T]{diff: 1, build: simple(func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
+		return one(c.tp.Apply(e, c.v(in[0]))), nil
+	})}
+}
+
+func erfOp[T tensor.Float]() tapeEntry[T] {
+	return elemOp(&elemFunc[T]{name: "Erf", f: math.Erf,
+		df: func(x float64) float64 { return 2 / math.SqrtPi * math.Exp(-x*x) }})
+}
+
+// hardSigmoid is max(0, min(1, αx + β)); its gradient α inside (0, 1).
+func hardSigmoid[T tensor.Float](alpha, beta float64) *elemFunc[T] {
+	return &elemFunc[T]{name: "HardSigmoid",
+		f: func(x float64) float64 { return max(0, min(1, alpha*x+beta)) },
+		df: func(x float64) float64 {
+			if v := alpha*x + beta; v > 0 && v < 1 {
+				return alpha
+			}
+			return 0
+		}}
+}
+
+// HardSwish is x·HardSigmoid(x) with α = 1/6, β = 1/2; PyTorch's gradient.
+func hardSwish[T tensor.Float]() *elemFunc[T] {
+	return &elemFunc[T]{name: "HardSwish",
+		f: func(x float64) float64 { return x * max(0, min(1, x/6+0.5)) },
+		df: func(x float64) float64 {
+			switch {
+			case x < -3:
+				return 0
+			case x <= 3:
+				return x/3 + 0.5
+			}
+			return 1
+		}}
+}
+
+// clip bounds x to [lo, hi]; the gradient passes where lo ≤ x ≤ hi, as
+// torch.clamp's.
+func clip[T tensor.Float](lo, hi float64) *elemFunc[T] {
+	return &elemFunc[T]{name: "Clip",
+		f: func(x float64) float64 { return max(lo, min(hi, x)) },
+		df: func(x float64) float64 {
+			if x >= lo && x <= hi {
+				return 1
+			}
+			return 0
+		}}
+}
+
+func buildClip[T tensor.Float](n *Node) (tapeFunc[T], error) {
+	lo, hi := float64(n.Float("min", float32(math.Inf(-1)))), float64(n.Float("max", float32(math.Inf(1))))
+	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
+		l, h := lo, hi
+		if n.Opset >= 11 {
+			l, h = math.Inf(-1), math.Inf(1)
+			for i, b := range []*float64{&l, &h} {
+				if len(in) > i+1 && in[i+1].ok() {
+					if in[i+1].t == nil || in[i+1].t.Size() != 1 {
+						return nil, fmt.Errorf("bounds must be constant scalars: %w", ErrUnsupported)
+					}
+					*b = in[i+1].t.Float64At(0)
+				}
+			}
+		}
+		return one(c.tp.Apply(clip[T](l, h), c.v(in[0]))), nil
+	}, nil
+}
+
+// whereFunc selects a where cond holds, else b; a and b already have the
+// output's shape, and so has cond.
+type whereFunc[T tensor.Float] struct{ cond []bool }
+
+func (whereFunc[T]) Name() string { return "Where" }
+
+func (w *whereFunc[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
+	a, b := in[0].Contiguous().Data(), in[1].Contiguous().Data()
+	y := ctx.Alloc(in[0].Shape()...)
+	yd := y.Data()
+	for i, c := range w.cond {
+		if c {
+			yd[i] = a[i]
+		} else {
+			yd[i] = b[i]
+		}
+	}
+	return y
+}
+
+func (w *whereFunc[T]) Backward(ctx *autograd.Context[T], gy *tensor.Dense[T], gx ...*tensor.Dense[T]) {
+	g := gy.Contiguous().Data()
+	for k, want := range []bool{true, false} {
+		if gx[k] == nil {
+			continue
+		}
+		d := gx[k].Data()
+		for i, c := range w.cond {
+			if c == want {
+				d[i] += g[i]
+			}
+		}
+	}
+}
+
+// expand broadcasts x to shape by adding zeros of that shape, so that
+// backward is the broadcast's sum.
+func expand[T tensor.Float](c *tapeCtx[T], x *autograd.Var[T], shape []int) *autograd.Var[T] {
+	if slices.Equal(x.Shape(), shape) {
+		return x
+	}
+	return c.tp.Add(x, c.tp.Const(tensor.New[T](shape...)))
+}
+
+func whereOp[T tensor.Float](c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
+	if in[0].t == nil || in[0].t.DType != Bool {
+		return nil, fmt.Errorf("condition must be a constant bool tensor")
+	}
+	shape, err := BroadcastShape(in[0].t.Shape, in[1].shape(), in[2].shape())
+	if err != nil {
+		return nil, err
+	}
+	cond := &Tensor{}
+	broadcastTo(cond, in[0].t, shape)
+	a, b := expand(c, c.v(in[1]), shape), expand(c, c.v(in[2]), shape)
+	return one(c.tp.Apply(&whereFunc[T]{cond: cond.B[:numel(shape)]}, a, b)), nil
 }

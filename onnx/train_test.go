@@ -93,6 +93,15 @@ func opsLoss[T tensor.Float](t testing.TB, gm *GraphModule[T], tp *autograd.Tape
 	return tp.Sum(tp.Square(d))
 }
 
+// gptLoss is F.cross_entropy over every position of the GPT-style block.
+func gptLoss[T tensor.Float](t testing.TB, gm *GraphModule[T], tp *autograd.Tape[T]) *autograd.Var[T] {
+	out, err := gm.ForwardWith(tp, nil, map[string]*Tensor{"ids": trainNpy(t, "gpt_ids")})
+	require.NoError(t, err)
+	logits := out["logits"]
+	v := logits.Shape()[2]
+	return tp.CrossEntropy(tp.Reshape(logits, -1, v), labelsOf(t, trainNpy(t, "gpt_target")))
+}
+
 // Tolerance for float32 against PyTorch (CPU, float32): each error is at
 // most 1e-6 of the largest magnitude of the compared tensor (or of 1).
 const torchTol = 1e-6
@@ -112,6 +121,9 @@ func TestGraphModuleGradientsAgainstTorch(t *testing.T) {
 			"fc2.weight", "fc2.bias", "head.weight", "head.bias"}},
 		{"ops", "ops", true, opsLoss[float32], []string{"scale", "emb.weight", "qkv.weight", "qkv.bias",
 			"out.weight", "out.bias"}},
+		{"gpt", "gpt", true, gptLoss[float32], []string{"wpe", "wte.weight", "ln1.weight", "ln1.bias",
+			"attn.weight", "attn.bias", "proj.weight", "proj.bias", "ln2.weight", "ln2.bias", "fc.weight", "fc.bias",
+			"fc2.weight", "fc2.bias"}},
 	}
 	for _, c := range cases {
 		t.Run(c.fixture, func(t *testing.T) {
@@ -146,12 +158,12 @@ func TestGraphModuleGradientsAgainstTorch(t *testing.T) {
 // statistics), which the Session follows, so the module runs in training
 // mode there.
 func TestGraphModuleMatchesSession(t *testing.T) {
-	for _, name := range []string{"cnn", "mlp", "ops"} {
+	for _, name := range []string{"cnn", "mlp", "ops", "gpt"} {
 		t.Run(name, func(t *testing.T) {
 			m := loadTrainModel(t, name)
 			in, file := "x", name+"_x"
-			if name == "ops" {
-				in, file = "ids", "ops_ids"
+			if name == "ops" || name == "gpt" {
+				in, file = "ids", name+"_ids"
 			}
 			x := trainNpy(t, file)
 			want, err := NewSession(m).Run(map[string]*Tensor{in: x})
@@ -163,7 +175,9 @@ func TestGraphModuleMatchesSession(t *testing.T) {
 			tp.NoGrad(true)
 			out, err := gm.ForwardWith(tp, nil, map[string]*Tensor{in: x})
 			require.NoError(t, err)
-			closeTo(t, "y", f64s(out["y"].Value()), want["y"], torchTol)
+			for k, w := range want {
+				closeTo(t, k, f64s(out[k].Value()), w, torchTol)
+			}
 		})
 	}
 }
@@ -181,6 +195,7 @@ func TestGraphModuleFiniteDifferences(t *testing.T) {
 		{"cnn", false, cnnLoss[float64]},
 		{"mlp", true, mlpLoss[float64]},
 		{"ops", true, opsLoss[float64]},
+		{"gpt", true, gptLoss[float64]},
 	}
 	for _, c := range cases {
 		name := c.model + map[bool]string{true: "_train", false: "_eval"}[c.train]
@@ -316,7 +331,8 @@ func TestGraphModuleState(t *testing.T) {
 // against the same function written in PyTorch (bench/onnx_train_export.py's
 // misc cases): y = op(x·p), loss = sum((y − target)²).
 func TestGraphModuleOpsAgainstTorch(t *testing.T) {
-	for _, name := range []string{"gemm", "conv_same", "conv_asym", "avgpool", "maxpool", "softmax11", "reduce"} {
+	for _, name := range []string{"gemm", "conv_same", "conv_asym", "avgpool", "maxpool", "softmax11", "reduce",
+		"relu6", "hardswish", "hardsigmoid", "where", "expand"} {
 		t.Run(name, func(t *testing.T) {
 			gm, err := NewGraphModule[float32](loadTrainModel(t, "misc_"+name))
 			require.NoError(t, err)
