@@ -39,6 +39,7 @@ as .npy files in onnx/testdata/train/:
                            weight-tied head; gpt_{ids,target,loss}.npy,
                            gpt_grad_<name>.npy; loss = F.cross_entropy
   nobackward.onnx          y = CumSum(MatMul(x, w), 1): CumSum has no backward
+  nobackward_input.onnx    y = MatMul(CumSum(x, 1), w): only x's gradient needs it
 
 Run with Debian's torch (python3-torch, 1.13) and python3-onnx:
   /usr/bin/python3 bench/onnx_train_export.py [outdir]
@@ -204,6 +205,19 @@ g = helper.make_graph(
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
 m.ir_version = 8
 with open(os.path.join(out, "nobackward.onnx"), "wb") as f:
+    f.write(m.SerializeToString())
+
+# The same op on an input's path only: y = MatMul(CumSum(x, 1), w).
+g = helper.make_graph(
+    [helper.make_node("CumSum", ["x", "axis"], ["h"], name="running_total"),
+     helper.make_node("MatMul", ["h", "w"], ["y"], name="mm")],
+    "inputpath",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+    [w, axis])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+m.ir_version = 8
+with open(os.path.join(out, "nobackward_input.onnx"), "wb") as f:
     f.write(m.SerializeToString())
 
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/nn"
@@ -82,7 +83,10 @@ type trainStep[T tensor.Float] struct {
 	node   *Node
 	run    tapeFunc[T]
 	kernel Kernel
-	noBack error // the node has no backward: an error if a gradient reaches it
+	// noBack: the node has no backward. NewGraphModule fails if a
+	// parameter's gradient must pass through it; Forward fails if an
+	// input that requires a gradient reaches it.
+	noBack error
 }
 
 // tval is a value during a forward pass: a Var on the tape, or a constant.
@@ -111,15 +115,18 @@ func (x tval[T]) shape() []int {
 }
 
 // NewGraphModule prepares m's graph to run on a Tape[T]. Every float
-// initializer that a differentiable input of a node reads becomes a
-// parameter (a leaf Var that requires a gradient, holding a copy of the
-// initializer converted to T); BatchNormalization's mean and variance
-// initializers become buffers; other initializers stay constants. It
-// returns an error wrapping ErrNoBackward naming the node, op, domain and
-// opset of the first node on a parameter's or float input's path that has
-// no backward, or wrapping ErrUnsupported for an attribute value the taped
-// op does not support. m itself is not changed and can still be run by a
-// Session.
+// initializer that a differentiable input of a node reads, and from which
+// a gradient path reaches a graph output, becomes a parameter (a leaf Var
+// that requires a gradient, holding a copy of the initializer converted
+// to T); BatchNormalization's mean and variance initializers become
+// buffers; other initializers (a causal mask read through Equal, a Clip
+// bound) stay constants. It returns an error wrapping ErrNoBackward
+// naming the node, op, domain and opset of the first node that a
+// parameter's gradient must pass and whose op has no backward here, or
+// wrapping ErrUnsupported for an attribute value the taped op does not
+// support. Such a node on a float input's path only is allowed: Forward
+// returns the error if the input given there requires a gradient. m
+// itself is not changed and can still be run by a Session.
 func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 	if m == nil || m.Graph == nil || m.Graph.source == nil {
 		return nil, errors.New("onnx: NewGraphModule: model was not compiled (use Load, Read or Parse)")
@@ -183,6 +190,21 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 		if err != nil {
 			return nil, err
 		}
+		// Values computed from a parameter through recorded nodes.
+		fromParam := maps.Clone(isParam)
+		for _, st := range steps {
+			if st.run == nil && st.noBack == nil {
+				continue
+			}
+			for _, in := range st.node.Inputs {
+				if fromParam[in] {
+					for _, o := range st.node.Outputs {
+						fromParam[o] = true
+					}
+					break
+				}
+			}
+		}
 		live := map[string]bool{}
 		for _, o := range g.Outputs {
 			live[o.Name] = isVar[o.Name]
@@ -200,7 +222,7 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 			if !reached {
 				continue
 			}
-			if st.noBack != nil {
+			if st.noBack != nil && slices.ContainsFunc(st.node.Inputs, func(in string) bool { return fromParam[in] }) {
 				reachedNoBack = st.noBack
 			}
 			for _, in := range st.node.Inputs {
@@ -456,6 +478,13 @@ func (gm *GraphModule[T]) ForwardWith(tp *autograd.Tape[T], inputs map[string]*a
 			c.node = n
 			out, err = c.call(st.run, in)
 		} else {
+			if st.noBack != nil {
+				for _, x := range in {
+					if x.v != nil && x.v.RequiresGrad() || x.vt != nil && x.vt.RequiresGrad() {
+						return nil, st.noBack // an input's gradient would pass through it
+					}
+				}
+			}
 			out, err = c.kernel(st.kernel, n, in)
 		}
 		if err != nil {

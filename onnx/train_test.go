@@ -379,3 +379,36 @@ func BenchmarkGraphModuleStep(b *testing.B) {
 		opt.Step()
 	}
 }
+
+// An op without a backward on an input's path only: the parameters train,
+// and asking for the input's gradient is the error.
+func TestGraphModuleNoBackwardOnInputPath(t *testing.T) {
+	m := loadTrainModel(t, "nobackward_input")
+	gm, err := NewGraphModule[float64](m)
+	require.NoError(t, err)
+	x := tensor.New[float64](2, 3)
+	for i := range x.Data() {
+		x.Data()[i] = float64(i) - 2.5
+	}
+	tp := autograd.NewTape[float64]()
+	out, err := gm.Forward(tp, map[string]*autograd.Var[float64]{"x": tp.Const(x)})
+	require.NoError(t, err)
+	require.NoError(t, tp.Backward(tp.Sum(out["y"])))
+	// d sum(h·w)/dw[k][j] = Σ_i h[i][k], h = cumsum(x) along axis 1.
+	g := gm.Param("w").Grad().Data()
+	for k := range 3 {
+		want := 0.0
+		for i := range 2 {
+			for j := 0; j <= k; j++ {
+				want += x.Data()[i*3+j]
+			}
+		}
+		for j := range 4 {
+			require.InDelta(t, want, g[k*4+j], 1e-12)
+		}
+	}
+	tp.Reset()
+	_, err = gm.Forward(tp, map[string]*autograd.Var[float64]{"x": autograd.NewVar(x, true)})
+	require.ErrorIs(t, err, ErrNoBackward)
+	require.ErrorContains(t, err, "CumSum")
+}
