@@ -26,7 +26,7 @@ as .npy files in onnx/testdata/train/:
   ops_ids.npy, ops_target.npy, ops_loss.npy, ops_grad_<name>.npy
                            loss = sum((model(ids) - target)^2)
   misc_<case>.onnx         one op each (also Clip, HardSwish, HardSigmoid, Where,
-                           Expand), attribute forms exporters rarely write
+                           Expand, ReduceL2, Max), attribute forms exporters rarely write
                            (Gemm transA/alpha/beta, Conv auto_pad SAME_UPPER and
                            asymmetric pads, AveragePool ceil_mode and
                            count_include_pad=0, opset-11 Softmax over a matrix);
@@ -334,3 +334,7 @@ loss.backward()
 save("gpt_loss", np.array(loss.item(), dtype=np.float32))
 for k, p in gpt.named_parameters():
     save("gpt_grad_" + k, p.grad.numpy())
+misc("reducel2", [helper.make_node("ReduceL2", ["xp"], ["y"], axes=[1], keepdims=1)], (3, 4, 2), (3, 4, 2),
+     lambda a: torch.linalg.vector_norm(a, dim=1, keepdim=True))
+misc("max", [helper.make_node("Max", ["xp", "w"], ["y"])], (3, 4), (3, 4),
+     lambda a, w: torch.maximum(a, w), extra=[("w", rs.randn(4).astype(np.float32))])

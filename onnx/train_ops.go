@@ -253,9 +253,13 @@ func tapeOpTable[T tensor.Float]() map[string]tapeEntry[T] {
 				return gather(c, in[0], in[1], axis)
 			}, nil
 		}},
-		"ReduceMean": {diff: 1, build: func(n *Node) (tapeFunc[T], error) { return buildReduce[T](n, true) }},
-		"ReduceSum":  {diff: 1, build: func(n *Node) (tapeFunc[T], error) { return buildReduce[T](n, false) }},
-		"Pad":        {diff: 1, build: buildPad[T]},
+		"ReduceMean":      {diff: 1, build: func(n *Node) (tapeFunc[T], error) { return buildReduce[T](n, reduceMean) }},
+		"ReduceSum":       {diff: 1, build: func(n *Node) (tapeFunc[T], error) { return buildReduce[T](n, reduceSum) }},
+		"ReduceSumSquare": {diff: 1, build: func(n *Node) (tapeFunc[T], error) { return buildReduce[T](n, reduceSumSquare) }},
+		"ReduceL2":        {diff: 1, build: func(n *Node) (tapeFunc[T], error) { return buildReduce[T](n, reduceL2) }},
+		"Max":             {diff: 0xffffffff, build: simple(func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) { return extremum(c, in, true) })},
+		"Min":             {diff: 0xffffffff, build: simple(func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) { return extremum(c, in, false) })},
+		"Pad":             {diff: 1, build: buildPad[T]},
 	}
 }
 
@@ -841,11 +845,23 @@ func gather[T tensor.Float](c *tapeCtx[T], data, idx tval[T], axis int) ([]tval[
 	return one(c.tp.Reshape(y, out...)), nil
 }
 
-func buildReduce[T tensor.Float](n *Node, mean bool) (tapeFunc[T], error) {
+type reduceKind uint8
+
+const (
+	reduceSum reduceKind = iota
+	reduceMean
+	reduceSumSquare // Σx², as Square then Sum
+	reduceL2        // √Σx²
+)
+
+func buildReduce[T tensor.Float](n *Node, kind reduceKind) (tapeFunc[T], error) {
 	keep := n.Int("keepdims", 1) != 0
 	attr := n.IntsAsInt("axes")
 	noop := n.Int("noop_with_empty_axes", 0) != 0
-	fromInput := mean && n.Opset >= 18 || !mean && n.Opset >= 13
+	mean := kind == reduceMean
+	// Axes move from an attribute to an input at opset 13 for ReduceSum,
+	// 18 for the others.
+	fromInput := kind == reduceSum && n.Opset >= 13 || kind != reduceSum && n.Opset >= 18
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		axes := attr
 		if fromInput && len(in) > 1 && in[1].ok() {
@@ -856,10 +872,13 @@ func buildReduce[T tensor.Float](n *Node, mean bool) (tapeFunc[T], error) {
 		}
 		x := c.v(in[0])
 		s := x.Shape()
+		if len(axes) == 0 && noop {
+			return one(x), nil
+		}
+		if kind == reduceSumSquare || kind == reduceL2 {
+			x = c.tp.Square(x)
+		}
 		if len(axes) == 0 {
-			if noop {
-				return one(x), nil
-			}
 			for i := range s {
 				axes = append(axes, i)
 			}
@@ -889,8 +908,75 @@ func buildReduce[T tensor.Float](n *Node, mean bool) (tapeFunc[T], error) {
 				out = append(out, 1)
 			}
 		}
-		return one(c.tp.Reshape(x, out...)), nil
+		x = c.tp.Reshape(x, out...)
+		if kind == reduceL2 {
+			x = c.tp.Sqrt(x)
+		}
+		return one(x), nil
 	}, nil
+}
+
+// extremum is the elementwise Max or Min of its inputs, broadcast; the
+// adjoint goes to the input that was chosen, split evenly on ties (as
+// PyTorch's maximum and minimum).
+func extremum[T tensor.Float](c *tapeCtx[T], in []tval[T], isMax bool) ([]tval[T], error) {
+	shapes := make([][]int, len(in))
+	for i, x := range in {
+		shapes[i] = x.shape()
+	}
+	shape, err := BroadcastShape(shapes...)
+	if err != nil {
+		return nil, err
+	}
+	y := expand(c, c.v(in[0]), shape)
+	for _, x := range in[1:] {
+		y = c.tp.Apply(extremumFunc[T]{isMax}, y, expand(c, c.v(x), shape))
+	}
+	return one(y), nil
+}
+
+type extremumFunc[T tensor.Float] struct{ isMax bool }
+
+func (e extremumFunc[T]) Name() string {
+	if e.isMax {
+		return "Max"
+	}
+	return "Min"
+}
+
+func (e extremumFunc[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
+	a, b := in[0].Contiguous(), in[1].Contiguous()
+	y := ctx.Alloc(a.Shape()...)
+	yd, ad, bd := y.Data(), a.Data(), b.Data()
+	for i := range yd {
+		if e.isMax == (ad[i] >= bd[i]) {
+			yd[i] = ad[i]
+		} else {
+			yd[i] = bd[i]
+		}
+	}
+	ctx.Save(a, b)
+	return y
+}
+
+func (e extremumFunc[T]) Backward(ctx *autograd.Context[T], gy *tensor.Dense[T], gx ...*tensor.Dense[T]) {
+	sv := ctx.Saved()
+	a, b, g := sv[0].Data(), sv[1].Data(), gy.Contiguous().Data()
+	for i := range g {
+		wa := T(0)
+		switch {
+		case a[i] == b[i]:
+			wa = 0.5
+		case e.isMax == (a[i] > b[i]):
+			wa = 1
+		}
+		if gx[0] != nil {
+			gx[0].Data()[i] += wa * g[i]
+		}
+		if gx[1] != nil {
+			gx[1].Data()[i] += (1 - wa) * g[i]
+		}
+	}
 }
 
 func buildPad[T tensor.Float](n *Node) (tapeFunc[T], error) {

@@ -332,7 +332,7 @@ func TestGraphModuleState(t *testing.T) {
 // misc cases): y = op(x·p), loss = sum((y − target)²).
 func TestGraphModuleOpsAgainstTorch(t *testing.T) {
 	for _, name := range []string{"gemm", "conv_same", "conv_asym", "avgpool", "maxpool", "softmax11", "reduce",
-		"relu6", "hardswish", "hardsigmoid", "where", "expand"} {
+		"relu6", "hardswish", "hardsigmoid", "where", "expand", "reducel2", "max"} {
 		t.Run(name, func(t *testing.T) {
 			gm, err := NewGraphModule[float32](loadTrainModel(t, "misc_"+name))
 			require.NoError(t, err)
@@ -411,4 +411,59 @@ func TestGraphModuleNoBackwardOnInputPath(t *testing.T) {
 	_, err = gm.Forward(tp, map[string]*autograd.Var[float64]{"x": autograd.NewVar(x, true)})
 	require.ErrorIs(t, err, ErrNoBackward)
 	require.ErrorContains(t, err, "CumSum")
+}
+
+// The anchor and real models (bench/onnx_fixtures.sh) on a tape in
+// evaluation mode: the outputs are ONNX Runtime's (within the tolerance
+// the Session meets), and a backward pass reaches every parameter.
+func TestGraphModuleAnchorModels(t *testing.T) {
+	dir := modelsDir(t)
+	if testing.Short() {
+		t.Skip("anchor models take seconds each")
+	}
+	for _, name := range []string{"resnet18", "mobilenet_v2", "minilm_l6", "embedding_model", "ch_ppocr_mobile_v2.0_cls_infer"} {
+		t.Run(name, func(t *testing.T) {
+			f := filepath.Join(dir, name+".onnx")
+			if _, err := os.Stat(f); err != nil {
+				t.Skipf("%s not present", f)
+			}
+			m, err := Load(f)
+			require.NoError(t, err)
+			gm, err := NewGraphModule[float32](m)
+			require.NoError(t, err)
+			nn.Train(gm, false)
+			data := map[string]*Tensor{}
+			for _, in := range m.Graph.Inputs {
+				if gm.Param(in.Name) == nil {
+					data[in.Name] = trainNpyAt(t, filepath.Join(dir, name+".in."+in.Name+".npy"))
+				}
+			}
+			tp := autograd.NewTape[float32]()
+			out, err := gm.ForwardWith(tp, nil, data)
+			require.NoError(t, err)
+			var loss *autograd.Var[float32]
+			for _, o := range m.Graph.Outputs {
+				want := trainNpyAt(t, filepath.Join(dir, name+".out."+o.Name+".npy"))
+				closeTo(t, o.Name, f64s(out[o.Name].Value()), want, modelRelTol)
+				s := tp.Sum(out[o.Name])
+				if loss == nil {
+					loss = s
+				} else {
+					loss = tp.Add(loss, s)
+				}
+			}
+			require.NoError(t, tp.Backward(loss))
+			for _, p := range nn.NamedParameters(gm) {
+				require.NotNil(t, p.Var.Grad(), p.Name)
+			}
+			t.Logf("%d parameters (%d values), %d buffers", len(nn.NamedParameters(gm)), nn.NumParameters(gm), len(nn.NamedBuffers(gm)))
+		})
+	}
+}
+
+func trainNpyAt(t testing.TB, path string) *Tensor {
+	t.Helper()
+	x, err := readNpyTensor(path)
+	require.NoError(t, err, path)
+	return x
 }
