@@ -40,6 +40,7 @@ as .npy files in onnx/testdata/train/:
                            gpt_grad_<name>.npy; loss = F.cross_entropy
   nobackward.onnx          y = CumSum(MatMul(x, w), 1): CumSum has no backward
   nobackward_input.onnx    y = MatMul(CumSum(x, 1), w): only x's gradient needs it
+  constweights.onnx        y = x·W + s with W and s Constant nodes (paddle2onnx style)
 
 Run with Debian's torch (python3-torch, 1.13) and python3-onnx:
   /usr/bin/python3 bench/onnx_train_export.py [outdir]
@@ -338,3 +339,17 @@ misc("reducel2", [helper.make_node("ReduceL2", ["xp"], ["y"], axes=[1], keepdims
      lambda a: torch.linalg.vector_norm(a, dim=1, keepdim=True))
 misc("max", [helper.make_node("Max", ["xp", "w"], ["y"])], (3, 4), (3, 4),
      lambda a, w: torch.maximum(a, w), extra=[("w", rs.randn(4).astype(np.float32))])
+
+# Weights in Constant nodes, as paddle2onnx writes them: y = x·W + s.
+wc = helper.make_node("Constant", [], ["W"], value=numpy_helper.from_array(
+    np.random.RandomState(1).randn(3, 4).astype(np.float32)))
+sc = helper.make_node("Constant", [], ["s"], value=numpy_helper.from_array(np.array(0.5, dtype=np.float32)))
+g = helper.make_graph(
+    [wc, sc, helper.make_node("MatMul", ["x", "W"], ["h"]), helper.make_node("Add", ["h", "s"], ["y"])],
+    "constweights",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+m.ir_version = 8
+with open(os.path.join(out, "constweights.onnx"), "wb") as f:
+    f.write(m.SerializeToString())

@@ -128,6 +128,21 @@ func (x tval[T]) shape() []int {
 // returns the error if the input given there requires a gradient. m
 // itself is not changed and can still be run by a Session.
 func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
+	return NewGraphModuleWith[T](m, GraphModuleOptions{})
+}
+
+// GraphModuleOptions configures NewGraphModuleWith; the zero value is
+// NewGraphModule's behaviour.
+type GraphModuleOptions struct {
+	// Constants makes the float outputs of Constant nodes with more than
+	// one element candidates for parameters too, named by their output
+	// names, after the initializers: some converters (paddle2onnx) store
+	// a model's weights so. One-element constants stay constants.
+	Constants bool
+}
+
+// NewGraphModuleWith is NewGraphModule with options.
+func NewGraphModuleWith[T tensor.Float](m *Model, opts GraphModuleOptions) (*GraphModule[T], error) {
 	if m == nil || m.Graph == nil || m.Graph.source == nil {
 		return nil, errors.New("onnx: NewGraphModule: model was not compiled (use Load, Read or Parse)")
 	}
@@ -140,6 +155,20 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 	inits := map[string]*Tensor{}
 	for _, it := range g.Initializers {
 		inits[it.Name] = it.T
+	}
+	// Candidates for parameters, in order: initializers, then (with
+	// opts.Constants) Constant outputs in the order nodes read them.
+	cands := slices.Clone(g.Initializers)
+	if opts.Constants {
+		for _, n := range src.nodes {
+			for _, name := range n.Inputs {
+				t := src.consts[name]
+				if _, init := inits[name]; !init && t != nil && t.DType.IsFloat() && t.Size() > 1 {
+					inits[name] = t
+					cands = append(cands, NamedTensor{name, t})
+				}
+			}
+		}
 	}
 	for _, in := range g.Inputs {
 		if _, ok := inits[in.Name]; !ok {
@@ -246,7 +275,7 @@ func NewGraphModule[T tensor.Float](m *Model) (*GraphModule[T], error) {
 		return nil, reachedNoBack
 	}
 	gm.steps = steps
-	for _, it := range g.Initializers {
+	for _, it := range cands {
 		switch {
 		case isParam[it.Name]:
 			v := autograd.NewVar(denseOf[T](it.T), true)

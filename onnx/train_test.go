@@ -429,7 +429,8 @@ func TestGraphModuleAnchorModels(t *testing.T) {
 			}
 			m, err := Load(f)
 			require.NoError(t, err)
-			gm, err := NewGraphModule[float32](m)
+			// paddle2onnx keeps the OCR model's weights in Constant nodes.
+			gm, err := NewGraphModuleWith[float32](m, GraphModuleOptions{Constants: strings.HasPrefix(name, "ch_ppocr")})
 			require.NoError(t, err)
 			nn.Train(gm, false)
 			data := map[string]*Tensor{}
@@ -466,4 +467,28 @@ func trainNpyAt(t testing.TB, path string) *Tensor {
 	x, err := readNpyTensor(path)
 	require.NoError(t, err, path)
 	return x
+}
+
+func TestGraphModuleConstantWeights(t *testing.T) {
+	m := loadTrainModel(t, "constweights")
+	gm, err := NewGraphModule[float32](m)
+	require.NoError(t, err)
+	require.Empty(t, nn.NamedParameters(gm))
+	gm, err = NewGraphModuleWith[float32](m, GraphModuleOptions{Constants: true})
+	require.NoError(t, err)
+	ps := nn.NamedParameters(gm)
+	require.Len(t, ps, 1, "the scalar s stays a constant")
+	require.Equal(t, "W", ps[0].Name)
+	tp := autograd.NewTape[float32]()
+	x := tensor.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	out, err := gm.Forward(tp, map[string]*autograd.Var[float32]{"x": tp.Const(x)})
+	require.NoError(t, err)
+	require.NoError(t, tp.Backward(tp.Sum(out["y"])))
+	// d Σ(x·W + s)/dW[k][j] = Σ_i x[i][k].
+	g := ps[0].Var.Grad().Data()
+	for k := range 3 {
+		for j := range 4 {
+			require.Equal(t, x.Data()[k]+x.Data()[3+k], g[k*4+j])
+		}
+	}
 }
