@@ -48,17 +48,22 @@
 // through the flag rather than copied, broadcasting arithmetic, pools,
 // BatchNormalization, LayerNormalization, softmaxes, shape ops); shape
 // arithmetic and integer inputs run on the inference kernels as
-// constants. A node on such a path whose op has no backward is an error
-// from NewGraphModule (wrapping ErrNoBackward) naming the node, op, domain
-// and opset, never a failure during training; the model itself still
-// runs in a Session. The ops with a backward: Add, Sub, Mul, Div, Pow
-// (constant exponent), Reciprocal, Relu, LeakyRelu, Sigmoid, Tanh, Exp,
-// Log, Sqrt, Neg, Abs, Sin, Cos, Erf, Gelu, Identity, Cast (to a float
-// type), Dropout, MatMul, Gemm, Conv (2-D, groups, dilations, any
-// padding), MaxPool, AveragePool, GlobalAveragePool, BatchNormalization,
-// LayerNormalization, Softmax, LogSoftmax, Flatten, Reshape, Squeeze,
-// Unsqueeze, Transpose, Concat, Slice (step 1), Split, Gather (constant
-// indices), ReduceMean, ReduceSum and Pad (constant zeros).
+// constants. A node that a parameter's gradient must pass and whose op
+// has no backward is an error from NewGraphModule (wrapping
+// ErrNoBackward) naming the node, op, domain and opset, never a failure
+// during training; the model itself still runs in a Session. A float
+// initializer with no gradient path to an output (a causal-mask buffer
+// read through Equal) stays a constant; GraphModuleOptions.Constants also
+// trains weights that a converter stored in Constant nodes. The ops with
+// a backward: Add, Sub, Mul, Div, Sum, Max, Min, Pow (constant exponent),
+// Reciprocal, Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Clip,
+// Tanh, Exp, Log, Sqrt, Neg, Abs, Sin, Cos, Erf, Gelu, Identity, Cast (to
+// a float type), Dropout, Where (constant condition), Expand, MatMul,
+// Gemm, Conv (2-D, groups, dilations, any padding), MaxPool, AveragePool,
+// GlobalAveragePool, BatchNormalization, LayerNormalization, Softmax,
+// LogSoftmax, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat,
+// Slice (step 1), Split, Gather (constant indices), ReduceMean,
+// ReduceSum, ReduceSumSquare, ReduceL2 and Pad (constant zeros).
 //
 // # Layout
 //
