@@ -55,8 +55,8 @@ func noGradOp(n *Node) bool {
 	if canonDomain(n.Domain) != "" {
 		return false
 	}
-	if n.OpType == "Cast" || n.OpType == "CastLike" {
-		return !DataType(n.Int("to", int64(Float))).IsFloat() && n.OpType == "Cast"
+	if n.OpType == "Cast" {
+		return !DataType(n.Int("to", int64(Float))).IsFloat()
 	}
 	return noGradOps[n.OpType]
 }

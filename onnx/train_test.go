@@ -492,3 +492,25 @@ func TestGraphModuleConstantWeights(t *testing.T) {
 		}
 	}
 }
+
+// A state dict moves between two modules of one model (and so from
+// PyTorch's state_dict, whose names the parameters carry).
+func TestGraphModuleLoadStateDict(t *testing.T) {
+	m := loadTrainModel(t, "cnn")
+	a, err := NewGraphModule[float32](m)
+	require.NoError(t, err)
+	b, err := NewGraphModule[float32](m)
+	require.NoError(t, err)
+	for _, p := range nn.NamedParameters(a) {
+		for i := range p.Var.Value().Data() {
+			p.Var.Value().Data()[i] += 0.25
+		}
+	}
+	rep, err := nn.LoadStateDict(b, nn.StateDict(a), true)
+	require.NoError(t, err)
+	require.Empty(t, rep.Missing)
+	require.Empty(t, rep.Unexpected)
+	for _, p := range nn.NamedParameters(b) {
+		require.Equal(t, a.Param(p.Name).Value().Data(), p.Var.Value().Data(), p.Name)
+	}
+}
