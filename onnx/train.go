@@ -655,3 +655,69 @@ func tensorOf[T tensor.Float](d *tensor.Dense[T]) *Tensor {
 // TensorOf copies a Var's value into a new float32 Tensor (to compare
 // with a Session's outputs or write with WriteNPY).
 func TensorOf[T tensor.Float](v *autograd.Var[T]) *Tensor { return tensorOf(v.Value()) }
+
+// Export returns a new compiled Model: the graph the module was made from,
+// its initializers holding the module's current parameters and buffers
+// (in the initializers' own element types), so that a fine-tuned model
+// runs in a Session with every load-time rewrite (BatchNormalization
+// folded into the convolution with the new statistics, fused epilogues).
+// The module and its source model are unchanged. A graph with subgraphs
+// (If, Loop, Scan) is not supported.
+func (gm *GraphModule[T]) Export() (*Model, error) {
+	m, g, src := gm.model, gm.graph, gm.graph.source
+	ng := &Graph{Name: g.Name, Inputs: g.Inputs, Outputs: g.Outputs, ValueInfo: g.ValueInfo}
+	value := func(name string, old *Tensor) *Tensor {
+		var d *tensor.Dense[T]
+		if v := gm.paramOf[name]; v != nil {
+			d = v.Value()
+		} else if b := gm.bufOf[name]; b != nil {
+			d = b
+		} else {
+			return old
+		}
+		t := tensorOf(d)
+		switch old.DType {
+		case Double:
+			t = &Tensor{DType: Double, Shape: t.Shape, F64: make([]float64, t.Size())}
+			for i, v := range d.Contiguous().Data() {
+				t.F64[i] = float64(v)
+			}
+		case Float16, BFloat16:
+			t.DType = old.DType
+			t.normalize()
+		}
+		return t
+	}
+	seen := map[string]bool{}
+	for _, it := range g.Initializers {
+		ng.Initializers = append(ng.Initializers, NamedTensor{it.Name, value(it.Name, it.T)})
+		seen[it.Name] = true
+	}
+	// Constant outputs (the Constant nodes are gone from src.nodes) become
+	// initializers, in a fixed order.
+	names := slices.Sorted(maps.Keys(src.consts))
+	for _, name := range names {
+		if !seen[name] {
+			ng.Initializers = append(ng.Initializers, NamedTensor{name, value(name, src.consts[name])})
+		}
+	}
+	for _, n := range src.nodes {
+		for _, a := range n.Attrs {
+			if a.G != nil || len(a.Graphs) > 0 {
+				return nil, fmt.Errorf("onnx: Export: node %q (%s) has a subgraph: %w", n.Name, n.OpType, ErrUnsupported)
+			}
+		}
+		c := *n
+		c.Inputs = slices.Clone(n.Inputs)
+		c.Outputs = slices.Clone(n.Outputs)
+		c.Implicit, c.graph, c.err, c.kernel = nil, nil, nil, nil
+		ng.Nodes = append(ng.Nodes, &c)
+	}
+	nm := &Model{IRVersion: m.IRVersion, ProducerName: m.ProducerName, ProducerVersion: m.ProducerVersion,
+		Domain: m.Domain, ModelVersion: m.ModelVersion, DocString: m.DocString, Opsets: m.Opsets,
+		Metadata: m.Metadata, Graph: ng, hasFunctions: m.hasFunctions}
+	if err := nm.compile(ng, nil, 0); err != nil {
+		return nil, err
+	}
+	return nm, nil
+}

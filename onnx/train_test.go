@@ -457,6 +457,15 @@ func TestGraphModuleAnchorModels(t *testing.T) {
 			for _, p := range nn.NamedParameters(gm) {
 				require.NotNil(t, p.Var.Grad(), p.Name)
 			}
+			// Exported unchanged, the model still gives ORT's outputs.
+			em, err := gm.Export()
+			require.NoError(t, err)
+			got, err := NewSession(em).Run(data)
+			require.NoError(t, err)
+			for _, o := range m.Graph.Outputs {
+				want := trainNpyAt(t, filepath.Join(dir, name+".out."+o.Name+".npy"))
+				closeTo(t, "exported "+o.Name, f64s(denseOf[float64](got[o.Name])), want, modelRelTol)
+			}
 			t.Logf("%d parameters (%d values), %d buffers", len(nn.NamedParameters(gm)), nn.NumParameters(gm), len(nn.NamedBuffers(gm)))
 		})
 	}
@@ -513,4 +522,40 @@ func TestGraphModuleLoadStateDict(t *testing.T) {
 	for _, p := range nn.NamedParameters(b) {
 		require.Equal(t, a.Param(p.Name).Value().Data(), p.Var.Value().Data(), p.Name)
 	}
+}
+
+// A fine-tuned module exports a Model whose Session computes what the
+// module computes; the source model keeps its weights.
+func TestGraphModuleExport(t *testing.T) {
+	m := loadTrainModel(t, "cnn")
+	gm, err := NewGraphModule[float32](m)
+	require.NoError(t, err)
+	x := trainNpy(t, "cnn_x")
+	before, err := NewSession(m).Run(map[string]*Tensor{"x": x})
+	require.NoError(t, err)
+	opt := optim.NewSGD(nn.Parameters(gm), optim.SGDConfig{LR: 0.1})
+	tp := autograd.NewTape[float32]()
+	for range 3 {
+		tp.Reset()
+		opt.ZeroGrad()
+		out, err := gm.ForwardWith(tp, nil, map[string]*Tensor{"x": x})
+		require.NoError(t, err)
+		require.NoError(t, tp.Backward(tp.CrossEntropy(out["y"], labelsOf(t, trainNpy(t, "cnn_labels")))))
+		opt.Step()
+	}
+	em, err := gm.Export()
+	require.NoError(t, err)
+	got, err := NewSession(em).Run(map[string]*Tensor{"x": x})
+	require.NoError(t, err)
+	// The export keeps BatchNormalization's training_mode = 1 (batch
+	// statistics), so compare with the module in training mode.
+	tp.Reset()
+	tp.NoGrad(true)
+	out, err := gm.ForwardWith(tp, nil, map[string]*Tensor{"x": x})
+	require.NoError(t, err)
+	closeTo(t, "exported", f64s(out["y"].Value()), got["y"], torchTol)
+	again, err := NewSession(m).Run(map[string]*Tensor{"x": x})
+	require.NoError(t, err)
+	require.Equal(t, before["y"].F32, again["y"].F32, "source model unchanged")
+	require.NotEqual(t, before["y"].F32, got["y"].F32, "the export has the new weights")
 }
