@@ -41,6 +41,9 @@
 //		opt.Step()
 //	}
 //
+// GraphModule.Export returns a Model holding the fine-tuned weights, which
+// a Session runs with all its rewrites.
+//
 // The graph runs as the file gives it, without the Session's folding and
 // fusion. Nodes on the path of a parameter or float input are recorded
 // with autograd's ops (Conv on Conv2d, MatMul and Gemm on MatMulT, Linear

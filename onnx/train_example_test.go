@@ -64,11 +64,24 @@ func ExampleGraphModule() {
 	tp.NoGrad(true)
 	out, _ := model.Forward(tp, map[string]*autograd.Var[float32]{"x": tp.Const(x)})
 	fmt.Println("logits", out["y"].Shape())
-	// nn.Save("finetuned.safetensors", model, opt) keeps the weights.
+
+	// The fine-tuned weights in a Model for a Session (all load-time
+	// rewrites applied); nn.Save("finetuned.safetensors", model, opt)
+	// keeps them as a checkpoint.
+	tuned, err := model.Export()
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := onnx.NewSession(tuned).Run(map[string]*onnx.Tensor{"x": onnx.TensorOf(tp.Const(x))})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("session", res["y"].Shape)
 
 	// Output:
 	// conv1.weight [4 3 3 3]
 	// conv1.bias [4]
 	// loss fell by more than half: true
 	// logits [4 5]
+	// session [4 5]
 }
