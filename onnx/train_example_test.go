@@ -28,13 +28,13 @@ func ExampleGraphModule() {
 		fmt.Println(p.Name, p.Var.Shape())
 	}
 
-	// A toy task: 4 images, 4 labels.
+	// A toy task: 2 images (the batch size the model was exported with), 2 labels.
 	r := rand.New(rand.NewPCG(1, 2))
-	x := tensor.New[float32](4, 3, 8, 8)
+	x := tensor.New[float32](2, 3, 8, 8)
 	for i := range x.Data() {
 		x.Data()[i] = float32(r.NormFloat64())
 	}
-	labels := []int{0, 1, 2, 3}
+	labels := []int{0, 3}
 
 	opt := optim.NewAdam(nn.Parameters(model), optim.AdamConfig{LR: 0.01})
 	tp := autograd.NewTape[float32]()
@@ -82,6 +82,6 @@ func ExampleGraphModule() {
 	// conv1.weight [4 3 3 3]
 	// conv1.bias [4]
 	// loss fell by more than half: true
-	// logits [4 5]
-	// session [4 5]
+	// logits [2 5]
+	// session [2 5]
 }
