@@ -12,8 +12,10 @@ import (
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
-// ErrNoBackward is wrapped by NewGraphModule's error for a node on a
-// parameter's (or a float input's) path whose op has no backward here.
+// ErrNoBackward is wrapped by the error for a node whose op has no
+// backward here: from NewGraphModule when a parameter's gradient must pass
+// through it, from Forward when an input that requires a gradient reaches
+// it.
 var ErrNoBackward = errors.New("no backward")
 
 // GraphModule is a loaded model's graph recorded on an autograd.Tape, so
@@ -31,6 +33,10 @@ var ErrNoBackward = errors.New("no backward")
 // flags, broadcasting arithmetic, pools, norms, softmaxes); the rest (the
 // Shape → Gather → Concat arithmetic exporters emit, integer inputs) run
 // on the inference kernels as constants, never taped.
+//
+// Shapes are not fixed by the graph's declared input shapes: any batch
+// size the ops accept runs. Export turns the fine-tuned module back into a
+// Model for a Session.
 //
 // Like a PyTorch module it is in training mode until nn.Train(g, false):
 // BatchNormalization then normalises with the batch's statistics and
