@@ -16,6 +16,58 @@
 // are computed by each kernel on every run (integer work on stack
 // buffers, no allocation); there is no separate shape-inference pass.
 //
+// # Training
+//
+// NewGraphModule puts a loaded model's graph on an autograd.Tape, so an
+// imported model can be fine-tuned (or differentiated) in Go: the result
+// is an nn module whose parameters are the graph's float initializers,
+// under their initializer names, which are PyTorch's state_dict names for
+// a model exported with torch.onnx.export(..., do_constant_folding=False)
+// (with training=TrainingMode.TRAINING BatchNormalization stays a node,
+// otherwise the exporter folds it into the convolution). So nn.Parameters
+// feeds an optimiser, nn.Train switches BatchNormalization and Dropout
+// between training and evaluation, and nn.Save writes a checkpoint:
+//
+//	m, _ := onnx.Load("model.onnx")
+//	model, err := onnx.NewGraphModule[float32](m) // names any op without a backward
+//	opt := optim.NewAdam(nn.Parameters(model), optim.AdamConfig{LR: 1e-3})
+//	tp := autograd.NewTape[float32]()
+//	for ... {
+//		tp.Reset()
+//		opt.ZeroGrad()
+//		out, err := model.Forward(tp, map[string]*autograd.Var[float32]{"x": tp.Const(x)})
+//		loss := tp.CrossEntropy(out["logits"], labels)
+//		tp.Backward(loss)
+//		opt.Step()
+//	}
+//
+// GraphModule.Export returns a Model holding the fine-tuned weights, which
+// a Session runs with all its rewrites.
+//
+// The graph runs as the file gives it, without the Session's folding and
+// fusion. Nodes on the path of a parameter or float input are recorded
+// with autograd's ops (Conv on Conv2d, MatMul and Gemm on MatMulT, Linear
+// and BroadcastMatMul with GEMM's transpose flags, a 2-D Transpose read
+// through the flag rather than copied, broadcasting arithmetic, pools,
+// BatchNormalization, LayerNormalization, softmaxes, shape ops); shape
+// arithmetic and integer inputs run on the inference kernels as
+// constants. A node that a parameter's gradient must pass and whose op
+// has no backward is an error from NewGraphModule (wrapping
+// ErrNoBackward) naming the node, op, domain and opset, never a failure
+// during training; the model itself still runs in a Session. A float
+// initializer with no gradient path to an output (a causal-mask buffer
+// read through Equal) stays a constant; GraphModuleOptions.Constants also
+// trains weights that a converter stored in Constant nodes. The ops with
+// a backward: Add, Sub, Mul, Div, Sum, Max, Min, Pow (constant exponent),
+// Reciprocal, Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Clip,
+// Tanh, Exp, Log, Sqrt, Neg, Abs, Sin, Cos, Erf, Gelu, Identity, Cast (to
+// a float type), Dropout, Where (constant condition), Expand, MatMul,
+// Gemm, Conv (2-D, groups, dilations, any padding), MaxPool, AveragePool,
+// GlobalAveragePool, BatchNormalization, LayerNormalization, Softmax,
+// LogSoftmax, Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat,
+// Slice (step 1), Split, Gather (constant indices), ReduceMean,
+// ReduceSum, ReduceSumSquare, ReduceL2 and Pad (constant zeros).
+//
 // # Layout
 //
 // Tensor is a small tagged value: an ONNX element type, a shape, and one

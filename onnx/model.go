@@ -117,6 +117,7 @@ type Graph struct {
 	plan    *plan
 	free    []string // outer-scope names this graph (or a nested one) reads
 	defined map[string]bool
+	source  *trainSource // the nodes before folding and fusion, for GraphModule
 }
 
 func (g *Graph) constValue(name string) *Tensor {
@@ -374,6 +375,7 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 		}
 		n.kernel = k
 	}
+	g.source = newTrainSource(g, order)
 	order = foldConstants(g, order)
 	order, err := rewrite(g, order)
 	if err != nil {

@@ -192,7 +192,9 @@ func intsTo(dst []int, t *Tensor, what string) ([]int, error) {
 	}
 	dst = dst[:0]
 	for _, v := range t.I64 {
-		dst = append(dst, int(v))
+		// Saturate where int is 32 bits: exporters write INT64_MAX and
+		// INT64_MIN as "to the end" slice bounds.
+		dst = append(dst, int(max(min(v, math.MaxInt), math.MinInt)))
 	}
 	return dst, nil
 }
