@@ -406,44 +406,17 @@ const convColBlock = 1024
 // apart in y and in res) and res when not nil, and applies a, in one
 // pass: the epilogue of a product computed with beta = 0.
 func biasAct[T real](a act, y, bias, res []T, rows, cols, ld int) {
-	lo, hi := T(math.Inf(-1)), T(math.Inf(1))
-	clamp := a.kind == actRelu || a.kind == actClip
-	switch a.kind {
-	case actRelu:
-		lo = 0
-	case actClip:
-		lo, hi = T(a.lo), T(a.hi)
-	}
 	for r := range rows {
 		row := y[r*ld : r*ld+cols]
 		var b T
 		if bias != nil {
 			b = bias[r]
 		}
-		switch {
-		case res != nil:
-			rr := res[r*ld : r*ld+cols]
-			rr = rr[:len(row)]
-			for i, v := range row {
-				row[i] = v + b + rr[i]
-			}
-		case bias != nil && !clamp:
-			for i, v := range row {
-				row[i] = v + b
-			}
-		case clamp:
-			for i, v := range row {
-				row[i] = min(max(v+b, lo), hi)
-			}
-			continue
+		var rr []T
+		if res != nil {
+			rr = res[r*ld : r*ld+cols]
 		}
-		if clamp {
-			for i, v := range row {
-				row[i] = min(max(v, lo), hi)
-			}
-		} else {
-			applyAct(a, row)
-		}
+		epilogue(a, row, rr, b)
 	}
 }
 
@@ -552,10 +525,14 @@ func im2colND[T real](col, x []T, c int, g geom) {
 // window over the channel itself, rather than as C one-row GEMMs. The
 // channel is first copied into a zero-padded plane (one pass over the
 // input, against KH·KW multiply-adds per output), so that no tap needs a
-// bounds test; each output pixel then accumulates its taps in a register,
-// bias first, and the fused activation is applied to the row while it is
-// in cache. 3×3 windows (MobileNet's) have an unrolled loop. Channels run
-// in parallel.
+// bounds test. With a column stride s each padded row is stored as its s
+// phases (columns j ≡ p mod s, p = 0..s−1, one after the other), so that
+// every tap of a row of outputs reads consecutive floats: output q's tap
+// at column q·s + c is element q + c/s of phase c mod s. The kernel
+// (dwRun: vector assembly where there is one) sums each output's taps with
+// the bias and applies a clamping activation before it stores; a residual
+// or another activation follows per channel while it is in cache.
+// Channels run in parallel when there is enough work.
 func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
 	KH, KW := g.k[0], g.k[1]
@@ -563,10 +540,41 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
 	mult := m / c
 	hw, ohw, kk := H*W, OH*OW, KH*KW
+	// phase p of a padded row starts at phStart[p]; padded column j is at
+	// phStart[j%sw] + j/sw.
+	var phBuf [8]int
+	phStart := phBuf[:0]
+	if sw <= len(phBuf) {
+		phStart = phBuf[:sw]
+	} else {
+		phStart = make([]int, sw)
+	}
+	for p, at := 0, 0; p < sw; p++ {
+		phStart[p] = at
+		at += (PW - p + sw - 1) / sw
+	}
+	var offBuf [64]int
+	offs := offBuf[:0]
+	if kk <= len(offBuf) {
+		offs = offBuf[:kk]
+	} else {
+		offs = make([]int, kk)
+	}
+	for kh := range KH {
+		for kw := range KW {
+			cc := kw * dw
+			offs[kh*KW+kw] = kh*dh*PW + phStart[cc%sw] + cc/sw
+		}
+	}
+	lo, hi, clamps := clampOf[T](a)
+	if res != nil || !clamps {
+		lo, hi = T(math.Inf(-1)), T(math.Inf(1))
+	}
 	body := func(o0, o1 int) {
-		pp := getScratch[T](&k.buffer, PH*PW)
+		pp := getScratch[T](&k.buffer, PH*PW+dwSlack+kk+3)
 		defer putScratch(&k.buffer, pp)
-		plane := *pp
+		plane := (*pp)[:PH*PW+dwSlack]
+		wb := (*pp)[PH*PW+dwSlack:]
 		clear(plane)
 		last := -1
 		for o := o0; o < o1; o++ {
@@ -576,94 +584,49 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 				// Padding stays zero: only the interior is rewritten.
 				xc := x[src*hw : (src+1)*hw]
 				for r := range H {
-					copy(plane[(r+ph)*PW+pw:(r+ph)*PW+pw+W], xc[r*W:(r+1)*W])
+					row := plane[(r+ph)*PW : (r+ph+1)*PW]
+					xr := xc[r*W : (r+1)*W]
+					if sw == 1 {
+						copy(row[pw:pw+W], xr)
+						continue
+					}
+					for j, v := range xr {
+						cc := j + pw
+						row[phStart[cc%sw]+cc/sw] = v
+					}
 				}
 				last = src
 			}
-			wc := w[ch*kk : (ch+1)*kk]
 			yc := y[o*ohw : (o+1)*ohw]
 			var b0 T
 			if bias != nil {
 				b0 = bias[ch]
 			}
-			for oh := range OH {
-				yrow := yc[oh*OW : (oh+1)*OW]
-				top := oh * sh * PW
-				if KH == 3 && KW == 3 && dw == 1 {
-					r0 := plane[top:]
-					r1 := plane[top+dh*PW:]
-					r2 := plane[top+2*dh*PW:]
-					dwRow3x3(yrow, r0, r1, r2, wc, b0, 0, sw)
-				} else {
-					// Row by row of the window: y += the kh-th row's taps.
-					fill(yrow, b0)
-					for kh := range KH {
-						dwRowAdd(yrow, plane[top+kh*dh*PW:], wc[kh*KW:(kh+1)*KW], sw, dw)
-					}
-				}
-				if res != nil {
-					rr := res[o*ohw+oh*OW : o*ohw+(oh+1)*OW]
-					for q, v := range rr {
-						yrow[q] += v
-					}
-				}
-				applyAct(a, yrow)
+			dwRun(yc, plane, w[ch*kk:(ch+1)*kk], wb, offs, OH, OW, OW, sh*PW, b0, lo, hi)
+			switch {
+			case res != nil:
+				epilogue(a, yc, res[o*ohw:(o+1)*ohw], 0)
+			case !clamps:
+				epilogue(a, yc, nil, 0)
 			}
 		}
 	}
 	total := n * m
-	if total*ohw*kk < 1<<14 || parallel.Threads() == 1 {
+	work := total * ohw * kk
+	if work < dwParallelWork || parallel.Threads() == 1 {
 		body(0, total)
 		return
 	}
-	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+	parallel.For(total, max(1, dwGrainWork/(ohw*kk+PH*PW)), body)
 }
 
-// dwRowAdd adds to y[q] the taps w of one window row starting at r[q·s],
-// dilation d; 5-wide undilated rows (PaddleOCR's, EfficientNet's 5×5)
-// are unrolled.
-func dwRowAdd[T real](y, r, w []T, s, d int) {
-	if len(w) == 5 && d == 1 {
-		w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
-		for q := range y {
-			j := q * s
-			a := r[j : j+5 : j+5]
-			y[q] += w0*a[0] + w1*a[1] + w2*a[2] + w3*a[3] + w4*a[4]
-		}
-		return
-	}
-	if len(w) == 3 && d == 1 {
-		w0, w1, w2 := w[0], w[1], w[2]
-		for q := range y {
-			j := q * s
-			a := r[j : j+3 : j+3]
-			y[q] += w0*a[0] + w1*a[1] + w2*a[2]
-		}
-		return
-	}
-	for q := range y {
-		j := q * s
-		acc := y[q]
-		for kw, wv := range w {
-			acc += wv * r[j+kw*d]
-		}
-		y[q] = acc
-	}
-}
-
-// dwRow3x3 writes y[q] = b + the 3×3 window of rows r0, r1, r2 starting
-// at column base + q·s, for every q: the interior of a depthwise row.
-func dwRow3x3[T real](y, r0, r1, r2, wc []T, b T, base, s int) {
-	wc = wc[:9]
-	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wc[0], wc[1], wc[2], wc[3], wc[4], wc[5], wc[6], wc[7], wc[8]
-	for q := range y {
-		j := base + q*s
-		a := r0[j : j+3 : j+3]
-		bb := r1[j : j+3 : j+3]
-		c := r2[j : j+3 : j+3]
-		y[q] = b + w0*a[0] + w1*a[1] + w2*a[2] + w3*bb[0] + w4*bb[1] + w5*bb[2] + w6*c[0] + w7*c[1] + w8*c[2]
-	}
-}
+// dwParallelWork is the number of multiply-adds below which a depthwise
+// convolution runs on one thread, and dwGrainWork the least a thread is
+// handed (docs/onnx-vs-ort.md has the measurements).
+const (
+	dwParallelWork = 1 << 16
+	dwGrainWork    = 1 << 14
+)
 
 // ---------------------------------------------------------------- ConvTranspose
 

@@ -1,0 +1,11 @@
+//go:build !amd64 || !gc || purego
+
+package onnx
+
+// Without assembly every kernel is the Go one (kernels_generic.go).
+
+var useAVX2 = false
+
+func dwAsm(y, x, w []float32, offs []int, oh, ow, ys, xs int) bool { return false }
+
+func epiAsm(y, r []float32, p *[4]float32, leaky bool) int { return 0 }

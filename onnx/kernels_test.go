@@ -1,0 +1,153 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// levels runs f once per kernel level this build can run: the Go kernels,
+// and the assembly where there is one.
+func levels(t *testing.T, f func(t *testing.T)) {
+	prev := useAVX2
+	defer func() { useAVX2 = prev }()
+	for _, asm := range []bool{false, true} {
+		if asm && !prev {
+			continue
+		}
+		useAVX2 = asm
+		t.Run(fmt.Sprintf("asm=%v", asm), f)
+	}
+}
+
+// TestDepthwiseAgainstNaive checks the depthwise kernels (Go and vector)
+// against the naive convolution on widths either side of the vector
+// kernels' 8- and 16-wide steps, both strides, dilations, every fused
+// epilogue and a residual.
+func TestDepthwiseAgainstNaive(t *testing.T) {
+	type tc struct {
+		h, w, k, s, sw, d, pad int
+		a                      act
+		res                    bool
+	}
+	var cases []tc
+	for _, w := range []int{1, 5, 7, 8, 9, 15, 16, 17, 23, 33} {
+		for _, s := range []int{1, 2} {
+			cases = append(cases, tc{h: 5, w: w, k: 3, s: s, sw: s, d: 1, pad: 1, a: act{kind: actClip, lo: 0, hi: 6}})
+		}
+	}
+	cases = append(cases,
+		tc{h: 6, w: 19, k: 3, s: 1, sw: 2, d: 1, pad: 1, a: act{kind: actRelu}},
+		tc{h: 9, w: 21, k: 3, s: 2, sw: 1, d: 2, pad: 2},
+		tc{h: 9, w: 18, k: 5, s: 2, sw: 2, d: 1, pad: 2, a: act{kind: actRelu}},
+		tc{h: 9, w: 18, k: 5, s: 1, sw: 3, d: 1, pad: 2},
+		tc{h: 7, w: 11, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actLeaky, alpha: 0.2, lo: -0.3, hi: float32(math.Inf(1))}},
+		tc{h: 7, w: 13, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actRelu}, res: true},
+		tc{h: 7, w: 13, k: 3, s: 2, sw: 2, d: 1, pad: 0, a: act{kind: actGelu}},
+	)
+	r := rand.New(rand.NewPCG(3, 4))
+	levels(t, func(t *testing.T) {
+		for i, c := range cases {
+			x, w, b := randTensor(r, 2, 3, c.h, c.w), randTensor(r, 3, 1, c.k, c.k), randTensor(r, 3)
+			strides, dil, pads := []int{c.s, c.sw}, []int{c.d, c.d}, []int{c.pad, c.pad, c.pad, c.pad}
+			want, shape := naiveConv(x, w, b, 3, strides, dil, pads)
+			n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+				Attrs: []*Attribute{intAttr("group", 3), intsAttr("strides", int64(c.s), int64(c.sw)),
+					intsAttr("dilations", int64(c.d), int64(c.d)), intsAttr("pads", int64(c.pad), int64(c.pad), int64(c.pad), int64(c.pad))}}
+			kn, err := newConv(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := kn.(*convKernel)
+			k.act = c.a
+			in := []*Tensor{x, w, b}
+			var res *Tensor
+			if c.res {
+				k.sum = true
+				res = randTensor(r, shape...)
+				in = append(in, res)
+			}
+			y := &Tensor{}
+			for range 2 {
+				if err := k.Run(in, []*Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !eqInts(y.Shape, shape) {
+				t.Fatalf("case %d %+v: shape %v, want %v", i, c, y.Shape, shape)
+			}
+			for j, v := range want {
+				if res != nil {
+					v += float64(res.F32[j])
+				}
+				v = refAct(c.a, v)
+				if d := math.Abs(float64(y.F32[j]) - v); d > 1e-5*(1+math.Abs(v)) {
+					t.Fatalf("case %d %+v: element %d: got %g, want %g", i, c, j, y.F32[j], v)
+				}
+			}
+		}
+	})
+}
+
+// refAct is the activation a in float64.
+func refAct(a act, v float64) float64 {
+	switch a.kind {
+	case actRelu:
+		return math.Max(v, 0)
+	case actClip:
+		return math.Min(math.Max(v, float64(a.lo)), float64(a.hi))
+	case actLeaky:
+		v = math.Max(v, 0) + float64(a.alpha)*math.Min(v, 0)
+		return math.Min(math.Max(v, float64(a.lo)), float64(a.hi))
+	case actGelu:
+		return 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
+	}
+	return v
+}
+
+// TestEpilogueAgainstLoop checks the epilogue kernels against a loop in
+// float64 on lengths either side of their 8- and 32-wide steps, with NaN
+// guards after the end.
+func TestEpilogueAgainstLoop(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	inf := float32(math.Inf(1))
+	acts := []act{{}, {kind: actRelu}, {kind: actClip, lo: -0.25, hi: 0.5},
+		{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}, {kind: actLeaky, alpha: 0.1, lo: -0.05, hi: 0.3}}
+	levels(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 65, 100} {
+			for _, a := range acts {
+				for _, withRes := range []bool{false, true} {
+					buf := make([]float32, n+4)
+					rb := make([]float32, n+4)
+					for i := range buf {
+						buf[i], rb[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+					}
+					for i := n; i < n+4; i++ {
+						buf[i] = float32(math.NaN())
+					}
+					y0 := append([]float32(nil), buf...)
+					var res []float32
+					if withRes {
+						res = rb[:n]
+					}
+					epilogue(a, buf[:n], res, 0.125)
+					for i := range n {
+						v := float64(y0[i]) + 0.125
+						if withRes {
+							v += float64(rb[i])
+						}
+						if want := refAct(a, v); math.Abs(float64(buf[i])-want) > 1e-6*(1+math.Abs(want)) {
+							t.Fatalf("n %d act %+v res %v: element %d: got %g, want %g", n, a, withRes, i, buf[i], want)
+						}
+					}
+					for i := n; i < n+4; i++ {
+						if !math.IsNaN(float64(buf[i])) {
+							t.Fatalf("n %d: wrote past the end at %d", n, i)
+						}
+					}
+				}
+			}
+		}
+	})
+}
