@@ -84,6 +84,7 @@ type convKernel struct {
 	sum    bool
 	cache  atomic.Pointer[geomCache]
 	buffer scratch
+	jobs   jobList
 }
 
 // geomCache keeps the geometry of the last input shape, so that repeated
@@ -291,7 +292,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				// GEMM would not pack for this shape: build the patches.
 				cv := tensor.Conv2D{C: cg, H: hh, W: ww, KH: g.k[0], KW: g.k[1],
 					StrideH: g.s[0], StrideW: g.s[1], PadH: ph, PadW: pw, DilationH: g.d[0], DilationW: g.d[1]}
-				im2colParallel(cv, *col, src, kk*ohw, hh*ww)
+				im2colParallel(&k.jobs, cv, *col, src, kk*ohw, hh*ww)
 				b = *col
 			case r == 2:
 				cv := tensor.Conv2D{C: cg, H: g.in[0], W: g.in[1], KH: g.k[0], KW: g.k[1],
@@ -304,7 +305,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 					cv.H, cv.W = g.in[0]+g.pb[0]+g.pe[0], g.in[1]+g.pb[1]+g.pe[1]
 					cv.PadH, cv.PadW = 0, 0
 				}
-				im2colParallel(cv, *col, src, kk*ohw, cv.H*cv.W)
+				im2colParallel(&k.jobs, cv, *col, src, kk*ohw, cv.H*cv.W)
 				b = *col
 			default:
 				im2colND(*col, xg, cg, g)
@@ -447,16 +448,24 @@ func allZero(s []int) bool {
 // im2colParallel runs tensor.Im2Col over blocks of channels in parallel:
 // channel c's patch rows are rows [c·KH·KW, (c+1)·KH·KW), contiguous, so
 // each block writes its own rows.
-func im2colParallel[T real](cv tensor.Conv2D, col, x []T, rowsPerC, hw int) {
-	if cv.C*rowsPerC < 1<<15 || parallel.Threads() == 1 {
+func im2colParallel[T real](l *jobList, cv tensor.Conv2D, col, x []T, rowsPerC, hw int) {
+	if cv.C*rowsPerC < 1<<15 && !forceParallel || parallel.Threads() == 1 {
 		tensor.Im2Col(cv, col, x)
 		return
 	}
-	parallel.For(cv.C, 1, func(lo, hi int) {
-		b := cv
-		b.C = hi - lo
-		tensor.Im2Col(b, col[lo*rowsPerC:hi*rowsPerC], x[lo*hw:hi*hw])
-	})
+	forArgs(l, cv.C, 1, im2colArgs[T]{cv, col, x, rowsPerC, hw})
+}
+
+type im2colArgs[T real] struct {
+	cv           tensor.Conv2D
+	col, x       []T
+	rowsPerC, hw int
+}
+
+func (a im2colArgs[T]) block(lo, hi int) {
+	b := a.cv
+	b.C = hi - lo
+	tensor.Im2Col(b, a.col[lo*a.rowsPerC:hi*a.rowsPerC], a.x[lo*a.hw:hi*a.hw])
 }
 
 // padImage copies the c channels of x (2-D, g.in) into dst with g's pads
@@ -534,90 +543,113 @@ func im2colND[T real](col, x []T, c int, g geom) {
 // or another activation follows per channel while it is in cache.
 // Channels run in parallel when there is enough work.
 func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
+	j := getDwJob[T](k)
+	defer k.jobs.put(j)
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
 	KH, KW := g.k[0], g.k[1]
-	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
+	sw, dh, dw := g.s[1], g.d[0], g.d[1]
 	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
-	mult := m / c
-	hw, ohw, kk := H*W, OH*OW, KH*KW
+	*j = dwJob[T]{run: j.run, k: k, a: a, x: x, w: w, bias: bias, res: res, y: y, c: c, m: m,
+		H: H, W: W, OH: OH, OW: OW, sh: g.s[0], sw: sw, ph: g.pb[0], pw: g.pb[1], PH: PH, PW: PW, kk: KH * KW,
+		phStart: j.phStart[:0], offs: j.offs[:0]}
 	// phase p of a padded row starts at phStart[p]; padded column j is at
 	// phStart[j%sw] + j/sw.
-	var phBuf [8]int
-	phStart := phBuf[:0]
-	if sw <= len(phBuf) {
-		phStart = phBuf[:sw]
-	} else {
-		phStart = make([]int, sw)
-	}
 	for p, at := 0, 0; p < sw; p++ {
-		phStart[p] = at
+		j.phStart = append(j.phStart, at)
 		at += (PW - p + sw - 1) / sw
-	}
-	var offBuf [64]int
-	offs := offBuf[:0]
-	if kk <= len(offBuf) {
-		offs = offBuf[:kk]
-	} else {
-		offs = make([]int, kk)
 	}
 	for kh := range KH {
 		for kw := range KW {
 			cc := kw * dw
-			offs[kh*KW+kw] = kh*dh*PW + phStart[cc%sw] + cc/sw
+			j.offs = append(j.offs, kh*dh*PW+j.phStart[cc%sw]+cc/sw)
 		}
 	}
 	lo, hi, clamps := clampOf[T](a)
 	if res != nil || !clamps {
 		lo, hi = T(math.Inf(-1)), T(math.Inf(1))
 	}
-	body := func(o0, o1 int) {
-		pp := getScratch[T](&k.buffer, PH*PW+dwSlack+kk+3)
-		defer putScratch(&k.buffer, pp)
-		plane := (*pp)[:PH*PW+dwSlack]
-		wb := (*pp)[PH*PW+dwSlack:]
-		clear(plane)
-		last := -1
-		for o := o0; o < o1; o++ {
-			i, ch := o/m, o%m
-			src := (i*c + ch/mult)
-			if src != last {
-				// Padding stays zero: only the interior is rewritten.
-				xc := x[src*hw : (src+1)*hw]
-				for r := range H {
-					row := plane[(r+ph)*PW : (r+ph+1)*PW]
-					xr := xc[r*W : (r+1)*W]
-					if sw == 1 {
-						copy(row[pw:pw+W], xr)
-						continue
-					}
-					for j, v := range xr {
-						cc := j + pw
-						row[phStart[cc%sw]+cc/sw] = v
-					}
-				}
-				last = src
-			}
-			yc := y[o*ohw : (o+1)*ohw]
-			var b0 T
-			if bias != nil {
-				b0 = bias[ch]
-			}
-			dwRun(yc, plane, w[ch*kk:(ch+1)*kk], wb, offs, OH, OW, OW, sh*PW, b0, lo, hi)
-			switch {
-			case res != nil:
-				epilogue(a, yc, res[o*ohw:(o+1)*ohw], 0)
-			case !clamps:
-				epilogue(a, yc, nil, 0)
-			}
-		}
-	}
+	j.lo, j.hi, j.after = lo, hi, res != nil || !clamps
 	total := n * m
-	work := total * ohw * kk
-	if work < dwParallelWork || parallel.Threads() == 1 {
-		body(0, total)
+	ohw, kk := OH*OW, KH*KW
+	if total*ohw*kk < dwParallelWork && !forceParallel || parallel.Threads() == 1 {
+		j.body(0, total)
 		return
 	}
-	parallel.For(total, max(1, dwGrainWork/(ohw*kk+PH*PW)), body)
+	parallel.For(total, max(1, dwGrainWork/(ohw*kk+PH*PW)), j.run)
+}
+
+// dwJob is one depthwise convolution's arguments, kept by the kernel
+// between runs (with the closure that parallel.For calls) so that a run
+// allocates nothing.
+type dwJob[T real] struct {
+	run                  func(lo, hi int) // j.body, bound once
+	k                    *convKernel
+	a                    act
+	x, w, bias, res, y   []T
+	c, m, kk             int
+	H, W, OH, OW, sh, sw int
+	ph, pw, PH, PW       int
+	phStart, offs        []int
+	lo, hi               T
+	after                bool // a residual or activation follows the kernel
+}
+
+func getDwJob[T real](k *convKernel) *dwJob[T] {
+	if j, ok := k.jobs.get().(*dwJob[T]); ok {
+		return j
+	}
+	j := &dwJob[T]{phStart: make([]int, 0, 4), offs: make([]int, 0, 25)}
+	j.run = j.body
+	return j
+}
+
+// body computes output channels [o0, o1) (over the batch).
+func (j *dwJob[T]) body(o0, o1 int) {
+	k, x, y, res, bias := j.k, j.x, j.y, j.res, j.bias
+	H, W, OH, OW, PW, sw, pw, ph := j.H, j.W, j.OH, j.OW, j.PW, j.sw, j.pw, j.ph
+	c, m, kk := j.c, j.m, j.kk
+	mult := m / c
+	hw, ohw := H*W, OH*OW
+	pp := getScratch[T](&k.buffer, j.PH*PW+dwSlack+kk+3)
+	defer putScratch(&k.buffer, pp)
+	plane := (*pp)[:j.PH*PW+dwSlack]
+	wb := (*pp)[j.PH*PW+dwSlack:]
+	clear(plane)
+	last := -1
+	for o := o0; o < o1; o++ {
+		i, ch := o/m, o%m
+		src := (i*c + ch/mult)
+		if src != last {
+			// Padding stays zero: only the interior is rewritten.
+			xc := x[src*hw : (src+1)*hw]
+			for r := range H {
+				row := plane[(r+ph)*PW : (r+ph+1)*PW]
+				xr := xc[r*W : (r+1)*W]
+				if sw == 1 {
+					copy(row[pw:pw+W], xr)
+					continue
+				}
+				for q, v := range xr {
+					cc := q + pw
+					row[j.phStart[cc%sw]+cc/sw] = v
+				}
+			}
+			last = src
+		}
+		yc := y[o*ohw : (o+1)*ohw]
+		var b0 T
+		if bias != nil {
+			b0 = bias[ch]
+		}
+		dwRun(yc, plane, j.w[ch*kk:(ch+1)*kk], wb, j.offs, OH, OW, OW, j.sh*PW, b0, j.lo, j.hi)
+		if j.after {
+			var rc []T
+			if res != nil {
+				rc = res[o*ohw : (o+1)*ohw]
+			}
+			epilogue(j.a, yc, rc, 0)
+		}
+	}
 }
 
 // dwParallelWork is the number of multiply-adds below which a depthwise
@@ -627,6 +659,10 @@ const (
 	dwParallelWork = 1 << 16
 	dwGrainWork    = 1 << 14
 )
+
+// forceParallel makes the convolution and pooling loops parallel however
+// small, for the tests of their parallel paths.
+var forceParallel = false
 
 // ---------------------------------------------------------------- ConvTranspose
 

@@ -29,6 +29,7 @@ type poolKernel struct {
 	includePad   bool
 	storageOrder int
 	cache        atomic.Pointer[geomCache]
+	jobs         jobList
 }
 
 func newMaxPool(n *Node) (Kernel, error) { return newPool(n, true) }
@@ -115,26 +116,38 @@ func poolRun[T poolElem](k *poolKernel, g geom, planes int, x, y []T, idx []int6
 		return
 	}
 	kk := prod(g.k)
-	low := lowest[T]()
-	body := func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp, yp := x[p*in:(p+1)*in], y[p*out:(p+1)*out]
-			var ip []int64
-			if idx != nil {
-				ip = idx[p*out : (p+1)*out]
-			}
-			if len(g.in) <= 2 {
-				pool2D(k, g, p, low, xp, yp, ip)
-			} else {
-				poolND(k, g, p, low, xp, yp, ip)
-			}
-		}
-	}
-	if planes*out*kk < 1<<14 || parallel.Threads() == 1 {
-		body(0, planes)
+	args := poolArgs[T]{k, g, lowest[T](), x, y, idx, in, out}
+	if planes*out*kk < 1<<14 && !forceParallel || parallel.Threads() == 1 {
+		args.block(0, planes)
 		return
 	}
-	parallel.For(planes, max(1, (1<<14)/(out*kk+1)), body)
+	forArgs(&k.jobs, planes, max(1, (1<<14)/(out*kk+1)), args)
+}
+
+type poolArgs[T poolElem] struct {
+	k       *poolKernel
+	g       geom
+	low     T
+	x, y    []T
+	idx     []int64
+	in, out int
+}
+
+// block pools planes [lo, hi).
+func (a poolArgs[T]) block(lo, hi int) {
+	in, out, x, y, idx := a.in, a.out, a.x, a.y, a.idx
+	for p := lo; p < hi; p++ {
+		xp, yp := x[p*in:(p+1)*in], y[p*out:(p+1)*out]
+		var ip []int64
+		if idx != nil {
+			ip = idx[p*out : (p+1)*out]
+		}
+		if len(a.g.in) <= 2 {
+			pool2D(a.k, a.g, p, a.low, xp, yp, ip)
+		} else {
+			poolND(a.k, a.g, p, a.low, xp, yp, ip)
+		}
+	}
 }
 
 // pool2D pools one plane with a 1-D or 2-D window.

@@ -1,0 +1,67 @@
+package onnx
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// CNNs run without allocating once warm, at one thread and at two with
+// every convolution and pooling loop made parallel (the small fixtures'
+// layers are below the cut-offs otherwise). With ADJOINT_ONNX_MODELS set
+// the anchor ResNet-18 and MobileNetV2 are checked too, as they run.
+func TestCNNZeroAllocs(t *testing.T) {
+	type model struct {
+		name string
+		load func(t *testing.T) (*Model, map[string]*Tensor)
+	}
+	var models []model
+	for _, name := range []string{"tiny_cnn_op17", "tiny_dwconv_op17"} {
+		models = append(models, model{name, func(t *testing.T) (*Model, map[string]*Tensor) { return loadModelCase(t, name) }})
+	}
+	if dir := os.Getenv("ADJOINT_ONNX_MODELS"); dir != "" && !testing.Short() {
+		for _, name := range []string{"resnet18", "mobilenet_v2"} {
+			models = append(models, model{name, func(t *testing.T) (*Model, map[string]*Tensor) {
+				path := filepath.Join(dir, name+".onnx")
+				if _, err := os.Stat(path); err != nil {
+					t.Skipf("%s not present", path)
+				}
+				m, err := Load(path)
+				require.NoError(t, err)
+				x, err := readNpyTensor(filepath.Join(dir, name+".in.x.npy"))
+				require.NoError(t, err)
+				return m, map[string]*Tensor{"x": x}
+			}})
+		}
+	}
+	for _, mc := range models {
+		for _, th := range []int{1, 2} {
+			t.Run(fmt.Sprintf("model=%s/threads=%d", mc.name, th), func(t *testing.T) {
+				m, in := mc.load(t)
+				prev := parallel.SetThreads(th)
+				defer parallel.SetThreads(prev)
+				if th > 1 && mc.name[:4] == "tiny" {
+					forceParallel = true
+					defer func() { forceParallel = false }()
+				}
+				s := NewSession(m)
+				out, err := s.Run(in)
+				require.NoError(t, err)
+				for range 2 {
+					require.NoError(t, s.RunInto(in, out))
+				}
+				allocs := testing.AllocsPerRun(3, func() {
+					if err := s.RunInto(in, out); err != nil {
+						t.Fatal(err)
+					}
+				})
+				require.Zero(t, allocs, "allocations per run")
+			})
+		}
+	}
+}
