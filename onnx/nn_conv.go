@@ -625,13 +625,16 @@ func (j *dwJob[T]) body(o0, o1 int) {
 			for r := range H {
 				row := plane[(r+ph)*PW : (r+ph+1)*PW]
 				xr := xc[r*W : (r+1)*W]
-				if sw == 1 {
+				switch sw {
+				case 1:
 					copy(row[pw:pw+W], xr)
-					continue
-				}
-				for q, v := range xr {
-					cc := q + pw
-					row[j.phStart[cc%sw]+cc/sw] = v
+				case 2:
+					deinterleave(row[:j.phStart[1]], row[j.phStart[1]:], xr, pw)
+				default:
+					for q, v := range xr {
+						cc := q + pw
+						row[j.phStart[cc%sw]+cc/sw] = v
+					}
 				}
 			}
 			last = src
@@ -649,6 +652,26 @@ func (j *dwJob[T]) body(o0, o1 int) {
 			}
 			epilogue(j.a, yc, rc, 0)
 		}
+	}
+}
+
+// deinterleave stores row x, placed at column pw of a padded row, as the
+// padded row's even columns (in e) and odd ones (in o): column c goes to
+// e[c/2] or o[c/2].
+func deinterleave[T real](e, o, x []T, pw int) {
+	h := len(x) / 2
+	off := pw / 2
+	a, b := e[off:], o[off:]
+	if pw%2 == 1 {
+		a, b = o[off:], e[off+1:]
+	}
+	a, b = a[:h+len(x)%2], b[:h]
+	for i := range b {
+		a[i] = x[2*i]
+		b[i] = x[2*i+1]
+	}
+	if len(x)%2 == 1 {
+		a[h] = x[len(x)-1]
 	}
 }
 
