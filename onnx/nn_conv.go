@@ -45,8 +45,9 @@ const (
 	actNone = iota
 	actRelu
 	actClip
-	actGelu  // erf GELU (nn_fuse_gelu.go)
-	actLeaky // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
+	actGelu      // erf GELU (nn_fuse_gelu.go)
+	actLeaky     // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
+	actHardSwish // x·min(max(x + 3, 0), 6)/6 (nn_fuse_hardswish.go)
 )
 
 // apply applies a to s in place.
@@ -65,6 +66,10 @@ func applyAct[T real](a act, s []T) {
 		}
 	case actGelu:
 		geluRun(s, s)
+	case actHardSwish:
+		for i, v := range s {
+			s[i] = v * min(max(v+3, 0), 6) / 6
+		}
 	case actLeaky:
 		// max(v, 0) + α·min(v, 0) is the slope without a branch.
 		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
