@@ -35,8 +35,11 @@ func init() {
 //	dwTapsAVX2(y, x, w, offs, ntaps, oh, ow, ys, xs):
 //		dwGeneric(y, x, w[:ntaps], offs[:ntaps], oh, ow, ys, xs,
 //			w[ntaps], w[ntaps+1], w[ntaps+2])
-//	epi[Res][Leaky]AVX2(y[, r], n, p): for i < n (a multiple of 8),
-//		y[i] = clamp(leaky(y[i] + p[0] (+ r[i]), p[3]), p[1], p[2])
+//	epi[Res][Leaky|HardSwish]AVX2(y[, r], n, p): for i < n (a multiple of 8),
+//		v := y[i] + p[0] (+ r[i])
+//		y[i] = min(max(v, p[1]), p[2])                       // epi, epiRes
+//		y[i] = min(max(max(v, 0)+p[3]*min(v, 0), p[1]), p[2]) // Leaky
+//		y[i] = v * min(max(v+3, 0), 6) / 6                   // HardSwish
 //
 // Each dw kernel reads up to 7 floats past the last tap of a row (its
 // stores are masked): the callers' planes have dwSlack floats to spare.
@@ -64,23 +67,35 @@ func dwAsm(y, x, w []float32, offs []int, oh, ow, ys, xs int) bool {
 
 // epiAsm applies the epilogue to the leading multiple of 8 elements of y
 // (and r, when not nil) with the assembly and returns how many it did.
-// p is bias, lo, hi, leaky slope; leaky selects the slope.
-func epiAsm(y, r []float32, p *[4]float32, leaky bool) int {
+// p is bias, lo, hi, leaky slope (bias, 3, 6 for HardSwish); kind selects
+// the activation.
+func epiAsm(y, r []float32, p *[4]float32, kind int) int {
 	n := len(y) &^ 7
 	if !useAVX2 || n == 0 {
 		return 0
 	}
-	switch {
-	case r != nil && len(r) < n:
+	if r != nil && len(r) < n {
 		panic("onnx: epiAsm: residual shorter than output")
-	case r != nil && leaky:
-		epiResLeakyAVX2(&y[0], &r[0], n, &p[0])
-	case r != nil:
-		epiResAVX2(&y[0], &r[0], n, &p[0])
-	case leaky:
-		epiLeakyAVX2(&y[0], n, &p[0])
+	}
+	switch kind {
+	case epiKindLeaky:
+		if r != nil {
+			epiResLeakyAVX2(&y[0], &r[0], n, &p[0])
+		} else {
+			epiLeakyAVX2(&y[0], n, &p[0])
+		}
+	case epiKindHardSwish:
+		if r != nil {
+			epiResHardSwishAVX2(&y[0], &r[0], n, &p[0])
+		} else {
+			epiHardSwishAVX2(&y[0], n, &p[0])
+		}
 	default:
-		epiAVX2(&y[0], n, &p[0])
+		if r != nil {
+			epiResAVX2(&y[0], &r[0], n, &p[0])
+		} else {
+			epiAVX2(&y[0], n, &p[0])
+		}
 	}
 	return n
 }

@@ -377,6 +377,70 @@ epiLeakyAVX2_done:
 	VZEROUPPER
 	RET
 
+// func epiHardSwishAVX2(y *float32, n int, p *float32)
+// Requires: AVX
+TEXT ·epiHardSwishAVX2(SB), NOSPLIT, $0-24
+	MOVQ         p+16(FP), DX
+	VBROADCASTSS (DX), Y11
+	VBROADCASTSS 4(DX), Y12
+	VBROADCASTSS 8(DX), Y13
+	VXORPS       Y15, Y15, Y15
+	MOVQ         y+0(FP), AX
+	MOVQ         n+8(FP), CX
+
+epiHardSwishAVX2_32:
+	CMPQ    CX, $0x20
+	JL      epiHardSwishAVX2_8
+	VADDPS  (AX), Y11, Y0
+	VADDPS  32(AX), Y11, Y1
+	VADDPS  64(AX), Y11, Y2
+	VADDPS  96(AX), Y11, Y3
+	VADDPS  Y0, Y12, Y4
+	VMAXPS  Y4, Y15, Y4
+	VMINPS  Y4, Y13, Y4
+	VMULPS  Y4, Y0, Y0
+	VDIVPS  Y13, Y0, Y0
+	VADDPS  Y1, Y12, Y5
+	VMAXPS  Y5, Y15, Y5
+	VMINPS  Y5, Y13, Y5
+	VMULPS  Y5, Y1, Y1
+	VDIVPS  Y13, Y1, Y1
+	VADDPS  Y2, Y12, Y6
+	VMAXPS  Y6, Y15, Y6
+	VMINPS  Y6, Y13, Y6
+	VMULPS  Y6, Y2, Y2
+	VDIVPS  Y13, Y2, Y2
+	VADDPS  Y3, Y12, Y7
+	VMAXPS  Y7, Y15, Y7
+	VMINPS  Y7, Y13, Y7
+	VMULPS  Y7, Y3, Y3
+	VDIVPS  Y13, Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	SUBQ    $0x20, CX
+	JMP     epiHardSwishAVX2_32
+
+epiHardSwishAVX2_8:
+	TESTQ   CX, CX
+	JZ      epiHardSwishAVX2_done
+	VADDPS  (AX), Y11, Y0
+	VADDPS  Y0, Y12, Y4
+	VMAXPS  Y4, Y15, Y4
+	VMINPS  Y4, Y13, Y4
+	VMULPS  Y4, Y0, Y0
+	VDIVPS  Y13, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	SUBQ    $0x08, CX
+	JMP     epiHardSwishAVX2_8
+
+epiHardSwishAVX2_done:
+	VZEROUPPER
+	RET
+
 // func epiResAVX2(y *float32, r *float32, n int, p *float32)
 // Requires: AVX
 TEXT ·epiResAVX2(SB), NOSPLIT, $0-32
@@ -503,5 +567,77 @@ epiResLeakyAVX2_8:
 	JMP         epiResLeakyAVX2_8
 
 epiResLeakyAVX2_done:
+	VZEROUPPER
+	RET
+
+// func epiResHardSwishAVX2(y *float32, r *float32, n int, p *float32)
+// Requires: AVX
+TEXT ·epiResHardSwishAVX2(SB), NOSPLIT, $0-32
+	MOVQ         p+24(FP), DX
+	VBROADCASTSS (DX), Y11
+	VBROADCASTSS 4(DX), Y12
+	VBROADCASTSS 8(DX), Y13
+	VXORPS       Y15, Y15, Y15
+	MOVQ         y+0(FP), AX
+	MOVQ         r+8(FP), BX
+	MOVQ         n+16(FP), CX
+
+epiResHardSwishAVX2_32:
+	CMPQ    CX, $0x20
+	JL      epiResHardSwishAVX2_8
+	VADDPS  (AX), Y11, Y0
+	VADDPS  32(AX), Y11, Y1
+	VADDPS  64(AX), Y11, Y2
+	VADDPS  96(AX), Y11, Y3
+	VADDPS  (BX), Y0, Y0
+	VADDPS  32(BX), Y1, Y1
+	VADDPS  64(BX), Y2, Y2
+	VADDPS  96(BX), Y3, Y3
+	VADDPS  Y0, Y12, Y4
+	VMAXPS  Y4, Y15, Y4
+	VMINPS  Y4, Y13, Y4
+	VMULPS  Y4, Y0, Y0
+	VDIVPS  Y13, Y0, Y0
+	VADDPS  Y1, Y12, Y5
+	VMAXPS  Y5, Y15, Y5
+	VMINPS  Y5, Y13, Y5
+	VMULPS  Y5, Y1, Y1
+	VDIVPS  Y13, Y1, Y1
+	VADDPS  Y2, Y12, Y6
+	VMAXPS  Y6, Y15, Y6
+	VMINPS  Y6, Y13, Y6
+	VMULPS  Y6, Y2, Y2
+	VDIVPS  Y13, Y2, Y2
+	VADDPS  Y3, Y12, Y7
+	VMAXPS  Y7, Y15, Y7
+	VMINPS  Y7, Y13, Y7
+	VMULPS  Y7, Y3, Y3
+	VDIVPS  Y13, Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, BX
+	SUBQ    $0x20, CX
+	JMP     epiResHardSwishAVX2_32
+
+epiResHardSwishAVX2_8:
+	TESTQ   CX, CX
+	JZ      epiResHardSwishAVX2_done
+	VADDPS  (AX), Y11, Y0
+	VADDPS  (BX), Y0, Y0
+	VADDPS  Y0, Y12, Y4
+	VMAXPS  Y4, Y15, Y4
+	VMINPS  Y4, Y13, Y4
+	VMULPS  Y4, Y0, Y0
+	VDIVPS  Y13, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x08, CX
+	JMP     epiResHardSwishAVX2_8
+
+epiResHardSwishAVX2_done:
 	VZEROUPPER
 	RET

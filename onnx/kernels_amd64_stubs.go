@@ -24,6 +24,11 @@ func epiAVX2(y *float32, n int, p *float32)
 //go:noescape
 func epiLeakyAVX2(y *float32, n int, p *float32)
 
+// epiHardSwishAVX2 is a convolution's epilogue: bias, residual, activation (see kernels_amd64.go).
+//
+//go:noescape
+func epiHardSwishAVX2(y *float32, n int, p *float32)
+
 // epiResAVX2 is a convolution's epilogue: bias, residual, activation (see kernels_amd64.go).
 //
 //go:noescape
@@ -33,3 +38,8 @@ func epiResAVX2(y *float32, r *float32, n int, p *float32)
 //
 //go:noescape
 func epiResLeakyAVX2(y *float32, r *float32, n int, p *float32)
+
+// epiResHardSwishAVX2 is a convolution's epilogue: bias, residual, activation (see kernels_amd64.go).
+//
+//go:noescape
+func epiResHardSwishAVX2(y *float32, r *float32, n int, p *float32)

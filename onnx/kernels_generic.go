@@ -102,16 +102,26 @@ func clampOf[T real](a act) (lo, hi T, ok bool) {
 	return lo, hi, true
 }
 
+// The epilogue kernels' activations.
+const (
+	epiKindClamp = iota
+	epiKindLeaky
+	epiKindHardSwish
+)
+
 // epilogue sets y[i] = a(y[i] + b + r[i]) (r may be nil): a convolution's
 // bias, residual and activation in one pass, with the vector kernel where
 // there is one.
 func epilogue[T real](a act, y, r []T, b T) {
 	var z T
-	if unsafe.Sizeof(z) == 4 && useAVX2 && (a.kind != actGelu) {
+	if unsafe.Sizeof(z) == 4 && useAVX2 {
 		lo, hi, ok := clampOf[float32](a)
-		leaky := a.kind == actLeaky
-		if leaky {
-			lo, hi, ok = a.lo, a.hi, true
+		kind := epiKindClamp
+		switch a.kind {
+		case actLeaky:
+			lo, hi, ok, kind = a.lo, a.hi, true, epiKindLeaky
+		case actHardSwish:
+			lo, hi, ok, kind = 3, 6, true, epiKindHardSwish
 		}
 		if ok {
 			p := [4]float32{float32(b), lo, hi, a.alpha}
@@ -119,7 +129,7 @@ func epilogue[T real](a act, y, r []T, b T) {
 			if r != nil {
 				rs = f32s(r)
 			}
-			n := epiAsm(f32s(y), rs, &p, leaky)
+			n := epiAsm(f32s(y), rs, &p, kind)
 			y = y[n:]
 			if r != nil {
 				r = r[n:]

@@ -8,4 +8,4 @@ var useAVX2 = false
 
 func dwAsm(y, x, w []float32, offs []int, oh, ow, ys, xs int) bool { return false }
 
-func epiAsm(y, r []float32, p *[4]float32, leaky bool) int { return 0 }
+func epiAsm(y, r []float32, p *[4]float32, kind int) int { return 0 }

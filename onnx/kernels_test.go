@@ -45,6 +45,8 @@ func TestDepthwiseAgainstNaive(t *testing.T) {
 		tc{h: 7, w: 11, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actLeaky, alpha: 0.2, lo: -0.3, hi: float32(math.Inf(1))}},
 		tc{h: 7, w: 13, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actRelu}, res: true},
 		tc{h: 7, w: 13, k: 3, s: 2, sw: 2, d: 1, pad: 0, a: act{kind: actGelu}},
+		tc{h: 7, w: 13, k: 3, s: 2, sw: 1, d: 1, pad: 1, a: act{kind: actHardSwish}},
+		tc{h: 7, w: 13, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actHardSwish}, res: true},
 	)
 	r := rand.New(rand.NewPCG(3, 4))
 	levels(t, func(t *testing.T) {
@@ -102,6 +104,8 @@ func refAct(a act, v float64) float64 {
 		return math.Min(math.Max(v, float64(a.lo)), float64(a.hi))
 	case actGelu:
 		return 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
+	case actHardSwish:
+		return v * math.Min(math.Max(v+3, 0), 6) / 6
 	}
 	return v
 }
@@ -113,7 +117,8 @@ func TestEpilogueAgainstLoop(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	inf := float32(math.Inf(1))
 	acts := []act{{}, {kind: actRelu}, {kind: actClip, lo: -0.25, hi: 0.5},
-		{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}, {kind: actLeaky, alpha: 0.1, lo: -0.05, hi: 0.3}}
+		{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}, {kind: actLeaky, alpha: 0.1, lo: -0.05, hi: 0.3},
+		{kind: actHardSwish}}
 	levels(t, func(t *testing.T) {
 		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 65, 100} {
 			for _, a := range acts {

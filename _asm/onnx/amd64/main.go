@@ -39,8 +39,8 @@ func main() {
 	dw3x3()
 	dwTaps()
 	for _, res := range []bool{false, true} {
-		for _, leaky := range []bool{false, true} {
-			epilogue(res, leaky)
+		for _, kind := range []int{epiClamp, epiLeaky, epiHardSwish} {
+			epilogue(res, kind)
 		}
 	}
 	Generate()
@@ -272,26 +272,30 @@ func dwTaps() {
 	RET()
 }
 
-// epilogue emits epi[Res][Leaky]AVX2(y[, r] *float32, n int, p *float32):
+// The epilogue's activations.
+const (
+	epiClamp     = iota // min(max(v, p[1]), p[2])
+	epiLeaky            // the clamp of max(v, 0) + p[3]·min(v, 0)
+	epiHardSwish        // v·min(max(v + p[1], 0), p[2])/p[2] (p[1] = 3, p[2] = 6)
+)
+
+// epilogue emits epi[Res][Leaky|HardSwish]AVX2(y[, r] *float32, n int, p *float32):
 //
 //	for i := range n {
 //		v := y[i] + p[0] // + r[i] (Res)
-//		v = max(v, 0) + p[3]*min(v, 0) // Leaky only
-//		y[i] = min(max(v, p[1]), p[2])
+//		y[i] = act(v)    // as the kind above says
 //	}
 //
 // n a multiple of 8: the bias, residual and activation of a convolution's
 // output in one pass, four vectors a step.
-func epilogue(res, leaky bool) {
+func epilogue(res bool, kind int) {
 	name := "epi"
 	sig := "func(y *float32, n int, p *float32)"
 	if res {
 		name += "Res"
 		sig = "func(y, r *float32, n int, p *float32)"
 	}
-	if leaky {
-		name += "Leaky"
-	}
+	name += [...]string{"", "Leaky", "HardSwish"}[kind]
 	name += "AVX2"
 	avoutil.TEXT(name, sig)
 	Doc(name + " is a convolution's epilogue: bias, residual, activation (see kernels_amd64.go).")
@@ -301,8 +305,10 @@ func epilogue(res, leaky bool) {
 	VBROADCASTSS(Mem{Base: p}, b)
 	VBROADCASTSS(Mem{Base: p, Disp: 4}, lo)
 	VBROADCASTSS(Mem{Base: p, Disp: 8}, hi)
-	if leaky {
+	if kind == epiLeaky {
 		VBROADCASTSS(Mem{Base: p, Disp: 12}, al)
+	}
+	if kind != epiClamp {
 		VXORPS(zero, zero, zero)
 	}
 	Load(Param("y"), y)
@@ -321,15 +327,26 @@ func epilogue(res, leaky bool) {
 				VADDPS(Mem{Base: r, Disp: 32 * i}, acc[i], acc[i])
 			}
 		}
-		if leaky {
+		switch kind {
+		case epiLeaky:
 			for i := range k {
 				VMINPS(acc[i], zero, tmp[i])
 				VMAXPS(acc[i], zero, acc[i])
 				VFMADD231PS(tmp[i], al, acc[i])
 			}
+		case epiHardSwish:
+			for i := range k {
+				VADDPS(acc[i], lo, tmp[i])
+				VMAXPS(tmp[i], zero, tmp[i])
+				VMINPS(tmp[i], hi, tmp[i])
+				VMULPS(tmp[i], acc[i], acc[i])
+				VDIVPS(hi, acc[i], acc[i])
+			}
 		}
 		for i := range k {
-			clamp(acc[i], lo, hi)
+			if kind != epiHardSwish {
+				clamp(acc[i], lo, hi)
+			}
 			VMOVUPS(acc[i], Mem{Base: y, Disp: 32 * i})
 		}
 		ADDQ(U32(32*k), y)
