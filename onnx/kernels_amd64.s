@@ -172,6 +172,55 @@ dwt_row:
 	MOVQ  BX, R9
 	MOVQ  ow+48(FP), R10
 
+dwt_16:
+	CMPQ    R10, $0x10
+	JL      dwt_8
+	VMOVAPS Y9, Y12
+	VXORPS  Y13, Y13, Y13
+	VMOVAPS Y9, Y14
+	VXORPS  Y15, Y15, Y15
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwt_a_pair:
+	CMPQ         R11, $0x02
+	JL           dwt_a_one
+	VBROADCASTSS (R12), Y8
+	MOVQ         (R13), R14
+	VFMADD231PS  (R8)(R14*4), Y8, Y12
+	VFMADD231PS  32(R8)(R14*4), Y8, Y14
+	VBROADCASTSS 4(R12), Y8
+	MOVQ         8(R13), R14
+	VFMADD231PS  (R8)(R14*4), Y8, Y13
+	VFMADD231PS  32(R8)(R14*4), Y8, Y15
+	ADDQ         $0x08, R12
+	ADDQ         $0x10, R13
+	SUBQ         $0x02, R11
+	JMP          dwt_a_pair
+
+dwt_a_one:
+	TESTQ        R11, R11
+	JZ           dwt_a_sum
+	VBROADCASTSS (R12), Y8
+	MOVQ         (R13), R14
+	VFMADD231PS  (R8)(R14*4), Y8, Y12
+	VFMADD231PS  32(R8)(R14*4), Y8, Y14
+
+dwt_a_sum:
+	VADDPS  Y13, Y12, Y12
+	VMAXPS  Y12, Y10, Y12
+	VMINPS  Y12, Y11, Y12
+	VADDPS  Y15, Y14, Y14
+	VMAXPS  Y14, Y10, Y14
+	VMINPS  Y14, Y11, Y14
+	VMOVUPS Y12, (R9)
+	VMOVUPS Y14, 32(R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	SUBQ    $0x10, R10
+	JMP     dwt_16
+
 dwt_8:
 	CMPQ    R10, $0x08
 	JL      dwt_tail
@@ -181,28 +230,28 @@ dwt_8:
 	MOVQ    SI, R13
 	MOVQ    DI, R11
 
-dwt_a_pair:
+dwt_c_pair:
 	CMPQ         R11, $0x02
-	JL           dwt_a_one
-	VBROADCASTSS (R12), Y14
+	JL           dwt_c_one
+	VBROADCASTSS (R12), Y8
 	MOVQ         (R13), R14
-	VFMADD231PS  (R8)(R14*4), Y14, Y12
-	VBROADCASTSS 4(R12), Y14
+	VFMADD231PS  (R8)(R14*4), Y8, Y12
+	VBROADCASTSS 4(R12), Y8
 	MOVQ         8(R13), R14
-	VFMADD231PS  (R8)(R14*4), Y14, Y13
+	VFMADD231PS  (R8)(R14*4), Y8, Y13
 	ADDQ         $0x08, R12
 	ADDQ         $0x10, R13
 	SUBQ         $0x02, R11
-	JMP          dwt_a_pair
+	JMP          dwt_c_pair
 
-dwt_a_one:
+dwt_c_one:
 	TESTQ        R11, R11
-	JZ           dwt_a_sum
-	VBROADCASTSS (R12), Y14
+	JZ           dwt_c_sum
+	VBROADCASTSS (R12), Y8
 	MOVQ         (R13), R14
-	VFMADD231PS  (R8)(R14*4), Y14, Y12
+	VFMADD231PS  (R8)(R14*4), Y8, Y12
 
-dwt_a_sum:
+dwt_c_sum:
 	VADDPS  Y13, Y12, Y12
 	VMAXPS  Y12, Y10, Y12
 	VMINPS  Y12, Y11, Y12
@@ -210,7 +259,6 @@ dwt_a_sum:
 	ADDQ    $0x20, R8
 	ADDQ    $0x20, R9
 	SUBQ    $0x08, R10
-	JMP     dwt_8
 
 dwt_tail:
 	TESTQ   R10, R10
@@ -224,12 +272,12 @@ dwt_tail:
 dwt_b_pair:
 	CMPQ         R11, $0x02
 	JL           dwt_b_one
-	VBROADCASTSS (R12), Y14
+	VBROADCASTSS (R12), Y8
 	MOVQ         (R13), R14
-	VFMADD231PS  (R8)(R14*4), Y14, Y12
-	VBROADCASTSS 4(R12), Y14
+	VFMADD231PS  (R8)(R14*4), Y8, Y12
+	VBROADCASTSS 4(R12), Y8
 	MOVQ         8(R13), R14
-	VFMADD231PS  (R8)(R14*4), Y14, Y13
+	VFMADD231PS  (R8)(R14*4), Y8, Y13
 	ADDQ         $0x08, R12
 	ADDQ         $0x10, R13
 	SUBQ         $0x02, R11
@@ -238,9 +286,9 @@ dwt_b_pair:
 dwt_b_one:
 	TESTQ        R11, R11
 	JZ           dwt_b_sum
-	VBROADCASTSS (R12), Y14
+	VBROADCASTSS (R12), Y8
 	MOVQ         (R13), R14
-	VFMADD231PS  (R8)(R14*4), Y14, Y12
+	VFMADD231PS  (R8)(R14*4), Y8, Y12
 
 dwt_b_sum:
 	VADDPS     Y13, Y12, Y12

@@ -42,6 +42,8 @@ func TestDepthwiseAgainstNaive(t *testing.T) {
 		tc{h: 9, w: 21, k: 3, s: 2, sw: 1, d: 2, pad: 2},
 		tc{h: 9, w: 18, k: 5, s: 2, sw: 2, d: 1, pad: 2, a: act{kind: actRelu}},
 		tc{h: 9, w: 18, k: 5, s: 1, sw: 3, d: 1, pad: 2},
+		tc{h: 6, w: 40, k: 5, s: 2, sw: 1, d: 1, pad: 2, a: act{kind: actRelu}},
+		tc{h: 6, w: 39, k: 5, s: 1, sw: 1, d: 1, pad: 1},
 		tc{h: 7, w: 11, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actLeaky, alpha: 0.2, lo: -0.3, hi: float32(math.Inf(1))}},
 		tc{h: 7, w: 13, k: 3, s: 1, sw: 1, d: 1, pad: 1, a: act{kind: actRelu}, res: true},
 		tc{h: 7, w: 13, k: 3, s: 2, sw: 2, d: 1, pad: 0, a: act{kind: actGelu}},

@@ -188,8 +188,8 @@ func dw3x3() {
 //		}
 //	}
 //
-// Any window: the taps' weights and offsets come from memory, summed in two
-// chains. ntaps >= 1; x readable 7 floats past each row's last tap.
+// Any window: the taps' weights and offsets come from memory; 16 outputs
+// a step, each vector summed in two chains. ntaps >= 1; x readable 7 floats past each row's last tap.
 func dwTaps() {
 	avoutil.TEXT("dwTapsAVX2", "func(y, x, w *float32, offs *int, ntaps, oh, ow, ys, xs int)")
 	Doc("dwTapsAVX2 is a depthwise convolution of one channel with any window (see kernels_amd64.go).")
@@ -206,20 +206,26 @@ func dwTaps() {
 	Load(Param("y"), yr)
 	Load(Param("oh"), rows)
 
-	// block sums one vector of outputs at xp into Y12.
-	block := func(pfx string) {
-		VMOVAPS(bias, Y12)
-		VXORPS(Y13, Y13, Y13)
+	// block sums nb (1 or 2) vectors of outputs at xp into Y12 (and Y14),
+	// each in two chains (even and odd taps).
+	block := func(pfx string, nb int) {
+		accs := [][2]VecPhysical{{Y12, Y13}, {Y14, Y15}}[:nb]
+		for _, a := range accs {
+			VMOVAPS(bias, a[0])
+			VXORPS(a[1], a[1], a[1])
+		}
 		MOVQ(w, wq)
 		MOVQ(offs, oq)
 		MOVQ(ntaps, t)
 		Label(pfx + "_pair")
 		CMPQ(t, U8(2))
 		JL(LabelRef(pfx + "_one"))
-		for i, acc := range []VecPhysical{Y12, Y13} {
-			VBROADCASTSS(Mem{Base: wq, Disp: 4 * i}, Y14)
+		for i := range 2 {
+			VBROADCASTSS(Mem{Base: wq, Disp: 4 * i}, Y8)
 			MOVQ(Mem{Base: oq, Disp: 8 * i}, off)
-			VFMADD231PS(Mem{Base: xp, Index: off, Scale: 4}, Y14, acc)
+			for v, a := range accs {
+				VFMADD231PS(Mem{Base: xp, Index: off, Scale: 4, Disp: 32 * v}, Y8, a[i])
+			}
 		}
 		ADDQ(U8(8), wq)
 		ADDQ(U8(16), oq)
@@ -228,12 +234,16 @@ func dwTaps() {
 		Label(pfx + "_one")
 		TESTQ(t, t)
 		JZ(LabelRef(pfx + "_sum"))
-		VBROADCASTSS(Mem{Base: wq}, Y14)
+		VBROADCASTSS(Mem{Base: wq}, Y8)
 		MOVQ(Mem{Base: oq}, off)
-		VFMADD231PS(Mem{Base: xp, Index: off, Scale: 4}, Y14, Y12)
+		for v, a := range accs {
+			VFMADD231PS(Mem{Base: xp, Index: off, Scale: 4, Disp: 32 * v}, Y8, a[0])
+		}
 		Label(pfx + "_sum")
-		VADDPS(Y13, Y12, Y12)
-		clamp(Y12, lo, hi)
+		for _, a := range accs {
+			VADDPS(a[1], a[0], a[0])
+			clamp(a[0], lo, hi)
+		}
 	}
 
 	Label("dwt_row")
@@ -243,20 +253,30 @@ func dwTaps() {
 	MOVQ(yr, yp)
 	Load(Param("ow"), n)
 
+	Label("dwt_16")
+	CMPQ(n, U8(16))
+	JL(LabelRef("dwt_8"))
+	block("dwt_a", 2)
+	VMOVUPS(Y12, Mem{Base: yp})
+	VMOVUPS(Y14, Mem{Base: yp, Disp: 32})
+	ADDQ(U8(64), xp)
+	ADDQ(U8(64), yp)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("dwt_16"))
+
 	Label("dwt_8")
 	CMPQ(n, U8(8))
 	JL(LabelRef("dwt_tail"))
-	block("dwt_a")
+	block("dwt_c", 1)
 	VMOVUPS(Y12, Mem{Base: yp})
 	ADDQ(U8(32), xp)
 	ADDQ(U8(32), yp)
 	SUBQ(U8(8), n)
-	JMP(LabelRef("dwt_8"))
 
 	Label("dwt_tail")
 	TESTQ(n, n)
 	JZ(LabelRef("dwt_next"))
-	block("dwt_b")
+	block("dwt_b", 1)
 	tailStore(Y12, Mem{Base: yp}, n, t, Y14)
 
 	Label("dwt_next")
