@@ -330,7 +330,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				if rg != nil {
 					rb = rg[j0:]
 				}
-				biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+				biasAct(&k.jobs, a, yg[j0:], bg, rb, mg, j1-j0, ohw)
 			}
 		}
 	}
@@ -399,7 +399,7 @@ func convImplicitBlocks[T real](k *convKernel, a act, pt *igemm.Patches[T], mg, 
 		if rg != nil {
 			rb = rg[j0:]
 		}
-		biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+		biasAct(&k.jobs, a, yg[j0:], bg, rb, mg, j1-j0, ohw)
 	}
 	return true
 }
@@ -410,19 +410,39 @@ const convColBlock = 1024
 
 // biasAct adds bias[r] to each of the rows×cols block's rows r (rows ld
 // apart in y and in res) and res when not nil, and applies a, in one
-// pass: the epilogue of a product computed with beta = 0.
-func biasAct[T real](a act, y, bias, res []T, rows, cols, ld int) {
-	for r := range rows {
-		row := y[r*ld : r*ld+cols]
-		var b T
-		if bias != nil {
-			b = bias[r]
+// pass: the epilogue of a product computed with beta = 0. Rows run in
+// parallel, epiGrain elements or more to a thread.
+func biasAct[T real](l *jobList, a act, y, bias, res []T, rows, cols, ld int) {
+	args := biasArgs[T]{a, y, bias, res, cols, ld}
+	if rows*cols < 2*epiGrain || parallel.Threads() == 1 {
+		args.block(0, rows)
+		return
+	}
+	forArgs(l, rows, max(1, epiGrain/cols), args)
+}
+
+// epiGrain is the least number of elements of an epilogue a thread is
+// handed (docs/onnx-vs-ort.md has the measurements).
+const epiGrain = 1 << 14
+
+type biasArgs[T real] struct {
+	a            act
+	y, bias, res []T
+	cols, ld     int
+}
+
+func (b biasArgs[T]) block(lo, hi int) {
+	for r := lo; r < hi; r++ {
+		row := b.y[r*b.ld : r*b.ld+b.cols]
+		var bv T
+		if b.bias != nil {
+			bv = b.bias[r]
 		}
 		var rr []T
-		if res != nil {
-			rr = res[r*ld : r*ld+cols]
+		if b.res != nil {
+			rr = b.res[r*b.ld : r*b.ld+b.cols]
 		}
-		epilogue(a, row, rr, b)
+		epilogue(b.a, row, rr, bv)
 	}
 }
 
@@ -600,7 +620,7 @@ type dwJob[T real] struct {
 }
 
 func getDwJob[T real](k *convKernel) *dwJob[T] {
-	if j, ok := k.jobs.get().(*dwJob[T]); ok {
+	if j, ok := takeJob[*dwJob[T]](&k.jobs); ok {
 		return j
 	}
 	j := &dwJob[T]{phStart: make([]int, 0, 4), offs: make([]int, 0, 25)}

@@ -13,27 +13,34 @@ import (
 // them from there.
 
 // jobList is a kernel's free list of argument blocks (of any type), one
-// per concurrent run.
+// per loop and concurrent run; scratchKeep·4 at most.
 type jobList struct {
 	mu   sync.Mutex
 	jobs []any
 }
 
-func (l *jobList) get() any {
+// takeJob takes a block of type J from l, if it holds one (a kernel
+// keeps blocks of several types: its loops take their arguments in
+// different forms).
+func takeJob[J any](l *jobList) (J, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := len(l.jobs)
-	if n == 0 {
-		return nil
+	for i := len(l.jobs) - 1; i >= 0; i-- {
+		if j, ok := l.jobs[i].(J); ok {
+			last := len(l.jobs) - 1
+			l.jobs[i] = l.jobs[last]
+			l.jobs[last] = nil
+			l.jobs = l.jobs[:last]
+			return j, true
+		}
 	}
-	j := l.jobs[n-1]
-	l.jobs = l.jobs[:n-1]
-	return j
+	var zero J
+	return zero, false
 }
 
 func (l *jobList) put(j any) {
 	l.mu.Lock()
-	if len(l.jobs) < scratchKeep {
+	if len(l.jobs) < 4*scratchKeep {
 		l.jobs = append(l.jobs, j)
 	}
 	l.mu.Unlock()
@@ -58,7 +65,7 @@ func forArgs[A rangeBody](l *jobList, n, grain int, args A) {
 		args.block(0, n)
 		return
 	}
-	j, ok := l.get().(*parJob[A])
+	j, ok := takeJob[*parJob[A]](l)
 	if !ok {
 		j = &parJob[A]{}
 		j.run = j.body
