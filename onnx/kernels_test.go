@@ -158,3 +158,61 @@ func TestEpilogueAgainstLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectConvAgainstNaive checks the direct path of convolutions with
+// a few input channels per group (MobileNetV2's first layer: 3 channels,
+// 3×3, stride 2) against the naive convolution, at both kernel levels.
+func TestDirectConvAgainstNaive(t *testing.T) {
+	cases := []struct {
+		x, w               []int
+		group, stride, pad int
+		a                  act
+		res                bool
+	}{
+		{x: []int{1, 3, 17, 19}, w: []int{8, 3, 3, 3}, group: 1, stride: 2, pad: 1, a: act{kind: actClip, lo: 0, hi: 6}},
+		{x: []int{2, 3, 9, 33}, w: []int{5, 3, 3, 3}, group: 1, stride: 1, pad: 1, a: act{kind: actRelu}, res: true},
+		{x: []int{1, 4, 10, 12}, w: []int{6, 2, 3, 3}, group: 2, stride: 2, pad: 0},
+		{x: []int{1, 2, 7, 20}, w: []int{9, 2, 3, 1}, group: 1, stride: 1, pad: 0, a: act{kind: actHardSwish}},
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	levels(t, func(t *testing.T) {
+		for i, c := range cases {
+			x, w, b := randTensor(r, c.x...), randTensor(r, c.w...), randTensor(r, c.w[0])
+			p := int64(c.pad)
+			n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+				Attrs: []*Attribute{intAttr("group", int64(c.group)), intsAttr("strides", int64(c.stride), int64(c.stride)), intsAttr("pads", p, p, p, p)}}
+			kn, err := newConv(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := kn.(*convKernel)
+			k.act = c.a
+			want, shape := naiveConv(x, w, b, c.group, []int{c.stride, c.stride}, []int{1, 1}, []int{c.pad, c.pad, c.pad, c.pad})
+			in := []*Tensor{x, w, b}
+			var res *Tensor
+			if c.res {
+				k.sum = true
+				res = randTensor(r, shape...)
+				in = append(in, res)
+			}
+			y := &Tensor{}
+			for range 2 {
+				if err := k.Run(in, []*Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !eqInts(y.Shape, shape) {
+				t.Fatalf("case %d: shape %v, want %v", i, y.Shape, shape)
+			}
+			for j, v := range want {
+				if res != nil {
+					v += float64(res.F32[j])
+				}
+				v = refAct(c.a, v)
+				if d := math.Abs(float64(y.F32[j]) - v); d > 1e-5*(1+math.Abs(v)) {
+					t.Fatalf("case %d: element %d: got %g, want %g", i, j, y.F32[j], v)
+				}
+			}
+		}
+	})
+}

@@ -248,7 +248,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 	if n == 0 || m == 0 || ohw == 0 {
 		return
 	}
-	if r == 2 && cg == 1 {
+	if r == 2 && (cg == 1 || kk > 1 && cg*kk <= directTaps && !convNoDirect) {
 		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
 		return
 	}
@@ -574,8 +574,9 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 	KH, KW := g.k[0], g.k[1]
 	sw, dh, dw := g.s[1], g.d[0], g.d[1]
 	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
-	*j = dwJob[T]{run: j.run, k: k, a: a, x: x, w: w, bias: bias, res: res, y: y, c: c, m: m,
-		H: H, W: W, OH: OH, OW: OW, sh: g.s[0], sw: sw, ph: g.pb[0], pw: g.pb[1], PH: PH, PW: PW, kk: KH * KW,
+	cg := c / k.group
+	*j = dwJob[T]{run: j.run, k: k, a: a, x: x, w: w, bias: bias, res: res, y: y, c: c, m: m, cg: cg, mg: m / k.group,
+		H: H, W: W, OH: OH, OW: OW, sh: g.s[0], sw: sw, ph: g.pb[0], pw: g.pb[1], PH: PH, PW: PW, kk: cg * KH * KW,
 		phStart: j.phStart[:0], offs: j.offs[:0]}
 	// phase p of a padded row starts at phStart[p]; padded column j is at
 	// phStart[j%sw] + j/sw.
@@ -583,10 +584,13 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 		j.phStart = append(j.phStart, at)
 		at += (PW - p + sw - 1) / sw
 	}
-	for kh := range KH {
-		for kw := range KW {
-			cc := kw * dw
-			j.offs = append(j.offs, kh*dh*PW+j.phStart[cc%sw]+cc/sw)
+	// The taps in W's order: input channel (of the group), then window.
+	for ci := range cg {
+		for kh := range KH {
+			for kw := range KW {
+				cc := kw * dw
+				j.offs = append(j.offs, ci*PH*PW+kh*dh*PW+j.phStart[cc%sw]+cc/sw)
+			}
 		}
 	}
 	lo, hi, clamps := clampOf[T](a)
@@ -595,13 +599,26 @@ func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias
 	}
 	j.lo, j.hi, j.after = lo, hi, res != nil || !clamps
 	total := n * m
-	ohw, kk := OH*OW, KH*KW
+	ohw, kk := OH*OW, j.kk
 	if total*ohw*kk < dwParallelWork && !forceParallel || parallel.Threads() == 1 {
 		j.body(0, total)
 		return
 	}
-	parallel.For(total, max(1, dwGrainWork/(ohw*kk+PH*PW)), j.run)
+	parallel.For(total, max(1, dwGrainWork/(ohw*kk+cg*PH*PW)), j.run)
 }
+
+// directTaps is the largest C/group·KH·KW for which a convolution with
+// more than one input channel per group slides its window directly
+// (convDepthwise's kernel over the group's planes) rather than running
+// as a GEMM over patches: a product that shallow (MobileNetV2's and
+// PaddleOCR's first layer: 3·3·3) runs GEMM far below its peak. Not for
+// 1×1 windows: each output channel rereads every plane, and MobileNetV2's
+// 1×1 layers of 16 and 24 channels took 2-3× the GEMM's time that way.
+const directTaps = 27
+
+// convNoDirect turns the direct path off for channels per group above
+// one, for the tests that compare it with the GEMM.
+var convNoDirect = false
 
 // dwJob is one depthwise convolution's arguments, kept by the kernel
 // between runs (with the closure that parallel.For calls) so that a run
@@ -611,7 +628,7 @@ type dwJob[T real] struct {
 	k                    *convKernel
 	a                    act
 	x, w, bias, res, y   []T
-	c, m, kk             int
+	c, m, kk, cg, mg     int
 	H, W, OH, OW, sh, sw int
 	ph, pw, PH, PW       int
 	phStart, offs        []int
@@ -632,33 +649,35 @@ func getDwJob[T real](k *convKernel) *dwJob[T] {
 func (j *dwJob[T]) body(o0, o1 int) {
 	k, x, y, res, bias := j.k, j.x, j.y, j.res, j.bias
 	H, W, OH, OW, PW, sw, pw, ph := j.H, j.W, j.OH, j.OW, j.PW, j.sw, j.pw, j.ph
-	c, m, kk := j.c, j.m, j.kk
-	mult := m / c
-	hw, ohw := H*W, OH*OW
-	pp := getScratch[T](&k.buffer, j.PH*PW+dwSlack+kk+3)
+	c, m, kk, cg, mg := j.c, j.m, j.kk, j.cg, j.mg
+	hw, ohw, psz := H*W, OH*OW, j.PH*PW
+	pp := getScratch[T](&k.buffer, cg*psz+dwSlack+kk+3)
 	defer putScratch(&k.buffer, pp)
-	plane := (*pp)[:j.PH*PW+dwSlack]
-	wb := (*pp)[j.PH*PW+dwSlack:]
-	clear(plane)
+	planes := (*pp)[:cg*psz+dwSlack]
+	wb := (*pp)[cg*psz+dwSlack:]
+	clear(planes)
 	last := -1
 	for o := o0; o < o1; o++ {
 		i, ch := o/m, o%m
-		src := (i*c + ch/mult)
+		src := i*c + ch/mg*cg // the group's first input channel
 		if src != last {
 			// Padding stays zero: only the interior is rewritten.
-			xc := x[src*hw : (src+1)*hw]
-			for r := range H {
-				row := plane[(r+ph)*PW : (r+ph+1)*PW]
-				xr := xc[r*W : (r+1)*W]
-				switch sw {
-				case 1:
-					copy(row[pw:pw+W], xr)
-				case 2:
-					deinterleave(row[:j.phStart[1]], row[j.phStart[1]:], xr, pw)
-				default:
-					for q, v := range xr {
-						cc := q + pw
-						row[j.phStart[cc%sw]+cc/sw] = v
+			for ci := range cg {
+				xc := x[(src+ci)*hw : (src+ci+1)*hw]
+				plane := planes[ci*psz : (ci+1)*psz]
+				for r := range H {
+					row := plane[(r+ph)*PW : (r+ph+1)*PW]
+					xr := xc[r*W : (r+1)*W]
+					switch sw {
+					case 1:
+						copy(row[pw:pw+W], xr)
+					case 2:
+						deinterleave(row[:j.phStart[1]], row[j.phStart[1]:], xr, pw)
+					default:
+						for q, v := range xr {
+							cc := q + pw
+							row[j.phStart[cc%sw]+cc/sw] = v
+						}
 					}
 				}
 			}
@@ -669,7 +688,7 @@ func (j *dwJob[T]) body(o0, o1 int) {
 		if bias != nil {
 			b0 = bias[ch]
 		}
-		dwRun(yc, plane, j.w[ch*kk:(ch+1)*kk], wb, j.offs, OH, OW, OW, j.sh*PW, b0, j.lo, j.hi)
+		dwRun(yc, planes, j.w[ch*kk:(ch+1)*kk], wb, j.offs, OH, OW, OW, j.sh*PW, b0, j.lo, j.hi)
 		if j.after {
 			var rc []T
 			if res != nil {
