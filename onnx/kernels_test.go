@@ -216,3 +216,38 @@ func TestDirectConvAgainstNaive(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxPool2DAgainstNaive checks maxPool2D (its inside-the-image fast
+// paths and the general one) against a loop over every tap.
+func TestMaxPool2DAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, c := range []struct{ h, w, kh, kw, sh, sw, ph, pw int }{
+		{8, 10, 2, 2, 2, 2, 0, 0}, {9, 11, 2, 2, 2, 2, 0, 0}, {7, 9, 3, 3, 2, 2, 0, 0},
+		{6, 7, 2, 2, 1, 1, 0, 0}, {5, 9, 1, 3, 1, 2, 0, 0}, {7, 7, 3, 3, 2, 2, 1, 1},
+	} {
+		oh, ow := (c.h+2*c.ph-c.kh)/c.sh+1, (c.w+2*c.pw-c.kw)/c.sw+1
+		x := make([]float32, c.h*c.w)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		y := make([]float32, oh*ow)
+		lo := float32(math.Inf(-1))
+		maxPool2D(x, y, lo, c.h, c.w, oh, ow, c.kh, c.kw, c.sh, c.sw, 1, 1, c.ph, c.pw)
+		for i := range oh {
+			for j := range ow {
+				m := lo
+				for a := range c.kh {
+					for b := range c.kw {
+						ih, iw := i*c.sh-c.ph+a, j*c.sw-c.pw+b
+						if ih >= 0 && ih < c.h && iw >= 0 && iw < c.w && x[ih*c.w+iw] > m {
+							m = x[ih*c.w+iw]
+						}
+					}
+				}
+				if y[i*ow+j] != m {
+					t.Fatalf("%+v: output (%d, %d) = %g, want %g", c, i, j, y[i*ow+j], m)
+				}
+			}
+		}
+	}
+}
