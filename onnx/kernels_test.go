@@ -224,6 +224,7 @@ func TestMaxPool2DAgainstNaive(t *testing.T) {
 	for _, c := range []struct{ h, w, kh, kw, sh, sw, ph, pw int }{
 		{8, 10, 2, 2, 2, 2, 0, 0}, {9, 11, 2, 2, 2, 2, 0, 0}, {7, 9, 3, 3, 2, 2, 0, 0},
 		{6, 7, 2, 2, 1, 1, 0, 0}, {5, 9, 1, 3, 1, 2, 0, 0}, {7, 7, 3, 3, 2, 2, 1, 1},
+		{8, 8, 3, 3, 2, 2, 1, 1}, {9, 10, 3, 2, 1, 3, 2, 1}, {4, 5, 5, 5, 1, 1, 2, 2},
 	} {
 		oh, ow := (c.h+2*c.ph-c.kh)/c.sh+1, (c.w+2*c.pw-c.kw)/c.sw+1
 		x := make([]float32, c.h*c.w)
