@@ -423,7 +423,7 @@ func biasAct[T real](l *jobList, a act, y, bias, res []T, rows, cols, ld int) {
 
 // epiGrain is the least number of elements of an epilogue a thread is
 // handed (docs/onnx-vs-ort.md has the measurements).
-const epiGrain = 1 << 14
+const epiGrain = 1 << 15
 
 type biasArgs[T real] struct {
 	a            act
