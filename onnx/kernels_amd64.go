@@ -35,6 +35,7 @@ func init() {
 //	dwTapsAVX2(y, x, w, offs, ntaps, oh, ow, ys, xs):
 //		dwGeneric(y, x, w[:ntaps], offs[:ntaps], oh, ow, ys, xs,
 //			w[ntaps], w[ntaps+1], w[ntaps+2])
+//	deintAVX2(a, b, x, h): for i < h (a multiple of 8), a[i], b[i] = x[2i], x[2i+1]
 //	epi[Res][Leaky|HardSwish]AVX2(y[, r], n, p): for i < n (a multiple of 8),
 //		v := y[i] + p[0] (+ r[i])
 //		y[i] = min(max(v, p[1]), p[2])                       // epi, epiRes
@@ -98,4 +99,18 @@ func epiAsm(y, r []float32, p *[4]float32, kind int) int {
 		}
 	}
 	return n
+}
+
+// deintAsm sets a[i], b[i] = x[2i], x[2i+1] for the leading multiple of 8
+// of len(b) with the assembly and returns how many it did.
+func deintAsm(a, b, x []float32) int {
+	h := len(b) &^ 7
+	if !useAVX2 || h == 0 {
+		return 0
+	}
+	if len(a) < h || len(x) < 2*h {
+		panic("onnx: deintAsm: slices too short")
+	}
+	deintAVX2(&a[0], &b[0], &x[0], h)
+	return h
 }

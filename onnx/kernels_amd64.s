@@ -312,6 +312,35 @@ dwt_done:
 	VZEROUPPER
 	RET
 
+// func deintAVX2(a *float32, b *float32, x *float32, h int)
+// Requires: AVX, AVX2
+TEXT ·deintAVX2(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), AX
+	MOVQ b+8(FP), BX
+	MOVQ x+16(FP), CX
+	MOVQ h+24(FP), DX
+
+deint_loop:
+	TESTQ   DX, DX
+	JZ      deint_done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xdd, Y1, Y0, Y3
+	VPERMPD $0xd8, Y2, Y2
+	VPERMPD $0xd8, Y3, Y3
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, BX
+	SUBQ    $0x08, DX
+	JMP     deint_loop
+
+deint_done:
+	VZEROUPPER
+	RET
+
 // func epiAVX2(y *float32, n int, p *float32)
 // Requires: AVX
 TEXT ·epiAVX2(SB), NOSPLIT, $0-24

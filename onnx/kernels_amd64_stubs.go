@@ -14,6 +14,11 @@ func dw3x3AVX2(y *float32, x *float32, w *float32, oh int, ow int, ys int, xs in
 //go:noescape
 func dwTapsAVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, xs int)
 
+// deintAVX2 splits x into its even elements (a) and odd ones (b) (see kernels_amd64.go).
+//
+//go:noescape
+func deintAVX2(a *float32, b *float32, x *float32, h int)
+
 // epiAVX2 is a convolution's epilogue: bias, residual, activation (see kernels_amd64.go).
 //
 //go:noescape

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
@@ -710,12 +711,16 @@ func deinterleave[T real](e, o, x []T, pw int) {
 		a, b = o[off:], e[off+1:]
 	}
 	a, b = a[:h+len(x)%2], b[:h]
+	if unsafe.Sizeof(x[0]) == 4 {
+		n := deintAsm(f32s(a), f32s(b), f32s(x))
+		a, b, x = a[n:], b[n:], x[2*n:]
+	}
 	for i := range b {
 		a[i] = x[2*i]
 		b[i] = x[2*i+1]
 	}
 	if len(x)%2 == 1 {
-		a[h] = x[len(x)-1]
+		a[len(b)] = x[len(x)-1]
 	}
 }
 

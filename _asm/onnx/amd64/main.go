@@ -38,6 +38,7 @@ func main() {
 	maskTable()
 	dw3x3()
 	dwTaps()
+	deint()
 	for _, res := range []bool{false, true} {
 		for _, kind := range []int{epiClamp, epiLeaky, epiHardSwish} {
 			epilogue(res, kind)
@@ -172,6 +173,45 @@ func dw3x3() {
 	JMP(LabelRef("dw3_row"))
 
 	Label("dw3_done")
+	VZEROUPPER()
+	RET()
+}
+
+// deint emits deintAVX2(a, b, x *float32, h int):
+//
+//	for i := range h {
+//		a[i], b[i] = x[2*i], x[2*i+1]
+//	}
+//
+// h a multiple of 8: a row split into its even and odd elements (the
+// phases of a stride-2 depthwise plane), 16 elements a step: VSHUFPS picks
+// the even (odd) elements of each 128-bit half of two vectors, VPERMPD
+// puts the halves in order.
+func deint() {
+	avoutil.TEXT("deintAVX2", "func(a, b, x *float32, h int)")
+	Doc("deintAVX2 splits x into its even elements (a) and odd ones (b) (see kernels_amd64.go).")
+	a, b, x, h := RAX, RBX, RCX, RDX
+	Load(Param("a"), a)
+	Load(Param("b"), b)
+	Load(Param("x"), x)
+	Load(Param("h"), h)
+	Label("deint_loop")
+	TESTQ(h, h)
+	JZ(LabelRef("deint_done"))
+	VMOVUPS(Mem{Base: x}, Y0)
+	VMOVUPS(Mem{Base: x, Disp: 32}, Y1)
+	VSHUFPS(U8(0x88), Y1, Y0, Y2)
+	VSHUFPS(U8(0xDD), Y1, Y0, Y3)
+	VPERMPD(U8(0xD8), Y2, Y2)
+	VPERMPD(U8(0xD8), Y3, Y3)
+	VMOVUPS(Y2, Mem{Base: a})
+	VMOVUPS(Y3, Mem{Base: b})
+	ADDQ(U8(64), x)
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), b)
+	SUBQ(U8(8), h)
+	JMP(LabelRef("deint_loop"))
+	Label("deint_done")
 	VZEROUPPER()
 	RET()
 }
