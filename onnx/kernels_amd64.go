@@ -35,6 +35,7 @@ func init() {
 //	dwTapsAVX2(y, x, w, offs, ntaps, oh, ow, ys, xs):
 //		dwGeneric(y, x, w[:ntaps], offs[:ntaps], oh, ow, ys, xs,
 //			w[ntaps], w[ntaps+1], w[ntaps+2])
+//	<add|sub|mul|div>VVAVX2(d, a, b, n): for i < n (a multiple of 8), d[i] = a[i] op b[i]
 //	deintAVX2(a, b, x, h): for i < h (a multiple of 8), a[i], b[i] = x[2i], x[2i+1]
 //	epi[Res][Leaky|HardSwish]AVX2(y[, r], n, p): for i < n (a multiple of 8),
 //		v := y[i] + p[0] (+ r[i])
@@ -113,4 +114,30 @@ func deintAsm(a, b, x []float32) int {
 	}
 	deintAVX2(&a[0], &b[0], &x[0], h)
 	return h
+}
+
+// arithAsm sets d[i] = a[i] op b[i] ("Add", "Sub", "Mul", "Div") for the
+// leading multiple of 8 of len(d) with the assembly and returns how many
+// it did.
+func arithAsm(op string, d, a, b []float32) int {
+	n := len(d) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	if len(a) < n || len(b) < n {
+		panic("onnx: arithAsm: operands shorter than the result")
+	}
+	switch op {
+	case "Add":
+		addVVAVX2(&d[0], &a[0], &b[0], n)
+	case "Sub":
+		subVVAVX2(&d[0], &a[0], &b[0], n)
+	case "Mul":
+		mulVVAVX2(&d[0], &a[0], &b[0], n)
+	case "Div":
+		divVVAVX2(&d[0], &a[0], &b[0], n)
+	default:
+		return 0
+	}
+	return n
 }

@@ -341,6 +341,186 @@ deint_done:
 	VZEROUPPER
 	RET
 
+// func addVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·addVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), CX
+	MOVQ n+24(FP), DX
+
+addVVAVX2_32:
+	CMPQ    DX, $0x20
+	JL      addVVAVX2_8
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VADDPS  (CX), Y0, Y0
+	VADDPS  32(CX), Y1, Y1
+	VADDPS  64(CX), Y2, Y2
+	VADDPS  96(CX), Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x20, DX
+	JMP     addVVAVX2_32
+
+addVVAVX2_8:
+	TESTQ   DX, DX
+	JZ      addVVAVX2_done
+	VMOVUPS (BX), Y0
+	VADDPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x08, DX
+	JMP     addVVAVX2_8
+
+addVVAVX2_done:
+	VZEROUPPER
+	RET
+
+// func subVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·subVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), CX
+	MOVQ n+24(FP), DX
+
+subVVAVX2_32:
+	CMPQ    DX, $0x20
+	JL      subVVAVX2_8
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VSUBPS  (CX), Y0, Y0
+	VSUBPS  32(CX), Y1, Y1
+	VSUBPS  64(CX), Y2, Y2
+	VSUBPS  96(CX), Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x20, DX
+	JMP     subVVAVX2_32
+
+subVVAVX2_8:
+	TESTQ   DX, DX
+	JZ      subVVAVX2_done
+	VMOVUPS (BX), Y0
+	VSUBPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x08, DX
+	JMP     subVVAVX2_8
+
+subVVAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mulVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·mulVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), CX
+	MOVQ n+24(FP), DX
+
+mulVVAVX2_32:
+	CMPQ    DX, $0x20
+	JL      mulVVAVX2_8
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMULPS  (CX), Y0, Y0
+	VMULPS  32(CX), Y1, Y1
+	VMULPS  64(CX), Y2, Y2
+	VMULPS  96(CX), Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x20, DX
+	JMP     mulVVAVX2_32
+
+mulVVAVX2_8:
+	TESTQ   DX, DX
+	JZ      mulVVAVX2_done
+	VMOVUPS (BX), Y0
+	VMULPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x08, DX
+	JMP     mulVVAVX2_8
+
+mulVVAVX2_done:
+	VZEROUPPER
+	RET
+
+// func divVVAVX2(d *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·divVVAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ a+8(FP), BX
+	MOVQ b+16(FP), CX
+	MOVQ n+24(FP), DX
+
+divVVAVX2_32:
+	CMPQ    DX, $0x20
+	JL      divVVAVX2_8
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VDIVPS  (CX), Y0, Y0
+	VDIVPS  32(CX), Y1, Y1
+	VDIVPS  64(CX), Y2, Y2
+	VDIVPS  96(CX), Y3, Y3
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, BX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x20, DX
+	JMP     divVVAVX2_32
+
+divVVAVX2_8:
+	TESTQ   DX, DX
+	JZ      divVVAVX2_done
+	VMOVUPS (BX), Y0
+	VDIVPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, BX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x08, DX
+	JMP     divVVAVX2_8
+
+divVVAVX2_done:
+	VZEROUPPER
+	RET
+
 // func epiAVX2(y *float32, n int, p *float32)
 // Requires: AVX
 TEXT ·epiAVX2(SB), NOSPLIT, $0-24

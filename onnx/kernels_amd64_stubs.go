@@ -19,6 +19,26 @@ func dwTapsAVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int
 //go:noescape
 func deintAVX2(a *float32, b *float32, x *float32, h int)
 
+// addVVAVX2 is elementwise add of two float32 vectors (see kernels_amd64.go).
+//
+//go:noescape
+func addVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// subVVAVX2 is elementwise sub of two float32 vectors (see kernels_amd64.go).
+//
+//go:noescape
+func subVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// mulVVAVX2 is elementwise mul of two float32 vectors (see kernels_amd64.go).
+//
+//go:noescape
+func mulVVAVX2(d *float32, a *float32, b *float32, n int)
+
+// divVVAVX2 is elementwise div of two float32 vectors (see kernels_amd64.go).
+//
+//go:noescape
+func divVVAVX2(d *float32, a *float32, b *float32, n int)
+
 // epiAVX2 is a convolution's epilogue: bias, residual, activation (see kernels_amd64.go).
 //
 //go:noescape

@@ -11,3 +11,5 @@ func dwAsm(y, x, w []float32, offs []int, oh, ow, ys, xs int) bool { return fals
 func epiAsm(y, r []float32, p *[4]float32, kind int) int { return 0 }
 
 func deintAsm(a, b, x []float32) int { return 0 }
+
+func arithAsm(op string, d, a, b []float32) int { return 0 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // levels runs f once per kernel level this build can run: the Go kernels,
@@ -254,4 +256,53 @@ func TestMaxPool2DAgainstNaive(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRowArithAgainstLoop checks the float32 Add/Sub/Mul/Div of
+// same-shape operands and of a broadcast row (either side), large enough
+// to take the parallel vector path, against a loop, at both levels.
+func TestRowArithAgainstLoop(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	prev := parallel.SetThreads(2)
+	defer parallel.SetThreads(prev)
+	levels(t, func(t *testing.T) {
+		for _, c := range []struct{ a, b []int }{
+			{[]int{3, 130, 101}, []int{3, 130, 101}},
+			{[]int{1, 257, 131}, []int{131}},
+			{[]int{1, 1, 131}, []int{4, 257, 131}},
+			{[]int{64, 600}, []int{1, 600}},
+		} {
+			for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
+				a, b := randTensor(r, c.a...), randTensor(r, c.b...)
+				shape, err := BroadcastShape(a.Shape, b.Shape)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := &Tensor{}
+				o.Reset(Float, shape)
+				if !rowArith(op, a, b, o, shape) {
+					t.Fatalf("%s %v %v: not taken", op, c.a, c.b)
+				}
+				sa, sb := BroadcastStrides(a.Shape, shape), BroadcastStrides(b.Shape, shape)
+				id := BroadcastStrides(shape, shape)
+				ForBroadcast(shape, [][]int{id, sa, sb}, func(i int, idx []int) {
+					x, y := a.F32[idx[1]], b.F32[idx[2]]
+					var want float32
+					switch op {
+					case "Add":
+						want = x + y
+					case "Sub":
+						want = x - y
+					case "Mul":
+						want = x * y
+					case "Div":
+						want = x / y
+					}
+					if o.F32[i] != want {
+						t.Fatalf("%s %v %v: element %d = %g, want %g", op, c.a, c.b, i, o.F32[i], want)
+					}
+				})
+			}
+		}
+	})
 }

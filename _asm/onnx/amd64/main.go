@@ -39,6 +39,9 @@ func main() {
 	dw3x3()
 	dwTaps()
 	deint()
+	for _, op := range []arith{{"add", VADDPS}, {"sub", VSUBPS}, {"mul", VMULPS}, {"div", VDIVPS}} {
+		vv(op)
+	}
 	for _, res := range []bool{false, true} {
 		for _, kind := range []int{epiClamp, epiLeaky, epiHardSwish} {
 			epilogue(res, kind)
@@ -173,6 +176,53 @@ func dw3x3() {
 	JMP(LabelRef("dw3_row"))
 
 	Label("dw3_done")
+	VZEROUPPER()
+	RET()
+}
+
+type arith struct {
+	name string
+	ins  func(...Op)
+}
+
+// vv emits <op>VVAVX2(d, a, b *float32, n int): d[i] = a[i] op b[i] for
+// i < n, n a multiple of 8; four vectors a step.
+func vv(op arith) {
+	name := op.name + "VVAVX2"
+	avoutil.TEXT(name, "func(d, a, b *float32, n int)")
+	Doc(name + " is elementwise " + op.name + " of two float32 vectors (see kernels_amd64.go).")
+	d, a, b, n := RAX, RBX, RCX, RDX
+	Load(Param("d"), d)
+	Load(Param("a"), a)
+	Load(Param("b"), b)
+	Load(Param("n"), n)
+	regs := []VecPhysical{Y0, Y1, Y2, Y3}
+	body := func(k int) {
+		for i := range k {
+			VMOVUPS(Mem{Base: a, Disp: 32 * i}, regs[i])
+		}
+		for i := range k {
+			op.ins(Mem{Base: b, Disp: 32 * i}, regs[i], regs[i])
+		}
+		for i := range k {
+			VMOVUPS(regs[i], Mem{Base: d, Disp: 32 * i})
+		}
+		for _, p := range []GPPhysical{d, a, b} {
+			ADDQ(U32(32*k), p)
+		}
+		SUBQ(U8(8*k), n)
+	}
+	Label(name + "_32")
+	CMPQ(n, U8(32))
+	JL(LabelRef(name + "_8"))
+	body(4)
+	JMP(LabelRef(name + "_32"))
+	Label(name + "_8")
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	body(1)
+	JMP(LabelRef(name + "_8"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
