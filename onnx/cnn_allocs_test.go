@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,5 +64,27 @@ func TestCNNZeroAllocs(t *testing.T) {
 				require.Zero(t, allocs, "allocations per run")
 			})
 		}
+	}
+}
+
+// A 1-D convolution (run as a 2-D one of height 1) allocates nothing once
+// warm, on the GEMM path and the depthwise one.
+func TestConv1DZeroAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, group := range []int{1, 4} {
+		x, w, b := randTensor(r, 1, 4, 50), randTensor(r, 8, 4/group, 3), randTensor(r, 8)
+		n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+			Attrs: []*Attribute{intAttr("group", int64(group)), intsAttr("pads", 1, 1)}}
+		k, err := newConv(n)
+		require.NoError(t, err)
+		y := &Tensor{}
+		in, out := []*Tensor{x, w, b}, []*Tensor{y}
+		require.NoError(t, k.Run(in, out))
+		allocs := testing.AllocsPerRun(5, func() {
+			if err := k.Run(in, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		require.Zero(t, allocs, "group %d", group)
 	}
 }
