@@ -175,11 +175,22 @@ func actRun[T real](k *actKernel, x, y []T) {
 	y = y[:len(x)]
 	switch k.kind {
 	case aRelu:
+		if useAVX2 {
+			copy(y, x)
+			epilogue(act{kind: actRelu}, y, nil, 0)
+			return
+		}
 		for i, v := range x {
 			y[i] = max(v, 0)
 		}
 	case aLeaky:
 		a := T(k.a)
+		if useAVX2 {
+			inf := float32(math.Inf(1))
+			copy(y, x)
+			epilogue(act{kind: actLeaky, alpha: k.a, lo: -inf, hi: inf}, y, nil, 0)
+			return
+		}
 		for i, v := range x {
 			y[i] = max(v, 0) + a*min(v, 0) // branch-free: signs are random
 		}
@@ -295,6 +306,13 @@ func (k *clipKernel) Run(in, out []*Tensor) error {
 // ONNX Runtime gives (min(max(x, l), h)).
 func clipRun[T real](x, y []T, l, h T) {
 	y = y[:len(x)]
+	if useAVX2 && unsafe.Sizeof(l) == 4 {
+		// The vector epilogue works in place: a copy first (memmove) is
+		// still several times the scalar loop.
+		copy(y, x)
+		epilogue(act{kind: actClip, lo: float32(l), hi: float32(h)}, y, nil, 0)
+		return
+	}
 	for i, v := range x {
 		y[i] = min(max(v, l), h)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/igemm"
 	"github.com/adjoint-go/adjoint/parallel"
@@ -45,8 +46,9 @@ const (
 	actNone = iota
 	actRelu
 	actClip
-	actGelu  // erf GELU (nn_fuse_gelu.go)
-	actLeaky // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
+	actGelu      // erf GELU (nn_fuse_gelu.go)
+	actLeaky     // LeakyRelu, then clamped to [lo, hi] (tf2onnx's Max after it)
+	actHardSwish // x·min(max(x + 3, 0), 6)/6 (nn_fuse_hardswish.go)
 )
 
 // apply applies a to s in place.
@@ -65,6 +67,10 @@ func applyAct[T real](a act, s []T) {
 		}
 	case actGelu:
 		geluRun(s, s)
+	case actHardSwish:
+		for i, v := range s {
+			s[i] = v * min(max(v+3, 0), 6) / 6
+		}
 	case actLeaky:
 		// max(v, 0) + α·min(v, 0) is the slope without a branch.
 		al, lo, hi := T(a.alpha), T(a.lo), T(a.hi)
@@ -84,6 +90,7 @@ type convKernel struct {
 	sum    bool
 	cache  atomic.Pointer[geomCache]
 	buffer scratch
+	jobs   jobList
 }
 
 // geomCache keeps the geometry of the last input shape, so that repeated
@@ -242,7 +249,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 	if n == 0 || m == 0 || ohw == 0 {
 		return
 	}
-	if r == 2 && cg == 1 {
+	if r == 2 && (cg == 1 || kk > 1 && cg*kk <= directTaps && !convNoDirect) {
 		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
 		return
 	}
@@ -291,7 +298,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				// GEMM would not pack for this shape: build the patches.
 				cv := tensor.Conv2D{C: cg, H: hh, W: ww, KH: g.k[0], KW: g.k[1],
 					StrideH: g.s[0], StrideW: g.s[1], PadH: ph, PadW: pw, DilationH: g.d[0], DilationW: g.d[1]}
-				im2colParallel(cv, *col, src, kk*ohw, hh*ww)
+				im2colParallel(&k.jobs, cv, *col, src, kk*ohw, hh*ww)
 				b = *col
 			case r == 2:
 				cv := tensor.Conv2D{C: cg, H: g.in[0], W: g.in[1], KH: g.k[0], KW: g.k[1],
@@ -304,7 +311,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 					cv.H, cv.W = g.in[0]+g.pb[0]+g.pe[0], g.in[1]+g.pb[1]+g.pe[1]
 					cv.PadH, cv.PadW = 0, 0
 				}
-				im2colParallel(cv, *col, src, kk*ohw, cv.H*cv.W)
+				im2colParallel(&k.jobs, cv, *col, src, kk*ohw, cv.H*cv.W)
 				b = *col
 			default:
 				im2colND(*col, xg, cg, g)
@@ -324,7 +331,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				if rg != nil {
 					rb = rg[j0:]
 				}
-				biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+				biasAct(&k.jobs, a, yg[j0:], bg, rb, mg, j1-j0, ohw)
 			}
 		}
 	}
@@ -393,7 +400,7 @@ func convImplicitBlocks[T real](k *convKernel, a act, pt *igemm.Patches[T], mg, 
 		if rg != nil {
 			rb = rg[j0:]
 		}
-		biasAct(a, yg[j0:], bg, rb, mg, j1-j0, ohw)
+		biasAct(&k.jobs, a, yg[j0:], bg, rb, mg, j1-j0, ohw)
 	}
 	return true
 }
@@ -404,46 +411,39 @@ const convColBlock = 1024
 
 // biasAct adds bias[r] to each of the rows×cols block's rows r (rows ld
 // apart in y and in res) and res when not nil, and applies a, in one
-// pass: the epilogue of a product computed with beta = 0.
-func biasAct[T real](a act, y, bias, res []T, rows, cols, ld int) {
-	lo, hi := T(math.Inf(-1)), T(math.Inf(1))
-	clamp := a.kind == actRelu || a.kind == actClip
-	switch a.kind {
-	case actRelu:
-		lo = 0
-	case actClip:
-		lo, hi = T(a.lo), T(a.hi)
+// pass: the epilogue of a product computed with beta = 0. Rows run in
+// parallel, epiGrain elements or more to a thread.
+func biasAct[T real](l *jobList, a act, y, bias, res []T, rows, cols, ld int) {
+	args := biasArgs[T]{a, y, bias, res, cols, ld}
+	if rows*cols < 2*epiGrain || parallel.Threads() == 1 {
+		args.block(0, rows)
+		return
 	}
-	for r := range rows {
-		row := y[r*ld : r*ld+cols]
-		var b T
-		if bias != nil {
-			b = bias[r]
+	forArgs(l, rows, max(1, epiGrain/cols), args)
+}
+
+// epiGrain is the least number of elements of an epilogue a thread is
+// handed (docs/onnx-vs-ort.md has the measurements).
+const epiGrain = 1 << 15
+
+type biasArgs[T real] struct {
+	a            act
+	y, bias, res []T
+	cols, ld     int
+}
+
+func (b biasArgs[T]) block(lo, hi int) {
+	for r := lo; r < hi; r++ {
+		row := b.y[r*b.ld : r*b.ld+b.cols]
+		var bv T
+		if b.bias != nil {
+			bv = b.bias[r]
 		}
-		switch {
-		case res != nil:
-			rr := res[r*ld : r*ld+cols]
-			rr = rr[:len(row)]
-			for i, v := range row {
-				row[i] = v + b + rr[i]
-			}
-		case bias != nil && !clamp:
-			for i, v := range row {
-				row[i] = v + b
-			}
-		case clamp:
-			for i, v := range row {
-				row[i] = min(max(v+b, lo), hi)
-			}
-			continue
+		var rr []T
+		if b.res != nil {
+			rr = b.res[r*b.ld : r*b.ld+b.cols]
 		}
-		if clamp {
-			for i, v := range row {
-				row[i] = min(max(v, lo), hi)
-			}
-		} else {
-			applyAct(a, row)
-		}
+		epilogue(b.a, row, rr, bv)
 	}
 }
 
@@ -474,16 +474,24 @@ func allZero(s []int) bool {
 // im2colParallel runs tensor.Im2Col over blocks of channels in parallel:
 // channel c's patch rows are rows [c·KH·KW, (c+1)·KH·KW), contiguous, so
 // each block writes its own rows.
-func im2colParallel[T real](cv tensor.Conv2D, col, x []T, rowsPerC, hw int) {
-	if cv.C*rowsPerC < 1<<15 || parallel.Threads() == 1 {
+func im2colParallel[T real](l *jobList, cv tensor.Conv2D, col, x []T, rowsPerC, hw int) {
+	if cv.C*rowsPerC < 1<<15 && !forceParallel || parallel.Threads() == 1 {
 		tensor.Im2Col(cv, col, x)
 		return
 	}
-	parallel.For(cv.C, 1, func(lo, hi int) {
-		b := cv
-		b.C = hi - lo
-		tensor.Im2Col(b, col[lo*rowsPerC:hi*rowsPerC], x[lo*hw:hi*hw])
-	})
+	forArgs(l, cv.C, 1, im2colArgs[T]{cv, col, x, rowsPerC, hw})
+}
+
+type im2colArgs[T real] struct {
+	cv           tensor.Conv2D
+	col, x       []T
+	rowsPerC, hw int
+}
+
+func (a im2colArgs[T]) block(lo, hi int) {
+	b := a.cv
+	b.C = hi - lo
+	tensor.Im2Col(b, a.col[lo*a.rowsPerC:hi*a.rowsPerC], a.x[lo*a.hw:hi*a.hw])
 }
 
 // padImage copies the c channels of x (2-D, g.in) into dst with g's pads
@@ -552,118 +560,181 @@ func im2colND[T real](col, x []T, c int, g geom) {
 // window over the channel itself, rather than as C one-row GEMMs. The
 // channel is first copied into a zero-padded plane (one pass over the
 // input, against KH·KW multiply-adds per output), so that no tap needs a
-// bounds test; each output pixel then accumulates its taps in a register,
-// bias first, and the fused activation is applied to the row while it is
-// in cache. 3×3 windows (MobileNet's) have an unrolled loop. Channels run
-// in parallel.
+// bounds test. With a column stride s each padded row is stored as its s
+// phases (columns j ≡ p mod s, p = 0..s−1, one after the other), so that
+// every tap of a row of outputs reads consecutive floats: output q's tap
+// at column q·s + c is element q + c/s of phase c mod s. The kernel
+// (dwRun: vector assembly where there is one) sums each output's taps with
+// the bias and applies a clamping activation before it stores; a residual
+// or another activation follows per channel while it is in cache.
+// Channels run in parallel when there is enough work.
 func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
+	j := getDwJob[T](k)
+	defer k.jobs.put(j)
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]
 	KH, KW := g.k[0], g.k[1]
-	sh, sw, dh, dw, ph, pw := g.s[0], g.s[1], g.d[0], g.d[1], g.pb[0], g.pb[1]
+	sw, dh, dw := g.s[1], g.d[0], g.d[1]
 	PH, PW := H+g.pb[0]+g.pe[0], W+g.pb[1]+g.pe[1]
-	mult := m / c
-	hw, ohw, kk := H*W, OH*OW, KH*KW
-	body := func(o0, o1 int) {
-		pp := getScratch[T](&k.buffer, PH*PW)
-		defer putScratch(&k.buffer, pp)
-		plane := *pp
-		clear(plane)
-		last := -1
-		for o := o0; o < o1; o++ {
-			i, ch := o/m, o%m
-			src := (i*c + ch/mult)
-			if src != last {
-				// Padding stays zero: only the interior is rewritten.
-				xc := x[src*hw : (src+1)*hw]
-				for r := range H {
-					copy(plane[(r+ph)*PW+pw:(r+ph)*PW+pw+W], xc[r*W:(r+1)*W])
-				}
-				last = src
-			}
-			wc := w[ch*kk : (ch+1)*kk]
-			yc := y[o*ohw : (o+1)*ohw]
-			var b0 T
-			if bias != nil {
-				b0 = bias[ch]
-			}
-			for oh := range OH {
-				yrow := yc[oh*OW : (oh+1)*OW]
-				top := oh * sh * PW
-				if KH == 3 && KW == 3 && dw == 1 {
-					r0 := plane[top:]
-					r1 := plane[top+dh*PW:]
-					r2 := plane[top+2*dh*PW:]
-					dwRow3x3(yrow, r0, r1, r2, wc, b0, 0, sw)
-				} else {
-					// Row by row of the window: y += the kh-th row's taps.
-					fill(yrow, b0)
-					for kh := range KH {
-						dwRowAdd(yrow, plane[top+kh*dh*PW:], wc[kh*KW:(kh+1)*KW], sw, dw)
-					}
-				}
-				if res != nil {
-					rr := res[o*ohw+oh*OW : o*ohw+(oh+1)*OW]
-					for q, v := range rr {
-						yrow[q] += v
-					}
-				}
-				applyAct(a, yrow)
+	cg := c / k.group
+	*j = dwJob[T]{run: j.run, k: k, a: a, x: x, w: w, bias: bias, res: res, y: y, c: c, m: m, cg: cg, mg: m / k.group,
+		H: H, W: W, OH: OH, OW: OW, sh: g.s[0], sw: sw, ph: g.pb[0], pw: g.pb[1], PH: PH, PW: PW, kk: cg * KH * KW,
+		phStart: j.phStart[:0], offs: j.offs[:0]}
+	// phase p of a padded row starts at phStart[p]; padded column j is at
+	// phStart[j%sw] + j/sw.
+	for p, at := 0, 0; p < sw; p++ {
+		j.phStart = append(j.phStart, at)
+		at += (PW - p + sw - 1) / sw
+	}
+	// The taps in W's order: input channel (of the group), then window.
+	for ci := range cg {
+		for kh := range KH {
+			for kw := range KW {
+				cc := kw * dw
+				j.offs = append(j.offs, ci*PH*PW+kh*dh*PW+j.phStart[cc%sw]+cc/sw)
 			}
 		}
 	}
+	lo, hi, clamps := clampOf[T](a)
+	if res != nil || !clamps {
+		lo, hi = T(math.Inf(-1)), T(math.Inf(1))
+	}
+	j.lo, j.hi, j.after = lo, hi, res != nil || !clamps
 	total := n * m
-	if total*ohw*kk < 1<<14 || parallel.Threads() == 1 {
-		body(0, total)
+	ohw, kk := OH*OW, j.kk
+	if total*ohw*kk < dwParallelWork && !forceParallel || parallel.Threads() == 1 {
+		j.body(0, total)
 		return
 	}
-	parallel.For(total, max(1, (1<<14)/(ohw*kk+1)), body)
+	parallel.For(total, max(1, dwGrainWork/(ohw*kk+cg*PH*PW)), j.run)
 }
 
-// dwRowAdd adds to y[q] the taps w of one window row starting at r[q·s],
-// dilation d; 5-wide undilated rows (PaddleOCR's, EfficientNet's 5×5)
-// are unrolled.
-func dwRowAdd[T real](y, r, w []T, s, d int) {
-	if len(w) == 5 && d == 1 {
-		w0, w1, w2, w3, w4 := w[0], w[1], w[2], w[3], w[4]
-		for q := range y {
-			j := q * s
-			a := r[j : j+5 : j+5]
-			y[q] += w0*a[0] + w1*a[1] + w2*a[2] + w3*a[3] + w4*a[4]
-		}
-		return
+// directTaps is the largest C/group·KH·KW for which a convolution with
+// more than one input channel per group slides its window directly
+// (convDepthwise's kernel over the group's planes) rather than running
+// as a GEMM over patches: a product that shallow (MobileNetV2's and
+// PaddleOCR's first layer: 3·3·3) runs GEMM far below its peak. Not for
+// 1×1 windows: each output channel rereads every plane, and MobileNetV2's
+// 1×1 layers of 16 and 24 channels took 2-3× the GEMM's time that way.
+const directTaps = 27
+
+// convNoDirect turns the direct path off for channels per group above
+// one, for the tests that compare it with the GEMM.
+var convNoDirect = false
+
+// dwJob is one depthwise convolution's arguments, kept by the kernel
+// between runs (with the closure that parallel.For calls) so that a run
+// allocates nothing.
+type dwJob[T real] struct {
+	run                  func(lo, hi int) // j.body, bound once
+	k                    *convKernel
+	a                    act
+	x, w, bias, res, y   []T
+	c, m, kk, cg, mg     int
+	H, W, OH, OW, sh, sw int
+	ph, pw, PH, PW       int
+	phStart, offs        []int
+	lo, hi               T
+	after                bool // a residual or activation follows the kernel
+}
+
+func getDwJob[T real](k *convKernel) *dwJob[T] {
+	if j, ok := takeJob[*dwJob[T]](&k.jobs); ok {
+		return j
 	}
-	if len(w) == 3 && d == 1 {
-		w0, w1, w2 := w[0], w[1], w[2]
-		for q := range y {
-			j := q * s
-			a := r[j : j+3 : j+3]
-			y[q] += w0*a[0] + w1*a[1] + w2*a[2]
+	j := &dwJob[T]{phStart: make([]int, 0, 4), offs: make([]int, 0, 25)}
+	j.run = j.body
+	return j
+}
+
+// body computes output channels [o0, o1) (over the batch).
+func (j *dwJob[T]) body(o0, o1 int) {
+	k, x, y, res, bias := j.k, j.x, j.y, j.res, j.bias
+	H, W, OH, OW, PW, sw, pw, ph := j.H, j.W, j.OH, j.OW, j.PW, j.sw, j.pw, j.ph
+	c, m, kk, cg, mg := j.c, j.m, j.kk, j.cg, j.mg
+	hw, ohw, psz := H*W, OH*OW, j.PH*PW
+	pp := getScratch[T](&k.buffer, cg*psz+dwSlack+kk+3)
+	defer putScratch(&k.buffer, pp)
+	planes := (*pp)[:cg*psz+dwSlack]
+	wb := (*pp)[cg*psz+dwSlack:]
+	clear(planes)
+	last := -1
+	for o := o0; o < o1; o++ {
+		i, ch := o/m, o%m
+		src := i*c + ch/mg*cg // the group's first input channel
+		if src != last {
+			// Padding stays zero: only the interior is rewritten.
+			for ci := range cg {
+				xc := x[(src+ci)*hw : (src+ci+1)*hw]
+				plane := planes[ci*psz : (ci+1)*psz]
+				for r := range H {
+					row := plane[(r+ph)*PW : (r+ph+1)*PW]
+					xr := xc[r*W : (r+1)*W]
+					switch sw {
+					case 1:
+						copy(row[pw:pw+W], xr)
+					case 2:
+						deinterleave(row[:j.phStart[1]], row[j.phStart[1]:], xr, pw)
+					default:
+						for q, v := range xr {
+							cc := q + pw
+							row[j.phStart[cc%sw]+cc/sw] = v
+						}
+					}
+				}
+			}
+			last = src
 		}
-		return
-	}
-	for q := range y {
-		j := q * s
-		acc := y[q]
-		for kw, wv := range w {
-			acc += wv * r[j+kw*d]
+		yc := y[o*ohw : (o+1)*ohw]
+		var b0 T
+		if bias != nil {
+			b0 = bias[ch]
 		}
-		y[q] = acc
+		dwRun(yc, planes, j.w[ch*kk:(ch+1)*kk], wb, j.offs, OH, OW, OW, j.sh*PW, b0, j.lo, j.hi)
+		if j.after {
+			var rc []T
+			if res != nil {
+				rc = res[o*ohw : (o+1)*ohw]
+			}
+			epilogue(j.a, yc, rc, 0)
+		}
 	}
 }
 
-// dwRow3x3 writes y[q] = b + the 3×3 window of rows r0, r1, r2 starting
-// at column base + q·s, for every q: the interior of a depthwise row.
-func dwRow3x3[T real](y, r0, r1, r2, wc []T, b T, base, s int) {
-	wc = wc[:9]
-	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wc[0], wc[1], wc[2], wc[3], wc[4], wc[5], wc[6], wc[7], wc[8]
-	for q := range y {
-		j := base + q*s
-		a := r0[j : j+3 : j+3]
-		bb := r1[j : j+3 : j+3]
-		c := r2[j : j+3 : j+3]
-		y[q] = b + w0*a[0] + w1*a[1] + w2*a[2] + w3*bb[0] + w4*bb[1] + w5*bb[2] + w6*c[0] + w7*c[1] + w8*c[2]
+// deinterleave stores row x, placed at column pw of a padded row, as the
+// padded row's even columns (in e) and odd ones (in o): column c goes to
+// e[c/2] or o[c/2].
+func deinterleave[T real](e, o, x []T, pw int) {
+	h := len(x) / 2
+	off := pw / 2
+	a, b := e[off:], o[off:]
+	if pw%2 == 1 {
+		a, b = o[off:], e[off+1:]
+	}
+	a, b = a[:h+len(x)%2], b[:h]
+	if unsafe.Sizeof(x[0]) == 4 {
+		n := deintAsm(f32s(a), f32s(b), f32s(x))
+		a, b, x = a[n:], b[n:], x[2*n:]
+	}
+	for i := range b {
+		a[i] = x[2*i]
+		b[i] = x[2*i+1]
+	}
+	if len(x)%2 == 1 {
+		a[len(b)] = x[len(x)-1]
 	}
 }
+
+// dwParallelWork is the number of multiply-adds below which a depthwise
+// convolution runs on one thread, and dwGrainWork the least a thread is
+// handed (docs/onnx-vs-ort.md has the measurements).
+const (
+	dwParallelWork = 1 << 16
+	dwGrainWork    = 1 << 14
+)
+
+// forceParallel makes the convolution and pooling loops parallel however
+// small, for the tests of their parallel paths.
+var forceParallel = false
 
 // ---------------------------------------------------------------- ConvTranspose
 

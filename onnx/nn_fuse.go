@@ -14,7 +14,8 @@ import (
 //   - MatMul by a constant followed by Add of a constant row vector
 //     becomes one GEMM that starts from the bias with beta = 1.
 //   - A residual Add of a Conv's output joins the Conv's epilogue
-//     (nn_fuse_convadd.go); the LayerNorm and erf-GELU patterns become one
+//     (nn_fuse_convadd.go), and so does x·Clip(x + 3, 0, 6)/6, HardSwish
+//     (nn_fuse_hardswish.go); the LayerNorm and erf-GELU patterns become one
 //     kernel each (nn_fuse_layernorm.go, nn_fuse_gelu.go).
 //   - Relu, or Clip with constant bounds, or the GELU, after a Conv, Gemm
 //     or MatMul is applied in that kernel's epilogue, while the output is
@@ -30,7 +31,9 @@ import (
 var fuseEnabled = os.Getenv("ADJOINT_ONNX_NOFUSE") == ""
 
 // fuseStats counts the rewrites of the last compile (for tests and -info).
-type fuseStats struct{ bnFolded, biasFused, actFused, lnFused, geluFused, addFused, scaleFused int }
+type fuseStats struct {
+	bnFolded, biasFused, actFused, lnFused, geluFused, addFused, scaleFused, hswishFused int
+}
 
 // rewrite applies the passes to g's nodes (in run order) and returns the
 // new order.
@@ -41,6 +44,7 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	var st fuseStats
 	order = foldBatchNorm(g, order, &st)
 	order = fuseConvAdd(g, order, &st)
+	order = fuseHardSwish(g, order, &st)
 	order = fuseMatMulScale(g, order, &st)
 	order = fuseMatMulAdd(g, order, &st)
 	order = fuseLayerNorm(g, order, &st)
@@ -344,7 +348,8 @@ func compose(first, next act) (act, bool) {
 	if next.kind == actNone {
 		return first, true
 	}
-	if first.kind == actGelu || next.kind == actGelu || next.kind == actLeaky {
+	if first.kind == actGelu || next.kind == actGelu || next.kind == actLeaky ||
+		first.kind == actHardSwish || next.kind == actHardSwish {
 		return act{}, false
 	}
 	// Both are clamps, or a leaky slope then a clamp: compose the clamps.

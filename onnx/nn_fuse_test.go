@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,12 +63,15 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			if pc["Erf"] > 0 && fc["Erf"] == pc["Erf"] {
 				t.Errorf("no GELU pattern fused (%d Erf)", pc["Erf"])
 			}
+			if c.name == "ch_ppocr_mobile_v2.0_cls_infer" && fc["Div"] >= pc["Div"] {
+				t.Errorf("no HardSwish pattern fused (%d Div)", pc["Div"])
+			}
 			if removed > 0 {
 				fusedSomething = true
 			}
-			t.Logf("nodes %d -> %d (BN %d->%d, Relu %d->%d, Clip %d->%d, Add %d->%d, Erf %d->%d, LayerNormalization %d->%d)",
+			t.Logf("nodes %d -> %d (BN %d->%d, Relu %d->%d, Clip %d->%d, Add %d->%d, Div %d->%d, Erf %d->%d, LayerNormalization %d->%d)",
 				len(plain.Graph.Nodes), len(fused.Graph.Nodes), pc["BatchNormalization"], fc["BatchNormalization"],
-				pc["Relu"], fc["Relu"], pc["Clip"], fc["Clip"], pc["Add"], fc["Add"], pc["Erf"], fc["Erf"],
+				pc["Relu"], fc["Relu"], pc["Clip"], fc["Clip"], pc["Add"], fc["Add"], pc["Div"], fc["Div"], pc["Erf"], fc["Erf"],
 				pc["LayerNormalization"], fc["LayerNormalization"])
 			in := map[string]*Tensor{}
 			for _, v := range plain.Graph.Inputs {
@@ -139,5 +143,58 @@ func TestFuseKeepsSharedValues(t *testing.T) {
 	}
 	if c, r := out["c"].F32, out["r"].F32; c[0] != -2 || c[1] != 2 || r[0] != 0 || r[1] != 2 {
 		t.Errorf("c = %v, r = %v; want [-2 2] and [0 2]", c, r)
+	}
+}
+
+// Paddle's HardSwish, x·Clip(x + 3, 0, 6)/6 after a convolution, becomes
+// the convolution's epilogue and gives the four nodes' result.
+func TestFuseHardSwish(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	w := make([]float32, 4*2*3*3)
+	for i := range w {
+		w[i] = float32(r.NormFloat64())
+	}
+	g := pb(nil).str(2, "g").
+		msg(1, nodePB("Conv", []string{"x", "w"}, []string{"c"}, pb(nil).str(1, "pads").varint(20, int64(AttrInts)).varint(8, 1).varint(8, 1).varint(8, 1).varint(8, 1))).
+		msg(1, nodePB("Add", []string{"c", "three"}, []string{"a"})).
+		msg(1, nodePB("Clip", []string{"a", "zero", "six"}, []string{"k"})).
+		msg(1, nodePB("Mul", []string{"c", "k"}, []string{"m"})).
+		msg(1, nodePB("Div", []string{"m", "six"}, []string{"y"})).
+		msg(11, valueInfoPB("x", Float, 1, 2, 5, 6)).
+		msg(12, valueInfoPB("y", Float, 1, 4, 5, 6))
+	g = append(g, pb(nil).msg(5, floatTensorPB("w", []int64{4, 2, 3, 3}, w))...)
+	for name, v := range map[string]float32{"three": 3, "zero": 0, "six": 6} {
+		g = append(g, pb(nil).msg(5, floatTensorPB(name, nil, []float32{v}))...)
+	}
+	load := func(on bool) *Model {
+		prev := fuseEnabled
+		fuseEnabled = on
+		defer func() { fuseEnabled = prev }()
+		m, err := Parse(modelPB(13, g), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	plain, fused := load(false), load(true)
+	if len(fused.Graph.Nodes) != 1 || len(plain.Graph.Nodes) != 5 {
+		t.Fatalf("nodes: %d unfused, %d fused; want 5 and 1", len(plain.Graph.Nodes), len(fused.Graph.Nodes))
+	}
+	x := randTensor(r, 1, 2, 5, 6)
+	for i := range x.F32 {
+		x.F32[i] *= 3 // reach both sides of the clip
+	}
+	a, err := NewSession(plain).Run(map[string]*Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSession(fused).Run(map[string]*Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range a["y"].F32 {
+		if d := math.Abs(float64(v - b["y"].F32[i])); d > 1e-6*(1+math.Abs(float64(v))) {
+			t.Fatalf("element %d: fused %g, unfused %g", i, b["y"].F32[i], v)
+		}
 	}
 }

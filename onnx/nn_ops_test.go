@@ -425,9 +425,9 @@ func TestConvImplicitMatchesIm2Col(t *testing.T) {
 		t.Run(fmt.Sprintf("x=%v/w=%v", c.x, c.w), func(t *testing.T) {
 			x, w, b := randTensor(r, c.x...), randTensor(r, c.w...), randTensor(r, c.w[0])
 			run := func(im2col bool) *Tensor {
-				prev, prevA := convIm2ColOnly, convImplicitAlways
-				convIm2ColOnly, convImplicitAlways = im2col, !im2col
-				defer func() { convIm2ColOnly, convImplicitAlways = prev, prevA }()
+				prev, prevA, prevD := convIm2ColOnly, convImplicitAlways, convNoDirect
+				convIm2ColOnly, convImplicitAlways, convNoDirect = im2col, !im2col, true
+				defer func() { convIm2ColOnly, convImplicitAlways, convNoDirect = prev, prevA, prevD }()
 				k, err := newConv(&Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
 					Attrs: []*Attribute{intsAttr("pads", c.pads...)}})
 				if err != nil {

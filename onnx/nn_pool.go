@@ -29,6 +29,7 @@ type poolKernel struct {
 	includePad   bool
 	storageOrder int
 	cache        atomic.Pointer[geomCache]
+	jobs         jobList
 }
 
 func newMaxPool(n *Node) (Kernel, error) { return newPool(n, true) }
@@ -115,26 +116,38 @@ func poolRun[T poolElem](k *poolKernel, g geom, planes int, x, y []T, idx []int6
 		return
 	}
 	kk := prod(g.k)
-	low := lowest[T]()
-	body := func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp, yp := x[p*in:(p+1)*in], y[p*out:(p+1)*out]
-			var ip []int64
-			if idx != nil {
-				ip = idx[p*out : (p+1)*out]
-			}
-			if len(g.in) <= 2 {
-				pool2D(k, g, p, low, xp, yp, ip)
-			} else {
-				poolND(k, g, p, low, xp, yp, ip)
-			}
-		}
-	}
-	if planes*out*kk < 1<<14 || parallel.Threads() == 1 {
-		body(0, planes)
+	args := poolArgs[T]{k, g, lowest[T](), x, y, idx, in, out}
+	if planes*out*kk < 1<<14 && !forceParallel || parallel.Threads() == 1 {
+		args.block(0, planes)
 		return
 	}
-	parallel.For(planes, max(1, (1<<14)/(out*kk+1)), body)
+	forArgs(&k.jobs, planes, max(1, (1<<14)/(out*kk+1)), args)
+}
+
+type poolArgs[T poolElem] struct {
+	k       *poolKernel
+	g       geom
+	low     T
+	x, y    []T
+	idx     []int64
+	in, out int
+}
+
+// block pools planes [lo, hi).
+func (a poolArgs[T]) block(lo, hi int) {
+	in, out, x, y, idx := a.in, a.out, a.x, a.y, a.idx
+	for p := lo; p < hi; p++ {
+		xp, yp := x[p*in:(p+1)*in], y[p*out:(p+1)*out]
+		var ip []int64
+		if idx != nil {
+			ip = idx[p*out : (p+1)*out]
+		}
+		if len(a.g.in) <= 2 {
+			pool2D(a.k, a.g, p, a.low, xp, yp, ip)
+		} else {
+			poolND(a.k, a.g, p, a.low, xp, yp, ip)
+		}
+	}
 }
 
 // pool2D pools one plane with a 1-D or 2-D window.
@@ -218,6 +231,36 @@ func pool2D[T poolElem](k *poolKernel, g geom, plane int, lo T, x, y []T, idx []
 // rows and columns inside the image are found once per output row and
 // pixel, so the inner loops test nothing but the values.
 func maxPool2D[T poolElem](x, y []T, lo T, H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw int) {
+	if ph == 0 && pw == 0 && dh == 1 && dw == 1 && OH > 0 && OW > 0 &&
+		(OH-1)*sh+KH <= H && (OW-1)*sw+KW <= W {
+		// Every window inside the image: no bounds per tap.
+		for oh := range OH {
+			yr := y[oh*OW : (oh+1)*OW]
+			if KH == 2 && KW == 2 && sw == 2 {
+				r0, r1 := x[oh*sh*W:(oh*sh+1)*W], x[(oh*sh+1)*W:(oh*sh+2)*W]
+				for ow := range yr {
+					a, b := r0[2*ow:2*ow+2:2*ow+2], r1[2*ow:2*ow+2:2*ow+2]
+					yr[ow] = max(lo, max(max(a[0], a[1]), max(b[0], b[1])))
+				}
+				continue
+			}
+			for ow := range yr {
+				m := lo
+				for kh := range KH {
+					row := x[(oh*sh+kh)*W+ow*sw : (oh*sh+kh)*W+ow*sw+KW]
+					for _, v := range row {
+						m = max(m, v)
+					}
+				}
+				yr[ow] = m
+			}
+		}
+		return
+	}
+	if dh == 1 && dw == 1 && W <= maxPoolRow {
+		maxPoolSeparable(x, y, lo, H, W, OH, OW, KH, KW, sh, sw, ph, pw)
+		return
+	}
 	// span returns the taps [k0, k1) of a window starting at s that fall in [0, n).
 	span := func(s, k, d, n int) (int, int) {
 		k0 := 0
@@ -241,10 +284,47 @@ func maxPool2D[T poolElem](x, y []T, lo T, H, W, OH, OW, KH, KW, sh, sw, dh, dw,
 			for kh := h0; kh < h1; kh++ {
 				row := x[(hs+kh*dh)*W : (hs+kh*dh+1)*W]
 				for kw := w0; kw < w1; kw++ {
-					if v := row[ws+kw*dw]; v > m {
-						m = v
-					}
+					// max, not a compare and branch: a branch per tap
+					// mispredicts on random data (3× slower measured). A
+					// NaN in the window gives NaN, as numpy's max does
+					// (the compare used to skip it).
+					m = max(m, row[ws+kw*dw])
 				}
+			}
+			yr[ow] = m
+		}
+	}
+}
+
+// maxPoolRow is the widest image maxPoolSeparable takes (its row buffer
+// is on the stack).
+const maxPoolRow = 1024
+
+// maxPoolSeparable is maxPool2D for undilated windows with padding
+// (ResNet's 3×3, stride 2, pad 1): a window's maximum is the maximum over
+// its columns of the column maxima, so each output row first takes the
+// maximum down the window's rows, column by column (contiguous, no
+// bounds per tap), then slides the window along that row.
+func maxPoolSeparable[T poolElem](x, y []T, lo T, H, W, OH, OW, KH, KW, sh, sw, ph, pw int) {
+	var buf [maxPoolRow]T
+	v := buf[:W]
+	for oh := range OH {
+		h0, h1 := max(oh*sh-ph, 0), min(oh*sh-ph+KH, H)
+		for c := range v {
+			v[c] = lo
+		}
+		for h := h0; h < h1; h++ {
+			row := x[h*W : (h+1)*W]
+			for c, e := range row {
+				v[c] = max(v[c], e)
+			}
+		}
+		yr := y[oh*OW : (oh+1)*OW]
+		for ow := range yr {
+			w0, w1 := max(ow*sw-pw, 0), min(ow*sw-pw+KW, W)
+			m := lo
+			for _, e := range v[w0:max(w0, w1)] {
+				m = max(m, e)
 			}
 			yr[ow] = m
 		}
@@ -379,17 +459,33 @@ func globalPoolRun[T real](isMax bool, planes, in int, x, y []T) {
 		if isMax {
 			m := T(math.Inf(-1))
 			for _, v := range xp {
-				if v > m {
-					m = v
-				}
+				m = max(m, v) // branch-free, as maxPool2D
 			}
 			y[p] = m
 			continue
 		}
-		var s T
-		for _, v := range xp {
-			s += v
-		}
-		y[p] = s / T(in)
+		y[p] = sum8(xp) / T(in)
 	}
+}
+
+// sum8 adds s in eight interleaved partial sums: eight independent
+// chains of additions rather than one, whose latency bound the loop.
+func sum8[T real](s []T) T {
+	var a0, a1, a2, a3, a4, a5, a6, a7 T
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := s[i : i+8 : i+8]
+		a0 += v[0]
+		a1 += v[1]
+		a2 += v[2]
+		a3 += v[3]
+		a4 += v[4]
+		a5 += v[5]
+		a6 += v[6]
+		a7 += v[7]
+	}
+	for ; i < len(s); i++ {
+		a0 += s[i]
+	}
+	return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 }

@@ -17,6 +17,9 @@ func tensorArith(op string, a, b, o *Tensor, shape []int) bool {
 	if o.Size() == 0 || len(a.Shape) == 0 && len(b.Shape) == 0 {
 		return false
 	}
+	if useAVX2 && a.DType.Storage() == StoreF32 && b.DType.Storage() == StoreF32 && rowArith(op, a, b, o, shape) {
+		return true
+	}
 	switch a.DType.Storage() {
 	case StoreF32:
 		denseArith(op, tensor.FromSlice(o.F32, shape...), tensor.FromSlice(a.F32, a.Shape...), tensor.FromSlice(b.F32, b.Shape...))
@@ -89,4 +92,89 @@ func erfFloat32(x float32) float32 {
 	erfc := t * math.Exp(-ax*ax-1.26551223+t*(1.00002368+t*(0.37409196+t*(0.09678418+
 		t*(-0.18628806+t*(0.27886807+t*(-1.13520398+t*(1.48851587+t*(-0.82215223+t*0.17087277)))))))))
 	return float32(math.Copysign(1-erfc, float64(x)))
+}
+
+// rowArith computes o = a op b in float32 with the vector kernels where
+// one operand has the output's shape and the other has it too or is a
+// row broadcast over it (its shape the output's trailing dimensions, with
+// leading ones: a bias, a residual): the cases of transformer blocks,
+// without the tensor views that tensor's kernels take (three allocations
+// each). It reports false for any other broadcast.
+func rowArith(op string, a, b, o *Tensor, shape []int) bool {
+	n := o.Size()
+	args := rowArithArgs{op: op, d: o.F32, a: a.F32, b: b.F32}
+	switch fa, fb := eqInts(a.Shape, shape), eqInts(b.Shape, shape); {
+	case fa && fb:
+		args.cols, args.as, args.bs = arithChunk, arithChunk, arithChunk
+	case fa && isRowOf(b.Shape, shape):
+		args.cols, args.as = b.Size(), b.Size()
+	case fb && isRowOf(a.Shape, shape):
+		args.cols, args.bs = a.Size(), a.Size()
+	default:
+		return false
+	}
+	if args.cols == 0 {
+		return false
+	}
+	rows := (n + args.cols - 1) / args.cols
+	if n < 2*grain {
+		args.block(0, rows)
+		return true
+	}
+	forArgs(&arithJobs, rows, max(1, grain/args.cols), args)
+	return true
+}
+
+// arithChunk is the unit rowArith splits same-shape operands into.
+const arithChunk = 4096
+
+// arithJobs holds rowArith's parallel argument blocks.
+var arithJobs jobList
+
+// isRowOf reports whether shape s, less leading ones, is the trailing
+// part of shape.
+func isRowOf(s, shape []int) bool {
+	for len(s) > 0 && s[0] == 1 {
+		s = s[1:]
+	}
+	if len(s) > len(shape) {
+		return false
+	}
+	return eqInts(s, shape[len(shape)-len(s):])
+}
+
+type rowArithArgs struct {
+	op      string
+	d, a, b []float32
+	cols    int
+	as, bs  int // a's and b's step per row: 0 for the broadcast row
+}
+
+func (r rowArithArgs) block(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		d0, d1 := i*r.cols, min((i+1)*r.cols, len(r.d))
+		d := r.d[d0:d1]
+		a := r.a[i*r.as : i*r.as+len(d)]
+		b := r.b[i*r.bs : i*r.bs+len(d)]
+		k := arithAsm(r.op, d, a, b)
+		d, a, b = d[k:], a[k:], b[k:]
+		switch r.op {
+		case "Add":
+			for j := range d {
+				d[j] = a[j] + b[j]
+			}
+		case "Sub":
+			for j := range d {
+				d[j] = a[j] - b[j]
+			}
+		case "Mul":
+			for j := range d {
+				d[j] = a[j] * b[j]
+			}
+		case "Div":
+			for j := range d {
+				d[j] = a[j] / b[j]
+			}
+		}
+	}
 }

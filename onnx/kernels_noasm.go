@@ -1,0 +1,15 @@
+//go:build !amd64 || !gc || purego
+
+package onnx
+
+// Without assembly every kernel is the Go one (kernels_generic.go).
+
+var useAVX2 = false
+
+func dwAsm(y, x, w []float32, offs []int, oh, ow, ys, xs int) bool { return false }
+
+func epiAsm(y, r []float32, p *[4]float32, kind int) int { return 0 }
+
+func deintAsm(a, b, x []float32) int { return 0 }
+
+func arithAsm(op string, d, a, b []float32) int { return 0 }
