@@ -11,7 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${ADJOINT_ONNX_MODELS:?set ADJOINT_ONNX_MODELS (bench/onnx_fixtures.sh big DIR)}
 rounds=${1:-3}
 cd "$here/.."
-go test -c -o /tmp/adjoint_bench.test ./bench
+bin=$(mktemp /tmp/adjoint_onnxbench.XXXXXX)
+trap 'rm -f "$bin"' EXIT
+go test -c -o "$bin" ./bench
 models="resnet18 mobilenet_v2 minilm_l6 embedding_model ch_ppocr_mobile_v2.0_cls_infer"
 dims() {
 	case $1 in
@@ -24,7 +26,7 @@ for r in $(seq "$rounds"); do
 	for t in 1 2; do
 		for m in $models; do
 			[ -f "$dir/$m.onnx" ] || continue
-			env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/adjoint_bench.test -test.run '^$' \
+			env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$bin" -test.run '^$' \
 				-test.bench "ONNX/model=$m/threads=$t\$" -test.benchtime 15x | grep '^Benchmark' || true
 			env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE node "$here/onnx_ort_bench.js" "$t" "$dir/$m.onnx$(dims "$m")"
 		done
