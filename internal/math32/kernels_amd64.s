@@ -1172,3 +1172,278 @@ logAVX2_loop:
 logAVX2_done:
 	VZEROUPPER
 	RET
+
+DATA gelu64consts<>+0(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+8(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+16(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+24(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+32(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+40(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+48(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+56(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+64(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+72(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+80(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+88(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+96(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+104(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+112(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+120(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+128(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+136(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+144(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+152(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+160(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+168(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+176(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+184(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+192(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+200(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+208(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+216(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+224(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+232(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+240(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+248(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+256(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+264(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+272(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+280(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+288(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+296(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+304(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+312(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+320(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+328(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+336(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+344(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+352(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+360(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+368(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+376(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+384(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+392(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+400(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+408(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+416(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+424(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+432(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+440(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+448(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+456(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+464(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+472(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+480(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+488(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+496(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+504(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+512(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+520(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+528(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+536(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+544(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+552(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+560(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+568(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+576(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+584(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+592(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+600(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+608(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+616(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+624(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+632(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+640(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+648(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+656(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+664(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+672(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+680(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+688(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+696(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+704(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+712(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+720(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+728(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+736(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+744(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+752(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+760(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+768(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+776(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+784(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+792(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+800(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+808(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+816(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+824(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+832(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+840(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+848(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+856(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+864(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+872(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+880(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+888(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+896(SB)/8, $0x3efa01a01a01a01a
+DATA gelu64consts<>+904(SB)/8, $0x3efa01a01a01a01a
+DATA gelu64consts<>+912(SB)/8, $0x3efa01a01a01a01a
+DATA gelu64consts<>+920(SB)/8, $0x3efa01a01a01a01a
+GLOBL gelu64consts<>(SB), RODATA|NOPTR, $928
+
+// func geluErfAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluErfAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+geluErfAVX2_loop:
+	TESTQ DX, DX
+	JZ    geluErfAVX2_done
+
+	// x in float64; t = 1/(1 + |x|·(1/(2√2)))
+	VCVTPS2PD   (CX), Y0
+	VANDPD      gelu64consts<>+0(SB), Y0, Y1
+	VMOVUPD     gelu64consts<>+32(SB), Y2
+	VFMADD231PD gelu64consts<>+96(SB), Y1, Y2
+	VMOVUPD     gelu64consts<>+32(SB), Y1
+	VDIVPD      Y2, Y1, Y1
+
+	// a = max(P(t) - x²/2, -708)
+	VMULPD       Y1, Y1, Y2
+	VMOVUPD      gelu64consts<>+352(SB), Y3
+	VFMADD213PD  gelu64consts<>+320(SB), Y1, Y3
+	VMOVUPD      gelu64consts<>+416(SB), Y4
+	VFMADD213PD  gelu64consts<>+384(SB), Y1, Y4
+	VMOVUPD      gelu64consts<>+480(SB), Y5
+	VFMADD213PD  gelu64consts<>+448(SB), Y1, Y5
+	VMOVUPD      gelu64consts<>+544(SB), Y6
+	VFMADD213PD  gelu64consts<>+512(SB), Y1, Y6
+	VMOVUPD      gelu64consts<>+608(SB), Y7
+	VFMADD213PD  gelu64consts<>+576(SB), Y1, Y7
+	VFMADD231PD  Y4, Y2, Y3
+	VFMADD231PD  Y6, Y2, Y5
+	VMULPD       Y2, Y2, Y2
+	VFMADD231PD  Y5, Y2, Y3
+	VMULPD       Y2, Y2, Y2
+	VFMADD231PD  Y7, Y2, Y3
+	VMULPD       Y0, Y0, Y2
+	VFNMADD231PD gelu64consts<>+64(SB), Y2, Y3
+	VMAXPD       gelu64consts<>+128(SB), Y3, Y3
+
+	// e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2
+	VMOVUPD      gelu64consts<>+160(SB), Y2
+	VFMADD213PD  gelu64consts<>+192(SB), Y3, Y2
+	VSUBPD       gelu64consts<>+192(SB), Y2, Y4
+	VFNMADD231PD gelu64consts<>+224(SB), Y4, Y3
+	VFNMADD231PD gelu64consts<>+256(SB), Y4, Y3
+
+	// e^r, the degree-8 Taylor polynomial by Estrin's scheme
+	VMULPD      Y3, Y3, Y4
+	VMOVUPD     gelu64consts<>+672(SB), Y5
+	VFMADD213PD gelu64consts<>+640(SB), Y3, Y5
+	VMOVUPD     gelu64consts<>+736(SB), Y6
+	VFMADD213PD gelu64consts<>+704(SB), Y3, Y6
+	VMOVUPD     gelu64consts<>+800(SB), Y7
+	VFMADD213PD gelu64consts<>+768(SB), Y3, Y7
+	VMOVUPD     gelu64consts<>+864(SB), Y8
+	VFMADD213PD gelu64consts<>+832(SB), Y3, Y8
+	VFMADD231PD Y6, Y4, Y5
+	VFMADD231PD Y8, Y4, Y7
+	VMULPD      Y4, Y4, Y4
+	VFMADD231PD gelu64consts<>+896(SB), Y4, Y7
+	VFMADD231PD Y7, Y4, Y5
+
+	// times 2^k, built in the exponent field
+	VPSUBQ gelu64consts<>+192(SB), Y2, Y2
+	VPADDQ gelu64consts<>+288(SB), Y2, Y2
+	VPSLLQ $0x34, Y2, Y2
+	VMULPD Y2, Y5, Y5
+
+	// h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
+	VMULPD     Y1, Y5, Y5
+	VMULPD     gelu64consts<>+64(SB), Y5, Y5
+	VMOVUPD    gelu64consts<>+32(SB), Y1
+	VSUBPD     Y5, Y1, Y1
+	VBLENDVPD  Y0, Y5, Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPD2PSY Y1, X0
+	VMOVUPS    X0, (AX)
+
+	// x in float64; t = 1/(1 + |x|·(1/(2√2)))
+	VCVTPS2PD   16(CX), Y0
+	VANDPD      gelu64consts<>+0(SB), Y0, Y1
+	VMOVUPD     gelu64consts<>+32(SB), Y2
+	VFMADD231PD gelu64consts<>+96(SB), Y1, Y2
+	VMOVUPD     gelu64consts<>+32(SB), Y1
+	VDIVPD      Y2, Y1, Y1
+
+	// a = max(P(t) - x²/2, -708)
+	VMULPD       Y1, Y1, Y2
+	VMOVUPD      gelu64consts<>+352(SB), Y3
+	VFMADD213PD  gelu64consts<>+320(SB), Y1, Y3
+	VMOVUPD      gelu64consts<>+416(SB), Y4
+	VFMADD213PD  gelu64consts<>+384(SB), Y1, Y4
+	VMOVUPD      gelu64consts<>+480(SB), Y5
+	VFMADD213PD  gelu64consts<>+448(SB), Y1, Y5
+	VMOVUPD      gelu64consts<>+544(SB), Y6
+	VFMADD213PD  gelu64consts<>+512(SB), Y1, Y6
+	VMOVUPD      gelu64consts<>+608(SB), Y7
+	VFMADD213PD  gelu64consts<>+576(SB), Y1, Y7
+	VFMADD231PD  Y4, Y2, Y3
+	VFMADD231PD  Y6, Y2, Y5
+	VMULPD       Y2, Y2, Y2
+	VFMADD231PD  Y5, Y2, Y3
+	VMULPD       Y2, Y2, Y2
+	VFMADD231PD  Y7, Y2, Y3
+	VMULPD       Y0, Y0, Y2
+	VFNMADD231PD gelu64consts<>+64(SB), Y2, Y3
+	VMAXPD       gelu64consts<>+128(SB), Y3, Y3
+
+	// e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2
+	VMOVUPD      gelu64consts<>+160(SB), Y2
+	VFMADD213PD  gelu64consts<>+192(SB), Y3, Y2
+	VSUBPD       gelu64consts<>+192(SB), Y2, Y4
+	VFNMADD231PD gelu64consts<>+224(SB), Y4, Y3
+	VFNMADD231PD gelu64consts<>+256(SB), Y4, Y3
+
+	// e^r, the degree-8 Taylor polynomial by Estrin's scheme
+	VMULPD      Y3, Y3, Y4
+	VMOVUPD     gelu64consts<>+672(SB), Y5
+	VFMADD213PD gelu64consts<>+640(SB), Y3, Y5
+	VMOVUPD     gelu64consts<>+736(SB), Y6
+	VFMADD213PD gelu64consts<>+704(SB), Y3, Y6
+	VMOVUPD     gelu64consts<>+800(SB), Y7
+	VFMADD213PD gelu64consts<>+768(SB), Y3, Y7
+	VMOVUPD     gelu64consts<>+864(SB), Y8
+	VFMADD213PD gelu64consts<>+832(SB), Y3, Y8
+	VFMADD231PD Y6, Y4, Y5
+	VFMADD231PD Y8, Y4, Y7
+	VMULPD      Y4, Y4, Y4
+	VFMADD231PD gelu64consts<>+896(SB), Y4, Y7
+	VFMADD231PD Y7, Y4, Y5
+
+	// times 2^k, built in the exponent field
+	VPSUBQ gelu64consts<>+192(SB), Y2, Y2
+	VPADDQ gelu64consts<>+288(SB), Y2, Y2
+	VPSLLQ $0x34, Y2, Y2
+	VMULPD Y2, Y5, Y5
+
+	// h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
+	VMULPD     Y1, Y5, Y5
+	VMULPD     gelu64consts<>+64(SB), Y5, Y5
+	VMOVUPD    gelu64consts<>+32(SB), Y1
+	VSUBPD     Y5, Y1, Y1
+	VBLENDVPD  Y0, Y5, Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPD2PSY Y1, X0
+	VMOVUPS    X0, 16(AX)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000020, AX
+	SUBQ       $0x00000008, DX
+	JMP        geluErfAVX2_loop
+
+geluErfAVX2_done:
+	VZEROUPPER
+	RET

@@ -51,3 +51,8 @@ func sigmoidAVX2(dst *float32, src *float32, n int)
 //
 //go:noescape
 func logAVX2(dst *float32, src *float32, n int)
+
+// geluErfAVX2 sets dst[i] = GeluErf(src[i]) for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func geluErfAVX2(dst *float32, src *float32, n int)
