@@ -70,7 +70,7 @@ func geluKernel() {
 	}
 	fn := "geluErfAVX2"
 	avoutil.TEXT(fn, "func(dst, src *float32, n int)")
-	Doc(fn+" sets dst[i] = GeluErf(src[i]) for i < n; n must be a multiple of 8.")
+	Doc(fn + " sets dst[i] = GeluErf(src[i]) for i < n; n must be a multiple of 8.")
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
