@@ -1447,3 +1447,325 @@ geluErfAVX2_loop:
 geluErfAVX2_done:
 	VZEROUPPER
 	RET
+
+// func maxAVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVAPS Y0, Y1
+	VXORPS  Y2, Y2, Y2
+
+maxAVX2_loop16:
+	CMPQ    CX, $0x10
+	JL      maxAVX2_tail8
+	VMOVUPS (AX), Y3
+	VCMPPS  $0x03, Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMAXPS  Y3, Y0, Y0
+	VMOVUPS 32(AX), Y3
+	VCMPPS  $0x03, Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMAXPS  Y3, Y1, Y1
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     maxAVX2_loop16
+
+maxAVX2_tail8:
+	TESTQ   CX, CX
+	JZ      maxAVX2_reduce
+	VMOVUPS (AX), Y3
+	VCMPPS  $0x03, Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMAXPS  Y3, Y0, Y0
+
+maxAVX2_reduce:
+	VMAXPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+
+	// any NaN lane: return NaN
+	VMOVMSKPS Y2, AX
+	TESTL     AX, AX
+	JZ        maxAVX2_ret
+	VMOVSS    m32consts<>+2240(SB), X1
+
+maxAVX2_ret:
+	VZEROUPPER
+	MOVSS X1, ret+16(FP)
+	RET
+
+// func sumAVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+sumAVX2_loop16:
+	CMPQ   CX, $0x10
+	JL     sumAVX2_tail8
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	ADDQ   $0x40, AX
+	SUBQ   $0x10, CX
+	JMP    sumAVX2_loop16
+
+sumAVX2_tail8:
+	TESTQ  CX, CX
+	JZ     sumAVX2_reduce
+	VADDPS (AX), Y0, Y0
+
+sumAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VZEROUPPER
+	MOVSS        X1, ret+16(FP)
+	RET
+
+// func sumSqDiffAVX2(x *float32, n int, c float32) float32
+// Requires: AVX, AVX2, SSE
+TEXT ·sumSqDiffAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        c+16(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+
+sumSqDiffAVX2_loop16:
+	CMPQ    CX, $0x10
+	JL      sumSqDiffAVX2_tail8
+	VMOVUPS (AX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS 32(AX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     sumSqDiffAVX2_loop16
+
+sumSqDiffAVX2_tail8:
+	TESTQ   CX, CX
+	JZ      sumSqDiffAVX2_reduce
+	VMOVUPS (AX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y1, Y1
+
+sumSqDiffAVX2_reduce:
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        shift+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+
+expShiftSumAVX2_loop16:
+	CMPQ    DX, $0x10
+	JL      expShiftSumAVX2_tail8
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, (AX)
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS 32(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	VADDPS  Y5, Y2, Y2
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, DX
+	JMP     expShiftSumAVX2_loop16
+
+expShiftSumAVX2_tail8:
+	TESTQ   DX, DX
+	JZ      expShiftSumAVX2_reduce
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y0
+	VMAXPS  Y3, Y0, Y0
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y0, Y3, Y0
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y0, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y4
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS m32consts<>+256(SB), Y4, Y0
+	VFNMADD231PS m32consts<>+320(SB), Y4, Y0
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y4
+	VFMADD213PS m32consts<>+576(SB), Y0, Y4
+	VFMADD213PS m32consts<>+512(SB), Y0, Y4
+	VFMADD213PS m32consts<>+448(SB), Y0, Y4
+	VFMADD213PS m32consts<>+384(SB), Y0, Y4
+	VMULPS      Y0, Y0, Y5
+	VFMADD213PS Y0, Y5, Y4
+	VADDPS      m32consts<>+704(SB), Y4, Y4
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y0
+	VPSRAD  $0x01, Y0, Y3
+	VPSUBD  Y3, Y0, Y0
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y0, Y0
+	VPSLLD  $0x17, Y0, Y0
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VADDPS  Y4, Y1, Y1
+
+expShiftSumAVX2_reduce:
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET
+
+// func normAffineAVX2(dst *float32, x *float32, s *float32, b *float32, n int, mu float32, inv float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         s+16(FP), DX
+	MOVQ         b+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        mu+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        inv+44(FP), X1
+	VBROADCASTSS X1, Y1
+
+normAffineAVX2_loop:
+	TESTQ   SI, SI
+	JZ      normAffineAVX2_done
+	VMOVUPS (CX), Y2
+	VSUBPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  (DX), Y2, Y2
+	VADDPS  (BX), Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	SUBQ    $0x08, SI
+	JMP     normAffineAVX2_loop
+
+normAffineAVX2_done:
+	VZEROUPPER
+	RET

@@ -63,6 +63,7 @@ func main() {
 			"mantShift", "mantMask", "sqrtHalfBits", "half", "l0", "l1", "l2", "inf", "negInf", "nan")
 	}
 	geluKernel()
+	rowKernels()
 	Generate()
 }
 

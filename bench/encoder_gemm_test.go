@@ -1,0 +1,63 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/adjoint-go/adjoint/gemm"
+)
+
+// BenchmarkEncoderGemm times the GEMMs of one MiniLM-L6-shaped encoder
+// layer (128 tokens, width 384, FFN 1536) alone, as the onnx and hf paths
+// call them: activations A (m×k, NoTrans) times a weight B that is k×n
+// NoTrans (ONNX MatMul) or n×k Trans (PyTorch's Linear layout), for every
+// implementation this build has (openblas with -tags openblas). Reports
+// GFLOP/s (and per CPU-second), to set against the FMA peak (cmd/gemmbench measures it) and
+// the other implementations; docs/encoder-tuning.md has the figures.
+func BenchmarkEncoderGemm(b *testing.B) {
+	shapes := []struct {
+		name    string
+		m, n, k int
+	}{
+		{"qkv", 128, 384, 384}, {"qkv_fused", 128, 1152, 384},
+		{"ffn_up", 128, 1536, 384}, {"ffn_down", 128, 384, 1536},
+	}
+	for _, s := range shapes {
+		for _, tB := range []gemm.Transpose{gemm.NoTrans, gemm.Trans} {
+			for _, im := range Impls() {
+				if im.MaxDim != 0 || im.Name == "gonum" || im.Name == "generic" {
+					continue
+				}
+				for _, th := range []int{1, 2} {
+					name := fmt.Sprintf("shape=%s_%dx%dx%d/tB=%v/impl=%s/threads=%d", s.name, s.m, s.n, s.k, tB == gemm.Trans, im.Name, th)
+					b.Run(name, func(b *testing.B) {
+						restore := im.Use(th)
+						defer restore()
+						a := make([]float32, s.m*s.k)
+						w := make([]float32, s.n*s.k)
+						c := make([]float32, s.m*s.n)
+						for i := range a {
+							a[i] = float32(i%7) * 0.1
+						}
+						for i := range w {
+							w[i] = float32(i%5) * 0.1
+						}
+						ldb := s.n
+						if tB == gemm.Trans {
+							ldb = s.k
+						}
+						c0 := cpuTime()
+						for b.Loop() {
+							im.Sgemm(gemm.NoTrans, tB, s.m, s.n, s.k, 1, a, s.k, w, ldb, 0, c, s.n)
+						}
+						fl := 2 * float64(s.m*s.n*s.k) * float64(b.N)
+						b.ReportMetric(fl/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+						// Per CPU-second (all threads): on a loaded machine
+						// closer to the kernel's own speed than wall time.
+						b.ReportMetric(fl/(cpuTime()-c0).Seconds()/1e9, "cpu-GFLOP/s")
+					})
+				}
+			}
+		}
+	}
+}
