@@ -46,6 +46,7 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	order = fuseLayerNorm(g, order, &st)
 	order = fuseGelu(g, order, &st)
 	order = fuseActivation(g, order, &st)
+	order = markConstB(g, order) // encoder (nn_gemm.go): pack constant weights once
 	return order, nil
 }
 

@@ -2,7 +2,9 @@ package onnx
 
 import (
 	"fmt"
+	"sync"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -134,6 +136,48 @@ type matMulKernel struct {
 	// scale, when set by the MatMul-by-constant rewrite (attention's
 	// division by √d), is GEMM's alpha; 0 means 1.
 	scale float32
+	// pack, set by markConstB when B is a 2-D constant (a weight), holds B
+	// packed once for gemm.GemmPacked.
+	pack *packedB
+}
+
+// packedB is a MatMul's constant B, packed on the first run (by whichever
+// of concurrent runs gets there first) and read by every run after.
+type packedB struct {
+	once sync.Once
+	f32  *gemm.PackedB[float32]
+	f64  *gemm.PackedB[float64]
+}
+
+// markConstB gives every MatMul whose B is a 2-D float constant a packedB
+// (the last rewrite: the kernels are final by then). Its weights are then
+// packed into GEMM panels once, not on every run: the encoders' MatMuls
+// spent a tenth of their time re-reading B (docs/encoder-tuning.md).
+func markConstB(g *Graph, order []*Node) []*Node {
+	for _, n := range order {
+		k, ok := n.kernel.(*matMulKernel)
+		if !ok || n.OpType != "MatMul" || n.Domain != "" || len(n.Inputs) != 2 {
+			continue
+		}
+		if w := n.ConstInput(1); w != nil && w.Rank() == 2 && (w.DType == Float || w.DType == Double) {
+			k.pack = &packedB{}
+		}
+	}
+	return order
+}
+
+// packedRun multiplies A, rows of kk with every batch dimension folded
+// into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows.
+func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha T, a, b, y []T) {
+	p := k.pack
+	switch a := any(a).(type) {
+	case []float32:
+		p.once.Do(func() { p.f32 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float32), n) })
+		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, 0, any(y).([]float32), n)
+	case []float64:
+		p.once.Do(func() { p.f64 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float64), n) })
+		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, 0, any(y).([]float64), n)
+	}
 }
 
 func newMatMul(n *Node) (Kernel, error) {
@@ -253,6 +297,12 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 	}
 	total := prod(bt.out[:bt.rank])
 	defer matMulEpilogue(k, y[:total*m*n], n)
+	if k.pack != nil && nbRank(bt) == 0 && m > 0 && n > 0 && kk > 0 {
+		// B is a 2-D constant: every batch of A (contiguous rows of kk)
+		// meets the same B, so the batches are rows of one product.
+		packedRun(k, total*m, n, kk, alpha, a, b, y)
+		return
+	}
 	bt.merge()
 	sa, sb, sy := m*kk, kk*n, m*n
 	if bt.rank == 0 {
@@ -295,6 +345,17 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 			idx[i] = 0
 		}
 	}
+}
+
+// nbRank is how many of the batch dimensions B has (not broadcast).
+func nbRank(bt batches) int {
+	r := 0
+	for i := range bt.rank {
+		if bt.b[i] != 1 {
+			r++
+		}
+	}
+	return r
 }
 
 // matMulEpilogue adds the fused bias to every row of y (rows of n) and
