@@ -2,9 +2,14 @@ package bench
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/hf"
+	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // BenchmarkEncoderGemm times the GEMMs of one MiniLM-L6-shaped encoder
@@ -83,5 +88,46 @@ func packedSgemm() Sgemmer {
 			pb = gemm.PackB(tB, k, n, b, ldb)
 		}
 		gemm.GemmPacked(tA, m, n, k, alpha, a, lda, pb, beta, c, ldc)
+	}
+}
+
+// BenchmarkBertPacked is BenchmarkBertMiniLM's forward pass with the
+// weights packed once (hf.BertModel.PackWeights) against the same model
+// unpacked, alternating, at 1 and 2 threads; ms/op and cpu-ms/op.
+func BenchmarkBertPacked(b *testing.B) {
+	c := miniLMConfig(testing.Short())
+	m := hf.NewBertModel[float32](c, rand.New(rand.NewPCG(1, 1)), 0.02)
+	nn.Train(m, false)
+	const t = 128
+	rng := rand.New(rand.NewPCG(2, 2))
+	in := hf.BertInput{B: 1, T: t, InputIDs: make([]int, t), AttentionMask: make([]int, t)}
+	for i := range in.InputIDs {
+		in.InputIDs[i], in.AttentionMask[i] = rng.IntN(c.VocabSize), 1
+	}
+	for _, threads := range []int{1, 2} {
+		for _, packed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("threads=%d/packed=%v", threads, packed), func(b *testing.B) {
+				defer parallel.SetThreads(parallel.SetThreads(threads))
+				if packed {
+					m.PackWeights()
+					defer m.UnpackWeights()
+				}
+				tp := autograd.NewTape[float32]()
+				tp.NoGrad(true)
+				emb := func() {
+					tp.Reset()
+					h := m.Forward(tp, in)
+					hf.Pool(nil, h.Value(), in.AttentionMask, 1, t, "mean", true)
+				}
+				emb()
+				b.ReportAllocs()
+				c0 := cpuTime()
+				for b.Loop() {
+					emb()
+				}
+				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e3, "ms/op")
+				b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N)*1e3, "cpu-ms/op")
+			})
+		}
 	}
 }

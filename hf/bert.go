@@ -22,6 +22,8 @@ type BertModel[T tensor.Float] struct {
 	Embeddings *BertEmbeddings[T]
 	Layers     []*BertLayer[T] // encoder.layer.N
 	Pooler     *nn.Linear[T]   // pooler.dense, or nil
+
+	packs map[*nn.Linear[T]]*packedLinear[T] // PackWeights (packed.go)
 }
 
 // BertEmbeddings is BertEmbeddings without the position_ids buffer (the
@@ -163,13 +165,13 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	}
 	scale := T(1 / math.Sqrt(float64(d)))
 	for _, l := range m.Layers {
-		q, k, v := heads(l.Query.Forward(tp, x)), heads(l.Key.Forward(tp, x)), heads(l.Value.Forward(tp, x))
+		q, k, v := heads(m.linear(tp, l.Query, x)), heads(m.linear(tp, l.Key, x)), heads(m.linear(tp, l.Value, x))
 		s := tp.Add(tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale), mask)
 		a := tp.BatchedMatMul(tp.Softmax(s, 3), v, gemm.NoTrans, gemm.NoTrans) // [b, nh, t, d]
 		a = tp.Reshape(tp.Permute(a, 0, 2, 1, 3), b*t, h)
-		x = l.AttnNorm.Forward(tp, tp.Add(l.AttnOut.Forward(tp, a), x))
-		f := geluErf(tp, l.Intermediate.Forward(tp, x))
-		x = l.OutNorm.Forward(tp, tp.Add(l.Output.Forward(tp, f), x))
+		x = l.AttnNorm.Forward(tp, tp.Add(m.linear(tp, l.AttnOut, a), x))
+		f := geluErf(tp, m.linear(tp, l.Intermediate, x))
+		x = l.OutNorm.Forward(tp, tp.Add(m.linear(tp, l.Output, f), x))
 	}
 	return x
 }
