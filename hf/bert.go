@@ -151,22 +151,27 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	x = e.LayerNorm.Forward(tp, x)
 	// get_extended_attention_mask: (1 − mask)·finfo(float32).min added to
 	// the scores of padding keys.
-	bias := tensor.New[T](b, 1, 1, t)
-	if in.AttentionMask != nil {
-		for i, v := range in.AttentionMask {
-			if v == 0 {
-				bias.Data()[i] = T(-math.MaxFloat32)
+	// Without padding the mask is all zeros and adding it changes nothing
+	// (softmax of s + 0 is softmax of s), so the pass is skipped.
+	var mask *autograd.Var[T]
+	for i, v := range in.AttentionMask {
+		if v == 0 {
+			if mask == nil {
+				mask = tp.Const(tensor.New[T](b, 1, 1, t))
 			}
+			mask.Value().Data()[i] = T(-math.MaxFloat32)
 		}
 	}
-	mask := tp.Const(bias)
 	heads := func(v *autograd.Var[T]) *autograd.Var[T] {
 		return tp.Permute(tp.Reshape(v, b, t, nh, d), 0, 2, 1, 3)
 	}
 	scale := T(1 / math.Sqrt(float64(d)))
 	for _, l := range m.Layers {
 		q, k, v := heads(m.linear(tp, l.Query, x)), heads(m.linear(tp, l.Key, x)), heads(m.linear(tp, l.Value, x))
-		s := tp.Add(tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale), mask)
+		s := tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale)
+		if mask != nil {
+			s = tp.Add(s, mask)
+		}
 		a := tp.BatchedMatMul(tp.Softmax(s, 3), v, gemm.NoTrans, gemm.NoTrans) // [b, nh, t, d]
 		a = tp.Reshape(tp.Permute(a, 0, 2, 1, 3), b*t, h)
 		x = l.AttnNorm.Forward(tp, tp.Add(m.linear(tp, l.AttnOut, a), x))
