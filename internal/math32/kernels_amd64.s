@@ -1305,139 +1305,123 @@ geluErfAVX2_loop:
 	// x in float64; t = 1/(1 + |x|·(1/(2√2)))
 	VCVTPS2PD   (CX), Y0
 	VANDPD      gelu64consts<>+0(SB), Y0, Y1
-	VMOVUPD     gelu64consts<>+32(SB), Y2
-	VFMADD231PD gelu64consts<>+96(SB), Y1, Y2
-	VMOVUPD     gelu64consts<>+32(SB), Y1
-	VDIVPD      Y2, Y1, Y1
+	VCVTPS2PD   16(CX), Y2
+	VANDPD      gelu64consts<>+0(SB), Y2, Y3
+	VMOVUPD     gelu64consts<>+32(SB), Y4
+	VMOVUPD     gelu64consts<>+96(SB), Y5
+	VMOVAPD     Y4, Y6
+	VFMADD231PD Y5, Y1, Y6
+	VDIVPD      Y6, Y4, Y1
+	VMOVAPD     Y4, Y6
+	VFMADD231PD Y5, Y3, Y6
+	VDIVPD      Y6, Y4, Y3
 
-	// a = max(P(t) - x²/2, -708)
-	VMULPD       Y1, Y1, Y2
-	VMOVUPD      gelu64consts<>+352(SB), Y3
-	VFMADD213PD  gelu64consts<>+320(SB), Y1, Y3
-	VMOVUPD      gelu64consts<>+416(SB), Y4
-	VFMADD213PD  gelu64consts<>+384(SB), Y1, Y4
-	VMOVUPD      gelu64consts<>+480(SB), Y5
-	VFMADD213PD  gelu64consts<>+448(SB), Y1, Y5
-	VMOVUPD      gelu64consts<>+544(SB), Y6
-	VFMADD213PD  gelu64consts<>+512(SB), Y1, Y6
-	VMOVUPD      gelu64consts<>+608(SB), Y7
-	VFMADD213PD  gelu64consts<>+576(SB), Y1, Y7
-	VFMADD231PD  Y4, Y2, Y3
-	VFMADD231PD  Y6, Y2, Y5
-	VMULPD       Y2, Y2, Y2
-	VFMADD231PD  Y5, Y2, Y3
-	VMULPD       Y2, Y2, Y2
-	VFMADD231PD  Y7, Y2, Y3
-	VMULPD       Y0, Y0, Y2
-	VFNMADD231PD gelu64consts<>+64(SB), Y2, Y3
-	VMAXPD       gelu64consts<>+128(SB), Y3, Y3
+	// a = max(P(t) - x²/2, -708), P by Horner
+	VMOVUPD      gelu64consts<>+608(SB), Y5
+	VMOVAPD      Y5, Y6
+	VMOVAPD      Y5, Y5
+	VMOVUPD      gelu64consts<>+576(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+544(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+512(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+480(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+448(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+416(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+384(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+352(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+320(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+64(SB), Y7
+	VMOVUPD      gelu64consts<>+128(SB), Y8
+	VMULPD       Y0, Y0, Y9
+	VFNMADD231PD Y7, Y9, Y6
+	VMAXPD       Y8, Y6, Y6
+	VMULPD       Y2, Y2, Y9
+	VFNMADD231PD Y7, Y9, Y5
+	VMAXPD       Y8, Y5, Y5
 
 	// e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2
-	VMOVUPD      gelu64consts<>+160(SB), Y2
-	VFMADD213PD  gelu64consts<>+192(SB), Y3, Y2
-	VSUBPD       gelu64consts<>+192(SB), Y2, Y4
-	VFNMADD231PD gelu64consts<>+224(SB), Y4, Y3
-	VFNMADD231PD gelu64consts<>+256(SB), Y4, Y3
+	VMOVUPD      gelu64consts<>+160(SB), Y8
+	VMOVUPD      gelu64consts<>+192(SB), Y9
+	VMOVAPD      Y8, Y10
+	VFMADD213PD  Y9, Y6, Y10
+	VSUBPD       Y9, Y10, Y11
+	VFNMADD231PD gelu64consts<>+224(SB), Y11, Y6
+	VFNMADD231PD gelu64consts<>+256(SB), Y11, Y6
+	VMOVAPD      Y8, Y8
+	VFMADD213PD  Y9, Y5, Y8
+	VSUBPD       Y9, Y8, Y11
+	VFNMADD231PD gelu64consts<>+224(SB), Y11, Y5
+	VFNMADD231PD gelu64consts<>+256(SB), Y11, Y5
 
-	// e^r, the degree-8 Taylor polynomial by Estrin's scheme
-	VMULPD      Y3, Y3, Y4
-	VMOVUPD     gelu64consts<>+672(SB), Y5
-	VFMADD213PD gelu64consts<>+640(SB), Y3, Y5
-	VMOVUPD     gelu64consts<>+736(SB), Y6
-	VFMADD213PD gelu64consts<>+704(SB), Y3, Y6
-	VMOVUPD     gelu64consts<>+800(SB), Y7
-	VFMADD213PD gelu64consts<>+768(SB), Y3, Y7
-	VMOVUPD     gelu64consts<>+864(SB), Y8
-	VFMADD213PD gelu64consts<>+832(SB), Y3, Y8
-	VFMADD231PD Y6, Y4, Y5
-	VFMADD231PD Y8, Y4, Y7
-	VMULPD      Y4, Y4, Y4
-	VFMADD231PD gelu64consts<>+896(SB), Y4, Y7
-	VFMADD231PD Y7, Y4, Y5
+	// e^r, the degree-8 Taylor polynomial by Horner
+	VMOVUPD     gelu64consts<>+896(SB), Y11
+	VMOVAPD     Y11, Y12
+	VMOVAPD     Y11, Y11
+	VMOVUPD     gelu64consts<>+864(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+832(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+800(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+768(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+736(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+704(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+672(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+640(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
 
-	// times 2^k, built in the exponent field
-	VPSUBQ gelu64consts<>+192(SB), Y2, Y2
-	VPADDQ gelu64consts<>+288(SB), Y2, Y2
-	VPSLLQ $0x34, Y2, Y2
-	VMULPD Y2, Y5, Y5
-
-	// h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
-	VMULPD     Y1, Y5, Y5
-	VMULPD     gelu64consts<>+64(SB), Y5, Y5
-	VMOVUPD    gelu64consts<>+32(SB), Y1
-	VSUBPD     Y5, Y1, Y1
-	VBLENDVPD  Y0, Y5, Y1, Y1
+	// times 2^k, built in the exponent field; h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
+	VMOVUPD    gelu64consts<>+288(SB), Y5
+	VPSUBQ     Y9, Y10, Y10
+	VPADDQ     Y5, Y10, Y10
+	VPSLLQ     $0x34, Y10, Y10
+	VMULPD     Y10, Y12, Y12
+	VMULPD     Y1, Y12, Y12
+	VMULPD     Y7, Y12, Y12
+	VSUBPD     Y12, Y4, Y1
+	VBLENDVPD  Y0, Y12, Y1, Y1
 	VMULPD     Y0, Y1, Y1
 	VCVTPD2PSY Y1, X0
 	VMOVUPS    X0, (AX)
-
-	// x in float64; t = 1/(1 + |x|·(1/(2√2)))
-	VCVTPS2PD   16(CX), Y0
-	VANDPD      gelu64consts<>+0(SB), Y0, Y1
-	VMOVUPD     gelu64consts<>+32(SB), Y2
-	VFMADD231PD gelu64consts<>+96(SB), Y1, Y2
-	VMOVUPD     gelu64consts<>+32(SB), Y1
-	VDIVPD      Y2, Y1, Y1
-
-	// a = max(P(t) - x²/2, -708)
-	VMULPD       Y1, Y1, Y2
-	VMOVUPD      gelu64consts<>+352(SB), Y3
-	VFMADD213PD  gelu64consts<>+320(SB), Y1, Y3
-	VMOVUPD      gelu64consts<>+416(SB), Y4
-	VFMADD213PD  gelu64consts<>+384(SB), Y1, Y4
-	VMOVUPD      gelu64consts<>+480(SB), Y5
-	VFMADD213PD  gelu64consts<>+448(SB), Y1, Y5
-	VMOVUPD      gelu64consts<>+544(SB), Y6
-	VFMADD213PD  gelu64consts<>+512(SB), Y1, Y6
-	VMOVUPD      gelu64consts<>+608(SB), Y7
-	VFMADD213PD  gelu64consts<>+576(SB), Y1, Y7
-	VFMADD231PD  Y4, Y2, Y3
-	VFMADD231PD  Y6, Y2, Y5
-	VMULPD       Y2, Y2, Y2
-	VFMADD231PD  Y5, Y2, Y3
-	VMULPD       Y2, Y2, Y2
-	VFMADD231PD  Y7, Y2, Y3
-	VMULPD       Y0, Y0, Y2
-	VFNMADD231PD gelu64consts<>+64(SB), Y2, Y3
-	VMAXPD       gelu64consts<>+128(SB), Y3, Y3
-
-	// e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2
-	VMOVUPD      gelu64consts<>+160(SB), Y2
-	VFMADD213PD  gelu64consts<>+192(SB), Y3, Y2
-	VSUBPD       gelu64consts<>+192(SB), Y2, Y4
-	VFNMADD231PD gelu64consts<>+224(SB), Y4, Y3
-	VFNMADD231PD gelu64consts<>+256(SB), Y4, Y3
-
-	// e^r, the degree-8 Taylor polynomial by Estrin's scheme
-	VMULPD      Y3, Y3, Y4
-	VMOVUPD     gelu64consts<>+672(SB), Y5
-	VFMADD213PD gelu64consts<>+640(SB), Y3, Y5
-	VMOVUPD     gelu64consts<>+736(SB), Y6
-	VFMADD213PD gelu64consts<>+704(SB), Y3, Y6
-	VMOVUPD     gelu64consts<>+800(SB), Y7
-	VFMADD213PD gelu64consts<>+768(SB), Y3, Y7
-	VMOVUPD     gelu64consts<>+864(SB), Y8
-	VFMADD213PD gelu64consts<>+832(SB), Y3, Y8
-	VFMADD231PD Y6, Y4, Y5
-	VFMADD231PD Y8, Y4, Y7
-	VMULPD      Y4, Y4, Y4
-	VFMADD231PD gelu64consts<>+896(SB), Y4, Y7
-	VFMADD231PD Y7, Y4, Y5
-
-	// times 2^k, built in the exponent field
-	VPSUBQ gelu64consts<>+192(SB), Y2, Y2
-	VPADDQ gelu64consts<>+288(SB), Y2, Y2
-	VPSLLQ $0x34, Y2, Y2
-	VMULPD Y2, Y5, Y5
-
-	// h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
-	VMULPD     Y1, Y5, Y5
-	VMULPD     gelu64consts<>+64(SB), Y5, Y5
-	VMOVUPD    gelu64consts<>+32(SB), Y1
-	VSUBPD     Y5, Y1, Y1
-	VBLENDVPD  Y0, Y5, Y1, Y1
-	VMULPD     Y0, Y1, Y1
-	VCVTPD2PSY Y1, X0
+	VPSUBQ     Y9, Y8, Y8
+	VPADDQ     Y5, Y8, Y8
+	VPSLLQ     $0x34, Y8, Y8
+	VMULPD     Y8, Y11, Y11
+	VMULPD     Y3, Y11, Y11
+	VMULPD     Y7, Y11, Y11
+	VSUBPD     Y11, Y4, Y0
+	VBLENDVPD  Y2, Y11, Y0, Y0
+	VMULPD     Y2, Y0, Y0
+	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(AX)
 	ADDQ       $0x00000020, CX
 	ADDQ       $0x00000020, AX

@@ -77,8 +77,7 @@ func geluKernel() {
 	Label(fn + "_loop")
 	TESTQ(n, n)
 	JZ(LabelRef(fn + "_done"))
-	geluHalf(src, dst, 0)
-	geluHalf(src, dst, 16)
+	geluPair(src, dst)
 	ADDQ(U32(32), src)
 	ADDQ(U32(32), dst)
 	SUBQ(U32(8), n)
@@ -88,80 +87,91 @@ func geluKernel() {
 	RET()
 }
 
-// geluHalf computes 4 results: src+off → dst+off.
-func geluHalf(src, dst Register, off int) {
+// geluPair computes 8 results, src → dst, as two halves of 4 float64
+// lanes side by side: each constant is loaded into a register once and
+// used by both halves (loads of constants, two per FMA's memory operand
+// otherwise, were what limited the one-half-at-a-time kernel).
+func geluPair(src, dst Register) {
+	var x, t, p [2]VecVirtual
+	c := func(name string) VecVirtual {
+		r := YMM()
+		VMOVUPD(g(name), r)
+		return r
+	}
 	Comment("x in float64; t = 1/(1 + |x|·(1/(2√2)))")
-	x := YMM()
-	VCVTPS2PD(Mem{Base: src, Disp: off}, x)
-	t := YMM()
-	VANDPD(g("absMask"), x, t)
-	d := YMM()
-	VMOVUPD(g("one"), d)
-	VFMADD231PD(g("halfInvSqrt2"), t, d)
-	VMOVUPD(g("one"), t)
-	VDIVPD(d, t, t)
-	Comment("a = max(P(t) - x²/2, -708)")
-	// Estrin's scheme: pairs, then t², t⁴, t⁸ (half the dependent FMAs of Horner).
-	t2 := YMM()
-	VMULPD(t, t, t2)
-	pair := func(lo int) VecVirtual {
-		r := YMM()
-		VMOVUPD(g("p"+itoa(lo+1)), r)
-		VFMADD213PD(g("p"+itoa(lo)), t, r)
-		return r
+	for h := range 2 {
+		x[h], t[h] = YMM(), YMM()
+		VCVTPS2PD(Mem{Base: src, Disp: 16 * h}, x[h])
+		VANDPD(g("absMask"), x[h], t[h])
 	}
-	p01, p23, p45, p67, p89 := pair(0), pair(2), pair(4), pair(6), pair(8)
-	VFMADD231PD(p23, t2, p01)
-	VFMADD231PD(p67, t2, p45)
-	t4 := YMM()
-	VMULPD(t2, t2, t4)
-	VFMADD231PD(p45, t4, p01)
-	VMULPD(t4, t4, t4)
-	VFMADD231PD(p89, t4, p01)
-	p := p01
-	z2 := YMM()
-	VMULPD(x, x, z2)
-	VFNMADD231PD(g("half"), z2, p)
-	VMAXPD(g("expMin"), p, p)
+	one, hs := c("one"), c("halfInvSqrt2")
+	for h := range 2 {
+		d := YMM()
+		VMOVAPD(one, d)
+		VFMADD231PD(hs, t[h], d)
+		VDIVPD(d, one, t[h])
+	}
+	Comment("a = max(P(t) - x²/2, -708), P by Horner")
+	k9 := c("p9")
+	for h := range 2 {
+		p[h] = YMM()
+		VMOVAPD(k9, p[h])
+	}
+	for k := 8; k >= 0; k-- {
+		ck := c("p" + itoa(k))
+		for h := range 2 {
+			VFMADD213PD(ck, t[h], p[h])
+		}
+	}
+	half, lo := c("half"), c("expMin")
+	for h := range 2 {
+		z2 := YMM()
+		VMULPD(x[h], x[h], z2)
+		VFNMADD231PD(half, z2, p[h])
+		VMAXPD(lo, p[h], p[h])
+	}
 	Comment("e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2")
-	kt := YMM()
-	VMOVUPD(g("log2e"), kt)
-	VFMADD213PD(g("magic"), p, kt)
-	kf := YMM()
-	VSUBPD(g("magic"), kt, kf)
-	VFNMADD231PD(g("ln2Hi"), kf, p)
-	VFNMADD231PD(g("ln2Lo"), kf, p)
-	Comment("e^r, the degree-8 Taylor polynomial by Estrin's scheme")
-	r2 := YMM()
-	VMULPD(p, p, r2)
-	epair := func(lo int) VecVirtual {
-		r := YMM()
-		VMOVUPD(g("e"+itoa(lo+1)), r)
-		VFMADD213PD(g("e"+itoa(lo)), p, r)
-		return r
+	var kt [2]VecVirtual
+	l2e, mg := c("log2e"), c("magic")
+	for h := range 2 {
+		kt[h] = YMM()
+		VMOVAPD(l2e, kt[h])
+		VFMADD213PD(mg, p[h], kt[h])
+		kf := YMM()
+		VSUBPD(mg, kt[h], kf)
+		VFNMADD231PD(g("ln2Hi"), kf, p[h])
+		VFNMADD231PD(g("ln2Lo"), kf, p[h])
 	}
-	q, e23, e45, e67 := epair(0), epair(2), epair(4), epair(6)
-	VFMADD231PD(e23, r2, q)
-	VFMADD231PD(e67, r2, e45)
-	VMULPD(r2, r2, r2)
-	VFMADD231PD(g("e8"), r2, e45)
-	VFMADD231PD(e45, r2, q)
-	Comment("times 2^k, built in the exponent field")
-	VPSUBQ(g("magic"), kt, kt)
-	VPADDQ(g("bias"), kt, kt)
-	VPSLLQ(U8(52), kt, kt)
-	VMULPD(kt, q, q)
-	Comment("h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ")
-	VMULPD(t, q, q)
-	VMULPD(g("half"), q, q)
-	om := YMM()
-	VMOVUPD(g("one"), om)
-	VSUBPD(q, om, om)
-	VBLENDVPD(x, q, om, om)
-	VMULPD(x, om, om)
-	y := XMM()
-	VCVTPD2PSY(om, y)
-	VMOVUPS(y, Mem{Base: dst, Disp: off})
+	Comment("e^r, the degree-8 Taylor polynomial by Horner")
+	var q [2]VecVirtual
+	e8 := c("e8")
+	for h := range 2 {
+		q[h] = YMM()
+		VMOVAPD(e8, q[h])
+	}
+	for k := 7; k >= 0; k-- {
+		ck := c("e" + itoa(k))
+		for h := range 2 {
+			VFMADD213PD(ck, p[h], q[h])
+		}
+	}
+	Comment("times 2^k, built in the exponent field; h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ")
+	bias := c("bias")
+	for h := range 2 {
+		VPSUBQ(mg, kt[h], kt[h])
+		VPADDQ(bias, kt[h], kt[h])
+		VPSLLQ(U8(52), kt[h], kt[h])
+		VMULPD(kt[h], q[h], q[h])
+		VMULPD(t[h], q[h], q[h])
+		VMULPD(half, q[h], q[h])
+		om := YMM()
+		VSUBPD(q[h], one, om)
+		VBLENDVPD(x[h], q[h], om, om)
+		VMULPD(x[h], om, om)
+		y := XMM()
+		VCVTPD2PSY(om, y)
+		VMOVUPS(y, Mem{Base: dst, Disp: 16 * h})
+	}
 }
 
 func init() {
