@@ -61,15 +61,15 @@ func (p *PackedB[T]) Dims() (k, n int) { return p.k, p.n }
 
 // GemmPacked computes C = alpha·op(A)·op(B) + beta·C with op(B) from pb
 // (k×n as pb was packed), bitwise as Gemm would on the B pb was packed
-// from. Where Gemm would not use packed panels (a small product, one
-// narrower than a register tile, or a kernel changed since PackB) it calls
-// Gemm with that B. It panics as Gemm does, and if n or k differ from pb's.
+// from. Where Gemm would not use packed panels (a matrix-vector product,
+// a small product, one narrower than a register tile, or a kernel changed
+// since PackB) it calls Gemm with that B. It panics as Gemm does, and if n or k differ from pb's.
 func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, lda int, pb *PackedB[T], beta T, c []T, ldc int) {
 	if n != pb.n || k != pb.k {
 		usage(ErrShape, "GemmPacked", "n %d, k %d but the PackedB is %d×%d (k×n)", n, k, pb.k, pb.n)
 	}
 	kern := int(current.Load())
-	if kern != pb.kern || pb.panels == nil || m <= 1 || alpha == 0 || isSmall(kern, m, n, k) ||
+	if kern != pb.kern || pb.panels == nil || m <= 1 || n <= 1 || alpha == 0 || isSmall(kern, m, n, k) ||
 		swapEdges && swapPays(blocks[kern][pb.ti], m, n) {
 		Gemm(tA, pb.tB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
 		return

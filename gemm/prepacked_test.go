@@ -57,6 +57,16 @@ func TestGemmPackedMatchesGemm(t *testing.T) {
 			}
 		}
 	}
+	// Matrix-vector shapes (m or n of 1) take Gemm's path: same bits.
+	for _, mn := range [][2]int{{1, 40}, {40, 1}, {1, 1}} {
+		m, n := mn[0], mn[1]
+		a, b := randSlice(rng, m*50), randSlice(rng, 50*n)
+		pb := PackB(NoTrans, 50, n, b, n)
+		want, got := make([]float32, m*n), make([]float32, m*n)
+		Sgemm(NoTrans, NoTrans, m, n, 50, 1, a, 50, b, n, 0, want, n)
+		GemmPacked(NoTrans, m, n, 50, 1, a, 50, pb, 0, got, n)
+		require.Equal(t, want, got, "m=%d n=%d", m, n)
+	}
 	// Packed for one kernel, run under another: Gemm's path, same bits.
 	ks := Kernels()
 	require.NoError(t, SetKernel(ks[len(ks)-1]))
