@@ -37,7 +37,7 @@ type rowState struct {
 func reduction(name, sig, doc string, body func(st *rowState, acc VecVirtual, off int)) {
 	fn := name + "AVX2"
 	avoutil.TEXT(fn, sig)
-	Doc(fn+" "+doc+"; n must be a positive multiple of 8.")
+	Doc(fn + " " + doc + "; n must be a positive multiple of 8.")
 	st := &rowState{}
 	if name == "expShiftSum" {
 		st.dst = Load(Param("dst"), GP64())
