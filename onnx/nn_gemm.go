@@ -168,15 +168,15 @@ func markConstB(g *Graph, order []*Node) []*Node {
 
 // packedRun multiplies A, rows of kk with every batch dimension folded
 // into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows.
-func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha T, a, b, y []T) {
+func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha, beta T, a, b, y []T) {
 	p := k.pack
 	switch a := any(a).(type) {
 	case []float32:
 		p.once.Do(func() { p.f32 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float32), n) })
-		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, 0, any(y).([]float32), n)
+		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, float32(beta), any(y).([]float32), n)
 	case []float64:
 		p.once.Do(func() { p.f64 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float64), n) })
-		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, 0, any(y).([]float64), n)
+		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, float64(beta), any(y).([]float64), n)
 	}
 }
 
@@ -296,13 +296,25 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 		alpha = T(k.scale)
 	}
 	total := prod(bt.out[:bt.rank])
-	defer matMulEpilogue(k, y[:total*m*n], n)
 	if k.pack != nil && nbRank(bt) == 0 && m > 0 && n > 0 && kk > 0 {
 		// B is a 2-D constant: every batch of A (contiguous rows of kk)
-		// meets the same B, so the batches are rows of one product.
-		packedRun(k, total*m, n, kk, alpha, a, b, y)
+		// meets the same B, so the batches are rows of one product. A
+		// fused bias is copied into the rows first and the product added
+		// to it (beta = 1), which saves the epilogue's pass over y.
+		rows := total * m
+		y = y[:rows*n]
+		if k.bias != nil {
+			bias := floatsOf[T](k.bias)
+			for r := range rows {
+				copy(y[r*n:(r+1)*n], bias)
+			}
+			beta = 1
+		}
+		packedRun(k, rows, n, kk, alpha, beta, a, b, y)
+		actEpilogue(k.act, y)
 		return
 	}
+	defer matMulEpilogue(k, y[:total*m*n], n)
 	bt.merge()
 	sa, sb, sy := m*kk, kk*n, m*n
 	if bt.rank == 0 {
@@ -363,13 +375,7 @@ func nbRank(bt batches) int {
 // cache.
 func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
 	if k.bias == nil {
-		switch {
-		case k.act.kind == actNone:
-		case serial(len(y)):
-			applyAct(k.act, y)
-		default:
-			splitRun(len(y), func(lo, hi int) { applyAct(k.act, y[lo:hi]) })
-		}
+		actEpilogue(k.act, y)
 		return
 	}
 	bias := floatsOf[T](k.bias)
@@ -379,6 +385,17 @@ func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
 		return
 	}
 	parallel.For(rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) { biasRows(k.act, y, bias, n, lo, hi) })
+}
+
+// actEpilogue applies a fused activation (if any) to y.
+func actEpilogue[T real](a act, y []T) {
+	switch {
+	case a.kind == actNone:
+	case serial(len(y)):
+		applyAct(a, y)
+	default:
+		splitRun(len(y), func(lo, hi int) { applyAct(a, y[lo:hi]) })
+	}
 }
 
 // biasRows adds bias to rows [lo, hi) of y (rows of n) and applies a.
