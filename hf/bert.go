@@ -166,7 +166,22 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 		return tp.Permute(tp.Reshape(v, b, t, nh, d), 0, 2, 1, 3)
 	}
 	scale := T(1 / math.Sqrt(float64(d)))
+	var fused *headsAttention[T]
+	if noGrad(tp) {
+		// Without gradients the heads are read in place (attention.go).
+		fused = &headsAttention[T]{b: b, t: t, nh: nh, d: d, scale: scale}
+		if mask != nil {
+			fused.mask = mask.Value().Data()
+		}
+	}
 	for _, l := range m.Layers {
+		if fused != nil {
+			a := tp.Apply(fused, m.linear(tp, l.Query, x), m.linear(tp, l.Key, x), m.linear(tp, l.Value, x))
+			x = l.AttnNorm.Forward(tp, tp.Add(m.linear(tp, l.AttnOut, a), x))
+			f := geluErf(tp, m.linear(tp, l.Intermediate, x))
+			x = l.OutNorm.Forward(tp, tp.Add(m.linear(tp, l.Output, f), x))
+			continue
+		}
 		q, k, v := heads(m.linear(tp, l.Query, x)), heads(m.linear(tp, l.Key, x)), heads(m.linear(tp, l.Value, x))
 		s := tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale)
 		if mask != nil {
