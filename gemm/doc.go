@@ -20,6 +20,10 @@
 // times a weight matrix in decoding), which the blocked path would compute
 // mostly in tile padding.
 //
+// PackB packs a B that many products share (a network's weights) into the
+// driver's panels once; GemmPacked multiplies by it without packing B
+// again, with Gemm's result bit for bit.
+//
 // # Layout
 //
 // Matrices are row-major: element (i, j) of a matrix stored with leading

@@ -52,6 +52,7 @@ type call[T float32 | float64] struct {
 	sleepers atomic.Int32
 
 	pb     [2][]T // B panels: block s packs into pb[s%2] when team > 1
+	pre    [][]T  // B panels packed before the call (GemmPacked), one per block
 	bArena [2]arena[T]
 	doTeam func(int)
 }

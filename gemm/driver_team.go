@@ -67,7 +67,9 @@ func (cl *call[T]) teamRun(int) {
 		bk := cl.block(s)
 		st := &cl.blk[s]
 		pb := cl.pb[0]
-		if cl.pb[1] != nil {
+		if cl.pre != nil {
+			pb = cl.pre[s] // packed by PackB: nothing to pack or wait for
+		} else if cl.pb[1] != nil {
 			pb = cl.pb[s&1]
 			if s >= 2 {
 				prev := &cl.blk[s-2]
@@ -77,7 +79,7 @@ func (cl *call[T]) teamRun(int) {
 				}
 			}
 		}
-		if !cl.packShares(&bk, st, pb) {
+		if cl.pre == nil && !cl.packShares(&bk, st, pb) {
 			return
 		}
 		nt := int64(bk.tm * bk.tn)

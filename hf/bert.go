@@ -22,6 +22,8 @@ type BertModel[T tensor.Float] struct {
 	Embeddings *BertEmbeddings[T]
 	Layers     []*BertLayer[T] // encoder.layer.N
 	Pooler     *nn.Linear[T]   // pooler.dense, or nil
+
+	packs map[*nn.Linear[T]]*packedLinear[T] // PackWeights (packed.go)
 }
 
 // BertEmbeddings is BertEmbeddings without the position_ids buffer (the
@@ -149,27 +151,47 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	x = e.LayerNorm.Forward(tp, x)
 	// get_extended_attention_mask: (1 − mask)·finfo(float32).min added to
 	// the scores of padding keys.
-	bias := tensor.New[T](b, 1, 1, t)
-	if in.AttentionMask != nil {
-		for i, v := range in.AttentionMask {
-			if v == 0 {
-				bias.Data()[i] = T(-math.MaxFloat32)
+	// Without padding the mask is all zeros and adding it changes nothing
+	// (softmax of s + 0 is softmax of s), so the pass is skipped.
+	var mask *autograd.Var[T]
+	for i, v := range in.AttentionMask {
+		if v == 0 {
+			if mask == nil {
+				mask = tp.Const(tensor.New[T](b, 1, 1, t))
 			}
+			mask.Value().Data()[i] = T(-math.MaxFloat32)
 		}
 	}
-	mask := tp.Const(bias)
 	heads := func(v *autograd.Var[T]) *autograd.Var[T] {
 		return tp.Permute(tp.Reshape(v, b, t, nh, d), 0, 2, 1, 3)
 	}
 	scale := T(1 / math.Sqrt(float64(d)))
+	var fused *headsAttention[T]
+	if noGrad(tp) {
+		// Without gradients the heads are read in place (attention.go).
+		fused = &headsAttention[T]{b: b, t: t, nh: nh, d: d, scale: scale}
+		if mask != nil {
+			fused.mask = mask.Value().Data()
+		}
+	}
 	for _, l := range m.Layers {
-		q, k, v := heads(l.Query.Forward(tp, x)), heads(l.Key.Forward(tp, x)), heads(l.Value.Forward(tp, x))
-		s := tp.Add(tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale), mask)
+		if fused != nil {
+			a := tp.Apply(fused, m.linear(tp, l.Query, x), m.linear(tp, l.Key, x), m.linear(tp, l.Value, x))
+			x = l.AttnNorm.Forward(tp, tp.Add(m.linear(tp, l.AttnOut, a), x))
+			f := geluErf(tp, m.linear(tp, l.Intermediate, x))
+			x = l.OutNorm.Forward(tp, tp.Add(m.linear(tp, l.Output, f), x))
+			continue
+		}
+		q, k, v := heads(m.linear(tp, l.Query, x)), heads(m.linear(tp, l.Key, x)), heads(m.linear(tp, l.Value, x))
+		s := tp.Scale(tp.BatchedMatMul(q, k, gemm.NoTrans, gemm.Trans), scale)
+		if mask != nil {
+			s = tp.Add(s, mask)
+		}
 		a := tp.BatchedMatMul(tp.Softmax(s, 3), v, gemm.NoTrans, gemm.NoTrans) // [b, nh, t, d]
 		a = tp.Reshape(tp.Permute(a, 0, 2, 1, 3), b*t, h)
-		x = l.AttnNorm.Forward(tp, tp.Add(l.AttnOut.Forward(tp, a), x))
-		f := geluErf(tp, l.Intermediate.Forward(tp, x))
-		x = l.OutNorm.Forward(tp, tp.Add(l.Output.Forward(tp, f), x))
+		x = l.AttnNorm.Forward(tp, tp.Add(m.linear(tp, l.AttnOut, a), x))
+		f := geluErf(tp, m.linear(tp, l.Intermediate, x))
+		x = l.OutNorm.Forward(tp, tp.Add(m.linear(tp, l.Output, f), x))
 	}
 	return x
 }

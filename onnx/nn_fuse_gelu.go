@@ -3,7 +3,7 @@ package onnx
 import (
 	"math"
 
-	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 )
 
 // The GELU pattern: PyTorch before opset 20 exports the erf GELU as
@@ -115,84 +115,14 @@ func (geluKernel) Run(in, out []*Tensor) error {
 	return mapKernel("Gelu", nil).Run(in, out)
 }
 
+// geluRun sets y = x·Φ(x) through mathx's one GELU (float32: the AVX2
+// kernel of math32.GeluErfSlice where the CPU has it). x and y may be the
+// same slice.
 func geluRun[T real](x, y []T) {
-	y = y[:len(x)]
-	var z T
-	if isF32(z) {
-		gelu32(as32(x), as32(y))
-		return
+	switch x := any(x).(type) {
+	case []float32:
+		mathx.GeluErfSlice(any(y).([]float32)[:len(x)], x)
+	case []float64:
+		mathx.GeluErfSlice(any(y).([]float64)[:len(x)], x)
 	}
-	for i, v := range x {
-		y[i] = gelu(v)
-	}
-}
-
-// gelu32 is geluRun for float32, in blocks: the exp(−x²/2) of erf32's
-// formula for a block at once through math32.ExpSlice (vector code), then
-// the polynomial. x and y may be the same slice.
-func gelu32(x, y []float32) {
-	var e [256]float32
-	for len(x) > 0 {
-		n := min(len(x), len(e))
-		xs, ys, es := x[:n], y[:n], e[:n]
-		for i, v := range xs {
-			a := min(v*v*0.5, 16) // erf32 treats |x/√2| > 4 as ±1
-			es[i] = -a
-		}
-		math32.ExpSlice(es, es)
-		es = es[:len(xs)]
-		ys = ys[:len(xs)]
-		for i, v := range xs {
-			// Branch-free (signs of activations are random, and a
-			// mispredicted branch costs more than the arithmetic): |a| and
-			// the sign of erf by bit operations. Past |a| = 4 the clamped
-			// exponent leaves r within float32 rounding of 1.
-			bits := math.Float32bits(v)
-			a := math.Float32frombits(bits&^(1<<31)) * (1 / math.Sqrt2)
-			t := 1 / (1 + 0.3275911*a)
-			p := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))
-			r := max(1-p*es[i], 0)
-			r = math.Float32frombits(math.Float32bits(r) | bits&(1<<31))
-			ys[i] = 0.5 * v * (1 + r)
-		}
-		x, y = x[n:], y[n:]
-	}
-}
-
-// gelu returns x·Φ(x) = x/2·(1 + erf(x/√2)). float32 uses erf32; float64
-// math.Erf.
-func gelu[T real](x T) T {
-	var z T
-	if isF32(z) {
-		return T(0.5 * float32(x) * (1 + erf32(float32(x)*(1/math.Sqrt2))))
-	}
-	return T(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2)))
-}
-
-func isF32[T real](z T) bool {
-	_, ok := any(z).(float32)
-	return ok
-}
-
-// erf32 is erf for float32 by Abramowitz and Stegun 7.1.26 (absolute
-// error below 1.5e-7, under float32's rounding of results near 1) with
-// math32.Exp.
-func erf32(x float32) float32 {
-	ax := x
-	if ax < 0 {
-		ax = -ax
-	}
-	if ax > 4 {
-		if x < 0 {
-			return -1
-		}
-		return 1
-	}
-	t := 1 / (1 + 0.3275911*ax)
-	p := t * (0.254829592 + t*(-0.284496736+t*(1.421413741+t*(-1.453152027+t*1.061405429))))
-	r := 1 - p*math32.Exp(-ax*ax)
-	if x < 0 {
-		return -r
-	}
-	return r
 }

@@ -2,7 +2,9 @@ package onnx
 
 import (
 	"fmt"
+	"sync"
 
+	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -134,6 +136,48 @@ type matMulKernel struct {
 	// scale, when set by the MatMul-by-constant rewrite (attention's
 	// division by √d), is GEMM's alpha; 0 means 1.
 	scale float32
+	// pack, set by markConstB when B is a 2-D constant (a weight), holds B
+	// packed once for gemm.GemmPacked.
+	pack *packedB
+}
+
+// packedB is a MatMul's constant B, packed on the first run (by whichever
+// of concurrent runs gets there first) and read by every run after.
+type packedB struct {
+	once sync.Once
+	f32  *gemm.PackedB[float32]
+	f64  *gemm.PackedB[float64]
+}
+
+// markConstB gives every MatMul whose B is a 2-D float constant a packedB
+// (the last rewrite: the kernels are final by then). Its weights are then
+// packed into GEMM panels once, not on every run: the encoders' MatMuls
+// spent a tenth of their time re-reading B (docs/encoder-tuning.md).
+func markConstB(g *Graph, order []*Node) []*Node {
+	for _, n := range order {
+		k, ok := n.kernel.(*matMulKernel)
+		if !ok || n.OpType != "MatMul" || n.Domain != "" || len(n.Inputs) != 2 {
+			continue
+		}
+		if w := n.ConstInput(1); w != nil && w.Rank() == 2 && (w.DType == Float || w.DType == Double) {
+			k.pack = &packedB{}
+		}
+	}
+	return order
+}
+
+// packedRun multiplies A, rows of kk with every batch dimension folded
+// into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows.
+func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha, beta T, a, b, y []T) {
+	p := k.pack
+	switch a := any(a).(type) {
+	case []float32:
+		p.once.Do(func() { p.f32 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float32), n) })
+		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, float32(beta), any(y).([]float32), n)
+	case []float64:
+		p.once.Do(func() { p.f64 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float64), n) })
+		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, float64(beta), any(y).([]float64), n)
+	}
 }
 
 func newMatMul(n *Node) (Kernel, error) {
@@ -252,6 +296,24 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 		alpha = T(k.scale)
 	}
 	total := prod(bt.out[:bt.rank])
+	if k.pack != nil && nbRank(bt) == 0 && m > 0 && n > 0 && kk > 0 {
+		// B is a 2-D constant: every batch of A (contiguous rows of kk)
+		// meets the same B, so the batches are rows of one product. A
+		// fused bias is copied into the rows first and the product added
+		// to it (beta = 1), which saves the epilogue's pass over y.
+		rows := total * m
+		y = y[:rows*n]
+		if k.bias != nil {
+			bias := floatsOf[T](k.bias)
+			for r := range rows {
+				copy(y[r*n:(r+1)*n], bias)
+			}
+			beta = 1
+		}
+		packedRun(k, rows, n, kk, alpha, beta, a, b, y)
+		actEpilogue(k.act, y)
+		return
+	}
 	defer matMulEpilogue(k, y[:total*m*n], n)
 	bt.merge()
 	sa, sb, sy := m*kk, kk*n, m*n
@@ -297,18 +359,23 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 	}
 }
 
+// nbRank is how many of the batch dimensions B has (not broadcast).
+func nbRank(bt batches) int {
+	r := 0
+	for i := range bt.rank {
+		if bt.b[i] != 1 {
+			r++
+		}
+	}
+	return r
+}
+
 // matMulEpilogue adds the fused bias to every row of y (rows of n) and
 // applies the fused activation, in one pass over each row while it is in
 // cache.
 func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
 	if k.bias == nil {
-		switch {
-		case k.act.kind == actNone:
-		case serial(len(y)):
-			applyAct(k.act, y)
-		default:
-			splitRun(len(y), func(lo, hi int) { applyAct(k.act, y[lo:hi]) })
-		}
+		actEpilogue(k.act, y)
 		return
 	}
 	bias := floatsOf[T](k.bias)
@@ -318,6 +385,17 @@ func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
 		return
 	}
 	parallel.For(rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) { biasRows(k.act, y, bias, n, lo, hi) })
+}
+
+// actEpilogue applies a fused activation (if any) to y.
+func actEpilogue[T real](a act, y []T) {
+	switch {
+	case a.kind == actNone:
+	case serial(len(y)):
+		applyAct(a, y)
+	default:
+		splitRun(len(y), func(lo, hi int) { applyAct(a, y[lo:hi]) })
+	}
 }
 
 // biasRows adds bias to rows [lo, hi) of y (rows of n) and applies a.

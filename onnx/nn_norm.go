@@ -3,7 +3,9 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -339,9 +341,25 @@ func suffixBroadcast(p, want []int) bool {
 }
 
 func layerNormRun[T real](rows, size int, eps float64, x, s, b, y []T, mean, inv []float32) {
+	// float32 rows of a transformer's width with a full scale (and bias,
+	// if any) take math32's row kernels; their statistics are float32 sums
+	// over 16 partial lanes, within a few ulp for rows this short.
+	var z T
+	fast := unsafe.Sizeof(z) == 4 && size > 0 && size <= ln32MaxRow && len(s) == size && (len(b) == 0 || len(b) == size)
+	var s32, b32 []float32
+	if fast {
+		s32 = as32(s)
+		if len(b) > 0 {
+			b32 = as32(b)
+		}
+	}
 	body := func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xs, ys := x[r*size:(r+1)*size], y[r*size:(r+1)*size]
+			if fast {
+				ln32Row(as32(xs), as32(ys), s32, b32, eps, mean, inv, r)
+				continue
+			}
 			mu, iv := meanInv(xs, eps)
 			if mean != nil {
 				mean[r] = float32(mu)
@@ -365,6 +383,25 @@ func layerNormRun[T real](rows, size int, eps float64, x, s, b, y []T, mean, inv
 		return
 	}
 	parallel.For(rows, max(1, (1<<15)/(size+1)), body)
+}
+
+// ln32MaxRow is the longest float32 row layerNormRun sums in float32 lanes
+// (math32.Sum, SumSqDiff); longer rows keep meanInv's float64 sums.
+const ln32MaxRow = 4096
+
+// ln32Row normalises one float32 row of LayerNorm with math32's kernels:
+// the mean, then the mean square deviation about it, then one affine pass.
+func ln32Row(xs, ys, s, b []float32, eps float64, mean, inv []float32, r int) {
+	n := float32(len(xs))
+	mu := math32.Sum(xs) / n
+	iv := float32(1 / math.Sqrt(float64(math32.SumSqDiff(xs, mu)/n)+eps))
+	if mean != nil {
+		mean[r] = mu
+	}
+	if inv != nil {
+		inv[r] = iv
+	}
+	math32.NormAffine(ys, xs, s, b, mu, iv)
 }
 
 // ---------------------------------------------------------------- GroupNormalization

@@ -121,6 +121,16 @@ func softmaxRun[T real](kind, outer, length, inner int, x, y []T) {
 // first maximum, 0 elsewhere).
 func softmaxRow[T real](kind int, x, y []T) {
 	y = y[:len(x)]
+	if kind == smSoftmax && len(x) > 0 && unsafe.Sizeof(x[0]) == 4 {
+		// float32: the maximum, then exp(x − max) and its sum in one
+		// pass of math32's row kernels, then the scaling.
+		x32, y32 := as32(x), as32(y)
+		inv := 1 / math32.ExpShiftSum(y32, x32, math32.Max(x32))
+		for i := range y32 {
+			y32[i] *= inv
+		}
+		return
+	}
 	m, at := x[0], 0
 	for i, v := range x {
 		if v > m {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
@@ -104,6 +105,17 @@ func (t *rowTask[E]) row(p, od, oa int) {
 		d[od] = m + mathx.Log(s)
 	case rowSoftmax:
 		if L == 0 {
+			return
+		}
+		if is32[E]() && la == 1 && ld == 1 {
+			// float32, unit stride: the maximum, then exp(a − max) and
+			// its sum in one pass of math32's row kernels, then the
+			// scaling.
+			row, src := f32(d[od:od+L]), f32(a[oa:oa+L])
+			inv := 1 / math32.ExpShiftSum(row, src, math32.Max(src))
+			for i := range row {
+				row[i] *= inv
+			}
 			return
 		}
 		m := t.rowMaxOf(oa)

@@ -53,6 +53,13 @@ var fns = []fn{
 	{"Log", Log, LogSlice, func(x float32) float32 { return float32(math.Log(float64(x))) }, 1},
 	{"Tanh", Tanh, TanhSlice, func(x float32) float32 { return float32(math.Tanh(float64(x))) }, 2},
 	{"Sigmoid", Sigmoid, SigmoidSlice, func(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }, 2},
+	{"GeluErf", GeluErf, GeluErfSlice, geluRef, 2},
+}
+
+// geluRef is x·Φ(x) in float64 through math.Erfc, rounded once.
+func geluRef(x float32) float32 {
+	v := float64(x)
+	return float32(v * 0.5 * math.Erfc(-v/math.Sqrt2))
 }
 
 // impl is one way of evaluating a function over a slice.
@@ -182,6 +189,9 @@ var critical = map[string][]float32{
 	"Tanh": {0, 0.625, -0.625, 0.55, 0.3466, 1, -1, 4, 8.66, 9.01, -9.01, 9.25, -9.25, 1e-4, -1e-4, 1e-20},
 	"Sigmoid": {0, 1, -1, 15, 16.63, 17.33, -17.33, -87.33, -88.72, -100, -103.28,
 		-103.97, -104, 88.72},
+	// GELU: Φ's switch at 0, t's fit interval ends (z = 10, x = ±14.14),
+	// the float32 underflow of x·Φ(x) (about -14.1) and -708's clamp.
+	"GeluErf": {0, 1, -1, 0.5, -0.5, 3, -3, -5, -8, -10, -13, -14.142136, 14.142136, -14.2, -20, -37.6, 6, 1e-30, -1e-30},
 }
 
 // TestAccuracyCritical tests the 2^15 floats either side of each critical
@@ -239,6 +249,8 @@ func TestSpecialValues(t *testing.T) {
 			{maxF, 1}, {-maxF, -1}, {minSub, minSub}, {-minSub, -minSub}},
 		"Sigmoid": {{0, 0.5}, {negZero, 0.5}, {inf, 1}, {-inf, 0}, {nan, nan}, {20, 1},
 			{maxF, 1}, {-maxF, 0}, {-200, 0}, {-100, float32(1 / (1 + math.Exp(100)))}},
+		"GeluErf": {{0, 0}, {negZero, negZero}, {inf, inf}, {-inf, nan}, {nan, nan}, {20, 20},
+			{maxF, maxF}, {-maxF, negZero}, {-40, negZero}, {minSub, 0}, {2, geluRef(2)}, {-2, geluRef(-2)}},
 	}
 	for _, f := range fns {
 		for _, im := range impls() {

@@ -9,7 +9,7 @@ import (
 // (the padded tail buffer has to stay on the stack).
 func TestSliceNoAlloc(t *testing.T) {
 	fns := map[string]func(dst, src []float32){
-		"Exp": ExpSlice, "Log": LogSlice, "Tanh": TanhSlice, "Sigmoid": SigmoidSlice,
+		"Exp": ExpSlice, "Log": LogSlice, "Tanh": TanhSlice, "Sigmoid": SigmoidSlice, "GeluErf": GeluErfSlice,
 	}
 	for name, f := range fns {
 		for _, n := range []int{1, 15, 16, 17, 100} {

@@ -85,3 +85,4 @@ func BenchmarkExp(b *testing.B)     { benchSlice(b, "Exp") }
 func BenchmarkLog(b *testing.B)     { benchSlice(b, "Log") }
 func BenchmarkTanh(b *testing.B)    { benchSlice(b, "Tanh") }
 func BenchmarkSigmoid(b *testing.B) { benchSlice(b, "Sigmoid") }
+func BenchmarkGeluErf(b *testing.B) { benchSlice(b, "GeluErf") }

@@ -1,6 +1,10 @@
 // Package math32 implements float32 exp, log, tanh and sigmoid without
 // converting to float64: range reduction plus minimax polynomials evaluated
 // in float32, and AVX-512 / AVX2+FMA kernels for the slice forms on amd64.
+// It also holds the exact GELU (GeluErf, GeluErfSlice: evaluated in
+// float64, an AVX2 kernel on float64 lanes) and the row reductions of
+// softmax and LayerNorm (Max, Sum, SumSqDiff, ExpShiftSum, NormAffine;
+// rows.go), AVX2 kernels whose portable loops give the same bits.
 //
 // # Accuracy
 //
@@ -15,6 +19,7 @@
 //	Log      1 ulp
 //	Tanh     1 ulp (documented bound 2)
 //	Sigmoid  2 ulp
+//	GeluErf  1 ulp (documented bound 2; against x·erfc(−x/√2)/2 in float64)
 //
 // Special cases follow math: Exp overflows to +Inf above about 88.7228 and
 // underflows gradually through the subnormals to 0 below about -103.97; Log
@@ -37,8 +42,10 @@
 //
 // # Panics
 //
-// ExpSlice, LogSlice, TanhSlice and SigmoidSlice panic with an error
-// wrapping ErrLength if len(dst) < len(src), before writing anything.
+// ExpSlice, LogSlice, TanhSlice, SigmoidSlice, GeluErfSlice and
+// ExpShiftSum panic with an error wrapping ErrLength if len(dst) <
+// len(src), before writing anything; Max panics on an empty slice,
+// NormAffine on a short dst, scale or bias.
 //
 // # Aliasing
 //

@@ -1172,3 +1172,584 @@ logAVX2_loop:
 logAVX2_done:
 	VZEROUPPER
 	RET
+
+DATA gelu64consts<>+0(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+8(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+16(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+24(SB)/8, $0x7fffffffffffffff
+DATA gelu64consts<>+32(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+40(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+48(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+56(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+64(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+72(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+80(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+88(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+96(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+104(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+112(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+120(SB)/8, $0x3fd6a09e667f3bcc
+DATA gelu64consts<>+128(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+136(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+144(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+152(SB)/8, $0xc086200000000000
+DATA gelu64consts<>+160(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+168(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+176(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+184(SB)/8, $0x3ff71547652b82fe
+DATA gelu64consts<>+192(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+200(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+208(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+216(SB)/8, $0x4338000000000000
+DATA gelu64consts<>+224(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+232(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+240(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+248(SB)/8, $0x3fe62e42fee00000
+DATA gelu64consts<>+256(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+264(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+272(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+280(SB)/8, $0x3dea39ef00000000
+DATA gelu64consts<>+288(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+296(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+304(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+312(SB)/8, $0x00000000000003ff
+DATA gelu64consts<>+320(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+328(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+336(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+344(SB)/8, $0xbff43f4668b19922
+DATA gelu64consts<>+352(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+360(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+368(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+376(SB)/8, $0x3feff4cd190d922a
+DATA gelu64consts<>+384(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+392(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+400(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+408(SB)/8, $0x3fd8beb245fee969
+DATA gelu64consts<>+416(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+424(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+432(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+440(SB)/8, $0x3fa1b810963e270b
+DATA gelu64consts<>+448(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+456(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+464(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+472(SB)/8, $0x3f549bdbfe980525
+DATA gelu64consts<>+480(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+488(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+496(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+504(SB)/8, $0xbfb48c8f8fdd96f4
+DATA gelu64consts<>+512(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+520(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+528(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+536(SB)/8, $0xbfe647b8ec49a8b0
+DATA gelu64consts<>+544(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+552(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+560(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+568(SB)/8, $0x3ff281f60e1baf25
+DATA gelu64consts<>+576(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+584(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+592(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+600(SB)/8, $0xbfe5c94ae62263c8
+DATA gelu64consts<>+608(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+616(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+624(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+632(SB)/8, $0x3fc28d057d1ba728
+DATA gelu64consts<>+640(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+648(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+656(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+664(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+672(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+680(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+688(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+696(SB)/8, $0x3ff0000000000000
+DATA gelu64consts<>+704(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+712(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+720(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+728(SB)/8, $0x3fe0000000000000
+DATA gelu64consts<>+736(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+744(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+752(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+760(SB)/8, $0x3fc5555555555555
+DATA gelu64consts<>+768(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+776(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+784(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+792(SB)/8, $0x3fa5555555555555
+DATA gelu64consts<>+800(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+808(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+816(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+824(SB)/8, $0x3f81111111111111
+DATA gelu64consts<>+832(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+840(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+848(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+856(SB)/8, $0x3f56c16c16c16c17
+DATA gelu64consts<>+864(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+872(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+880(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+888(SB)/8, $0x3f2a01a01a01a01a
+DATA gelu64consts<>+896(SB)/8, $0x3efa01a01a01a01a
+DATA gelu64consts<>+904(SB)/8, $0x3efa01a01a01a01a
+DATA gelu64consts<>+912(SB)/8, $0x3efa01a01a01a01a
+DATA gelu64consts<>+920(SB)/8, $0x3efa01a01a01a01a
+GLOBL gelu64consts<>(SB), RODATA|NOPTR, $928
+
+// func geluErfAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluErfAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+geluErfAVX2_loop:
+	TESTQ DX, DX
+	JZ    geluErfAVX2_done
+
+	// x in float64; t = 1/(1 + |x|·(1/(2√2)))
+	VCVTPS2PD   (CX), Y0
+	VANDPD      gelu64consts<>+0(SB), Y0, Y1
+	VCVTPS2PD   16(CX), Y2
+	VANDPD      gelu64consts<>+0(SB), Y2, Y3
+	VMOVUPD     gelu64consts<>+32(SB), Y4
+	VMOVUPD     gelu64consts<>+96(SB), Y5
+	VMOVAPD     Y4, Y6
+	VFMADD231PD Y5, Y1, Y6
+	VDIVPD      Y6, Y4, Y1
+	VMOVAPD     Y4, Y6
+	VFMADD231PD Y5, Y3, Y6
+	VDIVPD      Y6, Y4, Y3
+
+	// a = max(P(t) - x²/2, -708), P by Horner
+	VMOVUPD      gelu64consts<>+608(SB), Y5
+	VMOVAPD      Y5, Y6
+	VMOVAPD      Y5, Y5
+	VMOVUPD      gelu64consts<>+576(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+544(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+512(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+480(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+448(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+416(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+384(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+352(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+320(SB), Y7
+	VFMADD213PD  Y7, Y1, Y6
+	VFMADD213PD  Y7, Y3, Y5
+	VMOVUPD      gelu64consts<>+64(SB), Y7
+	VMOVUPD      gelu64consts<>+128(SB), Y8
+	VMULPD       Y0, Y0, Y9
+	VFNMADD231PD Y7, Y9, Y6
+	VMAXPD       Y8, Y6, Y6
+	VMULPD       Y2, Y2, Y9
+	VFNMADD231PD Y7, Y9, Y5
+	VMAXPD       Y8, Y5, Y5
+
+	// e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2
+	VMOVUPD      gelu64consts<>+160(SB), Y8
+	VMOVUPD      gelu64consts<>+192(SB), Y9
+	VMOVAPD      Y8, Y10
+	VFMADD213PD  Y9, Y6, Y10
+	VSUBPD       Y9, Y10, Y11
+	VFNMADD231PD gelu64consts<>+224(SB), Y11, Y6
+	VFNMADD231PD gelu64consts<>+256(SB), Y11, Y6
+	VMOVAPD      Y8, Y8
+	VFMADD213PD  Y9, Y5, Y8
+	VSUBPD       Y9, Y8, Y11
+	VFNMADD231PD gelu64consts<>+224(SB), Y11, Y5
+	VFNMADD231PD gelu64consts<>+256(SB), Y11, Y5
+
+	// e^r, the degree-8 Taylor polynomial by Horner
+	VMOVUPD     gelu64consts<>+896(SB), Y11
+	VMOVAPD     Y11, Y12
+	VMOVAPD     Y11, Y11
+	VMOVUPD     gelu64consts<>+864(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+832(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+800(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+768(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+736(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+704(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+672(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+	VMOVUPD     gelu64consts<>+640(SB), Y13
+	VFMADD213PD Y13, Y6, Y12
+	VFMADD213PD Y13, Y5, Y11
+
+	// times 2^k, built in the exponent field; h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
+	VMOVUPD    gelu64consts<>+288(SB), Y5
+	VPSUBQ     Y9, Y10, Y10
+	VPADDQ     Y5, Y10, Y10
+	VPSLLQ     $0x34, Y10, Y10
+	VMULPD     Y10, Y12, Y12
+	VMULPD     Y1, Y12, Y12
+	VMULPD     Y7, Y12, Y12
+	VSUBPD     Y12, Y4, Y1
+	VBLENDVPD  Y0, Y12, Y1, Y1
+	VMULPD     Y0, Y1, Y1
+	VCVTPD2PSY Y1, X0
+	VMOVUPS    X0, (AX)
+	VPSUBQ     Y9, Y8, Y8
+	VPADDQ     Y5, Y8, Y8
+	VPSLLQ     $0x34, Y8, Y8
+	VMULPD     Y8, Y11, Y11
+	VMULPD     Y3, Y11, Y11
+	VMULPD     Y7, Y11, Y11
+	VSUBPD     Y11, Y4, Y0
+	VBLENDVPD  Y2, Y11, Y0, Y0
+	VMULPD     Y2, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(AX)
+	ADDQ       $0x00000020, CX
+	ADDQ       $0x00000020, AX
+	SUBQ       $0x00000008, DX
+	JMP        geluErfAVX2_loop
+
+geluErfAVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·maxAVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVAPS Y0, Y1
+	VXORPS  Y2, Y2, Y2
+
+maxAVX2_loop16:
+	CMPQ    CX, $0x10
+	JL      maxAVX2_tail8
+	VMOVUPS (AX), Y3
+	VCMPPS  $0x03, Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMAXPS  Y3, Y0, Y0
+	VMOVUPS 32(AX), Y3
+	VCMPPS  $0x03, Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMAXPS  Y3, Y1, Y1
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     maxAVX2_loop16
+
+maxAVX2_tail8:
+	TESTQ   CX, CX
+	JZ      maxAVX2_reduce
+	VMOVUPS (AX), Y3
+	VCMPPS  $0x03, Y3, Y3, Y4
+	VORPS   Y4, Y2, Y2
+	VMAXPS  Y3, Y0, Y0
+
+maxAVX2_reduce:
+	VMAXPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+
+	// any NaN lane: return NaN
+	VMOVMSKPS Y2, AX
+	TESTL     AX, AX
+	JZ        maxAVX2_ret
+	VMOVSS    m32consts<>+2240(SB), X1
+
+maxAVX2_ret:
+	VZEROUPPER
+	MOVSS X1, ret+16(FP)
+	RET
+
+// func sumAVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·sumAVX2(SB), NOSPLIT, $0-20
+	MOVQ   x+0(FP), AX
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+sumAVX2_loop16:
+	CMPQ   CX, $0x10
+	JL     sumAVX2_tail8
+	VADDPS (AX), Y0, Y0
+	VADDPS 32(AX), Y1, Y1
+	ADDQ   $0x40, AX
+	SUBQ   $0x10, CX
+	JMP    sumAVX2_loop16
+
+sumAVX2_tail8:
+	TESTQ  CX, CX
+	JZ     sumAVX2_reduce
+	VADDPS (AX), Y0, Y0
+
+sumAVX2_reduce:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VZEROUPPER
+	MOVSS        X1, ret+16(FP)
+	RET
+
+// func sumSqDiffAVX2(x *float32, n int, c float32) float32
+// Requires: AVX, AVX2, SSE
+TEXT ·sumSqDiffAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        c+16(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+
+sumSqDiffAVX2_loop16:
+	CMPQ    CX, $0x10
+	JL      sumSqDiffAVX2_tail8
+	VMOVUPS (AX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS 32(AX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	JMP     sumSqDiffAVX2_loop16
+
+sumSqDiffAVX2_tail8:
+	TESTQ   CX, CX
+	JZ      sumSqDiffAVX2_reduce
+	VMOVUPS (AX), Y3
+	VSUBPS  Y0, Y3, Y3
+	VMULPS  Y3, Y3, Y3
+	VADDPS  Y3, Y1, Y1
+
+sumSqDiffAVX2_reduce:
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+24(FP)
+	RET
+
+// func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        shift+24(FP), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+
+expShiftSumAVX2_loop16:
+	CMPQ    DX, $0x10
+	JL      expShiftSumAVX2_tail8
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, (AX)
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS 32(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	VADDPS  Y5, Y2, Y2
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, DX
+	JMP     expShiftSumAVX2_loop16
+
+expShiftSumAVX2_tail8:
+	TESTQ   DX, DX
+	JZ      expShiftSumAVX2_reduce
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y0
+	VMAXPS  Y3, Y0, Y0
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y0, Y3, Y0
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y0, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y4
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS m32consts<>+256(SB), Y4, Y0
+	VFNMADD231PS m32consts<>+320(SB), Y4, Y0
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y4
+	VFMADD213PS m32consts<>+576(SB), Y0, Y4
+	VFMADD213PS m32consts<>+512(SB), Y0, Y4
+	VFMADD213PS m32consts<>+448(SB), Y0, Y4
+	VFMADD213PS m32consts<>+384(SB), Y0, Y4
+	VMULPS      Y0, Y0, Y5
+	VFMADD213PS Y0, Y5, Y4
+	VADDPS      m32consts<>+704(SB), Y4, Y4
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y0
+	VPSRAD  $0x01, Y0, Y3
+	VPSUBD  Y3, Y0, Y0
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y0, Y0
+	VPSLLD  $0x17, Y0, Y0
+	VMULPS  Y3, Y4, Y4
+	VMULPS  Y0, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VADDPS  Y4, Y1, Y1
+
+expShiftSumAVX2_reduce:
+	VADDPS       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET
+
+// func normAffineAVX2(dst *float32, x *float32, s *float32, b *float32, n int, mu float32, inv float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·normAffineAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         s+16(FP), DX
+	MOVQ         b+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        mu+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        inv+44(FP), X1
+	VBROADCASTSS X1, Y1
+
+normAffineAVX2_loop:
+	TESTQ   SI, SI
+	JZ      normAffineAVX2_done
+	VMOVUPS (CX), Y2
+	VSUBPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  (DX), Y2, Y2
+	VADDPS  (BX), Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, BX
+	SUBQ    $0x08, SI
+	JMP     normAffineAVX2_loop
+
+normAffineAVX2_done:
+	VZEROUPPER
+	RET

@@ -51,3 +51,33 @@ func sigmoidAVX2(dst *float32, src *float32, n int)
 //
 //go:noescape
 func logAVX2(dst *float32, src *float32, n int)
+
+// geluErfAVX2 sets dst[i] = GeluErf(src[i]) for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func geluErfAVX2(dst *float32, src *float32, n int)
+
+// maxAVX2 returns the largest of x[i], i < n (NaN if any is NaN); n must be a positive multiple of 8.
+//
+//go:noescape
+func maxAVX2(x *float32, n int) float32
+
+// sumAVX2 returns the sum of x[i], i < n, in rows.go's order; n must be a positive multiple of 8.
+//
+//go:noescape
+func sumAVX2(x *float32, n int) float32
+
+// sumSqDiffAVX2 returns the sum of (x[i]-c)², i < n, in rows.go's order; n must be a positive multiple of 8.
+//
+//go:noescape
+func sumSqDiffAVX2(x *float32, n int, c float32) float32
+
+// expShiftSumAVX2 sets dst[i] = exp(src[i]-shift), i < n, and returns their sum in rows.go's order; n must be a positive multiple of 8.
+//
+//go:noescape
+func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
+
+// normAffineAVX2 sets dst[i] = ((x[i]-mu)*inv)*s[i] + b[i] for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func normAffineAVX2(dst *float32, x *float32, s *float32, b *float32, n int, mu float32, inv float32)

@@ -57,6 +57,7 @@ const (
 	kTanh
 	kSigmoid
 	kLog
+	kGeluErf // AVX2 only (float64 lanes), also at the AVX-512 level
 )
 
 // expGeneric is Exp over a slice with the body written out, so there is no

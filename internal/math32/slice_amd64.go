@@ -37,6 +37,9 @@ func init() {
 // and reports whether it did. len(dst) >= len(src) is already checked.
 func vecKernel(k kernel, dst, src []float32) bool {
 	n := len(src)
+	if k == kGeluErf {
+		return geluVec(dst, src)
+	}
 	var w int
 	switch {
 	case useAVX512:
@@ -88,4 +91,24 @@ func runKernel(k kernel, wide bool, dst, src *float32, n int) {
 	default:
 		sigmoidAVX2(dst, src, n)
 	}
+}
+
+// geluVec runs the AVX2 GELU kernel (8 elements a step) over src into dst
+// if the CPU has AVX2, and reports whether it did.
+func geluVec(dst, src []float32) bool {
+	if !useAVX2 {
+		return false
+	}
+	n := len(src)
+	body := n &^ 7
+	if body > 0 {
+		geluErfAVX2(&dst[0], &src[0], body)
+	}
+	if body < n {
+		var buf [8]float32
+		m := copy(buf[:], src[body:n])
+		geluErfAVX2(&buf[0], &buf[0], 8)
+		copy(dst[body:n], buf[:m])
+	}
+	return true
 }

@@ -29,7 +29,7 @@ func init() {
 // vecKernel runs kernel k over src into dst with NEON, and reports whether
 // it did. len(dst) >= len(src) is already checked.
 func vecKernel(k kernel, dst, src []float32) bool {
-	if !useNEON {
+	if !useNEON || k == kGeluErf { // no NEON GELU kernel yet
 		return false
 	}
 	n := len(src)

@@ -131,9 +131,10 @@ func GeluTanhBackward[T Float](dst, gy, x []T, acc bool) {
 	}
 }
 
-// GeluErfSlice sets dst[i] = GeluErf(src[i]). float32 takes Φ from
-// erfcBlock32 (the exponential through math32's vector kernel), within a
-// few ulp of GeluErf; float64 is GeluErf itself.
+// GeluErfSlice sets dst[i] = GeluErf(src[i]). float32 takes
+// math32.GeluErfSlice (the erfc fit below, in float64 lanes of an AVX2
+// kernel where the CPU has one), within 2 ulp of GeluErf; float64 is
+// GeluErf itself.
 func GeluErfSlice[T Float](dst, src []T) {
 	if !is32[T]() {
 		d := dst[:len(src)]
@@ -142,16 +143,7 @@ func GeluErfSlice[T Float](dst, src []T) {
 		}
 		return
 	}
-	d32, x32 := f32(dst)[:len(src)], f32(src)
-	var b erfcBlock
-	for lo := 0; lo < len(x32); lo += geluBlock {
-		xs := x32[lo:min(lo+geluBlock, len(x32))]
-		b.run(xs, false)
-		ds := d32[lo : lo+len(xs)]
-		for i, v := range xs {
-			ds[i] = float32(float64(v) * b.cdf(i, v))
-		}
-	}
+	math32.GeluErfSlice(f32(dst), f32(src))
 }
 
 // GeluErfBackward sets dst[i] = gy[i]·GeluErfGrad(x[i]), or adds it with
@@ -198,7 +190,7 @@ func GeluErfBackward[T Float](dst, gy, x []T, acc bool) {
 // P a degree-9 polynomial fitted to log(erfc(z)/t) + z² on Chebyshev
 // nodes of t ∈ [1/6, 1] (z ≤ 10; beyond, the result underflows float32),
 // with relative error below 5e-8 (the fit is made by
-// bench/torch/erfc_fit.py). The exponent is computed in float64 and
+// bench/torch/erfc_fit.py; math32.GeluErf documents the same formula). The exponent is computed in float64 and
 // split into a float32 head, exponentiated by the vector kernel, and a
 // tail r, applied as 1 + r, so the large −z² loses nothing to float32.
 type erfcBlock struct {
@@ -209,10 +201,9 @@ type erfcBlock struct {
 	hasPDF bool
 }
 
-// erfcP are P's coefficients, lowest degree first.
-var erfcP = [...]float64{-1.265448006591733, 0.998632954532302, 0.3866391833832013,
-	0.03460742792147017, 0.0012578628906115355, -0.08026978742926955,
-	-0.6962551703448039, 1.1567287970637576, -0.6808218474208099, 0.1449286328200341}
+// erfcP are P's coefficients, lowest degree first: math32's, which its
+// GeluErf (the float32 forward) evaluates.
+var erfcP = math32.ErfcPoly
 
 // split returns a's float32 head and its float64 tail (0 where a is
 // infinite).

@@ -62,6 +62,8 @@ func main() {
 		kernel("log", is, logCore, "ln2Hi", "ln2Lo", "one", "two", "zero", "bias", "minNormal", "two23", "minus23",
 			"mantShift", "mantMask", "sqrtHalfBits", "half", "l0", "l1", "l2", "inf", "negInf", "nan")
 	}
+	geluKernel()
+	rowKernels()
 	Generate()
 }
 

@@ -1,0 +1,101 @@
+package gemm
+
+import (
+	"unsafe"
+
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// PackedB is op(B), a k×n operand, packed once into the panels the blocked
+// driver multiplies, for products with many different A: a network's
+// weights, multiplied by each batch of activations. GemmPacked then skips
+// the packing of B that every Gemm call does (for B stored transposed, as
+// PyTorch's Linear weights, a transposing copy of all of B per call).
+//
+// A PackedB keeps a reference to the B it was packed from: B must not
+// change while the PackedB is used (pack it again after a change). It is
+// safe for concurrent use by any number of GemmPacked calls.
+type PackedB[T float32 | float64] struct {
+	kern, ti int
+	tB       Transpose
+	k, n     int
+	b        []T
+	ldb      int
+	nk       int
+	panels   [][]T // one per (jc, pc) block, in the driver's order
+}
+
+// PackB packs op(B) (k×n; B stored k×n with tB NoTrans, n×k with Trans,
+// row stride ldb) for the kernel in use now. It panics, as Gemm does, if
+// tB is invalid, k or n is negative, ldb is too small or b too short.
+func PackB[T float32 | float64](tB Transpose, k, n int, b []T, ldb int) *PackedB[T] {
+	var z T
+	ti, fn := 0, "PackB (float32)"
+	if unsafe.Sizeof(z) == 8 {
+		ti, fn = 1, "PackB (float64)"
+	}
+	// The checks of a 1×n×k product with this B.
+	check(fn, NoTrans, tB, 1, n, k, make([]T, max(k, 1)), max(k, 1), b, ldb, make([]T, max(n, 1)), max(n, 1))
+	p := &PackedB[T]{kern: int(current.Load()), ti: ti, tB: tB, k: k, n: n, b: b, ldb: ldb}
+	if k == 0 || n == 0 {
+		return p
+	}
+	bl := blocks[p.kern][ti]
+	p.nk = ceilDiv(k, bl.kc)
+	nblk := ceilDiv(n, bl.nc) * p.nk
+	p.panels = make([][]T, nblk)
+	for s := range nblk {
+		jc := s / p.nk * bl.nc
+		nb := min(bl.nc, n-jc)
+		pc, pe := split(k, p.nk, s%p.nk)
+		kb := pe - pc
+		panel := make([]T, kb*roundUp(nb, bl.nr))
+		packB(panel, tB, b, ldb, pc, jc, nb, kb, bl.nr, bl.edgeNR(nb%bl.nr), 0, ceilDiv(nb, bl.nr))
+		p.panels[s] = panel
+	}
+	return p
+}
+
+// Dims returns op(B)'s k and n.
+func (p *PackedB[T]) Dims() (k, n int) { return p.k, p.n }
+
+// GemmPacked computes C = alpha·op(A)·op(B) + beta·C with op(B) from pb
+// (k×n as pb was packed), bitwise as Gemm would on the B pb was packed
+// from. Where Gemm would not use packed panels (a matrix-vector product,
+// a small product, one narrower than a register tile, or a kernel changed
+// since PackB) it calls Gemm with that B. It panics as Gemm does, and if n or k differ from pb's.
+func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, lda int, pb *PackedB[T], beta T, c []T, ldc int) {
+	if n != pb.n || k != pb.k {
+		usage(ErrShape, "GemmPacked", "n %d, k %d but the PackedB is %d×%d (k×n)", n, k, pb.k, pb.n)
+	}
+	kern := int(current.Load())
+	if kern != pb.kern || pb.panels == nil || m <= 1 || n <= 1 || alpha == 0 || isSmall(kern, m, n, k) ||
+		swapEdges && swapPays(blocks[kern][pb.ti], m, n) {
+		Gemm(tA, pb.tB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		return
+	}
+	fn := "GemmPacked (float32)"
+	if pb.ti == 1 {
+		fn = "GemmPacked (float64)"
+	}
+	check(fn, tA, pb.tB, m, n, k, a, lda, pb.b, pb.ldb, c, ldc)
+	cl := getCall[T]()
+	cl.kern, cl.ti, cl.bl = kern, pb.ti, blocks[kern][pb.ti]
+	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, pb.tB, m, n, k
+	cl.alpha, cl.beta = alpha, beta
+	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, pb.b, c, lda, pb.ldb, ldc
+	cl.cT, cl.bDirect = false, false
+	cl.pre = pb.panels
+	threads := 1
+	if flops(m, n, k) >= float64(kernels[kern].parMinFlops) {
+		threads = parallel.Threads()
+	}
+	cl.plan(threads)
+	if cl.team > 1 {
+		parallel.Do(cl.team, cl.doTeam)
+	} else {
+		cl.teamRun(0)
+	}
+	cl.a, cl.b, cl.c, cl.pre = nil, nil, nil, nil
+	callList[T]().Put(cl)
+}

@@ -1,0 +1,134 @@
+package hf
+
+import (
+	"unsafe"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/tensor"
+)
+
+// Packed weights: a Linear's weight, [out, in] as PyTorch stores it, is
+// multiplied with the transpose flag, and every GEMM call packs all of it
+// (a transposing copy) into its panels: for BERT at 128 tokens that was a
+// tenth of the forward pass. PackWeights packs them once (gemm.PackB) for
+// inference, as ONNX Runtime does with its initializers.
+
+// packedLinear is a Linear whose forward multiplies by pb, its weight
+// packed by PackWeights; the backward is Linear's, from the weight itself.
+type packedLinear[T tensor.Float] struct {
+	w   *autograd.Var[T]
+	f32 *gemm.PackedB[float32]
+	f64 *gemm.PackedB[float64]
+}
+
+func (*packedLinear[T]) Name() string { return "Linear (packed)" }
+
+func is32[T tensor.Float]() bool { return unsafe.Sizeof(T(0)) == 4 }
+
+func f32s[T tensor.Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func f64s[T tensor.Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func newPackedLinear[T tensor.Float](w *autograd.Var[T]) *packedLinear[T] {
+	v := w.Value()
+	s := v.Shape()
+	if len(s) != 2 || !v.IsContiguous() {
+		return nil
+	}
+	out, in := s[0], s[1]
+	p := &packedLinear[T]{w: w}
+	if is32[T]() {
+		p.f32 = gemm.PackB(gemm.Trans, in, out, f32s(v.Data()), in)
+	} else {
+		p.f64 = gemm.PackB(gemm.Trans, in, out, f64s(v.Data()), in)
+	}
+	return p
+}
+
+// Forward computes x·wᵀ (+ b) for x [n, in]: the rows filled with the bias,
+// then the product added with beta = 1, as Tape.Linear, so the bits are
+// Linear's.
+func (p *packedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
+	ctx.Save(in[0], in[1])
+	x := in[0].Contiguous()
+	sw := in[1].Shape()
+	n, out, k := x.Shape()[0], sw[0], sw[1]
+	y := ctx.Alloc(n, out)
+	z := y.Data()
+	beta := T(0)
+	if len(in) > 2 {
+		b := in[2].Contiguous().Data()
+		for r := range n {
+			copy(z[r*out:(r+1)*out], b)
+		}
+		beta = 1
+	}
+	if is32[T]() {
+		gemm.GemmPacked(gemm.NoTrans, n, out, k, 1, f32s(x.Data()), k, p.f32, float32(beta), f32s(z), out)
+	} else {
+		gemm.GemmPacked(gemm.NoTrans, n, out, k, 1, f64s(x.Data()), k, p.f64, float64(beta), f64s(z), out)
+	}
+	return y
+}
+
+// Backward is Linear's: x̄ += ȳ·w, w̄ += ȳᵀ·x, b̄ += the column sums of ȳ.
+func (p *packedLinear[T]) Backward(ctx *autograd.Context[T], g *tensor.Dense[T], grad ...*tensor.Dense[T]) {
+	sv := ctx.Saved()
+	x, w := sv[0].Contiguous(), sv[1].Contiguous()
+	gd := g.Contiguous().Data()
+	n, out, k := x.Shape()[0], w.Shape()[0], w.Shape()[1]
+	if grad[0] != nil {
+		gemm.Gemm(gemm.NoTrans, gemm.NoTrans, n, k, out, 1, gd, out, w.Data(), k, 1, grad[0].Data(), k)
+	}
+	if grad[1] != nil {
+		gemm.Gemm(gemm.Trans, gemm.NoTrans, out, k, n, 1, gd, out, x.Data(), k, 1, grad[1].Data(), k)
+	}
+	if len(grad) > 2 && grad[2] != nil {
+		gb := grad[2].Data()
+		for r := range n {
+			for j, v := range gd[r*out : (r+1)*out] {
+				gb[j] += v
+			}
+		}
+	}
+}
+
+// PackWeights packs the weights of every Linear of the encoder (query,
+// key, value, attention output, intermediate, output) into GEMM panels
+// once; Forward then multiplies by the packed copies, with the same result
+// bit for bit, and skips the per-call packing. It is for inference: the
+// packed copies do not follow later changes to the weights (training,
+// loading a state dict); call PackWeights again after such a change, or
+// UnpackWeights. Gradients, if recorded, are Linear's.
+func (m *BertModel[T]) PackWeights() {
+	m.packs = map[*nn.Linear[T]]*packedLinear[T]{}
+	for _, l := range m.Layers {
+		for _, lin := range []*nn.Linear[T]{l.Query, l.Key, l.Value, l.AttnOut, l.Intermediate, l.Output} {
+			if p := newPackedLinear(lin.Weight); p != nil {
+				m.packs[lin] = p
+			}
+		}
+	}
+}
+
+// UnpackWeights drops the packed copies of PackWeights.
+func (m *BertModel[T]) UnpackWeights() { m.packs = nil }
+
+// linear records l on x, through its packed weight when PackWeights made
+// one and x is a matrix.
+func (m *BertModel[T]) linear(tp *autograd.Tape[T], l *nn.Linear[T], x *autograd.Var[T]) *autograd.Var[T] {
+	p := m.packs[l]
+	if p == nil || len(x.Shape()) != 2 || p.w != l.Weight {
+		return l.Forward(tp, x)
+	}
+	if l.Bias == nil {
+		return tp.Apply(p, x, l.Weight)
+	}
+	return tp.Apply(p, x, l.Weight, l.Bias)
+}

@@ -1,0 +1,82 @@
+package hf
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/adjoint-go/adjoint/autograd"
+	"github.com/adjoint-go/adjoint/nn"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPackWeightsSameResult: with PackWeights, BertModel.Forward gives the
+// unpacked forward's bits (both on the PyTorch fixture and at a size where
+// the packed GEMM path runs: 128 tokens, width 64), and the gradients of a
+// recorded pass match Linear's; UnpackWeights returns to Linear.
+func TestPackWeightsSameResult(t *testing.T) {
+	c := &Config{Family: FamilyBert, VocabSize: 100, HiddenSize: 64, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 4, HeadDim: 16, IntermediateSize: 128,
+		MaxPositions: 256, TypeVocabSize: 2, NormEps: 1e-12}
+	m := NewBertModel[float32](c, rand.New(rand.NewPCG(1, 2)), 0.05)
+	nn.Train(m, false)
+	const n = 128
+	rng := rand.New(rand.NewPCG(3, 4))
+	in := BertInput{B: 1, T: n, InputIDs: make([]int, n), AttentionMask: make([]int, n)}
+	for i := range in.InputIDs {
+		in.InputIDs[i], in.AttentionMask[i] = rng.IntN(c.VocabSize), 1
+	}
+	in.AttentionMask[n-1] = 0
+	run := func(grad bool) ([]float32, [][]float32) {
+		tp := autograd.NewTape[float32]()
+		tp.NoGrad(!grad)
+		for _, p := range nn.Parameters[float32](m) {
+			p.ZeroGrad()
+		}
+		h := m.Forward(tp, in)
+		out := append([]float32(nil), h.Value().Data()...)
+		if !grad {
+			return out, nil
+		}
+		require.NoError(t, tp.Backward(tp.Sum(tp.Mul(h, h))))
+		var gs [][]float32
+		for _, p := range nn.Parameters[float32](m) {
+			if g := p.Grad(); g != nil {
+				gs = append(gs, append([]float32(nil), g.Data()...))
+			}
+		}
+		return out, gs
+	}
+	want, wantG := run(true)
+	m.PackWeights()
+	require.Len(t, m.packs, 12)
+	got, gotG := run(true)
+	require.Equal(t, want, got, "forward bits")
+	require.Len(t, gotG, len(wantG))
+	for i := range wantG {
+		for j := range wantG[i] {
+			require.InDelta(t, wantG[i][j], gotG[i][j], 1e-5*(1+float64(abs32(wantG[i][j]))), "grad %d[%d]", i, j)
+		}
+	}
+	got, _ = run(false)
+	require.Equal(t, want, got, "no-grad forward bits")
+	m.UnpackWeights()
+	got, _ = run(false)
+	require.Equal(t, want, got)
+
+	fm, err := Load[float32](testdata("bert"))
+	require.NoError(t, err)
+	tp := autograd.NewTape[float32]()
+	tp.NoGrad(true)
+	fin := BertInput{B: 1, T: 5, InputIDs: []int{1, 2, 3, 4, 5}, AttentionMask: []int{1, 1, 1, 1, 0}}
+	want = append([]float32(nil), fm.Bert.Forward(tp, fin).Value().Data()...)
+	fm.Bert.PackWeights()
+	tp.Reset()
+	require.Equal(t, want, fm.Bert.Forward(tp, fin).Value().Data(), "fixture model")
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,216 @@
+package onnx
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Attention heads read in place. A transformer exported from PyTorch
+// splits the heads of Q, K and V as
+//
+//	Transpose(Reshape(X, [B, T, H, D]), perm)  → MatMul
+//
+// with perm [0,2,1,3] (Q, V: [B, H, T, D]) or [0,2,3,1] (K: [B, H, D, T]),
+// a reshape and a transposing copy of every projection per layer. Each head
+// is a T×D block of X with row stride H·D, so the MatMul can read it where
+// it lies: a strided batched GEMM over the heads (batch stride D), K's
+// through the transpose flag. fuseHeadViews points the MatMul at X and
+// drops the Reshape and the Transpose when the MatMul is their only
+// reader; the kernel falls back to materialising the view when the shapes
+// at run time are not the simple case (see headMatMul.Run).
+
+// headView is one MatMul operand read through Reshape(X, shape) and
+// Transpose(perm [0,2,1,3], or [0,2,3,1] when kT).
+type headView struct {
+	shape []int64 // the Reshape's constant shape (0 copies, -1 infers)
+	kT    bool
+}
+
+// headMatMul is a MatMul (with whatever epilogue its kernel has) whose
+// operands may be head views of their inputs.
+type headMatMul struct {
+	mm    *matMulKernel
+	views [2]*headView
+}
+
+func fuseHeadViews(g *Graph, order []*Node) []*Node {
+	sole := soleReaders(g, order)
+	prod := producers(order)
+	drop := map[*Node]bool{}
+	for _, mm := range order {
+		if mm.OpType != "MatMul" || mm.Domain != "" || len(mm.Inputs) != 2 || len(mm.Outputs) != 1 {
+			continue
+		}
+		k, ok := mm.kernel.(*matMulKernel)
+		if !ok || k.pack != nil || mm.Inputs[0] == mm.Inputs[1] {
+			continue
+		}
+		var views [2]*headView
+		for i, in := range mm.Inputs {
+			tr := prod[in]
+			if tr == nil || tr.OpType != "Transpose" || tr.Domain != "" || len(tr.Inputs) != 1 || sole[in] != mm || drop[tr] {
+				continue
+			}
+			perm := tr.IntsAsInt("perm")
+			kT := slices.Equal(perm, []int{0, 2, 3, 1})
+			if !kT && !slices.Equal(perm, []int{0, 2, 1, 3}) || kT && i == 0 {
+				continue
+			}
+			rs := prod[tr.Inputs[0]]
+			if rs == nil || rs.OpType != "Reshape" || rs.Domain != "" || len(rs.Inputs) != 2 || sole[tr.Inputs[0]] != tr ||
+				drop[rs] || rs.Int("allowzero", 0) != 0 {
+				continue
+			}
+			sh := rs.ConstInput(1)
+			if sh == nil || sh.DType != Int64 || sh.Rank() != 1 || len(sh.I64) != 4 {
+				continue
+			}
+			views[i] = &headView{shape: slices.Clone(sh.I64), kT: kT}
+			mm.Inputs[i] = rs.Inputs[0]
+			drop[tr], drop[rs] = true, true
+		}
+		if views[0] != nil || views[1] != nil {
+			mm.kernel = &headMatMul{mm: k, views: views}
+		}
+	}
+	return without(order, drop)
+}
+
+// resolve returns the view's [B, T, H, D] for an input of shape x, as
+// Reshape would (0 copies x's dimension, -1 takes what is left), and
+// whether x is 3-D [B, T, H·D] with that split.
+func (v *headView) resolve(x []int) ([4]int, bool) {
+	var r [4]int
+	n := 1
+	for _, d := range x {
+		n *= d
+	}
+	infer, known := -1, 1
+	for i, s := range v.shape {
+		switch {
+		case s == 0 && i < len(x):
+			r[i] = x[i]
+		case s == -1 && infer < 0:
+			infer = i
+			continue
+		case s > 0:
+			r[i] = int(s)
+		default:
+			return r, false
+		}
+		known *= r[i]
+	}
+	if infer >= 0 {
+		if known == 0 || n%known != 0 {
+			return r, false
+		}
+		r[infer] = n / known
+	}
+	ok := len(x) == 3 && x[0] == r[0] && x[1] == r[1] && x[2] == r[2]*r[3] && r[0]*r[1]*r[2]*r[3] == n
+	return r, ok
+}
+
+// operand describes one operand of the batched product over [B, H].
+type operand struct {
+	rows, cols int  // op(X) is rows×cols
+	t          bool // stored transposed
+	ld         int
+	sH, sB     int // offsets between heads and between batches
+}
+
+func (k *headMatMul) Run(in, out []*Tensor) error {
+	a, b := in[0], in[1]
+	if a.DType != b.DType {
+		return fmt.Errorf("MatMul: element types differ: A %v, B %v", a.DType, b.DType)
+	}
+	f32, ok := floatKind(a.DType)
+	var ops [2]operand
+	var bh [2][2]int // [B, H] of each operand
+	for i, x := range []*Tensor{a, b} {
+		if !ok {
+			break
+		}
+		if v := k.views[i]; v != nil {
+			r, fits := v.resolve(x.Shape)
+			if !fits {
+				ok = false
+				break
+			}
+			bh[i] = [2]int{r[0], r[2]}
+			// A head is the T×D block at h·D of each batch's T×(H·D) rows.
+			o := operand{rows: r[1], cols: r[3], ld: r[2] * r[3], sH: r[3], sB: r[1] * r[2] * r[3]}
+			if v.kT {
+				o.rows, o.cols, o.t = r[3], r[1], true
+			}
+			ops[i] = o
+			continue
+		}
+		if x.Rank() != 4 {
+			ok = false
+			break
+		}
+		s := x.Shape
+		bh[i] = [2]int{s[0], s[1]}
+		ops[i] = operand{rows: s[2], cols: s[3], ld: s[3], sH: s[2] * s[3], sB: s[1] * s[2] * s[3]}
+	}
+	if !ok || bh[0] != bh[1] || ops[0].cols != ops[1].rows {
+		return k.materialise(in, out)
+	}
+	if k.mm.bias != nil && (k.mm.bias.Size() != ops[1].cols || k.mm.bias.DType != a.DType) {
+		return k.materialise(in, out)
+	}
+	nb, nh, m, n, kk := bh[0][0], bh[0][1], ops[0].rows, ops[1].cols, ops[0].cols
+	out[0].Reset(a.DType, []int{nb, nh, m, n})
+	if f32 {
+		headRun(k.mm, ops, nb, nh, m, n, kk, a.F32, b.F32, out[0].F32)
+	} else {
+		headRun(k.mm, ops, nb, nh, m, n, kk, a.F64, b.F64, out[0].F64)
+	}
+	return nil
+}
+
+func headRun[T real](k *matMulKernel, ops [2]operand, nb, nh, m, n, kk int, a, b, y []T) {
+	alpha := T(1)
+	if k.scale != 0 {
+		alpha = T(k.scale)
+	}
+	oa, ob := ops[0], ops[1]
+	for i := range nb {
+		gemmStridedT(oa.t, ob.t, m, n, kk, alpha, a[i*oa.sB:], oa.ld, oa.sH, b[i*ob.sB:], ob.ld, ob.sH,
+			0, y[i*nh*m*n:], n, m*n, nh)
+	}
+	matMulEpilogue(k, y[:nb*nh*m*n], n)
+}
+
+// materialise applies the views as the dropped Reshape and Transpose would
+// have and runs the plain MatMul: the general case, for shapes the strided
+// path does not cover.
+func (k *headMatMul) materialise(in, out []*Tensor) error {
+	var ins [2]*Tensor
+	for i, x := range in[:2] {
+		v := k.views[i]
+		if v == nil {
+			ins[i] = x
+			continue
+		}
+		req := make([]int, len(v.shape))
+		for j, d := range v.shape {
+			req[j] = int(d)
+		}
+		shape, err := reshapeShape(nil, x.Shape, req, false)
+		if err != nil {
+			return err
+		}
+		r := &Tensor{DType: x.DType, Shape: shape, F32: x.F32, F64: x.F64}
+		perm := []int{0, 2, 1, 3}
+		if v.kT {
+			perm = []int{0, 2, 3, 1}
+		}
+		t := &Tensor{}
+		if err := (transposeKernel{perm: perm}).Run([]*Tensor{r}, []*Tensor{t}); err != nil {
+			return err
+		}
+		ins[i] = t
+	}
+	return k.mm.Run(ins[:], out)
+}
