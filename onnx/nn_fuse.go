@@ -50,8 +50,8 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	order = fuseLayerNorm(g, order, &st)
 	order = fuseGelu(g, order, &st)
 	order = fuseActivation(g, order, &st)
-	order = fuseHeadViews(g, order) // encoder (nn_fuse_heads.go): attention heads read in place
-	order = markConstB(g, order)    // encoder (nn_gemm.go): pack constant weights once
+	order = fuseHeadViews(g, order) // attention heads read in place (nn_fuse_heads.go)
+	order = markConstB(g, order)    // constant weights packed once (nn_gemm.go)
 	return order, nil
 }
 

@@ -95,6 +95,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if m.Bert == nil {
 		return fmt.Errorf("%s holds a %s model, not a BERT-family encoder", *model, m.Config.ModelType)
 	}
+	m.Bert.PackWeights() // inference only: the weights are packed into GEMM panels once
 	c := m.Config
 	if *pooling != "" {
 		m.Pooling = *pooling
