@@ -304,3 +304,40 @@ func TestPrecompiledCorruptCharsmaps(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphemeICU compares graphemeLen with ICU's extended grapheme
+// clusters (node's Intl.Segmenter, recorded by gen_precompiled.js) on
+// random strings over every break class.
+func TestGraphemeICU(t *testing.T) {
+	file := filepath.Join("testdata", "precompiled_ref.json.gz")
+	if _, err := os.Stat(file); err != nil {
+		t.Skipf("no fixture %s", file)
+	}
+	var ref struct {
+		Graphemes struct {
+			Unicode string `json:"unicode"`
+			Cases   []struct {
+				S    string `json:"s"`
+				Lens []int  `json:"lens"`
+			} `json:"cases"`
+		} `json:"graphemes"`
+	}
+	require.NoError(t, jsonUnmarshalGz(t, file, &ref))
+	require.NotEmpty(t, ref.Graphemes.Cases)
+	fails := 0
+	for _, c := range ref.Graphemes.Cases {
+		var got []int
+		for s := c.S; s != ""; {
+			n := graphemeLen(s)
+			got = append(got, n)
+			s = s[n:]
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.Lens) {
+			fails++
+			if fails <= 5 {
+				t.Errorf("%+q: clusters %v, ICU %v", c.S, got, c.Lens)
+			}
+		}
+	}
+	t.Logf("%d strings, %d differ from ICU (Unicode %s)", len(ref.Graphemes.Cases), fails, ref.Graphemes.Unicode)
+}

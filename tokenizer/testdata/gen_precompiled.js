@@ -163,7 +163,7 @@ const invalid = [
 // Random strings over troublesome pieces (seeded, fixed).
 function randomInputs(n) {
   let seed = 4242;
-  const rnd = k => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % k; };
+  const rnd = k => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % k; };
   const pieces = ['a', 'b', 'e', 'k', 'n', 'q', 's', 't', 'w', 'x', 'y', 'z', 'Hello', ' ', ' ', '  ', '\t', '\n', '\r', '\r\n',
     '\u00A0', '\u3000', '\u2003', '\u200B', '\u200D', '\uFEFF', '\u00AD', '\u001E', '\u0000', '\u0007', '\u007F', '\u0085',
     '\u0301', '\u0302', '\u0308', '\u0303', '\u093C', '\u094D', '\u0915', '\u0924', '\u0E49', '\u0E01', '\u0627', '\u0653', '\u0600',
@@ -210,12 +210,81 @@ function t5(charsmapB64) {
     [at(0, '<unk>'), at(eos, '</s>')]);
 }
 
+// xlmr and albert: the pipelines of XLM-RoBERTa's and ALBERT's hub
+// tokenizer.json files (legacy Metaspace fields, RobertaProcessing, a
+// [CLS]/[SEP] template), on the same Unigram vocabulary.
+function xlmr(charsmapB64) {
+  const j = t5(charsmapB64);
+  const vocab = j.model.vocab.slice(0, -1);
+  const ids = {};
+  for (const tok of ['<s>', '<pad>', '</s>']) { ids[tok] = vocab.length; vocab.push([tok, 0.0]); }
+  const at = (id, c, o = {}) => Object.assign({ id, content: c, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }, o);
+  j.model.vocab = vocab;
+  j.added_tokens = [at(0, '<unk>'), at(ids['<s>'], '<s>'), at(ids['<pad>'], '<pad>'), at(ids['</s>'], '</s>')];
+  j.normalizer.normalizers[1].content = '\u2581';
+  j.pre_tokenizer = { type: 'Metaspace', replacement: '\u2581', add_prefix_space: true };
+  j.post_processor = { type: 'RobertaProcessing', sep: ['</s>', ids['</s>']], cls: ['<s>', ids['<s>']], trim_offsets: true, add_prefix_space: true };
+  j.decoder = { type: 'Metaspace', replacement: '\u2581', add_prefix_space: true };
+  return j;
+}
+function albert(charsmapB64) {
+  const j = t5(charsmapB64);
+  const vocab = j.model.vocab.slice(0, -1);
+  const ids = {};
+  for (const tok of ['[CLS]', '[SEP]']) { ids[tok] = vocab.length; vocab.push([tok, 0.0]); }
+  const at = (id, c) => ({ id, content: c, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  j.model.vocab = vocab;
+  j.added_tokens = [at(0, '<unk>'), at(ids['[CLS]'], '[CLS]'), at(ids['[SEP]'], '[SEP]')];
+  j.normalizer = { type: 'Sequence', normalizers: [
+    { type: 'Replace', pattern: { String: '``' }, content: '"' }, { type: 'Replace', pattern: { String: "''" }, content: '"' },
+    { type: 'NFKD' }, { type: 'StripAccents' }, { type: 'Lowercase' },
+    { type: 'Precompiled', precompiled_charsmap: charsmapB64 }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] };
+  j.pre_tokenizer = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true };
+  j.post_processor = { type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+    special_tokens: { '[CLS]': { id: '[CLS]', ids: [ids['[CLS]']], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [ids['[SEP]']], tokens: ['[SEP]'] } } };
+  return j;
+}
+
 function encJSON(enc) {
   const o = { ids: enc.getIds(), tokens: enc.getTokens(), offsets: enc.getOffsets() };
   const t = enc.getTypeIds(), sp = enc.getSpecialTokensMask();
   if (t.some(x => x !== 0)) o.type_ids = t;
   if (sp.some(x => x !== 0)) o.special = sp;
   return o;
+}
+
+// graphemeRef: extended grapheme clusters of random strings by ICU (node's
+// Intl.Segmenter), an implementation independent of both the Rust crate
+// and the Go code, as byte lengths. ICU here may be a later Unicode
+// version than the Rust crate's 16.0, so the alphabet holds characters
+// whose properties have not changed since Unicode 13: one or more of every
+// Grapheme_Cluster_Break value, Extended_Pictographic and
+// Indic_Conjunct_Break class.
+function graphemeRef() {
+  const seg = new Intl.Segmenter('en', { granularity: 'grapheme' });
+  const alphabet = ['a', 'b', ' ', '\r', '\n', '\u0000', '\u0007', '\u00AD', '\u200B', '\u2028', '\uFEFF',
+    '\u0301', '\u0308', '\u034F', '\u0488', '\u093C', '\u0E49', '\uFF9E', '\u200C', '\uFE0F', '\u{1F3FD}', '\u{E0041}',
+    '\u200D', '\u{1F1EB}', '\u{1F1F7}', '\u0600', '\u0D4E', '\u{110BD}', '\u0903', '\u0E33', '\u093F', '\u0940',
+    '\u1100', '\u1161', '\u11A8', '\uAC00', '\uAC01', '\u{1F44D}', '\u{1F600}', '\u00A9', '\u203C', '\u2764', '\u{1F3F3}',
+    '\u0915', '\u0924', '\u0937', '\u094D', '\u09CD', '\u0995', '\u0A4D', '\u0A15', '\u4E2D', '\u0E01', '\u0627'];
+  let seed = 777;
+  const rnd = k => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % k; };
+  const out = [];
+  for (let i = 0; i < 3000; i++) {
+    let str = '';
+    for (let k = 1 + rnd(9); k > 0; k--) str += alphabet[rnd(alphabet.length)];
+    out.push({ s: str, lens: [...seg.segment(str)].map(x => Buffer.byteLength(x.segment, 'utf8')) });
+  }
+  // Runs of regional indicators and emoji sequences need a small alphabet.
+  const small = ['\u{1F1EB}', '\u{1F1F7}', 'a', '\u0301', '\u200D', '\u{1F44D}', '\u{1F3FD}', '\u00A9', '\uFE0F', '\u0915', '\u094D'];
+  for (let i = 0; i < 1000; i++) {
+    let str = '';
+    for (let k = 1 + rnd(10); k > 0; k--) str += small[rnd(small.length)];
+    out.push({ s: str, lens: [...seg.segment(str)].map(x => Buffer.byteLength(x.segment, 'utf8')) });
+  }
+  return { unicode: process.versions.unicode, icu: process.versions.icu, cases: out };
 }
 
 async function main() {
@@ -234,6 +303,8 @@ async function main() {
     chars_nmt_nfkc: ['nmt_nfkc', b64 => base({ type: 'Precompiled', precompiled_charsmap: b64 }, charsPre, charsModel)],
     chars_probe: ['probe', b64 => base({ type: 'Precompiled', precompiled_charsmap: b64 }, charsPre, charsModel)],
     t5_probe: ['probe', b64 => t5(b64)],
+    xlmr_nmt_nfkc: ['nmt_nfkc', b64 => xlmr(b64)],
+    albert_nmt_nfkc: ['nmt_nfkc', b64 => albert(b64)],
   };
   for (const [name, [cm, make]] of Object.entries(specs)) {
     const t = tk.Tokenizer.fromString(JSON.stringify(make(charsmaps[cm].toString('base64'))));
@@ -247,7 +318,7 @@ async function main() {
       encs.push(e);
     }
     ref.encodings[name] = encs;
-    if (name.startsWith('t5')) {
+    if (!name.startsWith('chars')) {
       const pairs = [];
       for (let i = 0; i + 1 < 12; i += 2) {
         const enc = await t.encode(rustText(inputs[i]), rustText(inputs[i + 1]), { addSpecialTokens: true });
@@ -256,6 +327,7 @@ async function main() {
       ref.encodings[name + '/pairs'] = pairs;
     }
   }
+  ref.graphemes = graphemeRef();
   fs.writeFileSync(path.join(OUT, 'precompiled_ref.json.gz'), zlib.gzipSync(JSON.stringify(ref), { level: 9 }));
   console.log('inputs', inputs.length, 'bytes', fs.statSync(path.join(OUT, 'precompiled_ref.json.gz')).size);
 }
