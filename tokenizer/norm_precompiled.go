@@ -36,6 +36,11 @@ type precompiledNorm struct {
 	units []uint32
 	// strs is the replacement strings, valid UTF-8.
 	strs string
+	// ascii caches the lookups of the one-byte keys.
+	ascii [128]struct {
+		rep string
+		ok  bool
+	}
 }
 
 var errPrecompiled = errors.New("cannot parse precompiled_charsmap")
@@ -59,6 +64,9 @@ func parsePrecompiled(b []byte) (*precompiledNorm, error) {
 		return nil, fmt.Errorf("%w: replacement strings are not UTF-8", errPrecompiled)
 	}
 	p.strs = string(rest)
+	for c := 1; c < 128; c++ {
+		p.ascii[c].rep, p.ascii[c].ok = p.lookup(string(rune(c)))
+	}
 	return p, nil
 }
 
@@ -145,6 +153,17 @@ func (p *precompiledNorm) normalize(n *normStr) {
 		}
 	}
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && (i+1 == len(s) || s[i+1] < utf8.RuneSelf && !(c == '\r' && s[i+1] == '\n')) {
+			// An ASCII character before another ASCII character is a
+			// cluster of its own (the only ASCII pair that joins is CR LF).
+			if a := &p.ascii[c]; a.ok {
+				replace(i, s[i:i+1], a.rep)
+			} else if modified {
+				dest = append(dest, rc{rune(c), 0})
+			}
+			i++
+			continue
+		}
 		g := graphemeLen(s[i:])
 		cluster := s[i : i+g]
 		if g < 6 {
@@ -166,9 +185,38 @@ func (p *precompiledNorm) normalize(n *normStr) {
 		}
 		i += g
 	}
-	if modified {
-		n.transform(dest, 0)
+	if !modified {
+		return
 	}
+	if n.align == nil {
+		if b, ok := sameShape(s, dest); ok {
+			// Every character became one of the same length: the
+			// identity alignment still holds (transform would build it).
+			n.s = string(b)
+			return
+		}
+	}
+	n.transform(dest, 0)
+}
+
+// sameShape returns the text of dest if dest replaces each character of s
+// by one character of the same UTF-8 length, one for one.
+func sameShape(s string, dest []rc) ([]byte, bool) {
+	k := 0
+	for _, c := range s {
+		if k >= len(dest) || dest[k].change != 0 || utf8.RuneLen(dest[k].r) != utf8.RuneLen(c) {
+			return nil, false
+		}
+		k++
+	}
+	if k != len(dest) {
+		return nil, false
+	}
+	b := make([]byte, 0, len(s))
+	for _, d := range dest {
+		b = utf8.AppendRune(b, d.r)
+	}
+	return b, true
 }
 
 func init() {

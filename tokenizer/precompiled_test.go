@@ -341,3 +341,55 @@ func TestGraphemeICU(t *testing.T) {
 	}
 	t.Logf("%d strings, %d differ from ICU (Unicode %s)", len(ref.Graphemes.Cases), fails, ref.Graphemes.Unicode)
 }
+
+// t5Tokenizer loads the T5-style fixture with SentencePiece's nmt_nfkc
+// charsmap, or skips.
+func t5Tokenizer(tb testing.TB) *Tokenizer {
+	tb.Helper()
+	file := filepath.Join("testdata", "precompiled_ref.json.gz")
+	b, err := readGzErr(file)
+	if err != nil {
+		tb.Skipf("no fixture %s", file)
+	}
+	cm, err := readGzErr(filepath.Join("testdata", charsmapFiles["nmt_nfkc"]))
+	if err != nil {
+		tb.Skip("no nmt_nfkc charsmap")
+	}
+	var ref precompiledRef
+	if err := json.Unmarshal(b, &ref); err != nil {
+		tb.Fatal(err)
+	}
+	js := strings.ReplaceAll(string(ref.Tokenizers["t5_nmt_nfkc"]), `"@nmt_nfkc"`, strconv.Quote(base64.StdEncoding.EncodeToString(cm)))
+	tk, err := Read(strings.NewReader(js))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tk
+}
+
+// BenchmarkPrecompiled: the nmt_nfkc normalizer alone and a whole T5-style
+// encode, over the repository's Go source (mostly ASCII) and over mixed
+// Unicode text.
+func BenchmarkPrecompiled(b *testing.B) {
+	tk := t5Tokenizer(b)
+	p := tk.normalizer.(*sequenceNorm).list[0].(*precompiledNorm)
+	mixed := strings.Repeat("ＡＢＣ ﬁ café e\u0301 中文字符 한국어 👍🏽 ｶﾞ ① ™ ภาษาไทย मनुष्य  مرحبا \t\n", 200)
+	for _, c := range []struct {
+		name  string
+		texts []string
+	}{{"text=gosource", goSourceCorpus(b, 1<<20)}, {"text=mixed", []string{mixed}}} {
+		n := 0
+		for _, s := range c.texts {
+			n += len(s)
+		}
+		b.Run("stage=normalize/"+c.name, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				for _, s := range c.texts {
+					p.normalize(newNormStr(s, 0, len(s)))
+				}
+			}
+		})
+		b.Run("stage=encode/"+c.name, func(b *testing.B) { benchEncode(b, tk, c.texts) })
+	}
+}
