@@ -21,7 +21,10 @@
 // Supported: models BPE (byte fallback, both merge formats, ignore_merges,
 // continuing_subword_prefix, end_of_word_suffix, unk fusing), WordPiece,
 // Unigram, WordLevel; normalizers BertNormalizer, NFC, NFD, NFKC, NFKD,
-// Lowercase, StripAccents, Strip, Prepend, Replace, Sequence;
+// Lowercase, StripAccents, Strip, Prepend, Replace, Nmt, Precompiled
+// (SentencePiece's precompiled_charsmap, as T5, ALBERT, XLM-RoBERTa and
+// mBART carry it, looked up one extended grapheme cluster of Unicode 16.0
+// at a time as the Rust library does), Sequence;
 // pre-tokenizers ByteLevel (GPT-2's split rule by a hand-written scanner),
 // BertPreTokenizer, Metaspace, Whitespace, WhitespaceSplit, Split,
 // Punctuation, Digits, CharDelimiterSplit, Sequence; post-processors
@@ -41,6 +44,8 @@
 // the whole source tree (as hashes); the tests compare ids, tokens,
 // offsets, masks, type ids and decoded text exactly. GPT-2's full
 // vocabulary is checked against both that library and tiktoken.
+// testdata/gen_precompiled.js does the same for the Precompiled normalizer
+// with SentencePiece's nmt_nfkc charsmap and a hand-built edge-case one.
 //
 // # Bad input
 //
