@@ -87,7 +87,10 @@ type convKernel struct {
 	act   act
 	// sum, set by the Conv+Add rewrite (nn_fuse_convadd.go), says input 3
 	// is a residual added before the activation: y = act(conv + bias + r).
-	sum    bool
+	sum bool
+	// pack, set by markConstW when W is a constant, holds W packed for
+	// the GEMM (nn_fuse_convpack.go).
+	pack   *packedW
 	cache  atomic.Pointer[geomCache]
 	buffer scratch
 	jobs   jobList
@@ -326,7 +329,7 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 			}
 			for j0 := 0; j0 < ohw; j0 += nb {
 				j1 := min(j0+nb, ohw)
-				gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, b[j0:], ohw, 0, yg[j0:], ohw)
+				convGemm(k, w, gr, mg, j1-j0, kc, b[j0:], ohw, yg[j0:], ohw)
 				var rb []T
 				if rg != nil {
 					rb = rg[j0:]
