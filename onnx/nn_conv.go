@@ -321,11 +321,25 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				b = *col
 			}
 			// In column blocks whose output fits in L2, so that the
-			// epilogue reads it from cache (A, repacked per block, is
-			// small next to the block's product).
+			// epilogue reads it from cache (A, packed once or repacked
+			// per block, is small next to the block's product).
 			nb := ohw
 			if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
 				nb = max(256, convColBlock*64/mg) &^ 63
+				if th := parallel.Threads(); th > 1 && !convNoColSplit {
+					// Whole blocks to each thread, product and epilogue
+					// (one hand-off for the convolution; the blocks'
+					// products alone are often below GEMM's parallel
+					// cut-off, and their epilogues below epiGrain, so
+					// that they ran on one thread): as many blocks as a
+					// multiple of the threads, 16 columns (64 bytes)
+					// apart.
+					nblk := (ohw + nb - 1) / nb
+					nblk = (nblk + th - 1) / th * th
+					nb = ((ohw+nblk-1)/nblk + 15) &^ 15
+					forArgs(&k.jobs, (ohw+nb-1)/nb, 1, convColArgs[T]{k, a, w, b, yg, bg, rg, gr, mg, kc, ohw, nb})
+					continue
+				}
 			}
 			for j0 := 0; j0 < ohw; j0 += nb {
 				j1 := min(j0+nb, ohw)
@@ -339,6 +353,37 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 		}
 	}
 }
+
+// convColArgs is the product and epilogue of column blocks of one image
+// and group of a convolution (convRun), for forArgs: block i is columns
+// [i·nb, (i+1)·nb) of b and y, ohw columns in all.
+type convColArgs[T real] struct {
+	k                  *convKernel
+	a                  act
+	w, b, y, bias, res []T
+	gr, mg, kc         int
+	ohw, nb            int
+}
+
+func (c convColArgs[T]) block(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		j0 := i * c.nb
+		j1 := min(j0+c.nb, c.ohw)
+		if j0 >= j1 {
+			return
+		}
+		convGemm(c.k, c.w, c.gr, c.mg, j1-j0, c.kc, c.b[j0:], c.ohw, c.y[j0:], c.ohw)
+		var rb []T
+		if c.res != nil {
+			rb = c.res[j0:]
+		}
+		biasArgs[T]{c.a, c.y[j0:], c.bias, rb, j1 - j0, c.ohw}.block(0, c.mg)
+	}
+}
+
+// convNoColSplit turns off the split of column blocks between threads
+// (convColArgs), for measurements that compare it with GEMM's own split.
+var convNoColSplit = false
 
 // convImplicitPays says whether the convolution's GEMM packs patches
 // straight from the image (internal/igemm) rather than from an im2col

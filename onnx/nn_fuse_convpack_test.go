@@ -124,3 +124,52 @@ func TestMarkConstW(t *testing.T) {
 		t.Fatalf("%d of %d Conv nodes marked", packed, convs)
 	}
 }
+
+// TestConvColumnSplit: at 2 threads, column blocks split between threads
+// (convColArgs) give the bits of GEMM's own split, and the naive
+// convolution's values, for a 1×1 window read in place and an im2col one,
+// with a residual and an uneven last block.
+func TestConvColumnSplit(t *testing.T) {
+	defer parallel.SetThreads(parallel.SetThreads(2))
+	defer func() { convNoColSplit = false }()
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, c := range []struct{ x, w []int }{
+		{x: []int{1, 8, 64, 40}, w: []int{20, 8, 1, 1}},
+		{x: []int{1, 24, 56, 56}, w: []int{144, 24, 1, 1}},
+		{x: []int{2, 4, 50, 47}, w: []int{12, 4, 3, 3}},
+	} {
+		x, w, b := randTensor(r, c.x...), randTensor(r, c.w...), randTensor(r, c.w[0])
+		p := int64(c.w[2] / 2)
+		pads := []int{int(p), int(p), int(p), int(p)}
+		want, shape := naiveConv(x, w, b, 1, []int{1, 1}, []int{1, 1}, pads)
+		res := randTensor(r, shape...)
+		in := []*Tensor{x, w, b, res}
+		var ys [2]*Tensor
+		for i, off := range []bool{true, false} {
+			convNoColSplit = off
+			n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+				Attrs: []*Attribute{intsAttr("pads", p, p, p, p)}}
+			kn, err := newConv(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := kn.(*convKernel)
+			k.act, k.sum, k.pack = act{kind: actClip, lo: 0, hi: 6}, true, &packedW{}
+			ys[i] = &Tensor{}
+			for range 2 {
+				if err := k.Run(in, []*Tensor{ys[i]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for j, v := range want {
+			v = math.Min(math.Max(v+float64(res.F32[j]), 0), 6)
+			if ys[0].F32[j] != ys[1].F32[j] {
+				t.Fatalf("x %v w %v: element %d: split %g, unsplit %g", c.x, c.w, j, ys[1].F32[j], ys[0].F32[j])
+			}
+			if d := math.Abs(float64(ys[1].F32[j]) - v); d > 1e-5*(1+math.Abs(v)) {
+				t.Fatalf("x %v w %v: element %d: got %g, want %g", c.x, c.w, j, ys[1].F32[j], v)
+			}
+		}
+	}
+}
