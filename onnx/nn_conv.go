@@ -258,6 +258,14 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 	}
 	kc := cg * kk
 	direct := kk == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe)
+	// A KH×1 window at stride 1 without padding reads, for each kh, the
+	// image itself shifted by kh rows: KH products of depth C/group read
+	// it in place and accumulate (convShift), with no patch matrix.
+	var sh convShift
+	if r == 2 && g.k[0] > 1 && g.k[1] == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe) && k.pack != nil && !convNoShift {
+		sh = convShift{kh: g.k[0], rowOff: g.d[0] * g.in[1], ld: in}
+		direct = true
+	}
 	sym := g.symmetric()
 	var col, pad *[]T
 	if !direct {
@@ -337,13 +345,17 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 					nblk := (ohw + nb - 1) / nb
 					nblk = (nblk + th - 1) / th * th
 					nb = ((ohw+nblk-1)/nblk + 15) &^ 15
-					forArgs(&k.jobs, (ohw+nb-1)/nb, 1, convColArgs[T]{k, a, w, b, yg, bg, rg, gr, mg, kc, ohw, nb})
+					forArgs(&k.jobs, (ohw+nb-1)/nb, 1, convColArgs[T]{k, a, w, b, yg, bg, rg, gr, mg, kc, ohw, nb, sh})
 					continue
 				}
 			}
 			for j0 := 0; j0 < ohw; j0 += nb {
 				j1 := min(j0+nb, ohw)
-				convGemm(k, w, gr, mg, j1-j0, kc, b[j0:], ohw, yg[j0:], ohw)
+				if sh.kh > 0 {
+					convGemmShift(k, w, sh, gr, mg, j1-j0, cg, b[j0:], yg[j0:], ohw)
+				} else {
+					convGemm(k, w, gr, mg, j1-j0, kc, b[j0:], ohw, yg[j0:], ohw)
+				}
 				var rb []T
 				if rg != nil {
 					rb = rg[j0:]
@@ -363,6 +375,7 @@ type convColArgs[T real] struct {
 	w, b, y, bias, res []T
 	gr, mg, kc         int
 	ohw, nb            int
+	sh                 convShift
 }
 
 func (c convColArgs[T]) block(lo, hi int) {
@@ -372,7 +385,11 @@ func (c convColArgs[T]) block(lo, hi int) {
 		if j0 >= j1 {
 			return
 		}
-		convGemm(c.k, c.w, c.gr, c.mg, j1-j0, c.kc, c.b[j0:], c.ohw, c.y[j0:], c.ohw)
+		if c.sh.kh > 0 {
+			convGemmShift(c.k, c.w, c.sh, c.gr, c.mg, j1-j0, c.kc/c.sh.kh, c.b[j0:], c.y[j0:], c.ohw)
+		} else {
+			convGemm(c.k, c.w, c.gr, c.mg, j1-j0, c.kc, c.b[j0:], c.ohw, c.y[j0:], c.ohw)
+		}
 		var rb []T
 		if c.res != nil {
 			rb = c.res[j0:]

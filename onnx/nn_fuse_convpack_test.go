@@ -173,3 +173,85 @@ func TestConvColumnSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestConvShiftAgainstNaive: KH×1 convolutions at stride 1 without
+// padding (convShift: KH products reading the image in place) give the
+// naive convolution's values, at 1 and 2 threads, with groups, dilation,
+// column blocks, a residual, float64; and the same values as im2col
+// (convNoShift) to rounding.
+func TestConvShiftAgainstNaive(t *testing.T) {
+	defer parallel.SetThreads(parallel.Threads())
+	defer func() { convNoShift = false }()
+	r := rand.New(rand.NewPCG(25, 26))
+	cases := []struct {
+		x, w       []int
+		group, dil int
+		res, f64   bool
+	}{
+		{x: []int{1, 24, 20, 12}, w: []int{24, 24, 3, 1}, group: 1, dil: 1},
+		{x: []int{2, 20, 11, 5}, w: []int{12, 10, 3, 1}, group: 2, dil: 2, res: true},
+		{x: []int{1, 12, 70, 40}, w: []int{16, 12, 3, 1}, group: 1, dil: 1, res: true}, // column blocks
+		{x: []int{1, 6, 9, 7}, w: []int{10, 6, 5, 1}, group: 1, dil: 1},
+		{x: []int{1, 16, 12, 6}, w: []int{20, 16, 3, 1}, group: 1, dil: 1, f64: true},
+	}
+	for i, c := range cases {
+		x, w, b := randTensor(r, c.x...), randTensor(r, c.w...), randTensor(r, c.w[0])
+		want, shape := naiveConv(x, w, b, c.group, []int{1, 1}, []int{c.dil, 1}, []int{0, 0, 0, 0})
+		in := []*Tensor{x, w, b}
+		var res *Tensor
+		if c.res {
+			res = randTensor(r, shape...)
+			in = append(in, res)
+		}
+		if c.f64 {
+			for j, v := range in {
+				d := NewTensor(Double, v.Shape...)
+				for e, f := range v.F32 {
+					d.F64[e] = float64(f)
+				}
+				in[j] = d
+			}
+		}
+		for _, th := range []int{1, 2} {
+			parallel.SetThreads(th)
+			for _, off := range []bool{false, true} {
+				convNoShift = off
+				n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+					Attrs: []*Attribute{intAttr("group", int64(c.group)), intsAttr("dilations", int64(c.dil), 1)}}
+				kn, err := newConv(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := kn.(*convKernel)
+				k.act, k.sum, k.pack = act{kind: actRelu}, c.res, &packedW{}
+				y := &Tensor{}
+				for range 2 {
+					if err := k.Run(in, []*Tensor{y}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !eqInts(y.Shape, shape) {
+					t.Fatalf("case %d: shape %v, want %v", i, y.Shape, shape)
+				}
+				if !off && k.pack.s32 == nil && k.pack.s64 == nil {
+					t.Fatalf("case %d: the shifted products did not run", i)
+				}
+				for j, v := range want {
+					if res != nil {
+						v += float64(res.F32[j])
+					}
+					v = math.Max(v, 0)
+					got := 0.0
+					if c.f64 {
+						got = y.F64[j]
+					} else {
+						got = float64(y.F32[j])
+					}
+					if d := math.Abs(got - v); d > 1e-5*(1+math.Abs(v)) {
+						t.Fatalf("case %d threads=%d noShift=%v: element %d: got %g, want %g", i, th, off, j, got, v)
+					}
+				}
+			}
+		}
+	}
+}
