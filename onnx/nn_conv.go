@@ -19,7 +19,10 @@ import (
 // group, as autograd's Conv2d: the patch matrix comes from tensor.Im2Col
 // (1-D and 2-D with symmetric padding; asymmetric padding first copies the
 // image into a padded buffer), a 1×1 convolution at stride 1 multiplies the
-// image itself, and other ranks use a general patch extraction. The bias
+// image itself, a KH×1 one at stride 1 without padding multiplies it KH
+// times shifted by rows (convShift, with constant weights), and other
+// ranks use a general patch extraction. Constant weights are packed for
+// the GEMM once (nn_fuse_convpack.go). The bias
 // is written first and the product added with beta = 1. A depthwise
 // convolution (one input channel per group: MobileNet, EfficientNet) has a
 // kernel of its own that slides the window over each channel directly,
