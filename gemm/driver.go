@@ -53,6 +53,7 @@ type call[T float32 | float64] struct {
 
 	pb     [2][]T // B panels: block s packs into pb[s%2] when team > 1
 	pre    [][]T  // B panels packed before the call (GemmPacked), one per block
+	preA   [][]T  // op(A) packed before the call (GemmPackedA), one per depth block
 	bArena [2]arena[T]
 	doTeam func(int)
 }
@@ -145,7 +146,15 @@ func drive[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alp
 // row-offset variants (kernelDesc.rowOffsets) read full micro-panels from
 // there as they read a stored B in place.
 func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, pk igemm.Packer[T], boff []int, beta T, c []T, ldc int, cT bool) {
+	driveWith(kern, ti, tA, tB, m, n, k, alpha, a, lda, b, ldb, pk, boff, nil, beta, c, ldc, cT)
+}
+
+// driveWith is drivePacked with op(A) packed before the call when preA is
+// not nil (GemmPackedA: one slice per depth block, all m rows as MR-row
+// micro-panels; a is then only checked, never read).
+func driveWith[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, pk igemm.Packer[T], boff []int, preA [][]T, beta T, c []T, ldc int, cT bool) {
 	cl := getCall[T]()
+	cl.preA = preA
 	cl.kern, cl.ti, cl.bl = kern, ti, blocks[kern][ti]
 	cl.tA, cl.tB, cl.m, cl.n, cl.k = tA, tB, m, n, k
 	cl.alpha, cl.beta = alpha, beta
@@ -165,7 +174,7 @@ func drivePacked[T float32 | float64](kern, ti int, tA, tB Transpose, m, n, k in
 	} else {
 		cl.teamRun(0)
 	}
-	cl.a, cl.b, cl.c, cl.pk, cl.boff = nil, nil, nil, nil, nil
+	cl.a, cl.b, cl.c, cl.pk, cl.boff, cl.preA = nil, nil, nil, nil, nil, nil
 	callList[T]().Put(cl)
 }
 
@@ -254,6 +263,12 @@ func (cl *call[T]) computeTask(bk *block, pb, pa, tile []T, i int) {
 	}
 	for ic := rlo; ic < rhi; ic += bl.mc {
 		mb := min(bl.mc, rhi-ic)
+		if cl.preA != nil {
+			// Rows from ic (an MR boundary) start at ic·kb of the depth
+			// block's packed rows, in the layout packA writes.
+			cl.macro(bk, pb, cl.preA[bk.s%cl.nk][ic*bk.kb:], tile, ic, mb, clo, chi)
+			continue
+		}
 		packA(pa, cl.tA, cl.a, cl.lda, ic, bk.pc, mb, bk.kb, bl.mr, bl.edgeMR(cl.m%bl.mr))
 		cl.macro(bk, pb, pa, tile, ic, mb, clo, chi)
 	}

@@ -99,3 +99,82 @@ func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, 
 	cl.a, cl.b, cl.c, cl.pre = nil, nil, nil, nil
 	callList[T]().Put(cl)
 }
+
+// PackedA is op(A), an m×k operand, packed once into the row micro-panels
+// the blocked driver multiplies, for products with many different B: a
+// convolution's weights, multiplied by each image's patches (or by the
+// image itself for a 1×1 window). GemmPackedA then skips the packing of A
+// that every Gemm call does per row block, and per column task at several
+// threads.
+//
+// A PackedA keeps a reference to the A it was packed from: A must not
+// change while the PackedA is used (pack it again after a change). It is
+// safe for concurrent use by any number of GemmPackedA calls.
+type PackedA[T float32 | float64] struct {
+	kern, ti int
+	tA       Transpose
+	m, k     int
+	a        []T
+	lda      int
+	panels   [][]T // one per depth block: all m rows, as packA lays them out
+}
+
+// PackA packs op(A) (m×k; A stored m×k with tA NoTrans, k×m with Trans,
+// row stride lda) for the kernel in use now. It panics, as Gemm does, if
+// tA is invalid, m or k is negative, lda is too small or a too short.
+func PackA[T float32 | float64](tA Transpose, m, k int, a []T, lda int) *PackedA[T] {
+	var z T
+	ti, fn := 0, "PackA (float32)"
+	if unsafe.Sizeof(z) == 8 {
+		ti, fn = 1, "PackA (float64)"
+	}
+	// The checks of an m×1×k product with this A.
+	check(fn, tA, NoTrans, m, 1, k, a, lda, make([]T, max(k, 1)), 1, make([]T, max(m, 1)), 1)
+	p := &PackedA[T]{kern: int(current.Load()), ti: ti, tA: tA, m: m, k: k, a: a, lda: lda}
+	if k == 0 || m == 0 {
+		return p
+	}
+	bl := blocks[p.kern][ti]
+	nk := ceilDiv(k, bl.kc)
+	me := bl.edgeMR(m % bl.mr)
+	rows := m / bl.mr * bl.mr
+	if m%bl.mr != 0 {
+		rows += me
+	}
+	p.panels = make([][]T, nk)
+	for s := range nk {
+		pc, pe := split(k, nk, s)
+		kb := pe - pc
+		panel := make([]T, rows*kb)
+		packA(panel, tA, a, lda, 0, pc, m, kb, bl.mr, me)
+		p.panels[s] = panel
+	}
+	return p
+}
+
+// Dims returns op(A)'s m and k.
+func (p *PackedA[T]) Dims() (m, k int) { return p.m, p.k }
+
+// GemmPackedA computes C = alpha·op(A)·op(B) + beta·C with op(A) from pa
+// (m×k as pa was packed), bitwise as Gemm would on the A pa was packed
+// from. Where Gemm would not use packed panels (a matrix-vector product,
+// a small product, one narrower than a register tile, or a kernel changed
+// since PackA) it calls Gemm with that A. It panics as Gemm does, and if m
+// or k differ from pa's.
+func GemmPackedA[T float32 | float64](tB Transpose, m, n, k int, alpha T, pa *PackedA[T], b []T, ldb int, beta T, c []T, ldc int) {
+	if m != pa.m || k != pa.k {
+		usage(ErrShape, "GemmPackedA", "m %d, k %d but the PackedA is %d×%d (m×k)", m, k, pa.m, pa.k)
+	}
+	kern := int(current.Load())
+	if kern != pa.kern || pa.panels == nil || m <= 1 || n <= 1 || alpha == 0 || isSmall(kern, m, n, k) ||
+		swapEdges && swapPays(blocks[kern][pa.ti], m, n) {
+		Gemm(pa.tA, tB, m, n, k, alpha, pa.a, pa.lda, b, ldb, beta, c, ldc)
+		return
+	}
+	fn := "GemmPackedA (float32)"
+	if pa.ti == 1 {
+		fn = "GemmPackedA (float64)"
+	}
+	check(fn, pa.tA, tB, m, n, k, pa.a, pa.lda, b, ldb, c, ldc)
+	driveWith(kern, pa.ti, pa.tA, tB, m, n, k, alpha, pa.a, pa.lda, b, ldb, nil, nil, pa.panels, beta, c, ldc, false)
+}

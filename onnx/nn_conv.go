@@ -19,7 +19,10 @@ import (
 // group, as autograd's Conv2d: the patch matrix comes from tensor.Im2Col
 // (1-D and 2-D with symmetric padding; asymmetric padding first copies the
 // image into a padded buffer), a 1×1 convolution at stride 1 multiplies the
-// image itself, and other ranks use a general patch extraction. The bias
+// image itself, a KH×1 one at stride 1 without padding multiplies it KH
+// times shifted by rows (convShift, with constant weights), and other
+// ranks use a general patch extraction. Constant weights are packed for
+// the GEMM once (nn_fuse_convpack.go). The bias
 // is written first and the product added with beta = 1. A depthwise
 // convolution (one input channel per group: MobileNet, EfficientNet) has a
 // kernel of its own that slides the window over each channel directly,
@@ -87,7 +90,10 @@ type convKernel struct {
 	act   act
 	// sum, set by the Conv+Add rewrite (nn_fuse_convadd.go), says input 3
 	// is a residual added before the activation: y = act(conv + bias + r).
-	sum    bool
+	sum bool
+	// pack, set by markConstW when W is a constant, holds W packed for
+	// the GEMM (nn_fuse_convpack.go).
+	pack   *packedW
 	cache  atomic.Pointer[geomCache]
 	buffer scratch
 	jobs   jobList
@@ -255,6 +261,14 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 	}
 	kc := cg * kk
 	direct := kk == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe)
+	// A KH×1 window at stride 1 without padding reads, for each kh, the
+	// image itself shifted by kh rows: KH products of depth C/group read
+	// it in place and accumulate (convShift), with no patch matrix.
+	var sh convShift
+	if r == 2 && g.k[0] > 1 && g.k[1] == 1 && allOne(g.s) && allZero(g.pb) && allZero(g.pe) && k.pack != nil && !convNoShift {
+		sh = convShift{kh: g.k[0], rowOff: g.d[0] * g.in[1], ld: in}
+		direct = true
+	}
 	sym := g.symmetric()
 	var col, pad *[]T
 	if !direct {
@@ -318,15 +332,33 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 				b = *col
 			}
 			// In column blocks whose output fits in L2, so that the
-			// epilogue reads it from cache (A, repacked per block, is
-			// small next to the block's product).
+			// epilogue reads it from cache (A, packed once or repacked
+			// per block, is small next to the block's product).
 			nb := ohw
 			if ohw >= 2*convColBlock && mg*kc <= 1<<16 {
 				nb = max(256, convColBlock*64/mg) &^ 63
+				if th := parallel.Threads(); th > 1 && !convNoColSplit {
+					// Whole blocks to each thread, product and epilogue
+					// (one hand-off for the convolution; the blocks'
+					// products alone are often below GEMM's parallel
+					// cut-off, and their epilogues below epiGrain, so
+					// that they ran on one thread): as many blocks as a
+					// multiple of the threads, 16 columns (64 bytes)
+					// apart.
+					nblk := (ohw + nb - 1) / nb
+					nblk = (nblk + th - 1) / th * th
+					nb = ((ohw+nblk-1)/nblk + 15) &^ 15
+					forArgs(&k.jobs, (ohw+nb-1)/nb, 1, convColArgs[T]{k, a, w, b, yg, bg, rg, gr, mg, kc, ohw, nb, sh})
+					continue
+				}
 			}
 			for j0 := 0; j0 < ohw; j0 += nb {
 				j1 := min(j0+nb, ohw)
-				gemmT(false, false, mg, j1-j0, kc, 1, wg, kc, b[j0:], ohw, 0, yg[j0:], ohw)
+				if sh.kh > 0 {
+					convGemmShift(k, w, sh, gr, mg, j1-j0, cg, b[j0:], yg[j0:], ohw)
+				} else {
+					convGemm(k, w, gr, mg, j1-j0, kc, b[j0:], ohw, yg[j0:], ohw)
+				}
 				var rb []T
 				if rg != nil {
 					rb = rg[j0:]
@@ -336,6 +368,42 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 		}
 	}
 }
+
+// convColArgs is the product and epilogue of column blocks of one image
+// and group of a convolution (convRun), for forArgs: block i is columns
+// [i·nb, (i+1)·nb) of b and y, ohw columns in all.
+type convColArgs[T real] struct {
+	k                  *convKernel
+	a                  act
+	w, b, y, bias, res []T
+	gr, mg, kc         int
+	ohw, nb            int
+	sh                 convShift
+}
+
+func (c convColArgs[T]) block(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		j0 := i * c.nb
+		j1 := min(j0+c.nb, c.ohw)
+		if j0 >= j1 {
+			return
+		}
+		if c.sh.kh > 0 {
+			convGemmShift(c.k, c.w, c.sh, c.gr, c.mg, j1-j0, c.kc/c.sh.kh, c.b[j0:], c.y[j0:], c.ohw)
+		} else {
+			convGemm(c.k, c.w, c.gr, c.mg, j1-j0, c.kc, c.b[j0:], c.ohw, c.y[j0:], c.ohw)
+		}
+		var rb []T
+		if c.res != nil {
+			rb = c.res[j0:]
+		}
+		biasArgs[T]{c.a, c.y[j0:], c.bias, rb, j1 - j0, c.ohw}.block(0, c.mg)
+	}
+}
+
+// convNoColSplit turns off the split of column blocks between threads
+// (convColArgs), for measurements that compare it with GEMM's own split.
+var convNoColSplit = false
 
 // convImplicitPays says whether the convolution's GEMM packs patches
 // straight from the image (internal/igemm) rather than from an im2col
@@ -666,6 +734,10 @@ func (j *dwJob[T]) body(o0, o1 int) {
 			for ci := range cg {
 				xc := x[(src+ci)*hw : (src+ci+1)*hw]
 				plane := planes[ci*psz : (ci+1)*psz]
+				if sw == 1 && W < 8 {
+					copyRows(plane[ph*PW+pw:], xc, H, W, PW)
+					continue
+				}
 				for r := range H {
 					row := plane[(r+ph)*PW : (r+ph+1)*PW]
 					xr := xc[r*W : (r+1)*W]
@@ -696,6 +768,20 @@ func (j *dwJob[T]) body(o0, o1 int) {
 				rc = res[o*ohw : (o+1)*ohw]
 			}
 			epilogue(j.a, yc, rc, 0)
+		}
+	}
+}
+
+// copyRows copies the h rows of w values of x, one after the other, to
+// rows pitch apart from dst[0], value by value: for rows under 8 values
+// (MobileNetV2's 7) that beats memmove's call and size dispatch (the
+// depthwise 3×3 of 960 planes of 7×7: 112 against 126 µs, best of 400;
+// blocks of 8 values lost to memmove at 14 and 28).
+func copyRows[T real](dst, x []T, h, w, pitch int) {
+	for r := range h {
+		d, s := dst[r*pitch:r*pitch+w], x[r*w:r*w+w]
+		for i, v := range s {
+			d[i] = v
 		}
 	}
 }

@@ -52,6 +52,7 @@ func rewrite(g *Graph, order []*Node) ([]*Node, error) {
 	order = fuseActivation(g, order, &st)
 	order = fuseHeadViews(g, order) // attention heads read in place (nn_fuse_heads.go)
 	order = markConstB(g, order)    // constant weights packed once (nn_gemm.go)
+	order = markConstW(g, order)    // and Conv's (nn_fuse_convpack.go)
 	return order, nil
 }
 
