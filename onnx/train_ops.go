@@ -403,86 +403,54 @@ func buildGemm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	}, nil
 }
 
-// pads2d reads a 2-D op's pads, strides and dilations; pads are
-// [top, left, bottom, right].
-func pads2d(n *Node) (pads []int, err error) {
-	switch ap := n.String("auto_pad", "NOTSET"); ap {
-	case "NOTSET", "VALID", "":
-	case "SAME_UPPER", "SAME_LOWER":
-		return nil, nil // computed from the input's shape on each run
-	default:
-		return nil, fmt.Errorf("auto_pad %q: %w", ap, ErrUnsupported)
+// window2d reads a Conv's or pool's window with the inference kernels'
+// reader (readWindow) and checks that every attribute it gives has two
+// spatial dimensions: autograd's convolution and pools are 2-D.
+func window2d(n *Node) (window, error) {
+	w, err := readWindow(n)
+	if err != nil {
+		return w, err
 	}
-	pads = n.IntsAsInt("pads")
-	if n.String("auto_pad", "NOTSET") == "VALID" || pads == nil {
-		pads = []int{0, 0, 0, 0}
+	for _, a := range []struct {
+		name string
+		v    []int
+		len  int
+	}{{"kernel_shape", w.kernel, 2}, {"strides", w.strides, 2}, {"dilations", w.dilations, 2}, {"pads", w.pads, 4}} {
+		if a.v != nil && len(a.v) != a.len {
+			return w, fmt.Errorf("%s %v (2-D ops only): %w", a.name, a.v, ErrUnsupported)
+		}
 	}
-	if len(pads) != 4 {
-		return nil, fmt.Errorf("pads %v for a 2-D op: %w", pads, ErrUnsupported)
-	}
-	return pads, nil
-}
-
-func pair(v []int, def int) ([2]int, error) {
-	if v == nil {
-		return [2]int{def, def}, nil
-	}
-	if len(v) != 2 {
-		return [2]int{}, fmt.Errorf("%v is not two values (2-D ops only): %w", v, ErrUnsupported)
-	}
-	return [2]int{v[0], v[1]}, nil
-}
-
-// samePads is auto_pad SAME_UPPER/SAME_LOWER's padding for one axis.
-func samePads(in, k, s, d int, upper bool) (lo, hi int) {
-	out := (in + s - 1) / s
-	total := max((out-1)*s+(k-1)*d+1-in, 0)
-	lo = total / 2
-	if !upper {
-		lo = total - total/2
-	}
-	return lo, total - lo
+	return w, nil
 }
 
 func buildConv[T tensor.Float](n *Node) (tapeFunc[T], error) {
-	pads, err := pads2d(n)
-	if err != nil {
-		return nil, err
-	}
-	stride, err := pair(n.IntsAsInt("strides"), 1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := pair(n.IntsAsInt("dilations"), 1)
+	w, err := window2d(n)
 	if err != nil {
 		return nil, err
 	}
 	groups := int(n.Int("group", 1))
-	autoPad := n.String("auto_pad", "NOTSET")
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
-		x, w := c.v(in[0]), c.v(in[1])
-		sx, sw := x.Shape(), w.Shape()
+		x, wt := c.v(in[0]), c.v(in[1])
+		sx, sw := x.Shape(), wt.Shape()
 		if len(sx) != 4 || len(sw) != 4 {
 			return nil, fmt.Errorf("input %v, weight %v: only 2-D convolution (N×C×H×W): %w", sx, sw, ErrUnsupported)
 		}
-		p := pads
-		if p == nil {
-			t, l := 0, 0
-			b, r := 0, 0
-			t, b = samePads(sx[2], sw[2], stride[0], dil[0], autoPad == "SAME_UPPER")
-			l, r = samePads(sx[3], sw[3], stride[1], dil[1], autoPad == "SAME_UPPER")
-			p = []int{t, l, b, r}
+		g, err := w.resolve(sx[2:], sw[2:])
+		if err != nil {
+			return nil, err
 		}
-		if p[0] != p[2] || p[1] != p[3] {
-			x = padConst(c, x, []int{0, 0, p[0], p[1], 0, 0, p[2], p[3]})
-			p = []int{0, 0, 0, 0}
+		if !g.symmetric() {
+			// autograd pads both ends alike: the extra rows and columns
+			// are zeros concatenated first.
+			x = padConst(c, x, []int{0, 0, g.pb[0], g.pb[1], 0, 0, g.pe[0], g.pe[1]})
+			g.pb[0], g.pb[1] = 0, 0
 		}
 		var b *autograd.Var[T]
 		if len(in) > 2 && in[2].ok() {
 			b = c.v(in[2])
 		}
-		return one(c.tp.Conv2d(x, w, b, autograd.Conv2dOptions{Stride: stride, Padding: [2]int{p[0], p[1]},
-			Dilation: dil, Groups: groups})), nil
+		return one(c.tp.Conv2d(x, wt, b, autograd.Conv2dOptions{Stride: [2]int{g.s[0], g.s[1]},
+			Padding: [2]int{g.pb[0], g.pb[1]}, Dilation: [2]int{g.d[0], g.d[1]}, Groups: groups})), nil
 	}, nil
 }
 
@@ -493,37 +461,32 @@ func buildPool[T tensor.Float](n *Node, isMax bool) (tapeFunc[T], error) {
 	if n.Int("storage_order", 0) != 0 {
 		return nil, fmt.Errorf("storage_order 1: %w", ErrUnsupported)
 	}
-	pads, err := pads2d(n)
+	w, err := window2d(n)
 	if err != nil {
 		return nil, err
 	}
-	if pads == nil {
+	switch {
+	case w.kernel == nil:
+		return nil, fmt.Errorf("kernel_shape is required")
+	case w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER":
 		return nil, fmt.Errorf("auto_pad SAME in pooling: %w", ErrUnsupported)
+	case w.autoPad != "VALID" && w.pads != nil && (w.pads[0] != w.pads[2] || w.pads[1] != w.pads[3]):
+		return nil, fmt.Errorf("asymmetric pads %v in pooling: %w", w.pads, ErrUnsupported)
+	case !isMax && w.dilations != nil && (w.dilations[0] != 1 || w.dilations[1] != 1):
+		return nil, fmt.Errorf("AveragePool dilations %v: %w", w.dilations, ErrUnsupported)
 	}
-	if pads[0] != pads[2] || pads[1] != pads[3] {
-		return nil, fmt.Errorf("asymmetric pads %v in pooling: %w", pads, ErrUnsupported)
-	}
-	kernel, err := pair(n.IntsAsInt("kernel_shape"), 0)
-	if err != nil {
-		return nil, err
-	}
-	stride, err := pair(n.IntsAsInt("strides"), 1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := pair(n.IntsAsInt("dilations"), 1)
-	if err != nil {
-		return nil, err
-	}
-	if !isMax && dil != [2]int{1, 1} {
-		return nil, fmt.Errorf("AveragePool dilations %v: %w", dil, ErrUnsupported)
-	}
-	o := autograd.Pool2dOptions{Kernel: kernel, Stride: stride, Padding: [2]int{pads[0], pads[1]},
-		Dilation: dil, CeilMode: n.Int("ceil_mode", 0) != 0, ExcludePad: n.Int("count_include_pad", 0) == 0}
+	excludePad := n.Int("count_include_pad", 0) == 0
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
-		if len(in[0].shape()) != 4 {
-			return nil, fmt.Errorf("input shape %v is not N×C×H×W: %w", in[0].shape(), ErrUnsupported)
+		s := in[0].shape()
+		if len(s) != 4 {
+			return nil, fmt.Errorf("input shape %v is not N×C×H×W: %w", s, ErrUnsupported)
 		}
+		g, err := w.resolve(s[2:], nil)
+		if err != nil {
+			return nil, err
+		}
+		o := autograd.Pool2dOptions{Kernel: [2]int{g.k[0], g.k[1]}, Stride: [2]int{g.s[0], g.s[1]},
+			Padding: [2]int{g.pb[0], g.pb[1]}, Dilation: [2]int{g.d[0], g.d[1]}, CeilMode: w.ceil, ExcludePad: excludePad}
 		if isMax {
 			return one(c.tp.MaxPool2d(c.v(in[0]), o)), nil
 		}
