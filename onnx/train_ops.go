@@ -190,7 +190,7 @@ func tapeOpTable[T tensor.Float]() map[string]tapeEntry[T] {
 				if err != nil {
 					return nil, err
 				}
-				return one(c.tp.Reshape(c.v(in[0]), prod(s[:a]), prod(s[a:]))), nil
+				return one(c.tp.Reshape(c.v(in[0]), numel(s[:a]), numel(s[a:]))), nil
 			}, nil
 		}},
 		"Reshape": {diff: 1, build: func(n *Node) (tapeFunc[T], error) {
@@ -604,7 +604,7 @@ func buildSoftmax[T tensor.Float](n *Node, log bool) (tapeFunc[T], error) {
 		if n.Opset >= 13 || a == len(s)-1 {
 			return one(f(x, a)), nil
 		}
-		y := f(c.tp.Reshape(x, prod(s[:a]), prod(s[a:])), 1)
+		y := f(c.tp.Reshape(x, numel(s[:a]), numel(s[a:])), 1)
 		return one(c.tp.Reshape(y, s...)), nil
 	}, nil
 }
