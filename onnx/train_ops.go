@@ -423,34 +423,65 @@ func window2d(n *Node) (window, error) {
 	return w, nil
 }
 
+// window2 is a 2-D window with the geometry of the last input it was
+// resolved against: a GraphModule runs one pass at a time, and a pass
+// after the first at the same size allocates nothing here.
+type window2 struct {
+	w     window
+	in, k [2]int
+	g     geom
+	ok    bool
+}
+
+// resolve is window.resolve over the spatial sizes in (and kernel k from
+// the weights, or nil); the result is shared with later calls, not to be
+// changed.
+func (c *window2) resolve(in, k []int) (geom, error) {
+	var kk [2]int
+	if k != nil {
+		kk = [2]int{k[0], k[1]}
+	}
+	if c.ok && c.in == [2]int{in[0], in[1]} && c.k == kk {
+		return c.g, nil
+	}
+	g, err := c.w.resolve(in, k)
+	if err != nil {
+		return g, err
+	}
+	c.in, c.k, c.g, c.ok = [2]int{in[0], in[1]}, kk, g, true
+	return g, nil
+}
+
 func buildConv[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	w, err := window2d(n)
 	if err != nil {
 		return nil, err
 	}
 	groups := int(n.Int("group", 1))
+	win := &window2{w: w}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		x, wt := c.v(in[0]), c.v(in[1])
 		sx, sw := x.Shape(), wt.Shape()
 		if len(sx) != 4 || len(sw) != 4 {
 			return nil, fmt.Errorf("input %v, weight %v: only 2-D convolution (N×C×H×W): %w", sx, sw, ErrUnsupported)
 		}
-		g, err := w.resolve(sx[2:], sw[2:])
+		g, err := win.resolve(sx[2:], sw[2:])
 		if err != nil {
 			return nil, err
 		}
+		pad := [2]int{g.pb[0], g.pb[1]}
 		if !g.symmetric() {
 			// autograd pads both ends alike: the extra rows and columns
 			// are zeros concatenated first.
 			x = padConst(c, x, []int{0, 0, g.pb[0], g.pb[1], 0, 0, g.pe[0], g.pe[1]})
-			g.pb[0], g.pb[1] = 0, 0
+			pad = [2]int{}
 		}
 		var b *autograd.Var[T]
 		if len(in) > 2 && in[2].ok() {
 			b = c.v(in[2])
 		}
 		return one(c.tp.Conv2d(x, wt, b, autograd.Conv2dOptions{Stride: [2]int{g.s[0], g.s[1]},
-			Padding: [2]int{g.pb[0], g.pb[1]}, Dilation: [2]int{g.d[0], g.d[1]}, Groups: groups})), nil
+			Padding: pad, Dilation: [2]int{g.d[0], g.d[1]}, Groups: groups})), nil
 	}, nil
 }
 
@@ -476,12 +507,13 @@ func buildPool[T tensor.Float](n *Node, isMax bool) (tapeFunc[T], error) {
 		return nil, fmt.Errorf("AveragePool dilations %v: %w", w.dilations, ErrUnsupported)
 	}
 	excludePad := n.Int("count_include_pad", 0) == 0
+	win := &window2{w: w}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		s := in[0].shape()
 		if len(s) != 4 {
 			return nil, fmt.Errorf("input shape %v is not N×C×H×W: %w", s, ErrUnsupported)
 		}
-		g, err := w.resolve(s[2:], nil)
+		g, err := win.resolve(s[2:], nil)
 		if err != nil {
 			return nil, err
 		}
@@ -521,7 +553,7 @@ func buildBatchNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 			return nil, fmt.Errorf("input shape %v: %w", s, ErrUnsupported)
 		}
 		stat := func(i int) (*tensor.Dense[T], bool) {
-			if d := c.gm.bufOf[n.Inputs[i]]; d != nil {
+			if d := c.buf(i); d != nil {
 				return d, true
 			}
 			return denseOf[T](in[i].t), false
@@ -539,7 +571,7 @@ func buildBatchNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 		}
 		out := []tval[T]{{v: y}}
 		if len(n.Outputs) > 1 {
-			m, v := c.gm.bufOf[n.Inputs[3]], c.gm.bufOf[n.Inputs[4]]
+			m, v := c.buf(3), c.buf(4)
 			out = append(out, tval[T]{t: tensorOrNil(m, in[3])}, tval[T]{t: tensorOrNil(v, in[4])})
 		}
 		return out, nil

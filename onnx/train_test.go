@@ -570,3 +570,52 @@ func TestGraphModuleExport(t *testing.T) {
 	require.Equal(t, before["y"].F32, again["y"].F32, "source model unchanged")
 	require.NotEqual(t, before["y"].F32, got["y"].F32, "the export has the new weights")
 }
+
+// A GraphModule reuses its plan and each Conv's window geometry between
+// passes: passes at other spatial sizes, and at the first again, must give
+// what a fresh module gives at each size (auto_pad SAME with stride 2: the
+// pads depend on the size).
+func TestGraphModuleReusesStateAcrossSizes(t *testing.T) {
+	src := loadTrainModel(t, "misc_conv_same")
+	var conv Node
+	for _, n := range src.Graph.source.nodes {
+		if n.OpType == "Conv" {
+			conv = *n
+		}
+	}
+	require.Equal(t, "SAME_UPPER", conv.String("auto_pad", ""))
+	conv.Inputs = []string{"x", conv.Inputs[1]}
+	g := &Graph{
+		Inputs:       []ValueInfo{{Name: "x", Kind: KindTensor, DType: Float}},
+		Outputs:      []ValueInfo{{Name: conv.Outputs[0], Kind: KindTensor, DType: Float}},
+		Initializers: []NamedTensor{{Name: conv.Inputs[1], T: src.Graph.source.consts[conv.Inputs[1]]}},
+		Nodes:        []*Node{&conv},
+	}
+	m := &Model{Opsets: src.Opsets, Graph: g}
+	require.NoError(t, m.compile(g, nil, 0))
+	fwd := func(gm *GraphModule[float64], x *tensor.Dense[float64]) []float64 {
+		tp := autograd.NewTape[float64]()
+		out, err := gm.Forward(tp, map[string]*autograd.Var[float64]{"x": tp.Const(x)})
+		require.NoError(t, err)
+		return f64s(out[conv.Outputs[0]].Value())
+	}
+	fresh := func(x *tensor.Dense[float64]) []float64 {
+		gm, err := NewGraphModule[float64](m)
+		require.NoError(t, err)
+		return fwd(gm, x)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var xs []*tensor.Dense[float64]
+	for _, hw := range [][2]int{{6, 6}, {7, 5}, {5, 8}} {
+		x := tensor.New[float64](1, 2, hw[0], hw[1])
+		for i := range x.Data() {
+			x.Data()[i] = r.NormFloat64()
+		}
+		xs = append(xs, x)
+	}
+	gm, err := NewGraphModule[float64](m)
+	require.NoError(t, err)
+	for _, i := range []int{0, 1, 2, 0, 1} {
+		require.Equal(t, fresh(xs[i]), fwd(gm, xs[i]), "input %d", i)
+	}
+}
