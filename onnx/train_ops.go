@@ -7,6 +7,7 @@ import (
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -1084,7 +1085,7 @@ func erfOp[T tensor.Float]() tapeEntry[T] {
 // hardSigmoid is max(0, min(1, αx + β)); its gradient α inside (0, 1).
 func hardSigmoid[T tensor.Float](alpha, beta float64) *elemFunc[T] {
 	return &elemFunc[T]{name: "HardSigmoid",
-		f: func(x float64) float64 { return max(0, min(1, alpha*x+beta)) },
+		f: func(x float64) float64 { return mathx.HardSigmoid(x, alpha, beta) },
 		df: func(x float64) float64 {
 			if v := alpha*x + beta; v > 0 && v < 1 {
 				return alpha
@@ -1096,7 +1097,7 @@ func hardSigmoid[T tensor.Float](alpha, beta float64) *elemFunc[T] {
 // HardSwish is x·HardSigmoid(x) with α = 1/6, β = 1/2; PyTorch's gradient.
 func hardSwish[T tensor.Float]() *elemFunc[T] {
 	return &elemFunc[T]{name: "HardSwish",
-		f: func(x float64) float64 { return x * max(0, min(1, x/6+0.5)) },
+		f: mathx.HardSwish[float64],
 		df: func(x float64) float64 {
 			switch {
 			case x < -3:
