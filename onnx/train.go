@@ -193,17 +193,10 @@ func NewGraphModuleWith[T tensor.Float](m *Model, opts GraphModuleOptions) (*Gra
 			gm.inputs = append(gm.inputs, in)
 		}
 	}
-	entry := func(n *Node) (tapeEntry[T], bool) {
-		if canonDomain(n.Domain) != "" {
-			return tapeEntry[T]{}, false
-		}
-		e, ok := ops[n.OpType]
-		return e, ok
-	}
 	// Which float initializers are parameters, which are buffers.
 	isParam, isBuf := map[string]bool{}, map[string]bool{}
 	for _, n := range src.nodes {
-		e, ok := entry(n)
+		e, ok := tapeEntryOf(ops, n)
 		if !ok || noGradOp(n) {
 			continue
 		}
@@ -368,13 +361,6 @@ func (gm *GraphModule[T]) plan(src *trainSource) {
 // inference kernels, and returns the steps and the values that carry a
 // gradient.
 func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T], isParam map[string]bool) ([]trainStep[T], map[string]bool, error) {
-	entry := func(n *Node) (tapeEntry[T], bool) {
-		if canonDomain(n.Domain) != "" {
-			return tapeEntry[T]{}, false
-		}
-		e, ok := ops[n.OpType]
-		return e, ok
-	}
 	var steps []trainStep[T]
 	isVar := map[string]bool{}
 	for _, in := range gm.inputs {
@@ -411,7 +397,7 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 			}
 			return k, nil
 		}
-		e, ok := entry(n)
+		e, ok := tapeEntryOf(ops, n)
 		if len(varIn) == 0 || noGradOp(n) {
 			k, err := kernel()
 			if err != nil {
@@ -463,6 +449,15 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 		steps = append(steps, trainStep[T]{node: n, run: run})
 	}
 	return steps, isVar, nil
+}
+
+// tapeEntryOf returns the taped op for n (default domain only).
+func tapeEntryOf[T tensor.Float](ops map[string]tapeEntry[T], n *Node) (tapeEntry[T], bool) {
+	if canonDomain(n.Domain) != "" {
+		return tapeEntry[T]{}, false
+	}
+	e, ok := ops[n.OpType]
+	return e, ok
 }
 
 func noBackward(n *Node, why string) error {

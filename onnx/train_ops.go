@@ -264,9 +264,21 @@ func tapeOpTable[T tensor.Float]() map[string]tapeEntry[T] {
 	}
 }
 
+// unusedOutputs returns an error naming what if the node uses any output
+// from index from on: the optional outputs (Dropout's mask, MaxPool's
+// indices, the norms' saved statistics) that the taped ops do not make.
+func unusedOutputs(n *Node, from int, what string) error {
+	for _, o := range n.Outputs[min(from, len(n.Outputs)):] {
+		if o != "" {
+			return fmt.Errorf("%s: %w", what, ErrUnsupported)
+		}
+	}
+	return nil
+}
+
 func buildDropout[T tensor.Float](n *Node) (tapeFunc[T], error) {
-	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		return nil, fmt.Errorf("the mask output: %w", ErrUnsupported)
+	if err := unusedOutputs(n, 1, "the mask output"); err != nil {
+		return nil, err
 	}
 	ratio := float64(n.Float("ratio", 0.5))
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
@@ -487,8 +499,8 @@ func buildConv[T tensor.Float](n *Node) (tapeFunc[T], error) {
 }
 
 func buildPool[T tensor.Float](n *Node, isMax bool) (tapeFunc[T], error) {
-	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		return nil, fmt.Errorf("the Indices output: %w", ErrUnsupported)
+	if err := unusedOutputs(n, 1, "the Indices output"); err != nil {
+		return nil, err
 	}
 	if n.Int("storage_order", 0) != 0 {
 		return nil, fmt.Errorf("storage_order 1: %w", ErrUnsupported)
@@ -534,10 +546,8 @@ func buildPool[T tensor.Float](n *Node, isMax bool) (tapeFunc[T], error) {
 func buildBatchNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	eps := float64(n.Float("epsilon", 1e-5))
 	momentum := 1 - float64(n.Float("momentum", 0.9))
-	for i := 3; i < len(n.Outputs); i++ {
-		if n.Outputs[i] != "" {
-			return nil, fmt.Errorf("saved mean and variance outputs: %w", ErrUnsupported)
-		}
+	if err := unusedOutputs(n, 3, "saved mean and variance outputs"); err != nil {
+		return nil, err
 	}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		x := c.v(in[0])
@@ -592,10 +602,8 @@ func buildLayerNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	if n.Int("stash_type", 1) != 1 {
 		return nil, fmt.Errorf("stash_type %d: %w", n.Int("stash_type", 1), ErrUnsupported)
 	}
-	for i := 1; i < len(n.Outputs); i++ {
-		if n.Outputs[i] != "" {
-			return nil, fmt.Errorf("Mean and InvStdDev outputs: %w", ErrUnsupported)
-		}
+	if err := unusedOutputs(n, 1, "Mean and InvStdDev outputs"); err != nil {
+		return nil, err
 	}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		x := c.v(in[0])
