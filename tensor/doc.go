@@ -80,7 +80,9 @@
 //
 // NumPy's .npy and .npz (ReadNPY, SaveNPZ, ...) and safetensors, the format
 // PyTorch and Hugging Face exchange weights in (ReadSafetensors,
-// SaveSafetensors, ...), are read and written. Files are untrusted: every
+// SaveSafetensors, ...), are read and written: in T, integer tensors
+// (PyTorch's int64 buffers) as int64 where SaveOptions.Int64 names them,
+// and every integer and float dtype read back into T. Files are untrusted: every
 // size, shape and offset a header declares is checked against the bytes
 // present before anything is allocated, a shape is read only up to MaxRank
 // dimensions and checked by CheckShape (the rule New applies), what a
