@@ -15,14 +15,15 @@ type SaveOptions struct {
 	// Int64 names the tensors stored as 64-bit integers (safetensors
 	// I64, .npy '<i8') rather than in T, as PyTorch stores its integer
 	// buffers (BatchNorm's num_batches_tracked); the readers convert
-	// them back to T exactly. Each must hold whole numbers in int64's
-	// range, else the writers panic before writing anything. A name
-	// that is not among the tensors is ignored.
+	// them back to T exactly. Each must hold whole numbers of magnitude
+	// at most 2^53 (what the readers take back exactly), else the writers
+	// panic before writing anything. A name that is not among the
+	// tensors is ignored.
 	Int64 map[string]bool
 }
 
 // checkInt64 panics (for op) if a tensor that ints names holds a value
-// that is not a whole number in int64's range.
+// that is not a whole number of magnitude at most 2^53.
 func checkInt64[T Float](op string, tensors map[string]*Dense[T], ints map[string]bool) {
 	for name := range ints {
 		t := tensors[name]
@@ -31,8 +32,8 @@ func checkInt64[T Float](op string, tensors map[string]*Dense[T], ints map[strin
 		}
 		for i, v := range t.Contiguous().Data() {
 			f := float64(v)
-			if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-				fail(ErrShape, "%s: %q holds %v at %d, which is not an int64", op, name, v, i)
+			if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+				fail(ErrShape, "%s: %q holds %v at %d, which is not a whole number within ±2^53", op, name, v, i)
 			}
 		}
 	}

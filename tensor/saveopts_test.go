@@ -81,7 +81,7 @@ func TestSaveInt64(t *testing.T) {
 	t.Run("not whole", func(t *testing.T) {
 		bad := map[string]*Dense[float32]{"n": FromSlice([]float32{1.5}, 1)}
 		var buf bytes.Buffer
-		require.PanicsWithError(t, `tensor: WriteSafetensors: "n" holds 1.5 at 0, which is not an int64`, func() {
+		require.PanicsWithError(t, `tensor: WriteSafetensors: "n" holds 1.5 at 0, which is not a whole number within ±2^53`, func() {
 			_ = WriteSafetensorsWith(&buf, bad, SaveOptions{Int64: map[string]bool{"n": true}})
 		})
 		require.Panics(t, func() { _ = WriteNPZWith(&buf, bad, SaveOptions{Int64: map[string]bool{"n": true}}) })
