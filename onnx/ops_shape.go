@@ -153,32 +153,14 @@ type squeezeKernel struct {
 
 func (k squeezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	var ab [8]int
+	var ab, sb [8]int
 	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
 	if err != nil {
 		return err
 	}
-	drop := make([]bool, len(x.Shape))
-	if axes == nil {
-		for i, d := range x.Shape {
-			drop[i] = d == 1
-		}
-	}
-	for _, a := range axes {
-		a, err := normAxis(a, len(x.Shape))
-		if err != nil {
-			return err
-		}
-		if x.Shape[a] != 1 {
-			return fmt.Errorf("cannot squeeze axis %d of shape %v", a, x.Shape)
-		}
-		drop[a] = true
-	}
-	shape := []int{}
-	for i, d := range x.Shape {
-		if !drop[i] {
-			shape = append(shape, d)
-		}
+	shape, err := squeezeShape(sb[:0], x.Shape, axes)
+	if err != nil {
+		return err
 	}
 	reshapeTo(out[0], x, shape)
 	return nil
@@ -192,32 +174,13 @@ type unsqueezeKernel struct {
 func (k unsqueezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
 	var ab, sb [8]int
-	var ib [8]bool
 	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
 	if err != nil {
 		return err
 	}
-	r := len(x.Shape) + len(axes)
-	ins := append(ib[:0], make([]bool, r)...)
-	for _, a := range axes {
-		a, err := normAxis(a, r)
-		if err != nil {
-			return err
-		}
-		if ins[a] {
-			return fmt.Errorf("axis %d repeated", a)
-		}
-		ins[a] = true
-	}
-	shape := append(sb[:0], make([]int, r)...)
-	j := 0
-	for i := range shape {
-		if ins[i] {
-			shape[i] = 1
-		} else {
-			shape[i] = x.Shape[j]
-			j++
-		}
+	shape, err := unsqueezeShape(sb[:0], x.Shape, axes)
+	if err != nil {
+		return err
 	}
 	reshapeTo(out[0], x, shape)
 	return nil

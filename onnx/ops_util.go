@@ -213,3 +213,62 @@ func intsArg(dst, attr []int, fromAttr bool, in []*Tensor, what string) ([]int, 
 // cp copies a slice for an error message, so that formatting it does not
 // make a caller's stack buffer escape to the heap.
 func cp[T any](s []T) []T { return append([]T(nil), s...) }
+
+// squeezeShape appends shape without the listed axes (each of size 1;
+// every size-1 axis when axes is nil) to dst[:0]: Squeeze's output shape,
+// for the kernel and the taped op alike.
+func squeezeShape(dst, shape, axes []int) ([]int, error) {
+	var db [8]bool
+	drop := append(db[:0], make([]bool, len(shape))...)
+	if axes == nil {
+		for i, d := range shape {
+			drop[i] = d == 1
+		}
+	}
+	for _, a := range axes {
+		a, err := normAxis(a, len(shape))
+		if err != nil {
+			return nil, err
+		}
+		if shape[a] != 1 {
+			return nil, fmt.Errorf("cannot squeeze axis %d of shape %v", a, cp(shape))
+		}
+		drop[a] = true
+	}
+	dst = dst[:0]
+	for i, d := range shape {
+		if !drop[i] {
+			dst = append(dst, d)
+		}
+	}
+	return dst, nil
+}
+
+// unsqueezeShape appends shape with a 1 inserted at each of the axes (of
+// the output's rank) to dst[:0]: Unsqueeze's output shape.
+func unsqueezeShape(dst, shape, axes []int) ([]int, error) {
+	var ib [8]bool
+	r := len(shape) + len(axes)
+	ins := append(ib[:0], make([]bool, r)...)
+	for _, a := range axes {
+		a, err := normAxis(a, r)
+		if err != nil {
+			return nil, err
+		}
+		if ins[a] {
+			return nil, fmt.Errorf("axis %d repeated", a)
+		}
+		ins[a] = true
+	}
+	dst = dst[:0]
+	j := 0
+	for i := range r {
+		if ins[i] {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, shape[j])
+			j++
+		}
+	}
+	return dst, nil
+}

@@ -660,44 +660,13 @@ func buildSqueeze[T tensor.Float](n *Node, unsqueeze bool) (tapeFunc[T], error) 
 				return nil, err
 			}
 		}
-		s := in[0].shape()
-		var out []int
+		shape := squeezeShape
 		if unsqueeze {
-			r := len(s) + len(axes)
-			at := make([]bool, r)
-			for _, a := range axes {
-				a, err := normAxis(a, r)
-				if err != nil {
-					return nil, err
-				}
-				at[a] = true
-			}
-			j := 0
-			for i := range r {
-				if at[i] {
-					out = append(out, 1)
-				} else if j < len(s) {
-					out = append(out, s[j])
-					j++
-				}
-			}
-		} else {
-			drop := make([]bool, len(s))
-			for _, a := range axes {
-				a, err := normAxis(a, len(s))
-				if err != nil {
-					return nil, err
-				}
-				if s[a] != 1 {
-					return nil, fmt.Errorf("cannot squeeze axis %d of shape %v", a, s)
-				}
-				drop[a] = true
-			}
-			for i, d := range s {
-				if !drop[i] && !(axes == nil && d == 1) {
-					out = append(out, d)
-				}
-			}
+			shape = unsqueezeShape
+		}
+		out, err := shape(nil, in[0].shape(), axes)
+		if err != nil {
+			return nil, err
 		}
 		return one(c.tp.Reshape(c.v(in[0]), out...)), nil
 	}, nil
