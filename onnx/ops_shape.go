@@ -486,24 +486,8 @@ func sliceRun(x, o *Tensor, starts, ends, axes, steps []int) error {
 		if s == 0 {
 			return fmt.Errorf("step 0")
 		}
-		d := x.Shape[a]
-		b, e := starts[i], ends[i]
-		if b < 0 {
-			b += d
-		}
-		if e < 0 {
-			e += d
-		}
-		if s > 0 {
-			b = clampInt(b, 0, d)
-			e = clampInt(e, 0, d)
-			shape[a] = max(0, (e-b+s-1)/s)
-		} else {
-			b = clampInt(b, -1, d-1)
-			e = clampInt(e, -1, d-1)
-			shape[a] = max(0, (b-e-s-1)/(-s))
-		}
-		begin[a], step[a] = b, s
+		begin[a], shape[a] = sliceAxis(starts[i], ends[i], s, x.Shape[a])
+		step[a] = s
 	}
 	o.Reset(x.DType, shape)
 	xs := rowStridesTo(xsb[:0], x.Shape)
@@ -737,24 +721,15 @@ func newShape(n *Node) (Kernel, error) {
 	return KernelFunc(func(in, out []*Tensor) error {
 		x := in[0]
 		r := len(x.Shape)
-		s, e := start, r
+		e := r
 		if hasEnd {
 			e = end
 		}
-		if s < 0 {
-			s += r
-		}
-		if e < 0 {
-			e += r
-		}
-		s, e = clampInt(s, 0, r), clampInt(e, 0, r)
-		if e < s {
-			e = s
-		}
+		s, k := sliceAxis(start, e, 1, r)
 		o := out[0]
-		o.Reset(Int64, []int{e - s})
-		for i := s; i < e; i++ {
-			o.I64[i-s] = int64(x.Shape[i])
+		o.Reset(Int64, []int{k})
+		for i := range k {
+			o.I64[i] = int64(x.Shape[s+i])
 		}
 		return nil
 	}), nil

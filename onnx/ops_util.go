@@ -272,3 +272,23 @@ func unsqueezeShape(dst, shape, axes []int) ([]int, error) {
 	}
 	return dst, nil
 }
+
+// sliceAxis resolves ONNX's slice bounds over one dimension of size d, as
+// Slice, Shape's start and end, and the taped Slice read them: start b and
+// end e count from the end when negative and are clamped (to [0, d] for a
+// positive step s, to [-1, d-1] for a negative one). It returns the first
+// index and the number of elements taken.
+func sliceAxis(b, e, s, d int) (begin, n int) {
+	if b < 0 {
+		b += d
+	}
+	if e < 0 {
+		e += d
+	}
+	if s > 0 {
+		b, e = clampInt(b, 0, d), clampInt(e, 0, d)
+		return b, max(0, (e-b+s-1)/s)
+	}
+	b, e = clampInt(b, -1, d-1), clampInt(e, -1, d-1)
+	return b, max(0, (b-e-s-1)/(-s))
+}

@@ -672,19 +672,6 @@ func buildSqueeze[T tensor.Float](n *Node, unsqueeze bool) (tapeFunc[T], error) 
 	}, nil
 }
 
-// sliceRange clamps an ONNX slice bound pair to [0, dim] (step 1).
-func sliceRange(start, end, dim int) (int, int) {
-	if start < 0 {
-		start += dim
-	}
-	if end < 0 {
-		end += dim
-	}
-	start = min(max(start, 0), dim)
-	end = min(max(end, start), dim)
-	return start, end
-}
-
 func buildSlice[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	aStarts, aEnds, aAxes := n.IntsAsInt("starts"), n.IntsAsInt("ends"), n.IntsAsInt("axes")
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
@@ -727,9 +714,9 @@ func buildSlice[T tensor.Float](n *Node) (tapeFunc[T], error) {
 			if err != nil {
 				return nil, err
 			}
-			lo, hi := sliceRange(starts[i], ends[i], s[a])
-			if lo != 0 || hi != s[a] {
-				x = c.tp.Slice(x, a, lo, hi)
+			lo, k := sliceAxis(starts[i], ends[i], 1, s[a])
+			if lo != 0 || k != s[a] {
+				x = c.tp.Slice(x, a, lo, lo+k)
 			}
 		}
 		return one(x), nil
