@@ -384,36 +384,8 @@ func (k splitKernel) Run(in, out []*Tensor) error {
 		return err
 	}
 	d := x.Shape[axis]
-	if split == nil {
-		split = append(spb[:0], make([]int, len(out))...)
-		if k.numOutputs > 0 {
-			c := (d + k.numOutputs - 1) / k.numOutputs
-			rest := d
-			for i := range split {
-				split[i] = min(c, rest)
-				rest -= split[i]
-			}
-		} else {
-			if d%len(out) != 0 {
-				return fmt.Errorf("dimension %d does not split in %d", d, len(out))
-			}
-			for i := range split {
-				split[i] = d / len(out)
-			}
-		}
-	}
-	if len(split) != len(out) {
-		return fmt.Errorf("split %v for %d outputs", cp(split), len(out))
-	}
-	sum := 0
-	for _, s := range split {
-		if s < 0 {
-			return fmt.Errorf("negative split %v", cp(split))
-		}
-		sum += s
-	}
-	if sum != d {
-		return fmt.Errorf("split %v does not sum to %d", cp(split), d)
+	if split, err = splitSizes(spb[:0], split, d, len(out), k.numOutputs); err != nil {
+		return err
 	}
 	outer := numel(x.Shape[:axis])
 	inner := numel(x.Shape[axis+1:])

@@ -292,3 +292,43 @@ func sliceAxis(b, e, s, d int) (begin, n int) {
 	b, e = clampInt(b, -1, d-1), clampInt(e, -1, d-1)
 	return b, max(0, (b-e-s-1)/(-s))
 }
+
+// splitSizes checks or fills in Split's part sizes over a dimension of
+// size d into nout outputs, appending to dst[:0] when split is nil:
+// num_outputs (numOutputs > 0, opset 18) gives parts of ⌈d/nout⌉ with a
+// smaller last one, otherwise d must divide evenly. A given split must
+// have nout non-negative sizes that sum to d.
+func splitSizes(dst, split []int, d, nout, numOutputs int) ([]int, error) {
+	if split == nil {
+		split = append(dst[:0], make([]int, nout)...)
+		if numOutputs > 0 {
+			c := (d + numOutputs - 1) / numOutputs
+			rest := d
+			for i := range split {
+				split[i] = min(c, rest)
+				rest -= split[i]
+			}
+		} else {
+			if nout == 0 || d%nout != 0 {
+				return nil, fmt.Errorf("dimension %d does not split in %d", d, nout)
+			}
+			for i := range split {
+				split[i] = d / nout
+			}
+		}
+	}
+	if len(split) != nout {
+		return nil, fmt.Errorf("split %v for %d outputs", cp(split), nout)
+	}
+	sum := 0
+	for _, s := range split {
+		if s < 0 {
+			return nil, fmt.Errorf("negative split %v", cp(split))
+		}
+		sum += s
+	}
+	if sum != d {
+		return nil, fmt.Errorf("split %v does not sum to %d", cp(split), d)
+	}
+	return split, nil
+}

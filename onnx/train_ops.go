@@ -726,6 +726,10 @@ func buildSlice[T tensor.Float](n *Node) (tapeFunc[T], error) {
 func buildSplit[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	axis := int(n.Int("axis", 0))
 	attr := n.IntsAsInt("split")
+	numOutputs := 0
+	if n.Opset >= 18 {
+		numOutputs = int(n.Int("num_outputs", 0))
+	}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		s := in[0].shape()
 		a, err := normAxis(axis, len(s))
@@ -738,23 +742,13 @@ func buildSplit[T tensor.Float](n *Node) (tapeFunc[T], error) {
 				return nil, err
 			}
 		}
-		k := len(n.Outputs)
-		if parts == nil {
-			size := (s[a] + k - 1) / k
-			for lo := 0; lo < s[a]; lo += size {
-				parts = append(parts, min(size, s[a]-lo))
-			}
-		}
-		if len(parts) != k {
-			return nil, fmt.Errorf("split %v for %d outputs", parts, k)
+		if parts, err = splitSizes(nil, parts, s[a], len(n.Outputs), numOutputs); err != nil {
+			return nil, err
 		}
 		x := c.v(in[0])
-		out := make([]tval[T], k)
+		out := make([]tval[T], len(parts))
 		lo := 0
 		for i, p := range parts {
-			if p < 0 || lo+p > s[a] {
-				return nil, fmt.Errorf("split %v does not fit dimension %d", parts, s[a])
-			}
 			out[i] = tval[T]{v: c.tp.Slice(x, a, lo, lo+p)}
 			lo += p
 		}
