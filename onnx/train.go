@@ -383,23 +383,9 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 				return nil, nil, noBackward(n, "a subgraph reads a value that needs a gradient")
 			}
 		}
-		kernel := func() (Kernel, error) {
-			ctor := lookup(n.Domain, n.OpType, n.Opset)
-			if ctor == nil {
-				return nil, fmt.Errorf("onnx: node %q: op %s: %w", n.Name, n.OpType, ErrUnsupported)
-			}
-			k, err := ctor(n)
-			if err == nil {
-				err = n.err
-			}
-			if err != nil {
-				return nil, fmt.Errorf("onnx: node %q (%s, opset %d): %w", n.Name, n.OpType, n.Opset, err)
-			}
-			return k, nil
-		}
 		e, ok := tapeEntryOf(ops, n)
 		if len(varIn) == 0 || noGradOp(n) {
-			k, err := kernel()
+			k, err := newKernel(n)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -418,7 +404,7 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 		if noBack != nil {
 			// An error only if a gradient must pass (see NewGraphModule);
 			// otherwise the node runs on its kernel.
-			k, err := kernel()
+			k, err := newKernel(n)
 			if err != nil {
 				return nil, nil, err
 			}
