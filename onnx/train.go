@@ -99,7 +99,7 @@ func newTrainSource(g *Graph, order []*Node) *trainSource {
 // constant by kernel.
 type trainStep[T tensor.Float] struct {
 	node   *Node
-	in     []int // slot of each input; -1 for an absent optional one
+	in     []int // slot of each input (-1 for an absent optional one), then of each implicit one
 	out    []int // slot of each output; -1 for an unnamed one
 	run    tapeFunc[T]
 	kernel Kernel
@@ -336,9 +336,16 @@ func (gm *GraphModule[T]) plan(src *trainSource) {
 	nargs := 0
 	for i := range gm.steps {
 		st := &gm.steps[i]
-		st.in = make([]int, len(st.node.Inputs))
-		for j, name := range st.node.Inputs {
-			st.in[j] = slot(name)
+		st.in = make([]int, 0, len(st.node.Inputs)+len(st.node.Implicit))
+		for _, name := range st.node.Inputs {
+			st.in = append(st.in, slot(name))
+		}
+		if st.run == nil {
+			// A kernel with subgraphs (If, Loop, Scan) reads the outer
+			// values they use after its inputs, as in a Session.
+			for _, name := range st.node.Implicit {
+				st.in = append(st.in, slot(name))
+			}
 		}
 		st.out = make([]int, len(st.node.Outputs))
 		for j, name := range st.node.Outputs {
