@@ -236,7 +236,15 @@ def gen(out):
 
 def check(name, state, io):
     m = build(name)
-    m.load_state_dict(load_state(state), strict=True)
+    sd = load_state(state)
+    # The file's dtypes are the model's own (BatchNorm's num_batches_tracked
+    # int64), not only convertible by load_state_dict's copy_.
+    bad = {k: (str(v.dtype), str(m.state_dict()[k].dtype)) for k, v in sd.items()
+           if k in m.state_dict() and v.dtype != m.state_dict()[k].dtype}
+    if bad:
+        print(f"{name} {os.path.basename(state)}: dtypes (file, torch) differ: {bad}")
+        return False
+    m.load_state_dict(sd, strict=True)
     m.eval()
     with np.load(io) as z:
         x, want = torch.from_numpy(z["x"].copy()), z["y"]

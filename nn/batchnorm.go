@@ -14,8 +14,8 @@ import (
 // buffers "running_mean" (zeros), "running_var" (ones), both [C], and
 // "num_batches_tracked" (a scalar counting training batches, which PyTorch
 // keeps as int64 and this package as T, exact up to 2^24 batches in
-// float32; it is read from PyTorch's I64 and saved as T, which PyTorch's
-// load_state_dict converts back).
+// float32; Save writes it as int64, as PyTorch does, and Load reads it
+// from an integer or a float tensor).
 //
 // A new layer is in training mode, as a new PyTorch module is: batch
 // statistics, running statistics updated each Forward. Train(m, false)
@@ -96,7 +96,7 @@ func (l *BatchNorm2d[T]) Members(m *Members[T]) {
 	m.Param("bias", l.Bias)
 	m.Buffer("running_mean", l.RunningMean)
 	m.Buffer("running_var", l.RunningVar)
-	m.Buffer("num_batches_tracked", l.NumBatchesTracked)
+	m.IntBuffer("num_batches_tracked", l.NumBatchesTracked)
 }
 
 // checkState refuses a negative running variance (or a negative or

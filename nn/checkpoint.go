@@ -191,15 +191,21 @@ func CheckpointPath(path string) error {
 // safetensors.torch.save_file writes, so safetensors.torch.load_file and
 // Hugging Face read it as PyTorch's) or ".npz" (numpy.load(path)[name]).
 // Any other extension is an error wrapping ErrFormat, and nothing is
-// written.
+// written. Every tensor is stored in T: a State does not say which hold
+// integers (Save, which has the module, stores its IntBuffers as int64).
 func SaveState[T tensor.Float](path string, sd State[T]) error {
+	return saveState(path, sd, nil)
+}
+
+// saveState is SaveState with the tensors ints names stored as int64.
+func saveState[T tensor.Float](path string, sd State[T], ints map[string]bool) error {
 	if err := CheckpointPath(path); err != nil {
 		return err
 	}
 	if strings.EqualFold(filepath.Ext(path), ".npz") {
-		return tensor.SaveNPZ(path, sd)
+		return tensor.SaveNPZWith(path, sd, tensor.SaveOptions{Int64: ints})
 	}
-	return tensor.SaveSafetensorsMetadata(path, sd, map[string]string{"format": "pt"})
+	return tensor.SaveSafetensorsWith(path, sd, tensor.SaveOptions{Metadata: map[string]string{"format": "pt"}, Int64: ints})
 }
 
 // LoadState reads a file written by SaveState or by PyTorch
@@ -247,7 +253,9 @@ func isOptimKey(name string) bool {
 // under PyTorch's state_dict names, so that PyTorch's
 // load_state_dict(strict=True) on the same architecture accepts it. Each
 // of opts (an optimiser) is saved beside it, its keys prefixed
-// "optimizer." (the first), "optimizer1.", … .
+// "optimizer." (the first), "optimizer1.", … . The module's IntBuffers
+// (BatchNorm2d's num_batches_tracked) are stored as int64, as PyTorch
+// stores them; the rest in T.
 func Save[T tensor.Float](path string, m Module[T], opts ...Stateful[T]) error {
 	sd := StateDict(m)
 	for i, o := range opts {
@@ -255,7 +263,7 @@ func Save[T tensor.Float](path string, m Module[T], opts ...Stateful[T]) error {
 			sd[optimPrefix(i)+k] = v
 		}
 	}
-	return SaveState(path, sd)
+	return saveState(path, sd, intBuffers(m))
 }
 
 // Load reads a file written by Save or by PyTorch into m (LoadStateDict

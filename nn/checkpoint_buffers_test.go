@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -97,6 +98,31 @@ func TestUserContainer(t *testing.T) {
 	Train(m, false)
 	Train(m2, false)
 	assert.Equal(t, m.Forward(tp, tp.Const(x)).Value().Data(), m2.Forward(tp, tp.Const(x)).Value().Data())
+
+	// Save stores the count as int64 (PyTorch's dtype); a file holding it
+	// as a float (SaveState, or what this package wrote before) loads too.
+	for _, ext := range []string{".safetensors", ".npz"} {
+		p := filepath.Join(t.TempDir(), "m"+ext)
+		require.NoError(t, Save(p, m))
+		back, err := LoadState[float32](p)
+		require.NoError(t, err)
+		require.Equal(t, []float32{1}, back["0.bn.num_batches_tracked"].Data(), ext)
+		f := filepath.Join(t.TempDir(), "f"+ext)
+		require.NoError(t, SaveState(f, StateDict[float32](m)))
+		m3 := newConvBlockNet(3)
+		_, err = Load(f, m3, true)
+		require.NoError(t, err, ext)
+		assert.Equal(t, float32(1), m3.Layers[0].(*convBlock).BN.NumBatchesTracked.Data()[0], ext)
+	}
+	head := func(p string) string {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		return string(b[:min(len(b), 4096)])
+	}
+	require.Contains(t, head(path), `"0.bn.num_batches_tracked":{"dtype":"I64","shape":[]`)
+	f := filepath.Join(t.TempDir(), "f.safetensors")
+	require.NoError(t, SaveState(f, StateDict[float32](m)))
+	require.Contains(t, head(f), `"0.bn.num_batches_tracked":{"dtype":"F32","shape":[]`)
 
 	// A state dict without num_batches_tracked (an older PyTorch file)
 	// loads strictly, as into PyTorch's BatchNorm, leaving the count.

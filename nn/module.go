@@ -77,6 +77,7 @@ const (
 	kindModule memberKind = iota
 	kindParam
 	kindBuffer
+	kindIntBuffer // a buffer of whole numbers, saved as int64
 )
 
 // Module names a child module (skipped if nil).
@@ -99,6 +100,15 @@ func (m *Members[T]) Param(name string, p *autograd.Var[T]) {
 func (m *Members[T]) Buffer(name string, b *tensor.Dense[T]) {
 	if b != nil {
 		m.visit(name, kindBuffer, nil, nil, b)
+	}
+}
+
+// IntBuffer names a buffer that holds whole numbers (BatchNorm2d's
+// num_batches_tracked): a buffer in every respect, which Save stores as
+// int64, as PyTorch stores its integer buffers; skipped if nil.
+func (m *Members[T]) IntBuffer(name string, b *tensor.Dense[T]) {
+	if b != nil {
+		m.visit(name, kindIntBuffer, nil, nil, b)
 	}
 }
 
@@ -207,8 +217,19 @@ func NumParameters[T tensor.Float](m Module[T]) int {
 func NamedBuffers[T tensor.Float](m Module[T]) []Buffer[T] {
 	var out []Buffer[T]
 	walk("", m, func(name string, kind memberKind, _ Module[T], _ *autograd.Var[T], b *tensor.Dense[T]) {
-		if kind == kindBuffer {
+		if kind == kindBuffer || kind == kindIntBuffer {
 			out = append(out, Buffer[T]{name, b})
+		}
+	})
+	return out
+}
+
+// intBuffers returns the state_dict names of m's IntBuffers.
+func intBuffers[T tensor.Float](m Module[T]) map[string]bool {
+	out := map[string]bool{}
+	walk("", m, func(name string, kind memberKind, _ Module[T], _ *autograd.Var[T], _ *tensor.Dense[T]) {
+		if kind == kindIntBuffer {
+			out[name] = true
 		}
 	})
 	return out

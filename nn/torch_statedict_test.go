@@ -213,16 +213,13 @@ func torchOurs[T tensor.Float](t *testing.T, name string, want torchOursRecord) 
 		}
 		got[k] = torchKey{e.DType, e.Shape}
 	}
-	// load_state_dict converts dtypes (copy_), and an integer buffer
-	// (num_batches_tracked, I64) is saved as T by design; float ones must
-	// match PyTorch's.
+	// Every dtype is PyTorch's own: the float ones, and BatchNorm's
+	// integer num_batches_tracked (I64).
 	require.Len(t, got, len(want.Keys), "safetensors entries")
 	for k, e := range want.Keys {
 		require.Contains(t, got, k, "safetensors")
 		require.Equal(t, e.Shape, got[k].Shape, "safetensors %s shape", k)
-		if e.DType[0] == 'F' || e.DType[0] == 'B' {
-			require.Equal(t, e.DType, got[k].DType, "safetensors %s dtype", k)
-		}
+		require.Equal(t, e.DType, got[k].DType, "safetensors %s dtype", k)
 	}
 	z, err := tensor.LoadNPZ[T](prefix + ".npz")
 	require.NoError(t, err)

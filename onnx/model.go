@@ -358,20 +358,9 @@ func (m *Model) compile(g *Graph, parent *Graph, depth int) error {
 	sort.Strings(g.free)
 	// Kernels.
 	for _, n := range order {
-		ctor := lookup(n.Domain, n.OpType, n.Opset)
-		if ctor == nil {
-			dom := n.Domain
-			if dom == "" {
-				dom = "ai.onnx"
-			}
-			return fmt.Errorf("onnx: node %q: op %s (domain %s, opset %d): %w", n.Name, n.OpType, dom, n.Opset, ErrUnsupported)
-		}
-		k, err := ctor(n)
-		if err == nil {
-			err = n.err
-		}
+		k, err := newKernel(n)
 		if err != nil {
-			return fmt.Errorf("onnx: node %q (%s, opset %d): %w", n.Name, n.OpType, n.Opset, err)
+			return err
 		}
 		n.kernel = k
 	}
@@ -444,4 +433,27 @@ func (h *intHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// newKernel makes n's kernel from the registry: an error wrapping
+// ErrUnsupported names the node, op, domain and opset where none is
+// registered; a constructor's error (or an attribute of the wrong type
+// recorded on n) names the node.
+func newKernel(n *Node) (Kernel, error) {
+	ctor := lookup(n.Domain, n.OpType, n.Opset)
+	if ctor == nil {
+		dom := n.Domain
+		if dom == "" {
+			dom = "ai.onnx"
+		}
+		return nil, fmt.Errorf("onnx: node %q: op %s (domain %s, opset %d): %w", n.Name, n.OpType, dom, n.Opset, ErrUnsupported)
+	}
+	k, err := ctor(n)
+	if err == nil {
+		err = n.err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onnx: node %q (%s, opset %d): %w", n.Name, n.OpType, n.Opset, err)
+	}
+	return k, nil
 }

@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/math32"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -206,11 +207,11 @@ func actRun[T real](k *actKernel, x, y []T) {
 	case aHardSigmoid:
 		a, b := T(k.a), T(k.b)
 		for i, v := range x {
-			y[i] = min(max(a*v+b, 0), 1)
+			y[i] = mathx.HardSigmoid(v, a, b)
 		}
 	case aHardSwish:
 		for i, v := range x {
-			y[i] = v * min(max(v/6+0.5, 0), 1)
+			y[i] = mathx.HardSwish(v)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -464,28 +465,6 @@ func globalPoolRun[T real](isMax bool, planes, in int, x, y []T) {
 			y[p] = m
 			continue
 		}
-		y[p] = sum8(xp) / T(in)
+		y[p] = mathx.Sum(xp) / T(in)
 	}
-}
-
-// sum8 adds s in eight interleaved partial sums: eight independent
-// chains of additions rather than one, whose latency bound the loop.
-func sum8[T real](s []T) T {
-	var a0, a1, a2, a3, a4, a5, a6, a7 T
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		v := s[i : i+8 : i+8]
-		a0 += v[0]
-		a1 += v[1]
-		a2 += v[2]
-		a3 += v[3]
-		a4 += v[4]
-		a5 += v[5]
-		a6 += v[6]
-		a7 += v[7]
-	}
-	for ; i < len(s); i++ {
-		a0 += s[i]
-	}
-	return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 }

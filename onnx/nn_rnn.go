@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/adjoint-go/adjoint/internal/mathx"
 )
 
 // Recurrent layers: RNN, GRU and LSTM (forward, reverse, bidirectional;
@@ -78,7 +80,7 @@ func rnnActivation(name string, alpha, beta float64, hasA, hasB bool) (func(floa
 		return func(x float64) float64 { return a * math.Tanh(b*x) }, nil
 	case "hardsigmoid":
 		a, b := def(alpha, hasA, 0.2), def(beta, hasB, 0.5)
-		return func(x float64) float64 { return math.Min(math.Max(a*x+b, 0), 1) }, nil
+		return func(x float64) float64 { return mathx.HardSigmoid(x, a, b) }, nil
 	case "elu":
 		a := def(alpha, hasA, 1)
 		return func(x float64) float64 {

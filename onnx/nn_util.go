@@ -290,13 +290,9 @@ func (g geom) symmetric() bool {
 	return true
 }
 
-func prod(s []int) int {
-	n := 1
-	for _, v := range s {
-		n *= v
-	}
-	return n
-}
+// prod is numel (tensor.go), under the name the window and kernel code
+// calls it by.
+func prod(s []int) int { return numel(s) }
 
 // outShape returns [n, c, out...].
 func (g geom) outShape(n, c int) []int {

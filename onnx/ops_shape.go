@@ -153,32 +153,14 @@ type squeezeKernel struct {
 
 func (k squeezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
-	var ab [8]int
+	var ab, sb [8]int
 	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
 	if err != nil {
 		return err
 	}
-	drop := make([]bool, len(x.Shape))
-	if axes == nil {
-		for i, d := range x.Shape {
-			drop[i] = d == 1
-		}
-	}
-	for _, a := range axes {
-		a, err := normAxis(a, len(x.Shape))
-		if err != nil {
-			return err
-		}
-		if x.Shape[a] != 1 {
-			return fmt.Errorf("cannot squeeze axis %d of shape %v", a, x.Shape)
-		}
-		drop[a] = true
-	}
-	shape := []int{}
-	for i, d := range x.Shape {
-		if !drop[i] {
-			shape = append(shape, d)
-		}
+	shape, err := squeezeShape(sb[:0], x.Shape, axes)
+	if err != nil {
+		return err
 	}
 	reshapeTo(out[0], x, shape)
 	return nil
@@ -192,32 +174,13 @@ type unsqueezeKernel struct {
 func (k unsqueezeKernel) Run(in, out []*Tensor) error {
 	x := in[0]
 	var ab, sb [8]int
-	var ib [8]bool
 	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
 	if err != nil {
 		return err
 	}
-	r := len(x.Shape) + len(axes)
-	ins := append(ib[:0], make([]bool, r)...)
-	for _, a := range axes {
-		a, err := normAxis(a, r)
-		if err != nil {
-			return err
-		}
-		if ins[a] {
-			return fmt.Errorf("axis %d repeated", a)
-		}
-		ins[a] = true
-	}
-	shape := append(sb[:0], make([]int, r)...)
-	j := 0
-	for i := range shape {
-		if ins[i] {
-			shape[i] = 1
-		} else {
-			shape[i] = x.Shape[j]
-			j++
-		}
+	shape, err := unsqueezeShape(sb[:0], x.Shape, axes)
+	if err != nil {
+		return err
 	}
 	reshapeTo(out[0], x, shape)
 	return nil
@@ -421,36 +384,8 @@ func (k splitKernel) Run(in, out []*Tensor) error {
 		return err
 	}
 	d := x.Shape[axis]
-	if split == nil {
-		split = append(spb[:0], make([]int, len(out))...)
-		if k.numOutputs > 0 {
-			c := (d + k.numOutputs - 1) / k.numOutputs
-			rest := d
-			for i := range split {
-				split[i] = min(c, rest)
-				rest -= split[i]
-			}
-		} else {
-			if d%len(out) != 0 {
-				return fmt.Errorf("dimension %d does not split in %d", d, len(out))
-			}
-			for i := range split {
-				split[i] = d / len(out)
-			}
-		}
-	}
-	if len(split) != len(out) {
-		return fmt.Errorf("split %v for %d outputs", cp(split), len(out))
-	}
-	sum := 0
-	for _, s := range split {
-		if s < 0 {
-			return fmt.Errorf("negative split %v", cp(split))
-		}
-		sum += s
-	}
-	if sum != d {
-		return fmt.Errorf("split %v does not sum to %d", cp(split), d)
+	if split, err = splitSizes(spb[:0], split, d, len(out), k.numOutputs); err != nil {
+		return err
 	}
 	outer := numel(x.Shape[:axis])
 	inner := numel(x.Shape[axis+1:])
@@ -523,24 +458,8 @@ func sliceRun(x, o *Tensor, starts, ends, axes, steps []int) error {
 		if s == 0 {
 			return fmt.Errorf("step 0")
 		}
-		d := x.Shape[a]
-		b, e := starts[i], ends[i]
-		if b < 0 {
-			b += d
-		}
-		if e < 0 {
-			e += d
-		}
-		if s > 0 {
-			b = clampInt(b, 0, d)
-			e = clampInt(e, 0, d)
-			shape[a] = max(0, (e-b+s-1)/s)
-		} else {
-			b = clampInt(b, -1, d-1)
-			e = clampInt(e, -1, d-1)
-			shape[a] = max(0, (b-e-s-1)/(-s))
-		}
-		begin[a], step[a] = b, s
+		begin[a], shape[a] = sliceAxis(starts[i], ends[i], s, x.Shape[a])
+		step[a] = s
 	}
 	o.Reset(x.DType, shape)
 	xs := rowStridesTo(xsb[:0], x.Shape)
@@ -774,24 +693,15 @@ func newShape(n *Node) (Kernel, error) {
 	return KernelFunc(func(in, out []*Tensor) error {
 		x := in[0]
 		r := len(x.Shape)
-		s, e := start, r
+		e := r
 		if hasEnd {
 			e = end
 		}
-		if s < 0 {
-			s += r
-		}
-		if e < 0 {
-			e += r
-		}
-		s, e = clampInt(s, 0, r), clampInt(e, 0, r)
-		if e < s {
-			e = s
-		}
+		s, k := sliceAxis(start, e, 1, r)
 		o := out[0]
-		o.Reset(Int64, []int{e - s})
-		for i := s; i < e; i++ {
-			o.I64[i-s] = int64(x.Shape[i])
+		o.Reset(Int64, []int{k})
+		for i := range k {
+			o.I64[i] = int64(x.Shape[s+i])
 		}
 		return nil
 	}), nil

@@ -213,3 +213,122 @@ func intsArg(dst, attr []int, fromAttr bool, in []*Tensor, what string) ([]int, 
 // cp copies a slice for an error message, so that formatting it does not
 // make a caller's stack buffer escape to the heap.
 func cp[T any](s []T) []T { return append([]T(nil), s...) }
+
+// squeezeShape appends shape without the listed axes (each of size 1;
+// every size-1 axis when axes is nil) to dst[:0]: Squeeze's output shape,
+// for the kernel and the taped op alike.
+func squeezeShape(dst, shape, axes []int) ([]int, error) {
+	var db [8]bool
+	drop := append(db[:0], make([]bool, len(shape))...)
+	if axes == nil {
+		for i, d := range shape {
+			drop[i] = d == 1
+		}
+	}
+	for _, a := range axes {
+		a, err := normAxis(a, len(shape))
+		if err != nil {
+			return nil, err
+		}
+		if shape[a] != 1 {
+			return nil, fmt.Errorf("cannot squeeze axis %d of shape %v", a, cp(shape))
+		}
+		drop[a] = true
+	}
+	dst = dst[:0]
+	for i, d := range shape {
+		if !drop[i] {
+			dst = append(dst, d)
+		}
+	}
+	return dst, nil
+}
+
+// unsqueezeShape appends shape with a 1 inserted at each of the axes (of
+// the output's rank) to dst[:0]: Unsqueeze's output shape.
+func unsqueezeShape(dst, shape, axes []int) ([]int, error) {
+	var ib [8]bool
+	r := len(shape) + len(axes)
+	ins := append(ib[:0], make([]bool, r)...)
+	for _, a := range axes {
+		a, err := normAxis(a, r)
+		if err != nil {
+			return nil, err
+		}
+		if ins[a] {
+			return nil, fmt.Errorf("axis %d repeated", a)
+		}
+		ins[a] = true
+	}
+	dst = dst[:0]
+	j := 0
+	for i := range r {
+		if ins[i] {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, shape[j])
+			j++
+		}
+	}
+	return dst, nil
+}
+
+// sliceAxis resolves ONNX's slice bounds over one dimension of size d, as
+// Slice, Shape's start and end, and the taped Slice read them: start b and
+// end e count from the end when negative and are clamped (to [0, d] for a
+// positive step s, to [-1, d-1] for a negative one). It returns the first
+// index and the number of elements taken.
+func sliceAxis(b, e, s, d int) (begin, n int) {
+	if b < 0 {
+		b += d
+	}
+	if e < 0 {
+		e += d
+	}
+	if s > 0 {
+		b, e = clampInt(b, 0, d), clampInt(e, 0, d)
+		return b, max(0, (e-b+s-1)/s)
+	}
+	b, e = clampInt(b, -1, d-1), clampInt(e, -1, d-1)
+	return b, max(0, (b-e-s-1)/(-s))
+}
+
+// splitSizes checks or fills in Split's part sizes over a dimension of
+// size d into nout outputs, appending to dst[:0] when split is nil:
+// num_outputs (numOutputs > 0, opset 18) gives parts of ⌈d/nout⌉ with a
+// smaller last one, otherwise d must divide evenly. A given split must
+// have nout non-negative sizes that sum to d.
+func splitSizes(dst, split []int, d, nout, numOutputs int) ([]int, error) {
+	if split == nil {
+		split = append(dst[:0], make([]int, nout)...)
+		if numOutputs > 0 {
+			c := (d + numOutputs - 1) / numOutputs
+			rest := d
+			for i := range split {
+				split[i] = min(c, rest)
+				rest -= split[i]
+			}
+		} else {
+			if nout == 0 || d%nout != 0 {
+				return nil, fmt.Errorf("dimension %d does not split in %d", d, nout)
+			}
+			for i := range split {
+				split[i] = d / nout
+			}
+		}
+	}
+	if len(split) != nout {
+		return nil, fmt.Errorf("split %v for %d outputs", cp(split), nout)
+	}
+	sum := 0
+	for _, s := range split {
+		if s < 0 {
+			return nil, fmt.Errorf("negative split %v", cp(split))
+		}
+		sum += s
+	}
+	if sum != d {
+		return nil, fmt.Errorf("split %v does not sum to %d", cp(split), d)
+	}
+	return split, nil
+}

@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -51,14 +52,25 @@ type GraphModule[T tensor.Float] struct {
 	model *Model
 	graph *Graph
 
+	// The parameters (leaf Vars that are the weights: optimisers update
+	// them in place, Export reads them) and the buffers, in the file's
+	// order; fixed and bufs point at the same Vars and tensors.
 	params  []nn.Param[T]
 	buffers []nn.Buffer[T]
-	paramOf map[string]*autograd.Var[T]
-	bufOf   map[string]*tensor.Dense[T]
-	consts  map[string]*Tensor
-	inputs  []ValueInfo // graph inputs that are not initializers
-	steps   []trainStep[T]
-	rng     *rand.Rand
+
+	// The plan, made once by NewGraphModule: every value of the graph has
+	// a slot, and a forward pass reads and writes vals by slot.
+	slotOf   map[string]int
+	fixed    []tval[T]          // per slot: a parameter or a constant, else zero
+	bufs     []*tensor.Dense[T] // per slot: a BatchNormalization statistic, else nil
+	inputs   []ValueInfo        // graph inputs that are not initializers
+	inSlots  []int              // their slots
+	outSlots []int              // the graph outputs' slots
+	steps    []trainStep[T]
+	vals     []tval[T] // the slots during a pass, reused by every Forward
+	args     []tval[T] // one step's inputs, reused
+	ctx      tapeCtx[T]
+	rng      *rand.Rand
 }
 
 // trainSource is a graph's node list as the file gives it (Constant nodes
@@ -87,6 +99,8 @@ func newTrainSource(g *Graph, order []*Node) *trainSource {
 // constant by kernel.
 type trainStep[T tensor.Float] struct {
 	node   *Node
+	in     []int // slot of each input (-1 for an absent optional one), then of each implicit one
+	out    []int // slot of each output; -1 for an unnamed one
 	run    tapeFunc[T]
 	kernel Kernel
 	// noBack: the node has no backward. NewGraphModule fails if a
@@ -155,9 +169,7 @@ func NewGraphModuleWith[T tensor.Float](m *Model, opts GraphModuleOptions) (*Gra
 	g := m.Graph
 	src := g.source
 	ops := tapeOps[T]()
-	gm := &GraphModule[T]{model: m, graph: g, paramOf: map[string]*autograd.Var[T]{},
-		bufOf: map[string]*tensor.Dense[T]{}, consts: map[string]*Tensor{},
-		rng: rand.New(rand.NewPCG(1, 2))}
+	gm := &GraphModule[T]{model: m, graph: g, rng: rand.New(rand.NewPCG(1, 2))}
 	inits := map[string]*Tensor{}
 	for _, it := range g.Initializers {
 		inits[it.Name] = it.T
@@ -181,17 +193,10 @@ func NewGraphModuleWith[T tensor.Float](m *Model, opts GraphModuleOptions) (*Gra
 			gm.inputs = append(gm.inputs, in)
 		}
 	}
-	entry := func(n *Node) (tapeEntry[T], bool) {
-		if canonDomain(n.Domain) != "" {
-			return tapeEntry[T]{}, false
-		}
-		e, ok := ops[n.OpType]
-		return e, ok
-	}
 	// Which float initializers are parameters, which are buffers.
 	isParam, isBuf := map[string]bool{}, map[string]bool{}
 	for _, n := range src.nodes {
-		e, ok := entry(n)
+		e, ok := tapeEntryOf(ops, n)
 		if !ok || noGradOp(n) {
 			continue
 		}
@@ -281,24 +286,81 @@ func NewGraphModuleWith[T tensor.Float](m *Model, opts GraphModuleOptions) (*Gra
 		return nil, reachedNoBack
 	}
 	gm.steps = steps
+	gm.plan(src)
 	for _, it := range cands {
+		id := gm.slotOf[it.Name]
 		switch {
 		case isParam[it.Name]:
 			v := autograd.NewVar(denseOf[T](it.T), true)
 			gm.params = append(gm.params, nn.Param[T]{Name: it.Name, Var: v})
-			gm.paramOf[it.Name] = v
+			gm.fixed[id] = tval[T]{v: v}
 		case isBuf[it.Name]:
 			d := denseOf[T](it.T)
 			gm.buffers = append(gm.buffers, nn.Buffer[T]{Name: it.Name, Value: d})
-			gm.bufOf[it.Name] = d
+			gm.bufs[id] = d
 		}
 	}
 	for name, t := range src.consts {
 		if !isParam[name] && !isBuf[name] {
-			gm.consts[name] = t
+			gm.fixed[gm.slotOf[name]] = tval[T]{t: t}
 		}
 	}
 	return gm, nil
+}
+
+// plan gives every value a slot (the graph's inputs, the initializers and
+// Constant outputs, each node's inputs and outputs) and the steps their
+// slots, so that Forward reads and writes a slice rather than a map.
+func (gm *GraphModule[T]) plan(src *trainSource) {
+	gm.slotOf = map[string]int{}
+	slot := func(name string) int {
+		if name == "" {
+			return -1
+		}
+		s, ok := gm.slotOf[name]
+		if !ok {
+			s = len(gm.slotOf)
+			gm.slotOf[name] = s
+		}
+		return s
+	}
+	for _, in := range gm.inputs {
+		gm.inSlots = append(gm.inSlots, slot(in.Name))
+	}
+	for _, it := range gm.graph.Initializers {
+		slot(it.Name)
+	}
+	for _, name := range slices.Sorted(maps.Keys(src.consts)) {
+		slot(name)
+	}
+	nargs := 0
+	for i := range gm.steps {
+		st := &gm.steps[i]
+		st.in = make([]int, 0, len(st.node.Inputs)+len(st.node.Implicit))
+		for _, name := range st.node.Inputs {
+			st.in = append(st.in, slot(name))
+		}
+		if st.run == nil {
+			// A kernel with subgraphs (If, Loop, Scan) reads the outer
+			// values they use after its inputs, as in a Session.
+			for _, name := range st.node.Implicit {
+				st.in = append(st.in, slot(name))
+			}
+		}
+		st.out = make([]int, len(st.node.Outputs))
+		for j, name := range st.node.Outputs {
+			st.out[j] = slot(name)
+		}
+		nargs = max(nargs, len(st.in))
+	}
+	for _, o := range gm.graph.Outputs {
+		gm.outSlots = append(gm.outSlots, slot(o.Name))
+	}
+	n := len(gm.slotOf)
+	gm.fixed = make([]tval[T], n)
+	gm.bufs = make([]*tensor.Dense[T], n)
+	gm.vals = make([]tval[T], n)
+	gm.args = make([]tval[T], nargs)
 }
 
 // classify decides, node by node, which are recorded on the tape (those
@@ -306,13 +368,6 @@ func NewGraphModuleWith[T tensor.Float](m *Model, opts GraphModuleOptions) (*Gra
 // inference kernels, and returns the steps and the values that carry a
 // gradient.
 func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T], isParam map[string]bool) ([]trainStep[T], map[string]bool, error) {
-	entry := func(n *Node) (tapeEntry[T], bool) {
-		if canonDomain(n.Domain) != "" {
-			return tapeEntry[T]{}, false
-		}
-		e, ok := ops[n.OpType]
-		return e, ok
-	}
 	var steps []trainStep[T]
 	isVar := map[string]bool{}
 	for _, in := range gm.inputs {
@@ -335,23 +390,9 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 				return nil, nil, noBackward(n, "a subgraph reads a value that needs a gradient")
 			}
 		}
-		kernel := func() (Kernel, error) {
-			ctor := lookup(n.Domain, n.OpType, n.Opset)
-			if ctor == nil {
-				return nil, fmt.Errorf("onnx: node %q: op %s: %w", n.Name, n.OpType, ErrUnsupported)
-			}
-			k, err := ctor(n)
-			if err == nil {
-				err = n.err
-			}
-			if err != nil {
-				return nil, fmt.Errorf("onnx: node %q (%s, opset %d): %w", n.Name, n.OpType, n.Opset, err)
-			}
-			return k, nil
-		}
-		e, ok := entry(n)
+		e, ok := tapeEntryOf(ops, n)
 		if len(varIn) == 0 || noGradOp(n) {
-			k, err := kernel()
+			k, err := newKernel(n)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -370,7 +411,7 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 		if noBack != nil {
 			// An error only if a gradient must pass (see NewGraphModule);
 			// otherwise the node runs on its kernel.
-			k, err := kernel()
+			k, err := newKernel(n)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -403,6 +444,15 @@ func (gm *GraphModule[T]) classify(src *trainSource, ops map[string]tapeEntry[T]
 	return steps, isVar, nil
 }
 
+// tapeEntryOf returns the taped op for n (default domain only).
+func tapeEntryOf[T tensor.Float](ops map[string]tapeEntry[T], n *Node) (tapeEntry[T], bool) {
+	if canonDomain(n.Domain) != "" {
+		return tapeEntry[T]{}, false
+	}
+	e, ok := ops[n.OpType]
+	return e, ok
+}
+
 func noBackward(n *Node, why string) error {
 	dom := n.Domain
 	if dom == "" {
@@ -430,7 +480,25 @@ func (gm *GraphModule[T]) Members(m *nn.Members[T]) {
 func (gm *GraphModule[T]) Model() *Model { return gm.model }
 
 // Param returns the parameter made from the initializer called name, or nil.
-func (gm *GraphModule[T]) Param(name string) *autograd.Var[T] { return gm.paramOf[name] }
+func (gm *GraphModule[T]) Param(name string) *autograd.Var[T] {
+	if s, ok := gm.slotOf[name]; ok {
+		return gm.fixed[s].v
+	}
+	return nil
+}
+
+// weight returns the parameter's or buffer's value made from the
+// initializer (or Constant output) called name, or nil.
+func (gm *GraphModule[T]) weight(name string) *tensor.Dense[T] {
+	s, ok := gm.slotOf[name]
+	switch {
+	case !ok:
+		return nil
+	case gm.fixed[s].v != nil:
+		return gm.fixed[s].v.Value()
+	}
+	return gm.bufs[s]
+}
 
 // SetRNG sets the generator Dropout draws its masks from in training mode
 // (by default a fixed seed).
@@ -452,15 +520,21 @@ func (gm *GraphModule[T]) Forward(tp *autograd.Tape[T], inputs map[string]*autog
 // ForwardWith is Forward for graphs that also take inputs that are not
 // differentiable (token ids, masks): those are given as Tensors in data.
 // A float input may be given either way. Every graph input must be given
-// once; a shape problem or bad value is an error naming the node.
+// once; a shape problem or bad value is an error naming the node. The
+// pass reads and writes the values in slots planned by NewGraphModule,
+// reused by every call: only the result map and the taped ops allocate.
 func (gm *GraphModule[T]) ForwardWith(tp *autograd.Tape[T], inputs map[string]*autograd.Var[T], data map[string]*Tensor) (map[string]*autograd.Var[T], error) {
 	if tp == nil {
 		panic("onnx: GraphModule.Forward: nil tape")
 	}
-	vals := make(map[string]tval[T], len(gm.steps)+len(gm.params)+len(gm.consts))
-	for _, in := range gm.inputs {
+	vals := gm.vals
+	copy(vals, gm.fixed)
+	defer clear(vals) // hold no Var of tp after the pass
+	given := 0
+	for i, in := range gm.inputs {
 		v, okv := inputs[in.Name]
 		t, okt := data[in.Name]
+		id := gm.inSlots[i]
 		switch {
 		case okv && okt:
 			return nil, fmt.Errorf("onnx: Forward: input %q given twice", in.Name)
@@ -468,49 +542,46 @@ func (gm *GraphModule[T]) ForwardWith(tp *autograd.Tape[T], inputs map[string]*a
 			if !in.DType.IsFloat() {
 				return nil, fmt.Errorf("onnx: Forward: input %q is %v; give it in data as a Tensor", in.Name, in.DType)
 			}
-			vals[in.Name] = tval[T]{v: v}
+			vals[id] = tval[T]{v: v}
 		case okt && t != nil:
 			if err := checkTensor(t); err != nil {
 				return nil, fmt.Errorf("onnx: Forward: input %q: %w", in.Name, err)
 			}
 			if in.DType.IsFloat() && t.DType.IsFloat() {
-				vals[in.Name] = tval[T]{v: tp.Const(denseOf[T](t))}
+				vals[id] = tval[T]{v: tp.Const(denseOf[T](t))}
 			} else {
-				vals[in.Name] = tval[T]{t: t}
+				vals[id] = tval[T]{t: t}
 			}
 		default:
 			return nil, fmt.Errorf("onnx: Forward: missing input %q", in.Name)
 		}
+		given++
 	}
-	for name := range inputs {
-		if _, ok := vals[name]; !ok {
-			return nil, fmt.Errorf("onnx: Forward: unknown input %q", name)
+	if given != len(inputs)+len(data) {
+		for _, m := range []iter.Seq[string]{maps.Keys(inputs), maps.Keys(data)} {
+			for name := range m {
+				if !slices.ContainsFunc(gm.inputs, func(in ValueInfo) bool { return in.Name == name }) {
+					return nil, fmt.Errorf("onnx: Forward: unknown input %q", name)
+				}
+			}
 		}
 	}
-	for name := range data {
-		if _, ok := vals[name]; !ok {
-			return nil, fmt.Errorf("onnx: Forward: unknown input %q", name)
-		}
-	}
-	for name, t := range gm.consts {
-		vals[name] = tval[T]{t: t}
-	}
-	for _, p := range gm.params {
-		vals[p.Name] = tval[T]{v: p.Var}
-	}
-	c := &tapeCtx[T]{tp: tp, gm: gm}
+	c := &gm.ctx
+	*c = tapeCtx[T]{tp: tp, gm: gm}
+	defer func() { *c = tapeCtx[T]{} }()
 	for _, st := range gm.steps {
 		n := st.node
-		in := make([]tval[T], len(n.Inputs))
-		for i, name := range n.Inputs {
-			if name != "" {
-				in[i] = vals[name]
+		in := gm.args[:len(st.in)]
+		for i, id := range st.in {
+			in[i] = tval[T]{}
+			if id >= 0 {
+				in[i] = vals[id]
 			}
 		}
 		var out []tval[T]
 		var err error
 		if st.run != nil {
-			c.node = n
+			c.node, c.in = n, st.in
 			out, err = c.call(st.run, in)
 		} else {
 			if st.noBack != nil {
@@ -525,15 +596,15 @@ func (gm *GraphModule[T]) ForwardWith(tp *autograd.Tape[T], inputs map[string]*a
 		if err != nil {
 			return nil, fmt.Errorf("onnx: node %q (%s): %w", n.Name, n.OpType, err)
 		}
-		for i, o := range n.Outputs {
-			if o != "" && i < len(out) {
-				vals[o] = out[i]
+		for i, id := range st.out {
+			if id >= 0 && i < len(out) {
+				vals[id] = out[i]
 			}
 		}
 	}
 	res := make(map[string]*autograd.Var[T], len(gm.graph.Outputs))
-	for _, o := range gm.graph.Outputs {
-		x := vals[o.Name]
+	for i, o := range gm.graph.Outputs {
+		x := vals[gm.outSlots[i]]
 		if x.t != nil && !x.t.DType.IsFloat() {
 			continue
 		}
@@ -550,6 +621,16 @@ type tapeCtx[T tensor.Float] struct {
 	tp   *autograd.Tape[T]
 	gm   *GraphModule[T]
 	node *Node
+	in   []int // the node's input slots
+}
+
+// buf returns the buffer that node input i reads (a BatchNormalization
+// statistic), or nil.
+func (c *tapeCtx[T]) buf(i int) *tensor.Dense[T] {
+	if i < len(c.in) && c.in[i] >= 0 {
+		return c.gm.bufs[c.in[i]]
+	}
+	return nil
 }
 
 // call runs a taped op, turning an autograd panic over the data (shapes
@@ -673,12 +754,8 @@ func (gm *GraphModule[T]) Export() (*Model, error) {
 	m, g, src := gm.model, gm.graph, gm.graph.source
 	ng := &Graph{Name: g.Name, Inputs: g.Inputs, Outputs: g.Outputs, ValueInfo: g.ValueInfo}
 	value := func(name string, old *Tensor) *Tensor {
-		var d *tensor.Dense[T]
-		if v := gm.paramOf[name]; v != nil {
-			d = v.Value()
-		} else if b := gm.bufOf[name]; b != nil {
-			d = b
-		} else {
+		d := gm.weight(name)
+		if d == nil {
 			return old
 		}
 		t := tensorOf(d)

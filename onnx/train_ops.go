@@ -7,6 +7,7 @@ import (
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -190,7 +191,7 @@ func tapeOpTable[T tensor.Float]() map[string]tapeEntry[T] {
 				if err != nil {
 					return nil, err
 				}
-				return one(c.tp.Reshape(c.v(in[0]), prod(s[:a]), prod(s[a:]))), nil
+				return one(c.tp.Reshape(c.v(in[0]), numel(s[:a]), numel(s[a:]))), nil
 			}, nil
 		}},
 		"Reshape": {diff: 1, build: func(n *Node) (tapeFunc[T], error) {
@@ -263,9 +264,21 @@ func tapeOpTable[T tensor.Float]() map[string]tapeEntry[T] {
 	}
 }
 
+// unusedOutputs returns an error naming what if the node uses any output
+// from index from on: the optional outputs (Dropout's mask, MaxPool's
+// indices, the norms' saved statistics) that the taped ops do not make.
+func unusedOutputs(n *Node, from int, what string) error {
+	for _, o := range n.Outputs[min(from, len(n.Outputs)):] {
+		if o != "" {
+			return fmt.Errorf("%s: %w", what, ErrUnsupported)
+		}
+	}
+	return nil
+}
+
 func buildDropout[T tensor.Float](n *Node) (tapeFunc[T], error) {
-	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		return nil, fmt.Errorf("the mask output: %w", ErrUnsupported)
+	if err := unusedOutputs(n, 1, "the mask output"); err != nil {
+		return nil, err
 	}
 	ratio := float64(n.Float("ratio", 0.5))
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
@@ -403,127 +416,122 @@ func buildGemm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	}, nil
 }
 
-// pads2d reads a 2-D op's pads, strides and dilations; pads are
-// [top, left, bottom, right].
-func pads2d(n *Node) (pads []int, err error) {
-	switch ap := n.String("auto_pad", "NOTSET"); ap {
-	case "NOTSET", "VALID", "":
-	case "SAME_UPPER", "SAME_LOWER":
-		return nil, nil // computed from the input's shape on each run
-	default:
-		return nil, fmt.Errorf("auto_pad %q: %w", ap, ErrUnsupported)
+// window2d reads a Conv's or pool's window with the inference kernels'
+// reader (readWindow) and checks that every attribute it gives has two
+// spatial dimensions: autograd's convolution and pools are 2-D.
+func window2d(n *Node) (window, error) {
+	w, err := readWindow(n)
+	if err != nil {
+		return w, err
 	}
-	pads = n.IntsAsInt("pads")
-	if n.String("auto_pad", "NOTSET") == "VALID" || pads == nil {
-		pads = []int{0, 0, 0, 0}
+	for _, a := range []struct {
+		name string
+		v    []int
+		len  int
+	}{{"kernel_shape", w.kernel, 2}, {"strides", w.strides, 2}, {"dilations", w.dilations, 2}, {"pads", w.pads, 4}} {
+		if a.v != nil && len(a.v) != a.len {
+			return w, fmt.Errorf("%s %v (2-D ops only): %w", a.name, a.v, ErrUnsupported)
+		}
 	}
-	if len(pads) != 4 {
-		return nil, fmt.Errorf("pads %v for a 2-D op: %w", pads, ErrUnsupported)
-	}
-	return pads, nil
+	return w, nil
 }
 
-func pair(v []int, def int) ([2]int, error) {
-	if v == nil {
-		return [2]int{def, def}, nil
-	}
-	if len(v) != 2 {
-		return [2]int{}, fmt.Errorf("%v is not two values (2-D ops only): %w", v, ErrUnsupported)
-	}
-	return [2]int{v[0], v[1]}, nil
+// window2 is a 2-D window with the geometry of the last input it was
+// resolved against: a GraphModule runs one pass at a time, and a pass
+// after the first at the same size allocates nothing here.
+type window2 struct {
+	w     window
+	in, k [2]int
+	g     geom
+	ok    bool
 }
 
-// samePads is auto_pad SAME_UPPER/SAME_LOWER's padding for one axis.
-func samePads(in, k, s, d int, upper bool) (lo, hi int) {
-	out := (in + s - 1) / s
-	total := max((out-1)*s+(k-1)*d+1-in, 0)
-	lo = total / 2
-	if !upper {
-		lo = total - total/2
+// resolve is window.resolve over the spatial sizes in (and kernel k from
+// the weights, or nil); the result is shared with later calls, not to be
+// changed.
+func (c *window2) resolve(in, k []int) (geom, error) {
+	var kk [2]int
+	if k != nil {
+		kk = [2]int{k[0], k[1]}
 	}
-	return lo, total - lo
+	if c.ok && c.in == [2]int{in[0], in[1]} && c.k == kk {
+		return c.g, nil
+	}
+	g, err := c.w.resolve(in, k)
+	if err != nil {
+		return g, err
+	}
+	c.in, c.k, c.g, c.ok = [2]int{in[0], in[1]}, kk, g, true
+	return g, nil
 }
 
 func buildConv[T tensor.Float](n *Node) (tapeFunc[T], error) {
-	pads, err := pads2d(n)
-	if err != nil {
-		return nil, err
-	}
-	stride, err := pair(n.IntsAsInt("strides"), 1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := pair(n.IntsAsInt("dilations"), 1)
+	w, err := window2d(n)
 	if err != nil {
 		return nil, err
 	}
 	groups := int(n.Int("group", 1))
-	autoPad := n.String("auto_pad", "NOTSET")
+	win := &window2{w: w}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
-		x, w := c.v(in[0]), c.v(in[1])
-		sx, sw := x.Shape(), w.Shape()
+		x, wt := c.v(in[0]), c.v(in[1])
+		sx, sw := x.Shape(), wt.Shape()
 		if len(sx) != 4 || len(sw) != 4 {
 			return nil, fmt.Errorf("input %v, weight %v: only 2-D convolution (N×C×H×W): %w", sx, sw, ErrUnsupported)
 		}
-		p := pads
-		if p == nil {
-			t, l := 0, 0
-			b, r := 0, 0
-			t, b = samePads(sx[2], sw[2], stride[0], dil[0], autoPad == "SAME_UPPER")
-			l, r = samePads(sx[3], sw[3], stride[1], dil[1], autoPad == "SAME_UPPER")
-			p = []int{t, l, b, r}
+		g, err := win.resolve(sx[2:], sw[2:])
+		if err != nil {
+			return nil, err
 		}
-		if p[0] != p[2] || p[1] != p[3] {
-			x = padConst(c, x, []int{0, 0, p[0], p[1], 0, 0, p[2], p[3]})
-			p = []int{0, 0, 0, 0}
+		pad := [2]int{g.pb[0], g.pb[1]}
+		if !g.symmetric() {
+			// autograd pads both ends alike: the extra rows and columns
+			// are zeros concatenated first.
+			x = padConst(c, x, []int{0, 0, g.pb[0], g.pb[1], 0, 0, g.pe[0], g.pe[1]})
+			pad = [2]int{}
 		}
 		var b *autograd.Var[T]
 		if len(in) > 2 && in[2].ok() {
 			b = c.v(in[2])
 		}
-		return one(c.tp.Conv2d(x, w, b, autograd.Conv2dOptions{Stride: stride, Padding: [2]int{p[0], p[1]},
-			Dilation: dil, Groups: groups})), nil
+		return one(c.tp.Conv2d(x, wt, b, autograd.Conv2dOptions{Stride: [2]int{g.s[0], g.s[1]},
+			Padding: pad, Dilation: [2]int{g.d[0], g.d[1]}, Groups: groups})), nil
 	}, nil
 }
 
 func buildPool[T tensor.Float](n *Node, isMax bool) (tapeFunc[T], error) {
-	if len(n.Outputs) > 1 && n.Outputs[1] != "" {
-		return nil, fmt.Errorf("the Indices output: %w", ErrUnsupported)
+	if err := unusedOutputs(n, 1, "the Indices output"); err != nil {
+		return nil, err
 	}
 	if n.Int("storage_order", 0) != 0 {
 		return nil, fmt.Errorf("storage_order 1: %w", ErrUnsupported)
 	}
-	pads, err := pads2d(n)
+	w, err := window2d(n)
 	if err != nil {
 		return nil, err
 	}
-	if pads == nil {
+	switch {
+	case w.kernel == nil:
+		return nil, fmt.Errorf("kernel_shape is required")
+	case w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER":
 		return nil, fmt.Errorf("auto_pad SAME in pooling: %w", ErrUnsupported)
+	case w.autoPad != "VALID" && w.pads != nil && (w.pads[0] != w.pads[2] || w.pads[1] != w.pads[3]):
+		return nil, fmt.Errorf("asymmetric pads %v in pooling: %w", w.pads, ErrUnsupported)
+	case !isMax && w.dilations != nil && (w.dilations[0] != 1 || w.dilations[1] != 1):
+		return nil, fmt.Errorf("AveragePool dilations %v: %w", w.dilations, ErrUnsupported)
 	}
-	if pads[0] != pads[2] || pads[1] != pads[3] {
-		return nil, fmt.Errorf("asymmetric pads %v in pooling: %w", pads, ErrUnsupported)
-	}
-	kernel, err := pair(n.IntsAsInt("kernel_shape"), 0)
-	if err != nil {
-		return nil, err
-	}
-	stride, err := pair(n.IntsAsInt("strides"), 1)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := pair(n.IntsAsInt("dilations"), 1)
-	if err != nil {
-		return nil, err
-	}
-	if !isMax && dil != [2]int{1, 1} {
-		return nil, fmt.Errorf("AveragePool dilations %v: %w", dil, ErrUnsupported)
-	}
-	o := autograd.Pool2dOptions{Kernel: kernel, Stride: stride, Padding: [2]int{pads[0], pads[1]},
-		Dilation: dil, CeilMode: n.Int("ceil_mode", 0) != 0, ExcludePad: n.Int("count_include_pad", 0) == 0}
+	excludePad := n.Int("count_include_pad", 0) == 0
+	win := &window2{w: w}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
-		if len(in[0].shape()) != 4 {
-			return nil, fmt.Errorf("input shape %v is not N×C×H×W: %w", in[0].shape(), ErrUnsupported)
+		s := in[0].shape()
+		if len(s) != 4 {
+			return nil, fmt.Errorf("input shape %v is not N×C×H×W: %w", s, ErrUnsupported)
 		}
+		g, err := win.resolve(s[2:], nil)
+		if err != nil {
+			return nil, err
+		}
+		o := autograd.Pool2dOptions{Kernel: [2]int{g.k[0], g.k[1]}, Stride: [2]int{g.s[0], g.s[1]},
+			Padding: [2]int{g.pb[0], g.pb[1]}, Dilation: [2]int{g.d[0], g.d[1]}, CeilMode: w.ceil, ExcludePad: excludePad}
 		if isMax {
 			return one(c.tp.MaxPool2d(c.v(in[0]), o)), nil
 		}
@@ -538,10 +546,8 @@ func buildPool[T tensor.Float](n *Node, isMax bool) (tapeFunc[T], error) {
 func buildBatchNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	eps := float64(n.Float("epsilon", 1e-5))
 	momentum := 1 - float64(n.Float("momentum", 0.9))
-	for i := 3; i < len(n.Outputs); i++ {
-		if n.Outputs[i] != "" {
-			return nil, fmt.Errorf("saved mean and variance outputs: %w", ErrUnsupported)
-		}
+	if err := unusedOutputs(n, 3, "saved mean and variance outputs"); err != nil {
+		return nil, err
 	}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		x := c.v(in[0])
@@ -558,7 +564,7 @@ func buildBatchNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 			return nil, fmt.Errorf("input shape %v: %w", s, ErrUnsupported)
 		}
 		stat := func(i int) (*tensor.Dense[T], bool) {
-			if d := c.gm.bufOf[n.Inputs[i]]; d != nil {
+			if d := c.buf(i); d != nil {
 				return d, true
 			}
 			return denseOf[T](in[i].t), false
@@ -576,7 +582,7 @@ func buildBatchNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 		}
 		out := []tval[T]{{v: y}}
 		if len(n.Outputs) > 1 {
-			m, v := c.gm.bufOf[n.Inputs[3]], c.gm.bufOf[n.Inputs[4]]
+			m, v := c.buf(3), c.buf(4)
 			out = append(out, tval[T]{t: tensorOrNil(m, in[3])}, tval[T]{t: tensorOrNil(v, in[4])})
 		}
 		return out, nil
@@ -596,10 +602,8 @@ func buildLayerNorm[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	if n.Int("stash_type", 1) != 1 {
 		return nil, fmt.Errorf("stash_type %d: %w", n.Int("stash_type", 1), ErrUnsupported)
 	}
-	for i := 1; i < len(n.Outputs); i++ {
-		if n.Outputs[i] != "" {
-			return nil, fmt.Errorf("Mean and InvStdDev outputs: %w", ErrUnsupported)
-		}
+	if err := unusedOutputs(n, 1, "Mean and InvStdDev outputs"); err != nil {
+		return nil, err
 	}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		x := c.v(in[0])
@@ -641,7 +645,7 @@ func buildSoftmax[T tensor.Float](n *Node, log bool) (tapeFunc[T], error) {
 		if n.Opset >= 13 || a == len(s)-1 {
 			return one(f(x, a)), nil
 		}
-		y := f(c.tp.Reshape(x, prod(s[:a]), prod(s[a:])), 1)
+		y := f(c.tp.Reshape(x, numel(s[:a]), numel(s[a:])), 1)
 		return one(c.tp.Reshape(y, s...)), nil
 	}, nil
 }
@@ -656,60 +660,16 @@ func buildSqueeze[T tensor.Float](n *Node, unsqueeze bool) (tapeFunc[T], error) 
 				return nil, err
 			}
 		}
-		s := in[0].shape()
-		var out []int
+		shape := squeezeShape
 		if unsqueeze {
-			r := len(s) + len(axes)
-			at := make([]bool, r)
-			for _, a := range axes {
-				a, err := normAxis(a, r)
-				if err != nil {
-					return nil, err
-				}
-				at[a] = true
-			}
-			j := 0
-			for i := range r {
-				if at[i] {
-					out = append(out, 1)
-				} else if j < len(s) {
-					out = append(out, s[j])
-					j++
-				}
-			}
-		} else {
-			drop := make([]bool, len(s))
-			for _, a := range axes {
-				a, err := normAxis(a, len(s))
-				if err != nil {
-					return nil, err
-				}
-				if s[a] != 1 {
-					return nil, fmt.Errorf("cannot squeeze axis %d of shape %v", a, s)
-				}
-				drop[a] = true
-			}
-			for i, d := range s {
-				if !drop[i] && !(axes == nil && d == 1) {
-					out = append(out, d)
-				}
-			}
+			shape = unsqueezeShape
+		}
+		out, err := shape(nil, in[0].shape(), axes)
+		if err != nil {
+			return nil, err
 		}
 		return one(c.tp.Reshape(c.v(in[0]), out...)), nil
 	}, nil
-}
-
-// sliceRange clamps an ONNX slice bound pair to [0, dim] (step 1).
-func sliceRange(start, end, dim int) (int, int) {
-	if start < 0 {
-		start += dim
-	}
-	if end < 0 {
-		end += dim
-	}
-	start = min(max(start, 0), dim)
-	end = min(max(end, start), dim)
-	return start, end
 }
 
 func buildSlice[T tensor.Float](n *Node) (tapeFunc[T], error) {
@@ -754,9 +714,9 @@ func buildSlice[T tensor.Float](n *Node) (tapeFunc[T], error) {
 			if err != nil {
 				return nil, err
 			}
-			lo, hi := sliceRange(starts[i], ends[i], s[a])
-			if lo != 0 || hi != s[a] {
-				x = c.tp.Slice(x, a, lo, hi)
+			lo, k := sliceAxis(starts[i], ends[i], 1, s[a])
+			if lo != 0 || k != s[a] {
+				x = c.tp.Slice(x, a, lo, lo+k)
 			}
 		}
 		return one(x), nil
@@ -766,6 +726,10 @@ func buildSlice[T tensor.Float](n *Node) (tapeFunc[T], error) {
 func buildSplit[T tensor.Float](n *Node) (tapeFunc[T], error) {
 	axis := int(n.Int("axis", 0))
 	attr := n.IntsAsInt("split")
+	numOutputs := 0
+	if n.Opset >= 18 {
+		numOutputs = int(n.Int("num_outputs", 0))
+	}
 	return func(c *tapeCtx[T], in []tval[T]) ([]tval[T], error) {
 		s := in[0].shape()
 		a, err := normAxis(axis, len(s))
@@ -778,23 +742,13 @@ func buildSplit[T tensor.Float](n *Node) (tapeFunc[T], error) {
 				return nil, err
 			}
 		}
-		k := len(n.Outputs)
-		if parts == nil {
-			size := (s[a] + k - 1) / k
-			for lo := 0; lo < s[a]; lo += size {
-				parts = append(parts, min(size, s[a]-lo))
-			}
-		}
-		if len(parts) != k {
-			return nil, fmt.Errorf("split %v for %d outputs", parts, k)
+		if parts, err = splitSizes(nil, parts, s[a], len(n.Outputs), numOutputs); err != nil {
+			return nil, err
 		}
 		x := c.v(in[0])
-		out := make([]tval[T], k)
+		out := make([]tval[T], len(parts))
 		lo := 0
 		for i, p := range parts {
-			if p < 0 || lo+p > s[a] {
-				return nil, fmt.Errorf("split %v does not fit dimension %d", parts, s[a])
-			}
 			out[i] = tval[T]{v: c.tp.Slice(x, a, lo, lo+p)}
 			lo += p
 		}
@@ -1089,7 +1043,7 @@ func erfOp[T tensor.Float]() tapeEntry[T] {
 // hardSigmoid is max(0, min(1, αx + β)); its gradient α inside (0, 1).
 func hardSigmoid[T tensor.Float](alpha, beta float64) *elemFunc[T] {
 	return &elemFunc[T]{name: "HardSigmoid",
-		f: func(x float64) float64 { return max(0, min(1, alpha*x+beta)) },
+		f: func(x float64) float64 { return mathx.HardSigmoid(x, alpha, beta) },
 		df: func(x float64) float64 {
 			if v := alpha*x + beta; v > 0 && v < 1 {
 				return alpha
@@ -1101,7 +1055,7 @@ func hardSigmoid[T tensor.Float](alpha, beta float64) *elemFunc[T] {
 // HardSwish is x·HardSigmoid(x) with α = 1/6, β = 1/2; PyTorch's gradient.
 func hardSwish[T tensor.Float]() *elemFunc[T] {
 	return &elemFunc[T]{name: "HardSwish",
-		f: func(x float64) float64 { return x * max(0, min(1, x/6+0.5)) },
+		f: mathx.HardSwish[float64],
 		df: func(x float64) float64 {
 			switch {
 			case x < -3:

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -569,4 +570,102 @@ func TestGraphModuleExport(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before["y"].F32, again["y"].F32, "source model unchanged")
 	require.NotEqual(t, before["y"].F32, got["y"].F32, "the export has the new weights")
+}
+
+// A GraphModule reuses its plan and each Conv's window geometry between
+// passes: passes at other spatial sizes, and at the first again, must give
+// what a fresh module gives at each size (auto_pad SAME with stride 2: the
+// pads depend on the size).
+func TestGraphModuleReusesStateAcrossSizes(t *testing.T) {
+	src := loadTrainModel(t, "misc_conv_same")
+	var conv Node
+	for _, n := range src.Graph.source.nodes {
+		if n.OpType == "Conv" {
+			conv = *n
+		}
+	}
+	require.Equal(t, "SAME_UPPER", conv.String("auto_pad", ""))
+	conv.Inputs = []string{"x", conv.Inputs[1]}
+	g := &Graph{
+		Inputs:       []ValueInfo{{Name: "x", Kind: KindTensor, DType: Float}},
+		Outputs:      []ValueInfo{{Name: conv.Outputs[0], Kind: KindTensor, DType: Float}},
+		Initializers: []NamedTensor{{Name: conv.Inputs[1], T: src.Graph.source.consts[conv.Inputs[1]]}},
+		Nodes:        []*Node{&conv},
+	}
+	m := &Model{Opsets: src.Opsets, Graph: g}
+	require.NoError(t, m.compile(g, nil, 0))
+	fwd := func(gm *GraphModule[float64], x *tensor.Dense[float64]) []float64 {
+		tp := autograd.NewTape[float64]()
+		out, err := gm.Forward(tp, map[string]*autograd.Var[float64]{"x": tp.Const(x)})
+		require.NoError(t, err)
+		return f64s(out[conv.Outputs[0]].Value())
+	}
+	fresh := func(x *tensor.Dense[float64]) []float64 {
+		gm, err := NewGraphModule[float64](m)
+		require.NoError(t, err)
+		return fwd(gm, x)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var xs []*tensor.Dense[float64]
+	for _, hw := range [][2]int{{6, 6}, {7, 5}, {5, 8}} {
+		x := tensor.New[float64](1, 2, hw[0], hw[1])
+		for i := range x.Data() {
+			x.Data()[i] = r.NormFloat64()
+		}
+		xs = append(xs, x)
+	}
+	gm, err := NewGraphModule[float64](m)
+	require.NoError(t, err)
+	for _, i := range []int{0, 1, 2, 0, 1} {
+		require.Equal(t, fresh(xs[i]), fwd(gm, xs[i]), "input %d", i)
+	}
+}
+
+// An If whose branches read a value of the outer graph (an initializer)
+// runs on its kernel inside a GraphModule, which must pass the node's
+// implicit inputs after its explicit ones, as a Session does: y = x·p +
+// (cond ? c : −c), checked against the arithmetic by hand and the
+// gradient of p against x.
+func TestGraphModuleIfReadsOuterValues(t *testing.T) {
+	floats := func(name string, v ...float32) pb {
+		var raw []byte
+		for _, x := range v {
+			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(x))
+		}
+		return pb(nil).varint(1, int64(len(v))).varint(2, int64(Float)).str(8, name).msg(9, raw)
+	}
+	branch := func(attr, op string) pb {
+		g := pb(nil).str(2, attr).msg(1, nodePB(op, []string{"c"}, []string{"t"})).msg(12, valueInfoPB("t", Float, 2))
+		return pb(nil).str(1, attr).varint(20, int64(AttrGraph)).msg(6, g)
+	}
+	g := graphPB([]pb{
+		nodePB("Mul", []string{"x", "p"}, []string{"xp"}),
+		nodePB("If", []string{"cond"}, []string{"z"}, branch("then_branch", "Identity"), branch("else_branch", "Neg")),
+		nodePB("Add", []string{"xp", "z"}, []string{"y"}),
+	}, pb(nil).msg(11, valueInfoPB("cond", Bool)), pb(nil).msg(5, floats("p", 2, 3)), pb(nil).msg(5, floats("c", 10, 20)))
+	m, err := Parse(modelPB(13, g), "")
+	require.NoError(t, err)
+	gm, err := NewGraphModule[float64](m)
+	require.NoError(t, err)
+	require.Equal(t, []string{"p"}, func() (names []string) {
+		for _, p := range nn.NamedParameters(gm) {
+			names = append(names, p.Name)
+		}
+		return
+	}())
+	for _, cond := range []bool{true, false} {
+		tp := autograd.NewTape[float64]()
+		x := tensor.FromSlice([]float64{1, -1}, 2)
+		out, err := gm.ForwardWith(tp, map[string]*autograd.Var[float64]{"x": tp.Const(x)},
+			map[string]*Tensor{"cond": {DType: Bool, Shape: []int{}, B: []bool{cond}}})
+		require.NoError(t, err)
+		want := []float64{2 + 10, -3 + 20}
+		if !cond {
+			want = []float64{2 - 10, -3 - 20}
+		}
+		require.Equal(t, want, out["y"].Value().Data(), "cond %v", cond)
+		gm.Param("p").ZeroGrad()
+		require.NoError(t, tp.Backward(tp.Sum(out["y"])))
+		require.Equal(t, []float64{1, -1}, gm.Param("p").Grad().Data())
+	}
 }

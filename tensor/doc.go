@@ -80,14 +80,17 @@
 //
 // NumPy's .npy and .npz (ReadNPY, SaveNPZ, ...) and safetensors, the format
 // PyTorch and Hugging Face exchange weights in (ReadSafetensors,
-// SaveSafetensors, ...), are read and written. Files are untrusted: every
-// size, shape and offset a header declares is checked against the bytes
-// present before anything is allocated, a shape is read only up to MaxRank
-// dimensions and checked by CheckShape (the rule New applies), what a
-// parsed header holds is counted against its length (Budget), names in
-// errors are cut short (QuoteName), and bad files are errors wrapping
-// ErrNPY, ErrNPYType, ErrSafetensors or ErrSafetensorsType, never panics.
-// Readers of other formats use the same helpers (bounds.go).
+// SaveSafetensors, ...), are read and written: written in T, or as int64
+// where SaveOptions.Int64 names a tensor (PyTorch's integer buffers); read
+// from the float, integer and bool dtypes PyTorch writes, converted to T.
+// Files are untrusted: every size, shape and offset a header declares is
+// checked against the bytes present before anything is allocated, a shape
+// is read only up to MaxRank dimensions and checked by CheckShape (the
+// rule New applies), what a parsed header holds is counted against its
+// length (Budget), names in errors are cut short (QuoteName), and bad files
+// are errors wrapping ErrNPY, ErrNPYType, ErrSafetensors or
+// ErrSafetensorsType, never panics. Readers of other formats use the same
+// helpers (bounds.go).
 //
 // # Kernels
 //

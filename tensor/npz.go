@@ -22,14 +22,26 @@ var npzTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 // or a tensor is nil, before writing anything, and returns the first error
 // from w.
 func WriteNPZ[T Float](w io.Writer, arrays map[string]*Dense[T]) error {
-	names := npzNames("WriteNPZ", arrays)
+	return WriteNPZWith(w, arrays, SaveOptions{})
+}
+
+// WriteNPZWith is WriteNPZ with the arrays o.Int64 names stored as '<i8'
+// (see SaveOptions). It panics if o.Metadata is set: .npz has no place
+// for it.
+func WriteNPZWith[T Float](w io.Writer, arrays map[string]*Dense[T], o SaveOptions) error {
+	names := npzNames("WriteNPZ", arrays, o)
 	zw := zip.NewWriter(w)
 	for _, name := range names {
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store, Modified: npzTime})
 		if err != nil {
 			return err
 		}
-		if err := WriteNPY(fw, arrays[name]); err != nil {
+		if o.Int64[name] {
+			err = writeNPYInt64(fw, arrays[name])
+		} else {
+			err = WriteNPY(fw, arrays[name])
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -38,7 +50,11 @@ func WriteNPZ[T Float](w io.Writer, arrays map[string]*Dense[T]) error {
 
 // npzNames checks the arrays (panicking for op) and returns their names in
 // sorted order.
-func npzNames[T Float](op string, arrays map[string]*Dense[T]) []string {
+func npzNames[T Float](op string, arrays map[string]*Dense[T], o SaveOptions) []string {
+	if o.Metadata != nil {
+		panic(fmt.Errorf("%w: %s: .npz has no metadata", ErrShape, op))
+	}
+	checkInt64(op, arrays, o.Int64)
 	names := make([]string, 0, len(arrays))
 	for name, t := range arrays {
 		if name == "" {
@@ -125,8 +141,14 @@ func readNPZMember[T Float](f *zip.File, size int64) (*Dense[T], error) {
 // SaveNPZ writes arrays to the file at path (created or truncated) with
 // WriteNPZ.
 func SaveNPZ[T Float](path string, arrays map[string]*Dense[T]) error {
-	npzNames("SaveNPZ", arrays) // panic before creating the file
-	return saveFile(path, func(w io.Writer) error { return WriteNPZ(w, arrays) })
+	return SaveNPZWith(path, arrays, SaveOptions{})
+}
+
+// SaveNPZWith writes arrays to the file at path (created or truncated)
+// with WriteNPZWith.
+func SaveNPZWith[T Float](path string, arrays map[string]*Dense[T], o SaveOptions) error {
+	npzNames("SaveNPZ", arrays, o) // panic before creating the file
+	return saveFile(path, func(w io.Writer) error { return WriteNPZWith(w, arrays, o) })
 }
 
 // LoadNPZ reads the .npz file at path with ReadNPZ.

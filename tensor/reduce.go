@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/internal/freelist"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
 
@@ -16,28 +17,11 @@ import (
 const sumChunk = 1 << 14
 
 // sumRun returns the sum of n elements of s from off with the given stride.
-// A unit-stride run uses eight accumulators (faster, and less rounding error
-// than one running sum), combined pairwise.
+// A unit-stride run is mathx.Sum (eight accumulators: faster, and less
+// rounding error than one running sum).
 func sumRun[E elem](s []E, off, n, stride int) E {
 	if stride == 1 {
-		v := s[off : off+n]
-		var a0, a1, a2, a3, a4, a5, a6, a7 E
-		i := 0
-		for ; i+8 <= len(v); i += 8 {
-			w := v[i : i+8 : i+8]
-			a0 += w[0]
-			a1 += w[1]
-			a2 += w[2]
-			a3 += w[3]
-			a4 += w[4]
-			a5 += w[5]
-			a6 += w[6]
-			a7 += w[7]
-		}
-		for ; i < len(v); i++ {
-			a0 += v[i]
-		}
-		return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+		return mathx.Sum(s[off : off+n])
 	}
 	var acc E
 	for range n {
@@ -62,7 +46,11 @@ func sumIter[E elem](it *iter, s []E, base, lo, hi int) E {
 	st := it.st[0][r]
 	for p := lo; p < hi; {
 		n := min(it.shape[r]-c.idx[r], hi-p)
-		total += sumRun(s, c.off[0], n, st)
+		if st == 1 {
+			total += mathx.Sum(s[c.off[0] : c.off[0]+n]) // not through sumRun: one call, not two
+		} else {
+			total += sumRun(s, c.off[0], n, st)
+		}
 		p += n
 		if p < hi {
 			it.advance(&c, n)

@@ -625,21 +625,31 @@ func WriteSafetensors[T Float](w io.Writer, tensors map[string]*Dense[T]) error 
 // reader) accept, so it never writes a file its reader refuses; otherwise
 // the first error from w.
 func WriteSafetensorsMetadata[T Float](w io.Writer, tensors map[string]*Dense[T], metadata map[string]string) error {
-	names := stNames("WriteSafetensors", tensors, metadata)
-	hdr, err := stEncodeHeader("WriteSafetensors", names, tensors, metadata)
+	return WriteSafetensorsWith(w, tensors, SaveOptions{Metadata: metadata})
+}
+
+// WriteSafetensorsWith is WriteSafetensorsMetadata with o.Metadata, and
+// the tensors o.Int64 names stored as I64 (see SaveOptions).
+func WriteSafetensorsWith[T Float](w io.Writer, tensors map[string]*Dense[T], o SaveOptions) error {
+	names := stNames("WriteSafetensors", tensors, o)
+	hdr, err := stEncodeHeader("WriteSafetensors", names, tensors, o)
 	if err != nil {
 		return err
 	}
-	return stWriteAll(w, hdr, names, tensors)
+	return stWriteAll(w, hdr, names, tensors, o.Int64)
 }
 
 // stWrite writes the encoded header and then the tensors' data.
-func stWriteAll[T Float](w io.Writer, hdr []byte, names []string, tensors map[string]*Dense[T]) error {
+func stWriteAll[T Float](w io.Writer, hdr []byte, names []string, tensors map[string]*Dense[T], ints map[string]bool) error {
 	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
 	for _, name := range names {
-		if err := writeNPYData(w, tensors[name].Contiguous().Data()); err != nil {
+		write := writeNPYData[T]
+		if ints[name] {
+			write = writeInt64Data[T]
+		}
+		if err := write(w, tensors[name].Contiguous().Data()); err != nil {
 			return err
 		}
 	}
@@ -648,7 +658,7 @@ func stWriteAll[T Float](w io.Writer, hdr []byte, names []string, tensors map[st
 
 // stNames checks the arguments (panicking for op) and returns the names in
 // sorted order.
-func stNames[T Float](op string, tensors map[string]*Dense[T], metadata map[string]string) []string {
+func stNames[T Float](op string, tensors map[string]*Dense[T], o SaveOptions) []string {
 	names := make([]string, 0, len(tensors))
 	for name, t := range tensors {
 		switch {
@@ -661,7 +671,8 @@ func stNames[T Float](op string, tensors map[string]*Dense[T], metadata map[stri
 		}
 		names = append(names, name)
 	}
-	for k, v := range metadata {
+	checkInt64(op, tensors, o.Int64)
+	for k, v := range o.Metadata {
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
 			fail(ErrShape, "%s: metadata %q: %q is not valid UTF-8", op, k, v)
 		}
@@ -672,10 +683,11 @@ func stNames[T Float](op string, tensors map[string]*Dense[T], metadata map[stri
 
 // stEncodeHeader returns the 8-byte length and the padded JSON header, or
 // an error for op if the header is longer than readers accept.
-func stEncodeHeader[T Float](op string, names []string, tensors map[string]*Dense[T], metadata map[string]string) ([]byte, error) {
-	dtype, size := "F64", uint64(8)
+func stEncodeHeader[T Float](op string, names []string, tensors map[string]*Dense[T], o SaveOptions) ([]byte, error) {
+	metadata := o.Metadata
+	fdtype, fsize := "F64", uint64(8)
 	if unsafe.Sizeof(T(0)) == 4 {
-		dtype, size = "F32", 4
+		fdtype, fsize = "F32", 4
 	}
 	buf := make([]byte, 8, 64+64*len(names))
 	buf = append(buf, '{')
@@ -708,6 +720,10 @@ func stEncodeHeader[T Float](op string, names []string, tensors map[string]*Dens
 	var pos uint64
 	for _, name := range names {
 		t := tensors[name]
+		dtype, size := fdtype, fsize
+		if o.Int64[name] {
+			dtype, size = "I64", 8
+		}
 		comma()
 		buf = stAppendString(buf, name)
 		buf = append(buf, `:{"dtype":"`...)
@@ -761,12 +777,18 @@ func SaveSafetensors[T Float](path string, tensors map[string]*Dense[T]) error {
 // SaveSafetensorsMetadata writes tensors and metadata to the file at path
 // (created or truncated) with WriteSafetensorsMetadata.
 func SaveSafetensorsMetadata[T Float](path string, tensors map[string]*Dense[T], metadata map[string]string) error {
-	names := stNames("SaveSafetensors", tensors, metadata) // panic before creating the file
-	hdr, err := stEncodeHeader("SaveSafetensors", names, tensors, metadata)
+	return SaveSafetensorsWith(path, tensors, SaveOptions{Metadata: metadata})
+}
+
+// SaveSafetensorsWith writes tensors to the file at path (created or
+// truncated) with WriteSafetensorsWith.
+func SaveSafetensorsWith[T Float](path string, tensors map[string]*Dense[T], o SaveOptions) error {
+	names := stNames("SaveSafetensors", tensors, o) // panic before creating the file
+	hdr, err := stEncodeHeader("SaveSafetensors", names, tensors, o)
 	if err != nil {
 		return err // nor create a file the reader would refuse
 	}
-	return saveFile(path, func(w io.Writer) error { return stWriteAll(w, hdr, names, tensors) })
+	return saveFile(path, func(w io.Writer) error { return stWriteAll(w, hdr, names, tensors, o.Int64) })
 }
 
 // LoadSafetensors reads the safetensors file at path with ReadSafetensors.
