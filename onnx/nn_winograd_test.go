@@ -1,0 +1,260 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// winoConv builds a Conv node whose weight is a graph constant (so that
+// the Winograd path may take it) with the given pads, activation and
+// residual, and runs it.
+func winoConv(t *testing.T, x, w, b, res *Tensor, pads []int64, a act, constW bool) (*Tensor, *convKernel) {
+	t.Helper()
+	node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+		Attrs: []*Attribute{intsAttr("pads", pads...)}}
+	if constW {
+		node.graph = &Graph{consts: map[string]*Tensor{"w": w}}
+	}
+	kk, err := newConv(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := kk.(*convKernel)
+	k.act = a
+	in := []*Tensor{x, w, b}
+	if res != nil {
+		k.sum = true
+		node.Inputs = append(node.Inputs, "r")
+		in = append(in, res)
+	}
+	y := &Tensor{}
+	if err := k.Run(in, []*Tensor{y}); err != nil {
+		t.Fatal(err)
+	}
+	return y, k
+}
+
+// The transforms of F(4×4, 3×3), as in nn_winograd.go's comment (Bᵀ and
+// Aᵀ; G is winoG).
+var (
+	winoBT = [6][6]float64{
+		{4, 0, -5, 0, 1, 0},
+		{0, -4, -4, 1, 1, 0},
+		{0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	}
+	winoAT = [4][6]float64{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	}
+)
+
+// winoAbsBound returns, for each output of the convolution (pads
+// [top, left, bottom, right]), the Winograd sum computed on absolute
+// values: S = |Aᵀ| (Σ_c |G||g_kc||Gᵀ| ⊙ |Bᵀ||d_c||B|) |A|. Rounding
+// error analysis (Higham's γ_n = nε/(1−nε) bound for sums of products,
+// applied to each stage) bounds the float32 result's error by
+// γ_n·(S + |bias| + |residual|) where n is the longest chain of roundings
+// one output goes through: 3 + 3 in the input transform, 1 rounding U to
+// float32, C in the sum over channels, 4 + 4 in the output transform and
+// 2 for the bias and residual: n = C + 17. A Lipschitz-1 activation
+// (Relu, Clip, LeakyRelu with slope < 1) does not enlarge it.
+func winoAbsBound(x, w *Tensor, pads []int) []float64 {
+	n, c, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	m := w.Shape[0]
+	oh, ow := h+pads[0]+pads[2]-2, wd+pads[1]+pads[3]-2
+	s := make([]float64, n*m*oh*ow)
+	// |U| per (k, c).
+	u := make([][6][6]float64, m*c)
+	for o := range m {
+		for ci := range c {
+			for i := range 6 {
+				for j := range 6 {
+					v := 0.0
+					for p := range 3 {
+						for q := range 3 {
+							v += math.Abs(winoG[i][p]) * math.Abs(float64(w.F32[((o*c+ci)*3+p)*3+q])) * math.Abs(winoG[j][q])
+						}
+					}
+					u[o*c+ci][i][j] = v
+				}
+			}
+		}
+	}
+	for img := range n {
+		for ti := 0; ti < oh; ti += 4 {
+			for tj := 0; tj < ow; tj += 4 {
+				vs := make([][6][6]float64, c)
+				for ci := range c {
+					var d [6][6]float64
+					for i := range 6 {
+						for j := range 6 {
+							ii, jj := ti+i-pads[0], tj+j-pads[1]
+							if ii >= 0 && ii < h && jj >= 0 && jj < wd {
+								d[i][j] = math.Abs(float64(x.F32[((img*c+ci)*h+ii)*wd+jj]))
+							}
+						}
+					}
+					for i := range 6 {
+						for j := range 6 {
+							v := 0.0
+							for p := range 6 {
+								for q := range 6 {
+									v += math.Abs(winoBT[i][p]) * d[p][q] * math.Abs(winoBT[j][q])
+								}
+							}
+							vs[ci][i][j] = v
+						}
+					}
+				}
+				for o := range m {
+					var e [6][6]float64
+					for ci := range c {
+						for i := range 6 {
+							for j := range 6 {
+								e[i][j] += u[o*c+ci][i][j] * vs[ci][i][j]
+							}
+						}
+					}
+					for i := 0; i < 4 && ti+i < oh; i++ {
+						for j := 0; j < 4 && tj+j < ow; j++ {
+							v := 0.0
+							for p := range 6 {
+								for q := range 6 {
+									v += math.Abs(winoAT[i][p]) * e[p][q] * math.Abs(winoAT[j][q])
+								}
+							}
+							s[((img*m+o)*oh+ti+i)*ow+tj+j] = v
+						}
+					}
+				}
+			}
+		}
+	}
+	return s
+}
+
+// TestWinogradAgainstNaive: the Winograd path against ONNX Conv's
+// definition in float64 (naiveConv) on shapes whose tiles do not divide
+// the output, with symmetric, asymmetric and wide pads, channel counts
+// that are not multiples of 8, batches, bias, residual and activations,
+// in one block and in many blocks on two threads. The tolerance is the
+// rounding-error bound of winoAbsBound.
+func TestWinogradAgainstNaive(t *testing.T) {
+	defer func(p, b int) { winoMinTiles, winoBlockTiles = p, b }(winoMinTiles, winoBlockTiles)
+	winoMinTiles = 1
+	r := rand.New(rand.NewPCG(21, 4))
+	eps := math.Ldexp(1, -24)
+	inf := float32(math.Inf(1))
+	cases := []struct {
+		x, w []int
+		pads []int // top, left, bottom, right
+		res  bool
+		a    act
+	}{
+		{[]int{1, 8, 8, 8}, []int{8, 8, 3, 3}, []int{1, 1, 1, 1}, false, act{}},
+		{[]int{2, 10, 13, 7}, []int{13, 10, 3, 3}, []int{0, 0, 0, 0}, false, act{kind: actRelu}},
+		{[]int{1, 9, 8, 8}, []int{8, 9, 3, 3}, []int{0, 1, 2, 0}, true, act{kind: actClip, lo: -0.5, hi: 1}},
+		{[]int{1, 17, 21, 19}, []int{12, 17, 3, 3}, []int{1, 1, 1, 1}, true, act{kind: actRelu}},
+		{[]int{3, 8, 6, 5}, []int{9, 8, 3, 3}, []int{2, 2, 2, 2}, false, act{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}},
+		{[]int{1, 11, 3, 3}, []int{10, 11, 3, 3}, []int{1, 1, 1, 1}, true, act{kind: actLeaky, alpha: 0.25, lo: -inf, hi: inf}},
+	}
+	for _, tc := range cases {
+		for _, blocks := range []struct {
+			name    string
+			tiles   int
+			threads int
+		}{{"one-block", 1 << 20, 1}, {"row-blocks/threads=2", 1, 2}} {
+			t.Run(fmt.Sprintf("x=%v/w=%v/pads=%v/res=%v/act=%d/%s", tc.x, tc.w, tc.pads, tc.res, tc.a.kind, blocks.name), func(t *testing.T) {
+				winoBlockTiles = blocks.tiles
+				defer parallel.SetThreads(parallel.SetThreads(blocks.threads))
+				x, w, b := randTensor(r, tc.x...), randTensor(r, tc.w...), randTensor(r, tc.w[0])
+				pads := []int64{int64(tc.pads[0]), int64(tc.pads[1]), int64(tc.pads[2]), int64(tc.pads[3])}
+				// ONNX pads are [x1_begin, x2_begin, x1_end, x2_end].
+				want, shape := naiveConv(x, w, b, 1, []int{1, 1}, []int{1, 1}, tc.pads)
+				var res *Tensor
+				if tc.res {
+					res = randTensor(r, shape...)
+				}
+				x0, w0 := append([]float32(nil), x.F32...), append([]float32(nil), w.F32...)
+				y, k := winoConv(t, x, w, b, res, pads, tc.a, true)
+				if k.wino.Load() == nil {
+					t.Fatal("the Winograd path was not taken")
+				}
+				if !eqInts(y.Shape, shape) {
+					t.Fatalf("shape %v, want %v", y.Shape, shape)
+				}
+				for i := range x0 {
+					if x.F32[i] != x0[i] {
+						t.Fatalf("input changed at %d", i)
+					}
+				}
+				for i := range w0 {
+					if w.F32[i] != w0[i] {
+						t.Fatalf("weight changed at %d", i)
+					}
+				}
+				bound := winoAbsBound(x, w, tc.pads)
+				c := tc.x[1]
+				nn := float64(c + 17)
+				gamma := nn * eps / (1 - nn*eps)
+				ohw := shape[2] * shape[3]
+				worst := 0.0
+				for i, v := range want {
+					o := i / ohw % shape[1]
+					extra := math.Abs(float64(b.F32[o]))
+					if res != nil {
+						v += float64(res.F32[i])
+						extra += math.Abs(float64(res.F32[i]))
+					}
+					lo, hi, _ := clampOf[float64](tc.a)
+					switch tc.a.kind {
+					case actLeaky:
+						v = max(v, 0) + float64(tc.a.alpha)*min(v, 0)
+					}
+					v = min(max(v, lo), hi)
+					tol := gamma * (bound[i] + extra)
+					d := math.Abs(float64(y.F32[i]) - v)
+					if !(d <= tol) {
+						t.Fatalf("element %d: got %g, want %g (error %.3g > bound %.3g)", i, y.F32[i], v, d, tol)
+					}
+					worst = max(worst, d/tol)
+				}
+				t.Logf("largest error / bound: %.3g", worst)
+			})
+		}
+	}
+}
+
+// TestWinogradFallbacks: a weight computed at run time (not a graph
+// constant), or a convolution Winograd does not serve, runs the im2col
+// path and gives the result the switch-off path does.
+func TestWinogradFallbacks(t *testing.T) {
+	defer func(p int) { winoMinTiles = p }(winoMinTiles)
+	winoMinTiles = 1
+	r := rand.New(rand.NewPCG(5, 6))
+	x, w, b := randTensor(r, 1, 8, 9, 9), randTensor(r, 8, 8, 3, 3), randTensor(r, 8)
+	y, k := winoConv(t, x, w, b, nil, []int64{1, 1, 1, 1}, act{}, false)
+	if k.wino.Load() != nil {
+		t.Fatal("a non-constant weight was transformed")
+	}
+	convNoWinograd = true
+	y2, k2 := winoConv(t, x, w, b, nil, []int64{1, 1, 1, 1}, act{}, true)
+	convNoWinograd = false
+	if k2.wino.Load() != nil {
+		t.Fatal("Winograd ran while switched off")
+	}
+	for i := range y.F32 {
+		if y.F32[i] != y2.F32[i] {
+			t.Fatalf("element %d: %g vs %g", i, y.F32[i], y2.F32[i])
+		}
+	}
+}
