@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"math"
 	"os"
 
 	"github.com/adjoint-go/adjoint/gemm"
@@ -95,9 +96,12 @@ var (
 	}
 )
 
-// newWinoWeights transforms w (K×C×3×3): U[ξ][c][k] = (G w_kc Gᵀ)[ξ].
+// newWinoWeights transforms w (K×C×3×3): U[ξ][c][k] = (G w_kc Gᵀ)[ξ],
+// C and K padded with zeros to multiples of 8 (the transforms work on 8
+// channels at once).
 func newWinoWeights(w *Tensor, c, m int) *winoWeights {
-	ww := &winoWeights{w: w, c: c, m: m, u: make([]float32, 36*c*m)}
+	cp, kp := (c+7)&^7, (m+7)&^7
+	ww := &winoWeights{w: w, c: c, m: m, u: make([]float32, 36*cp*kp)}
 	src := w.F32
 	for o := range m {
 		for ci := range c {
@@ -112,13 +116,13 @@ func newWinoWeights(w *Tensor, c, m int) *winoWeights {
 			for i := range 6 {
 				for j := range 6 {
 					v := t[i][0]*winoG[j][0] + t[i][1]*winoG[j][1] + t[i][2]*winoG[j][2]
-					ww.u[(i*6+j)*c*m+ci*m+o] = float32(v)
+					ww.u[(i*6+j)*cp*kp+ci*kp+o] = float32(v)
 				}
 			}
 		}
 	}
 	for xi := range 36 {
-		ww.pb[xi] = gemm.PackB(gemm.NoTrans, c, m, ww.u[xi*c*m:(xi+1)*c*m], m)
+		ww.pb[xi] = gemm.PackB(gemm.NoTrans, cp, kp, ww.u[xi*cp*kp:(xi+1)*cp*kp], kp)
 	}
 	return ww
 }
@@ -127,20 +131,24 @@ func newWinoWeights(w *Tensor, c, m int) *winoWeights {
 // at least one).
 var winoBlockTiles = 96
 
+// winoTmp is the transforms' working space, in floats.
+const winoTmp = 40 * 8
+
 // winoRun computes y = a(conv(x, w) + bias + res) with ww's transformed
 // weights.
 func winoRun(k *convKernel, ww *winoWeights, a act, g geom, n, c, m int, x, bias, res, y []float32) {
 	oh, ow := g.out[0], g.out[1]
 	th, tw := (oh+3)/4, (ow+3)/4
-	rows := n * th
-	br := min(rows, max(1, winoBlockTiles/tw))
+	br := min(th, max(1, winoBlockTiles/tw))
 	if t := parallel.Threads(); t > 1 {
 		// Enough blocks for every thread, where there are tile rows enough.
-		br = min(br, max(1, rows/t))
+		br = min(br, max(1, n*th/t))
 	}
-	nb := (rows + br - 1) / br
+	per := (th + br - 1) / br // blocks per image
+	nb := n * per
 	args := winoArgs{k: k, ww: ww, a: a, x: x, bias: bias, res: res, y: y,
-		n: n, c: c, m: m, h: g.in[0], w: g.in[1], ph: g.pb[0], pw: g.pb[1], oh: oh, ow: ow, th: th, tw: tw, br: br, rows: rows}
+		c: c, m: m, cp: (c + 7) &^ 7, kp: (m + 7) &^ 7, h: g.in[0], w: g.in[1], ph: g.pb[0], pw: g.pb[1],
+		oh: oh, ow: ow, th: th, tw: tw, br: br, per: per}
 	if nb == 1 || parallel.Threads() == 1 {
 		args.block(0, nb)
 		return
@@ -153,145 +161,135 @@ type winoArgs struct {
 	ww              *winoWeights
 	a               act
 	x, bias, res, y []float32
-	n, c, m, h, w   int
+	c, m, cp, kp    int
+	h, w            int
 	ph, pw, oh, ow  int
-	th, tw, br      int
-	rows            int
+	th, tw, br, per int
 }
 
-// block runs blocks [lo, hi) of br tile rows each.
+// block runs blocks [lo, hi): block b is tile rows [r0, r1) of image
+// b / per, r0 = (b % per)·br. A block's input (its tile rows and the two
+// rows under them, with the padding) is first copied with its channels
+// interleaved in eights, xp[g][row][col][8] for channel 8g + lane, so
+// that each transform reads 8 channels' pixel as one vector.
 func (p winoArgs) block(lo, hi int) {
-	c, m := p.c, p.m
+	cp, kp := p.cp, p.kp
 	tb := p.br * p.tw
 	// ξ's matrices lie vs (ms) floats apart: a multiple of 4 KB apart, the
 	// 36 streams that the transforms read or write would share L1 sets.
-	vs, ms := tb*c+16, tb*m+16
-	buf := getScratch[float32](&p.k.buffer, 36*(vs+ms))
+	vs, ms := tb*cp+16, tb*kp+16
+	xrs := 4*p.tw + 2
+	xgs := (4*p.br + 2) * xrs * 8
+	buf := getScratch[float32](&p.k.buffer, 36*(vs+ms)+cp/8*xgs)
 	defer putScratch(&p.k.buffer, buf)
-	v, mm := (*buf)[:36*vs], (*buf)[36*vs:]
+	v, mm, xp := (*buf)[:36*vs], (*buf)[36*vs:36*(vs+ms)], (*buf)[36*(vs+ms):]
+	var tmp [winoTmp]float32
 	for b := lo; b < hi; b++ {
-		r0 := b * p.br
-		r1 := min(r0+p.br, p.rows)
+		img := b / p.per
+		r0 := b % p.per * p.br
+		r1 := min(r0+p.br, p.th)
 		nt := (r1 - r0) * p.tw
-		p.input(v, vs, r0, nt)
+		p.pack(xp, xgs, xrs, img, r0, r1)
+		for t := range nt {
+			lr, tc := t/p.tw, t%p.tw
+			xo := (lr*4*xrs + tc*4) * 8
+			for g := range cp / 8 {
+				winoIn(v[t*cp+g*8:], xp[g*xgs+xo:], &tmp, xrs, vs)
+			}
+		}
 		for xi := range 36 {
-			gemm.GemmPacked(gemm.NoTrans, nt, m, c, 1, v[xi*vs:], c, p.ww.pb[xi], 0, mm[xi*ms:], m)
+			gemm.GemmPacked(gemm.NoTrans, nt, kp, cp, 1, v[xi*vs:], cp, p.ww.pb[xi], 0, mm[xi*ms:], kp)
 		}
-		p.output(mm, ms, r0, nt)
+		p.output(mm, ms, img, r0, nt, &tmp)
 	}
 }
 
-// input writes the transformed input tiles of tile rows r0… (nt tiles)
-// into v: V[ξ][t][ci] at v[ξ·vs + t·c + ci].
-func (p winoArgs) input(v []float32, vs, r0, nt int) {
-	c, h, w := p.c, p.h, p.w
-	hw := h * w
-	var d [6][6]float32
-	for t := range nt {
-		gr := r0 + t/p.tw
-		img, tr, tc := gr/p.th, gr%p.th, t%p.tw
-		i0, j0 := tr*4-p.ph, tc*4-p.pw
-		inside := i0 >= 0 && j0 >= 0 && i0+6 <= h && j0+6 <= w
-		for ci := range c {
-			xc := p.x[(img*c+ci)*hw : (img*c+ci+1)*hw]
-			if inside {
-				for i := range 6 {
-					row := xc[(i0+i)*w+j0 : (i0+i)*w+j0+6]
-					d[i] = [6]float32(row)
-				}
-			} else {
-				for i := range 6 {
-					ii := i0 + i
-					if ii < 0 || ii >= h {
-						d[i] = [6]float32{}
-						continue
+// pack copies tile rows [r0, r1) of image img (with the 2 rows below
+// them) into xp, channels interleaved in eights, padding and channels
+// past C as zeros.
+func (p winoArgs) pack(xp []float32, xgs, xrs, img, r0, r1 int) {
+	h, w := p.h, p.w
+	rows := (r1-r0)*4 + 2
+	// Columns [c0, c1) of a packed row read the image's columns c − pw.
+	c0, c1 := min(max(p.pw, 0), xrs), min(max(p.pw+w, 0), xrs)
+	for g := range p.cp / 8 {
+		for l := range 8 {
+			ch := g*8 + l
+			for rr := range rows {
+				d := xp[g*xgs+rr*xrs*8+l:]
+				ih := r0*4 - p.ph + rr
+				if ch >= p.c || ih < 0 || ih >= h || c0 >= c1 {
+					for col := range xrs {
+						d[col*8] = 0
 					}
-					for j := range 6 {
-						jj := j0 + j
-						if jj < 0 || jj >= w {
-							d[i][j] = 0
-						} else {
-							d[i][j] = xc[ii*w+jj]
-						}
-					}
+					continue
 				}
-			}
-			// Bᵀ d: the columns.
-			var e [6][6]float32
-			for j := range 6 {
-				d0, d1, d2, d3, d4, d5 := d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]
-				e[0][j] = 4*d0 - 5*d2 + d4
-				e[1][j] = (d3 + d4) - 4*(d1+d2)
-				e[2][j] = (d4 - d3) + 4*(d1-d2)
-				e[3][j] = (d4 - d2) + 2*(d3-d1)
-				e[4][j] = (d4 - d2) - 2*(d3-d1)
-				e[5][j] = 4*d1 - 5*d3 + d5
-			}
-			// (Bᵀ d) B: the rows, stored.
-			o := t*c + ci
-			for i := range 6 {
-				d0, d1, d2, d3, d4, d5 := e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5]
-				base := i*6*vs + o
-				v[base] = 4*d0 - 5*d2 + d4
-				v[base+vs] = (d3 + d4) - 4*(d1+d2)
-				v[base+2*vs] = (d4 - d3) + 4*(d1-d2)
-				v[base+3*vs] = (d4 - d2) + 2*(d3-d1)
-				v[base+4*vs] = (d4 - d2) - 2*(d3-d1)
-				v[base+5*vs] = 4*d1 - 5*d3 + d5
+				src := p.x[((img*p.c+ch)*h+ih)*w:]
+				for col := range c0 {
+					d[col*8] = 0
+				}
+				src = src[c0-p.pw : c1-p.pw]
+				dd := d[c0*8 : (c1-1)*8+1]
+				for i, v := range src {
+					dd[i*8] = v
+				}
+				for col := c1; col < xrs; col++ {
+					d[col*8] = 0
+				}
 			}
 		}
 	}
 }
 
-// output transforms M (M[ξ][t][k] at mm[ξ·ms + t·m + k]) of tile rows r0…
-// (nt tiles) into y, with the bias, residual and activation.
-func (p winoArgs) output(mm []float32, ms, r0, nt int) {
+// output transforms M (M[ξ][t][k] at mm[ξ·ms + t·kp + k]) of tile rows
+// r0… of image img (nt tiles) into y, with the bias, residual and
+// activation.
+func (p winoArgs) output(mm []float32, ms, img, r0, nt int, tmp *[winoTmp]float32) {
 	m, oh, ow := p.m, p.oh, p.ow
 	ohw := oh * ow
 	lo, hi, clamps := clampOf[float32](p.a)
-	var s [6][6]float32
-	for t := range nt {
-		gr := r0 + t/p.tw
-		img, tr, tc := gr/p.th, gr%p.th, t%p.tw
-		i0, j0 := tr*4, tc*4
-		ni, nj := min(4, oh-i0), min(4, ow-j0)
-		for o := range m {
-			at := t*m + o
-			for xi := range 36 {
-				s[xi/6][xi%6] = mm[xi*ms+at]
-			}
-			// Aᵀ s: the columns.
-			var e [4][6]float32
-			for j := range 6 {
-				m0, m1, m2, m3, m4, m5 := s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]
-				a12, s12, a34, s34 := m1+m2, m1-m2, m3+m4, m3-m4
-				e[0][j] = m0 + a12 + a34
-				e[1][j] = s12 + 2*s34
-				e[2][j] = a12 + 4*a34
-				e[3][j] = s12 + 8*s34 + m5
-			}
-			var bv float32
-			if p.bias != nil {
-				bv = p.bias[o]
-			}
-			base := (img*m+o)*ohw + i0*ow + j0
-			for i := range ni {
-				m0, m1, m2, m3, m4, m5 := e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5]
-				a12, s12, a34, s34 := m1+m2, m1-m2, m3+m4, m3-m4
-				r := [4]float32{m0 + a12 + a34 + bv, s12 + 2*s34 + bv, a12 + 4*a34 + bv, s12 + 8*s34 + m5 + bv}
-				yr := p.y[base+i*ow : base+i*ow+nj]
+	var pr [10]float32 // bias of 8 channels, lo, hi
+	var edge [8 * 16]float32
+	for g := range p.kp / 8 {
+		k0 := g * 8
+		nk := min(8, m-k0)
+		clear(pr[:8])
+		if p.bias != nil {
+			copy(pr[:8], p.bias[k0:k0+nk])
+		}
+		for t := range nt {
+			tr, tc := r0+t/p.tw, t%p.tw
+			i0, j0 := tr*4, tc*4
+			base := (img*m+k0)*ohw + i0*ow + j0
+			mt := mm[t*p.kp+k0:]
+			if nk == 8 && i0+4 <= oh && j0+4 <= ow {
+				pr[8], pr[9] = lo, hi
+				var res []float32
 				if p.res != nil {
-					rr := p.res[base+i*ow : base+i*ow+nj]
-					for j := range yr {
-						r[j] += rr[j]
-					}
+					res = p.res[base:]
 				}
-				if clamps {
-					for j := range yr {
-						yr[j] = min(max(r[j], lo), hi)
+				winoOut(p.y[base:], mt, res, tmp, &pr, ms, ow, ohw)
+				continue
+			}
+			// An edge tile: into edge, then the part inside the output.
+			pr[8], pr[9] = float32(math.Inf(-1)), float32(math.Inf(1))
+			winoOut(edge[:], mt, nil, tmp, &pr, ms, 4, 16)
+			ni, nj := min(4, oh-i0), min(4, ow-j0)
+			for l := range nk {
+				for i := range ni {
+					o := base + l*ohw + i*ow
+					yr := p.y[o : o+nj]
+					er := edge[l*16+i*4 : l*16+i*4+nj]
+					if p.res != nil {
+						rr := p.res[o : o+nj]
+						for j := range yr {
+							yr[j] = min(max(er[j]+rr[j], lo), hi)
+						}
+					} else {
+						for j := range yr {
+							yr[j] = min(max(er[j], lo), hi)
+						}
 					}
-				} else {
-					copy(yr, r[:nj])
 				}
 			}
 		}
@@ -300,12 +298,85 @@ func (p winoArgs) output(mm []float32, ms, r0, nt int) {
 		return
 	}
 	// Another activation: over the block's output rows, still in cache.
-	for gr := r0; gr < r0+nt/p.tw; gr++ {
-		img, tr := gr/p.th, gr%p.th
-		i0, i1 := tr*4, min(tr*4+4, oh)
-		for o := range m {
-			base := (img*m + o) * ohw
-			applyAct(p.a, p.y[base+i0*ow:base+i1*ow])
+	i0, i1 := r0*4, min(r0*4+nt/p.tw*4, oh)
+	for o := range m {
+		base := (img*m + o) * ohw
+		applyAct(p.a, p.y[base+i0*ow:base+i1*ow])
+	}
+}
+
+// winoInGo is winoIn in Go: for each lane l of 8, the input tile
+// d[i][j] = x[(i·xrs + j)·8 + l] is transformed, V = Bᵀ d B, and stored at
+// v[(i·6 + j)·vs + l].
+func winoInGo(v, x []float32, xrs, vs int) {
+	_, _ = v[35*vs+7], x[5*xrs*8+47]
+	for l := range 8 {
+		var d, e [6][6]float32
+		for i := range 6 {
+			for j := range 6 {
+				d[i][j] = x[(i*xrs+j)*8+l]
+			}
+		}
+		// Bᵀ d: the columns.
+		for j := range 6 {
+			d0, d1, d2, d3, d4, d5 := d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]
+			e[0][j] = 4*d0 - 5*d2 + d4
+			e[1][j] = (d3 + d4) - 4*(d1+d2)
+			e[2][j] = (d4 - d3) + 4*(d1-d2)
+			e[3][j] = (d4 - d2) + 2*(d3-d1)
+			e[4][j] = (d4 - d2) - 2*(d3-d1)
+			e[5][j] = 4*d1 - 5*d3 + d5
+		}
+		// (Bᵀ d) B: the rows, stored.
+		for i := range 6 {
+			d0, d1, d2, d3, d4, d5 := e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5]
+			o := i*6*vs + l
+			v[o] = 4*d0 - 5*d2 + d4
+			v[o+vs] = (d3 + d4) - 4*(d1+d2)
+			v[o+2*vs] = (d4 - d3) + 4*(d1-d2)
+			v[o+3*vs] = (d4 - d2) + 2*(d3-d1)
+			v[o+4*vs] = (d4 - d2) - 2*(d3-d1)
+			v[o+5*vs] = 4*d1 - 5*d3 + d5
+		}
+	}
+}
+
+// winoOutGo is winoOut in Go: for each lane l of 8, with
+// s[i][j] = m[(i·6 + j)·ms + l], Y = Aᵀ s A + p[l] and, for i, j < 4,
+// y[l·ohw + i·ow + j] = min(max(Y[i][j] + r, p[8]), p[9]) with r the
+// same element of res, or 0 where res is nil.
+func winoOutGo(y, m, res []float32, p *[10]float32, ms, ow, ohw int) {
+	_, _ = y[7*ohw+3*ow+3], m[35*ms+7]
+	lo, hi := p[8], p[9]
+	for l := range 8 {
+		var s [6][6]float32
+		for xi := range 36 {
+			s[xi/6][xi%6] = m[xi*ms+l]
+		}
+		// Aᵀ s: the columns.
+		var e [4][6]float32
+		for j := range 6 {
+			m0, m1, m2, m3, m4, m5 := s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]
+			a12, s12, a34, s34 := m1+m2, m1-m2, m3+m4, m3-m4
+			e[0][j] = m0 + a12 + a34
+			e[1][j] = s12 + 2*s34
+			e[2][j] = a12 + 4*a34
+			e[3][j] = s12 + 8*s34 + m5
+		}
+		bv := p[l]
+		for i := range 4 {
+			m0, m1, m2, m3, m4, m5 := e[i][0], e[i][1], e[i][2], e[i][3], e[i][4], e[i][5]
+			a12, s12, a34, s34 := m1+m2, m1-m2, m3+m4, m3-m4
+			r := [4]float32{m0 + a12 + a34 + bv, s12 + 2*s34 + bv, a12 + 4*a34 + bv, s12 + 8*s34 + m5 + bv}
+			o := l*ohw + i*ow
+			if res != nil {
+				for j := range 4 {
+					r[j] += res[o+j]
+				}
+			}
+			for j := range 4 {
+				y[o+j] = min(max(r[j], lo), hi)
+			}
 		}
 	}
 }

@@ -167,69 +167,77 @@ func TestWinogradAgainstNaive(t *testing.T) {
 		{[]int{3, 8, 6, 5}, []int{9, 8, 3, 3}, []int{2, 2, 2, 2}, false, act{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}},
 		{[]int{1, 11, 3, 3}, []int{10, 11, 3, 3}, []int{1, 1, 1, 1}, true, act{kind: actLeaky, alpha: 0.25, lo: -inf, hi: inf}},
 	}
+	kernels := []string{"go"}
+	if useAVX2 {
+		kernels = append(kernels, "avx2")
+	}
 	for _, tc := range cases {
 		for _, blocks := range []struct {
 			name    string
 			tiles   int
 			threads int
 		}{{"one-block", 1 << 20, 1}, {"row-blocks/threads=2", 1, 2}} {
-			t.Run(fmt.Sprintf("x=%v/w=%v/pads=%v/res=%v/act=%d/%s", tc.x, tc.w, tc.pads, tc.res, tc.a.kind, blocks.name), func(t *testing.T) {
-				winoBlockTiles = blocks.tiles
-				defer parallel.SetThreads(parallel.SetThreads(blocks.threads))
-				x, w, b := randTensor(r, tc.x...), randTensor(r, tc.w...), randTensor(r, tc.w[0])
-				pads := []int64{int64(tc.pads[0]), int64(tc.pads[1]), int64(tc.pads[2]), int64(tc.pads[3])}
-				// ONNX pads are [x1_begin, x2_begin, x1_end, x2_end].
-				want, shape := naiveConv(x, w, b, 1, []int{1, 1}, []int{1, 1}, tc.pads)
-				var res *Tensor
-				if tc.res {
-					res = randTensor(r, shape...)
-				}
-				x0, w0 := append([]float32(nil), x.F32...), append([]float32(nil), w.F32...)
-				y, k := winoConv(t, x, w, b, res, pads, tc.a, true)
-				if k.wino.Load() == nil {
-					t.Fatal("the Winograd path was not taken")
-				}
-				if !eqInts(y.Shape, shape) {
-					t.Fatalf("shape %v, want %v", y.Shape, shape)
-				}
-				for i := range x0 {
-					if x.F32[i] != x0[i] {
-						t.Fatalf("input changed at %d", i)
+			for _, kern := range kernels {
+				t.Run(fmt.Sprintf("x=%v/w=%v/pads=%v/res=%v/act=%d/%s/kernel=%s", tc.x, tc.w, tc.pads, tc.res, tc.a.kind, blocks.name, kern), func(t *testing.T) {
+					winoBlockTiles = blocks.tiles
+					defer func(u bool) { useAVX2 = u }(useAVX2)
+					useAVX2 = kern == "avx2"
+					defer parallel.SetThreads(parallel.SetThreads(blocks.threads))
+					x, w, b := randTensor(r, tc.x...), randTensor(r, tc.w...), randTensor(r, tc.w[0])
+					pads := []int64{int64(tc.pads[0]), int64(tc.pads[1]), int64(tc.pads[2]), int64(tc.pads[3])}
+					// ONNX pads are [x1_begin, x2_begin, x1_end, x2_end].
+					want, shape := naiveConv(x, w, b, 1, []int{1, 1}, []int{1, 1}, tc.pads)
+					var res *Tensor
+					if tc.res {
+						res = randTensor(r, shape...)
 					}
-				}
-				for i := range w0 {
-					if w.F32[i] != w0[i] {
-						t.Fatalf("weight changed at %d", i)
+					x0, w0 := append([]float32(nil), x.F32...), append([]float32(nil), w.F32...)
+					y, k := winoConv(t, x, w, b, res, pads, tc.a, true)
+					if k.wino.Load() == nil {
+						t.Fatal("the Winograd path was not taken")
 					}
-				}
-				bound := winoAbsBound(x, w, tc.pads)
-				c := tc.x[1]
-				nn := float64(c + 17)
-				gamma := nn * eps / (1 - nn*eps)
-				ohw := shape[2] * shape[3]
-				worst := 0.0
-				for i, v := range want {
-					o := i / ohw % shape[1]
-					extra := math.Abs(float64(b.F32[o]))
-					if res != nil {
-						v += float64(res.F32[i])
-						extra += math.Abs(float64(res.F32[i]))
+					if !eqInts(y.Shape, shape) {
+						t.Fatalf("shape %v, want %v", y.Shape, shape)
 					}
-					lo, hi, _ := clampOf[float64](tc.a)
-					switch tc.a.kind {
-					case actLeaky:
-						v = max(v, 0) + float64(tc.a.alpha)*min(v, 0)
+					for i := range x0 {
+						if x.F32[i] != x0[i] {
+							t.Fatalf("input changed at %d", i)
+						}
 					}
-					v = min(max(v, lo), hi)
-					tol := gamma * (bound[i] + extra)
-					d := math.Abs(float64(y.F32[i]) - v)
-					if !(d <= tol) {
-						t.Fatalf("element %d: got %g, want %g (error %.3g > bound %.3g)", i, y.F32[i], v, d, tol)
+					for i := range w0 {
+						if w.F32[i] != w0[i] {
+							t.Fatalf("weight changed at %d", i)
+						}
 					}
-					worst = max(worst, d/tol)
-				}
-				t.Logf("largest error / bound: %.3g", worst)
-			})
+					bound := winoAbsBound(x, w, tc.pads)
+					c := tc.x[1]
+					nn := float64(c + 17)
+					gamma := nn * eps / (1 - nn*eps)
+					ohw := shape[2] * shape[3]
+					worst := 0.0
+					for i, v := range want {
+						o := i / ohw % shape[1]
+						extra := math.Abs(float64(b.F32[o]))
+						if res != nil {
+							v += float64(res.F32[i])
+							extra += math.Abs(float64(res.F32[i]))
+						}
+						lo, hi, _ := clampOf[float64](tc.a)
+						switch tc.a.kind {
+						case actLeaky:
+							v = max(v, 0) + float64(tc.a.alpha)*min(v, 0)
+						}
+						v = min(max(v, lo), hi)
+						tol := gamma * (bound[i] + extra)
+						d := math.Abs(float64(y.F32[i]) - v)
+						if !(d <= tol) {
+							t.Fatalf("element %d: got %g, want %g (error %.3g > bound %.3g)", i, y.F32[i], v, d, tol)
+						}
+						worst = max(worst, d/tol)
+					}
+					t.Logf("largest error / bound: %.3g", worst)
+				})
+			}
 		}
 	}
 }
@@ -255,6 +263,40 @@ func TestWinogradFallbacks(t *testing.T) {
 	for i := range y.F32 {
 		if y.F32[i] != y2.F32[i] {
 			t.Fatalf("element %d: %g vs %g", i, y.F32[i], y2.F32[i])
+		}
+	}
+}
+
+// BenchmarkWinogradConv times ResNet-18's 3×3 stride-1 layers (bias and
+// Relu fused) with Winograd and with im2col, at the threads set.
+func BenchmarkWinogradConv(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, s := range []struct{ hw, c int }{{56, 64}, {28, 128}, {14, 256}, {7, 512}} {
+		x, w, bias := randTensor(r, 1, s.c, s.hw, s.hw), randTensor(r, s.c, s.c, 3, 3), randTensor(r, s.c)
+		for _, impl := range []string{"winograd", "im2col"} {
+			b.Run(fmt.Sprintf("hw=%d/c=%d/impl=%s", s.hw, s.c, impl), func(b *testing.B) {
+				defer func(p bool, t int) { convNoWinograd, winoMinTiles = p, t }(convNoWinograd, winoMinTiles)
+				convNoWinograd, winoMinTiles = impl != "winograd", 1
+				node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+					Attrs: []*Attribute{intsAttr("pads", 1, 1, 1, 1)}}
+				node.graph = &Graph{consts: map[string]*Tensor{"w": w}}
+				kk, err := newConv(node)
+				if err != nil {
+					b.Fatal(err)
+				}
+				k := kk.(*convKernel)
+				k.act = act{kind: actRelu}
+				in, out := []*Tensor{x, w, bias}, []*Tensor{{}}
+				if err := k.Run(in, out); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if err := k.Run(in, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(2*float64(s.c*s.c*9*s.hw*s.hw)*float64(b.N)/b.Elapsed().Seconds()/1e9, "direct-GFLOP/s")
+			})
 		}
 	}
 }
