@@ -131,6 +131,10 @@ func newWinoWeights(w *Tensor, c, m int) *winoWeights {
 // at least one).
 var winoBlockTiles = 96
 
+// winoMinBlock is the least number of tiles in a block split off for
+// another thread.
+const winoMinBlock = 16
+
 // winoTmp is the transforms' working space, in floats.
 const winoTmp = 40 * 8
 
@@ -139,13 +143,16 @@ const winoTmp = 40 * 8
 func winoRun(k *convKernel, ww *winoWeights, a act, g geom, n, c, m int, x, bias, res, y []float32) {
 	oh, ow := g.out[0], g.out[1]
 	th, tw := (oh+3)/4, (ow+3)/4
-	br := min(th, max(1, winoBlockTiles/tw))
-	if t := parallel.Threads(); t > 1 {
-		// Enough blocks for every thread, where there are tile rows enough.
-		br = min(br, max(1, n*th/t))
+	// per blocks to an image, of th/per tile rows (rounded either way).
+	per := (th + max(1, winoBlockTiles/tw) - 1) / max(1, winoBlockTiles/tw)
+	if t := parallel.Threads(); t > 1 && n == 1 {
+		// A multiple of the threads, while a block keeps winoMinBlock
+		// tiles: thinner blocks make the 36 products too thin, and each
+		// rereads all of U; then the products split over the threads.
+		per = max(1, min((per+t-1)/t*t, th*tw/winoMinBlock, th))
 	}
-	per := (th + br - 1) / br // blocks per image
 	nb := n * per
+	br := (th + per - 1) / per // the most tile rows in a block
 	args := winoArgs{k: k, ww: ww, a: a, x: x, bias: bias, res: res, y: y,
 		c: c, m: m, cp: (c + 7) &^ 7, kp: (m + 7) &^ 7, h: g.in[0], w: g.in[1], ph: g.pb[0], pw: g.pb[1],
 		oh: oh, ow: ow, th: th, tw: tw, br: br, per: per}
@@ -167,11 +174,12 @@ type winoArgs struct {
 	th, tw, br, per int
 }
 
-// block runs blocks [lo, hi): block b is tile rows [r0, r1) of image
-// b / per, r0 = (b % per)·br. A block's input (its tile rows and the two
-// rows under them, with the padding) is first copied with its channels
-// interleaved in eights, xp[g][row][col][8] for channel 8g + lane, so
-// that each transform reads 8 channels' pixel as one vector.
+// block runs blocks [lo, hi): block b is tile rows [j·th/per,
+// (j+1)·th/per) of image b / per, j = b % per (br rows at most). A
+// block's input (its tile rows and the two rows under them, with the
+// padding) is first copied with its channels interleaved in eights,
+// xp[g][row][col][8] for channel 8g + lane, so that each transform reads
+// 8 channels' pixel as one vector.
 func (p winoArgs) block(lo, hi int) {
 	cp, kp := p.cp, p.kp
 	tb := p.br * p.tw
@@ -185,9 +193,8 @@ func (p winoArgs) block(lo, hi int) {
 	v, mm, xp := (*buf)[:36*vs], (*buf)[36*vs:36*(vs+ms)], (*buf)[36*(vs+ms):]
 	var tmp [winoTmp]float32
 	for b := lo; b < hi; b++ {
-		img := b / p.per
-		r0 := b % p.per * p.br
-		r1 := min(r0+p.br, p.th)
+		img, j := b/p.per, b%p.per
+		r0, r1 := j*p.th/p.per, (j+1)*p.th/p.per
 		nt := (r1 - r0) * p.tw
 		p.pack(xp, xgs, xrs, img, r0, r1)
 		for t := range nt {
