@@ -219,7 +219,29 @@ func (p winoArgs) pack(xp []float32, xgs, xrs, img, r0, r1 int) {
 	rows := (r1-r0)*4 + 2
 	// Columns [c0, c1) of a packed row read the image's columns c − pw.
 	c0, c1 := min(max(p.pw, 0), xrs), min(max(p.pw+w, 0), xrs)
+	hw := h * w
 	for g := range p.cp / 8 {
+		if g*8+8 <= p.c && c0 < c1 {
+			// A full group: rows inside the image as 8×8 transposes.
+			for rr := range rows {
+				d := xp[g*xgs+rr*xrs*8 : g*xgs+(rr+1)*xrs*8]
+				ih := r0*4 - p.ph + rr
+				if ih < 0 || ih >= h {
+					clear(d)
+					continue
+				}
+				clear(d[:c0*8])
+				clear(d[c1*8:])
+				src := p.x[((img*p.c+g*8)*h+ih)*w+c0-p.pw:]
+				q := winoPack(d[c0*8:], src, hw, c1-c0)
+				for ; q < c1-c0; q++ {
+					for l := range 8 {
+						d[(c0+q)*8+l] = src[l*hw+q]
+					}
+				}
+			}
+			continue
+		}
 		for l := range 8 {
 			ch := g*8 + l
 			for rr := range rows {

@@ -30,3 +30,16 @@ func winoOut(y, m, res []float32, tmp *[winoTmp]float32, p *[10]float32, ms, ow,
 	}
 	winoOutAVX2(&y[0], &m[0], &tmp[0], r, &p[0], ms, ow, ohw)
 }
+
+// winoPack interleaves 8 channels' rows, x[l·hw + q] for l < 8, into
+// d[q·8 + l] for q < n rounded down to 8 columns, and returns how many
+// columns it did (winoPackAVX2(d, x, hw, n): the same, n a multiple of 8).
+func winoPack(d, x []float32, hw, n int) int {
+	n &^= 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = d[n*8-1], x[7*hw+n-1]
+	winoPackAVX2(&d[0], &x[0], hw, n)
+	return n
+}

@@ -10,6 +10,69 @@ DATA winoConsts<>+8(SB)/4, $(2.0)
 DATA winoConsts<>+12(SB)/4, $(8.0)
 GLOBL winoConsts<>(SB), RODATA|NOPTR, $16
 
+// func winoPackAVX2(d *float32, x *float32, hw int, n int)
+// Requires: AVX
+TEXT ·winoPackAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ hw+16(FP), CX
+	SHLQ $0x02, CX
+	LEAQ (CX)(CX*2), DX
+	MOVQ n+24(FP), SI
+
+winoPack_loop:
+	CMPQ       SI, $0x08
+	JL         winoPack_done
+	LEAQ       (BX)(CX*4), DI
+	VMOVUPS    (BX), Y0
+	VMOVUPS    (BX)(CX*1), Y1
+	VMOVUPS    (BX)(CX*2), Y2
+	VMOVUPS    (BX)(DX*1), Y3
+	VMOVUPS    (DI), Y4
+	VMOVUPS    (DI)(CX*1), Y5
+	VMOVUPS    (DI)(CX*2), Y6
+	VMOVUPS    (DI)(DX*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (AX)
+	VMOVUPS    Y9, 32(AX)
+	VMOVUPS    Y10, 64(AX)
+	VMOVUPS    Y11, 96(AX)
+	VMOVUPS    Y12, 128(AX)
+	VMOVUPS    Y13, 160(AX)
+	VMOVUPS    Y14, 192(AX)
+	VMOVUPS    Y15, 224(AX)
+	ADDQ       $0x00000100, AX
+	ADDQ       $0x20, BX
+	SUBQ       $0x08, SI
+	JMP        winoPack_loop
+
+winoPack_done:
+	VZEROUPPER
+	RET
+
 // func winoInAVX2(v *float32, x *float32, tmp *float32, xrs int, vs int)
 // Requires: AVX, FMA3
 TEXT ·winoInAVX2(SB), NOSPLIT, $0-40

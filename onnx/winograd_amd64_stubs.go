@@ -4,6 +4,11 @@
 
 package onnx
 
+// winoPackAVX2 interleaves 8 channels' rows (see nn_winograd_amd64.go).
+//
+//go:noescape
+func winoPackAVX2(d *float32, x *float32, hw int, n int)
+
 // winoInAVX2 is Winograd's input transform of 8 channels of one tile (see nn_winograd_amd64.go).
 //
 //go:noescape

@@ -24,6 +24,7 @@ func main() {
 	for i, v := range []float32{4, 5, 2, 8} {
 		DATA(4*i, F32(v))
 	}
+	pack()
 	input()
 	output()
 	Generate()
@@ -266,6 +267,70 @@ func output() {
 	RET()
 	Label("winoOut_nores")
 	rows(false)
+	VZEROUPPER()
+	RET()
+}
+
+// pack emits winoPackAVX2(d, x *float32, hw, n int):
+//
+//	for q < n (a multiple of 8), for l < 8: d[q*8 + l] = x[l*hw + q]
+//
+// 8 channels' rows (hw floats apart) interleaved, in 8×8 transposes.
+func pack() {
+	avoutil.TEXT("winoPackAVX2", "func(d, x *float32, hw, n int)")
+	Doc("winoPackAVX2 interleaves 8 channels' rows (see nn_winograd_amd64.go).")
+	d, x, hw, hw3, n, x4 := RAX, RBX, RCX, RDX, RSI, RDI
+	Load(Param("d"), d)
+	Load(Param("x"), x)
+	Load(Param("hw"), hw)
+	SHLQ(U8(2), hw)
+	LEAQ(Mem{Base: hw, Index: hw, Scale: 2}, hw3)
+	Load(Param("n"), n)
+	r := [8]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	t := [8]VecPhysical{Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	Label("winoPack_loop")
+	CMPQ(n, U8(8))
+	JL(LabelRef("winoPack_done"))
+	LEAQ(Mem{Base: x, Index: hw, Scale: 4}, x4)
+	for l := range 8 {
+		b := x
+		if l >= 4 {
+			b = x4
+		}
+		m := Mem{Base: b}
+		switch l % 4 {
+		case 1:
+			m = Mem{Base: b, Index: hw, Scale: 1}
+		case 2:
+			m = Mem{Base: b, Index: hw, Scale: 2}
+		case 3:
+			m = Mem{Base: b, Index: hw3, Scale: 1}
+		}
+		VMOVUPS(m, r[l])
+	}
+	for h := 0; h < 8; h += 4 {
+		VUNPCKLPS(r[h+1], r[h], t[h])
+		VUNPCKHPS(r[h+1], r[h], t[h+1])
+		VUNPCKLPS(r[h+3], r[h+2], t[h+2])
+		VUNPCKHPS(r[h+3], r[h+2], t[h+3])
+		// r[h+q]: column q of rows h..h+3 (low half), column q+4 (high).
+		VSHUFPS(U8(0x44), t[h+2], t[h], r[h])
+		VSHUFPS(U8(0xee), t[h+2], t[h], r[h+1])
+		VSHUFPS(U8(0x44), t[h+3], t[h+1], r[h+2])
+		VSHUFPS(U8(0xee), t[h+3], t[h+1], r[h+3])
+	}
+	for q := range 4 {
+		VPERM2F128(U8(0x20), r[q+4], r[q], t[q])
+		VPERM2F128(U8(0x31), r[q+4], r[q], t[q+4])
+	}
+	for q := range 8 {
+		VMOVUPS(t[q], Mem{Base: d, Disp: 32 * q})
+	}
+	ADDQ(U32(256), d)
+	ADDQ(U8(32), x)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("winoPack_loop"))
+	Label("winoPack_done")
 	VZEROUPPER()
 	RET()
 }
