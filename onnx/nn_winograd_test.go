@@ -300,3 +300,31 @@ func BenchmarkWinogradConv(b *testing.B) {
 		}
 	}
 }
+
+// TestWinogradZeroAllocs: once the weight is transformed, a run
+// allocates nothing, on one thread and on two with several blocks.
+func TestWinogradZeroAllocs(t *testing.T) {
+	defer func(p, b int) { winoMinTiles, winoBlockTiles = p, b }(winoMinTiles, winoBlockTiles)
+	winoMinTiles, winoBlockTiles = 1, 8
+	r := rand.New(rand.NewPCG(7, 8))
+	x, w, b := randTensor(r, 2, 16, 19, 17), randTensor(r, 24, 16, 3, 3), randTensor(r, 24)
+	res := randTensor(r, 2, 24, 19, 17)
+	for _, th := range []int{1, 2} {
+		t.Run(fmt.Sprintf("threads=%d", th), func(t *testing.T) {
+			defer parallel.SetThreads(parallel.SetThreads(th))
+			_, k := winoConv(t, x, w, b, res, []int64{1, 1, 1, 1}, act{kind: actRelu}, true)
+			if k.wino.Load() == nil {
+				t.Fatal("the Winograd path was not taken")
+			}
+			in, out := []*Tensor{x, w, b, res}, []*Tensor{{}}
+			for range 2 {
+				if err := k.Run(in, out); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := testing.AllocsPerRun(5, func() { _ = k.Run(in, out) }); n != 0 {
+				t.Errorf("%v allocations per run", n)
+			}
+		})
+	}
+}
