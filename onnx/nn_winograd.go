@@ -160,7 +160,10 @@ func winoRun(k *convKernel, ww *winoWeights, a act, g geom, n, c, m int, x, bias
 		args.block(0, nb)
 		return
 	}
-	forArgs(&k.jobs, nb, 1, args)
+	// One chunk of blocks per thread: at most that many blocks (and
+	// scratch buffers) at once.
+	t := parallel.Threads()
+	forArgs(&k.jobs, nb, (nb+t-1)/t, args)
 }
 
 type winoArgs struct {
