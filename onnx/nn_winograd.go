@@ -42,13 +42,18 @@ import (
 var convNoWinograd = os.Getenv("ADJOINT_WINOGRAD") == "off"
 
 // winoWeights is a constant weight W [K, C, 3, 3] transformed: u holds
-// U[ξ] (C × K, row-major) for ξ = 0..35, packed in pb.
+// U[ξ] (C × K padded to multiples of 8, row-major) for ξ = 0..35, packed
+// in pb. With w nil it records that the kernel's weight is not a
+// constant, so that later runs skip the look-up.
 type winoWeights struct {
 	w    *Tensor // the weight it was made from
 	c, m int
 	u    []float32
 	pb   [36]*gemm.PackedB[float32]
 }
+
+// winoNotConst is the winoWeights of a kernel whose weight is computed.
+var winoNotConst = &winoWeights{}
 
 // winograd runs the convolution with Winograd's algorithm and reports
 // true, or reports false (nothing written) where it does not apply or
@@ -62,8 +67,15 @@ func (k *convKernel) winograd(g geom, n, c, m int, x, w, b, r, y *Tensor) bool {
 		return false
 	}
 	ww := k.wino.Load()
+	if ww == winoNotConst {
+		return false
+	}
 	if ww == nil || ww.w != w || ww.c != c || ww.m != m {
-		if k.node == nil || k.node.ConstInput(1) != w {
+		if k.node == nil || k.node.ConstInput(1) == nil {
+			k.wino.Store(winoNotConst)
+			return false
+		}
+		if k.node.ConstInput(1) != w {
 			return false
 		}
 		ww = newWinoWeights(w, c, m)
