@@ -328,3 +328,110 @@ func TestWinogradZeroAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestWinogradKernels compares the transforms' assembly (where this
+// machine has it) with their Go versions on random data: the same values
+// up to rounding (the two sum in different orders), and nothing written
+// outside the elements each one stores (guards of NaN around and between
+// them).
+func TestWinogradKernels(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no assembly transforms on this machine or build")
+	}
+	defer func(u bool) { useAVX2 = u }(useAVX2)
+	r := rand.New(rand.NewPCG(9, 10))
+	guard := float32(math.NaN())
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = guard
+		}
+		return s
+	}
+	var tmp [winoTmp]float32
+	const xrs, vs, ms, ow, ohw = 7, 21, 19, 9, 50
+	for trial := range 20 {
+		// Input: a 6×6 window of 8 interleaved channels, rows xrs pixels apart.
+		x := make([]float32, 6*xrs*8)
+		for i := range x {
+			x[i] = float32(r.NormFloat64())
+		}
+		va, vg := fill(36*vs+8), fill(36*vs+8)
+		useAVX2 = true
+		winoIn(va, x, &tmp, xrs, vs)
+		winoInGo(vg, x, xrs, vs)
+		for i := range va {
+			inside := i < 35*vs+8 && i%vs < 8
+			a, g := va[i], vg[i]
+			if !inside {
+				if a == a || g == g {
+					t.Fatalf("trial %d: input transform wrote element %d outside its stores (%g, %g)", trial, i, a, g)
+				}
+				continue
+			}
+			// Rounding differs by a few ε of the terms' sizes (inputs
+			// of unit scale, coefficients up to 25 in two dimensions).
+			if d := math.Abs(float64(a - g)); d > 1e-5*(10+math.Abs(float64(g))) {
+				t.Fatalf("trial %d: V element %d: assembly %g, Go %g", trial, i, a, g)
+			}
+		}
+		// Output: 36 matrices of 8 channels, ms apart, into 8 planes.
+		m := make([]float32, 35*ms+8)
+		for i := range m {
+			m[i] = float32(r.NormFloat64())
+		}
+		res := make([]float32, 8*ohw)
+		for i := range res {
+			res[i] = float32(r.NormFloat64())
+		}
+		p := [10]float32{}
+		for i := range 8 {
+			p[i] = float32(r.NormFloat64())
+		}
+		p[8], p[9] = -2, 3
+		for _, withRes := range []bool{false, true} {
+			var rs []float32
+			if withRes {
+				rs = res
+			}
+			ya, yg := fill(8*ohw), fill(8*ohw)
+			useAVX2 = true
+			winoOut(ya, m, rs, &tmp, &p, ms, ow, ohw)
+			winoOutGo(yg, m, rs, &p, ms, ow, ohw)
+			for i := range ya {
+				inside := i%ohw/ow < 4 && i%ohw%ow < 4
+				a, g := ya[i], yg[i]
+				if !inside {
+					if a == a || g == g {
+						t.Fatalf("trial %d: output transform wrote element %d outside its tile (%g, %g)", trial, i, a, g)
+					}
+					continue
+				}
+				if d := math.Abs(float64(a - g)); d > 1e-5*(10+math.Abs(float64(g))) {
+					t.Fatalf("trial %d (residual %v): Y element %d: assembly %g, Go %g", trial, withRes, i, a, g)
+				}
+			}
+		}
+		// Packing: 8 channels' rows interleaved.
+		const hw, n = 37, 16
+		src := make([]float32, 7*hw+n)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+		}
+		d := fill(n*8 + 8)
+		if got := winoPack(d, src, hw, n+5); got != n {
+			t.Fatalf("winoPack did %d columns, want %d", got, n)
+		}
+		for i, v := range d {
+			if i >= n*8 {
+				if v == v {
+					t.Fatalf("winoPack wrote element %d past its columns", i)
+				}
+				continue
+			}
+			if want := src[i%8*hw+i/8]; v != want {
+				t.Fatalf("winoPack element %d = %g, want %g", i, v, want)
+			}
+		}
+	}
+}
