@@ -145,9 +145,9 @@ func newWinoWeights(w *Tensor, c, m int) *winoWeights {
 // tiles, 4% faster than 96; docs/winograd.md).
 var winoBlockTiles = 200
 
-// winoMinBlock is the least number of tiles in a block split off for
-// another thread.
-const winoMinBlock = 16
+// winoNoSplit turns the parallel phases off (blocks of tile rows for the
+// threads instead), for the tests and benchmarks that compare the two.
+var winoNoSplit = false
 
 // winoTmp is the transforms' working space, in floats.
 const winoTmp = 40 * 8
@@ -159,24 +159,26 @@ func winoRun(k *convKernel, ww *winoWeights, a act, g geom, n, c, m int, x, bias
 	th, tw := (oh+3)/4, (ow+3)/4
 	// per blocks to an image, of th/per tile rows (rounded either way).
 	per := (th + max(1, winoBlockTiles/tw) - 1) / max(1, winoBlockTiles/tw)
-	if t := parallel.Threads(); t > 1 && n == 1 {
-		// A multiple of the threads, while a block keeps winoMinBlock
-		// tiles: thinner blocks make the 36 products too thin, and each
-		// rereads all of U; then the products split over the threads.
-		per = max(1, min((per+t-1)/t*t, th*tw/winoMinBlock, th))
+	t := parallel.Threads()
+	split := false
+	if t > 1 && n*per < t && !winoNoSplit {
+		// Fewer blocks than threads: each block runs its transforms (over
+		// channel groups) and its 36 products in parallel instead.
+		split = true
+	} else if t > 1 && n == 1 {
+		per = min((per+t-1)/t*t, th) // a multiple of the threads
 	}
 	nb := n * per
 	br := (th + per - 1) / per // the most tile rows in a block
 	args := winoArgs{k: k, ww: ww, a: a, x: x, bias: bias, res: res, y: y,
 		c: c, m: m, cp: (c + 7) &^ 7, kp: (m + 7) &^ 7, h: g.in[0], w: g.in[1], ph: g.pb[0], pw: g.pb[1],
-		oh: oh, ow: ow, th: th, tw: tw, br: br, per: per}
-	if nb == 1 || parallel.Threads() == 1 {
+		oh: oh, ow: ow, th: th, tw: tw, br: br, per: per, split: split}
+	if nb == 1 || t == 1 || split {
 		args.block(0, nb)
 		return
 	}
 	// One chunk of blocks per thread: at most that many blocks (and
 	// scratch buffers) at once.
-	t := parallel.Threads()
 	forArgs(&k.jobs, nb, (nb+t-1)/t, args)
 }
 
@@ -189,6 +191,7 @@ type winoArgs struct {
 	h, w            int
 	ph, pw, oh, ow  int
 	th, tw, br, per int
+	split           bool // run each block's phases in parallel
 }
 
 // block runs blocks [lo, hi): block b is tile rows [j·th/per,
@@ -208,36 +211,78 @@ func (p winoArgs) block(lo, hi int) {
 	buf := getScratch[float32](&p.k.buffer, 36*(vs+ms)+cp/8*xgs)
 	defer putScratch(&p.k.buffer, buf)
 	v, mm, xp := (*buf)[:36*vs], (*buf)[36*vs:36*(vs+ms)], (*buf)[36*(vs+ms):]
-	var tmp [winoTmp]float32
 	for b := lo; b < hi; b++ {
 		img, j := b/p.per, b%p.per
 		r0, r1 := j*p.th/p.per, (j+1)*p.th/p.per
-		nt := (r1 - r0) * p.tw
-		p.pack(xp, xgs, xrs, img, r0, r1)
+		ph := winoPhase{p: p, v: v, mm: mm, xp: xp, vs: vs, ms: ms, xgs: xgs, xrs: xrs, img: img, r0: r0, r1: r1}
+		if !p.split {
+			for ph.phase = range 3 {
+				ph.block(0, ph.count())
+			}
+			continue
+		}
+		for ph.phase = range 3 {
+			forArgs(&p.k.jobs, ph.count(), 1, ph)
+		}
+	}
+}
+
+// winoPhase is one phase of a block: 0 packs and transforms the input
+// (over channel groups), 1 runs the products (over ξ), 2 transforms the
+// output (over channel groups).
+type winoPhase struct {
+	p                winoArgs
+	phase            int
+	v, mm, xp        []float32
+	vs, ms, xgs, xrs int
+	img, r0, r1      int
+}
+
+func (q winoPhase) count() int {
+	switch q.phase {
+	case 0:
+		return q.p.cp / 8
+	case 1:
+		return 36
+	}
+	return q.p.kp / 8
+}
+
+// block runs the phase's items [lo, hi).
+func (q winoPhase) block(lo, hi int) {
+	p := q.p
+	cp, kp := p.cp, p.kp
+	nt := (q.r1 - q.r0) * p.tw
+	var tmp [winoTmp]float32
+	switch q.phase {
+	case 0:
+		p.pack(q.xp, q.xgs, q.xrs, q.img, q.r0, q.r1, lo, hi)
 		for t := range nt {
 			lr, tc := t/p.tw, t%p.tw
-			xo := (lr*4*xrs + tc*4) * 8
-			for g := range cp / 8 {
-				winoIn(v[t*cp+g*8:], xp[g*xgs+xo:], &tmp, xrs, vs)
+			xo := (lr*4*q.xrs + tc*4) * 8
+			for g := lo; g < hi; g++ {
+				winoIn(q.v[t*cp+g*8:], q.xp[g*q.xgs+xo:], &tmp, q.xrs, q.vs)
 			}
 		}
-		for xi := range 36 {
-			gemm.GemmPacked(gemm.NoTrans, nt, kp, cp, 1, v[xi*vs:], cp, p.ww.pb[xi], 0, mm[xi*ms:], kp)
+	case 1:
+		for xi := lo; xi < hi; xi++ {
+			gemm.GemmPacked(gemm.NoTrans, nt, kp, cp, 1, q.v[xi*q.vs:], cp, p.ww.pb[xi], 0, q.mm[xi*q.ms:], kp)
 		}
-		p.output(mm, ms, img, r0, nt, &tmp)
+	case 2:
+		p.output(q.mm, q.ms, q.img, q.r0, nt, lo, hi, &tmp)
 	}
 }
 
 // pack copies tile rows [r0, r1) of image img (with the 2 rows below
-// them) into xp, channels interleaved in eights, padding and channels
-// past C as zeros.
-func (p winoArgs) pack(xp []float32, xgs, xrs, img, r0, r1 int) {
+// them) into xp, channel groups [g0, g1) interleaved in eights, padding
+// and channels past C as zeros.
+func (p winoArgs) pack(xp []float32, xgs, xrs, img, r0, r1, g0, g1 int) {
 	h, w := p.h, p.w
 	rows := (r1-r0)*4 + 2
 	// Columns [c0, c1) of a packed row read the image's columns c − pw.
 	c0, c1 := min(max(p.pw, 0), xrs), min(max(p.pw+w, 0), xrs)
 	hw := h * w
-	for g := range p.cp / 8 {
+	for g := g0; g < g1; g++ {
 		if g*8+8 <= p.c && c0 < c1 {
 			// A full group: rows inside the image as 8×8 transposes.
 			for rr := range rows {
@@ -288,15 +333,15 @@ func (p winoArgs) pack(xp []float32, xgs, xrs, img, r0, r1 int) {
 }
 
 // output transforms M (M[ξ][t][k] at mm[ξ·ms + t·kp + k]) of tile rows
-// r0… of image img (nt tiles) into y, with the bias, residual and
-// activation.
-func (p winoArgs) output(mm []float32, ms, img, r0, nt int, tmp *[winoTmp]float32) {
+// r0… of image img (nt tiles), channel groups [g0, g1), into y, with the
+// bias, residual and activation.
+func (p winoArgs) output(mm []float32, ms, img, r0, nt, g0, g1 int, tmp *[winoTmp]float32) {
 	m, oh, ow := p.m, p.oh, p.ow
 	ohw := oh * ow
 	lo, hi, clamps := clampOf[float32](p.a)
 	var pr [10]float32 // bias of 8 channels, lo, hi
 	var edge [8 * 16]float32
-	for g := range p.kp / 8 {
+	for g := g0; g < g1; g++ {
 		k0 := g * 8
 		nk := min(8, m-k0)
 		clear(pr[:8])
@@ -345,7 +390,7 @@ func (p winoArgs) output(mm []float32, ms, img, r0, nt int, tmp *[winoTmp]float3
 	}
 	// Another activation: over the block's output rows, still in cache.
 	i0, i1 := r0*4, min(r0*4+nt/p.tw*4, oh)
-	for o := range m {
+	for o := g0 * 8; o < min(g1*8, m); o++ {
 		base := (img*m + o) * ohw
 		applyAct(p.a, p.y[base+i0*ow:base+i1*ow])
 	}

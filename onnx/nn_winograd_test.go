@@ -176,7 +176,7 @@ func TestWinogradAgainstNaive(t *testing.T) {
 			name    string
 			tiles   int
 			threads int
-		}{{"one-block", 1 << 20, 1}, {"row-blocks/threads=2", 1, 2}} {
+		}{{"one-block", 1 << 20, 1}, {"one-block/threads=2", 1 << 20, 2}, {"row-blocks/threads=2", 1, 2}} {
 			for _, kern := range kernels {
 				t.Run(fmt.Sprintf("x=%v/w=%v/pads=%v/res=%v/act=%d/%s/kernel=%s", tc.x, tc.w, tc.pads, tc.res, tc.a.kind, blocks.name, kern), func(t *testing.T) {
 					winoBlockTiles = blocks.tiles
@@ -309,23 +309,32 @@ func TestWinogradZeroAllocs(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	x, w, b := randTensor(r, 2, 16, 19, 17), randTensor(r, 24, 16, 3, 3), randTensor(r, 24)
 	res := randTensor(r, 2, 24, 19, 17)
+	x1, res1 := randTensor(r, 1, 16, 19, 17), randTensor(r, 1, 24, 19, 17)
 	for _, th := range []int{1, 2} {
-		t.Run(fmt.Sprintf("threads=%d", th), func(t *testing.T) {
-			defer parallel.SetThreads(parallel.SetThreads(th))
-			_, k := winoConv(t, x, w, b, res, []int64{1, 1, 1, 1}, act{kind: actRelu}, true)
-			if ww := k.wino.Load(); ww == nil || ww == winoNotConst {
-				t.Fatal("the Winograd path was not taken")
-			}
-			in, out := []*Tensor{x, w, b, res}, []*Tensor{{}}
-			for range 2 {
-				if err := k.Run(in, out); err != nil {
-					t.Fatal(err)
+		for _, split := range []bool{false, true} {
+			t.Run(fmt.Sprintf("threads=%d/split=%v", th, split), func(t *testing.T) {
+				defer parallel.SetThreads(parallel.SetThreads(th))
+				x, res := x, res
+				if split { // one image in one block: its phases run in parallel
+					x, res = x1, res1
+					defer func(b int) { winoBlockTiles = b }(winoBlockTiles)
+					winoBlockTiles = 1000
 				}
-			}
-			if n := testing.AllocsPerRun(5, func() { _ = k.Run(in, out) }); n != 0 {
-				t.Errorf("%v allocations per run", n)
-			}
-		})
+				_, k := winoConv(t, x, w, b, res, []int64{1, 1, 1, 1}, act{kind: actRelu}, true)
+				if ww := k.wino.Load(); ww == nil || ww == winoNotConst {
+					t.Fatal("the Winograd path was not taken")
+				}
+				in, out := []*Tensor{x, w, b, res}, []*Tensor{{}}
+				for range 2 {
+					if err := k.Run(in, out); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if n := testing.AllocsPerRun(5, func() { _ = k.Run(in, out) }); n != 0 {
+					t.Errorf("%v allocations per run", n)
+				}
+			})
+		}
 	}
 }
 
