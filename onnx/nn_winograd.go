@@ -25,9 +25,11 @@ import (
 // and packed into GEMM panels; it is cached on the kernel, keyed on the
 // weight tensor (only a constant initializer is transformed: a weight
 // computed at run time takes the im2col path). Tiles are processed in
-// blocks of whole tile rows (the blocks run in parallel, each with its own
-// V and M): a block's input transform, its 36 products and its output
-// transform run while the block's V and M are in cache. The output
+// blocks of whole tile rows: a block's input transform, its 36 products
+// and its output transform run while the block's V and M are in cache.
+// The blocks run in parallel, each with its own V and M, or, where there
+// are fewer blocks than threads, each block runs each of its three phases
+// in parallel (over channel groups, over ξ, over channel groups). The output
 // transform adds the bias and the fused residual and applies a clamping
 // activation (Relu, Clip) as it stores; another activation follows per
 // tile row while it is in cache.
