@@ -95,6 +95,7 @@ type convKernel struct {
 	// the GEMM (nn_fuse_convpack.go).
 	pack   *packedW
 	cache  atomic.Pointer[geomCache]
+	wino   atomic.Pointer[winoWeights] // nn_winograd.go
 	buffer scratch
 	jobs   jobList
 }
@@ -200,6 +201,9 @@ func (k *convKernel) Run(in, out []*Tensor) error {
 			// the Add that was fused would have.
 			return k.runBroadcastSum(x, w, b, r, y, g, n, c, m)
 		}
+	}
+	if k.winograd(g, n, c, m, x, w, b, r, y) {
+		return nil
 	}
 	if f32, _ := floatKind(x.DType); f32 {
 		convRun(k, k.act, g, n, c, m, floatsOf[float32](x), floatsOf[float32](w), biasOf[float32](b), biasOf[float32](r), floatsOf[float32](y))
