@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Attention heads read in place. A transformer exported from PyTorch
@@ -31,6 +32,9 @@ type headView struct {
 type headMatMul struct {
 	mm    *matMulKernel
 	views [2]*headView
+
+	mu   sync.Mutex
+	free []*headScratch // materialise's tensors, one per concurrent run
 }
 
 func fuseHeadViews(g *Graph, order []*Node) []*Node {
@@ -184,8 +188,11 @@ func headRun[T real](k *matMulKernel, ops [2]operand, nb, nh, m, n, kk int, a, b
 
 // materialise applies the views as the dropped Reshape and Transpose would
 // have and runs the plain MatMul: the general case, for shapes the strided
-// path does not cover.
+// path does not cover. Its tensors come from the kernel's free list, so
+// that a warm run allocates nothing here either.
 func (k *headMatMul) materialise(in, out []*Tensor) error {
+	hs := k.takeScratch()
+	defer k.putScratch(hs)
 	var ins [2]*Tensor
 	for i, x := range in[:2] {
 		v := k.views[i]
@@ -193,24 +200,64 @@ func (k *headMatMul) materialise(in, out []*Tensor) error {
 			ins[i] = x
 			continue
 		}
-		req := make([]int, len(v.shape))
-		for j, d := range v.shape {
-			req[j] = int(d)
+		hs.req = hs.req[:0]
+		for _, d := range v.shape {
+			hs.req = append(hs.req, int(d))
 		}
-		shape, err := reshapeShape(nil, x.Shape, req, false)
+		shape, err := reshapeShape(hs.shape[i][:0], x.Shape, hs.req, false)
 		if err != nil {
 			return err
 		}
-		r := &Tensor{DType: x.DType, Shape: shape, F32: x.F32, F64: x.F64}
-		perm := []int{0, 2, 1, 3}
+		hs.shape[i] = shape
+		r := &hs.view[i]
+		*r = Tensor{DType: x.DType, Shape: shape, F32: x.F32, F64: x.F64}
+		perm := permHeads[:]
 		if v.kT {
-			perm = []int{0, 2, 3, 1}
+			perm = permHeadsT[:]
 		}
-		t := &Tensor{}
-		if err := (transposeKernel{perm: perm}).Run([]*Tensor{r}, []*Tensor{t}); err != nil {
+		hs.in[0], hs.out[0] = r, &hs.t[i]
+		if err := (transposeKernel{perm: perm}).Run(hs.in[:], hs.out[:]); err != nil {
 			return err
 		}
-		ins[i] = t
+		ins[i] = &hs.t[i]
 	}
-	return k.mm.Run(ins[:], out)
+	hs.in[0], hs.out[0] = nil, nil
+	err := k.mm.Run(ins[:], out)
+	for i := range hs.view {
+		hs.view[i].F32, hs.view[i].F64 = nil, nil // drop the run's inputs
+	}
+	return err
+}
+
+var (
+	permHeads  = [...]int{0, 2, 1, 3}
+	permHeadsT = [...]int{0, 2, 3, 1}
+)
+
+// headScratch is one materialise call's tensors: the reshaped views and
+// their transposed copies.
+type headScratch struct {
+	req     []int
+	shape   [2][]int
+	view, t [2]Tensor
+	in, out [1]*Tensor
+}
+
+func (k *headMatMul) takeScratch() *headScratch {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if n := len(k.free); n > 0 {
+		hs := k.free[n-1]
+		k.free = k.free[:n-1]
+		return hs
+	}
+	return &headScratch{}
+}
+
+func (k *headMatMul) putScratch(hs *headScratch) {
+	k.mu.Lock()
+	if len(k.free) < scratchKeep {
+		k.free = append(k.free, hs)
+	}
+	k.mu.Unlock()
 }

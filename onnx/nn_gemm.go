@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/adjoint-go/adjoint/gemm"
-	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // Matrix products: Gemm and MatMul, each one call of the module's GEMM
@@ -139,6 +138,7 @@ type matMulKernel struct {
 	// pack, set by markConstB when B is a 2-D constant (a weight), holds B
 	// packed once for gemm.GemmPacked.
 	pack *packedB
+	jobs jobList // the epilogue's parallel argument blocks
 }
 
 // packedB is a MatMul's constant B, packed on the first run (by whichever
@@ -311,7 +311,14 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 			beta = 1
 		}
 		packedRun(k, rows, n, kk, alpha, beta, a, b, y)
-		actEpilogue(k.act, y)
+		if k.act.kind != actNone {
+			a := epiArgs[T]{act: k.act, y: y, n: n}
+			if serial(len(y)) {
+				a.block(0, rows)
+			} else {
+				forArgs(&k.jobs, rows, max(1, elemGrain/n), a)
+			}
+		}
 		return
 	}
 	defer matMulEpilogue(k, y[:total*m*n], n)
@@ -370,42 +377,43 @@ func nbRank(bt batches) int {
 	return r
 }
 
-// matMulEpilogue adds the fused bias to every row of y (rows of n) and
-// applies the fused activation, in one pass over each row while it is in
-// cache.
+// matMulEpilogue adds the fused bias (if any) to every row of y (rows of
+// n) and applies the fused activation (if any), in one pass over each row
+// while it is in cache; in parallel over rows (argument blocks from the
+// kernel's job list) when y is large.
 func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
-	if k.bias == nil {
-		actEpilogue(k.act, y)
+	if k.bias == nil && k.act.kind == actNone {
 		return
 	}
-	bias := floatsOf[T](k.bias)
-	rows := len(y) / max(n, 1)
+	a := epiArgs[T]{act: k.act, y: y, n: max(n, 1)}
+	if k.bias != nil {
+		a.bias = floatsOf[T](k.bias)
+	}
+	rows := len(y) / a.n
 	if serial(len(y)) {
-		biasRows(k.act, y, bias, n, 0, rows)
+		a.block(0, rows)
 		return
 	}
-	parallel.For(rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) { biasRows(k.act, y, bias, n, lo, hi) })
+	forArgs(&k.jobs, rows, max(1, elemGrain/a.n), a)
 }
 
-// actEpilogue applies a fused activation (if any) to y.
-func actEpilogue[T real](a act, y []T) {
-	switch {
-	case a.kind == actNone:
-	case serial(len(y)):
-		applyAct(a, y)
-	default:
-		splitRun(len(y), func(lo, hi int) { applyAct(a, y[lo:hi]) })
-	}
+// epiArgs is a MatMul epilogue's arguments; block adds the bias to rows
+// [lo, hi) of y (rows of n) and applies the activation.
+type epiArgs[T real] struct {
+	act     act
+	y, bias []T
+	n       int
 }
 
-// biasRows adds bias to rows [lo, hi) of y (rows of n) and applies a.
-func biasRows[T real](a act, y, bias []T, n, lo, hi int) {
+func (a epiArgs[T]) block(lo, hi int) {
 	for r := lo; r < hi; r++ {
-		row := y[r*n : (r+1)*n]
-		row = row[:len(bias)]
-		for j, b := range bias {
-			row[j] += b
+		row := a.y[r*a.n : (r+1)*a.n]
+		if a.bias != nil {
+			row := row[:len(a.bias)]
+			for j, b := range a.bias {
+				row[j] += b
+			}
 		}
-		applyAct(a, row)
+		applyAct(a.act, row)
 	}
 }
