@@ -51,8 +51,9 @@ type call[T float32 | float64] struct {
 	wake     sync.Cond
 	sleepers atomic.Int32
 
-	pb     [2][]T // B panels: block s packs into pb[s%2] when team > 1
-	pre    [][]T  // B panels packed before the call (GemmPacked), one per block
+	pb     [2][]T   // B panels: block s packs into pb[s%2] when team > 1
+	pre    [][]T    // B panels packed before the call (GemmPacked), one per block
+	epi    Epilogue // GemmPackedEpilogue's: run on each MC block of a task after the last depth block
 	bArena [2]arena[T]
 	doTeam func(int)
 }
@@ -252,10 +253,15 @@ func (cl *call[T]) computeTask(bk *block, pb, pa, tile []T, i int) {
 	if rlo >= rhi || clo >= chi {
 		return
 	}
+	last := cl.epi != nil && bk.pc+bk.kb == cl.k
 	for ic := rlo; ic < rhi; ic += bl.mc {
 		mb := min(bl.mc, rhi-ic)
 		packA(pa, cl.tA, cl.a, cl.lda, ic, bk.pc, mb, bk.kb, bl.mr, bl.edgeMR(cl.m%bl.mr))
 		cl.macro(bk, pb, pa, tile, ic, mb, clo, chi)
+		if last {
+			// The block's product is final: finish it while in cache.
+			cl.epi(ic, ic+mb, bk.jc+clo, bk.jc+chi)
+		}
 	}
 }
 
