@@ -253,15 +253,10 @@ func (cl *call[T]) computeTask(bk *block, pb, pa, tile []T, i int) {
 	if rlo >= rhi || clo >= chi {
 		return
 	}
-	last := cl.epi != nil && bk.pc+bk.kb == cl.k
 	for ic := rlo; ic < rhi; ic += bl.mc {
 		mb := min(bl.mc, rhi-ic)
 		packA(pa, cl.tA, cl.a, cl.lda, ic, bk.pc, mb, bk.kb, bl.mr, bl.edgeMR(cl.m%bl.mr))
 		cl.macro(bk, pb, pa, tile, ic, mb, clo, chi)
-		if last {
-			// The block's product is final: finish it while in cache.
-			cl.epi(ic, ic+mb, bk.jc+clo, bk.jc+chi)
-		}
 	}
 }
 
@@ -276,7 +271,16 @@ func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
 		beta = cl.beta
 	}
 	ldc := cl.ldc
+	// With an epilogue, the last depth block hands each strip of about
+	// epiCols columns of these mb rows to it once the strip is final, while
+	// it is in L1.
+	epi := cl.epi != nil && bk.pc+bk.kb == cl.k
+	e0 := clo
 	for jr := clo; jr < chi; jr += nr {
+		if epi && jr > e0 && (jr-e0 >= epiCols) {
+			cl.epi(ic, ic+mb, jc+e0, jc+jr)
+			e0 = jr
+		}
 		cols := min(nr, bk.nb-jr)
 		// The last, partial panel was packed for the narrowest kernel
 		// covering it (w wide), so its padding costs in proportion.
@@ -329,7 +333,14 @@ func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
 			cl.merge(tile, w, off, rows, cols, beta)
 		}
 	}
+	if epi && chi > e0 {
+		cl.epi(ic, ic+mb, jc+e0, jc+chi)
+	}
 }
+
+// epiCols is about how many columns of C an epilogue call takes: a strip
+// of an MC block (72×64 floats: 18 KB) that is still in L1.
+const epiCols = 64
 
 // merge adds the rows×cols corner of the scratch tile (row stride nr) to C
 // from c[off].

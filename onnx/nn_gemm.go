@@ -167,16 +167,64 @@ func markConstB(g *Graph, order []*Node) []*Node {
 }
 
 // packedRun multiplies A, rows of kk with every batch dimension folded
-// into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows.
-func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha, beta T, a, b, y []T) {
+// into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows,
+// the bias and activation (if fused) applied in its epilogue.
+func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha T, a, b, y []T) {
 	p := k.pack
+	// A fused bias is copied into the rows first and the product added to
+	// it (beta = 1): the kernel adds it as it stores, cheaper than a pass
+	// after. A fused activation runs in the GEMM's epilogue, on each strip
+	// of y as the team finishes it (in cache, split as the product is).
+	beta := T(0)
+	if k.bias != nil {
+		bias := floatsOf[T](k.bias)
+		for r := range rows {
+			copy(y[r*n:(r+1)*n], bias)
+		}
+		beta = 1
+	}
+	var epi gemm.Epilogue
+	var j *epiJob[T]
+	if k.act.kind != actNone {
+		j = takeEpiJob[T](&k.jobs)
+		j.args = epiArgs[T]{act: k.act, y: y, n: n}
+		epi = j.run
+	}
 	switch a := any(a).(type) {
 	case []float32:
 		p.once.Do(func() { p.f32 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float32), n) })
-		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, float32(beta), any(y).([]float32), n)
+		gemm.GemmPackedEpilogue(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, float32(beta), any(y).([]float32), n, epi)
 	case []float64:
 		p.once.Do(func() { p.f64 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float64), n) })
-		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, float64(beta), any(y).([]float64), n)
+		gemm.GemmPackedEpilogue(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, float64(beta), any(y).([]float64), n, epi)
+	}
+	if j != nil {
+		j.args = epiArgs[T]{}
+		k.jobs.put(j)
+	}
+}
+
+// epiJob is a packed MatMul's epilogue: args, with run bound once to
+// apply (so a call allocates nothing).
+type epiJob[T real] struct {
+	args epiArgs[T]
+	run  gemm.Epilogue
+}
+
+func takeEpiJob[T real](l *jobList) *epiJob[T] {
+	j, ok := takeJob[*epiJob[T]](l)
+	if !ok {
+		j = &epiJob[T]{}
+		j.run = j.apply
+	}
+	return j
+}
+
+// apply applies the activation to columns [j0, j1) of rows [i0, i1).
+func (j *epiJob[T]) apply(i0, i1, j0, j1 int) {
+	a := &j.args
+	for r := i0; r < i1; r++ {
+		applyAct(a.act, a.y[r*a.n+j0:r*a.n+j1])
 	}
 }
 
@@ -298,27 +346,12 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 	total := prod(bt.out[:bt.rank])
 	if k.pack != nil && nbRank(bt) == 0 && m > 0 && n > 0 && kk > 0 {
 		// B is a 2-D constant: every batch of A (contiguous rows of kk)
-		// meets the same B, so the batches are rows of one product. A
-		// fused bias is copied into the rows first and the product added
-		// to it (beta = 1), which saves the epilogue's pass over y.
+		// meets the same B, so the batches are rows of one product. The
+		// fused bias and activation run in the GEMM's epilogue, on each
+		// block of y as the team finishes it (in cache, in parallel).
 		rows := total * m
 		y = y[:rows*n]
-		if k.bias != nil {
-			bias := floatsOf[T](k.bias)
-			for r := range rows {
-				copy(y[r*n:(r+1)*n], bias)
-			}
-			beta = 1
-		}
-		packedRun(k, rows, n, kk, alpha, beta, a, b, y)
-		if k.act.kind != actNone {
-			a := epiArgs[T]{act: k.act, y: y, n: n}
-			if serial(len(y)) {
-				a.block(0, rows)
-			} else {
-				forArgs(&k.jobs, rows, max(1, elemGrain/n), a)
-			}
-		}
+		packedRun(k, rows, n, kk, alpha, a, b, y)
 		return
 	}
 	defer matMulEpilogue(k, y[:total*m*n], n)
