@@ -72,7 +72,10 @@ func headGrain(t, d int) int {
 func softmaxRow[T tensor.Float](row []T) {
 	if is32[T]() {
 		r := f32s(row)
-		math32.Scale(r, r, 1/math32.ExpShiftSum(r, r, math32.Max(r)))
+		inv := 1 / math32.ExpShiftSum(r, r, math32.Max(r))
+		for i := range r {
+			r[i] *= inv
+		}
 		return
 	}
 	m := row[0]

@@ -148,7 +148,10 @@ func softmaxRow[T real](kind int, x, y []T) {
 		// float32: the maximum, then exp(x − max) and its sum in one
 		// pass of math32's row kernels, then the scaling.
 		x32, y32 := as32(x), as32(y)
-		math32.Scale(y32, y32, 1/math32.ExpShiftSum(y32, x32, math32.Max(x32)))
+		inv := 1 / math32.ExpShiftSum(y32, x32, math32.Max(x32))
+		for i := range y32 {
+			y32[i] *= inv
+		}
 		return
 	}
 	m, at := x[0], 0

@@ -182,36 +182,3 @@ func (a *lanes) reduce() float32 {
 	b0, b1, b2, b3 := v[0]+v[4], v[1]+v[5], v[2]+v[6], v[3]+v[7]
 	return (b0 + b2) + (b1 + b3)
 }
-
-// Scale sets dst[i] = x[i]·a for i < len(x) (softmax's normalisation by
-// the reciprocal of its sum). The AVX2 path is NormAffine's kernel with
-// mean 0, scale 1 and bias 0, whose ((x − 0)·a)·1 + 0 is the product
-// rounded once, so every level gives the same bits (but for a product of
-// −0, which becomes +0). It panics if dst is shorter than x.
-func Scale(dst, x []float32, a float32) {
-	n := len(x)
-	if len(dst) < n {
-		panic("math32: Scale: dst shorter than x")
-	}
-	dst = dst[:n]
-	body := 0
-	for body < n {
-		c := min(n-body, len(scaleOnes))
-		done := normAffineVec(dst[body:body+c], x[body:body+c], scaleOnes[:c], scaleZeros[:c], 0, a)
-		if done == 0 {
-			break
-		}
-		body += done
-	}
-	for i := body; i < n; i++ {
-		dst[i] = x[i] * a
-	}
-}
-
-// scaleOnes and scaleZeros are Scale's constant scale and bias rows.
-var scaleOnes, scaleZeros = func() (o, z [1024]float32) {
-	for i := range o {
-		o[i] = 1
-	}
-	return o, z
-}()

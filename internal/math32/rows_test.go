@@ -154,31 +154,3 @@ func TestRowsNoAlloc(t *testing.T) {
 	})
 	require.Zero(t, a)
 }
-
-// TestScale: Scale is the product x·a rounded once, at every level, for
-// lengths either side of the kernel's 8 and of its 1024-element chunks;
-// nothing past the end written, x unchanged; in place works.
-func TestScale(t *testing.T) {
-	rng := rand.New(rand.NewPCG(21, 22))
-	rowLevels(t, func(t *testing.T, name string) {
-		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 128, 1023, 1024, 1025, 2100} {
-			x := make([]float32, n)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64() * 10)
-			}
-			x0 := slices.Clone(x)
-			a := float32(0.0123)
-			dst := make([]float32, n+1)
-			dst[n] = 9
-			Scale(dst, x, a)
-			for i, v := range x0 {
-				require.Equal(t, v*a, dst[i], "%s n=%d i=%d", name, n, i)
-			}
-			require.Equal(t, float32(9), dst[n], "%s: wrote past n=%d", name, n)
-			require.Equal(t, x0, x, "%s: x changed", name)
-			Scale(x, x, a)
-			require.Equal(t, dst[:n], x, "%s: in place n=%d", name, n)
-		}
-	})
-	require.Panics(t, func() { Scale(make([]float32, 3), make([]float32, 4), 1) })
-}
