@@ -339,8 +339,10 @@ func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
 }
 
 // epiCols is about how many columns of C an epilogue call takes: a strip
-// of an MC block (72×64 floats: 18 KB) that is still in L1.
-const epiCols = 64
+// of an MC block. Strips of 16 or 64 columns (in L1) measured slower than
+// a separate pass for GELU (the calls cost more than the cache misses they
+// save: GELU is compute-bound); at 256 the two are level.
+const epiCols = 256
 
 // merge adds the rows×cols corner of the scratch tile (row stride nr) to C
 // from c[off].
