@@ -167,9 +167,7 @@ func (e *linearEpi[T]) apply(i0, i1, j0, j1 int) {
 	for i := i0; i < i1; i++ {
 		row := e.y[i*e.n+j0 : i*e.n+j1]
 		if e.res != nil {
-			for j, r := range e.res[i*e.n+j0 : i*e.n+j1] {
-				row[j] += r
-			}
+			addTo(row, e.res[i*e.n+j0:i*e.n+j1])
 		}
 		if e.gelu {
 			mathx.GeluErfSlice(row, row)
@@ -256,4 +254,21 @@ func (m *BertModel[T]) linearNoGrad(tp *autograd.Tape[T], l *nn.Linear[T], x, re
 		return tp.Apply(f, x, l.Weight, res)
 	}
 	return tp.Apply(f, x, l.Weight)
+}
+
+// addTo adds r to row (len(r) >= len(row)), four at a time without bounds
+// checks in the loop.
+func addTo[T tensor.Float](row, r []T) {
+	r = r[:len(row)]
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		d, s := row[j:j+4:j+4], r[j:j+4:j+4]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+	}
+	for ; j < len(row); j++ {
+		row[j] += r[j]
+	}
 }
