@@ -8,6 +8,7 @@ import (
 	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -200,10 +201,7 @@ func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T
 			e.res = t.Contiguous().Data()
 			continue
 		}
-		b := t.Contiguous().Data()
-		for r := range n {
-			copy(e.y[r*out:(r+1)*out], b)
-		}
+		fillRows(e.y, t.Contiguous().Data(), n)
 		beta = 1
 	}
 	run := e.run
@@ -271,4 +269,21 @@ func addTo[T tensor.Float](row, r []T) {
 	for ; j < len(row); j++ {
 		row[j] += r[j]
 	}
+}
+
+// fillRows copies row into each of the n rows of y, in parallel when the
+// rows are large enough to pay for the hand-off (the intermediate dense's
+// 128×1536 at two threads; 128×384 is not).
+func fillRows[T tensor.Float](y, row []T, n int) {
+	w := len(row)
+	body := func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			copy(y[r*w:(r+1)*w], row)
+		}
+	}
+	if n*w < 1<<16 || parallel.Threads() == 1 {
+		body(0, n)
+		return
+	}
+	parallel.For(n, max(1, (1<<15)/max(w, 1)), body)
 }

@@ -177,9 +177,11 @@ func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha T, a, b, y []T) {
 	// of y as the team finishes it (in cache, split as the product is).
 	beta := T(0)
 	if k.bias != nil {
-		bias := floatsOf[T](k.bias)
-		for r := range rows {
-			copy(y[r*n:(r+1)*n], bias)
+		fa := fillArgs[T]{y: y, row: floatsOf[T](k.bias)}
+		if serial(len(y)) {
+			fa.block(0, rows)
+		} else {
+			forArgs(&k.jobs, rows, max(1, elemGrain/n), fa)
 		}
 		beta = 1
 	}
@@ -201,6 +203,16 @@ func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha T, a, b, y []T) {
 	if j != nil {
 		j.args = epiArgs[T]{}
 		k.jobs.put(j)
+	}
+}
+
+// fillArgs copies row into rows [lo, hi) of y (rows of len(row)).
+type fillArgs[T real] struct{ y, row []T }
+
+func (a fillArgs[T]) block(lo, hi int) {
+	n := len(a.row)
+	for r := lo; r < hi; r++ {
+		copy(a.y[r*n:(r+1)*n], a.row)
 	}
 }
 
