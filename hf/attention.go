@@ -54,9 +54,14 @@ func (f *headsAttention[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dens
 			gemm.Gemm(gemm.NoTrans, gemm.NoTrans, t, d, t, 1, sh, t, v[off:], hd, 0, o[off:], hd)
 		}
 	}
+	g := headGrain(t, d)
 	for bi := range b {
 		// The scores buffer holds one sequence's heads.
-		parallel.For(nh, headGrain(t, d), func(lo, hi int) { head(bi*nh+lo, bi*nh+hi) })
+		if parallel.NumChunks(nh, g) <= 1 {
+			head(bi*nh, (bi+1)*nh)
+			continue
+		}
+		parallel.For(nh, g, func(lo, hi int) { head(bi*nh+lo, bi*nh+hi) })
 	}
 	return y
 }

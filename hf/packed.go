@@ -276,14 +276,15 @@ func addTo[T tensor.Float](row, r []T) {
 // 128×1536 at two threads; 128×384 is not).
 func fillRows[T tensor.Float](y, row []T, n int) {
 	w := len(row)
-	body := func(lo, hi int) {
+	if n*w < 1<<16 || parallel.Threads() == 1 {
+		for r := range n {
+			copy(y[r*w:(r+1)*w], row)
+		}
+		return
+	}
+	parallel.For(n, max(1, (1<<15)/max(w, 1)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			copy(y[r*w:(r+1)*w], row)
 		}
-	}
-	if n*w < 1<<16 || parallel.Threads() == 1 {
-		body(0, n)
-		return
-	}
-	parallel.For(n, max(1, (1<<15)/max(w, 1)), body)
+	})
 }
