@@ -22,7 +22,9 @@
 //
 // PackB packs a B that many products share (a network's weights) into the
 // driver's panels once; GemmPacked multiplies by it without packing B
-// again, with Gemm's result bit for bit.
+// again, with Gemm's result bit for bit. GemmPackedEpilogue also hands
+// each finished strip of C to a caller's function (a bias, an activation,
+// a residual) on the goroutine that computed it.
 //
 // # Layout
 //

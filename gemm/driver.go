@@ -51,9 +51,10 @@ type call[T float32 | float64] struct {
 	wake     sync.Cond
 	sleepers atomic.Int32
 
-	pb     [2][]T // B panels: block s packs into pb[s%2] when team > 1
-	pre    [][]T  // B panels packed before the call (GemmPacked), one per block
-	preA   [][]T  // op(A) packed before the call (GemmPackedA), one per depth block
+	pb     [2][]T   // B panels: block s packs into pb[s%2] when team > 1
+	pre    [][]T    // B panels packed before the call (GemmPacked), one per block
+	preA   [][]T    // op(A) packed before the call (GemmPackedA), one per depth block
+	epi    Epilogue // GemmPackedEpilogue's: run on each MC block of a task after the last depth block
 	bArena [2]arena[T]
 	doTeam func(int)
 }
@@ -285,7 +286,16 @@ func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
 		beta = cl.beta
 	}
 	ldc := cl.ldc
+	// With an epilogue, the last depth block hands each strip of about
+	// epiCols columns of these mb rows to it once the strip is final, while
+	// it is in L1.
+	epi := cl.epi != nil && bk.pc+bk.kb == cl.k
+	e0 := clo
 	for jr := clo; jr < chi; jr += nr {
+		if epi && jr > e0 && (jr-e0 >= epiCols) {
+			cl.epi(ic, ic+mb, jc+e0, jc+jr)
+			e0 = jr
+		}
 		cols := min(nr, bk.nb-jr)
 		// The last, partial panel was packed for the narrowest kernel
 		// covering it (w wide), so its padding costs in proportion.
@@ -338,7 +348,16 @@ func (cl *call[T]) macro(bk *block, panel, pa, tile []T, ic, mb, clo, chi int) {
 			cl.merge(tile, w, off, rows, cols, beta)
 		}
 	}
+	if epi && chi > e0 {
+		cl.epi(ic, ic+mb, jc+e0, jc+chi)
+	}
 }
+
+// epiCols is about how many columns of C an epilogue call takes: a strip
+// of an MC block. Strips of 16 or 64 columns (in L1) measured slower than
+// a separate pass for GELU (the calls cost more than the cache misses they
+// save: GELU is compute-bound); at 256 the two are level.
+const epiCols = 256
 
 // merge adds the rows×cols corner of the scratch tile (row stride nr) to C
 // from c[off].

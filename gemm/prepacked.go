@@ -65,6 +65,27 @@ func (p *PackedB[T]) Dims() (k, n int) { return p.k, p.n }
 // a small product, one narrower than a register tile, or a kernel changed
 // since PackB) it calls Gemm with that B. It panics as Gemm does, and if n or k differ from pb's.
 func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, lda int, pb *PackedB[T], beta T, c []T, ldc int) {
+	gemmPacked(tA, m, n, k, alpha, a, lda, pb, beta, c, ldc, nil)
+}
+
+// An Epilogue finishes a block of C once its product is complete: rows
+// [i0, i1) and columns [j0, j1). GemmPackedEpilogue calls it on disjoint
+// blocks that together cover C, each once, right after the block's last
+// product is written (so while it is still in cache), possibly on several
+// goroutines at once.
+type Epilogue func(i0, i1, j0, j1 int)
+
+// GemmPackedEpilogue is GemmPacked followed by epi over every block of C
+// (see Epilogue): a bias, an activation or a residual applied to C while
+// the block is in cache instead of in a pass of its own. C's values are
+// GemmPacked's before epi touches them. With a nil epi it is GemmPacked.
+// Where GemmPacked calls Gemm, epi is called once, on all of C, after it.
+// It panics as GemmPacked does.
+func GemmPackedEpilogue[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, lda int, pb *PackedB[T], beta T, c []T, ldc int, epi Epilogue) {
+	gemmPacked(tA, m, n, k, alpha, a, lda, pb, beta, c, ldc, epi)
+}
+
+func gemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, lda int, pb *PackedB[T], beta T, c []T, ldc int, epi Epilogue) {
 	if n != pb.n || k != pb.k {
 		usage(ErrShape, "GemmPacked", "n %d, k %d but the PackedB is %d×%d (k×n)", n, k, pb.k, pb.n)
 	}
@@ -72,6 +93,9 @@ func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, 
 	if kern != pb.kern || pb.panels == nil || m <= 1 || n <= 1 || alpha == 0 || isSmall(kern, m, n, k) ||
 		swapEdges && swapPays(blocks[kern][pb.ti], m, n) {
 		Gemm(tA, pb.tB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		if epi != nil && m > 0 && n > 0 {
+			epi(0, m, 0, n)
+		}
 		return
 	}
 	fn := "GemmPacked (float32)"
@@ -86,6 +110,7 @@ func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, 
 	cl.a, cl.b, cl.c, cl.lda, cl.ldb, cl.ldc = a, pb.b, c, lda, pb.ldb, ldc
 	cl.cT, cl.bDirect = false, false
 	cl.pre = pb.panels
+	cl.epi = epi
 	threads := 1
 	if flops(m, n, k) >= float64(kernels[kern].parMinFlops) {
 		threads = parallel.Threads()
@@ -96,7 +121,7 @@ func GemmPacked[T float32 | float64](tA Transpose, m, n, k int, alpha T, a []T, 
 	} else {
 		cl.teamRun(0)
 	}
-	cl.a, cl.b, cl.c, cl.pre = nil, nil, nil, nil
+	cl.a, cl.b, cl.c, cl.pre, cl.epi = nil, nil, nil, nil, nil
 	callList[T]().Put(cl)
 }
 

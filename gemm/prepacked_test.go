@@ -232,3 +232,55 @@ func TestGemmPackedANoAlloc(t *testing.T) {
 	GemmPackedA(NoTrans, 96, 784, 144, 1, pa, b, 784, 0, c, 784)
 	require.Zero(t, testing.AllocsPerRun(5, func() { GemmPackedA(NoTrans, 96, 784, 144, 1, pa, b, 784, 0, c, 784) }))
 }
+
+// TestGemmPackedEpilogue: the epilogue sees every element of C exactly
+// once, after GemmPacked's final value is written (it records that value,
+// compared with GemmPacked's bits), on the packed path and the fallback to
+// Gemm, at 1 and 2 threads, for every kernel this CPU runs.
+func TestGemmPackedEpilogue(t *testing.T) {
+	defer parallel.SetThreads(parallel.Threads())
+	prev := Kernel()
+	defer func() { require.NoError(t, SetKernel(prev)) }()
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, kn := range Kernels() {
+		require.NoError(t, SetKernel(kn))
+		bl := blocks[current.Load()][0]
+		shapes := [][3]int{{1, 7, 5}, {2, 3, 2}, {bl.mr + 1, bl.nr + 3, 17}, {128, 2*bl.nr + 5, bl.kc + 3}, {bl.mc + 7, bl.nc + 5, 40}, {128, 384, 384}}
+		if testing.Short() {
+			shapes = shapes[:4]
+		}
+		for _, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			ldc := n + 3
+			a := randSlice(rng, m*k)
+			b := randSlice(rng, k*n)
+			c0 := randSlice(rng, ldc*m)
+			pb := PackB(NoTrans, k, n, b, n)
+			for _, th := range []int{1, 2} {
+				parallel.SetThreads(th)
+				want := append([]float32(nil), c0...)
+				GemmPacked(NoTrans, m, n, k, 1.5, a, k, pb, 0.5, want, ldc)
+				got := append([]float32(nil), c0...)
+				seen := make([]float32, m*n)
+				count := make([]int, m*n)
+				GemmPackedEpilogue(NoTrans, m, n, k, 1.5, a, k, pb, 0.5, got, ldc, func(i0, i1, j0, j1 int) {
+					for i := i0; i < i1; i++ {
+						for j := j0; j < j1; j++ {
+							seen[i*n+j] = got[i*ldc+j]
+							count[i*n+j]++
+							got[i*ldc+j] = -got[i*ldc+j]
+						}
+					}
+				})
+				name := fmt.Sprintf("%s/m=%d/n=%d/k=%d/threads=%d", kn, m, n, k, th)
+				for i := range m {
+					for j := range n {
+						require.Equal(t, 1, count[i*n+j], "%s: C(%d,%d) visits", name, i, j)
+						require.Equal(t, want[i*ldc+j], seen[i*n+j], "%s: C(%d,%d) before the epilogue", name, i, j)
+						require.Equal(t, -want[i*ldc+j], got[i*ldc+j], "%s: C(%d,%d) after", name, i, j)
+					}
+				}
+			}
+		}
+	}
+}

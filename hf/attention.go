@@ -5,6 +5,7 @@ import (
 	"github.com/adjoint-go/adjoint/gemm"
 	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/internal/mathx"
+	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -13,8 +14,8 @@ import (
 // gradients: each head is the T×D block of those rows at column h·D, so
 // the scores softmax(q·kᵀ·scale + mask) and their product with v run as
 // strided batched GEMMs over the heads straight from the projections and
-// into the [B·T, H·D] output, without the four Permute copies, the Scale
-// pass and the transposed packing of K the recorded ops take. Same
+// into the [B·T, H·D] output, without the four Permute copies and the
+// Scale pass the recorded ops take. Same
 // formula and kernels (the scale is GEMM's alpha, softmax rows
 // math32's), so the result matches the recorded path to rounding.
 type headsAttention[T tensor.Float] struct {
@@ -32,21 +33,43 @@ func (f *headsAttention[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dens
 	s := ctx.Alloc(nh, t, t).Data()
 	y := ctx.Alloc(b*t, hd)
 	o := y.Data()
-	for bi := range b {
-		off := bi * t * hd
-		gemm.GemmStrided(gemm.NoTrans, gemm.Trans, t, t, d, f.scale, q[off:], hd, d, k[off:], hd, d, 0, s, t, t*t, nh)
-		for r := range nh * t {
-			row := s[r*t : (r+1)*t]
-			if f.mask != nil {
-				for j, mv := range f.mask[bi*t : (bi+1)*t] {
-					row[j] += mv
+	// Each head runs whole (scores, mask and softmax rows, product with v)
+	// while its t×t scores are in cache, the heads in parallel: a head's
+	// products are below GEMM's own parallel cut-off.
+	head := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			bi, h := i/nh, i%nh
+			off := bi*t*hd + h*d
+			sh := s[h*t*t : (h+1)*t*t]
+			gemm.Gemm(gemm.NoTrans, gemm.Trans, t, t, d, f.scale, q[off:], hd, k[off:], hd, 0, sh, t)
+			for r := range t {
+				row := sh[r*t : (r+1)*t]
+				if f.mask != nil {
+					for j, mv := range f.mask[bi*t : (bi+1)*t] {
+						row[j] += mv
+					}
 				}
+				softmaxRow(row)
 			}
-			softmaxRow(row)
+			gemm.Gemm(gemm.NoTrans, gemm.NoTrans, t, d, t, 1, sh, t, v[off:], hd, 0, o[off:], hd)
 		}
-		gemm.GemmStrided(gemm.NoTrans, gemm.NoTrans, t, d, t, 1, s, t, t*t, v[off:], hd, d, 0, o[off:], hd, d, nh)
+	}
+	g := headGrain(t, d)
+	for bi := range b {
+		// The scores buffer holds one sequence's heads.
+		if parallel.NumChunks(nh, g) <= 1 {
+			head(bi*nh, (bi+1)*nh)
+			continue
+		}
+		parallel.For(nh, g, func(lo, hi int) { head(bi*nh+lo, bi*nh+hi) })
 	}
 	return y
+}
+
+// headGrain is how many heads a parallel chunk takes at least: one head of
+// 128 tokens (4 MFLOP) pays for the hand-off; shorter ones are grouped.
+func headGrain(t, d int) int {
+	return max(1, (1<<21)/max(1, 4*t*t*d))
 }
 
 // softmaxRow normalises one row of scores in place: float32 through

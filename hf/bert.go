@@ -24,6 +24,7 @@ type BertModel[T tensor.Float] struct {
 	Pooler     *nn.Linear[T]   // pooler.dense, or nil
 
 	packs map[*nn.Linear[T]]*packedLinear[T] // PackWeights (packed.go)
+	fused map[*nn.Linear[T]]*fusedLinear[T]  // the same, with the epilogues of the no-grad path
 }
 
 // BertEmbeddings is BertEmbeddings without the position_ids buffer (the
@@ -176,10 +177,11 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	}
 	for _, l := range m.Layers {
 		if fused != nil {
-			a := tp.Apply(fused, m.linear(tp, l.Query, x), m.linear(tp, l.Key, x), m.linear(tp, l.Value, x))
-			x = l.AttnNorm.Forward(tp, tp.Add(m.linear(tp, l.AttnOut, a), x))
-			f := geluErf(tp, m.linear(tp, l.Intermediate, x))
-			x = l.OutNorm.Forward(tp, tp.Add(m.linear(tp, l.Output, f), x))
+			a := tp.Apply(fused, m.linearNoGrad(tp, l.Query, x, nil, false), m.linearNoGrad(tp, l.Key, x, nil, false),
+				m.linearNoGrad(tp, l.Value, x, nil, false))
+			x = l.AttnNorm.Forward(tp, m.linearNoGrad(tp, l.AttnOut, a, x, false))
+			f := m.linearNoGrad(tp, l.Intermediate, x, nil, true)
+			x = l.OutNorm.Forward(tp, m.linearNoGrad(tp, l.Output, f, x, false))
 			continue
 		}
 		q, k, v := heads(m.linear(tp, l.Query, x)), heads(m.linear(tp, l.Key, x)), heads(m.linear(tp, l.Value, x))

@@ -1,11 +1,14 @@
 package hf
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/adjoint-go/adjoint/autograd"
 	"github.com/adjoint-go/adjoint/gemm"
+	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/nn"
+	"github.com/adjoint-go/adjoint/parallel"
 	"github.com/adjoint-go/adjoint/tensor"
 )
 
@@ -108,17 +111,19 @@ func (p *packedLinear[T]) Backward(ctx *autograd.Context[T], g *tensor.Dense[T],
 // UnpackWeights. Gradients, if recorded, are Linear's.
 func (m *BertModel[T]) PackWeights() {
 	m.packs = map[*nn.Linear[T]]*packedLinear[T]{}
+	m.fused = map[*nn.Linear[T]]*fusedLinear[T]{}
 	for _, l := range m.Layers {
 		for _, lin := range []*nn.Linear[T]{l.Query, l.Key, l.Value, l.AttnOut, l.Intermediate, l.Output} {
 			if p := newPackedLinear(lin.Weight); p != nil {
 				m.packs[lin] = p
+				m.fused[lin] = &fusedLinear[T]{p: p, gelu: lin == l.Intermediate}
 			}
 		}
 	}
 }
 
 // UnpackWeights drops the packed copies of PackWeights.
-func (m *BertModel[T]) UnpackWeights() { m.packs = nil }
+func (m *BertModel[T]) UnpackWeights() { m.packs, m.fused = nil, nil }
 
 // linear records l on x, through its packed weight when PackWeights made
 // one and x is a matrix.
@@ -131,4 +136,155 @@ func (m *BertModel[T]) linear(tp *autograd.Tape[T], l *nn.Linear[T], x *autograd
 		return tp.Apply(p, x, l.Weight)
 	}
 	return tp.Apply(p, x, l.Weight, l.Bias)
+}
+
+// fusedLinear is a packed Linear for tapes that record no gradients, with
+// what follows it in a BERT layer done in the GEMM's epilogue, on each
+// strip of the output while it is in cache (gemm.GemmPackedEpilogue): the
+// residual input added (attention output and output dense, before their
+// LayerNorm) or the GELU applied (intermediate). The bias is in the rows
+// before the product, as packedLinear does. Same formulas, order and
+// kernels as the recorded ops (Linear, Add, GeluErf), so the same bits.
+type fusedLinear[T tensor.Float] struct {
+	p    *packedLinear[T]
+	gelu bool
+
+	mu   sync.Mutex
+	free []*linearEpi[T] // epilogue blocks, one per concurrent call
+}
+
+func (*fusedLinear[T]) Name() string { return "Linear (packed, fused epilogue)" }
+
+// linearEpi is one call's epilogue: y's rows of n, the residual (or nil),
+// and run bound to apply once.
+type linearEpi[T tensor.Float] struct {
+	y, res []T
+	n      int
+	gelu   bool
+	run    gemm.Epilogue
+}
+
+func (e *linearEpi[T]) apply(i0, i1, j0, j1 int) {
+	for i := i0; i < i1; i++ {
+		row := e.y[i*e.n+j0 : i*e.n+j1]
+		if e.res != nil {
+			addTo(row, e.res[i*e.n+j0:i*e.n+j1])
+		}
+		if e.gelu {
+			mathx.GeluErfSlice(row, row)
+		}
+	}
+}
+
+// Forward computes x·wᵀ (+ b) (+ res, or GELU) for in = x [n, in], w, and
+// b and res when present (b is in[2] when len(in) > 2 and the Linear has
+// a bias; res is the last input when residual).
+func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
+	x := in[0].Contiguous()
+	sw := in[1].Shape()
+	n, out, k := x.Shape()[0], sw[0], sw[1]
+	y := ctx.Alloc(n, out)
+	f.mu.Lock()
+	var e *linearEpi[T]
+	if l := len(f.free); l > 0 {
+		e, f.free = f.free[l-1], f.free[:l-1]
+	}
+	f.mu.Unlock()
+	if e == nil {
+		e = &linearEpi[T]{}
+		e.run = e.apply
+	}
+	e.y, e.n, e.gelu, e.res = y.Data(), out, f.gelu, nil
+	beta := T(0)
+	for _, t := range in[2:] {
+		if len(t.Shape()) != 1 {
+			e.res = t.Contiguous().Data()
+			continue
+		}
+		fillRows(e.y, t.Contiguous().Data(), n)
+		beta = 1
+	}
+	run := e.run
+	if e.res == nil && !e.gelu {
+		run = nil
+	}
+	if is32[T]() {
+		gemm.GemmPackedEpilogue(gemm.NoTrans, n, out, k, 1, f32s(x.Data()), k, f.p.f32, float32(beta), f32s(e.y), out, run)
+	} else {
+		gemm.GemmPackedEpilogue(gemm.NoTrans, n, out, k, 1, f64s(x.Data()), k, f.p.f64, float64(beta), f64s(e.y), out, run)
+	}
+	e.y, e.res = nil, nil
+	f.mu.Lock()
+	if len(f.free) < 8 {
+		f.free = append(f.free, e)
+	}
+	f.mu.Unlock()
+	return y
+}
+
+// Backward is never reached: fusedLinear runs only without gradients.
+func (*fusedLinear[T]) Backward(*autograd.Context[T], *tensor.Dense[T], ...*tensor.Dense[T]) {
+	panic("hf: fusedLinear has no backward (used only without gradients)")
+}
+
+// linearNoGrad records l on x for a tape that records no gradients, with
+// res added to its output (res non-nil) or GELU applied to it (the
+// intermediate dense): in the GEMM's epilogue when PackWeights packed l,
+// else as Linear, Add and GeluErf.
+func (m *BertModel[T]) linearNoGrad(tp *autograd.Tape[T], l *nn.Linear[T], x, res *autograd.Var[T], gelu bool) *autograd.Var[T] {
+	f := m.fused[l]
+	if f == nil || len(x.Shape()) != 2 || f.p.w != l.Weight || f.gelu != gelu {
+		y := m.linear(tp, l, x)
+		if res != nil {
+			y = tp.Add(y, res)
+		}
+		if gelu {
+			y = geluErf(tp, y)
+		}
+		return y
+	}
+	switch {
+	case l.Bias != nil && res != nil:
+		return tp.Apply(f, x, l.Weight, l.Bias, res)
+	case l.Bias != nil:
+		return tp.Apply(f, x, l.Weight, l.Bias)
+	case res != nil:
+		return tp.Apply(f, x, l.Weight, res)
+	}
+	return tp.Apply(f, x, l.Weight)
+}
+
+// addTo adds r to row (len(r) >= len(row)), four at a time without bounds
+// checks in the loop.
+func addTo[T tensor.Float](row, r []T) {
+	r = r[:len(row)]
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		d, s := row[j:j+4:j+4], r[j:j+4:j+4]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+	}
+	for ; j < len(row); j++ {
+		row[j] += r[j]
+	}
+}
+
+// fillRows copies row into each of the n rows of y, in parallel when the
+// rows are large enough to pay for the hand-off (the intermediate dense's
+// 128×1536 at two threads; 128×384 is not).
+func fillRows[T tensor.Float](y, row []T, n int) {
+	w := len(row)
+	if n*w < 1<<16 || parallel.Threads() == 1 {
+		for r := range n {
+			copy(y[r*w:(r+1)*w], row)
+		}
+		return
+	}
+	parallel.For(n, max(1, (1<<15)/max(w, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			copy(y[r*w:(r+1)*w], row)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // Attention heads read in place. A transformer exported from PyTorch
@@ -31,6 +32,13 @@ type headView struct {
 type headMatMul struct {
 	mm    *matMulKernel
 	views [2]*headView
+	// outT: the product's [B, H, T, N] is written as [B, T, H, N] (the
+	// Transpose [0,2,1,3] that merged the heads back is dropped): head h
+	// is the T×N block at column h·N of rows of H·N.
+	outT bool
+
+	mu   sync.Mutex
+	free []*headScratch // materialise's tensors, one per concurrent run
 }
 
 func fuseHeadViews(g *Graph, order []*Node) []*Node {
@@ -69,8 +77,18 @@ func fuseHeadViews(g *Graph, order []*Node) []*Node {
 			mm.Inputs[i] = rs.Inputs[0]
 			drop[tr], drop[rs] = true, true
 		}
-		if views[0] != nil || views[1] != nil {
-			mm.kernel = &headMatMul{mm: k, views: views}
+		if views[0] == nil && views[1] == nil {
+			continue
+		}
+		hm := &headMatMul{mm: k, views: views}
+		mm.kernel = hm
+		// The heads merged back: Transpose(MatMul, [0,2,1,3]), its sole
+		// reader, becomes the MatMul writing each head in place.
+		if tr := sole[mm.Outputs[0]]; tr != nil && tr.OpType == "Transpose" && tr.Domain == "" && len(tr.Inputs) == 1 &&
+			len(tr.Outputs) == 1 && !drop[tr] && slices.Equal(tr.IntsAsInt("perm"), []int{0, 2, 1, 3}) {
+			hm.outT = true
+			mm.Outputs[0] = tr.Outputs[0]
+			drop[tr] = true
 		}
 	}
 	return without(order, drop)
@@ -160,32 +178,45 @@ func (k *headMatMul) Run(in, out []*Tensor) error {
 		return k.materialise(in, out)
 	}
 	nb, nh, m, n, kk := bh[0][0], bh[0][1], ops[0].rows, ops[1].cols, ops[0].cols
-	out[0].Reset(a.DType, []int{nb, nh, m, n})
-	if f32 {
-		headRun(k.mm, ops, nb, nh, m, n, kk, a.F32, b.F32, out[0].F32)
+	if k.outT {
+		out[0].Reset(a.DType, []int{nb, m, nh, n})
 	} else {
-		headRun(k.mm, ops, nb, nh, m, n, kk, a.F64, b.F64, out[0].F64)
+		out[0].Reset(a.DType, []int{nb, nh, m, n})
+	}
+	if f32 {
+		headRun(k.mm, ops, k.outT, nb, nh, m, n, kk, a.F32, b.F32, out[0].F32)
+	} else {
+		headRun(k.mm, ops, k.outT, nb, nh, m, n, kk, a.F64, b.F64, out[0].F64)
 	}
 	return nil
 }
 
-func headRun[T real](k *matMulKernel, ops [2]operand, nb, nh, m, n, kk int, a, b, y []T) {
+func headRun[T real](k *matMulKernel, ops [2]operand, outT bool, nb, nh, m, n, kk int, a, b, y []T) {
 	alpha := T(1)
 	if k.scale != 0 {
 		alpha = T(k.scale)
 	}
 	oa, ob := ops[0], ops[1]
+	// Head h of batch i: [B, H, M, N] at (i·H + h)·M·N, rows of N; with
+	// outT, [B, M, H, N] at i·M·H·N + h·N, rows of H·N.
+	ldy, sy := n, m*n
+	if outT {
+		ldy, sy = nh*n, n
+	}
 	for i := range nb {
 		gemmStridedT(oa.t, ob.t, m, n, kk, alpha, a[i*oa.sB:], oa.ld, oa.sH, b[i*ob.sB:], ob.ld, ob.sH,
-			0, y[i*nh*m*n:], n, m*n, nh)
+			0, y[i*nh*m*n:], ldy, sy, nh)
 	}
 	matMulEpilogue(k, y[:nb*nh*m*n], n)
 }
 
 // materialise applies the views as the dropped Reshape and Transpose would
 // have and runs the plain MatMul: the general case, for shapes the strided
-// path does not cover.
+// path does not cover. Its tensors come from the kernel's free list, so
+// that a warm run allocates nothing here either.
 func (k *headMatMul) materialise(in, out []*Tensor) error {
+	hs := k.takeScratch()
+	defer k.putScratch(hs)
 	var ins [2]*Tensor
 	for i, x := range in[:2] {
 		v := k.views[i]
@@ -193,24 +224,74 @@ func (k *headMatMul) materialise(in, out []*Tensor) error {
 			ins[i] = x
 			continue
 		}
-		req := make([]int, len(v.shape))
-		for j, d := range v.shape {
-			req[j] = int(d)
+		hs.req = hs.req[:0]
+		for _, d := range v.shape {
+			hs.req = append(hs.req, int(d))
 		}
-		shape, err := reshapeShape(nil, x.Shape, req, false)
+		shape, err := reshapeShape(hs.shape[i][:0], x.Shape, hs.req, false)
 		if err != nil {
 			return err
 		}
-		r := &Tensor{DType: x.DType, Shape: shape, F32: x.F32, F64: x.F64}
-		perm := []int{0, 2, 1, 3}
+		hs.shape[i] = shape
+		r := &hs.view[i]
+		*r = Tensor{DType: x.DType, Shape: shape, F32: x.F32, F64: x.F64}
+		perm := permHeads[:]
 		if v.kT {
-			perm = []int{0, 2, 3, 1}
+			perm = permHeadsT[:]
 		}
-		t := &Tensor{}
-		if err := (transposeKernel{perm: perm}).Run([]*Tensor{r}, []*Tensor{t}); err != nil {
+		hs.in[0], hs.out[0] = r, &hs.t[i]
+		if err := (transposeKernel{perm: perm}).Run(hs.in[:], hs.out[:]); err != nil {
 			return err
 		}
-		ins[i] = t
+		ins[i] = &hs.t[i]
 	}
-	return k.mm.Run(ins[:], out)
+	hs.in[0], hs.out[0] = nil, nil
+	var err error
+	if !k.outT {
+		err = k.mm.Run(ins[:], out)
+	} else if err = k.mm.Run(ins[:], hs.prod[:]); err == nil {
+		if hs.prod[0].Rank() != 4 {
+			err = fmt.Errorf("MatMul: product shape %v: the fused head merge wants 4 dimensions", hs.prod[0].Shape)
+		} else {
+			err = (transposeKernel{perm: permHeads[:]}).Run(hs.prod[:], out)
+		}
+	}
+	for i := range hs.view {
+		hs.view[i].F32, hs.view[i].F64 = nil, nil // drop the run's inputs
+	}
+	return err
+}
+
+var (
+	permHeads  = [...]int{0, 2, 1, 3}
+	permHeadsT = [...]int{0, 2, 3, 1}
+)
+
+// headScratch is one materialise call's tensors: the reshaped views and
+// their transposed copies.
+type headScratch struct {
+	req     []int
+	shape   [2][]int
+	view, t [2]Tensor
+	in, out [1]*Tensor
+	prod    [1]*Tensor // the product before the head merge (outT)
+}
+
+func (k *headMatMul) takeScratch() *headScratch {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if n := len(k.free); n > 0 {
+		hs := k.free[n-1]
+		k.free = k.free[:n-1]
+		return hs
+	}
+	return &headScratch{prod: [1]*Tensor{{}}}
+}
+
+func (k *headMatMul) putScratch(hs *headScratch) {
+	k.mu.Lock()
+	if len(k.free) < scratchKeep {
+		k.free = append(k.free, hs)
+	}
+	k.mu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,7 +49,16 @@ func TestHeadViewsFused(t *testing.T) {
 			if pc, fc := opCount(plain), opCount(fused); fc["Transpose"] >= pc["Transpose"] || fc["Reshape"] >= pc["Reshape"] {
 				t.Errorf("Transpose %d -> %d, Reshape %d -> %d", pc["Transpose"], fc["Transpose"], pc["Reshape"], fc["Reshape"])
 			}
-			t.Logf("%d MatMuls read heads in place", heads)
+			merged := 0
+			for _, n := range fused.Graph.Nodes {
+				if h, ok := n.kernel.(*headMatMul); ok && h.outT {
+					merged++
+				}
+			}
+			if strings.HasPrefix(filepath.Base(p), "minilm") && merged == 0 {
+				t.Error("no MatMul writes its heads merged (outT)")
+			}
+			t.Logf("%d MatMuls read heads in place, %d write them merged", heads, merged)
 		})
 	}
 }
@@ -135,6 +145,51 @@ func TestHeadMatMulMaterialises(t *testing.T) {
 	for i := range want {
 		if got.F32[i] != want[i] {
 			t.Fatalf("element %d: %v, want %v", i, got.F32[i], want[i])
+		}
+	}
+}
+
+// TestHeadMatMulOutT: with the head merge fused (outT) the product is
+// written as [B, T, H, N], on the strided path ([B, T, H·D] input) and the
+// fallback (a 2-D input), against a naive loop.
+func TestHeadMatMulOutT(t *testing.T) {
+	for _, shape := range [][]int{{2, 3, 4}, {6, 4}} {
+		k := &headMatMul{mm: &matMulKernel{}, views: [2]*headView{{shape: []int64{2, 3, 2, 2}}, nil}, outT: true}
+		x := NewTensor(Float, shape...)
+		for i := range x.F32 {
+			x.F32[i] = float32(i%11)*0.5 - 2
+		}
+		w := NewTensor(Float, 2, 2, 2, 3)
+		for i := range w.F32 {
+			w.F32[i] = float32(i%7) - 3
+		}
+		got := &Tensor{}
+		for range 2 { // the second run reuses the kernel's scratch
+			if err := k.Run([]*Tensor{x, w}, []*Tensor{got}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := make([]float32, 2*3*2*3) // [b, i, h, j]
+		for b := range 2 {
+			for h := range 2 {
+				for i := range 3 {
+					for j := range 3 {
+						var s float32
+						for d := range 2 {
+							s += x.F32[((b*3+i)*2+h)*2+d] * w.F32[((b*2+h)*2+d)*3+j]
+						}
+						want[((b*3+i)*2+h)*3+j] = s
+					}
+				}
+			}
+		}
+		if !eqInts(got.Shape, []int{2, 3, 2, 3}) {
+			t.Fatalf("input %v: shape %v", shape, got.Shape)
+		}
+		for i := range want {
+			if got.F32[i] != want[i] {
+				t.Fatalf("input %v: element %d: %v, want %v", shape, i, got.F32[i], want[i])
+			}
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/adjoint-go/adjoint/gemm"
-	"github.com/adjoint-go/adjoint/parallel"
 )
 
 // Matrix products: Gemm and MatMul, each one call of the module's GEMM
@@ -139,6 +138,7 @@ type matMulKernel struct {
 	// pack, set by markConstB when B is a 2-D constant (a weight), holds B
 	// packed once for gemm.GemmPacked.
 	pack *packedB
+	jobs jobList // the epilogue's parallel argument blocks
 }
 
 // packedB is a MatMul's constant B, packed on the first run (by whichever
@@ -167,16 +167,76 @@ func markConstB(g *Graph, order []*Node) []*Node {
 }
 
 // packedRun multiplies A, rows of kk with every batch dimension folded
-// into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows.
-func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha, beta T, a, b, y []T) {
+// into its rows, by the packed constant B (kk×n): one GEMM of m·batch rows,
+// the bias and activation (if fused) applied in its epilogue.
+func packedRun[T real](k *matMulKernel, rows, n, kk int, alpha T, a, b, y []T) {
 	p := k.pack
+	// A fused bias is copied into the rows first and the product added to
+	// it (beta = 1): the kernel adds it as it stores, cheaper than a pass
+	// after. A fused activation runs in the GEMM's epilogue, on each strip
+	// of y as the team finishes it (in cache, split as the product is).
+	beta := T(0)
+	if k.bias != nil {
+		fa := fillArgs[T]{y: y, row: floatsOf[T](k.bias)}
+		if serial(len(y)) {
+			fa.block(0, rows)
+		} else {
+			forArgs(&k.jobs, rows, max(1, elemGrain/n), fa)
+		}
+		beta = 1
+	}
+	var epi gemm.Epilogue
+	var j *epiJob[T]
+	if k.act.kind != actNone {
+		j = takeEpiJob[T](&k.jobs)
+		j.args = epiArgs[T]{act: k.act, y: y, n: n}
+		epi = j.run
+	}
 	switch a := any(a).(type) {
 	case []float32:
 		p.once.Do(func() { p.f32 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float32), n) })
-		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, float32(beta), any(y).([]float32), n)
+		gemm.GemmPackedEpilogue(gemm.NoTrans, rows, n, kk, float32(alpha), a, kk, p.f32, float32(beta), any(y).([]float32), n, epi)
 	case []float64:
 		p.once.Do(func() { p.f64 = gemm.PackB(gemm.NoTrans, kk, n, any(b).([]float64), n) })
-		gemm.GemmPacked(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, float64(beta), any(y).([]float64), n)
+		gemm.GemmPackedEpilogue(gemm.NoTrans, rows, n, kk, float64(alpha), a, kk, p.f64, float64(beta), any(y).([]float64), n, epi)
+	}
+	if j != nil {
+		j.args = epiArgs[T]{}
+		k.jobs.put(j)
+	}
+}
+
+// fillArgs copies row into rows [lo, hi) of y (rows of len(row)).
+type fillArgs[T real] struct{ y, row []T }
+
+func (a fillArgs[T]) block(lo, hi int) {
+	n := len(a.row)
+	for r := lo; r < hi; r++ {
+		copy(a.y[r*n:(r+1)*n], a.row)
+	}
+}
+
+// epiJob is a packed MatMul's epilogue: args, with run bound once to
+// apply (so a call allocates nothing).
+type epiJob[T real] struct {
+	args epiArgs[T]
+	run  gemm.Epilogue
+}
+
+func takeEpiJob[T real](l *jobList) *epiJob[T] {
+	j, ok := takeJob[*epiJob[T]](l)
+	if !ok {
+		j = &epiJob[T]{}
+		j.run = j.apply
+	}
+	return j
+}
+
+// apply applies the activation to columns [j0, j1) of rows [i0, i1).
+func (j *epiJob[T]) apply(i0, i1, j0, j1 int) {
+	a := &j.args
+	for r := i0; r < i1; r++ {
+		applyAct(a.act, a.y[r*a.n+j0:r*a.n+j1])
 	}
 }
 
@@ -298,20 +358,12 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 	total := prod(bt.out[:bt.rank])
 	if k.pack != nil && nbRank(bt) == 0 && m > 0 && n > 0 && kk > 0 {
 		// B is a 2-D constant: every batch of A (contiguous rows of kk)
-		// meets the same B, so the batches are rows of one product. A
-		// fused bias is copied into the rows first and the product added
-		// to it (beta = 1), which saves the epilogue's pass over y.
+		// meets the same B, so the batches are rows of one product. The
+		// fused bias and activation run in the GEMM's epilogue, on each
+		// block of y as the team finishes it (in cache, in parallel).
 		rows := total * m
 		y = y[:rows*n]
-		if k.bias != nil {
-			bias := floatsOf[T](k.bias)
-			for r := range rows {
-				copy(y[r*n:(r+1)*n], bias)
-			}
-			beta = 1
-		}
-		packedRun(k, rows, n, kk, alpha, beta, a, b, y)
-		actEpilogue(k.act, y)
+		packedRun(k, rows, n, kk, alpha, a, b, y)
 		return
 	}
 	defer matMulEpilogue(k, y[:total*m*n], n)
@@ -370,42 +422,43 @@ func nbRank(bt batches) int {
 	return r
 }
 
-// matMulEpilogue adds the fused bias to every row of y (rows of n) and
-// applies the fused activation, in one pass over each row while it is in
-// cache.
+// matMulEpilogue adds the fused bias (if any) to every row of y (rows of
+// n) and applies the fused activation (if any), in one pass over each row
+// while it is in cache; in parallel over rows (argument blocks from the
+// kernel's job list) when y is large.
 func matMulEpilogue[T real](k *matMulKernel, y []T, n int) {
-	if k.bias == nil {
-		actEpilogue(k.act, y)
+	if k.bias == nil && k.act.kind == actNone {
 		return
 	}
-	bias := floatsOf[T](k.bias)
-	rows := len(y) / max(n, 1)
+	a := epiArgs[T]{act: k.act, y: y, n: max(n, 1)}
+	if k.bias != nil {
+		a.bias = floatsOf[T](k.bias)
+	}
+	rows := len(y) / a.n
 	if serial(len(y)) {
-		biasRows(k.act, y, bias, n, 0, rows)
+		a.block(0, rows)
 		return
 	}
-	parallel.For(rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) { biasRows(k.act, y, bias, n, lo, hi) })
+	forArgs(&k.jobs, rows, max(1, elemGrain/a.n), a)
 }
 
-// actEpilogue applies a fused activation (if any) to y.
-func actEpilogue[T real](a act, y []T) {
-	switch {
-	case a.kind == actNone:
-	case serial(len(y)):
-		applyAct(a, y)
-	default:
-		splitRun(len(y), func(lo, hi int) { applyAct(a, y[lo:hi]) })
-	}
+// epiArgs is a MatMul epilogue's arguments; block adds the bias to rows
+// [lo, hi) of y (rows of n) and applies the activation.
+type epiArgs[T real] struct {
+	act     act
+	y, bias []T
+	n       int
 }
 
-// biasRows adds bias to rows [lo, hi) of y (rows of n) and applies a.
-func biasRows[T real](a act, y, bias []T, n, lo, hi int) {
+func (a epiArgs[T]) block(lo, hi int) {
 	for r := lo; r < hi; r++ {
-		row := y[r*n : (r+1)*n]
-		row = row[:len(bias)]
-		for j, b := range bias {
-			row[j] += b
+		row := a.y[r*a.n : (r+1)*a.n]
+		if a.bias != nil {
+			row := row[:len(a.bias)]
+			for j, b := range a.bias {
+				row[j] += b
+			}
 		}
-		applyAct(a, row)
+		applyAct(a.act, row)
 	}
 }

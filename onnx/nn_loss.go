@@ -87,7 +87,7 @@ func lossRun[T real](k *lossKernel, dt DataType, shape []int, x []T, target []in
 		} else {
 			dst = make([]T, len(x))
 		}
-		softmaxRun(smLog, n, c, d, x, dst)
+		softmaxRun(logSoftmaxRows, n, c, d, x, dst)
 		lp = dst
 	}
 	var sum, wsum float64

@@ -258,6 +258,7 @@ func meanInv[T real](xs []T, eps float64) (mu, inv float64) {
 type layerNormKernel struct {
 	axis int
 	eps  float32
+	jobs jobList // parallel row loops' argument blocks
 }
 
 func newLayerNorm(n *Node) (Kernel, error) {
@@ -308,9 +309,9 @@ func (k *layerNormKernel) Run(in, out []*Tensor) error {
 		inv = out[2].F32
 	}
 	if f32 {
-		layerNormRun(rows, size, float64(k.eps), x.F32, s.F32, biasOf[float32](b), out[0].F32, mean, inv)
+		layerNormRun(&k.jobs, rows, size, float64(k.eps), x.F32, s.F32, biasOf[float32](b), out[0].F32, mean, inv)
 	} else {
-		layerNormRun(rows, size, float64(k.eps), x.F64, s.F64, biasOf[float64](b), out[0].F64, mean, inv)
+		layerNormRun(&k.jobs, rows, size, float64(k.eps), x.F64, s.F64, biasOf[float64](b), out[0].F64, mean, inv)
 	}
 	return nil
 }
@@ -340,49 +341,69 @@ func suffixBroadcast(p, want []int) bool {
 	return true
 }
 
-func layerNormRun[T real](rows, size int, eps float64, x, s, b, y []T, mean, inv []float32) {
+// layerNormRun normalises rows rows of size elements of x into y, in
+// parallel over rows (argument blocks from l) when there are enough.
+func layerNormRun[T real](l *jobList, rows, size int, eps float64, x, s, b, y []T, mean, inv []float32) {
 	// float32 rows of a transformer's width with a full scale (and bias,
 	// if any) take math32's row kernels; their statistics are float32 sums
 	// over 16 partial lanes, within a few ulp for rows this short.
 	var z T
-	fast := unsafe.Sizeof(z) == 4 && size > 0 && size <= ln32MaxRow && len(s) == size && (len(b) == 0 || len(b) == size)
-	var s32, b32 []float32
-	if fast {
-		s32 = as32(s)
-		if len(b) > 0 {
-			b32 = as32(b)
-		}
-	}
-	body := func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xs, ys := x[r*size:(r+1)*size], y[r*size:(r+1)*size]
-			if fast {
-				ln32Row(as32(xs), as32(ys), s32, b32, eps, mean, inv, r)
-				continue
-			}
-			mu, iv := meanInv(xs, eps)
-			if mean != nil {
-				mean[r] = float32(mu)
-			}
-			if inv != nil {
-				inv[r] = float32(iv)
-			}
-			m, v := T(mu), T(iv)
-			ns, nb := len(s), len(b)
-			for i, xv := range xs {
-				t := (xv - m) * v * s[i%ns]
-				if nb > 0 {
-					t += b[i%nb]
-				}
-				ys[i] = t
-			}
-		}
-	}
-	if rows*size < 1<<15 || parallel.Threads() == 1 {
-		body(0, rows)
+	a := lnArgs[T]{size: size, eps: eps, x: x, s: s, b: b, y: y, mean: mean, inv: inv}
+	a.fast = unsafe.Sizeof(z) == 4 && size > 0 && size <= ln32MaxRow && len(s) == size && (len(b) == 0 || len(b) == size)
+	if rows*size < lnParallelWork && !forceParallel || parallel.Threads() == 1 {
+		a.block(0, rows)
 		return
 	}
-	parallel.For(rows, max(1, (1<<15)/(size+1)), body)
+	forArgs(l, rows, max(1, lnGrain/(size+1)), a)
+}
+
+// lnParallelWork is the least number of elements LayerNorm splits over
+// threads; lnGrain the elements a chunk takes at least (a chunk of a few
+// rows pays for the hand-off at two threads: MiniLM's 128 rows of 384
+// run as two chunks of 64).
+const (
+	lnParallelWork = 1 << 14
+	lnGrain        = 1 << 13
+)
+
+// lnArgs is a LayerNorm's arguments; block normalises rows [lo, hi).
+type lnArgs[T real] struct {
+	size       int
+	eps        float64
+	fast       bool
+	x, s, b, y []T
+	mean, inv  []float32
+}
+
+func (a lnArgs[T]) block(lo, hi int) {
+	size, s, b := a.size, a.s, a.b
+	for r := lo; r < hi; r++ {
+		xs, ys := a.x[r*size:(r+1)*size], a.y[r*size:(r+1)*size]
+		if a.fast {
+			var b32 []float32
+			if len(b) > 0 {
+				b32 = as32(b)
+			}
+			ln32Row(as32(xs), as32(ys), as32(s), b32, a.eps, a.mean, a.inv, r)
+			continue
+		}
+		mu, iv := meanInv(xs, a.eps)
+		if a.mean != nil {
+			a.mean[r] = float32(mu)
+		}
+		if a.inv != nil {
+			a.inv[r] = float32(iv)
+		}
+		m, v := T(mu), T(iv)
+		ns, nb := len(s), len(b)
+		for i, xv := range xs {
+			t := (xv - m) * v * s[i%ns]
+			if nb > 0 {
+				t += b[i%nb]
+			}
+			ys[i] = t
+		}
+	}
 }
 
 // ln32MaxRow is the longest float32 row layerNormRun sums in float32 lanes

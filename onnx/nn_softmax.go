@@ -34,7 +34,9 @@ const (
 type softmaxKernel struct {
 	kind   int
 	axis   int
-	legacy bool // opset < 13: coerce to 2-D at axis
+	legacy bool    // opset < 13: coerce to 2-D at axis
+	jobs   jobList // parallel row loops' argument blocks
+	buf    scratch // strided rows' gather buffers
 }
 
 func newSoftmax(n *Node, kind int) (Kernel, error) {
@@ -76,33 +78,31 @@ func (k *softmaxKernel) Run(in, out []*Tensor) error {
 	}
 	out[0].Reset(x.DType, x.Shape)
 	if f32 {
-		softmaxRun(k.kind, outer, length, inner, x.F32, out[0].F32)
+		softmaxRun(k, outer, length, inner, x.F32, out[0].F32)
 	} else {
-		softmaxRun(k.kind, outer, length, inner, x.F64, out[0].F64)
+		softmaxRun(k, outer, length, inner, x.F64, out[0].F64)
 	}
 	return nil
 }
 
-func softmaxRun[T real](kind, outer, length, inner int, x, y []T) {
+func softmaxRun[T real](k *softmaxKernel, outer, length, inner int, x, y []T) {
+	kind := k.kind
 	if outer*length*inner == 0 {
 		return
 	}
 	if inner == 1 {
-		body := func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				softmaxRow(kind, x[r*length:(r+1)*length], y[r*length:(r+1)*length])
-			}
-		}
-		if outer*length < 1<<14 || parallel.Threads() == 1 {
-			body(0, outer)
+		a := smArgs[T]{kind: kind, length: length, x: x, y: y}
+		if outer*length < smParallelWork && !forceParallel || parallel.Threads() == 1 {
+			a.block(0, outer)
 		} else {
-			parallel.For(outer, max(1, (1<<14)/length), body)
+			forArgs(&k.jobs, outer, max(1, smParallelWork/length), a)
 		}
 		return
 	}
 	// Strided rows: gather each into a contiguous buffer.
-	buf := make([]T, 2*length)
-	xs, ys := buf[:length], buf[length:]
+	bp := getScratch[T](&k.buf, 2*length)
+	defer putScratch(&k.buf, bp)
+	xs, ys := (*bp)[:length], (*bp)[length:]
 	for o := range outer {
 		for i := range inner {
 			base := o*length*inner + i
@@ -114,6 +114,29 @@ func softmaxRun[T real](kind, outer, length, inner int, x, y []T) {
 				y[base+j*inner] = ys[j]
 			}
 		}
+	}
+}
+
+// logSoftmaxRows is a LogSoftmax whose row loops other kernels borrow
+// (SoftmaxCrossEntropyLoss); its job list and scratch are safe for
+// concurrent use.
+var logSoftmaxRows = &softmaxKernel{kind: smLog}
+
+// smParallelWork is the least number of elements Softmax splits over
+// threads, and the elements a chunk takes at least.
+const smParallelWork = 1 << 14
+
+// smArgs is a Softmax's arguments over contiguous rows; block computes
+// rows [lo, hi).
+type smArgs[T real] struct {
+	kind, length int
+	x, y         []T
+}
+
+func (a smArgs[T]) block(lo, hi int) {
+	n := a.length
+	for r := lo; r < hi; r++ {
+		softmaxRow(a.kind, a.x[r*n:(r+1)*n], a.y[r*n:(r+1)*n])
 	}
 }
 

@@ -29,18 +29,22 @@ type reduceKernel struct {
 	attr     bool
 	keepdims bool
 	noop     bool
+	buf      scratch // reduceMiddle's accumulators, one per concurrent Run
 }
 
 func newReduce(n *Node, op string, attr bool) (Kernel, error) {
-	return reduceKernel{op: op, axes: n.IntsAsInt("axes"), attr: attr,
+	return &reduceKernel{op: op, axes: n.IntsAsInt("axes"), attr: attr,
 		keepdims: n.Int("keepdims", 1) != 0, noop: n.Int("noop_with_empty_axes", 0) != 0}, nil
 }
 
 // reduceShape resolves axes against shape: the mask of reduced axes and the
-// output shape (with or without kept dims).
-func reduceShape(shape, axes []int, keep bool) ([]bool, []int, error) {
+// output shape (with or without kept dims), appended to mask and out (a
+// caller's stack buffers, so that a run allocates nothing).
+func reduceShape(mask []bool, out, shape, axes []int, keep bool) ([]bool, []int, error) {
 	r := len(shape)
-	mask := make([]bool, r)
+	for range r {
+		mask = append(mask, false)
+	}
 	if len(axes) == 0 {
 		for i := range mask {
 			mask[i] = true
@@ -53,7 +57,6 @@ func reduceShape(shape, axes []int, keep bool) ([]bool, []int, error) {
 		}
 		mask[a] = true
 	}
-	out := []int{}
 	for i, d := range shape {
 		switch {
 		case !mask[i]:
@@ -65,7 +68,7 @@ func reduceShape(shape, axes []int, keep bool) ([]bool, []int, error) {
 	return mask, out, nil
 }
 
-func (k reduceKernel) Run(in, out []*Tensor) error {
+func (k *reduceKernel) Run(in, out []*Tensor) error {
 	x := in[0]
 	var ab [8]int
 	axes, err := intsArg(ab[:0], k.axes, k.attr, in, "axes")
@@ -77,11 +80,13 @@ func (k reduceKernel) Run(in, out []*Tensor) error {
 		o.CopyFrom(x)
 		return nil
 	}
-	mask, shape, err := reduceShape(x.Shape, axes, k.keepdims)
+	var mb [8]bool
+	var sb [8]int
+	mask, shape, err := reduceShape(mb[:0], sb[:0], x.Shape, axes, k.keepdims)
 	if err != nil {
 		return err
 	}
-	if k.reduceTrailing(x, o, mask, shape) {
+	if k.reduceTrailing(x, o, mask, shape) || k.reduceMiddle(x, o, mask, shape) {
 		return nil
 	}
 	// Output strides over the input's axes: 0 on reduced axes.
@@ -268,7 +273,7 @@ func newArg(n *Node, isMax bool) (Kernel, error) {
 		if err != nil {
 			return err
 		}
-		_, shape, _ := reduceShape(x.Shape, []int{a}, keep)
+		_, shape, _ := reduceShape(nil, nil, x.Shape, []int{a}, keep)
 		outer, d, inner := numel(x.Shape[:a]), x.Shape[a], numel(x.Shape[a+1:])
 		if d == 0 {
 			return fmt.Errorf("arg reduction over an empty axis")
@@ -305,7 +310,7 @@ func newArg(n *Node, isMax bool) (Kernel, error) {
 // ReduceMean over the last axis): each output element reduces one
 // contiguous run of the input, with no accumulator array. It reports false
 // when it does not apply.
-func (k reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) bool {
+func (k *reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) bool {
 	st := x.DType.Storage()
 	if st != StoreF32 && st != StoreF64 || k.op == "ReduceLogSumExp" {
 		return false
@@ -341,6 +346,75 @@ func (k reduceKernel) reduceTrailing(x, o *Tensor, mask []bool, shape []int) boo
 			acc = floatReduceStep(k.op, acc, v)
 		}
 		setFloat(o, i, floatReduceFinish(k.op, acc, inner))
+	}
+	return true
+}
+
+// reduceMiddle handles float reductions over one run of adjacent axes with
+// axes after it kept (sentence pooling's ReduceMean over the tokens of
+// [B, T, H]): for each outer index the reduced rows of inner elements are
+// accumulated in order into a row of inner accumulators, the order the
+// general loop takes, so the result is the same. It reports false when it
+// does not apply.
+func (k *reduceKernel) reduceMiddle(x, o *Tensor, mask []bool, shape []int) bool {
+	st := x.DType.Storage()
+	if st != StoreF32 && st != StoreF64 || k.op == "ReduceLogSumExp" {
+		return false
+	}
+	a := 0
+	for a < len(mask) && !mask[a] {
+		a++
+	}
+	b := a
+	for b < len(mask) && mask[b] {
+		b++
+	}
+	for _, m := range mask[b:] {
+		if m {
+			return false
+		}
+	}
+	if a == len(mask) || b == len(mask) {
+		return false // nothing reduced, or trailing (reduceTrailing's)
+	}
+	outer, red, inner := numel(x.Shape[:a]), numel(x.Shape[a:b]), numel(x.Shape[b:])
+	if outer*red*inner == 0 {
+		return false
+	}
+	o.Reset(x.DType, shape)
+	bp := getScratch[float64](&k.buf, inner)
+	defer putScratch(&k.buf, bp)
+	acc := *bp
+	init := floatReduceInit(k.op)
+	sum := k.op == "ReduceSum" || k.op == "ReduceMean" || k.op == "ReduceLogSum"
+	for i := range outer {
+		for j := range acc {
+			acc[j] = init
+		}
+		for r := range red {
+			off := (i*red + r) * inner
+			switch {
+			case sum && st == StoreF32: // floatReduceStep's sum, without its switch per element
+				for j, v := range x.F32[off : off+inner] {
+					acc[j] += float64(v)
+				}
+			case sum:
+				for j, v := range x.F64[off : off+inner] {
+					acc[j] += v
+				}
+			case st == StoreF32:
+				for j, v := range x.F32[off : off+inner] {
+					acc[j] = floatReduceStep(k.op, acc[j], float64(v))
+				}
+			default:
+				for j, v := range x.F64[off : off+inner] {
+					acc[j] = floatReduceStep(k.op, acc[j], v)
+				}
+			}
+		}
+		for j, v := range acc {
+			setFloat(o, i*inner+j, floatReduceFinish(k.op, v, red))
+		}
 	}
 	return true
 }

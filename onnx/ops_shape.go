@@ -716,7 +716,8 @@ func newConstantOfShape(n *Node) (Kernel, error) {
 		return nil, n.Errorf("value has %d elements, want 1", v.Size())
 	}
 	return KernelFunc(func(in, out []*Tensor) error {
-		shape, err := intsInput(in[0], "shape")
+		var sb [8]int
+		shape, err := intsTo(sb[:0], in[0], "shape")
 		if err != nil {
 			return err
 		}
