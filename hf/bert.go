@@ -25,6 +25,7 @@ type BertModel[T tensor.Float] struct {
 
 	packs map[*nn.Linear[T]]*packedLinear[T] // PackWeights (packed.go)
 	fused map[*nn.Linear[T]]*fusedLinear[T]  // the same, with the epilogues of the no-grad path
+	attn  *attnFree[T]                       // no-grad attention values (attention.go)
 }
 
 // BertEmbeddings is BertEmbeddings without the position_ids buffer (the
@@ -75,7 +76,7 @@ func (l *BertLayer[T]) Members(r *nn.Members[T]) {
 // by loading or by an initialiser); pooler adds the pooler.
 func newBert[T tensor.Float](c *Config, pooler bool) *BertModel[T] {
 	h, i := c.HiddenSize, c.IntermediateSize
-	m := &BertModel[T]{Config: c, Embeddings: &BertEmbeddings[T]{
+	m := &BertModel[T]{Config: c, attn: &attnFree[T]{}, Embeddings: &BertEmbeddings[T]{
 		WordEmbeddings:      newEmbedding[T](c.VocabSize, h),
 		PositionEmbeddings:  newEmbedding[T](c.MaxPositions, h),
 		TokenTypeEmbeddings: newEmbedding[T](c.TypeVocabSize, h),
@@ -138,10 +139,24 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	in.check(c)
 	b, t, h, nh := in.B, in.T, c.HiddenSize, c.NumAttentionHeads
 	d := c.HeadDim
-	pos := make([]int, b*t)
-	types := in.TokenTypeIDs
-	if types == nil {
-		types = make([]int, b*t)
+	var fused *headsAttention[T]
+	var pos, types []int
+	if noGrad(tp) {
+		// Without gradients the heads are read in place (attention.go),
+		// and the id buffers come with that value from the model's free
+		// list (nothing keeps them past this call).
+		fused = m.attn.take()
+		defer m.attn.put(fused)
+		pos, types = fused.ids(b * t)
+		clear(types)
+	} else {
+		pos = make([]int, b*t)
+		if in.TokenTypeIDs == nil {
+			types = make([]int, b*t)
+		}
+	}
+	if in.TokenTypeIDs != nil {
+		types = in.TokenTypeIDs
 	}
 	for i := range pos {
 		pos[i] = i % t
@@ -167,10 +182,8 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 		return tp.Permute(tp.Reshape(v, b, t, nh, d), 0, 2, 1, 3)
 	}
 	scale := T(1 / math.Sqrt(float64(d)))
-	var fused *headsAttention[T]
-	if noGrad(tp) {
-		// Without gradients the heads are read in place (attention.go).
-		fused = &headsAttention[T]{b: b, t: t, nh: nh, d: d, scale: scale}
+	if fused != nil {
+		fused.b, fused.t, fused.nh, fused.d, fused.scale = b, t, nh, d, scale
 		if mask != nil {
 			fused.mask = mask.Value().Data()
 		}
