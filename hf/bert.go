@@ -231,7 +231,13 @@ func Pool[T tensor.Float](dst *tensor.Dense[T], hidden *tensor.Dense[T], mask []
 		panic(fmt.Sprintf("hf: Pool: dst shape %v (want contiguous [%d %d])", ds, b, h))
 	}
 	x, out := hs.Data(), dst.Data()
-	acc := make([]float64, h)
+	var buf [1024]float64 // widths up to 1024 (MiniLM's 384, BERT-large's 1024) allocate nothing
+	acc := buf[:0]
+	if h <= len(buf) {
+		acc = buf[:h]
+	} else {
+		acc = make([]float64, h)
+	}
 	for i := range b {
 		clear(acc)
 		switch mode {
