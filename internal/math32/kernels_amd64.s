@@ -1753,3 +1753,34 @@ normAffineAVX2_loop:
 normAffineAVX2_done:
 	VZEROUPPER
 	RET
+
+// func scaleAVX2(dst *float32, x *float32, n int, a float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        a+24(FP), X0
+	VBROADCASTSS X0, Y0
+
+scaleAVX2_loop16:
+	CMPQ    DX, $0x10
+	JL      scaleAVX2_tail8
+	VMULPS  (CX), Y0, Y1
+	VMULPS  32(CX), Y0, Y2
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, DX
+	JMP     scaleAVX2_loop16
+
+scaleAVX2_tail8:
+	TESTQ   DX, DX
+	JZ      scaleAVX2_done
+	VMULPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+
+scaleAVX2_done:
+	VZEROUPPER
+	RET
