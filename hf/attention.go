@@ -131,10 +131,7 @@ func (f *headsAttention[T]) softmaxRows(lo, hi int) {
 func softmaxRow[T tensor.Float](row []T) {
 	if is32[T]() {
 		r := f32s(row)
-		inv := 1 / math32.ExpShiftSum(r, r, math32.Max(r))
-		for i := range r {
-			r[i] *= inv
-		}
+		math32.Scale(r, r, 1/math32.ExpShiftSum(r, r, math32.Max(r)))
 		return
 	}
 	m := row[0]
