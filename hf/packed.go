@@ -158,10 +158,11 @@ func (*fusedLinear[T]) Name() string { return "Linear (packed, fused epilogue)" 
 // linearEpi is one call's epilogue: y's rows of n, the residual (or nil),
 // and run bound to apply once.
 type linearEpi[T tensor.Float] struct {
-	y, res []T
-	n      int
-	gelu   bool
-	run    gemm.Epilogue
+	y, res, bias []T
+	n            int
+	gelu         bool
+	run          gemm.Epilogue
+	fill         func(lo, hi int) // fillBlock
 }
 
 func (e *linearEpi[T]) apply(i0, i1, j0, j1 int) {
@@ -192,7 +193,7 @@ func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T
 	f.mu.Unlock()
 	if e == nil {
 		e = &linearEpi[T]{}
-		e.run = e.apply
+		e.run, e.fill = e.apply, e.fillBlock
 	}
 	e.y, e.n, e.gelu, e.res = y.Data(), out, f.gelu, nil
 	beta := T(0)
@@ -201,7 +202,8 @@ func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T
 			e.res = t.Contiguous().Data()
 			continue
 		}
-		fillRows(e.y, t.Contiguous().Data(), n)
+		e.bias = t.Contiguous().Data()
+		e.fillRows(n)
 		beta = 1
 	}
 	run := e.run
@@ -213,7 +215,7 @@ func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T
 	} else {
 		gemm.GemmPackedEpilogue(gemm.NoTrans, n, out, k, 1, f64s(x.Data()), k, f.p.f64, float64(beta), f64s(e.y), out, run)
 	}
-	e.y, e.res = nil, nil
+	e.y, e.res, e.bias = nil, nil, nil
 	f.mu.Lock()
 	if len(f.free) < 8 {
 		f.free = append(f.free, e)
@@ -271,20 +273,22 @@ func addTo[T tensor.Float](row, r []T) {
 	}
 }
 
-// fillRows copies row into each of the n rows of y, in parallel when the
-// rows are large enough to pay for the hand-off (the intermediate dense's
-// 128×1536 at two threads; 128×384 is not).
-func fillRows[T tensor.Float](y, row []T, n int) {
-	w := len(row)
+// fillRows copies e.bias into each of the n rows of e.y, in parallel when
+// the rows are large enough to pay for the hand-off (the intermediate
+// dense's 128×1536 at two threads; 128×384 is not), through e.fill bound
+// once (no closure per call).
+func (e *linearEpi[T]) fillRows(n int) {
+	w := len(e.bias)
 	if n*w < 1<<16 || parallel.Threads() == 1 {
-		for r := range n {
-			copy(y[r*w:(r+1)*w], row)
-		}
+		e.fillBlock(0, n)
 		return
 	}
-	parallel.For(n, max(1, (1<<15)/max(w, 1)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			copy(y[r*w:(r+1)*w], row)
-		}
-	})
+	parallel.For(n, max(1, (1<<15)/max(w, 1)), e.fill)
+}
+
+func (e *linearEpi[T]) fillBlock(lo, hi int) {
+	w := len(e.bias)
+	for r := lo; r < hi; r++ {
+		copy(e.y[r*w:(r+1)*w], e.bias)
+	}
 }
