@@ -86,24 +86,33 @@ func (*headsAttention[T]) Name() string { return "BertSelfAttention (no grad)" }
 
 func (f *headsAttention[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
 	b, t, nh, d := f.b, f.t, f.nh, f.d
-	q, k, v := in[0].Contiguous().Data(), in[1].Contiguous().Data(), in[2].Contiguous().Data()
 	hd := nh * d
+	// q, k and v as three [B·T, H·D] inputs, or one [B·T, 3·H·D] with
+	// their rows side by side (qkvPack), rows of ld.
+	var q, k, v []T
+	ld := hd
+	if len(in) == 1 {
+		qkv := in[0].Contiguous().Data()
+		q, k, v, ld = qkv, qkv[hd:], qkv[2*hd:], 3*hd
+	} else {
+		q, k, v = in[0].Contiguous().Data(), in[1].Contiguous().Data(), in[2].Contiguous().Data()
+	}
 	s := ctx.Alloc(nh, t, t).Data() // one sequence's heads
 	y := ctx.Alloc(b*t, hd)
 	o := y.Data()
 	g := max(1, (1<<14)/t) // rows of scores a parallel chunk takes at least
 	for bi := range b {
-		off := bi * t * hd
+		off, in := bi*t*hd, bi*t*ld
 		// Head h's q, k and v are the T×D blocks at column h·D (stride D
-		// between heads, rows of H·D); its scores the T×T block h of s.
-		gemm.GemmStrided(gemm.NoTrans, gemm.Trans, t, t, d, f.scale, q[off:], hd, d, k[off:], hd, d, 0, s, t, t*t, nh)
+		// between heads, rows of ld); its scores the T×T block h of s.
+		gemm.GemmStrided(gemm.NoTrans, gemm.Trans, t, t, d, f.scale, q[in:], ld, d, k[in:], ld, d, 0, s, t, t*t, nh)
 		f.s, f.bi = s, bi
 		if parallel.NumChunks(nh*t, g) <= 1 {
 			f.softmaxRows(0, nh*t)
 		} else {
 			parallel.For(nh*t, g, f.rows)
 		}
-		gemm.GemmStrided(gemm.NoTrans, gemm.NoTrans, t, d, t, 1, s, t, t*t, v[off:], hd, d, 0, o[off:], hd, d, nh)
+		gemm.GemmStrided(gemm.NoTrans, gemm.NoTrans, t, d, t, 1, s, t, t*t, v[in:], ld, d, 0, o[off:], hd, d, nh)
 	}
 	f.s = nil
 	return y

@@ -25,6 +25,7 @@ type BertModel[T tensor.Float] struct {
 
 	packs map[*nn.Linear[T]]*packedLinear[T] // PackWeights (packed.go)
 	fused map[*nn.Linear[T]]*fusedLinear[T]  // the same, with the epilogues of the no-grad path
+	qkv   map[*BertLayer[T]]*qkvPack[T]      // the query, key and value packed together (packed.go)
 	attn  *attnFree[T]                       // no-grad attention values (attention.go)
 }
 
@@ -190,8 +191,13 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	}
 	for _, l := range m.Layers {
 		if fused != nil {
-			a := tp.Apply(fused, m.linearNoGrad(tp, l.Query, x, nil, false), m.linearNoGrad(tp, l.Key, x, nil, false),
-				m.linearNoGrad(tp, l.Value, x, nil, false))
+			var a *autograd.Var[T]
+			if qkv := m.qkvNoGrad(tp, l, x); qkv != nil {
+				a = tp.Apply(fused, qkv)
+			} else {
+				a = tp.Apply(fused, m.linearNoGrad(tp, l.Query, x, nil, false), m.linearNoGrad(tp, l.Key, x, nil, false),
+					m.linearNoGrad(tp, l.Value, x, nil, false))
+			}
 			x = l.AttnNorm.Forward(tp, m.linearNoGrad(tp, l.AttnOut, a, x, false))
 			f := m.linearNoGrad(tp, l.Intermediate, x, nil, true)
 			x = l.OutNorm.Forward(tp, m.linearNoGrad(tp, l.Output, f, x, false))

@@ -49,6 +49,7 @@ func TestPackWeightsSameResult(t *testing.T) {
 	want, wantG := run(true)
 	m.PackWeights()
 	require.Len(t, m.packs, 12)
+	require.Len(t, m.qkv, 2) // query, key and value packed together (the no-grad path)
 	got, gotG := run(true)
 	require.Equal(t, want, got, "forward bits")
 	require.Len(t, gotG, len(wantG))
