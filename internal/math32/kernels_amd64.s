@@ -1782,6 +1782,178 @@ TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 
+expShiftSumAVX2_loop32:
+	CMPQ    DX, $0x20
+	JL      expShiftSumAVX2_loop16
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, (AX)
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS 32(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 64(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 64(AX)
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS 96(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 96(AX)
+	VADDPS  Y5, Y2, Y2
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, AX
+	SUBQ    $0x20, DX
+	JMP     expShiftSumAVX2_loop32
+
 expShiftSumAVX2_loop16:
 	CMPQ    DX, $0x10
 	JL      expShiftSumAVX2_tail8

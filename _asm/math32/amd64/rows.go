@@ -67,6 +67,20 @@ func reduction(name, sig, doc string, body func(st *rowState, acc VecVirtual, of
 		VXORPS(acc0, acc0, acc0)
 		VXORPS(acc1, acc1, acc1)
 	}
+	if name == "expShiftSum" {
+		// 32 a step (the exponentials' chains overlap), the accumulators
+		// taking the same elements in the same order as two 16-steps.
+		Label(fn + "_loop32")
+		CMPQ(n, U8(32))
+		JL(LabelRef(fn + "_loop16"))
+		for i, acc := range []VecVirtual{acc0, acc1, acc0, acc1} {
+			body(st, acc, 32*i)
+		}
+		ADDQ(U8(128), st.x)
+		ADDQ(U8(128), st.dst)
+		SUBQ(U8(32), n)
+		JMP(LabelRef(fn + "_loop32"))
+	}
 	Label(fn + "_loop16")
 	CMPQ(n, U8(16))
 	JL(LabelRef(fn + "_tail8"))
