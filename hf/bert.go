@@ -25,6 +25,8 @@ type BertModel[T tensor.Float] struct {
 
 	packs map[*nn.Linear[T]]*packedLinear[T] // PackWeights (packed.go)
 	fused map[*nn.Linear[T]]*fusedLinear[T]  // the same, with the epilogues of the no-grad path
+	qkv   map[*BertLayer[T]]*qkvPack[T]      // the query, key and value packed together (packed.go)
+	attn  *attnFree[T]                       // no-grad attention values (attention.go)
 }
 
 // BertEmbeddings is BertEmbeddings without the position_ids buffer (the
@@ -75,7 +77,7 @@ func (l *BertLayer[T]) Members(r *nn.Members[T]) {
 // by loading or by an initialiser); pooler adds the pooler.
 func newBert[T tensor.Float](c *Config, pooler bool) *BertModel[T] {
 	h, i := c.HiddenSize, c.IntermediateSize
-	m := &BertModel[T]{Config: c, Embeddings: &BertEmbeddings[T]{
+	m := &BertModel[T]{Config: c, attn: &attnFree[T]{}, Embeddings: &BertEmbeddings[T]{
 		WordEmbeddings:      newEmbedding[T](c.VocabSize, h),
 		PositionEmbeddings:  newEmbedding[T](c.MaxPositions, h),
 		TokenTypeEmbeddings: newEmbedding[T](c.TypeVocabSize, h),
@@ -138,10 +140,24 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 	in.check(c)
 	b, t, h, nh := in.B, in.T, c.HiddenSize, c.NumAttentionHeads
 	d := c.HeadDim
-	pos := make([]int, b*t)
-	types := in.TokenTypeIDs
-	if types == nil {
-		types = make([]int, b*t)
+	var fused *headsAttention[T]
+	var pos, types []int
+	if noGrad(tp) {
+		// Without gradients the heads are read in place (attention.go),
+		// and the id buffers come with that value from the model's free
+		// list (nothing keeps them past this call).
+		fused = m.attn.take()
+		defer m.attn.put(fused)
+		pos, types = fused.ids(b * t)
+		clear(types)
+	} else {
+		pos = make([]int, b*t)
+		if in.TokenTypeIDs == nil {
+			types = make([]int, b*t)
+		}
+	}
+	if in.TokenTypeIDs != nil {
+		types = in.TokenTypeIDs
 	}
 	for i := range pos {
 		pos[i] = i % t
@@ -167,18 +183,21 @@ func (m *BertModel[T]) Forward(tp *autograd.Tape[T], in BertInput) *autograd.Var
 		return tp.Permute(tp.Reshape(v, b, t, nh, d), 0, 2, 1, 3)
 	}
 	scale := T(1 / math.Sqrt(float64(d)))
-	var fused *headsAttention[T]
-	if noGrad(tp) {
-		// Without gradients the heads are read in place (attention.go).
-		fused = &headsAttention[T]{b: b, t: t, nh: nh, d: d, scale: scale}
+	if fused != nil {
+		fused.b, fused.t, fused.nh, fused.d, fused.scale = b, t, nh, d, scale
 		if mask != nil {
 			fused.mask = mask.Value().Data()
 		}
 	}
 	for _, l := range m.Layers {
 		if fused != nil {
-			a := tp.Apply(fused, m.linearNoGrad(tp, l.Query, x, nil, false), m.linearNoGrad(tp, l.Key, x, nil, false),
-				m.linearNoGrad(tp, l.Value, x, nil, false))
+			var a *autograd.Var[T]
+			if qkv := m.qkvNoGrad(tp, l, x); qkv != nil {
+				a = tp.Apply(fused, qkv)
+			} else {
+				a = tp.Apply(fused, m.linearNoGrad(tp, l.Query, x, nil, false), m.linearNoGrad(tp, l.Key, x, nil, false),
+					m.linearNoGrad(tp, l.Value, x, nil, false))
+			}
 			x = l.AttnNorm.Forward(tp, m.linearNoGrad(tp, l.AttnOut, a, x, false))
 			f := m.linearNoGrad(tp, l.Intermediate, x, nil, true)
 			x = l.OutNorm.Forward(tp, m.linearNoGrad(tp, l.Output, f, x, false))
@@ -218,7 +237,13 @@ func Pool[T tensor.Float](dst *tensor.Dense[T], hidden *tensor.Dense[T], mask []
 		panic(fmt.Sprintf("hf: Pool: dst shape %v (want contiguous [%d %d])", ds, b, h))
 	}
 	x, out := hs.Data(), dst.Data()
-	acc := make([]float64, h)
+	var buf [1024]float64 // widths up to 1024 (MiniLM's 384, BERT-large's 1024) allocate nothing
+	acc := buf[:0]
+	if h <= len(buf) {
+		acc = buf[:h]
+	} else {
+		acc = make([]float64, h)
+	}
 	for i := range b {
 		clear(acc)
 		switch mode {

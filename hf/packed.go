@@ -112,7 +112,11 @@ func (p *packedLinear[T]) Backward(ctx *autograd.Context[T], g *tensor.Dense[T],
 func (m *BertModel[T]) PackWeights() {
 	m.packs = map[*nn.Linear[T]]*packedLinear[T]{}
 	m.fused = map[*nn.Linear[T]]*fusedLinear[T]{}
+	m.qkv = map[*BertLayer[T]]*qkvPack[T]{}
 	for _, l := range m.Layers {
+		if q := newQKVPack(l); q != nil {
+			m.qkv[l] = q
+		}
 		for _, lin := range []*nn.Linear[T]{l.Query, l.Key, l.Value, l.AttnOut, l.Intermediate, l.Output} {
 			if p := newPackedLinear(lin.Weight); p != nil {
 				m.packs[lin] = p
@@ -123,7 +127,60 @@ func (m *BertModel[T]) PackWeights() {
 }
 
 // UnpackWeights drops the packed copies of PackWeights.
-func (m *BertModel[T]) UnpackWeights() { m.packs, m.fused = nil, nil }
+func (m *BertModel[T]) UnpackWeights() { m.packs, m.fused, m.qkv = nil, nil, nil }
+
+// qkvPack is a layer's query, key and value weights packed as one
+// [3·out, in] matrix (their rows one after the other) with the biases
+// concatenated, for tapes that record no gradients: one product of width
+// 3·out instead of three, so the activation is packed once, not three
+// times, and the team starts once. Each output element is summed over the
+// same depth in the same order as in the separate products, so the bits
+// are theirs. q, k, v, bq, bk, bv are what it was packed from (the
+// packed copy is used only while the layer still holds them).
+type qkvPack[T tensor.Float] struct {
+	f                   *fusedLinear[T]
+	q, k, v, bq, bk, bv *autograd.Var[T]
+}
+
+func newQKVPack[T tensor.Float](l *BertLayer[T]) *qkvPack[T] {
+	lins := []*nn.Linear[T]{l.Query, l.Key, l.Value}
+	var out, in int
+	for i, lin := range lins {
+		v := lin.Weight.Value()
+		s := v.Shape()
+		if len(s) != 2 || !v.IsContiguous() || lin.Bias == nil || lin.Bias.Value().Size() != s[0] || i > 0 && (s[0] != out || s[1] != in) {
+			return nil
+		}
+		out, in = s[0], s[1]
+	}
+	w := make([]T, 0, 3*out*in)
+	b := make([]T, 0, 3*out)
+	for _, lin := range lins {
+		w = append(w, lin.Weight.Value().Data()...)
+		b = append(b, lin.Bias.Value().Contiguous().Data()...)
+	}
+	p := &packedLinear[T]{}
+	if is32[T]() {
+		p.f32 = gemm.PackB(gemm.Trans, in, 3*out, f32s(w), in)
+	} else {
+		p.f64 = gemm.PackB(gemm.Trans, in, 3*out, f64s(w), in)
+	}
+	return &qkvPack[T]{f: &fusedLinear[T]{p: p, out: 3 * out, k: in, bias: b},
+		q: l.Query.Weight, k: l.Key.Weight, v: l.Value.Weight, bq: l.Query.Bias, bk: l.Key.Bias, bv: l.Value.Bias}
+}
+
+// qkvNoGrad records l's query, key and value projections of x for a tape
+// that records no gradients, side by side in one [n, 3·out] result, when
+// PackWeights packed them together and l still holds what was packed;
+// else nil.
+func (m *BertModel[T]) qkvNoGrad(tp *autograd.Tape[T], l *BertLayer[T], x *autograd.Var[T]) *autograd.Var[T] {
+	q := m.qkv[l]
+	if q == nil || len(x.Shape()) != 2 || x.Shape()[1] != q.f.k || q.q != l.Query.Weight || q.k != l.Key.Weight || q.v != l.Value.Weight ||
+		q.bq != l.Query.Bias || q.bk != l.Key.Bias || q.bv != l.Value.Bias {
+		return nil
+	}
+	return tp.Apply(q.f, x)
+}
 
 // linear records l on x, through its packed weight when PackWeights made
 // one and x is a matrix.
@@ -149,6 +206,12 @@ type fusedLinear[T tensor.Float] struct {
 	p    *packedLinear[T]
 	gelu bool
 
+	// For the query, key and value packed side by side (qkvPack): the
+	// product's width and depth and the three biases, concatenated; the
+	// call then has x as its only input.
+	out, k int
+	bias   []T
+
 	mu   sync.Mutex
 	free []*linearEpi[T] // epilogue blocks, one per concurrent call
 }
@@ -158,10 +221,11 @@ func (*fusedLinear[T]) Name() string { return "Linear (packed, fused epilogue)" 
 // linearEpi is one call's epilogue: y's rows of n, the residual (or nil),
 // and run bound to apply once.
 type linearEpi[T tensor.Float] struct {
-	y, res []T
-	n      int
-	gelu   bool
-	run    gemm.Epilogue
+	y, res, bias []T
+	n            int
+	gelu         bool
+	run          gemm.Epilogue
+	fill         func(lo, hi int) // fillBlock
 }
 
 func (e *linearEpi[T]) apply(i0, i1, j0, j1 int) {
@@ -181,8 +245,11 @@ func (e *linearEpi[T]) apply(i0, i1, j0, j1 int) {
 // a bias; res is the last input when residual).
 func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T]) *tensor.Dense[T] {
 	x := in[0].Contiguous()
-	sw := in[1].Shape()
-	n, out, k := x.Shape()[0], sw[0], sw[1]
+	n, out, k := x.Shape()[0], f.out, f.k
+	if len(in) > 1 {
+		sw := in[1].Shape()
+		out, k = sw[0], sw[1]
+	}
 	y := ctx.Alloc(n, out)
 	f.mu.Lock()
 	var e *linearEpi[T]
@@ -192,16 +259,22 @@ func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T
 	f.mu.Unlock()
 	if e == nil {
 		e = &linearEpi[T]{}
-		e.run = e.apply
+		e.run, e.fill = e.apply, e.fillBlock
 	}
 	e.y, e.n, e.gelu, e.res = y.Data(), out, f.gelu, nil
 	beta := T(0)
-	for _, t := range in[2:] {
+	if f.bias != nil {
+		e.bias = f.bias
+		e.fillRows(n)
+		beta = 1
+	}
+	for _, t := range in[min(2, len(in)):] {
 		if len(t.Shape()) != 1 {
 			e.res = t.Contiguous().Data()
 			continue
 		}
-		fillRows(e.y, t.Contiguous().Data(), n)
+		e.bias = t.Contiguous().Data()
+		e.fillRows(n)
 		beta = 1
 	}
 	run := e.run
@@ -213,7 +286,7 @@ func (f *fusedLinear[T]) Forward(ctx *autograd.Context[T], in ...*tensor.Dense[T
 	} else {
 		gemm.GemmPackedEpilogue(gemm.NoTrans, n, out, k, 1, f64s(x.Data()), k, f.p.f64, float64(beta), f64s(e.y), out, run)
 	}
-	e.y, e.res = nil, nil
+	e.y, e.res, e.bias = nil, nil, nil
 	f.mu.Lock()
 	if len(f.free) < 8 {
 		f.free = append(f.free, e)
@@ -271,20 +344,22 @@ func addTo[T tensor.Float](row, r []T) {
 	}
 }
 
-// fillRows copies row into each of the n rows of y, in parallel when the
-// rows are large enough to pay for the hand-off (the intermediate dense's
-// 128×1536 at two threads; 128×384 is not).
-func fillRows[T tensor.Float](y, row []T, n int) {
-	w := len(row)
+// fillRows copies e.bias into each of the n rows of e.y, in parallel when
+// the rows are large enough to pay for the hand-off (the intermediate
+// dense's 128×1536 at two threads; 128×384 is not), through e.fill bound
+// once (no closure per call).
+func (e *linearEpi[T]) fillRows(n int) {
+	w := len(e.bias)
 	if n*w < 1<<16 || parallel.Threads() == 1 {
-		for r := range n {
-			copy(y[r*w:(r+1)*w], row)
-		}
+		e.fillBlock(0, n)
 		return
 	}
-	parallel.For(n, max(1, (1<<15)/max(w, 1)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			copy(y[r*w:(r+1)*w], row)
-		}
-	})
+	parallel.For(n, max(1, (1<<15)/max(w, 1)), e.fill)
+}
+
+func (e *linearEpi[T]) fillBlock(lo, hi int) {
+	w := len(e.bias)
+	for r := lo; r < hi; r++ {
+		copy(e.y[r*w:(r+1)*w], e.bias)
+	}
 }

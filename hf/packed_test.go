@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -49,6 +50,7 @@ func TestPackWeightsSameResult(t *testing.T) {
 	want, wantG := run(true)
 	m.PackWeights()
 	require.Len(t, m.packs, 12)
+	require.Len(t, m.qkv, 2) // query, key and value packed together (the no-grad path)
 	got, gotG := run(true)
 	require.Equal(t, want, got, "forward bits")
 	require.Len(t, gotG, len(wantG))
@@ -79,4 +81,54 @@ func abs32(x float32) float32 {
 		return -x
 	}
 	return x
+}
+
+// TestBertNoGradConcurrent: no-grad forwards of one packed model on
+// several goroutines at once (each its own tape) give the serial result:
+// the attention values and id buffers of the model's free list, and the
+// epilogue blocks, are never shared between calls in flight.
+func TestBertNoGradConcurrent(t *testing.T) {
+	c := &Config{Family: FamilyBert, VocabSize: 50, HiddenSize: 32, NumHiddenLayers: 2,
+		NumAttentionHeads: 4, NumKeyValueHeads: 4, HeadDim: 8, IntermediateSize: 64,
+		MaxPositions: 64, TypeVocabSize: 2, NormEps: 1e-12}
+	m := NewBertModel[float32](c, rand.New(rand.NewPCG(5, 6)), 0.1)
+	nn.Train(m, false)
+	m.PackWeights()
+	inputs := make([]BertInput, 4)
+	want := make([][]float32, len(inputs))
+	for i := range inputs {
+		n := 8 + 4*i
+		in := BertInput{B: 1, T: n, InputIDs: make([]int, n), AttentionMask: make([]int, n), TokenTypeIDs: make([]int, n)}
+		for j := range n {
+			in.InputIDs[j], in.AttentionMask[j], in.TokenTypeIDs[j] = (7*j+i)%c.VocabSize, 1, j%2
+		}
+		in.AttentionMask[n-1] = 0
+		inputs[i] = in
+		tp := autograd.NewTape[float32]()
+		tp.NoGrad(true)
+		want[i] = append([]float32(nil), m.Forward(tp, in).Value().Data()...)
+	}
+	errs := make(chan string, len(inputs))
+	for i := range inputs {
+		go func() {
+			tp := autograd.NewTape[float32]()
+			tp.NoGrad(true)
+			for range 20 {
+				tp.Reset()
+				got := m.Forward(tp, inputs[i]).Value().Data()
+				for j := range got {
+					if got[j] != want[i][j] {
+						errs <- fmt.Sprintf("input %d: [%d] = %v, want %v", i, j, got[j], want[i][j])
+						return
+					}
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for range inputs {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
 }

@@ -1298,7 +1298,219 @@ TEXT ·geluErfAVX2(SB), NOSPLIT, $0-24
 	MOVQ src+8(FP), CX
 	MOVQ n+16(FP), DX
 
-geluErfAVX2_loop:
+geluErfAVX2_loop16:
+	CMPQ DX, $0x10
+	JL   geluErfAVX2_tail8
+
+	// x in float64; t = 1/(1 + |x|·(1/(2√2)))
+	VCVTPS2PD   (CX), Y0
+	VANDPD      gelu64consts<>+0(SB), Y0, Y1
+	VCVTPS2PD   16(CX), Y2
+	VANDPD      gelu64consts<>+0(SB), Y2, Y3
+	VCVTPS2PD   32(CX), Y4
+	VANDPD      gelu64consts<>+0(SB), Y4, Y5
+	VCVTPS2PD   48(CX), Y6
+	VANDPD      gelu64consts<>+0(SB), Y6, Y7
+	VMOVUPD     gelu64consts<>+32(SB), Y8
+	VMOVUPD     gelu64consts<>+96(SB), Y9
+	VMOVAPD     Y8, Y10
+	VFMADD231PD Y9, Y1, Y10
+	VDIVPD      Y10, Y8, Y1
+	VMOVAPD     Y8, Y10
+	VFMADD231PD Y9, Y3, Y10
+	VDIVPD      Y10, Y8, Y3
+	VMOVAPD     Y8, Y10
+	VFMADD231PD Y9, Y5, Y10
+	VDIVPD      Y10, Y8, Y5
+	VMOVAPD     Y8, Y10
+	VFMADD231PD Y9, Y7, Y10
+	VDIVPD      Y10, Y8, Y7
+
+	// a = max(P(t) - x²/2, -708), P by Horner
+	VMOVUPD      gelu64consts<>+608(SB), Y8
+	VMOVAPD      Y8, Y9
+	VMOVAPD      Y8, Y10
+	VMOVAPD      Y8, Y11
+	VMOVAPD      Y8, Y8
+	VMOVUPD      gelu64consts<>+576(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+544(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+512(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+480(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+448(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+416(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+384(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+352(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMOVUPD      gelu64consts<>+320(SB), Y12
+	VFMADD213PD  Y12, Y1, Y9
+	VFMADD213PD  Y12, Y3, Y10
+	VFMADD213PD  Y12, Y5, Y11
+	VFMADD213PD  Y12, Y7, Y8
+	VMULPD       Y0, Y0, Y0
+	VFNMADD231PD gelu64consts<>+64(SB), Y0, Y9
+	VMAXPD       gelu64consts<>+128(SB), Y9, Y9
+	VMULPD       Y2, Y2, Y0
+	VFNMADD231PD gelu64consts<>+64(SB), Y0, Y10
+	VMAXPD       gelu64consts<>+128(SB), Y10, Y10
+	VMULPD       Y4, Y4, Y0
+	VFNMADD231PD gelu64consts<>+64(SB), Y0, Y11
+	VMAXPD       gelu64consts<>+128(SB), Y11, Y11
+	VMULPD       Y6, Y6, Y0
+	VFNMADD231PD gelu64consts<>+64(SB), Y0, Y8
+	VMAXPD       gelu64consts<>+128(SB), Y8, Y8
+
+	// e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2
+	VMOVUPD      gelu64consts<>+160(SB), Y0
+	VMOVUPD      gelu64consts<>+192(SB), Y2
+	VMOVAPD      Y0, Y4
+	VFMADD213PD  Y2, Y9, Y4
+	VSUBPD       Y2, Y4, Y6
+	VFNMADD231PD gelu64consts<>+224(SB), Y6, Y9
+	VFNMADD231PD gelu64consts<>+256(SB), Y6, Y9
+	VMOVAPD      Y0, Y6
+	VFMADD213PD  Y2, Y10, Y6
+	VSUBPD       Y2, Y6, Y12
+	VFNMADD231PD gelu64consts<>+224(SB), Y12, Y10
+	VFNMADD231PD gelu64consts<>+256(SB), Y12, Y10
+	VMOVAPD      Y0, Y12
+	VFMADD213PD  Y2, Y11, Y12
+	VSUBPD       Y2, Y12, Y13
+	VFNMADD231PD gelu64consts<>+224(SB), Y13, Y11
+	VFNMADD231PD gelu64consts<>+256(SB), Y13, Y11
+	VMOVAPD      Y0, Y0
+	VFMADD213PD  Y2, Y8, Y0
+	VSUBPD       Y2, Y0, Y2
+	VFNMADD231PD gelu64consts<>+224(SB), Y2, Y8
+	VFNMADD231PD gelu64consts<>+256(SB), Y2, Y8
+
+	// e^r, the degree-8 Taylor polynomial by Horner
+	VMOVUPD     gelu64consts<>+896(SB), Y2
+	VMOVUPD     gelu64consts<>+896(SB), Y13
+	VMOVUPD     gelu64consts<>+896(SB), Y14
+	VMOVUPD     gelu64consts<>+896(SB), Y15
+	VFMADD213PD gelu64consts<>+864(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+864(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+864(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+864(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+832(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+832(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+832(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+832(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+800(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+800(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+800(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+800(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+768(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+768(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+768(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+768(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+736(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+736(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+736(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+736(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+704(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+704(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+704(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+704(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+672(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+672(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+672(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+672(SB), Y8, Y15
+	VFMADD213PD gelu64consts<>+640(SB), Y9, Y2
+	VFMADD213PD gelu64consts<>+640(SB), Y10, Y13
+	VFMADD213PD gelu64consts<>+640(SB), Y11, Y14
+	VFMADD213PD gelu64consts<>+640(SB), Y8, Y15
+
+	// times 2^k, built in the exponent field; h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ
+	VPSUBQ     gelu64consts<>+192(SB), Y4, Y4
+	VPADDQ     gelu64consts<>+288(SB), Y4, Y4
+	VPSLLQ     $0x34, Y4, Y4
+	VMULPD     Y4, Y2, Y2
+	VMULPD     Y1, Y2, Y2
+	VMULPD     gelu64consts<>+64(SB), Y2, Y2
+	VMOVUPD    gelu64consts<>+32(SB), Y1
+	VSUBPD     Y2, Y1, Y1
+	VCVTPS2PD  (CX), Y4
+	VBLENDVPD  Y4, Y2, Y1, Y1
+	VMULPD     Y4, Y1, Y1
+	VCVTPD2PSY Y1, X1
+	VMOVUPS    X1, (AX)
+	VPSUBQ     gelu64consts<>+192(SB), Y6, Y6
+	VPADDQ     gelu64consts<>+288(SB), Y6, Y6
+	VPSLLQ     $0x34, Y6, Y6
+	VMULPD     Y6, Y13, Y13
+	VMULPD     Y3, Y13, Y13
+	VMULPD     gelu64consts<>+64(SB), Y13, Y13
+	VMOVUPD    gelu64consts<>+32(SB), Y1
+	VSUBPD     Y13, Y1, Y1
+	VCVTPS2PD  16(CX), Y2
+	VBLENDVPD  Y2, Y13, Y1, Y1
+	VMULPD     Y2, Y1, Y1
+	VCVTPD2PSY Y1, X1
+	VMOVUPS    X1, 16(AX)
+	VPSUBQ     gelu64consts<>+192(SB), Y12, Y12
+	VPADDQ     gelu64consts<>+288(SB), Y12, Y12
+	VPSLLQ     $0x34, Y12, Y12
+	VMULPD     Y12, Y14, Y14
+	VMULPD     Y5, Y14, Y14
+	VMULPD     gelu64consts<>+64(SB), Y14, Y14
+	VMOVUPD    gelu64consts<>+32(SB), Y1
+	VSUBPD     Y14, Y1, Y1
+	VCVTPS2PD  32(CX), Y2
+	VBLENDVPD  Y2, Y14, Y1, Y1
+	VMULPD     Y2, Y1, Y1
+	VCVTPD2PSY Y1, X1
+	VMOVUPS    X1, 32(AX)
+	VPSUBQ     gelu64consts<>+192(SB), Y0, Y0
+	VPADDQ     gelu64consts<>+288(SB), Y0, Y0
+	VPSLLQ     $0x34, Y0, Y0
+	VMULPD     Y0, Y15, Y15
+	VMULPD     Y7, Y15, Y15
+	VMULPD     gelu64consts<>+64(SB), Y15, Y15
+	VMOVUPD    gelu64consts<>+32(SB), Y0
+	VSUBPD     Y15, Y0, Y0
+	VCVTPS2PD  48(CX), Y1
+	VBLENDVPD  Y1, Y15, Y0, Y0
+	VMULPD     Y1, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 48(AX)
+	ADDQ       $0x00000040, CX
+	ADDQ       $0x00000040, AX
+	SUBQ       $0x00000010, DX
+	JMP        geluErfAVX2_loop16
+
+geluErfAVX2_tail8:
 	TESTQ DX, DX
 	JZ    geluErfAVX2_done
 
@@ -1423,10 +1635,6 @@ geluErfAVX2_loop:
 	VMULPD     Y2, Y0, Y0
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(AX)
-	ADDQ       $0x00000020, CX
-	ADDQ       $0x00000020, AX
-	SUBQ       $0x00000008, DX
-	JMP        geluErfAVX2_loop
 
 geluErfAVX2_done:
 	VZEROUPPER
@@ -1573,6 +1781,178 @@ TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
+
+expShiftSumAVX2_loop32:
+	CMPQ    DX, $0x20
+	JL      expShiftSumAVX2_loop16
+	VMOVUPS (CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, (AX)
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS 32(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS 64(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 64(AX)
+	VADDPS  Y5, Y1, Y1
+	VMOVUPS 96(CX), Y3
+	VSUBPS  Y0, Y3, Y3
+
+	// exp: clamp (NaN passes: VMAXPS/VMINPS return their last Go operand on NaN)
+	VMOVUPS m32consts<>+0(SB), Y4
+	VMAXPS  Y3, Y4, Y4
+	VMOVUPS m32consts<>+64(SB), Y3
+	VMINPS  Y4, Y3, Y4
+
+	// t = x*log2e + 1.5*2^23 rounds n = round(x/ln2) into the low bits; nf = float(n)
+	VMOVUPS     m32consts<>+128(SB), Y3
+	VFMADD213PS m32consts<>+192(SB), Y4, Y3
+	VSUBPS      m32consts<>+192(SB), Y3, Y5
+
+	// r = x - nf*ln2, Cody-Waite in two parts
+	VMOVAPS      Y4, Y4
+	VFNMADD231PS m32consts<>+256(SB), Y5, Y4
+	VFNMADD231PS m32consts<>+320(SB), Y5, Y4
+
+	// p = 1 + r + r^2*(e0 + r*(e1 + r*(e2 + r*(e3 + r*e4))))
+	VMOVUPS     m32consts<>+640(SB), Y5
+	VFMADD213PS m32consts<>+576(SB), Y4, Y5
+	VFMADD213PS m32consts<>+512(SB), Y4, Y5
+	VFMADD213PS m32consts<>+448(SB), Y4, Y5
+	VFMADD213PS m32consts<>+384(SB), Y4, Y5
+	VMULPS      Y4, Y4, Y6
+	VFMADD213PS Y4, Y6, Y5
+	VADDPS      m32consts<>+704(SB), Y5, Y5
+
+	// p *= 2^n1 * 2^n2, n1 = n>>1, n2 = n-n1: both factors normal, one rounding at the end
+	VPSUBD  m32consts<>+192(SB), Y3, Y3
+	VPSRAD  $0x01, Y3, Y4
+	VPSUBD  Y4, Y3, Y3
+	VPADDD  m32consts<>+896(SB), Y4, Y4
+	VPSLLD  $0x17, Y4, Y4
+	VPADDD  m32consts<>+896(SB), Y3, Y3
+	VPSLLD  $0x17, Y3, Y3
+	VMULPS  Y4, Y5, Y5
+	VMULPS  Y3, Y5, Y5
+	VMOVUPS Y5, 96(AX)
+	VADDPS  Y5, Y2, Y2
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, AX
+	SUBQ    $0x20, DX
+	JMP     expShiftSumAVX2_loop32
 
 expShiftSumAVX2_loop16:
 	CMPQ    DX, $0x10
@@ -1751,5 +2131,36 @@ normAffineAVX2_loop:
 	JMP     normAffineAVX2_loop
 
 normAffineAVX2_done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(dst *float32, x *float32, n int, a float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        a+24(FP), X0
+	VBROADCASTSS X0, Y0
+
+scaleAVX2_loop16:
+	CMPQ    DX, $0x10
+	JL      scaleAVX2_tail8
+	VMULPS  (CX), Y0, Y1
+	VMULPS  32(CX), Y0, Y2
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, DX
+	JMP     scaleAVX2_loop16
+
+scaleAVX2_tail8:
+	TESTQ   DX, DX
+	JZ      scaleAVX2_done
+	VMULPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+
+scaleAVX2_done:
 	VZEROUPPER
 	RET

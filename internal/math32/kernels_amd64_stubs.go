@@ -81,3 +81,8 @@ func expShiftSumAVX2(dst *float32, src *float32, n int, shift float32) float32
 //
 //go:noescape
 func normAffineAVX2(dst *float32, x *float32, s *float32, b *float32, n int, mu float32, inv float32)
+
+// scaleAVX2 sets dst[i] = x[i]*a for i < n; n must be a multiple of 8.
+//
+//go:noescape
+func scaleAVX2(dst *float32, x *float32, n int, a float32)

@@ -155,6 +155,18 @@ func NormAffine(dst, x, scale, bias []float32, mu, inv float32) {
 	}
 }
 
+// Scale sets dst[i] = x[i]·a for i < len(x) (one rounding each, so the
+// same bits as the loop): softmax's last pass. It panics if dst is
+// shorter than x.
+func Scale(dst, x []float32, a float32) {
+	checkLen("Scale", dst, x)
+	dst = dst[:len(x)]
+	body := scaleVec(dst, x, a)
+	for i := body; i < len(x); i++ {
+		dst[i] = x[i] * a
+	}
+}
+
 // lanes mirrors the kernels' two 8-lane accumulators.
 type lanes struct{ a0, a1 [8]float32 }
 

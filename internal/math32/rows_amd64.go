@@ -43,3 +43,14 @@ func normAffineVec(dst, x, s, b []float32, mu, inv float32) int {
 	normAffineAVX2(&dst[0], &x[0], &s[0], &b[0], n, mu, inv)
 	return n
 }
+
+// scaleVec runs the kernel over the first len(x)&^7 elements (dst at least
+// len(x) long) and returns how many it did.
+func scaleVec(dst, x []float32, a float32) int {
+	n := len(x) &^ 7
+	if !useAVX2 || n == 0 {
+		return 0
+	}
+	scaleAVX2(&dst[0], &x[0], n, a)
+	return n
+}

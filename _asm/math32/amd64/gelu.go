@@ -74,14 +74,21 @@ func geluKernel() {
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	n := Load(Param("n"), GP64())
-	Label(fn + "_loop")
+	// 16 a step as four halves (their latency chains interleaved: one
+	// pair alone left the FMA pipes idle, bound by the chain of the
+	// division and two Horner polynomials), then a last 8 as one pair.
+	Label(fn + "_loop16")
+	CMPQ(n, U8(16))
+	JL(LabelRef(fn + "_tail8"))
+	geluQuad(src, dst)
+	ADDQ(U32(64), src)
+	ADDQ(U32(64), dst)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(fn + "_loop16"))
+	Label(fn + "_tail8")
 	TESTQ(n, n)
 	JZ(LabelRef(fn + "_done"))
 	geluPair(src, dst)
-	ADDQ(U32(32), src)
-	ADDQ(U32(32), dst)
-	SUBQ(U32(8), n)
-	JMP(LabelRef(fn + "_loop"))
 	Label(fn + "_done")
 	VZEROUPPER()
 	RET()
@@ -168,6 +175,91 @@ func geluPair(src, dst Register) {
 		VSUBPD(q[h], one, om)
 		VBLENDVPD(x[h], q[h], om, om)
 		VMULPD(x[h], om, om)
+		y := XMM()
+		VCVTPD2PSY(om, y)
+		VMOVUPS(y, Mem{Base: dst, Disp: 16 * h})
+	}
+}
+
+// geluQuad computes 16 results, src → dst, as four halves of 4 float64
+// lanes: geluPair's operations on each lane, in the same order (so the
+// same bits), with constants from memory where registers run short (x is
+// reloaded for the last step rather than kept).
+func geluQuad(src, dst Register) {
+	const nh = 4
+	var x, t, p, kt, q [nh]VecVirtual
+	c := func(name string) VecVirtual {
+		r := YMM()
+		VMOVUPD(g(name), r)
+		return r
+	}
+	Comment("x in float64; t = 1/(1 + |x|·(1/(2√2)))")
+	for h := range nh {
+		x[h], t[h] = YMM(), YMM()
+		VCVTPS2PD(Mem{Base: src, Disp: 16 * h}, x[h])
+		VANDPD(g("absMask"), x[h], t[h])
+	}
+	one, hs := c("one"), c("halfInvSqrt2")
+	for h := range nh {
+		d := YMM()
+		VMOVAPD(one, d)
+		VFMADD231PD(hs, t[h], d)
+		VDIVPD(d, one, t[h])
+	}
+	Comment("a = max(P(t) - x²/2, -708), P by Horner")
+	k9 := c("p9")
+	for h := range nh {
+		p[h] = YMM()
+		VMOVAPD(k9, p[h])
+	}
+	for k := 8; k >= 0; k-- {
+		ck := c("p" + itoa(k))
+		for h := range nh {
+			VFMADD213PD(ck, t[h], p[h])
+		}
+	}
+	for h := range nh {
+		z2 := YMM()
+		VMULPD(x[h], x[h], z2)
+		VFNMADD231PD(g("half"), z2, p[h])
+		VMAXPD(g("expMin"), p[h], p[h])
+	}
+	Comment("e^a: k = round(a/ln2) by the magic constant, r = a - k·ln2")
+	l2e, mg := c("log2e"), c("magic")
+	for h := range nh {
+		kt[h] = YMM()
+		VMOVAPD(l2e, kt[h])
+		VFMADD213PD(mg, p[h], kt[h])
+		kf := YMM()
+		VSUBPD(mg, kt[h], kf)
+		VFNMADD231PD(g("ln2Hi"), kf, p[h])
+		VFNMADD231PD(g("ln2Lo"), kf, p[h])
+	}
+	Comment("e^r, the degree-8 Taylor polynomial by Horner")
+	for h := range nh {
+		q[h] = YMM()
+		VMOVUPD(g("e8"), q[h])
+	}
+	for k := 7; k >= 0; k-- {
+		for h := range nh {
+			VFMADD213PD(g("e"+itoa(k)), p[h], q[h])
+		}
+	}
+	Comment("times 2^k, built in the exponent field; h = t·e^a/2; Φ = 1-h, or h where x's sign bit is set; y = x·Φ")
+	for h := range nh {
+		VPSUBQ(g("magic"), kt[h], kt[h])
+		VPADDQ(g("bias"), kt[h], kt[h])
+		VPSLLQ(U8(52), kt[h], kt[h])
+		VMULPD(kt[h], q[h], q[h])
+		VMULPD(t[h], q[h], q[h])
+		VMULPD(g("half"), q[h], q[h])
+		om := YMM()
+		VMOVUPD(g("one"), om)
+		VSUBPD(q[h], om, om)
+		xr := YMM()
+		VCVTPS2PD(Mem{Base: src, Disp: 16 * h}, xr)
+		VBLENDVPD(xr, q[h], om, om)
+		VMULPD(xr, om, om)
 		y := XMM()
 		VCVTPD2PSY(om, y)
 		VMOVUPS(y, Mem{Base: dst, Disp: 16 * h})

@@ -23,6 +23,7 @@ func rowKernels() {
 	reduction("expShiftSum", "func(dst, src *float32, n int, shift float32) float32",
 		"sets dst[i] = exp(src[i]-shift), i < n, and returns their sum in rows.go's order", expShiftBody)
 	normAffine()
+	scale()
 }
 
 // rowState is what a reduction body sees: the pointers and broadcast scalars.
@@ -65,6 +66,20 @@ func reduction(name, sig, doc string, body func(st *rowState, acc VecVirtual, of
 	} else {
 		VXORPS(acc0, acc0, acc0)
 		VXORPS(acc1, acc1, acc1)
+	}
+	if name == "expShiftSum" {
+		// 32 a step (the exponentials' chains overlap), the accumulators
+		// taking the same elements in the same order as two 16-steps.
+		Label(fn + "_loop32")
+		CMPQ(n, U8(32))
+		JL(LabelRef(fn + "_loop16"))
+		for i, acc := range []VecVirtual{acc0, acc1, acc0, acc1} {
+			body(st, acc, 32*i)
+		}
+		ADDQ(U8(128), st.x)
+		ADDQ(U8(128), st.dst)
+		SUBQ(U8(32), n)
+		JMP(LabelRef(fn + "_loop32"))
 	}
 	Label(fn + "_loop16")
 	CMPQ(n, U8(16))
@@ -174,6 +189,40 @@ func normAffine() {
 	}
 	SUBQ(U8(8), n)
 	JMP(LabelRef(fn + "_loop"))
+	Label(fn + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// scale emits scaleAVX2: dst[i] = x[i]·a (one rounding, as the portable
+// loop), 16 elements a step, then 8.
+func scale() {
+	fn := "scaleAVX2"
+	avoutil.TEXT(fn, "func(dst, x *float32, n int, a float32)")
+	Doc(fn + " sets dst[i] = x[i]*a for i < n; n must be a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	a := YMM()
+	VBROADCASTSS(Load(Param("a"), XMM()), a)
+	Label(fn + "_loop16")
+	CMPQ(n, U8(16))
+	JL(LabelRef(fn + "_tail8"))
+	v0, v1 := YMM(), YMM()
+	VMULPS(Mem{Base: x}, a, v0)
+	VMULPS(Mem{Base: x, Disp: 32}, a, v1)
+	VMOVUPS(v0, Mem{Base: dst})
+	VMOVUPS(v1, Mem{Base: dst, Disp: 32})
+	ADDQ(U8(64), x)
+	ADDQ(U8(64), dst)
+	SUBQ(U8(16), n)
+	JMP(LabelRef(fn + "_loop16"))
+	Label(fn + "_tail8")
+	TESTQ(n, n)
+	JZ(LabelRef(fn + "_done"))
+	v := YMM()
+	VMULPS(Mem{Base: x}, a, v)
+	VMOVUPS(v, Mem{Base: dst})
 	Label(fn + "_done")
 	VZEROUPPER()
 	RET()
