@@ -16,18 +16,21 @@ import (
 // every convolution and pooling loop made parallel (the small fixtures'
 // layers are below the cut-offs otherwise). With ADJOINT_ONNX_MODELS set
 // the anchor ResNet-18 and MobileNetV2 are checked too, as they run.
+// allocModel is a model for requireZeroAllocs: a name (the tiny fixtures'
+// start with "tiny") and how to load it with its inputs.
+type allocModel struct {
+	name string
+	load func(t *testing.T) (*Model, map[string]*Tensor)
+}
+
 func TestCNNZeroAllocs(t *testing.T) {
-	type model struct {
-		name string
-		load func(t *testing.T) (*Model, map[string]*Tensor)
-	}
-	var models []model
+	var models []allocModel
 	for _, name := range []string{"tiny_cnn_op17", "tiny_dwconv_op17"} {
-		models = append(models, model{name, func(t *testing.T) (*Model, map[string]*Tensor) { return loadModelCase(t, name) }})
+		models = append(models, allocModel{name, func(t *testing.T) (*Model, map[string]*Tensor) { return loadModelCase(t, name) }})
 	}
 	if dir := os.Getenv("ADJOINT_ONNX_MODELS"); dir != "" && !testing.Short() {
 		for _, name := range []string{"resnet18", "mobilenet_v2"} {
-			models = append(models, model{name, func(t *testing.T) (*Model, map[string]*Tensor) {
+			models = append(models, allocModel{name, func(t *testing.T) (*Model, map[string]*Tensor) {
 				path := filepath.Join(dir, name+".onnx")
 				if _, err := os.Stat(path); err != nil {
 					t.Skipf("%s not present", path)
@@ -40,6 +43,34 @@ func TestCNNZeroAllocs(t *testing.T) {
 			}})
 		}
 	}
+	requireZeroAllocs(t, models)
+}
+
+// A 1-D convolution (run as a 2-D one of height 1) allocates nothing once
+// warm, on the GEMM path and the depthwise one.
+func TestConv1DZeroAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, group := range []int{1, 4} {
+		x, w, b := randTensor(r, 1, 4, 50), randTensor(r, 8, 4/group, 3), randTensor(r, 8)
+		n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+			Attrs: []*Attribute{intAttr("group", int64(group)), intsAttr("pads", 1, 1)}}
+		k, err := newConv(n)
+		require.NoError(t, err)
+		y := &Tensor{}
+		in, out := []*Tensor{x, w, b}, []*Tensor{y}
+		require.NoError(t, k.Run(in, out))
+		allocs := testing.AllocsPerRun(5, func() {
+			if err := k.Run(in, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		require.Zero(t, allocs, "group %d", group)
+	}
+}
+
+// requireZeroAllocs runs each model at 1 and 2 threads (the tiny ones with
+// the parallel cut-offs forced) and fails if a steady RunInto allocates.
+func requireZeroAllocs(t *testing.T, models []allocModel) {
 	for _, mc := range models {
 		for _, th := range []int{1, 2} {
 			t.Run(fmt.Sprintf("model=%s/threads=%d", mc.name, th), func(t *testing.T) {
@@ -64,27 +95,5 @@ func TestCNNZeroAllocs(t *testing.T) {
 				require.Zero(t, allocs, "allocations per run")
 			})
 		}
-	}
-}
-
-// A 1-D convolution (run as a 2-D one of height 1) allocates nothing once
-// warm, on the GEMM path and the depthwise one.
-func TestConv1DZeroAllocs(t *testing.T) {
-	r := rand.New(rand.NewPCG(17, 18))
-	for _, group := range []int{1, 4} {
-		x, w, b := randTensor(r, 1, 4, 50), randTensor(r, 8, 4/group, 3), randTensor(r, 8)
-		n := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
-			Attrs: []*Attribute{intAttr("group", int64(group)), intsAttr("pads", 1, 1)}}
-		k, err := newConv(n)
-		require.NoError(t, err)
-		y := &Tensor{}
-		in, out := []*Tensor{x, w, b}, []*Tensor{y}
-		require.NoError(t, k.Run(in, out))
-		allocs := testing.AllocsPerRun(5, func() {
-			if err := k.Run(in, out); err != nil {
-				t.Fatal(err)
-			}
-		})
-		require.Zero(t, allocs, "group %d", group)
 	}
 }
