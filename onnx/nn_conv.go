@@ -254,8 +254,8 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 		r = 2
 	}
 	cg, mg := c/k.group, m/k.group
-	in, ohw := prod(g.in), prod(g.out)
-	kk := prod(g.k)
+	in, ohw := numel(g.in), numel(g.out)
+	kk := numel(g.k)
 	if n == 0 || m == 0 || ohw == 0 {
 		return
 	}
@@ -585,7 +585,7 @@ func padImage[T real](dst, x []T, c int, g geom) {
 // zero where the window reads padding.
 func im2colND[T real](col, x []T, c int, g geom) {
 	r := len(g.in)
-	in, ohw, kk := prod(g.in), prod(g.out), prod(g.k)
+	in, ohw, kk := numel(g.in), numel(g.out), numel(g.k)
 	var kidx, oidx [8]int
 	row := 0
 	for ch := range c {
@@ -969,7 +969,7 @@ func (g geom) outShapeT(n, m int) []int {
 
 func convTransposeRun[T real](k *convTransposeKernel, g geom, n, c, m int, x, w, bias, y []T) {
 	cg, mg := c/k.group, m/k.group
-	xin, yout, kk := prod(g.out), prod(g.in), prod(g.k)
+	xin, yout, kk := numel(g.out), numel(g.in), numel(g.k)
 	if n == 0 || m == 0 || yout == 0 {
 		return
 	}
@@ -999,7 +999,7 @@ func convTransposeRun[T real](k *convTransposeKernel, g geom, n, c, m int, x, w,
 // (c channels of g.in) that the window reads there, dropping padding.
 func col2imND[T real](y, col []T, c int, g geom) {
 	r := len(g.in)
-	in, np, kk := prod(g.in), prod(g.out), prod(g.k)
+	in, np, kk := numel(g.in), numel(g.out), numel(g.k)
 	var kidx, oidx [8]int
 	row := 0
 	for ch := range c {

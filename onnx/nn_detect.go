@@ -172,7 +172,7 @@ func (k *maxUnpoolKernel) Run(in, out []*Tensor) error {
 	}
 	out[0].Reset(x.DType, shape)
 	out[0].Zero()
-	total := int64(prod(def))
+	total := int64(numel(def))
 	for j, v := range idx.I64 {
 		if v < 0 || v >= total {
 			return fmt.Errorf("MaxUnpool: index %d out of range [0, %d)", v, total)

@@ -101,7 +101,7 @@ func (k *dftKernel) Run(in, out []*Tensor) error {
 	shape := append([]int(nil), x.Shape...)
 	shape[ax], shape[r-1] = bins, 2
 	out[0].Reset(x.DType, shape)
-	outer, inner := prod(x.Shape[:ax]), prod(x.Shape[ax+1:r-1])
+	outer, inner := numel(x.Shape[:ax]), numel(x.Shape[ax+1:r-1])
 	re, im := make([]float64, n), make([]float64, n)
 	ore, oim := make([]float64, bins), make([]float64, bins)
 	ch := x.Shape[r-1]

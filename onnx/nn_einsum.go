@@ -170,8 +170,8 @@ func (k *einsumKernel) Run(in, out []*Tensor) error {
 	for i, l := range outLabels {
 		oshape[i] = size[l]
 	}
-	if prod(dims) > 1<<28 {
-		return fmt.Errorf("Einsum: %d terms to sum: %w", prod(dims), ErrUnsupported)
+	if numel(dims) > 1<<28 {
+		return fmt.Errorf("Einsum: %d terms to sum: %w", numel(dims), ErrUnsupported)
 	}
 	out[0].Reset(dt, oshape)
 	out[0].Zero()
@@ -185,7 +185,7 @@ func (k *einsumKernel) Run(in, out []*Tensor) error {
 	idx := make([]int, len(all))
 	offs := make([]int, len(in))
 	oo := 0
-	total := prod(dims)
+	total := numel(dims)
 	for range total {
 		switch st {
 		case StoreF32, StoreF64:

@@ -355,7 +355,7 @@ func matMulRun[T real](k *matMulKernel, bt batches, m, n, kk int, a, b, y []T) {
 	if k.scale != 0 {
 		alpha = T(k.scale)
 	}
-	total := prod(bt.out[:bt.rank])
+	total := numel(bt.out[:bt.rank])
 	if k.pack != nil && nbRank(bt) == 0 && m > 0 && n > 0 && kk > 0 {
 		// B is a 2-D constant: every batch of A (contiguous rows of kk)
 		// meets the same B, so the batches are rows of one product. The

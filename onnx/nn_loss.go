@@ -76,7 +76,7 @@ func (k *lossKernel) Run(in, out []*Tensor) error {
 
 func lossRun[T real](k *lossKernel, dt DataType, shape []int, x []T, target []int64, w, y []T, logp *Tensor) {
 	n, c := shape[0], shape[1]
-	d := prod(shape[2:])
+	d := numel(shape[2:])
 	lp := x
 	if k.softmax {
 		// Log-softmax over the class axis.

@@ -25,7 +25,7 @@ func init() {
 			for range x.Rank() - 2 {
 				s = append(s, 1)
 			}
-			planes, size := x.Shape[0]*x.Shape[1], prod(x.Shape[2:])
+			planes, size := x.Shape[0]*x.Shape[1], numel(x.Shape[2:])
 			out[0].Reset(x.DType, s)
 			for q := range planes {
 				acc := 0.0
@@ -71,7 +71,7 @@ func (k *lpPoolKernel) Run(in, out []*Tensor) error {
 	}
 	r := len(g.in)
 	out[0].Reset(x.DType, g.outShape(x.Shape[0], x.Shape[1]))
-	planes, in1, outN, kk := x.Shape[0]*x.Shape[1], prod(g.in), prod(g.out), prod(g.k)
+	planes, in1, outN, kk := x.Shape[0]*x.Shape[1], numel(g.in), numel(g.out), numel(g.k)
 	var oi, ki [8]int
 	for q := range planes {
 		for o := range outN {

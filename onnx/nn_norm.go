@@ -30,7 +30,7 @@ func planes(shape []int) (nc, size int) {
 	if len(shape) < 2 {
 		return 0, 0
 	}
-	return shape[0] * shape[1], prod(shape[2:])
+	return shape[0] * shape[1], numel(shape[2:])
 }
 
 // ---------------------------------------------------------------- BatchNormalization
@@ -282,7 +282,7 @@ func (k *layerNormKernel) Run(in, out []*Tensor) error {
 	if ax < 0 || ax >= r {
 		return fmt.Errorf("LayerNormalization: axis %d out of range for X shape %v", k.axis, x.Shape)
 	}
-	rows, size := prod(x.Shape[:ax]), prod(x.Shape[ax:])
+	rows, size := numel(x.Shape[:ax]), numel(x.Shape[ax:])
 	// Scale and B broadcast (unidirectionally) to X.shape[axis:]; each
 	// repeats with a period of its own size when it is a suffix.
 	for _, p := range []*Tensor{s, b} {
@@ -544,7 +544,7 @@ func mvnRun[T real](shape []int, red []bool, x, y []T) {
 		}
 	}
 	sum := make([]float64, 2*keep)
-	cnt := float64(prod(shape)) / float64(max(keep, 1))
+	cnt := float64(numel(shape)) / float64(max(keep, 1))
 	key := func(i int) int {
 		k, mul := 0, 1
 		for d := r - 1; d >= 0; d-- {

@@ -39,7 +39,7 @@ func naiveConv(x, w, b *Tensor, group int, strides, dil, pads []int) ([]float64,
 		out[i] = (in[i]+pads[i]+pads[r+i]-dil[i]*(k[i]-1)-1)/strides[i] + 1
 	}
 	cg, mg := c/group, m/group
-	size, osz, ksz := prod(in), prod(out), prod(k)
+	size, osz, ksz := numel(in), numel(out), numel(k)
 	y := make([]float64, n*m*osz)
 	oi, ki := make([]int, r), make([]int, r)
 	for i := range n {
@@ -194,8 +194,8 @@ func TestMatMulBroadcastAgainstNaive(t *testing.T) {
 			}
 			sa := BroadcastStrides(as[:len(as)-2], batch)
 			sb := BroadcastStrides(bs[:len(bs)-2], batch)
-			want := make([]float64, 0, prod(batch)*m*n)
-			for bi := range prod(batch) {
+			want := make([]float64, 0, numel(batch)*m*n)
+			for bi := range numel(batch) {
 				oa, ob, t := 0, 0, bi
 				for d := len(batch) - 1; d >= 0; d-- {
 					v := t % batch[d]

@@ -112,11 +112,11 @@ func lowest[T poolElem]() T {
 // poolRun pools planes [0, planes) of x into y (and the argmax into idx,
 // when not nil).
 func poolRun[T poolElem](k *poolKernel, g geom, planes int, x, y []T, idx []int64) {
-	in, out := prod(g.in), prod(g.out)
+	in, out := numel(g.in), numel(g.out)
 	if planes == 0 || out == 0 {
 		return
 	}
-	kk := prod(g.k)
+	kk := numel(g.k)
 	args := poolArgs[T]{k, g, lowest[T](), x, y, idx, in, out}
 	if planes*out*kk < 1<<14 && !forceParallel || parallel.Threads() == 1 {
 		args.block(0, planes)
@@ -346,7 +346,7 @@ func taps(start, k, d, hi, lo int) int {
 // poolND pools one plane with a window of any rank.
 func poolND[T poolElem](k *poolKernel, g geom, plane int, lo T, x, y []T, idx []int64) {
 	r := len(g.in)
-	in, out, kk := prod(g.in), prod(g.out), prod(g.k)
+	in, out, kk := numel(g.in), numel(g.out), numel(g.k)
 	var oidx, kidx [8]int
 	for p := range out {
 		t := p
@@ -441,7 +441,7 @@ func (k globalPool) Run(in, out []*Tensor) error {
 	for range x.Rank() - 2 {
 		s = append(s, 1)
 	}
-	planes, size := x.Shape[0]*x.Shape[1], prod(x.Shape[2:])
+	planes, size := x.Shape[0]*x.Shape[1], numel(x.Shape[2:])
 	out[0].Reset(x.DType, s)
 	switch x.DType.Storage() {
 	case StoreF32:

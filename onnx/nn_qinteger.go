@@ -40,7 +40,7 @@ func dequant(t, zp, scale *Tensor, axis int) (*Tensor, error) {
 	o := NewTensor(Double, t.Shape...)
 	inner := 1
 	if axis >= 0 && axis < t.Rank() {
-		inner = prod(t.Shape[axis+1:])
+		inner = numel(t.Shape[axis+1:])
 	}
 	at := func(p *Tensor, i int, def float64) float64 {
 		if p == nil || p.Size() == 0 {
@@ -128,7 +128,7 @@ func (k *qKernel) Run(in, out []*Tensor) error {
 	out[0].Reset(dt, y.Shape)
 	inner, per := 1, yScale.Size() > 1
 	if per && y.Rank() >= 2 {
-		inner = prod(y.Shape[2:]) // per output channel (conv)
+		inner = numel(y.Shape[2:]) // per output channel (conv)
 	}
 	for i, v := range y.F64 {
 		j := 0

@@ -61,7 +61,7 @@ func (k *quantKernel) params(x, scale *Tensor) (func(i int) int, error) {
 	if scale.Rank() != 1 || ax < 0 || ax >= x.Rank() || x.Shape[ax] != scale.Size() {
 		return nil, fmt.Errorf("scale shape %v does not fit axis %d of shape %v", scale.Shape, k.axis, x.Shape)
 	}
-	inner := prod(x.Shape[ax+1:])
+	inner := numel(x.Shape[ax+1:])
 	d := x.Shape[ax]
 	return func(i int) int { return i / inner % d }, nil
 }

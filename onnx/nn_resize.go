@@ -220,7 +220,7 @@ func (k *resizeKernel) Run(in, out []*Tensor) error {
 		}
 		lo, hi := roiAt(a)
 		taps := k.axisTaps(shape[a], outShape[a], scale[a], lo, hi)
-		outer, inner := prod(shape[:a]), prod(shape[a+1:])
+		outer, inner := numel(shape[:a]), numel(shape[a+1:])
 		next := make([]float64, outer*outShape[a]*inner)
 		for o := range outer {
 			src := cur[o*shape[a]*inner : (o+1)*shape[a]*inner]

@@ -290,10 +290,6 @@ func (g geom) symmetric() bool {
 	return true
 }
 
-// prod is numel (tensor.go), under the name the window and kernel code
-// calls it by.
-func prod(s []int) int { return numel(s) }
-
 // outShape returns [n, c, out...].
 func (g geom) outShape(n, c int) []int {
 	s := make([]int, 0, 2+len(g.out))
