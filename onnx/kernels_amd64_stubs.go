@@ -19,6 +19,26 @@ func dwTapsAVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int
 //go:noescape
 func deintAVX2(a *float32, b *float32, x *float32, h int)
 
+// dwC8s1AVX2 is a 3×3 depthwise convolution of eight interleaved channels (see nn_dwc8.go).
+//
+//go:noescape
+func dwC8s1AVX2(y *float32, p *float32, w *float32, oh int, ow int, xs int, pitch int)
+
+// dwC8s2AVX2 is a 3×3 depthwise convolution of eight interleaved channels (see nn_dwc8.go).
+//
+//go:noescape
+func dwC8s2AVX2(y *float32, p *float32, w *float32, oh int, ow int, xs int, pitch int)
+
+// pack8AVX2 interleaves eight rows of src into dst (see nn_dwc8.go).
+//
+//go:noescape
+func pack8AVX2(dst *float32, src *float32, n int, stride int)
+
+// unpack8AVX2 writes an interleaved block back to eight rows of dst (see nn_dwc8.go).
+//
+//go:noescape
+func unpack8AVX2(dst *float32, src *float32, n int, stride int)
+
 // addVVAVX2 is elementwise add of two float32 vectors (see kernels_amd64.go).
 //
 //go:noescape

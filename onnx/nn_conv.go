@@ -641,6 +641,10 @@ func im2colND[T real](col, x []T, c int, g geom) {
 // or another activation follows per channel while it is in cache.
 // Channels run in parallel when there is enough work.
 func convDepthwise[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) {
+	if xf, ok := any(x).([]float32); ok && dwC8Fits(g, c, m, k.group) {
+		convDepthwiseC8(k, a, g, n, c, xf, any(w).([]float32), any(bias).([]float32), any(res).([]float32), any(y).([]float32))
+		return
+	}
 	j := getDwJob[T](k)
 	defer k.jobs.put(j)
 	H, W, OH, OW := g.in[0], g.in[1], g.out[0], g.out[1]

@@ -14,7 +14,8 @@ type mnv2Conv struct{ c, m, hw, k, s, group int }
 // BenchmarkConvMobileNetV2 times MobileNetV2's convolution shapes one by
 // one, at the threads set (ADJOINT_NUM_THREADS): the depthwise 3×3 layers,
 // the first 3×3 stride-2 layer and the 1×1 layers of smallest depth,
-// where docs/onnx-vs-ort.md compares each with ONNX Runtime's profile.
+// where docs/onnx-vs-ort.md compares each with ONNX Runtime's profile;
+// the depthwise ones by the blocked path (nn_dwc8.go) and the per-channel one.
 func BenchmarkConvMobileNetV2(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	shapes := []mnv2Conv{
@@ -28,27 +29,35 @@ func BenchmarkConvMobileNetV2(b *testing.B) {
 	for _, s := range shapes {
 		x, w, bias := randTensor(r, 1, s.c, s.hw, s.hw), randTensor(r, s.m, s.c/s.group, s.k, s.k), randTensor(r, s.m)
 		p, st := int64(s.k/2), int64(s.s)
-		b.Run(fmt.Sprintf("c=%d/m=%d/hw=%d/k=%d/s=%d/g=%d", s.c, s.m, s.hw, s.k, s.s, s.group), func(b *testing.B) {
-			node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
-				Attrs: []*Attribute{intsAttr("pads", p, p, p, p), intsAttr("strides", st, st), {Name: "group", Type: AttrInt, I: int64(s.group)}}}
-			node.graph = &Graph{consts: map[string]*Tensor{"w": w}}
-			kk, err := newConv(node)
-			if err != nil {
-				b.Fatal(err)
-			}
-			k := kk.(*convKernel)
-			k.act = act{kind: actClip, lo: 0, hi: 6}
-			k.pack = &packedW{} // W is a constant, as markConstW finds it
-			in, out := []*Tensor{x, w, bias}, []*Tensor{{}}
-			if err := k.Run(in, out); err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
+		impls := []string{""}
+		if s.group > 1 {
+			impls = []string{"/impl=c8", "/impl=perchannel"}
+		}
+		for _, impl := range impls {
+			b.Run(fmt.Sprintf("c=%d/m=%d/hw=%d/k=%d/s=%d/g=%d%s", s.c, s.m, s.hw, s.k, s.s, s.group, impl), func(b *testing.B) {
+				defer func(o bool) { dwC8Off = o }(dwC8Off)
+				dwC8Off = impl == "/impl=perchannel"
+				node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+					Attrs: []*Attribute{intsAttr("pads", p, p, p, p), intsAttr("strides", st, st), {Name: "group", Type: AttrInt, I: int64(s.group)}}}
+				node.graph = &Graph{consts: map[string]*Tensor{"w": w}}
+				kk, err := newConv(node)
+				if err != nil {
+					b.Fatal(err)
+				}
+				k := kk.(*convKernel)
+				k.act = act{kind: actClip, lo: 0, hi: 6}
+				k.pack = &packedW{} // W is a constant, as markConstW finds it
+				in, out := []*Tensor{x, w, bias}, []*Tensor{{}}
 				if err := k.Run(in, out); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "µs/op")
-		})
+				for b.Loop() {
+					if err := k.Run(in, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "µs/op")
+			})
+		}
 	}
 }

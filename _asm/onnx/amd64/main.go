@@ -39,6 +39,11 @@ func main() {
 	dw3x3()
 	dwTaps()
 	deint()
+	for _, sw := range []int{1, 2} {
+		dwC8(sw)
+	}
+	pack8()
+	unpack8()
 	for _, op := range []arith{{"add", VADDPS}, {"sub", VSUBPS}, {"mul", VMULPS}, {"div", VDIVPS}} {
 		vv(op)
 	}
