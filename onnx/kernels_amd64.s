@@ -548,6 +548,150 @@ dwC8s1AVX2_done:
 	VZEROUPPER
 	RET
 
+// func dwC8Tapss1AVX2(y *float32, p *float32, w *float32, offs *int, ntaps int, oh int, ow int, xs int)
+// Requires: AVX, FMA3
+TEXT ·dwC8Tapss1AVX2(SB), NOSPLIT, $0-64
+	MOVQ w+16(FP), DX
+	MOVQ offs+24(FP), SI
+	MOVQ ntaps+32(FP), DI
+	SHLQ $0x05, DI
+	MOVQ p+8(FP), AX
+	MOVQ y+0(FP), BX
+	MOVQ oh+40(FP), CX
+
+dwC8Tapss1AVX2_row:
+	TESTQ CX, CX
+	JZ    dwC8Tapss1AVX2_done
+	MOVQ  AX, R8
+	MOVQ  BX, R9
+	MOVQ  ow+48(FP), R10
+
+dwC8Tapss1AVX2_6:
+	CMPQ    R10, $0x06
+	JL      dwC8Tapss1AVX2_6_end
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS (DX)(DI*1), Y1
+	VMOVUPS (DX)(DI*1), Y2
+	VMOVUPS (DX)(DI*1), Y3
+	VMOVUPS (DX)(DI*1), Y4
+	VMOVUPS (DX)(DI*1), Y5
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwC8Tapss1AVX2_taps6:
+	VMOVUPS     (R12), Y6
+	MOVQ        (R13), R14
+	VFMADD231PS (R8)(R14*4), Y6, Y0
+	VFMADD231PS 32(R8)(R14*4), Y6, Y1
+	VFMADD231PS 64(R8)(R14*4), Y6, Y2
+	VFMADD231PS 96(R8)(R14*4), Y6, Y3
+	VFMADD231PS 128(R8)(R14*4), Y6, Y4
+	VFMADD231PS 160(R8)(R14*4), Y6, Y5
+	ADDQ        $0x20, R12
+	ADDQ        $0x08, R13
+	SUBQ        $0x20, R11
+	JNZ         dwC8Tapss1AVX2_taps6
+	VMOVUPS     32(DX)(DI*1), Y7
+	VMAXPS      Y0, Y7, Y0
+	VMAXPS      Y1, Y7, Y1
+	VMAXPS      Y2, Y7, Y2
+	VMAXPS      Y3, Y7, Y3
+	VMAXPS      Y4, Y7, Y4
+	VMAXPS      Y5, Y7, Y5
+	VMOVUPS     64(DX)(DI*1), Y7
+	VMINPS      Y0, Y7, Y0
+	VMOVUPS     Y0, (R9)
+	VMINPS      Y1, Y7, Y1
+	VMOVUPS     Y1, 32(R9)
+	VMINPS      Y2, Y7, Y2
+	VMOVUPS     Y2, 64(R9)
+	VMINPS      Y3, Y7, Y3
+	VMOVUPS     Y3, 96(R9)
+	VMINPS      Y4, Y7, Y4
+	VMOVUPS     Y4, 128(R9)
+	VMINPS      Y5, Y7, Y5
+	VMOVUPS     Y5, 160(R9)
+	ADDQ        $0x000000c0, R8
+	ADDQ        $0x000000c0, R9
+	SUBQ        $0x06, R10
+	JMP         dwC8Tapss1AVX2_6
+
+dwC8Tapss1AVX2_6_end:
+dwC8Tapss1AVX2_3:
+	CMPQ    R10, $0x03
+	JL      dwC8Tapss1AVX2_3_end
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS (DX)(DI*1), Y1
+	VMOVUPS (DX)(DI*1), Y2
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwC8Tapss1AVX2_taps3:
+	VMOVUPS     (R12), Y6
+	MOVQ        (R13), R14
+	VFMADD231PS (R8)(R14*4), Y6, Y0
+	VFMADD231PS 32(R8)(R14*4), Y6, Y1
+	VFMADD231PS 64(R8)(R14*4), Y6, Y2
+	ADDQ        $0x20, R12
+	ADDQ        $0x08, R13
+	SUBQ        $0x20, R11
+	JNZ         dwC8Tapss1AVX2_taps3
+	VMOVUPS     32(DX)(DI*1), Y7
+	VMAXPS      Y0, Y7, Y0
+	VMAXPS      Y1, Y7, Y1
+	VMAXPS      Y2, Y7, Y2
+	VMOVUPS     64(DX)(DI*1), Y7
+	VMINPS      Y0, Y7, Y0
+	VMOVUPS     Y0, (R9)
+	VMINPS      Y1, Y7, Y1
+	VMOVUPS     Y1, 32(R9)
+	VMINPS      Y2, Y7, Y2
+	VMOVUPS     Y2, 64(R9)
+	ADDQ        $0x00000060, R8
+	ADDQ        $0x00000060, R9
+	SUBQ        $0x03, R10
+	JMP         dwC8Tapss1AVX2_3
+
+dwC8Tapss1AVX2_3_end:
+dwC8Tapss1AVX2_1:
+	CMPQ    R10, $0x01
+	JL      dwC8Tapss1AVX2_1_end
+	VMOVUPS (DX)(DI*1), Y0
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwC8Tapss1AVX2_taps1:
+	VMOVUPS     (R12), Y6
+	MOVQ        (R13), R14
+	VFMADD231PS (R8)(R14*4), Y6, Y0
+	ADDQ        $0x20, R12
+	ADDQ        $0x08, R13
+	SUBQ        $0x20, R11
+	JNZ         dwC8Tapss1AVX2_taps1
+	VMOVUPS     32(DX)(DI*1), Y7
+	VMAXPS      Y0, Y7, Y0
+	VMOVUPS     64(DX)(DI*1), Y7
+	VMINPS      Y0, Y7, Y0
+	VMOVUPS     Y0, (R9)
+	ADDQ        $0x00000020, R8
+	ADDQ        $0x00000020, R9
+	SUBQ        $0x01, R10
+	JMP         dwC8Tapss1AVX2_1
+
+dwC8Tapss1AVX2_1_end:
+	MOVQ R9, BX
+	MOVQ xs+56(FP), R10
+	LEAQ (AX)(R10*4), AX
+	DECQ CX
+	JMP  dwC8Tapss1AVX2_row
+
+dwC8Tapss1AVX2_done:
+	VZEROUPPER
+	RET
+
 // func dwC8s2AVX2(y *float32, p *float32, w *float32, oh int, ow int, xs int, pitch int)
 // Requires: AVX, FMA3
 TEXT ·dwC8s2AVX2(SB), NOSPLIT, $0-56
@@ -752,6 +896,150 @@ dwC8s2AVX2_1_end:
 	JMP  dwC8s2AVX2_row
 
 dwC8s2AVX2_done:
+	VZEROUPPER
+	RET
+
+// func dwC8Tapss2AVX2(y *float32, p *float32, w *float32, offs *int, ntaps int, oh int, ow int, xs int)
+// Requires: AVX, FMA3
+TEXT ·dwC8Tapss2AVX2(SB), NOSPLIT, $0-64
+	MOVQ w+16(FP), DX
+	MOVQ offs+24(FP), SI
+	MOVQ ntaps+32(FP), DI
+	SHLQ $0x05, DI
+	MOVQ p+8(FP), AX
+	MOVQ y+0(FP), BX
+	MOVQ oh+40(FP), CX
+
+dwC8Tapss2AVX2_row:
+	TESTQ CX, CX
+	JZ    dwC8Tapss2AVX2_done
+	MOVQ  AX, R8
+	MOVQ  BX, R9
+	MOVQ  ow+48(FP), R10
+
+dwC8Tapss2AVX2_6:
+	CMPQ    R10, $0x06
+	JL      dwC8Tapss2AVX2_6_end
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS (DX)(DI*1), Y1
+	VMOVUPS (DX)(DI*1), Y2
+	VMOVUPS (DX)(DI*1), Y3
+	VMOVUPS (DX)(DI*1), Y4
+	VMOVUPS (DX)(DI*1), Y5
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwC8Tapss2AVX2_taps6:
+	VMOVUPS     (R12), Y6
+	MOVQ        (R13), R14
+	VFMADD231PS (R8)(R14*4), Y6, Y0
+	VFMADD231PS 64(R8)(R14*4), Y6, Y1
+	VFMADD231PS 128(R8)(R14*4), Y6, Y2
+	VFMADD231PS 192(R8)(R14*4), Y6, Y3
+	VFMADD231PS 256(R8)(R14*4), Y6, Y4
+	VFMADD231PS 320(R8)(R14*4), Y6, Y5
+	ADDQ        $0x20, R12
+	ADDQ        $0x08, R13
+	SUBQ        $0x20, R11
+	JNZ         dwC8Tapss2AVX2_taps6
+	VMOVUPS     32(DX)(DI*1), Y7
+	VMAXPS      Y0, Y7, Y0
+	VMAXPS      Y1, Y7, Y1
+	VMAXPS      Y2, Y7, Y2
+	VMAXPS      Y3, Y7, Y3
+	VMAXPS      Y4, Y7, Y4
+	VMAXPS      Y5, Y7, Y5
+	VMOVUPS     64(DX)(DI*1), Y7
+	VMINPS      Y0, Y7, Y0
+	VMOVUPS     Y0, (R9)
+	VMINPS      Y1, Y7, Y1
+	VMOVUPS     Y1, 32(R9)
+	VMINPS      Y2, Y7, Y2
+	VMOVUPS     Y2, 64(R9)
+	VMINPS      Y3, Y7, Y3
+	VMOVUPS     Y3, 96(R9)
+	VMINPS      Y4, Y7, Y4
+	VMOVUPS     Y4, 128(R9)
+	VMINPS      Y5, Y7, Y5
+	VMOVUPS     Y5, 160(R9)
+	ADDQ        $0x00000180, R8
+	ADDQ        $0x000000c0, R9
+	SUBQ        $0x06, R10
+	JMP         dwC8Tapss2AVX2_6
+
+dwC8Tapss2AVX2_6_end:
+dwC8Tapss2AVX2_3:
+	CMPQ    R10, $0x03
+	JL      dwC8Tapss2AVX2_3_end
+	VMOVUPS (DX)(DI*1), Y0
+	VMOVUPS (DX)(DI*1), Y1
+	VMOVUPS (DX)(DI*1), Y2
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwC8Tapss2AVX2_taps3:
+	VMOVUPS     (R12), Y6
+	MOVQ        (R13), R14
+	VFMADD231PS (R8)(R14*4), Y6, Y0
+	VFMADD231PS 64(R8)(R14*4), Y6, Y1
+	VFMADD231PS 128(R8)(R14*4), Y6, Y2
+	ADDQ        $0x20, R12
+	ADDQ        $0x08, R13
+	SUBQ        $0x20, R11
+	JNZ         dwC8Tapss2AVX2_taps3
+	VMOVUPS     32(DX)(DI*1), Y7
+	VMAXPS      Y0, Y7, Y0
+	VMAXPS      Y1, Y7, Y1
+	VMAXPS      Y2, Y7, Y2
+	VMOVUPS     64(DX)(DI*1), Y7
+	VMINPS      Y0, Y7, Y0
+	VMOVUPS     Y0, (R9)
+	VMINPS      Y1, Y7, Y1
+	VMOVUPS     Y1, 32(R9)
+	VMINPS      Y2, Y7, Y2
+	VMOVUPS     Y2, 64(R9)
+	ADDQ        $0x000000c0, R8
+	ADDQ        $0x00000060, R9
+	SUBQ        $0x03, R10
+	JMP         dwC8Tapss2AVX2_3
+
+dwC8Tapss2AVX2_3_end:
+dwC8Tapss2AVX2_1:
+	CMPQ    R10, $0x01
+	JL      dwC8Tapss2AVX2_1_end
+	VMOVUPS (DX)(DI*1), Y0
+	MOVQ    DX, R12
+	MOVQ    SI, R13
+	MOVQ    DI, R11
+
+dwC8Tapss2AVX2_taps1:
+	VMOVUPS     (R12), Y6
+	MOVQ        (R13), R14
+	VFMADD231PS (R8)(R14*4), Y6, Y0
+	ADDQ        $0x20, R12
+	ADDQ        $0x08, R13
+	SUBQ        $0x20, R11
+	JNZ         dwC8Tapss2AVX2_taps1
+	VMOVUPS     32(DX)(DI*1), Y7
+	VMAXPS      Y0, Y7, Y0
+	VMOVUPS     64(DX)(DI*1), Y7
+	VMINPS      Y0, Y7, Y0
+	VMOVUPS     Y0, (R9)
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000020, R9
+	SUBQ        $0x01, R10
+	JMP         dwC8Tapss2AVX2_1
+
+dwC8Tapss2AVX2_1_end:
+	MOVQ R9, BX
+	MOVQ xs+56(FP), R10
+	LEAQ (AX)(R10*4), AX
+	DECQ CX
+	JMP  dwC8Tapss2AVX2_row
+
+dwC8Tapss2AVX2_done:
 	VZEROUPPER
 	RET
 

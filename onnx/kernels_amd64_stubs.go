@@ -24,10 +24,20 @@ func deintAVX2(a *float32, b *float32, x *float32, h int)
 //go:noescape
 func dwC8s1AVX2(y *float32, p *float32, w *float32, oh int, ow int, xs int, pitch int)
 
+// dwC8Tapss1AVX2 is a depthwise convolution of eight interleaved channels with any window (see nn_dwc8.go).
+//
+//go:noescape
+func dwC8Tapss1AVX2(y *float32, p *float32, w *float32, offs *int, ntaps int, oh int, ow int, xs int)
+
 // dwC8s2AVX2 is a 3×3 depthwise convolution of eight interleaved channels (see nn_dwc8.go).
 //
 //go:noescape
 func dwC8s2AVX2(y *float32, p *float32, w *float32, oh int, ow int, xs int, pitch int)
+
+// dwC8Tapss2AVX2 is a depthwise convolution of eight interleaved channels with any window (see nn_dwc8.go).
+//
+//go:noescape
+func dwC8Tapss2AVX2(y *float32, p *float32, w *float32, offs *int, ntaps int, oh int, ow int, xs int)
 
 // pack8AVX2 interleaves eight rows of src into dst (see nn_dwc8.go).
 //

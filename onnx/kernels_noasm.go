@@ -16,5 +16,9 @@ func arithAsm(op string, d, a, b []float32) int { return 0 }
 
 // The blocked depthwise path never runs without the assembly (dwC8Fits).
 func dwC8Asm(o, p, wb []float32, oh, ow, xs, pitch, sw int) { panic("onnx: dwC8Asm without assembly") }
-func pack8Asm(dst, src []float32, n, stride int)           { panic("onnx: pack8Asm without assembly") }
-func unpack8Asm(dst, src []float32, n, stride int)         { panic("onnx: unpack8Asm without assembly") }
+func pack8Asm(dst, src []float32, n, stride int)            { panic("onnx: pack8Asm without assembly") }
+func unpack8Asm(dst, src []float32, n, stride int)          { panic("onnx: unpack8Asm without assembly") }
+
+func dwC8TapsAsm(o, p, wb []float32, offs []int, oh, ow, xs, sw int) {
+	panic("onnx: dwC8TapsAsm without assembly")
+}

@@ -5,8 +5,8 @@ import (
 	"math"
 )
 
-// The depthwise convolution in blocks of eight channels (3×3 window,
-// column stride 1 or 2, float32, with the AVX2 kernels). The per-channel
+// The depthwise convolution in blocks of eight channels (windows up to
+// 7×7, column stride 1 or 2, float32, with the AVX2 kernels). The per-channel
 // path (convDepthwise's dwJob) pays per plane and per row: a call per row
 // to copy or split it into phases, a masked tail vector per row. On
 // MobileNetV2's small planes (14×14, 7×7) and at stride 2 that cost
@@ -24,11 +24,15 @@ var dwC8Off = false
 
 // dwC8Fits says whether the blocked path computes this depthwise
 // convolution: one input and one output channel per group, a multiple of
-// 8 of them, a 3×3 window without dilation, column stride 1 or 2.
+// 8 of them, a 2-D window of at most dwC8MaxTaps taps, column stride 1
+// or 2.
 func dwC8Fits(g geom, c, m, group int) bool {
 	return useAVX2 && !dwC8Off && c == group && m == group && c%8 == 0 && len(g.k) == 2 &&
-		g.k[0] == 3 && g.k[1] == 3 && g.d[0] == 1 && g.d[1] == 1 && (g.s[1] == 1 || g.s[1] == 2)
+		g.k[0]*g.k[1] <= dwC8MaxTaps && (g.s[1] == 1 || g.s[1] == 2)
 }
+
+// dwC8MaxTaps is the largest window the blocked path takes (7×7).
+const dwC8MaxTaps = 49
 
 // dwC8Args is one blocked depthwise convolution, for forArgs: block i is
 // channels [8i, 8i+8) of image i/(c/8).
@@ -38,8 +42,8 @@ type dwC8Args struct {
 	x, w, bias, res, y []float32
 	c                  int
 	H, W, OH, OW       int
-	sh, sw, ph, pw     int
-	PH, PW             int
+	KH, KW, dh, dw     int
+	sh, sw, ph, pw, PW int
 	lo, hi             float32
 	after              bool
 }
@@ -51,15 +55,15 @@ func convDepthwiseC8(k *convKernel, a act, g geom, n, c int, x, w, bias, res, y 
 		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	}
 	args := dwC8Args{k: k, a: a, x: x, w: w, bias: bias, res: res, y: y, c: c,
-		H: g.in[0], W: g.in[1], OH: g.out[0], OW: g.out[1], sh: g.s[0], sw: g.s[1], ph: g.pb[0], pw: g.pb[1],
+		H: g.in[0], W: g.in[1], OH: g.out[0], OW: g.out[1], KH: g.k[0], KW: g.k[1], dh: g.d[0], dw: g.d[1], sh: g.s[0], sw: g.s[1], ph: g.pb[0], pw: g.pb[1],
 		PW: g.in[1] + g.pb[1] + g.pe[1], lo: lo, hi: hi, after: res != nil || !clamps}
 	blocks := n * c / 8
-	work := blocks * 8 * g.out[0] * g.out[1] * 9
+	work := blocks * 8 * g.out[0] * g.out[1] * g.k[0] * g.k[1]
 	if work < dwParallelWork && !forceParallel {
 		args.block(0, blocks)
 		return
 	}
-	per := 8 * (g.out[0]*g.out[1]*9 + g.in[0]*g.in[1])
+	per := 8 * (g.out[0]*g.out[1]*g.k[0]*g.k[1] + g.in[0]*g.in[1])
 	forArgs(&k.jobs, blocks, max(1, dwGrainWork/per), args)
 }
 
@@ -71,16 +75,24 @@ var dwC8Strip = 1 << 14
 
 func (j dwC8Args) block(b0, b1 int) {
 	H, W, OH, OW, PW, sh := j.H, j.W, j.OH, j.OW, j.PW, j.sh
-	hw, ohw, pitch := H*W, OH*OW, PW*8
+	hw, ohw, pitch, kk := H*W, OH*OW, PW*8, j.KH*j.KW
 	// Output rows per strip and the padded rows they read.
-	so := min(OH, max(1, (dwC8Strip/pitch-3)/sh+1))
-	prows := (so-1)*sh + 3
+	ext := (j.KH-1)*j.dh + 1
+	so := min(OH, max(1, (dwC8Strip/pitch-ext)/sh+1))
+	prows := (so-1)*sh + ext
 	// The strip's padded plane, its output (readable to a whole number of
-	// 8×8 blocks) and the weights (nine taps, bias, lo, hi: 12 vectors).
-	psz, osz := prows*pitch, (so*OW+7)&^7*8
-	buf := getScratch[float32](&j.k.buffer, psz+osz+96)
+	// 8×8 blocks) and the weights (the taps', bias, lo, hi: a vector each).
+	psz, osz, wsz := prows*pitch, (so*OW+7)&^7*8, (kk+3)*8
+	buf := getScratch[float32](&j.k.buffer, psz+osz+wsz)
 	defer putScratch(&j.k.buffer, buf)
-	p, o, wb := (*buf)[:psz], (*buf)[psz:psz+osz], (*buf)[psz+osz:psz+osz+96]
+	p, o, wb := (*buf)[:psz], (*buf)[psz:psz+osz], (*buf)[psz+osz:psz+osz+wsz]
+	// The taps' offsets in the plane.
+	var offs [dwC8MaxTaps]int
+	for kh := range j.KH {
+		for kw := range j.KW {
+			offs[kh*j.KW+kw] = kh*j.dh*pitch + kw*j.dw*8
+		}
+	}
 	// The left and right padding stay zero: only the interior of a row
 	// is rewritten (a row of top or bottom padding is cleared whole).
 	for r := range prows {
@@ -89,26 +101,26 @@ func (j dwC8Args) block(b0, b1 int) {
 		clear(row[(j.pw+W)*8:])
 	}
 	for i := range 8 {
-		wb[80+i], wb[88+i] = j.lo, j.hi
+		wb[8*(kk+1)+i], wb[8*(kk+2)+i] = j.lo, j.hi
 	}
 	cb := j.c / 8
 	for b := b0; b < b1; b++ {
 		img, c0 := b/cb, b%cb*8
 		ch := img*j.c + c0 // the block's first plane
 		for i := range 8 {
-			for t := range 9 {
-				wb[8*t+i] = j.w[(c0+i)*9+t]
+			for t := range kk {
+				wb[8*t+i] = j.w[(c0+i)*kk+t]
 			}
-			wb[72+i] = 0
+			wb[8*kk+i] = 0
 			if j.bias != nil {
-				wb[72+i] = j.bias[c0+i]
+				wb[8*kk+i] = j.bias[c0+i]
 			}
 		}
 		xb := j.x[ch*hw : (ch+8)*hw]
 		yb := j.y[ch*ohw : (ch+8)*ohw]
 		for r0 := 0; r0 < OH; r0 += so {
 			r1 := min(r0+so, OH)
-			n := (r1-r0-1)*sh + 3
+			n := (r1-r0-1)*sh + ext
 			for i := range n {
 				row := p[i*pitch : (i+1)*pitch]
 				if xr := r0*sh + i - j.ph; xr >= 0 && xr < H {
@@ -117,7 +129,7 @@ func (j dwC8Args) block(b0, b1 int) {
 					clear(row)
 				}
 			}
-			dwC8(o, p, wb, r1-r0, OW, sh, j.sw, n, PW)
+			dwC8(o, p, wb, offs[:kk], r1-r0, OW, sh, j.sw, n, PW)
 			unpack8(yb[r0*OW:], o, (r1-r0)*OW, ohw)
 		}
 		if j.after {
@@ -132,16 +144,30 @@ func (j dwC8Args) block(b0, b1 int) {
 	}
 }
 
-// dwC8 runs the 3×3 kernel over the interleaved plane p (PH×PW) into o
-// (OH×OW), output rows sh and columns sw pixels apart, weights and
-// epilogue in wb; it panics unless every read and write stays inside p
-// and o.
-func dwC8(o, p, wb []float32, OH, OW, sh, sw, PH, PW int) {
-	if OH <= 0 || OW <= 0 || (OH-1)*sh+3 > PH || (OW-1)*sw+3 > PW || len(p) < PH*PW*8 || len(o) < OH*OW*8 || len(wb) < 96 {
-		panic(fmt.Sprintf("onnx: dwC8: %d×%d outputs at stride %d,%d from a %d×%d plane (%d floats), output %d, weights %d",
-			OH, OW, sh, sw, PH, PW, len(p), len(o), len(wb)))
+// dwC8 runs the kernel over the interleaved plane p (PH×PW pixels) into
+// o (OH×OW), output rows sh and columns sw pixels apart, the taps at
+// offs (floats from a window's corner), weights and epilogue in wb (a
+// vector each: the taps', bias, lo, hi); it panics unless every read and
+// write stays inside p, o and wb. A 3×3 window without dilation keeps its
+// weights in registers (dwC8s*AVX2); any other reads them (dwC8Taps*).
+func dwC8(o, p, wb []float32, offs []int, OH, OW, sh, sw, PH, PW int) {
+	pitch, last := PW*8, 0
+	for _, v := range offs {
+		if v < 0 {
+			panic(fmt.Sprintf("onnx: dwC8: negative tap offset %d", v))
+		}
+		last = max(last, v)
 	}
-	dwC8Asm(o, p, wb, OH, OW, sh*PW*8, PW*8, sw)
+	if OH <= 0 || OW <= 0 || len(offs) == 0 || len(offs) > dwC8MaxTaps || (OH-1)*sh*pitch+(OW-1)*sw*8+last+8 > PH*pitch ||
+		len(p) < PH*pitch || len(o) < OH*OW*8 || len(wb) < (len(offs)+3)*8 {
+		panic(fmt.Sprintf("onnx: dwC8: %d×%d outputs at stride %d,%d, last tap %d, from a %d×%d plane (%d floats), output %d, weights %d",
+			OH, OW, sh, sw, last, PH, PW, len(p), len(o), len(wb)))
+	}
+	if len(offs) == 9 && offs[1] == 8 && offs[2] == 16 && offs[3] == pitch && offs[8] == 2*pitch+16 {
+		dwC8Asm(o, p, wb, OH, OW, sh*pitch, pitch, sw)
+		return
+	}
+	dwC8TapsAsm(o, p, wb, offs, OH, OW, sh*pitch, sw)
 }
 
 // pack8 sets dst[8i+c] = src[c·stride+i] for i < n, c < 8.

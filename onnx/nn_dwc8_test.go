@@ -66,9 +66,10 @@ func TestPack8AgainstLoop(t *testing.T) {
 // the definition in float64 (naiveConv) on planes of every width around
 // the transposes' and the kernel's steps, both strides, asymmetric pads,
 // batches, bias, each epilogue (fused clamp, residual, LeakyRelu after),
-// at one and two threads, whole planes and strips of rows (a strip of
+// windows from 1×1 to 7×7 and dilated (the kernel that reads its weights
+// from memory), at one and two threads, whole planes and strips of rows (a strip of
 // 300 floats is one to three rows here). The tolerance is the float32 rounding bound of
-// a sum of ten terms: γ₁₀·Σ|terms| (γₙ = nu/(1−nu), u = 2⁻²⁴), computed per
+// a sum of taps + 2 terms (bias, residual): γₙ·Σ|terms| (γₙ = nu/(1−nu), u = 2⁻²⁴), computed per
 // element from the absolute values.
 func TestDepthwiseC8AgainstNaive(t *testing.T) {
 	if !useAVX2 {
@@ -82,18 +83,25 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 		pads       []int
 		bias, res  bool
 		a          act
+		k, dil     []int // 3×3, no dilation when nil
 	}
 	cases := []tc{
-		{1, 8, 7, 7, []int{1, 1}, []int{1, 1, 1, 1}, true, false, clipOf(0, 6)},
-		{1, 16, 14, 14, []int{2, 2}, []int{1, 1, 1, 1}, true, false, clipOf(0, 6)},
-		{2, 8, 5, 9, []int{1, 1}, []int{1, 1, 1, 1}, false, false, act{}},
-		{1, 24, 11, 13, []int{2, 2}, []int{0, 1, 1, 0}, true, false, act{kind: actRelu}},
-		{1, 8, 3, 3, []int{1, 1}, []int{0, 0, 0, 0}, true, false, clipOf(-0.5, 0.5)},
-		{1, 8, 1, 17, []int{1, 2}, []int{1, 1, 1, 1}, true, false, act{}},
-		{1, 8, 20, 1, []int{3, 1}, []int{2, 1, 0, 1}, true, false, act{}},
-		{2, 16, 9, 23, []int{1, 1}, []int{1, 1, 1, 1}, true, true, act{kind: actRelu}},
-		{1, 8, 12, 12, []int{2, 2}, []int{1, 1, 1, 1}, true, false, act{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}},
-		{1, 32, 28, 28, []int{1, 1}, []int{1, 1, 1, 1}, true, false, clipOf(0, 6)},
+		{1, 8, 7, 7, []int{1, 1}, []int{1, 1, 1, 1}, true, false, clipOf(0, 6), nil, nil},
+		{1, 16, 14, 14, []int{2, 2}, []int{1, 1, 1, 1}, true, false, clipOf(0, 6), nil, nil},
+		{2, 8, 5, 9, []int{1, 1}, []int{1, 1, 1, 1}, false, false, act{}, nil, nil},
+		{1, 24, 11, 13, []int{2, 2}, []int{0, 1, 1, 0}, true, false, act{kind: actRelu}, nil, nil},
+		{1, 8, 3, 3, []int{1, 1}, []int{0, 0, 0, 0}, true, false, clipOf(-0.5, 0.5), nil, nil},
+		{1, 8, 1, 17, []int{1, 2}, []int{1, 1, 1, 1}, true, false, act{}, nil, nil},
+		{1, 8, 20, 1, []int{3, 1}, []int{2, 1, 0, 1}, true, false, act{}, nil, nil},
+		{2, 16, 9, 23, []int{1, 1}, []int{1, 1, 1, 1}, true, true, act{kind: actRelu}, nil, nil},
+		{1, 8, 12, 12, []int{2, 2}, []int{1, 1, 1, 1}, true, false, act{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}, nil, nil},
+		{1, 32, 28, 28, []int{1, 1}, []int{1, 1, 1, 1}, true, false, clipOf(0, 6), nil, nil},
+		{1, 16, 13, 11, []int{2, 1}, []int{2, 2, 2, 2}, true, false, act{kind: actRelu}, []int{5, 5}, nil},
+		{2, 8, 9, 10, []int{1, 1}, []int{2, 2, 2, 2}, true, true, act{}, []int{5, 5}, nil},
+		{1, 8, 15, 17, []int{1, 2}, []int{3, 3, 3, 3}, false, false, clipOf(0, 6), []int{7, 7}, nil},
+		{1, 8, 12, 14, []int{1, 1}, []int{2, 2, 2, 2}, true, false, clipOf(-1, 1), []int{3, 3}, []int{2, 2}},
+		{1, 24, 6, 9, []int{2, 2}, []int{0, 1, 0, 2}, true, false, act{}, []int{3, 5}, []int{1, 2}},
+		{1, 8, 5, 5, []int{1, 1}, []int{0, 0, 0, 0}, true, false, act{}, []int{1, 1}, nil},
 	}
 	for _, strip := range []int{dwC8Strip, 300} {
 		for _, th := range []int{1, 2} {
@@ -104,7 +112,14 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 					defer parallel.SetThreads(parallel.SetThreads(th))
 					defer func(f bool) { forceParallel = f }(forceParallel)
 					forceParallel = th > 1
-					x, w := randTensor(r, c.n, c.c, c.h, c.w), randTensor(r, c.c, 1, 3, 3)
+					kern, dil := c.k, c.dil
+					if kern == nil {
+						kern = []int{3, 3}
+					}
+					if dil == nil {
+						dil = []int{1, 1}
+					}
+					x, w := randTensor(r, c.n, c.c, c.h, c.w), randTensor(r, c.c, 1, kern[0], kern[1])
 					var b *Tensor
 					in := []*Tensor{x, w, nil}
 					if c.bias {
@@ -113,14 +128,15 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 					}
 					p64 := []int64{int64(c.pads[0]), int64(c.pads[1]), int64(c.pads[2]), int64(c.pads[3])}
 					node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
-						Attrs: []*Attribute{intAttr("group", int64(c.c)), intsAttr("strides", int64(c.s[0]), int64(c.s[1])), intsAttr("pads", p64...)}}
+						Attrs: []*Attribute{intAttr("group", int64(c.c)), intsAttr("strides", int64(c.s[0]), int64(c.s[1])),
+							intsAttr("dilations", int64(dil[0]), int64(dil[1])), intsAttr("pads", p64...)}}
 					kk, err := newConv(node)
 					if err != nil {
 						t.Fatal(err)
 					}
 					k := kk.(*convKernel)
 					k.act = c.a
-					want, shape := naiveConv(x, w, b, c.c, c.s, []int{1, 1}, c.pads)
+					want, shape := naiveConv(x, w, b, c.c, c.s, dil, c.pads)
 					abs := func(t *Tensor) *Tensor {
 						if t == nil {
 							return nil
@@ -131,7 +147,7 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 						}
 						return u
 					}
-					mag, _ := naiveConv(abs(x), abs(w), abs(b), c.c, c.s, []int{1, 1}, c.pads)
+					mag, _ := naiveConv(abs(x), abs(w), abs(b), c.c, c.s, dil, c.pads)
 					var res *Tensor
 					if c.res {
 						k.sum = true
@@ -149,6 +165,7 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 					}
 					const u = 1.0 / (1 << 24)
 					g := func(n float64) float64 { return n * u / (1 - n*u) }
+					terms := float64(kern[0]*kern[1] + 2) // taps, bias, residual
 					for j, v := range want {
 						m := mag[j]
 						if res != nil {
@@ -156,8 +173,8 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 							m += math.Abs(float64(res.F32[j]))
 						}
 						v = refAct(c.a, v)
-						if d := math.Abs(float64(y.F32[j]) - v); d > g(11)*m+1e-30 {
-							t.Fatalf("element %d: got %g, want %g (bound %g)", j, y.F32[j], v, g(11)*m)
+						if d := math.Abs(float64(y.F32[j]) - v); d > g(terms)*m+1e-30 {
+							t.Fatalf("element %d: got %g, want %g (bound %g)", j, y.F32[j], v, g(terms)*m)
 						}
 					}
 				})

@@ -291,3 +291,94 @@ func unpack8() {
 	VZEROUPPER()
 	RET()
 }
+
+// dwC8Taps emits dwC8Tapss<sw>AVX2(y, p, w *float32, offs *int, ntaps, oh, ow, xs int):
+//
+//	for r := range oh {
+//		for q := range ow {
+//			for c := range 8 {
+//				s := w[8*ntaps+c]
+//				for t := range ntaps {
+//					s += w[8*t+c] * p[r*xs+offs[t]+8*q*sw+c]
+//				}
+//				y[8*(r*ow+q)+c] = min(max(s, w[8*ntaps+8+c]), w[8*ntaps+16+c])
+//			}
+//		}
+//	}
+//
+// dwC8 for any window (5×5, dilated, …): the taps' weight vectors and
+// offsets come from memory, one weight load a tap for six outputs.
+func dwC8Taps(sw int) {
+	name := fmt.Sprintf("dwC8Tapss%dAVX2", sw)
+	avoutil.TEXT(name, "func(y, p, w *float32, offs *int, ntaps, oh, ow, xs int)")
+	Doc(name + " is a depthwise convolution of eight interleaved channels with any window (see nn_dwc8.go).")
+	acc := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}
+	wv, tmp := Y6, Y7
+	pr, yr, rows, w, offs, ntaps := RAX, RBX, RCX, RDX, RSI, RDI
+	xp, yp, n, t, wq, oq, off := R8, R9, R10, R11, R12, R13, R14
+	Load(Param("w"), w)
+	Load(Param("offs"), offs)
+	Load(Param("ntaps"), ntaps)
+	SHLQ(U8(5), ntaps) // bytes of weights: bias, lo and hi follow
+	wb := func(v int) Mem { return Mem{Base: w, Index: ntaps, Scale: 1, Disp: 32 * v} }
+	Load(Param("p"), pr)
+	Load(Param("y"), yr)
+	Load(Param("oh"), rows)
+
+	block := func(nb int) {
+		l := fmt.Sprintf("%s_taps%d", name, nb)
+		for i := range nb {
+			VMOVUPS(wb(0), acc[i])
+		}
+		MOVQ(w, wq)
+		MOVQ(offs, oq)
+		MOVQ(ntaps, t)
+		Label(l)
+		VMOVUPS(Mem{Base: wq}, wv)
+		MOVQ(Mem{Base: oq}, off)
+		for i := range nb {
+			VFMADD231PS(Mem{Base: xp, Index: off, Scale: 4, Disp: 32 * i * sw}, wv, acc[i])
+		}
+		ADDQ(U8(32), wq)
+		ADDQ(U8(8), oq)
+		SUBQ(U8(32), t)
+		JNZ(LabelRef(l))
+		VMOVUPS(wb(1), tmp)
+		for i := range nb {
+			VMAXPS(acc[i], tmp, acc[i])
+		}
+		VMOVUPS(wb(2), tmp)
+		for i := range nb {
+			VMINPS(acc[i], tmp, acc[i])
+			VMOVUPS(acc[i], Mem{Base: yp, Disp: 32 * i})
+		}
+		ADDQ(U32(32*nb*sw), xp)
+		ADDQ(U32(32*nb), yp)
+		SUBQ(U8(nb), n)
+	}
+
+	Label(name + "_row")
+	TESTQ(rows, rows)
+	JZ(LabelRef(name + "_done"))
+	MOVQ(pr, xp)
+	MOVQ(yr, yp)
+	Load(Param("ow"), n)
+	for _, nb := range []int{6, 3, 1} {
+		l := fmt.Sprintf("%s_%d", name, nb)
+		Label(l)
+		CMPQ(n, U8(nb))
+		JL(LabelRef(l + "_end"))
+		block(nb)
+		JMP(LabelRef(l))
+		Label(l + "_end")
+	}
+	MOVQ(yp, yr)
+	Load(Param("xs"), n)
+	LEAQ(Mem{Base: pr, Index: n, Scale: 4}, pr)
+	DECQ(rows)
+	JMP(LabelRef(name + "_row"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}

@@ -41,6 +41,7 @@ func main() {
 	deint()
 	for _, sw := range []int{1, 2} {
 		dwC8(sw)
+		dwC8Taps(sw)
 	}
 	pack8()
 	unpack8()
