@@ -260,7 +260,9 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 		return
 	}
 	if r == 2 && (cg == 1 || kk > 1 && cg*kk <= directTaps && !convNoDirect) {
-		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
+		if cg == 1 || !convDirect(k, a, g, n, c, m, x, w, bias, res, y) {
+			convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
+		}
 		return
 	}
 	kc := cg * kk

@@ -38,6 +38,7 @@ func main() {
 	maskTable()
 	dw3x3()
 	dwTaps()
+	convDirect()
 	deint()
 	for _, op := range []arith{{"add", VADDPS}, {"sub", VSUBPS}, {"mul", VMULPS}, {"div", VDIVPS}} {
 		vv(op)
