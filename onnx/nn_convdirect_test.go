@@ -192,3 +192,63 @@ func cdRun(t *testing.T, tc cdCase, x, w, b, res *Tensor) *Tensor {
 	}
 	return y
 }
+
+// TestConvDirectKernelBounds runs the tile kernel itself (where there is
+// one) on every tile width and row length up to 3 vectors and a half,
+// with NaN guards around the output: it must write exactly the tile's
+// rows (the last vector of each masked) and sum each output's taps (a
+// naive float64 loop, within γ_{ntaps+1} of Σ|w·x| + |b|), clamped.
+func TestConvDirectKernelBounds(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no direct convolution kernel on this platform")
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	const guard, oh = 16, 3
+	offs := []int{0, 1, 5, 40, 41, 45, 83} // 7 taps over a plane of rows xs apart
+	eps := math.Ldexp(1, -24)
+	for nc := 1; nc <= 4; nc++ {
+		for ow := 1; ow <= 28; ow++ {
+			xs, ys := ow+90, ow+3
+			ycs := oh * ys
+			x := make([]float32, (oh-1)*xs+83+ow+dwSlack)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			w := make([]float32, nc+2+len(offs)*nc)
+			for i := range w {
+				w[i] = float32(r.NormFloat64())
+			}
+			w[nc], w[nc+1] = -1, 1.5
+			buf := make([]float32, guard+nc*ycs+guard)
+			for i := range buf {
+				buf[i] = float32(math.NaN())
+			}
+			y := buf[guard : guard+nc*ycs]
+			if !convDirectAsm(y, x, w, offs, nc, oh, ow, ys, ycs, xs) {
+				t.Fatal("no kernel ran")
+			}
+			for i, v := range buf {
+				c, p := (i-guard)/ycs, (i-guard)%ycs
+				inside := i >= guard && c < nc && p%ys < ow
+				if !inside {
+					if !math.IsNaN(float64(v)) {
+						t.Fatalf("nc %d, ow %d: wrote %g at %d, outside the output", nc, ow, v, i-guard)
+					}
+					continue
+				}
+				row, q := p/ys, p%ys
+				s, a := float64(w[c]), math.Abs(float64(w[c]))
+				for k, o := range offs {
+					pr := float64(w[nc+2+k*nc+c]) * float64(x[row*xs+q+o])
+					s += pr
+					a += math.Abs(pr)
+				}
+				want := min(max(s, -1), 1.5)
+				n := float64(len(offs) + 1)
+				if d := math.Abs(float64(v) - want); !(d <= n*eps/(1-n*eps)*a) {
+					t.Fatalf("nc %d, ow %d: channel %d row %d col %d: got %g, want %g", nc, ow, c, row, q, v, want)
+				}
+			}
+		}
+	}
+}
