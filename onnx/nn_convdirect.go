@@ -36,14 +36,25 @@ func convDirect[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, r
 	j.set(k, a, g, n, c, m, f32s(x), f32s(w), f32s(bias), f32s(res), f32s(y))
 	units := n * k.group * j.bands
 	work := n * m * j.OH * j.OW * j.kk // multiply-adds
-	if work < dwParallelWork && !forceParallel || parallel.Threads() == 1 {
+	if work < cdParallelWork && !forceParallel || parallel.Threads() == 1 {
 		j.body(0, units)
 	} else {
-		parallel.For(units, max(1, dwGrainWork*units/work), j.run)
+		parallel.For(units, max(1, cdGrainWork*units/work), j.run)
 	}
 	*j = cdJob{run: j.run, offs: j.offs, phStart: j.phStart, wp: j.wp} // drop the call's slices
 	return true
 }
+
+// cdParallelWork is the number of multiply-adds below which a direct
+// convolution runs on one thread, and cdGrainWork the least a thread is
+// handed: convDepthwise's cut-offs (dwParallelWork, dwGrainWork) scaled
+// by this kernel's speed (about 2.5× its per-channel one on MobileNetV2's
+// first layer), so that a thread's share is again worth the hand-off, some
+// microseconds; not measured on their own.
+const (
+	cdParallelWork = 1 << 18
+	cdGrainWork    = 1 << 16
+)
 
 // convNoTiles turns the tiled direct kernel off, for the tests and
 // measurements that compare it with convDepthwise's.
