@@ -24,6 +24,12 @@ import (
 // parallel, each thread copying its own rows (a band rereads the
 // (KH−1)·dh rows it shares with the next).
 //
+// With that kernel the direct path also takes any window over at most
+// directTileChannels input channels per group, where GEMM would multiply a
+// patch matrix it first wrote out (ResNet-18's first layer, 3 channels,
+// 7×7, stride 2: 4.7 ms with im2col and GEMM, 2.8 ms here; best of two
+// alternated runs of TestOpTimes, one thread, load 4.5).
+//
 // It reports false, computing nothing, where there is no kernel (float64,
 // no AVX2, purego): convDepthwise runs then.
 func convDirect[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) bool {
@@ -55,6 +61,13 @@ const (
 	cdParallelWork = 1 << 18
 	cdGrainWork    = 1 << 16
 )
+
+// directTileChannels is the most input channels per group for which a
+// convolution with any window takes the direct path when its kernel is
+// there: images' first layers (gray, RGB, RGBA) and narrow groups
+// (ResNeXt's 4). A bound chosen, not measured: wider groups stay with GEMM,
+// whose products are then deeper.
+const directTileChannels = 4
 
 // convNoTiles turns the tiled direct kernel off, for the tests and
 // measurements that compare it with convDepthwise's.
@@ -105,8 +118,10 @@ func (j *cdJob) set(k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, 
 		phStart: j.phStart[:0], offs: j.offs[:0], wp: j.wp[:0]}
 	// A band of b output rows reads (b−1)·sh + (KH−1)·dh + 1 padded rows.
 	span := (KH-1)*dh + 1
-	b := (convDirectBand/(4*cg*PW) - span) / sh
-	j.band = min(max(b+1, 1), OH)
+	// At least span/sh output rows, so that no input row is copied more
+	// than twice.
+	b := max((convDirectBand/(4*cg*PW)-span)/sh+1, (span+sh-1)/sh, 1)
+	j.band = min(b, OH)
 	j.bands = (OH + j.band - 1) / j.band
 	j.rows = (j.band-1)*sh + span
 	for p, at := 0, 0; p < sw; p++ {

@@ -54,9 +54,11 @@ func absTensor(t *Tensor) *Tensor {
 }
 
 // TestConvDirectAgainstNaive checks the direct path for several input
-// channels per group (1 < C/group, C/group·KH·KW ≤ 27) against ONNX's
+// channels per group (1 < C/group, C/group·KH·KW ≤ 27, or C/group ≤
+// directTileChannels with a larger window) against ONNX's
 // definition in float64 (naiveConv), for both kernels (the tiled AVX2 one
-// and convDepthwise's Go one), one and two threads. Each output is a sum
+// and, to 27 taps, convDepthwise's Go one; GEMM above), one and two
+// threads. Each output is a sum
 // of kk = C/group·KH·KW products, the bias and the residual, rounded in a
 // chain of at most kk + 2 operations: its error is at most γ_{kk+2}·(Σ|w·x|
 // + |b| + |r|) (Higham's bound, as in TestWinogradAgainstNaive). Relu,
@@ -79,6 +81,13 @@ func TestConvDirectAgainstNaive(t *testing.T) {
 		{x: []int{1, 2, 5, 7}, w: []int{3, 2, 1, 13}, group: 1, s: one, d: one, pads: []int{0, 6, 0, 6}, bias: true, a: act{kind: actLeaky, alpha: 0.1, lo: -inf, hi: inf}},
 		{x: []int{3, 9, 8, 18}, w: []int{12, 3, 2, 2}, group: 3, s: two, d: one, autoPad: "SAME_UPPER", res: true, a: clip},
 	}
+	// Over 27 taps, at most directTileChannels channels per group.
+	cases = append(cases,
+		cdCase{x: []int{1, 3, 23, 29}, w: []int{16, 3, 7, 7}, group: 1, s: two, d: one, pads: []int{3, 3, 3, 3}, bias: true, a: act{kind: actRelu}},
+		cdCase{x: []int{1, 8, 12, 17}, w: []int{6, 4, 5, 5}, group: 2, s: one, d: two, autoPad: "SAME_UPPER", bias: true, res: true, a: clip},
+		cdCase{x: []int{1, 3, 39, 45}, w: []int{5, 3, 11, 11}, group: 1, s: []int{4, 4}, d: one, pads: []int{2, 2, 2, 2}, bias: true},
+		cdCase{x: []int{2, 32, 9, 11}, w: []int{32, 4, 3, 3}, group: 8, s: one, d: one, pads: []int{1, 1, 1, 1}, res: true, a: act{kind: actRelu}},
+	)
 	for wd := 1; wd <= 40; wd++ {
 		cases = append(cases, cdCase{x: []int{1, 3, 5, wd}, w: []int{5, 3, 3, 3}, group: 1, s: []int{1 + wd%2, 1 + wd%2}, d: one,
 			pads: []int{1, 1, 1, 1}, bias: true, a: clip})
