@@ -21,17 +21,18 @@ import (
 // so that every tap of a row of outputs reads consecutive floats) are
 // copied to a buffer small enough to stay in L1 while every channel tile
 // of the group passes over it. Bands are independent, so they run in
-// parallel, each thread copying its own rows (a band rereads the
-// (KH−1)·dh rows it shares with the next).
+// parallel, each thread copying its own rows (a band copies again the
+// rows its window shares with the next band's).
 //
 // With that kernel the direct path also takes any window over at most
 // directTileChannels input channels per group, where GEMM would multiply a
 // patch matrix it first wrote out (ResNet-18's first layer, 3 channels,
-// 7×7, stride 2: 4.7 ms with im2col and GEMM, 2.8 ms here; best of two
-// alternated runs of TestOpTimes, one thread, load 4.5).
+// 7×7, stride 2: 4.5 ms with im2col and GEMM, 2.55 ms here; best of two
+// alternated runs of TestOpTimes, one thread, load 4.5; BenchmarkConvDirect
+// compares the two).
 //
 // It reports false, computing nothing, where there is no kernel (float64,
-// no AVX2, purego): convDepthwise runs then.
+// no AVX2, purego): convDepthwise runs then, or GEMM above directTaps.
 func convDirect[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, y []T) bool {
 	var z T
 	if unsafe.Sizeof(z) != 4 || !useAVX2 || convNoTiles {
