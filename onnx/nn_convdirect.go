@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
 
@@ -92,7 +93,8 @@ type cdJob struct {
 	rows, bands, band    int // padded rows a band holds; bands per plane; output rows a band
 	after                bool
 	phStart, offs        []int
-	wp                   []float32 // per group, its tiles' biases, clamp and weights
+	taps                 tapOffsets // offs and their largest
+	wp                   []float32  // per group, its tiles' biases, clamp and weights
 }
 
 func getCdJob(k *convKernel) *cdJob {
@@ -137,6 +139,7 @@ func (j *cdJob) set(k *convKernel, a act, g geom, n, c, m int, x, w, bias, res, 
 			}
 		}
 	}
+	j.taps = newTapOffsets(j.offs)
 	lo, hi, clamps := clampOf[float32](a)
 	if res != nil || !clamps {
 		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
@@ -197,7 +200,7 @@ func (j *cdJob) body(u0, u1 int) {
 			o := i*j.m + gr*j.mg + o0 // the tile's first output channel
 			tl := j.tileLen(nc)
 			yt := j.y[o*ohw+r0*OW : (o+nc-1)*ohw+r1*OW]
-			convDirectAsm(yt, planes, wp[:tl], j.offs, nc, r1-r0, OW, OW, ohw, j.sh*PW)
+			convDirectAsm(yt, planes, wp[:tl], j.taps, nc, r1-r0, OW, OW, ohw, j.sh*PW)
 			wp = wp[tl:]
 			if j.after {
 				for c := range nc {
@@ -210,6 +213,25 @@ func (j *cdJob) body(u0, u1 int) {
 			}
 		}
 	}
+}
+
+// tapOffsets is a kernel's tap offsets with the largest, found once so
+// that the kernel's bounds check does not scan them on every call.
+type tapOffsets struct {
+	offs []int
+	max  int
+}
+
+// newTapOffsets panics if an offset is negative.
+func newTapOffsets(offs []int) tapOffsets {
+	t := tapOffsets{offs: offs}
+	for _, o := range offs {
+		if o < 0 {
+			panic(fmt.Sprintf("onnx: newTapOffsets: negative tap offset %d", o))
+		}
+		t.max = max(t.max, o)
+	}
+	return t
 }
 
 // groupLen is the length of a group's packed weights.

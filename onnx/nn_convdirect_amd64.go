@@ -18,26 +18,27 @@ import "fmt"
 
 // convDirectAsm runs the kernel for a tile of nc (1..4) output channels:
 // y holds the tile's first channel, its others ycs floats apart; w the
-// tile's nc biases, the clamp's lo and hi, then len(offs)·nc weights,
+// tile's nc biases, the clamp's lo and hi, then len(t.offs)·nc weights,
 // tap by tap. False where there is no assembly.
-func convDirectAsm(y, x, w []float32, offs []int, nc, oh, ow, ys, ycs, xs int) bool {
+func convDirectAsm(y, x, w []float32, t tapOffsets, nc, oh, ow, ys, ycs, xs int) bool {
 	if !useAVX2 {
 		return false
 	}
-	dwCheck(len(y)-(nc-1)*ycs, len(x), offs, oh, ow, ys, xs, dwSlack)
-	kk := len(offs)
-	if nc < 1 || nc > 4 || ycs < 0 || len(w) < nc+2+kk*nc {
-		panic(fmt.Sprintf("onnx: convDirectAsm: %d channels (ycs %d), %d weights for %d taps", nc, ycs, len(w), kk))
+	kk := len(t.offs)
+	if oh <= 0 || ow <= 0 || kk == 0 || nc < 1 || nc > 4 || ys < ow || ycs < 0 || xs < 0 || len(w) < nc+2+kk*nc ||
+		(nc-1)*ycs+(oh-1)*ys+ow > len(y) || (oh-1)*xs+t.max+ow+dwSlack > len(x) {
+		panic(fmt.Sprintf("onnx: convDirectAsm: %d×%d outputs (ys %d) of %d channels (ycs %d) in %d floats, "+
+			"%d taps (last at %d, xs %d) over %d floats, %d weights", oh, ow, ys, nc, ycs, len(y), kk, t.max, xs, len(x), len(w)))
 	}
 	switch nc {
 	case 1:
-		convDirect1AVX2(&y[0], &x[0], &w[0], &offs[0], kk, oh, ow, ys, ycs, xs)
+		convDirect1AVX2(&y[0], &x[0], &w[0], &t.offs[0], kk, oh, ow, ys, ycs, xs)
 	case 2:
-		convDirect2AVX2(&y[0], &x[0], &w[0], &offs[0], kk, oh, ow, ys, ycs, xs)
+		convDirect2AVX2(&y[0], &x[0], &w[0], &t.offs[0], kk, oh, ow, ys, ycs, xs)
 	case 3:
-		convDirect3AVX2(&y[0], &x[0], &w[0], &offs[0], kk, oh, ow, ys, ycs, xs)
+		convDirect3AVX2(&y[0], &x[0], &w[0], &t.offs[0], kk, oh, ow, ys, ycs, xs)
 	default:
-		convDirect4AVX2(&y[0], &x[0], &w[0], &offs[0], kk, oh, ow, ys, ycs, xs)
+		convDirect4AVX2(&y[0], &x[0], &w[0], &t.offs[0], kk, oh, ow, ys, ycs, xs)
 	}
 	return true
 }

@@ -4,4 +4,4 @@ package onnx
 
 // Without assembly the direct convolution is convDepthwise's.
 
-func convDirectAsm(y, x, w []float32, offs []int, nc, oh, ow, ys, ycs, xs int) bool { return false }
+func convDirectAsm(y, x, w []float32, t tapOffsets, nc, oh, ow, ys, ycs, xs int) bool { return false }

@@ -233,7 +233,21 @@ func TestConvDirectKernelBounds(t *testing.T) {
 				buf[i] = float32(math.NaN())
 			}
 			y := buf[guard : guard+nc*ycs]
-			if !convDirectAsm(y, x, w, offs, nc, oh, ow, ys, ycs, xs) {
+			taps := newTapOffsets(offs)
+			// One float short of the output or of the plane's slack: the
+			// bounds check refuses.
+			for _, short := range [][2]int{{1, 0}, {0, 1}} {
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Fatalf("nc %d, ow %d: no panic with y %d and x %d floats short", nc, ow, short[0], short[1])
+						}
+					}()
+					ye := (nc-1)*ycs + (oh-1)*ys + ow - short[0]
+					convDirectAsm(y[:ye], x[:len(x)-short[1]], w, taps, nc, oh, ow, ys, ycs, xs)
+				}()
+			}
+			if !convDirectAsm(y, x, w, taps, nc, oh, ow, ys, ycs, xs) {
 				t.Fatal("no kernel ran")
 			}
 			for i, v := range buf {
