@@ -327,3 +327,54 @@ func BenchmarkConvDirect(b *testing.B) {
 		}
 	}
 }
+
+// TestConvDirect1D: a 1-D convolution (run as a 2-D one of height 1) with
+// a few channels per group takes the direct path too; against naiveConv
+// with the bound of TestConvDirectAgainstNaive.
+func TestConvDirect1D(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	eps := math.Ldexp(1, -24)
+	for _, tc := range []struct {
+		x, w          []int
+		group, s, pad int
+	}{
+		{[]int{2, 3, 37}, []int{10, 3, 5}, 1, 2, 2},
+		{[]int{1, 8, 29}, []int{6, 4, 9}, 2, 1, 4},
+		{[]int{1, 2, 9}, []int{5, 2, 3}, 1, 3, 0},
+	} {
+		for _, kern := range []string{"go", "avx2"} {
+			if kern == "avx2" && !useAVX2 {
+				continue
+			}
+			t.Run(fmt.Sprintf("x=%v/w=%v/g=%d/s=%d/pad=%d/kernel=%s", tc.x, tc.w, tc.group, tc.s, tc.pad, kern), func(t *testing.T) {
+				defer func(u bool) { useAVX2 = u }(useAVX2)
+				useAVX2 = kern == "avx2"
+				x, w, b := randTensor(r, tc.x...), randTensor(r, tc.w...), randTensor(r, tc.w[0])
+				p := int64(tc.pad)
+				node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"},
+					Attrs: []*Attribute{intsAttr("pads", p, p), intsAttr("strides", int64(tc.s)), intAttr("group", int64(tc.group))}}
+				kk, err := newConv(node)
+				if err != nil {
+					t.Fatal(err)
+				}
+				y := &Tensor{}
+				if err := kk.Run([]*Tensor{x, w, b}, []*Tensor{y}); err != nil {
+					t.Fatal(err)
+				}
+				want, shape := naiveConv(x, w, b, tc.group, []int{tc.s}, []int{1}, []int{tc.pad, tc.pad})
+				bound, _ := naiveConv(absTensor(x), absTensor(w), nil, tc.group, []int{tc.s}, []int{1}, []int{tc.pad, tc.pad})
+				if !eqInts(y.Shape, shape) {
+					t.Fatalf("shape %v, want %v", y.Shape, shape)
+				}
+				n := float64(tc.w[1]*tc.w[2] + 2)
+				for i, v := range want {
+					o := i / shape[2] % shape[1]
+					tol := n * eps / (1 - n*eps) * (bound[i] + math.Abs(float64(b.F32[o])))
+					if d := math.Abs(float64(y.F32[i]) - v); !(d <= tol) {
+						t.Fatalf("element %d: got %g, want %g (error %.3g > bound %.3g)", i, y.F32[i], v, d, tol)
+					}
+				}
+			})
+		}
+	}
+}
