@@ -312,6 +312,996 @@ dwt_done:
 	VZEROUPPER
 	RET
 
+// func convDirect1AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+// Requires: AVX, FMA3
+TEXT ·convDirect1AVX2(SB), NOSPLIT, $0-80
+	MOVQ w+16(FP), DX
+	MOVQ offs+24(FP), SI
+	MOVQ ntaps+32(FP), DI
+	MOVQ x+8(FP), AX
+	MOVQ y+0(FP), BX
+	MOVQ oh+40(FP), CX
+	MOVQ ycs+64(FP), R15
+	SHLQ $0x02, R15
+
+cd1_row:
+	TESTQ CX, CX
+	JZ    cd1_done
+	MOVQ  AX, R8
+	MOVQ  BX, R9
+	MOVQ  ow+48(FP), R10
+
+cd1_full:
+	CMPQ         R10, $0x18
+	JL           cd1_tail
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	LEAQ         12(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd1_tf:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	ADDQ         $0x04, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd1_tf
+	VBROADCASTSS 4(DX), Y12
+	VBROADCASTSS 8(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	ADDQ         $0x60, R8
+	ADDQ         $0x60, R9
+	SUBQ         $0x18, R10
+	JMP          cd1_full
+
+cd1_tail:
+	TESTQ        R10, R10
+	JZ           cd1_next
+	CMPQ         R10, $0x10
+	JLE          cd1_tail2
+	SUBQ         $0x10, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	LEAQ         12(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd1_t3:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	ADDQ         $0x04, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd1_t3
+	VBROADCASTSS 4(DX), Y12
+	VBROADCASTSS 8(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMASKMOVPS   Y2, Y14, 64(R9)
+	JMP          cd1_next
+
+cd1_tail2:
+	CMPQ         R10, $0x08
+	JLE          cd1_tail1
+	SUBQ         $0x08, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	LEAQ         12(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd1_t2:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	ADDQ         $0x04, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd1_t2
+	VBROADCASTSS 4(DX), Y12
+	VBROADCASTSS 8(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMOVUPS      Y0, (R9)
+	VMASKMOVPS   Y1, Y14, 32(R9)
+	JMP          cd1_next
+
+cd1_tail1:
+	VBROADCASTSS (DX), Y0
+	LEAQ         12(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd1_t1:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	ADDQ         $0x04, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd1_t1
+	VBROADCASTSS 4(DX), Y12
+	VBROADCASTSS 8(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMASKMOVPS   Y0, Y14, (R9)
+
+cd1_next:
+	MOVQ xs+72(FP), R10
+	LEAQ (AX)(R10*4), AX
+	MOVQ ys+56(FP), R10
+	LEAQ (BX)(R10*4), BX
+	DECQ CX
+	JMP  cd1_row
+
+cd1_done:
+	VZEROUPPER
+	RET
+
+// func convDirect2AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+// Requires: AVX, FMA3
+TEXT ·convDirect2AVX2(SB), NOSPLIT, $0-80
+	MOVQ w+16(FP), DX
+	MOVQ offs+24(FP), SI
+	MOVQ ntaps+32(FP), DI
+	MOVQ x+8(FP), AX
+	MOVQ y+0(FP), BX
+	MOVQ oh+40(FP), CX
+	MOVQ ycs+64(FP), R15
+	SHLQ $0x02, R15
+
+cd2_row:
+	TESTQ CX, CX
+	JZ    cd2_done
+	MOVQ  AX, R8
+	MOVQ  BX, R9
+	MOVQ  ow+48(FP), R10
+
+cd2_full:
+	CMPQ         R10, $0x18
+	JL           cd2_tail
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	LEAQ         16(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd2_tf:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd2_tf
+	VBROADCASTSS 8(DX), Y12
+	VBROADCASTSS 12(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMOVUPS      Y4, 32(R9)(R15*1)
+	VMOVUPS      Y5, 64(R9)(R15*1)
+	ADDQ         $0x60, R8
+	ADDQ         $0x60, R9
+	SUBQ         $0x18, R10
+	JMP          cd2_full
+
+cd2_tail:
+	TESTQ        R10, R10
+	JZ           cd2_next
+	CMPQ         R10, $0x10
+	JLE          cd2_tail2
+	SUBQ         $0x10, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	LEAQ         16(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd2_t3:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd2_t3
+	VBROADCASTSS 8(DX), Y12
+	VBROADCASTSS 12(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMASKMOVPS   Y2, Y14, 64(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMOVUPS      Y4, 32(R9)(R15*1)
+	VMASKMOVPS   Y5, Y14, 64(R9)(R15*1)
+	JMP          cd2_next
+
+cd2_tail2:
+	CMPQ         R10, $0x08
+	JLE          cd2_tail1
+	SUBQ         $0x08, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	LEAQ         16(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd2_t2:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd2_t2
+	VBROADCASTSS 8(DX), Y12
+	VBROADCASTSS 12(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMOVUPS      Y0, (R9)
+	VMASKMOVPS   Y1, Y14, 32(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMASKMOVPS   Y4, Y14, 32(R9)(R15*1)
+	JMP          cd2_next
+
+cd2_tail1:
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y3
+	LEAQ         16(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd2_t1:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         $0x08, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd2_t1
+	VBROADCASTSS 8(DX), Y12
+	VBROADCASTSS 12(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMASKMOVPS   Y0, Y14, (R9)
+	VMASKMOVPS   Y3, Y14, (R9)(R15*1)
+
+cd2_next:
+	MOVQ xs+72(FP), R10
+	LEAQ (AX)(R10*4), AX
+	MOVQ ys+56(FP), R10
+	LEAQ (BX)(R10*4), BX
+	DECQ CX
+	JMP  cd2_row
+
+cd2_done:
+	VZEROUPPER
+	RET
+
+// func convDirect3AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+// Requires: AVX, FMA3
+TEXT ·convDirect3AVX2(SB), NOSPLIT, $0-80
+	MOVQ w+16(FP), DX
+	MOVQ offs+24(FP), SI
+	MOVQ ntaps+32(FP), DI
+	MOVQ x+8(FP), AX
+	MOVQ y+0(FP), BX
+	MOVQ oh+40(FP), CX
+	MOVQ ycs+64(FP), R15
+	SHLQ $0x02, R15
+
+cd3_row:
+	TESTQ CX, CX
+	JZ    cd3_done
+	MOVQ  AX, R8
+	MOVQ  BX, R9
+	MOVQ  ow+48(FP), R10
+
+cd3_full:
+	CMPQ         R10, $0x18
+	JL           cd3_tail
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(DX), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	LEAQ         20(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd3_tf:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	ADDQ         $0x0c, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd3_tf
+	VBROADCASTSS 12(DX), Y12
+	VBROADCASTSS 16(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMOVUPS      Y4, 32(R9)(R15*1)
+	VMOVUPS      Y5, 64(R9)(R15*1)
+	VMOVUPS      Y6, (R9)(R15*2)
+	VMOVUPS      Y7, 32(R9)(R15*2)
+	VMOVUPS      Y8, 64(R9)(R15*2)
+	ADDQ         $0x60, R8
+	ADDQ         $0x60, R9
+	SUBQ         $0x18, R10
+	JMP          cd3_full
+
+cd3_tail:
+	TESTQ        R10, R10
+	JZ           cd3_next
+	CMPQ         R10, $0x10
+	JLE          cd3_tail2
+	SUBQ         $0x10, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(DX), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	LEAQ         20(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd3_t3:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	ADDQ         $0x0c, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd3_t3
+	VBROADCASTSS 12(DX), Y12
+	VBROADCASTSS 16(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMASKMOVPS   Y2, Y14, 64(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMOVUPS      Y4, 32(R9)(R15*1)
+	VMASKMOVPS   Y5, Y14, 64(R9)(R15*1)
+	VMOVUPS      Y6, (R9)(R15*2)
+	VMOVUPS      Y7, 32(R9)(R15*2)
+	VMASKMOVPS   Y8, Y14, 64(R9)(R15*2)
+	JMP          cd3_next
+
+cd3_tail2:
+	CMPQ         R10, $0x08
+	JLE          cd3_tail1
+	SUBQ         $0x08, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VBROADCASTSS 8(DX), Y6
+	VMOVAPS      Y6, Y7
+	LEAQ         20(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd3_t2:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         $0x0c, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd3_t2
+	VBROADCASTSS 12(DX), Y12
+	VBROADCASTSS 16(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMOVUPS      Y0, (R9)
+	VMASKMOVPS   Y1, Y14, 32(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMASKMOVPS   Y4, Y14, 32(R9)(R15*1)
+	VMOVUPS      Y6, (R9)(R15*2)
+	VMASKMOVPS   Y7, Y14, 32(R9)(R15*2)
+	JMP          cd3_next
+
+cd3_tail1:
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y3
+	VBROADCASTSS 8(DX), Y6
+	LEAQ         20(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd3_t1:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	ADDQ         $0x0c, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd3_t1
+	VBROADCASTSS 12(DX), Y12
+	VBROADCASTSS 16(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	VMASKMOVPS   Y0, Y14, (R9)
+	VMASKMOVPS   Y3, Y14, (R9)(R15*1)
+	VMASKMOVPS   Y6, Y14, (R9)(R15*2)
+
+cd3_next:
+	MOVQ xs+72(FP), R10
+	LEAQ (AX)(R10*4), AX
+	MOVQ ys+56(FP), R10
+	LEAQ (BX)(R10*4), BX
+	DECQ CX
+	JMP  cd3_row
+
+cd3_done:
+	VZEROUPPER
+	RET
+
+// func convDirect4AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+// Requires: AVX, FMA3
+TEXT ·convDirect4AVX2(SB), NOSPLIT, $0-80
+	MOVQ w+16(FP), DX
+	MOVQ offs+24(FP), SI
+	MOVQ ntaps+32(FP), DI
+	MOVQ x+8(FP), AX
+	MOVQ y+0(FP), BX
+	MOVQ oh+40(FP), CX
+	MOVQ ycs+64(FP), R15
+	SHLQ $0x02, R15
+
+cd4_row:
+	TESTQ CX, CX
+	JZ    cd4_done
+	MOVQ  AX, R8
+	MOVQ  BX, R9
+	MOVQ  ow+48(FP), R10
+
+cd4_full:
+	CMPQ         R10, $0x18
+	JL           cd4_tail
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(DX), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VBROADCASTSS 12(DX), Y9
+	VMOVAPS      Y9, Y10
+	VMOVAPS      Y9, Y11
+	LEAQ         24(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd4_tf:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 12(R12), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         $0x10, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd4_tf
+	VBROADCASTSS 16(DX), Y12
+	VBROADCASTSS 20(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+	LEAQ         (R9)(R15*2), R11
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMOVUPS      Y2, 64(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMOVUPS      Y4, 32(R9)(R15*1)
+	VMOVUPS      Y5, 64(R9)(R15*1)
+	VMOVUPS      Y6, (R9)(R15*2)
+	VMOVUPS      Y7, 32(R9)(R15*2)
+	VMOVUPS      Y8, 64(R9)(R15*2)
+	VMOVUPS      Y9, (R11)(R15*1)
+	VMOVUPS      Y10, 32(R11)(R15*1)
+	VMOVUPS      Y11, 64(R11)(R15*1)
+	ADDQ         $0x60, R8
+	ADDQ         $0x60, R9
+	SUBQ         $0x18, R10
+	JMP          cd4_full
+
+cd4_tail:
+	TESTQ        R10, R10
+	JZ           cd4_next
+	CMPQ         R10, $0x10
+	JLE          cd4_tail2
+	SUBQ         $0x10, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VMOVAPS      Y3, Y5
+	VBROADCASTSS 8(DX), Y6
+	VMOVAPS      Y6, Y7
+	VMOVAPS      Y6, Y8
+	VBROADCASTSS 12(DX), Y9
+	VMOVAPS      Y9, Y10
+	VMOVAPS      Y9, Y11
+	LEAQ         24(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd4_t3:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VMOVUPS      64(R8)(R14*4), Y14
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 12(R12), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         $0x10, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd4_t3
+	VBROADCASTSS 16(DX), Y12
+	VBROADCASTSS 20(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	LEAQ         (R9)(R15*2), R11
+	VMOVUPS      Y0, (R9)
+	VMOVUPS      Y1, 32(R9)
+	VMASKMOVPS   Y2, Y14, 64(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMOVUPS      Y4, 32(R9)(R15*1)
+	VMASKMOVPS   Y5, Y14, 64(R9)(R15*1)
+	VMOVUPS      Y6, (R9)(R15*2)
+	VMOVUPS      Y7, 32(R9)(R15*2)
+	VMASKMOVPS   Y8, Y14, 64(R9)(R15*2)
+	VMOVUPS      Y9, (R11)(R15*1)
+	VMOVUPS      Y10, 32(R11)(R15*1)
+	VMASKMOVPS   Y11, Y14, 64(R11)(R15*1)
+	JMP          cd4_next
+
+cd4_tail2:
+	CMPQ         R10, $0x08
+	JLE          cd4_tail1
+	SUBQ         $0x08, R10
+	VBROADCASTSS (DX), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(DX), Y3
+	VMOVAPS      Y3, Y4
+	VBROADCASTSS 8(DX), Y6
+	VMOVAPS      Y6, Y7
+	VBROADCASTSS 12(DX), Y9
+	VMOVAPS      Y9, Y10
+	LEAQ         24(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd4_t2:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VMOVUPS      32(R8)(R14*4), Y13
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 12(R12), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	ADDQ         $0x10, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd4_t2
+	VBROADCASTSS 16(DX), Y12
+	VBROADCASTSS 20(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	LEAQ         (R9)(R15*2), R11
+	VMOVUPS      Y0, (R9)
+	VMASKMOVPS   Y1, Y14, 32(R9)
+	VMOVUPS      Y3, (R9)(R15*1)
+	VMASKMOVPS   Y4, Y14, 32(R9)(R15*1)
+	VMOVUPS      Y6, (R9)(R15*2)
+	VMASKMOVPS   Y7, Y14, 32(R9)(R15*2)
+	VMOVUPS      Y9, (R11)(R15*1)
+	VMASKMOVPS   Y10, Y14, 32(R11)(R15*1)
+	JMP          cd4_next
+
+cd4_tail1:
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y3
+	VBROADCASTSS 8(DX), Y6
+	VBROADCASTSS 12(DX), Y9
+	LEAQ         24(DX), R12
+	MOVQ         SI, R13
+	MOVQ         DI, R11
+
+cd4_t1:
+	MOVQ         (R13), R14
+	VMOVUPS      (R8)(R14*4), Y12
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 8(R12), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS 12(R12), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	ADDQ         $0x10, R12
+	ADDQ         $0x08, R13
+	DECQ         R11
+	JNZ          cd4_t1
+	VBROADCASTSS 16(DX), Y12
+	VBROADCASTSS 20(DX), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	LEAQ         dwMask<>+32(SB), R14
+	SHLQ         $0x02, R10
+	SUBQ         R10, R14
+	VMOVDQU      (R14), Y14
+	LEAQ         (R9)(R15*2), R11
+	VMASKMOVPS   Y0, Y14, (R9)
+	VMASKMOVPS   Y3, Y14, (R9)(R15*1)
+	VMASKMOVPS   Y6, Y14, (R9)(R15*2)
+	VMASKMOVPS   Y9, Y14, (R11)(R15*1)
+
+cd4_next:
+	MOVQ xs+72(FP), R10
+	LEAQ (AX)(R10*4), AX
+	MOVQ ys+56(FP), R10
+	LEAQ (BX)(R10*4), BX
+	DECQ CX
+	JMP  cd4_row
+
+cd4_done:
+	VZEROUPPER
+	RET
+
 // func deintAVX2(a *float32, b *float32, x *float32, h int)
 // Requires: AVX, AVX2
 TEXT ·deintAVX2(SB), NOSPLIT, $0-32

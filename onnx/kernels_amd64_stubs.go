@@ -14,6 +14,26 @@ func dw3x3AVX2(y *float32, x *float32, w *float32, oh int, ow int, ys int, xs in
 //go:noescape
 func dwTapsAVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, xs int)
 
+// convDirect1AVX2 is a direct convolution, a tile of 1 output channel(s) over several input planes (see nn_convdirect_amd64.go).
+//
+//go:noescape
+func convDirect1AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+
+// convDirect2AVX2 is a direct convolution, a tile of 2 output channel(s) over several input planes (see nn_convdirect_amd64.go).
+//
+//go:noescape
+func convDirect2AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+
+// convDirect3AVX2 is a direct convolution, a tile of 3 output channel(s) over several input planes (see nn_convdirect_amd64.go).
+//
+//go:noescape
+func convDirect3AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+
+// convDirect4AVX2 is a direct convolution, a tile of 4 output channel(s) over several input planes (see nn_convdirect_amd64.go).
+//
+//go:noescape
+func convDirect4AVX2(y *float32, x *float32, w *float32, offs *int, ntaps int, oh int, ow int, ys int, ycs int, xs int)
+
 // deintAVX2 splits x into its even elements (a) and odd ones (b) (see kernels_amd64.go).
 //
 //go:noescape

@@ -259,6 +259,10 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 	if n == 0 || m == 0 || ohw == 0 {
 		return
 	}
+	if r == 2 && cg > 1 && kk > 1 && !convNoDirect && (cg*kk <= directTaps || cg <= directTileChannels) &&
+		convDirect(k, a, g, n, c, m, x, w, bias, res, y) {
+		return // nn_convdirect.go
+	}
 	if r == 2 && (cg == 1 || kk > 1 && cg*kk <= directTaps && !convNoDirect) {
 		convDepthwise(k, a, g, n, c, m, x, w, bias, res, y)
 		return

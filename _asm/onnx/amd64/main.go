@@ -38,6 +38,7 @@ func main() {
 	maskTable()
 	dw3x3()
 	dwTaps()
+	convDirect()
 	deint()
 	for _, sw := range []int{1, 2} {
 		dwC8(sw)
