@@ -47,6 +47,7 @@ func main() {
 			epilogue(res, kind)
 		}
 	}
+	conv1x1()
 	Generate()
 }
 

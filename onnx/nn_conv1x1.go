@@ -1,0 +1,156 @@
+package onnx
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/adjoint-go/adjoint/parallel"
+)
+
+// The direct 1×1 convolution (pointwise: group 1, stride 1, no padding,
+// float32, constant weights, no activation or a clamp): y[o][p] =
+// clamp(b[o] + Σ_c W[o][c]·x[c][p] (+ r[o][p])), with the AVX2 kernels
+// c1x1R<mr>[Res]AVX2 that keep a tile of 6 channels × 16 pixels in
+// registers from the bias to the store, the residual and clamp applied
+// before it. GEMM instead writes the product, then an epilogue pass reads
+// and rewrites it, and its macro loop packs and blocks for depths that
+// MobileNetV2's shallow layers (16 to 96 input channels over 112×112 and
+// 56×56 planes) never have. The weights are packed once into panels of
+// c1MR channels, interleaved (c1x1Pack); the image is read in place, in
+// column blocks whose strip (all channels of nb pixels) stays in L2 while
+// every panel passes over it.
+
+// c1MR is the panel height: the kernels' tile is c1MR channels × 16
+// pixels (12 accumulators, two image vectors and a broadcast weight: the
+// 15 of AVX2's 16 registers).
+const c1MR = 6
+
+// c1x1Pack is a Conv's constant weights packed for the kernels, on the
+// first run: panel j (channels [6j, 6j+mr)) at 6j·C, C·mr floats, the mr
+// weights of input channel c at c·mr.
+type c1x1Pack struct {
+	once sync.Once
+	w    []float32
+}
+
+// packC1x1 packs the m×kc weights w into panels.
+func packC1x1(w []float32, m, kc int) []float32 {
+	p := make([]float32, m*kc)
+	for j0 := 0; j0 < m; j0 += c1MR {
+		mr := min(c1MR, m-j0)
+		panel := p[j0*kc : (j0+mr)*kc]
+		for c := range kc {
+			for i := range mr {
+				panel[c*mr+i] = w[(j0+i)*kc+c]
+			}
+		}
+	}
+	return p
+}
+
+// c1x1Off turns the direct path off, for the tests and benchmarks that
+// compare it with GEMM.
+var c1x1Off = false
+
+// c1Strip is the most floats of image (all kc channels of a column
+// block) that one column block reads: 32K floats, 128 KB, in L2 with
+// the block's output rows passing through.
+const c1Strip = 1 << 15
+
+// c1x1Pays says whether the direct kernel beats GEMM on a kc→m
+// convolution over hw pixels.
+func c1x1Pays(kc, m, hw int) bool {
+	return true
+}
+
+var c1Zero [c1MR]float32
+
+// conv1x1 runs a 1×1 convolution of n images of c channels of hw pixels
+// to m channels with the direct kernels and reports true, or returns false
+// (nothing written) where they do not apply.
+func conv1x1[T real](k *convKernel, a act, n, c, m, hw int, x, w, bias, res, y []T) bool {
+	var z T
+	if unsafe.Sizeof(z) != 4 || !useAVX2 || c1x1Off || k.pack == nil || k.group != 1 || c < 1 {
+		return false
+	}
+	lo, hi, ok := clampOf[float32](a)
+	if !ok || !c1x1Pays(c, m, hw) {
+		return false
+	}
+	p := &k.pack.c1
+	ws := f32s(w)
+	p.once.Do(func() { p.w = packC1x1(ws, m, c) })
+	args := c1x1Args{w: p.w, m: m, kc: c, hw: hw, lohi: [2]float32{lo, hi}}
+	if bias != nil {
+		args.b = f32s(bias)
+	}
+	np := (m + c1MR - 1) / c1MR
+	nb := max(16, c1Strip/c&^15)
+	if nb >= hw {
+		nb = hw
+	}
+	nblk := (hw + nb - 1) / nb
+	args.npg, args.ppg = 1, np
+	th := parallel.Threads()
+	if th > 1 && m*c*hw >= c1ParMin {
+		if nblk >= th {
+			// Whole column blocks to each thread, as many blocks as a
+			// multiple of the threads, 16 pixels apart.
+			nblk = (nblk + th - 1) / th * th
+			nb = ((hw+nblk-1)/nblk + 15) &^ 15
+			nblk = (hw + nb - 1) / nb
+		} else {
+			// Too few pixels: the threads share the panels.
+			args.ppg = (np + th - 1) / th
+			args.npg = (np + args.ppg - 1) / args.ppg
+		}
+	}
+	args.nb = nb
+	for i := range n {
+		args.x = f32s(x[i*c*hw : (i+1)*c*hw])
+		args.y = f32s(y[i*m*hw : (i+1)*m*hw])
+		if res != nil {
+			args.r = f32s(res[i*m*hw : (i+1)*m*hw])
+		}
+		forArgs(&k.jobs, nblk*args.npg, 1, args)
+	}
+	return true
+}
+
+// c1ParMin is the least number of multiply-adds a convolution splits
+// between threads.
+const c1ParMin = 1 << 18
+
+// c1x1Args is one image's 1×1 convolution for forArgs: item i is column
+// block i/npg (pixels [nb·blk, nb·blk+nb)) of panels [ppg·g, ppg·g+ppg),
+// g = i%npg.
+type c1x1Args struct {
+	y, x, w, b, r           []float32
+	m, kc, hw, nb, npg, ppg int
+	lohi                    [2]float32
+}
+
+func (c c1x1Args) block(lo, hi int) {
+	np := (c.m + c1MR - 1) / c1MR
+	for it := lo; it < hi; it++ {
+		blk, g := it/c.npg, it%c.npg
+		p0 := blk * c.nb
+		p1 := min(p0+c.nb, c.hw)
+		if p0 >= p1 {
+			continue
+		}
+		for j := g * c.ppg; j < min((g+1)*c.ppg, np); j++ {
+			j0 := j * c1MR
+			mr := min(c1MR, c.m-j0)
+			b := c1Zero[:mr]
+			if c.b != nil {
+				b = c.b[j0 : j0+mr]
+			}
+			var r []float32
+			if c.r != nil {
+				r = c.r[j0*c.hw+p0:]
+			}
+			c1x1Panel(c.y[j0*c.hw+p0:], c.x[p0:], c.w[j0*c.kc:(j0+mr)*c.kc], b, r, mr, c.kc, p1-p0, c.hw, &c.lohi)
+		}
+	}
+}
