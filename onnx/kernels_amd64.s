@@ -899,16 +899,18 @@ epiResHardSwishAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R1AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R1AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R1AVX2(SB), NOSPLIT, $0-72
+TEXT ·c1x1R1AVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
-	MOVQ ldy+56(FP), CX
+	MOVQ ldy+64(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+48(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R1AVX2_16:
 	CMPQ         SI, $0x10
@@ -930,7 +932,7 @@ c1x1R1AVX2_a_k:
 	ADDQ         $0x04, R9
 	DECQ         DI
 	JNZ          c1x1R1AVX2_a_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -939,7 +941,7 @@ c1x1R1AVX2_a_k:
 	VMAXPS       Y1, Y12, Y1
 	VMINPS       Y1, Y13, Y1
 	VMOVUPS      Y1, 32(AX)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	SUBQ         $0x10, SI
 	JMP          c1x1R1AVX2_16
@@ -961,7 +963,7 @@ c1x1R1AVX2_b_k:
 	ADDQ         $0x04, R9
 	DECQ         DI
 	JNZ          c1x1R1AVX2_b_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -993,7 +995,7 @@ c1x1R1AVX2_c_k:
 	ADDQ         $0x04, R9
 	DECQ         DI
 	JNZ          c1x1R1AVX2_c_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1004,17 +1006,19 @@ c1x1R1AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R1ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R1ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R1ResAVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R1ResAVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
 	MOVQ n+48(FP), SI
-	MOVQ ldy+64(FP), CX
+	MOVQ ldy+72(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+56(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R1ResAVX2_16:
 	CMPQ         SI, $0x10
@@ -1038,7 +1042,7 @@ c1x1R1ResAVX2_a_k:
 	JNZ          c1x1R1ResAVX2_a_k
 	VADDPS       (R11), Y0, Y0
 	VADDPS       32(R11), Y1, Y1
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1047,7 +1051,7 @@ c1x1R1ResAVX2_a_k:
 	VMAXPS       Y1, Y12, Y1
 	VMINPS       Y1, Y13, Y1
 	VMOVUPS      Y1, 32(AX)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R11
 	SUBQ         $0x10, SI
@@ -1071,7 +1075,7 @@ c1x1R1ResAVX2_b_k:
 	DECQ         DI
 	JNZ          c1x1R1ResAVX2_b_k
 	VADDPS       (R11), Y0, Y0
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1106,7 +1110,7 @@ c1x1R1ResAVX2_c_k:
 	JNZ          c1x1R1ResAVX2_c_k
 	VMASKMOVPS   (R11), Y14, Y15
 	VADDPS       Y15, Y0, Y0
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1117,16 +1121,18 @@ c1x1R1ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R2AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R2AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R2AVX2(SB), NOSPLIT, $0-72
+TEXT ·c1x1R2AVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
-	MOVQ ldy+56(FP), CX
+	MOVQ ldy+64(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+48(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R2AVX2_16:
 	CMPQ         SI, $0x10
@@ -1153,7 +1159,7 @@ c1x1R2AVX2_a_k:
 	ADDQ         $0x08, R9
 	DECQ         DI
 	JNZ          c1x1R2AVX2_a_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1168,7 +1174,7 @@ c1x1R2AVX2_a_k:
 	VMAXPS       Y3, Y12, Y3
 	VMINPS       Y3, Y13, Y3
 	VMOVUPS      Y3, 32(AX)(CX*1)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	SUBQ         $0x10, SI
 	JMP          c1x1R2AVX2_16
@@ -1193,7 +1199,7 @@ c1x1R2AVX2_b_k:
 	ADDQ         $0x08, R9
 	DECQ         DI
 	JNZ          c1x1R2AVX2_b_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1231,7 +1237,7 @@ c1x1R2AVX2_c_k:
 	ADDQ         $0x08, R9
 	DECQ         DI
 	JNZ          c1x1R2AVX2_c_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1245,17 +1251,19 @@ c1x1R2AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R2ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R2ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R2ResAVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R2ResAVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
 	MOVQ n+48(FP), SI
-	MOVQ ldy+64(FP), CX
+	MOVQ ldy+72(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+56(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R2ResAVX2_16:
 	CMPQ         SI, $0x10
@@ -1286,7 +1294,7 @@ c1x1R2ResAVX2_a_k:
 	VADDPS       32(R11), Y1, Y1
 	VADDPS       (R11)(CX*1), Y2, Y2
 	VADDPS       32(R11)(CX*1), Y3, Y3
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1301,7 +1309,7 @@ c1x1R2ResAVX2_a_k:
 	VMAXPS       Y3, Y12, Y3
 	VMINPS       Y3, Y13, Y3
 	VMOVUPS      Y3, 32(AX)(CX*1)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R11
 	SUBQ         $0x10, SI
@@ -1329,7 +1337,7 @@ c1x1R2ResAVX2_b_k:
 	JNZ          c1x1R2ResAVX2_b_k
 	VADDPS       (R11), Y0, Y0
 	VADDPS       (R11)(CX*1), Y1, Y1
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1372,7 +1380,7 @@ c1x1R2ResAVX2_c_k:
 	VADDPS       Y15, Y0, Y0
 	VMASKMOVPS   (R11)(CX*1), Y14, Y15
 	VADDPS       Y15, Y1, Y1
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1386,16 +1394,18 @@ c1x1R2ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R3AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R3AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R3AVX2(SB), NOSPLIT, $0-72
+TEXT ·c1x1R3AVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
-	MOVQ ldy+56(FP), CX
+	MOVQ ldy+64(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+48(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R3AVX2_16:
 	CMPQ         SI, $0x10
@@ -1427,7 +1437,7 @@ c1x1R3AVX2_a_k:
 	ADDQ         $0x0c, R9
 	DECQ         DI
 	JNZ          c1x1R3AVX2_a_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1448,7 +1458,7 @@ c1x1R3AVX2_a_k:
 	VMAXPS       Y5, Y12, Y5
 	VMINPS       Y5, Y13, Y5
 	VMOVUPS      Y5, 32(AX)(CX*2)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	SUBQ         $0x10, SI
 	JMP          c1x1R3AVX2_16
@@ -1476,7 +1486,7 @@ c1x1R3AVX2_b_k:
 	ADDQ         $0x0c, R9
 	DECQ         DI
 	JNZ          c1x1R3AVX2_b_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1520,7 +1530,7 @@ c1x1R3AVX2_c_k:
 	ADDQ         $0x0c, R9
 	DECQ         DI
 	JNZ          c1x1R3AVX2_c_k
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1537,17 +1547,19 @@ c1x1R3AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R3ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R3ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R3ResAVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R3ResAVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
 	MOVQ n+48(FP), SI
-	MOVQ ldy+64(FP), CX
+	MOVQ ldy+72(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+56(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R3ResAVX2_16:
 	CMPQ         SI, $0x10
@@ -1585,7 +1597,7 @@ c1x1R3ResAVX2_a_k:
 	VADDPS       32(R11)(CX*1), Y3, Y3
 	VADDPS       (R11)(CX*2), Y4, Y4
 	VADDPS       32(R11)(CX*2), Y5, Y5
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1606,7 +1618,7 @@ c1x1R3ResAVX2_a_k:
 	VMAXPS       Y5, Y12, Y5
 	VMINPS       Y5, Y13, Y5
 	VMOVUPS      Y5, 32(AX)(CX*2)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R11
 	SUBQ         $0x10, SI
@@ -1638,7 +1650,7 @@ c1x1R3ResAVX2_b_k:
 	VADDPS       (R11), Y0, Y0
 	VADDPS       (R11)(CX*1), Y1, Y1
 	VADDPS       (R11)(CX*2), Y2, Y2
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1689,7 +1701,7 @@ c1x1R3ResAVX2_c_k:
 	VADDPS       Y15, Y1, Y1
 	VMASKMOVPS   (R11)(CX*2), Y14, Y15
 	VADDPS       Y15, Y2, Y2
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1706,16 +1718,18 @@ c1x1R3ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R4AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R4AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R4AVX2(SB), NOSPLIT, $0-72
+TEXT ·c1x1R4AVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
-	MOVQ ldy+56(FP), CX
+	MOVQ ldy+64(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+48(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R4AVX2_16:
 	CMPQ         SI, $0x10
@@ -1754,7 +1768,7 @@ c1x1R4AVX2_a_k:
 	JNZ          c1x1R4AVX2_a_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1781,7 +1795,7 @@ c1x1R4AVX2_a_k:
 	VMAXPS       Y7, Y12, Y7
 	VMINPS       Y7, Y13, Y7
 	VMOVUPS      Y7, 32(R10)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	SUBQ         $0x10, SI
 	JMP          c1x1R4AVX2_16
@@ -1814,7 +1828,7 @@ c1x1R4AVX2_b_k:
 	JNZ          c1x1R4AVX2_b_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1866,7 +1880,7 @@ c1x1R4AVX2_c_k:
 	JNZ          c1x1R4AVX2_c_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1886,17 +1900,19 @@ c1x1R4AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R4ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R4ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R4ResAVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R4ResAVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
 	MOVQ n+48(FP), SI
-	MOVQ ldy+64(FP), CX
+	MOVQ ldy+72(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+56(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R4ResAVX2_16:
 	CMPQ         SI, $0x10
@@ -1945,7 +1961,7 @@ c1x1R4ResAVX2_a_k:
 	VADDPS       32(R11)(CX*2), Y5, Y5
 	VADDPS       (R12), Y6, Y6
 	VADDPS       32(R12), Y7, Y7
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -1972,7 +1988,7 @@ c1x1R4ResAVX2_a_k:
 	VMAXPS       Y7, Y12, Y7
 	VMINPS       Y7, Y13, Y7
 	VMOVUPS      Y7, 32(R10)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R11
 	SUBQ         $0x10, SI
@@ -2012,7 +2028,7 @@ c1x1R4ResAVX2_b_k:
 	VADDPS       (R11)(CX*1), Y1, Y1
 	VADDPS       (R11)(CX*2), Y2, Y2
 	VADDPS       (R12), Y3, Y3
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2075,7 +2091,7 @@ c1x1R4ResAVX2_c_k:
 	VADDPS       Y15, Y2, Y2
 	VMASKMOVPS   (R12), Y14, Y15
 	VADDPS       Y15, Y3, Y3
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2095,16 +2111,18 @@ c1x1R4ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R5AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R5AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R5AVX2(SB), NOSPLIT, $0-72
+TEXT ·c1x1R5AVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
-	MOVQ ldy+56(FP), CX
+	MOVQ ldy+64(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+48(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R5AVX2_16:
 	CMPQ         SI, $0x10
@@ -2148,7 +2166,7 @@ c1x1R5AVX2_a_k:
 	JNZ          c1x1R5AVX2_a_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2181,7 +2199,7 @@ c1x1R5AVX2_a_k:
 	VMAXPS       Y9, Y12, Y9
 	VMINPS       Y9, Y13, Y9
 	VMOVUPS      Y9, 32(R10)(CX*1)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	SUBQ         $0x10, SI
 	JMP          c1x1R5AVX2_16
@@ -2217,7 +2235,7 @@ c1x1R5AVX2_b_k:
 	JNZ          c1x1R5AVX2_b_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2275,7 +2293,7 @@ c1x1R5AVX2_c_k:
 	JNZ          c1x1R5AVX2_c_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2298,17 +2316,19 @@ c1x1R5AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R5ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R5ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R5ResAVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R5ResAVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
 	MOVQ n+48(FP), SI
-	MOVQ ldy+64(FP), CX
+	MOVQ ldy+72(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+56(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R5ResAVX2_16:
 	CMPQ         SI, $0x10
@@ -2364,7 +2384,7 @@ c1x1R5ResAVX2_a_k:
 	VADDPS       32(R12), Y7, Y7
 	VADDPS       (R12)(CX*1), Y8, Y8
 	VADDPS       32(R12)(CX*1), Y9, Y9
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2397,7 +2417,7 @@ c1x1R5ResAVX2_a_k:
 	VMAXPS       Y9, Y12, Y9
 	VMINPS       Y9, Y13, Y9
 	VMOVUPS      Y9, 32(R10)(CX*1)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R11
 	SUBQ         $0x10, SI
@@ -2441,7 +2461,7 @@ c1x1R5ResAVX2_b_k:
 	VADDPS       (R11)(CX*2), Y2, Y2
 	VADDPS       (R12), Y3, Y3
 	VADDPS       (R12)(CX*1), Y4, Y4
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2512,7 +2532,7 @@ c1x1R5ResAVX2_c_k:
 	VADDPS       Y15, Y3, Y3
 	VMASKMOVPS   (R12)(CX*1), Y14, Y15
 	VADDPS       Y15, Y4, Y4
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2535,16 +2555,18 @@ c1x1R5ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R6AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R6AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R6AVX2(SB), NOSPLIT, $0-72
+TEXT ·c1x1R6AVX2(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
-	MOVQ ldy+56(FP), CX
+	MOVQ ldy+64(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+48(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R6AVX2_16:
 	CMPQ         SI, $0x10
@@ -2593,7 +2615,7 @@ c1x1R6AVX2_a_k:
 	JNZ          c1x1R6AVX2_a_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2632,7 +2654,7 @@ c1x1R6AVX2_a_k:
 	VMAXPS       Y11, Y12, Y11
 	VMINPS       Y11, Y13, Y11
 	VMOVUPS      Y11, 32(R10)(CX*2)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	SUBQ         $0x10, SI
 	JMP          c1x1R6AVX2_16
@@ -2671,7 +2693,7 @@ c1x1R6AVX2_b_k:
 	JNZ          c1x1R6AVX2_b_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2735,7 +2757,7 @@ c1x1R6AVX2_c_k:
 	JNZ          c1x1R6AVX2_c_k
 	LEAQ         (AX)(CX*2), R10
 	ADDQ         CX, R10
-	MOVQ         lohi+64(FP), R13
+	MOVQ         lohi+72(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2761,17 +2783,19 @@ c1x1R6AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R6ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, ldy int, lohi *float32)
+// func c1x1R6ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R6ResAVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R6ResAVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
 	MOVQ n+48(FP), SI
-	MOVQ ldy+64(FP), CX
+	MOVQ ldy+72(FP), CX
 	SHLQ $0x02, CX
 	MOVQ ldx+56(FP), DX
 	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
 
 c1x1R6ResAVX2_16:
 	CMPQ         SI, $0x10
@@ -2834,7 +2858,7 @@ c1x1R6ResAVX2_a_k:
 	VADDPS       32(R12)(CX*1), Y9, Y9
 	VADDPS       (R12)(CX*2), Y10, Y10
 	VADDPS       32(R12)(CX*2), Y11, Y11
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -2873,7 +2897,7 @@ c1x1R6ResAVX2_a_k:
 	VMAXPS       Y11, Y12, Y11
 	VMINPS       Y11, Y13, Y11
 	VMOVUPS      Y11, 32(R10)(CX*2)
-	ADDQ         $0x40, BX
+	ADDQ         R14, BX
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, R11
 	SUBQ         $0x10, SI
@@ -2921,7 +2945,7 @@ c1x1R6ResAVX2_b_k:
 	VADDPS       (R12), Y3, Y3
 	VADDPS       (R12)(CX*1), Y4, Y4
 	VADDPS       (R12)(CX*2), Y5, Y5
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -3000,7 +3024,7 @@ c1x1R6ResAVX2_c_k:
 	VADDPS       Y15, Y4, Y4
 	VMASKMOVPS   (R12)(CX*2), Y14, Y15
 	VADDPS       Y15, Y5, Y5
-	MOVQ         lohi+72(FP), R13
+	MOVQ         lohi+80(FP), R13
 	VBROADCASTSS (R13), Y12
 	VBROADCASTSS 4(R13), Y13
 	VMAXPS       Y0, Y12, Y0
@@ -3023,5 +3047,38 @@ c1x1R6ResAVX2_c_k:
 	VMASKMOVPS   Y5, Y14, (R10)(CX*2)
 
 c1x1R6ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1PackAVX2(dst *float32, x *float32, kc int, nt int, ldx int)
+// Requires: AVX
+TEXT ·c1x1PackAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ kc+16(FP), CX
+	MOVQ nt+24(FP), DX
+	MOVQ ldx+32(FP), SI
+	SHLQ $0x02, SI
+
+c1p_tile:
+	TESTQ DX, DX
+	JZ    c1p_done
+	MOVQ  BX, DI
+	MOVQ  CX, R8
+
+c1p_k:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    SI, DI
+	ADDQ    $0x40, AX
+	DECQ    R8
+	JNZ     c1p_k
+	ADDQ    $0x40, BX
+	DECQ    DX
+	JMP     c1p_tile
+
+c1p_done:
 	VZEROUPPER
 	RET

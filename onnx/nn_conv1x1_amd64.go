@@ -9,44 +9,59 @@ import "fmt"
 // apart in y and r (r nil: no residual), n pixels of the kc input
 // channels of x (rows ld apart),
 //
-//	y[i*ld+p] = min(max(b[i] + Σ_c w[c*mr+i]·x[c*ld+p] + r[i*ld+p], lohi[0]), lohi[1])
-func c1x1Panel(y, x, w, b, r []float32, mr, kc, n, ld int, lohi *[2]float32) {
+//	y[i*ld+p] = min(max(b[i] + Σ_c w[c*mr+i]·x[p/16*xt+c*ldx+p%16] + r[i*ld+p], lohi[0]), lohi[1])
+//
+// x is the image in place (ldx its row length, xt 16) or a strip packed
+// by c1x1PackStrip (ldx 16, xt 16·kc).
+func c1x1Panel(y, x, w, b, r []float32, mr, kc, n, ldx, xt, ld int, lohi *[2]float32) {
 	if mr < 1 || mr > c1MR || kc < 1 || n < 1 || len(w) < kc*mr || len(b) < mr ||
-		len(x) < (kc-1)*ld+n || len(y) < (mr-1)*ld+n || r != nil && len(r) < (mr-1)*ld+n {
-		panic(fmt.Sprintf("onnx: c1x1Panel: mr %d, kc %d, n %d, ld %d do not fit y %d, x %d, w %d, b %d, r %d",
-			mr, kc, n, ld, len(y), len(x), len(w), len(b), len(r)))
+		len(x) < (n-1)/16*xt+(kc-1)*ldx+(n-1)%16+1 || len(y) < (mr-1)*ld+n || r != nil && len(r) < (mr-1)*ld+n {
+		panic(fmt.Sprintf("onnx: c1x1Panel: mr %d, kc %d, n %d, ldx %d, xt %d, ld %d do not fit y %d, x %d, w %d, b %d, r %d",
+			mr, kc, n, ldx, xt, ld, len(y), len(x), len(w), len(b), len(r)))
 	}
 	yp, xp, wp, bp, lp := &y[0], &x[0], &w[0], &b[0], &lohi[0]
 	if r == nil {
 		switch mr {
 		case 1:
-			c1x1R1AVX2(yp, xp, wp, bp, kc, n, ld, ld, lp)
+			c1x1R1AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
 		case 2:
-			c1x1R2AVX2(yp, xp, wp, bp, kc, n, ld, ld, lp)
+			c1x1R2AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
 		case 3:
-			c1x1R3AVX2(yp, xp, wp, bp, kc, n, ld, ld, lp)
+			c1x1R3AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
 		case 4:
-			c1x1R4AVX2(yp, xp, wp, bp, kc, n, ld, ld, lp)
+			c1x1R4AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
 		case 5:
-			c1x1R5AVX2(yp, xp, wp, bp, kc, n, ld, ld, lp)
+			c1x1R5AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
 		default:
-			c1x1R6AVX2(yp, xp, wp, bp, kc, n, ld, ld, lp)
+			c1x1R6AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
 		}
 		return
 	}
 	rp := &r[0]
 	switch mr {
 	case 1:
-		c1x1R1ResAVX2(yp, xp, wp, bp, rp, kc, n, ld, ld, lp)
+		c1x1R1ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
 	case 2:
-		c1x1R2ResAVX2(yp, xp, wp, bp, rp, kc, n, ld, ld, lp)
+		c1x1R2ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
 	case 3:
-		c1x1R3ResAVX2(yp, xp, wp, bp, rp, kc, n, ld, ld, lp)
+		c1x1R3ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
 	case 4:
-		c1x1R4ResAVX2(yp, xp, wp, bp, rp, kc, n, ld, ld, lp)
+		c1x1R4ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
 	case 5:
-		c1x1R5ResAVX2(yp, xp, wp, bp, rp, kc, n, ld, ld, lp)
+		c1x1R5ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
 	default:
-		c1x1R6ResAVX2(yp, xp, wp, bp, rp, kc, n, ld, ld, lp)
+		c1x1R6ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
 	}
+}
+
+// c1x1PackTiles packs nt tiles of 16 pixels × kc channels of x (rows ld
+// apart) into dst, tile t at 16·kc·t.
+func c1x1PackTiles(dst, x []float32, kc, nt, ld int) {
+	if nt == 0 {
+		return
+	}
+	if len(dst) < 16*kc*nt || len(x) < (kc-1)*ld+16*nt {
+		panic(fmt.Sprintf("onnx: c1x1PackTiles: kc %d, nt %d, ld %d do not fit dst %d, x %d", kc, nt, ld, len(dst), len(x)))
+	}
+	c1x1PackAVX2(&dst[0], &x[0], kc, nt, ld)
 }

@@ -21,7 +21,7 @@ type c1x1Case struct{ n, c, m, h, w int }
 // without activation, with Relu and with Clip, at 1 and 2 threads. The
 // error bound is Higham's γ_n·Σ|terms| with n = C + 2 roundings per output
 // (the bias, C fused multiply-adds, the residual); the clamp does not
-// enlarge it.
+// enlarge it. The direct kernels run on the image in place and packed.
 func TestConv1x1Direct(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	var cases []c1x1Case
@@ -31,14 +31,18 @@ func TestConv1x1Direct(t *testing.T) {
 	cases = append(cases, c1x1Case{1, 16, 13, 7, 7}, c1x1Case{2, 24, 20, 5, 9}, c1x1Case{1, 96, 8, 7, 7},
 		c1x1Case{1, 5, 30, 24, 24}, c1x1Case{1, 40, 64, 3, 3})
 	acts := []act{{}, {kind: actRelu}, {kind: actClip, lo: -0.5, hi: 1.5}}
+	defer func(v int) { c1x1PackMode = v }(c1x1PackMode)
 	for _, th := range []int{1, 2} {
 		prev := parallel.SetThreads(th)
-		for ci, tc := range cases {
-			for opt := range 4 {
-				hasB, hasR := opt&1 != 0, opt&2 != 0
-				a := acts[(ci+opt)%len(acts)]
-				name := fmt.Sprintf("th=%d/n=%d/c=%d/m=%d/%dx%d/b=%v/r=%v/act=%d", th, tc.n, tc.c, tc.m, tc.h, tc.w, hasB, hasR, a.kind)
-				checkConv1x1(t, r, name, tc, a, hasB, hasR)
+		for _, pm := range []int{-1, 1} { // the image in place, packed
+			c1x1PackMode = pm
+			for ci, tc := range cases {
+				for opt := range 4 {
+					hasB, hasR := opt&1 != 0, opt&2 != 0
+					a := acts[(ci+opt)%len(acts)]
+					name := fmt.Sprintf("th=%d/pack=%d/n=%d/c=%d/m=%d/%dx%d/b=%v/r=%v/act=%d", th, pm, tc.n, tc.c, tc.m, tc.h, tc.w, hasB, hasR, a.kind)
+					checkConv1x1(t, r, name, tc, a, hasB, hasR)
+				}
 			}
 		}
 		parallel.SetThreads(prev)
@@ -121,6 +125,60 @@ func checkConv1x1(t *testing.T, r *rand.Rand, name string, tc c1x1Case, a act, h
 					t.Fatalf("%s: y[%d] = %g, want %g (error %.3g > bound %.3g)", name, j, y.F32[j], want, d, gamma*abs)
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkConv1x1 times MobileNetV2's 1×1 convolutions (batch 1, Clip(0,
+// 6) fused where the model has it, the residual where it has one) on the
+// direct kernels (as chosen, on the image in place, packed) and on GEMM, at the threads set (ADJOINT_NUM_THREADS).
+func BenchmarkConv1x1(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	type shape struct {
+		c, m, hw  int
+		clip, res bool
+	}
+	shapes := []shape{
+		{16, 96, 112, true, false}, {24, 144, 56, true, false}, {32, 16, 112, false, false}, {96, 24, 56, false, false},
+		{144, 24, 56, false, true}, {32, 192, 28, true, false}, {192, 32, 28, false, true}, {64, 384, 14, true, false},
+		{384, 64, 14, false, true}, {576, 96, 14, false, true}, {160, 960, 7, true, false}, {960, 160, 7, false, true},
+		{960, 320, 7, false, false}, {320, 1280, 7, true, false},
+	}
+	for _, s := range shapes {
+		x, w, bias := randTensor(r, 1, s.c, s.hw, s.hw), randTensor(r, s.m, s.c, 1, 1), randTensor(r, s.m)
+		in := []*Tensor{x, w, bias}
+		if s.res {
+			in = append(in, randTensor(r, 1, s.m, s.hw, s.hw))
+		}
+		for _, path := range []string{"auto", "inplace", "packed", "gemm"} {
+			b.Run(fmt.Sprintf("c=%d/m=%d/hw=%d/res=%v/%s", s.c, s.m, s.hw, s.res, path), func(b *testing.B) {
+				defer func(v bool, p int) { c1x1Off, c1x1PackMode = v, p }(c1x1Off, c1x1PackMode)
+				c1x1Off = path == "gemm"
+				c1x1PackMode = map[string]int{"inplace": -1, "packed": 1}[path]
+				node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"}}
+				node.graph = &Graph{consts: map[string]*Tensor{"w": w}}
+				kk, err := newConv(node)
+				if err != nil {
+					b.Fatal(err)
+				}
+				k := kk.(*convKernel)
+				if s.clip {
+					k.act = act{kind: actClip, lo: 0, hi: 6}
+				}
+				k.sum, k.pack = s.res, &packedW{}
+				out := []*Tensor{{}}
+				if err := k.Run(in, out); err != nil {
+					b.Fatal(err)
+				}
+				c0 := cpuTime()
+				for b.Loop() {
+					if err := k.Run(in, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N), "µs/op")
+				b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/1e3/float64(b.N), "cpuµs/op")
+			})
 		}
 	}
 }

@@ -12,19 +12,21 @@ import (
 // conv1x1 emits the direct 1×1 convolution kernels, one per panel height
 // mr (1..6 output channels) and with or without a residual:
 //
-//	c1x1R<mr>[Res]AVX2(y, x, w, b[, r] *float32, kc, n, ldx, ldy int, lohi *float32):
+//	c1x1R<mr>[Res]AVX2(y, x, w, b[, r] *float32, kc, n, ldx, xt, ldy int, lohi *float32):
 //	for i := range mr {
 //		for p := range n {
 //			s := b[i]
 //			for k := range kc {
-//				s += w[k*mr+i] * x[k*ldx+p]
+//				s += w[k*mr+i] * x[p/16*xt+k*ldx+p%16]
 //			}
 //			s += r[i*ldy+p] // Res
 //			y[i*ldy+p] = min(max(s, lohi[0]), lohi[1])
 //		}
 //	}
 //
-// w is the panel's weights interleaved (mr of them per k). A tile of mr
+// w is the panel's weights interleaved (mr of them per k). x is the
+// image in place (xt = 16) or packed in tiles of 16 pixels (ldx = 16,
+// xt = 16·kc: c1x1Pack). A tile of mr
 // channels × 16 pixels sums in 2·mr registers, started from the bias; the
 // residual and the clamp are applied in registers before the one store.
 // Pixel tails: a tile of 8, then 1..7 with masked loads and stores (x, r
@@ -35,20 +37,21 @@ func conv1x1() {
 			c1x1(mr, res)
 		}
 	}
+	c1x1Pack()
 }
 
 func c1x1(mr int, res bool) {
 	name := fmt.Sprintf("c1x1R%d", mr)
-	sig := "func(y, x, w, b *float32, kc, n, ldx, ldy int, lohi *float32)"
+	sig := "func(y, x, w, b *float32, kc, n, ldx, xt, ldy int, lohi *float32)"
 	if res {
 		name += "Res"
-		sig = "func(y, x, w, b, r *float32, kc, n, ldx, ldy int, lohi *float32)"
+		sig = "func(y, x, w, b, r *float32, kc, n, ldx, xt, ldy int, lohi *float32)"
 	}
 	name += "AVX2"
 	avoutil.TEXT(name, sig)
 	Doc(name + " is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).")
 	y, x, ld, ldx, n, kq := RAX, RBX, RCX, RDX, RSI, RDI
-	xp, wp, y3, r, r3, t := R8, R9, R10, R11, R12, R13
+	xp, wp, y3, r, r3, t, xt := R8, R9, R10, R11, R12, R13, R14
 	xv := []VecPhysical{Y12, Y13}
 	bc, mreg := Y15, Y14
 	lo, hi := Y12, Y13
@@ -63,6 +66,8 @@ func c1x1(mr int, res bool) {
 	SHLQ(U8(2), ld)
 	Load(Param("ldx"), ldx)
 	SHLQ(U8(2), ldx)
+	Load(Param("xt"), xt)
+	SHLQ(U8(2), xt)
 
 	// row is row i of the tile at base (rows 3..5 from base3 = base+3ld).
 	row := func(base, base3 GPPhysical, i, disp int) Mem {
@@ -160,7 +165,11 @@ func c1x1(mr int, res bool) {
 		}
 	}
 	advance := func(bytes int) {
-		ADDQ(U8(bytes), x)
+		if bytes == 64 {
+			ADDQ(xt, x)
+		} else {
+			ADDQ(U8(bytes), x)
+		}
 		ADDQ(U8(bytes), y)
 		if res {
 			ADDQ(U8(bytes), r)
@@ -188,6 +197,48 @@ func c1x1(mr int, res bool) {
 	tile(name+"_c", 1, true)
 
 	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// c1x1Pack emits c1x1PackAVX2(dst, x *float32, kc, nt, ldx int):
+//
+//	for t := range nt {
+//		for k := range kc {
+//			copy(dst[(t*kc+k)*16:][:16], x[k*ldx+16*t:][:16])
+//		}
+//	}
+//
+// The image's strip of nt·16 pixels in tiles of 16 pixels × kc channels,
+// each contiguous, for the kernels above (xt = 16·kc).
+func c1x1Pack() {
+	avoutil.TEXT("c1x1PackAVX2", "func(dst, x *float32, kc, nt, ldx int)")
+	Doc("c1x1PackAVX2 packs an image strip into tiles for c1x1R<mr>AVX2 (see nn_conv1x1_amd64.go).")
+	d, x, kc, nt, ldx, xp, k := RAX, RBX, RCX, RDX, RSI, RDI, R8
+	Load(Param("dst"), d)
+	Load(Param("x"), x)
+	Load(Param("kc"), kc)
+	Load(Param("nt"), nt)
+	Load(Param("ldx"), ldx)
+	SHLQ(U8(2), ldx)
+	Label("c1p_tile")
+	TESTQ(nt, nt)
+	JZ(LabelRef("c1p_done"))
+	MOVQ(x, xp)
+	MOVQ(kc, k)
+	Label("c1p_k")
+	VMOVUPS(Mem{Base: xp}, Y0)
+	VMOVUPS(Mem{Base: xp, Disp: 32}, Y1)
+	VMOVUPS(Y0, Mem{Base: d})
+	VMOVUPS(Y1, Mem{Base: d, Disp: 32})
+	ADDQ(ldx, xp)
+	ADDQ(U8(64), d)
+	DECQ(k)
+	JNZ(LabelRef("c1p_k"))
+	ADDQ(U8(64), x)
+	DECQ(nt)
+	JMP(LabelRef("c1p_tile"))
+	Label("c1p_done")
 	VZEROUPPER()
 	RET()
 }
