@@ -899,9 +899,9 @@ epiResHardSwishAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R1AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R1AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R1AVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R1AVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
@@ -974,41 +974,145 @@ c1x1R1AVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R1AVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R1AVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+32(FP), DI
+	MOVQ tb+80(FP), R13
 
-c1x1R1AVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
+c1x1R1AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R1AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R1AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1AVX2_c_k4
+
+c1x1R1AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x04, R9
 	DECQ         DI
-	JNZ          c1x1R1AVX2_c_k
-	MOVQ         lohi+72(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
+	JMP          c1x1R1AVX2_c_k1
+
+c1x1R1AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R1AVX2_t2
+
+c1x1R1AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R1AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R1AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1AVX2_d_k4
+
+c1x1R1AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JMP          c1x1R1AVX2_d_k1
+
+c1x1R1AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R1AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R1ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R1ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R1ResAVX2(SB), NOSPLIT, $0-88
+TEXT ·c1x1R1ResAVX2(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
@@ -1087,43 +1191,145 @@ c1x1R1ResAVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R1ResAVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R1ResAVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+40(FP), DI
+	MOVQ tb+88(FP), R13
 
-c1x1R1ResAVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
+c1x1R1ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R1ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R1ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1ResAVX2_c_k4
+
+c1x1R1ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x04, R9
 	DECQ         DI
-	JNZ          c1x1R1ResAVX2_c_k
-	VMASKMOVPS   (R11), Y14, Y15
-	VADDPS       Y15, Y0, Y0
-	MOVQ         lohi+80(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
+	JMP          c1x1R1ResAVX2_c_k1
+
+c1x1R1ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R1ResAVX2_t2
+
+c1x1R1ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R1ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R1ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1ResAVX2_d_k4
+
+c1x1R1ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JMP          c1x1R1ResAVX2_d_k1
+
+c1x1R1ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R1ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R2AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R2AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R2AVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R2AVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
@@ -1213,47 +1419,145 @@ c1x1R2AVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R2AVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R2AVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+32(FP), DI
+	MOVQ tb+80(FP), R13
 
-c1x1R2AVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
+c1x1R2AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R2AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R2AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2AVX2_c_k4
+
+c1x1R2AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x08, R9
 	DECQ         DI
-	JNZ          c1x1R2AVX2_c_k
-	MOVQ         lohi+72(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
+	JMP          c1x1R2AVX2_c_k1
+
+c1x1R2AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R2AVX2_t2
+
+c1x1R2AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R2AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R2AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2AVX2_d_k4
+
+c1x1R2AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JMP          c1x1R2AVX2_d_k1
+
+c1x1R2AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R2AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R2ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R2ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R2ResAVX2(SB), NOSPLIT, $0-88
+TEXT ·c1x1R2ResAVX2(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
@@ -1352,51 +1656,145 @@ c1x1R2ResAVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R2ResAVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R2ResAVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+40(FP), DI
+	MOVQ tb+88(FP), R13
 
-c1x1R2ResAVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
+c1x1R2ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R2ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R2ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2ResAVX2_c_k4
+
+c1x1R2ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x08, R9
 	DECQ         DI
-	JNZ          c1x1R2ResAVX2_c_k
-	VMASKMOVPS   (R11), Y14, Y15
-	VADDPS       Y15, Y0, Y0
-	VMASKMOVPS   (R11)(CX*1), Y14, Y15
-	VADDPS       Y15, Y1, Y1
-	MOVQ         lohi+80(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
+	JMP          c1x1R2ResAVX2_c_k1
+
+c1x1R2ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R2ResAVX2_t2
+
+c1x1R2ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R2ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R2ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2ResAVX2_d_k4
+
+c1x1R2ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JMP          c1x1R2ResAVX2_d_k1
+
+c1x1R2ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R2ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R3AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R3AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R3AVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R3AVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
@@ -1503,53 +1901,145 @@ c1x1R3AVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R3AVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R3AVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+32(FP), DI
+	MOVQ tb+80(FP), R13
 
-c1x1R3AVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
+c1x1R3AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R3AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R3AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3AVX2_c_k4
+
+c1x1R3AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x0c, R9
 	DECQ         DI
-	JNZ          c1x1R3AVX2_c_k
-	MOVQ         lohi+72(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
+	JMP          c1x1R3AVX2_c_k1
+
+c1x1R3AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R3AVX2_t2
+
+c1x1R3AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R3AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R3AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3AVX2_d_k4
+
+c1x1R3AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JMP          c1x1R3AVX2_d_k1
+
+c1x1R3AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R3AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R3ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R3ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R3ResAVX2(SB), NOSPLIT, $0-88
+TEXT ·c1x1R3ResAVX2(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
@@ -1668,59 +2158,145 @@ c1x1R3ResAVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R3ResAVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R3ResAVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+40(FP), DI
+	MOVQ tb+88(FP), R13
 
-c1x1R3ResAVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
+c1x1R3ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R3ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R3ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3ResAVX2_c_k4
+
+c1x1R3ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x0c, R9
 	DECQ         DI
-	JNZ          c1x1R3ResAVX2_c_k
-	VMASKMOVPS   (R11), Y14, Y15
-	VADDPS       Y15, Y0, Y0
-	VMASKMOVPS   (R11)(CX*1), Y14, Y15
-	VADDPS       Y15, Y1, Y1
-	VMASKMOVPS   (R11)(CX*2), Y14, Y15
-	VADDPS       Y15, Y2, Y2
-	MOVQ         lohi+80(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
+	JMP          c1x1R3ResAVX2_c_k1
+
+c1x1R3ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R3ResAVX2_t2
+
+c1x1R3ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R3ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R3ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3ResAVX2_d_k4
+
+c1x1R3ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JMP          c1x1R3ResAVX2_d_k1
+
+c1x1R3ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R3ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R4AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R4AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R4AVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R4AVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
@@ -1848,61 +2424,145 @@ c1x1R4AVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R4AVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R4AVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	VBROADCASTSS 12(R13), Y3
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+32(FP), DI
+	MOVQ tb+80(FP), R13
 
-c1x1R4AVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(R9), Y15
-	VFMADD231PS  Y12, Y15, Y3
+c1x1R4AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R4AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R4AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4AVX2_c_k4
+
+c1x1R4AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x10, R9
 	DECQ         DI
-	JNZ          c1x1R4AVX2_c_k
-	LEAQ         (AX)(CX*2), R10
-	ADDQ         CX, R10
-	MOVQ         lohi+72(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
-	VMAXPS       Y3, Y12, Y3
-	VMINPS       Y3, Y13, Y3
-	VMASKMOVPS   Y3, Y14, (R10)
+	JMP          c1x1R4AVX2_c_k1
+
+c1x1R4AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R4AVX2_t2
+
+c1x1R4AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R4AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R4AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4AVX2_d_k4
+
+c1x1R4AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JMP          c1x1R4AVX2_d_k1
+
+c1x1R4AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R4AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R4ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R4ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R4ResAVX2(SB), NOSPLIT, $0-88
+TEXT ·c1x1R4ResAVX2(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
@@ -2049,71 +2709,145 @@ c1x1R4ResAVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R4ResAVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R4ResAVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	VBROADCASTSS 12(R13), Y3
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+40(FP), DI
+	MOVQ tb+88(FP), R13
 
-c1x1R4ResAVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(R9), Y15
-	VFMADD231PS  Y12, Y15, Y3
+c1x1R4ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R4ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R4ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4ResAVX2_c_k4
+
+c1x1R4ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x10, R9
 	DECQ         DI
-	JNZ          c1x1R4ResAVX2_c_k
-	LEAQ         (AX)(CX*2), R10
-	ADDQ         CX, R10
-	LEAQ         (R11)(CX*2), R12
-	ADDQ         CX, R12
-	VMASKMOVPS   (R11), Y14, Y15
-	VADDPS       Y15, Y0, Y0
-	VMASKMOVPS   (R11)(CX*1), Y14, Y15
-	VADDPS       Y15, Y1, Y1
-	VMASKMOVPS   (R11)(CX*2), Y14, Y15
-	VADDPS       Y15, Y2, Y2
-	VMASKMOVPS   (R12), Y14, Y15
-	VADDPS       Y15, Y3, Y3
-	MOVQ         lohi+80(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
-	VMAXPS       Y3, Y12, Y3
-	VMINPS       Y3, Y13, Y3
-	VMASKMOVPS   Y3, Y14, (R10)
+	JMP          c1x1R4ResAVX2_c_k1
+
+c1x1R4ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R4ResAVX2_t2
+
+c1x1R4ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R4ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R4ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4ResAVX2_d_k4
+
+c1x1R4ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JMP          c1x1R4ResAVX2_d_k1
+
+c1x1R4ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R4ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R5AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R5AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R5AVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R5AVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
@@ -2258,67 +2992,145 @@ c1x1R5AVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R5AVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R5AVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	VBROADCASTSS 12(R13), Y3
-	VBROADCASTSS 16(R13), Y4
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+32(FP), DI
+	MOVQ tb+80(FP), R13
 
-c1x1R5AVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(R9), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	VBROADCASTSS 16(R9), Y15
-	VFMADD231PS  Y12, Y15, Y4
+c1x1R5AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R5AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R5AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5AVX2_c_k4
+
+c1x1R5AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x14, R9
 	DECQ         DI
-	JNZ          c1x1R5AVX2_c_k
-	LEAQ         (AX)(CX*2), R10
-	ADDQ         CX, R10
-	MOVQ         lohi+72(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
-	VMAXPS       Y3, Y12, Y3
-	VMINPS       Y3, Y13, Y3
-	VMASKMOVPS   Y3, Y14, (R10)
-	VMAXPS       Y4, Y12, Y4
-	VMINPS       Y4, Y13, Y4
-	VMASKMOVPS   Y4, Y14, (R10)(CX*1)
+	JMP          c1x1R5AVX2_c_k1
+
+c1x1R5AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R5AVX2_t2
+
+c1x1R5AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R5AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R5AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5AVX2_d_k4
+
+c1x1R5AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JMP          c1x1R5AVX2_d_k1
+
+c1x1R5AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R5AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R5ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R5ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R5ResAVX2(SB), NOSPLIT, $0-88
+TEXT ·c1x1R5ResAVX2(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
@@ -2485,79 +3297,145 @@ c1x1R5ResAVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R5ResAVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R5ResAVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	VBROADCASTSS 12(R13), Y3
-	VBROADCASTSS 16(R13), Y4
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+40(FP), DI
+	MOVQ tb+88(FP), R13
 
-c1x1R5ResAVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(R9), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	VBROADCASTSS 16(R9), Y15
-	VFMADD231PS  Y12, Y15, Y4
+c1x1R5ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R5ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R5ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5ResAVX2_c_k4
+
+c1x1R5ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x14, R9
 	DECQ         DI
-	JNZ          c1x1R5ResAVX2_c_k
-	LEAQ         (AX)(CX*2), R10
-	ADDQ         CX, R10
-	LEAQ         (R11)(CX*2), R12
-	ADDQ         CX, R12
-	VMASKMOVPS   (R11), Y14, Y15
-	VADDPS       Y15, Y0, Y0
-	VMASKMOVPS   (R11)(CX*1), Y14, Y15
-	VADDPS       Y15, Y1, Y1
-	VMASKMOVPS   (R11)(CX*2), Y14, Y15
-	VADDPS       Y15, Y2, Y2
-	VMASKMOVPS   (R12), Y14, Y15
-	VADDPS       Y15, Y3, Y3
-	VMASKMOVPS   (R12)(CX*1), Y14, Y15
-	VADDPS       Y15, Y4, Y4
-	MOVQ         lohi+80(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
-	VMAXPS       Y3, Y12, Y3
-	VMINPS       Y3, Y13, Y3
-	VMASKMOVPS   Y3, Y14, (R10)
-	VMAXPS       Y4, Y12, Y4
-	VMINPS       Y4, Y13, Y4
-	VMASKMOVPS   Y4, Y14, (R10)(CX*1)
+	JMP          c1x1R5ResAVX2_c_k1
+
+c1x1R5ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R5ResAVX2_t2
+
+c1x1R5ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R5ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R5ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5ResAVX2_d_k4
+
+c1x1R5ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JMP          c1x1R5ResAVX2_d_k1
+
+c1x1R5ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R5ResAVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R6AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R6AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R6AVX2(SB), NOSPLIT, $0-80
+TEXT ·c1x1R6AVX2(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ n+40(FP), SI
@@ -2719,73 +3597,145 @@ c1x1R6AVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R6AVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R6AVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	VBROADCASTSS 12(R13), Y3
-	VBROADCASTSS 16(R13), Y4
-	VBROADCASTSS 20(R13), Y5
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+32(FP), DI
+	MOVQ tb+80(FP), R13
 
-c1x1R6AVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(R9), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	VBROADCASTSS 16(R9), Y15
-	VFMADD231PS  Y12, Y15, Y4
-	VBROADCASTSS 20(R9), Y15
-	VFMADD231PS  Y12, Y15, Y5
+c1x1R6AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R6AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R6AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6AVX2_c_k4
+
+c1x1R6AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x18, R9
 	DECQ         DI
-	JNZ          c1x1R6AVX2_c_k
-	LEAQ         (AX)(CX*2), R10
-	ADDQ         CX, R10
-	MOVQ         lohi+72(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
-	VMAXPS       Y3, Y12, Y3
-	VMINPS       Y3, Y13, Y3
-	VMASKMOVPS   Y3, Y14, (R10)
-	VMAXPS       Y4, Y12, Y4
-	VMINPS       Y4, Y13, Y4
-	VMASKMOVPS   Y4, Y14, (R10)(CX*1)
-	VMAXPS       Y5, Y12, Y5
-	VMINPS       Y5, Y13, Y5
-	VMASKMOVPS   Y5, Y14, (R10)(CX*2)
+	JMP          c1x1R6AVX2_c_k1
+
+c1x1R6AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R6AVX2_t2
+
+c1x1R6AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R6AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R6AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6AVX2_d_k4
+
+c1x1R6AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JMP          c1x1R6AVX2_d_k1
+
+c1x1R6AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R6AVX2_done:
 	VZEROUPPER
 	RET
 
-// func c1x1R6ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32)
+// func c1x1R6ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
 // Requires: AVX, FMA3
-TEXT ·c1x1R6ResAVX2(SB), NOSPLIT, $0-88
+TEXT ·c1x1R6ResAVX2(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), AX
 	MOVQ x+8(FP), BX
 	MOVQ r+32(FP), R11
@@ -2972,79 +3922,137 @@ c1x1R6ResAVX2_b_k:
 	SUBQ         $0x08, SI
 
 c1x1R6ResAVX2_tail:
-	TESTQ        SI, SI
-	JZ           c1x1R6ResAVX2_done
-	LEAQ         dwMask<>+32(SB), R13
-	MOVQ         SI, DI
-	SHLQ         $0x02, DI
-	SUBQ         DI, R13
-	VMOVDQU      (R13), Y14
-	MOVQ         b+24(FP), R13
-	VBROADCASTSS (R13), Y0
-	VBROADCASTSS 4(R13), Y1
-	VBROADCASTSS 8(R13), Y2
-	VBROADCASTSS 12(R13), Y3
-	VBROADCASTSS 16(R13), Y4
-	VBROADCASTSS 20(R13), Y5
-	MOVQ         BX, R8
-	MOVQ         w+16(FP), R9
-	MOVQ         kc+40(FP), DI
+	MOVQ tb+88(FP), R13
 
-c1x1R6ResAVX2_c_k:
-	VMASKMOVPS   (R8), Y14, Y12
-	VBROADCASTSS (R9), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VBROADCASTSS 4(R9), Y15
-	VFMADD231PS  Y12, Y15, Y1
-	VBROADCASTSS 8(R9), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VBROADCASTSS 12(R9), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	VBROADCASTSS 16(R9), Y15
-	VFMADD231PS  Y12, Y15, Y4
-	VBROADCASTSS 20(R9), Y15
-	VFMADD231PS  Y12, Y15, Y5
+c1x1R6ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R6ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R6ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6ResAVX2_c_k4
+
+c1x1R6ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
 	ADDQ         DX, R8
 	ADDQ         $0x18, R9
 	DECQ         DI
-	JNZ          c1x1R6ResAVX2_c_k
-	LEAQ         (AX)(CX*2), R10
-	ADDQ         CX, R10
-	LEAQ         (R11)(CX*2), R12
-	ADDQ         CX, R12
-	VMASKMOVPS   (R11), Y14, Y15
-	VADDPS       Y15, Y0, Y0
-	VMASKMOVPS   (R11)(CX*1), Y14, Y15
-	VADDPS       Y15, Y1, Y1
-	VMASKMOVPS   (R11)(CX*2), Y14, Y15
-	VADDPS       Y15, Y2, Y2
-	VMASKMOVPS   (R12), Y14, Y15
-	VADDPS       Y15, Y3, Y3
-	VMASKMOVPS   (R12)(CX*1), Y14, Y15
-	VADDPS       Y15, Y4, Y4
-	VMASKMOVPS   (R12)(CX*2), Y14, Y15
-	VADDPS       Y15, Y5, Y5
-	MOVQ         lohi+80(FP), R13
-	VBROADCASTSS (R13), Y12
-	VBROADCASTSS 4(R13), Y13
-	VMAXPS       Y0, Y12, Y0
-	VMINPS       Y0, Y13, Y0
-	VMASKMOVPS   Y0, Y14, (AX)
-	VMAXPS       Y1, Y12, Y1
-	VMINPS       Y1, Y13, Y1
-	VMASKMOVPS   Y1, Y14, (AX)(CX*1)
-	VMAXPS       Y2, Y12, Y2
-	VMINPS       Y2, Y13, Y2
-	VMASKMOVPS   Y2, Y14, (AX)(CX*2)
-	VMAXPS       Y3, Y12, Y3
-	VMINPS       Y3, Y13, Y3
-	VMASKMOVPS   Y3, Y14, (R10)
-	VMAXPS       Y4, Y12, Y4
-	VMINPS       Y4, Y13, Y4
-	VMASKMOVPS   Y4, Y14, (R10)(CX*1)
-	VMAXPS       Y5, Y12, Y5
-	VMINPS       Y5, Y13, Y5
-	VMASKMOVPS   Y5, Y14, (R10)(CX*2)
+	JMP          c1x1R6ResAVX2_c_k1
+
+c1x1R6ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R6ResAVX2_t2
+
+c1x1R6ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R6ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R6ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6ResAVX2_d_k4
+
+c1x1R6ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JMP          c1x1R6ResAVX2_d_k1
+
+c1x1R6ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
 
 c1x1R6ResAVX2_done:
 	VZEROUPPER

@@ -27,7 +27,7 @@ const c1MR = 6
 
 // c1x1Pack is a Conv's constant weights packed for the kernels, on the
 // first run: panel j (channels [6j, 6j+mr)) at 6j·C, C·mr floats, the mr
-// weights of input channel c at c·mr.
+// weights of input channel c at c·mr; 8 floats of zeros after the last.
 type c1x1Pack struct {
 	once sync.Once
 	w    []float32
@@ -35,7 +35,7 @@ type c1x1Pack struct {
 
 // packC1x1 packs the m×kc weights w into panels.
 func packC1x1(w []float32, m, kc int) []float32 {
-	p := make([]float32, m*kc)
+	p := make([]float32, m*kc+8) // the tail reads 8 floats of a panel's row
 	for j0 := 0; j0 < m; j0 += c1MR {
 		mr := min(c1MR, m-j0)
 		panel := p[j0*kc : (j0+mr)*kc]
@@ -164,7 +164,7 @@ func (c c1x1Args) block(lo, hi int) {
 			if c.r != nil {
 				r = c.r[j0*c.hw+p0:]
 			}
-			c1x1Panel(c.y[j0*c.hw+p0:], x, c.w[j0*c.kc:(j0+mr)*c.kc], b, r, mr, c.kc, p1-p0, ldx, xt, c.hw, &c.lohi)
+			c1x1Panel(c.y[j0*c.hw+p0:], x, c.w[j0*c.kc:], b, r, mr, c.kc, p1-p0, ldx, xt, c.hw, &c.lohi)
 		}
 	}
 }

@@ -12,45 +12,64 @@ import "fmt"
 //	y[i*ld+p] = min(max(b[i] + Σ_c w[c*mr+i]·x[p/16*xt+c*ldx+p%16] + r[i*ld+p], lohi[0]), lohi[1])
 //
 // x is the image in place (ldx its row length, xt 16) or a strip packed
-// by c1x1PackStrip (ldx 16, xt 16·kc).
+// by c1x1PackStrip (ldx 16, xt 16·kc). w is the panel's kc·mr weights
+// and 8−mr floats more (read, unused, by the tail).
 func c1x1Panel(y, x, w, b, r []float32, mr, kc, n, ldx, xt, ld int, lohi *[2]float32) {
-	if mr < 1 || mr > c1MR || kc < 1 || n < 1 || len(w) < kc*mr || len(b) < mr ||
+	if mr < 1 || mr > c1MR || kc < 1 || n < 1 || len(w) < kc*mr+8-mr || len(b) < mr ||
 		len(x) < (n-1)/16*xt+(kc-1)*ldx+(n-1)%16+1 || len(y) < (mr-1)*ld+n || r != nil && len(r) < (mr-1)*ld+n {
 		panic(fmt.Sprintf("onnx: c1x1Panel: mr %d, kc %d, n %d, ldx %d, xt %d, ld %d do not fit y %d, x %d, w %d, b %d, r %d",
 			mr, kc, n, ldx, xt, ld, len(y), len(x), len(w), len(b), len(r)))
 	}
-	yp, xp, wp, bp, lp := &y[0], &x[0], &w[0], &b[0], &lohi[0]
+	var tb [8 * 8]float32 // the last n%8 pixels' sums
+	yp, xp, wp, bp, lp, tp := &y[0], &x[0], &w[0], &b[0], &lohi[0], &tb[0]
+	defer c1x1Tail(y, b, r, mr, n, ld, lohi, &tb)
 	if r == nil {
 		switch mr {
 		case 1:
-			c1x1R1AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
+			c1x1R1AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		case 2:
-			c1x1R2AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
+			c1x1R2AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		case 3:
-			c1x1R3AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
+			c1x1R3AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		case 4:
-			c1x1R4AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
+			c1x1R4AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		case 5:
-			c1x1R5AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
+			c1x1R5AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		default:
-			c1x1R6AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp)
+			c1x1R6AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		}
 		return
 	}
 	rp := &r[0]
 	switch mr {
 	case 1:
-		c1x1R1ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
+		c1x1R1ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
 	case 2:
-		c1x1R2ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
+		c1x1R2ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
 	case 3:
-		c1x1R3ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
+		c1x1R3ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
 	case 4:
-		c1x1R4ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
+		c1x1R4ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
 	case 5:
-		c1x1R5ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
+		c1x1R5ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
 	default:
-		c1x1R6ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp)
+		c1x1R6ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
+	}
+}
+
+// c1x1Tail finishes the last n%8 pixels of c1x1Panel from the kernel's
+// sums in tb: bias, residual, clamp.
+func c1x1Tail(y, b, r []float32, mr, n, ld int, lohi *[2]float32, tb *[64]float32) {
+	q0 := n &^ 7
+	lo, hi := lohi[0], lohi[1]
+	for q := range n - q0 {
+		for i := range mr {
+			v := tb[8*q+i] + b[i]
+			if r != nil {
+				v += r[i*ld+q0+q]
+			}
+			y[i*ld+q0+q] = min(max(v, lo), hi)
+		}
 	}
 }
 

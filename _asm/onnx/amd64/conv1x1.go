@@ -24,13 +24,16 @@ import (
 //		}
 //	}
 //
+// except the last n%8 pixels: tb[8q+i] = Σ_k w[k*mr+i]·x[...+n−n%8+q],
+// without bias, residual or clamp, for the caller to finish.
+//
 // w is the panel's weights interleaved (mr of them per k). x is the
 // image in place (xt = 16) or packed in tiles of 16 pixels (ldx = 16,
 // xt = 16·kc: c1x1Pack). A tile of mr
 // channels × 16 pixels sums in 2·mr registers, started from the bias; the
 // residual and the clamp are applied in registers before the one store.
-// Pixel tails: a tile of 8, then 1..7 with masked loads and stores (x, r
-// and y are never touched past n).
+// Pixel tails: a tile of 8, then 1..7 pixels into tb (x is never read
+// past n; w is read up to 8−mr floats past its panel's end).
 func conv1x1() {
 	for mr := 1; mr <= 6; mr++ {
 		for _, res := range []bool{false, true} {
@@ -42,10 +45,10 @@ func conv1x1() {
 
 func c1x1(mr int, res bool) {
 	name := fmt.Sprintf("c1x1R%d", mr)
-	sig := "func(y, x, w, b *float32, kc, n, ldx, xt, ldy int, lohi *float32)"
+	sig := "func(y, x, w, b *float32, kc, n, ldx, xt, ldy int, lohi, tb *float32)"
 	if res {
 		name += "Res"
-		sig = "func(y, x, w, b, r *float32, kc, n, ldx, xt, ldy int, lohi *float32)"
+		sig = "func(y, x, w, b, r *float32, kc, n, ldx, xt, ldy int, lohi, tb *float32)"
 	}
 	name += "AVX2"
 	avoutil.TEXT(name, sig)
@@ -191,10 +194,68 @@ func c1x1(mr int, res bool) {
 	advance(32)
 	SUBQ(U8(8), n)
 
+	// The last n%8 pixels, two at a time: each pixel's mr outputs in the
+	// lanes of one vector (a row of w, 8 floats read), summed in four
+	// chains, stored without bias to tb[8q:8q+mr] (c1x1Panel finishes
+	// them): ⌈n/2⌉·kc cycles rather than the 4·kc of a masked tile, whose
+	// mr accumulators wait on the FMA latency.
+	ttile := func(pfx string, np int) {
+		acc := [][]VecPhysical{{Y0, Y1, Y2, Y3}, {Y4, Y5, Y6, Y7}}[:np]
+		wv, xb := Y8, []VecPhysical{Y9, Y10}
+		for _, a := range acc {
+			for _, v := range a {
+				VXORPS(v, v, v)
+			}
+		}
+		MOVQ(x, xp)
+		Load(Param("w"), wp)
+		Load(Param("kc"), kq)
+		kstep := func(c int) {
+			VMOVUPS(Mem{Base: wp}, wv)
+			for q := range np {
+				VBROADCASTSS(Mem{Base: xp, Disp: 4 * q}, xb[q])
+				VFMADD231PS(xb[q], wv, acc[q][c])
+			}
+			ADDQ(ldx, xp)
+			ADDQ(U8(4*mr), wp)
+		}
+		Label(pfx + "_k4")
+		CMPQ(kq, U8(4))
+		JL(LabelRef(pfx + "_k1"))
+		for c := range 4 {
+			kstep(c)
+		}
+		SUBQ(U8(4), kq)
+		JMP(LabelRef(pfx + "_k4"))
+		Label(pfx + "_k1")
+		TESTQ(kq, kq)
+		JZ(LabelRef(pfx + "_sum"))
+		kstep(0)
+		DECQ(kq)
+		JMP(LabelRef(pfx + "_k1"))
+		Label(pfx + "_sum")
+		for q, a := range acc {
+			VADDPS(a[1], a[0], a[0])
+			VADDPS(a[3], a[2], a[2])
+			VADDPS(a[2], a[0], a[0])
+			VMOVUPS(a[0], Mem{Base: t, Disp: 32 * q})
+		}
+	}
+
 	Label(name + "_tail")
+	Load(Param("tb"), t)
+	Label(name + "_t2")
+	CMPQ(n, U8(2))
+	JL(LabelRef(name + "_t1"))
+	ttile(name+"_c", 2)
+	ADDQ(U8(8), x)
+	ADDQ(U8(64), t)
+	SUBQ(U8(2), n)
+	JMP(LabelRef(name + "_t2"))
+	Label(name + "_t1")
 	TESTQ(n, n)
 	JZ(LabelRef(name + "_done"))
-	tile(name+"_c", 1, true)
+	ttile(name+"_d", 1)
 
 	Label(name + "_done")
 	VZEROUPPER()
