@@ -56,7 +56,7 @@ func c1x1(mr int, res bool) {
 	y, x, ld, ldx, n, kq := RAX, RBX, RCX, RDX, RSI, RDI
 	xp, wp, y3, r, r3, t, xt := R8, R9, R10, R11, R12, R13, R14
 	xv := []VecPhysical{Y12, Y13}
-	bc, mreg := Y15, Y14
+	bc := Y15
 	lo, hi := Y12, Y13
 
 	Load(Param("y"), y)
@@ -86,21 +86,13 @@ func c1x1(mr int, res bool) {
 		}
 	}
 
-	// tile computes mr×(8·nv) outputs at x, y (and r); masked: the first
-	// n (1..7) lanes of one vector.
-	tile := func(pfx string, nv int, masked bool) {
+	// tile computes mr×(8·nv) outputs at x, y (and r).
+	tile := func(pfx string, nv int) {
 		acc := make([][]VecPhysical, mr)
 		for i := range mr {
 			for j := range nv {
 				acc[i] = append(acc[i], []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}[i*nv+j])
 			}
-		}
-		if masked {
-			LEAQ(mask.Offset(32), t)
-			MOVQ(n, kq)
-			SHLQ(U8(2), kq)
-			SUBQ(kq, t)
-			VMOVDQU(Mem{Base: t}, mreg)
 		}
 		Load(Param("b"), t)
 		for i := range mr {
@@ -114,11 +106,7 @@ func c1x1(mr int, res bool) {
 		Load(Param("kc"), kq)
 		Label(pfx + "_k")
 		for j := range nv {
-			if masked {
-				VMASKMOVPS(Mem{Base: xp}, mreg, xv[j])
-			} else {
-				VMOVUPS(Mem{Base: xp, Disp: 32 * j}, xv[j])
-			}
+			VMOVUPS(Mem{Base: xp, Disp: 32 * j}, xv[j])
 		}
 		for i := range mr {
 			VBROADCASTSS(Mem{Base: wp, Disp: 4 * i}, bc)
@@ -142,13 +130,7 @@ func c1x1(mr int, res bool) {
 			}
 			for i := range mr {
 				for j := range nv {
-					m := row(r, r3, i, 32*j)
-					if masked {
-						VMASKMOVPS(m, mreg, bc)
-						VADDPS(bc, acc[i][j], acc[i][j])
-					} else {
-						VADDPS(m, acc[i][j], acc[i][j])
-					}
+					VADDPS(row(r, r3, i, 32*j), acc[i][j], acc[i][j])
 				}
 			}
 		}
@@ -158,12 +140,7 @@ func c1x1(mr int, res bool) {
 		for i := range mr {
 			for j := range nv {
 				clamp(acc[i][j], lo, hi)
-				m := row(y, y3, i, 32*j)
-				if masked {
-					VMASKMOVPS(acc[i][j], mreg, m)
-				} else {
-					VMOVUPS(acc[i][j], m)
-				}
+				VMOVUPS(acc[i][j], row(y, y3, i, 32*j))
 			}
 		}
 	}
@@ -182,7 +159,7 @@ func c1x1(mr int, res bool) {
 	Label(name + "_16")
 	CMPQ(n, U8(16))
 	JL(LabelRef(name + "_8"))
-	tile(name+"_a", 2, false)
+	tile(name+"_a", 2)
 	advance(64)
 	SUBQ(U8(16), n)
 	JMP(LabelRef(name + "_16"))
@@ -190,7 +167,7 @@ func c1x1(mr int, res bool) {
 	Label(name + "_8")
 	CMPQ(n, U8(8))
 	JL(LabelRef(name + "_tail"))
-	tile(name+"_b", 1, false)
+	tile(name+"_b", 1)
 	advance(32)
 	SUBQ(U8(8), n)
 
