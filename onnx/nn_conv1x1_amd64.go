@@ -22,7 +22,6 @@ func c1x1Panel(y, x, w, b, r []float32, mr, kc, n, ldx, xt, ld int, lohi *[2]flo
 	}
 	var tb [8 * 8]float32 // the last n%8 pixels' sums
 	yp, xp, wp, bp, lp, tp := &y[0], &x[0], &w[0], &b[0], &lohi[0], &tb[0]
-	defer c1x1Tail(y, b, r, mr, n, ld, lohi, &tb)
 	if r == nil {
 		switch mr {
 		case 1:
@@ -38,6 +37,7 @@ func c1x1Panel(y, x, w, b, r []float32, mr, kc, n, ldx, xt, ld int, lohi *[2]flo
 		default:
 			c1x1R6AVX2(yp, xp, wp, bp, kc, n, ldx, xt, ld, lp, tp)
 		}
+		c1x1Tail(y, b, nil, mr, n, ld, lohi, &tb)
 		return
 	}
 	rp := &r[0]
@@ -55,6 +55,7 @@ func c1x1Panel(y, x, w, b, r []float32, mr, kc, n, ldx, xt, ld int, lohi *[2]flo
 	default:
 		c1x1R6ResAVX2(yp, xp, wp, bp, rp, kc, n, ldx, xt, ld, lp, tp)
 	}
+	c1x1Tail(y, b, r, mr, n, ld, lohi, &tb)
 }
 
 // c1x1Tail finishes the last n%8 pixels of c1x1Panel from the kernel's
