@@ -16,12 +16,14 @@ type c1x1Case struct{ n, c, m, h, w int }
 // TestConv1x1Direct compares the 1×1 convolution (the direct AVX2 kernels
 // where the build has them, GEMM elsewhere) with a float64 loop by the
 // definition, over shapes that reach every tail of the kernels: panels of
-// 1..6 channels (m not a multiple of 6), pixel counts 1..40 and 49, 16-,
-// 8- and masked 1..7-pixel tiles, each with and without bias and residual,
-// without activation, with Relu and with Clip, at 1 and 2 threads. The
-// error bound is Higham's γ_n·Σ|terms| with n = C + 2 roundings per output
-// (the bias, C fused multiply-adds, the residual); the clamp does not
-// enlarge it. The direct kernels run on the image in place and packed.
+// 1..6 channels (m not a multiple of 6), pixel counts 1..40 and 49, tiles
+// of 16 and 8 pixels and tails of 1..7, 1-D and 2-D, each with and without
+// bias and residual, without activation, with Relu and with Clip, at 1 and
+// 2 threads. The error bound is Higham's γ_n·Σ|terms| with n = C + 2
+// roundings per output (the bias, C fused multiply-adds, the residual; the
+// tail's four chains and their two sums round at most ⌈C/4⌉ + 2 times, and
+// exactly when C ≤ 2 leaves chains at zero); the clamp does not enlarge
+// it. The direct kernels run on the image in place and packed.
 func TestConv1x1Direct(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
 	var cases []c1x1Case
@@ -53,6 +55,10 @@ func checkConv1x1(t *testing.T, r *rand.Rand, name string, tc c1x1Case, a act, h
 	t.Helper()
 	hw := tc.h * tc.w
 	x, w := randTensor(r, tc.n, tc.c, tc.h, tc.w), randTensor(r, tc.m, tc.c, 1, 1)
+	if tc.h == 1 && tc.w%3 == 0 {
+		// A 1-D convolution (a 2-D one of height 1 to convRun).
+		x.Shape, w.Shape = []int{tc.n, tc.c, tc.w}, []int{tc.m, tc.c, 1}
+	}
 	var b, res *Tensor
 	in := []*Tensor{x, w, nil}
 	if hasB {
@@ -61,6 +67,9 @@ func checkConv1x1(t *testing.T, r *rand.Rand, name string, tc c1x1Case, a act, h
 	}
 	if hasR {
 		res = randTensor(r, tc.n, tc.m, tc.h, tc.w)
+		if x.Rank() == 3 {
+			res.Shape = []int{tc.n, tc.m, tc.w}
+		}
 		in = append(in, res)
 	}
 	node := &Node{OpType: "Conv", Opset: 13, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"}}
