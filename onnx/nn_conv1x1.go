@@ -58,12 +58,21 @@ var c1x1Off = false
 const c1Strip = 1 << 15
 
 // c1x1Pays says whether the direct kernel beats GEMM on a kc→m
-// convolution over hw pixels: on every 1×1 shape of MobileNetV2 it did or
+// convolution over hw pixels. On every 1×1 shape of MobileNetV2 it did or
 // tied (BenchmarkConv1x1: up to 1.8× on the shallow layers at 112², ties
-// at depths 144 and 192 over 56² and 28², 10-20% at 7²).
+// at depths 144 and 192 over 56² and 28², 10-20% at 7²). It reads all the
+// weights once per column block, though, where GEMM blocks the depth:
+// beyond c1WeightReads floats so read (ResNet-50's 2048→512 at 7², 4 MB
+// of weights read 4 times), unmeasured, GEMM keeps them.
 func c1x1Pays(kc, m, hw int) bool {
-	return true
+	nb := min(hw, max(16, c1Strip/kc&^15))
+	return m*kc*((hw+nb-1)/nb) <= c1WeightReads
 }
+
+// c1WeightReads bounds the weights c1x1Pays lets the direct kernel read
+// per image: 1M floats (MobileNetV2's largest is 960→320 at 7², 307K
+// floats twice).
+const c1WeightReads = 1 << 20
 
 var c1Zero [c1MR]float32
 

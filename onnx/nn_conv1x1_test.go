@@ -51,6 +51,22 @@ func TestConv1x1Direct(t *testing.T) {
 	}
 }
 
+// TestConv1x1Pays: the direct kernels take every 1×1 convolution of
+// MobileNetV2 (where BenchmarkConv1x1 measured them) and leave to GEMM
+// one that would read 4 MB of weights four times.
+func TestConv1x1Pays(t *testing.T) {
+	for _, s := range [][3]int{{16, 96, 12544}, {24, 144, 3136}, {32, 16, 12544}, {96, 24, 3136}, {144, 24, 3136},
+		{32, 192, 784}, {192, 32, 784}, {64, 384, 196}, {384, 64, 196}, {576, 96, 196}, {96, 576, 196},
+		{160, 960, 49}, {960, 160, 49}, {960, 320, 49}, {320, 1280, 49}} {
+		if !c1x1Pays(s[0], s[1], s[2]) {
+			t.Errorf("%d→%d over %d pixels: GEMM, want the direct kernel", s[0], s[1], s[2])
+		}
+	}
+	if c1x1Pays(2048, 512, 49) {
+		t.Errorf("2048→512 over 49 pixels: the direct kernel, want GEMM")
+	}
+}
+
 func checkConv1x1(t *testing.T, r *rand.Rand, name string, tc c1x1Case, a act, hasB, hasR bool) {
 	t.Helper()
 	hw := tc.h * tc.w
