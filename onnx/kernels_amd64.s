@@ -2862,3 +2862,3195 @@ epiResHardSwishAVX2_8:
 epiResHardSwishAVX2_done:
 	VZEROUPPER
 	RET
+
+// func c1x1R1AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R1AVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ n+40(FP), SI
+	MOVQ ldy+64(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R1AVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R1AVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R1AVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          c1x1R1AVX2_a_k
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, SI
+	JMP          c1x1R1AVX2_16
+
+c1x1R1AVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R1AVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R1AVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          c1x1R1AVX2_b_k
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, SI
+
+c1x1R1AVX2_tail:
+	MOVQ tb+80(FP), R13
+
+c1x1R1AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R1AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R1AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1AVX2_c_k4
+
+c1x1R1AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JMP          c1x1R1AVX2_c_k1
+
+c1x1R1AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R1AVX2_t2
+
+c1x1R1AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R1AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R1AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1AVX2_d_k4
+
+c1x1R1AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JMP          c1x1R1AVX2_d_k1
+
+c1x1R1AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R1AVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R1ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R1ResAVX2(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ r+32(FP), R11
+	MOVQ n+48(FP), SI
+	MOVQ ldy+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+56(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R1ResAVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R1ResAVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R1ResAVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          c1x1R1ResAVX2_a_k
+	VADDPS       (R11), Y0, Y0
+	VADDPS       32(R11), Y1, Y1
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, SI
+	JMP          c1x1R1ResAVX2_16
+
+c1x1R1ResAVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R1ResAVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R1ResAVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JNZ          c1x1R1ResAVX2_b_k
+	VADDPS       (R11), Y0, Y0
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, SI
+
+c1x1R1ResAVX2_tail:
+	MOVQ tb+88(FP), R13
+
+c1x1R1ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R1ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R1ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1ResAVX2_c_k4
+
+c1x1R1ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JMP          c1x1R1ResAVX2_c_k1
+
+c1x1R1ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R1ResAVX2_t2
+
+c1x1R1ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R1ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R1ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R1ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R1ResAVX2_d_k4
+
+c1x1R1ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R1ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x04, R9
+	DECQ         DI
+	JMP          c1x1R1ResAVX2_d_k1
+
+c1x1R1ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R1ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R2AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R2AVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ n+40(FP), SI
+	MOVQ ldy+64(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R2AVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R2AVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R2AVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JNZ          c1x1R2AVX2_a_k
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, SI
+	JMP          c1x1R2AVX2_16
+
+c1x1R2AVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R2AVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R2AVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JNZ          c1x1R2AVX2_b_k
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, SI
+
+c1x1R2AVX2_tail:
+	MOVQ tb+80(FP), R13
+
+c1x1R2AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R2AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R2AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2AVX2_c_k4
+
+c1x1R2AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JMP          c1x1R2AVX2_c_k1
+
+c1x1R2AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R2AVX2_t2
+
+c1x1R2AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R2AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R2AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2AVX2_d_k4
+
+c1x1R2AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JMP          c1x1R2AVX2_d_k1
+
+c1x1R2AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R2AVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R2ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R2ResAVX2(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ r+32(FP), R11
+	MOVQ n+48(FP), SI
+	MOVQ ldy+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+56(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R2ResAVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R2ResAVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R2ResAVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JNZ          c1x1R2ResAVX2_a_k
+	VADDPS       (R11), Y0, Y0
+	VADDPS       32(R11), Y1, Y1
+	VADDPS       (R11)(CX*1), Y2, Y2
+	VADDPS       32(R11)(CX*1), Y3, Y3
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, SI
+	JMP          c1x1R2ResAVX2_16
+
+c1x1R2ResAVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R2ResAVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R2ResAVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JNZ          c1x1R2ResAVX2_b_k
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11)(CX*1), Y1, Y1
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, SI
+
+c1x1R2ResAVX2_tail:
+	MOVQ tb+88(FP), R13
+
+c1x1R2ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R2ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R2ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2ResAVX2_c_k4
+
+c1x1R2ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JMP          c1x1R2ResAVX2_c_k1
+
+c1x1R2ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R2ResAVX2_t2
+
+c1x1R2ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R2ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R2ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R2ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R2ResAVX2_d_k4
+
+c1x1R2ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R2ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x08, R9
+	DECQ         DI
+	JMP          c1x1R2ResAVX2_d_k1
+
+c1x1R2ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R2ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R3AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R3AVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ n+40(FP), SI
+	MOVQ ldy+64(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R3AVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R3AVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R3AVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JNZ          c1x1R3AVX2_a_k
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, SI
+	JMP          c1x1R3AVX2_16
+
+c1x1R3AVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R3AVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R3AVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JNZ          c1x1R3AVX2_b_k
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, SI
+
+c1x1R3AVX2_tail:
+	MOVQ tb+80(FP), R13
+
+c1x1R3AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R3AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R3AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3AVX2_c_k4
+
+c1x1R3AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JMP          c1x1R3AVX2_c_k1
+
+c1x1R3AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R3AVX2_t2
+
+c1x1R3AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R3AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R3AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3AVX2_d_k4
+
+c1x1R3AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JMP          c1x1R3AVX2_d_k1
+
+c1x1R3AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R3AVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R3ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R3ResAVX2(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ r+32(FP), R11
+	MOVQ n+48(FP), SI
+	MOVQ ldy+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+56(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R3ResAVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R3ResAVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R3ResAVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JNZ          c1x1R3ResAVX2_a_k
+	VADDPS       (R11), Y0, Y0
+	VADDPS       32(R11), Y1, Y1
+	VADDPS       (R11)(CX*1), Y2, Y2
+	VADDPS       32(R11)(CX*1), Y3, Y3
+	VADDPS       (R11)(CX*2), Y4, Y4
+	VADDPS       32(R11)(CX*2), Y5, Y5
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, SI
+	JMP          c1x1R3ResAVX2_16
+
+c1x1R3ResAVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R3ResAVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R3ResAVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JNZ          c1x1R3ResAVX2_b_k
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11)(CX*1), Y1, Y1
+	VADDPS       (R11)(CX*2), Y2, Y2
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, SI
+
+c1x1R3ResAVX2_tail:
+	MOVQ tb+88(FP), R13
+
+c1x1R3ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R3ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R3ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3ResAVX2_c_k4
+
+c1x1R3ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JMP          c1x1R3ResAVX2_c_k1
+
+c1x1R3ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R3ResAVX2_t2
+
+c1x1R3ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R3ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R3ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R3ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R3ResAVX2_d_k4
+
+c1x1R3ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R3ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x0c, R9
+	DECQ         DI
+	JMP          c1x1R3ResAVX2_d_k1
+
+c1x1R3ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R3ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R4AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R4AVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ n+40(FP), SI
+	MOVQ ldy+64(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R4AVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R4AVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R13), Y6
+	VMOVAPS      Y6, Y7
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R4AVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JNZ          c1x1R4AVX2_a_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMOVUPS      Y6, (R10)
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMOVUPS      Y7, 32(R10)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, SI
+	JMP          c1x1R4AVX2_16
+
+c1x1R4AVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R4AVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	VBROADCASTSS 12(R13), Y3
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R4AVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JNZ          c1x1R4AVX2_b_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, SI
+
+c1x1R4AVX2_tail:
+	MOVQ tb+80(FP), R13
+
+c1x1R4AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R4AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R4AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4AVX2_c_k4
+
+c1x1R4AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JMP          c1x1R4AVX2_c_k1
+
+c1x1R4AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R4AVX2_t2
+
+c1x1R4AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R4AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R4AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4AVX2_d_k4
+
+c1x1R4AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JMP          c1x1R4AVX2_d_k1
+
+c1x1R4AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R4AVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R4ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R4ResAVX2(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ r+32(FP), R11
+	MOVQ n+48(FP), SI
+	MOVQ ldy+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+56(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R4ResAVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R4ResAVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R13), Y6
+	VMOVAPS      Y6, Y7
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R4ResAVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JNZ          c1x1R4ResAVX2_a_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	LEAQ         (R11)(CX*2), R12
+	ADDQ         CX, R12
+	VADDPS       (R11), Y0, Y0
+	VADDPS       32(R11), Y1, Y1
+	VADDPS       (R11)(CX*1), Y2, Y2
+	VADDPS       32(R11)(CX*1), Y3, Y3
+	VADDPS       (R11)(CX*2), Y4, Y4
+	VADDPS       32(R11)(CX*2), Y5, Y5
+	VADDPS       (R12), Y6, Y6
+	VADDPS       32(R12), Y7, Y7
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMOVUPS      Y6, (R10)
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMOVUPS      Y7, 32(R10)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, SI
+	JMP          c1x1R4ResAVX2_16
+
+c1x1R4ResAVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R4ResAVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	VBROADCASTSS 12(R13), Y3
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R4ResAVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JNZ          c1x1R4ResAVX2_b_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	LEAQ         (R11)(CX*2), R12
+	ADDQ         CX, R12
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11)(CX*1), Y1, Y1
+	VADDPS       (R11)(CX*2), Y2, Y2
+	VADDPS       (R12), Y3, Y3
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, SI
+
+c1x1R4ResAVX2_tail:
+	MOVQ tb+88(FP), R13
+
+c1x1R4ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R4ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R4ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4ResAVX2_c_k4
+
+c1x1R4ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JMP          c1x1R4ResAVX2_c_k1
+
+c1x1R4ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R4ResAVX2_t2
+
+c1x1R4ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R4ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R4ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R4ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R4ResAVX2_d_k4
+
+c1x1R4ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R4ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x10, R9
+	DECQ         DI
+	JMP          c1x1R4ResAVX2_d_k1
+
+c1x1R4ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R4ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R5AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R5AVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ n+40(FP), SI
+	MOVQ ldy+64(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R5AVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R5AVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R13), Y6
+	VMOVAPS      Y6, Y7
+	VBROADCASTSS 16(R13), Y8
+	VMOVAPS      Y8, Y9
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R5AVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y8
+	VFMADD231PS  Y13, Y15, Y9
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JNZ          c1x1R5AVX2_a_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMOVUPS      Y6, (R10)
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMOVUPS      Y7, 32(R10)
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMOVUPS      Y8, (R10)(CX*1)
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMOVUPS      Y9, 32(R10)(CX*1)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, SI
+	JMP          c1x1R5AVX2_16
+
+c1x1R5AVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R5AVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	VBROADCASTSS 12(R13), Y3
+	VBROADCASTSS 16(R13), Y4
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R5AVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JNZ          c1x1R5AVX2_b_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, (R10)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, SI
+
+c1x1R5AVX2_tail:
+	MOVQ tb+80(FP), R13
+
+c1x1R5AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R5AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R5AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5AVX2_c_k4
+
+c1x1R5AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JMP          c1x1R5AVX2_c_k1
+
+c1x1R5AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R5AVX2_t2
+
+c1x1R5AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R5AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R5AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5AVX2_d_k4
+
+c1x1R5AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JMP          c1x1R5AVX2_d_k1
+
+c1x1R5AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R5AVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R5ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R5ResAVX2(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ r+32(FP), R11
+	MOVQ n+48(FP), SI
+	MOVQ ldy+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+56(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R5ResAVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R5ResAVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R13), Y6
+	VMOVAPS      Y6, Y7
+	VBROADCASTSS 16(R13), Y8
+	VMOVAPS      Y8, Y9
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R5ResAVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y8
+	VFMADD231PS  Y13, Y15, Y9
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JNZ          c1x1R5ResAVX2_a_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	LEAQ         (R11)(CX*2), R12
+	ADDQ         CX, R12
+	VADDPS       (R11), Y0, Y0
+	VADDPS       32(R11), Y1, Y1
+	VADDPS       (R11)(CX*1), Y2, Y2
+	VADDPS       32(R11)(CX*1), Y3, Y3
+	VADDPS       (R11)(CX*2), Y4, Y4
+	VADDPS       32(R11)(CX*2), Y5, Y5
+	VADDPS       (R12), Y6, Y6
+	VADDPS       32(R12), Y7, Y7
+	VADDPS       (R12)(CX*1), Y8, Y8
+	VADDPS       32(R12)(CX*1), Y9, Y9
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMOVUPS      Y6, (R10)
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMOVUPS      Y7, 32(R10)
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMOVUPS      Y8, (R10)(CX*1)
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMOVUPS      Y9, 32(R10)(CX*1)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, SI
+	JMP          c1x1R5ResAVX2_16
+
+c1x1R5ResAVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R5ResAVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	VBROADCASTSS 12(R13), Y3
+	VBROADCASTSS 16(R13), Y4
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R5ResAVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JNZ          c1x1R5ResAVX2_b_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	LEAQ         (R11)(CX*2), R12
+	ADDQ         CX, R12
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11)(CX*1), Y1, Y1
+	VADDPS       (R11)(CX*2), Y2, Y2
+	VADDPS       (R12), Y3, Y3
+	VADDPS       (R12)(CX*1), Y4, Y4
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, (R10)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, SI
+
+c1x1R5ResAVX2_tail:
+	MOVQ tb+88(FP), R13
+
+c1x1R5ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R5ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R5ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5ResAVX2_c_k4
+
+c1x1R5ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JMP          c1x1R5ResAVX2_c_k1
+
+c1x1R5ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R5ResAVX2_t2
+
+c1x1R5ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R5ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R5ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R5ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R5ResAVX2_d_k4
+
+c1x1R5ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R5ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x14, R9
+	DECQ         DI
+	JMP          c1x1R5ResAVX2_d_k1
+
+c1x1R5ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R5ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R6AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R6AVX2(SB), NOSPLIT, $0-88
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ n+40(FP), SI
+	MOVQ ldy+64(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+56(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R6AVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R6AVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R13), Y6
+	VMOVAPS      Y6, Y7
+	VBROADCASTSS 16(R13), Y8
+	VMOVAPS      Y8, Y9
+	VBROADCASTSS 20(R13), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R6AVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y8
+	VFMADD231PS  Y13, Y15, Y9
+	VBROADCASTSS 20(R9), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JNZ          c1x1R6AVX2_a_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMOVUPS      Y6, (R10)
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMOVUPS      Y7, 32(R10)
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMOVUPS      Y8, (R10)(CX*1)
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMOVUPS      Y9, 32(R10)(CX*1)
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMOVUPS      Y10, (R10)(CX*2)
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+	VMOVUPS      Y11, 32(R10)(CX*2)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, SI
+	JMP          c1x1R6AVX2_16
+
+c1x1R6AVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R6AVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	VBROADCASTSS 12(R13), Y3
+	VBROADCASTSS 16(R13), Y4
+	VBROADCASTSS 20(R13), Y5
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+32(FP), DI
+
+c1x1R6AVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS 20(R9), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JNZ          c1x1R6AVX2_b_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	MOVQ         lohi+72(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, (R10)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, (R10)(CX*2)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, SI
+
+c1x1R6AVX2_tail:
+	MOVQ tb+80(FP), R13
+
+c1x1R6AVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R6AVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R6AVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6AVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6AVX2_c_k4
+
+c1x1R6AVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6AVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JMP          c1x1R6AVX2_c_k1
+
+c1x1R6AVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R6AVX2_t2
+
+c1x1R6AVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R6AVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+32(FP), DI
+
+c1x1R6AVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6AVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6AVX2_d_k4
+
+c1x1R6AVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6AVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JMP          c1x1R6AVX2_d_k1
+
+c1x1R6AVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R6AVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1R6ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+// Requires: AVX, FMA3
+TEXT ·c1x1R6ResAVX2(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ r+32(FP), R11
+	MOVQ n+48(FP), SI
+	MOVQ ldy+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ ldx+56(FP), DX
+	SHLQ $0x02, DX
+	MOVQ xt+64(FP), R14
+	SHLQ $0x02, R14
+
+c1x1R6ResAVX2_16:
+	CMPQ         SI, $0x10
+	JL           c1x1R6ResAVX2_8
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(R13), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(R13), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(R13), Y6
+	VMOVAPS      Y6, Y7
+	VBROADCASTSS 16(R13), Y8
+	VMOVAPS      Y8, Y9
+	VBROADCASTSS 20(R13), Y10
+	VMOVAPS      Y10, Y11
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R6ResAVX2_a_k:
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VFMADD231PS  Y13, Y15, Y5
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y8
+	VFMADD231PS  Y13, Y15, Y9
+	VBROADCASTSS 20(R9), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JNZ          c1x1R6ResAVX2_a_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	LEAQ         (R11)(CX*2), R12
+	ADDQ         CX, R12
+	VADDPS       (R11), Y0, Y0
+	VADDPS       32(R11), Y1, Y1
+	VADDPS       (R11)(CX*1), Y2, Y2
+	VADDPS       32(R11)(CX*1), Y3, Y3
+	VADDPS       (R11)(CX*2), Y4, Y4
+	VADDPS       32(R11)(CX*2), Y5, Y5
+	VADDPS       (R12), Y6, Y6
+	VADDPS       32(R12), Y7, Y7
+	VADDPS       (R12)(CX*1), Y8, Y8
+	VADDPS       32(R12)(CX*1), Y9, Y9
+	VADDPS       (R12)(CX*2), Y10, Y10
+	VADDPS       32(R12)(CX*2), Y11, Y11
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*1)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, 32(AX)(CX*1)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (AX)(CX*2)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, 32(AX)(CX*2)
+	VMAXPS       Y6, Y12, Y6
+	VMINPS       Y6, Y13, Y6
+	VMOVUPS      Y6, (R10)
+	VMAXPS       Y7, Y12, Y7
+	VMINPS       Y7, Y13, Y7
+	VMOVUPS      Y7, 32(R10)
+	VMAXPS       Y8, Y12, Y8
+	VMINPS       Y8, Y13, Y8
+	VMOVUPS      Y8, (R10)(CX*1)
+	VMAXPS       Y9, Y12, Y9
+	VMINPS       Y9, Y13, Y9
+	VMOVUPS      Y9, 32(R10)(CX*1)
+	VMAXPS       Y10, Y12, Y10
+	VMINPS       Y10, Y13, Y10
+	VMOVUPS      Y10, (R10)(CX*2)
+	VMAXPS       Y11, Y12, Y11
+	VMINPS       Y11, Y13, Y11
+	VMOVUPS      Y11, 32(R10)(CX*2)
+	ADDQ         R14, BX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, SI
+	JMP          c1x1R6ResAVX2_16
+
+c1x1R6ResAVX2_8:
+	CMPQ         SI, $0x08
+	JL           c1x1R6ResAVX2_tail
+	MOVQ         b+24(FP), R13
+	VBROADCASTSS (R13), Y0
+	VBROADCASTSS 4(R13), Y1
+	VBROADCASTSS 8(R13), Y2
+	VBROADCASTSS 12(R13), Y3
+	VBROADCASTSS 16(R13), Y4
+	VBROADCASTSS 20(R13), Y5
+	MOVQ         BX, R8
+	MOVQ         w+16(FP), R9
+	MOVQ         kc+40(FP), DI
+
+c1x1R6ResAVX2_b_k:
+	VMOVUPS      (R8), Y12
+	VBROADCASTSS (R9), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(R9), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 8(R9), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 12(R9), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 16(R9), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS 20(R9), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JNZ          c1x1R6ResAVX2_b_k
+	LEAQ         (AX)(CX*2), R10
+	ADDQ         CX, R10
+	LEAQ         (R11)(CX*2), R12
+	ADDQ         CX, R12
+	VADDPS       (R11), Y0, Y0
+	VADDPS       (R11)(CX*1), Y1, Y1
+	VADDPS       (R11)(CX*2), Y2, Y2
+	VADDPS       (R12), Y3, Y3
+	VADDPS       (R12)(CX*1), Y4, Y4
+	VADDPS       (R12)(CX*2), Y5, Y5
+	MOVQ         lohi+80(FP), R13
+	VBROADCASTSS (R13), Y12
+	VBROADCASTSS 4(R13), Y13
+	VMAXPS       Y0, Y12, Y0
+	VMINPS       Y0, Y13, Y0
+	VMOVUPS      Y0, (AX)
+	VMAXPS       Y1, Y12, Y1
+	VMINPS       Y1, Y13, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMAXPS       Y2, Y12, Y2
+	VMINPS       Y2, Y13, Y2
+	VMOVUPS      Y2, (AX)(CX*2)
+	VMAXPS       Y3, Y12, Y3
+	VMINPS       Y3, Y13, Y3
+	VMOVUPS      Y3, (R10)
+	VMAXPS       Y4, Y12, Y4
+	VMINPS       Y4, Y13, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMAXPS       Y5, Y12, Y5
+	VMINPS       Y5, Y13, Y5
+	VMOVUPS      Y5, (R10)(CX*2)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, SI
+
+c1x1R6ResAVX2_tail:
+	MOVQ tb+88(FP), R13
+
+c1x1R6ResAVX2_t2:
+	CMPQ   SI, $0x02
+	JL     c1x1R6ResAVX2_t1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R6ResAVX2_c_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6ResAVX2_c_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y5
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6ResAVX2_c_k4
+
+c1x1R6ResAVX2_c_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6ResAVX2_c_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JMP          c1x1R6ResAVX2_c_k1
+
+c1x1R6ResAVX2_c_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+	VADDPS  Y5, Y4, Y4
+	VADDPS  Y7, Y6, Y6
+	VADDPS  Y6, Y4, Y4
+	VMOVUPS Y4, 32(R13)
+	ADDQ    $0x08, BX
+	ADDQ    $0x40, R13
+	SUBQ    $0x02, SI
+	JMP     c1x1R6ResAVX2_t2
+
+c1x1R6ResAVX2_t1:
+	TESTQ  SI, SI
+	JZ     c1x1R6ResAVX2_done
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   BX, R8
+	MOVQ   w+16(FP), R9
+	MOVQ   kc+40(FP), DI
+
+c1x1R6ResAVX2_d_k4:
+	CMPQ         DI, $0x04
+	JL           c1x1R6ResAVX2_d_k1
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y1
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y2
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y3
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	SUBQ         $0x04, DI
+	JMP          c1x1R6ResAVX2_d_k4
+
+c1x1R6ResAVX2_d_k1:
+	TESTQ        DI, DI
+	JZ           c1x1R6ResAVX2_d_sum
+	VMOVUPS      (R9), Y8
+	VBROADCASTSS (R8), Y9
+	VFMADD231PS  Y9, Y8, Y0
+	ADDQ         DX, R8
+	ADDQ         $0x18, R9
+	DECQ         DI
+	JMP          c1x1R6ResAVX2_d_k1
+
+c1x1R6ResAVX2_d_sum:
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R13)
+
+c1x1R6ResAVX2_done:
+	VZEROUPPER
+	RET
+
+// func c1x1PackAVX2(dst *float32, x *float32, kc int, nt int, ldx int)
+// Requires: AVX
+TEXT ·c1x1PackAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), BX
+	MOVQ kc+16(FP), CX
+	MOVQ nt+24(FP), DX
+	MOVQ ldx+32(FP), SI
+	SHLQ $0x02, SI
+
+c1p_tile:
+	TESTQ DX, DX
+	JZ    c1p_done
+	MOVQ  BX, DI
+	MOVQ  CX, R8
+
+c1p_k:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    SI, DI
+	ADDQ    $0x40, AX
+	DECQ    R8
+	JNZ     c1p_k
+	ADDQ    $0x40, BX
+	DECQ    DX
+	JMP     c1p_tile
+
+c1p_done:
+	VZEROUPPER
+	RET

@@ -118,3 +118,68 @@ func epiResLeakyAVX2(y *float32, r *float32, n int, p *float32)
 //
 //go:noescape
 func epiResHardSwishAVX2(y *float32, r *float32, n int, p *float32)
+
+// c1x1R1AVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R1AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R1ResAVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R1ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R2AVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R2AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R2ResAVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R2ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R3AVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R3AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R3ResAVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R3ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R4AVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R4AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R4ResAVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R4ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R5AVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R5AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R5ResAVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R5ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R6AVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R6AVX2(y *float32, x *float32, w *float32, b *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1R6ResAVX2 is a 1×1 convolution of one panel of output channels with its bias, residual and clamp (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1R6ResAVX2(y *float32, x *float32, w *float32, b *float32, r *float32, kc int, n int, ldx int, xt int, ldy int, lohi *float32, tb *float32)
+
+// c1x1PackAVX2 packs an image strip into tiles for c1x1R<mr>AVX2 (see nn_conv1x1_amd64.go).
+//
+//go:noescape
+func c1x1PackAVX2(dst *float32, x *float32, kc int, nt int, ldx int)

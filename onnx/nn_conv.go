@@ -277,6 +277,9 @@ func convRun[T real](k *convKernel, a act, g geom, n, c, m int, x, w, bias, res,
 		sh = convShift{kh: g.k[0], rowOff: g.d[0] * g.in[1], ld: in}
 		direct = true
 	}
+	if direct && sh.kh == 0 && conv1x1(k, a, n, c, m, ohw, x, w, bias, res, y) {
+		return
+	}
 	sym := g.symmetric()
 	var col, pad *[]T
 	if !direct {

@@ -20,6 +20,7 @@ type packedW struct {
 	shiftOnce sync.Once
 	s32       []*gemm.PackedA[float32]
 	s64       []*gemm.PackedA[float64]
+	c1        c1x1Pack // the direct 1×1 kernels' panels (nn_conv1x1.go)
 }
 
 // markConstW gives every Conv whose W is a float constant a packedW (a

@@ -16,6 +16,10 @@ import (
 // windows, groups, a residual; float64 bitwise as well.
 func TestConvPackedWeights(t *testing.T) {
 	defer parallel.SetThreads(parallel.Threads())
+	// GEMM's packed weights: the direct 1×1 kernels have their own test
+	// (TestConv1x1Direct).
+	defer func(v bool) { c1x1Off = v }(c1x1Off)
+	c1x1Off = true
 	r := rand.New(rand.NewPCG(21, 22))
 	cases := []struct {
 		x, w        []int

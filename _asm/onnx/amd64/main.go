@@ -54,6 +54,7 @@ func main() {
 			epilogue(res, kind)
 		}
 	}
+	conv1x1()
 	Generate()
 }
 
