@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/adjoint-go/adjoint/internal/math32"
 	"github.com/adjoint-go/adjoint/internal/mathx"
 	"github.com/adjoint-go/adjoint/parallel"
 )
@@ -463,6 +464,12 @@ func globalPoolRun[T real](isMax bool, planes, in int, x, y []T) {
 				m = max(m, v) // branch-free, as maxPool2D
 			}
 			y[p] = m
+			continue
+		}
+		if x32, ok := any(xp).([]float32); ok {
+			// math32's vector sum: MobileNetV2's 1280 planes of 49 took
+			// 26 µs with the scalar one.
+			y[p] = T(math32.Sum(x32)) / T(in)
 			continue
 		}
 		y[p] = mathx.Sum(xp) / T(in)
