@@ -134,6 +134,27 @@ func transpose8(r, t []VecPhysical) {
 	}
 }
 
+// rows8 returns the address of row i < 8 of a block whose rows are st
+// bytes apart (st3 = 3·st): base for rows 0–3, base4 (= base + 4·st) for
+// rows 4–7.
+func rows8(base, base4, st, st3 GPPhysical) func(i int) Mem {
+	return func(i int) Mem {
+		b := base
+		if i >= 4 {
+			b = base4
+		}
+		switch i % 4 {
+		case 0:
+			return Mem{Base: b}
+		case 1:
+			return Mem{Base: b, Index: st, Scale: 1}
+		case 2:
+			return Mem{Base: b, Index: st, Scale: 2}
+		}
+		return Mem{Base: b, Index: st3, Scale: 1}
+	}
+}
+
 // pack8 emits pack8AVX2(dst, src *float32, n, stride int):
 //
 //	for i := range n {
@@ -157,22 +178,7 @@ func pack8() {
 	Load(Param("stride"), st)
 	SHLQ(U8(2), st)
 	LEAQ(Mem{Base: st, Index: st, Scale: 2}, st3)
-	// rowAddr is row i of the block at s (src, or s4 = src + 4 rows).
-	rowAddr := func(i int) Mem {
-		base := src
-		if i >= 4 {
-			base = s4
-		}
-		switch i % 4 {
-		case 0:
-			return Mem{Base: base}
-		case 1:
-			return Mem{Base: base, Index: st, Scale: 1}
-		case 2:
-			return Mem{Base: base, Index: st, Scale: 2}
-		}
-		return Mem{Base: base, Index: st3, Scale: 1}
-	}
+	rowAddr := rows8(src, s4, st, st3)
 	Label("pack8_loop")
 	CMPQ(n, U8(8))
 	JL(LabelRef("pack8_tail"))
@@ -240,21 +246,7 @@ func unpack8() {
 	Load(Param("stride"), st)
 	SHLQ(U8(2), st)
 	LEAQ(Mem{Base: st, Index: st, Scale: 2}, st3)
-	rowAddr := func(i int) Mem {
-		base := dst
-		if i >= 4 {
-			base = d4
-		}
-		switch i % 4 {
-		case 0:
-			return Mem{Base: base}
-		case 1:
-			return Mem{Base: base, Index: st, Scale: 1}
-		case 2:
-			return Mem{Base: base, Index: st, Scale: 2}
-		}
-		return Mem{Base: base, Index: st3, Scale: 1}
-	}
+	rowAddr := rows8(dst, d4, st, st3)
 	Label("unpack8_loop")
 	CMPQ(n, U8(8))
 	JL(LabelRef("unpack8_tail"))
