@@ -67,10 +67,12 @@ func TestPack8AgainstLoop(t *testing.T) {
 // the transposes' and the kernel's steps, both strides, asymmetric pads,
 // batches, bias, each epilogue (fused clamp, residual, LeakyRelu after),
 // windows from 1×1 to 7×7 and dilated (the kernel that reads its weights
-// from memory), at one and two threads, whole planes and strips of rows (a strip of
-// 300 floats is one to three rows here). The tolerance is the float32 rounding bound of
-// a sum of taps + 2 terms (bias, residual): γₙ·Σ|terms| (γₙ = nu/(1−nu), u = 2⁻²⁴), computed per
-// element from the absolute values.
+// from memory), at one and two threads (W rearranged per block at one,
+// interleaved once as a constant at two), whole planes and strips of rows
+// (a strip of 300 floats is one to three rows here). The tolerance is the
+// float32 rounding bound of a sum of taps + 2 terms (bias, residual):
+// γₙ·Σ|terms| (γₙ = nu/(1−nu), u = 2⁻²⁴), computed per element from the
+// absolute values.
 func TestDepthwiseC8AgainstNaive(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2 kernels on this machine or build")
@@ -136,6 +138,9 @@ func TestDepthwiseC8AgainstNaive(t *testing.T) {
 					}
 					k := kk.(*convKernel)
 					k.act = c.a
+					if th == 2 {
+						k.pack = &packedW{} // W constant: interleaved once (dwC8Pack)
+					}
 					want, shape := naiveConv(x, w, b, c.c, c.s, dil, c.pads)
 					abs := func(t *Tensor) *Tensor {
 						if t == nil {

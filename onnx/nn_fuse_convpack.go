@@ -21,6 +21,7 @@ type packedW struct {
 	s32       []*gemm.PackedA[float32]
 	s64       []*gemm.PackedA[float64]
 	c1        c1x1Pack // the direct 1×1 kernels' panels (nn_conv1x1.go)
+	dw        dwC8Pack // the blocked depthwise kernels' weights (nn_dwc8.go)
 }
 
 // markConstW gives every Conv whose W is a float constant a packedW (a
