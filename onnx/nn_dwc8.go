@@ -122,6 +122,7 @@ func (j dwC8Args) block(b0, b1 int) {
 			offs[kh*j.KW+kw] = kh*j.dh*pitch + kw*j.dw*8
 		}
 	}
+	taps := newTapOffsets(offs[:kk])
 	// The left and right padding stay zero: only the interior of a row
 	// is rewritten (a row of top or bottom padding is cleared whole).
 	for r := range prows {
@@ -163,7 +164,7 @@ func (j dwC8Args) block(b0, b1 int) {
 					clear(row)
 				}
 			}
-			dwC8(o, p, wb, offs[:kk], r1-r0, OW, sh, j.sw, n, PW)
+			dwC8(o, p, wb, taps, r1-r0, OW, sh, j.sw, n, PW)
 			unpack8(yb[r0*OW:], o, (r1-r0)*OW, ohw)
 		}
 		if j.after {
@@ -180,18 +181,13 @@ func (j dwC8Args) block(b0, b1 int) {
 
 // dwC8 runs the kernel over the interleaved plane p (PH×PW pixels) into
 // o (OH×OW), output rows sh and columns sw pixels apart, the taps at
-// offs (floats from a window's corner), weights and epilogue in wb (a
+// taps.offs (floats from a window's corner; newTapOffsets found the
+// largest once per run), weights and epilogue in wb (a
 // vector each: the taps', bias, lo, hi); it panics unless every read and
 // write stays inside p, o and wb. A 3×3 window without dilation keeps its
 // weights in registers (dwC8s*AVX2); any other reads them (dwC8Taps*).
-func dwC8(o, p, wb []float32, offs []int, OH, OW, sh, sw, PH, PW int) {
-	pitch, last := PW*8, 0
-	for _, v := range offs {
-		if v < 0 {
-			panic(fmt.Sprintf("onnx: dwC8: negative tap offset %d", v))
-		}
-		last = max(last, v)
-	}
+func dwC8(o, p, wb []float32, taps tapOffsets, OH, OW, sh, sw, PH, PW int) {
+	offs, last, pitch := taps.offs, taps.max, PW*8
 	if OH <= 0 || OW <= 0 || len(offs) == 0 || len(offs) > dwC8MaxTaps || (OH-1)*sh*pitch+(OW-1)*sw*8+last+8 > PH*pitch ||
 		len(p) < PH*pitch || len(o) < OH*OW*8 || len(wb) < (len(offs)+3)*8 {
 		panic(fmt.Sprintf("onnx: dwC8: %d×%d outputs at stride %d,%d, last tap %d, from a %d×%d plane (%d floats), output %d, weights %d",

@@ -82,12 +82,21 @@ func dwC8(sw int) {
 		SUBQ(U8(nb), n)
 	}
 
+	rowLoop(name, pr, yr, yp, rows, n, func() {
+		MOVQ(pr, r0)
+		LEAQ(Mem{Base: pr, Index: pitch, Scale: 1}, r1)
+		LEAQ(Mem{Base: pr, Index: pitch, Scale: 2}, r2)
+	}, block)
+}
+
+// rowLoop emits the kernels' loop over output rows: start (the row's
+// input pointers from pr), then six outputs a step, three, one (block
+// advances yp and counts n down), then the next row xs floats on.
+func rowLoop(name string, pr, yr, yp, rows, n GPPhysical, start func(), block func(nb int)) {
 	Label(name + "_row")
 	TESTQ(rows, rows)
 	JZ(LabelRef(name + "_done"))
-	MOVQ(pr, r0)
-	LEAQ(Mem{Base: pr, Index: pitch, Scale: 1}, r1)
-	LEAQ(Mem{Base: pr, Index: pitch, Scale: 2}, r2)
+	start()
 	MOVQ(yr, yp)
 	Load(Param("ow"), n)
 	for _, nb := range []int{6, 3, 1} {
@@ -349,28 +358,5 @@ func dwC8Taps(sw int) {
 		SUBQ(U8(nb), n)
 	}
 
-	Label(name + "_row")
-	TESTQ(rows, rows)
-	JZ(LabelRef(name + "_done"))
-	MOVQ(pr, xp)
-	MOVQ(yr, yp)
-	Load(Param("ow"), n)
-	for _, nb := range []int{6, 3, 1} {
-		l := fmt.Sprintf("%s_%d", name, nb)
-		Label(l)
-		CMPQ(n, U8(nb))
-		JL(LabelRef(l + "_end"))
-		block(nb)
-		JMP(LabelRef(l))
-		Label(l + "_end")
-	}
-	MOVQ(yp, yr)
-	Load(Param("xs"), n)
-	LEAQ(Mem{Base: pr, Index: n, Scale: 4}, pr)
-	DECQ(rows)
-	JMP(LabelRef(name + "_row"))
-
-	Label(name + "_done")
-	VZEROUPPER()
-	RET()
+	rowLoop(name, pr, yr, yp, rows, n, func() { MOVQ(pr, xp) }, block)
 }
